@@ -1,0 +1,1 @@
+//! Access tokens: secrets, the per-client token cache, store-app tickets.

@@ -1,0 +1,2 @@
+//! Binary responses: streaming, file names, saving without ever leaving a partial file.
+pub mod filename;

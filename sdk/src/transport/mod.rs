@@ -1,0 +1,3 @@
+//! Sending requests: path encoding, error bodies, retries.
+pub mod error_body;
+pub mod retry;

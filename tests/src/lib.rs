@@ -1,0 +1,1 @@
+//! Test support for the lark-openapi workspace: a faithful fake of the Lark Open API.
