@@ -1,1 +1,30 @@
-fn main() {}
+//! Maintainer tasks: `cargo xtask gen` (write generated code), `cargo xtask gen --check`
+//! (fail if it is stale), `cargo xtask bench` (benchmarks).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+mod gen;
+
+const USAGE: &str = "usage: cargo xtask gen [--check]";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        ["gen"] => gen::run(&workspace_root(), gen::Mode::Write),
+        ["gen", "--check"] => gen::run(&workspace_root(), gen::Mode::Check),
+        _ => {
+            eprintln!("{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The workspace root: the parent of this crate's directory.
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}

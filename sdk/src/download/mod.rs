@@ -1,2 +1,192 @@
 //! Binary responses: streaming, file names, saving without ever leaving a partial file.
+
+mod body;
 pub mod filename;
+mod save;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use futures_util::Stream;
+use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use tokio::io::AsyncRead;
+
+use crate::operation::{Operation, ResponseKind, ServiceError};
+use crate::transport::error_body::log_id_from_headers;
+use crate::transport::send::Prepared;
+use crate::{Client, Error, RequestOptions};
+use body::{Body, Chunk};
+
+pub use body::Progress;
+
+/// A successful binary response whose body has not been read yet.
+///
+/// Headers are available at once; the body is consumed by exactly one of
+/// [`save_to`](Self::save_to), [`collect`](Self::collect), [`into_stream`](Self::into_stream)
+/// or [`into_async_read`](Self::into_async_read). Memory stays flat whatever the size,
+/// except for `collect`. The size limit of the endpoint's spec is enforced while streaming,
+/// a stalled body times out, and a body that breaks off is resumed with `Range` when the
+/// client's retry policy allows another attempt.
+pub struct Download<E> {
+    body: Body<E>,
+    content_type: Option<String>,
+    file_name: String,
+    server_file_name: Option<String>,
+    log_id: Option<String>,
+}
+
+impl<E> std::fmt::Debug for Download<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Download")
+            .field("content_type", &self.content_type)
+            .field("file_name", &self.file_name)
+            .field("log_id", &self.log_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Sends a download operation and returns its response with the body unread.
+    pub(crate) async fn download<O: Operation>(
+        &self,
+        op: O,
+        options: RequestOptions,
+    ) -> Result<Download<O::Error>, Error<O::Error>> {
+        let ResponseKind::Binary { max_bytes } = O::META.response else {
+            return Err(Error::InvalidRequest(format!(
+                "{} does not return a binary body",
+                O::META.id
+            )));
+        };
+        let prepared = Prepared::new(self, &op, options)?;
+        let response = self.send_prepared(&prepared, None).await?;
+        Ok(Download::new(self.clone(), prepared, response, max_bytes))
+    }
+}
+
+impl<E: ServiceError> Download<E> {
+    fn new(client: Client, prepared: Prepared<E>, response: reqwest::Response, limit: u64) -> Self {
+        let headers = response.headers();
+        let content_type = headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let disposition = headers.get(CONTENT_DISPOSITION).map(|v| v.as_bytes());
+        let server_file_name = disposition.and_then(filename::parse_content_disposition);
+        let file_name =
+            filename::choose_file_name(disposition, &prepared.name_hint, content_type.as_deref());
+        let log_id = log_id_from_headers(headers);
+        Download {
+            body: Body::new(client, prepared, response, limit),
+            content_type,
+            file_name,
+            server_file_name,
+            log_id,
+        }
+    }
+
+    /// The response's Content-Type: the type of the file.
+    pub fn content_type(&self) -> Option<&str> {
+        self.content_type.as_deref()
+    }
+
+    /// The body's size, when the server announced it (Content-Length).
+    pub fn content_length(&self) -> Option<u64> {
+        self.body.total()
+    }
+
+    /// A safe file name: the server's (from Content-Disposition) cleaned of any directory
+    /// part, `..`, control characters and reserved names, or one made from the file key and
+    /// the Content-Type. Always a single path component.
+    pub fn file_name(&self) -> &str {
+        &self.file_name
+    }
+
+    /// The file name exactly as the server sent it, if it sent one. Never use it as a path.
+    pub fn server_file_name(&self) -> Option<&str> {
+        self.server_file_name.as_deref()
+    }
+
+    /// The response's log id (`X-Tt-Logid`).
+    pub fn log_id(&self) -> Option<&str> {
+        self.log_id.as_deref()
+    }
+
+    /// Lowers (or raises) the size limit; the default is the endpoint's documented maximum.
+    pub fn max_bytes(mut self, limit: u64) -> Self {
+        self.body.set_limit(limit);
+        self
+    }
+
+    /// Calls `f` after every chunk with the bytes received so far and the total when known.
+    pub fn on_progress(mut self, f: impl Fn(Progress) + Send + Sync + 'static) -> Self {
+        self.body.set_progress(Arc::new(f));
+        self
+    }
+
+    /// Saves the body to `path` and returns the path of the saved file.
+    ///
+    /// If `path` is an existing directory, or ends with a path separator (the directory is
+    /// then created), the file goes inside it under [`file_name`](Self::file_name); otherwise
+    /// `path` is the file. The body is written to a temporary file next to the target and
+    /// renamed into place only when it is complete and its length matches Content-Length:
+    /// on any failure nothing is left behind and an existing file at the target is untouched.
+    pub async fn save_to(self, path: impl AsRef<Path>) -> Result<PathBuf, Error<E>> {
+        save::save_to(self.body, &self.file_name, path.as_ref()).await
+    }
+
+    /// Reads the whole body into memory, failing with `SizeLimitExceeded` past `cap` bytes
+    /// (or the endpoint's limit, if lower).
+    pub async fn collect(mut self, cap: u64) -> Result<Bytes, Error<E>> {
+        let limit = cap.min(self.body.limit());
+        self.body.set_limit(limit);
+        self.body.check_announced_size()?;
+        let capacity = self.body.total().unwrap_or(0).min(limit).min(64 << 20) as usize;
+        let mut buf = BytesMut::with_capacity(capacity);
+        while let Some(chunk) = self.body.next().await? {
+            match chunk {
+                Chunk::Data(bytes) => buf.extend_from_slice(&bytes),
+                Chunk::Restart => buf.clear(),
+            }
+        }
+        Ok(buf.freeze())
+    }
+
+    /// The body as a stream of chunks. If a resume is answered with the whole body, the
+    /// bytes already yielded are skipped, so the stream stays continuous.
+    pub fn into_stream(
+        self,
+    ) -> impl Stream<Item = Result<Bytes, Error<E>>> + Send + Unpin + 'static {
+        let state = (self.body, 0u64, 0u64); // (engine, yielded, to skip after a restart)
+        Box::pin(futures_util::stream::try_unfold(
+            state,
+            |(mut body, mut yielded, mut skip)| async move {
+                loop {
+                    match body.next().await? {
+                        None => return Ok(None),
+                        Some(Chunk::Restart) => skip = yielded,
+                        Some(Chunk::Data(mut bytes)) => {
+                            if skip > 0 {
+                                let drop = skip.min(bytes.len() as u64);
+                                skip -= drop;
+                                bytes = bytes.slice(drop as usize..);
+                                if bytes.is_empty() {
+                                    continue;
+                                }
+                            }
+                            yielded += bytes.len() as u64;
+                            return Ok(Some((bytes, (body, yielded, skip))));
+                        }
+                    }
+                }
+            },
+        ))
+    }
+
+    /// The body as an [`AsyncRead`]; errors arrive as `std::io::Error` wrapping [`Error`].
+    pub fn into_async_read(self) -> impl AsyncRead + Send + Unpin + 'static {
+        use futures_util::TryStreamExt;
+        tokio_util::io::StreamReader::new(self.into_stream().map_err(std::io::Error::other))
+    }
+}

@@ -1,3 +1,7 @@
-//! Sending requests: path encoding, error bodies, retries.
+//! Sending requests: URL building, error bodies, retries, the send loop.
 pub mod error_body;
+pub(crate) mod path;
 pub mod retry;
+pub(crate) mod send;
+
+pub use send::TOKEN_ERROR_CODES;

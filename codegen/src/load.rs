@@ -1,0 +1,101 @@
+//! Reading spec files: JSON text in, [`EndpointSpec`] or [`Problem`]s out.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::spec::EndpointSpec;
+
+/// The text of one spec file and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecSource {
+    /// Path relative to the workspace root, with `/` separators (`spec/im/v1/message_resource/get.json`).
+    pub path: String,
+    /// The file's contents.
+    pub text: String,
+}
+
+/// One thing wrong with a spec: the file, the field (a JSON path such as `errors[3].code`)
+/// and what is wrong. Displayed as one line.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Problem {
+    /// Spec file, relative to the workspace root.
+    pub file: String,
+    /// JSON path of the offending field; `.` for the whole file.
+    pub field: String,
+    /// What is wrong, and where useful what to do.
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}: {}", self.file, self.field, self.message)
+    }
+}
+
+/// A parsed spec and the file it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadedSpec {
+    /// Path relative to the workspace root.
+    pub path: String,
+    /// The parsed spec.
+    pub spec: EndpointSpec,
+}
+
+/// Parses one spec file. Syntax errors, unknown fields, missing fields and wrong types are
+/// reported with the JSON path of the field.
+pub fn parse(source: &SpecSource) -> Result<LoadedSpec, Problem> {
+    let de = &mut serde_json::Deserializer::from_str(&source.text);
+    match serde_path_to_error::deserialize::<_, EndpointSpec>(de) {
+        Ok(spec) => Ok(LoadedSpec {
+            path: source.path.clone(),
+            spec,
+        }),
+        Err(err) => {
+            let field = err.path().to_string();
+            let inner = err.into_inner();
+            let message = if inner.is_syntax() || inner.is_eof() {
+                format!("invalid JSON: {inner}")
+            } else {
+                inner.to_string()
+            };
+            Err(Problem {
+                file: source.path.clone(),
+                field: if field.is_empty() { ".".into() } else { field },
+                message,
+            })
+        }
+    }
+}
+
+/// Reads every `*.json` file below `root/spec`, sorted by path, as [`SpecSource`]s whose
+/// paths are relative to `root`. `README.md` and other non-JSON files are skipped.
+pub fn read_spec_dir(root: &Path) -> std::io::Result<Vec<SpecSource>> {
+    let mut files = Vec::new();
+    collect_json(&root.join("spec"), &mut files)?;
+    files.sort();
+    files
+        .into_iter()
+        .map(|file| {
+            let text = std::fs::read_to_string(&file)?;
+            let rel = file.strip_prefix(root).unwrap_or(&file);
+            let path = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join("/");
+            Ok(SpecSource { path, text })
+        })
+        .collect()
+}
+
+fn collect_json(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_json(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "json") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,542 @@
+//! Checks that a parsed spec is consistent: everything serde cannot see on its own.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::load::{LoadedSpec, Problem};
+use crate::names::{is_keyword, is_plain_ident, is_snake_case, upper_camel};
+use crate::spec::{EndpointSpec, EnumValue, Field, ObjectType, RequestBody, Response};
+
+const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
+const TOKEN_TYPES: &[&str] = &["tenant", "user", "app"];
+const APP_TYPES: &[&str] = &["custom", "store"];
+const PATH_TYPES: &[&str] = &["string", "integer"];
+const QUERY_TYPES: &[&str] = &["string", "integer", "int64", "boolean"];
+
+/// Collects the problems of one spec.
+struct Checker<'a> {
+    file: &'a str,
+    problems: Vec<Problem>,
+}
+
+impl Checker<'_> {
+    fn report(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(Problem {
+            file: self.file.to_string(),
+            field: field.into(),
+            message: message.into(),
+        });
+    }
+}
+
+/// Validates every spec on its own and the set as a whole (unique ids). Problems come out
+/// sorted by file and field.
+pub fn validate_all(specs: &[LoadedSpec]) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let mut ids: BTreeMap<&str, &str> = BTreeMap::new();
+    for loaded in specs {
+        problems.extend(validate(loaded));
+        if let Some(first) = ids.insert(&loaded.spec.id, &loaded.path) {
+            problems.push(Problem {
+                file: loaded.path.clone(),
+                field: "id".into(),
+                message: format!("id `{}` is also used by {first}", loaded.spec.id),
+            });
+        }
+    }
+    problems.sort();
+    problems
+}
+
+/// Validates one spec.
+pub fn validate(loaded: &LoadedSpec) -> Vec<Problem> {
+    let mut c = Checker {
+        file: &loaded.path,
+        problems: Vec::new(),
+    };
+    let spec = &loaded.spec;
+    check_id(&mut c, &loaded.path, &spec.id);
+    if spec.summary.trim().is_empty() {
+        c.report("summary", "must not be empty");
+    }
+    if !spec.doc_url.starts_with("https://") {
+        c.report(
+            "doc_url",
+            format!("`{}` is not an https:// link", spec.doc_url),
+        );
+    }
+    if !METHODS.contains(&spec.http_method.as_str()) {
+        c.report(
+            "http_method",
+            format!(
+                "`{}` is not one of {}",
+                spec.http_method,
+                METHODS.join(", ")
+            ),
+        );
+    }
+    check_path(&mut c, spec);
+    check_query(&mut c, spec);
+    check_list(
+        &mut c,
+        "access_tokens",
+        &spec.access_tokens,
+        TOKEN_TYPES,
+        "token type",
+    );
+    check_list(&mut c, "app_types", &spec.app_types, APP_TYPES, "app type");
+    if let Some(rl) = &spec.rate_limit {
+        if rl.per_minute.is_none() && rl.per_second.is_none() {
+            c.report("rate_limit", "give per_minute, per_second or both");
+        }
+    }
+    check_types(&mut c, &spec.types);
+    check_body(&mut c, spec);
+    check_response(&mut c, spec);
+    check_pagination(&mut c, spec);
+    check_errors(&mut c, spec);
+    c.problems
+}
+
+fn check_id(c: &mut Checker, path: &str, id: &str) {
+    let parts: Vec<&str> = id.split('.').collect();
+    if parts.len() != 4 || !parts.iter().all(|p| is_snake_case(p)) {
+        c.report(
+            "id",
+            format!("`{id}` is not `service.version.resource.method` in snake_case"),
+        );
+        return;
+    }
+    let expected = format!("spec/{}.json", parts.join("/"));
+    if path != expected {
+        c.report(
+            "id",
+            format!("`{id}` must live in {expected}, so that the id and the module path agree"),
+        );
+    }
+}
+
+fn check_path(c: &mut Checker, spec: &EndpointSpec) {
+    if !spec.path.starts_with("/open-apis/") {
+        c.report(
+            "path",
+            format!("`{}` does not start with /open-apis/", spec.path),
+        );
+    }
+    let mut in_path: Vec<&str> = Vec::new();
+    for segment in spec.path.split('/') {
+        if let Some(name) = segment.strip_prefix(':') {
+            if in_path.contains(&name) {
+                c.report("path", format!("`:{name}` appears more than once"));
+            }
+            in_path.push(name);
+        } else if segment.contains([':', '?', '#', ' ']) {
+            c.report(
+                "path",
+                format!("segment `{segment}` has a character a path template cannot hold"),
+            );
+        }
+    }
+    let declared: Vec<&str> = spec.path_params.iter().map(|p| p.name.as_str()).collect();
+    for name in &in_path {
+        if !declared.contains(name) {
+            c.report("path", format!("`:{name}` has no entry in path_params"));
+        }
+    }
+    let mut seen = BTreeSet::new();
+    for (i, p) in spec.path_params.iter().enumerate() {
+        let field = format!("path_params[{i}]");
+        if !seen.insert(p.name.as_str()) {
+            c.report(
+                format!("{field}.name"),
+                format!("`{}` is declared twice", p.name),
+            );
+        }
+        if !in_path.contains(&p.name.as_str()) {
+            c.report(
+                format!("{field}.name"),
+                format!("`{}` does not appear as `:{}` in path", p.name, p.name),
+            );
+        }
+        if !is_snake_case(&p.name) {
+            c.report(
+                format!("{field}.name"),
+                format!("`{}` is not a snake_case identifier", p.name),
+            );
+        }
+        if !PATH_TYPES.contains(&p.ty.as_str()) {
+            c.report(
+                format!("{field}.type"),
+                format!("`{}` is not one of {}", p.ty, PATH_TYPES.join(", ")),
+            );
+        }
+        if let Some(chars) = &p.allowed_chars {
+            if let Err(why) = check_char_class(chars) {
+                c.report(format!("{field}.allowed_chars"), why);
+            }
+        }
+    }
+}
+
+/// Checks the body of a regex character class: literals and `a-z` ranges, no brackets.
+fn check_char_class(class: &str) -> Result<(), String> {
+    if class.is_empty() {
+        return Err("must not be empty".into());
+    }
+    let chars: Vec<char> = class.chars().collect();
+    if chars.iter().any(|c| matches!(c, '[' | ']' | '\\' | '^')) {
+        return Err(format!(
+            "`{class}`: write the class body only (like A-Za-z0-9_-), without [ ] \\ ^"
+        ));
+    }
+    let mut i = 0;
+    while i < chars.len() {
+        if i + 2 < chars.len() && chars[i + 1] == '-' && chars[i] > chars[i + 2] {
+            return Err(format!(
+                "`{class}`: range {}-{} is reversed",
+                chars[i],
+                chars[i + 2]
+            ));
+        }
+        i += if i + 2 < chars.len() && chars[i + 1] == '-' {
+            3
+        } else {
+            1
+        };
+    }
+    Ok(())
+}
+
+fn check_query(c: &mut Checker, spec: &EndpointSpec) {
+    let mut seen = BTreeSet::new();
+    for (i, q) in spec.query_params.iter().enumerate() {
+        let field = format!("query_params[{i}]");
+        if !seen.insert(q.name.as_str()) {
+            c.report(
+                format!("{field}.name"),
+                format!("`{}` is declared twice", q.name),
+            );
+        }
+        let rust_name = q.rust_name.as_deref().unwrap_or(&q.name);
+        if q.rust_name.is_none() && is_keyword(&q.name) {
+            c.report(
+                format!("{field}.rust_name"),
+                format!("`{}` is a Rust keyword: give a rust_name", q.name),
+            );
+        } else if !is_snake_case(rust_name) {
+            c.report(
+                format!(
+                    "{field}.{}",
+                    if q.rust_name.is_some() {
+                        "rust_name"
+                    } else {
+                        "name"
+                    }
+                ),
+                format!("`{rust_name}` is not a snake_case Rust identifier"),
+            );
+        }
+        if !QUERY_TYPES.contains(&q.ty.as_str()) {
+            c.report(
+                format!("{field}.type"),
+                format!("`{}` is not one of {}", q.ty, QUERY_TYPES.join(", ")),
+            );
+        }
+        if let Some(values) = &q.enum_values {
+            if q.ty != "string" {
+                c.report(
+                    format!("{field}.enum"),
+                    "enums are only allowed on string parameters",
+                );
+            }
+            check_enum(c, &format!("{field}.enum"), values);
+            if let Some(name) = &q.enum_type_name {
+                if upper_camel(name).as_deref() != Some(name.as_str()) {
+                    c.report(
+                        format!("{field}.enum_type_name"),
+                        format!("`{name}` is not an UpperCamelCase identifier"),
+                    );
+                }
+            }
+        } else if q.enum_type_name.is_some() {
+            c.report(
+                format!("{field}.enum_type_name"),
+                "only meaningful with enum",
+            );
+        }
+    }
+}
+
+fn check_enum(c: &mut Checker, field: &str, values: &[EnumValue]) {
+    if values.is_empty() {
+        c.report(field, "must list at least one value");
+    }
+    let mut variants = BTreeMap::new();
+    for (i, v) in values.iter().enumerate() {
+        let source = v.rust_name.as_deref().unwrap_or(&v.value);
+        match upper_camel(source) {
+            None => c.report(
+                format!("{field}[{i}].value"),
+                format!("`{source}` cannot become a Rust identifier: give a rust_name"),
+            ),
+            Some(variant) => {
+                if let Some(other) = variants.insert(variant.clone(), i) {
+                    c.report(
+                        format!("{field}[{i}].value"),
+                        format!("`{}` becomes variant `{variant}`, like {field}[{other}]: give a rust_name", v.value),
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn check_list(c: &mut Checker, field: &str, items: &[String], allowed: &[&str], what: &str) {
+    if items.is_empty() {
+        c.report(field, format!("must list at least one {what}"));
+    }
+    for (i, item) in items.iter().enumerate() {
+        if !allowed.contains(&item.as_str()) {
+            c.report(
+                format!("{field}[{i}]"),
+                format!(
+                    "unknown {what} `{item}`; expected one of {}",
+                    allowed.join(", ")
+                ),
+            );
+        } else if items[..i].contains(item) {
+            c.report(format!("{field}[{i}]"), format!("`{item}` is listed twice"));
+        }
+    }
+}
+
+/// Checks a type expression; `multipart` allows `file`.
+fn check_type(
+    c: &mut Checker,
+    field: &str,
+    ty: &str,
+    types: &BTreeMap<String, ObjectType>,
+    multipart: bool,
+) {
+    if let Some(inner) = ty.strip_prefix("array<").and_then(|t| t.strip_suffix('>')) {
+        return check_type(c, field, inner, types, false);
+    }
+    if let Some(inner) = ty.strip_prefix("map<").and_then(|t| t.strip_suffix('>')) {
+        return check_type(c, field, inner, types, false);
+    }
+    if let Some(name) = ty.strip_prefix("object:") {
+        if !types.contains_key(name) {
+            c.report(field, format!("`{ty}` names no entry of `types`"));
+        }
+        return;
+    }
+    match ty {
+        "string" | "integer" | "int64" | "number" | "boolean" | "json" => {}
+        "file" if multipart => {}
+        "file" => c.report(field, "`file` is only allowed at the top level of a multipart body"),
+        _ => c.report(
+            field,
+            format!("unknown type `{ty}`; expected string, integer, int64, number, boolean, json, file, object:<Name>, array<T> or map<T>"),
+        ),
+    }
+}
+
+fn check_fields(
+    c: &mut Checker,
+    field: &str,
+    fields: &[Field],
+    types: &BTreeMap<String, ObjectType>,
+    multipart: bool,
+) {
+    let mut seen = BTreeSet::new();
+    for (i, f) in fields.iter().enumerate() {
+        let at = format!("{field}[{i}]");
+        if !seen.insert(f.name.as_str()) {
+            c.report(
+                format!("{at}.name"),
+                format!("`{}` is declared twice", f.name),
+            );
+        }
+        let rust_name = f.rust_name.as_deref().unwrap_or(&f.name);
+        if f.rust_name.is_none() && is_keyword(&f.name) {
+            c.report(
+                format!("{at}.rust_name"),
+                format!("`{}` is a Rust keyword: give a rust_name", f.name),
+            );
+        } else if !is_plain_ident(&heck::ToSnakeCase::to_snake_case(rust_name)) {
+            c.report(
+                format!("{at}.name"),
+                format!("`{rust_name}` cannot become a Rust field name: give a rust_name"),
+            );
+        }
+        check_type(c, &format!("{at}.type"), &f.ty, types, multipart);
+        if let Some(values) = &f.enum_values {
+            check_enum(c, &format!("{at}.enum"), values);
+        }
+        if f.max_bytes.is_some() && f.ty != "file" {
+            c.report(
+                format!("{at}.max_bytes"),
+                "only meaningful on `file` fields",
+            );
+        }
+    }
+}
+
+fn check_types(c: &mut Checker, types: &BTreeMap<String, ObjectType>) {
+    for (name, object) in types {
+        if upper_camel(name).as_deref() != Some(name.as_str()) {
+            c.report(
+                format!("types.{name}"),
+                format!("`{name}` is not an UpperCamelCase type name"),
+            );
+        }
+        check_fields(
+            c,
+            &format!("types.{name}.fields"),
+            &object.fields,
+            types,
+            false,
+        );
+    }
+}
+
+fn check_body(c: &mut Checker, spec: &EndpointSpec) {
+    match &spec.request_body {
+        RequestBody::None => {}
+        RequestBody::Json { fields } => {
+            if spec.http_method == "GET" {
+                c.report("request_body.kind", "a GET request cannot carry a body");
+            }
+            check_fields(c, "request_body.fields", fields, &spec.types, false);
+        }
+        RequestBody::Multipart { fields } => {
+            if spec.http_method != "POST" && spec.http_method != "PUT" {
+                c.report("request_body.kind", "multipart bodies go with POST or PUT");
+            }
+            check_fields(c, "request_body.fields", fields, &spec.types, true);
+            if !fields.iter().any(|f| f.ty == "file") {
+                c.report(
+                    "request_body.fields",
+                    "a multipart body needs at least one `file` field",
+                );
+            }
+        }
+    }
+}
+
+fn check_response(c: &mut Checker, spec: &EndpointSpec) {
+    match &spec.response {
+        Response::Binary { max_bytes } => {
+            if *max_bytes == 0 {
+                c.report("response.max_bytes", "must be greater than zero");
+            }
+        }
+        Response::Json { data_fields } => {
+            check_fields(c, "response.data_fields", data_fields, &spec.types, false);
+        }
+        Response::Empty => {}
+    }
+}
+
+fn check_pagination(c: &mut Checker, spec: &EndpointSpec) {
+    let Some(p) = &spec.pagination else { return };
+    let query = |name: &str| spec.query_params.iter().find(|q| q.name == name);
+    match query(&p.request_token) {
+        Some(q) if q.required => c.report(
+            "pagination.request_token",
+            "the page-token query parameter must be optional",
+        ),
+        Some(_) => {}
+        None => c.report(
+            "pagination.request_token",
+            format!("`{}` is not a query parameter", p.request_token),
+        ),
+    }
+    if let Some(size) = &p.request_size {
+        if query(size).is_none() {
+            c.report(
+                "pagination.request_size",
+                format!("`{size}` is not a query parameter"),
+            );
+        }
+    }
+    let Response::Json { data_fields } = &spec.response else {
+        c.report("pagination", "only JSON responses can be paginated");
+        return;
+    };
+    let data = |name: &str| data_fields.iter().find(|f| f.name == name);
+    for (field, name, want) in [
+        (
+            "pagination.response_token",
+            &p.response_token,
+            Some("string"),
+        ),
+        ("pagination.has_more", &p.has_more, Some("boolean")),
+        ("pagination.items", &p.items, None),
+    ] {
+        match data(name) {
+            None => c.report(
+                field,
+                format!("`{name}` is not a field of response.data_fields"),
+            ),
+            Some(f) => match want {
+                Some(ty) if f.ty != ty => c.report(
+                    field,
+                    format!("`{name}` must be of type {ty}, not {}", f.ty),
+                ),
+                None if !f.ty.starts_with("array<") => {
+                    c.report(field, format!("`{name}` must be an array, not {}", f.ty))
+                }
+                _ => {}
+            },
+        }
+    }
+}
+
+fn check_errors(c: &mut Checker, spec: &EndpointSpec) {
+    let mut codes = BTreeMap::new();
+    let mut names = BTreeMap::new();
+    for (i, row) in spec.errors.iter().enumerate() {
+        let at = format!("errors[{i}]");
+        if let Some(first) = codes.insert(row.code, i) {
+            c.report(
+                format!("{at}.code"),
+                format!("duplicate code {} (also errors[{first}])", row.code),
+            );
+        }
+        if !is_snake_case(&row.name) || row.name == "unhandled" {
+            c.report(
+                format!("{at}.name"),
+                format!(
+                    "`{}` must be a snake_case name other than `unhandled`",
+                    row.name
+                ),
+            );
+        } else if let Some(first) = names.insert(row.name.as_str(), i) {
+            c.report(
+                format!("{at}.name"),
+                format!("duplicate name `{}` (also errors[{first}])", row.name),
+            );
+        }
+        if !(400..=599).contains(&row.http_status) {
+            c.report(
+                format!("{at}.http_status"),
+                format!("{} is not an HTTP error status (400-599)", row.http_status),
+            );
+        }
+        if row.code <= 0 {
+            c.report(
+                format!("{at}.code"),
+                "must be a positive platform error code",
+            );
+        }
+        for (key, text) in [
+            ("server_message", &row.server_message),
+            ("meaning", &row.meaning),
+            ("advice", &row.advice),
+        ] {
+            if text.trim().is_empty() {
+                c.report(format!("{at}.{key}"), "must not be empty");
+            }
+        }
+    }
+}

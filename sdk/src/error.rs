@@ -1,0 +1,257 @@
+//! The one public error type, [`Error`], generic over the endpoint's generated error enum.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::auth::TokenError;
+use crate::transport::error_body::UnexpectedBody;
+
+/// Everything that can go wrong with a call to endpoint `E`'s operation.
+///
+/// The variants keep apart what the caller can act on differently: bad configuration or
+/// input (fix the code), token acquisition (fix credentials), the endpoint's documented
+/// errors (`Service`, the generated enum with the spec's advice), transport failures
+/// (network, timeouts), local I/O while saving, and a body that broke its promises
+/// (size limit, length). `source()` chains are kept.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error<E> {
+    /// The client or request was built with invalid settings.
+    Config(ConfigError),
+    /// A request parameter is invalid (for example an empty id); nothing was sent.
+    InvalidRequest(String),
+    /// No access token could be obtained.
+    Token(TokenError),
+    /// The endpoint answered with an error code: the generated enum of that endpoint.
+    Service(E),
+    /// The server answered an error status with a body that is not the JSON error envelope
+    /// (a gateway's HTML page, an empty body).
+    UnexpectedResponse(UnexpectedBody),
+    /// The request or the body transfer failed: connection, timeout, broken body.
+    Transport(TransportError),
+    /// Writing the download failed; the target file is untouched.
+    Io {
+        /// The file or directory being written.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The body is larger than the allowed size; nothing was kept.
+    SizeLimitExceeded {
+        /// The limit, in bytes.
+        limit: u64,
+        /// The size the server announced, when it did.
+        content_length: Option<u64>,
+    },
+    /// The body ended with a length other than the announced `Content-Length`.
+    Integrity {
+        /// The announced length.
+        expected: u64,
+        /// What arrived.
+        received: u64,
+    },
+}
+
+impl<E: crate::operation::ServiceError> Error<E> {
+    /// The endpoint's error enum, if the server answered with an error code.
+    pub fn service_error(&self) -> Option<&E> {
+        match self {
+            Error::Service(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The platform error code, from the endpoint or the token endpoint.
+    pub fn code(&self) -> Option<i64> {
+        match self {
+            Error::Service(e) => Some(e.api_error().code),
+            Error::Token(e) => e.code(),
+            _ => None,
+        }
+    }
+
+    /// The log id to quote to Lark support, when the server sent one.
+    pub fn log_id(&self) -> Option<&str> {
+        match self {
+            Error::Service(e) => e.api_error().log_id.as_deref(),
+            Error::Token(e) => e.log_id(),
+            Error::UnexpectedResponse(u) => u.log_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Whether the request timed out (connect or idle read).
+    pub fn is_timeout(&self) -> bool {
+        match self {
+            Error::Transport(t) => t.is_timeout(),
+            Error::Token(t) => t.is_timeout(),
+            _ => false,
+        }
+    }
+
+    /// Whether the connection could not be made.
+    pub fn is_connect(&self) -> bool {
+        match self {
+            Error::Transport(t) => t.is_connect(),
+            Error::Token(t) => t.is_connect(),
+            _ => false,
+        }
+    }
+}
+
+impl<E: fmt::Display> fmt::Display for Error<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Config(e) => write!(f, "invalid configuration: {e}"),
+            Error::InvalidRequest(why) => write!(f, "invalid request, nothing was sent: {why}"),
+            Error::Token(e) => write!(f, "could not get an access token: {e}"),
+            Error::Service(e) => write!(f, "{e}"),
+            Error::UnexpectedResponse(u) => write!(f, "unexpected response: {u}"),
+            Error::Transport(e) => write!(f, "{e}"),
+            Error::Io { path, source } => write!(f, "cannot write {}: {source}", path.display()),
+            Error::SizeLimitExceeded {
+                limit,
+                content_length,
+            } => {
+                write!(f, "response body exceeds the limit of {limit} bytes")?;
+                if let Some(len) = content_length {
+                    write!(f, " (the server announced {len})")?;
+                }
+                write!(f, "; nothing was kept")
+            }
+            Error::Integrity { expected, received } => write!(
+                f,
+                "body ended after {received} of the announced {expected} bytes; nothing was kept"
+            ),
+        }
+    }
+}
+
+impl<E: std::error::Error + 'static> std::error::Error for Error<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Config(e) => Some(e),
+            Error::Token(e) => Some(e),
+            Error::Service(e) => e.source(),
+            Error::Transport(e) => Some(e),
+            Error::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+/// A client or request setting that cannot work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    message: String,
+}
+
+impl ConfigError {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        ConfigError {
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// A failure to exchange bytes with the server.
+#[derive(Debug)]
+pub struct TransportError {
+    kind: TransportKind,
+    context: &'static str,
+    source: Option<reqwest::Error>,
+}
+
+/// What kind of transport failure happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportKind {
+    /// The connection could not be made.
+    Connect,
+    /// Connecting, or waiting for the next bytes, took longer than the configured timeout.
+    Timeout,
+    /// The body broke off mid-way.
+    Body,
+    /// Anything else reqwest reports.
+    Other,
+}
+
+impl TransportError {
+    pub(crate) fn from_reqwest(context: &'static str, e: reqwest::Error) -> Self {
+        let kind = if e.is_connect() {
+            TransportKind::Connect
+        } else if e.is_timeout() {
+            TransportKind::Timeout
+        } else if e.is_body() || e.is_decode() {
+            TransportKind::Body
+        } else {
+            TransportKind::Other
+        };
+        TransportError {
+            kind,
+            context,
+            source: Some(e),
+        }
+    }
+
+    pub(crate) fn premature_end(context: &'static str) -> Self {
+        TransportError {
+            kind: TransportKind::Body,
+            context,
+            source: None,
+        }
+    }
+
+    pub(crate) fn idle_timeout(context: &'static str) -> Self {
+        TransportError {
+            kind: TransportKind::Timeout,
+            context,
+            source: None,
+        }
+    }
+
+    /// The kind of failure.
+    pub fn kind(&self) -> TransportKind {
+        self.kind
+    }
+
+    /// Whether a timeout fired.
+    pub fn is_timeout(&self) -> bool {
+        self.kind == TransportKind::Timeout
+    }
+
+    /// Whether the connection could not be made.
+    pub fn is_connect(&self) -> bool {
+        self.kind == TransportKind::Connect
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.kind {
+            TransportKind::Connect => "could not connect",
+            TransportKind::Timeout => "timed out",
+            TransportKind::Body => "the body broke off",
+            TransportKind::Other => "transport error",
+        };
+        write!(f, "{what} while {}", self.context)?;
+        if let Some(source) = &self.source {
+            write!(f, ": {source}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for TransportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_ref().map(|e| e as _)
+    }
+}
