@@ -250,12 +250,14 @@ fn request_fields(ep: &Endpoint) -> Vec<ReqField> {
 fn request_struct(ep: &Endpoint) -> TokenStream {
     let name = ident(&ep.request_name());
     let fields = request_fields(ep);
-    let doc = outer(&[
+    let mut doc = vec![
         format!("The parameters of `{}`.", ep.spec.id),
         String::new(),
         "Required parameters are arguments of [`new`](Self::new), so a missing one does not compile."
             .to_string(),
-    ]);
+    ];
+    doc.extend(missing_argument_examples(ep));
+    let doc = outer(&doc);
     let decls = fields.iter().map(|f| {
         let (n, t, d) = (&f.name, &f.stored, &f.doc);
         quote!(#d #n: #t)
@@ -507,6 +509,73 @@ fn builder(ep: &Endpoint) -> TokenStream {
     }
 }
 
+/// One `compile_fail` doctest per required parameter, leaving exactly that one out.
+fn missing_argument_examples(ep: &Endpoint) -> Vec<String> {
+    let args = required_example_args(ep);
+    let import = format!(
+        "# use lark_openapi::{}::{}::{}::*;",
+        ep.service, ep.version, ep.resource
+    );
+    let all: Vec<&str> = args.iter().map(|(_, v)| v.as_str()).collect();
+    let mut lines = vec![
+        String::new(),
+        "```".to_string(),
+        import.clone(),
+        format!("let request = {}::new({});", ep.request_name(), all.join(", ")),
+        "```".to_string(),
+    ];
+    for (i, (name, _)) in args.iter().enumerate() {
+        let rest: Vec<&str> = args
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, (_, value))| value.as_str())
+            .collect();
+        lines.push(String::new());
+        lines.push(format!("Leaving out `{name}` does not compile:"));
+        lines.push(String::new());
+        lines.push("```compile_fail".into());
+        lines.push(import.clone());
+        lines.push(format!(
+            "let request = {}::new({});",
+            ep.request_name(),
+            rest.join(", ")
+        ));
+        lines.push("```".into());
+    }
+    lines
+}
+
+/// (parameter name, example argument) for each required parameter, in argument order.
+fn required_example_args(ep: &Endpoint) -> Vec<(String, String)> {
+    let spec = ep.spec;
+    let mut args = Vec::new();
+    for p in &spec.path_params {
+        let example = p.example.clone().unwrap_or_else(|| format!("your_{}", p.name));
+        let value = if p.ty == "string" { docs::rust_str(&example) } else { example };
+        args.push((p.name.clone(), value));
+    }
+    for q in spec.query_params.iter().filter(|q| q.required) {
+        let value = if let (Some(ty), Some(values)) = (enum_type_name(q), &q.enum_values) {
+            let chosen = q
+                .example
+                .as_ref()
+                .and_then(|e| values.iter().find(|v| &v.value == e))
+                .unwrap_or(&values[0]);
+            format!("{ty}::{}", variant_name(chosen))
+        } else {
+            let example = q.example.clone().unwrap_or_default();
+            match q.ty.as_str() {
+                "string" => docs::rust_str(&example),
+                "boolean" => "true".into(),
+                _ => example,
+            }
+        };
+        args.push((q.name.clone(), value));
+    }
+    args
+}
+
 /// A usage example that compiles as a doctest.
 fn example_lines(ep: &Endpoint) -> Vec<String> {
     let spec = ep.spec;
@@ -514,37 +583,14 @@ fn example_lines(ep: &Endpoint) -> Vec<String> {
         "lark_openapi::{}::{}::{}",
         ep.service, ep.version, ep.resource
     );
-    let mut uses = Vec::new();
-    let mut args = Vec::new();
-    for p in &spec.path_params {
-        let example = p
-            .example
-            .clone()
-            .unwrap_or_else(|| format!("your_{}", p.name));
-        args.push(if p.ty == "string" {
-            docs::rust_str(&example)
-        } else {
-            example
-        });
-    }
-    for q in spec.query_params.iter().filter(|q| q.required) {
-        if let (Some(ty), Some(values)) = (enum_type_name(q), &q.enum_values) {
-            let chosen = q
-                .example
-                .as_ref()
-                .and_then(|e| values.iter().find(|v| &v.value == e))
-                .unwrap_or(&values[0]);
-            uses.push(format!("use {module}::{ty};"));
-            args.push(format!("{ty}::{}", variant_name(chosen)));
-        } else {
-            let example = q.example.clone().unwrap_or_default();
-            args.push(match q.ty.as_str() {
-                "string" => docs::rust_str(&example),
-                "boolean" => "true".into(),
-                _ => example,
-            });
-        }
-    }
+    let uses: Vec<String> = spec
+        .query_params
+        .iter()
+        .filter(|q| q.required && q.enum_values.is_some())
+        .filter_map(enum_type_name)
+        .map(|ty| format!("use {module}::{ty};"))
+        .collect();
+    let args: Vec<String> = required_example_args(ep).into_iter().map(|(_, v)| v).collect();
     let mut lines = vec![
         "# Example".to_string(),
         String::new(),

@@ -112,7 +112,7 @@ fn ident(name: &str) -> Ident {
 /// Formats a module and puts the header on top.
 fn file(rel: &str, source: &str, tokens: TokenStream) -> GeneratedFile {
     let contents = match syn::parse2::<syn::File>(tokens.clone()) {
-        Ok(ast) => prettyplease::unparse(&ast),
+        Ok(ast) => space_items(&prettyplease::unparse(&ast)),
         // Unparseable output is a generator bug; keep it visible rather than hide it.
         Err(err) => format!("compile_error!({:?});\n// {tokens}\n", err.to_string()),
     };
@@ -123,6 +123,34 @@ fn file(rel: &str, source: &str, tokens: TokenStream) -> GeneratedFile {
              // the generator (codegen/), then run `cargo xtask gen`.\n\n{contents}"
         ),
     }
+}
+
+/// Puts a blank line between items (prettyplease packs them), so generated files read like
+/// hand-written ones: after a closing brace at item level (top level or inside an `impl`),
+/// and after the `use` block.
+fn space_items(code: &str) -> String {
+    let lines: Vec<&str> = code.lines().collect();
+    let mut out = String::with_capacity(code.len() + code.len() / 16);
+    let mut in_use = false;
+    for (i, line) in lines.iter().enumerate() {
+        out.push_str(line);
+        out.push('\n');
+        in_use = (in_use || line.starts_with("use ")) && !line.ends_with(';');
+        let Some(next) = lines.get(i + 1) else { continue };
+        let next_opens = !next.trim().is_empty()
+            && !next.trim_start().starts_with('}')
+            && !next.trim_start().starts_with(')');
+        let closes_item = matches!(*line, "}" | "};" | "    }" | "    };");
+        let ends_uses = !in_use
+            && line.ends_with(';')
+            && (line.starts_with("use ") || line.starts_with('}'))
+            && !next.starts_with("use ");
+        let inner_doc_end = line.starts_with("//!") && !next.starts_with("//!");
+        if next_opens && (closes_item || ends_uses || inner_doc_end) {
+            out.push('\n');
+        }
+    }
+    out
 }
 
 fn root_module(services: &[&str]) -> TokenStream {

@@ -2,6 +2,7 @@
 // the generator (codegen/), then run `cargo xtask gen`.
 
 //! The generated API surface: one module per service, version, resource and endpoint.
+
 pub mod im;
 impl crate::Client {
     /// The `im` service.

@@ -2,12 +2,14 @@
 // the generator (codegen/), then run `cargo xtask gen`.
 
 //! The `im` service.
+
 pub mod v1;
 /// Accessor for the `im` service.
 #[derive(Debug, Clone, Copy)]
 pub struct Im<'a> {
     pub(crate) client: &'a crate::Client,
 }
+
 impl<'a> Im<'a> {
     /// Version `v1` of `im`.
     pub fn v1(&self) -> v1::ImV1<'a> {

@@ -2,12 +2,14 @@
 // the generator (codegen/), then run `cargo xtask gen`.
 
 //! Version `v1` of the `im` service.
+
 pub mod message_resource;
 /// Accessor for `im` `v1`.
 #[derive(Debug, Clone, Copy)]
 pub struct ImV1<'a> {
     pub(crate) client: &'a crate::Client,
 }
+
 impl<'a> ImV1<'a> {
     /// The `message_resource` resource.
     pub fn message_resource(&self) -> message_resource::MessageResource<'a> {

@@ -18,10 +18,13 @@
 //! - Response: a binary stream of at most 100 MB (104857600 bytes), enforced while streaming
 //! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
 //! - API page: <https://open.feishu.cn/document/server-docs/im-v1/message/get-2>
+
 use crate::operation::{
     BoxFuture, HttpMethod, Operation, OperationMeta, ResponseKind, TokenType,
 };
+
 use crate::{Client, Download, Error, RequestOptions};
+
 /// Values of the `type` query parameter: Kind of resource to download.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -31,6 +34,7 @@ pub enum ResourceType {
     /// `file`: A file, audio or video in the message (stickers excluded).
     File,
 }
+
 impl ResourceType {
     /// The value sent on the wire.
     pub const fn as_str(self) -> &'static str {
@@ -40,14 +44,42 @@ impl ResourceType {
         }
     }
 }
+
 impl std::fmt::Display for ResourceType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 /// The parameters of `im.v1.message_resource.get`.
 ///
 /// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
+///
+/// ```
+/// # use lark_openapi::im::v1::message_resource::*;
+/// let request = GetMessageResourceRequest::new("om_dc13264520392913993dd051dba21dcf", "file_456a92d6-c6ea-4de4-ac3f-7afcf44ac78g", ResourceType::Image);
+/// ```
+///
+/// Leaving out `message_id` does not compile:
+///
+/// ```compile_fail
+/// # use lark_openapi::im::v1::message_resource::*;
+/// let request = GetMessageResourceRequest::new("file_456a92d6-c6ea-4de4-ac3f-7afcf44ac78g", ResourceType::Image);
+/// ```
+///
+/// Leaving out `file_key` does not compile:
+///
+/// ```compile_fail
+/// # use lark_openapi::im::v1::message_resource::*;
+/// let request = GetMessageResourceRequest::new("om_dc13264520392913993dd051dba21dcf", ResourceType::Image);
+/// ```
+///
+/// Leaving out `type` does not compile:
+///
+/// ```compile_fail
+/// # use lark_openapi::im::v1::message_resource::*;
+/// let request = GetMessageResourceRequest::new("om_dc13264520392913993dd051dba21dcf", "file_456a92d6-c6ea-4de4-ac3f-7afcf44ac78g");
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct GetMessageResourceRequest {
     /// Path parameter `message_id`: ID of the message that holds the resource (`om_…`), from the send-message response, the receive-message event or the message history.
@@ -61,6 +93,7 @@ pub struct GetMessageResourceRequest {
     /// Query parameter `type`: Kind of resource to download.
     resource_type: ResourceType,
 }
+
 impl GetMessageResourceRequest {
     /// Creates the request from its required parameters.
     pub fn new(
@@ -74,23 +107,27 @@ impl GetMessageResourceRequest {
             resource_type,
         }
     }
+
     /// Path parameter `message_id`: ID of the message that holds the resource (`om_…`), from the send-message response, the receive-message event or the message history.
     ///
     /// Platform ids use `[A-Za-z0-9_-]`; any value is percent-encoded as one path segment, and an empty one is refused before sending.
     pub fn message_id(&self) -> &str {
         &self.message_id
     }
+
     /// Path parameter `file_key`: Key of the resource, read from the message content; it must belong to `message_id`.
     ///
     /// Platform ids use `[A-Za-z0-9_-]`; any value is percent-encoded as one path segment, and an empty one is refused before sending.
     pub fn file_key(&self) -> &str {
         &self.file_key
     }
+
     /// Query parameter `type`: Kind of resource to download.
     pub fn resource_type(&self) -> &ResourceType {
         &self.resource_type
     }
 }
+
 impl Operation for GetMessageResourceRequest {
     type Error = GetMessageResourceError;
     const META: OperationMeta = OperationMeta {
@@ -104,9 +141,11 @@ impl Operation for GetMessageResourceRequest {
         },
         doc_url: "https://open.feishu.cn/document/server-docs/im-v1/message/get-2",
     };
+
     fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
         vec![self.message_id.as_str().into(), self.file_key.as_str().into()]
     }
+
     fn query_params(&self) -> Vec<(&'static str, String)> {
         let mut query = Vec::new();
         {
@@ -116,6 +155,7 @@ impl Operation for GetMessageResourceRequest {
         query
     }
 }
+
 impl super::MessageResource<'_> {
     /// Download a resource (image, file, audio or video) contained in a message.
     ///
@@ -160,6 +200,7 @@ impl super::MessageResource<'_> {
         }
     }
 }
+
 /// A prepared `im.v1.message_resource.get` call: set options, then `.send().await` (or just `.await`).
 ///
 /// Made by [`MessageResource::get`](super::MessageResource::get).
@@ -170,21 +211,25 @@ pub struct GetMessageResource {
     request: GetMessageResourceRequest,
     options: RequestOptions,
 }
+
 impl GetMessageResource {
     /// Store apps: the tenant to act for (its `tenant_key`); custom apps need not set it.
     pub fn tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
         self.options = self.options.tenant_key(tenant_key);
         self
     }
+
     /// Per-request options: an explicit token, a tenant key, extra headers.
     pub fn options(mut self, options: RequestOptions) -> Self {
         self.options = options;
         self
     }
+
     /// The request as it will be sent.
     pub fn request(&self) -> &GetMessageResourceRequest {
         &self.request
     }
+
     /// Sends the request.
     pub async fn send(
         self,
@@ -192,6 +237,7 @@ impl GetMessageResource {
         self.client.download(self.request, self.options).await
     }
 }
+
 impl std::future::IntoFuture for GetMessageResource {
     type Output = Result<
         Download<GetMessageResourceError>,
@@ -202,6 +248,7 @@ impl std::future::IntoFuture for GetMessageResource {
         Box::pin(self.send())
     }
 }
+
 /// Service errors of `im.v1.message_resource.get`: one variant per documented code.
 ///
 /// Codes the spec does not list (including platform-wide ones) arrive as `Unhandled`. Each variant keeps the full [`ApiError`](crate::ApiError): code, HTTP status, server message, log id, troubleshooter link and violations.
@@ -315,6 +362,7 @@ pub enum GetMessageResourceError {
     /// A code the spec's error table does not list; see [`ApiError`](crate::ApiError).
     Unhandled(crate::ApiError),
 }
+
 impl GetMessageResourceError {
     /// The error as the platform sent it.
     pub fn api_error(&self) -> &crate::ApiError {
@@ -335,22 +383,27 @@ impl GetMessageResourceError {
             | Self::Unhandled(e) => e,
         }
     }
+
     /// The platform's error code.
     pub fn code(&self) -> i64 {
         self.api_error().code
     }
+
     /// The HTTP status of the response.
     pub fn http_status(&self) -> u16 {
         self.api_error().http_status
     }
+
     /// The server's message (`msg`).
     pub fn message(&self) -> &str {
         &self.api_error().message
     }
+
     /// The log id to quote when asking Lark support.
     pub fn log_id(&self) -> Option<&str> {
         self.api_error().log_id.as_deref()
     }
+
     /// What the code means, from the spec; `None` for `Unhandled`.
     pub fn meaning(&self) -> Option<&'static str> {
         match self {
@@ -410,6 +463,7 @@ impl GetMessageResourceError {
             Self::Unhandled(_) => None,
         }
     }
+
     /// What to do about it, from the spec; `None` for `Unhandled`.
     pub fn advice(&self) -> Option<&'static str> {
         match self {
@@ -465,67 +519,83 @@ impl GetMessageResourceError {
             Self::Unhandled(_) => None,
         }
     }
+
     /// Whether sending the same request again can succeed, per the spec.
     pub fn is_retryable(&self) -> bool {
         matches!(self, Self::ScopeCheckFailed(_))
     }
+
     /// Whether the code is one the spec does not list.
     pub fn is_unhandled(&self) -> bool {
         matches!(self, Self::Unhandled(_))
     }
+
     /// Whether this is code 230110: The message has been deleted, so its resources can no longer be read.
     pub fn is_message_deleted(&self) -> bool {
         matches!(self, Self::MessageDeleted(_))
     }
+
     /// Whether this is code 234001: A request parameter is malformed or missing.
     pub fn is_invalid_request_param(&self) -> bool {
         matches!(self, Self::InvalidRequestParam(_))
     }
+
     /// Whether this is code 234002: The platform refused to authenticate the request.
     pub fn is_unauthorized(&self) -> bool {
         matches!(self, Self::Unauthorized(_))
     }
+
     /// Whether this is code 234003: The file_key does not belong to the given message.
     pub fn is_file_not_in_message(&self) -> bool {
         matches!(self, Self::FileNotInMessage(_))
     }
+
     /// Whether this is code 234004: The app's bot is not a member of the chat the message is in.
     pub fn is_app_not_in_chat(&self) -> bool {
         matches!(self, Self::AppNotInChat(_))
     }
+
     /// Whether this is code 234009: This operation is not supported in external (cross-tenant) chats.
     pub fn is_external_chat_not_supported(&self) -> bool {
         matches!(self, Self::ExternalChatNotSupported(_))
     }
+
     /// Whether this is code 234019: The platform could not read the app's permission information for this tenant.
     pub fn is_scope_check_failed(&self) -> bool {
         matches!(self, Self::ScopeCheckFailed(_))
     }
+
     /// Whether this is code 234037: The resource is larger than the 100 MB download limit.
     pub fn is_file_too_large(&self) -> bool {
         matches!(self, Self::FileTooLarge(_))
     }
+
     /// Whether this is code 234038: The message is confidential or the chat has leak prevention turned on.
     pub fn is_restricted_mode(&self) -> bool {
         matches!(self, Self::RestrictedMode(_))
     }
+
     /// Whether this is code 234040: The message is not visible to the app, typically history from before it joined the chat.
     pub fn is_message_invisible(&self) -> bool {
         matches!(self, Self::MessageInvisible(_))
     }
+
     /// Whether this is code 234041: The tenant's encryption key was deleted, so encrypted data cannot be read.
     pub fn is_tenant_master_key_deleted(&self) -> bool {
         matches!(self, Self::TenantMasterKeyDeleted(_))
     }
+
     /// Whether this is code 234042: The tenant's hybrid-deployment storage failed, for example because it is full.
     pub fn is_tenant_storage_error(&self) -> bool {
         matches!(self, Self::TenantStorageError(_))
     }
+
     /// Whether this is code 234043: The message type has no downloadable resources, such as a merge-forwarded message or a card.
     pub fn is_unsupported_message_type(&self) -> bool {
         matches!(self, Self::UnsupportedMessageType(_))
     }
 }
+
 impl std::fmt::Display for GetMessageResourceError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         crate::operation::fmt_service_error(
@@ -536,6 +606,7 @@ impl std::fmt::Display for GetMessageResourceError {
         )
     }
 }
+
 impl std::error::Error for GetMessageResourceError {}
 impl crate::operation::ServiceError for GetMessageResourceError {
     fn from_api_error(error: crate::ApiError) -> Self {
@@ -556,9 +627,11 @@ impl crate::operation::ServiceError for GetMessageResourceError {
             _ => Self::Unhandled(error),
         }
     }
+
     fn api_error(&self) -> &crate::ApiError {
         GetMessageResourceError::api_error(self)
     }
+
     fn is_retryable(&self) -> bool {
         GetMessageResourceError::is_retryable(self)
     }

@@ -2,10 +2,12 @@
 // the generator (codegen/), then run `cargo xtask gen`.
 
 //! The `message_resource` resource of `im` `v1`.
+
 pub mod get;
 pub use get::{
     GetMessageResource, GetMessageResourceRequest, GetMessageResourceError, ResourceType,
 };
+
 /// Accessor for the `message_resource` resource.
 #[derive(Debug, Clone, Copy)]
 pub struct MessageResource<'a> {
