@@ -51,8 +51,19 @@ pub fn parse(source: &SpecSource) -> Result<LoadedSpec, Problem> {
             spec,
         }),
         Err(err) => {
-            let field = err.path().to_string();
+            let mut field = err.path().to_string();
             let inner = err.into_inner();
+            // serde names a missing field only in its message; put it in the path.
+            if let Some(name) = inner
+                .to_string()
+                .strip_prefix("missing field `")
+                .and_then(|rest| rest.split('`').next())
+            {
+                field = match field.as_str() {
+                    "" | "." => name.to_string(),
+                    parent => format!("{parent}.{name}"),
+                };
+            }
             let message = if inner.is_syntax() || inner.is_eof() {
                 format!("invalid JSON: {inner}")
             } else {

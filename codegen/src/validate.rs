@@ -11,6 +11,8 @@ const TOKEN_TYPES: &[&str] = &["tenant", "user", "app"];
 const APP_TYPES: &[&str] = &["custom", "store"];
 const PATH_TYPES: &[&str] = &["string", "integer"];
 const QUERY_TYPES: &[&str] = &["string", "integer", "int64", "boolean"];
+/// Error-row names whose `is_<name>()` predicate or variant the generated enum already has.
+const RESERVED_ERROR_NAMES: &[&str] = &["unhandled", "retryable"];
 
 /// Collects the problems of one spec.
 struct Checker<'a> {
@@ -88,6 +90,25 @@ pub fn validate(loaded: &LoadedSpec) -> Vec<Problem> {
         if rl.per_minute.is_none() && rl.per_second.is_none() {
             c.report("rate_limit", "give per_minute, per_second or both");
         }
+        if rl.per_minute == Some(0) || rl.per_second == Some(0) {
+            c.report(
+                "rate_limit",
+                "a limit of 0 requests allows nothing: leave it out instead",
+            );
+        }
+    }
+    for (i, scope) in spec.scopes_any_of.iter().enumerate() {
+        if scope.trim().is_empty() || scope.contains(char::is_whitespace) {
+            c.report(
+                format!("scopes_any_of[{i}]"),
+                format!("`{scope}` is not a scope name"),
+            );
+        } else if spec.scopes_any_of[..i].contains(scope) {
+            c.report(
+                format!("scopes_any_of[{i}]"),
+                format!("`{scope}` is listed twice"),
+            );
+        }
     }
     check_types(&mut c, &spec.types);
     check_body(&mut c, spec);
@@ -110,7 +131,10 @@ fn check_id(c: &mut Checker, path: &str, id: &str) {
     if path != expected {
         c.report(
             "id",
-            format!("`{id}` must live in {expected}, so that the id and the module path agree"),
+            format!(
+                "`{id}` does not match the file's location: a spec at {path} has id `{}`; fix the id, or move the file to {expected}",
+                path.trim_start_matches("spec/").trim_end_matches(".json").replace('/', ".")
+            ),
         );
     }
 }
@@ -157,12 +181,21 @@ fn check_path(c: &mut Checker, spec: &EndpointSpec) {
                 format!("`{}` does not appear as `:{}` in path", p.name, p.name),
             );
         }
-        if !is_snake_case(&p.name) {
+        if is_keyword(&p.name) {
+            c.report(
+                format!("{field}.name"),
+                format!(
+                    "`{}` is a Rust keyword and cannot name a path parameter",
+                    p.name
+                ),
+            );
+        } else if !is_snake_case(&p.name) {
             c.report(
                 format!("{field}.name"),
                 format!("`{}` is not a snake_case identifier", p.name),
             );
         }
+        check_example(c, &format!("{field}.example"), &p.ty, p.example.as_deref());
         if !PATH_TYPES.contains(&p.ty.as_str()) {
             c.report(
                 format!("{field}.type"),
@@ -208,8 +241,32 @@ fn check_char_class(class: &str) -> Result<(), String> {
 
 fn check_query(c: &mut Checker, spec: &EndpointSpec) {
     let mut seen = BTreeSet::new();
+    // Path and query parameters become fields of one request struct.
+    let mut rust_names: BTreeMap<&str, String> = spec
+        .path_params
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.name.as_str(), format!("path_params[{i}]")))
+        .collect();
     for (i, q) in spec.query_params.iter().enumerate() {
         let field = format!("query_params[{i}]");
+        let rust_name = q.rust_name.as_deref().unwrap_or(&q.name);
+        if let Some(other) = rust_names.insert(rust_name, field.clone()) {
+            c.report(
+                format!("{field}.name"),
+                format!("Rust name `{rust_name}` is also used by {other}: give a rust_name"),
+            );
+        }
+        if q.enum_values.is_none() {
+            check_example(c, &format!("{field}.example"), &q.ty, q.example.as_deref());
+        } else if let (Some(example), Some(values)) = (&q.example, &q.enum_values) {
+            if !values.iter().any(|v| &v.value == example) {
+                c.report(
+                    format!("{field}.example"),
+                    format!("`{example}` is not one of the enum values"),
+                );
+            }
+        }
         if !seen.insert(q.name.as_str()) {
             c.report(
                 format!("{field}.name"),
@@ -263,6 +320,20 @@ fn check_query(c: &mut Checker, spec: &EndpointSpec) {
                 "only meaningful with enum",
             );
         }
+    }
+}
+
+/// An example must be a value of its parameter's type (it is pasted into doctests).
+fn check_example(c: &mut Checker, field: &str, ty: &str, example: Option<&str>) {
+    let Some(example) = example else { return };
+    let ok = match ty {
+        "integer" => example.parse::<i32>().is_ok(),
+        "int64" => example.parse::<i64>().is_ok(),
+        "boolean" => matches!(example, "true" | "false"),
+        _ => true,
+    };
+    if !ok {
+        c.report(field, format!("`{example}` is not a valid {ty}"));
     }
 }
 
@@ -370,6 +441,12 @@ fn check_fields(
         }
         check_type(c, &format!("{at}.type"), &f.ty, types, multipart);
         if let Some(values) = &f.enum_values {
+            if f.ty != "string" {
+                c.report(
+                    format!("{at}.enum"),
+                    "enums are only allowed on string fields",
+                );
+            }
             check_enum(c, &format!("{at}.enum"), values);
         }
         if f.max_bytes.is_some() && f.ty != "file" {
@@ -503,12 +580,13 @@ fn check_errors(c: &mut Checker, spec: &EndpointSpec) {
                 format!("duplicate code {} (also errors[{first}])", row.code),
             );
         }
-        if !is_snake_case(&row.name) || row.name == "unhandled" {
+        if !is_snake_case(&row.name) || RESERVED_ERROR_NAMES.contains(&row.name.as_str()) {
             c.report(
                 format!("{at}.name"),
                 format!(
-                    "`{}` must be a snake_case name other than `unhandled`",
-                    row.name
+                    "`{}` must be a snake_case name other than {} (the generated enum uses those)",
+                    row.name,
+                    RESERVED_ERROR_NAMES.join(", ")
                 ),
             );
         } else if let Some(first) = names.insert(row.name.as_str(), i) {

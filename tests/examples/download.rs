@@ -86,8 +86,14 @@ async fn main() -> ExitCode {
                 .base_url(fake.base_url())
                 .build()
                 .expect("the fake server's settings are valid");
-            let m = args.message_id.clone().unwrap_or_else(|| SAMPLE_MESSAGE_ID.into());
-            let f = args.file_key.clone().unwrap_or_else(|| SAMPLE_FILE_KEY.into());
+            let m = args
+                .message_id
+                .clone()
+                .unwrap_or_else(|| SAMPLE_MESSAGE_ID.into());
+            let f = args
+                .file_key
+                .clone()
+                .unwrap_or_else(|| SAMPLE_FILE_KEY.into());
             _fake = Some(fake);
             (client, m, f)
         }

@@ -34,7 +34,11 @@ async fn a_100_mib_download_matches_the_servers_checksum() {
         .unwrap();
     assert_eq!(std::fs::metadata(&saved).unwrap().len(), size);
     assert_eq!(sha256_file(&saved), content_sha256(r.seed, size));
-    assert_eq!(last.load(Ordering::Relaxed), size, "progress reached the total");
+    assert_eq!(
+        last.load(Ordering::Relaxed),
+        size,
+        "progress reached the total"
+    );
     assert_eq!(entries(dir.path()), ["file.bin"], "no temporary file left");
 }
 
@@ -44,13 +48,32 @@ async fn a_cut_off_body_resumes_with_range() {
     let client = client(&fake);
     let size = 3 * 1024 * 1024;
     let r = file(&fake, "file_cut", size);
-    fake.push_faults(MESSAGE, "file_cut", [Fault::CutOff { after_bytes: 1_000_000 }]);
+    fake.push_faults(
+        MESSAGE,
+        "file_cut",
+        [Fault::CutOff {
+            after_bytes: 1_000_000,
+        }],
+    );
     let dir = temp_dir();
-    let saved = get(&client, "file_cut").await.unwrap().save_to(dir.path()).await.unwrap();
+    let saved = get(&client, "file_cut")
+        .await
+        .unwrap()
+        .save_to(dir.path())
+        .await
+        .unwrap();
     assert_eq!(sha256_file(&saved), content_sha256(r.seed, size));
-    let ranges: Vec<_> = fake.requests_log().into_iter().filter_map(|l| l.range).collect();
+    let ranges: Vec<_> = fake
+        .requests_log()
+        .into_iter()
+        .filter_map(|l| l.range)
+        .collect();
     assert_eq!(ranges.len(), 1);
-    let from: u64 = ranges[0].trim_start_matches("bytes=").trim_end_matches('-').parse().unwrap();
+    let from: u64 = ranges[0]
+        .trim_start_matches("bytes=")
+        .trim_end_matches('-')
+        .parse()
+        .unwrap();
     assert!(from > 0 && from <= 1_000_000, "resumed from {from}");
     let statuses: Vec<_> = fake.requests_log().iter().map(|l| l.status).collect();
     assert_eq!(statuses.last(), Some(&206));
@@ -64,14 +87,27 @@ async fn a_cut_off_body_without_range_support_starts_over_cleanly() {
     let r = Resource::new(MESSAGE, "file_norange", ResourceKind::File, size)
         .with_seed(9)
         .with_accept_ranges(false)
-        .with_fault(Fault::CutOff { after_bytes: 700_000 });
+        .with_fault(Fault::CutOff {
+            after_bytes: 700_000,
+        });
     fake.add_resource(r.clone());
     let dir = temp_dir();
-    let saved = get(&client, "file_norange").await.unwrap().save_to(dir.path()).await.unwrap();
+    let saved = get(&client, "file_norange")
+        .await
+        .unwrap()
+        .save_to(dir.path())
+        .await
+        .unwrap();
     assert_eq!(std::fs::metadata(&saved).unwrap().len(), size);
     assert_eq!(sha256_file(&saved), content_sha256(9, size));
     // The stream interface skips what it already yielded when the server restarts.
-    fake.push_faults(MESSAGE, "file_norange", [Fault::CutOff { after_bytes: 500_000 }]);
+    fake.push_faults(
+        MESSAGE,
+        "file_norange",
+        [Fault::CutOff {
+            after_bytes: 500_000,
+        }],
+    );
     let mut stream = get(&client, "file_norange").await.unwrap().into_stream();
     let mut total = 0usize;
     let mut hasher = <sha2::Sha256 as sha2::Digest>::new();
@@ -87,18 +123,39 @@ async fn a_cut_off_body_without_range_support_starts_over_cleanly() {
 #[tokio::test]
 async fn a_cut_off_body_with_retries_off_fails_with_integrity_and_leaves_nothing() {
     let fake = fake().await;
-    let client = builder(&fake).retry_policy(RetryPolicy::disabled()).build().unwrap();
+    let client = builder(&fake)
+        .retry_policy(RetryPolicy::disabled())
+        .build()
+        .unwrap();
     file(&fake, "file_cut2", 1_000_000);
-    fake.push_faults(MESSAGE, "file_cut2", [Fault::CutOff { after_bytes: 400_000 }]);
+    fake.push_faults(
+        MESSAGE,
+        "file_cut2",
+        [Fault::CutOff {
+            after_bytes: 400_000,
+        }],
+    );
     let dir = temp_dir();
     std::fs::write(dir.path().join("file.bin"), b"precious").unwrap();
-    let err = get(&client, "file_cut2").await.unwrap().save_to(dir.path()).await.unwrap_err();
+    let err = get(&client, "file_cut2")
+        .await
+        .unwrap()
+        .save_to(dir.path())
+        .await
+        .unwrap_err();
     assert!(
         matches!(err, Error::Integrity { expected: 1_000_000, received } if received < 1_000_000),
         "{err:?}"
     );
-    assert_eq!(entries(dir.path()), ["file.bin"], "no partial or temporary file");
-    assert_eq!(std::fs::read(dir.path().join("file.bin")).unwrap(), b"precious");
+    assert_eq!(
+        entries(dir.path()),
+        ["file.bin"],
+        "no partial or temporary file"
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("file.bin")).unwrap(),
+        b"precious"
+    );
 }
 
 #[tokio::test]
@@ -123,16 +180,31 @@ async fn hostile_file_names_land_inside_the_target_directory() {
     for (key, disposition) in cases {
         let key = format!("file_{key}");
         fake.add_resource(
-            Resource::new(MESSAGE, &key, ResourceKind::File, 10).with_disposition(disposition.clone()),
+            Resource::new(MESSAGE, &key, ResourceKind::File, 10)
+                .with_disposition(disposition.clone()),
         );
-        let saved = get(&client, &key).await.unwrap().save_to(dir.path()).await.unwrap();
+        let saved = get(&client, &key)
+            .await
+            .unwrap()
+            .save_to(dir.path())
+            .await
+            .unwrap();
         let parent = saved.parent().unwrap().canonicalize().unwrap();
-        assert_eq!(parent, canonical, "{disposition:?} escaped to {}", saved.display());
+        assert_eq!(
+            parent,
+            canonical,
+            "{disposition:?} escaped to {}",
+            saved.display()
+        );
         let name = saved.file_name().unwrap().to_string_lossy().into_owned();
         assert!(!name.starts_with('.') && name.len() <= 255, "{name:?}");
         assert!(!name.chars().any(char::is_control), "{name:?}");
     }
-    assert!(entries(dir.path()).contains(&"报告;final.pdf".to_string()), "{:?}", entries(dir.path()));
+    assert!(
+        entries(dir.path()).contains(&"报告;final.pdf".to_string()),
+        "{:?}",
+        entries(dir.path())
+    );
 }
 
 #[tokio::test]
@@ -141,16 +213,35 @@ async fn a_download_over_the_limit_stops_and_leaves_nothing() {
     let client = client(&fake);
     file(&fake, "file_huge", 100 * 1024 * 1024 + 1);
     let dir = temp_dir();
-    let err = get(&client, "file_huge").await.unwrap().save_to(dir.path()).await.unwrap_err();
+    let err = get(&client, "file_huge")
+        .await
+        .unwrap()
+        .save_to(dir.path())
+        .await
+        .unwrap_err();
     assert!(
-        matches!(err, Error::SizeLimitExceeded { limit: 104_857_600, .. }),
+        matches!(
+            err,
+            Error::SizeLimitExceeded {
+                limit: 104_857_600,
+                ..
+            }
+        ),
         "{err:?}"
     );
     assert!(entries(dir.path()).is_empty());
     // A caller's lower limit applies while streaming too.
     file(&fake, "file_5k", 5000);
-    let err = get(&client, "file_5k").await.unwrap().collect(1000).await.unwrap_err();
-    assert!(matches!(err, Error::SizeLimitExceeded { limit: 1000, .. }), "{err:?}");
+    let err = get(&client, "file_5k")
+        .await
+        .unwrap()
+        .collect(1000)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::SizeLimitExceeded { limit: 1000, .. }),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
@@ -165,10 +256,18 @@ async fn a_stalled_server_times_out_and_leaves_nothing() {
     fake.push_faults(
         MESSAGE,
         "file_stall",
-        [Fault::Stall { after_bytes: 10_000, stall: Duration::from_secs(5) }],
+        [Fault::Stall {
+            after_bytes: 10_000,
+            stall: Duration::from_secs(5),
+        }],
     );
     let dir = temp_dir();
-    let err = get(&client, "file_stall").await.unwrap().save_to(dir.path()).await.unwrap_err();
+    let err = get(&client, "file_stall")
+        .await
+        .unwrap()
+        .save_to(dir.path())
+        .await
+        .unwrap_err();
     assert!(err.is_timeout(), "{err:?}");
     assert!(entries(dir.path()).is_empty());
 }
@@ -176,15 +275,26 @@ async fn a_stalled_server_times_out_and_leaves_nothing() {
 #[tokio::test]
 async fn a_stall_is_resumed_when_retries_allow() {
     let fake = fake().await;
-    let client = builder(&fake).read_timeout(Duration::from_millis(300)).build().unwrap();
+    let client = builder(&fake)
+        .read_timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
     let r = file(&fake, "file_stall2", 100_000);
     fake.push_faults(
         MESSAGE,
         "file_stall2",
-        [Fault::Stall { after_bytes: 10_000, stall: Duration::from_secs(5) }],
+        [Fault::Stall {
+            after_bytes: 10_000,
+            stall: Duration::from_secs(5),
+        }],
     );
     let dir = temp_dir();
-    let saved = get(&client, "file_stall2").await.unwrap().save_to(dir.path()).await.unwrap();
+    let saved = get(&client, "file_stall2")
+        .await
+        .unwrap()
+        .save_to(dir.path())
+        .await
+        .unwrap();
     assert_eq!(sha256_file(&saved), r.sha256());
 }
 
@@ -197,10 +307,19 @@ async fn bytes_that_look_like_a_json_error_are_still_a_file() {
     fake.push_faults(
         MESSAGE,
         "file_json",
-        [Fault::Custom { status: 200, content_type: Some("application/octet-stream".into()), body: body.clone() }],
+        [Fault::Custom {
+            status: 200,
+            content_type: Some("application/octet-stream".into()),
+            body: body.clone(),
+        }],
     );
     let dir = temp_dir();
-    let saved = get(&client, "file_json").await.unwrap().save_to(dir.path().join("x.json")).await.unwrap();
+    let saved = get(&client, "file_json")
+        .await
+        .unwrap()
+        .save_to(dir.path().join("x.json"))
+        .await
+        .unwrap();
     assert_eq!(std::fs::read(saved).unwrap(), body);
 }
 
@@ -214,7 +333,13 @@ async fn metadata_stream_and_async_read() {
             .with_content_type("image/png")
             .with_disposition(Disposition::Rfc5987("示例 (1).png".into())),
     );
-    let d = client.im().v1().message_resource().get(MESSAGE, "img_1", ResourceType::Image).await.unwrap();
+    let d = client
+        .im()
+        .v1()
+        .message_resource()
+        .get(MESSAGE, "img_1", ResourceType::Image)
+        .await
+        .unwrap();
     assert_eq!(d.content_type(), Some("image/png"));
     assert_eq!(d.content_length(), Some(3000));
     assert_eq!(d.file_name(), "示例 (1).png");
@@ -223,7 +348,13 @@ async fn metadata_stream_and_async_read() {
     d.into_async_read().read_to_end(&mut buf).await.unwrap();
     assert_eq!(buf, lark_tests::content_bytes(3, 0, 3000));
     // Wrong type for the resource: the fake answers 234001 like the platform.
-    let err = client.im().v1().message_resource().get(MESSAGE, "img_1", ResourceType::File).await.unwrap_err();
+    let err = client
+        .im()
+        .v1()
+        .message_resource()
+        .get(MESSAGE, "img_1", ResourceType::File)
+        .await
+        .unwrap_err();
     assert!(err.service_error().unwrap().is_invalid_request_param());
     // Without a usable name the file key and Content-Type make one.
     fake.add_resource(
@@ -231,7 +362,10 @@ async fn metadata_stream_and_async_read() {
             .with_content_type("application/pdf")
             .with_disposition(Disposition::None),
     );
-    assert_eq!(get(&client, "file_noname").await.unwrap().file_name(), "file_noname.pdf");
+    assert_eq!(
+        get(&client, "file_noname").await.unwrap().file_name(),
+        "file_noname.pdf"
+    );
 }
 
 #[tokio::test]
@@ -254,7 +388,16 @@ async fn ids_are_one_encoded_segment_and_empty_ids_are_refused() {
     let path = fake.requests_log().last().unwrap().path_and_query.clone();
     assert!(path.starts_with("/open-apis/im/v1/messages/om%2F..%2Fx%3Ftype%3Dimage%23y%20z/resources/file_odd?type=file"), "{path}");
     let before = fake.requests_log().len();
-    let err = client.im().v1().message_resource().get("", "file_odd", ResourceType::File).await.unwrap_err();
-    assert!(matches!(&err, Error::InvalidRequest(m) if m.contains("message_id")), "{err:?}");
+    let err = client
+        .im()
+        .v1()
+        .message_resource()
+        .get("", "file_odd", ResourceType::File)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidRequest(m) if m.contains("message_id")),
+        "{err:?}"
+    );
     assert_eq!(fake.requests_log().len(), before, "nothing was sent");
 }

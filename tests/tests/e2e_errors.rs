@@ -30,18 +30,31 @@ async fn every_error_row_maps_to_its_variant() {
         assert_eq!(e.code(), row.code);
         assert_eq!(e.http_status(), row.http_status, "code {}", row.code);
         assert_eq!(e.message(), row.server_message, "code {}", row.code);
-        assert!(!e.is_unhandled(), "code {} must have its own variant", row.code);
+        assert!(
+            !e.is_unhandled(),
+            "code {} must have its own variant",
+            row.code
+        );
         assert!(e.meaning().is_some() && e.advice().is_some());
         let log_id = e.log_id().expect("the fake sends a log id");
         assert!(!log_id.is_empty());
         assert_eq!(err.log_id(), Some(log_id));
         let line = err.to_string();
-        assert!(line.contains(&row.code.to_string()) && line.contains(log_id), "{line}");
+        assert!(
+            line.contains(&row.code.to_string()) && line.contains(log_id),
+            "{line}"
+        );
         assert!(line.contains(e.advice().unwrap()), "{line}");
         // Rows the spec marks retryable are retried (3 attempts); the others are not.
         let attempts = fake.resource_requests() - before;
         let expected = if e.is_retryable() { 3 } else { 1 };
-        assert_eq!(attempts, expected, "code {} retryable={}", row.code, e.is_retryable());
+        assert_eq!(
+            attempts,
+            expected,
+            "code {} retryable={}",
+            row.code,
+            e.is_retryable()
+        );
     }
 }
 
@@ -53,7 +66,11 @@ async fn specific_variants_and_predicates() {
     match err.service_error() {
         Some(GetMessageResourceError::FileNotInMessage(api)) => {
             assert_eq!(api.code, 234003);
-            assert!(api.troubleshooter.as_deref().unwrap_or("").contains("234003"));
+            assert!(api
+                .troubleshooter
+                .as_deref()
+                .unwrap_or("")
+                .contains("234003"));
         }
         other => panic!("expected FileNotInMessage, got {other:?}"),
     }
@@ -92,7 +109,11 @@ async fn html_error_page_is_a_clear_unexpected_response() {
         panic!("expected UnexpectedResponse, got {err:?}")
     };
     assert_eq!(body.http_status, 502);
-    assert!(body.content_type.as_deref().unwrap_or("").starts_with("text/html"));
+    assert!(body
+        .content_type
+        .as_deref()
+        .unwrap_or("")
+        .starts_with("text/html"));
     assert!(body.excerpt.chars().count() <= 201);
     assert!(err.to_string().contains("502"), "{err}");
 }

@@ -14,8 +14,17 @@ async fn server_errors_are_retried_until_success() {
     let fake = fake().await;
     let client = client(&fake);
     file(&fake, "file_5xx", 1000);
-    fake.push_faults(MESSAGE, "file_5xx", [Fault::Status5xx(500), Fault::HtmlError(502)]);
-    let bytes = get(&client, "file_5xx").await.unwrap().collect(10_000).await.unwrap();
+    fake.push_faults(
+        MESSAGE,
+        "file_5xx",
+        [Fault::Status5xx(500), Fault::HtmlError(502)],
+    );
+    let bytes = get(&client, "file_5xx")
+        .await
+        .unwrap()
+        .collect(10_000)
+        .await
+        .unwrap();
     assert_eq!(bytes.len(), 1000);
     assert_eq!(fake.resource_requests(), 3);
 }
@@ -30,7 +39,11 @@ async fn rate_limit_waits_for_the_reset_header_then_succeeds() {
     let d = get(&client, "file_429").await.unwrap();
     // Behaviour, not speed: the SDK waited (at least most of) the announced second rather
     // than its millisecond backoff.
-    assert!(started.elapsed() >= Duration::from_millis(900), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(d.collect(100).await.unwrap().len(), 10);
     assert_eq!(fake.resource_requests(), 2);
 }
@@ -61,7 +74,11 @@ async fn attempts_are_bounded_and_the_last_error_is_reported() {
     let fake = fake().await;
     let client = client(&fake);
     file(&fake, "file_down", 10);
-    fake.push_faults(MESSAGE, "file_down", std::iter::repeat_n(Fault::Status5xx(503), 5));
+    fake.push_faults(
+        MESSAGE,
+        "file_down",
+        std::iter::repeat_n(Fault::Status5xx(503), 5),
+    );
     let err = get(&client, "file_down").await.unwrap_err();
     assert_eq!(fake.resource_requests(), 3, "max_attempts is 3");
     assert!(err.to_string().contains("503"), "{err}");
@@ -70,7 +87,10 @@ async fn attempts_are_bounded_and_the_last_error_is_reported() {
 #[tokio::test]
 async fn retries_can_be_turned_off() {
     let fake = fake().await;
-    let client = builder(&fake).retry_policy(RetryPolicy::disabled()).build().unwrap();
+    let client = builder(&fake)
+        .retry_policy(RetryPolicy::disabled())
+        .build()
+        .unwrap();
     file(&fake, "file_off", 10);
     fake.push_faults(MESSAGE, "file_off", [Fault::Status5xx(500)]);
     assert!(get(&client, "file_off").await.is_err());
@@ -80,7 +100,11 @@ async fn retries_can_be_turned_off() {
 #[tokio::test]
 async fn connection_refused_is_retried_then_reported_as_connect_error() {
     // Bind then drop a listener: nothing listens on that port afterwards.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let client = lark_openapi::Client::builder("cli_x", "secret")
         .base_url(format!("http://127.0.0.1:{port}"))
         .retry_policy(fast_retries())
@@ -88,5 +112,8 @@ async fn connection_refused_is_retried_then_reported_as_connect_error() {
         .unwrap();
     let err = get(&client, "file").await.unwrap_err();
     assert!(err.is_connect(), "{err:?}");
-    assert!(matches!(err, Error::Token(_)), "the token fetch is the first request: {err:?}");
+    assert!(
+        matches!(err, Error::Token(_)),
+        "the token fetch is the first request: {err:?}"
+    );
 }

@@ -34,7 +34,12 @@ async fn rejected_token_is_replaced_once_and_the_request_replayed() {
     file(&fake, "file_t", 100);
     fake.reject_tokens_after_uses(Some(2));
     for _ in 0..5 {
-        let bytes = get(&client, "file_t").await.unwrap().collect(1000).await.unwrap();
+        let bytes = get(&client, "file_t")
+            .await
+            .unwrap()
+            .collect(1000)
+            .await
+            .unwrap();
         assert_eq!(bytes.len(), 100);
     }
     // Uses 1-2 on token A, 3 rejected → token B for 3-4, 5 rejected → token C.
@@ -50,7 +55,11 @@ async fn rejected_token_is_replaced_once_and_the_request_replayed() {
     // The replay carries a new token, never the rejected one.
     for (i, r) in resource.iter().enumerate() {
         if r.status == 400 {
-            assert_ne!(resource[i + 1].bearer, r.bearer, "replayed with the stale token");
+            assert_ne!(
+                resource[i + 1].bearer,
+                r.bearer,
+                "replayed with the stale token"
+            );
             assert_eq!(resource[i + 1].status, 200);
         }
     }
@@ -61,10 +70,18 @@ async fn a_token_rejected_again_after_the_replay_is_reported_not_looped() {
     let fake = fake().await;
     let client = client(&fake);
     file(&fake, "file_r", 10);
-    fake.push_faults(MESSAGE, "file_r", [Fault::TokenRejected, Fault::TokenRejected]);
+    fake.push_faults(
+        MESSAGE,
+        "file_r",
+        [Fault::TokenRejected, Fault::TokenRejected],
+    );
     let err = get(&client, "file_r").await.unwrap_err();
     assert_eq!(err.code(), Some(99991663));
-    assert_eq!(fake.resource_requests(), 2, "one request and exactly one replay");
+    assert_eq!(
+        fake.resource_requests(),
+        2,
+        "one request and exactly one replay"
+    );
     assert_eq!(fake.token_requests(TokenRequestKind::TenantInternal), 2);
 }
 
@@ -83,7 +100,10 @@ async fn explicit_token_is_sent_as_is_and_not_replaced() {
         .unwrap_err();
     assert_eq!(err.code(), Some(99991663));
     assert_eq!(fake.token_requests(TokenRequestKind::TenantInternal), 0);
-    assert_eq!(fake.requests_log()[0].bearer.as_deref(), Some("t-not-issued"));
+    assert_eq!(
+        fake.requests_log()[0].bearer.as_deref(),
+        Some("t-not-issued")
+    );
 }
 
 #[tokio::test]
@@ -94,10 +114,18 @@ async fn wrong_app_secret_is_a_token_error_with_the_auth_code() {
         .build()
         .unwrap();
     let err = get(&client, "anything").await.unwrap_err();
-    let Error::Token(token) = &err else { panic!("expected a token error, got {err:?}") };
-    assert!(matches!(token.kind(), TokenErrorKind::Rejected { .. }), "{token:?}");
+    let Error::Token(token) = &err else {
+        panic!("expected a token error, got {err:?}")
+    };
+    assert!(
+        matches!(token.kind(), TokenErrorKind::Rejected { .. }),
+        "{token:?}"
+    );
     assert!(err.code().is_some());
-    assert!(!format!("{err} {err:?}").contains("wrong secret"), "secret leaked");
+    assert!(
+        !format!("{err} {err:?}").contains("wrong secret"),
+        "secret leaked"
+    );
     assert_eq!(fake.resource_requests(), 0);
 }
 
@@ -137,7 +165,11 @@ async fn store_app_chain_per_tenant_key() {
         .collect();
     assert_eq!(
         tenants,
-        [Some("tenant_a".into()), Some("tenant_b".into()), Some("tenant_a".into())]
+        [
+            Some("tenant_a".into()),
+            Some("tenant_b".into()),
+            Some("tenant_a".into())
+        ]
     );
 }
 
@@ -153,8 +185,13 @@ async fn store_app_without_ticket_asks_for_a_resend() {
         .tenant_key("tenant_a")
         .await
         .unwrap_err();
-    let Error::Token(token) = &err else { panic!("expected a token error, got {err:?}") };
-    assert!(matches!(token.kind(), TokenErrorKind::AppTicketMissing), "{token:?}");
+    let Error::Token(token) = &err else {
+        panic!("expected a token error, got {err:?}")
+    };
+    assert!(
+        matches!(token.kind(), TokenErrorKind::AppTicketMissing),
+        "{token:?}"
+    );
     assert_eq!(fake.token_requests(TokenRequestKind::AppTicketResend), 1);
     // Once the pushed ticket is handed over, it works.
     client.set_app_ticket(fake.latest_app_ticket().expect("resend pushed a ticket"));

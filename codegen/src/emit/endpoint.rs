@@ -176,6 +176,8 @@ struct ReqField {
     stored: TokenStream,
     arg: TokenStream,
     convert: TokenStream,
+    /// Whether `convert` is the argument itself (then the field init is shorthand).
+    identity: bool,
     required: bool,
 }
 
@@ -205,6 +207,7 @@ fn request_fields(ep: &Endpoint) -> Vec<ReqField> {
             } else {
                 quote!(#name)
             },
+            identity: !string,
             name,
             required: true,
         });
@@ -214,6 +217,7 @@ fn request_fields(ep: &Endpoint) -> Vec<ReqField> {
         let value = query_value_type(q);
         let string = value.to_string() == "String";
         let doc = outer(&[format!("Query parameter `{}`: {}", q.name, q.description)]);
+        let identity = !q.repeated && !string;
         let (stored, arg, convert) = if q.repeated {
             (
                 quote!(Vec<#value>),
@@ -241,6 +245,7 @@ fn request_fields(ep: &Endpoint) -> Vec<ReqField> {
             stored,
             arg,
             convert,
+            identity,
             required,
         });
     }
@@ -269,7 +274,7 @@ fn request_struct(ep: &Endpoint) -> TokenStream {
     });
     let inits = fields.iter().map(|f| {
         let (n, c) = (&f.name, &f.convert);
-        if f.required && c.to_string() == n.to_string() {
+        if f.required && f.identity {
             quote!(#n)
         } else if f.required {
             quote!(#n: #c)
@@ -521,7 +526,11 @@ fn missing_argument_examples(ep: &Endpoint) -> Vec<String> {
         String::new(),
         "```".to_string(),
         import.clone(),
-        format!("let request = {}::new({});", ep.request_name(), all.join(", ")),
+        format!(
+            "let request = {}::new({});",
+            ep.request_name(),
+            all.join(", ")
+        ),
         "```".to_string(),
     ];
     for (i, (name, _)) in args.iter().enumerate() {
@@ -551,8 +560,12 @@ fn required_example_args(ep: &Endpoint) -> Vec<(String, String)> {
     let spec = ep.spec;
     let mut args = Vec::new();
     for p in &spec.path_params {
-        let example = p.example.clone().unwrap_or_else(|| format!("your_{}", p.name));
-        let value = if p.ty == "string" { docs::rust_str(&example) } else { example };
+        let value = match (&p.example, p.ty.as_str()) {
+            (Some(example), "string") => docs::rust_str(example),
+            (None, "string") => docs::rust_str(&format!("your_{}", p.name)),
+            (Some(example), _) => example.clone(),
+            (None, _) => "1".into(),
+        };
         args.push((p.name.clone(), value));
     }
     for q in spec.query_params.iter().filter(|q| q.required) {
@@ -564,11 +577,12 @@ fn required_example_args(ep: &Endpoint) -> Vec<(String, String)> {
                 .unwrap_or(&values[0]);
             format!("{ty}::{}", variant_name(chosen))
         } else {
-            let example = q.example.clone().unwrap_or_default();
-            match q.ty.as_str() {
-                "string" => docs::rust_str(&example),
-                "boolean" => "true".into(),
-                _ => example,
+            match (&q.example, q.ty.as_str()) {
+                (Some(example), "string") => docs::rust_str(example),
+                (None, "string") => docs::rust_str(&format!("your_{}", q.name)),
+                (Some(example), _) => example.clone(),
+                (None, "boolean") => "true".into(),
+                (None, _) => "1".into(),
             }
         };
         args.push((q.name.clone(), value));
@@ -590,7 +604,10 @@ fn example_lines(ep: &Endpoint) -> Vec<String> {
         .filter_map(enum_type_name)
         .map(|ty| format!("use {module}::{ty};"))
         .collect();
-    let args: Vec<String> = required_example_args(ep).into_iter().map(|(_, v)| v).collect();
+    let args: Vec<String> = required_example_args(ep)
+        .into_iter()
+        .map(|(_, v)| v)
+        .collect();
     let mut lines = vec![
         "# Example".to_string(),
         String::new(),

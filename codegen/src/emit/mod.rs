@@ -41,8 +41,10 @@ pub fn unsupported(specs: &[LoadedSpec]) -> Vec<Problem> {
         if !matches!(s.spec.request_body, RequestBody::None) {
             report("request_body.kind", "request bodies");
         }
-        if !matches!(s.spec.response, Response::Binary { .. }) {
-            report("response.kind", "JSON responses");
+        match s.spec.response {
+            Response::Binary { .. } => {}
+            Response::Json { .. } => report("response.kind", "JSON responses"),
+            Response::Empty => report("response.kind", "empty (envelope-only) responses"),
         }
     }
     problems
@@ -136,7 +138,9 @@ fn space_items(code: &str) -> String {
         out.push_str(line);
         out.push('\n');
         in_use = (in_use || line.starts_with("use ")) && !line.ends_with(';');
-        let Some(next) = lines.get(i + 1) else { continue };
+        let Some(next) = lines.get(i + 1) else {
+            continue;
+        };
         let next_opens = !next.trim().is_empty()
             && !next.trim_start().starts_with('}')
             && !next.trim_start().starts_with(')');

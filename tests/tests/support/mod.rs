@@ -14,7 +14,9 @@ pub const MESSAGE: &str = "om_e2e";
 
 /// A fake server with the default (custom app) configuration.
 pub async fn fake() -> FakeLark {
-    FakeLark::start(FakeConfig::default()).await.expect("fake server starts")
+    FakeLark::start(FakeConfig::default())
+        .await
+        .expect("fake server starts")
 }
 
 /// Retries on, with waits of a few milliseconds.
@@ -75,8 +77,13 @@ pub fn sha256_file(path: &Path) -> [u8; 32] {
 pub fn entries(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .map(|rd| {
-            rd.map(|e| e.expect("dir entry").file_name().to_string_lossy().into_owned())
-                .collect()
+            rd.map(|e| {
+                e.expect("dir entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect()
         })
         .unwrap_or_default();
     names.sort();

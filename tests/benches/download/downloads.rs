@@ -1,0 +1,389 @@
+//! Sections 1 and 2: download time and peak memory, SDK (`save_to`, in a child process) and
+//! `curl -o`, interleaved, against the fake server on 127.0.0.1.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use lark_tests::{FakeConfig, FakeLark, Resource, ResourceKind};
+use sha2::{Digest, Sha256};
+
+use crate::child::{self, Phases};
+use crate::measure::{ms, run_child, ChildRun};
+use crate::Result;
+
+/// The message all benchmark resources belong to.
+pub const MESSAGE: &str = "om_bench";
+
+/// One resource size.
+#[derive(Debug, Clone, Copy)]
+pub struct Size {
+    /// `1 MiB`.
+    pub label: &'static str,
+    /// Its file key on the fake.
+    pub key: &'static str,
+    /// Its size in bytes.
+    pub bytes: u64,
+}
+
+impl Size {
+    /// The size in MiB.
+    pub fn mib(&self) -> f64 {
+        self.bytes as f64 / (1024.0 * 1024.0)
+    }
+}
+
+/// The sizes measured, smallest first.
+pub const SIZES: [Size; 3] = [
+    Size {
+        label: "1 MiB",
+        key: "file_bench_1m",
+        bytes: 1 << 20,
+    },
+    Size {
+        label: "10 MiB",
+        key: "file_bench_10m",
+        bytes: 10 << 20,
+    },
+    Size {
+        label: "100 MiB",
+        key: "file_bench_100m",
+        bytes: 100 << 20,
+    },
+];
+
+/// One measured child process.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// Spawn to reap, ms.
+    pub wall_ms: f64,
+    /// Peak RSS, KiB.
+    pub rss_kib: u64,
+    /// User + system CPU, ms.
+    pub cpu_ms: f64,
+    /// 512-byte blocks written to disk.
+    pub out_blocks: u64,
+    /// Voluntary context switches.
+    pub voluntary_switches: u64,
+    /// The SDK child's own phase times (SDK runs only).
+    pub phases: Option<Phases>,
+}
+
+impl Run {
+    fn from_child(run: &ChildRun, phases: Option<Phases>) -> Run {
+        Run {
+            wall_ms: ms(run.wall),
+            rss_kib: run.max_rss_kib,
+            cpu_ms: ms(run.cpu),
+            out_blocks: run.out_blocks,
+            voluntary_switches: run.voluntary_switches,
+            phases,
+        }
+    }
+}
+
+/// All runs of one size.
+#[derive(Debug, Clone)]
+pub struct SizeFigures {
+    /// The size.
+    pub size: Size,
+    /// SDK runs, in order.
+    pub sdk: Vec<Run>,
+    /// curl runs, in order (empty without curl).
+    pub curl: Vec<Run>,
+}
+
+/// Whether curl could be used.
+#[derive(Debug, Clone)]
+pub enum Curl {
+    /// Found, with the first line of `curl --version`.
+    Found {
+        /// The executable.
+        path: PathBuf,
+        /// `curl 7.88.1 (x86_64-pc-linux-gnu) …`.
+        version: String,
+    },
+    /// Not found: why.
+    Missing(String),
+}
+
+/// `File::sync_all` of a freshly written 100 MiB file, measured apart from any download.
+#[derive(Debug, Clone, Default)]
+pub struct FsyncFigures {
+    /// Writing 100 MiB (256 KiB writes, no sync), ms per repetition.
+    pub write_ms: Vec<f64>,
+    /// The `sync_all` that follows, ms per repetition.
+    pub sync_ms: Vec<f64>,
+}
+
+/// Sections 1 and 2.
+#[derive(Debug, Clone)]
+pub struct DownloadFigures {
+    /// Per size.
+    pub sizes: Vec<SizeFigures>,
+    /// curl, or why not.
+    pub curl: Curl,
+    /// The separate fsync measurement.
+    pub fsync: FsyncFigures,
+}
+
+/// Finds curl: `/usr/bin/curl`, else the first `curl` on `PATH`.
+pub fn find_curl() -> Curl {
+    let mut candidates = vec![PathBuf::from("/usr/bin/curl")];
+    if let Some(path) = std::env::var_os("PATH") {
+        candidates.extend(std::env::split_paths(&path).map(|d| d.join("curl")));
+    }
+    let Some(path) = candidates.into_iter().find(|p| p.is_file()) else {
+        return Curl::Missing("no `curl` at /usr/bin/curl or on PATH".into());
+    };
+    match Command::new(&path).arg("--version").output() {
+        Ok(out) if out.status.success() => {
+            let text = String::from_utf8_lossy(&out.stdout);
+            let version = text.lines().next().unwrap_or("curl").trim().to_string();
+            Curl::Found { path, version }
+        }
+        Ok(out) => Curl::Missing(format!(
+            "`{} --version` failed ({})",
+            path.display(),
+            out.status
+        )),
+        Err(e) => Curl::Missing(format!("cannot run `{}`: {e}", path.display())),
+    }
+}
+
+/// One POST to the fake's token endpoint, as curl's token (curl gets it ready-made).
+pub async fn fetch_token(base_url: &str) -> Result<String> {
+    let config = FakeConfig::default();
+    let body = serde_json::json!({ "app_id": config.app_id, "app_secret": config.app_secret });
+    let response = reqwest::Client::new()
+        .post(format!(
+            "{base_url}/open-apis/auth/v3/tenant_access_token/internal"
+        ))
+        .header(reqwest::header::CONTENT_TYPE, "application/json; charset=utf-8")
+        .body(serde_json::to_vec(&body)?)
+        .send()
+        .await?
+        .bytes()
+        .await?;
+    let value: serde_json::Value = serde_json::from_slice(&response)?;
+    value
+        .get("tenant_access_token")
+        .and_then(|t| t.as_str())
+        .map(str::to_string)
+        .ok_or_else(|| format!("no tenant_access_token in {value}").into())
+}
+
+/// The URL curl downloads: the same the SDK requests.
+pub fn resource_url(base_url: &str, key: &str) -> String {
+    format!("{base_url}/open-apis/im/v1/messages/{MESSAGE}/resources/{key}?type=file")
+}
+
+fn sha256_file(path: &Path) -> Result<[u8; 32]> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            return Ok(hasher.finalize().into());
+        }
+        hasher.update(&buf[..n]);
+    }
+}
+
+/// Empties `dir` (the SDK child saves into it).
+fn clear_dir(dir: &Path) -> Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            std::fs::remove_dir_all(&path)?;
+        } else {
+            std::fs::remove_file(&path)?;
+        }
+    }
+    Ok(())
+}
+
+struct Bench<'a> {
+    exe: PathBuf,
+    base_url: String,
+    token: String,
+    curl: Option<&'a Path>,
+    sdk_dir: PathBuf,
+    curl_file: PathBuf,
+}
+
+impl Bench<'_> {
+    /// One SDK download in a child process; `verify` checks the saved bytes afterwards.
+    fn sdk(&self, resource: &Resource, verify: bool) -> Result<Run> {
+        let mut cmd = Command::new(&self.exe);
+        cmd.arg(child::MODE)
+            .arg(&self.base_url)
+            .arg(&resource.message_id)
+            .arg(&resource.file_key)
+            .arg(&self.sdk_dir)
+            .arg(resource.size.to_string());
+        let run = run_child(cmd)?;
+        if !run.success {
+            return Err(format!(
+                "SDK child failed ({}): {}",
+                run.status,
+                run.stderr.trim()
+            )
+            .into());
+        }
+        let phases = Phases::parse(&run.stdout)
+            .ok_or_else(|| format!("SDK child printed no phases: {:?}", run.stdout))?;
+        let saved = Phases::saved_path(&run.stdout)
+            .map(PathBuf::from)
+            .ok_or_else(|| format!("SDK child printed no path: {:?}", run.stdout))?;
+        if verify && sha256_file(&saved)? != resource.sha256() {
+            return Err(format!("SDK download {} has the wrong bytes", saved.display()).into());
+        }
+        clear_dir(&self.sdk_dir)?;
+        Ok(Run::from_child(&run, Some(phases)))
+    }
+
+    /// One `curl -s -o FILE -H "Authorization: Bearer …" URL` with the pre-fetched token.
+    fn curl(&self, curl: &Path, resource: &Resource, verify: bool) -> Result<Run> {
+        let mut cmd = Command::new(curl);
+        cmd.arg("-s")
+            .arg("-o")
+            .arg(&self.curl_file)
+            .arg("-H")
+            .arg(format!("Authorization: Bearer {}", self.token))
+            .arg(resource_url(&self.base_url, &resource.file_key));
+        let run = run_child(cmd)?;
+        if !run.success {
+            return Err(format!("curl failed ({}): {}", run.status, run.stderr.trim()).into());
+        }
+        let len = std::fs::metadata(&self.curl_file)?.len();
+        if len != resource.size {
+            return Err(format!("curl saved {len} bytes, expected {}", resource.size).into());
+        }
+        if verify && sha256_file(&self.curl_file)? != resource.sha256() {
+            return Err("curl's download has the wrong bytes".into());
+        }
+        std::fs::remove_file(&self.curl_file)?;
+        Ok(Run::from_child(&run, None))
+    }
+}
+
+/// Runs sections 1 and 2: `runs` measured pairs (SDK, curl) per size after one warm-up
+/// pair whose files are checked byte for byte (SHA-256), and the separate fsync
+/// measurement (`fsync_reps` repetitions). Any failed or wrong download is an error.
+pub fn run(root: &Path, runs: usize, fsync_reps: usize) -> Result<DownloadFigures> {
+    let fake = FakeLark::start_in_background(FakeConfig::default())?;
+    let base_url = fake.base_url();
+    let resources: Vec<Resource> = SIZES
+        .iter()
+        .map(|s| {
+            let r = Resource::new(MESSAGE, s.key, ResourceKind::File, s.bytes);
+            fake.add_resource(r.clone());
+            r
+        })
+        .collect();
+    let token = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(fetch_token(&base_url))?;
+    let scratch = root.join("target").join("bench-tmp");
+    std::fs::create_dir_all(&scratch)?;
+    let tmp = tempfile::Builder::new()
+        .prefix("downloads-")
+        .tempdir_in(&scratch)?;
+    let sdk_dir = tmp.path().join("sdk");
+    std::fs::create_dir_all(&sdk_dir)?;
+    let curl = find_curl();
+    let curl_path = match &curl {
+        Curl::Found { path, .. } => Some(path.as_path()),
+        Curl::Missing(why) => {
+            eprintln!("bench: curl is missing ({why}); measuring the SDK alone");
+            None
+        }
+    };
+    let bench = Bench {
+        exe: std::env::current_exe()?,
+        base_url,
+        token,
+        curl: curl_path,
+        sdk_dir,
+        curl_file: tmp.path().join("curl.bin"),
+    };
+    let mut sizes = Vec::new();
+    for (size, resource) in SIZES.iter().zip(&resources) {
+        // Warm-up pair (page cache, binaries, the server's first connection): not recorded.
+        bench.sdk(resource, true)?;
+        if let Some(curl) = bench.curl {
+            bench.curl(curl, resource, true)?;
+        }
+        let mut figures = SizeFigures {
+            size: *size,
+            sdk: Vec::new(),
+            curl: Vec::new(),
+        };
+        for i in 0..runs {
+            let sdk = bench.sdk(resource, false)?;
+            let mut line = format!(
+                "bench: {:>7} run {}/{runs}: SDK {:8.1} ms {:6.1} MiB",
+                size.label,
+                i + 1,
+                sdk.wall_ms,
+                sdk.rss_kib as f64 / 1024.0
+            );
+            figures.sdk.push(sdk);
+            if let Some(curl) = bench.curl {
+                let c = bench.curl(curl, resource, false)?;
+                line += &format!(
+                    " | curl {:8.1} ms {:6.1} MiB",
+                    c.wall_ms,
+                    c.rss_kib as f64 / 1024.0
+                );
+                figures.curl.push(c);
+            }
+            eprintln!("{line}");
+        }
+        sizes.push(figures);
+    }
+    drop(fake);
+    let fsync = measure_fsync(tmp.path(), 100 << 20, fsync_reps)?;
+    Ok(DownloadFigures {
+        sizes,
+        curl,
+        fsync,
+    })
+}
+
+/// Writes `bytes` to a new file in `dir` in 256 KiB writes (as `save_to` does), then times
+/// `File::sync_all` on it; `reps` times.
+fn measure_fsync(dir: &Path, bytes: u64, reps: usize) -> Result<FsyncFigures> {
+    let mut chunk = vec![0u8; 256 * 1024];
+    lark_tests::fill_content(0xf5_1c, 0, &mut chunk);
+    let mut figures = FsyncFigures::default();
+    for i in 0..reps {
+        let path = dir.join(format!("fsync-{i}.bin"));
+        let mut file = std::fs::File::create(&path)?;
+        let started = Instant::now();
+        let mut written = 0u64;
+        while written < bytes {
+            // Vary the bytes a little so no layer can deduplicate the chunks.
+            chunk[..8].copy_from_slice(&written.to_le_bytes());
+            file.write_all(&chunk)?;
+            written += chunk.len() as u64;
+        }
+        figures.write_ms.push(ms(started.elapsed()));
+        let started = Instant::now();
+        file.sync_all()?;
+        figures.sync_ms.push(ms(started.elapsed()));
+        drop(file);
+        std::fs::remove_file(&path)?;
+        eprintln!(
+            "bench: fsync of 100 MiB {}/{reps}: write {:.1} ms, sync_all {:.1} ms",
+            i + 1,
+            figures.write_ms[i],
+            figures.sync_ms[i]
+        );
+    }
+    Ok(figures)
+}

@@ -1,0 +1,264 @@
+//! The five auth v3 endpoints, and tenant-token checks for the data endpoints.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use bytes::Bytes;
+use serde_json::{json, Map, Value};
+
+use super::errors::{self, codes};
+use super::faults::{self, FaultAction};
+use super::state::{bearer_token, IssuedToken, Shared, TokenRequestKind, TokenType};
+use super::{ids, FakeAppType};
+
+type Fields = Map<String, Value>;
+
+fn endpoint_id(kind: TokenRequestKind) -> &'static str {
+    match kind {
+        TokenRequestKind::TenantInternal => "auth.v3.tenant_access_token.internal",
+        TokenRequestKind::AppInternal => "auth.v3.app_access_token.internal",
+        TokenRequestKind::AppStore => "auth.v3.app_access_token.create",
+        TokenRequestKind::TenantStore => "auth.v3.tenant_access_token.create",
+        TokenRequestKind::AppTicketResend => "auth.v3.app_ticket.resend",
+    }
+}
+
+/// Counts the request, then answers a pending token-endpoint failure if any.
+fn begin(shared: &Shared, kind: TokenRequestKind) -> Option<Response> {
+    let mut inner = shared.lock();
+    *inner.token_requests.entry(kind).or_default() += 1;
+    let (left, status) = inner.token_failures?;
+    inner.token_failures = (left > 1).then_some((left - 1, status));
+    drop(inner);
+    match faults::apply(
+        &faults::status_fault(status),
+        &shared.spec,
+        endpoint_id(kind),
+    ) {
+        FaultAction::Respond(resp) => Some(resp),
+        _ => None,
+    }
+}
+
+/// A failed auth request: HTTP 400 with `{code, msg}`.
+struct AuthError {
+    code: i64,
+    msg: String,
+}
+
+fn fail(code: i64, msg: impl Into<String>) -> AuthError {
+    AuthError {
+        code,
+        msg: msg.into(),
+    }
+}
+
+fn parse(body: &Bytes) -> Result<Fields, AuthError> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        _ => Err(fail(codes::INVALID_PARAM, "invalid param")),
+    }
+}
+
+fn field<'a>(fields: &'a Fields, name: &str) -> Result<&'a str, AuthError> {
+    match fields.get(name).and_then(Value::as_str) {
+        Some(s) if !s.is_empty() => Ok(s),
+        _ => Err(fail(
+            codes::INVALID_PARAM,
+            format!("invalid param: {name} is required"),
+        )),
+    }
+}
+
+/// Checks `app_id` and `app_secret` against the configuration.
+fn check_app(shared: &Shared, fields: &Fields) -> Result<(), AuthError> {
+    let app_id = field(fields, "app_id")?;
+    let app_secret = field(fields, "app_secret")?;
+    if app_id != shared.config.app_id {
+        return Err(fail(codes::INVALID_PARAM, "invalid param"));
+    }
+    if app_secret != shared.config.app_secret {
+        return Err(fail(codes::BAD_SECRET, "app secret invalid"));
+    }
+    Ok(())
+}
+
+fn require_app_type(shared: &Shared, wanted: FakeAppType) -> Result<(), AuthError> {
+    if shared.config.app_type == wanted {
+        return Ok(());
+    }
+    let msg = match wanted {
+        FakeAppType::Custom => "invalid param: store apps must use the app_ticket flow",
+        FakeAppType::Store => "invalid param: self-built apps must use the internal endpoints",
+    };
+    Err(fail(codes::INVALID_PARAM, msg))
+}
+
+/// Issues a new token valid for the configured lifetime; returns it and `expire`.
+fn issue(shared: &Shared, kind: TokenType, tenant_key: Option<&str>) -> (String, u64) {
+    let prefix = match kind {
+        TokenType::App => "a-",
+        TokenType::Tenant => "t-",
+    };
+    let token = ids::token(prefix, &shared.config.app_id);
+    let issued = IssuedToken {
+        kind,
+        tenant_key: tenant_key.map(str::to_owned),
+        expires_at: Instant::now() + shared.config.token_lifetime,
+        uses: 0,
+    };
+    shared.lock().tokens.insert(token.clone(), issued);
+    (token, shared.config.token_lifetime.as_secs())
+}
+
+/// A success answer `{"code":0,"msg":"ok", <fields>}`, fields in the given order.
+fn ok(fields: &[(&str, Value)]) -> Response {
+    let mut pairs = vec![("code", json!(0)), ("msg", json!("ok"))];
+    pairs.extend_from_slice(fields);
+    errors::json_response(200, errors::ordered_json(&pairs), &ids::log_id())
+}
+
+fn run(f: impl FnOnce() -> Result<Response, AuthError>) -> Response {
+    f().unwrap_or_else(|e| errors::auth_error(e.code, &e.msg))
+}
+
+/// `POST /open-apis/auth/v3/tenant_access_token/internal`.
+pub(crate) async fn tenant_internal(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    if let Some(resp) = begin(&shared, TokenRequestKind::TenantInternal) {
+        return resp;
+    }
+    run(|| {
+        let fields = parse(&body)?;
+        check_app(&shared, &fields)?;
+        require_app_type(&shared, FakeAppType::Custom)?;
+        let (token, expire) = issue(&shared, TokenType::Tenant, None);
+        Ok(ok(&[
+            ("tenant_access_token", json!(token)),
+            ("expire", json!(expire)),
+        ]))
+    })
+}
+
+/// `POST /open-apis/auth/v3/app_access_token/internal`.
+pub(crate) async fn app_internal(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    if let Some(resp) = begin(&shared, TokenRequestKind::AppInternal) {
+        return resp;
+    }
+    run(|| {
+        let fields = parse(&body)?;
+        check_app(&shared, &fields)?;
+        require_app_type(&shared, FakeAppType::Custom)?;
+        let (app_token, expire) = issue(&shared, TokenType::App, None);
+        let (tenant_token, _) = issue(&shared, TokenType::Tenant, None);
+        Ok(ok(&[
+            ("app_access_token", json!(app_token)),
+            ("expire", json!(expire)),
+            ("tenant_access_token", json!(tenant_token)),
+        ]))
+    })
+}
+
+/// `POST /open-apis/auth/v3/app_access_token` (store app).
+pub(crate) async fn app_store(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    if let Some(resp) = begin(&shared, TokenRequestKind::AppStore) {
+        return resp;
+    }
+    run(|| {
+        let fields = parse(&body)?;
+        check_app(&shared, &fields)?;
+        let ticket = field(&fields, "app_ticket")?;
+        if !shared.lock().tickets.contains(ticket) {
+            return Err(fail(codes::INVALID_TICKET, "app_ticket is invalid"));
+        }
+        let (token, expire) = issue(&shared, TokenType::App, None);
+        Ok(ok(&[
+            ("app_access_token", json!(token)),
+            ("expire", json!(expire)),
+        ]))
+    })
+}
+
+/// `POST /open-apis/auth/v3/tenant_access_token` (store app).
+pub(crate) async fn tenant_store(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    if let Some(resp) = begin(&shared, TokenRequestKind::TenantStore) {
+        return resp;
+    }
+    run(|| {
+        let fields = parse(&body)?;
+        let app_token = field(&fields, "app_access_token")?;
+        let tenant_key = field(&fields, "tenant_key")?;
+        let valid = shared
+            .lock()
+            .tokens
+            .get(app_token)
+            .is_some_and(|t| t.kind == TokenType::App && t.expires_at > Instant::now());
+        if !valid {
+            return Err(fail(codes::INVALID_APP_TOKEN, "Invalid app access token."));
+        }
+        let (token, expire) = issue(&shared, TokenType::Tenant, Some(tenant_key));
+        Ok(ok(&[
+            ("tenant_access_token", json!(token)),
+            ("expire", json!(expire)),
+        ]))
+    })
+}
+
+/// `POST /open-apis/auth/v3/app_ticket/resend`: for a store app, issues a new
+/// ticket (readable with [`FakeLark::latest_app_ticket`](super::FakeLark::latest_app_ticket)).
+pub(crate) async fn ticket_resend(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    if let Some(resp) = begin(&shared, TokenRequestKind::AppTicketResend) {
+        return resp;
+    }
+    run(|| {
+        let fields = parse(&body)?;
+        check_app(&shared, &fields)?;
+        if shared.config.app_type == FakeAppType::Custom {
+            return Err(fail(
+                codes::RESEND_NOT_ALLOWED,
+                "app_ticket resend is only for store apps",
+            ));
+        }
+        issue_ticket(&shared);
+        Ok(ok(&[]))
+    })
+}
+
+/// Issues and remembers a new app_ticket.
+pub(crate) fn issue_ticket(shared: &Shared) -> String {
+    let ticket = ids::app_ticket(&shared.config.app_id);
+    let mut inner = shared.lock();
+    inner.tickets.insert(ticket.clone());
+    inner.latest_ticket = Some(ticket.clone());
+    ticket
+}
+
+/// Outcome of checking a data request's bearer token.
+pub(crate) enum TokenCheck {
+    /// No `Authorization: Bearer <token>` (99991661).
+    Missing,
+    /// Unknown, expired, revoked, worn-out or not a tenant token (99991663).
+    Invalid,
+    /// A live tenant token; the tenant it was issued for (store apps).
+    Valid(Option<String>),
+}
+
+/// Checks the request's tenant token and counts one use of it.
+pub(crate) fn check_tenant_token(shared: &Shared, headers: &HeaderMap) -> TokenCheck {
+    let Some(token) = bearer_token(headers) else {
+        return TokenCheck::Missing;
+    };
+    let mut inner = shared.lock();
+    let limit = inner.reject_after_uses;
+    let Some(issued) = inner.tokens.get_mut(token) else {
+        return TokenCheck::Invalid;
+    };
+    let worn_out = limit.is_some_and(|n| issued.uses >= n);
+    if issued.kind != TokenType::Tenant || issued.expires_at <= Instant::now() || worn_out {
+        return TokenCheck::Invalid;
+    }
+    issued.uses += 1;
+    TokenCheck::Valid(issued.tenant_key.clone())
+}

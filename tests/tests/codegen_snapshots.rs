@@ -1,0 +1,176 @@
+//! Snapshots of the generated code, and the generator's determinism.
+//!
+//! The generator runs in memory over the real `spec/`; every file it produces is compared
+//! with `tests/tests/snapshots/codegen_snapshots__<path>.snap`, so any change in generated
+//! output (from a spec edit or a generator change) shows up as a reviewable snapshot diff.
+//!
+//! After an intended change: `cargo xtask gen`, then `cargo insta review` (or
+//! `INSTA_UPDATE=always cargo test -p lark-tests --test codegen_snapshots` and review the
+//! diff of `tests/tests/snapshots/`), then commit specs, generated code and snapshots together.
+
+use std::path::{Path, PathBuf};
+
+use lark_codegen::{GeneratedFile, SpecSource, GENERATED_DIR};
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+fn real_sources() -> Vec<SpecSource> {
+    let root = workspace_root();
+    let sources = lark_codegen::read_spec_dir(&root)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", root.join("spec").display()));
+    assert!(!sources.is_empty(), "no spec under spec/");
+    sources
+}
+
+fn generate(sources: &[SpecSource]) -> Vec<GeneratedFile> {
+    lark_codegen::generate(sources).unwrap_or_else(|problems| {
+        panic!(
+            "the specs do not generate:\n{}",
+            problems
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    })
+}
+
+/// `sdk/src/generated/im/v1/message_resource/get.rs` -> `im__v1__message_resource__get.rs`.
+fn snapshot_name(path: &str) -> String {
+    let rel = path
+        .strip_prefix(GENERATED_DIR)
+        .and_then(|p| p.strip_prefix('/'))
+        .unwrap_or_else(|| panic!("{path} is not under {GENERATED_DIR}/"));
+    rel.replace('/', "__")
+}
+
+#[test]
+fn generated_files_match_snapshots() {
+    for file in generate(&real_sources()) {
+        let name = snapshot_name(&file.path);
+        insta::with_settings!({
+            description => format!("{} as generated from spec/", file.path),
+            omit_expression => true,
+        }, {
+            insta::assert_snapshot!(name.as_str(), file.contents);
+        });
+    }
+}
+
+/// A snapshot whose file is no longer generated would linger unnoticed; refuse it.
+#[test]
+fn no_snapshot_of_a_file_that_is_no_longer_generated() {
+    let generated: Vec<String> = generate(&real_sources())
+        .iter()
+        .map(|f| format!("codegen_snapshots__{}.snap", snapshot_name(&f.path)))
+        .collect();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return; // no snapshot yet: generated_files_match_snapshots creates them
+    };
+    let mut orphans = Vec::new();
+    for entry in entries {
+        let name = entry
+            .expect("directory entry")
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        if name.starts_with("codegen_snapshots__")
+            && name.ends_with(".snap")
+            && !generated.contains(&name)
+        {
+            orphans.push(name);
+        }
+    }
+    assert!(
+        orphans.is_empty(),
+        "snapshots of files the generator no longer produces; delete them from \
+         tests/tests/snapshots/:\n  {}",
+        orphans.join("\n  ")
+    );
+}
+
+/// Extra sources that the generator supports (copies of the real download spec under other
+/// ids), so that ordering is exercised across resources and services, not on one file.
+fn sources_for_ordering() -> Vec<SpecSource> {
+    let mut sources = real_sources();
+    let base = sources
+        .iter()
+        .find(|s| s.path == "spec/im/v1/message_resource/get.json")
+        .expect("the message_resource download spec")
+        .clone();
+    let variant = |id: &str, enum_type: &str| {
+        let text = base
+            .text
+            .replacen(
+                "\"id\": \"im.v1.message_resource.get\"",
+                &format!("\"id\": \"{id}\""),
+                1,
+            )
+            .replacen(
+                "\"rust_name\": \"resource_type\",",
+                &format!("\"rust_name\": \"resource_type\", \"enum_type_name\": \"{enum_type}\","),
+                1,
+            );
+        assert_ne!(text, base.text, "the copy must differ from the original");
+        SpecSource {
+            path: format!("spec/{}.json", id.replace('.', "/")),
+            text,
+        }
+    };
+    sources.push(variant("im.v1.message_resource.fetch", "FetchResourceType"));
+    sources.push(variant("aaa.v2.file.get", "FileResourceType"));
+    sources.push(variant("im.v1.aaa_resource.get", "AaaResourceType"));
+    sources
+}
+
+#[test]
+fn generation_is_deterministic() {
+    let real = real_sources();
+    let first = generate(&real);
+    let second = generate(&real);
+    assert_eq!(first, second, "two runs over the same specs differ");
+
+    let forward = sources_for_ordering();
+    let mut reversed = forward.clone();
+    reversed.reverse();
+    let mut rotated = forward.clone();
+    rotated.rotate_left(1);
+    let expected = generate(&forward);
+    assert!(
+        expected.len() > first.len(),
+        "the extra sources should add files"
+    );
+    for (what, sources) in [("reversed", &reversed), ("rotated", &rotated)] {
+        let got = generate(sources);
+        let paths =
+            |files: &[GeneratedFile]| files.iter().map(|f| f.path.clone()).collect::<Vec<_>>();
+        assert_eq!(
+            paths(&got),
+            paths(&expected),
+            "{what} sources: files in another order"
+        );
+        for (a, b) in got.iter().zip(&expected) {
+            assert!(
+                a.contents == b.contents,
+                "{what} sources: {} has other bytes",
+                a.path
+            );
+        }
+    }
+    // The real files are the same whatever else is generated next to them, apart from the
+    // module files that list their children.
+    let endpoint = |files: &[GeneratedFile]| {
+        files
+            .iter()
+            .find(|f| f.path.ends_with("/message_resource/get.rs"))
+            .cloned()
+            .expect("the download endpoint module")
+    };
+    assert_eq!(endpoint(&first), endpoint(&expected));
+}
