@@ -42,9 +42,13 @@ pub(crate) async fn save_to<E: ServiceError>(
     };
     tokio::fs::create_dir_all(&dir).await.map_err(io(&dir))?;
     // Deleted on drop: every early return below leaves nothing behind.
-    let temp = tempfile::Builder::new()
-        .prefix(".lark-download-")
-        .suffix(".part")
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".lark-download-").suffix(".part");
+    // Temporary files are private (0600) by default; the saved file gets the usual
+    // permissions of a new file (0666 less the umask), like `curl -o`.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let temp = builder
         .tempfile_in(&dir)
         .map_err(io(&dir))?;
     let file = temp.as_file().try_clone().map_err(io(temp.path()))?;
