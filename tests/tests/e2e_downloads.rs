@@ -56,12 +56,7 @@ async fn a_cut_off_body_resumes_with_range() {
         }],
     );
     let dir = temp_dir();
-    let saved = get(&client, "file_cut")
-        .await
-        .unwrap()
-        .save_to(dir.path())
-        .await
-        .unwrap();
+    let saved = save(&client, "file_cut", dir.path()).await.unwrap();
     assert_eq!(sha256_file(&saved), content_sha256(r.seed, size));
     let ranges: Vec<_> = fake
         .requests_log()
@@ -92,12 +87,7 @@ async fn a_cut_off_body_without_range_support_starts_over_cleanly() {
         });
     fake.add_resource(r.clone());
     let dir = temp_dir();
-    let saved = get(&client, "file_norange")
-        .await
-        .unwrap()
-        .save_to(dir.path())
-        .await
-        .unwrap();
+    let saved = save(&client, "file_norange", dir.path()).await.unwrap();
     assert_eq!(std::fs::metadata(&saved).unwrap().len(), size);
     assert_eq!(sha256_file(&saved), content_sha256(9, size));
     // The stream interface skips what it already yielded when the server restarts.
@@ -137,12 +127,7 @@ async fn a_cut_off_body_with_retries_off_fails_with_integrity_and_leaves_nothing
     );
     let dir = temp_dir();
     std::fs::write(dir.path().join("file.bin"), b"precious").unwrap();
-    let err = get(&client, "file_cut2")
-        .await
-        .unwrap()
-        .save_to(dir.path())
-        .await
-        .unwrap_err();
+    let err = save(&client, "file_cut2", dir.path()).await.unwrap_err();
     assert!(
         matches!(err, Error::Integrity { expected: 1_000_000, received } if received < 1_000_000),
         "{err:?}"
@@ -213,12 +198,7 @@ async fn a_download_over_the_limit_stops_and_leaves_nothing() {
     let client = client(&fake);
     file(&fake, "file_huge", 100 * 1024 * 1024 + 1);
     let dir = temp_dir();
-    let err = get(&client, "file_huge")
-        .await
-        .unwrap()
-        .save_to(dir.path())
-        .await
-        .unwrap_err();
+    let err = save(&client, "file_huge", dir.path()).await.unwrap_err();
     assert!(
         matches!(
             err,
@@ -244,6 +224,17 @@ async fn a_download_over_the_limit_stops_and_leaves_nothing() {
     );
 }
 
+/// A 100 kB file whose first response goes silent for 5 s after 10 kB.
+fn stalling_file(fake: &lark_tests::FakeLark, key: &str) -> Resource {
+    let r = file(fake, key, 100_000);
+    let stall = Fault::Stall {
+        after_bytes: 10_000,
+        stall: Duration::from_secs(5),
+    };
+    fake.push_faults(MESSAGE, key, [stall]);
+    r
+}
+
 #[tokio::test]
 async fn a_stalled_server_times_out_and_leaves_nothing() {
     let fake = fake().await;
@@ -252,22 +243,9 @@ async fn a_stalled_server_times_out_and_leaves_nothing() {
         .retry_policy(RetryPolicy::disabled())
         .build()
         .unwrap();
-    file(&fake, "file_stall", 100_000);
-    fake.push_faults(
-        MESSAGE,
-        "file_stall",
-        [Fault::Stall {
-            after_bytes: 10_000,
-            stall: Duration::from_secs(5),
-        }],
-    );
+    stalling_file(&fake, "file_stall");
     let dir = temp_dir();
-    let err = get(&client, "file_stall")
-        .await
-        .unwrap()
-        .save_to(dir.path())
-        .await
-        .unwrap_err();
+    let err = save(&client, "file_stall", dir.path()).await.unwrap_err();
     assert!(err.is_timeout(), "{err:?}");
     assert!(entries(dir.path()).is_empty());
 }
@@ -279,22 +257,9 @@ async fn a_stall_is_resumed_when_retries_allow() {
         .read_timeout(Duration::from_millis(300))
         .build()
         .unwrap();
-    let r = file(&fake, "file_stall2", 100_000);
-    fake.push_faults(
-        MESSAGE,
-        "file_stall2",
-        [Fault::Stall {
-            after_bytes: 10_000,
-            stall: Duration::from_secs(5),
-        }],
-    );
+    let r = stalling_file(&fake, "file_stall2");
     let dir = temp_dir();
-    let saved = get(&client, "file_stall2")
-        .await
-        .unwrap()
-        .save_to(dir.path())
-        .await
-        .unwrap();
+    let saved = save(&client, "file_stall2", dir.path()).await.unwrap();
     assert_eq!(sha256_file(&saved), r.sha256());
 }
 
@@ -314,10 +279,7 @@ async fn bytes_that_look_like_a_json_error_are_still_a_file() {
         }],
     );
     let dir = temp_dir();
-    let saved = get(&client, "file_json")
-        .await
-        .unwrap()
-        .save_to(dir.path().join("x.json"))
+    let saved = save(&client, "file_json", dir.path().join("x.json").as_ref())
         .await
         .unwrap();
     assert_eq!(std::fs::read(saved).unwrap(), body);

@@ -145,14 +145,7 @@ async fn store_app_chain_per_tenant_key() {
     file(&fake, "file_s", 10);
     client.set_app_ticket(fake.issue_app_ticket());
     for tenant in ["tenant_a", "tenant_b", "tenant_a"] {
-        let d = client
-            .im()
-            .v1()
-            .message_resource()
-            .get(MESSAGE, "file_s", ResourceType::File)
-            .tenant_key(tenant)
-            .await
-            .unwrap();
+        let d = get_for_tenant(&client, "file_s", tenant).await.unwrap();
         assert_eq!(d.collect(100).await.unwrap().len(), 10);
     }
     assert_eq!(fake.token_requests(TokenRequestKind::AppStore), 1);
@@ -177,12 +170,7 @@ async fn store_app_chain_per_tenant_key() {
 async fn store_app_without_ticket_asks_for_a_resend() {
     let fake = store_fake().await;
     let client = builder(&fake).app_type(AppType::Store).build().unwrap();
-    let err = client
-        .im()
-        .v1()
-        .message_resource()
-        .get(MESSAGE, "file_s", ResourceType::File)
-        .tenant_key("tenant_a")
+    let err = get_for_tenant(&client, "file_s", "tenant_a")
         .await
         .unwrap_err();
     let Error::Token(token) = &err else {
@@ -196,13 +184,6 @@ async fn store_app_without_ticket_asks_for_a_resend() {
     // Once the pushed ticket is handed over, it works.
     client.set_app_ticket(fake.latest_app_ticket().expect("resend pushed a ticket"));
     file(&fake, "file_s", 10);
-    let d = client
-        .im()
-        .v1()
-        .message_resource()
-        .get(MESSAGE, "file_s", ResourceType::File)
-        .tenant_key("tenant_a")
-        .await
-        .unwrap();
+    let d = get_for_tenant(&client, "file_s", "tenant_a").await.unwrap();
     assert_eq!(d.collect(100).await.unwrap().len(), 10);
 }

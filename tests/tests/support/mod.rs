@@ -58,6 +58,30 @@ pub async fn get(
         .await
 }
 
+/// Downloads `key` and saves it to `to` (a directory or a file path).
+pub async fn save(
+    client: &Client,
+    key: &str,
+    to: &Path,
+) -> Result<PathBuf, Error<GetMessageResourceError>> {
+    get(client, key).await?.save_to(to).await
+}
+
+/// Downloads `key` acting for a store app's tenant.
+pub async fn get_for_tenant(
+    client: &Client,
+    key: &str,
+    tenant_key: &str,
+) -> Result<Download<GetMessageResourceError>, Error<GetMessageResourceError>> {
+    client
+        .im()
+        .v1()
+        .message_resource()
+        .get(MESSAGE, key, ResourceType::File)
+        .tenant_key(tenant_key)
+        .await
+}
+
 pub fn sha256_file(path: &Path) -> [u8; 32] {
     use std::io::Read;
     let mut f = std::fs::File::open(path).expect("saved file opens");
