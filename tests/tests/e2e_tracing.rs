@@ -1,0 +1,97 @@
+//! Instrumentation: every request gets a `lark.request` span with the endpoint id, attempt,
+//! status and log id, and nothing the SDK logs carries a secret, a token or a header value.
+
+mod support;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use lark_openapi::RequestOptions;
+use lark_tests::{Fault, TokenRequestKind};
+use support::*;
+
+/// Collects everything the subscriber writes.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn spans_carry_endpoint_attempt_status_and_log_id_but_no_secret() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let fake = fake().await;
+    let client = client(&fake);
+    file(&fake, "file_log", 100);
+    // A rejected token (replay) and a 5xx (retry) make the SDK say more than usual.
+    fake.push_faults(
+        MESSAGE,
+        "file_log",
+        [Fault::TokenRejected, Fault::Status5xx(503)],
+    );
+    let d = get(&client, "file_log").await.unwrap();
+    d.collect(1000).await.unwrap();
+    let explicit = "t-explicit-token-value";
+    let _ = client
+        .im()
+        .v1()
+        .message_resource()
+        .get(
+            MESSAGE,
+            "file_log",
+            lark_openapi::im::v1::message_resource::ResourceType::File,
+        )
+        .options(
+            RequestOptions::new()
+                .access_token(explicit)
+                .header("x-custom", "header-secret-value"),
+        )
+        .await;
+
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(text.contains("lark.request"), "{text}");
+    assert!(text.contains("im.v1.message_resource.get"), "{text}");
+    assert!(
+        text.contains("attempt=2"),
+        "the retry is a second attempt: {text}"
+    );
+    assert!(
+        text.contains("status=200") && text.contains("status=503"),
+        "{text}"
+    );
+    let log_ids: Vec<String> = fake.requests_log().into_iter().map(|r| r.log_id).collect();
+    assert!(
+        log_ids.iter().any(|id| text.contains(id.as_str())),
+        "{text}"
+    );
+
+    let mut secrets = vec![
+        fake.config().app_secret.clone(),
+        explicit.to_string(),
+        "header-secret-value".to_string(),
+    ];
+    secrets.extend(fake.requests_log().into_iter().filter_map(|r| r.bearer));
+    assert!(fake.token_requests(TokenRequestKind::TenantInternal) >= 2);
+    for secret in secrets {
+        assert!(
+            !text.contains(&secret),
+            "`{secret}` appears in the logs:\n{text}"
+        );
+    }
+}
