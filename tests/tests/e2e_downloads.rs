@@ -363,3 +363,31 @@ async fn ids_are_one_encoded_segment_and_empty_ids_are_refused() {
     );
     assert_eq!(fake.requests_log().len(), before, "nothing was sent");
 }
+
+#[tokio::test]
+async fn durable_save_is_complete_and_io_errors_name_the_path() {
+    let fake = fake().await;
+    let client = client(&fake);
+    let r = file(&fake, "file_durable", 300_000);
+    let dir = temp_dir();
+    let saved = get(&client, "file_durable")
+        .await
+        .unwrap()
+        .durable(true)
+        .save_to(dir.path().join("kept.bin"))
+        .await
+        .unwrap();
+    assert_eq!(sha256_file(&saved), r.sha256());
+    // A directory that cannot exist (its parent is a file): an I/O error naming it.
+    let blocker = dir.path().join("not-a-dir");
+    std::fs::write(&blocker, b"x").unwrap();
+    let err = save(&client, "file_durable", &blocker.join("sub/"))
+        .await
+        .unwrap_err();
+    let Error::Io { path, .. } = &err else {
+        panic!("expected an I/O error, got {err:?}")
+    };
+    assert!(path.starts_with(&blocker), "{}", path.display());
+    assert!(err.to_string().contains("not-a-dir"), "{err}");
+    assert_eq!(entries(dir.path()), ["kept.bin", "not-a-dir"]);
+}

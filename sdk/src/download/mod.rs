@@ -34,6 +34,7 @@ pub struct Download<E> {
     file_name: String,
     server_file_name: Option<String>,
     log_id: Option<String>,
+    durable: bool,
 }
 
 impl<E> std::fmt::Debug for Download<E> {
@@ -83,6 +84,7 @@ impl<E: ServiceError> Download<E> {
             file_name,
             server_file_name,
             log_id,
+            durable: false,
         }
     }
 
@@ -119,6 +121,16 @@ impl<E: ServiceError> Download<E> {
         self
     }
 
+    /// Makes [`save_to`](Self::save_to) flush the file to the storage device (`fsync`)
+    /// before renaming it into place, so that the saved file also survives a power loss or
+    /// a kernel crash. Off by default, like `curl -o`: it costs about as long as writing the
+    /// file to the page cache (see `BENCHMARKS.md`). Without it, a process crash, a broken
+    /// body or any error still never leaves a partial file.
+    pub fn durable(mut self, durable: bool) -> Self {
+        self.durable = durable;
+        self
+    }
+
     /// Calls `f` after every chunk with the bytes received so far and the total when known.
     pub fn on_progress(mut self, f: impl Fn(Progress) + Send + Sync + 'static) -> Self {
         self.body.set_progress(Arc::new(f));
@@ -133,7 +145,7 @@ impl<E: ServiceError> Download<E> {
     /// renamed into place only when it is complete and its length matches Content-Length:
     /// on any failure nothing is left behind and an existing file at the target is untouched.
     pub async fn save_to(self, path: impl AsRef<Path>) -> Result<PathBuf, Error<E>> {
-        save::save_to(self.body, &self.file_name, path.as_ref()).await
+        save::save_to(self.body, &self.file_name, path.as_ref(), self.durable).await
     }
 
     /// Reads the whole body into memory, failing with `SizeLimitExceeded` past `cap` bytes
