@@ -1,1 +1,239 @@
-fn main() {}
+//! The benchmark behind `cargo xtask bench`: starts the fake Lark server on 127.0.0.1,
+//! measures downloads (SDK `save_to` in a child process, by default and `durable`, vs
+//! `curl -o`), peak memory, token requests under concurrency, small-request throughput (SDK
+//! vs bare reqwest) and code generation, and writes `<workspace>/BENCHMARKS.md`.
+//!
+//! `cargo bench -p lark-tests --bench download [-- --quick --runs N --out FILE --no-profile]`
+//!
+//! Without `--bench` (which `cargo bench` passes, and `cargo test --benches` does not) it
+//! measures nothing, so test runs never time anything or touch BENCHMARKS.md. The binary
+//! re-executes itself as `download child-download …` for each SDK download (see
+//! [`child`]).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+#[path = "download/child.rs"]
+mod child;
+#[path = "download/downloads.rs"]
+mod downloads;
+#[path = "download/gen.rs"]
+mod gen;
+#[path = "download/machine.rs"]
+mod machine;
+#[path = "download/measure.rs"]
+mod measure;
+#[path = "download/profile.rs"]
+mod profile;
+#[path = "download/report.rs"]
+mod report;
+#[path = "download/small.rs"]
+mod small;
+#[path = "download/tokens.rs"]
+mod tokens;
+
+/// Any error of the harness.
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+/// The harness's result type.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Set by `cargo xtask bench` to the Unix time (ms) at which it started, so the report can
+/// give the whole run's time, release build included.
+pub const STARTED_ENV: &str = "LARK_BENCH_STARTED_UNIX_MS";
+
+const USAGE: &str = "usage: cargo xtask bench [--quick] [--runs N] [--out FILE] [--no-profile]
+  --quick       fewer repetitions (5 downloads per size and tool, 3 rounds elsewhere)
+  --runs N      measured downloads per size and tool (default 9; the report wants at least 5)
+  --out FILE    where to write the report (default: <workspace>/BENCHMARKS.md)
+  --no-profile  no perf profile even when the download target is missed";
+
+/// Repetitions of every section.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Measured rounds (SDK, SDK durable, curl) per size.
+    pub runs: usize,
+    /// Cold starts per concurrency.
+    pub token_rounds: usize,
+    /// Rounds of small requests per client.
+    pub small_rounds: usize,
+    /// Requests per small-request round.
+    pub small_total: usize,
+    /// In-process generator runs.
+    pub gen_runs: usize,
+    /// Repetitions of the separate fsync measurement.
+    pub fsync_reps: usize,
+    /// `--quick` was given.
+    pub quick: bool,
+    /// Profile a missed download target with perf (unless `--no-profile`).
+    pub profile: bool,
+    /// Where BENCHMARKS.md goes.
+    pub out: PathBuf,
+}
+
+impl Options {
+    fn parse(args: &[String], root: &Path) -> std::result::Result<Options, String> {
+        let mut opts = Options {
+            runs: 9,
+            token_rounds: 3,
+            small_rounds: 5,
+            small_total: 4000,
+            gen_runs: 50,
+            fsync_reps: 5,
+            quick: false,
+            profile: true,
+            out: root.join("BENCHMARKS.md"),
+        };
+        let mut runs = None;
+        let mut it = args.iter();
+        while let Some(arg) = it.next() {
+            match arg.as_str() {
+                "--quick" => opts.quick = true,
+                "--no-profile" => opts.profile = false,
+                "--runs" => {
+                    let n = it.next().and_then(|v| v.parse::<usize>().ok());
+                    match n {
+                        Some(n) if n >= 1 => runs = Some(n),
+                        _ => return Err("--runs needs a number of at least 1".into()),
+                    }
+                }
+                "--out" => match it.next() {
+                    Some(path) => opts.out = PathBuf::from(path),
+                    None => return Err("--out needs a file".into()),
+                },
+                "-h" | "--help" => return Err(String::new()),
+                other => return Err(format!("unknown argument `{other}`")),
+            }
+        }
+        if opts.quick {
+            opts.runs = 5;
+            opts.token_rounds = 1;
+            opts.small_rounds = 3;
+            opts.gen_runs = 20;
+            opts.fsync_reps = 3;
+        }
+        if let Some(n) = runs {
+            opts.runs = n;
+        }
+        Ok(opts)
+    }
+}
+
+/// The workspace root: the parent of this crate's directory.
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn unix_ms(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+fn main() -> ExitCode {
+    let started_at = SystemTime::now();
+    let started = Instant::now();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some(child::MODE) {
+        return child::main(&args[1..]);
+    }
+    let Some(i) = args.iter().position(|a| a == "--bench") else {
+        // `cargo test --benches` / `--all-targets`: nothing is timed in the test suite.
+        println!("download benchmark: run it with `cargo xtask bench`; nothing measured");
+        return ExitCode::SUCCESS;
+    };
+    args.remove(i);
+    let root = workspace_root();
+    let opts = match Options::parse(&args, &root) {
+        Ok(o) => o,
+        Err(e) if e.is_empty() => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("error: {e}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    // Time from `cargo xtask bench` starting to this process starting: cargo and the build.
+    let before_harness = std::env::var(STARTED_ENV)
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .map(|t0| Duration::from_millis(unix_ms(started_at).saturating_sub(t0)));
+    match run(&root, &opts, started, before_harness) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bench: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(
+    root: &Path,
+    opts: &Options,
+    started: Instant,
+    before_harness: Option<Duration>,
+) -> Result<()> {
+    measure::raise_open_files_limit();
+    let context = machine::context(root);
+    eprintln!(
+        "bench: {} ({} CPUs), commit {}",
+        context.cpu, context.cores, context.commit
+    );
+    let t = Instant::now();
+    let downloads = downloads::run(root, opts.runs, opts.fsync_reps, opts.profile)?;
+    let downloads_time = t.elapsed();
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let t = Instant::now();
+    let tokens = runtime.block_on(tokens::run(&[100, 1000], opts.token_rounds))?;
+    let tokens_time = t.elapsed();
+    let t = Instant::now();
+    let small = runtime.block_on(small::run(opts.small_rounds, opts.small_total))?;
+    let small_time = t.elapsed();
+    drop(runtime);
+
+    let t = Instant::now();
+    let gen = gen::run(root, opts.gen_runs)?;
+    let gen_time = t.elapsed();
+
+    let timing = report::Timing {
+        before_harness,
+        harness: started.elapsed(),
+        sections: vec![
+            ("downloads and memory", downloads_time),
+            ("token requests", tokens_time),
+            ("small requests", small_time),
+            ("code generation", gen_time),
+        ],
+    };
+    let text = report::render(&report::Report {
+        context: &context,
+        opts,
+        downloads: &downloads,
+        tokens: &tokens,
+        small: &small,
+        gen: &gen,
+        timing: &timing,
+    });
+    std::fs::write(&opts.out, &text)?;
+    println!("{}", report::summary(&text));
+    eprintln!(
+        "bench: wrote {} in {:.1} s{}",
+        opts.out.display(),
+        timing.harness.as_secs_f64(),
+        match timing.total() {
+            Some(total) => format!(
+                " ({:.1} s since `cargo xtask bench` started)",
+                total.as_secs_f64()
+            ),
+            None => String::new(),
+        }
+    );
+    Ok(())
+}

@@ -4,9 +4,11 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod bench;
 mod gen;
 
-const USAGE: &str = "usage: cargo xtask gen [--check] [--root DIR]";
+const USAGE: &str =
+    "usage: cargo xtask gen [--check] [--root DIR] | cargo xtask bench [--quick] [--runs N] [--out FILE] [--no-profile]";
 
 fn main() -> ExitCode {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
@@ -26,6 +28,7 @@ fn main() -> ExitCode {
     match args.as_slice() {
         ["gen"] => gen::run(&root, gen::Mode::Write),
         ["gen", "--check"] => gen::run(&root, gen::Mode::Check),
+        ["bench", rest @ ..] => bench::run(&root, rest),
         _ => {
             eprintln!("{USAGE}");
             ExitCode::from(2)

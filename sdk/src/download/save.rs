@@ -2,29 +2,28 @@
 //! the body is complete. Any failure removes the temporary file; the target is untouched.
 //!
 //! The network side (this task) and the disk side (a blocking writer thread) run as a
-//! pipeline: chunks are handed over as they arrive, without copying, in batches written with
-//! one vectored write each, through a bounded channel that keeps memory flat.
+//! pipeline over two reused buffers: this task fills one while the writer writes the other,
+//! so memory is fixed (2 × 256 KiB) and the runtime's threads never block on the disk.
 
 use std::fs::File;
-use std::io::{IoSlice, Seek, SeekFrom, Write};
+use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use bytes::Bytes;
 use tokio::sync::mpsc;
 
 use super::body::{Body, Chunk};
 use crate::operation::ServiceError;
 use crate::Error;
 
-/// Bytes gathered before a batch goes to the writer (one `writev`).
-const BATCH_BYTES: usize = 512 * 1024;
-/// Batches in flight between the network and the disk: bounds memory to a few MiB.
-const BATCHES_IN_FLIGHT: usize = 4;
+/// Size of each buffer: one `write` per buffer.
+const BUFFER_BYTES: usize = 256 * 1024;
+/// Buffers circulating between this task and the writer.
+const BUFFERS: usize = 2;
 
 /// What the writer thread is asked to do.
 enum ToWriter {
-    /// Append these chunks.
-    Chunks(Vec<Bytes>),
+    /// Append this buffer's bytes, then hand the buffer back.
+    Data(Vec<u8>),
     /// The server restarted the body: empty the file.
     Truncate,
 }
@@ -67,10 +66,12 @@ pub(crate) async fn save_to<E: ServiceError>(
     builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
     let temp = builder.tempfile_in(&dir).map_err(io(&dir))?;
     let file = temp.as_file().try_clone().map_err(io(temp.path()))?;
-    let (tx, rx) = mpsc::channel(BATCHES_IN_FLIGHT);
-    let writer = tokio::task::spawn_blocking(move || write_batches(file, rx, durable));
-    let received = feed(&mut body, &tx).await;
-    drop(tx);
+    let (full_tx, full_rx) = mpsc::channel(BUFFERS + 1);
+    let (empty_tx, empty_rx) = mpsc::channel(BUFFERS);
+    let writer =
+        tokio::task::spawn_blocking(move || write_buffers(file, full_rx, empty_tx, durable));
+    let received = feed(&mut body, &full_tx, empty_rx).await;
+    drop(full_tx);
     // The writer's own error (disk full, …) explains a closed channel best.
     let written = writer
         .await
@@ -84,50 +85,71 @@ pub(crate) async fn save_to<E: ServiceError>(
     Ok(target)
 }
 
-/// Reads the body and hands it to the writer in batches. Stops early, without error, when
-/// the writer has gone (its error is reported by the caller).
+/// Reads the body into buffers and hands each full one to the writer. Stops early, without
+/// error, when the writer has gone (its error is reported by the caller).
 async fn feed<E: ServiceError>(
     body: &mut Body<E>,
-    tx: &mpsc::Sender<ToWriter>,
+    full: &mpsc::Sender<ToWriter>,
+    mut empty: mpsc::Receiver<Vec<u8>>,
 ) -> Result<(), Error<E>> {
-    let mut batch = Vec::new();
-    let mut batch_len = 0;
+    let mut buf = Vec::with_capacity(BUFFER_BYTES);
+    let mut spare = BUFFERS - 1; // buffers not yet allocated
     while let Some(chunk) = body.next().await? {
-        let message = match chunk {
+        match chunk {
             Chunk::Data(bytes) => {
-                batch_len += bytes.len();
-                batch.push(bytes);
-                if batch_len < BATCH_BYTES {
-                    continue;
+                let mut rest: &[u8] = &bytes;
+                while !rest.is_empty() {
+                    let n = rest.len().min(BUFFER_BYTES - buf.len());
+                    buf.extend_from_slice(&rest[..n]);
+                    rest = &rest[n..];
+                    if buf.len() < BUFFER_BYTES {
+                        continue;
+                    }
+                    if full.send(ToWriter::Data(buf)).await.is_err() {
+                        return Ok(());
+                    }
+                    buf = if spare > 0 {
+                        spare -= 1;
+                        Vec::with_capacity(BUFFER_BYTES)
+                    } else {
+                        match empty.recv().await {
+                            Some(b) => b,
+                            None => return Ok(()),
+                        }
+                    };
                 }
-                batch_len = 0;
-                ToWriter::Chunks(std::mem::take(&mut batch))
             }
             Chunk::Restart => {
-                batch.clear();
-                batch_len = 0;
-                ToWriter::Truncate
+                buf.clear();
+                if full.send(ToWriter::Truncate).await.is_err() {
+                    return Ok(());
+                }
             }
-        };
-        if tx.send(message).await.is_err() {
-            return Ok(());
         }
     }
-    if !batch.is_empty() {
-        let _ = tx.send(ToWriter::Chunks(batch)).await;
+    if !buf.is_empty() {
+        let _ = full.send(ToWriter::Data(buf)).await;
     }
     Ok(())
 }
 
-/// The writer thread: applies the batches in order, then optionally fsyncs.
-fn write_batches(
+/// The writer thread: applies the requests in order, hands buffers back, then optionally
+/// fsyncs.
+fn write_buffers(
     mut file: File,
-    mut rx: mpsc::Receiver<ToWriter>,
+    mut full: mpsc::Receiver<ToWriter>,
+    empty: mpsc::Sender<Vec<u8>>,
     durable: bool,
 ) -> std::io::Result<()> {
-    while let Some(message) = rx.blocking_recv() {
+    while let Some(message) = full.blocking_recv() {
         match message {
-            ToWriter::Chunks(chunks) => write_all_chunks(&mut file, &chunks)?,
+            ToWriter::Data(mut buf) => {
+                file.write_all(&buf)?;
+                buf.clear();
+                // Never blocks: the channel holds every buffer there is. If the feeder has
+                // finished, the buffer is simply dropped.
+                let _ = empty.try_send(buf);
+            }
             ToWriter::Truncate => {
                 file.set_len(0)?;
                 file.seek(SeekFrom::Start(0))?;
@@ -136,21 +158,6 @@ fn write_batches(
     }
     if durable {
         file.sync_all()?;
-    }
-    Ok(())
-}
-
-/// `write_all` for a list of buffers, with vectored writes.
-fn write_all_chunks(file: &mut File, chunks: &[Bytes]) -> std::io::Result<()> {
-    let mut slices: Vec<IoSlice<'_>> = chunks.iter().map(|c| IoSlice::new(c)).collect();
-    let mut rest = &mut slices[..];
-    while !rest.is_empty() {
-        match file.write_vectored(rest) {
-            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
-            Ok(n) => IoSlice::advance_slices(&mut rest, n),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
     }
     Ok(())
 }

@@ -1,7 +1,10 @@
 //! Child mode: one download through the SDK's `save_to`, in a process of its own so that the
 //! parent can read this process's peak resident memory with `wait4`.
 //!
-//! `download child-download BASE_URL MESSAGE_ID FILE_KEY OUT_DIR EXPECTED_BYTES`
+//! `download child-download BASE_URL MESSAGE_ID FILE_KEY OUT_DIR EXPECTED_BYTES [durable]`
+//!
+//! With `durable`, the download is saved with `Download::durable(true)` (fsync before the
+//! rename); without it, with the default (no fsync, like `curl -o`).
 //!
 //! On success it prints, one per line: `saved PATH`, then the phases in microseconds since
 //! the process entered `main`: `headers_us` (client built, token fetched, response headers
@@ -18,6 +21,8 @@ use lark_tests::FakeConfig;
 
 /// The first argument that selects this mode.
 pub const MODE: &str = "child-download";
+/// The optional last argument that asks for `durable(true)`.
+pub const DURABLE: &str = "durable";
 
 /// What the child reports, parsed by the parent.
 #[derive(Debug, Clone, Copy, Default)]
@@ -26,7 +31,7 @@ pub struct Phases {
     pub headers: Duration,
     /// Last body byte received.
     pub last_byte: Duration,
-    /// `save_to` returned (after flush, fsync and rename).
+    /// `save_to` returned (after the last writes, the fsync if durable, and the rename).
     pub done: Duration,
 }
 
@@ -55,9 +60,13 @@ impl Phases {
 /// Runs the child mode with the arguments after [`MODE`].
 pub fn main(args: &[String]) -> ExitCode {
     let started = Instant::now();
+    let (args, durable) = match args {
+        [rest @ .., last] if last == DURABLE => (rest, true),
+        _ => (args, false),
+    };
     let [base_url, message_id, file_key, out_dir, expected] = args else {
         eprintln!(
-            "usage: download {MODE} BASE_URL MESSAGE_ID FILE_KEY OUT_DIR EXPECTED_BYTES (got {args:?})"
+            "usage: download {MODE} BASE_URL MESSAGE_ID FILE_KEY OUT_DIR EXPECTED_BYTES [{DURABLE}] (got {args:?})"
         );
         return ExitCode::from(2);
     };
@@ -94,6 +103,7 @@ pub fn main(args: &[String]) -> ExitCode {
         let last_byte = Arc::new(Mutex::new(None::<Duration>));
         let seen = last_byte.clone();
         let saved = download
+            .durable(durable)
             .on_progress(move |p| {
                 if p.total == Some(p.received) {
                     if let Ok(mut slot) = seen.lock() {

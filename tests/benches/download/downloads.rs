@@ -1,5 +1,6 @@
-//! Sections 1 and 2: download time and peak memory, SDK (`save_to`, in a child process) and
-//! `curl -o`, interleaved, against the fake server on 127.0.0.1.
+//! Sections 1 and 2: download time and peak memory, SDK (`save_to`, in a child process; by
+//! default and with `durable(true)`) and `curl -o`, interleaved, against the fake server on
+//! 127.0.0.1.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -10,7 +11,9 @@ use lark_tests::{FakeConfig, FakeLark, Resource, ResourceKind};
 use sha2::{Digest, Sha256};
 
 use crate::child::{self, Phases};
-use crate::measure::{ms, run_child, ChildRun};
+use crate::measure::{median, ms, run_child, ChildRun};
+use crate::profile::{self, Profiles};
+use crate::report::TARGET_RATIO_100M;
 use crate::Result;
 
 /// The message all benchmark resources belong to.
@@ -62,10 +65,6 @@ pub struct Run {
     pub rss_kib: u64,
     /// User + system CPU, ms.
     pub cpu_ms: f64,
-    /// 512-byte blocks written to disk.
-    pub out_blocks: u64,
-    /// Voluntary context switches.
-    pub voluntary_switches: u64,
     /// The SDK child's own phase times (SDK runs only).
     pub phases: Option<Phases>,
 }
@@ -76,8 +75,6 @@ impl Run {
             wall_ms: ms(run.wall),
             rss_kib: run.max_rss_kib,
             cpu_ms: ms(run.cpu),
-            out_blocks: run.out_blocks,
-            voluntary_switches: run.voluntary_switches,
             phases,
         }
     }
@@ -88,8 +85,10 @@ impl Run {
 pub struct SizeFigures {
     /// The size.
     pub size: Size,
-    /// SDK runs, in order.
+    /// SDK runs (`save_to`, default: no fsync), in order.
     pub sdk: Vec<Run>,
+    /// SDK runs with `durable(true)` (fsync before the rename), in order.
+    pub durable: Vec<Run>,
     /// curl runs, in order (empty without curl).
     pub curl: Vec<Run>,
 }
@@ -126,6 +125,8 @@ pub struct DownloadFigures {
     pub curl: Curl,
     /// The separate fsync measurement.
     pub fsync: FsyncFigures,
+    /// CPU profiles of the 100 MiB download, when its target was missed.
+    pub profiles: Profiles,
 }
 
 /// Finds curl: `/usr/bin/curl`, else the first `curl` on `PATH`.
@@ -160,7 +161,10 @@ pub async fn fetch_token(base_url: &str) -> Result<String> {
         .post(format!(
             "{base_url}/open-apis/auth/v3/tenant_access_token/internal"
         ))
-        .header(reqwest::header::CONTENT_TYPE, "application/json; charset=utf-8")
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            "application/json; charset=utf-8",
+        )
         .body(serde_json::to_vec(&body)?)
         .send()
         .await?
@@ -215,23 +219,44 @@ struct Bench<'a> {
 }
 
 impl Bench<'_> {
+    /// The SDK child's command line.
+    fn sdk_args(&self, resource: &Resource, durable: bool) -> Vec<String> {
+        let mut args = vec![
+            self.exe.to_string_lossy().into_owned(),
+            child::MODE.to_string(),
+            self.base_url.clone(),
+            resource.message_id.clone(),
+            resource.file_key.clone(),
+            self.sdk_dir.to_string_lossy().into_owned(),
+            resource.size.to_string(),
+        ];
+        if durable {
+            args.push(child::DURABLE.to_string());
+        }
+        args
+    }
+
+    /// curl's command line.
+    fn curl_args(&self, curl: &Path, resource: &Resource) -> Vec<String> {
+        vec![
+            curl.to_string_lossy().into_owned(),
+            "-s".into(),
+            "-o".into(),
+            self.curl_file.to_string_lossy().into_owned(),
+            "-H".into(),
+            format!("Authorization: Bearer {}", self.token),
+            resource_url(&self.base_url, &resource.file_key),
+        ]
+    }
+
     /// One SDK download in a child process; `verify` checks the saved bytes afterwards.
-    fn sdk(&self, resource: &Resource, verify: bool) -> Result<Run> {
-        let mut cmd = Command::new(&self.exe);
-        cmd.arg(child::MODE)
-            .arg(&self.base_url)
-            .arg(&resource.message_id)
-            .arg(&resource.file_key)
-            .arg(&self.sdk_dir)
-            .arg(resource.size.to_string());
+    fn sdk(&self, resource: &Resource, durable: bool, verify: bool) -> Result<Run> {
+        let args = self.sdk_args(resource, durable);
+        let mut cmd = Command::new(&args[0]);
+        cmd.args(&args[1..]);
         let run = run_child(cmd)?;
         if !run.success {
-            return Err(format!(
-                "SDK child failed ({}): {}",
-                run.status,
-                run.stderr.trim()
-            )
-            .into());
+            return Err(format!("SDK child failed ({}): {}", run.status, run.stderr.trim()).into());
         }
         let phases = Phases::parse(&run.stdout)
             .ok_or_else(|| format!("SDK child printed no phases: {:?}", run.stdout))?;
@@ -247,13 +272,9 @@ impl Bench<'_> {
 
     /// One `curl -s -o FILE -H "Authorization: Bearer …" URL` with the pre-fetched token.
     fn curl(&self, curl: &Path, resource: &Resource, verify: bool) -> Result<Run> {
-        let mut cmd = Command::new(curl);
-        cmd.arg("-s")
-            .arg("-o")
-            .arg(&self.curl_file)
-            .arg("-H")
-            .arg(format!("Authorization: Bearer {}", self.token))
-            .arg(resource_url(&self.base_url, &resource.file_key));
+        let args = self.curl_args(curl, resource);
+        let mut cmd = Command::new(&args[0]);
+        cmd.args(&args[1..]);
         let run = run_child(cmd)?;
         if !run.success {
             return Err(format!("curl failed ({}): {}", run.status, run.stderr.trim()).into());
@@ -270,10 +291,11 @@ impl Bench<'_> {
     }
 }
 
-/// Runs sections 1 and 2: `runs` measured pairs (SDK, curl) per size after one warm-up
-/// pair whose files are checked byte for byte (SHA-256), and the separate fsync
-/// measurement (`fsync_reps` repetitions). Any failed or wrong download is an error.
-pub fn run(root: &Path, runs: usize, fsync_reps: usize) -> Result<DownloadFigures> {
+/// Runs sections 1 and 2: `runs` measured rounds (SDK, SDK durable, curl) per size after one
+/// warm-up round whose files are checked byte for byte (SHA-256), the separate fsync measurement
+/// (`fsync_reps` repetitions) and, if `profile` and the 100 MiB target is missed, CPU
+/// profiles. Any failed or wrong download is an error.
+pub fn run(root: &Path, runs: usize, fsync_reps: usize, profile: bool) -> Result<DownloadFigures> {
     let fake = FakeLark::start_in_background(FakeConfig::default())?;
     let base_url = fake.base_url();
     let resources: Vec<Resource> = SIZES
@@ -313,30 +335,36 @@ pub fn run(root: &Path, runs: usize, fsync_reps: usize) -> Result<DownloadFigure
     };
     let mut sizes = Vec::new();
     for (size, resource) in SIZES.iter().zip(&resources) {
-        // Warm-up pair (page cache, binaries, the server's first connection): not recorded.
-        bench.sdk(resource, true)?;
+        // Warm-up round (page cache, binaries, the server's first connection): not recorded.
+        bench.sdk(resource, false, true)?;
+        bench.sdk(resource, true, true)?;
         if let Some(curl) = bench.curl {
             bench.curl(curl, resource, true)?;
         }
         let mut figures = SizeFigures {
             size: *size,
             sdk: Vec::new(),
+            durable: Vec::new(),
             curl: Vec::new(),
         };
         for i in 0..runs {
-            let sdk = bench.sdk(resource, false)?;
+            let sdk = bench.sdk(resource, false, false)?;
+            let durable = bench.sdk(resource, true, false)?;
             let mut line = format!(
-                "bench: {:>7} run {}/{runs}: SDK {:8.1} ms {:6.1} MiB",
+                "bench: {:>7} run {}/{runs}: SDK {:7.1} ms {:5.1} MiB | durable {:7.1} ms {:5.1} MiB",
                 size.label,
                 i + 1,
                 sdk.wall_ms,
-                sdk.rss_kib as f64 / 1024.0
+                sdk.rss_kib as f64 / 1024.0,
+                durable.wall_ms,
+                durable.rss_kib as f64 / 1024.0
             );
             figures.sdk.push(sdk);
+            figures.durable.push(durable);
             if let Some(curl) = bench.curl {
                 let c = bench.curl(curl, resource, false)?;
                 line += &format!(
-                    " | curl {:8.1} ms {:6.1} MiB",
+                    " | curl {:7.1} ms {:5.1} MiB",
                     c.wall_ms,
                     c.rss_kib as f64 / 1024.0
                 );
@@ -346,13 +374,59 @@ pub fn run(root: &Path, runs: usize, fsync_reps: usize) -> Result<DownloadFigure
         }
         sizes.push(figures);
     }
+    let profiles = match (sizes.last(), bench.curl, resources.last()) {
+        (Some(big), Some(curl), Some(resource)) if profile => {
+            let wall = |runs: &[Run]| median(&runs.iter().map(|r| r.wall_ms).collect::<Vec<_>>());
+            if wall(&big.sdk) / wall(&big.curl) > TARGET_RATIO_100M {
+                profile_big(&bench, curl, resource, &scratch)
+            } else {
+                Profiles::NotNeeded
+            }
+        }
+        _ => Profiles::NotNeeded,
+    };
     drop(fake);
     let fsync = measure_fsync(tmp.path(), 100 << 20, fsync_reps)?;
     Ok(DownloadFigures {
         sizes,
         curl,
         fsync,
+        profiles,
     })
+}
+
+/// Profiles three back-to-back 100 MiB downloads with each tool; the data files stay in
+/// `scratch` for a closer look.
+fn profile_big(bench: &Bench<'_>, curl: &Path, resource: &Resource, scratch: &Path) -> Profiles {
+    const DOWNLOADS: usize = 3;
+    if let Err(why) = profile::perf_available() {
+        return Profiles::Unavailable(why);
+    }
+    let mut out = Vec::new();
+    let jobs = [
+        (
+            "SDK",
+            bench.sdk_args(resource, false),
+            "profile-sdk-100m.perf.data",
+        ),
+        (
+            "curl",
+            bench.curl_args(curl, resource),
+            "profile-curl-100m.perf.data",
+        ),
+    ];
+    for (tool, args, file) in jobs {
+        eprintln!("bench: profiling {DOWNLOADS} downloads of 100 MiB with {tool} (perf record)");
+        let commands = vec![args; DOWNLOADS];
+        let result = profile::profile(tool, &commands, &scratch.join(file));
+        let _ = clear_dir(&bench.sdk_dir);
+        let _ = std::fs::remove_file(&bench.curl_file);
+        match result {
+            Ok(p) => out.push(p),
+            Err(why) => return Profiles::Unavailable(why),
+        }
+    }
+    Profiles::Taken(out)
 }
 
 /// Writes `bytes` to a new file in `dir` in 256 KiB writes (as `save_to` does), then times

@@ -19,7 +19,43 @@ pub struct GenFigures {
     pub files: usize,
     /// `read_spec_dir` + `generate`, in process, ms per run.
     pub in_process_ms: Vec<f64>,
-    /// Wall time of `cargo xtask gen --check` run from the workspace root.
+    /// Wall time of `cargo xtask gen --check` as a subprocess, with its first output line;
+    /// or why it could not be measured.
+    pub cargo_check: std::result::Result<(f64, String), String>,
+}
+
+/// Times `read_spec_dir` + `generate` `runs` times (after one warm-up), then
+/// `cargo xtask gen --check` once.
+pub fn run(root: &Path, runs: usize) -> Result<GenFigures> {
+    let generate = || -> Result<(usize, usize)> {
+        let sources = lark_codegen::read_spec_dir(root)?;
+        let files = lark_codegen::generate(&sources).map_err(|problems| {
+            let lines: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+            lines.join("\n")
+        })?;
+        Ok((sources.len(), files.len()))
+    };
+    let (specs, files) = generate()?;
+    let mut in_process_ms = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let started = Instant::now();
+        std::hint::black_box(generate()?);
+        in_process_ms.push(ms(started.elapsed()));
+    }
+    let cargo_check = cargo_gen_check(root);
+    match &cargo_check {
+        Ok((t, line)) => eprintln!("bench: cargo xtask gen --check: {t:.0} ms ({line})"),
+        Err(e) => eprintln!("bench: cargo xtask gen --check: not measured: {e}"),
+    }
+    Ok(GenFigures {
+        specs,
+        files,
+        in_process_ms,
+        cargo_check,
+    })
+}
+
+/// Wall time of `cargo xtask gen --check` run from the workspace root.
 fn cargo_gen_check(root: &Path) -> std::result::Result<(f64, String), String> {
     use std::io::{Read, Seek};
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());

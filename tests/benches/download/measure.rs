@@ -14,10 +14,6 @@ pub struct ChildRun {
     pub max_rss_kib: u64,
     /// User plus system CPU time of the child.
     pub cpu: Duration,
-    /// Blocks written by the child (`ru_oublock`, 512-byte units): disk writes it caused.
-    pub out_blocks: u64,
-    /// Voluntary context switches (`ru_nvcsw`): how often it waited.
-    pub voluntary_switches: u64,
     /// Exit code 0.
     pub success: bool,
     /// How it ended, for error messages.
@@ -71,7 +67,10 @@ pub fn run_child(mut cmd: Command) -> std::io::Result<ChildRun> {
         let code = libc::WEXITSTATUS(status);
         (code == 0, format!("exit code {code}"))
     } else if libc::WIFSIGNALED(status) {
-        (false, format!("killed by signal {}", libc::WTERMSIG(status)))
+        (
+            false,
+            format!("killed by signal {}", libc::WTERMSIG(status)),
+        )
     } else {
         (false, format!("wait status {status}"))
     };
@@ -79,8 +78,6 @@ pub fn run_child(mut cmd: Command) -> std::io::Result<ChildRun> {
         wall,
         max_rss_kib: usage.ru_maxrss.max(0) as u64,
         cpu: timeval(usage.ru_utime) + timeval(usage.ru_stime),
-        out_blocks: usage.ru_oublock.max(0) as u64,
-        voluntary_switches: usage.ru_nvcsw.max(0) as u64,
         success,
         status: status_text,
         stdout,

@@ -132,7 +132,10 @@ pub async fn run(rounds: usize, total: usize) -> Result<SmallFigures> {
         // Alternate which goes first, so neither always runs on a warmer server.
         let (sdk, bare) = if round % 2 == 0 {
             let sdk = sdk_round(&client, WORKERS, per_worker).await?;
-            (sdk, bare_round(&http, &url, &token, WORKERS, per_worker).await?)
+            (
+                sdk,
+                bare_round(&http, &url, &token, WORKERS, per_worker).await?,
+            )
         } else {
             let bare = bare_round(&http, &url, &token, WORKERS, per_worker).await?;
             (sdk_round(&client, WORKERS, per_worker).await?, bare)
