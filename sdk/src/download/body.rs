@@ -1,11 +1,13 @@
 //! The body engine behind every way of consuming a download: chunk by chunk, with the idle
 //! timeout, the size limit, progress, and resumption of a broken body with `Range`.
 
+use std::pin::Pin;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE};
 use reqwest::StatusCode;
+use tokio::time::{Instant, Sleep};
 
 use crate::error::TransportError;
 use crate::operation::ServiceError;
@@ -43,6 +45,10 @@ pub(crate) struct Body<E> {
     limit: u64,
     attempt: u32,
     progress: Option<ProgressFn>,
+    /// Fires when no byte has arrived for the read timeout. Re-armed lazily (only when it
+    /// fires early), so a fast body costs no timer operation per chunk.
+    idle: Pin<Box<Sleep>>,
+    last_progress: Instant,
 }
 
 impl<E: ServiceError> Body<E> {
@@ -53,6 +59,7 @@ impl<E: ServiceError> Body<E> {
         limit: u64,
     ) -> Self {
         let total = header_u64(&response, CONTENT_LENGTH);
+        let idle = Box::pin(tokio::time::sleep(client.inner.read_timeout));
         Body {
             client,
             prepared,
@@ -62,6 +69,8 @@ impl<E: ServiceError> Body<E> {
             limit,
             attempt: 1,
             progress: None,
+            idle,
+            last_progress: Instant::now(),
         }
     }
 
@@ -95,8 +104,7 @@ impl<E: ServiceError> Body<E> {
     /// The next chunk, `None` at the end of a complete body.
     pub(crate) async fn next(&mut self) -> Result<Option<Chunk>, Error<E>> {
         self.check_announced_size()?;
-        let idle = self.client.inner.read_timeout;
-        let broken = match tokio::time::timeout(idle, self.response.chunk()).await {
+        let broken = match self.chunk_or_idle().await {
             Ok(Ok(Some(bytes))) => {
                 self.received += bytes.len() as u64;
                 if self.received > self.limit {
@@ -131,6 +139,29 @@ impl<E: ServiceError> Body<E> {
             Err(_) => TransportError::idle_timeout("waiting for the next bytes of the body"),
         };
         self.resume(broken).await
+    }
+
+    /// The next chunk of the current response, or `Err(())` when no byte arrived for the
+    /// read timeout. `Response::chunk` is cancel-safe, so re-arming the timer in between
+    /// loses nothing.
+    async fn chunk_or_idle(&mut self) -> Result<reqwest::Result<Option<Bytes>>, ()> {
+        let idle = self.client.inner.read_timeout;
+        loop {
+            tokio::select! {
+                biased;
+                chunk = self.response.chunk() => {
+                    self.last_progress = Instant::now();
+                    return Ok(chunk);
+                }
+                () = self.idle.as_mut() => {
+                    let deadline = self.last_progress + idle;
+                    if Instant::now() >= deadline {
+                        return Err(());
+                    }
+                    self.idle.as_mut().reset(deadline);
+                }
+            }
+        }
     }
 
     /// After a broken body: asks for the rest, if the retry policy allows another attempt.
@@ -171,6 +202,7 @@ impl<E: ServiceError> Body<E> {
                     {
                         self.total = Some(total);
                         self.response = response;
+                        self.last_progress = Instant::now();
                         Box::pin(self.next()).await
                     }
                     _ => Err(self.final_error(broken)),
@@ -181,6 +213,7 @@ impl<E: ServiceError> Body<E> {
                 self.total = header_u64(&response, CONTENT_LENGTH);
                 self.received = 0;
                 self.response = response;
+                self.last_progress = Instant::now();
                 Ok(Some(Chunk::Restart))
             }
         }
