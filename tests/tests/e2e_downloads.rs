@@ -391,3 +391,18 @@ async fn durable_save_is_complete_and_io_errors_name_the_path() {
     assert!(err.to_string().contains("not-a-dir"), "{err}");
     assert_eq!(entries(dir.path()), ["kept.bin", "not-a-dir"]);
 }
+
+#[tokio::test]
+async fn time_before_reading_the_body_is_not_an_idle_timeout() {
+    let fake = fake().await;
+    let client = builder(&fake)
+        .read_timeout(Duration::from_millis(200))
+        .retry_policy(RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let r = file(&fake, "file_late", 2 * 1024 * 1024);
+    let download = get(&client, "file_late").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let bytes = download.collect(10 << 20).await.unwrap();
+    assert_eq!(bytes.len() as u64, r.size);
+}

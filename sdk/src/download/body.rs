@@ -49,6 +49,8 @@ pub(crate) struct Body<E> {
     /// fires early), so a fast body costs no timer operation per chunk.
     idle: Pin<Box<Sleep>>,
     last_progress: Instant,
+    /// Whether the caller has started reading the body.
+    consuming: bool,
 }
 
 impl<E: ServiceError> Body<E> {
@@ -71,6 +73,7 @@ impl<E: ServiceError> Body<E> {
             progress: None,
             idle,
             last_progress: Instant::now(),
+            consuming: false,
         }
     }
 
@@ -146,6 +149,12 @@ impl<E: ServiceError> Body<E> {
     /// loses nothing.
     async fn chunk_or_idle(&mut self) -> Result<reqwest::Result<Option<Bytes>>, ()> {
         let idle = self.client.inner.read_timeout;
+        if !self.consuming {
+            // Time the caller spent before reading the body is not the server's silence.
+            self.consuming = true;
+            self.last_progress = Instant::now();
+            self.idle.as_mut().reset(self.last_progress + idle);
+        }
         loop {
             tokio::select! {
                 biased;
