@@ -1,14 +1,15 @@
 //! The benchmark behind `cargo xtask bench`: starts the fake Lark server on 127.0.0.1,
-//! measures downloads (SDK `save_to` in a child process, by default and `durable`, vs
-//! `curl -o`), peak memory, token requests under concurrency, small-request throughput (SDK
+//! measures downloads (SDK `save_to` in a child process, on a current-thread runtime as in the
+//! download example, on a multi-thread runtime and with `durable`, vs `curl -o`), peak memory, token requests under concurrency, small-request throughput (SDK
 //! vs bare reqwest) and code generation, and writes `<workspace>/BENCHMARKS.md`.
 //!
 //! `cargo bench -p lark-tests --bench download [-- --quick --runs N --out FILE --no-profile]`
 //!
 //! Without `--bench` (which `cargo bench` passes, and `cargo test --benches` does not) it
 //! measures nothing, so test runs never time anything or touch BENCHMARKS.md. The binary
-//! re-executes itself as `download child-download …` for each SDK download (see
-//! [`child`]).
+//! re-executes itself as `download child-download …` for each SDK download (see [`child`]),
+//! and every measured download (SDK or curl) runs under `download child-spawn …`, a small
+//! process that spawns and reaps it (see [`measure`]).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -51,7 +52,7 @@ const USAGE: &str = "usage: cargo xtask bench [--quick] [--runs N] [--out FILE] 
 /// Repetitions of every section.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// Measured rounds (SDK, SDK durable, curl) per size.
+    /// Measured rounds (SDK, SDK multi-thread, SDK durable, curl) per size.
     pub runs: usize,
     /// Cold starts per concurrency.
     pub token_rounds: usize,
@@ -136,6 +137,9 @@ fn main() -> ExitCode {
     let started_at = SystemTime::now();
     let started = Instant::now();
     let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some(measure::SPAWN_MODE) {
+        return measure::spawn_main(&args[1..]);
+    }
     if args.first().map(String::as_str) == Some(child::MODE) {
         return child::main(&args[1..]);
     }

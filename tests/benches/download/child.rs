@@ -1,10 +1,14 @@
 //! Child mode: one download through the SDK's `save_to`, in a process of its own so that the
 //! parent can read this process's peak resident memory with `wait4`.
 //!
-//! `download child-download BASE_URL MESSAGE_ID FILE_KEY OUT_DIR EXPECTED_BYTES [durable]`
+//! `download child-download BASE_URL MESSAGE_ID FILE_KEY OUT_DIR EXPECTED_BYTES [current-thread|multi-thread] [durable]`
 //!
-//! With `durable`, the download is saved with `Download::durable(true)` (fsync before the
-//! rename); without it, with the default (no fsync, like `curl -o`).
+//! The runtime flavor defaults to `current-thread`, the runtime of the download example
+//! (`#[tokio::main(flavor = "current_thread")]` in `tests/examples/download.rs`);
+//! `multi-thread` builds the runtime a plain `#[tokio::main]` builds. With `durable`, the
+//! download is saved with `Download::durable(true)` (fsync before the rename); without it,
+//! with the default (no fsync, like `curl -o`). The two optional words may come in either
+//! order.
 //!
 //! On success it prints, one per line: `saved PATH`, then the phases in microseconds since
 //! the process entered `main`: `headers_us` (client built, token fetched, response headers
@@ -21,8 +25,46 @@ use lark_tests::FakeConfig;
 
 /// The first argument that selects this mode.
 pub const MODE: &str = "child-download";
-/// The optional last argument that asks for `durable(true)`.
+/// The optional argument that asks for `durable(true)`.
 pub const DURABLE: &str = "durable";
+
+/// The tokio runtime the child builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    /// `Builder::new_current_thread()`: `#[tokio::main(flavor = "current_thread")]`, as in
+    /// the download example.
+    CurrentThread,
+    /// `Builder::new_multi_thread()`: what a plain `#[tokio::main]` builds (one worker per
+    /// CPU).
+    MultiThread,
+}
+
+impl Flavor {
+    /// The child's argument for this flavor.
+    pub fn arg(self) -> &'static str {
+        match self {
+            Flavor::CurrentThread => "current-thread",
+            Flavor::MultiThread => "multi-thread",
+        }
+    }
+
+    fn from_arg(arg: &str) -> Option<Flavor> {
+        [Flavor::CurrentThread, Flavor::MultiThread]
+            .into_iter()
+            .find(|f| f.arg() == arg)
+    }
+
+    fn runtime(self) -> std::io::Result<tokio::runtime::Runtime> {
+        match self {
+            Flavor::CurrentThread => tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build(),
+            Flavor::MultiThread => tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build(),
+        }
+    }
+}
 
 /// What the child reports, parsed by the parent.
 #[derive(Debug, Clone, Copy, Default)]
@@ -60,13 +102,26 @@ impl Phases {
 /// Runs the child mode with the arguments after [`MODE`].
 pub fn main(args: &[String]) -> ExitCode {
     let started = Instant::now();
-    let (args, durable) = match args {
-        [rest @ .., last] if last == DURABLE => (rest, true),
-        _ => (args, false),
-    };
+    // The optional words at the end, in any order.
+    let mut args = args;
+    let mut durable = false;
+    let mut flavor = None;
+    while let [rest @ .., last] = args {
+        if last == DURABLE && !durable {
+            durable = true;
+        } else if let Some(f) = Flavor::from_arg(last).filter(|_| flavor.is_none()) {
+            flavor = Some(f);
+        } else {
+            break;
+        }
+        args = rest;
+    }
+    let flavor = flavor.unwrap_or(Flavor::CurrentThread);
     let [base_url, message_id, file_key, out_dir, expected] = args else {
         eprintln!(
-            "usage: download {MODE} BASE_URL MESSAGE_ID FILE_KEY OUT_DIR EXPECTED_BYTES [{DURABLE}] (got {args:?})"
+            "usage: download {MODE} BASE_URL MESSAGE_ID FILE_KEY OUT_DIR EXPECTED_BYTES [{}|{}] [{DURABLE}] (got {args:?})",
+            Flavor::CurrentThread.arg(),
+            Flavor::MultiThread.arg(),
         );
         return ExitCode::from(2);
     };
@@ -74,11 +129,8 @@ pub fn main(args: &[String]) -> ExitCode {
         eprintln!("child: EXPECTED_BYTES `{expected}` is not a number");
         return ExitCode::from(2);
     };
-    // The same runtime `#[tokio::main]` builds, as in the download example.
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    // Current-thread unless asked otherwise: the runtime of the download example.
+    let runtime = match flavor.runtime() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("child: cannot build the runtime: {e}");

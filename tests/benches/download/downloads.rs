@@ -1,5 +1,6 @@
-//! Sections 1 and 2: download time and peak memory, SDK (`save_to`, in a child process; by
-//! default and with `durable(true)`) and `curl -o`, interleaved, against the fake server on
+//! Sections 1 and 2: download time and peak memory, SDK (`save_to`, in a child process: on a
+//! current-thread runtime as in the download example, on a multi-thread runtime, and
+//! current-thread with `durable(true)`) and `curl -o`, interleaved, against the fake server on
 //! 127.0.0.1.
 
 use std::io::{Read, Write};
@@ -10,7 +11,7 @@ use std::time::Instant;
 use lark_tests::{FakeConfig, FakeLark, Resource, ResourceKind};
 use sha2::{Digest, Sha256};
 
-use crate::child::{self, Phases};
+use crate::child::{self, Flavor, Phases};
 use crate::measure::{median, ms, run_child, ChildRun};
 use crate::profile::{self, Profiles};
 use crate::report::TARGET_RATIO_100M;
@@ -56,6 +57,70 @@ pub const SIZES: [Size; 3] = [
     },
 ];
 
+/// How the SDK child downloads: one row of every table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SdkMode {
+    /// Current-thread runtime, default `save_to` (no fsync): as the download example. The
+    /// download and memory targets are judged on this one.
+    Sdk,
+    /// The same on a multi-thread runtime (a plain `#[tokio::main]`); no target.
+    MultiThread,
+    /// Current-thread runtime with `durable(true)`; no target.
+    Durable,
+}
+
+impl SdkMode {
+    /// All modes, in the order they run in each round.
+    pub const ALL: [SdkMode; 3] = [SdkMode::Sdk, SdkMode::MultiThread, SdkMode::Durable];
+
+    /// The runtime the child builds.
+    pub fn flavor(self) -> Flavor {
+        match self {
+            SdkMode::Sdk | SdkMode::Durable => Flavor::CurrentThread,
+            SdkMode::MultiThread => Flavor::MultiThread,
+        }
+    }
+
+    /// Whether the child saves with `durable(true)`.
+    pub fn durable(self) -> bool {
+        self == SdkMode::Durable
+    }
+
+    /// Its name in the report: `SDK`, `SDK multi-thread`, `SDK durable`.
+    pub fn label(self) -> &'static str {
+        match self {
+            SdkMode::Sdk => "SDK",
+            SdkMode::MultiThread => "SDK multi-thread",
+            SdkMode::Durable => "SDK durable",
+        }
+    }
+
+    /// Its short name in table cells: `SDK`, `multi-thread`, `durable`.
+    pub fn short(self) -> &'static str {
+        match self {
+            SdkMode::Sdk => "SDK",
+            SdkMode::MultiThread => "multi-thread",
+            SdkMode::Durable => "durable",
+        }
+    }
+
+    /// The 100 MiB download target (at most this many times curl's time), if it has one.
+    pub fn target_ratio(self) -> Option<f64> {
+        match self {
+            SdkMode::Sdk => Some(TARGET_RATIO_100M),
+            SdkMode::MultiThread | SdkMode::Durable => None,
+        }
+    }
+
+    fn profile_file(self) -> &'static str {
+        match self {
+            SdkMode::Sdk => "profile-sdk-100m.perf.data",
+            SdkMode::MultiThread => "profile-sdk-multi-thread-100m.perf.data",
+            SdkMode::Durable => "profile-sdk-durable-100m.perf.data",
+        }
+    }
+}
+
 /// One measured child process.
 #[derive(Debug, Clone)]
 pub struct Run {
@@ -65,6 +130,12 @@ pub struct Run {
     pub rss_kib: u64,
     /// User + system CPU, ms.
     pub cpu_ms: f64,
+    /// The spawner's own peak RSS, KiB: the floor under `rss_kib` (see [`crate::measure`]).
+    pub spawner_rss_kib: u64,
+    /// Voluntary context switches, all threads.
+    pub voluntary_switches: u64,
+    /// Involuntary context switches, all threads.
+    pub involuntary_switches: u64,
     /// The SDK child's own phase times (SDK runs only).
     pub phases: Option<Phases>,
 }
@@ -75,6 +146,9 @@ impl Run {
             wall_ms: ms(run.wall),
             rss_kib: run.max_rss_kib,
             cpu_ms: ms(run.cpu),
+            spawner_rss_kib: run.spawner_rss_kib,
+            voluntary_switches: run.voluntary_switches,
+            involuntary_switches: run.involuntary_switches,
             phases,
         }
     }
@@ -85,12 +159,33 @@ impl Run {
 pub struct SizeFigures {
     /// The size.
     pub size: Size,
-    /// SDK runs (`save_to`, default: no fsync), in order.
+    /// SDK runs (current-thread runtime, `save_to` default: no fsync), in order.
     pub sdk: Vec<Run>,
-    /// SDK runs with `durable(true)` (fsync before the rename), in order.
+    /// SDK runs on a multi-thread runtime, in order.
+    pub multi: Vec<Run>,
+    /// SDK runs (current-thread) with `durable(true)` (fsync before the rename), in order.
     pub durable: Vec<Run>,
     /// curl runs, in order (empty without curl).
     pub curl: Vec<Run>,
+}
+
+impl SizeFigures {
+    /// The runs of one SDK mode.
+    pub fn runs(&self, mode: SdkMode) -> &[Run] {
+        match mode {
+            SdkMode::Sdk => &self.sdk,
+            SdkMode::MultiThread => &self.multi,
+            SdkMode::Durable => &self.durable,
+        }
+    }
+
+    fn runs_mut(&mut self, mode: SdkMode) -> &mut Vec<Run> {
+        match mode {
+            SdkMode::Sdk => &mut self.sdk,
+            SdkMode::MultiThread => &mut self.multi,
+            SdkMode::Durable => &mut self.durable,
+        }
+    }
 }
 
 /// Whether curl could be used.
@@ -125,7 +220,7 @@ pub struct DownloadFigures {
     pub curl: Curl,
     /// The separate fsync measurement.
     pub fsync: FsyncFigures,
-    /// CPU profiles of the 100 MiB download, when its target was missed.
+    /// CPU profiles of the 100 MiB download, when an SDK mode missed its target.
     pub profiles: Profiles,
 }
 
@@ -220,7 +315,7 @@ struct Bench<'a> {
 
 impl Bench<'_> {
     /// The SDK child's command line.
-    fn sdk_args(&self, resource: &Resource, durable: bool) -> Vec<String> {
+    fn sdk_args(&self, resource: &Resource, mode: SdkMode) -> Vec<String> {
         let mut args = vec![
             self.exe.to_string_lossy().into_owned(),
             child::MODE.to_string(),
@@ -229,8 +324,9 @@ impl Bench<'_> {
             resource.file_key.clone(),
             self.sdk_dir.to_string_lossy().into_owned(),
             resource.size.to_string(),
+            mode.flavor().arg().to_string(),
         ];
-        if durable {
+        if mode.durable() {
             args.push(child::DURABLE.to_string());
         }
         args
@@ -250,13 +346,17 @@ impl Bench<'_> {
     }
 
     /// One SDK download in a child process; `verify` checks the saved bytes afterwards.
-    fn sdk(&self, resource: &Resource, durable: bool, verify: bool) -> Result<Run> {
-        let args = self.sdk_args(resource, durable);
-        let mut cmd = Command::new(&args[0]);
-        cmd.args(&args[1..]);
-        let run = run_child(cmd)?;
+    fn sdk(&self, resource: &Resource, mode: SdkMode, verify: bool) -> Result<Run> {
+        let args = self.sdk_args(resource, mode);
+        let run = run_child(&self.exe, &args)?;
         if !run.success {
-            return Err(format!("SDK child failed ({}): {}", run.status, run.stderr.trim()).into());
+            return Err(format!(
+                "{} child failed ({}): {}",
+                mode.label(),
+                run.status,
+                run.stderr.trim()
+            )
+            .into());
         }
         let phases = Phases::parse(&run.stdout)
             .ok_or_else(|| format!("SDK child printed no phases: {:?}", run.stdout))?;
@@ -273,9 +373,7 @@ impl Bench<'_> {
     /// One `curl -s -o FILE -H "Authorization: Bearer …" URL` with the pre-fetched token.
     fn curl(&self, curl: &Path, resource: &Resource, verify: bool) -> Result<Run> {
         let args = self.curl_args(curl, resource);
-        let mut cmd = Command::new(&args[0]);
-        cmd.args(&args[1..]);
-        let run = run_child(cmd)?;
+        let run = run_child(&self.exe, &args)?;
         if !run.success {
             return Err(format!("curl failed ({}): {}", run.status, run.stderr.trim()).into());
         }
@@ -291,10 +389,11 @@ impl Bench<'_> {
     }
 }
 
-/// Runs sections 1 and 2: `runs` measured rounds (SDK, SDK durable, curl) per size after one
-/// warm-up round whose files are checked byte for byte (SHA-256), the separate fsync measurement
-/// (`fsync_reps` repetitions) and, if `profile` and the 100 MiB target is missed, CPU
-/// profiles. Any failed or wrong download is an error.
+/// Runs sections 1 and 2: `runs` measured rounds (SDK, SDK multi-thread, SDK durable, curl)
+/// per size after one warm-up round whose files are checked byte for byte (SHA-256), the
+/// separate fsync measurement (`fsync_reps` repetitions) and, if `profile` and an SDK mode
+/// misses its 100 MiB target, CPU profiles of that mode and curl. Any failed or wrong download
+/// is an error.
 pub fn run(root: &Path, runs: usize, fsync_reps: usize, profile: bool) -> Result<DownloadFigures> {
     let fake = FakeLark::start_in_background(FakeConfig::default())?;
     let base_url = fake.base_url();
@@ -336,51 +435,59 @@ pub fn run(root: &Path, runs: usize, fsync_reps: usize, profile: bool) -> Result
     let mut sizes = Vec::new();
     for (size, resource) in SIZES.iter().zip(&resources) {
         // Warm-up round (page cache, binaries, the server's first connection): not recorded.
-        bench.sdk(resource, false, true)?;
-        bench.sdk(resource, true, true)?;
+        for mode in SdkMode::ALL {
+            bench.sdk(resource, mode, true)?;
+        }
         if let Some(curl) = bench.curl {
             bench.curl(curl, resource, true)?;
         }
         let mut figures = SizeFigures {
             size: *size,
             sdk: Vec::new(),
+            multi: Vec::new(),
             durable: Vec::new(),
             curl: Vec::new(),
         };
         for i in 0..runs {
-            let sdk = bench.sdk(resource, false, false)?;
-            let durable = bench.sdk(resource, true, false)?;
-            let mut line = format!(
-                "bench: {:>7} run {}/{runs}: SDK {:7.1} ms {:5.1} MiB | durable {:7.1} ms {:5.1} MiB",
-                size.label,
-                i + 1,
-                sdk.wall_ms,
-                sdk.rss_kib as f64 / 1024.0,
-                durable.wall_ms,
-                durable.rss_kib as f64 / 1024.0
-            );
-            figures.sdk.push(sdk);
-            figures.durable.push(durable);
+            let mut line = format!("bench: {:>7} run {}/{runs}:", size.label, i + 1);
+            for mode in SdkMode::ALL {
+                let run = bench.sdk(resource, mode, false)?;
+                line += &format!(
+                    " {} {:6.1} ms {:4.1} MiB |",
+                    mode.short(),
+                    run.wall_ms,
+                    run.rss_kib as f64 / 1024.0
+                );
+                figures.runs_mut(mode).push(run);
+            }
             if let Some(curl) = bench.curl {
                 let c = bench.curl(curl, resource, false)?;
                 line += &format!(
-                    " | curl {:7.1} ms {:5.1} MiB",
+                    " curl {:6.1} ms {:4.1} MiB",
                     c.wall_ms,
                     c.rss_kib as f64 / 1024.0
                 );
                 figures.curl.push(c);
             }
-            eprintln!("{line}");
+            eprintln!("{}", line.trim_end_matches(" |"));
         }
         sizes.push(figures);
     }
     let profiles = match (sizes.last(), bench.curl, resources.last()) {
         (Some(big), Some(curl), Some(resource)) if profile => {
             let wall = |runs: &[Run]| median(&runs.iter().map(|r| r.wall_ms).collect::<Vec<_>>());
-            if wall(&big.sdk) / wall(&big.curl) > TARGET_RATIO_100M {
-                profile_big(&bench, curl, resource, &scratch)
-            } else {
+            let curl_ms = wall(&big.curl);
+            let missed: Vec<SdkMode> = SdkMode::ALL
+                .into_iter()
+                .filter(|&m| {
+                    m.target_ratio()
+                        .is_some_and(|target| wall(big.runs(m)) / curl_ms > target)
+                })
+                .collect();
+            if missed.is_empty() {
                 Profiles::NotNeeded
+            } else {
+                profile_big(&bench, &missed, curl, resource, &scratch)
             }
         }
         _ => Profiles::NotNeeded,
@@ -395,26 +502,29 @@ pub fn run(root: &Path, runs: usize, fsync_reps: usize, profile: bool) -> Result
     })
 }
 
-/// Profiles three back-to-back 100 MiB downloads with each tool; the data files stay in
-/// `scratch` for a closer look.
-fn profile_big(bench: &Bench<'_>, curl: &Path, resource: &Resource, scratch: &Path) -> Profiles {
+/// Profiles three back-to-back 100 MiB downloads with each SDK mode in `modes` (those that
+/// missed their target), then with curl; the data files stay in `scratch` for a closer look.
+fn profile_big(
+    bench: &Bench<'_>,
+    modes: &[SdkMode],
+    curl: &Path,
+    resource: &Resource,
+    scratch: &Path,
+) -> Profiles {
     const DOWNLOADS: usize = 3;
     if let Err(why) = profile::perf_available() {
         return Profiles::Unavailable(why);
     }
     let mut out = Vec::new();
-    let jobs = [
-        (
-            "SDK",
-            bench.sdk_args(resource, false),
-            "profile-sdk-100m.perf.data",
-        ),
-        (
-            "curl",
-            bench.curl_args(curl, resource),
-            "profile-curl-100m.perf.data",
-        ),
-    ];
+    let mut jobs: Vec<(&'static str, Vec<String>, &'static str)> = modes
+        .iter()
+        .map(|&m| (m.label(), bench.sdk_args(resource, m), m.profile_file()))
+        .collect();
+    jobs.push((
+        "curl",
+        bench.curl_args(curl, resource),
+        "profile-curl-100m.perf.data",
+    ));
     for (tool, args, file) in jobs {
         eprintln!("bench: profiling {DOWNLOADS} downloads of 100 MiB with {tool} (perf record)");
         let commands = vec![args; DOWNLOADS];
