@@ -4,7 +4,6 @@
 mod support;
 
 use lark_openapi::auth::{AppType, TokenErrorKind};
-use lark_openapi::im::v1::message_resource::ResourceType;
 use lark_openapi::{Error, RequestOptions};
 use lark_tests::{FakeAppType, FakeConfig, FakeLark, Fault, TokenRequestKind};
 use support::*;
@@ -90,11 +89,7 @@ async fn explicit_token_is_sent_as_is_and_not_replaced() {
     let fake = fake().await;
     let client = client(&fake);
     file(&fake, "file_e", 10);
-    let err = client
-        .im()
-        .v1()
-        .message_resource()
-        .get(MESSAGE, "file_e", ResourceType::File)
+    let err = request(&client, "file_e")
         .options(RequestOptions::new().access_token("t-not-issued"))
         .await
         .unwrap_err();

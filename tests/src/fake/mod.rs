@@ -32,6 +32,7 @@ mod download;
 mod errors;
 mod faults;
 mod ids;
+pub use ids::civil_from_days;
 mod range;
 mod resources;
 mod samples;

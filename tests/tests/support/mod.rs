@@ -5,7 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use lark_openapi::im::v1::message_resource::{GetMessageResourceError, ResourceType};
+use lark_openapi::im::v1::message_resource::{
+    GetMessageResource, GetMessageResourceError, ResourceType,
+};
 use lark_openapi::{Client, ClientBuilder, Download, Error, RetryPolicy};
 use lark_tests::{FakeConfig, FakeLark, Resource, ResourceKind};
 use sha2::{Digest, Sha256};
@@ -46,16 +48,20 @@ pub fn file(fake: &FakeLark, key: &str, size: u64) -> Resource {
     r
 }
 
-pub async fn get(
-    client: &Client,
-    key: &str,
-) -> Result<Download<GetMessageResourceError>, Error<GetMessageResourceError>> {
+/// The prepared call for `key` (a `type=file` resource of [`MESSAGE`]).
+pub fn request(client: &Client, key: &str) -> GetMessageResource {
     client
         .im()
         .v1()
         .message_resource()
         .get(MESSAGE, key, ResourceType::File)
-        .await
+}
+
+pub async fn get(
+    client: &Client,
+    key: &str,
+) -> Result<Download<GetMessageResourceError>, Error<GetMessageResourceError>> {
+    request(client, key).await
 }
 
 /// Downloads `key` and saves it to `to` (a directory or a file path).
@@ -73,13 +79,7 @@ pub async fn get_for_tenant(
     key: &str,
     tenant_key: &str,
 ) -> Result<Download<GetMessageResourceError>, Error<GetMessageResourceError>> {
-    client
-        .im()
-        .v1()
-        .message_resource()
-        .get(MESSAGE, key, ResourceType::File)
-        .tenant_key(tenant_key)
-        .await
+    request(client, key).tenant_key(tenant_key).await
 }
 
 pub fn sha256_file(path: &Path) -> [u8; 32] {
