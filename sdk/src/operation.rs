@@ -110,6 +110,39 @@ pub trait ServiceError: std::error::Error + Clone + Send + Sync + 'static {
     fn is_retryable(&self) -> bool;
 }
 
+/// A string that is not one of an enum parameter's values (from a generated `FromStr`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseEnumError {
+    parameter: &'static str,
+    value: String,
+    expected: &'static [&'static str],
+}
+
+impl ParseEnumError {
+    /// For generated code: `value` is not one of `expected` for `parameter`.
+    pub fn new(parameter: &'static str, value: &str, expected: &'static [&'static str]) -> Self {
+        ParseEnumError {
+            parameter,
+            value: value.to_string(),
+            expected,
+        }
+    }
+}
+
+impl fmt::Display for ParseEnumError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "`{}` is not a valid `{}`; expected one of: {}",
+            self.value,
+            self.parameter,
+            self.expected.join(", ")
+        )
+    }
+}
+
+impl std::error::Error for ParseEnumError {}
+
 /// The one-line `Display` of every generated error enum:
 /// `code 234003 (HTTP 400): File not in message. [log id …]. Meaning. What to do: advice`.
 pub fn fmt_service_error(

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use lark_openapi::im::v1::message_resource::{GetMessageResourceError, ResourceType};
 use lark_openapi::{Client, Error};
@@ -27,21 +27,15 @@ struct Args {
     /// Resource key from the message content (`file_…`, `img_…`).
     #[arg(long)]
     file_key: Option<String>,
-    /// Kind of resource.
-    #[arg(long = "type", value_enum, default_value_t = Kind::File)]
-    kind: Kind,
+    /// Kind of resource: `image` or `file` (file, audio, video).
+    #[arg(long = "type", default_value = "file")]
+    kind: ResourceType,
     /// A directory (the server's file name, cleaned, is used) or a file path.
     #[arg(long, default_value = "downloads/")]
     out: PathBuf,
     /// Base URL of the Open Platform (default: Feishu).
     #[arg(long, env = "LARK_BASE_URL")]
     base_url: Option<String>,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum Kind {
-    Image,
-    File,
 }
 
 // One download needs no worker pool: a current-thread runtime avoids cross-thread
@@ -101,11 +95,7 @@ async fn main() -> ExitCode {
             (client, m, f)
         }
     };
-    let kind = match args.kind {
-        Kind::Image => ResourceType::Image,
-        Kind::File => ResourceType::File,
-    };
-    match run(&client, &message_id, &file_key, kind, &args.out).await {
+    match run(&client, &message_id, &file_key, args.kind, &args.out).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             report(&e);

@@ -174,3 +174,18 @@ fn generation_is_deterministic() {
     };
     assert_eq!(endpoint(&first), endpoint(&expected));
 }
+
+#[test]
+fn generated_enums_parse_their_wire_values() {
+    use lark_openapi::im::v1::message_resource::ResourceType;
+    assert_eq!("image".parse::<ResourceType>(), Ok(ResourceType::Image));
+    assert_eq!(
+        "file".parse::<ResourceType>().map(|t| t.to_string()),
+        Ok("file".into())
+    );
+    let err = "audio".parse::<ResourceType>().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "`audio` is not a valid `type`; expected one of: image, file"
+    );
+}

@@ -123,6 +123,18 @@ fn param_enum(q: &QueryParam) -> Option<TokenStream> {
         .iter()
         .map(|v| outer(&[format!("`{}`: {}", v.value, v.description)]));
     let wire = values.iter().map(|v| v.value.as_str());
+    let wire2 = wire.clone();
+    let wire3 = wire.clone();
+    let param = q.name.as_str();
+    let from_str_doc = format!(
+        " Parses a wire value of `{}`: {}.",
+        q.name,
+        values
+            .iter()
+            .map(|v| format!("`{}`", v.value))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     Some(quote! {
         #doc
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -143,6 +155,18 @@ fn param_enum(q: &QueryParam) -> Option<TokenStream> {
         impl std::fmt::Display for #name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for #name {
+            type Err = crate::operation::ParseEnumError;
+
+            #[doc = #from_str_doc]
+            fn from_str(value: &str) -> Result<Self, Self::Err> {
+                match value {
+                    #( #wire2 => Ok(Self::#variants), )*
+                    _ => Err(crate::operation::ParseEnumError::new(#param, value, &[#(#wire3),*])),
+                }
             }
         }
     })

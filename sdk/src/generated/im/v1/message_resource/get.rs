@@ -51,6 +51,26 @@ impl std::fmt::Display for ResourceType {
     }
 }
 
+impl std::str::FromStr for ResourceType {
+    type Err = crate::operation::ParseEnumError;
+    /// Parses a wire value of `type`: `image`, `file`.
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value {
+            "image" => Ok(Self::Image),
+            "file" => Ok(Self::File),
+            _ => {
+                Err(
+                    crate::operation::ParseEnumError::new(
+                        "type",
+                        value,
+                        &["image", "file"],
+                    ),
+                )
+            }
+        }
+    }
+}
+
 /// The parameters of `im.v1.message_resource.get`.
 ///
 /// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
