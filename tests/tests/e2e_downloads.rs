@@ -396,13 +396,21 @@ async fn durable_save_is_complete_and_io_errors_name_the_path() {
 async fn time_before_reading_the_body_is_not_an_idle_timeout() {
     let fake = fake().await;
     let client = builder(&fake)
-        .read_timeout(Duration::from_millis(200))
+        .read_timeout(Duration::from_secs(1))
         .retry_policy(RetryPolicy::disabled())
         .build()
         .unwrap();
-    let r = file(&fake, "file_late", 2 * 1024 * 1024);
+    let r = file(&fake, "file_late", 100_000);
+    // The body starts 2 s after the headers; the caller starts reading after 1.5 s. The
+    // silence the SDK sees while reading is 0.5 s, under the 1 s timeout: no error. (Timing
+    // the silence from the headers instead would fail here.)
+    let stall = Fault::Stall {
+        after_bytes: 0,
+        stall: Duration::from_secs(2),
+    };
+    fake.push_faults(MESSAGE, "file_late", [stall]);
     let download = get(&client, "file_late").await.unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     let bytes = download.collect(10 << 20).await.unwrap();
     assert_eq!(bytes.len() as u64, r.size);
 }
