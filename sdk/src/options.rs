@@ -60,16 +60,22 @@ impl RequestOptions {
     }
 
     pub(crate) fn header_map(&self) -> Result<HeaderMap, String> {
-        let mut map = HeaderMap::new();
-        for (name, value) in &self.headers {
-            let name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| format!("`{name}` is not a valid header name"))?;
-            let value = HeaderValue::from_str(value)
-                .map_err(|_| format!("the value of header `{name}` is not a valid header value"))?;
-            map.append(name, value);
-        }
-        Ok(map)
+        parse_headers(&self.headers)
     }
+}
+
+/// Checks (name, value) pairs and turns them into a header map; the error names the header.
+/// Used for per-request headers and the client's default headers alike.
+pub(crate) fn parse_headers(pairs: &[(String, String)]) -> Result<HeaderMap, String> {
+    let mut map = HeaderMap::new();
+    for (name, value) in pairs {
+        let header = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| format!("`{name}` is not a valid header name"))?;
+        let value = HeaderValue::from_str(value)
+            .map_err(|_| format!("the value of header `{name}` is not a valid header value"))?;
+        map.append(header, value);
+    }
+    Ok(map)
 }
 
 impl fmt::Debug for RequestOptions {

@@ -14,6 +14,8 @@ use super::cache::TokenCache;
 use super::credentials::{AppCredentials, AppType};
 use super::error::{TokenError, TokenErrorKind};
 use super::secret::Secret;
+use crate::transport::error_body::{self, log_id_from_headers};
+use crate::transport::retry::{decide, rate_limit_reset, Failure, RetryDecision, RetryPolicy};
 
 /// Paths of the auth v3 endpoints (all `POST`, JSON body, no access token).
 pub mod endpoints {
@@ -92,15 +94,19 @@ pub trait TokenFetcher: Send + Sync + 'static {
     }
 }
 
-/// How many times an auth request is sent at most.
-const MAX_ATTEMPTS: u32 = 3;
+/// Retries of auth requests: the shared classification (connection errors, timeouts, 5xx,
+/// 429 and 99991400 honouring `x-ogw-ratelimit-reset`), 3 attempts, short waits. Fixed rather
+/// than the client's policy: a client with retries off still gets a token through a blip.
+fn auth_retry_policy() -> RetryPolicy {
+    RetryPolicy::new()
+        .with_max_attempts(3)
+        .with_initial_backoff(Duration::from_millis(100))
+        .with_max_backoff(Duration::from_secs(1))
+        .with_max_rate_limit_wait(Duration::from_secs(10))
+}
 /// Automatic app_ticket resends (on a missing or rejected ticket) are sent at
 /// most this often.
 const AUTO_RESEND_INTERVAL: Duration = Duration::from_secs(10);
-/// Longest body excerpt kept in [`TokenErrorKind::Http`].
-const EXCERPT_CHARS: usize = 200;
-/// Rate limit hit (HTTP 429, or 400 on older APIs).
-const CODE_RATE_LIMITED: i64 = 99991400;
 /// The app_access_token passed to the store tenant endpoint is invalid.
 const APP_TOKEN_INVALID_CODES: [i64; 2] = [99991664, 20014];
 /// app_ticket invalid (GO SDK `errCodeAppTicketInvalid`).
@@ -282,28 +288,32 @@ impl HttpTokenFetcher {
                 TokenErrorKind::Malformed(format!("encoding request: {e}")),
             )
         })?);
+        let policy = auth_retry_policy();
         let mut attempt = 1;
         loop {
-            match self.post_once(&url, endpoint, body.clone()).await {
+            let (err, failure) = match self.post_once(&url, endpoint, body.clone()).await {
                 Ok(answer) => return Ok(answer),
-                Err((err, retryable)) if retryable && attempt < MAX_ATTEMPTS => {
-                    let backoff = Duration::from_millis(100) * 2u32.pow(attempt - 1);
-                    tracing::debug!(attempt, error = %err, backoff_ms = backoff.as_millis() as u64, "retrying auth request");
-                    tokio::time::sleep(backoff).await;
+                Err(failed) => failed,
+            };
+            // Token requests are safe to repeat.
+            match decide(&policy, attempt, true, &failure) {
+                RetryDecision::RetryAfter(wait) => {
+                    tracing::debug!(attempt, error = %err, wait_ms = wait.as_millis() as u64, "retrying auth request");
+                    tokio::time::sleep(wait).await;
                     attempt += 1;
                 }
-                Err((err, _)) => return Err(err),
+                RetryDecision::Stop => return Err(err),
             }
         }
     }
 
-    /// One attempt; the error comes with whether it is worth retrying.
+    /// One attempt; the error comes with how the retry policy should see it.
     async fn post_once(
         &self,
         url: &str,
         endpoint: &'static str,
         body: Bytes,
-    ) -> Result<Answer, (TokenError, bool)> {
+    ) -> Result<Answer, (TokenError, Failure)> {
         let resp = self
             .http
             .post(url)
@@ -316,34 +326,34 @@ impl HttpTokenFetcher {
             .send()
             .await
             .map_err(|e| {
-                let retry = e.is_connect() || e.is_timeout() || e.is_request();
-                (TokenError::transport(endpoint, e), retry)
+                let failure = transport_failure(&e);
+                (TokenError::transport(endpoint, e), failure)
             })?;
         let status = resp.status();
-        let log_id = resp
-            .headers()
-            .get("x-tt-logid")
-            .or_else(|| resp.headers().get("x-request-id"))
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let transient_status =
-            status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS;
+        let log_id = log_id_from_headers(resp.headers());
+        let reset = rate_limit_reset(resp.headers());
+        let http_failure = |code: Option<i64>| Failure::Http {
+            status: status.as_u16(),
+            code,
+            spec_retryable: false,
+            rate_limit_reset: reset,
+        };
         tracing::debug!(
             status = status.as_u16(),
             log_id = log_id.as_deref(),
             "auth endpoint answered"
         );
         let bytes = resp.bytes().await.map_err(|e| {
-            let retry = e.is_timeout() || transient_status;
+            let failure = transport_failure(&e);
             (
                 TokenError::transport(endpoint, e).with_log_id(log_id.clone()),
-                retry,
+                failure,
             )
         })?;
-        let fail = |kind: TokenErrorKind, retry: bool| {
+        let fail = |kind: TokenErrorKind, code: Option<i64>| {
             (
                 TokenError::new(endpoint, kind).with_log_id(log_id.clone()),
-                retry,
+                http_failure(code),
             )
         };
 
@@ -352,7 +362,7 @@ impl HttpTokenFetcher {
                 status: status.as_u16(),
                 excerpt: excerpt(&bytes),
             };
-            return Err(fail(kind, transient_status));
+            return Err(fail(kind, None));
         };
         let Some(code) = json.get("code").and_then(serde_json::Value::as_i64) else {
             let kind = if status.is_success() {
@@ -363,7 +373,7 @@ impl HttpTokenFetcher {
                     excerpt: excerpt(&bytes),
                 }
             };
-            return Err(fail(kind, transient_status));
+            return Err(fail(kind, None));
         };
         if code != 0 {
             let msg = json
@@ -372,14 +382,14 @@ impl HttpTokenFetcher {
                 .unwrap_or_default()
                 .to_owned();
             let kind = TokenErrorKind::Rejected { code, msg };
-            return Err(fail(kind, transient_status || code == CODE_RATE_LIMITED));
+            return Err(fail(kind, Some(code)));
         }
         if !status.is_success() {
             let kind = TokenErrorKind::Http {
                 status: status.as_u16(),
                 excerpt: excerpt(&bytes),
             };
-            return Err(fail(kind, transient_status));
+            return Err(fail(kind, None));
         }
         Ok(Answer { json, log_id })
     }
@@ -455,27 +465,28 @@ struct StoreTenantBody<'a> {
     tenant_key: &'a str,
 }
 
-/// The start of a non-JSON body, for error messages. Anything that looks like
-/// it carries a credential is withheld.
+/// How the retry policy sees a failed exchange with an auth endpoint.
+fn transport_failure(e: &reqwest::Error) -> Failure {
+    if e.is_connect() {
+        Failure::Connect
+    } else if e.is_timeout() {
+        Failure::Timeout
+    } else {
+        Failure::BodyInterrupted
+    }
+}
+
+/// The start of an unexpected body, for error messages (the shared excerpt). Anything that
+/// looks like it carries a credential is withheld.
 fn excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let lower = text.to_ascii_lowercase();
+    let lower = String::from_utf8_lossy(body).to_ascii_lowercase();
     if ["access_token", "app_secret", "app_ticket"]
         .iter()
         .any(|needle| lower.contains(needle))
     {
         return "<withheld: body mentions a credential>".into();
     }
-    let trimmed = text.trim();
-    let mut out: String = trimmed
-        .chars()
-        .take(EXCERPT_CHARS)
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if trimmed.chars().count() > EXCERPT_CHARS {
-        out.push('…');
-    }
-    out
+    error_body::excerpt(body, error_body::EXCERPT_CHARS)
 }
 
 #[cfg(test)]
@@ -829,7 +840,7 @@ mod tests {
         );
         let long = "x".repeat(500);
         let e = excerpt(long.as_bytes());
-        assert_eq!(e.chars().count(), EXCERPT_CHARS + 1);
+        assert_eq!(e.chars().count(), error_body::EXCERPT_CHARS + 1);
         assert_eq!(excerpt(b"  line1\nline2 "), "line1 line2");
     }
 

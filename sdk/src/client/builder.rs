@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, USER_AGENT};
+use reqwest::header::{HeaderMap, HeaderValue, USER_AGENT};
 
 use super::{Client, Inner};
 use crate::auth::{AppCredentials, AppType, TokenCache, DEFAULT_REFRESH_AHEAD};
@@ -176,16 +176,8 @@ impl ClientBuilder {
             USER_AGENT,
             HeaderValue::from_static(concat!("lark-openapi-rust/", env!("CARGO_PKG_VERSION"))),
         );
-        for (name, value) in &self.headers {
-            let header = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| ConfigError::new(format!("`{name}` is not a valid header name")))?;
-            let value = HeaderValue::from_str(value).map_err(|_| {
-                ConfigError::new(format!(
-                    "the value of header `{name}` is not a valid header value"
-                ))
-            })?;
-            default_headers.insert(header, value);
-        }
+        default_headers
+            .extend(crate::options::parse_headers(&self.headers).map_err(ConfigError::new)?);
         let http = match self.http {
             Some(http) => http,
             None => reqwest::Client::builder()
@@ -208,5 +200,69 @@ impl ClientBuilder {
                 default_headers,
             }),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn build_err(builder: ClientBuilder) -> String {
+        builder.build().unwrap_err().to_string()
+    }
+
+    #[test]
+    fn domains_have_their_base_urls() {
+        assert_eq!(Domain::Feishu.base_url(), "https://open.feishu.cn");
+        assert_eq!(Domain::Lark.base_url(), "https://open.larksuite.com");
+        assert_eq!(
+            Domain::Custom("http://127.0.0.1:8/".into()).base_url(),
+            "http://127.0.0.1:8"
+        );
+        let client = ClientBuilder::new("cli_1", "s")
+            .domain(Domain::Lark)
+            .build()
+            .unwrap();
+        assert_eq!(client.base_url(), "https://open.larksuite.com");
+        assert_eq!(
+            ClientBuilder::new("cli_1", "s").build().unwrap().base_url(),
+            "https://open.feishu.cn"
+        );
+    }
+
+    #[test]
+    fn bad_settings_are_named() {
+        assert_eq!(
+            build_err(ClientBuilder::new(" ", "s")),
+            "the app id is empty"
+        );
+        assert_eq!(
+            build_err(ClientBuilder::new("cli_1", "")),
+            "the app secret is empty"
+        );
+        assert_eq!(
+            build_err(ClientBuilder::new("cli_1", "s").base_url("ftp://x")),
+            "base URL `ftp://x` is not an http(s) URL"
+        );
+        assert_eq!(
+            build_err(ClientBuilder::new("cli_1", "s").default_header("a b", "v")),
+            "`a b` is not a valid header name"
+        );
+        assert_eq!(
+            build_err(ClientBuilder::new("cli_1", "s").read_timeout(Duration::ZERO)),
+            "timeouts must be greater than zero"
+        );
+    }
+
+    #[test]
+    fn debug_shows_no_secret() {
+        let builder = ClientBuilder::new("cli_1", "very-secret-value");
+        assert!(!format!("{builder:?}").contains("very-secret-value"));
+        let client = builder.build().unwrap();
+        let text = format!("{client:?}");
+        assert!(
+            text.contains("cli_1") && !text.contains("very-secret-value"),
+            "{text}"
+        );
     }
 }

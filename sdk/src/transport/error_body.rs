@@ -12,7 +12,7 @@ use reqwest::header::{HeaderMap, CONTENT_TYPE};
 use serde_json::{Map, Value};
 
 /// Longest excerpt of an unexpected body, in characters (before the `…`).
-const EXCERPT_CHARS: usize = 200;
+pub(crate) const EXCERPT_CHARS: usize = 200;
 
 /// Header carrying the platform's request log id.
 const LOG_ID_HEADER: &str = "x-tt-logid";
@@ -232,28 +232,6 @@ pub fn parse_error_body(http_status: u16, headers: &HeaderMap, body: &[u8]) -> E
     })
 }
 
-/// Reads the top-level `code` and `msg` of a JSON envelope.
-///
-/// For 2xx JSON endpoints that report failure with `code != 0`. Returns
-/// `None` when the body is not a JSON object with an integer `code`; a
-/// missing or non-string `msg` gives an empty message.
-pub fn parse_envelope_code(body: &[u8]) -> Option<(i64, String)> {
-    #[derive(serde::Deserialize)]
-    struct Envelope {
-        code: Option<Value>,
-        msg: Option<Value>,
-    }
-    let envelope: Envelope = serde_json::from_slice(strip_bom(body)).ok()?;
-    let code = envelope.code.as_ref().and_then(Value::as_i64)?;
-    let msg = envelope
-        .msg
-        .as_ref()
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
-    Some((code, msg))
-}
-
 /// Whether a Content-Type value names a JSON media type.
 fn is_json_media_type(content_type: &[u8]) -> bool {
     let media_type = content_type
@@ -361,7 +339,7 @@ fn is_hidden(c: char) -> bool {
 /// trimmed, at most `limit` characters followed by `…` when cut.
 ///
 /// Only as much of the input as needed is decoded, so huge bodies are cheap.
-fn excerpt(bytes: &[u8], limit: usize) -> String {
+pub(crate) fn excerpt(bytes: &[u8], limit: usize) -> String {
     let chars = bytes.utf8_chunks().flat_map(|chunk| {
         let invalid = (!chunk.invalid().is_empty()).then_some(char::REPLACEMENT_CHARACTER);
         chunk.valid().chars().chain(invalid)
@@ -739,7 +717,6 @@ mod tests {
             ErrorBody::Api(e) => assert_eq!((e.code, e.message.as_str()), (3, "bom")),
             other => panic!("{other:?}"),
         }
-        assert_eq!(parse_envelope_code(&body), Some((3, "bom".to_owned())));
     }
 
     #[test]
@@ -815,32 +792,6 @@ mod tests {
     }
 
     #[test]
-    fn envelope_code() {
-        assert_eq!(
-            parse_envelope_code(br#"{"code":0,"msg":"success","data":{"a":[1,2]}}"#),
-            Some((0, "success".to_owned()))
-        );
-        assert_eq!(
-            parse_envelope_code(br#"{"code":230002,"msg":"Bot/User can NOT be out of the chat."}"#),
-            Some((230002, "Bot/User can NOT be out of the chat.".to_owned()))
-        );
-        assert_eq!(
-            parse_envelope_code(br#"{"code":-1}"#),
-            Some((-1, String::new()))
-        );
-        assert_eq!(
-            parse_envelope_code(br#"{"code":1,"msg":5}"#),
-            Some((1, String::new()))
-        );
-        assert_eq!(parse_envelope_code(br#"{"msg":"x"}"#), None);
-        assert_eq!(parse_envelope_code(br#"{"code":"0"}"#), None);
-        assert_eq!(parse_envelope_code(b"[]"), None);
-        assert_eq!(parse_envelope_code(b""), None);
-        assert_eq!(parse_envelope_code(b"<html>"), None);
-        assert_eq!(parse_envelope_code(br#"{"code":1"#), None);
-    }
-
-    #[test]
     fn never_panics_on_arbitrary_bodies() {
         let mut rng = fastrand::Rng::with_seed(11);
         let alphabet = b"{}[]\":,0123456789codemsgerrorlog_id \n\xff\xe9\x00";
@@ -852,7 +803,6 @@ mod tests {
                 .collect();
             let parsed = parse_error_body(400, &h, &body);
             assert_eq!(parsed.http_status(), 400);
-            let _ = parse_envelope_code(&body);
         }
     }
 }

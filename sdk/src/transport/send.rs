@@ -50,14 +50,12 @@ impl<E: ServiceError> Prepared<E> {
         )
         .map_err(Error::InvalidRequest)?;
         let mut headers = client.inner.default_headers.clone();
-        for (name, value) in options
-            .header_map()
-            .map_err(|e| Error::Config(ConfigError::new(e)))?
-        {
-            if let Some(name) = name {
-                headers.insert(name, value);
-            }
-        }
+        // Per-request headers replace defaults of the same name.
+        headers.extend(
+            options
+                .header_map()
+                .map_err(|e| Error::Config(ConfigError::new(e)))?,
+        );
         Ok(Prepared {
             meta: O::META,
             url,
