@@ -20,6 +20,7 @@ pub struct RequestOptions {
     pub(crate) tenant_key: Option<String>,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) retry_non_idempotent: bool,
+    pub(crate) timeout: Option<std::time::Duration>,
 }
 
 impl RequestOptions {
@@ -59,6 +60,15 @@ impl RequestOptions {
         self
     }
 
+    /// An overall deadline for this call, replacing the client's
+    /// [`ClientBuilder::timeout`](crate::ClientBuilder::timeout): token fetch, attempts,
+    /// waits between retries and, for a download, the whole body must fit in it. Checked
+    /// when the call is sent (zero or more than 24 hours is a `Config` error).
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
     pub(crate) fn header_map(&self) -> Result<HeaderMap, String> {
         parse_headers(&self.headers)
     }
@@ -90,6 +100,7 @@ impl fmt::Debug for RequestOptions {
             .field("tenant_key", &self.tenant_key)
             .field("header_names", &names)
             .field("retry_non_idempotent", &self.retry_non_idempotent)
+            .field("timeout", &self.timeout)
             .finish()
     }
 }

@@ -7,6 +7,10 @@
 //! Credentials come from `LARK_APP_ID` / `LARK_APP_SECRET` (base URL from `--base-url` or
 //! `LARK_BASE_URL`). With no credentials set, it starts the bundled fake Lark server on
 //! 127.0.0.1, says so, and downloads a sample resource from it.
+//!
+//! Ctrl-C stops it cleanly: the download is dropped, nothing is left in the output
+//! directory, and it exits with status 130. Killed outright (SIGKILL), it leaves nothing
+//! either: the SDK writes into a file that has no name until it is complete.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -95,11 +99,19 @@ async fn main() -> ExitCode {
             (client, m, f)
         }
     };
-    match run(&client, &message_id, &file_key, args.kind, &args.out).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            report(&e);
-            ExitCode::FAILURE
+    let download = run(&client, &message_id, &file_key, args.kind, &args.out);
+    tokio::select! {
+        result = download => match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                report(&e);
+                ExitCode::FAILURE
+            }
+        },
+        // Dropping the download future stops it; the SDK removes what it had written.
+        _ = tokio::signal::ctrl_c() => {
+            eprintln!("\ninterrupted: the download was stopped and nothing was saved");
+            ExitCode::from(130)
         }
     }
 }

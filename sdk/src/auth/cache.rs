@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use tracing::Instrument;
 
+use crate::clock::{self, now};
+
 use super::credentials::AppCredentials;
 use super::error::TokenError;
 use super::fetch::{HttpTokenFetcher, TokenFetcher, TokenKey};
@@ -17,12 +19,10 @@ use super::secret::{AccessToken, Secret};
 /// like the Go and Node SDKs).
 pub const DEFAULT_REFRESH_AHEAD: Duration = Duration::from_secs(3 * 60);
 
-/// The current instant. Goes through tokio's clock so that tests with paused
-/// time can move it; outside tests (or outside a runtime) it is
-/// `Instant::now()`.
-pub(crate) fn now() -> Instant {
-    tokio::time::Instant::now().into_std()
-}
+/// The longest lifetime a token is trusted for, whatever the server says: the
+/// platform's tokens live 2 hours. A larger `expire` (a hostile or broken server
+/// answering `u64::MAX` or `1e300`) is clamped to this.
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(2 * 60 * 60);
 
 /// Caches tenant and app access tokens for one client.
 ///
@@ -169,19 +169,17 @@ impl TokenCache {
             .await;
         let outcome = match result {
             Ok(fetched) => {
-                let token = AccessToken::new(fetched.token, started + fetched.expires_in);
-                let lead = self.inner.refresh_ahead.min(fetched.expires_in / 2);
-                let refresh_at = token.expires_at() - lead;
+                let lifetime = fetched.expires_in.min(MAX_TOKEN_LIFETIME);
+                let token = AccessToken::new(fetched.token, clock::after(started, lifetime));
+                let lead = self.inner.refresh_ahead.min(lifetime / 2);
+                let refresh_at = clock::before(token.expires_at(), lead);
                 *slot.entry.write().unwrap_or_else(PoisonError::into_inner) = Some(Entry {
                     token: token.clone(),
                     refresh_at,
                 });
                 *last_error = None;
                 span.in_scope(|| {
-                    tracing::debug!(
-                        expires_in_secs = fetched.expires_in.as_secs(),
-                        "token fetched"
-                    );
+                    tracing::debug!(expires_in_secs = lifetime.as_secs(), "token fetched");
                 });
                 Ok(token)
             }

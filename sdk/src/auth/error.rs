@@ -37,6 +37,22 @@ pub enum TokenErrorKind {
     /// The answer was JSON with `code == 0` but lacked a usable token or
     /// expiry. The text says what was missing; it never contains the body.
     Malformed(String),
+    /// The auth endpoint answered with a redirect, or the HTTP client followed
+    /// one. Auth requests carry the app secret, so the SDK follows no redirect
+    /// for them and refuses a token that did not come from the configured base URL.
+    Redirected {
+        /// The HTTP status (a 3xx, or the status of the redirected answer).
+        status: u16,
+        /// Where the redirect pointed: scheme, host and port only.
+        to: String,
+    },
+    /// The answer is longer than
+    /// [`MAX_AUTH_BODY`](crate::transport::read::MAX_AUTH_BODY) bytes; the rest
+    /// was not read.
+    TooLarge {
+        /// The cap, in bytes.
+        limit: usize,
+    },
 }
 
 impl fmt::Display for TokenErrorKind {
@@ -57,6 +73,15 @@ impl fmt::Display for TokenErrorKind {
                 f.write_str("store app tenant token requested without a tenant_key")
             }
             TokenErrorKind::Malformed(what) => write!(f, "malformed answer: {what}"),
+            TokenErrorKind::Redirected { status, to } => write!(
+                f,
+                "answered HTTP {status} redirecting to {to}; auth requests carry the app \
+                 secret and follow no redirect (check the base URL)"
+            ),
+            TokenErrorKind::TooLarge { limit } => write!(
+                f,
+                "the answer is larger than {limit} bytes; it was not read further"
+            ),
         }
     }
 }

@@ -13,8 +13,10 @@ use tracing::Instrument;
 use super::cache::TokenCache;
 use super::credentials::{AppCredentials, AppType};
 use super::error::{TokenError, TokenErrorKind};
+use super::secret::redact;
 use super::secret::Secret;
 use crate::transport::error_body::{self, log_id_from_headers};
+use crate::transport::read::{read_capped, ReadError, MAX_AUTH_BODY};
 use crate::transport::retry::{decide, rate_limit_reset, Failure, RetryDecision, RetryPolicy};
 
 /// Paths of the auth v3 endpoints (all `POST`, JSON body, no access token).
@@ -168,7 +170,7 @@ impl HttpTokenFetcher {
             app_id: self.creds.app_id(),
             app_secret: self.creds.app_secret().expose(),
         };
-        self.post(endpoints::APP_TICKET_RESEND, &body)
+        self.post(endpoints::APP_TICKET_RESEND, &body, &[body.app_secret])
             .instrument(tracing::debug_span!(
                 "lark.app_ticket.resend",
                 app_id = self.creds.app_id()
@@ -185,7 +187,7 @@ impl HttpTokenFetcher {
                 .last_auto_resend
                 .lock()
                 .unwrap_or_else(|e| e.into_inner());
-            let now = super::cache::now();
+            let now = crate::clock::now();
             if last.is_some_and(|t| now.saturating_duration_since(t) < AUTO_RESEND_INTERVAL) {
                 tracing::debug!("app_ticket resend requested recently; not sending another");
                 return;
@@ -209,13 +211,13 @@ impl HttpTokenFetcher {
                     tracing::debug!("self-built app: tenant_key ignored");
                 }
                 let ep = endpoints::TENANT_ACCESS_TOKEN_INTERNAL;
-                self.post(ep, &creds_body)
+                self.post(ep, &creds_body, &[creds_body.app_secret])
                     .await?
                     .token(ep, "tenant_access_token")
             }
             (AppType::Custom, TokenKey::App) => {
                 let ep = endpoints::APP_ACCESS_TOKEN_INTERNAL;
-                self.post(ep, &creds_body)
+                self.post(ep, &creds_body, &[creds_body.app_secret])
                     .await?
                     .token(ep, "app_access_token")
             }
@@ -230,7 +232,10 @@ impl HttpTokenFetcher {
                     app_secret: self.creds.app_secret().expose(),
                     app_ticket: ticket.expose(),
                 };
-                match self.post(ep, &body).await {
+                match self
+                    .post(ep, &body, &[body.app_secret, body.app_ticket])
+                    .await
+                {
                     Ok(answer) => answer.token(ep, "app_access_token"),
                     Err(e) => {
                         if e.code() == Some(CODE_APP_TICKET_INVALID) {
@@ -253,7 +258,8 @@ impl HttpTokenFetcher {
                         app_access_token: app_token.expose(),
                         tenant_key,
                     };
-                    match self.post(ep, &body).await {
+                    let secrets = [self.creds.app_secret().expose(), body.app_access_token];
+                    match self.post(ep, &body, &secrets).await {
                         Ok(answer) => return answer.token(ep, "tenant_access_token"),
                         Err(e)
                             if !retried
@@ -275,11 +281,13 @@ impl HttpTokenFetcher {
     }
 
     /// POSTs `body` to `endpoint`, retrying transient failures, and returns
-    /// the parsed answer with `code == 0`.
+    /// the parsed answer with `code == 0`. `secrets` are the credential values
+    /// in `body`: they are scrubbed from every message built from the answer.
     async fn post<B: Serialize>(
         &self,
         endpoint: &'static str,
         body: &B,
+        secrets: &[&str],
     ) -> Result<Answer, TokenError> {
         let url = format!("{}{}", self.base_url, endpoint);
         let body = Bytes::from(serde_json::to_vec(body).map_err(|e| {
@@ -291,7 +299,7 @@ impl HttpTokenFetcher {
         let policy = auth_retry_policy();
         let mut attempt = 1;
         loop {
-            let (err, failure) = match self.post_once(&url, endpoint, body.clone()).await {
+            let (err, failure) = match self.post_once(&url, endpoint, body.clone(), secrets).await {
                 Ok(answer) => return Ok(answer),
                 Err(failed) => failed,
             };
@@ -313,8 +321,9 @@ impl HttpTokenFetcher {
         url: &str,
         endpoint: &'static str,
         body: Bytes,
+        secrets: &[&str],
     ) -> Result<Answer, (TokenError, Failure)> {
-        let resp = self
+        let mut resp = self
             .http
             .post(url)
             .header(
@@ -343,24 +352,67 @@ impl HttpTokenFetcher {
             log_id = log_id.as_deref(),
             "auth endpoint answered"
         );
-        let bytes = resp.bytes().await.map_err(|e| {
-            let failure = transport_failure(&e);
-            (
-                TokenError::transport(endpoint, e).with_log_id(log_id.clone()),
-                failure,
-            )
-        })?;
         let fail = |kind: TokenErrorKind, code: Option<i64>| {
             (
                 TokenError::new(endpoint, kind).with_log_id(log_id.clone()),
                 http_failure(code),
             )
         };
+        // The SDK's own HTTP client follows no redirect of an auth request; a caller's client
+        // might have: its answer did not come from the configured server, so it is refused.
+        if status.is_redirection() || resp.url().as_str() != url {
+            let to = if status.is_redirection() {
+                resp.headers()
+                    .get(reqwest::header::LOCATION)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|l| reqwest::Url::parse(url).ok()?.join(l).ok())
+            } else {
+                Some(resp.url().clone())
+            };
+            let to = to.map_or_else(|| "an unreadable location".to_owned(), |u| origin(&u));
+            let kind = TokenErrorKind::Redirected {
+                status: status.as_u16(),
+                to,
+            };
+            return Err((
+                TokenError::new(endpoint, kind).with_log_id(log_id.clone()),
+                Failure::Fatal,
+            ));
+        }
+        let capped = read_capped(&mut resp, MAX_AUTH_BODY, None)
+            .await
+            .map_err(|e| match e {
+                ReadError::Http(e) => {
+                    let failure = transport_failure(&e);
+                    (
+                        TokenError::transport(endpoint, e).with_log_id(log_id.clone()),
+                        failure,
+                    )
+                }
+                ReadError::Idle => (
+                    TokenError::new(endpoint, TokenErrorKind::Transport)
+                        .with_log_id(log_id.clone()),
+                    Failure::Timeout,
+                ),
+            })?;
+        if capped.over_cap {
+            return Err((
+                TokenError::new(
+                    endpoint,
+                    TokenErrorKind::TooLarge {
+                        limit: MAX_AUTH_BODY,
+                    },
+                )
+                .with_log_id(log_id.clone()),
+                Failure::Fatal,
+            ));
+        }
+        let bytes = capped.bytes;
 
         let Ok(json) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
             let kind = TokenErrorKind::Http {
                 status: status.as_u16(),
-                excerpt: excerpt(&bytes),
+                excerpt: redact(&excerpt(&bytes), secrets),
             };
             return Err(fail(kind, None));
         };
@@ -370,28 +422,44 @@ impl HttpTokenFetcher {
             } else {
                 TokenErrorKind::Http {
                     status: status.as_u16(),
-                    excerpt: excerpt(&bytes),
+                    excerpt: redact(&excerpt(&bytes), secrets),
                 }
             };
             return Err(fail(kind, None));
         };
         if code != 0 {
+            // The answer's own tokens, if a broken server sent any, are secrets too.
+            let mut scrub: Vec<&str> = secrets.to_vec();
+            scrub.extend(
+                ["tenant_access_token", "app_access_token"]
+                    .iter()
+                    .filter_map(|field| json.get(*field)?.as_str()),
+            );
             let msg = json
                 .get("msg")
                 .and_then(serde_json::Value::as_str)
-                .unwrap_or_default()
-                .to_owned();
+                .map(|m| redact(m, &scrub))
+                .unwrap_or_default();
             let kind = TokenErrorKind::Rejected { code, msg };
             return Err(fail(kind, Some(code)));
         }
         if !status.is_success() {
             let kind = TokenErrorKind::Http {
                 status: status.as_u16(),
-                excerpt: excerpt(&bytes),
+                excerpt: redact(&excerpt(&bytes), secrets),
             };
             return Err(fail(kind, None));
         }
         Ok(Answer { json, log_id })
+    }
+}
+
+/// `scheme://host[:port]` of a URL: where a redirect pointed, without its path or query.
+fn origin(url: &reqwest::Url) -> String {
+    let host = url.host_str().unwrap_or("?");
+    match url.port() {
+        Some(port) => format!("{}://{host}:{port}", url.scheme()),
+        None => format!("{}://{host}", url.scheme()),
     }
 }
 
@@ -467,7 +535,9 @@ struct StoreTenantBody<'a> {
 
 /// How the retry policy sees a failed exchange with an auth endpoint.
 fn transport_failure(e: &reqwest::Error) -> Failure {
-    if e.is_connect() {
+    if crate::error::is_response_head_too_large(e) {
+        Failure::Fatal
+    } else if e.is_connect() {
         Failure::Connect
     } else if e.is_timeout() {
         Failure::Timeout
@@ -599,9 +669,9 @@ mod tests {
         )])
         .await;
         let cache = cache(&base, AppCredentials::custom("cli_1", SECRET));
-        let before = crate::auth::cache::now();
+        let before = crate::clock::now();
         let token = cache.get(&TokenKey::Tenant(None)).await.unwrap();
-        let after = crate::auth::cache::now();
+        let after = crate::clock::now();
         assert_eq!(token.expose(), "t-abc");
         assert!(token.expires_at() >= before + Duration::from_secs(7200));
         assert!(token.expires_at() <= after + Duration::from_secs(7200));

@@ -15,8 +15,9 @@ mod error;
 mod fetch;
 mod secret;
 
-pub use cache::{TokenCache, DEFAULT_REFRESH_AHEAD};
+pub use cache::{TokenCache, DEFAULT_REFRESH_AHEAD, MAX_TOKEN_LIFETIME};
 pub use credentials::{AppCredentials, AppType};
 pub use error::{TokenError, TokenErrorKind};
 pub use fetch::{endpoints, FetchFuture, Fetched, HttpTokenFetcher, TokenFetcher, TokenKey};
+pub(crate) use secret::redact;
 pub use secret::{AccessToken, Secret};

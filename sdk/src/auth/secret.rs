@@ -63,6 +63,26 @@ impl PartialEq for Secret {
 
 impl Eq for Secret {}
 
+/// Shortest secret value that [`redact`] replaces: a shorter one would garble ordinary
+/// words of a message (real app secrets and tokens are 20 characters and more).
+const MIN_REDACTED_LEN: usize = 4;
+
+/// `text` with every occurrence of each secret's value replaced by `***`.
+///
+/// Applied to every message the SDK builds from a server's answer (an auth endpoint's
+/// `msg`, an error body's excerpt, an API error's message and field values), so that a
+/// server echoing the app secret, the app ticket or a token does not put it into an error's
+/// `Display` or a log line.
+pub(crate) fn redact(text: &str, secrets: &[&str]) -> String {
+    let mut out = text.to_owned();
+    for secret in secrets {
+        if secret.len() >= MIN_REDACTED_LEN && out.contains(secret) {
+            out = out.replace(secret, "***");
+        }
+    }
+    out
+}
+
 /// Compares two byte strings without stopping at the first difference (the
 /// length is not hidden).
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -110,7 +130,7 @@ impl AccessToken {
     /// Time left until [`expires_at`](Self::expires_at), zero once expired.
     pub fn remaining(&self) -> Duration {
         self.expires_at
-            .saturating_duration_since(super::cache::now())
+            .saturating_duration_since(crate::clock::now())
     }
 }
 
@@ -138,6 +158,18 @@ mod tests {
         assert_eq!(s, owned);
         assert_ne!(s, Secret::from("super-secret-valuE"));
         assert_ne!(s, Secret::from("short"));
+    }
+
+    #[test]
+    fn redact_replaces_every_secret_occurrence() {
+        let text = "bad secret s3cr3t-value (s3cr3t-value) for ticket tkt-123456";
+        assert_eq!(
+            redact(text, &["s3cr3t-value", "tkt-123456", "abc"]),
+            "bad secret *** (***) for ticket ***"
+        );
+        // Too short to be a real secret: left alone rather than garbling the message.
+        assert_eq!(redact("a b c", &["b"]), "a b c");
+        assert_eq!(redact("", &["s3cr3t-value"]), "");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::time::Duration;
 use reqwest::header::{HeaderMap, HeaderValue, USER_AGENT};
 
 use super::{Client, Inner};
-use crate::auth::{AppCredentials, AppType, TokenCache, DEFAULT_REFRESH_AHEAD};
+use crate::auth::{AppCredentials, AppType, TokenCache, DEFAULT_REFRESH_AHEAD, MAX_TOKEN_LIFETIME};
 use crate::transport::retry::RetryPolicy;
 use crate::ConfigError;
 
@@ -40,8 +40,16 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// It stops a stalled download without capping a long, healthy one.
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The longest value any duration setting accepts (timeouts, backoffs, waits): 24 hours.
+/// Larger values are refused by [`ClientBuilder::build`] rather than overflowing later.
+pub const MAX_DURATION_SETTING: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The most attempts a [`RetryPolicy`] may make.
+pub const MAX_ATTEMPTS: u32 = 100;
+
 /// Configures a [`Client`]. Timeouts and retries are on by default.
-#[derive(Debug)]
+///
+/// `Debug` shows the settings but neither the secret nor default-header values.
 #[must_use]
 pub struct ClientBuilder {
     app_id: String,
@@ -50,10 +58,30 @@ pub struct ClientBuilder {
     domain: Domain,
     connect_timeout: Duration,
     read_timeout: Duration,
+    timeout: Option<Duration>,
     retry: RetryPolicy,
     http: Option<reqwest::Client>,
     headers: Vec<(String, String)>,
     refresh_ahead: Duration,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let header_names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("ClientBuilder")
+            .field("app_id", &self.app_id)
+            .field("app_secret", &self.app_secret)
+            .field("app_type", &self.app_type)
+            .field("domain", &self.domain)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("read_timeout", &self.read_timeout)
+            .field("timeout", &self.timeout)
+            .field("retry", &self.retry)
+            .field("custom_http_client", &self.http.is_some())
+            .field("header_names", &header_names)
+            .field("refresh_ahead", &self.refresh_ahead)
+            .finish()
+    }
 }
 
 impl ClientBuilder {
@@ -66,6 +94,7 @@ impl ClientBuilder {
             domain: Domain::Feishu,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             read_timeout: DEFAULT_READ_TIMEOUT,
+            timeout: None,
             retry: RetryPolicy::default(),
             http: None,
             headers: Vec::new(),
@@ -125,6 +154,17 @@ impl ClientBuilder {
         self
     }
 
+    /// An overall deadline for each call (default: none): from the moment the call starts,
+    /// through the token fetch, every attempt, the waits between retries and, for a
+    /// download, the whole body. When it passes the call fails with a timeout
+    /// ([`TransportError::is_deadline`](crate::TransportError::is_deadline)). Unlike the
+    /// read timeout, it caps a slow but steady transfer too. A per-call
+    /// [`RequestOptions::timeout`](crate::RequestOptions::timeout) replaces it.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
     /// The retry policy (default: 3 attempts with backoff); `RetryPolicy::disabled()` turns
     /// retries off.
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
@@ -134,6 +174,13 @@ impl ClientBuilder {
 
     /// Uses this `reqwest::Client` (its own timeouts and proxies apply; the read timeout
     /// above is still enforced by the SDK).
+    ///
+    /// Build it with `.redirect(reqwest::redirect::Policy::none())`: auth requests carry
+    /// the app secret, and the SDK cannot stop a caller's client from following a
+    /// redirect. It does refuse any auth answer that was redirected, so a token never comes
+    /// from another server. (The SDK's own client follows no redirect of an auth request,
+    /// and reqwest drops `Authorization` when an API request is redirected to another
+    /// host.)
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -168,9 +215,18 @@ impl ClientBuilder {
                 )))
             }
         }
-        if self.read_timeout.is_zero() || self.connect_timeout.is_zero() {
-            return Err(ConfigError::new("timeouts must be greater than zero"));
+        check_duration("connect_timeout", self.connect_timeout, false)?;
+        check_duration("read_timeout", self.read_timeout, false)?;
+        if let Some(timeout) = self.timeout {
+            check_duration("timeout", timeout, false)?;
         }
+        if self.refresh_ahead > MAX_TOKEN_LIFETIME {
+            return Err(ConfigError::new(format!(
+                "token_refresh_ahead is {:?}; it must be at most {:?}, the longest token lifetime",
+                self.refresh_ahead, MAX_TOKEN_LIFETIME
+            )));
+        }
+        check_retry_policy(&self.retry)?;
         let mut default_headers = HeaderMap::new();
         default_headers.insert(
             USER_AGENT,
@@ -183,9 +239,11 @@ impl ClientBuilder {
             None => reqwest::Client::builder()
                 .connect_timeout(self.connect_timeout)
                 .read_timeout(self.read_timeout)
+                .redirect(redirect_policy())
                 .build()
                 .map_err(|e| ConfigError::new(format!("cannot build the HTTP client: {e}")))?,
         };
+        let app_secret = self.app_secret.clone();
         let creds = AppCredentials::new(self.app_id.clone(), self.app_secret, self.app_type);
         let tokens = TokenCache::http(http.clone(), base_url.clone(), creds, self.refresh_ahead);
         Ok(Client {
@@ -197,10 +255,66 @@ impl ClientBuilder {
                 tokens,
                 retry: self.retry,
                 read_timeout: self.read_timeout,
+                timeout: self.timeout,
                 default_headers,
+                app_secret,
+                saved_dirs: Default::default(),
             }),
         })
     }
+}
+
+/// Redirects of the SDK's own HTTP client: none for an auth request (its body carries the
+/// app secret, and a token must come from the configured server), at most 10 otherwise
+/// (reqwest drops `Authorization` when one leads to another host).
+fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let first = attempt.previous().first().unwrap_or(attempt.url());
+        if first.path().starts_with("/open-apis/auth/") {
+            attempt.stop()
+        } else if attempt.previous().len() >= 10 {
+            attempt.error("more than 10 redirects")
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
+/// Checks one duration setting: at most [`MAX_DURATION_SETTING`], and above zero unless
+/// `zero_ok`.
+pub(crate) fn check_duration(
+    name: &str,
+    value: Duration,
+    zero_ok: bool,
+) -> Result<(), ConfigError> {
+    if value.is_zero() && !zero_ok {
+        return Err(ConfigError::new(format!(
+            "{name} must be greater than zero"
+        )));
+    }
+    if value > MAX_DURATION_SETTING {
+        return Err(ConfigError::new(format!(
+            "{name} is {value:?}; it must be at most {MAX_DURATION_SETTING:?} (24 hours)"
+        )));
+    }
+    Ok(())
+}
+
+fn check_retry_policy(policy: &RetryPolicy) -> Result<(), ConfigError> {
+    check_duration("retry initial_backoff", policy.initial_backoff(), true)?;
+    check_duration("retry max_backoff", policy.max_backoff(), true)?;
+    check_duration(
+        "retry max_rate_limit_wait",
+        policy.max_rate_limit_wait(),
+        true,
+    )?;
+    if policy.max_attempts() > MAX_ATTEMPTS {
+        return Err(ConfigError::new(format!(
+            "retry max_attempts is {}; it must be at most {MAX_ATTEMPTS}",
+            policy.max_attempts()
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -250,8 +364,70 @@ mod tests {
         );
         assert_eq!(
             build_err(ClientBuilder::new("cli_1", "s").read_timeout(Duration::ZERO)),
-            "timeouts must be greater than zero"
+            "read_timeout must be greater than zero"
         );
+    }
+
+    #[test]
+    fn extreme_durations_are_refused_with_their_name() {
+        for huge in [
+            Duration::MAX,
+            Duration::from_secs(u64::MAX),
+            MAX_DURATION_SETTING + Duration::from_nanos(1),
+        ] {
+            let b = || ClientBuilder::new("cli_1", "s");
+            let cases = [
+                (b().read_timeout(huge), "read_timeout is "),
+                (b().connect_timeout(huge), "connect_timeout is "),
+                (b().timeout(huge), "timeout is "),
+                (b().token_refresh_ahead(huge), "token_refresh_ahead is "),
+                (
+                    b().retry_policy(RetryPolicy::new().with_max_backoff(huge)),
+                    "retry max_backoff is ",
+                ),
+                (
+                    b().retry_policy(RetryPolicy::new().with_initial_backoff(huge)),
+                    "retry initial_backoff is ",
+                ),
+                (
+                    b().retry_policy(RetryPolicy::new().with_max_rate_limit_wait(huge)),
+                    "retry max_rate_limit_wait is ",
+                ),
+            ];
+            for (builder, expected) in cases {
+                let err = build_err(builder);
+                assert!(err.starts_with(expected), "{err}");
+            }
+        }
+        assert_eq!(
+            build_err(ClientBuilder::new("cli_1", "s").timeout(Duration::ZERO)),
+            "timeout must be greater than zero"
+        );
+        assert_eq!(
+            build_err(
+                ClientBuilder::new("cli_1", "s")
+                    .retry_policy(RetryPolicy::new().with_max_attempts(u32::MAX))
+            ),
+            "retry max_attempts is 4294967295; it must be at most 100"
+        );
+        // The largest accepted values build.
+        ClientBuilder::new("cli_1", "s")
+            .read_timeout(MAX_DURATION_SETTING)
+            .connect_timeout(MAX_DURATION_SETTING)
+            .timeout(MAX_DURATION_SETTING)
+            .token_refresh_ahead(MAX_TOKEN_LIFETIME)
+            .build()
+            .unwrap();
+    }
+
+    #[test]
+    fn builder_debug_shows_header_names_not_values() {
+        let builder = ClientBuilder::new("cli_1", "s3cr3t-app-secret")
+            .default_header("x-api-key", "header-value-do-not-print");
+        let text = format!("{builder:?} {builder:#?}");
+        assert!(text.contains("x-api-key"), "{text}");
+        assert!(!text.contains("header-value-do-not-print"), "{text}");
+        assert!(!text.contains("s3cr3t-app-secret"), "{text}");
     }
 
     #[test]

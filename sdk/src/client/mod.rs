@@ -10,7 +10,9 @@ use reqwest::header::HeaderMap;
 use crate::auth::{AppType, TokenCache};
 use crate::transport::retry::RetryPolicy;
 
+pub(crate) use builder::check_duration;
 pub use builder::{ClientBuilder, Domain};
+pub use builder::{MAX_ATTEMPTS, MAX_DURATION_SETTING};
 
 /// A Lark / Feishu Open Platform client.
 ///
@@ -37,7 +39,13 @@ pub(crate) struct Inner {
     pub(crate) tokens: TokenCache,
     pub(crate) retry: RetryPolicy,
     pub(crate) read_timeout: Duration,
+    /// The default overall deadline of a call.
+    pub(crate) timeout: Option<Duration>,
     pub(crate) default_headers: HeaderMap,
+    /// Scrubbed from every message built from a server's answer.
+    pub(crate) app_secret: crate::auth::Secret,
+    /// Directories `save_to` has swept for stale temporary files.
+    pub(crate) saved_dirs: std::sync::Mutex<std::collections::HashSet<std::path::PathBuf>>,
 }
 
 impl Client {

@@ -5,10 +5,13 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE};
+use reqwest::header::{
+    HeaderMap, HeaderValue, CONTENT_LENGTH, CONTENT_RANGE, ETAG, IF_RANGE, LAST_MODIFIED, RANGE,
+};
 use reqwest::StatusCode;
 use tokio::time::{Instant, Sleep};
 
+use crate::clock::after_tokio;
 use crate::error::TransportError;
 use crate::operation::ServiceError;
 use crate::transport::retry::{decide, Failure, RetryDecision};
@@ -36,6 +39,74 @@ pub(crate) enum Chunk {
     Restart,
 }
 
+/// What identifies the version of the resource being downloaded, from the first answer.
+/// Sent as `If-Range` on a resume, and compared with the resumed answer's, so that the
+/// parts of two versions are never spliced together.
+#[derive(Debug, Default)]
+struct Validators {
+    /// A strong `ETag` (a weak one, `W/…`, cannot be used with `If-Range`).
+    etag: Option<HeaderValue>,
+    last_modified: Option<HeaderValue>,
+}
+
+impl Validators {
+    fn of(response: &reqwest::Response) -> Self {
+        let headers = response.headers();
+        Validators {
+            etag: headers
+                .get(ETAG)
+                .filter(|v| !v.as_bytes().starts_with(b"W/"))
+                .cloned(),
+            last_modified: headers.get(LAST_MODIFIED).cloned(),
+        }
+    }
+
+    /// The `If-Range` value: the strong ETag, else Last-Modified.
+    fn if_range(&self) -> Option<&HeaderValue> {
+        self.etag.as_ref().or(self.last_modified.as_ref())
+    }
+
+    /// Why a resumed part (206) is not of the same version, if it is not.
+    fn mismatch(&self, resumed: &reqwest::Response) -> Option<String> {
+        let headers = resumed.headers();
+        let show = |v: Option<&HeaderValue>| {
+            v.map_or_else(
+                || "none".to_owned(),
+                |v| String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        };
+        if let Some(etag) = &self.etag {
+            let now = headers.get(ETAG);
+            return (now != Some(etag)).then(|| {
+                format!(
+                    "the resource changed while it was downloaded: ETag {} at first, {} on resuming",
+                    show(Some(etag)),
+                    show(now)
+                )
+            });
+        }
+        if let Some(modified) = &self.last_modified {
+            let now = headers.get(LAST_MODIFIED);
+            return (now != Some(modified)).then(|| {
+                format!(
+                    "the resource changed while it was downloaded: Last-Modified {} at first, {} on resuming",
+                    show(Some(modified)),
+                    show(now)
+                )
+            });
+        }
+        None
+    }
+}
+
+/// Why no chunk came.
+enum Stalled {
+    /// No byte for the read timeout.
+    Idle,
+    /// The call's overall deadline passed.
+    Deadline,
+}
+
 pub(crate) struct Body<E> {
     client: Client,
     prepared: Prepared<E>,
@@ -51,18 +122,45 @@ pub(crate) struct Body<E> {
     last_progress: Instant,
     /// Whether the caller has started reading the body.
     consuming: bool,
+    validators: Validators,
 }
 
 impl<E: ServiceError> Body<E> {
+    /// The engine for the first answer to a download request (which asked for the whole
+    /// body). A `206 Partial Content` answer is only taken as the start of the body
+    /// (`Content-Range: bytes 0-…/TOTAL`): its length is then TOTAL, so the body ends short
+    /// and is resumed or fails, instead of being saved as complete.
     pub(crate) fn new(
         client: Client,
         prepared: Prepared<E>,
         response: reqwest::Response,
         limit: u64,
-    ) -> Self {
-        let total = header_u64(&response, CONTENT_LENGTH);
+    ) -> Result<Self, Error<E>> {
+        let mut total = header_u64(&response, CONTENT_LENGTH);
+        if response.status() == StatusCode::PARTIAL_CONTENT {
+            let raw = response.headers().get(CONTENT_RANGE);
+            match raw
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_content_range)
+            {
+                Some((0, whole)) => total = Some(whole),
+                _ => {
+                    let shown = raw.map_or_else(
+                        || "no Content-Range".to_owned(),
+                        |v| format!("Content-Range `{}`", String::from_utf8_lossy(v.as_bytes())),
+                    );
+                    return Err(Error::BadPartialContent {
+                        reason: format!(
+                            "the server answered 206 Partial Content with {shown} to a request \
+                             for the whole body"
+                        ),
+                    });
+                }
+            }
+        }
+        let validators = Validators::of(&response);
         let idle = Box::pin(tokio::time::sleep(client.inner.read_timeout));
-        Body {
+        Ok(Body {
             client,
             prepared,
             response,
@@ -74,7 +172,12 @@ impl<E: ServiceError> Body<E> {
             idle,
             last_progress: Instant::now(),
             consuming: false,
-        }
+            validators,
+        })
+    }
+
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
     }
 
     pub(crate) fn set_limit(&mut self, limit: u64) {
@@ -139,21 +242,33 @@ impl<E: ServiceError> Body<E> {
                 _ => return Ok(None),
             },
             Ok(Err(e)) => TransportError::from_reqwest("reading the body", e),
-            Err(_) => TransportError::idle_timeout("waiting for the next bytes of the body"),
+            Err(Stalled::Idle) => {
+                TransportError::idle_timeout("waiting for the next bytes of the body")
+            }
+            Err(Stalled::Deadline) => match self.prepared.deadline {
+                Some(deadline) => return Err(Error::Transport(deadline.error("reading the body"))),
+                None => TransportError::idle_timeout("waiting for the next bytes of the body"),
+            },
         };
         self.resume(broken).await
     }
 
-    /// The next chunk of the current response, or `Err(())` when no byte arrived for the
-    /// read timeout. `Response::chunk` is cancel-safe, so re-arming the timer in between
-    /// loses nothing.
-    async fn chunk_or_idle(&mut self) -> Result<reqwest::Result<Option<Bytes>>, ()> {
+    /// The next chunk of the current response, or why none came: no byte for the read
+    /// timeout, or the call's deadline passed. `Response::chunk` is cancel-safe, so
+    /// re-arming the timer in between loses nothing.
+    async fn chunk_or_idle(&mut self) -> Result<reqwest::Result<Option<Bytes>>, Stalled> {
         let idle = self.client.inner.read_timeout;
+        let deadline = self.prepared.deadline.map(|d| d.at);
+        // The timer fires at the earlier of the idle limit and the call's deadline.
+        let wake_at = |last_progress: Instant| {
+            let idle_at = after_tokio(last_progress, idle);
+            deadline.map_or(idle_at, |d| d.min(idle_at))
+        };
         if !self.consuming {
             // Time the caller spent before reading the body is not the server's silence.
             self.consuming = true;
             self.last_progress = Instant::now();
-            self.idle.as_mut().reset(self.last_progress + idle);
+            self.idle.as_mut().reset(wake_at(self.last_progress));
         }
         loop {
             tokio::select! {
@@ -163,11 +278,14 @@ impl<E: ServiceError> Body<E> {
                     return Ok(chunk);
                 }
                 () = self.idle.as_mut() => {
-                    let deadline = self.last_progress + idle;
-                    if Instant::now() >= deadline {
-                        return Err(());
+                    let now = Instant::now();
+                    if deadline.is_some_and(|d| now >= d) {
+                        return Err(Stalled::Deadline);
                     }
-                    self.idle.as_mut().reset(deadline);
+                    if now >= after_tokio(self.last_progress, idle) {
+                        return Err(Stalled::Idle);
+                    }
+                    self.idle.as_mut().reset(wake_at(self.last_progress));
                 }
             }
         }
@@ -184,6 +302,11 @@ impl<E: ServiceError> Body<E> {
         };
         let wait = match decide(policy, self.attempt, idempotent, &failure) {
             RetryDecision::Stop => return Err(self.final_error(broken)),
+            RetryDecision::RetryAfter(wait)
+                if self.prepared.deadline.is_some_and(|d| d.passed_after(wait)) =>
+            {
+                return Err(self.final_error(broken))
+            }
             RetryDecision::RetryAfter(wait) => wait,
         };
         self.attempt += 1;
@@ -194,12 +317,23 @@ impl<E: ServiceError> Body<E> {
             "body broke off; resuming with Range"
         );
         tokio::time::sleep(wait).await;
+        let mut extra = HeaderMap::new();
+        let range = format!("bytes={}-", self.received);
+        if let Ok(range) = HeaderValue::from_str(&range) {
+            extra.insert(RANGE, range);
+        }
+        if let Some(validator) = self.validators.if_range() {
+            extra.insert(IF_RANGE, validator.clone());
+        }
         let response = self
             .client
-            .send_prepared(&self.prepared, Some(self.received))
+            .send_prepared(&self.prepared, Some(&extra))
             .await?;
         match response.status() {
             StatusCode::PARTIAL_CONTENT => {
+                if let Some(reason) = self.validators.mismatch(&response) {
+                    return Err(Error::BadPartialContent { reason });
+                }
                 let range = response
                     .headers()
                     .get(CONTENT_RANGE)
@@ -218,7 +352,9 @@ impl<E: ServiceError> Body<E> {
                 }
             }
             _ => {
-                // A full body: start over.
+                // A full body (the resource changed, per If-Range, or the server ignores
+                // Range): start over, with this version's validators.
+                self.validators = Validators::of(&response);
                 self.total = header_u64(&response, CONTENT_LENGTH);
                 self.received = 0;
                 self.response = response;

@@ -19,12 +19,18 @@ const MAX_EXTENSION_BYTES: usize = 16;
 /// Characters that are not allowed in file names on Windows.
 const WINDOWS_FORBIDDEN: [char; 7] = ['<', '>', ':', '"', '|', '?', '*'];
 
-/// Device names that Windows reserves, with or without an extension.
-const WINDOWS_RESERVED: [&str; 28] = [
+/// Device names that Windows reserves, with or without an extension
+/// (compared ASCII-case-insensitively). `COM0`, `LPT0` and the superscript
+/// digits are reserved too on current Windows versions.
+const WINDOWS_RESERVED: [&str; 33] = [
     "CON",
     "PRN",
     "AUX",
     "NUL",
+    "CONIN$",
+    "CONOUT$",
+    "CLOCK$",
+    "COM0",
     "COM1",
     "COM2",
     "COM3",
@@ -34,6 +40,10 @@ const WINDOWS_RESERVED: [&str; 28] = [
     "COM7",
     "COM8",
     "COM9",
+    "COM\u{b9}",
+    "COM\u{b2}",
+    "COM\u{b3}",
+    "LPT0",
     "LPT1",
     "LPT2",
     "LPT3",
@@ -43,9 +53,6 @@ const WINDOWS_RESERVED: [&str; 28] = [
     "LPT7",
     "LPT8",
     "LPT9",
-    "COM\u{b9}",
-    "COM\u{b2}",
-    "COM\u{b3}",
     "LPT\u{b9}",
     "LPT\u{b2}",
     "LPT\u{b3}",
@@ -260,35 +267,109 @@ fn latin1(bytes: &[u8]) -> String {
 }
 
 /// Whether `c` is removed from file names: control characters (C0, DEL, C1)
-/// and bidirectional formatting characters that can disguise an extension.
+/// and format characters.
 fn is_dropped(c: char) -> bool {
-    c.is_control()
+    c.is_control() || is_format(c)
+}
+
+/// Whether `c` is a format character (Unicode general category Cf, as of
+/// Unicode 15.1): invisible characters such as the bidirectional controls
+/// that can disguise an extension (`invoice\u{202e}fdp.exe` renders as
+/// `invoiceexe.pdf`), zero-width spaces and joiners, the byte order mark, the
+/// soft hyphen and tag characters.
+fn is_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{0600}'..='\u{0605}'
+            | '\u{061C}'
+            | '\u{06DD}'
+            | '\u{070F}'
+            | '\u{0890}'..='\u{0891}'
+            | '\u{08E2}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{110BD}'
+            | '\u{110CD}'
+            | '\u{13430}'..='\u{1343F}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0001}'
+            | '\u{E0020}'..='\u{E007F}'
+    )
+}
+
+/// Whether `c`, when kept, shows nothing on its own: whitespace, the Hangul
+/// fillers (U+115F, U+1160, U+3164, U+FFA0), the Braille blank (U+2800),
+/// variation selectors (U+FE00–U+FE0F, U+E0100–U+E01EF) and the other
+/// default-ignorable code points that [`is_dropped`] leaves in.
+fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
         || matches!(
             c,
-            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'
+            '\u{034F}'
+                | '\u{115F}'
+                | '\u{1160}'
+                | '\u{17B4}'
+                | '\u{17B5}'
+                | '\u{180B}'..='\u{180D}'
+                | '\u{180F}'
+                | '\u{2065}'
+                | '\u{2800}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{FFA0}'
+                | '\u{FFF0}'..='\u{FFF8}'
+                | '\u{E0000}'..='\u{E0FFF}'
         )
 }
 
-/// Whether `c` is trimmed from the end of a name (Windows drops these).
-fn is_trailing_junk(c: char) -> bool {
+/// Whether `name` shows more than dots: it has a character that is neither a
+/// dot nor [invisible](is_invisible): `"\u{3164}.\u{3164}"` would look like
+/// `.`.
+fn has_visible_character(name: &str) -> bool {
+    name.chars().any(|c| c != '.' && !is_invisible(c))
+}
+
+/// Whether `c` is trimmed from both ends of a name: whitespace and dots.
+/// Windows drops them at the end; at the start, a dot would make a hidden
+/// file (and could mimic the SDK's own `.lark-download-*.part` temporary
+/// files, which a stale-file sweep deletes).
+fn is_edge_junk(c: char) -> bool {
     c == '.' || c.is_whitespace()
 }
 
 /// Reduces an untrusted name to a single file name that is safe to join onto
 /// a directory on Unix and Windows.
 ///
-/// Steps:
-/// - keep only the last path component (split on both `/` and `\`);
-/// - drop control characters (C0, DEL, C1) and bidirectional formatting
-///   characters (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C);
-/// - replace `<>:"|?*` with `_`;
-/// - trim leading whitespace and trailing whitespace and dots;
-/// - cap the length at 200 bytes on a character boundary, keeping an
-///   extension of up to 16 bytes;
-/// - prefix `_` to names Windows reserves (`CON`, `PRN`, `AUX`, `NUL`,
-///   `COM1`–`COM9`, `LPT1`–`LPT9`, any case, with or without extension).
+/// Steps, in order:
+/// 1. keep only the last path component (split on both `/` and `\`);
+/// 2. drop control characters (C0, DEL, C1) and Unicode format characters
+///    (category Cf: bidirectional controls such as U+202E, zero-width spaces
+///    and joiners U+200B–U+200D, the byte order mark U+FEFF, the soft hyphen
+///    U+00AD, tag characters, …);
+/// 3. replace `<>:"|?*` with `_`;
+/// 4. trim whitespace and dots from both ends, so the name is never a hidden
+///    dot-file and never ends the way Windows would silently change;
+/// 5. cap the length at 200 bytes on a character boundary, keeping an
+///    extension of up to 16 bytes (without one, whitespace and dots left at
+///    the end by the cut are trimmed);
+/// 6. prefix `_` to names Windows reserves for devices (`CON`, `PRN`, `AUX`,
+///    `NUL`, `CONIN$`, `CONOUT$`, `CLOCK$`, `COM0`–`COM9`, `LPT0`–`LPT9` and
+///    `COM`/`LPT` with a superscript 1–3; any case, with or without an
+///    extension, with trailing spaces before the dot), and cut again as in
+///    step 5 when the prefix made the name longer than 200 bytes.
 ///
-/// Returns `None` when nothing usable is left (empty, `.` or `..`).
+/// Returns `None` when no visible character other than a dot is left: empty
+/// names, and names made only of dots, whitespace, Hangul or Braille fillers,
+/// variation selectors or other default-ignorable code points.
+///
+/// A returned name is at most 200 bytes long and sanitizes to itself.
 pub fn sanitize_file_name(raw: &str) -> Option<String> {
     let last = raw.rsplit(['/', '\\']).next().unwrap_or_default();
     let cleaned: String = last
@@ -302,18 +383,23 @@ pub fn sanitize_file_name(raw: &str) -> Option<String> {
             }
         })
         .collect();
-    let trimmed = cleaned.trim_start().trim_end_matches(is_trailing_junk);
-    let capped = cap_length(trimmed);
-    if capped.is_empty() || capped == "." || capped == ".." {
+    let mut name = cap_length(cleaned.trim_matches(is_edge_junk));
+    if is_windows_reserved(&name) {
+        // A name cut to exactly the limit is one byte over with the prefix;
+        // the second cut keeps the `_`, so the result is not reserved.
+        name = cap_length(&format!("_{name}"));
+    }
+    if !has_visible_character(&name) {
         return None;
     }
-    if is_windows_reserved(&capped) {
-        return Some(format!("_{capped}"));
-    }
-    Some(capped)
+    Some(name)
 }
 
 /// Cuts `name` to at most [`MAX_NAME_BYTES`], keeping a short extension.
+///
+/// `name` must not start with whitespace or a dot; the result then does not
+/// either, and it ends with the kept extension or with neither whitespace nor
+/// a dot.
 fn cap_length(name: &str) -> String {
     if name.len() <= MAX_NAME_BYTES {
         return name.to_owned();
@@ -323,7 +409,7 @@ fn cap_length(name: &str) -> String {
     let cut = floor_char_boundary(stem, MAX_NAME_BYTES - extension.len());
     let stem = &stem[..cut];
     if extension.is_empty() {
-        stem.trim_end_matches(is_trailing_junk).to_owned()
+        stem.trim_end_matches(is_edge_junk).to_owned()
     } else {
         format!("{stem}{extension}")
     }
@@ -355,12 +441,50 @@ fn floor_char_boundary(s: &str, index: usize) -> usize {
     i
 }
 
-/// Whether Windows treats `name` as a device name.
+/// Whether Windows treats `name` as a device name: the part before the first
+/// dot, without trailing whitespace, is one of [`WINDOWS_RESERVED`].
 fn is_windows_reserved(name: &str) -> bool {
     let stem = name.split('.').next().unwrap_or_default().trim_end();
     WINDOWS_RESERVED
         .iter()
         .any(|reserved| stem.eq_ignore_ascii_case(reserved))
+}
+
+/// The browser-style alternative to a sanitized file name, for saving next to
+/// an existing file of that name: `stem (n).ext` (`report.pdf` → `report
+/// (1).pdf`), or `name (n)` when the name has no short extension (the part
+/// after the last dot, when that dot is not the first character, is at most
+/// 16 bytes and has no whitespace).
+///
+/// When the result would be longer than 200 bytes, the stem is cut on a
+/// character boundary and whitespace and dots at the end of the cut stem are
+/// trimmed. The result is a fixed point of [`sanitize_file_name`], is never a
+/// reserved Windows name, differs from `name`, and differs for each `n`.
+/// A `name` that is not sanitized yet is sanitized first (`resource` when
+/// nothing is left).
+pub(crate) fn numbered_file_name(name: &str, n: u32) -> String {
+    let name = sanitize_file_name(name).unwrap_or_else(|| "resource".to_owned());
+    let extension = short_extension(&name).unwrap_or("");
+    let stem = &name[..name.len() - extension.len()];
+    let counter = format!(" ({n})");
+    // At least 200 - 13 (" (4294967295)") - 17 = 170 bytes.
+    let room = MAX_NAME_BYTES - counter.len() - extension.len();
+    if stem.len() <= room {
+        return format!("{stem}{counter}{extension}");
+    }
+    let mut head = stem[..floor_char_boundary(stem, room)].trim_end_matches(is_edge_junk);
+    if stem[head.len()..] == counter {
+        // `name` is itself `head (n)` at the limit: keep one character less so
+        // the result is not `name` again.
+        let mut chars = head.chars();
+        chars.next_back();
+        head = chars.as_str().trim_end_matches(is_edge_junk);
+    }
+    // `head` still starts with the first character of `name`, which is
+    // neither whitespace nor a dot: before the second cut it was at least
+    // 170 - 4 bytes long (only a space of the counter can follow the cut).
+    debug_assert!(!head.is_empty());
+    format!("{head}{counter}{extension}")
 }
 
 /// The usual file extension (without the dot) for a `Content-Type` value.
@@ -414,619 +538,4 @@ pub fn choose_file_name(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(value: &str) -> Option<String> {
-        parse_content_disposition(value.as_bytes())
-    }
-
-    fn cd(value: &[u8]) -> Option<&[u8]> {
-        Some(value)
-    }
-
-    /// Checks the invariants every sanitized name must satisfy.
-    fn assert_safe(name: &str) {
-        assert!(!name.is_empty());
-        assert!(name != "." && name != "..", "{name:?}");
-        assert!(!name.contains('/') && !name.contains('\\'), "{name:?}");
-        assert!(name.len() <= MAX_NAME_BYTES + 1, "{} bytes", name.len());
-        assert!(!name.chars().any(is_dropped), "{name:?}");
-        assert!(
-            !name.chars().any(|c| WINDOWS_FORBIDDEN.contains(&c)),
-            "{name:?}"
-        );
-        assert!(!name.ends_with('.') && !name.ends_with(char::is_whitespace));
-        assert!(!name.starts_with(char::is_whitespace));
-        assert!(!is_windows_reserved(name), "{name:?}");
-    }
-
-    // ---- parse_content_disposition ----
-
-    #[test]
-    fn parses_quoted_filename() {
-        assert_eq!(
-            parse(r#"attachment; filename="report.pdf""#).as_deref(),
-            Some("report.pdf")
-        );
-    }
-
-    #[test]
-    fn parses_bare_token_filename() {
-        assert_eq!(
-            parse("attachment; filename=report.pdf").as_deref(),
-            Some("report.pdf")
-        );
-        assert_eq!(
-            parse("attachment; filename = report.pdf ; size=3").as_deref(),
-            Some("report.pdf")
-        );
-    }
-
-    #[test]
-    fn prefers_extended_filename_over_plain() {
-        let header =
-            r#"attachment; filename="fallback.png"; filename*=UTF-8''%E6%B5%8B%E8%AF%95.png"#;
-        assert_eq!(parse(header).as_deref(), Some("测试.png"));
-        // Order does not matter.
-        let header =
-            r#"attachment; filename*=UTF-8''%E6%B5%8B%E8%AF%95.png; filename="fallback.png""#;
-        assert_eq!(parse(header).as_deref(), Some("测试.png"));
-    }
-
-    #[test]
-    fn extended_filename_with_language_tag_and_case() {
-        assert_eq!(
-            parse("attachment; FILENAME*=utf-8'zh-CN'%E6%B5%8B%E8%AF%95.txt").as_deref(),
-            Some("测试.txt")
-        );
-        assert_eq!(
-            parse("inline; FileName=\"A.txt\"").as_deref(),
-            Some("A.txt")
-        );
-    }
-
-    #[test]
-    fn extended_filename_latin1() {
-        assert_eq!(
-            parse("attachment; filename*=ISO-8859-1'en'%A3%20rates.txt").as_deref(),
-            Some("£ rates.txt")
-        );
-    }
-
-    #[test]
-    fn extended_filename_quoted_is_tolerated() {
-        assert_eq!(
-            parse("attachment; filename*=\"UTF-8''a%20b.txt\"").as_deref(),
-            Some("a b.txt")
-        );
-    }
-
-    #[test]
-    fn bad_extended_filename_falls_back_to_plain() {
-        // Invalid UTF-8 after decoding.
-        assert_eq!(
-            parse("attachment; filename*=UTF-8''%FF%FE.txt; filename=plain.txt").as_deref(),
-            Some("plain.txt")
-        );
-        // Unknown charset.
-        assert_eq!(
-            parse("attachment; filename*=Shift_JIS''%82%A0.txt; filename=plain.txt").as_deref(),
-            Some("plain.txt")
-        );
-        // Missing the charset'lang' prefix.
-        assert_eq!(
-            parse("attachment; filename*=%E6%B5%8B.txt; filename=plain.txt").as_deref(),
-            Some("plain.txt")
-        );
-        // Empty after decoding.
-        assert_eq!(
-            parse("attachment; filename*=UTF-8''; filename=plain.txt").as_deref(),
-            Some("plain.txt")
-        );
-    }
-
-    #[test]
-    fn quoted_string_escapes_and_semicolons() {
-        assert_eq!(
-            parse(r#"attachment; filename="a\"b\\c.txt""#).as_deref(),
-            Some(r#"a"b\c.txt"#)
-        );
-        assert_eq!(
-            parse(r#"attachment; filename="a;b.txt"; size=10"#).as_deref(),
-            Some("a;b.txt")
-        );
-        // Another parameter with a quoted ';' before the file name.
-        assert_eq!(
-            parse(r#"attachment; note="x; filename=evil"; filename="good.txt""#).as_deref(),
-            Some("good.txt")
-        );
-    }
-
-    #[test]
-    fn unterminated_quote_takes_the_rest() {
-        assert_eq!(
-            parse(r#"attachment; filename="half.txt"#).as_deref(),
-            Some("half.txt")
-        );
-    }
-
-    #[test]
-    fn raw_utf8_bytes_are_accepted() {
-        let header = "attachment; filename=\"测试 文件.docx\"".as_bytes();
-        assert_eq!(
-            parse_content_disposition(header).as_deref(),
-            Some("测试 文件.docx")
-        );
-    }
-
-    #[test]
-    fn invalid_utf8_is_decoded_as_latin1() {
-        let mut header = b"attachment; filename=\"caf".to_vec();
-        header.push(0xE9);
-        header.extend_from_slice(b".txt\"");
-        assert_eq!(
-            parse_content_disposition(&header).as_deref(),
-            Some("café.txt")
-        );
-    }
-
-    #[test]
-    fn plain_filename_is_url_unquoted_when_utf8() {
-        assert_eq!(
-            parse("attachment; filename=\"%E6%B5%8B%E8%AF%95.png\"").as_deref(),
-            Some("测试.png")
-        );
-        assert_eq!(
-            parse("attachment; filename=my%20file.txt").as_deref(),
-            Some("my file.txt")
-        );
-        // Decoding would give invalid UTF-8: keep the literal text.
-        assert_eq!(
-            parse("attachment; filename=\"100%FF.txt\"").as_deref(),
-            Some("100%FF.txt")
-        );
-        // A lone '%' is not an escape.
-        assert_eq!(
-            parse("attachment; filename=\"50% off.txt\"").as_deref(),
-            Some("50% off.txt")
-        );
-    }
-
-    #[test]
-    fn no_usable_name() {
-        assert_eq!(parse(""), None);
-        assert_eq!(parse("attachment"), None);
-        assert_eq!(parse("inline; size=5"), None);
-        assert_eq!(parse("attachment; filename=\"\""), None);
-        assert_eq!(parse("attachment; filename=   "), None);
-        assert_eq!(parse("attachment; filename="), None);
-        assert_eq!(parse(";;;==;\"\"\\"), None);
-    }
-
-    #[test]
-    fn filename_without_disposition_type() {
-        assert_eq!(parse("filename=x.png").as_deref(), Some("x.png"));
-    }
-
-    #[test]
-    fn first_plain_filename_wins() {
-        assert_eq!(
-            parse("attachment; filename=a.txt; filename=b.txt").as_deref(),
-            Some("a.txt")
-        );
-    }
-
-    #[test]
-    fn parser_never_panics_on_arbitrary_bytes() {
-        let mut rng = fastrand::Rng::with_seed(7);
-        let alphabet = b"\"\\;=*'% aF0filename\xff\xe6";
-        for _ in 0..2000 {
-            let len = rng.usize(0..40);
-            let bytes: Vec<u8> = (0..len)
-                .map(|_| alphabet[rng.usize(0..alphabet.len())])
-                .collect();
-            if let Some(name) = parse_content_disposition(&bytes) {
-                assert!(!name.trim().is_empty());
-                if let Some(safe) = sanitize_file_name(&name) {
-                    assert_safe(&safe);
-                }
-            }
-        }
-    }
-
-    // ---- sanitize_file_name ----
-
-    #[test]
-    fn keeps_ordinary_names() {
-        assert_eq!(
-            sanitize_file_name("report.pdf").as_deref(),
-            Some("report.pdf")
-        );
-        assert_eq!(
-            sanitize_file_name("测试 文件.docx").as_deref(),
-            Some("测试 文件.docx")
-        );
-        assert_eq!(sanitize_file_name(".bashrc").as_deref(), Some(".bashrc"));
-    }
-
-    #[test]
-    fn strips_directories() {
-        assert_eq!(
-            sanitize_file_name("../../evil.sh").as_deref(),
-            Some("evil.sh")
-        );
-        assert_eq!(sanitize_file_name("/etc/passwd").as_deref(), Some("passwd"));
-        assert_eq!(
-            sanitize_file_name("..\\..\\win.ini").as_deref(),
-            Some("win.ini")
-        );
-        assert_eq!(sanitize_file_name("a/b/c.txt").as_deref(), Some("c.txt"));
-        assert_eq!(
-            sanitize_file_name("C:\\Users\\x\\a.txt").as_deref(),
-            Some("a.txt")
-        );
-        assert_eq!(sanitize_file_name("dir/"), None);
-        assert_eq!(sanitize_file_name("a/.."), None);
-    }
-
-    #[test]
-    fn rejects_dot_names_and_blank() {
-        assert_eq!(sanitize_file_name(".."), None);
-        assert_eq!(sanitize_file_name("."), None);
-        assert_eq!(sanitize_file_name("  "), None);
-        assert_eq!(sanitize_file_name(""), None);
-        assert_eq!(sanitize_file_name("..."), None);
-        assert_eq!(sanitize_file_name(&".".repeat(500)), None);
-        assert_eq!(sanitize_file_name(". . ."), None);
-        assert_eq!(sanitize_file_name("\u{0}\u{7f}\u{85}"), None);
-        assert_eq!(sanitize_file_name("\u{202e}"), None);
-    }
-
-    #[test]
-    fn drops_control_characters() {
-        assert_eq!(
-            sanitize_file_name("evil\u{0}.sh").as_deref(),
-            Some("evil.sh")
-        );
-        assert_eq!(
-            sanitize_file_name("\u{1b}[31mred.txt").as_deref(),
-            Some("[31mred.txt")
-        );
-        assert_eq!(
-            sanitize_file_name("a\u{7f}b\u{9b}c\u{85}\n\r\t.txt").as_deref(),
-            Some("abc.txt")
-        );
-    }
-
-    #[test]
-    fn drops_bidi_controls() {
-        // "invoice\u{202e}fdp.exe" renders as "invoiceexe.pdf".
-        assert_eq!(
-            sanitize_file_name("invoice\u{202e}fdp.exe").as_deref(),
-            Some("invoicefdp.exe")
-        );
-        assert_eq!(
-            sanitize_file_name(
-                "\u{202a}a\u{202b}b\u{202c}c\u{202d}d\u{2066}e\u{2067}f\u{2068}g\u{2069}.txt"
-            )
-            .as_deref(),
-            Some("abcdefg.txt")
-        );
-        assert_eq!(
-            sanitize_file_name("x\u{200e}\u{200f}\u{61c}.txt").as_deref(),
-            Some("x.txt")
-        );
-    }
-
-    #[test]
-    fn replaces_windows_forbidden_characters() {
-        assert_eq!(
-            sanitize_file_name("a<b>c:d\"e|f?g*h.txt").as_deref(),
-            Some("a_b_c_d_e_f_g_h.txt")
-        );
-        assert_eq!(
-            sanitize_file_name("C:evil.txt").as_deref(),
-            Some("C_evil.txt")
-        );
-        assert_eq!(
-            sanitize_file_name("file.txt:stream").as_deref(),
-            Some("file.txt_stream")
-        );
-    }
-
-    #[test]
-    fn trims_whitespace_and_trailing_dots() {
-        assert_eq!(sanitize_file_name("  a.txt  ").as_deref(), Some("a.txt"));
-        assert_eq!(sanitize_file_name("a.txt...").as_deref(), Some("a.txt"));
-        assert_eq!(sanitize_file_name("a.txt. . ").as_deref(), Some("a.txt"));
-        assert_eq!(
-            sanitize_file_name("\u{3000}全角.txt").as_deref(),
-            Some("全角.txt")
-        );
-        // Leading dots are fine (not a traversal once separators are gone).
-        assert_eq!(sanitize_file_name("...a").as_deref(), Some("...a"));
-    }
-
-    #[test]
-    fn prefixes_windows_reserved_names() {
-        assert_eq!(sanitize_file_name("CON").as_deref(), Some("_CON"));
-        assert_eq!(sanitize_file_name("con.txt").as_deref(), Some("_con.txt"));
-        assert_eq!(
-            sanitize_file_name("Nul.tar.gz").as_deref(),
-            Some("_Nul.tar.gz")
-        );
-        assert_eq!(sanitize_file_name("prn").as_deref(), Some("_prn"));
-        assert_eq!(sanitize_file_name("aux.").as_deref(), Some("_aux"));
-        assert_eq!(sanitize_file_name("COM1.log").as_deref(), Some("_COM1.log"));
-        assert_eq!(sanitize_file_name("lpt9").as_deref(), Some("_lpt9"));
-        assert_eq!(sanitize_file_name("CON .txt").as_deref(), Some("_CON .txt"));
-        assert_eq!(sanitize_file_name("dir/AUX").as_deref(), Some("_AUX"));
-        // Not reserved.
-        assert_eq!(sanitize_file_name("COM0").as_deref(), Some("COM0"));
-        assert_eq!(sanitize_file_name("COM10").as_deref(), Some("COM10"));
-        assert_eq!(
-            sanitize_file_name("console.txt").as_deref(),
-            Some("console.txt")
-        );
-        assert_eq!(sanitize_file_name("LPT").as_deref(), Some("LPT"));
-        assert_eq!(sanitize_file_name("x.con").as_deref(), Some("x.con"));
-    }
-
-    #[test]
-    fn caps_long_names_keeping_extension() {
-        let name = format!("{}.pdf", "a".repeat(10_000));
-        let safe = sanitize_file_name(&name).unwrap();
-        assert_eq!(safe.len(), MAX_NAME_BYTES);
-        assert!(safe.ends_with(".pdf"));
-        assert!(safe.starts_with("aaa"));
-
-        let safe = sanitize_file_name(&"b".repeat(10_000)).unwrap();
-        assert_eq!(safe, "b".repeat(MAX_NAME_BYTES));
-    }
-
-    #[test]
-    fn caps_on_char_boundary() {
-        // 3-byte characters: 200 is not a multiple of 3.
-        let name = "测".repeat(10_000);
-        let safe = sanitize_file_name(&name).unwrap();
-        assert!(safe.len() <= MAX_NAME_BYTES);
-        assert_eq!(safe.len(), 198);
-        assert!(safe.chars().all(|c| c == '测'));
-
-        let name = format!("{}.docx", "测".repeat(10_000));
-        let safe = sanitize_file_name(&name).unwrap();
-        assert!(safe.len() <= MAX_NAME_BYTES);
-        assert!(safe.ends_with(".docx"));
-        assert!(safe.trim_end_matches(".docx").chars().all(|c| c == '测'));
-    }
-
-    #[test]
-    fn long_extension_is_not_kept() {
-        let name = format!("{}.{}", "a".repeat(300), "e".repeat(17));
-        let safe = sanitize_file_name(&name).unwrap();
-        assert_eq!(safe, "a".repeat(MAX_NAME_BYTES));
-        // 16 bytes is still kept.
-        let name = format!("{}.{}", "a".repeat(300), "e".repeat(16));
-        let safe = sanitize_file_name(&name).unwrap();
-        assert_eq!(safe.len(), MAX_NAME_BYTES);
-        assert!(safe.ends_with(&format!(".{}", "e".repeat(16))));
-    }
-
-    #[test]
-    fn truncation_does_not_leave_trailing_dots_or_spaces() {
-        let name = format!("{}{}", "a".repeat(199), " .  x".repeat(100));
-        let safe = sanitize_file_name(&name).unwrap();
-        assert_safe(&safe);
-        assert_eq!(safe, "a".repeat(199));
-    }
-
-    #[test]
-    fn hostile_inputs_are_always_safe() {
-        let long = "x".repeat(10_000);
-        let hostile = [
-            "../../evil.sh",
-            "/etc/passwd",
-            "..\\..\\win.ini",
-            "a/b/c.txt",
-            "evil\u{0}.sh",
-            "\u{1b}[31mred.txt",
-            "CON",
-            "con.txt",
-            long.as_str(),
-            "\u{202e}gpj.exe",
-            "a\u{0}/..",
-            "  ./  ",
-            "*?<>|:\"",
-            "x/\u{85}",
-        ];
-        for raw in hostile {
-            if let Some(safe) = sanitize_file_name(raw) {
-                assert_safe(&safe);
-            }
-        }
-    }
-
-    // ---- extension_for_content_type ----
-
-    #[test]
-    fn maps_content_types() {
-        let cases = [
-            ("image/png", "png"),
-            ("image/jpeg", "jpg"),
-            ("image/gif", "gif"),
-            ("image/webp", "webp"),
-            ("image/bmp", "bmp"),
-            ("image/tiff", "tiff"),
-            ("image/heic", "heic"),
-            ("image/svg+xml", "svg"),
-            ("application/pdf", "pdf"),
-            ("application/zip", "zip"),
-            ("video/mp4", "mp4"),
-            ("video/quicktime", "mov"),
-            ("audio/mpeg", "mp3"),
-            ("audio/mp4", "m4a"),
-            ("audio/ogg", "opus"),
-            ("audio/opus", "opus"),
-            ("text/plain", "txt"),
-            ("application/json", "json"),
-            ("application/msword", "doc"),
-            (
-                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                "docx",
-            ),
-            (
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                "xlsx",
-            ),
-            (
-                "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-                "pptx",
-            ),
-            ("application/vnd.ms-excel", "xls"),
-            ("application/vnd.ms-powerpoint", "ppt"),
-            ("application/octet-stream", "bin"),
-        ];
-        for (content_type, ext) in cases {
-            assert_eq!(
-                extension_for_content_type(content_type),
-                Some(ext),
-                "{content_type}"
-            );
-        }
-    }
-
-    #[test]
-    fn content_type_parameters_and_case_are_ignored() {
-        assert_eq!(
-            extension_for_content_type("text/plain; charset=utf-8"),
-            Some("txt")
-        );
-        assert_eq!(extension_for_content_type("IMAGE/PNG"), Some("png"));
-        assert_eq!(
-            extension_for_content_type("  Application/JSON ;charset=UTF-8"),
-            Some("json")
-        );
-    }
-
-    #[test]
-    fn unknown_content_types() {
-        assert_eq!(extension_for_content_type(""), None);
-        assert_eq!(extension_for_content_type("application/x-unknown"), None);
-        assert_eq!(extension_for_content_type("image"), None);
-        assert_eq!(extension_for_content_type("image/png2"), None);
-        assert_eq!(extension_for_content_type(";"), None);
-    }
-
-    // ---- fallback_file_name ----
-
-    #[test]
-    fn fallback_uses_key_and_extension() {
-        assert_eq!(
-            fallback_file_name("img_v3_02ab_cdef", Some("image/png")),
-            "img_v3_02ab_cdef.png"
-        );
-        assert_eq!(
-            fallback_file_name("file_v3_xyz", Some("application/pdf; charset=binary")),
-            "file_v3_xyz.pdf"
-        );
-        assert_eq!(fallback_file_name("file_v3_xyz", None), "file_v3_xyz");
-        assert_eq!(
-            fallback_file_name("file_v3_xyz", Some("application/x-unknown")),
-            "file_v3_xyz"
-        );
-    }
-
-    #[test]
-    fn fallback_with_unusable_key() {
-        assert_eq!(fallback_file_name("", Some("image/png")), "resource.png");
-        assert_eq!(fallback_file_name("..", None), "resource");
-        assert_eq!(fallback_file_name("../", Some("video/mp4")), "resource.mp4");
-        assert_eq!(fallback_file_name("../../k", Some("video/mp4")), "k.mp4");
-        assert_eq!(fallback_file_name("con", Some("text/plain")), "_con.txt");
-    }
-
-    #[test]
-    fn fallback_does_not_double_the_extension() {
-        assert_eq!(fallback_file_name("a.PNG", Some("image/png")), "a.PNG");
-        assert_eq!(fallback_file_name("a.png", Some("image/jpeg")), "a.png.jpg");
-    }
-
-    #[test]
-    fn fallback_with_long_key_stays_capped() {
-        let name = fallback_file_name(&"k".repeat(1_000), Some("image/png"));
-        assert_eq!(name.len(), MAX_NAME_BYTES);
-        assert!(name.ends_with(".png"));
-        assert_safe(&name);
-    }
-
-    // ---- choose_file_name ----
-
-    #[test]
-    fn choose_prefers_content_disposition() {
-        let header = "attachment; filename*=UTF-8''%E6%B5%8B%E8%AF%95.png".as_bytes();
-        assert_eq!(
-            choose_file_name(Some(header), "img_key", Some("image/png")),
-            "测试.png"
-        );
-    }
-
-    #[test]
-    fn choose_sanitizes_hostile_header() {
-        let header: &[u8] = b"attachment; filename=\"../../.ssh/authorized_keys\"";
-        assert_eq!(
-            choose_file_name(Some(header), "file_key", None),
-            "authorized_keys"
-        );
-        let header = "attachment; filename*=UTF-8''..%2F..%2Fevil.sh".as_bytes();
-        assert_eq!(choose_file_name(Some(header), "file_key", None), "evil.sh");
-    }
-
-    #[test]
-    fn choose_falls_back() {
-        assert_eq!(
-            choose_file_name(None, "file_v3_abc", Some("audio/ogg")),
-            "file_v3_abc.opus"
-        );
-        assert_eq!(
-            choose_file_name(cd(b"attachment"), "file_v3_abc", Some("video/mp4")),
-            "file_v3_abc.mp4"
-        );
-        assert_eq!(
-            choose_file_name(cd(b"attachment; filename=\"..\""), "k", Some("image/png")),
-            "k.png"
-        );
-        assert_eq!(
-            choose_file_name(cd(b"attachment; filename=\"/\""), "", None),
-            "resource"
-        );
-    }
-
-    #[test]
-    fn choose_always_returns_a_safe_component() {
-        let headers: [&[u8]; 6] = [
-            b"",
-            b"attachment; filename=\"\x00\x1b\"",
-            b"attachment; filename=\"CON\"",
-            b"attachment; filename=\"a\\\\b\\\\nul.txt\"",
-            b"attachment; filename*=UTF-8''%00%2e%2e",
-            b"\xff\xfe\xfd",
-        ];
-        for header in headers {
-            for key in ["", "..", "key", "../../x", "\u{202e}"] {
-                let name = choose_file_name(Some(header), key, Some("image/png"));
-                assert_safe(&name);
-                let name = choose_file_name(Some(header), key, None);
-                assert_safe(&name);
-            }
-        }
-        assert_eq!(
-            choose_file_name(cd(b"attachment; filename=\"CON\""), "k", None),
-            "_CON"
-        );
-        assert_eq!(
-            choose_file_name(cd(b"attachment; filename=\"a\\\\b\\\\nul.txt\""), "k", None),
-            "_nul.txt"
-        );
-    }
-}
+mod tests;

@@ -3,6 +3,7 @@
 mod body;
 pub mod filename;
 mod save;
+mod staging;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -35,6 +36,7 @@ pub struct Download<E> {
     server_file_name: Option<String>,
     log_id: Option<String>,
     durable: bool,
+    existing: save::Existing,
 }
 
 impl<E> std::fmt::Debug for Download<E> {
@@ -48,6 +50,24 @@ impl<E> std::fmt::Debug for Download<E> {
 }
 
 impl Client {
+    /// Whether this client has not saved into `dir` before (then `save_to` sweeps stale
+    /// temporary files there first). Remembers a bounded number of directories.
+    pub(crate) fn first_save_into(&self, dir: &Path) -> bool {
+        let mut seen = self
+            .inner
+            .saved_dirs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if seen.contains(dir) {
+            return false;
+        }
+        if seen.len() >= 1024 {
+            seen.clear();
+        }
+        seen.insert(dir.to_path_buf());
+        true
+    }
+
     /// Sends a download operation and returns its response with the body unread.
     pub(crate) async fn download<O: Operation>(
         &self,
@@ -62,12 +82,17 @@ impl Client {
         };
         let prepared = Prepared::new(self, &op, options)?;
         let response = self.send_prepared(&prepared, None).await?;
-        Ok(Download::new(self.clone(), prepared, response, max_bytes))
+        Download::new(self.clone(), prepared, response, max_bytes)
     }
 }
 
 impl<E: ServiceError> Download<E> {
-    fn new(client: Client, prepared: Prepared<E>, response: reqwest::Response, limit: u64) -> Self {
+    fn new(
+        client: Client,
+        prepared: Prepared<E>,
+        response: reqwest::Response,
+        limit: u64,
+    ) -> Result<Self, Error<E>> {
         let headers = response.headers();
         let content_type = headers
             .get(CONTENT_TYPE)
@@ -78,14 +103,15 @@ impl<E: ServiceError> Download<E> {
         let file_name =
             filename::choose_file_name(disposition, &prepared.name_hint, content_type.as_deref());
         let log_id = log_id_from_headers(headers);
-        Download {
-            body: Body::new(client, prepared, response, limit),
+        Ok(Download {
+            body: Body::new(client, prepared, response, limit)?,
             content_type,
             file_name,
             server_file_name,
             log_id,
             durable: false,
-        }
+            existing: save::Existing::Replace,
+        })
     }
 
     /// The response's Content-Type: the type of the file.
@@ -121,6 +147,21 @@ impl<E: ServiceError> Download<E> {
         self
     }
 
+    /// For [`save_to`](Self::save_to) with an explicit file path: with `true`, a file that
+    /// is already at that path is kept and the save fails with [`Error::Io`] of kind
+    /// `AlreadyExists` (checked before the download starts and again, atomically, when the
+    /// complete file is put in place). The default replaces it, like `curl -o`. A file
+    /// saved into a directory under the server's name never replaces anything, whatever
+    /// this says.
+    pub fn no_clobber(mut self, no_clobber: bool) -> Self {
+        self.existing = if no_clobber {
+            save::Existing::Keep
+        } else {
+            save::Existing::Replace
+        };
+        self
+    }
+
     /// Makes [`save_to`](Self::save_to) flush the file to the storage device (`fsync`)
     /// before renaming it into place, so that the saved file also survives a power loss or
     /// a kernel crash. Off by default, like `curl -o`: it costs about as long as writing the
@@ -139,13 +180,30 @@ impl<E: ServiceError> Download<E> {
 
     /// Saves the body to `path` and returns the path of the saved file.
     ///
-    /// If `path` is an existing directory, or ends with a path separator (the directory is
-    /// then created), the file goes inside it under [`file_name`](Self::file_name); otherwise
-    /// `path` is the file. The body is written to a temporary file next to the target and
-    /// renamed into place only when it is complete and its length matches Content-Length:
-    /// on any failure nothing is left behind and an existing file at the target is untouched.
+    /// * **Into a directory** (`path` is an existing directory, or ends with a path
+    ///   separator and is then created): the file is named [`file_name`](Self::file_name),
+    ///   the server's name made safe. That name is chosen by the server, so it **never
+    ///   replaces** a file: if the name is taken, the first free one of `name (1).ext`,
+    ///   `name (2).ext`, … is used (each claimed atomically, so concurrent downloads of the
+    ///   same name all keep their file). Use the returned path.
+    /// * **To a file path**: an existing file there is **replaced** once the download is
+    ///   complete (like `curl -o`), unless [`no_clobber(true)`](Self::no_clobber).
+    ///
+    /// The body is written to a file in the target directory that has no name yet (Linux)
+    /// or a locked `.lark-download-XXXXXX.part` temporary file (elsewhere), and gets its
+    /// final name only when it is complete and its length matches Content-Length. On any
+    /// error nothing is left and an existing file is untouched. If the process is killed,
+    /// on Linux nothing was ever visible; elsewhere the next `save_to` into that directory
+    /// removes the dead process's temporary file.
     pub async fn save_to(self, path: impl AsRef<Path>) -> Result<PathBuf, Error<E>> {
-        save::save_to(self.body, &self.file_name, path.as_ref(), self.durable).await
+        save::save_to(
+            self.body,
+            &self.file_name,
+            path.as_ref(),
+            self.durable,
+            self.existing,
+        )
+        .await
     }
 
     /// Reads the whole body into memory, failing with `SizeLimitExceeded` past `cap` bytes

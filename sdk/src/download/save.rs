@@ -1,5 +1,6 @@
-//! Saving a body to disk: a temporary file beside the target, renamed into place only when
-//! the body is complete. Any failure removes the temporary file; the target is untouched.
+//! Saving a body to disk: a staged file in the target directory (see [`super::staging`]),
+//! given its final name only when the body is complete. Any failure or crash leaves nothing;
+//! an existing file is never replaced unless the caller named it explicitly.
 //!
 //! The network side (this task) and the disk side (a blocking writer thread) run as a
 //! pipeline over two reused buffers: this task fills one while the writer writes the other,
@@ -12,6 +13,7 @@ use std::path::{Path, PathBuf};
 use tokio::sync::mpsc;
 
 use super::body::{Body, Chunk};
+use super::staging::{self, Destination, Staged};
 use crate::operation::ServiceError;
 use crate::Error;
 
@@ -28,20 +30,29 @@ enum ToWriter {
     Truncate,
 }
 
-/// Where the file goes: inside `path` when it is a directory (existing, or named with a
-/// trailing separator), else `path` itself.
-fn target_of(path: &Path, file_name: &str) -> (PathBuf, PathBuf) {
+/// Where the file goes: inside `path` under the server's name when `path` is a directory
+/// (existing, or named with a trailing separator), else `path` itself.
+fn target_of(path: &Path) -> (PathBuf, bool) {
     let text = path.as_os_str().to_string_lossy();
     let names_dir = text.ends_with('/') || text.ends_with(std::path::MAIN_SEPARATOR);
     if names_dir || path.is_dir() {
-        (path.to_path_buf(), path.join(file_name))
+        (path.to_path_buf(), true)
     } else {
         let dir = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        (dir, path.to_path_buf())
+        (dir, false)
     }
+}
+
+/// How an explicit file path is treated when a file is already there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Existing {
+    /// Replaced once the download is complete (like `curl -o`).
+    Replace,
+    /// Left alone: the save fails with `AlreadyExists`.
+    Keep,
 }
 
 pub(crate) async fn save_to<E: ServiceError>(
@@ -49,23 +60,34 @@ pub(crate) async fn save_to<E: ServiceError>(
     file_name: &str,
     path: &Path,
     durable: bool,
+    existing: Existing,
 ) -> Result<PathBuf, Error<E>> {
     body.check_announced_size()?;
-    let (dir, target) = target_of(path, file_name);
+    let (dir, into_dir) = target_of(path);
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| Error::Io { path, source }
     };
-    tokio::fs::create_dir_all(&dir).await.map_err(io(&dir))?;
-    // Deleted on drop: every early return below leaves nothing behind.
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".lark-download-").suffix(".part");
-    // Temporary files are private (0600) by default; the saved file gets the usual
-    // permissions of a new file (0666 less the umask), like `curl -o`.
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-    let temp = builder.tempfile_in(&dir).map_err(io(&dir))?;
-    let file = temp.as_file().try_clone().map_err(io(temp.path()))?;
+    if !into_dir && existing == Existing::Keep && std::fs::symlink_metadata(path).is_ok() {
+        // Fail before downloading; publishing checks again, atomically.
+        return Err(io(path)(already_exists()));
+    }
+    let sweep = body.client().first_save_into(&dir);
+    let staged = {
+        let dir_ = dir.clone();
+        tokio::task::spawn_blocking(move || {
+            std::fs::create_dir_all(&dir_)?;
+            if sweep {
+                staging::sweep_stale(&dir_);
+            }
+            Staged::create(&dir_)
+        })
+        .await
+        .map_err(|e| io(&dir)(std::io::Error::other(e)))?
+        .map_err(io(&dir))?
+    };
+    // Dropping `staged` on any early return below leaves nothing behind.
+    let file = staged.file().try_clone().map_err(io(&dir))?;
     let (full_tx, full_rx) = mpsc::channel(BUFFERS + 1);
     let (empty_tx, empty_rx) = mpsc::channel(BUFFERS);
     let writer =
@@ -75,14 +97,52 @@ pub(crate) async fn save_to<E: ServiceError>(
     // The writer's own error (disk full, …) explains a closed channel best.
     let written = writer
         .await
-        .map_err(|e| io(temp.path())(std::io::Error::other(e)))?;
-    written.map_err(io(temp.path()))?;
+        .map_err(|e| io(&dir)(std::io::Error::other(e)))?;
+    written.map_err(io(&dir))?;
     received?;
-    temp.persist(&target).map_err(|e| Error::Io {
-        path: target.clone(),
-        source: e.error,
-    })?;
-    Ok(target)
+    let target = if into_dir {
+        dir.join(file_name)
+    } else {
+        path.to_path_buf()
+    };
+    let publish = {
+        let (dir, file_name, target) = (dir.clone(), file_name.to_owned(), target.clone());
+        move || {
+            let destination = match (into_dir, existing) {
+                (true, _) => Destination::FreeName {
+                    dir: &dir,
+                    name: &file_name,
+                },
+                (false, Existing::Replace) => Destination::Replace(&target),
+                (false, Existing::Keep) => Destination::NoClobber(&target),
+            };
+            let saved = staged.publish(destination)?;
+            if durable {
+                sync_dir(&dir)?;
+            }
+            Ok::<_, std::io::Error>(saved)
+        }
+    };
+    tokio::task::spawn_blocking(publish)
+        .await
+        .map_err(|e| io(&target)(std::io::Error::other(e)))?
+        .map_err(io(&target))
+}
+
+fn already_exists() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::AlreadyExists,
+        "a file is already there and no_clobber is set",
+    )
+}
+
+/// Makes a new directory entry durable (Unix; elsewhere the rename is what there is).
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    File::open(dir)?.sync_all()?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
 }
 
 /// Reads the body into buffers and hands each full one to the writer. Stops early, without
@@ -170,18 +230,18 @@ mod tests {
     #[test]
     fn target_is_inside_a_directory_or_the_path_itself() {
         let dir = std::env::temp_dir();
-        assert_eq!(target_of(&dir, "a.png").1, dir.join("a.png"));
+        assert_eq!(target_of(&dir), (dir.clone(), true));
         assert_eq!(
-            target_of(Path::new("new-dir/"), "a.png"),
-            (PathBuf::from("new-dir/"), PathBuf::from("new-dir/a.png"))
+            target_of(Path::new("new-dir/")),
+            (PathBuf::from("new-dir/"), true)
         );
         assert_eq!(
-            target_of(Path::new("out/file.bin"), "a.png"),
-            (PathBuf::from("out"), PathBuf::from("out/file.bin"))
+            target_of(Path::new("out/file.bin")),
+            (PathBuf::from("out"), false)
         );
         assert_eq!(
-            target_of(Path::new("file.bin"), "a.png"),
-            (PathBuf::from("."), PathBuf::from("file.bin"))
+            target_of(Path::new("file.bin")),
+            (PathBuf::from("."), false)
         );
     }
 }

@@ -126,6 +126,8 @@ pub struct UnexpectedBody {
     pub excerpt: String,
     /// The log id from the response headers.
     pub log_id: Option<String>,
+    /// Set when the body was longer than this many bytes: only its start was read.
+    pub cut_at: Option<usize>,
 }
 
 impl fmt::Display for UnexpectedBody {
@@ -137,10 +139,14 @@ impl fmt::Display for UnexpectedBody {
             self.http_status
         )?;
         if self.excerpt.is_empty() {
-            f.write_str("empty body")
+            f.write_str("empty body")?;
         } else {
-            write!(f, "\"{}\"", self.excerpt)
+            write!(f, "\"{}\"", self.excerpt)?;
         }
+        if let Some(cap) = self.cut_at {
+            write!(f, " (body longer than {cap} bytes; the rest was not read)")?;
+        }
+        Ok(())
     }
 }
 
@@ -177,6 +183,40 @@ impl ErrorBody {
         match self {
             Self::Api(e) => Some(e.code),
             Self::Unexpected(_) => None,
+        }
+    }
+}
+
+impl ErrorBody {
+    /// The body with every secret value scrubbed from its texts (message, excerpt, field
+    /// values and descriptions, help texts), in case the server echoed one.
+    pub(crate) fn redacted(self, secrets: &[&str]) -> ErrorBody {
+        use crate::auth::redact;
+        let scrub = |text: &mut String| *text = redact(text, secrets);
+        let scrub_opt = |text: &mut Option<String>| {
+            if let Some(t) = text {
+                *t = redact(t, secrets);
+            }
+        };
+        match self {
+            ErrorBody::Api(mut e) => {
+                scrub(&mut e.message);
+                for v in &mut e.field_violations {
+                    scrub_opt(&mut v.value);
+                    scrub_opt(&mut v.description);
+                }
+                for v in &mut e.permission_violations {
+                    scrub_opt(&mut v.description);
+                }
+                for h in &mut e.helps {
+                    scrub_opt(&mut h.description);
+                }
+                ErrorBody::Api(e)
+            }
+            ErrorBody::Unexpected(mut u) => {
+                scrub(&mut u.excerpt);
+                ErrorBody::Unexpected(u)
+            }
         }
     }
 }
@@ -229,6 +269,7 @@ pub fn parse_error_body(http_status: u16, headers: &HeaderMap, body: &[u8]) -> E
             .filter(|ct| !ct.is_empty()),
         excerpt: excerpt(body, EXCERPT_CHARS),
         log_id: log_id_from_headers(headers),
+        cut_at: None,
     })
 }
 

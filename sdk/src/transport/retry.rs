@@ -131,6 +131,9 @@ pub enum Failure {
     Timeout,
     /// The response body stopped before it was complete.
     BodyInterrupted,
+    /// A failure that no retry can fix: a response head larger than the HTTP client
+    /// accepts, a redirected auth answer.
+    Fatal,
     /// The server answered with an error.
     Http {
         /// HTTP status code.
@@ -161,6 +164,7 @@ pub enum RetryDecision {
 pub fn is_retryable(failure: &Failure) -> bool {
     match failure {
         Failure::Connect | Failure::Timeout | Failure::BodyInterrupted => true,
+        Failure::Fatal => false,
         Failure::Http {
             status,
             code,
@@ -336,6 +340,7 @@ mod tests {
             (Failure::Connect, true),
             (Failure::Timeout, true),
             (Failure::BodyInterrupted, true),
+            (Failure::Fatal, false),
             (http(500, None), true),
             (http(502, None), true),
             (http(503, Some(1)), true),

@@ -97,8 +97,14 @@ async fn answer(
 }
 
 fn serve(shared: &Shared, r: &Resource, headers: &HeaderMap, fault: BodyFault) -> Response {
+    // A strong ETag per content version (seed and size); a `Range` with an `If-Range` that
+    // names another version gets the whole body (RFC 9110 §13.1.5).
+    let etag = format!("\"{:016x}-{}\"", r.seed, r.size);
+    let if_range_matches = headers
+        .get(header::IF_RANGE)
+        .is_none_or(|v| v.as_bytes() == etag.as_bytes());
     let decision = match headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
-        Some(h) if r.accept_ranges => range::decide(h, r.size),
+        Some(h) if r.accept_ranges && if_range_matches => range::decide(h, r.size),
         _ => RangeDecision::Full,
     };
     let mut out = HeaderMap::new();
@@ -107,6 +113,9 @@ fn serve(shared: &Shared, r: &Resource, headers: &HeaderMap, fault: BodyFault) -
     }
     if r.accept_ranges {
         out.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    }
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        out.insert(header::ETAG, v);
     }
     let (status, start, end) = match decision {
         RangeDecision::Full => (StatusCode::OK, 0, r.size),

@@ -121,3 +121,4 @@ pub fn temp_dir() -> tempfile::TempDir {
 pub fn path_in(dir: &tempfile::TempDir, name: &str) -> PathBuf {
     dir.path().join(name)
 }
+pub mod hostile;
