@@ -3,7 +3,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::spec::EndpointSpec;
+use crate::spec::{EndpointSpec, TypesFile};
 
 /// The text of one spec file and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,15 +41,60 @@ pub struct LoadedSpec {
     pub spec: EndpointSpec,
 }
 
-/// Parses one spec file. Syntax errors, unknown fields, missing fields and wrong types are
-/// reported with the JSON path of the field.
+/// A parsed `spec/<service>/<version>/types.json`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadedTypes {
+    /// Path relative to the workspace root.
+    pub path: String,
+    /// `im`.
+    pub service: String,
+    /// `v1`.
+    pub version: String,
+    /// The parsed file.
+    pub types: TypesFile,
+}
+
+/// Every parsed spec file of a tree.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SpecSet {
+    /// Endpoint specs.
+    pub endpoints: Vec<LoadedSpec>,
+    /// Shared types files.
+    pub types: Vec<LoadedTypes>,
+}
+
+/// What a spec file is, from its path: `spec/<service>/<version>/types.json` holds shared
+/// types; anything else is an endpoint.
+pub fn types_file_of(path: &str) -> Option<(String, String)> {
+    let parts: Vec<&str> = path.split('/').collect();
+    let n = parts.len();
+    (n >= 4 && parts[n - 1] == "types.json" && parts[n - 4] == "spec")
+        .then(|| (parts[n - 3].to_string(), parts[n - 2].to_string()))
+}
+
+/// Parses a shared types file.
+pub fn parse_types(source: &SpecSource, service: String, version: String) -> Result<LoadedTypes, Problem> {
+    parse_json::<TypesFile>(source).map(|types| LoadedTypes {
+        path: source.path.clone(),
+        service,
+        version,
+        types,
+    })
+}
+
+/// Parses one endpoint spec file. Syntax errors, unknown fields, missing fields and wrong
+/// types are reported with the JSON path of the field.
 pub fn parse(source: &SpecSource) -> Result<LoadedSpec, Problem> {
+    parse_json::<EndpointSpec>(source).map(|spec| LoadedSpec {
+        path: source.path.clone(),
+        spec,
+    })
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(source: &SpecSource) -> Result<T, Problem> {
     let de = &mut serde_json::Deserializer::from_str(&source.text);
-    match serde_path_to_error::deserialize::<_, EndpointSpec>(de) {
-        Ok(spec) => Ok(LoadedSpec {
-            path: source.path.clone(),
-            spec,
-        }),
+    match serde_path_to_error::deserialize::<_, T>(de) {
+        Ok(value) => Ok(value),
         Err(err) => {
             let mut field = err.path().to_string();
             let inner = err.into_inner();

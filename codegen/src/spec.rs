@@ -41,9 +41,20 @@ pub struct EndpointSpec {
     /// Documented rate limit.
     #[serde(default)]
     pub rate_limit: Option<RateLimit>,
-    /// Whether replaying the request is safe. Defaults to true for GET/PUT/DELETE.
+    /// Whether replaying the request is safe. Defaults to true for GET/PUT/DELETE, and for
+    /// an endpoint with an `idempotency_key`.
     #[serde(default)]
     pub idempotent: Option<bool>,
+    /// A string field of the JSON body that the platform uses to deduplicate requests
+    /// (`uuid` of message create and reply). The SDK fills it with a fresh random key when
+    /// the caller gives none, once per call, so that its retries are delivered once.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
+    /// The error code the platform answers for a request that breaks the spec (a missing
+    /// required parameter, a value outside an enum). The fake server answers it; defaults to
+    /// the platform-wide 99992402 (`field validation failed`).
+    #[serde(default)]
+    pub invalid_request_code: Option<i64>,
     /// Named object types used by the request and response bodies.
     #[serde(default)]
     pub types: BTreeMap<String, ObjectType>,
@@ -161,12 +172,20 @@ pub struct Field {
     /// What the field holds.
     #[serde(default)]
     pub description: Option<String>,
-    /// Allowed values of a string field.
+    /// Allowed values of a string field; the Rust type becomes an enum that keeps unknown
+    /// values.
     #[serde(default, rename = "enum")]
     pub enum_values: Option<Vec<EnumValue>>,
+    /// Name of the generated enum; defaults to the UpperCamelCase field name. Enums are
+    /// shared per service version: one name, one set of values.
+    #[serde(default)]
+    pub enum_type_name: Option<String>,
     /// Size limit of a `file` part, in bytes.
     #[serde(default)]
     pub max_bytes: Option<u64>,
+    /// A realistic value (any JSON), used in generated examples, tests and fake answers.
+    #[serde(default)]
+    pub example: Option<serde_json::Value>,
 }
 
 /// The request body.
@@ -203,6 +222,20 @@ pub enum Response {
     },
     /// The envelope with no `data` (action endpoints).
     Empty,
+    /// The fields sit next to `code` and `msg`, with no `data` wrapper (the auth endpoints).
+    Flat {
+        /// The fields besides `code` and `msg`.
+        fields: Vec<Field>,
+    },
+}
+
+/// Object types shared by the endpoints of one service version, as written in
+/// `spec/<service>/<version>/types.json`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TypesFile {
+    /// Named object types, referenced as `object:<Name>` from every endpoint of the version.
+    pub types: BTreeMap<String, ObjectType>,
 }
 
 /// How a list endpoint pages.

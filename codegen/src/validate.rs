@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::load::{LoadedSpec, Problem};
+use crate::load::{LoadedSpec, LoadedTypes, Problem};
 use crate::names::{is_keyword, is_plain_ident, is_snake_case, upper_camel};
 use crate::spec::{EndpointSpec, EnumValue, Field, ObjectType, RequestBody, Response};
 
@@ -32,8 +32,16 @@ impl Checker<'_> {
 
 /// Validates every spec on its own and the set as a whole (unique ids). Problems come out
 /// sorted by file and field.
-pub fn validate_all(specs: &[LoadedSpec]) -> Vec<Problem> {
+pub fn validate_all(specs: &[LoadedSpec], types: &[LoadedTypes]) -> Vec<Problem> {
     let mut problems = Vec::new();
+    for t in types {
+        let mut c = Checker {
+            file: &t.path,
+            problems: Vec::new(),
+        };
+        check_types(&mut c, &t.types.types);
+        problems.extend(c.problems);
+    }
     let mut ids: BTreeMap<&str, &str> = BTreeMap::new();
     for loaded in specs {
         problems.extend(validate(loaded));
@@ -78,13 +86,16 @@ pub fn validate(loaded: &LoadedSpec) -> Vec<Problem> {
     }
     check_path(&mut c, spec);
     check_query(&mut c, spec);
-    check_list(
-        &mut c,
-        "access_tokens",
-        &spec.access_tokens,
-        TOKEN_TYPES,
-        "token type",
-    );
+    // An empty list means the endpoint takes no token (the auth endpoints).
+    if !spec.access_tokens.is_empty() {
+        check_list(
+            &mut c,
+            "access_tokens",
+            &spec.access_tokens,
+            TOKEN_TYPES,
+            "token type",
+        );
+    }
     check_list(&mut c, "app_types", &spec.app_types, APP_TYPES, "app type");
     if let Some(rl) = &spec.rate_limit {
         if rl.per_minute.is_none() && rl.per_second.is_none() {
@@ -381,22 +392,17 @@ fn check_list(c: &mut Checker, field: &str, items: &[String], allowed: &[&str], 
 }
 
 /// Checks a type expression; `multipart` allows `file`.
-fn check_type(
-    c: &mut Checker,
-    field: &str,
-    ty: &str,
-    types: &BTreeMap<String, ObjectType>,
-    multipart: bool,
-) {
+/// Names are resolved by the type model, which sees the whole service version.
+fn check_type(c: &mut Checker, field: &str, ty: &str, multipart: bool) {
     if let Some(inner) = ty.strip_prefix("array<").and_then(|t| t.strip_suffix('>')) {
-        return check_type(c, field, inner, types, false);
+        return check_type(c, field, inner, false);
     }
     if let Some(inner) = ty.strip_prefix("map<").and_then(|t| t.strip_suffix('>')) {
-        return check_type(c, field, inner, types, false);
+        return check_type(c, field, inner, false);
     }
     if let Some(name) = ty.strip_prefix("object:") {
-        if !types.contains_key(name) {
-            c.report(field, format!("`{ty}` names no entry of `types`"));
+        if upper_camel(name).as_deref() != Some(name) {
+            c.report(field, format!("`{name}` is not an UpperCamelCase type name"));
         }
         return;
     }
@@ -411,13 +417,7 @@ fn check_type(
     }
 }
 
-fn check_fields(
-    c: &mut Checker,
-    field: &str,
-    fields: &[Field],
-    types: &BTreeMap<String, ObjectType>,
-    multipart: bool,
-) {
+fn check_fields(c: &mut Checker, field: &str, fields: &[Field], multipart: bool) {
     let mut seen = BTreeSet::new();
     for (i, f) in fields.iter().enumerate() {
         let at = format!("{field}[{i}]");
@@ -439,7 +439,17 @@ fn check_fields(
                 format!("`{rust_name}` cannot become a Rust field name: give a rust_name"),
             );
         }
-        check_type(c, &format!("{at}.type"), &f.ty, types, multipart);
+        check_type(c, &format!("{at}.type"), &f.ty, multipart);
+        if let Some(name) = &f.enum_type_name {
+            if f.enum_values.is_none() {
+                c.report(format!("{at}.enum_type_name"), "only meaningful with `enum`");
+            } else if upper_camel(name).as_deref() != Some(name.as_str()) {
+                c.report(
+                    format!("{at}.enum_type_name"),
+                    format!("`{name}` is not an UpperCamelCase type name"),
+                );
+            }
+        }
         if let Some(values) = &f.enum_values {
             if f.ty != "string" {
                 c.report(
@@ -466,13 +476,7 @@ fn check_types(c: &mut Checker, types: &BTreeMap<String, ObjectType>) {
                 format!("`{name}` is not an UpperCamelCase type name"),
             );
         }
-        check_fields(
-            c,
-            &format!("types.{name}.fields"),
-            &object.fields,
-            types,
-            false,
-        );
+        check_fields(c, &format!("types.{name}.fields"), &object.fields, false);
     }
 }
 
@@ -483,13 +487,13 @@ fn check_body(c: &mut Checker, spec: &EndpointSpec) {
             if spec.http_method == "GET" {
                 c.report("request_body.kind", "a GET request cannot carry a body");
             }
-            check_fields(c, "request_body.fields", fields, &spec.types, false);
+            check_fields(c, "request_body.fields", fields, false);
         }
         RequestBody::Multipart { fields } => {
             if spec.http_method != "POST" && spec.http_method != "PUT" {
                 c.report("request_body.kind", "multipart bodies go with POST or PUT");
             }
-            check_fields(c, "request_body.fields", fields, &spec.types, true);
+            check_fields(c, "request_body.fields", fields, true);
             if !fields.iter().any(|f| f.ty == "file") {
                 c.report(
                     "request_body.fields",
@@ -508,8 +512,9 @@ fn check_response(c: &mut Checker, spec: &EndpointSpec) {
             }
         }
         Response::Json { data_fields } => {
-            check_fields(c, "response.data_fields", data_fields, &spec.types, false);
+            check_fields(c, "response.data_fields", data_fields, false);
         }
+        Response::Flat { fields } => check_fields(c, "response.fields", fields, false),
         Response::Empty => {}
     }
 }
@@ -607,11 +612,8 @@ fn check_errors(c: &mut Checker, spec: &EndpointSpec) {
                 "must be a positive platform error code",
             );
         }
-        for (key, text) in [
-            ("server_message", &row.server_message),
-            ("meaning", &row.meaning),
-            ("advice", &row.advice),
-        ] {
+        // An empty server_message says the platform's metadata has none; prose is ours.
+        for (key, text) in [("meaning", &row.meaning), ("advice", &row.advice)] {
             if text.trim().is_empty() {
                 c.report(format!("{at}.{key}"), "must not be empty");
             }

@@ -1,21 +1,58 @@
-//! The one public error type, [`Error`], generic over the endpoint's generated error enum.
+//! The one public error type, [`Error`]: per call it carries the endpoint's generated error
+//! enum (`Error<CreateMessageError>`); with its default parameter it is the service-wide
+//! error every endpoint's error converts into with `?`.
 
 use std::fmt;
 use std::path::PathBuf;
 
 use crate::auth::TokenError;
+use crate::service_error::{AnyServiceError, ServiceError};
 use crate::transport::error_body::UnexpectedBody;
+use crate::ApiError;
 
-/// Everything that can go wrong with a call to endpoint `E`'s operation.
+/// Everything that can go wrong with a call.
+///
+/// A call returns `Error<E>`, where `E` is the endpoint's error enum (one variant per
+/// documented code). `Error` alone (`E` = [`AnyServiceError`]) is the service-wide error:
+/// `?` turns any endpoint's error into it, and
+/// [`service_error`](Error::service_error)`.downcast_ref::<E>()` gives the typed enum back.
+///
+/// ```no_run
+/// use lark_openapi::im::v1::{message::CreateMessageBody, MsgType, ReceiveIdType};
+/// use lark_openapi::im::v1::message_resource::GetMessageResourceError;
+/// use lark_openapi::im::v1::ResourceType;
+///
+/// async fn forward_first_file(client: &lark_openapi::Client) -> Result<(), lark_openapi::Error> {
+///     // Three endpoints, three error enums, one `?`.
+///     let page = client.im().v1().message().list("chat", "oc_1").send().await?;
+///     let message = client.im().v1().message().get("om_1").send().await?;
+///     let body = CreateMessageBody::new("oc_2", MsgType::Text, r#"{"text":"hi"}"#);
+///     client.im().v1().message().create(ReceiveIdType::ChatId, body).send().await?;
+///     # let _ = (page, message);
+///     Ok(())
+/// }
+///
+/// # async fn f(client: lark_openapi::Client) {
+/// if let Err(err) = forward_first_file(&client).await {
+///     // The typed variant is reachable again.
+///     let typed = err
+///         .service_error()
+///         .and_then(|e| e.downcast_ref::<GetMessageResourceError>());
+///     if let Some(GetMessageResourceError::FileNotInMessage(e)) = typed {
+///         eprintln!("wrong file key, log id {:?}", e.log_id);
+///     }
+/// }
+/// # }
+/// ```
 ///
 /// The variants keep apart what the caller can act on differently: bad configuration or
 /// input (fix the code), token acquisition (fix credentials), the endpoint's documented
 /// errors (`Service`, the generated enum with the spec's advice), transport failures
-/// (network, timeouts), local I/O while saving, and a body that broke its promises
-/// (size limit, length). `source()` chains are kept.
+/// (network, timeouts), an answer that does not decode, local I/O while saving, and a body
+/// that broke its promises (size limit, length). `source()` chains are kept.
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum Error<E> {
+pub enum Error<E = AnyServiceError> {
     /// The client or request was built with invalid settings.
     Config(ConfigError),
     /// A request parameter is invalid (for example an empty id); nothing was sent.
@@ -57,10 +94,41 @@ pub enum Error<E> {
         /// What arrived.
         received: u64,
     },
+    /// The answer said success but its content does not fit the endpoint's model.
+    Decode(DecodeError),
+    /// A paginated listing went wrong: a page token seen before (the stream would loop),
+    /// or `has_more` without a token.
+    Pagination {
+        /// The endpoint.
+        endpoint: &'static str,
+        /// What went wrong.
+        reason: String,
+    },
 }
 
-impl<E: crate::operation::ServiceError> Error<E> {
-    /// The endpoint's error enum, if the server answered with an error code.
+pub(crate) mod sealed {
+    /// What both a generated error enum and [`AnyServiceError`](super::AnyServiceError)
+    /// offer, so that [`Error`](super::Error)'s accessors work for either.
+    pub trait ServiceErrorLike {
+        fn api_error_of(&self) -> &crate::ApiError;
+    }
+}
+
+impl<E: ServiceError> sealed::ServiceErrorLike for E {
+    fn api_error_of(&self) -> &ApiError {
+        self.api_error()
+    }
+}
+
+impl sealed::ServiceErrorLike for AnyServiceError {
+    fn api_error_of(&self) -> &ApiError {
+        self.api_error()
+    }
+}
+
+impl<E: sealed::ServiceErrorLike> Error<E> {
+    /// The endpoint's error enum (or, for the service-wide `Error`, the type-erased one), if
+    /// the server answered with an error code.
     pub fn service_error(&self) -> Option<&E> {
         match self {
             Error::Service(e) => Some(e),
@@ -71,7 +139,7 @@ impl<E: crate::operation::ServiceError> Error<E> {
     /// The platform error code, from the endpoint or the token endpoint.
     pub fn code(&self) -> Option<i64> {
         match self {
-            Error::Service(e) => Some(e.api_error().code),
+            Error::Service(e) => Some(e.api_error_of().code),
             Error::Token(e) => e.code(),
             _ => None,
         }
@@ -80,9 +148,10 @@ impl<E: crate::operation::ServiceError> Error<E> {
     /// The log id to quote to Lark support, when the server sent one.
     pub fn log_id(&self) -> Option<&str> {
         match self {
-            Error::Service(e) => e.api_error().log_id.as_deref(),
+            Error::Service(e) => e.api_error_of().log_id.as_deref(),
             Error::Token(e) => e.log_id(),
             Error::UnexpectedResponse(u) => u.log_id.as_deref(),
+            Error::Decode(d) => d.log_id.as_deref(),
             _ => None,
         }
     }
@@ -127,6 +196,8 @@ impl<E: fmt::Display> fmt::Display for Error<E> {
                 write!(f, "; nothing was kept")
             }
             Error::BadPartialContent { reason } => write!(f, "{reason}; nothing was kept"),
+            Error::Decode(d) => write!(f, "{d}"),
+            Error::Pagination { endpoint, reason } => write!(f, "{endpoint}: {reason}"),
             Error::Integrity { expected, received } => write!(
                 f,
                 "body ended after {received} of the announced {expected} bytes; nothing was kept"
@@ -143,10 +214,75 @@ impl<E: std::error::Error + 'static> std::error::Error for Error<E> {
             Error::Service(e) => e.source(),
             Error::Transport(e) => Some(e),
             Error::Io { source, .. } => Some(source),
+            Error::Decode(d) => Some(d),
             _ => None,
         }
     }
 }
+
+/// `?` from any endpoint's `Error<E>` into the service-wide [`Error`].
+impl<E: ServiceError> From<Error<E>> for Error {
+    fn from(error: Error<E>) -> Self {
+        match error {
+            Error::Config(e) => Error::Config(e),
+            Error::InvalidRequest(why) => Error::InvalidRequest(why),
+            Error::Token(e) => Error::Token(e),
+            Error::Service(e) => Error::Service(AnyServiceError::new(e)),
+            Error::UnexpectedResponse(u) => Error::UnexpectedResponse(u),
+            Error::Transport(e) => Error::Transport(e),
+            Error::Io { path, source } => Error::Io { path, source },
+            Error::SizeLimitExceeded {
+                limit,
+                content_length,
+            } => Error::SizeLimitExceeded {
+                limit,
+                content_length,
+            },
+            Error::BadPartialContent { reason } => Error::BadPartialContent { reason },
+            Error::Integrity { expected, received } => Error::Integrity { expected, received },
+            Error::Decode(d) => Error::Decode(d),
+            Error::Pagination { endpoint, reason } => Error::Pagination { endpoint, reason },
+        }
+    }
+}
+
+/// A `ConfigError` from `Client::builder(…).build()?` in a function returning `Error`.
+impl From<ConfigError> for Error {
+    fn from(error: ConfigError) -> Self {
+        Error::Config(error)
+    }
+}
+
+/// A success answer whose content does not fit the endpoint's model.
+#[derive(Debug, Clone)]
+pub struct DecodeError {
+    /// The endpoint.
+    pub endpoint: &'static str,
+    /// Where in the answer decoding failed, as a JSON path (`data.items[3].sender.id`).
+    pub path: String,
+    /// What serde said.
+    pub message: String,
+    /// The answer's log id.
+    pub log_id: Option<String>,
+    /// The start of the answer, cleaned, for the error message.
+    pub excerpt: String,
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: the answer does not fit the model at `{}`: {}",
+            self.endpoint, self.path, self.message
+        )?;
+        if let Some(id) = &self.log_id {
+            write!(f, " (log id {id})")?;
+        }
+        write!(f, "; the answer starts: \"{}\"", self.excerpt)
+    }
+}
+
+impl std::error::Error for DecodeError {}
 
 /// A client or request setting that cannot work.
 #[derive(Debug, Clone, PartialEq, Eq)]

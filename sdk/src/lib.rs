@@ -7,7 +7,7 @@
 //! `Range` and never leave a partial file.
 //!
 //! ```no_run
-//! use lark_openapi::im::v1::message_resource::ResourceType;
+//! use lark_openapi::im::v1::ResourceType;
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let client = lark_openapi::Client::from_env()?;
 //! let saved = client
@@ -23,23 +23,30 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+mod call;
 mod client;
 mod clock;
+mod codec;
 pub mod download;
 mod error;
 #[rustfmt::skip]
 mod generated;
-pub mod operation;
+pub mod message_content;
+mod operation;
 mod options;
+mod paginate;
+mod service_error;
 pub mod transport;
+mod upload;
 
 pub use client::{Client, ClientBuilder, Domain};
 
 /// Every limit the SDK enforces, in one place.
 ///
 /// * Bodies read into memory: an auth answer at most [`MAX_AUTH_BODY`] (larger is a
-///   [`TokenErrorKind::TooLarge`](crate::auth::TokenErrorKind::TooLarge) error), an error
-///   body at most [`MAX_ERROR_BODY`] (the rest is not read; the error says it was cut).
+///   [`TokenErrorKind::TooLarge`](crate::auth::TokenErrorKind::TooLarge) error), a JSON
+///   answer at most [`MAX_JSON_BODY`] (larger is an error), an error body at most
+///   [`MAX_ERROR_BODY`] (the rest is not read; the error says it was cut).
 ///   Downloads are streamed and never held in memory, except by
 ///   [`Download::collect`](crate::Download::collect), which takes its own cap.
 /// * A token is trusted for at most [`MAX_TOKEN_LIFETIME`], whatever `expire` says.
@@ -48,12 +55,15 @@ pub use client::{Client, ClientBuilder, Domain};
 pub mod limits {
     pub use crate::auth::MAX_TOKEN_LIFETIME;
     pub use crate::client::{MAX_ATTEMPTS, MAX_DURATION_SETTING};
-    pub use crate::transport::read::{MAX_AUTH_BODY, MAX_ERROR_BODY};
+    pub use crate::transport::read::{MAX_AUTH_BODY, MAX_ERROR_BODY, MAX_JSON_BODY};
 }
 pub use download::{Download, Progress};
-pub use error::{ConfigError, Error, TransportError, TransportKind};
+pub use error::{ConfigError, DecodeError, Error, TransportError, TransportKind};
 pub use generated::*;
+pub use operation::ParseEnumError;
 pub use options::RequestOptions;
+pub use service_error::{AnyServiceError, ServiceError};
+pub use upload::UploadFile;
 pub use transport::error_body::ApiError;
 pub use transport::retry::RetryPolicy;
 

@@ -1,15 +1,17 @@
 //! The seam between generated endpoint modules and the hand-written runtime.
 //!
-//! Every generated request type implements [`Operation`]: it says how to build the request
-//! ([`OperationMeta`], path and query values) and which error enum its failures map to
-//! ([`ServiceError`]). The runtime does the rest: tokens, encoding, retries, streaming.
+//! Every generated request type implements `Operation`: it says how to build the request
+//! ([`OperationMeta`], path and query values, the payload) and which error enum its failures
+//! map to; `JsonOperation` adds the decoded output type, `Paginated` how it pages. The
+//! runtime does the rest, the same way for every endpoint: tokens, encoding, retries,
+//! replay, decoding, streaming.
 
 use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 
-use crate::ApiError;
+use crate::ServiceError;
 
 /// A boxed, sendable future: what generated builders return from `into_future`.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
@@ -56,15 +58,16 @@ pub enum TokenType {
 
 /// How a successful response is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum ResponseKind {
     /// A byte stream of at most `max_bytes`.
     Binary {
         /// The documented size limit.
         max_bytes: u64,
     },
-    /// The `{code, msg, data}` envelope.
+    /// The `{code, msg, data}` envelope; the output is `data`.
     Json,
+    /// `{code, msg, …fields}`: the output is the object itself (the auth endpoints).
+    Flat,
     /// The envelope without `data`.
     Empty,
 }
@@ -78,7 +81,7 @@ pub struct OperationMeta {
     pub method: HttpMethod,
     /// Path template with `:name` placeholders.
     pub path: &'static str,
-    /// Accepted access-token types, preferred first.
+    /// Accepted access-token types, preferred first; empty for the auth endpoints.
     pub access_tokens: &'static [TokenType],
     /// Whether replaying the request is safe (retries need it unless the caller opts in).
     pub idempotent: bool,
@@ -89,7 +92,7 @@ pub struct OperationMeta {
 }
 
 /// A request the runtime can send. Implemented by generated request types.
-pub trait Operation: Send + Sync + 'static {
+pub(crate) trait Operation: Send + Sync + 'static {
     /// The endpoint's error enum.
     type Error: ServiceError;
     /// The endpoint's static facts.
@@ -98,16 +101,98 @@ pub trait Operation: Send + Sync + 'static {
     fn path_params(&self) -> Vec<Cow<'_, str>>;
     /// Query parameters as (name, value) pairs; a repeated key appears once per value.
     fn query_params(&self) -> Vec<(&'static str, String)>;
+    /// The body. Called once per call: every attempt sends the same bytes.
+    fn payload(&self) -> Result<Payload, String> {
+        Ok(Payload::None)
+    }
 }
 
-/// An endpoint's error enum. Implemented by generated code.
-pub trait ServiceError: std::error::Error + Clone + Send + Sync + 'static {
-    /// Maps an error body to the variant of its code (or `Unhandled`).
-    fn from_api_error(error: ApiError) -> Self;
-    /// The error as the platform sent it.
-    fn api_error(&self) -> &ApiError;
-    /// Whether the spec marks the code as one a retry can fix.
-    fn is_retryable(&self) -> bool;
+/// An operation answering JSON (or just the envelope), decoded into `Output`.
+pub(crate) trait JsonOperation: Operation {
+    /// `data` (or, for flat answers, the whole object) decoded; `()` for envelope-only
+    /// answers.
+    type Output: serde::de::DeserializeOwned + Send + 'static;
+}
+
+/// A list operation that pages with a token.
+pub(crate) trait Paginated: JsonOperation + Clone {
+    /// One element of a page.
+    type Item: Send + 'static;
+    /// Asks for the page after the one that returned `token`.
+    fn set_page_token(&mut self, token: String);
+    /// `has_more` and the next page token of a page.
+    fn page_state(output: &Self::Output) -> (bool, Option<&str>);
+    /// The page's items.
+    fn into_items(output: Self::Output) -> Vec<Self::Item>;
+}
+
+/// A request body, prepared once per call.
+#[derive(Debug, Clone)]
+pub(crate) enum Payload {
+    /// No body.
+    None,
+    /// A JSON document.
+    Json(bytes::Bytes),
+    /// A multipart form, rebuilt for every attempt (a file part is re-opened).
+    Multipart(Multipart),
+}
+
+impl Payload {
+    /// Serializes a JSON body.
+    pub(crate) fn json<T: serde::Serialize>(body: &T) -> Result<Payload, String> {
+        serde_json::to_vec(body)
+            .map(|v| Payload::Json(v.into()))
+            .map_err(|e| format!("the body cannot be encoded as JSON: {e}"))
+    }
+}
+
+/// The parts of a `multipart/form-data` body.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Multipart {
+    pub(crate) texts: Vec<(&'static str, String)>,
+    pub(crate) files: Vec<(&'static str, crate::UploadFile, Option<u64>)>,
+}
+
+impl Multipart {
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+
+    pub(crate) fn text(mut self, name: &'static str, value: String) -> Self {
+        self.texts.push((name, value));
+        self
+    }
+
+    /// A file part of at most `max_bytes` (checked before anything is sent).
+    pub(crate) fn file(
+        mut self,
+        name: &'static str,
+        file: crate::UploadFile,
+        max_bytes: Option<u64>,
+    ) -> Self {
+        self.files.push((name, file, max_bytes));
+        self
+    }
+}
+
+/// A fresh deduplication key (a random UUID, version 4), for endpoints whose body carries
+/// one (`uuid` of message create and reply).
+pub(crate) fn idempotency_key() -> String {
+    let mut bytes = [0u8; 16];
+    for b in &mut bytes {
+        *b = fastrand::u8(..);
+    }
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
 }
 
 /// A string that is not one of an enum parameter's values (from a generated `FromStr`).
@@ -143,30 +228,16 @@ impl fmt::Display for ParseEnumError {
 
 impl std::error::Error for ParseEnumError {}
 
-/// The one-line `Display` of every generated error enum:
-/// `code 234003 (HTTP 400): File not in message. [log id …]. Meaning. What to do: advice`.
-pub fn fmt_service_error(
-    f: &mut fmt::Formatter<'_>,
-    error: &ApiError,
-    meaning: Option<&str>,
-    advice: Option<&str>,
-) -> fmt::Result {
-    write!(
-        f,
-        "code {} (HTTP {}): {}",
-        error.code, error.http_status, error.message
-    )?;
-    if let Some(log_id) = &error.log_id {
-        write!(f, " [log id {log_id}]")?;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn idempotency_keys_are_fresh_uuids() {
+        let a = super::idempotency_key();
+        let b = super::idempotency_key();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 36);
+        assert_eq!(&a[14..15], "4");
+        assert!(a.chars().all(|c| c == '-' || c.is_ascii_hexdigit()));
     }
-    if let Some(meaning) = meaning {
-        write!(f, ". {meaning}")?;
-    }
-    if let Some(advice) = advice {
-        write!(f, " What to do: {advice}")?;
-    }
-    if let Some(url) = &error.troubleshooter {
-        write!(f, " (troubleshooter: {url})")?;
-    }
-    Ok(())
 }

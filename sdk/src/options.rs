@@ -21,6 +21,10 @@ pub struct RequestOptions {
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) retry_non_idempotent: bool,
     pub(crate) timeout: Option<std::time::Duration>,
+    /// For the SDK's own auth requests: a retry policy other than the client's.
+    pub(crate) retry: Option<crate::RetryPolicy>,
+    /// For the SDK's own auth requests: the body's credentials, scrubbed from messages.
+    pub(crate) secrets: Vec<Secret>,
 }
 
 impl RequestOptions {
@@ -66,6 +70,26 @@ impl RequestOptions {
     /// when the call is sent (zero or more than 24 hours is a `Config` error).
     pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+
+    pub(crate) fn with_retry_policy(mut self, policy: crate::RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    pub(crate) fn with_secrets(mut self, secrets: impl IntoIterator<Item = Secret>) -> Self {
+        self.secrets.extend(secrets);
+        self
+    }
+
+    /// These options, with `other`'s user token when these carry none (a user-only
+    /// endpoint's accessor takes the token; later options keep it).
+    #[allow(dead_code)] // called by the generated accessors of user-token-only endpoints
+    pub(crate) fn keep_user_token_of(mut self, other: RequestOptions) -> Self {
+        if self.user_access_token.is_none() {
+            self.user_access_token = other.user_access_token;
+        }
         self
     }
 

@@ -18,7 +18,8 @@ use std::time::Instant;
 
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
-use lark_openapi::im::v1::message_resource::{GetMessageResourceError, ResourceType};
+use lark_openapi::im::v1::message_resource::GetMessageResourceError;
+use lark_openapi::im::v1::ResourceType;
 use lark_openapi::{Client, Error};
 use lark_tests::{FakeConfig, FakeLark, SAMPLE_FILE_KEY, SAMPLE_MESSAGE_ID};
 

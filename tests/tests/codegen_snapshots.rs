@@ -177,7 +177,7 @@ fn generation_is_deterministic() {
 
 #[test]
 fn generated_enums_parse_their_wire_values() {
-    use lark_openapi::im::v1::message_resource::ResourceType;
+    use lark_openapi::im::v1::ResourceType;
     assert_eq!("image".parse::<ResourceType>(), Ok(ResourceType::Image));
     assert_eq!(
         "file".parse::<ResourceType>().map(|t| t.to_string()),

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use lark_openapi::im::v1::message_resource::ResourceType;
+use lark_openapi::im::v1::ResourceType;
 use lark_openapi::{Error, RetryPolicy};
 use lark_tests::{content_sha256, Disposition, Fault, Resource, ResourceKind};
 use support::*;

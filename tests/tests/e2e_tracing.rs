@@ -55,7 +55,7 @@ async fn spans_carry_endpoint_attempt_status_and_log_id_but_no_secret() {
         .get(
             MESSAGE,
             "file_log",
-            lark_openapi::im::v1::message_resource::ResourceType::File,
+            lark_openapi::im::v1::ResourceType::File,
         )
         .options(
             RequestOptions::new()

@@ -39,11 +39,6 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
-/// Quotes text for use inside Markdown inline code or as a Rust string in examples.
-pub fn rust_str(s: &str) -> String {
-    format!("{s:?}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,12 +5,12 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
 use super::docs::outer;
-use super::model::Endpoint;
+use crate::model::EndpointModel;
 
 /// The error enum of an endpoint, with its accessors and trait impls.
-pub fn error_enum(ep: &Endpoint) -> TokenStream {
-    let spec = ep.spec;
-    let name = Ident::new(&ep.error_name(), Span::call_site());
+pub fn error_enum(ep: &EndpointModel) -> TokenStream {
+    let spec = &ep.spec;
+    let name = Ident::new(&ep.names.error, Span::call_site());
     let rows = &spec.errors;
     let variants: Vec<Ident> = rows
         .iter()
@@ -62,6 +62,7 @@ pub fn error_enum(ep: &Endpoint) -> TokenStream {
             .into(),
     ]);
     let all = quote!(#(Self::#variants(e))|* | Self::Unhandled(e));
+    let id = spec.id.as_str();
     quote! {
         #doc
         #[derive(Debug, Clone, PartialEq)]
@@ -129,22 +130,36 @@ pub fn error_enum(ep: &Endpoint) -> TokenStream {
 
         impl std::fmt::Display for #name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                crate::operation::fmt_service_error(f, self.api_error(), self.meaning(), self.advice())
+                crate::service_error::fmt_service_error(f, self.api_error(), self.meaning(), self.advice())
             }
         }
 
         impl std::error::Error for #name {}
 
-        impl crate::operation::ServiceError for #name {
+        impl crate::service_error::FromApiError for #name {
             fn from_api_error(error: crate::ApiError) -> Self {
                 match error.code {
                     #( #codes => Self::#variants(error), )*
                     _ => Self::Unhandled(error),
                 }
             }
+        }
+
+        impl crate::ServiceError for #name {
+            fn endpoint(&self) -> &'static str {
+                #id
+            }
 
             fn api_error(&self) -> &crate::ApiError {
                 #name::api_error(self)
+            }
+
+            fn meaning(&self) -> Option<&'static str> {
+                #name::meaning(self)
+            }
+
+            fn advice(&self) -> Option<&'static str> {
+                #name::advice(self)
             }
 
             fn is_retryable(&self) -> bool {

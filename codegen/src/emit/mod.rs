@@ -1,22 +1,32 @@
-//! Rust emission: validated specs in, formatted files out. No I/O here.
+//! Rust emission: the type model in, formatted files out. No I/O here.
+//!
+//! Split by concern: `accessors` (the module tree and `client.im().v1()…`), `models`
+//! (structs and enums), `request` (request values and builders), `operation` (the runtime
+//! seam), `errors` (error enums), `endpoint_docs` and `examples` (docs and doctests).
 
+mod accessors;
 mod docs;
+mod e2e;
 mod endpoint;
+mod endpoint_docs;
 mod errors;
-mod model;
+mod examples;
+mod models;
+mod operation;
+mod request;
+mod rust_types;
 
 use std::collections::BTreeMap;
 
-use heck::ToUpperCamelCase;
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::quote;
 
-use crate::load::{LoadedSpec, Problem};
-use crate::spec::{RequestBody, Response};
-use model::Endpoint;
+use crate::load::Problem;
+use crate::model::{EndpointModel, Model, ResponseModel};
 
 /// Where generated files go, relative to the workspace root.
 pub const GENERATED_DIR: &str = "sdk/src/generated";
+
+pub use e2e::E2E_FILE;
 
 /// One generated file: its path relative to the workspace root and its exact contents.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,84 +37,129 @@ pub struct GeneratedFile {
     pub contents: String,
 }
 
-/// Shapes the format can express but this generator does not emit yet, as problems.
-pub fn unsupported(specs: &[LoadedSpec]) -> Vec<Problem> {
-    let mut problems = Vec::new();
-    for s in specs {
-        let mut report = |field: &str, what: &str| {
-            problems.push(Problem {
-                file: s.path.clone(),
-                field: field.into(),
-                message: format!("{what} are valid spec but not generated yet; only binary downloads without a body are"),
-            })
-        };
-        if !matches!(s.spec.request_body, RequestBody::None) {
-            report("request_body.kind", "request bodies");
-        }
-        match s.spec.response {
-            Response::Binary { .. } => {}
-            Response::Json { .. } => report("response.kind", "JSON responses"),
-            Response::Empty => report("response.kind", "empty (envelope-only) responses"),
-        }
+/// The names an endpoint module exports through its resource module.
+fn exported_names(ep: &EndpointModel) -> Vec<String> {
+    let mut names = vec![
+        ep.names.operation.clone(),
+        ep.names.request.clone(),
+        ep.names.error.clone(),
+    ];
+    if !ep.body.fields().is_empty() {
+        names.push(ep.names.body.clone());
     }
-    problems
+    if matches!(ep.response, ResponseModel::Json(_) | ResponseModel::Flat(_)) {
+        names.push(ep.names.response.clone());
+    }
+    names
 }
 
-/// Generates every file for a set of valid, supported specs. Deterministic: the same specs
-/// give the same bytes, whatever their order.
-pub fn generate(specs: &[LoadedSpec]) -> Vec<GeneratedFile> {
-    let mut specs: Vec<&LoadedSpec> = specs.iter().collect();
-    specs.sort_by(|a, b| a.spec.id.cmp(&b.spec.id));
-    let endpoints: Vec<Endpoint> = specs.into_iter().map(Endpoint::new).collect();
-
+/// Generates every file. Deterministic: the same specs give the same bytes, whatever their
+/// order. Fails when two endpoints of a resource would export one name, or an endpoint's
+/// type would shadow a shared one.
+pub fn generate(model: &Model) -> Result<Vec<GeneratedFile>, Vec<Problem>> {
     // service -> version -> resource -> endpoints
-    type Tree<'a, 'b> =
-        BTreeMap<&'a str, BTreeMap<&'a str, BTreeMap<&'a str, Vec<&'b Endpoint<'a>>>>>;
+    type Tree<'a> = BTreeMap<&'a str, BTreeMap<&'a str, BTreeMap<&'a str, Vec<&'a EndpointModel>>>>;
     let mut tree: Tree = BTreeMap::new();
-    for ep in &endpoints {
-        tree.entry(ep.service)
+    for ep in &model.endpoints {
+        tree.entry(ep.service.as_str())
             .or_default()
-            .entry(ep.version)
+            .entry(ep.version.as_str())
             .or_default()
-            .entry(ep.resource)
+            .entry(ep.resource.as_str())
             .or_default()
             .push(ep);
+    }
+    let problems = collisions(model);
+    if !problems.is_empty() {
+        return Err(problems);
     }
 
     let mut files = Vec::new();
     let services: Vec<&str> = tree.keys().copied().collect();
-    files.push(file("mod.rs", "every spec", root_module(&services)));
+    files.push(file("mod.rs", "every spec", accessors::root_module(&services)));
     for (service, versions) in &tree {
         let names: Vec<&str> = versions.keys().copied().collect();
         files.push(file(
             &format!("{service}/mod.rs"),
             &format!("spec/{service}/"),
-            service_module(service, &names),
+            accessors::service_module(service, &names),
         ));
         for (version, resources) in versions {
             let names: Vec<&str> = resources.keys().copied().collect();
+            let v = model
+                .versions
+                .iter()
+                .find(|v| v.service == *service && v.version == *version);
+            let has_models = v.is_some_and(|v| !v.structs.is_empty() || !v.enums.is_empty());
             files.push(file(
                 &format!("{service}/{version}/mod.rs"),
                 &format!("spec/{service}/{version}/"),
-                version_module(service, version, &names),
+                accessors::version_module(service, version, &names, has_models),
             ));
+            if let (Some(v), true) = (v, has_models) {
+                files.push(file(
+                    &format!("{service}/{version}/models.rs"),
+                    &format!("the types of spec/{service}/{version}/"),
+                    models::models_module(v),
+                ));
+            }
             for (resource, eps) in resources {
+                let exports: Vec<(&str, Vec<String>)> = eps
+                    .iter()
+                    .map(|e| (e.method.as_str(), exported_names(e)))
+                    .collect();
                 files.push(file(
                     &format!("{service}/{version}/{resource}/mod.rs"),
                     &format!("spec/{service}/{version}/{resource}/"),
-                    resource_module(service, version, resource, eps),
+                    accessors::resource_module(service, version, resource, &exports),
                 ));
                 for ep in eps {
+                    let v = model.version_of(ep);
                     files.push(file(
                         &ep.module_file(),
-                        ep.path,
-                        endpoint::endpoint_module(ep),
+                        &ep.file,
+                        endpoint::endpoint_module(ep, v),
                     ));
                 }
             }
         }
     }
-    files
+    files.push(GeneratedFile {
+        path: E2E_FILE.to_string(),
+        contents: e2e::e2e_file(model),
+    });
+    Ok(files)
+}
+
+/// Names two endpoints of a resource would both export, or an endpoint type that would
+/// shadow a shared type of its version.
+fn collisions(model: &Model) -> Vec<Problem> {
+    let mut seen: BTreeMap<(String, String), String> = BTreeMap::new();
+    let mut problems = Vec::new();
+    for ep in &model.endpoints {
+        let resource = format!("{}.{}.{}", ep.service, ep.version, ep.resource);
+        let v = model.version_of(ep);
+        for name in exported_names(ep) {
+            if v.structs.contains_key(&name) || v.enums.contains_key(&name) {
+                problems.push(Problem {
+                    file: ep.file.clone(),
+                    field: "id".into(),
+                    message: format!(
+                        "the generated `{name}` would shadow the shared type of that name: rename the type"
+                    ),
+                });
+            }
+            if let Some(other) = seen.insert((resource.clone(), name.clone()), ep.file.clone()) {
+                problems.push(Problem {
+                    file: ep.file.clone(),
+                    field: "id".into(),
+                    message: format!("type `{name}` is also generated by {other}"),
+                });
+            }
+        }
+    }
+    problems.sort();
+    problems
 }
 
 fn ident(name: &str) -> Ident {
@@ -157,115 +212,3 @@ fn space_items(code: &str) -> String {
     out
 }
 
-fn root_module(services: &[&str]) -> TokenStream {
-    let mods = services.iter().map(|s| ident(s));
-    let methods = services.iter().map(|s| {
-        let m = ident(s);
-        let ty = ident(&s.to_upper_camel_case());
-        let doc = format!(" The `{s}` service.");
-        quote! {
-            #[doc = #doc]
-            pub fn #m(&self) -> #m::#ty<'_> {
-                #m::#ty { client: self }
-            }
-        }
-    });
-    quote! {
-        //! The generated API surface: one module per service, version, resource and endpoint.
-        #( pub mod #mods; )*
-
-        impl crate::Client {
-            #(#methods)*
-        }
-    }
-}
-
-fn accessor_struct(ty: &Ident, what: &str) -> TokenStream {
-    let doc = format!(" Accessor for {what}.");
-    quote! {
-        #[doc = #doc]
-        #[derive(Debug, Clone, Copy)]
-        pub struct #ty<'a> {
-            pub(crate) client: &'a crate::Client,
-        }
-    }
-}
-
-fn service_module(service: &str, versions: &[&str]) -> TokenStream {
-    let ty = ident(&service.to_upper_camel_case());
-    let doc = format!(" The `{service}` service.");
-    let decl = accessor_struct(&ty, &format!("the `{service}` service"));
-    let mods = versions.iter().map(|v| ident(v));
-    let methods = versions.iter().map(|v| {
-        let m = ident(v);
-        let vty = ident(&format!(
-            "{}{}",
-            service.to_upper_camel_case(),
-            v.to_upper_camel_case()
-        ));
-        let doc = format!(" Version `{v}` of `{service}`.");
-        quote! {
-            #[doc = #doc]
-            pub fn #m(&self) -> #m::#vty<'a> {
-                #m::#vty { client: self.client }
-            }
-        }
-    });
-    quote! {
-        #![doc = #doc]
-        #( pub mod #mods; )*
-        #decl
-        impl<'a> #ty<'a> { #(#methods)* }
-    }
-}
-
-fn version_module(service: &str, version: &str, resources: &[&str]) -> TokenStream {
-    let ty = ident(&format!(
-        "{}{}",
-        service.to_upper_camel_case(),
-        version.to_upper_camel_case()
-    ));
-    let doc = format!(" Version `{version}` of the `{service}` service.");
-    let decl = accessor_struct(&ty, &format!("`{service}` `{version}`"));
-    let mods = resources.iter().map(|r| ident(r));
-    let methods = resources.iter().map(|r| {
-        let m = ident(r);
-        let rty = ident(&r.to_upper_camel_case());
-        let doc = format!(" The `{r}` resource.");
-        quote! {
-            #[doc = #doc]
-            pub fn #m(&self) -> #m::#rty<'a> {
-                #m::#rty { client: self.client }
-            }
-        }
-    });
-    quote! {
-        #![doc = #doc]
-        #( pub mod #mods; )*
-        #decl
-        impl<'a> #ty<'a> { #(#methods)* }
-    }
-}
-
-fn resource_module(service: &str, version: &str, resource: &str, eps: &[&Endpoint]) -> TokenStream {
-    let ty = ident(&resource.to_upper_camel_case());
-    let doc = format!(" The `{resource}` resource of `{service}` `{version}`.");
-    let decl = accessor_struct(&ty, &format!("the `{resource}` resource"));
-    let mods = eps.iter().map(|e| ident(e.method));
-    let reexports = eps.iter().map(|e| {
-        let m = ident(e.method);
-        let names = e.exported_names().into_iter().map(|n| ident(&n));
-        quote!(pub use #m::{#(#names),*};)
-    });
-    quote! {
-        #![doc = #doc]
-        #( pub mod #mods; )*
-        #(#reexports)*
-        #decl
-    }
-}
-
-/// The type names an endpoint's resource module re-exports.
-pub fn model_of(loaded: &LoadedSpec) -> Vec<String> {
-    Endpoint::new(loaded).exported_names()
-}

@@ -10,9 +10,9 @@ use tracing::Instrument;
 
 use crate::clock::{self, now};
 
-use super::credentials::AppCredentials;
 use super::error::TokenError;
-use super::fetch::{HttpTokenFetcher, TokenFetcher, TokenKey};
+use super::fetcher::{FetchFuture, TokenFetcher, TokenSource};
+use super::key::TokenKey;
 use super::secret::{AccessToken, Secret};
 
 /// How long before expiry a cached token is replaced by default (3 minutes,
@@ -107,20 +107,6 @@ impl TokenCache {
         }
     }
 
-    /// A cache backed by an [`HttpTokenFetcher`] for `creds` at `base_url`
-    /// (for example `https://open.feishu.cn`).
-    pub fn http(
-        http: reqwest::Client,
-        base_url: impl Into<String>,
-        creds: AppCredentials,
-        refresh_ahead: Duration,
-    ) -> Self {
-        Self::new(
-            Arc::new(HttpTokenFetcher::new(http, base_url, creds)),
-            refresh_ahead,
-        )
-    }
-
     /// How long before expiry tokens are replaced.
     pub fn refresh_ahead(&self) -> Duration {
         self.inner.refresh_ahead
@@ -164,7 +150,7 @@ impl TokenCache {
         let result = self
             .inner
             .fetcher
-            .fetch(key, self)
+            .fetch(key, self as &dyn TokenSource)
             .instrument(span.clone())
             .await;
         let outcome = match result {
@@ -278,6 +264,20 @@ impl TokenCache {
     }
 }
 
+impl TokenSource for TokenCache {
+    fn app_ticket(&self) -> Option<Secret> {
+        TokenCache::app_ticket(self)
+    }
+
+    fn token<'a>(&'a self, key: &'a TokenKey) -> FetchFuture<'a, AccessToken> {
+        Box::pin(self.get(key))
+    }
+
+    fn invalidate(&self, key: &TokenKey, rejected: &AccessToken) {
+        TokenCache::invalidate(self, key, rejected)
+    }
+}
+
 impl fmt::Debug for TokenCache {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let keys = self
@@ -300,7 +300,8 @@ mod tests {
 
     use super::*;
     use crate::auth::error::TokenErrorKind;
-    use crate::auth::fetch::{FetchFuture, Fetched};
+    use crate::auth::fetcher::FetchFuture;
+    use crate::auth::key::Fetched;
 
     const EP: &str = "/open-apis/auth/v3/tenant_access_token/internal";
 
@@ -337,7 +338,7 @@ mod tests {
         fn fetch<'a>(
             &'a self,
             key: &'a TokenKey,
-            _cache: &'a TokenCache,
+            _source: &'a dyn TokenSource,
         ) -> FetchFuture<'a, Fetched> {
             Box::pin(async move {
                 let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;

@@ -25,7 +25,7 @@ pub enum TokenErrorKind {
         excerpt: String,
     },
     /// The request did not get an answer (connect error, timeout, broken
-    /// connection). The `reqwest::Error` is [`TokenError`]'s
+    /// connection). The [`TransportError`](crate::TransportError) is [`TokenError`]'s
     /// [`source`](std::error::Error::source).
     Transport,
     /// A store app has no `app_ticket` yet. A resend of the ticket was
@@ -100,7 +100,7 @@ pub struct TokenError {
     kind: TokenErrorKind,
     log_id: Option<String>,
     #[source]
-    source: Option<Arc<reqwest::Error>>,
+    source: Option<Arc<crate::TransportError>>,
 }
 
 impl TokenError {
@@ -116,7 +116,7 @@ impl TokenError {
     }
 
     /// A [`TokenErrorKind::Transport`] error caused by `err`.
-    pub fn transport(endpoint: &'static str, err: reqwest::Error) -> Self {
+    pub fn transport(endpoint: &'static str, err: crate::TransportError) -> Self {
         TokenError {
             endpoint,
             kind: TokenErrorKind::Transport,
@@ -165,28 +165,22 @@ impl TokenError {
 
     /// Whether the request timed out.
     pub fn is_timeout(&self) -> bool {
-        self.source
-            .as_deref()
-            .is_some_and(reqwest::Error::is_timeout)
+        self.source.as_deref().is_some_and(|e| e.is_timeout())
     }
 
     /// Whether connecting to the server failed.
     pub fn is_connect(&self) -> bool {
-        self.source
-            .as_deref()
-            .is_some_and(reqwest::Error::is_connect)
+        self.source.as_deref().is_some_and(|e| e.is_connect())
     }
 }
 
-struct TransportHint<'a>(Option<&'a reqwest::Error>);
+struct TransportHint<'a>(Option<&'a crate::TransportError>);
 
 impl fmt::Display for TransportHint<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
-            Some(e) if e.is_timeout() => f.write_str(" (timed out)"),
-            Some(e) if e.is_connect() => f.write_str(" (could not connect)"),
-            Some(e) if e.is_body() || e.is_decode() => f.write_str(" (reading the answer failed)"),
-            _ => Ok(()),
+            Some(e) => write!(f, " ({e})"),
+            None => Ok(()),
         }
     }
 }

@@ -1,23 +1,30 @@
-//! Access tokens: secrets, the per-client token cache, store-app tickets.
+//! Access tokens: secrets, the per-client token cache, store-app tickets, and the auth v3
+//! endpoints (generated, under [`v3`]).
 //!
-//! * [`Secret`] / [`AccessToken`]: values that never show up in `Debug` or
-//!   `Display` output.
+//! * [`Secret`] / [`AccessToken`]: values that never show up in `Debug` or `Display` output.
 //! * [`AppCredentials`] / [`AppType`]: who the app is.
-//! * [`TokenCache`]: one per client; single-flight fetching, early refresh,
-//!   invalidation of rejected tokens, and the store-app `app_ticket`.
-//! * [`TokenFetcher`]: how the cache gets tokens; [`HttpTokenFetcher`] calls
-//!   the auth v3 endpoints ([`endpoints`]).
+//! * [`TokenCache`]: one per client; single-flight fetching, early refresh, invalidation of
+//!   rejected tokens, and the store-app `app_ticket`.
+//! * [`TokenFetcher`] / [`TokenSource`]: the narrow interface between the cache and what
+//!   obtains tokens. The SDK's own fetcher sends the generated [`v3`] endpoints through the
+//!   client's pipeline, like every other endpoint.
 //! * [`TokenError`]: why a token could not be obtained.
 
 mod cache;
 mod credentials;
 mod error;
-mod fetch;
+mod fetcher;
+mod http;
+mod key;
 mod secret;
 
+pub use crate::generated::auth::*;
 pub use cache::{TokenCache, DEFAULT_REFRESH_AHEAD, MAX_TOKEN_LIFETIME};
 pub use credentials::{AppCredentials, AppType};
 pub use error::{TokenError, TokenErrorKind};
-pub use fetch::{endpoints, FetchFuture, Fetched, HttpTokenFetcher, TokenFetcher, TokenKey};
+pub use fetcher::{FetchFuture, TokenFetcher, TokenSource};
+pub(crate) use http::HttpTokenFetcher;
+pub use http::endpoints;
+pub use key::{Fetched, TokenKey};
 pub(crate) use secret::redact;
 pub use secret::{AccessToken, Secret};

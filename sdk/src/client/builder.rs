@@ -6,7 +6,10 @@ use std::time::Duration;
 use reqwest::header::{HeaderMap, HeaderValue, USER_AGENT};
 
 use super::{Client, Inner};
-use crate::auth::{AppCredentials, AppType, TokenCache, DEFAULT_REFRESH_AHEAD, MAX_TOKEN_LIFETIME};
+use crate::auth::{
+    AppCredentials, AppType, HttpTokenFetcher, TokenCache, DEFAULT_REFRESH_AHEAD,
+    MAX_TOKEN_LIFETIME,
+};
 use crate::transport::retry::RetryPolicy;
 use crate::ConfigError;
 
@@ -245,14 +248,19 @@ impl ClientBuilder {
         };
         let app_secret = self.app_secret.clone();
         let creds = AppCredentials::new(self.app_id.clone(), self.app_secret, self.app_type);
-        let tokens = TokenCache::http(http.clone(), base_url.clone(), creds, self.refresh_ahead);
+        let refresh_ahead = self.refresh_ahead;
         Ok(Client {
-            inner: Arc::new(Inner {
+            // The token fetcher sends the auth endpoints through this client's pipeline; it
+            // holds the client weakly, since the client owns it (through the cache).
+            inner: Arc::new_cyclic(|client| Inner {
                 http,
                 base_url,
                 app_id: self.app_id,
                 app_type: self.app_type,
-                tokens,
+                tokens: TokenCache::new(
+                    Arc::new(HttpTokenFetcher::new(client.clone(), creds)),
+                    refresh_ahead,
+                ),
                 retry: self.retry,
                 read_timeout: self.read_timeout,
                 timeout: self.timeout,

@@ -13,9 +13,10 @@ use tokio::time::{Instant, Sleep};
 
 use crate::clock::after_tokio;
 use crate::error::TransportError;
-use crate::operation::ServiceError;
+use crate::transport::prepared::Prepared;
 use crate::transport::retry::{decide, Failure, RetryDecision};
-use crate::transport::send::{failure_of, Prepared};
+use crate::transport::send::{failure_of, Success};
+use crate::ServiceError;
 use crate::{Client, Error};
 
 /// How far a download has come.
@@ -294,8 +295,7 @@ impl<E: ServiceError> Body<E> {
     /// After a broken body: asks for the rest, if the retry policy allows another attempt.
     async fn resume(&mut self, broken: TransportError) -> Result<Option<Chunk>, Error<E>> {
         let policy = &self.client.inner.retry;
-        let idempotent =
-            self.prepared.meta.idempotent || self.prepared.options.retry_non_idempotent;
+        let idempotent = self.prepared.retryable();
         let failure = match failure_of(&broken) {
             Failure::Timeout => Failure::Timeout,
             _ => Failure::BodyInterrupted,
@@ -325,10 +325,13 @@ impl<E: ServiceError> Body<E> {
         if let Some(validator) = self.validators.if_range() {
             extra.insert(IF_RANGE, validator.clone());
         }
-        let response = self
+        let Success::Stream(response) = self
             .client
             .send_prepared(&self.prepared, Some(&extra))
-            .await?;
+            .await?
+        else {
+            return Err(self.final_error(broken));
+        };
         match response.status() {
             StatusCode::PARTIAL_CONTENT => {
                 if let Some(reason) = self.validators.mismatch(&response) {

@@ -13,9 +13,11 @@ use futures_util::Stream;
 use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use tokio::io::AsyncRead;
 
-use crate::operation::{Operation, ResponseKind, ServiceError};
+use crate::operation::{Operation, ResponseKind};
+use crate::transport::send::Success;
+use crate::ServiceError;
 use crate::transport::error_body::log_id_from_headers;
-use crate::transport::send::Prepared;
+use crate::transport::prepared::Prepared;
 use crate::{Client, Error, RequestOptions};
 use body::{Body, Chunk};
 
@@ -81,8 +83,13 @@ impl Client {
             )));
         };
         let prepared = Prepared::new(self, &op, options)?;
-        let response = self.send_prepared(&prepared, None).await?;
-        Download::new(self.clone(), prepared, response, max_bytes)
+        match self.send_prepared(&prepared, None).await? {
+            Success::Stream(response) => Download::new(self.clone(), prepared, response, max_bytes),
+            Success::Envelope { .. } => Err(Error::InvalidRequest(format!(
+                "{} answered JSON where a binary body was expected",
+                O::META.id
+            ))),
+        }
     }
 }
 

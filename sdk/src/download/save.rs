@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 
 use super::body::{Body, Chunk};
 use super::staging::{self, Destination, Staged};
-use crate::operation::ServiceError;
+use crate::ServiceError;
 use crate::Error;
 
 /// Size of each buffer: one `write` per buffer.

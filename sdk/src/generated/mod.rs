@@ -3,10 +3,16 @@
 
 //! The generated API surface: one module per service, version, resource and endpoint.
 
+pub mod auth;
 pub mod im;
 impl crate::Client {
+    /// The `auth` service.
+    pub fn auth(&self) -> auth::AuthApi<'_> {
+        auth::AuthApi { client: self }
+    }
+
     /// The `im` service.
-    pub fn im(&self) -> im::Im<'_> {
-        im::Im { client: self }
+    pub fn im(&self) -> im::ImApi<'_> {
+        im::ImApi { client: self }
     }
 }

@@ -128,6 +128,26 @@ pub struct UnexpectedBody {
     pub log_id: Option<String>,
     /// Set when the body was longer than this many bytes: only its start was read.
     pub cut_at: Option<usize>,
+    /// For a redirect that was not followed (auth requests follow none): where it pointed,
+    /// scheme, host and port only.
+    pub redirect_to: Option<String>,
+}
+
+impl UnexpectedBody {
+    /// A body that is not a Lark envelope; `cap` is set when only that much was read.
+    pub(crate) fn cut(http_status: u16, headers: &HeaderMap, body: &[u8], cap: usize) -> Self {
+        UnexpectedBody {
+            http_status,
+            content_type: headers
+                .get(CONTENT_TYPE)
+                .map(|ct| excerpt(ct.as_bytes(), EXCERPT_CHARS))
+                .filter(|ct| !ct.is_empty()),
+            excerpt: excerpt(body, EXCERPT_CHARS),
+            log_id: log_id_from_headers(headers),
+            cut_at: (cap != usize::MAX).then_some(cap),
+            redirect_to: None,
+        }
+    }
 }
 
 impl fmt::Display for UnexpectedBody {
@@ -142,6 +162,9 @@ impl fmt::Display for UnexpectedBody {
             f.write_str("empty body")?;
         } else {
             write!(f, "\"{}\"", self.excerpt)?;
+        }
+        if let Some(to) = &self.redirect_to {
+            write!(f, " (a redirect to {to}, not followed)")?;
         }
         if let Some(cap) = self.cut_at {
             write!(f, " (body longer than {cap} bytes; the rest was not read)")?;
@@ -270,6 +293,7 @@ pub fn parse_error_body(http_status: u16, headers: &HeaderMap, body: &[u8]) -> E
         excerpt: excerpt(body, EXCERPT_CHARS),
         log_id: log_id_from_headers(headers),
         cut_at: None,
+        redirect_to: None,
     })
 }
 
@@ -291,7 +315,7 @@ fn strip_bom(body: &[u8]) -> &[u8] {
 }
 
 /// Decodes a Lark error envelope; `None` if the body is not one.
-fn parse_api_error(http_status: u16, headers: &HeaderMap, body: &[u8]) -> Option<ApiError> {
+pub(crate) fn parse_api_error(http_status: u16, headers: &HeaderMap, body: &[u8]) -> Option<ApiError> {
     let root: Map<String, Value> = serde_json::from_slice(strip_bom(body)).ok()?;
     let code = root.get("code").and_then(Value::as_i64)?;
     let detail = root.get("error").and_then(Value::as_object);

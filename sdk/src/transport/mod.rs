@@ -1,6 +1,10 @@
-//! Sending requests: URL building, error bodies, retries, the send loop.
+//! Sending requests: URL building, the prepared call, one attempt, the send loop, error
+//! bodies, bounded reads, retries, deadlines.
+pub(crate) mod attempt;
+pub(crate) mod deadline;
 pub mod error_body;
 pub(crate) mod path;
+pub(crate) mod prepared;
 pub mod read;
 pub mod retry;
 pub(crate) mod send;

@@ -1,7 +1,7 @@
 //! Reading a response body into memory, never past a cap.
 //!
 //! Every body the SDK buffers goes through [`read_capped`]: token answers
-//! ([`MAX_AUTH_BODY`]), error bodies ([`MAX_ERROR_BODY`]). A server that answers
+//! ([`MAX_AUTH_BODY`]), JSON answers ([`MAX_JSON_BODY`]), error bodies ([`MAX_ERROR_BODY`]). A server that answers
 //! a gigabyte costs at most the cap in memory.
 
 use std::time::Duration;
@@ -11,6 +11,10 @@ use reqwest::header::CONTENT_LENGTH;
 /// Largest answer of an auth endpoint read into memory (token answers are a few hundred
 /// bytes). A larger one is an error.
 pub const MAX_AUTH_BODY: usize = 64 * 1024;
+
+/// Largest JSON answer read into memory (a page of a list is tens of kilobytes). A larger
+/// one is an error that says so; the rest is not read.
+pub const MAX_JSON_BODY: usize = 16 * 1024 * 1024;
 
 /// Largest part of an error body read into memory (error envelopes are a few hundred bytes);
 /// a longer body is cut there and reported as not a Lark error envelope.

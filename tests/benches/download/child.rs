@@ -19,7 +19,7 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use lark_openapi::im::v1::message_resource::ResourceType;
+use lark_openapi::im::v1::ResourceType;
 use lark_openapi::Client;
 use lark_tests::FakeConfig;
 

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use lark_openapi::im::v1::message_resource::ResourceType;
+use lark_openapi::im::v1::ResourceType;
 use lark_openapi::Client;
 use lark_tests::{FakeConfig, FakeLark, Resource, ResourceKind};
 

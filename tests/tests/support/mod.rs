@@ -5,9 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use lark_openapi::im::v1::message_resource::{
-    GetMessageResource, GetMessageResourceError, ResourceType,
-};
+use lark_openapi::im::v1::message_resource::{GetMessageResource, GetMessageResourceError};
+use lark_openapi::im::v1::ResourceType;
 use lark_openapi::{Client, ClientBuilder, Download, Error, RetryPolicy};
 use lark_tests::{FakeConfig, FakeLark, Resource, ResourceKind};
 use sha2::{Digest, Sha256};

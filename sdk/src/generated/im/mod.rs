@@ -6,13 +6,13 @@
 pub mod v1;
 /// Accessor for the `im` service.
 #[derive(Debug, Clone, Copy)]
-pub struct Im<'a> {
+pub struct ImApi<'a> {
     pub(crate) client: &'a crate::Client,
 }
 
-impl<'a> Im<'a> {
+impl<'a> ImApi<'a> {
     /// Version `v1` of `im`.
-    pub fn v1(&self) -> v1::ImV1<'a> {
-        v1::ImV1 { client: self.client }
+    pub fn v1(&self) -> v1::ImV1Api<'a> {
+        v1::ImV1Api { client: self.client }
     }
 }

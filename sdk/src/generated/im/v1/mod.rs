@@ -3,18 +3,74 @@
 
 //! Version `v1` of the `im` service.
 
+pub mod models;
+pub use models::*;
+pub mod chat;
+pub mod chat_members;
+pub mod file;
+pub mod image;
+pub mod message;
+pub mod message_reaction;
 pub mod message_resource;
+pub mod pin;
 /// Accessor for `im` `v1`.
 #[derive(Debug, Clone, Copy)]
-pub struct ImV1<'a> {
+pub struct ImV1Api<'a> {
     pub(crate) client: &'a crate::Client,
 }
 
-impl<'a> ImV1<'a> {
-    /// The `message_resource` resource.
-    pub fn message_resource(&self) -> message_resource::MessageResource<'a> {
-        message_resource::MessageResource {
+impl<'a> ImV1Api<'a> {
+    /// The `chat` resource.
+    pub fn chat(&self) -> chat::ChatApi<'a> {
+        chat::ChatApi {
             client: self.client,
         }
+    }
+
+    /// The `chat_members` resource.
+    pub fn chat_members(&self) -> chat_members::ChatMembersApi<'a> {
+        chat_members::ChatMembersApi {
+            client: self.client,
+        }
+    }
+
+    /// The `file` resource.
+    pub fn file(&self) -> file::FileApi<'a> {
+        file::FileApi {
+            client: self.client,
+        }
+    }
+
+    /// The `image` resource.
+    pub fn image(&self) -> image::ImageApi<'a> {
+        image::ImageApi {
+            client: self.client,
+        }
+    }
+
+    /// The `message` resource.
+    pub fn message(&self) -> message::MessageApi<'a> {
+        message::MessageApi {
+            client: self.client,
+        }
+    }
+
+    /// The `message_reaction` resource.
+    pub fn message_reaction(&self) -> message_reaction::MessageReactionApi<'a> {
+        message_reaction::MessageReactionApi {
+            client: self.client,
+        }
+    }
+
+    /// The `message_resource` resource.
+    pub fn message_resource(&self) -> message_resource::MessageResourceApi<'a> {
+        message_resource::MessageResourceApi {
+            client: self.client,
+        }
+    }
+
+    /// The `pin` resource.
+    pub fn pin(&self) -> pin::PinApi<'a> {
+        pin::PinApi { client: self.client }
     }
 }

@@ -19,82 +19,33 @@
 //! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
 //! - API page: <https://open.feishu.cn/document/server-docs/im-v1/message/get-2>
 
-use crate::operation::{
-    BoxFuture, HttpMethod, Operation, OperationMeta, ResponseKind, TokenType,
-};
+use crate::{Client, Error, RequestOptions};
+use super::super::models::ResourceType;
 
-use crate::{Client, Download, Error, RequestOptions};
-
-/// Values of the `type` query parameter: Kind of resource to download.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ResourceType {
-    /// `image`: An image in the message, or an image inside a rich-text post.
-    Image,
-    /// `file`: A file, audio or video in the message (stickers excluded).
-    File,
-}
-
-impl ResourceType {
-    /// The value sent on the wire.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Image => "image",
-            Self::File => "file",
-        }
-    }
-}
-
-impl std::fmt::Display for ResourceType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for ResourceType {
-    type Err = crate::operation::ParseEnumError;
-    /// Parses a wire value of `type`: `image`, `file`.
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value {
-            "image" => Ok(Self::Image),
-            "file" => Ok(Self::File),
-            _ => {
-                Err(
-                    crate::operation::ParseEnumError::new(
-                        "type",
-                        value,
-                        &["image", "file"],
-                    ),
-                )
-            }
-        }
-    }
-}
-
-/// The parameters of `im.v1.message_resource.get`.
+/// The parameters and body of `im.v1.message_resource.get`.
 ///
 /// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
 ///
 /// ```
 /// # use lark_openapi::im::v1::message_resource::*;
-/// let request = GetMessageResourceRequest::new("om_dc13264520392913993dd051dba21dcf", "file_456a92d6-c6ea-4de4-ac3f-7afcf44ac78g", ResourceType::Image);
+/// let request = GetMessageResourceRequest::new("om_dc13264520392913993dd051dba21dcf", "file_456a92d6-c6ea-4de4-ac3f-7afcf44ac78g", lark_openapi::im::v1::ResourceType::Image);
 /// ```
 ///
 /// Leaving out `message_id` does not compile:
 ///
 /// ```compile_fail
 /// # use lark_openapi::im::v1::message_resource::*;
-/// let request = GetMessageResourceRequest::new("file_456a92d6-c6ea-4de4-ac3f-7afcf44ac78g", ResourceType::Image);
+/// let request = GetMessageResourceRequest::new("file_456a92d6-c6ea-4de4-ac3f-7afcf44ac78g", lark_openapi::im::v1::ResourceType::Image);
 /// ```
 ///
 /// Leaving out `file_key` does not compile:
 ///
 /// ```compile_fail
 /// # use lark_openapi::im::v1::message_resource::*;
-/// let request = GetMessageResourceRequest::new("om_dc13264520392913993dd051dba21dcf", ResourceType::Image);
+/// let request = GetMessageResourceRequest::new("om_dc13264520392913993dd051dba21dcf", lark_openapi::im::v1::ResourceType::Image);
 /// ```
 ///
-/// Leaving out `type` does not compile:
+/// Leaving out `resource_type` does not compile:
 ///
 /// ```compile_fail
 /// # use lark_openapi::im::v1::message_resource::*;
@@ -148,15 +99,15 @@ impl GetMessageResourceRequest {
     }
 }
 
-impl Operation for GetMessageResourceRequest {
+impl crate::operation::Operation for GetMessageResourceRequest {
     type Error = GetMessageResourceError;
-    const META: OperationMeta = OperationMeta {
+    const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
         id: "im.v1.message_resource.get",
-        method: HttpMethod::Get,
+        method: crate::operation::HttpMethod::Get,
         path: "/open-apis/im/v1/messages/:message_id/resources/:file_key",
-        access_tokens: &[TokenType::Tenant],
+        access_tokens: &[crate::operation::TokenType::Tenant],
         idempotent: true,
-        response: ResponseKind::Binary {
+        response: crate::operation::ResponseKind::Binary {
             max_bytes: 104857600u64,
         },
         doc_url: "https://open.feishu.cn/document/server-docs/im-v1/message/get-2",
@@ -167,16 +118,11 @@ impl Operation for GetMessageResourceRequest {
     }
 
     fn query_params(&self) -> Vec<(&'static str, String)> {
-        let mut query = Vec::new();
-        {
-            let v = &self.resource_type;
-            query.push(("type", v.as_str().to_string()));
-        }
-        query
+        vec![("type", self.resource_type.as_str().to_string())]
     }
 }
 
-impl super::MessageResource<'_> {
+impl super::MessageResourceApi<'_> {
     /// Download a resource (image, file, audio or video) contained in a message.
     ///
     /// - Endpoint id: `im.v1.message_resource.get`
@@ -190,15 +136,14 @@ impl super::MessageResource<'_> {
     /// # Example
     ///
     /// ```no_run
-    /// use lark_openapi::im::v1::message_resource::ResourceType;
-    /// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+    /// # async fn example() -> Result<(), lark_openapi::Error> {
     /// let client = lark_openapi::Client::builder("cli_your_app_id", "your_app_secret").build()?;
     /// let response = client
     ///     .im().v1().message_resource()
     ///     .get(
     ///         "om_dc13264520392913993dd051dba21dcf",
     ///         "file_456a92d6-c6ea-4de4-ac3f-7afcf44ac78g",
-    ///         ResourceType::Image,
+    ///         lark_openapi::im::v1::ResourceType::Image,
     ///     )
     ///     .send()
     ///     .await?;
@@ -223,7 +168,7 @@ impl super::MessageResource<'_> {
 
 /// A prepared `im.v1.message_resource.get` call: set options, then `.send().await` (or just `.await`).
 ///
-/// Made by [`MessageResource::get`](super::MessageResource::get).
+/// Made by [`MessageResourceApi::get`](super::MessageResourceApi::get).
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetMessageResource {
@@ -239,7 +184,7 @@ impl GetMessageResource {
         self
     }
 
-    /// Per-request options: an explicit token, a tenant key, extra headers.
+    /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
     pub fn options(mut self, options: RequestOptions) -> Self {
         self.options = options;
         self
@@ -253,17 +198,20 @@ impl GetMessageResource {
     /// Sends the request.
     pub async fn send(
         self,
-    ) -> Result<Download<GetMessageResourceError>, Error<GetMessageResourceError>> {
+    ) -> Result<
+        crate::Download<GetMessageResourceError>,
+        Error<GetMessageResourceError>,
+    > {
         self.client.download(self.request, self.options).await
     }
 }
 
 impl std::future::IntoFuture for GetMessageResource {
     type Output = Result<
-        Download<GetMessageResourceError>,
+        crate::Download<GetMessageResourceError>,
         Error<GetMessageResourceError>,
     >;
-    type IntoFuture = BoxFuture<Self::Output>;
+    type IntoFuture = crate::operation::BoxFuture<Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -618,7 +566,7 @@ impl GetMessageResourceError {
 
 impl std::fmt::Display for GetMessageResourceError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::operation::fmt_service_error(
+        crate::service_error::fmt_service_error(
             f,
             self.api_error(),
             self.meaning(),
@@ -628,7 +576,7 @@ impl std::fmt::Display for GetMessageResourceError {
 }
 
 impl std::error::Error for GetMessageResourceError {}
-impl crate::operation::ServiceError for GetMessageResourceError {
+impl crate::service_error::FromApiError for GetMessageResourceError {
     fn from_api_error(error: crate::ApiError) -> Self {
         match error.code {
             230110i64 => Self::MessageDeleted(error),
@@ -647,9 +595,23 @@ impl crate::operation::ServiceError for GetMessageResourceError {
             _ => Self::Unhandled(error),
         }
     }
+}
+
+impl crate::ServiceError for GetMessageResourceError {
+    fn endpoint(&self) -> &'static str {
+        "im.v1.message_resource.get"
+    }
 
     fn api_error(&self) -> &crate::ApiError {
         GetMessageResourceError::api_error(self)
+    }
+
+    fn meaning(&self) -> Option<&'static str> {
+        GetMessageResourceError::meaning(self)
+    }
+
+    fn advice(&self) -> Option<&'static str> {
+        GetMessageResourceError::advice(self)
     }
 
     fn is_retryable(&self) -> bool {

@@ -4,12 +4,9 @@
 //! The `message_resource` resource of `im` `v1`.
 
 pub mod get;
-pub use get::{
-    GetMessageResource, GetMessageResourceRequest, GetMessageResourceError, ResourceType,
-};
-
+pub use get::{GetMessageResource, GetMessageResourceRequest, GetMessageResourceError};
 /// Accessor for the `message_resource` resource.
 #[derive(Debug, Clone, Copy)]
-pub struct MessageResource<'a> {
+pub struct MessageResourceApi<'a> {
     pub(crate) client: &'a crate::Client,
 }

@@ -1,0 +1,136 @@
+//! The module tree and the client accessors: `client.im().v1().message()`.
+
+use heck::ToUpperCamelCase;
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
+
+use super::ident;
+
+/// The root module: one `pub mod` per service and its accessor on `Client`.
+pub fn root_module(services: &[&str]) -> TokenStream {
+    let mods = services.iter().map(|s| ident(s));
+    let methods = services.iter().map(|s| {
+        let m = ident(s);
+        let ty = ident(&format!("{}Api", s.to_upper_camel_case()));
+        let doc = format!(" The `{s}` service.");
+        quote! {
+            #[doc = #doc]
+            pub fn #m(&self) -> #m::#ty<'_> {
+                #m::#ty { client: self }
+            }
+        }
+    });
+    quote! {
+        //! The generated API surface: one module per service, version, resource and endpoint.
+        #( pub mod #mods; )*
+
+        impl crate::Client {
+            #(#methods)*
+        }
+    }
+}
+
+fn accessor_struct(ty: &Ident, what: &str) -> TokenStream {
+    let doc = format!(" Accessor for {what}.");
+    quote! {
+        #[doc = #doc]
+        #[derive(Debug, Clone, Copy)]
+        pub struct #ty<'a> {
+            pub(crate) client: &'a crate::Client,
+        }
+    }
+}
+
+/// A service module: its versions.
+pub fn service_module(service: &str, versions: &[&str]) -> TokenStream {
+    let ty = ident(&format!("{}Api", service.to_upper_camel_case()));
+    let doc = format!(" The `{service}` service.");
+    let decl = accessor_struct(&ty, &format!("the `{service}` service"));
+    let mods = versions.iter().map(|v| ident(v));
+    let methods = versions.iter().map(|v| {
+        let m = ident(v);
+        let vty = version_type(service, v);
+        let doc = format!(" Version `{v}` of `{service}`.");
+        quote! {
+            #[doc = #doc]
+            pub fn #m(&self) -> #m::#vty<'a> {
+                #m::#vty { client: self.client }
+            }
+        }
+    });
+    quote! {
+        #![doc = #doc]
+        #( pub mod #mods; )*
+        #decl
+        impl<'a> #ty<'a> { #(#methods)* }
+    }
+}
+
+fn version_type(service: &str, version: &str) -> Ident {
+    ident(&format!(
+        "{}{}Api",
+        service.to_upper_camel_case(),
+        version.to_upper_camel_case()
+    ))
+}
+
+/// A version module: its resources and its shared models.
+pub fn version_module(service: &str, version: &str, resources: &[&str], models: bool) -> TokenStream {
+    let ty = version_type(service, version);
+    let doc = format!(" Version `{version}` of the `{service}` service.");
+    let decl = accessor_struct(&ty, &format!("`{service}` `{version}`"));
+    let mods = resources.iter().map(|r| ident(r));
+    let models = models.then(|| {
+        quote! {
+            pub mod models;
+            pub use models::*;
+        }
+    });
+    let methods = resources.iter().map(|r| {
+        let m = ident(r);
+        let rty = resource_type(r);
+        let doc = format!(" The `{r}` resource.");
+        quote! {
+            #[doc = #doc]
+            pub fn #m(&self) -> #m::#rty<'a> {
+                #m::#rty { client: self.client }
+            }
+        }
+    });
+    quote! {
+        #![doc = #doc]
+        #models
+        #( pub mod #mods; )*
+        #decl
+        impl<'a> #ty<'a> { #(#methods)* }
+    }
+}
+
+/// A resource module: its endpoints, their re-exported types, its accessor.
+pub fn resource_module(
+    service: &str,
+    version: &str,
+    resource: &str,
+    endpoints: &[(&str, Vec<String>)],
+) -> TokenStream {
+    let ty = resource_type(resource);
+    let doc = format!(" The `{resource}` resource of `{service}` `{version}`.");
+    let decl = accessor_struct(&ty, &format!("the `{resource}` resource"));
+    let mods = endpoints.iter().map(|(m, _)| ident(m));
+    let reexports = endpoints.iter().map(|(m, names)| {
+        let m = ident(m);
+        let names = names.iter().map(|n| ident(n));
+        quote!(pub use #m::{#(#names),*};)
+    });
+    quote! {
+        #![doc = #doc]
+        #( pub mod #mods; )*
+        #(#reexports)*
+        #decl
+    }
+}
+
+/// The accessor type of a resource: `MessageApi` (not `Message`, which is a model).
+pub fn resource_type(resource: &str) -> Ident {
+    ident(&format!("{}Api", resource.to_upper_camel_case()))
+}

@@ -1,0 +1,475 @@
+//! Building the [`Model`] from validated specs: parse types once, share named types and
+//! enums per service version, report conflicts and dangling references.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use heck::{ToSnakeCase, ToUpperCamelCase};
+
+use super::{
+    BodyModel, EndpointModel, EnumDef, EnumValueDef, FieldDef, Model, Names, PaginationDef,
+    ParamDef, ResponseModel, StructDef, Ty, VersionModel,
+};
+use crate::load::{LoadedSpec, LoadedTypes, Problem};
+use crate::spec::{EnumValue, Field, ObjectType, RequestBody, Response};
+
+/// Builds the model. Every conflict and dangling reference of every file is reported.
+pub fn build(endpoints: &[LoadedSpec], types: &[LoadedTypes]) -> Result<Model, Vec<Problem>> {
+    let mut b = Builder::default();
+    let mut types: Vec<&LoadedTypes> = types.iter().collect();
+    types.sort_by(|a, b| a.path.cmp(&b.path));
+    for t in types {
+        for (name, object) in &t.types.types {
+            b.add_struct(&t.service, &t.version, &t.path, name, object);
+        }
+    }
+    let mut endpoints: Vec<&LoadedSpec> = endpoints.iter().collect();
+    endpoints.sort_by(|a, b| a.path.cmp(&b.path));
+    for loaded in &endpoints {
+        let (service, version) = service_version(&loaded.spec.id);
+        for (name, object) in &loaded.spec.types {
+            b.add_struct(service, version, &loaded.path, name, object);
+        }
+    }
+    let mut models = Vec::new();
+    for loaded in &endpoints {
+        models.push(b.endpoint(loaded));
+    }
+    b.check_references(&models);
+    if !b.problems.is_empty() {
+        b.problems.sort();
+        b.problems.dedup();
+        return Err(b.problems);
+    }
+    models.sort_by(|a, b| a.spec.id.cmp(&b.spec.id));
+    Ok(Model {
+        versions: b.versions.into_values().collect(),
+        endpoints: models,
+    })
+}
+
+fn service_version(id: &str) -> (&str, &str) {
+    let mut parts = id.split('.');
+    (
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+    )
+}
+
+#[derive(Default)]
+struct Builder {
+    versions: BTreeMap<(String, String), VersionModel>,
+    problems: Vec<Problem>,
+}
+
+impl Builder {
+    fn problem(&mut self, file: &str, field: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(Problem {
+            file: file.to_string(),
+            field: field.into(),
+            message: message.into(),
+        });
+    }
+
+    fn version(&mut self, service: &str, version: &str) -> &mut VersionModel {
+        self.versions
+            .entry((service.to_string(), version.to_string()))
+            .or_insert_with(|| VersionModel {
+                service: service.to_string(),
+                version: version.to_string(),
+                ..VersionModel::default()
+            })
+    }
+
+    fn add_struct(
+        &mut self,
+        service: &str,
+        version: &str,
+        file: &str,
+        name: &str,
+        object: &ObjectType,
+    ) {
+        let at = format!("types.{name}");
+        let fields = self.fields(service, version, file, &format!("{at}.fields"), name, &object.fields);
+        let def = StructDef {
+            name: name.to_string(),
+            description: object.description.clone(),
+            fields,
+            origin: file.to_string(),
+        };
+        let existing = self.version(service, version).structs.get(name).cloned();
+        match existing {
+            None => {
+                self.version(service, version)
+                    .structs
+                    .insert(name.to_string(), def);
+            }
+            Some(first) => {
+                if let Some(why) = struct_difference(&first, &def) {
+                    self.problem(
+                        file,
+                        at,
+                        format!(
+                            "type `{name}` conflicts with its definition in {}: {why}; one name means one shape per service version",
+                            first.origin
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Converts spec fields, registering the enums of string fields. `owner` names the
+    /// object or body, for messages.
+    fn fields(
+        &mut self,
+        service: &str,
+        version: &str,
+        file: &str,
+        at: &str,
+        owner: &str,
+        fields: &[Field],
+    ) -> Vec<FieldDef> {
+        let mut out = Vec::new();
+        for (i, f) in fields.iter().enumerate() {
+            let field_at = format!("{at}[{i}]");
+            let rust = f.rust_name.clone().unwrap_or_else(|| f.name.to_snake_case());
+            let ty = match (&f.enum_values, Ty::parse(&f.ty)) {
+                (_, Err(e)) => {
+                    self.problem(file, format!("{field_at}.type"), e);
+                    Ty::Json
+                }
+                (Some(values), Ok(Ty::String)) => {
+                    let name = f
+                        .enum_type_name
+                        .clone()
+                        .unwrap_or_else(|| rust.to_upper_camel_case());
+                    let description = f
+                        .description
+                        .clone()
+                        .unwrap_or_else(|| format!("Values of `{owner}.{}`.", f.name));
+                    self.add_enum(service, version, file, &format!("{field_at}.enum"), &name, &description, values);
+                    Ty::Enum(name)
+                }
+                (_, Ok(ty)) => ty,
+            };
+            out.push(FieldDef {
+                wire: f.name.clone(),
+                rust,
+                ty,
+                required: f.required,
+                description: f.description.clone(),
+                example: f.example.clone(),
+                max_bytes: f.max_bytes,
+            });
+        }
+        out
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn add_enum(
+        &mut self,
+        service: &str,
+        version: &str,
+        file: &str,
+        at: &str,
+        name: &str,
+        description: &str,
+        values: &[EnumValue],
+    ) {
+        let def = EnumDef {
+            name: name.to_string(),
+            description: description.to_string(),
+            values: values
+                .iter()
+                .map(|v| EnumValueDef {
+                    wire: v.value.clone(),
+                    variant: v
+                        .rust_name
+                        .as_deref()
+                        .unwrap_or(&v.value)
+                        .to_upper_camel_case(),
+                    description: v.description.clone(),
+                })
+                .collect(),
+            origin: file.to_string(),
+        };
+        let existing = self.version(service, version).enums.get(name).cloned();
+        match existing {
+            None => {
+                self.version(service, version)
+                    .enums
+                    .insert(name.to_string(), def);
+            }
+            Some(first) => {
+                let a: BTreeSet<&str> = first.values.iter().map(|v| v.wire.as_str()).collect();
+                let b: BTreeSet<&str> = def.values.iter().map(|v| v.wire.as_str()).collect();
+                if a != b {
+                    self.problem(
+                        file,
+                        at,
+                        format!(
+                            "enum `{name}` has the values {} here but {} in {}: give this one another enum_type_name",
+                            list(&b),
+                            list(&a),
+                            first.origin
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    fn endpoint(&mut self, loaded: &LoadedSpec) -> EndpointModel {
+        let spec = &loaded.spec;
+        let file = loaded.path.as_str();
+        let mut parts = spec.id.split('.');
+        let mut next = || parts.next().unwrap_or_default().to_string();
+        let (service, version, resource, method) = (next(), next(), next(), next());
+        // Every endpoint's version is in the model, with or without shared types.
+        self.version(&service, &version);
+        let operation = format!(
+            "{}{}",
+            method.to_upper_camel_case(),
+            resource.to_upper_camel_case()
+        );
+        let names = Names {
+            request: format!("{operation}Request"),
+            body: format!("{operation}Body"),
+            response: format!("{operation}Response"),
+            error: format!("{operation}Error"),
+            operation,
+        };
+        // Path parameters in template order.
+        let path_params = spec
+            .path
+            .split('/')
+            .filter_map(|s| s.strip_prefix(':'))
+            .filter_map(|n| spec.path_params.iter().find(|p| p.name == n))
+            .map(|p| ParamDef {
+                wire: p.name.clone(),
+                rust: p.name.clone(),
+                ty: if p.ty == "integer" { Ty::Int64 } else { Ty::String },
+                required: true,
+                repeated: false,
+                description: p.description.clone(),
+                example: p.example.clone(),
+                allowed_chars: p.allowed_chars.clone(),
+            })
+            .collect();
+        let mut query_params = Vec::new();
+        for (i, q) in spec.query_params.iter().enumerate() {
+            let rust = q.rust_name.clone().unwrap_or_else(|| q.name.clone());
+            let ty = match (&q.enum_values, q.ty.as_str()) {
+                (Some(values), _) => {
+                    let name = q
+                        .enum_type_name
+                        .clone()
+                        .unwrap_or_else(|| rust.to_upper_camel_case());
+                    let description = format!("Values of the `{}` parameter: {}", q.name, q.description);
+                    self.add_enum(&service, &version, file, &format!("query_params[{i}].enum"), &name, &description, values);
+                    Ty::Enum(name)
+                }
+                (None, "integer") => Ty::Integer,
+                (None, "int64") => Ty::Int64,
+                (None, "boolean") => Ty::Boolean,
+                (None, _) => Ty::String,
+            };
+            query_params.push(ParamDef {
+                wire: q.name.clone(),
+                rust,
+                ty,
+                required: q.required,
+                repeated: q.repeated,
+                description: q.description.clone(),
+                example: q.example.clone(),
+                allowed_chars: None,
+            });
+        }
+        let body_owner = names.body.clone();
+        let body = match &spec.request_body {
+            RequestBody::None => BodyModel::None,
+            RequestBody::Json { fields } => BodyModel::Json(self.fields(
+                &service,
+                &version,
+                file,
+                "request_body.fields",
+                &body_owner,
+                fields,
+            )),
+            RequestBody::Multipart { fields } => BodyModel::Multipart(self.fields(
+                &service,
+                &version,
+                file,
+                "request_body.fields",
+                &body_owner,
+                fields,
+            )),
+        };
+        let response_owner = names.response.clone();
+        let response = match &spec.response {
+            Response::Binary { max_bytes } => ResponseModel::Binary(*max_bytes),
+            Response::Json { data_fields } => ResponseModel::Json(self.fields(
+                &service,
+                &version,
+                file,
+                "response.data_fields",
+                &response_owner,
+                data_fields,
+            )),
+            Response::Flat { fields } => ResponseModel::Flat(self.fields(
+                &service,
+                &version,
+                file,
+                "response.fields",
+                &response_owner,
+                fields,
+            )),
+            Response::Empty => ResponseModel::Empty,
+        };
+        let pagination = spec.pagination.as_ref().map(|p| {
+            let item = response
+                .fields()
+                .iter()
+                .find(|f| f.wire == p.items)
+                .and_then(|f| match &f.ty {
+                    Ty::Array(inner) => Some((**inner).clone()),
+                    _ => None,
+                })
+                .unwrap_or(Ty::Json);
+            PaginationDef {
+                request_token: p.request_token.clone(),
+                request_size: p.request_size.clone(),
+                response_token: p.response_token.clone(),
+                has_more: p.has_more.clone(),
+                items: p.items.clone(),
+                item,
+            }
+        });
+        if let Some(key) = &spec.idempotency_key {
+            let ok = body
+                .fields()
+                .iter()
+                .any(|f| &f.wire == key && f.ty == Ty::String && !f.required);
+            if !ok || !matches!(body, BodyModel::Json(_)) {
+                self.problem(
+                    file,
+                    "idempotency_key",
+                    format!("`{key}` must be an optional string field of the JSON body"),
+                );
+            }
+        }
+        let idempotent = spec.idempotent.unwrap_or(
+            matches!(spec.http_method.as_str(), "GET" | "PUT" | "DELETE")
+                || spec.idempotency_key.is_some(),
+        );
+        EndpointModel {
+            file: file.to_string(),
+            spec: spec.clone(),
+            service,
+            version,
+            resource,
+            method,
+            names,
+            path_params,
+            query_params,
+            body,
+            response,
+            pagination,
+            idempotent,
+            idempotency_key: spec.idempotency_key.clone(),
+        }
+    }
+
+    /// Every `object:<Name>` must name a type of the same service version.
+    fn check_references(&mut self, endpoints: &[EndpointModel]) {
+        let mut dangling = Vec::new();
+        for v in self.versions.values() {
+            for s in v.structs.values() {
+                for (i, f) in s.fields.iter().enumerate() {
+                    if let Some(name) = f.ty.object_name() {
+                        if !v.structs.contains_key(name) {
+                            dangling.push((
+                                s.origin.clone(),
+                                format!("types.{}.fields[{i}].type", s.name),
+                                name.to_string(),
+                                v.service.clone(),
+                                v.version.clone(),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        for ep in endpoints {
+            let known = &self.versions.get(&(ep.service.clone(), ep.version.clone()));
+            let body = ep.body.fields().iter().enumerate().map(|(i, f)| (format!("request_body.fields[{i}].type"), f));
+            let response_at = if matches!(ep.response, ResponseModel::Flat(_)) {
+                "response.fields"
+            } else {
+                "response.data_fields"
+            };
+            let response = ep
+                .response
+                .fields()
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (format!("{response_at}[{i}].type"), f));
+            for (at, f) in body.chain(response) {
+                if let Some(name) = f.ty.object_name() {
+                    if !known.is_some_and(|v| v.structs.contains_key(name)) {
+                        dangling.push((
+                            ep.file.clone(),
+                            at,
+                            name.to_string(),
+                            ep.service.clone(),
+                            ep.version.clone(),
+                        ));
+                    }
+                }
+            }
+        }
+        for (file, at, name, service, version) in dangling {
+            self.problem(
+                &file,
+                at,
+                format!(
+                    "`object:{name}` names no type of {service} {version} (in `types` of an endpoint or spec/{service}/{version}/types.json)"
+                ),
+            );
+        }
+    }
+}
+
+/// Why two definitions of a type differ, if they do (docs aside).
+fn struct_difference(a: &StructDef, b: &StructDef) -> Option<String> {
+    let shape = |s: &StructDef| -> BTreeMap<String, (String, bool)> {
+        s.fields
+            .iter()
+            .map(|f| (f.wire.clone(), (f.ty.to_string(), f.required)))
+            .collect()
+    };
+    let (sa, sb) = (shape(a), shape(b));
+    for (name, (ty, required)) in &sb {
+        match sa.get(name) {
+            None => return Some(format!("field `{name}` is not there")),
+            Some((t, _)) if t != ty => {
+                return Some(format!("field `{name}` is {ty} here but {t} there"))
+            }
+            Some((_, r)) if r != required => {
+                return Some(format!(
+                    "field `{name}` is {} here but {} there",
+                    if *required { "required" } else { "optional" },
+                    if *r { "required" } else { "optional" }
+                ))
+            }
+            _ => {}
+        }
+    }
+    sa.keys()
+        .find(|name| !sb.contains_key(*name))
+        .map(|name| format!("field `{name}` is missing here"))
+}
+
+fn list(values: &BTreeSet<&str>) -> String {
+    values.iter().copied().collect::<Vec<_>>().join(", ")
+}

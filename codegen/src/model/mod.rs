@@ -1,0 +1,269 @@
+//! The type model: validated specs turned, once, into what the emitter and the fake server
+//! work from.
+//!
+//! * Type strings become [`Ty`] expressions.
+//! * Named object types and enums are collected per service version ([`VersionModel`]):
+//!   `types.json` of the version first, then the endpoints' own `types`, then the enums of
+//!   fields and query parameters. A name defined twice must mean the same thing (same
+//!   fields, types and required flags; same enum values); the first definition (in path
+//!   order) gives the docs. A conflict is a [`Problem`] that names both files.
+//! * Each endpoint becomes an [`EndpointModel`] with its Rust names, parameters, body,
+//!   response and pagination resolved.
+
+mod build;
+mod ty;
+
+use std::collections::BTreeMap;
+
+pub use build::build;
+pub use ty::Ty;
+
+use crate::spec::EndpointSpec;
+
+/// Every service version and endpoint of a spec set.
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// Service versions, sorted by (service, version).
+    pub versions: Vec<VersionModel>,
+    /// Endpoints, sorted by id.
+    pub endpoints: Vec<EndpointModel>,
+}
+
+impl Model {
+    /// The service version an endpoint belongs to.
+    pub fn version_of(&self, ep: &EndpointModel) -> &VersionModel {
+        self.versions
+            .iter()
+            .find(|v| v.service == ep.service && v.version == ep.version)
+            .expect("every endpoint's version is in the model")
+    }
+
+    /// An endpoint by id.
+    pub fn endpoint(&self, id: &str) -> Option<&EndpointModel> {
+        self.endpoints.iter().find(|e| e.spec.id == id)
+    }
+}
+
+/// The named types and enums shared by the endpoints of one service version.
+#[derive(Debug, Clone, Default)]
+pub struct VersionModel {
+    /// `im`.
+    pub service: String,
+    /// `v1`.
+    pub version: String,
+    /// Named object types.
+    pub structs: BTreeMap<String, StructDef>,
+    /// Enums of string fields and query parameters.
+    pub enums: BTreeMap<String, EnumDef>,
+}
+
+/// A named object type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StructDef {
+    /// UpperCamelCase name.
+    pub name: String,
+    /// What it is.
+    pub description: String,
+    /// Its fields, in spec order.
+    pub fields: Vec<FieldDef>,
+    /// The spec file of the first definition.
+    pub origin: String,
+}
+
+/// A field of an object, a JSON body, a multipart form or a response.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldDef {
+    /// The wire name.
+    pub wire: String,
+    /// The Rust name (snake_case).
+    pub rust: String,
+    /// Its type.
+    pub ty: Ty,
+    /// Always present (responses) / must be sent (requests).
+    pub required: bool,
+    /// What it holds.
+    pub description: Option<String>,
+    /// A realistic value.
+    pub example: Option<serde_json::Value>,
+    /// Size limit of a `file` part.
+    pub max_bytes: Option<u64>,
+}
+
+/// An enum: a string with a fixed set of known values (unknown ones are kept at run time).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnumDef {
+    /// UpperCamelCase name.
+    pub name: String,
+    /// What the values select.
+    pub description: String,
+    /// The values, in the order of the first definition.
+    pub values: Vec<EnumValueDef>,
+    /// The spec file of the first definition.
+    pub origin: String,
+}
+
+/// One known value of an enum.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnumValueDef {
+    /// On the wire.
+    pub wire: String,
+    /// The variant (UpperCamelCase).
+    pub variant: String,
+    /// What it means.
+    pub description: String,
+}
+
+/// A path or query parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamDef {
+    /// Wire name.
+    pub wire: String,
+    /// Rust name.
+    pub rust: String,
+    /// `String`, `Integer`, `Int64`, `Boolean` or `Enum`.
+    pub ty: Ty,
+    /// Path parameters always are.
+    pub required: bool,
+    /// Sent as repeated keys.
+    pub repeated: bool,
+    /// What it is.
+    pub description: String,
+    /// A realistic value, as text.
+    pub example: Option<String>,
+    /// Path parameters: the characters ids use (documentation).
+    pub allowed_chars: Option<String>,
+}
+
+/// The request body of an endpoint.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BodyModel {
+    /// No body.
+    None,
+    /// A JSON object.
+    Json(Vec<FieldDef>),
+    /// A multipart form with one `file` part.
+    Multipart(Vec<FieldDef>),
+}
+
+impl BodyModel {
+    /// The fields, for either kind of body.
+    pub fn fields(&self) -> &[FieldDef] {
+        match self {
+            BodyModel::None => &[],
+            BodyModel::Json(f) | BodyModel::Multipart(f) => f,
+        }
+    }
+}
+
+/// The successful response of an endpoint.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ResponseModel {
+    /// A byte stream of at most this many bytes.
+    Binary(u64),
+    /// The envelope's `data`, with these fields.
+    Json(Vec<FieldDef>),
+    /// Fields next to `code` and `msg`.
+    Flat(Vec<FieldDef>),
+    /// Nothing but the envelope.
+    Empty,
+}
+
+impl ResponseModel {
+    /// The fields of a JSON answer.
+    pub fn fields(&self) -> &[FieldDef] {
+        match self {
+            ResponseModel::Json(f) | ResponseModel::Flat(f) => f,
+            _ => &[],
+        }
+    }
+}
+
+/// How a list endpoint pages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PaginationDef {
+    /// Query parameter carrying the cursor.
+    pub request_token: String,
+    /// Query parameter for the page size.
+    pub request_size: Option<String>,
+    /// Response field with the next cursor.
+    pub response_token: String,
+    /// Response field saying more pages follow.
+    pub has_more: String,
+    /// Response array field with the page's items.
+    pub items: String,
+    /// The type of one item.
+    pub item: Ty,
+}
+
+/// The Rust names of an endpoint's items.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Names {
+    /// `CreateMessage`: the prepared call.
+    pub operation: String,
+    /// `CreateMessageRequest`: path and query parameters and the body.
+    pub request: String,
+    /// `CreateMessageBody`: the JSON or multipart body.
+    pub body: String,
+    /// `CreateMessageResponse`: the decoded answer.
+    pub response: String,
+    /// `CreateMessageError`: the error enum.
+    pub error: String,
+}
+
+/// One endpoint, resolved.
+#[derive(Debug, Clone)]
+pub struct EndpointModel {
+    /// The spec file.
+    pub file: String,
+    /// The spec itself.
+    pub spec: EndpointSpec,
+    /// `im`.
+    pub service: String,
+    /// `v1`.
+    pub version: String,
+    /// `message`.
+    pub resource: String,
+    /// `create`.
+    pub method: String,
+    /// Rust names.
+    pub names: Names,
+    /// Path parameters in template order.
+    pub path_params: Vec<ParamDef>,
+    /// Query parameters in spec order.
+    pub query_params: Vec<ParamDef>,
+    /// The request body.
+    pub body: BodyModel,
+    /// The successful answer.
+    pub response: ResponseModel,
+    /// Pagination, for list endpoints.
+    pub pagination: Option<PaginationDef>,
+    /// Whether a replay is safe.
+    pub idempotent: bool,
+    /// The body field filled with a fresh deduplication key.
+    pub idempotency_key: Option<String>,
+}
+
+impl EndpointModel {
+    /// Relative path of the generated module, below `sdk/src/generated/`.
+    pub fn module_file(&self) -> String {
+        format!(
+            "{}/{}/{}/{}.rs",
+            self.service, self.version, self.resource, self.method
+        )
+    }
+
+    /// Whether only a user token is accepted (then it is a required argument).
+    pub fn user_token_only(&self) -> bool {
+        self.spec.access_tokens == ["user"]
+    }
+
+    /// Whether the endpoint needs no access token at all (the auth endpoints).
+    pub fn needs_no_token(&self) -> bool {
+        self.spec.access_tokens.is_empty()
+    }
+
+    /// The body's required fields, which are constructor arguments of the body.
+    pub fn body_has_required(&self) -> bool {
+        self.body.fields().iter().any(|f| f.required)
+    }
+}

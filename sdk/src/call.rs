@@ -1,0 +1,117 @@
+//! Calling a JSON endpoint: prepare, check uploads, send (the shared loop), decode.
+
+use serde_json::value::RawValue;
+
+use crate::error::DecodeError;
+use crate::operation::{JsonOperation, Payload, ResponseKind};
+use crate::transport::error_body::{excerpt, EXCERPT_CHARS};
+use crate::transport::prepared::Prepared;
+use crate::transport::send::Success;
+use crate::{Client, Error, RequestOptions};
+
+impl Client {
+    /// Sends a JSON operation and decodes its answer.
+    pub(crate) async fn call<O: JsonOperation>(
+        &self,
+        op: O,
+        options: RequestOptions,
+    ) -> Result<O::Output, Error<O::Error>> {
+        let prepared = Prepared::new(self, &op, options)?;
+        check_uploads(&prepared).await?;
+        match self.send_prepared(&prepared, None).await? {
+            Success::Envelope { body, log_id } => decode::<O>(&body, log_id),
+            Success::Stream(_) => Err(Error::InvalidRequest(format!(
+                "{} does not answer JSON",
+                O::META.id
+            ))),
+        }
+    }
+}
+
+/// Refuses, before anything is sent, a file part that is empty or over the endpoint's
+/// limit, or a path that cannot be read.
+async fn check_uploads<E>(p: &Prepared<E>) -> Result<(), Error<E>> {
+    let Payload::Multipart(form) = &p.payload else {
+        return Ok(());
+    };
+    for (name, file, max_bytes) in &form.files {
+        let size = file.size().await.map_err(|source| Error::Io {
+            path: file.path().map(|p| p.to_path_buf()).unwrap_or_default(),
+            source,
+        })?;
+        match (size, max_bytes) {
+            (Some(0), _) => {
+                return Err(Error::InvalidRequest(format!(
+                    "{}: `{name}` ({}) is empty; the platform refuses empty files, so nothing was sent",
+                    p.meta.id,
+                    file.name()
+                )))
+            }
+            (Some(size), Some(max)) if size > *max => {
+                return Err(Error::InvalidRequest(format!(
+                    "{}: `{name}` ({}) is {size} bytes, over the limit of {max} bytes; nothing was sent",
+                    p.meta.id,
+                    file.name()
+                )))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+#[derive(serde::Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow, default)]
+    data: Option<&'a RawValue>,
+}
+
+/// Decodes `data` (or, for flat answers, the whole object) into the operation's output,
+/// naming the JSON path of a mismatch.
+fn decode<O: JsonOperation>(
+    body: &[u8],
+    log_id: Option<String>,
+) -> Result<O::Output, Error<O::Error>> {
+    let fail = |path: String, message: String, flat: bool| {
+        Error::Decode(DecodeError {
+            endpoint: O::META.id,
+            path,
+            message,
+            log_id: log_id.clone(),
+            // A flat answer (auth) holds a token: never quoted.
+            excerpt: if flat {
+                "<withheld: the answer holds a credential>".to_string()
+            } else {
+                excerpt(body, EXCERPT_CHARS)
+            },
+        })
+    };
+    let text = std::str::from_utf8(body)
+        .map_err(|e| fail(".".into(), format!("not UTF-8: {e}"), false))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let (input, prefix, flat) = match O::META.response {
+        ResponseKind::Flat => (text, "", true),
+        ResponseKind::Empty => ("null", "", false),
+        _ => {
+            let envelope: Envelope<'_> = serde_json::from_str(text)
+                .map_err(|e| fail(".".into(), e.to_string(), false))?;
+            let data = envelope
+                .data
+                .map(RawValue::get)
+                .filter(|d| d.trim() != "null")
+                .unwrap_or("{}");
+            (data, "data", false)
+        }
+    };
+    let de = &mut serde_json::Deserializer::from_str(input);
+    serde_path_to_error::deserialize::<_, O::Output>(de).map_err(|e| {
+        let inner = e.path().to_string();
+        let path = match (prefix, inner.as_str()) {
+            ("", p) => p.to_string(),
+            (pre, ".") => pre.to_string(),
+            (pre, p) if p.starts_with('[') => format!("{pre}{p}"),
+            (pre, p) => format!("{pre}.{p}"),
+        };
+        fail(path, e.into_inner().to_string(), flat)
+    })
+}
