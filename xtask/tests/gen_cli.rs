@@ -241,7 +241,7 @@ fn check_then_write_then_check_then_edit() {
         );
     }
     assert_eq!(
-        list_files(&root.join("sdk")).len(),
+        list_files(&root.join("sdk")).len() + list_files(&root.join("tests")).len(),
         files.len(),
         "only the generated files are written"
     );

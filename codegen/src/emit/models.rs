@@ -1,7 +1,6 @@
 //! Models: serde structs with constructors for their required fields, and enums that keep
 //! values they do not know.
 
-use heck::ToSnakeCase;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
@@ -140,7 +139,7 @@ pub fn enum_item(def: &EnumDef) -> TokenStream {
         .iter()
         .map(|v| outer(&[format!("`{}`: {}", v.wire, v.description)]));
     let wire: Vec<&str> = def.values.iter().map(|v| v.wire.as_str()).collect();
-    let param = def.name.to_snake_case();
+    let param = def.name.as_str();
     quote! {
         #doc
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]

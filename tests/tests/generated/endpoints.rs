@@ -339,6 +339,12 @@ async fn im_v1_message_resource_get() {
         async move { client.im().v1().message_resource().get("om_dc13264520392913993dd051dba21dcf", "file_456a92d6-c6ea-4de4-ac3f-7afcf44ac78g", lark_openapi::im::v1::ResourceType::Image).send().await }
     };
     harness::exercise_download(&h, "im.v1.message_resource.get", call).await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().message_resource().get("om_dc13264520392913993dd051dba21dcf", "file_456a92d6-c6ea-4de4-ac3f-7afcf44ac78g", lark_openapi::im::v1::ResourceType::Image).user_access_token("u-harness").send().await }
+    };
+    harness::exercise_as_user(&h, "im.v1.message_resource.get", call).await;
 }
 
 #[tokio::test]

@@ -669,7 +669,7 @@ impl std::str::FromStr for ChatMode {
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         match Self::from_wire(value) {
             Self::Unknown(_) => {
-                Err(crate::ParseEnumError::new("chat_mode", value, Self::VALUES))
+                Err(crate::ParseEnumError::new("ChatMode", value, Self::VALUES))
             }
             known => Ok(known),
         }
@@ -743,7 +743,7 @@ impl std::str::FromStr for ChatSortType {
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         match Self::from_wire(value) {
             Self::Unknown(_) => {
-                Err(crate::ParseEnumError::new("chat_sort_type", value, Self::VALUES))
+                Err(crate::ParseEnumError::new("ChatSortType", value, Self::VALUES))
             }
             known => Ok(known),
         }
@@ -825,7 +825,7 @@ impl std::str::FromStr for ChatStatus {
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         match Self::from_wire(value) {
             Self::Unknown(_) => {
-                Err(crate::ParseEnumError::new("chat_status", value, Self::VALUES))
+                Err(crate::ParseEnumError::new("ChatStatus", value, Self::VALUES))
             }
             known => Ok(known),
         }
@@ -927,7 +927,7 @@ impl std::str::FromStr for FileType {
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         match Self::from_wire(value) {
             Self::Unknown(_) => {
-                Err(crate::ParseEnumError::new("file_type", value, Self::VALUES))
+                Err(crate::ParseEnumError::new("FileType", value, Self::VALUES))
             }
             known => Ok(known),
         }
@@ -1026,7 +1026,7 @@ impl std::str::FromStr for ForwardReceiveIdType {
             Self::Unknown(_) => {
                 Err(
                     crate::ParseEnumError::new(
-                        "forward_receive_id_type",
+                        "ForwardReceiveIdType",
                         value,
                         Self::VALUES,
                     ),
@@ -1104,7 +1104,7 @@ impl std::str::FromStr for ImageType {
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         match Self::from_wire(value) {
             Self::Unknown(_) => {
-                Err(crate::ParseEnumError::new("image_type", value, Self::VALUES))
+                Err(crate::ParseEnumError::new("ImageType", value, Self::VALUES))
             }
             known => Ok(known),
         }
@@ -1183,7 +1183,7 @@ impl std::str::FromStr for MemberIdType {
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         match Self::from_wire(value) {
             Self::Unknown(_) => {
-                Err(crate::ParseEnumError::new("member_id_type", value, Self::VALUES))
+                Err(crate::ParseEnumError::new("MemberIdType", value, Self::VALUES))
             }
             known => Ok(known),
         }
@@ -1310,7 +1310,7 @@ impl std::str::FromStr for MsgType {
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         match Self::from_wire(value) {
             Self::Unknown(_) => {
-                Err(crate::ParseEnumError::new("msg_type", value, Self::VALUES))
+                Err(crate::ParseEnumError::new("MsgType", value, Self::VALUES))
             }
             known => Ok(known),
         }
@@ -1384,7 +1384,7 @@ impl std::str::FromStr for OperatorType {
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         match Self::from_wire(value) {
             Self::Unknown(_) => {
-                Err(crate::ParseEnumError::new("operator_type", value, Self::VALUES))
+                Err(crate::ParseEnumError::new("OperatorType", value, Self::VALUES))
             }
             known => Ok(known),
         }
@@ -1458,7 +1458,7 @@ impl std::str::FromStr for P2pTargetType {
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         match Self::from_wire(value) {
             Self::Unknown(_) => {
-                Err(crate::ParseEnumError::new("p2p_target_type", value, Self::VALUES))
+                Err(crate::ParseEnumError::new("P2pTargetType", value, Self::VALUES))
             }
             known => Ok(known),
         }
@@ -1550,7 +1550,7 @@ impl std::str::FromStr for ReceiveIdType {
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         match Self::from_wire(value) {
             Self::Unknown(_) => {
-                Err(crate::ParseEnumError::new("receive_id_type", value, Self::VALUES))
+                Err(crate::ParseEnumError::new("ReceiveIdType", value, Self::VALUES))
             }
             known => Ok(known),
         }
@@ -1624,7 +1624,7 @@ impl std::str::FromStr for ResourceType {
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         match Self::from_wire(value) {
             Self::Unknown(_) => {
-                Err(crate::ParseEnumError::new("resource_type", value, Self::VALUES))
+                Err(crate::ParseEnumError::new("ResourceType", value, Self::VALUES))
             }
             known => Ok(known),
         }
@@ -1698,7 +1698,7 @@ impl std::str::FromStr for SortType {
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         match Self::from_wire(value) {
             Self::Unknown(_) => {
-                Err(crate::ParseEnumError::new("sort_type", value, Self::VALUES))
+                Err(crate::ParseEnumError::new("SortType", value, Self::VALUES))
             }
             known => Ok(known),
         }
@@ -1720,8 +1720,8 @@ impl<'de> serde::Deserialize<'de> for SortType {
     }
 }
 
-/// Values of the `user_id_type` parameter: Kind of user ID used for `owner_id` in the answer
-/// (default `open_id`).
+/// Values of the `user_id_type` parameter: Kind of user ID used in the answer (default
+/// `open_id`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum UserIdType {
@@ -1777,7 +1777,7 @@ impl std::str::FromStr for UserIdType {
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         match Self::from_wire(value) {
             Self::Unknown(_) => {
-                Err(crate::ParseEnumError::new("user_id_type", value, Self::VALUES))
+                Err(crate::ParseEnumError::new("UserIdType", value, Self::VALUES))
             }
             known => Ok(known),
         }

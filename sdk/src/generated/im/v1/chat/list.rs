@@ -32,7 +32,7 @@ use super::super::models::{ChatSortType, ChatSummary, UserIdType};
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListChatRequest {
-    /// Query parameter `user_id_type`: Kind of user ID used for `owner_id` in the answer (default `open_id`).
+    /// Query parameter `user_id_type`: Kind of user ID used in the answer (default `open_id`).
     user_id_type: Option<UserIdType>,
     /// Query parameter `sort_type`: Order of the chats (default `ByCreateTimeAsc`).
     sort_type: Option<ChatSortType>,
@@ -56,7 +56,7 @@ impl ListChatRequest {
         }
     }
 
-    /// Query parameter `user_id_type`: Kind of user ID used for `owner_id` in the answer (default `open_id`).
+    /// Query parameter `user_id_type`: Kind of user ID used in the answer (default `open_id`).
     pub fn user_id_type(&self) -> &Option<UserIdType> {
         &self.user_id_type
     }
@@ -81,7 +81,7 @@ impl ListChatRequest {
         self.types.as_deref()
     }
 
-    /// Query parameter `user_id_type`: Kind of user ID used for `owner_id` in the answer (default `open_id`).
+    /// Query parameter `user_id_type`: Kind of user ID used in the answer (default `open_id`).
     pub fn set_user_id_type(mut self, user_id_type: UserIdType) -> Self {
         self.user_id_type = Some(user_id_type);
         self
@@ -267,7 +267,7 @@ pub struct ListChat {
 }
 
 impl ListChat {
-    /// Query parameter `user_id_type`: Kind of user ID used for `owner_id` in the answer (default `open_id`).
+    /// Query parameter `user_id_type`: Kind of user ID used in the answer (default `open_id`).
     pub fn user_id_type(mut self, user_id_type: UserIdType) -> Self {
         self.request = self.request.set_user_id_type(user_id_type);
         self

@@ -61,6 +61,10 @@ pub struct ListMessageRequest {
     page_token: Option<String>,
     /// Query parameter `card_msg_content_type`: For cards: `raw_card_content` returns the card's original JSON, `user_card_content` the card as the user sees it.
     card_msg_content_type: Option<String>,
+    /// Query parameter `only_thread_root_messages`: In a topic chat, whether to return only the root message of each thread.
+    only_thread_root_messages: Option<bool>,
+    /// Query parameter `with_sender_name`: Whether to include the senders' names.
+    with_sender_name: Option<bool>,
 }
 
 impl ListMessageRequest {
@@ -78,6 +82,8 @@ impl ListMessageRequest {
             page_size: Default::default(),
             page_token: Default::default(),
             card_msg_content_type: Default::default(),
+            only_thread_root_messages: Default::default(),
+            with_sender_name: Default::default(),
         }
     }
 
@@ -121,6 +127,16 @@ impl ListMessageRequest {
         self.card_msg_content_type.as_deref()
     }
 
+    /// Query parameter `only_thread_root_messages`: In a topic chat, whether to return only the root message of each thread.
+    pub fn only_thread_root_messages(&self) -> &Option<bool> {
+        &self.only_thread_root_messages
+    }
+
+    /// Query parameter `with_sender_name`: Whether to include the senders' names.
+    pub fn with_sender_name(&self) -> &Option<bool> {
+        &self.with_sender_name
+    }
+
     /// Query parameter `start_time`: Earliest creation time, Unix seconds, as a decimal string.
     pub fn set_start_time(mut self, start_time: impl Into<String>) -> Self {
         self.start_time = Some(start_time.into());
@@ -157,6 +173,21 @@ impl ListMessageRequest {
         card_msg_content_type: impl Into<String>,
     ) -> Self {
         self.card_msg_content_type = Some(card_msg_content_type.into());
+        self
+    }
+
+    /// Query parameter `only_thread_root_messages`: In a topic chat, whether to return only the root message of each thread.
+    pub fn set_only_thread_root_messages(
+        mut self,
+        only_thread_root_messages: bool,
+    ) -> Self {
+        self.only_thread_root_messages = Some(only_thread_root_messages);
+        self
+    }
+
+    /// Query parameter `with_sender_name`: Whether to include the senders' names.
+    pub fn set_with_sender_name(mut self, with_sender_name: bool) -> Self {
+        self.with_sender_name = Some(with_sender_name);
         self
     }
 }
@@ -248,6 +279,12 @@ impl crate::operation::Operation for ListMessageRequest {
         }
         if let Some(v) = &self.card_msg_content_type {
             query.push(("card_msg_content_type", v.clone()));
+        }
+        if let Some(v) = &self.only_thread_root_messages {
+            query.push(("only_thread_root_messages", v.to_string()));
+        }
+        if let Some(v) = &self.with_sender_name {
+            query.push(("with_sender_name", v.to_string()));
         }
         query
     }
@@ -364,6 +401,20 @@ impl ListMessage {
         card_msg_content_type: impl Into<String>,
     ) -> Self {
         self.request = self.request.set_card_msg_content_type(card_msg_content_type);
+        self
+    }
+
+    /// Query parameter `only_thread_root_messages`: In a topic chat, whether to return only the root message of each thread.
+    pub fn only_thread_root_messages(mut self, only_thread_root_messages: bool) -> Self {
+        self.request = self
+            .request
+            .set_only_thread_root_messages(only_thread_root_messages);
+        self
+    }
+
+    /// Query parameter `with_sender_name`: Whether to include the senders' names.
+    pub fn with_sender_name(mut self, with_sender_name: bool) -> Self {
+        self.request = self.request.set_with_sender_name(with_sender_name);
         self
     }
 

@@ -12,8 +12,9 @@
 //! present, by `Content-Disposition`.
 //!
 //! - Endpoint id: `im.v1.message_resource.get`
-//! - Access tokens: `tenant_access_token`
+//! - Access tokens: `tenant_access_token`, `user_access_token`
 //! - App types: custom (self-built), store (marketplace)
+//! - Sent as the app by default; `.user_access_token(…)` sends it as a user
 //! - Scopes (any one of): `im:message`, `im:message:readonly`, `im:message.history:readonly`
 //! - Response: a binary stream of at most 100 MB (104857600 bytes), enforced while streaming
 //! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
@@ -105,7 +106,10 @@ impl crate::operation::Operation for GetMessageResourceRequest {
         id: "im.v1.message_resource.get",
         method: crate::operation::HttpMethod::Get,
         path: "/open-apis/im/v1/messages/:message_id/resources/:file_key",
-        access_tokens: &[crate::operation::TokenType::Tenant],
+        access_tokens: &[
+            crate::operation::TokenType::Tenant,
+            crate::operation::TokenType::User,
+        ],
         idempotent: true,
         response: crate::operation::ResponseKind::Binary {
             max_bytes: 104857600u64,
@@ -126,8 +130,9 @@ impl super::MessageResourceApi<'_> {
     /// Download a resource (image, file, audio or video) contained in a message.
     ///
     /// - Endpoint id: `im.v1.message_resource.get`
-    /// - Access tokens: `tenant_access_token`
+    /// - Access tokens: `tenant_access_token`, `user_access_token`
     /// - App types: custom (self-built), store (marketplace)
+    /// - Sent as the app by default; `.user_access_token(…)` sends it as a user
     /// - Scopes (any one of): `im:message`, `im:message:readonly`, `im:message.history:readonly`
     /// - Response: a binary stream of at most 100 MB (104857600 bytes), enforced while streaming
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
@@ -181,6 +186,13 @@ impl GetMessageResource {
     /// Store apps: the tenant to act for (its `tenant_key`); custom apps need not set it.
     pub fn tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
         self.options = self.options.tenant_key(tenant_key);
+        self
+    }
+
+    /// Sends the request as a user, with that user's `user_access_token`, instead of
+    /// as the app.
+    pub fn user_access_token(mut self, token: impl Into<String>) -> Self {
+        self.options = self.options.user_access_token(token);
         self
     }
 
@@ -251,7 +263,7 @@ pub enum GetMessageResourceError {
     ///
     /// What to do: Take message_id and file_key from the same message; they must match.
     ///
-    /// Server message: `File not in message.`
+    /// Server message: `File not in msg.`
     ///
     /// Retrying the same request does not help.
     FileNotInMessage(crate::ApiError),
@@ -267,7 +279,7 @@ pub enum GetMessageResourceError {
     ///
     /// What to do: Resources of messages in external chats cannot be downloaded by the app.
     ///
-    /// Server message: `Lack of necessary permissions.`
+    /// Server message: ``
     ///
     /// Retrying the same request does not help.
     ExternalChatNotSupported(crate::ApiError),
@@ -275,7 +287,7 @@ pub enum GetMessageResourceError {
     ///
     /// What to do: A transient check failure: retry the request.
     ///
-    /// Server message: `scope CheckAppTenant fail.`
+    /// Server message: `Scope CheckAppTenant fail.`
     ///
     /// A retry can help: the SDK retries it within the client's retry policy.
     ScopeCheckFailed(crate::ApiError),
@@ -291,7 +303,7 @@ pub enum GetMessageResourceError {
     ///
     /// What to do: Ask the chat owner to lift restricted mode, or skip this message.
     ///
-    /// Server message: `Do not allow downloading of message resources in restricted mode.`
+    /// Server message: ``
     ///
     /// Retrying the same request does not help.
     RestrictedMode(crate::ApiError),
@@ -327,6 +339,22 @@ pub enum GetMessageResourceError {
     ///
     /// Retrying the same request does not help.
     UnsupportedMessageType(crate::ApiError),
+    /// **234045** (HTTP 400): The `Range` header of the request is malformed.
+    ///
+    /// What to do: The SDK sends well-formed ranges when it resumes; report this with the log id.
+    ///
+    /// Server message: `Invalid Range header format`
+    ///
+    /// Retrying the same request does not help.
+    InvalidRange(crate::ApiError),
+    /// **234046** (HTTP 400): The requested range starts beyond the end of the resource.
+    ///
+    /// What to do: Download the resource from the start.
+    ///
+    /// Server message: `Range Not Satisfiable`
+    ///
+    /// Retrying the same request does not help.
+    RangeNotSatisfiable(crate::ApiError),
     /// A code the spec's error table does not list; see [`ApiError`](crate::ApiError).
     Unhandled(crate::ApiError),
 }
@@ -348,6 +376,8 @@ impl GetMessageResourceError {
             | Self::TenantMasterKeyDeleted(e)
             | Self::TenantStorageError(e)
             | Self::UnsupportedMessageType(e)
+            | Self::InvalidRange(e)
+            | Self::RangeNotSatisfiable(e)
             | Self::Unhandled(e) => e,
         }
     }
@@ -428,6 +458,12 @@ impl GetMessageResourceError {
                     "The message type has no downloadable resources, such as a merge-forwarded message or a card.",
                 )
             }
+            Self::InvalidRange(_) => {
+                Some("The `Range` header of the request is malformed.")
+            }
+            Self::RangeNotSatisfiable(_) => {
+                Some("The requested range starts beyond the end of the resource.")
+            }
             Self::Unhandled(_) => None,
         }
     }
@@ -484,6 +520,12 @@ impl GetMessageResourceError {
                     "Download from the original messages instead of the forward or card.",
                 )
             }
+            Self::InvalidRange(_) => {
+                Some(
+                    "The SDK sends well-formed ranges when it resumes; report this with the log id.",
+                )
+            }
+            Self::RangeNotSatisfiable(_) => Some("Download the resource from the start."),
             Self::Unhandled(_) => None,
         }
     }
@@ -562,6 +604,16 @@ impl GetMessageResourceError {
     pub fn is_unsupported_message_type(&self) -> bool {
         matches!(self, Self::UnsupportedMessageType(_))
     }
+
+    /// Whether this is code 234045: The `Range` header of the request is malformed.
+    pub fn is_invalid_range(&self) -> bool {
+        matches!(self, Self::InvalidRange(_))
+    }
+
+    /// Whether this is code 234046: The requested range starts beyond the end of the resource.
+    pub fn is_range_not_satisfiable(&self) -> bool {
+        matches!(self, Self::RangeNotSatisfiable(_))
+    }
 }
 
 impl std::fmt::Display for GetMessageResourceError {
@@ -592,6 +644,8 @@ impl crate::service_error::FromApiError for GetMessageResourceError {
             234041i64 => Self::TenantMasterKeyDeleted(error),
             234042i64 => Self::TenantStorageError(error),
             234043i64 => Self::UnsupportedMessageType(error),
+            234045i64 => Self::InvalidRange(error),
+            234046i64 => Self::RangeNotSatisfiable(error),
             _ => Self::Unhandled(error),
         }
     }
