@@ -74,6 +74,20 @@ pub trait MessageContent {
 
     /// The `content` string to send: a JSON object serialized to a string.
     fn to_content_string(&self) -> String;
+
+    /// The `msg_type` as the generated enum, for the message bodies:
+    ///
+    /// ```
+    /// use lark_openapi::im::v1::message::CreateMessageBody;
+    /// use lark_openapi::message_content::{MessageContent, Text};
+    ///
+    /// let text = Text::new("Deploy finished. ").at("ou_155184d1e73cbfb8973e5a9e698e74f2", "Tom");
+    /// let body = CreateMessageBody::new("oc_5ad11d72b830411d72b836c20", text.message_type(), text.to_content_string());
+    /// assert_eq!(body.msg_type.as_str(), "text");
+    /// ```
+    fn message_type(&self) -> crate::im::v1::MsgType {
+        crate::im::v1::MsgType::from_wire(self.msg_type())
+    }
 }
 
 impl<T: MessageContent + ?Sized> MessageContent for &T {
