@@ -36,7 +36,7 @@ mod operation;
 mod options;
 mod paginate;
 mod service_error;
-pub mod transport;
+mod transport;
 mod upload;
 
 pub use client::{Client, ClientBuilder, Domain};
@@ -64,7 +64,8 @@ pub use operation::ParseEnumError;
 pub use options::RequestOptions;
 pub use service_error::{AnyServiceError, ServiceError};
 pub use upload::UploadFile;
-pub use transport::error_body::ApiError;
+pub use transport::error_body::{ApiError, FieldViolation, Help, PermissionViolation, UnexpectedBody};
+pub use transport::send::TOKEN_ERROR_CODES;
 pub use transport::retry::RetryPolicy;
 
 /// The README's examples, compiled as doctests.

@@ -5,7 +5,7 @@
 mod support;
 
 use lark_openapi::im::v1::message_resource::GetMessageResourceError;
-use lark_openapi::operation::ServiceError;
+use lark_openapi::ServiceError;
 use lark_openapi::Error;
 use lark_tests::{default_spec_dir, spec_error_rows, Fault, MESSAGE_RESOURCE_ENDPOINT};
 use support::*;

@@ -186,6 +186,7 @@ pub enum ErrorBody {
 
 impl ErrorBody {
     /// HTTP status of the response.
+    #[cfg(test)]
     pub fn http_status(&self) -> u16 {
         match self {
             Self::Api(e) => e.http_status,
@@ -202,6 +203,7 @@ impl ErrorBody {
     }
 
     /// The platform error code, when the body was a Lark envelope.
+    #[cfg(test)]
     pub fn code(&self) -> Option<i64> {
         match self {
             Self::Api(e) => Some(e.code),

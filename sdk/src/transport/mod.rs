@@ -9,4 +9,3 @@ pub mod read;
 pub mod retry;
 pub(crate) mod send;
 
-pub use send::TOKEN_ERROR_CODES;
