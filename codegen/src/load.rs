@@ -73,7 +73,11 @@ pub fn types_file_of(path: &str) -> Option<(String, String)> {
 }
 
 /// Parses a shared types file.
-pub fn parse_types(source: &SpecSource, service: String, version: String) -> Result<LoadedTypes, Problem> {
+pub fn parse_types(
+    source: &SpecSource,
+    service: String,
+    version: String,
+) -> Result<LoadedTypes, Problem> {
     parse_json::<TypesFile>(source).map(|types| LoadedTypes {
         path: source.path.clone(),
         service,

@@ -402,7 +402,10 @@ fn check_type(c: &mut Checker, field: &str, ty: &str, multipart: bool) {
     }
     if let Some(name) = ty.strip_prefix("object:") {
         if upper_camel(name).as_deref() != Some(name) {
-            c.report(field, format!("`{name}` is not an UpperCamelCase type name"));
+            c.report(
+                field,
+                format!("`{name}` is not an UpperCamelCase type name"),
+            );
         }
         return;
     }
@@ -442,7 +445,10 @@ fn check_fields(c: &mut Checker, field: &str, fields: &[Field], multipart: bool)
         check_type(c, &format!("{at}.type"), &f.ty, multipart);
         if let Some(name) = &f.enum_type_name {
             if f.enum_values.is_none() {
-                c.report(format!("{at}.enum_type_name"), "only meaningful with `enum`");
+                c.report(
+                    format!("{at}.enum_type_name"),
+                    "only meaningful with `enum`",
+                );
             } else if upper_camel(name).as_deref() != Some(name.as_str()) {
                 c.report(
                     format!("{at}.enum_type_name"),

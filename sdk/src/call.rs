@@ -93,8 +93,8 @@ fn decode<O: JsonOperation>(
         ResponseKind::Flat => (text, "", true),
         ResponseKind::Empty => ("null", "", false),
         _ => {
-            let envelope: Envelope<'_> = serde_json::from_str(text)
-                .map_err(|e| fail(".".into(), e.to_string(), false))?;
+            let envelope: Envelope<'_> =
+                serde_json::from_str(text).map_err(|e| fail(".".into(), e.to_string(), false))?;
             let data = envelope
                 .data
                 .map(RawValue::get)

@@ -55,7 +55,9 @@ impl IntOrString {
             IntOrString::Int(v) => Ok(v),
             IntOrString::Float(v) => Ok(v as i64),
             IntOrString::Text(s) => s.trim().parse().map_err(|_| {
-                E::custom(format!("`{s}` is neither a number nor a decimal integer string"))
+                E::custom(format!(
+                    "`{s}` is neither a number nor a decimal integer string"
+                ))
             }),
         }
     }
@@ -67,14 +69,24 @@ mod tests {
     struct T {
         #[serde(with = "super::int")]
         a: i64,
-        #[serde(default, skip_serializing_if = "Option::is_none", with = "super::opt_int")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "super::opt_int"
+        )]
         b: Option<i64>,
     }
 
     #[test]
     fn numbers_and_strings_decode_and_numbers_go_out() {
         let t: T = serde_json::from_str(r#"{"a":"7069000000000000001","b":3}"#).unwrap();
-        assert_eq!(t, T { a: 7069000000000000001, b: Some(3) });
+        assert_eq!(
+            t,
+            T {
+                a: 7069000000000000001,
+                b: Some(3)
+            }
+        );
         let t: T = serde_json::from_str(r#"{"a":1,"b":null}"#).unwrap();
         assert_eq!(t.b, None);
         let t: T = serde_json::from_str(r#"{"a":1}"#).unwrap();

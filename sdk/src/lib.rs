@@ -63,10 +63,12 @@ pub use generated::*;
 pub use operation::ParseEnumError;
 pub use options::RequestOptions;
 pub use service_error::{AnyServiceError, ServiceError};
-pub use upload::UploadFile;
-pub use transport::error_body::{ApiError, FieldViolation, Help, PermissionViolation, UnexpectedBody};
-pub use transport::send::TOKEN_ERROR_CODES;
+pub use transport::error_body::{
+    ApiError, FieldViolation, Help, PermissionViolation, UnexpectedBody,
+};
 pub use transport::retry::RetryPolicy;
+pub use transport::send::TOKEN_ERROR_CODES;
+pub use upload::UploadFile;
 
 /// The README's examples, compiled as doctests.
 #[cfg(doctest)]

@@ -228,7 +228,6 @@ impl fmt::Display for ParseEnumError {
 
 impl std::error::Error for ParseEnumError {}
 
-
 #[cfg(test)]
 mod tests {
     #[test]

@@ -260,7 +260,7 @@ mod tests {
         assert!(f.is_replayable());
         let b = UploadFile::from_bytes("x.bin", vec![1, 2, 3]).content_type("image/png");
         assert_eq!(b.mime(), "image/png");
-        assert_eq!(format!("{b:?}").contains("3 bytes in memory"), true);
+        assert!(format!("{b:?}").contains("3 bytes in memory"));
         let s = UploadFile::from_stream("a.mp4", Some(10), futures_util::stream::empty());
         assert!(!s.is_replayable());
         assert_eq!(s.clone(), s);

@@ -24,7 +24,10 @@ async fn answering(body: &'static str) -> Hostile {
         } else {
             respond(
                 200,
-                &[("content-type", "application/json"), ("x-tt-logid", "log-json-1")],
+                &[
+                    ("content-type", "application/json"),
+                    ("x-tt-logid", "log-json-1"),
+                ],
                 body,
             )
         }
@@ -34,7 +37,9 @@ async fn answering(body: &'static str) -> Hostile {
 
 #[tokio::test]
 async fn a_200_with_a_nonzero_code_is_the_typed_error() {
-    let server = answering(r#"{"code":230110,"msg":"Action unavailable as the message has been deleted."}"#).await;
+    let server =
+        answering(r#"{"code":230110,"msg":"Action unavailable as the message has been deleted."}"#)
+            .await;
     let err = client_of(&server.base)
         .im()
         .v1()
@@ -70,10 +75,15 @@ async fn data_that_does_not_fit_the_model_names_the_path_and_the_log_id() {
     assert_eq!(decode.log_id.as_deref(), Some("log-json-1"));
     let text = err.to_string();
     assert!(
-        text.contains("im.v1.message.get: the answer does not fit the model at `data.items[1].message_id`"),
+        text.contains(
+            "im.v1.message.get: the answer does not fit the model at `data.items[1].message_id`"
+        ),
         "{text}"
     );
-    assert!(text.contains("log-json-1") && text.contains("the answer starts"), "{text}");
+    assert!(
+        text.contains("log-json-1") && text.contains("the answer starts"),
+        "{text}"
+    );
 }
 
 #[tokio::test]

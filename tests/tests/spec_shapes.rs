@@ -131,9 +131,8 @@ fn each_example_has_the_shape_it_documents() {
 #[test]
 fn the_generator_emits_every_shape() {
     let sources = lark_codegen::read_spec_dir(&shapes_root()).expect("fixtures/shapes/spec/");
-    let files = lark_codegen::generate(&sources).unwrap_or_else(|problems| {
-        panic!("every shape must generate:\n{}", render(&problems))
-    });
+    let files = lark_codegen::generate(&sources)
+        .unwrap_or_else(|problems| panic!("every shape must generate:\n{}", render(&problems)));
     for id in SHAPES {
         let module = format!("sdk/src/generated/{}.rs", id.replace('.', "/"));
         assert!(

@@ -75,7 +75,12 @@ fn version_type(service: &str, version: &str) -> Ident {
 }
 
 /// A version module: its resources and its shared models.
-pub fn version_module(service: &str, version: &str, resources: &[&str], models: bool) -> TokenStream {
+pub fn version_module(
+    service: &str,
+    version: &str,
+    resources: &[&str],
+    models: bool,
+) -> TokenStream {
     let ty = version_type(service, version);
     let doc = format!(" Version `{version}` of the `{service}` service.");
     let decl = accessor_struct(&ty, &format!("`{service}` `{version}`"));

@@ -93,9 +93,9 @@ fn endpoint_case(ep: &EndpointModel, model: &Model) -> String {
     };
     body.push_str(&send(&call));
     match ep.response {
-        ResponseModel::Binary(_) => {
-            body.push_str(&format!("    harness::exercise_download(&h, {id:?}, call).await;\n"))
-        }
+        ResponseModel::Binary(_) => body.push_str(&format!(
+            "    harness::exercise_download(&h, {id:?}, call).await;\n"
+        )),
         _ => body.push_str(&format!("    harness::exercise(&h, {id:?}, call).await;\n")),
     }
     let accepts_user = ep.spec.access_tokens.iter().any(|t| t == "user");

@@ -138,7 +138,11 @@ pub fn missing_argument_examples(ep: &EndpointModel, v: &VersionModel) -> Vec<St
         String::new(),
         "```".to_string(),
         import.clone(),
-        format!("let request = {}::new({});", ep.names.request, all.join(", ")),
+        format!(
+            "let request = {}::new({});",
+            ep.names.request,
+            all.join(", ")
+        ),
         "```".to_string(),
     ];
     for (i, (name, _)) in args.iter().enumerate() {
@@ -177,7 +181,10 @@ pub fn example_lines(ep: &EndpointModel, v: &VersionModel) -> Vec<String> {
         "let client = lark_openapi::Client::builder(\"cli_your_app_id\", \"your_app_secret\").build()?;".into(),
     ];
     let call = |lines: &mut Vec<String>| {
-        lines.push(format!("    .{}().{}().{}()", ep.service, ep.version, ep.resource));
+        lines.push(format!(
+            "    .{}().{}().{}()",
+            ep.service, ep.version, ep.resource
+        ));
         lines.push(format!("    .{}(", ep.method));
         for a in &args {
             lines.push(format!("        {a},"));

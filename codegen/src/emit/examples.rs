@@ -15,7 +15,11 @@ pub fn call_arguments(ep: &EndpointModel, v: &VersionModel, prefix: &str) -> Vec
             "\"u-your_user_access_token\"".to_string(),
         ));
     }
-    for p in ep.path_params.iter().chain(ep.query_params.iter().filter(|q| q.required)) {
+    for p in ep
+        .path_params
+        .iter()
+        .chain(ep.query_params.iter().filter(|q| q.required))
+    {
         args.push((p.rust.clone(), param_value(p, v, prefix)));
     }
     if ep.body_has_required() {
@@ -102,7 +106,10 @@ fn scalar(
             .unwrap_or(true)
             .to_string(),
         Ty::Json => "serde_json::json!({})".to_string(),
-        Ty::File => "lark_openapi::UploadFile::from_bytes(\"example.png\", vec![0x89, b'P', b'N', b'G'])".to_string(),
+        Ty::File => {
+            "lark_openapi::UploadFile::from_bytes(\"example.png\", vec![0x89, b'P', b'N', b'G'])"
+                .to_string()
+        }
         Ty::Enum(enum_name) => {
             let variant = v
                 .and_then(|v| v.enums.get(enum_name))
@@ -114,7 +121,10 @@ fn scalar(
                 .map(|x| x.variant.clone());
             match variant {
                 Some(variant) => format!("{prefix}{enum_name}::{variant}"),
-                None => format!("{prefix}{enum_name}::from_wire({:?})", text.unwrap_or_default()),
+                None => format!(
+                    "{prefix}{enum_name}::from_wire({:?})",
+                    text.unwrap_or_default()
+                ),
             }
         }
         Ty::Object(_) | Ty::Array(_) | Ty::Map(_) => "Default::default()".to_string(),

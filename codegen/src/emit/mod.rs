@@ -76,7 +76,11 @@ pub fn generate(model: &Model) -> Result<Vec<GeneratedFile>, Vec<Problem>> {
 
     let mut files = Vec::new();
     let services: Vec<&str> = tree.keys().copied().collect();
-    files.push(file("mod.rs", "every spec", accessors::root_module(&services)));
+    files.push(file(
+        "mod.rs",
+        "every spec",
+        accessors::root_module(&services),
+    ));
     for (service, versions) in &tree {
         let names: Vec<&str> = versions.keys().copied().collect();
         files.push(file(
@@ -211,4 +215,3 @@ fn space_items(code: &str) -> String {
     }
     out
 }
-

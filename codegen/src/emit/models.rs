@@ -57,7 +57,7 @@ pub fn struct_item(name: &str, description: &str, fields: &[FieldDef], serde: bo
         let n = ident(&f.rust);
         if f.required {
             let (_, convert) = argument(&f.ty, &quote!(#n), Some(name));
-            if convert.to_string() == n.to_string() {
+            if n == convert.to_string() {
                 quote!(#n)
             } else {
                 quote!(#n: #convert)
@@ -123,7 +123,9 @@ fn field_doc(f: &FieldDef) -> TokenStream {
     };
     if let Some(max) = f.max_bytes {
         lines.push(String::new());
-        lines.push(format!("At most {max} bytes; checked before anything is sent."));
+        lines.push(format!(
+            "At most {max} bytes; checked before anything is sent."
+        ));
     }
     outer(&lines)
 }

@@ -58,7 +58,11 @@ fn param_member(p: &ParamDef, path: bool) -> Member {
 }
 
 fn members(ep: &EndpointModel) -> Vec<Member> {
-    let mut out: Vec<Member> = ep.path_params.iter().map(|p| param_member(p, true)).collect();
+    let mut out: Vec<Member> = ep
+        .path_params
+        .iter()
+        .map(|p| param_member(p, true))
+        .collect();
     out.extend(ep.query_params.iter().map(|q| param_member(q, false)));
     if !ep.body.fields().is_empty() {
         let body = ident(&ep.names.body);
@@ -98,7 +102,7 @@ pub fn request_struct(ep: &EndpointModel, v: &VersionModel) -> TokenStream {
         let n = &m.name;
         if m.required {
             let c = &m.convert;
-            if c.to_string() == n.to_string() {
+            if *n == c.to_string() {
                 quote!(#n)
             } else {
                 quote!(#n: #c)
@@ -133,6 +137,7 @@ pub fn request_struct(ep: &EndpointModel, v: &VersionModel) -> TokenStream {
 
         impl #name {
             /// Creates the request from its required parameters.
+            #[allow(clippy::new_without_default)]
             pub fn new(#(#args),*) -> Self {
                 Self { #(#inits,)* }
             }
@@ -309,4 +314,3 @@ pub fn builder(ep: &EndpointModel, v: &VersionModel) -> TokenStream {
         }
     }
 }
-

@@ -88,13 +88,16 @@ pub fn serde_attr(f: &FieldDef) -> TokenStream {
     }
     match (&f.ty, f.required) {
         (Ty::Array(_), _) => parts.push(quote!(default, skip_serializing_if = "Vec::is_empty")),
-        (Ty::Map(_), _) => parts.push(
-            quote!(default, skip_serializing_if = "std::collections::BTreeMap::is_empty"),
-        ),
+        (Ty::Map(_), _) => parts.push(quote!(
+            default,
+            skip_serializing_if = "std::collections::BTreeMap::is_empty"
+        )),
         (Ty::Integer | Ty::Int64, true) => parts.push(quote!(with = "crate::codec::int")),
-        (Ty::Integer | Ty::Int64, false) => parts.push(
-            quote!(default, skip_serializing_if = "Option::is_none", with = "crate::codec::opt_int"),
-        ),
+        (Ty::Integer | Ty::Int64, false) => parts.push(quote!(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::codec::opt_int"
+        )),
         (_, false) => parts.push(quote!(default, skip_serializing_if = "Option::is_none")),
         (_, true) => {}
     }

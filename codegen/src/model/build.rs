@@ -89,7 +89,14 @@ impl Builder {
         object: &ObjectType,
     ) {
         let at = format!("types.{name}");
-        let fields = self.fields(service, version, file, &format!("{at}.fields"), name, &object.fields);
+        let fields = self.fields(
+            service,
+            version,
+            file,
+            &format!("{at}.fields"),
+            name,
+            &object.fields,
+        );
         let def = StructDef {
             name: name.to_string(),
             description: object.description.clone(),
@@ -132,7 +139,10 @@ impl Builder {
         let mut out = Vec::new();
         for (i, f) in fields.iter().enumerate() {
             let field_at = format!("{at}[{i}]");
-            let rust = f.rust_name.clone().unwrap_or_else(|| f.name.to_snake_case());
+            let rust = f
+                .rust_name
+                .clone()
+                .unwrap_or_else(|| f.name.to_snake_case());
             let ty = match (&f.enum_values, Ty::parse(&f.ty)) {
                 (_, Err(e)) => {
                     self.problem(file, format!("{field_at}.type"), e);
@@ -147,7 +157,15 @@ impl Builder {
                         .description
                         .clone()
                         .unwrap_or_else(|| format!("Values of `{owner}.{}`.", f.name));
-                    self.add_enum(service, version, file, &format!("{field_at}.enum"), &name, &description, values);
+                    self.add_enum(
+                        service,
+                        version,
+                        file,
+                        &format!("{field_at}.enum"),
+                        &name,
+                        &description,
+                        values,
+                    );
                     Ty::Enum(name)
                 }
                 (_, Ok(ty)) => ty,
@@ -248,7 +266,11 @@ impl Builder {
             .map(|p| ParamDef {
                 wire: p.name.clone(),
                 rust: p.name.clone(),
-                ty: if p.ty == "integer" { Ty::Int64 } else { Ty::String },
+                ty: if p.ty == "integer" {
+                    Ty::Int64
+                } else {
+                    Ty::String
+                },
                 required: true,
                 repeated: false,
                 description: p.description.clone(),
@@ -265,8 +287,17 @@ impl Builder {
                         .enum_type_name
                         .clone()
                         .unwrap_or_else(|| rust.to_upper_camel_case());
-                    let description = format!("Values of the `{}` parameter: {}", q.name, q.description);
-                    self.add_enum(&service, &version, file, &format!("query_params[{i}].enum"), &name, &description, values);
+                    let description =
+                        format!("Values of the `{}` parameter: {}", q.name, q.description);
+                    self.add_enum(
+                        &service,
+                        &version,
+                        file,
+                        &format!("query_params[{i}].enum"),
+                        &name,
+                        &description,
+                        values,
+                    );
                     Ty::Enum(name)
                 }
                 (None, "integer") => Ty::Integer,
@@ -402,7 +433,12 @@ impl Builder {
         }
         for ep in endpoints {
             let known = &self.versions.get(&(ep.service.clone(), ep.version.clone()));
-            let body = ep.body.fields().iter().enumerate().map(|(i, f)| (format!("request_body.fields[{i}].type"), f));
+            let body = ep
+                .body
+                .fields()
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (format!("request_body.fields[{i}].type"), f));
             let response_at = if matches!(ep.response, ResponseModel::Flat(_)) {
                 "response.fields"
             } else {

@@ -33,7 +33,10 @@ impl Ty {
     /// Parses a type expression. Enum types are not written as expressions; the caller
     /// turns a `string` field with `enum` values into [`Ty::Enum`].
     pub fn parse(text: &str) -> Result<Ty, String> {
-        if let Some(inner) = text.strip_prefix("array<").and_then(|t| t.strip_suffix('>')) {
+        if let Some(inner) = text
+            .strip_prefix("array<")
+            .and_then(|t| t.strip_suffix('>'))
+        {
             return Ok(Ty::Array(Box::new(Ty::parse(inner)?)));
         }
         if let Some(inner) = text.strip_prefix("map<").and_then(|t| t.strip_suffix('>')) {
@@ -115,7 +118,9 @@ mod tests {
             Ty::Array(Box::new(Ty::Map(Box::new(Ty::Object("Mention".into())))))
         );
         assert_eq!(Ty::parse("int64").unwrap(), Ty::Int64);
-        assert!(Ty::parse("array<strin>").unwrap_err().contains("unknown type `strin`"));
+        assert!(Ty::parse("array<strin>")
+            .unwrap_err()
+            .contains("unknown type `strin`"));
         assert!(Ty::parse("object:").is_err());
         let t = Ty::parse("array<object:Message>").unwrap();
         assert_eq!(t.object_name(), Some("Message"));

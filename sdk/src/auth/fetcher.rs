@@ -28,8 +28,11 @@ pub trait TokenSource: Send + Sync {
 /// not need to deduplicate.
 pub trait TokenFetcher: Send + Sync + 'static {
     /// Fetches a new token for `key`.
-    fn fetch<'a>(&'a self, key: &'a TokenKey, source: &'a dyn TokenSource)
-        -> FetchFuture<'a, Fetched>;
+    fn fetch<'a>(
+        &'a self,
+        key: &'a TokenKey,
+        source: &'a dyn TokenSource,
+    ) -> FetchFuture<'a, Fetched>;
 
     /// Asks the platform to push a new app_ticket. The default does nothing.
     fn resend_app_ticket(&self) -> FetchFuture<'_, ()> {

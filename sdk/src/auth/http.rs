@@ -84,7 +84,9 @@ impl HttpTokenFetcher {
             .ok_or_else(|| {
                 TokenError::new(
                     endpoint,
-                    TokenErrorKind::Malformed("the client that owns this token cache is gone".into()),
+                    TokenErrorKind::Malformed(
+                        "the client that owns this token cache is gone".into(),
+                    ),
                 )
             })
     }
@@ -157,7 +159,9 @@ impl HttpTokenFetcher {
                     .auth()
                     .v3()
                     .tenant_access_token()
-                    .internal(tenant_access_token::InternalTenantAccessTokenBody::new(app_id, secret))
+                    .internal(tenant_access_token::InternalTenantAccessTokenBody::new(
+                        app_id, secret,
+                    ))
                     .options(self.options(&[secret]))
                     .send()
                     .await
@@ -171,7 +175,9 @@ impl HttpTokenFetcher {
                     .auth()
                     .v3()
                     .app_access_token()
-                    .internal(app_access_token::InternalAppAccessTokenBody::new(app_id, secret))
+                    .internal(app_access_token::InternalAppAccessTokenBody::new(
+                        app_id, secret,
+                    ))
                     .options(self.options(&[secret]))
                     .send()
                     .await
@@ -235,8 +241,14 @@ impl HttpTokenFetcher {
                         Ok(out) => return fetched(ep, out.tenant_access_token, out.expire),
                         Err(e) => {
                             let e = token_error(ep, e);
-                            if !retried && e.code().is_some_and(|c| APP_TOKEN_INVALID_CODES.contains(&c)) {
-                                tracing::debug!(code = e.code(), "app_access_token rejected; refreshing it once");
+                            if !retried
+                                && e.code()
+                                    .is_some_and(|c| APP_TOKEN_INVALID_CODES.contains(&c))
+                            {
+                                tracing::debug!(
+                                    code = e.code(),
+                                    "app_access_token rejected; refreshing it once"
+                                );
                                 source.invalidate(&TokenKey::App, &app_token);
                                 retried = true;
                             } else {
@@ -258,7 +270,9 @@ fn fetched(endpoint: &'static str, token: String, expire: i64) -> Result<Fetched
         return Err(malformed("the answer's token is empty"));
     }
     if reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).is_err() {
-        return Err(malformed("the answer's token has characters an HTTP header cannot carry"));
+        return Err(malformed(
+            "the answer's token has characters an HTTP header cannot carry",
+        ));
     }
     if expire <= 0 {
         return Err(malformed("answer has no positive `expire`"));

@@ -14,10 +14,10 @@ use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use tokio::io::AsyncRead;
 
 use crate::operation::{Operation, ResponseKind};
-use crate::transport::send::Success;
-use crate::ServiceError;
 use crate::transport::error_body::log_id_from_headers;
 use crate::transport::prepared::Prepared;
+use crate::transport::send::Success;
+use crate::ServiceError;
 use crate::{Client, Error, RequestOptions};
 use body::{Body, Chunk};
 

@@ -14,8 +14,8 @@ use tokio::sync::mpsc;
 
 use super::body::{Body, Chunk};
 use super::staging::{self, Destination, Staged};
-use crate::ServiceError;
 use crate::Error;
+use crate::ServiceError;
 
 /// Size of each buffer: one `write` per buffer.
 const BUFFER_BYTES: usize = 256 * 1024;

@@ -3,7 +3,9 @@
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
 
 use super::deadline::wait_limit;
-use super::error_body::{log_id_from_headers, parse_api_error, parse_error_body, ErrorBody, UnexpectedBody};
+use super::error_body::{
+    log_id_from_headers, parse_api_error, parse_error_body, ErrorBody, UnexpectedBody,
+};
 use super::prepared::{Credential, Prepared};
 use super::read::{read_capped, ReadError, MAX_AUTH_BODY, MAX_ERROR_BODY, MAX_JSON_BODY};
 use crate::error::TransportError;
@@ -73,14 +75,18 @@ impl Client {
                 }
                 for (name, file, _) in &form.files {
                     let part = file.part().await.map_err(|e| match e {
-                        PartError::Io(path, source) => AttemptError::Fatal(Error::Io { path, source }),
-                        PartError::StreamSpent => AttemptError::Fatal(Error::InvalidRequest(format!(
+                        PartError::Io(path, source) => {
+                            AttemptError::Fatal(Error::Io { path, source })
+                        }
+                        PartError::StreamSpent => {
+                            AttemptError::Fatal(Error::InvalidRequest(format!(
                             "{}: the upload stream was already sent once and cannot be sent again",
                             p.meta.id
-                        ))),
-                        PartError::BadMime(mime) => AttemptError::Fatal(Error::InvalidRequest(format!(
-                            "`{mime}` is not a valid Content-Type"
-                        ))),
+                        )))
+                        }
+                        PartError::BadMime(mime) => AttemptError::Fatal(Error::InvalidRequest(
+                            format!("`{mime}` is not a valid Content-Type"),
+                        )),
                     })?;
                     multipart = multipart.part(*name, part);
                 }
@@ -126,7 +132,9 @@ impl Client {
                 return Err(AttemptError::Fatal(Error::UnexpectedResponse(body)));
             }
         }
-        self.classify(p, response).await.map_err(AttemptError::Transport)
+        self.classify(p, response)
+            .await
+            .map_err(AttemptError::Transport)
     }
 
     /// Reads what must be read of an answer to know whether it succeeded.
@@ -151,8 +159,17 @@ impl Client {
                 .read_body(p, &mut response, cap, "reading the answer")
                 .await?;
             if capped.over_cap {
-                let body = ErrorBody::Unexpected(UnexpectedBody::cut(status.as_u16(), &headers, &capped.bytes, cap));
-                return Ok(Answer::Failed { status: status.as_u16(), headers, body });
+                let body = ErrorBody::Unexpected(UnexpectedBody::cut(
+                    status.as_u16(),
+                    &headers,
+                    &capped.bytes,
+                    cap,
+                ));
+                return Ok(Answer::Failed {
+                    status: status.as_u16(),
+                    headers,
+                    body,
+                });
             }
             return Ok(match envelope_code(&capped.bytes) {
                 Some(0) => Answer::Envelope {

@@ -317,7 +317,11 @@ fn strip_bom(body: &[u8]) -> &[u8] {
 }
 
 /// Decodes a Lark error envelope; `None` if the body is not one.
-pub(crate) fn parse_api_error(http_status: u16, headers: &HeaderMap, body: &[u8]) -> Option<ApiError> {
+pub(crate) fn parse_api_error(
+    http_status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Option<ApiError> {
     let root: Map<String, Value> = serde_json::from_slice(strip_bom(body)).ok()?;
     let code = root.get("code").and_then(Value::as_i64)?;
     let detail = root.get("error").and_then(Value::as_object);

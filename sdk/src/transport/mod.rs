@@ -8,4 +8,3 @@ pub(crate) mod prepared;
 pub mod read;
 pub mod retry;
 pub(crate) mod send;
-

@@ -48,8 +48,7 @@ impl Client {
                 log_id = tracing::field::Empty,
             );
             let credential =
-                within_deadline(p.deadline, "getting an access token", self.credential(p))
-                    .await?;
+                within_deadline(p.deadline, "getting an access token", self.credential(p)).await?;
             let outcome = self
                 .attempt(p, &credential, extra)
                 .instrument(span.clone())

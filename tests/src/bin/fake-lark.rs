@@ -34,7 +34,7 @@ struct Args {
     /// Lifetime of issued tokens, in seconds.
     #[arg(long, default_value_t = 7200)]
     token_lifetime_secs: u64,
-    /// Directory of spec JSON files providing the error tables (default: the workspace's spec/).
+    /// Directory of spec JSON files the fake is built from (default: the workspace's spec/).
     #[arg(long)]
     spec_dir: Option<PathBuf>,
 }
@@ -63,7 +63,8 @@ async fn main() -> std::io::Result<()> {
     }
     register_samples(&fake);
     println!(
-        "{} error rows loaded from {}",
+        "{} endpoints and {} error rows loaded from {}",
+        fake.model().endpoints.len(),
         fake.spec_errors().len(),
         fake.config().spec_dir.display()
     );

@@ -4,19 +4,19 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
 use bytes::Bytes;
 use serde_json::{json, Map, Value};
 
 use super::errors::{self, codes};
 use super::faults::{self, FaultAction};
-use super::state::{bearer_token, IssuedToken, Shared, TokenRequestKind, TokenType};
+use super::state::{IssuedToken, Shared, TokenRequestKind, TokenType};
 use super::{ids, FakeAppType};
 
 type Fields = Map<String, Value>;
 
-fn endpoint_id(kind: TokenRequestKind) -> &'static str {
+/// The spec id of a token endpoint.
+pub(crate) fn endpoint_id(kind: TokenRequestKind) -> &'static str {
     match kind {
         TokenRequestKind::TenantInternal => "auth.v3.tenant_access_token.internal",
         TokenRequestKind::AppInternal => "auth.v3.app_access_token.internal",
@@ -26,10 +26,20 @@ fn endpoint_id(kind: TokenRequestKind) -> &'static str {
     }
 }
 
-/// Counts the request, then answers a pending token-endpoint failure if any.
-fn begin(shared: &Shared, kind: TokenRequestKind) -> Option<Response> {
+/// Counts the request, then answers the endpoint's next fault (those that replace the
+/// answer; body faults do not apply to token answers) or a pending token-endpoint failure.
+async fn begin(shared: &Shared, kind: TokenRequestKind) -> Option<Response> {
+    *shared.lock().token_requests.entry(kind).or_default() += 1;
+    let id = endpoint_id(kind);
+    match shared
+        .next_endpoint_fault(id, true)
+        .map(|f| faults::apply(&f, &shared.spec, id))
+    {
+        Some(FaultAction::Respond(resp)) => return Some(resp),
+        Some(FaultAction::Delay(d)) => tokio::time::sleep(d).await,
+        _ => {}
+    }
     let mut inner = shared.lock();
-    *inner.token_requests.entry(kind).or_default() += 1;
     let (left, status) = inner.token_failures?;
     inner.token_failures = (left > 1).then_some((left - 1, status));
     drop(inner);
@@ -127,7 +137,7 @@ fn run(f: impl FnOnce() -> Result<Response, AuthError>) -> Response {
 
 /// `POST /open-apis/auth/v3/tenant_access_token/internal`.
 pub(crate) async fn tenant_internal(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
-    if let Some(resp) = begin(&shared, TokenRequestKind::TenantInternal) {
+    if let Some(resp) = begin(&shared, TokenRequestKind::TenantInternal).await {
         return resp;
     }
     run(|| {
@@ -144,7 +154,7 @@ pub(crate) async fn tenant_internal(State(shared): State<Arc<Shared>>, body: Byt
 
 /// `POST /open-apis/auth/v3/app_access_token/internal`.
 pub(crate) async fn app_internal(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
-    if let Some(resp) = begin(&shared, TokenRequestKind::AppInternal) {
+    if let Some(resp) = begin(&shared, TokenRequestKind::AppInternal).await {
         return resp;
     }
     run(|| {
@@ -163,7 +173,7 @@ pub(crate) async fn app_internal(State(shared): State<Arc<Shared>>, body: Bytes)
 
 /// `POST /open-apis/auth/v3/app_access_token` (store app).
 pub(crate) async fn app_store(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
-    if let Some(resp) = begin(&shared, TokenRequestKind::AppStore) {
+    if let Some(resp) = begin(&shared, TokenRequestKind::AppStore).await {
         return resp;
     }
     run(|| {
@@ -183,7 +193,7 @@ pub(crate) async fn app_store(State(shared): State<Arc<Shared>>, body: Bytes) ->
 
 /// `POST /open-apis/auth/v3/tenant_access_token` (store app).
 pub(crate) async fn tenant_store(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
-    if let Some(resp) = begin(&shared, TokenRequestKind::TenantStore) {
+    if let Some(resp) = begin(&shared, TokenRequestKind::TenantStore).await {
         return resp;
     }
     run(|| {
@@ -209,7 +219,7 @@ pub(crate) async fn tenant_store(State(shared): State<Arc<Shared>>, body: Bytes)
 /// `POST /open-apis/auth/v3/app_ticket/resend`: for a store app, issues a new
 /// ticket (readable with [`FakeLark::latest_app_ticket`](super::FakeLark::latest_app_ticket)).
 pub(crate) async fn ticket_resend(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
-    if let Some(resp) = begin(&shared, TokenRequestKind::AppTicketResend) {
+    if let Some(resp) = begin(&shared, TokenRequestKind::AppTicketResend).await {
         return resp;
     }
     run(|| {
@@ -233,32 +243,4 @@ pub(crate) fn issue_ticket(shared: &Shared) -> String {
     inner.tickets.insert(ticket.clone());
     inner.latest_ticket = Some(ticket.clone());
     ticket
-}
-
-/// Outcome of checking a data request's bearer token.
-pub(crate) enum TokenCheck {
-    /// No `Authorization: Bearer <token>` (99991661).
-    Missing,
-    /// Unknown, expired, revoked, worn-out or not a tenant token (99991663).
-    Invalid,
-    /// A live tenant token; the tenant it was issued for (store apps).
-    Valid(Option<String>),
-}
-
-/// Checks the request's tenant token and counts one use of it.
-pub(crate) fn check_tenant_token(shared: &Shared, headers: &HeaderMap) -> TokenCheck {
-    let Some(token) = bearer_token(headers) else {
-        return TokenCheck::Missing;
-    };
-    let mut inner = shared.lock();
-    let limit = inner.reject_after_uses;
-    let Some(issued) = inner.tokens.get_mut(token) else {
-        return TokenCheck::Invalid;
-    };
-    let worn_out = limit.is_some_and(|n| issued.uses >= n);
-    if issued.kind != TokenType::Tenant || issued.expires_at <= Instant::now() || worn_out {
-        return TokenCheck::Invalid;
-    }
-    issued.uses += 1;
-    TokenCheck::Valid(issued.tenant_key.clone())
 }

@@ -4,17 +4,16 @@ use std::sync::Arc;
 
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 
-use super::auth::{check_tenant_token, TokenCheck};
-use super::errors::{self, codes, LOGID_HEADER};
-use super::faults::{self, FaultAction};
-use super::ids;
-use super::range::{self, RangeDecision};
-use super::resources::{Resource, ResourceKind};
+use super::binary::{self, Served};
+use super::errors;
+use super::faults::{self, Fault, FaultAction};
+use super::resources::ResourceKind;
 use super::state::{Shared, TenantTag};
-use super::stream::{self, BodyFault};
+use super::stream::BodyFault;
+use super::tokens;
 
 /// The spec id of this endpoint.
 pub const MESSAGE_RESOURCE_ENDPOINT: &str = "im.v1.message_resource.get";
@@ -28,9 +27,11 @@ fn error(shared: &Shared, code: i64) -> Response {
     errors::error_response(&shared.spec, MESSAGE_RESOURCE_ENDPOINT, code)
 }
 
-/// The handler. Order of checks: token present (99991661), token valid
-/// (99991663), `err_<code>` file keys, `type` valid (234001), resource known
-/// (234003), next fault, `type` matches the resource (234001), then the body.
+/// The handler. Order of checks: token present (99991661), token valid for the spec's
+/// token types (99991663/68/71), the endpoint's next fault, `err_<code>` file keys,
+/// `type` valid (234001), resource known (a registered [`Resource`](super::Resource),
+/// else an upload of a message in the store; 234003), the resource's next fault (when
+/// the endpoint had none), `type` matches the resource (234001), then the body.
 pub(crate) async fn get_message_resource(
     State(shared): State<Arc<Shared>>,
     path: Result<Path<(String, String)>, PathRejection>,
@@ -38,16 +39,36 @@ pub(crate) async fn get_message_resource(
     headers: HeaderMap,
 ) -> Response {
     shared.lock().resource_requests += 1;
-    let tenant = match check_tenant_token(&shared, &headers) {
-        TokenCheck::Missing => return error(&shared, codes::MISSING_TOKEN),
-        TokenCheck::Invalid => return error(&shared, codes::INVALID_TOKEN),
-        TokenCheck::Valid(tenant) => tenant,
+    let accepts = shared.endpoint(MESSAGE_RESOURCE_ENDPOINT).map_or_else(
+        || vec!["tenant".to_owned()],
+        |ep| ep.spec.access_tokens.clone(),
+    );
+    let caller = match tokens::check(&shared, &accepts, &headers) {
+        Ok(caller) => caller,
+        Err(r) => {
+            let (status, default) = shared.spec.lookup(MESSAGE_RESOURCE_ENDPOINT, r.code);
+            let msg = r.msg.map_or(default, str::to_owned);
+            return errors::error_response_with(status, MESSAGE_RESOURCE_ENDPOINT, r.code, &msg);
+        }
     };
     let mut resp = answer(&shared, path, query, &headers).await;
-    if let Some(tenant) = tenant {
-        resp.extensions_mut().insert(TenantTag(tenant));
+    if let Some(tenant) = caller.tenant_key() {
+        resp.extensions_mut().insert(TenantTag(tenant.to_owned()));
     }
     resp
+}
+
+/// What a popped fault leaves to do: answer now, or serve with this body fault.
+async fn take(shared: &Shared, fault: Option<Fault>) -> Result<BodyFault, Response> {
+    match fault.map(|f| faults::apply(&f, &shared.spec, MESSAGE_RESOURCE_ENDPOINT)) {
+        Some(FaultAction::Respond(resp)) => Err(resp),
+        Some(FaultAction::Body(f)) => Ok(f),
+        Some(FaultAction::Delay(d)) => {
+            tokio::time::sleep(d).await;
+            Ok(BodyFault::default())
+        }
+        Some(FaultAction::RepeatPageToken) | None => Ok(BodyFault::default()),
+    }
 }
 
 async fn answer(
@@ -56,15 +77,22 @@ async fn answer(
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
     headers: &HeaderMap,
 ) -> Response {
+    let endpoint_fault = shared.next_endpoint_fault(MESSAGE_RESOURCE_ENDPOINT, true);
+    let had_endpoint_fault = endpoint_fault.is_some();
+    let mut body_fault = match take(shared, endpoint_fault).await {
+        Ok(f) => f,
+        Err(resp) => return resp,
+    };
     let Ok(Path((message_id, file_key))) = path else {
         return error(shared, INVALID_PARAM);
     };
     if let Some(code) = file_key.strip_prefix("err_").and_then(|c| c.parse().ok()) {
         // Same answer as `Fault::ErrorCode(code)` (99991400 gets its 429 headers).
-        let fault = faults::Fault::ErrorCode(code);
-        if let FaultAction::Respond(resp) =
-            faults::apply(&fault, &shared.spec, MESSAGE_RESOURCE_ENDPOINT)
-        {
+        if let FaultAction::Respond(resp) = faults::apply(
+            &Fault::ErrorCode(code),
+            &shared.spec,
+            MESSAGE_RESOURCE_ENDPOINT,
+        ) {
             return resp;
         }
     }
@@ -75,77 +103,37 @@ async fn answer(
     let Some(kind) = type_param.as_deref().and_then(ResourceKind::parse) else {
         return error(shared, INVALID_PARAM);
     };
-    let (resource, fault) = {
+    let registered = {
         let mut inner = shared.lock();
-        let Some(entry) = inner.resources.get_mut(&(message_id, file_key)) else {
-            drop(inner);
-            return error(shared, FILE_NOT_IN_MESSAGE);
-        };
-        (entry.resource.clone(), entry.faults.pop_front())
+        inner
+            .resources
+            .get_mut(&(message_id.clone(), file_key.clone()))
+            .map(|entry| {
+                let fault = (!had_endpoint_fault)
+                    .then(|| entry.faults.pop_front())
+                    .flatten();
+                (entry.resource.clone(), fault)
+            })
     };
-    let mut body_fault = BodyFault::default();
-    match fault.map(|f| faults::apply(&f, &shared.spec, MESSAGE_RESOURCE_ENDPOINT)) {
-        Some(FaultAction::Respond(resp)) => return resp,
-        Some(FaultAction::Body(f)) => body_fault = f,
-        Some(FaultAction::Delay(d)) => tokio::time::sleep(d).await,
-        None => {}
-    }
-    if kind != resource.kind {
-        return error(shared, INVALID_PARAM);
-    }
-    serve(shared, &resource, headers, body_fault)
-}
-
-fn serve(shared: &Shared, r: &Resource, headers: &HeaderMap, fault: BodyFault) -> Response {
-    // A strong ETag per content version (seed and size); a `Range` with an `If-Range` that
-    // names another version gets the whole body (RFC 9110 §13.1.5).
-    let etag = format!("\"{:016x}-{}\"", r.seed, r.size);
-    let if_range_matches = headers
-        .get(header::IF_RANGE)
-        .is_none_or(|v| v.as_bytes() == etag.as_bytes());
-    let decision = match headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
-        Some(h) if r.accept_ranges && if_range_matches => range::decide(h, r.size),
-        _ => RangeDecision::Full,
-    };
-    let mut out = HeaderMap::new();
-    if let Ok(v) = HeaderValue::from_str(&ids::log_id()) {
-        out.insert(LOGID_HEADER, v);
-    }
-    if r.accept_ranges {
-        out.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    }
-    if let Ok(v) = HeaderValue::from_str(&etag) {
-        out.insert(header::ETAG, v);
-    }
-    let (status, start, end) = match decision {
-        RangeDecision::Full => (StatusCode::OK, 0, r.size),
-        RangeDecision::Partial { start, end } => {
-            let cr = format!("bytes {start}-{end}/{}", r.size);
-            out.insert(header::CONTENT_RANGE, cr.parse().expect("ascii"));
-            (StatusCode::PARTIAL_CONTENT, start, end + 1)
+    let served = match registered {
+        Some((resource, fault)) => {
+            body_fault = match take(shared, fault).await {
+                Ok(f) if !had_endpoint_fault => f,
+                Ok(_) => body_fault,
+                Err(resp) => return resp,
+            };
+            if kind != resource.kind {
+                return error(shared, INVALID_PARAM);
+            }
+            Served::resource(&resource)
         }
-        RangeDecision::Unsatisfiable => {
-            let cr = format!("bytes */{}", r.size);
-            out.insert(header::CONTENT_RANGE, cr.parse().expect("ascii"));
-            out.insert(header::CONTENT_LENGTH, HeaderValue::from(0));
-            return (StatusCode::RANGE_NOT_SATISFIABLE, out).into_response();
-        }
+        None => match shared
+            .store()
+            .message_resource(&message_id, &file_key, kind)
+        {
+            Ok(served) => served,
+            Err(code) => return error(shared, code.unwrap_or(FILE_NOT_IN_MESSAGE)),
+        },
     };
-    if let Some(ct) = r
-        .content_type
-        .as_deref()
-        .and_then(|c| HeaderValue::from_str(c).ok())
-    {
-        out.insert(header::CONTENT_TYPE, ct);
-    }
-    if let Ok(Some(cd)) = r.disposition.header_value() {
-        out.insert(header::CONTENT_DISPOSITION, cd);
-    }
-    out.insert(header::CONTENT_LENGTH, HeaderValue::from(end - start));
-    let body = stream::body(r.seed, start, end, fault, shared.shutdown.clone());
-    let mut resp = (status, out, body).into_response();
-    if r.content_type.is_none() {
-        resp.headers_mut().remove(header::CONTENT_TYPE);
-    }
-    resp
+    binary::serve(shared, &served, headers, body_fault)
 }

@@ -8,6 +8,8 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
+use lark_codegen::Model;
+
 use super::ids;
 
 /// `Content-Type` of every JSON answer, as the platform sends it.
@@ -41,6 +43,11 @@ pub fn spec_error_rows(spec_dir: &Path) -> Vec<SpecErrorRow> {
 #[derive(Debug, Default, Clone)]
 pub(crate) struct SpecIndex {
     pub rows: Vec<SpecErrorRow>,
+    /// (endpoint id, code) → the row's `meaning`, used as `msg` when the spec gives no
+    /// server message.
+    pub meanings: HashMap<(String, i64), String>,
+    /// (endpoint id, row name) → code.
+    pub names: HashMap<(String, String), i64>,
     /// endpoint id → `rate_limit.per_second`.
     pub per_second: HashMap<String, u64>,
     /// endpoint id → `scopes_any_of`.
@@ -48,6 +55,7 @@ pub(crate) struct SpecIndex {
 }
 
 impl SpecIndex {
+    /// Leniently reads the JSON files under `spec_dir` (for [`spec_error_rows`]).
     pub fn load(spec_dir: &Path) -> SpecIndex {
         let mut files = Vec::new();
         collect_json_files(spec_dir, &mut files);
@@ -65,20 +73,37 @@ impl SpecIndex {
         index
     }
 
+    /// The index of a validated model: every error row of every endpoint, in id order.
+    pub fn from_model(model: &Model) -> SpecIndex {
+        let mut index = SpecIndex::default();
+        for ep in &model.endpoints {
+            let id = ep.spec.id.clone();
+            if let Some(n) = ep.spec.rate_limit.as_ref().and_then(|r| r.per_second) {
+                index.per_second.insert(id.clone(), u64::from(n));
+            }
+            index
+                .scopes
+                .insert(id.clone(), ep.spec.scopes_any_of.clone());
+            for row in &ep.spec.errors {
+                index.rows.push(SpecErrorRow {
+                    endpoint_id: id.clone(),
+                    http_status: row.http_status,
+                    code: row.code,
+                    server_message: row.server_message.clone(),
+                });
+                index
+                    .meanings
+                    .insert((id.clone(), row.code), row.meaning.clone());
+                index.names.insert((id.clone(), row.name.clone()), row.code);
+            }
+        }
+        index
+    }
+
     fn add_document(&mut self, doc: &Value) {
         let Some(id) = doc.get("id").and_then(Value::as_str) else {
             return;
         };
-        if let Some(n) = doc
-            .pointer("/rate_limit/per_second")
-            .and_then(Value::as_u64)
-        {
-            self.per_second.insert(id.to_owned(), n);
-        }
-        if let Some(scopes) = doc.get("scopes_any_of").and_then(Value::as_array) {
-            let scopes = scopes.iter().filter_map(Value::as_str).map(str::to_owned);
-            self.scopes.insert(id.to_owned(), scopes.collect());
-        }
         for row in doc
             .get("errors")
             .and_then(Value::as_array)
@@ -100,16 +125,37 @@ impl SpecIndex {
         }
     }
 
+    /// The endpoint's own row for `code`.
+    pub fn own_row(&self, endpoint_id: &str, code: i64) -> Option<&SpecErrorRow> {
+        self.rows
+            .iter()
+            .find(|r| r.endpoint_id == endpoint_id && r.code == code)
+    }
+
+    /// The code of the endpoint's row named `name` (`message_deleted`), if it has one.
+    pub fn code_named(&self, endpoint_id: &str, name: &str) -> Option<i64> {
+        self.names
+            .get(&(endpoint_id.to_owned(), name.to_owned()))
+            .copied()
+    }
+
+    /// A row's message: its server message, or its meaning when that is empty.
+    fn message_of(&self, row: &SpecErrorRow) -> String {
+        if !row.server_message.is_empty() {
+            return row.server_message.clone();
+        }
+        let key = (row.endpoint_id.clone(), row.code);
+        self.meanings.get(&key).cloned().unwrap_or_default()
+    }
+
     /// HTTP status and message for `code` on `endpoint_id`: the endpoint's own
     /// row, else any spec row with that code, else the platform-wide table,
-    /// else 400 with a generic message.
+    /// else 400 with a generic message. A row without a server message gives its
+    /// meaning as the message.
     pub fn lookup(&self, endpoint_id: &str, code: i64) -> (u16, String) {
-        let own = self
-            .rows
-            .iter()
-            .find(|r| r.endpoint_id == endpoint_id && r.code == code);
+        let own = self.own_row(endpoint_id, code);
         if let Some(row) = own.or_else(|| self.rows.iter().find(|r| r.code == code)) {
-            return (row.http_status, row.server_message.clone());
+            return (row.http_status, self.message_of(row));
         }
         if code == codes::NO_SCOPE {
             let scopes = self.scopes.get(endpoint_id).cloned().unwrap_or_default();
@@ -151,8 +197,14 @@ pub mod codes {
     pub const RATE_LIMITED: i64 = 99991400;
     /// No `Authorization` header, or an empty one.
     pub const MISSING_TOKEN: i64 = 99991661;
-    /// Access token invalid or expired.
+    /// Access token invalid or expired, or a tenant token where the API takes none.
     pub const INVALID_TOKEN: i64 = 99991663;
+    /// User access token invalid, or a user token where the API takes none.
+    pub const INVALID_USER_TOKEN: i64 = 99991668;
+    /// A token that starts neither with `t-` nor with `u-`.
+    pub const MALFORMED_TOKEN: i64 = 99991671;
+    /// Platform-wide "field validation failed", the default `invalid_request_code`.
+    pub const FIELD_VALIDATION: i64 = 99992402;
     /// app_access_token invalid.
     pub const INVALID_APP_TOKEN: i64 = 99991664;
     /// App lacks a required scope.
@@ -255,12 +307,18 @@ pub(crate) fn error_body(endpoint_id: &str, code: i64, msg: &str, log_id: &str) 
 /// from [`SpecIndex::lookup`].
 pub(crate) fn error_response(spec: &SpecIndex, endpoint_id: &str, code: i64) -> Response {
     let (status, msg) = spec.lookup(endpoint_id, code);
+    error_response_with(status, endpoint_id, code, &msg)
+}
+
+/// An error answer with this status, code and message.
+pub(crate) fn error_response_with(
+    status: u16,
+    endpoint_id: &str,
+    code: i64,
+    msg: &str,
+) -> Response {
     let log_id = ids::log_id();
-    json_response(
-        status,
-        error_body(endpoint_id, code, &msg, &log_id),
-        &log_id,
-    )
+    json_response(status, error_body(endpoint_id, code, msg, &log_id), &log_id)
 }
 
 /// A short `{code, msg}` answer, as the auth endpoints give.

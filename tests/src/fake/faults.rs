@@ -1,5 +1,5 @@
-//! Faults a registered resource (or the token endpoints) can be told to
-//! produce, and the responses they turn into.
+//! Faults a registered resource, an endpoint (by id) or the token endpoints can be told
+//! to produce, and the responses they turn into.
 
 use std::time::Duration;
 
@@ -11,7 +11,8 @@ use super::ids;
 use super::stream::BodyFault;
 
 /// One misbehaviour, consumed by one request to the resource it is attached to
-/// (see [`Resource::faults`](super::Resource::faults)).
+/// (see [`Resource::faults`](super::Resource::faults)) or to the endpoint whose queue
+/// holds it (see [`FakeLark::push_endpoint_faults`](super::FakeLark::push_endpoint_faults)).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fault {
     /// Answer this HTTP status. 502 and 504 get a plain-text gateway body
@@ -27,18 +28,32 @@ pub enum Fault {
     },
     /// HTTP 400 with code 99991400, as older APIs answer; no `x-ogw-*` headers.
     RateLimited400,
-    /// The error row with this code: the endpoint's spec row if there is one,
-    /// else any spec row, else the platform-wide table (99991400 gets the 429
-    /// treatment with a 1 s reset).
+    /// The error row with this code: the endpoint's spec row if there is one (its HTTP
+    /// status and server message, or its meaning when the spec has no server message),
+    /// else any spec row, else the platform-wide table (99991400 without a row of the
+    /// endpoint gets the 429 treatment with a 1 s reset).
     ErrorCode(i64),
+    /// HTTP 200 with `{"code": code, "msg": …}` and no `data`: the platform's "success
+    /// status with an error code". The message is looked up as for [`Fault::ErrorCode`].
+    EnvelopeError {
+        /// The body's `code`.
+        code: i64,
+    },
+    /// For paginated endpoints: the answer says `has_more: true` and gives back the
+    /// request's own page token as the next one (a server that loops). Consumed by the
+    /// next request that carries a page token; requests without one leave it queued.
+    /// Other endpoints consume it and answer normally.
+    RepeatPageToken,
     /// Status and headers as for success (full `Content-Length`), then the
     /// connection is closed after `after_bytes` body bytes. If `after_bytes`
-    /// is at least the body length the body completes normally.
+    /// is at least the body length the body completes normally. Works for JSON answers
+    /// too; the store does not keep what such a request changed (see the module docs).
     CutOff {
         /// Body bytes sent before the connection is dropped.
         after_bytes: u64,
     },
-    /// Send `after_bytes` body bytes, go silent for `stall`, then send the rest.
+    /// Send `after_bytes` body bytes, go silent for `stall`, then send the rest. For JSON
+    /// answers the store keeps the request's change only once the body went out whole.
     Stall {
         /// Body bytes sent before the pause.
         after_bytes: u64,
@@ -71,6 +86,8 @@ pub(crate) enum FaultAction {
     Body(BodyFault),
     /// Sleep, then serve normally.
     Delay(Duration),
+    /// Serve a page that repeats the request's page token.
+    RepeatPageToken,
 }
 
 /// The fault the token endpoints use for [`FakeLark::fail_next_token_requests`](super::FakeLark::fail_next_token_requests).
@@ -102,10 +119,14 @@ pub(crate) fn apply(fault: &Fault, spec: &SpecIndex, endpoint_id: &str) -> Fault
             respond(rate_limited(spec, endpoint_id, 429, Some(*reset_secs)))
         }
         Fault::RateLimited400 => respond(rate_limited(spec, endpoint_id, 400, None)),
-        Fault::ErrorCode(code) if *code == codes::RATE_LIMITED => {
+        Fault::ErrorCode(code)
+            if *code == codes::RATE_LIMITED && spec.own_row(endpoint_id, *code).is_none() =>
+        {
             respond(rate_limited(spec, endpoint_id, 429, Some(1)))
         }
         Fault::ErrorCode(code) => respond(errors::error_response(spec, endpoint_id, *code)),
+        Fault::EnvelopeError { code } => respond(envelope_error(spec, endpoint_id, *code)),
+        Fault::RepeatPageToken => FaultAction::RepeatPageToken,
         Fault::TokenRejected => respond(errors::error_response(
             spec,
             endpoint_id,
@@ -138,6 +159,13 @@ pub(crate) fn apply(fault: &Fault, spec: &SpecIndex, endpoint_id: &str) -> Fault
             respond(resp)
         }
     }
+}
+
+/// HTTP 200 with `{code, msg}` only.
+fn envelope_error(spec: &SpecIndex, endpoint_id: &str, code: i64) -> Response {
+    let (_, msg) = spec.lookup(endpoint_id, code);
+    let body = errors::ordered_json(&[("code", code.into()), ("msg", msg.into())]);
+    errors::json_response(200, body, &ids::log_id())
 }
 
 fn status_response(status: u16, endpoint_id: &str) -> Response {

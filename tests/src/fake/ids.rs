@@ -81,9 +81,14 @@ pub fn method_id(endpoint_id: &str) -> u64 {
 
 /// FNV-1a of a string, used for default resource seeds.
 pub fn stable_hash(s: &str) -> u64 {
+    stable_hash_bytes(s.as_bytes())
+}
+
+/// FNV-1a of bytes, for ETags of stored uploads.
+pub fn stable_hash_bytes(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.bytes() {
-        h ^= u64::from(b);
+    for b in bytes {
+        h ^= u64::from(*b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
     h

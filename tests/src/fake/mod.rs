@@ -1,21 +1,84 @@
-//! A faithful fake of the Lark (Feishu) Open API for tests.
+//! A faithful fake of the Lark (Feishu) Open API for tests, driven by the specs.
 //!
-//! It serves, on `127.0.0.1` only:
-//! - the five auth v3 token endpoints (`/open-apis/auth/v3/...`), issuing a
-//!   new unique token on every call and counting calls per [`TokenRequestKind`];
+//! At start it builds the spec model from [`FakeConfig::spec_dir`] (as the generator
+//! does; a broken spec directory fails [`FakeLark::start`] with every problem named) and
+//! serves, on `127.0.0.1` only:
+//!
+//! - the five auth v3 token endpoints (`/open-apis/auth/v3/...`), hand-written: a new
+//!   unique token on every call, calls counted per [`TokenRequestKind`], store-app
+//!   tickets, rotation, rejection and failure injection;
 //! - `GET /open-apis/im/v1/messages/:message_id/resources/:file_key?type=image|file`,
-//!   streaming registered [`Resource`]s generated from a seed (see
-//!   [`content_bytes`]), with `Range` support and scripted [`Fault`]s.
+//!   hand-written: registered [`Resource`]s streamed from a seed (see
+//!   [`content_bytes`]) with `Range` and per-resource [`Fault`]s, or the uploads a
+//!   message of the store holds;
+//! - every other endpoint of every spec, routed from its method and path, by one
+//!   generic handler (below). Unknown paths answer 404.
 //!
-//! Errors use the platform's envelope (`code`, `msg`, `error.log_id`,
-//! `error.troubleshooter`) with the HTTP status and message from the spec
-//! files' `errors` tables, so any spec row is triggerable (file key
-//! `err_<code>`, or [`Fault::ErrorCode`]). Every answer carries `X-Tt-Logid`.
+//! # The generic handler
 //!
-//! Deliberate differences from the platform: every token request issues a new
-//! token (the platform returns the same one while more than 30 minutes
-//! remain); resources are not scoped per tenant; the 100 MB download limit is
-//! not enforced (use [`Fault::ErrorCode`]`(234037)` to simulate it).
+//! In order, for each request:
+//!
+//! 1. **Log** it ([`FakeLark::requests_log`], [`FakeLark::requests_for`]; each entry has
+//!    the endpoint id, so retries are countable per endpoint).
+//! 2. **Token**, by the spec's `access_tokens`: none or a blank one → 99991661; a live
+//!    tenant token issued by the fake only where `tenant` is accepted (else 99991663);
+//!    a user token (`u-…`, or from [`FakeLark::issue_user_token`]) only where `user` is
+//!    (else 99991668); other `t-…` tokens 99991663; anything else 99991671.
+//! 3. **Fault**: the endpoint's next [`Fault`] ([`FakeLark::push_endpoint_faults`]).
+//! 4. **Validation** against the spec: path parameters non-empty and of their type;
+//!    query parameters required present, integers and booleans parse, enum values known
+//!    (enums are closed here, though the SDK keeps unknown values), a key repeated only
+//!    if the parameter is `repeated`; JSON bodies a JSON object with the required fields,
+//!    every field of its type through named types (integers as numbers or decimal
+//!    strings; unknown fields ignored); multipart bodies read as a stream (at most
+//!    [`MAX_REQUEST_BODY`] bytes, never more buffered), text parts as query parameters,
+//!    file parts present when required, not empty and within `max_bytes`. A breach is
+//!    HTTP 400 with the spec's `invalid_request_code` (default 99992402) and `msg`
+//!    `field validation failed: body.receive_id is required`; an empty or oversized file
+//!    uses the endpoint's rows named `empty_file` / `file_too_large` when it has them.
+//! 5. **Success**: the store's answer if it knows the endpoint, else one synthesized
+//!    from the response model: `{code:0,msg:"success",data}` (`json`), the fields at
+//!    top level (`flat`), `{code:0,msg:"success"}` (`empty`), deterministic bytes
+//!    (`binary`). Values are the fields' examples, else made from the type; synthesized
+//!    listings serve 3 pages of 2 items driven by page tokens. Every JSON answer is
+//!    fitted to the model's field names and types and type-checked before it is sent, so
+//!    the generated SDK can decode it.
+//!
+//! # The store
+//!
+//! A small in-memory IM store (module `store`) makes the common flows real: messages
+//! are created (to a chat, or to a user through a one-to-one chat made on the fly;
+//! the same `uuid` gives back the first message), fetched, listed page by page (sort
+//! order, time filters, opaque page tokens), replied to, patched (cards), updated (text
+//! and post), forwarded, deleted (then 230110), reacted to and pinned; chats and their
+//! members are listed page by page; images and files are uploaded, downloaded, and
+//! served through the message-resource endpoint once a message names them. Ids come
+//! from counters and times from a fixed epoch, so runs are repeatable.
+//! [`FakeLark::reset_store`] restores the seeded state.
+//!
+//! # Faults
+//!
+//! Every error row of every spec, and every [`Fault`] (5xx, 429, 99991400, token
+//! rejection, cut-off or stalled bodies, HTML pages, 200 with `code != 0`, a page token
+//! served twice), can be triggered per endpoint id. Errors use the platform's envelope
+//! (`code`, `msg`, `error.log_id`, `error.troubleshooter`) with the HTTP status and the
+//! message from the spec's row (its `meaning` when the spec has no server message);
+//! every answer carries `X-Tt-Logid`.
+//!
+//! # Deliberate differences from the platform
+//!
+//! - Every token request issues a new token (the platform returns the same one while
+//!   more than 30 minutes remain); every user token acts as the user `ou_fake_1`.
+//! - Resources and store data are not scoped per tenant; the bot is in every chat.
+//! - Enums are closed: an unknown value is an invalid request.
+//! - A request whose answer is cut off or stalled by a fault changes the store only when
+//!   its last bytes go out, and only if nothing else changed the store meanwhile: a
+//!   cut-off request changes nothing, and a stalled one whose client retried during the
+//!   stall is overtaken by the retry, so a retry finds the state it expects (the
+//!   platform may have applied the first request).
+//! - Messages seeded from spec examples accept patch and update whatever their type and
+//!   hold every example upload; the 100 MB download limit is not enforced (use
+//!   [`Fault::ErrorCode`]`(234037)`).
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -27,30 +90,39 @@
 //! ```
 
 mod auth;
+mod binary;
+mod call;
 mod content;
+mod control;
 mod download;
 mod errors;
 mod faults;
+mod generic;
 mod ids;
 pub use ids::civil_from_days;
+mod outcome;
+mod preview;
 mod range;
 mod resources;
+mod router;
 mod samples;
+mod specs;
 mod state;
+mod store;
 mod stream;
+mod synth;
 #[cfg(test)]
 mod tests;
+mod tokens;
+mod validate;
 
-use std::collections::VecDeque;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{get, post};
-use axum::{middleware, Router};
+use axum::Router;
 use tokio::sync::watch;
 
 pub use content::{content_bytes, content_range_sha256, content_sha256, fill_content, CHUNK_SIZE};
@@ -61,9 +133,12 @@ pub use range::{decide as decide_range, RangeDecision};
 pub use resources::{Disposition, Resource, ResourceKind};
 pub use samples::*;
 pub use state::{LoggedRequest, TokenRequestKind};
+pub use store::{EPOCH_MS, FAKE_USER};
+pub use validate::MAX_REQUEST_BODY;
 
 use errors::SpecIndex;
-use state::{Registered, Shared};
+use state::Shared;
+use store::Store;
 
 /// Kind of app the fake impersonates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -89,7 +164,8 @@ pub struct FakeConfig {
     pub token_lifetime: Duration,
     /// Port to bind on 127.0.0.1; 0 picks a free one.
     pub port: u16,
-    /// Directory whose `**/*.json` spec files supply the error tables.
+    /// Directory whose `**/*.json` spec files (endpoints and `types.json`) the fake is
+    /// built from: routes, validation, answers and error tables.
     pub spec_dir: PathBuf,
 }
 
@@ -126,7 +202,9 @@ pub struct FakeLark {
 }
 
 impl FakeLark {
-    /// Binds `127.0.0.1:<config.port>` and serves on the current Tokio runtime.
+    /// Builds the spec model from `config.spec_dir`, binds `127.0.0.1:<config.port>` and
+    /// serves on the current Tokio runtime. A spec directory that cannot be read or whose
+    /// specs are broken is an error naming every problem.
     pub async fn start(config: FakeConfig) -> io::Result<FakeLark> {
         let (fake, listener, router, shutdown) = FakeLark::prepare(config)?;
         let listener = tokio::net::TcpListener::from_std(listener)?;
@@ -164,17 +242,22 @@ impl FakeLark {
         Router,
         watch::Receiver<bool>,
     )> {
+        let model = specs::load_model(&config.spec_dir)?;
         let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, config.port))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let (tx, rx) = watch::channel(false);
+        let seeded = Store::seeded(&model, &config.app_id);
         let shared = Arc::new(Shared {
-            spec: SpecIndex::load(&config.spec_dir),
+            spec: SpecIndex::from_model(&model),
+            model,
             config,
             inner: Mutex::default(),
+            store: Mutex::new(seeded.clone()),
+            seeded,
             shutdown: rx.clone(),
         });
-        let router = router(shared.clone());
+        let router = router::router(shared.clone())?;
         let fake = FakeLark {
             shared,
             addr,
@@ -182,174 +265,12 @@ impl FakeLark {
         };
         Ok((fake, listener, router, rx))
     }
-
-    /// `http://127.0.0.1:PORT`, no trailing slash.
-    pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// The bound address.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// The configuration the fake runs with.
-    pub fn config(&self) -> &FakeConfig {
-        &self.shared.config
-    }
-
-    /// Requests received on one token endpoint (including failed and faulted ones).
-    pub fn token_requests(&self, kind: TokenRequestKind) -> usize {
-        let inner = self.shared.lock();
-        inner.token_requests.get(&kind).copied().unwrap_or(0)
-    }
-
-    /// Requests received on the message-resource endpoint (all outcomes).
-    pub fn resource_requests(&self) -> usize {
-        self.shared.lock().resource_requests
-    }
-
-    /// Registers (or replaces) a resource under `(message_id, file_key)`, with
-    /// its fault queue.
-    ///
-    /// # Panics
-    /// If its `Content-Disposition` or `Content-Type` cannot be sent in an
-    /// HTTP header (see [`Disposition::Raw`]).
-    pub fn add_resource(&self, r: Resource) {
-        if let Err(e) = r.disposition.header_value() {
-            panic!(
-                "fake-lark: unsendable Content-Disposition {:?}: {e}",
-                r.disposition
-            );
-        }
-        if let Some(ct) = &r.content_type {
-            if let Err(e) = axum::http::HeaderValue::from_str(ct) {
-                panic!("fake-lark: unsendable Content-Type {ct:?}: {e}");
-            }
-        }
-        let key = (r.message_id.clone(), r.file_key.clone());
-        let faults: VecDeque<Fault> = r.faults.iter().cloned().collect();
-        let entry = Registered {
-            resource: r,
-            faults,
-        };
-        self.shared.lock().resources.insert(key, entry);
-    }
-
-    /// Appends faults to an already registered resource's queue; false if
-    /// there is no such resource.
-    pub fn push_faults(
-        &self,
-        message_id: &str,
-        file_key: &str,
-        faults: impl IntoIterator<Item = Fault>,
-    ) -> bool {
-        let mut inner = self.shared.lock();
-        let key = (message_id.to_owned(), file_key.to_owned());
-        match inner.resources.get_mut(&key) {
-            Some(entry) => {
-                entry.faults.extend(faults);
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// Faults still queued for a resource (0 if it is unknown).
-    pub fn pending_faults(&self, message_id: &str, file_key: &str) -> usize {
-        let inner = self.shared.lock();
-        let key = (message_id.to_owned(), file_key.to_owned());
-        inner.resources.get(&key).map_or(0, |e| e.faults.len())
-    }
-
-    /// Issues a new app_ticket, as the platform would push to a store app;
-    /// `/open-apis/auth/v3/app_access_token` accepts only issued tickets.
-    pub fn issue_app_ticket(&self) -> String {
-        auth::issue_ticket(&self.shared)
-    }
-
-    /// The most recently issued app_ticket (by [`FakeLark::issue_app_ticket`]
-    /// or by a successful `app_ticket/resend`), i.e. the last one "pushed".
-    pub fn latest_app_ticket(&self) -> Option<String> {
-        self.shared.lock().latest_ticket.clone()
-    }
-
-    /// Invalidates every issued app_ticket (the next app-token request answers 10012).
-    pub fn revoke_app_tickets(&self) {
-        let mut inner = self.shared.lock();
-        inner.tickets.clear();
-        inner.latest_ticket = None;
-    }
-
-    /// Invalidates every issued token: using one answers 99991663.
-    pub fn revoke_tokens(&self) {
-        self.shared.lock().tokens.clear();
-    }
-
-    /// With `Some(n)`, each tenant token is accepted for `n` resource requests
-    /// (counted since it was issued), then answers 99991663; `None` lifts the limit.
-    pub fn reject_tokens_after_uses(&self, n: Option<usize>) {
-        self.shared.lock().reject_after_uses = n;
-    }
-
-    /// The next `n` requests to any token endpoint fail with `status`: 429 is
-    /// the rate-limit answer (code 99991400, `x-ogw-ratelimit-*` headers),
-    /// other statuses as [`Fault::Status5xx`]. Replaces any pending failures.
-    pub fn fail_next_token_requests(&self, n: usize, status: u16) {
-        self.shared.lock().token_failures = (n > 0).then_some((n, status));
-    }
-
-    /// Headers of the most recent request to any endpoint.
-    pub fn last_request_headers(&self) -> Option<HeaderMap> {
-        self.shared.lock().last_headers.clone()
-    }
-
-    /// Every request so far, in the order their answers started.
-    pub fn requests_log(&self) -> Vec<LoggedRequest> {
-        self.shared.lock().log.clone()
-    }
-
-    /// Every row of the spec error tables the fake loaded at start.
-    pub fn spec_errors(&self) -> Vec<SpecErrorRow> {
-        self.shared.spec.rows.clone()
-    }
 }
 
 impl Drop for FakeLark {
     fn drop(&mut self) {
         let _ = self.shutdown.send(true);
     }
-}
-
-fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
-        .route(
-            "/open-apis/auth/v3/tenant_access_token/internal",
-            post(auth::tenant_internal),
-        )
-        .route(
-            "/open-apis/auth/v3/app_access_token/internal",
-            post(auth::app_internal),
-        )
-        .route("/open-apis/auth/v3/app_access_token", post(auth::app_store))
-        .route(
-            "/open-apis/auth/v3/tenant_access_token",
-            post(auth::tenant_store),
-        )
-        .route(
-            "/open-apis/auth/v3/app_ticket/resend",
-            post(auth::ticket_resend),
-        )
-        .route(
-            "/open-apis/im/v1/messages/{message_id}/resources/{file_key}",
-            get(download::get_message_resource),
-        )
-        .fallback(|| async { (StatusCode::NOT_FOUND, "404 page not found") })
-        .layer(middleware::from_fn_with_state(
-            shared.clone(),
-            state::record_request,
-        ))
-        .with_state(shared)
 }
 
 async fn serve(

@@ -11,9 +11,14 @@ use axum::response::Response;
 use std::sync::Arc;
 use tokio::sync::watch;
 
+use lark_codegen::model::EndpointModel;
+use lark_codegen::Model;
+use serde_json::Value;
+
 use super::errors::{SpecIndex, LOGID_HEADER};
 use super::faults::Fault;
 use super::resources::Resource;
+use super::store::Store;
 use super::{ids, FakeConfig};
 
 /// Which auth endpoint a token request hit.
@@ -45,6 +50,11 @@ pub struct LoggedRequest {
     /// The tenant the bearer token was issued for (store apps), when the
     /// request was authenticated with a store tenant token.
     pub tenant_key: Option<String>,
+    /// The spec id of the endpoint the request was routed to (`im.v1.message.create`);
+    /// `None` for paths no spec describes (answered 404).
+    pub endpoint_id: Option<String>,
+    /// For a successful answer of a paginated endpoint: the page's items as sent.
+    pub page_items: Option<Vec<Value>>,
     /// HTTP status of the answer.
     pub status: u16,
     /// The `X-Tt-Logid` of the answer.
@@ -92,14 +102,27 @@ pub(crate) struct Inner {
     pub token_failures: Option<(usize, u16)>,
     pub last_headers: Option<HeaderMap>,
     pub log: Vec<LoggedRequest>,
+    /// Fault queues per endpoint id.
+    pub endpoint_faults: HashMap<String, VecDeque<Fault>>,
+    /// Largest page the store serves, per endpoint id.
+    pub page_caps: HashMap<String, usize>,
+    /// User tokens issued by `issue_user_token`.
+    pub user_tokens: HashSet<String>,
+    /// User tokens revoked by `revoke_tokens`.
+    pub revoked_user_tokens: HashSet<String>,
 }
 
 /// Everything the handlers share.
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub config: FakeConfig,
+    pub model: Model,
     pub spec: SpecIndex,
     pub inner: Mutex<Inner>,
+    /// The in-memory IM data; its own lock, never held with `inner`'s.
+    pub store: Mutex<Store>,
+    /// The store as seeded, for `reset_store`.
+    pub seeded: Store,
     pub shutdown: watch::Receiver<bool>,
 }
 
@@ -108,7 +131,35 @@ impl Shared {
         // A panicking test thread must not wedge the fake for everyone else.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    pub fn store(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The endpoint with this id (the router only routes ids of the model).
+    pub fn endpoint(&self, id: &str) -> Option<&EndpointModel> {
+        self.model.endpoint(id)
+    }
+
+    /// Takes the next fault queued for `endpoint_id`. A [`Fault::RepeatPageToken`] at the
+    /// head stays queued for a request that carries no page token.
+    pub fn next_endpoint_fault(&self, endpoint_id: &str, has_page_token: bool) -> Option<Fault> {
+        let mut inner = self.lock();
+        let queue = inner.endpoint_faults.get_mut(endpoint_id)?;
+        if queue.front() == Some(&Fault::RepeatPageToken) && !has_page_token {
+            return None;
+        }
+        queue.pop_front()
+    }
 }
+
+/// The endpoint a response answered, passed from handler to the log.
+#[derive(Debug, Clone)]
+pub(crate) struct EndpointTag(pub String);
+
+/// The items of a page answer, passed from handler to the log.
+#[derive(Debug, Clone)]
+pub(crate) struct PageItems(pub Vec<Value>);
 
 /// Tenant a request was authenticated for, passed from handler to the log.
 #[derive(Debug, Clone)]
@@ -155,6 +206,8 @@ pub(crate) async fn record_request(
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
         bearer: bearer_token(&headers).map(str::to_owned),
         tenant_key: resp.extensions().get::<TenantTag>().map(|t| t.0.clone()),
+        endpoint_id: resp.extensions().get::<EndpointTag>().map(|t| t.0.clone()),
+        page_items: resp.extensions().get::<PageItems>().map(|t| t.0.clone()),
         status: resp.status().as_u16(),
         log_id,
         headers: headers.clone(),

@@ -1,5 +1,5 @@
-//! The streamed download body: generated chunk by chunk from `(seed, offset)`,
-//! optionally cut off or stalled part-way.
+//! Streamed bodies: generated chunk by chunk from `(seed, offset)` or sliced from bytes
+//! held in memory, optionally cut off or stalled part-way.
 
 use std::io;
 use std::time::Duration;
@@ -11,9 +11,30 @@ use tokio::sync::watch;
 
 use super::content::{fill_content, CHUNK_SIZE};
 
+/// Where a body's bytes come from.
+#[derive(Debug, Clone)]
+pub(crate) enum Source {
+    /// [`content_bytes`](super::content_bytes) of this seed, generated while streaming.
+    Seed(u64),
+    /// These bytes (an upload, a JSON answer).
+    Bytes(Bytes),
+}
+
+impl Source {
+    fn fill(&self, offset: u64, out: &mut [u8]) {
+        match self {
+            Source::Seed(seed) => fill_content(*seed, offset, out),
+            Source::Bytes(bytes) => {
+                let start = offset as usize;
+                out.copy_from_slice(&bytes[start..start + out.len()]);
+            }
+        }
+    }
+}
+
 /// A misbehaving body (from [`Fault::CutOff`](super::Fault::CutOff) or
 /// [`Fault::Stall`](super::Fault::Stall)).
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct BodyFault {
     /// Drop the connection after this many body bytes.
     pub cut_off_after: Option<u64>,
@@ -25,8 +46,15 @@ pub(crate) struct BodyFault {
 /// so hyper can flush what was sent before it drops the connection.
 const CUT_OFF_FLUSH_DELAY: Duration = Duration::from_millis(100);
 
+impl BodyFault {
+    /// Whether the body misbehaves at all.
+    pub fn is_active(&self) -> bool {
+        self.cut_off_after.is_some() || self.stall.is_some()
+    }
+}
+
 struct BodyState {
-    seed: u64,
+    source: Source,
     /// Absolute offset of the next byte to send.
     pos: u64,
     /// Absolute offset one past the last byte.
@@ -36,7 +64,12 @@ struct BodyState {
     fault: BodyFault,
     shutdown: watch::Receiver<bool>,
     done: bool,
+    /// Called when the last chunk is produced.
+    on_complete: Option<Completion>,
 }
+
+/// What to do when a body was sent whole.
+pub(crate) type Completion = Box<dyn FnOnce() + Send>;
 
 fn abort(msg: &str) -> io::Error {
     io::Error::new(
@@ -49,24 +82,39 @@ fn is_shut_down(rx: &watch::Receiver<bool>) -> bool {
     *rx.borrow() || rx.has_changed().is_err()
 }
 
-/// A body of bytes `start..end` of resource `seed`, streamed in 64 KiB chunks.
+/// A body of bytes `start..end` of `source`, streamed in 64 KiB chunks.
 /// The body fails (so hyper drops the connection) on a cut-off, or when the
 /// fake shuts down mid-body.
 pub(crate) fn body(
-    seed: u64,
+    source: Source,
     start: u64,
     end: u64,
     fault: BodyFault,
     shutdown: watch::Receiver<bool>,
 ) -> Body {
+    body_then(source, start, end, fault, shutdown, None)
+}
+
+/// [`body`], calling `on_complete` just before the last chunk goes out: never when the body
+/// is cut off; after a stall only once the stall is over (whether or not the client
+/// waited).
+pub(crate) fn body_then(
+    source: Source,
+    start: u64,
+    end: u64,
+    fault: BodyFault,
+    shutdown: watch::Receiver<bool>,
+    on_complete: Option<Completion>,
+) -> Body {
     let state = BodyState {
-        seed,
+        source,
         pos: start,
         end,
         sent: 0,
         fault,
         shutdown,
         done: false,
+        on_complete,
     };
     Body::from_stream(stream::unfold(state, next_chunk))
 }
@@ -107,8 +155,14 @@ async fn next_chunk(mut st: BodyState) -> Option<(io::Result<Bytes>, BodyState)>
         }
     }
     let mut buf = vec![0; n as usize];
-    fill_content(st.seed, st.pos, &mut buf);
+    st.source.fill(st.pos, &mut buf);
     st.pos += n;
     st.sent += n;
+    if st.pos >= st.end {
+        // Before the last bytes go out, so a client that has them all sees the effect.
+        if let Some(f) = st.on_complete.take() {
+            f();
+        }
+    }
     Some((Ok(Bytes::from(buf)), st))
 }

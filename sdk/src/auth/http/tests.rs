@@ -312,8 +312,7 @@ async fn store_app_refreshes_a_rejected_app_token_once() {
 
 #[tokio::test]
 async fn store_app_without_ticket_requests_resend() {
-    let (base, seen) =
-        serve(vec![json(200, serde_json::json!({"code": 0, "msg": "ok"}))]).await;
+    let (base, seen) = serve(vec![json(200, serde_json::json!({"code": 0, "msg": "ok"}))]).await;
     let (_client, cache) = cache(&base, AppCredentials::store("cli_s", SECRET));
     let err = cache
         .get(&TokenKey::Tenant(Some("tk".into())))
@@ -361,7 +360,10 @@ fn credential_excerpts_are_withheld() {
 
 #[test]
 fn fetcher_debug_hides_secret() {
-    let f = HttpTokenFetcher::new(std::sync::Weak::new(), AppCredentials::custom("cli_1", SECRET));
+    let f = HttpTokenFetcher::new(
+        std::sync::Weak::new(),
+        AppCredentials::custom("cli_1", SECRET),
+    );
     let dbg = format!("{f:?}");
     assert!(dbg.contains("cli_1"), "{dbg}");
     assert!(!dbg.contains(SECRET), "{dbg}");
@@ -369,8 +371,15 @@ fn fetcher_debug_hides_secret() {
 
 #[tokio::test]
 async fn a_dropped_client_fails_the_fetch_cleanly() {
-    let f = HttpTokenFetcher::new(std::sync::Weak::new(), AppCredentials::custom("cli_1", SECRET));
+    let f = HttpTokenFetcher::new(
+        std::sync::Weak::new(),
+        AppCredentials::custom("cli_1", SECRET),
+    );
     let cache = TokenCache::new(std::sync::Arc::new(f), crate::auth::DEFAULT_REFRESH_AHEAD);
     let err = cache.get(&TokenKey::App).await.unwrap_err();
-    assert!(err.to_string().contains("client that owns this token cache is gone"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("client that owns this token cache is gone"),
+        "{err}"
+    );
 }

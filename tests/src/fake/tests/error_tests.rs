@@ -30,10 +30,15 @@ async fn every_spec_row_is_triggerable_by_file_key() {
     let token = tenant_token(&fake).await;
     let rows = fake.spec_errors();
     assert!(!rows.is_empty());
-    for row in rows {
+    for row in &rows {
         let key = format!("err_{}", row.code);
         let reply = get(&fake, &resource_path("om_any", &key, "file"), &token, &[]).await;
-        assert_eq!(reply.status, row.http_status, "{row:?}");
+        // The endpoint's own row, else the first row with the code.
+        let own = rows
+            .iter()
+            .find(|r| r.endpoint_id == MESSAGE_RESOURCE_ENDPOINT && r.code == row.code);
+        let expected = own.unwrap_or_else(|| rows.iter().find(|r| r.code == row.code).unwrap());
+        assert_eq!(reply.status, expected.http_status, "{row:?}");
         assert_eq!(
             reply.header("content-type").as_deref(),
             Some(JSON_CONTENT_TYPE)
@@ -45,7 +50,12 @@ async fn every_spec_row_is_triggerable_by_file_key() {
         assert!(text.contains(",\"error\":{\"log_id\":"), "{text}");
         let body = reply.json();
         assert_eq!(body["code"], row.code, "{row:?}");
-        assert_eq!(body["msg"], row.server_message.as_str(), "{row:?}");
+        if !expected.server_message.is_empty() {
+            assert_eq!(body["msg"], expected.server_message.as_str(), "{row:?}");
+        } else {
+            // No server message: the row's meaning.
+            assert!(!body["msg"].as_str().unwrap().is_empty(), "{row:?}");
+        }
         // The envelope's log id is the header's.
         let log_id = reply.header("x-tt-logid").unwrap();
         assert_eq!(body["error"]["log_id"], log_id.as_str());
@@ -60,7 +70,11 @@ async fn every_spec_row_is_triggerable_by_file_key() {
 async fn every_spec_row_is_triggerable_as_a_fault() {
     let fake = fake().await;
     let token = tenant_token(&fake).await;
-    let rows = fake.spec_errors();
+    let rows: Vec<_> = fake
+        .spec_errors()
+        .into_iter()
+        .filter(|r| r.endpoint_id == MESSAGE_RESOURCE_ENDPOINT)
+        .collect();
     let r = Resource::new("om_1", "f_err", ResourceKind::File, 10)
         .with_faults(rows.iter().map(|row| Fault::ErrorCode(row.code)));
     fake.add_resource(r);
@@ -75,26 +89,30 @@ async fn every_spec_row_is_triggerable_as_a_fault() {
 
 #[tokio::test]
 async fn a_row_added_to_a_spec_becomes_triggerable() {
-    let dir = tempfile::tempdir().unwrap();
-    let nested = dir.path().join("im/v1/thing");
-    std::fs::create_dir_all(&nested).unwrap();
-    let spec = json!({
-        "id": "im.v1.thing.get",
-        "rate_limit": { "per_second": 5 },
-        "errors": [
-            { "http_status": 403, "code": 239999, "server_message": "Brand new error." },
-            { "http_status": 400, "code": 99991400, "server_message": "request trigger frequency limit" }
-        ]
-    });
-    std::fs::write(nested.join("get.json"), spec.to_string()).unwrap();
-    std::fs::write(dir.path().join("broken.json"), "{").unwrap();
+    let dir = super::toy::write(false);
+    let path = dir.path().join("toy/v1/widget/get.json");
+    let mut spec: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    spec["errors"].as_array_mut().unwrap().push(json!({
+        "http_status": 403, "code": 239999, "name": "brand_new", "server_message": "Brand new error.",
+        "meaning": "New.", "advice": "None.", "retryable": false
+    }));
+    std::fs::write(&path, spec.to_string()).unwrap();
     let config = FakeConfig {
         spec_dir: dir.path().to_owned(),
         ..FakeConfig::default()
     };
     let fake = FakeLark::start(config).await.unwrap();
-    assert_eq!(fake.spec_errors().len(), 2);
+    assert!(fake.spec_errors().iter().any(|r| r.code == 239999));
     let token = tenant_token(&fake).await;
+    // On its endpoint, by id.
+    fake.push_endpoint_faults("toy.v1.widget.get", [Fault::ErrorCode(239999)]);
+    let reply = get(&fake, "/open-apis/toy/v1/widgets/w1?kind=big", &token, &[]).await;
+    assert_eq!(
+        (reply.status, reply.json()["msg"].clone()),
+        (403, json!("Brand new error."))
+    );
+    // On the message-resource endpoint, by file key (any spec's row).
     let reply = get(
         &fake,
         &resource_path("om_x", "err_239999", "image"),

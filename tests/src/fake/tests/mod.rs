@@ -3,8 +3,18 @@
 mod auth_tests;
 mod client;
 mod download_tests;
+mod endpoint_fault_tests;
 mod error_tests;
 mod fault_tests;
+mod harness_tests;
+mod http;
+mod routing_tests;
+mod store_tests;
+mod synth_tests;
+mod token_tests;
+mod toy;
+mod upload_tests;
+mod validation_tests;
 
 use std::net::SocketAddr;
 

@@ -39,6 +39,7 @@ pub struct CreateAppAccessTokenRequest {
 
 impl CreateAppAccessTokenRequest {
     /// Creates the request from its required parameters.
+    #[allow(clippy::new_without_default)]
     pub fn new(body: CreateAppAccessTokenBody) -> Self {
         Self { body }
     }

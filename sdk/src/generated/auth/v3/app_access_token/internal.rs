@@ -38,6 +38,7 @@ pub struct InternalAppAccessTokenRequest {
 
 impl InternalAppAccessTokenRequest {
     /// Creates the request from its required parameters.
+    #[allow(clippy::new_without_default)]
     pub fn new(body: InternalAppAccessTokenBody) -> Self {
         Self { body }
     }

@@ -38,6 +38,7 @@ pub struct ResendAppTicketRequest {
 
 impl ResendAppTicketRequest {
     /// Creates the request from its required parameters.
+    #[allow(clippy::new_without_default)]
     pub fn new(body: ResendAppTicketBody) -> Self {
         Self { body }
     }

@@ -38,6 +38,7 @@ pub struct CreateTenantAccessTokenRequest {
 
 impl CreateTenantAccessTokenRequest {
     /// Creates the request from its required parameters.
+    #[allow(clippy::new_without_default)]
     pub fn new(body: CreateTenantAccessTokenBody) -> Self {
         Self { body }
     }

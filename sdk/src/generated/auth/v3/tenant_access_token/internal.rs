@@ -39,6 +39,7 @@ pub struct InternalTenantAccessTokenRequest {
 
 impl InternalTenantAccessTokenRequest {
     /// Creates the request from its required parameters.
+    #[allow(clippy::new_without_default)]
     pub fn new(body: InternalTenantAccessTokenBody) -> Self {
         Self { body }
     }

@@ -46,6 +46,7 @@ pub struct ListChatRequest {
 
 impl ListChatRequest {
     /// Creates the request from its required parameters.
+    #[allow(clippy::new_without_default)]
     pub fn new() -> Self {
         Self {
             user_id_type: Default::default(),

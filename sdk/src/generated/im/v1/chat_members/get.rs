@@ -54,6 +54,7 @@ pub struct GetChatMembersRequest {
 
 impl GetChatMembersRequest {
     /// Creates the request from its required parameters.
+    #[allow(clippy::new_without_default)]
     pub fn new(chat_id: impl Into<String>) -> Self {
         Self {
             chat_id: chat_id.into(),

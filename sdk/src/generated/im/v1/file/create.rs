@@ -45,6 +45,7 @@ pub struct CreateFileRequest {
 
 impl CreateFileRequest {
     /// Creates the request from its required parameters.
+    #[allow(clippy::new_without_default)]
     pub fn new(body: CreateFileBody) -> Self {
         Self { body }
     }

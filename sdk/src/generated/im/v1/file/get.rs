@@ -44,6 +44,7 @@ pub struct GetFileRequest {
 
 impl GetFileRequest {
     /// Creates the request from its required parameters.
+    #[allow(clippy::new_without_default)]
     pub fn new(file_key: impl Into<String>) -> Self {
         Self { file_key: file_key.into() }
     }

@@ -46,6 +46,7 @@ pub struct CreateImageRequest {
 
 impl CreateImageRequest {
     /// Creates the request from its required parameters.
+    #[allow(clippy::new_without_default)]
     pub fn new(body: CreateImageBody) -> Self {
         Self { body }
     }

@@ -43,6 +43,7 @@ pub struct GetImageRequest {
 
 impl GetImageRequest {
     /// Creates the request from its required parameters.
+    #[allow(clippy::new_without_default)]
     pub fn new(image_key: impl Into<String>) -> Self {
         Self {
             image_key: image_key.into(),

@@ -57,6 +57,7 @@ pub struct CreateMessageRequest {
 
 impl CreateMessageRequest {
     /// Creates the request from its required parameters.
+    #[allow(clippy::new_without_default)]
     pub fn new(receive_id_type: ReceiveIdType, body: CreateMessageBody) -> Self {
         Self { receive_id_type, body }
     }

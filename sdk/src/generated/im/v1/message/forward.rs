@@ -67,6 +67,7 @@ pub struct ForwardMessageRequest {
 
 impl ForwardMessageRequest {
     /// Creates the request from its required parameters.
+    #[allow(clippy::new_without_default)]
     pub fn new(
         message_id: impl Into<String>,
         receive_id_type: ForwardReceiveIdType,

@@ -52,6 +52,7 @@ pub struct GetMessageRequest {
 
 impl GetMessageRequest {
     /// Creates the request from its required parameters.
+    #[allow(clippy::new_without_default)]
     pub fn new(message_id: impl Into<String>) -> Self {
         Self {
             message_id: message_id.into(),

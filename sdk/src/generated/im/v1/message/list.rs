@@ -69,6 +69,7 @@ pub struct ListMessageRequest {
 
 impl ListMessageRequest {
     /// Creates the request from its required parameters.
+    #[allow(clippy::new_without_default)]
     pub fn new(
         container_id_type: impl Into<String>,
         container_id: impl Into<String>,

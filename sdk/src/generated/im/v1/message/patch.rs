@@ -55,6 +55,7 @@ pub struct PatchMessageRequest {
 
 impl PatchMessageRequest {
     /// Creates the request from its required parameters.
+    #[allow(clippy::new_without_default)]
     pub fn new(message_id: impl Into<String>, body: PatchMessageBody) -> Self {
         Self {
             message_id: message_id.into(),

@@ -57,6 +57,7 @@ pub struct ReplyMessageRequest {
 
 impl ReplyMessageRequest {
     /// Creates the request from its required parameters.
+    #[allow(clippy::new_without_default)]
     pub fn new(message_id: impl Into<String>, body: ReplyMessageBody) -> Self {
         Self {
             message_id: message_id.into(),

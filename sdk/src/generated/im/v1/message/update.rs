@@ -54,6 +54,7 @@ pub struct UpdateMessageRequest {
 
 impl UpdateMessageRequest {
     /// Creates the request from its required parameters.
+    #[allow(clippy::new_without_default)]
     pub fn new(message_id: impl Into<String>, body: UpdateMessageBody) -> Self {
         Self {
             message_id: message_id.into(),

@@ -53,6 +53,7 @@ pub struct CreateMessageReactionRequest {
 
 impl CreateMessageReactionRequest {
     /// Creates the request from its required parameters.
+    #[allow(clippy::new_without_default)]
     pub fn new(message_id: impl Into<String>, body: CreateMessageReactionBody) -> Self {
         Self {
             message_id: message_id.into(),

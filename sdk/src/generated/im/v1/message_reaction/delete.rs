@@ -54,6 +54,7 @@ pub struct DeleteMessageReactionRequest {
 
 impl DeleteMessageReactionRequest {
     /// Creates the request from its required parameters.
+    #[allow(clippy::new_without_default)]
     pub fn new(message_id: impl Into<String>, reaction_id: impl Into<String>) -> Self {
         Self {
             message_id: message_id.into(),

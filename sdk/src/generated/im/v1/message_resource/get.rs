@@ -68,6 +68,7 @@ pub struct GetMessageResourceRequest {
 
 impl GetMessageResourceRequest {
     /// Creates the request from its required parameters.
+    #[allow(clippy::new_without_default)]
     pub fn new(
         message_id: impl Into<String>,
         file_key: impl Into<String>,

@@ -43,6 +43,7 @@ pub struct CreatePinRequest {
 
 impl CreatePinRequest {
     /// Creates the request from its required parameters.
+    #[allow(clippy::new_without_default)]
     pub fn new(body: CreatePinBody) -> Self {
         Self { body }
     }
