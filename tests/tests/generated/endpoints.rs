@@ -30,6 +30,7 @@ const ENDPOINTS: &[&str] = &[
     "im.v1.message_reaction.list",
     "im.v1.message_resource.get",
     "im.v1.pin.create",
+    "im.v1.pin.delete",
 ];
 
 #[test]
@@ -362,4 +363,21 @@ async fn im_v1_pin_create() {
         async move { client.im().v1().pin().create(lark_openapi::im::v1::pin::CreatePinBody::new("om_dc13264520392913993dd051dba21dcf")).user_access_token("u-harness").send().await }
     };
     harness::exercise_as_user(&h, "im.v1.pin.create", call).await;
+}
+
+#[tokio::test]
+async fn im_v1_pin_delete() {
+    let h = Harness::start().await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().pin().delete("om_dc13264520392913993dd051dba21dcf").send().await }
+    };
+    harness::exercise(&h, "im.v1.pin.delete", call).await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().pin().delete("om_dc13264520392913993dd051dba21dcf").user_access_token("u-harness").send().await }
+    };
+    harness::exercise_as_user(&h, "im.v1.pin.delete", call).await;
 }

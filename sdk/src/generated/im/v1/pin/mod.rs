@@ -4,10 +4,12 @@
 //! The `pin` resource of `im` `v1`.
 
 pub mod create;
+pub mod delete;
 pub use create::{
     CreatePin, CreatePinRequest, CreatePinError, CreatePinBody, CreatePinResponse,
 };
 
+pub use delete::{DeletePin, DeletePinRequest, DeletePinError};
 /// Accessor for the `pin` resource.
 #[derive(Debug, Clone, Copy)]
 pub struct PinApi<'a> {
