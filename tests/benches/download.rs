@@ -17,10 +17,14 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 #[path = "download/child.rs"]
 mod child;
+#[path = "download/compile.rs"]
+mod compile;
 #[path = "download/downloads.rs"]
 mod downloads;
 #[path = "download/gen.rs"]
 mod gen;
+#[path = "download/json.rs"]
+mod json;
 #[path = "download/machine.rs"]
 mod machine;
 #[path = "download/measure.rs"]
@@ -29,6 +33,10 @@ mod measure;
 mod profile;
 #[path = "download/report.rs"]
 mod report;
+#[path = "download/report_seam.rs"]
+mod report_seam;
+#[path = "download/seam.rs"]
+mod seam;
 #[path = "download/small.rs"]
 mod small;
 #[path = "download/tokens.rs"]
@@ -47,7 +55,8 @@ const USAGE: &str = "usage: cargo xtask bench [--quick] [--runs N] [--out FILE] 
   --quick       fewer repetitions (5 downloads per size and tool, 3 rounds elsewhere)
   --runs N      measured downloads per size and tool (default 9; the report wants at least 5)
   --out FILE    where to write the report (default: <workspace>/BENCHMARKS.md)
-  --no-profile  no perf profile even when the download target is missed";
+  --no-profile  no perf profile even when the download target is missed
+  --no-compile  skip the compile-time section (several builds in a scratch copy)";
 
 /// Repetitions of every section.
 #[derive(Debug, Clone)]
@@ -70,6 +79,10 @@ pub struct Options {
     pub profile: bool,
     /// Where BENCHMARKS.md goes.
     pub out: PathBuf,
+    /// Rounds of the list and upload measurements.
+    pub seam_runs: usize,
+    /// Measure compile times (several builds in a scratch copy; off with `--no-compile`).
+    pub compile: bool,
 }
 
 impl Options {
@@ -84,6 +97,8 @@ impl Options {
             quick: false,
             profile: true,
             out: root.join("BENCHMARKS.md"),
+            seam_runs: 5,
+            compile: true,
         };
         let mut runs = None;
         let mut it = args.iter();
@@ -91,6 +106,7 @@ impl Options {
             match arg.as_str() {
                 "--quick" => opts.quick = true,
                 "--no-profile" => opts.profile = false,
+                "--no-compile" => opts.compile = false,
                 "--runs" => {
                     let n = it.next().and_then(|v| v.parse::<usize>().ok());
                     match n {
@@ -112,6 +128,7 @@ impl Options {
             opts.small_rounds = 3;
             opts.gen_runs = 20;
             opts.fsync_reps = 3;
+            opts.seam_runs = 3;
         }
         if let Some(n) = runs {
             opts.runs = n;
@@ -142,6 +159,12 @@ fn main() -> ExitCode {
     }
     if args.first().map(String::as_str) == Some(child::MODE) {
         return child::main(&args[1..]);
+    }
+    if args.first().map(String::as_str) == Some(seam::LIST_MODE) {
+        return seam::list_main(&args[1..]);
+    }
+    if args.first().map(String::as_str) == Some(seam::UPLOAD_MODE) {
+        return seam::upload_main(&args[1..]);
     }
     let Some(i) = args.iter().position(|a| a == "--bench") else {
         // `cargo test --benches` / `--all-targets`: nothing is timed in the test suite.
@@ -200,7 +223,21 @@ fn run(
     let t = Instant::now();
     let small = runtime.block_on(small::run(opts.small_rounds, opts.small_total))?;
     let small_time = t.elapsed();
+    let t = Instant::now();
+    let json = runtime.block_on(json::run(opts.small_rounds, opts.small_total))?;
+    let json_time = t.elapsed();
     drop(runtime);
+
+    let t = Instant::now();
+    let seam = seam::run(root, opts.seam_runs)?;
+    let seam_time = t.elapsed();
+    let t = Instant::now();
+    let compile = if opts.compile {
+        Some(compile::run(root)?)
+    } else {
+        None
+    };
+    let compile_time = t.elapsed();
 
     let t = Instant::now();
     let gen = gen::run(root, opts.gen_runs)?;
@@ -213,10 +250,13 @@ fn run(
             ("downloads and memory", downloads_time),
             ("token requests", tokens_time),
             ("small requests", small_time),
+            ("JSON requests", json_time),
+            ("lists and uploads", seam_time),
             ("code generation", gen_time),
+            ("compile time", compile_time),
         ],
     };
-    let text = report::render(&report::Report {
+    let mut text = report::render(&report::Report {
         context: &context,
         opts,
         downloads: &downloads,
@@ -225,6 +265,12 @@ fn run(
         gen: &gen,
         timing: &timing,
     });
+    text.push_str(&report_seam::render(&report_seam::SeamReport {
+        json: &json,
+        seam: &seam,
+        compile: compile.as_ref(),
+        downloads: &downloads,
+    }));
     std::fs::write(&opts.out, &text)?;
     println!("{}", report::summary(&text));
     eprintln!(

@@ -131,7 +131,11 @@ pub fn run(root: &Path) -> Result<CompileFigures> {
     let text = std::fs::read_to_string(&spec)?;
     std::fs::write(
         &spec,
-        text.replacen("Get one message by its ID.", "Get one message by its id.", 1),
+        text.replacen(
+            "Get one message by its ID.",
+            "Get one message by its id.",
+            1,
+        ),
     )?;
     cargo(&copy, &target, &["run", "-q", "-p", "xtask", "--", "gen"])?;
     let spec_touched_build = cargo(&copy, &target, &["build", "-q", "-p", "lark-openapi"])?;

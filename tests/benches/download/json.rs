@@ -31,7 +31,11 @@ async fn bare_once(http: &reqwest::Client, url: &str, token: &str) -> Result<()>
         .bytes()
         .await?;
     let value: serde_json::Value = serde_json::from_slice(&body)?;
-    if value["code"] != 0 || value["data"]["items"].as_array().is_none_or(|a| a.is_empty()) {
+    if value["code"] != 0
+        || value["data"]["items"]
+            .as_array()
+            .is_none_or(|a| a.is_empty())
+    {
         return Err(format!("reqwest: unexpected answer {value}").into());
     }
     Ok(())
