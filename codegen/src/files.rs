@@ -28,18 +28,50 @@ impl fmt::Display for Change {
     }
 }
 
+/// A generated section of a hand-written file: `README.md#endpoints` is the text between
+/// `<!-- @generated endpoints: start -->` and `<!-- @generated endpoints: end -->` lines of
+/// `README.md`. Returns the file and the two markers.
+fn section_of(path: &str) -> Option<(&str, String, String)> {
+    let (file, name) = path.split_once('#')?;
+    Some((
+        file,
+        format!("<!-- @generated {name}: start (cargo xtask gen, from the specs; do not edit) -->\n"),
+        format!("<!-- @generated {name}: end -->\n"),
+    ))
+}
+
+/// The text of a generated section within `text`, if its markers are there.
+fn section_text<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let from = text.find(start)? + start.len();
+    let to = from + text[from..].find(end)?;
+    Some(&text[from..to])
+}
+
+/// Reads what is on disk for a generated file or section.
+fn read_current(root: &Path, path: &str) -> io::Result<Option<String>> {
+    let (file, markers) = match section_of(path) {
+        Some((file, start, end)) => (file, Some((start, end))),
+        None => (path, None),
+    };
+    match std::fs::read_to_string(root.join(file)) {
+        Ok(text) => Ok(match markers {
+            None => Some(text),
+            Some((start, end)) => section_text(&text, &start, &end).map(str::to_string),
+        }),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Lists what differs between `files` and the tree under `root`, sorted by path.
 pub fn compare(root: &Path, files: &[GeneratedFile]) -> io::Result<Vec<Change>> {
     let mut changes = Vec::new();
     let wanted: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
     for file in files {
-        match std::fs::read_to_string(root.join(&file.path)) {
-            Ok(text) if text == file.contents => {}
-            Ok(_) => changes.push(Change::Stale(file.path.clone())),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                changes.push(Change::Missing(file.path.clone()))
-            }
-            Err(e) => return Err(e),
+        match read_current(root, &file.path)? {
+            Some(text) if text == file.contents => {}
+            Some(_) => changes.push(Change::Stale(file.path.clone())),
+            None => changes.push(Change::Missing(file.path.clone())),
         }
     }
     for existing in existing_files(root)? {
@@ -58,15 +90,33 @@ pub fn write(root: &Path, files: &[GeneratedFile]) -> io::Result<Vec<Change>> {
     for change in &changes {
         match change {
             Change::Missing(p) | Change::Stale(p) => {
-                let path = root.join(p);
+                let Some(generated) = files.iter().find(|f| &f.path == p) else {
+                    continue;
+                };
+                let (file, contents) = match section_of(p) {
+                    None => (p.as_str(), generated.contents.clone()),
+                    Some((file, start, end)) => {
+                        let text = std::fs::read_to_string(root.join(file)).unwrap_or_default();
+                        let spliced = match section_text(&text, &start, &end) {
+                            Some(old) => {
+                                let at = text.find(&start).unwrap_or(0) + start.len();
+                                format!(
+                                    "{}{}{}",
+                                    &text[..at],
+                                    generated.contents,
+                                    &text[at + old.len()..]
+                                )
+                            }
+                            // No markers yet: the section goes at the end.
+                            None => format!("{text}{start}{}{end}", generated.contents),
+                        };
+                        (file, spliced)
+                    }
+                };
+                let path = root.join(file);
                 if let Some(dir) = path.parent() {
                     std::fs::create_dir_all(dir)?;
                 }
-                let contents = &files
-                    .iter()
-                    .find(|f| &f.path == p)
-                    .expect("listed by compare")
-                    .contents;
                 std::fs::write(path, contents)?;
             }
             Change::Extra(p) => {

@@ -47,7 +47,7 @@ fn snapshot_name(path: &str) -> String {
         .strip_prefix(GENERATED_DIR)
         .and_then(|p| p.strip_prefix('/'))
         .unwrap_or(path);
-    rel.replace('/', "__")
+    rel.replace(['/', '#'], "__")
 }
 
 fn shape_sources() -> Vec<SpecSource> {

@@ -9,6 +9,7 @@ mod docs;
 mod e2e;
 mod endpoint;
 mod endpoint_docs;
+mod endpoint_list;
 mod errors;
 mod examples;
 mod models;
@@ -27,6 +28,7 @@ use crate::model::{EndpointModel, Model, ResponseModel};
 pub const GENERATED_DIR: &str = "sdk/src/generated";
 
 pub use e2e::E2E_FILE;
+pub use endpoint_list::ENDPOINT_LIST;
 
 /// One generated file: its path relative to the workspace root and its exact contents.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,6 +133,10 @@ pub fn generate(model: &Model) -> Result<Vec<GeneratedFile>, Vec<Problem>> {
     files.push(GeneratedFile {
         path: E2E_FILE.to_string(),
         contents: e2e::e2e_file(model),
+    });
+    files.push(GeneratedFile {
+        path: ENDPOINT_LIST.to_string(),
+        contents: endpoint_list::endpoint_list(model),
     });
     Ok(files)
 }
