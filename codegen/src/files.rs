@@ -35,7 +35,9 @@ fn section_of(path: &str) -> Option<(&str, String, String)> {
     let (file, name) = path.split_once('#')?;
     Some((
         file,
-        format!("<!-- @generated {name}: start (cargo xtask gen, from the specs; do not edit) -->\n"),
+        format!(
+            "<!-- @generated {name}: start (cargo xtask gen, from the specs; do not edit) -->\n"
+        ),
         format!("<!-- @generated {name}: end -->\n"),
     ))
 }

@@ -66,9 +66,35 @@ struct Envelope<'a> {
     data: Option<&'a RawValue>,
 }
 
-/// Decodes `data` (or, for flat answers, the whole object) into the operation's output,
-/// naming the JSON path of a mismatch.
+/// The envelope with `data` decoded in the same pass (the fast path).
+#[derive(serde::Deserialize)]
+struct TypedEnvelope<T> {
+    #[serde(default = "Option::default")]
+    data: Option<T>,
+}
+
+/// Decodes `data` (or, for flat answers, the whole object) into the operation's output in
+/// one pass; only when that fails, decodes again tracking the JSON path, to name it.
 fn decode<O: JsonOperation>(
+    body: &[u8],
+    log_id: Option<String>,
+) -> Result<O::Output, Error<O::Error>> {
+    let body_text = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+    let fast = match O::META.response {
+        ResponseKind::Flat => serde_json::from_slice::<O::Output>(body_text).ok(),
+        ResponseKind::Empty => serde_json::from_str::<O::Output>("null").ok(),
+        _ => serde_json::from_slice::<TypedEnvelope<O::Output>>(body_text)
+            .ok()
+            .and_then(|e| e.data),
+    };
+    match fast {
+        Some(output) => Ok(output),
+        None => decode_slowly::<O>(body, log_id),
+    }
+}
+
+/// The decode with the JSON path of the mismatch (and `null`/absent `data` as `{}`).
+fn decode_slowly<O: JsonOperation>(
     body: &[u8],
     log_id: Option<String>,
 ) -> Result<O::Output, Error<O::Error>> {

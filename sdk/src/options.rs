@@ -101,6 +101,9 @@ impl RequestOptions {
 /// Checks (name, value) pairs and turns them into a header map; the error names the header.
 /// Used for per-request headers and the client's default headers alike.
 pub(crate) fn parse_headers(pairs: &[(String, String)]) -> Result<HeaderMap, String> {
+    if pairs.is_empty() {
+        return Ok(HeaderMap::new());
+    }
     let mut map = HeaderMap::new();
     for (name, value) in pairs {
         let header = HeaderName::from_bytes(name.as_bytes())

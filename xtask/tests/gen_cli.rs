@@ -240,7 +240,11 @@ fn check_then_write_then_check_then_edit() {
         };
         let text = std::fs::read_to_string(root.join(on_disk)).unwrap();
         assert!(
-            if on_disk == file.path { text == wanted } else { text.contains(wanted) },
+            if on_disk == file.path {
+                text == wanted
+            } else {
+                text.contains(wanted)
+            },
             "{} differs from the generator's output",
             file.path
         );

@@ -26,5 +26,5 @@ pub use fetcher::{FetchFuture, TokenFetcher, TokenSource};
 pub use http::endpoints;
 pub(crate) use http::HttpTokenFetcher;
 pub use key::{Fetched, TokenKey};
-pub(crate) use secret::redact;
+pub(crate) use secret::{bearer_header, redact};
 pub use secret::{AccessToken, Secret};

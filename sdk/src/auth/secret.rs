@@ -101,15 +101,25 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 pub struct AccessToken {
     token: Secret,
     expires_at: Instant,
+    /// `Bearer <token>`, built once (marked sensitive), shared by every request using it.
+    bearer: Option<reqwest::header::HeaderValue>,
 }
 
 impl AccessToken {
     /// A token that expires at `expires_at`.
     pub fn new(token: impl Into<Secret>, expires_at: Instant) -> Self {
+        let token = token.into();
+        let bearer = bearer_header(token.expose());
         AccessToken {
-            token: token.into(),
+            token,
             expires_at,
+            bearer,
         }
+    }
+
+    /// The `Authorization` value, when the token can be sent in a header.
+    pub(crate) fn bearer(&self) -> Option<&reqwest::header::HeaderValue> {
+        self.bearer.as_ref()
     }
 
     /// The token value, for the `Authorization: Bearer` header. Do not log it.
@@ -132,6 +142,13 @@ impl AccessToken {
         self.expires_at
             .saturating_duration_since(crate::clock::now())
     }
+}
+
+/// `Bearer <token>` as a sensitive header value, if the token can be one.
+pub(crate) fn bearer_header(token: &str) -> Option<reqwest::header::HeaderValue> {
+    let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).ok()?;
+    value.set_sensitive(true);
+    Some(value)
 }
 
 impl fmt::Debug for AccessToken {

@@ -239,9 +239,10 @@ impl ClientBuilder {
             .extend(crate::options::parse_headers(&self.headers).map_err(ConfigError::new)?);
         let http = match self.http {
             Some(http) => http,
+            // No reqwest read timeout: the SDK enforces its own idle timeout on headers and
+            // bodies (and a timer per socket read would tax every request).
             None => reqwest::Client::builder()
                 .connect_timeout(self.connect_timeout)
-                .read_timeout(self.read_timeout)
                 .redirect(redirect_policy())
                 .build()
                 .map_err(|e| ConfigError::new(format!("cannot build the HTTP client: {e}")))?,

@@ -117,9 +117,10 @@ pub(crate) struct Body<E> {
     limit: u64,
     attempt: u32,
     progress: Option<ProgressFn>,
-    /// Fires when no byte has arrived for the read timeout. Re-armed lazily (only when it
-    /// fires early), so a fast body costs no timer operation per chunk.
-    idle: Pin<Box<Sleep>>,
+    /// Fires when no byte has arrived for the read timeout. Created the first time a chunk
+    /// is not ready at once and re-armed lazily (only when it fires early), so a body that
+    /// arrives with its headers, or keeps arriving, costs no timer operation per chunk.
+    idle: Option<Pin<Box<Sleep>>>,
     last_progress: Instant,
     /// Whether the caller has started reading the body.
     consuming: bool,
@@ -160,7 +161,6 @@ impl<E: ServiceError> Body<E> {
             }
         }
         let validators = Validators::of(&response);
-        let idle = Box::pin(tokio::time::sleep(client.inner.read_timeout));
         Ok(Body {
             client,
             prepared,
@@ -170,7 +170,7 @@ impl<E: ServiceError> Body<E> {
             limit,
             attempt: 1,
             progress: None,
-            idle,
+            idle: None,
             last_progress: Instant::now(),
             consuming: false,
             validators,
@@ -269,8 +269,19 @@ impl<E: ServiceError> Body<E> {
             // Time the caller spent before reading the body is not the server's silence.
             self.consuming = true;
             self.last_progress = Instant::now();
-            self.idle.as_mut().reset(wake_at(self.last_progress));
+            if let Some(timer) = self.idle.as_mut() {
+                timer.as_mut().reset(wake_at(self.last_progress));
+            }
         }
+        // Bytes that are already here need no timer.
+        if let Some(chunk) = futures_util::FutureExt::now_or_never(self.response.chunk()) {
+            self.last_progress = Instant::now();
+            return Ok(chunk);
+        }
+        let last_progress = self.last_progress;
+        let timer = self
+            .idle
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(wake_at(last_progress))));
         loop {
             tokio::select! {
                 biased;
@@ -278,7 +289,7 @@ impl<E: ServiceError> Body<E> {
                     self.last_progress = Instant::now();
                     return Ok(chunk);
                 }
-                () = self.idle.as_mut() => {
+                () = timer.as_mut() => {
                     let now = Instant::now();
                     if deadline.is_some_and(|d| now >= d) {
                         return Err(Stalled::Deadline);
@@ -286,7 +297,7 @@ impl<E: ServiceError> Body<E> {
                     if now >= after_tokio(self.last_progress, idle) {
                         return Err(Stalled::Idle);
                     }
-                    self.idle.as_mut().reset(wake_at(self.last_progress));
+                    timer.as_mut().reset(wake_at(self.last_progress));
                 }
             }
         }

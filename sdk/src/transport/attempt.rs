@@ -1,6 +1,6 @@
 //! One HTTP exchange: the request with its token and payload, up to a classified answer.
 
-use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::header::{HeaderMap, AUTHORIZATION, CONTENT_TYPE};
 
 use super::deadline::wait_limit;
 use super::error_body::{
@@ -55,10 +55,10 @@ impl Client {
             .http
             .request(p.meta.method.to_reqwest(), p.url.clone())
             .headers(headers);
-        if let Some(token) = credential.expose() {
-            let mut authorization = HeaderValue::from_str(&format!("Bearer {token}"))
-                .map_err(|_| AttemptError::Transport(TransportError::invalid_token()))?;
-            authorization.set_sensitive(true);
+        let authorization = credential
+            .authorization()
+            .map_err(|()| AttemptError::Transport(TransportError::invalid_token()))?;
+        if let Some(authorization) = authorization {
             request = request.header(AUTHORIZATION, authorization);
         }
         request = match &p.payload {

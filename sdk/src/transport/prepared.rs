@@ -97,6 +97,15 @@ pub(crate) enum Credential {
 }
 
 impl Credential {
+    /// The `Authorization` header value; `Err` when the token cannot be sent in a header.
+    pub(crate) fn authorization(&self) -> Result<Option<reqwest::header::HeaderValue>, ()> {
+        match self {
+            Credential::Cached(_, t) => t.bearer().cloned().map(Some).ok_or(()),
+            Credential::Explicit(t) => crate::auth::bearer_header(t).map(Some).ok_or(()),
+            Credential::None => Ok(None),
+        }
+    }
+
     pub(crate) fn expose(&self) -> Option<&str> {
         match self {
             Credential::Cached(_, t) => Some(t.expose()),
