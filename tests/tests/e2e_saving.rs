@@ -208,3 +208,28 @@ async fn the_download_example_stops_cleanly_on_ctrl_c() {
     );
     assert!(entries(dir.path()).is_empty(), "{:?}", entries(dir.path()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_a_save_on_a_multi_thread_runtime_stops_it_and_leaves_nothing() {
+    let fake = fake().await;
+    let client = client(&fake);
+    fake.add_resource(
+        Resource::new(MESSAGE, "file_dropped", ResourceKind::File, 4 << 20).with_fault(
+            Fault::Stall {
+                after_bytes: 1 << 20,
+                stall: Duration::from_secs(30),
+            },
+        ),
+    );
+    let dir = temp_dir();
+    let download = get(&client, "file_dropped").await.unwrap();
+    let outcome =
+        tokio::time::timeout(Duration::from_millis(300), download.save_to(dir.path())).await;
+    assert!(
+        outcome.is_err(),
+        "the save was still waiting on the stalled body"
+    );
+    // The task doing the save is aborted with the future; its staged file goes with it.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(entries(dir.path()).is_empty(), "{:?}", entries(dir.path()));
+}

@@ -12,12 +12,12 @@ use std::time::{Duration, Instant};
 ///
 /// Equality compares the bytes without an early exit on the first mismatch.
 #[derive(Clone, Default)]
-pub struct Secret(String);
+pub struct Secret(std::sync::Arc<str>);
 
 impl Secret {
     /// Wraps a secret value.
     pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
+        Secret(value.into().into())
     }
 
     /// The secret value. Do not log it.
@@ -33,13 +33,13 @@ impl Secret {
 
 impl From<String> for Secret {
     fn from(value: String) -> Self {
-        Secret(value)
+        Secret(value.into())
     }
 }
 
 impl From<&str> for Secret {
     fn from(value: &str) -> Self {
-        Secret(value.to_owned())
+        Secret(value.into())
     }
 }
 

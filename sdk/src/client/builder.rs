@@ -237,15 +237,22 @@ impl ClientBuilder {
         );
         default_headers
             .extend(crate::options::parse_headers(&self.headers).map_err(ConfigError::new)?);
-        let http = match self.http {
-            Some(http) => http,
-            // No reqwest read timeout: the SDK enforces its own idle timeout on headers and
-            // bodies (and a timer per socket read would tax every request).
-            None => reqwest::Client::builder()
-                .connect_timeout(self.connect_timeout)
-                .redirect(redirect_policy())
-                .build()
-                .map_err(|e| ConfigError::new(format!("cannot build the HTTP client: {e}")))?,
+        let (http, default_headers) = match self.http {
+            // A caller's client: the SDK adds its default headers to every request.
+            Some(http) => (http, default_headers),
+            // The SDK's own client carries them itself (a request's own headers of the same
+            // name win, as before), so a request does not copy them. No reqwest read timeout:
+            // the SDK enforces its own idle timeout on headers and bodies, and a timer per
+            // socket read would tax every request.
+            None => (
+                reqwest::Client::builder()
+                    .connect_timeout(self.connect_timeout)
+                    .redirect(redirect_policy())
+                    .default_headers(default_headers)
+                    .build()
+                    .map_err(|e| ConfigError::new(format!("cannot build the HTTP client: {e}")))?,
+                HeaderMap::new(),
+            ),
         };
         let app_secret = self.app_secret.clone();
         let creds = AppCredentials::new(self.app_id.clone(), self.app_secret, self.app_type);

@@ -34,8 +34,12 @@ pub use body::Progress;
 pub struct Download<E> {
     body: Body<E>,
     content_type: Option<String>,
-    file_name: String,
-    server_file_name: Option<String>,
+    /// The raw Content-Disposition; the names are made from it when first asked for.
+    disposition: Option<reqwest::header::HeaderValue>,
+    /// The last path parameter (the file key), for a fallback name.
+    name_hint: String,
+    file_name: std::sync::OnceLock<String>,
+    server_file_name: std::sync::OnceLock<Option<String>>,
     log_id: Option<String>,
     durable: bool,
     existing: save::Existing,
@@ -45,7 +49,7 @@ impl<E> std::fmt::Debug for Download<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Download")
             .field("content_type", &self.content_type)
-            .field("file_name", &self.file_name)
+            .field("file_name", &self.file_name.get())
             .field("log_id", &self.log_id)
             .finish_non_exhaustive()
     }
@@ -105,16 +109,16 @@ impl<E: ServiceError> Download<E> {
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let disposition = headers.get(CONTENT_DISPOSITION).map(|v| v.as_bytes());
-        let server_file_name = disposition.and_then(filename::parse_content_disposition);
-        let file_name =
-            filename::choose_file_name(disposition, &prepared.name_hint, content_type.as_deref());
+        let disposition = headers.get(CONTENT_DISPOSITION).cloned();
         let log_id = log_id_from_headers(headers);
+        let name_hint = prepared.name_hint.clone();
         Ok(Download {
             body: Body::new(client, prepared, response, limit)?,
             content_type,
-            file_name,
-            server_file_name,
+            disposition,
+            name_hint,
+            file_name: std::sync::OnceLock::new(),
+            server_file_name: std::sync::OnceLock::new(),
             log_id,
             durable: false,
             existing: save::Existing::Replace,
@@ -135,12 +139,24 @@ impl<E: ServiceError> Download<E> {
     /// part, `..`, control characters and reserved names, or one made from the file key and
     /// the Content-Type. Always a single path component.
     pub fn file_name(&self) -> &str {
-        &self.file_name
+        self.file_name.get_or_init(|| {
+            filename::choose_file_name(
+                self.disposition.as_ref().map(|v| v.as_bytes()),
+                &self.name_hint,
+                self.content_type.as_deref(),
+            )
+        })
     }
 
     /// The file name exactly as the server sent it, if it sent one. Never use it as a path.
     pub fn server_file_name(&self) -> Option<&str> {
-        self.server_file_name.as_deref()
+        self.server_file_name
+            .get_or_init(|| {
+                self.disposition
+                    .as_ref()
+                    .and_then(|v| filename::parse_content_disposition(v.as_bytes()))
+            })
+            .as_deref()
     }
 
     /// The response's log id (`X-Tt-Logid`).
@@ -203,9 +219,10 @@ impl<E: ServiceError> Download<E> {
     /// on Linux nothing was ever visible; elsewhere the next `save_to` into that directory
     /// removes the dead process's temporary file.
     pub async fn save_to(self, path: impl AsRef<Path>) -> Result<PathBuf, Error<E>> {
+        let file_name = self.file_name().to_string();
         save::save_to(
             self.body,
-            &self.file_name,
+            &file_name,
             path.as_ref(),
             self.durable,
             self.existing,

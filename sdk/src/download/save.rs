@@ -55,7 +55,46 @@ pub(crate) enum Existing {
     Keep,
 }
 
+/// Aborts a spawned task when dropped, so that dropping the caller's future (a timeout, a
+/// Ctrl-C) stops the work it started.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Saves the body. On a multi-thread runtime the loop runs as a task of the runtime, next to
+/// hyper's connection task, instead of in the caller's future (which `#[tokio::main]` runs on
+/// the main thread, outside the workers): every chunk would otherwise cross threads and wake
+/// a parked thread. Dropping the returned future aborts that task, which leaves nothing.
 pub(crate) async fn save_to<E: ServiceError>(
+    body: Body<E>,
+    file_name: &str,
+    path: &Path,
+    durable: bool,
+    existing: Existing,
+) -> Result<PathBuf, Error<E>> {
+    let multi_thread = tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    if !multi_thread {
+        return save_inline(body, file_name, path, durable, existing).await;
+    }
+    let (file_name, owned_path) = (file_name.to_owned(), path.to_path_buf());
+    let mut task = AbortOnDrop(tokio::spawn(async move {
+        save_inline(body, &file_name, &owned_path, durable, existing).await
+    }));
+    match (&mut task.0).await {
+        Ok(result) => result,
+        Err(e) => Err(Error::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(e),
+        }),
+    }
+}
+
+async fn save_inline<E: ServiceError>(
     mut body: Body<E>,
     file_name: &str,
     path: &Path,

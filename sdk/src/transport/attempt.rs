@@ -144,11 +144,12 @@ impl Client {
         mut response: reqwest::Response,
     ) -> Result<Answer, TransportError> {
         let status = response.status();
-        let headers = response.headers().clone();
         if status.is_success() {
             if let ResponseKind::Binary { .. } = p.meta.response {
                 return Ok(Answer::Stream(response));
             }
+        }
+        if status.is_success() {
             // Auth answers are a few hundred bytes; other JSON answers a page of a list.
             let cap = if p.meta.access_tokens.is_empty() {
                 MAX_AUTH_BODY
@@ -158,6 +159,15 @@ impl Client {
             let capped = self
                 .read_body(p, &mut response, cap, "reading the answer")
                 .await?;
+            // The common case needs only the log id; the headers are copied for errors.
+            let code = envelope_code(&capped.bytes);
+            if code == Some(0) && !capped.over_cap {
+                return Ok(Answer::Envelope {
+                    body: capped.bytes,
+                    log_id: log_id_from_headers(response.headers()),
+                });
+            }
+            let headers = response.headers().clone();
             if capped.over_cap {
                 let body = ErrorBody::Unexpected(UnexpectedBody::cut(
                     status.as_u16(),
@@ -171,11 +181,7 @@ impl Client {
                     body,
                 });
             }
-            return Ok(match envelope_code(&capped.bytes) {
-                Some(0) => Answer::Envelope {
-                    body: capped.bytes,
-                    log_id: log_id_from_headers(&headers),
-                },
+            return Ok(match code {
                 Some(_) => match parse_api_error(status.as_u16(), &headers, &capped.bytes) {
                     Some(api) => Answer::Failed {
                         status: status.as_u16(),
@@ -203,6 +209,7 @@ impl Client {
         let capped = self
             .read_body(p, &mut response, MAX_ERROR_BODY, "reading an error body")
             .await?;
+        let headers = response.headers().clone();
         let mut body = parse_error_body(status.as_u16(), &headers, &capped.bytes);
         if capped.over_cap {
             if let ErrorBody::Unexpected(u) = &mut body {
