@@ -548,19 +548,17 @@ fn runtime_gap(out: &mut String, r: &Report<'_>, d: &Derived) {
     let why = if mt_cpu > ct_cpu && mt_v > ct_v {
         format!(
             "The bytes, the reads and the writes are the same in both; what differs is which \
-             threads run the network side. On a multi-thread runtime the future given to \
-             `block_on` (as `#[tokio::main]` does), which runs the `save_to` loop consuming \
-             the body, runs on the main thread, while hyper's connection task, which reads \
-             the socket and hands each chunk over to the response body, runs on a worker \
-             thread: every chunk crosses threads, a receiving side that is parked must be woken \
-             (a futex wake and a context switch), and idle workers wake to look for work and \
-             park again, hence {:.1}× the \
-             voluntary context switches and {:+.1} ms of CPU. On a current-thread runtime \
-             `block_on` runs both tasks in turn on the one thread, and waking a task is a \
-             push onto its run queue. On {} CPUs shared with the fake server, that CPU is \
-             wall time. A program that makes one download needs no worker threads, hence \
-             the download example's `current_thread`; an application on a plain \
-             `#[tokio::main]` pays this gap for a download on an otherwise idle runtime.",
+             threads run the network side. `save_to` on a multi-thread runtime runs its loop \
+             as a task of the runtime (aborted if the caller's future is dropped), next to \
+             hyper's connection task, instead of in the future given to `block_on`, which \
+             `#[tokio::main]` runs on the main thread outside the workers, where every chunk \
+             would cross threads. What remains is the workers themselves: a chunk handed from \
+             the connection task to the save task can still wake a parked worker (a futex wake \
+             and a context switch), and idle workers wake to look for work and park again, \
+             hence {:.1}× the voluntary context switches and {:+.1} ms of CPU. On a \
+             current-thread runtime both tasks run in turn on the one thread, and waking a \
+             task is a push onto its run queue. On {} CPUs shared with the fake server, that \
+             CPU is wall time.",
             mt_v / ct_v.max(1.0),
             mt_cpu - ct_cpu,
             r.context.cores,
