@@ -14,7 +14,9 @@ pub mod spec;
 pub mod validate;
 
 pub use emit::{GeneratedFile, GENERATED_DIR};
-pub use load::{read_spec_dir, LoadedSpec, LoadedTypes, Problem, SpecSet, SpecSource};
+pub use load::{
+    read_spec_dir, LoadedErrors, LoadedSpec, LoadedTypes, Problem, SpecSet, SpecSource,
+};
 pub use model::Model;
 
 /// Parses, validates, builds the type model and generates. On any problem, returns every
@@ -28,7 +30,7 @@ pub fn generate(sources: &[SpecSource]) -> Result<Vec<GeneratedFile>, Vec<Proble
 /// Parses, validates and builds the type model (what the fake server works from).
 pub fn build_model(sources: &[SpecSource]) -> Result<Model, Vec<Problem>> {
     let set = parse_and_validate(sources)?;
-    model::build(&set.endpoints, &set.types)
+    model::build(&set.endpoints, &set.types, &set.errors)
 }
 
 /// Parses and validates every source; every problem of every file is reported.
@@ -36,17 +38,22 @@ pub fn parse_and_validate(sources: &[SpecSource]) -> Result<SpecSet, Vec<Problem
     let mut set = SpecSet::default();
     let mut problems = Vec::new();
     for source in sources {
-        let parsed = match load::types_file_of(&source.path) {
-            Some((service, version)) => {
-                load::parse_types(source, service, version).map(|t| set.types.push(t))
-            }
-            None => load::parse(source).map(|spec| set.endpoints.push(spec)),
+        let parsed = if let Some((service, version)) = load::types_file_of(&source.path) {
+            load::parse_types(source, service, version).map(|t| set.types.push(t))
+        } else if let Some((service, version)) = load::errors_file_of(&source.path) {
+            load::parse_errors(source, service, version).map(|e| set.errors.push(e))
+        } else {
+            load::parse(source).map(|spec| set.endpoints.push(spec))
         };
         if let Err(problem) = parsed {
             problems.push(problem);
         }
     }
-    problems.extend(validate::validate_all(&set.endpoints, &set.types));
+    problems.extend(validate::validate_all(
+        &set.endpoints,
+        &set.types,
+        &set.errors,
+    ));
     if problems.is_empty() {
         Ok(set)
     } else {

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::spec::{EndpointSpec, TypesFile};
+use crate::spec::{EndpointSpec, ErrorCatalogue, TypesFile};
 
 /// The text of one spec file and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +54,19 @@ pub struct LoadedTypes {
     pub types: TypesFile,
 }
 
+/// A parsed `spec/<service>/<version>/errors.json`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadedErrors {
+    /// Path relative to the workspace root.
+    pub path: String,
+    /// `im`.
+    pub service: String,
+    /// `v1`.
+    pub version: String,
+    /// The parsed file.
+    pub catalogue: ErrorCatalogue,
+}
+
 /// Every parsed spec file of a tree.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SpecSet {
@@ -61,15 +74,40 @@ pub struct SpecSet {
     pub endpoints: Vec<LoadedSpec>,
     /// Shared types files.
     pub types: Vec<LoadedTypes>,
+    /// Error catalogues.
+    pub errors: Vec<LoadedErrors>,
 }
 
 /// What a spec file is, from its path: `spec/<service>/<version>/types.json` holds shared
 /// types; anything else is an endpoint.
 pub fn types_file_of(path: &str) -> Option<(String, String)> {
+    version_file(path, "types.json")
+}
+
+/// `spec/<service>/<version>/errors.json`: the error catalogue.
+pub fn errors_file_of(path: &str) -> Option<(String, String)> {
+    version_file(path, "errors.json")
+}
+
+fn version_file(path: &str, name: &str) -> Option<(String, String)> {
     let parts: Vec<&str> = path.split('/').collect();
     let n = parts.len();
-    (n >= 4 && parts[n - 1] == "types.json" && parts[n - 4] == "spec")
+    (n >= 4 && parts[n - 1] == name && parts[n - 4] == "spec")
         .then(|| (parts[n - 3].to_string(), parts[n - 2].to_string()))
+}
+
+/// Parses an error catalogue.
+pub fn parse_errors(
+    source: &SpecSource,
+    service: String,
+    version: String,
+) -> Result<LoadedErrors, Problem> {
+    parse_json::<ErrorCatalogue>(source).map(|catalogue| LoadedErrors {
+        path: source.path.clone(),
+        service,
+        version,
+        catalogue,
+    })
 }
 
 /// Parses a shared types file.

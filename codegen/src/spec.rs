@@ -255,7 +255,9 @@ pub struct Pagination {
     pub items: String,
 }
 
-/// One row of the documented error table.
+/// One row of the documented error table. `name`, `meaning`, `advice` and `retryable` may
+/// be left out when the service version's error catalogue (`errors.json`) has the code; a
+/// value given here overrides the catalogue's for this endpoint.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ErrorRow {
@@ -264,9 +266,38 @@ pub struct ErrorRow {
     /// The `code` of the error body.
     pub code: i64,
     /// snake_case name of the meaning; becomes the variant name (`message_deleted`).
-    pub name: String,
-    /// The server's `msg`, verbatim.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The server's `msg`, verbatim from the platform's metadata (`""` when it has none).
     pub server_message: String,
+    /// What it means, in our words.
+    #[serde(default)]
+    pub meaning: Option<String>,
+    /// What to do about it, in our words.
+    #[serde(default)]
+    pub advice: Option<String>,
+    /// Whether sending the same request again can succeed.
+    #[serde(default)]
+    pub retryable: Option<bool>,
+}
+
+/// The error catalogue of a service version, `spec/<service>/<version>/errors.json`: what
+/// each code means and what to do, written once for every endpoint that returns it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorCatalogue {
+    /// One entry per code.
+    pub errors: Vec<CatalogueEntry>,
+}
+
+/// A code of the catalogue.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogueEntry {
+    /// The `code` of the error body.
+    pub code: i64,
+    /// snake_case name; the variant of every endpoint that lists the code.
+    pub name: String,
     /// What it means, in our words.
     pub meaning: String,
     /// What to do about it, in our words.

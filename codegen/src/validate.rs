@@ -32,8 +32,20 @@ impl Checker<'_> {
 
 /// Validates every spec on its own and the set as a whole (unique ids). Problems come out
 /// sorted by file and field.
-pub fn validate_all(specs: &[LoadedSpec], types: &[LoadedTypes]) -> Vec<Problem> {
+pub fn validate_all(
+    specs: &[LoadedSpec],
+    types: &[LoadedTypes],
+    errors: &[crate::load::LoadedErrors],
+) -> Vec<Problem> {
     let mut problems = Vec::new();
+    for e in errors {
+        let mut c = Checker {
+            file: &e.path,
+            problems: Vec::new(),
+        };
+        check_catalogue(&mut c, &e.catalogue);
+        problems.extend(c.problems);
+    }
     for t in types {
         let mut c = Checker {
             file: &t.path,
@@ -580,9 +592,30 @@ fn check_pagination(c: &mut Checker, spec: &EndpointSpec) {
     }
 }
 
+fn check_error_name(c: &mut Checker, at: &str, name: &str) {
+    if !is_snake_case(name) || RESERVED_ERROR_NAMES.contains(&name) {
+        c.report(
+            format!("{at}.name"),
+            format!(
+                "`{name}` must be a snake_case name other than {} (the generated enum uses those)",
+                RESERVED_ERROR_NAMES.join(", ")
+            ),
+        );
+    }
+}
+
+fn check_error_texts(c: &mut Checker, at: &str, texts: [(&str, Option<&String>); 2]) {
+    for (key, text) in texts {
+        if text.is_some_and(|t| t.trim().is_empty()) {
+            c.report(format!("{at}.{key}"), "must not be empty");
+        }
+    }
+}
+
+/// The rows of an endpoint. What a row leaves out comes from the catalogue; the model
+/// reports a row that the catalogue does not complete, and duplicate names.
 fn check_errors(c: &mut Checker, spec: &EndpointSpec) {
     let mut codes = BTreeMap::new();
-    let mut names = BTreeMap::new();
     for (i, row) in spec.errors.iter().enumerate() {
         let at = format!("errors[{i}]");
         if let Some(first) = codes.insert(row.code, i) {
@@ -591,25 +624,16 @@ fn check_errors(c: &mut Checker, spec: &EndpointSpec) {
                 format!("duplicate code {} (also errors[{first}])", row.code),
             );
         }
-        if !is_snake_case(&row.name) || RESERVED_ERROR_NAMES.contains(&row.name.as_str()) {
-            c.report(
-                format!("{at}.name"),
-                format!(
-                    "`{}` must be a snake_case name other than {} (the generated enum uses those)",
-                    row.name,
-                    RESERVED_ERROR_NAMES.join(", ")
-                ),
-            );
-        } else if let Some(first) = names.insert(row.name.as_str(), i) {
-            c.report(
-                format!("{at}.name"),
-                format!("duplicate name `{}` (also errors[{first}])", row.name),
-            );
+        if let Some(name) = &row.name {
+            check_error_name(c, &at, name);
         }
-        if !(400..=599).contains(&row.http_status) {
+        if !(400..=599).contains(&row.http_status) && row.http_status != 200 {
             c.report(
                 format!("{at}.http_status"),
-                format!("{} is not an HTTP error status (400-599)", row.http_status),
+                format!(
+                    "{} is not an HTTP error status (400-599, or 200 for an error in a success envelope)",
+                    row.http_status
+                ),
             );
         }
         if row.code <= 0 {
@@ -619,10 +643,43 @@ fn check_errors(c: &mut Checker, spec: &EndpointSpec) {
             );
         }
         // An empty server_message says the platform's metadata has none; prose is ours.
-        for (key, text) in [("meaning", &row.meaning), ("advice", &row.advice)] {
-            if text.trim().is_empty() {
-                c.report(format!("{at}.{key}"), "must not be empty");
-            }
+        check_error_texts(
+            c,
+            &at,
+            [
+                ("meaning", row.meaning.as_ref()),
+                ("advice", row.advice.as_ref()),
+            ],
+        );
+    }
+}
+
+/// An error catalogue: unique codes and names, snake_case names, prose given.
+fn check_catalogue(c: &mut Checker, catalogue: &crate::spec::ErrorCatalogue) {
+    let mut codes = BTreeMap::new();
+    let mut names = BTreeMap::new();
+    for (i, entry) in catalogue.errors.iter().enumerate() {
+        let at = format!("errors[{i}]");
+        if let Some(first) = codes.insert(entry.code, i) {
+            c.report(
+                format!("{at}.code"),
+                format!("duplicate code {} (also errors[{first}])", entry.code),
+            );
         }
+        check_error_name(c, &at, &entry.name);
+        if let Some(first) = names.insert(entry.name.as_str(), i) {
+            c.report(
+                format!("{at}.name"),
+                format!("duplicate name `{}` (also errors[{first}])", entry.name),
+            );
+        }
+        check_error_texts(
+            c,
+            &at,
+            [
+                ("meaning", Some(&entry.meaning)),
+                ("advice", Some(&entry.advice)),
+            ],
+        );
     }
 }

@@ -11,7 +11,7 @@ use crate::model::EndpointModel;
 pub fn error_enum(ep: &EndpointModel) -> TokenStream {
     let spec = &ep.spec;
     let name = Ident::new(&ep.names.error, Span::call_site());
-    let rows = &spec.errors;
+    let rows = &ep.errors;
     let variants: Vec<Ident> = rows
         .iter()
         .map(|r| Ident::new(&r.name.to_upper_camel_case(), Span::call_site()))
@@ -22,7 +22,11 @@ pub fn error_enum(ep: &EndpointModel) -> TokenStream {
             String::new(),
             format!("What to do: {}", r.advice),
             String::new(),
-            format!("Server message: `{}`", r.server_message),
+            if r.server_message.is_empty() {
+                "The platform's metadata gives no server message for this code.".to_string()
+            } else {
+                format!("Server message: `{}`", r.server_message)
+            },
             String::new(),
             if r.retryable {
                 "A retry can help: the SDK retries it within the client's retry policy.".into()

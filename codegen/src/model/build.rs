@@ -6,15 +6,25 @@ use std::collections::{BTreeMap, BTreeSet};
 use heck::{ToSnakeCase, ToUpperCamelCase};
 
 use super::{
-    BodyModel, EndpointModel, EnumDef, EnumValueDef, FieldDef, Model, Names, PaginationDef,
-    ParamDef, ResponseModel, StructDef, Ty, VersionModel,
+    BodyModel, EndpointModel, EnumDef, EnumValueDef, ErrorDef, FieldDef, Model, Names,
+    PaginationDef, ParamDef, ResponseModel, StructDef, Ty, VersionModel,
 };
-use crate::load::{LoadedSpec, LoadedTypes, Problem};
-use crate::spec::{EnumValue, Field, ObjectType, RequestBody, Response};
+use crate::load::{LoadedErrors, LoadedSpec, LoadedTypes, Problem};
+use crate::spec::{CatalogueEntry, EnumValue, Field, ObjectType, RequestBody, Response};
 
 /// Builds the model. Every conflict and dangling reference of every file is reported.
-pub fn build(endpoints: &[LoadedSpec], types: &[LoadedTypes]) -> Result<Model, Vec<Problem>> {
+pub fn build(
+    endpoints: &[LoadedSpec],
+    types: &[LoadedTypes],
+    errors: &[LoadedErrors],
+) -> Result<Model, Vec<Problem>> {
     let mut b = Builder::default();
+    for e in errors {
+        b.catalogues.insert(
+            (e.service.clone(), e.version.clone()),
+            (e.path.clone(), e.catalogue.errors.clone()),
+        );
+    }
     let mut types: Vec<&LoadedTypes> = types.iter().collect();
     types.sort_by(|a, b| a.path.cmp(&b.path));
     for t in types {
@@ -58,6 +68,8 @@ fn service_version(id: &str) -> (&str, &str) {
 #[derive(Default)]
 struct Builder {
     versions: BTreeMap<(String, String), VersionModel>,
+    /// Error catalogues per (service, version): the file and its entries.
+    catalogues: BTreeMap<(String, String), (String, Vec<CatalogueEntry>)>,
     problems: Vec<Problem>,
 }
 
@@ -389,6 +401,7 @@ impl Builder {
                 );
             }
         }
+        let errors = self.errors(&service, &version, file, spec);
         let idempotent = spec.idempotent.unwrap_or(
             matches!(spec.http_method.as_str(), "GET" | "PUT" | "DELETE")
                 || spec.idempotency_key.is_some(),
@@ -408,7 +421,82 @@ impl Builder {
             pagination,
             idempotent,
             idempotency_key: spec.idempotency_key.clone(),
+            errors,
         }
+    }
+
+    /// The endpoint's rows completed from the catalogue: what a row leaves out, the
+    /// catalogue's entry for its code gives.
+    fn errors(
+        &mut self,
+        service: &str,
+        version: &str,
+        file: &str,
+        spec: &crate::spec::EndpointSpec,
+    ) -> Vec<ErrorDef> {
+        let catalogue = self
+            .catalogues
+            .get(&(service.to_string(), version.to_string()))
+            .cloned();
+        let mut out = Vec::new();
+        let mut names: BTreeMap<String, usize> = BTreeMap::new();
+        for (i, row) in spec.errors.iter().enumerate() {
+            let entry = catalogue
+                .as_ref()
+                .and_then(|(_, entries)| entries.iter().find(|e| e.code == row.code));
+            let mut missing = Vec::new();
+            let mut pick = |key: &'static str, own: Option<String>, theirs: Option<String>| {
+                own.or(theirs).unwrap_or_else(|| {
+                    missing.push(key);
+                    String::new()
+                })
+            };
+            let name = pick("name", row.name.clone(), entry.map(|e| e.name.clone()));
+            let meaning = pick(
+                "meaning",
+                row.meaning.clone(),
+                entry.map(|e| e.meaning.clone()),
+            );
+            let advice = pick(
+                "advice",
+                row.advice.clone(),
+                entry.map(|e| e.advice.clone()),
+            );
+            let retryable = row.retryable.or(entry.map(|e| e.retryable));
+            if retryable.is_none() {
+                missing.push("retryable");
+            }
+            if !missing.is_empty() {
+                self.problem(
+                    file,
+                    format!("errors[{i}]"),
+                    format!(
+                        "code {} has no {}: write it in spec/{service}/{version}/errors.json (the catalogue) or in this row",
+                        row.code,
+                        missing.join(", ")
+                    ),
+                );
+            }
+            if let Some(first) = names.insert(name.clone(), i) {
+                if !name.is_empty() {
+                    self.problem(
+                        file,
+                        format!("errors[{i}].name"),
+                        format!("duplicate name `{name}` (also errors[{first}])"),
+                    );
+                }
+            }
+            out.push(ErrorDef {
+                http_status: row.http_status,
+                code: row.code,
+                name,
+                server_message: row.server_message.clone(),
+                meaning,
+                advice,
+                retryable: retryable.unwrap_or(false),
+            });
+        }
+        out
     }
 
     /// Every `object:<Name>` must name a type of the same service version.

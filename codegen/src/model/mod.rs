@@ -241,6 +241,27 @@ pub struct EndpointModel {
     pub idempotent: bool,
     /// The body field filled with a fresh deduplication key.
     pub idempotency_key: Option<String>,
+    /// The error table, completed from the catalogue.
+    pub errors: Vec<ErrorDef>,
+}
+
+/// A row of an endpoint's error table, with the catalogue's prose filled in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErrorDef {
+    /// HTTP status the platform answers with.
+    pub http_status: u16,
+    /// The platform error code.
+    pub code: i64,
+    /// snake_case name: the variant and its `is_<name>()`.
+    pub name: String,
+    /// The server's `msg` from the metadata; empty when the metadata has none.
+    pub server_message: String,
+    /// What it means.
+    pub meaning: String,
+    /// What to do.
+    pub advice: String,
+    /// Whether a retry can succeed.
+    pub retryable: bool,
 }
 
 impl EndpointModel {

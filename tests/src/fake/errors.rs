@@ -84,7 +84,7 @@ impl SpecIndex {
             index
                 .scopes
                 .insert(id.clone(), ep.spec.scopes_any_of.clone());
-            for row in &ep.spec.errors {
+            for row in &ep.errors {
                 index.rows.push(SpecErrorRow {
                     endpoint_id: id.clone(),
                     http_status: row.http_status,

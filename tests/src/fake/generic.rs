@@ -26,6 +26,21 @@ use super::tokens::{self, Rejection};
 use super::validate::{check_fields, Invalid};
 
 /// Serves one request to endpoint `id`.
+/// Reads and discards a request body (at most [`MAX_REQUEST_BODY`](super::MAX_REQUEST_BODY))
+/// before an early answer, as a server does that keeps the connection: the client then gets
+/// the answer, not a broken pipe while it still writes its upload.
+async fn drain(body: axum::body::Body) {
+    use futures_util::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut read = 0usize;
+    while let Some(Ok(chunk)) = stream.next().await {
+        read += chunk.len();
+        if read > super::MAX_REQUEST_BODY {
+            break;
+        }
+    }
+}
+
 pub(crate) async fn handle(shared: Arc<Shared>, id: Arc<str>, req: Request) -> Response {
     let mut resp = run(shared, &id, req).await;
     resp.extensions_mut().insert(EndpointTag(id.to_string()));
@@ -41,7 +56,10 @@ async fn run(arc: Arc<Shared>, id: &str, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let caller = match tokens::check(shared, &ep.spec.access_tokens, &parts.headers) {
         Ok(caller) => caller,
-        Err(rejection) => return token_error(shared, id, &rejection),
+        Err(rejection) => {
+            drain(body).await;
+            return token_error(shared, id, &rejection);
+        }
     };
     let request_token = ep.pagination.as_ref().and_then(|p| {
         call::query_pairs(&parts.uri)?
@@ -55,7 +73,10 @@ async fn run(arc: Arc<Shared>, id: &str, req: Request) -> Response {
         .next_endpoint_fault(id, ep.pagination.is_none() || request_token.is_some())
         .map(|f| faults::apply(&f, &shared.spec, id))
     {
-        Some(FaultAction::Respond(resp)) => return resp,
+        Some(FaultAction::Respond(resp)) => {
+            drain(body).await;
+            return resp;
+        }
         Some(FaultAction::Body(f)) => body_fault = f,
         Some(FaultAction::Delay(d)) => tokio::time::sleep(d).await,
         Some(FaultAction::RepeatPageToken) => repeat = request_token,

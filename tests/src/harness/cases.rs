@@ -94,7 +94,7 @@ pub(crate) async fn common_cases<F, Fut, T, E>(
         case(name);
     }
 
-    for row in &ep.spec.errors {
+    for row in &ep.errors {
         let name = format!("error row {} ({})", row.code, row.name);
         let n = attempts_for(
             row.http_status,

@@ -217,7 +217,7 @@ pub enum CreateAppAccessTokenError {
     ///
     /// What to do: Check the app id and whether the app is a store app.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     InvalidAppId(crate::ApiError),
@@ -225,7 +225,7 @@ pub enum CreateAppAccessTokenError {
     ///
     /// What to do: Wait for the next app_ticket event; the SDK asks the platform to resend it.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     InvalidAppTicket(crate::ApiError),
@@ -233,7 +233,7 @@ pub enum CreateAppAccessTokenError {
     ///
     /// What to do: Check the app's status in the developer console.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     AppUnavailable(crate::ApiError),
@@ -241,7 +241,7 @@ pub enum CreateAppAccessTokenError {
     ///
     /// What to do: Copy the app secret again from the developer console.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     InvalidAppSecret(crate::ApiError),

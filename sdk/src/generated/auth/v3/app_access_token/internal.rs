@@ -212,7 +212,7 @@ pub enum InternalAppAccessTokenError {
     ///
     /// What to do: Check the app id and whether the app is self-built or a store app.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     InvalidAppId(crate::ApiError),
@@ -220,7 +220,7 @@ pub enum InternalAppAccessTokenError {
     ///
     /// What to do: Check the app's status in the developer console.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     AppUnavailable(crate::ApiError),
@@ -228,7 +228,7 @@ pub enum InternalAppAccessTokenError {
     ///
     /// What to do: Copy the app secret again from the developer console; it changes when it is reset.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     InvalidAppSecret(crate::ApiError),

@@ -182,7 +182,7 @@ pub enum ResendAppTicketError {
     ///
     /// What to do: Only store apps receive app_tickets; a self-built app needs none.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     ResendFailed(crate::ApiError),

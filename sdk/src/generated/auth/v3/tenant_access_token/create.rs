@@ -215,7 +215,7 @@ pub enum CreateTenantAccessTokenError {
     ///
     /// What to do: Check the tenant_key; the tenant may have uninstalled the app.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     TenantTokenFailed(crate::ApiError),
@@ -223,7 +223,7 @@ pub enum CreateTenantAccessTokenError {
     ///
     /// What to do: Get a new app_access_token; the SDK does this once by itself.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     InvalidAppAccessToken(crate::ApiError),

@@ -219,7 +219,7 @@ pub enum InternalTenantAccessTokenError {
     ///
     /// What to do: Check the app id and whether the app is self-built or a store app.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     InvalidAppId(crate::ApiError),
@@ -227,7 +227,7 @@ pub enum InternalTenantAccessTokenError {
     ///
     /// What to do: Check the app's status in the developer console.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     AppUnavailable(crate::ApiError),
@@ -235,7 +235,7 @@ pub enum InternalTenantAccessTokenError {
     ///
     /// What to do: Copy the app secret again from the developer console; it changes when it is reset.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     InvalidAppSecret(crate::ApiError),

@@ -369,7 +369,7 @@ pub enum ListChatError {
     ///
     /// What to do: Check the parameters against the API page.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     InvalidRequestParam(crate::ApiError),
@@ -377,7 +377,7 @@ pub enum ListChatError {
     ///
     /// What to do: Check the app credentials; if they are right, contact Lark support with the log id.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     AppNotFound(crate::ApiError),
@@ -393,7 +393,7 @@ pub enum ListChatError {
     ///
     /// What to do: Have the tenant install and enable the app.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     AppNotInstalled(crate::ApiError),

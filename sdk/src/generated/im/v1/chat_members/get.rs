@@ -360,7 +360,7 @@ pub enum GetChatMembersError {
     ///
     /// What to do: Check the parameters against the API page.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     InvalidRequestParam(crate::ApiError),
@@ -368,7 +368,7 @@ pub enum GetChatMembersError {
     ///
     /// What to do: Check the app credentials; if they are right, contact Lark support with the log id.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     AppNotFound(crate::ApiError),
@@ -376,7 +376,7 @@ pub enum GetChatMembersError {
     ///
     /// What to do: Take the chat_id from the create-chat, list-chats or search-chats answers.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     InvalidChatId(crate::ApiError),
@@ -392,7 +392,7 @@ pub enum GetChatMembersError {
     ///
     /// What to do: Call from the tenant that owns the chat.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     CrossTenantChat(crate::ApiError),
@@ -400,7 +400,7 @@ pub enum GetChatMembersError {
     ///
     /// What to do: Add the bot or user to the chat first.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     OperatorNotInChat(crate::ApiError),
@@ -408,7 +408,7 @@ pub enum GetChatMembersError {
     ///
     /// What to do: Check the app's availability scope and the tenant's collaboration settings.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     UserNotVisible(crate::ApiError),
@@ -424,7 +424,7 @@ pub enum GetChatMembersError {
     ///
     /// What to do: Use an internal chat; this permission cannot be requested.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     ExternalChatForbidden(crate::ApiError),
@@ -432,7 +432,7 @@ pub enum GetChatMembersError {
     ///
     /// What to do: Have the tenant install and enable the app.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     AppNotInstalled(crate::ApiError),

@@ -184,7 +184,7 @@ pub enum DeleteMessageError {
     ///
     /// What to do: Fix the parameter named in the message.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     InvalidRequestParam(crate::ApiError),
@@ -192,7 +192,7 @@ pub enum DeleteMessageError {
     ///
     /// What to do: Add the bot to the chat first.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     BotNotInChat(crate::ApiError),
@@ -208,7 +208,7 @@ pub enum DeleteMessageError {
     ///
     /// What to do: The message can no longer be recalled; the tenant administrator sets the limit.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     RecallWindowExpired(crate::ApiError),
@@ -216,7 +216,7 @@ pub enum DeleteMessageError {
     ///
     /// What to do: Add the user to the app's availability scope and release a version.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     UserUnavailable(crate::ApiError),
@@ -224,7 +224,7 @@ pub enum DeleteMessageError {
     ///
     /// What to do: Recall only the bot's own messages, or make the bot a group manager.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     NoRecallPermission(crate::ApiError),
@@ -232,7 +232,7 @@ pub enum DeleteMessageError {
     ///
     /// What to do: Check the app's scopes and the caller's rights in the chat; external chats need the bot's external sharing enabled.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     NoPermission(crate::ApiError),

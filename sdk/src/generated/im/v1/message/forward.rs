@@ -454,7 +454,7 @@ pub enum ForwardMessageError {
     ///
     /// What to do: Fix the parameter named in the message.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     InvalidRequestParam(crate::ApiError),
@@ -510,7 +510,7 @@ pub enum ForwardMessageError {
     ///
     /// What to do: Check the app's scopes and the caller's rights in the chat; external chats need the bot's external sharing enabled.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     NoPermission(crate::ApiError),

@@ -285,7 +285,7 @@ pub enum GetMessageError {
     ///
     /// What to do: Fix the parameter named in the message.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     InvalidRequestParam(crate::ApiError),
@@ -293,7 +293,7 @@ pub enum GetMessageError {
     ///
     /// What to do: Add the bot to the chat first.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     BotNotInChat(crate::ApiError),
@@ -309,7 +309,7 @@ pub enum GetMessageError {
     ///
     /// What to do: Add the user to the app's availability scope and release a version.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     UserUnavailable(crate::ApiError),
@@ -317,7 +317,7 @@ pub enum GetMessageError {
     ///
     /// What to do: Check the app's scopes and the user's permissions in the chat.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     NoPermission(crate::ApiError),

@@ -490,7 +490,7 @@ pub enum ListMessageError {
     ///
     /// What to do: Fix the parameter named in the message.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     InvalidRequestParam(crate::ApiError),
@@ -498,7 +498,7 @@ pub enum ListMessageError {
     ///
     /// What to do: Add the bot to the chat first.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     BotNotInChat(crate::ApiError),
@@ -514,7 +514,7 @@ pub enum ListMessageError {
     ///
     /// What to do: Add the user to the app's availability scope and release a version.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     UserUnavailable(crate::ApiError),
@@ -522,7 +522,7 @@ pub enum ListMessageError {
     ///
     /// What to do: Check the app's scopes and the user's permissions in the chat.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     NoPermission(crate::ApiError),
@@ -546,7 +546,7 @@ pub enum ListMessageError {
     ///
     /// What to do: Pass a chat ID with `chat`, a thread ID with `thread`.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     ContainerIdInvalid(crate::ApiError),
@@ -554,7 +554,7 @@ pub enum ListMessageError {
     ///
     /// What to do: Check the ID and that the bot is in the chat.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     ContainerNotFound(crate::ApiError),

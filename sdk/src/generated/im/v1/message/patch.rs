@@ -229,7 +229,7 @@ pub enum PatchMessageError {
     ///
     /// What to do: Fix the parameter named in the message.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     InvalidRequestParam(crate::ApiError),
@@ -245,7 +245,7 @@ pub enum PatchMessageError {
     ///
     /// What to do: Nothing to do on a recalled message; drop it from your work queue.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     MessageRecalled(crate::ApiError),
@@ -253,7 +253,7 @@ pub enum PatchMessageError {
     ///
     /// What to do: Add the user to the app's availability scope and release a version.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     UserUnavailable(crate::ApiError),
@@ -261,7 +261,7 @@ pub enum PatchMessageError {
     ///
     /// What to do: Slow down and retry; one message takes at most 5 updates per second.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// A retry can help: the SDK retries it within the client's retry policy.
     FrequencyLimited(crate::ApiError),
@@ -269,7 +269,7 @@ pub enum PatchMessageError {
     ///
     /// What to do: Make the card smaller.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     ContentTooLong(crate::ApiError),
@@ -277,7 +277,7 @@ pub enum PatchMessageError {
     ///
     /// What to do: Check the app's scopes and the caller's rights in the chat; external chats need the bot's external sharing enabled.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     NoPermission(crate::ApiError),
@@ -285,7 +285,7 @@ pub enum PatchMessageError {
     ///
     /// What to do: Change the content as the message describes.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     DlpCheckFailed(crate::ApiError),
@@ -293,7 +293,7 @@ pub enum PatchMessageError {
     ///
     /// What to do: Send a new card instead.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     UpdateWindowExpired(crate::ApiError),
@@ -301,7 +301,7 @@ pub enum PatchMessageError {
     ///
     /// What to do: Use a newer message, or let new members see chat history.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     MessageInvisible(crate::ApiError),
@@ -309,7 +309,7 @@ pub enum PatchMessageError {
     ///
     /// What to do: Fix the card JSON or template as the sub-code says.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     CardContentFailed(crate::ApiError),

@@ -435,7 +435,7 @@ pub enum ReplyMessageError {
     ///
     /// What to do: Fix the parameter named in the message.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     InvalidRequestParam(crate::ApiError),
@@ -443,7 +443,7 @@ pub enum ReplyMessageError {
     ///
     /// What to do: Add the bot to the chat first.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     BotNotInChat(crate::ApiError),
@@ -467,7 +467,7 @@ pub enum ReplyMessageError {
     ///
     /// What to do: Add the user to the app's availability scope and release a version.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     UserUnavailable(crate::ApiError),
@@ -475,7 +475,7 @@ pub enum ReplyMessageError {
     ///
     /// What to do: Share a group chat, or send a user card instead.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     P2pChatNotShareable(crate::ApiError),
@@ -483,7 +483,7 @@ pub enum ReplyMessageError {
     ///
     /// What to do: Upload the resource with this app first and send the key it returns.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     NotResourceOwner(crate::ApiError),
@@ -491,7 +491,7 @@ pub enum ReplyMessageError {
     ///
     /// What to do: Ask a chat owner or manager to change the settings.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     BlockedByChatSettings(crate::ApiError),
@@ -499,7 +499,7 @@ pub enum ReplyMessageError {
     ///
     /// What to do: Reply to a message whose thread still exists.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     ThreadNotFound(crate::ApiError),
@@ -507,7 +507,7 @@ pub enum ReplyMessageError {
     ///
     /// What to do: Slow down and retry; sends are limited to 5 per second per user and per chat.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// A retry can help: the SDK retries it within the client's retry policy.
     FrequencyLimited(crate::ApiError),
@@ -515,7 +515,7 @@ pub enum ReplyMessageError {
     ///
     /// What to do: Change the content and send again.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     SensitiveContent(crate::ApiError),
@@ -523,7 +523,7 @@ pub enum ReplyMessageError {
     ///
     /// What to do: Shorten the content or split it into several messages.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     ContentTooLong(crate::ApiError),
@@ -531,7 +531,7 @@ pub enum ReplyMessageError {
     ///
     /// What to do: Check the app's scopes and the caller's rights in the chat; external chats need the bot's external sharing enabled.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     NoPermission(crate::ApiError),
@@ -539,7 +539,7 @@ pub enum ReplyMessageError {
     ///
     /// What to do: Change the content as the message describes.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     DlpCheckFailed(crate::ApiError),
@@ -547,7 +547,7 @@ pub enum ReplyMessageError {
     ///
     /// What to do: Check the chat's mute setting and the tenant's communication policy.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     SendPermissionDenied(crate::ApiError),
@@ -555,7 +555,7 @@ pub enum ReplyMessageError {
     ///
     /// What to do: Reply within the tenant, or through a group chat.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     CrossTenantP2pForbidden(crate::ApiError),
@@ -563,7 +563,7 @@ pub enum ReplyMessageError {
     ///
     /// What to do: Wait a moment and retry with the same uuid.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// A retry can help: the SDK retries it within the client's retry policy.
     MessageBeingSent(crate::ApiError),
@@ -579,7 +579,7 @@ pub enum ReplyMessageError {
     ///
     /// What to do: Reply to another message, or send a new message to the chat.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     UnsupportedMessageType(crate::ApiError),
@@ -619,7 +619,7 @@ pub enum ReplyMessageError {
     ///
     /// What to do: Fix the card JSON or template as the sub-code says.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     CardContentFailed(crate::ApiError),

@@ -396,7 +396,7 @@ pub enum UpdateMessageError {
     ///
     /// What to do: Fix the parameter named in the message.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     InvalidRequestParam(crate::ApiError),
@@ -428,7 +428,7 @@ pub enum UpdateMessageError {
     ///
     /// What to do: Add the user to the app's availability scope and release a version.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     UserUnavailable(crate::ApiError),
@@ -436,7 +436,7 @@ pub enum UpdateMessageError {
     ///
     /// What to do: Ask a chat owner or manager to change the settings.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     BlockedByChatSettings(crate::ApiError),
@@ -468,7 +468,7 @@ pub enum UpdateMessageError {
     ///
     /// What to do: Check the app's scopes and the caller's rights in the chat; external chats need the bot's external sharing enabled.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     NoPermission(crate::ApiError),
@@ -476,7 +476,7 @@ pub enum UpdateMessageError {
     ///
     /// What to do: Change the content as the message describes.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     DlpCheckFailed(crate::ApiError),

@@ -290,7 +290,7 @@ pub enum CreateMessageReactionError {
     ///
     /// What to do: Use an emoji_type from the platform's emoji list.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     InvalidReactionType(crate::ApiError),
@@ -298,7 +298,7 @@ pub enum CreateMessageReactionError {
     ///
     /// What to do: Add the bot or user to the chat first.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     NoReactionPermission(crate::ApiError),
@@ -306,7 +306,7 @@ pub enum CreateMessageReactionError {
     ///
     /// What to do: Check the message_id.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     MessageNotFound(crate::ApiError),
@@ -314,7 +314,7 @@ pub enum CreateMessageReactionError {
     ///
     /// What to do: Drop the message from your work queue.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     ChatNotFound(crate::ApiError),
@@ -322,7 +322,7 @@ pub enum CreateMessageReactionError {
     ///
     /// What to do: Drop the message from your work queue.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     ThreadRemoved(crate::ApiError),
@@ -330,7 +330,7 @@ pub enum CreateMessageReactionError {
     ///
     /// What to do: Retry; if it keeps failing, contact Lark support with the log id.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// A retry can help: the SDK retries it within the client's retry policy.
     InvalidOperator(crate::ApiError),
@@ -338,7 +338,7 @@ pub enum CreateMessageReactionError {
     ///
     /// What to do: Add the bot or user to the chat first.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     NoMessageAccess(crate::ApiError),
@@ -346,7 +346,7 @@ pub enum CreateMessageReactionError {
     ///
     /// What to do: Pass the page_token of the previous page unchanged, or none for the first page.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     InvalidPageToken(crate::ApiError),
@@ -354,7 +354,7 @@ pub enum CreateMessageReactionError {
     ///
     /// What to do: Send a tenant_access_token or user_access_token.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     InvalidAuthType(crate::ApiError),
@@ -362,7 +362,7 @@ pub enum CreateMessageReactionError {
     ///
     /// What to do: Pass one of open_id, union_id, user_id.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     InvalidUserIdType(crate::ApiError),
@@ -370,7 +370,7 @@ pub enum CreateMessageReactionError {
     ///
     /// What to do: Wait a moment and retry.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// A retry can help: the SDK retries it within the client's retry policy.
     DuplicateRequestInProgress(crate::ApiError),

@@ -270,7 +270,7 @@ pub enum DeleteMessageReactionError {
     ///
     /// What to do: Delete only reactions added within the caller's tenant.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     ReactionNotInTenant(crate::ApiError),
@@ -278,7 +278,7 @@ pub enum DeleteMessageReactionError {
     ///
     /// What to do: Add the bot or user to the chat first.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     NoReactionPermission(crate::ApiError),
@@ -286,7 +286,7 @@ pub enum DeleteMessageReactionError {
     ///
     /// What to do: Check the message_id.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     MessageNotFound(crate::ApiError),
@@ -294,7 +294,7 @@ pub enum DeleteMessageReactionError {
     ///
     /// What to do: Drop the message from your work queue.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     ChatNotFound(crate::ApiError),
@@ -302,7 +302,7 @@ pub enum DeleteMessageReactionError {
     ///
     /// What to do: Drop the message from your work queue.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     ThreadRemoved(crate::ApiError),
@@ -310,7 +310,7 @@ pub enum DeleteMessageReactionError {
     ///
     /// What to do: Delete only reactions the caller added.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     NotReactionOwner(crate::ApiError),
@@ -318,7 +318,7 @@ pub enum DeleteMessageReactionError {
     ///
     /// What to do: Add the bot or user to the chat first.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     NoMessageAccess(crate::ApiError),
@@ -326,7 +326,7 @@ pub enum DeleteMessageReactionError {
     ///
     /// What to do: Take message_id and reaction_id from the same message.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     ReactionNotInMessage(crate::ApiError),
@@ -334,7 +334,7 @@ pub enum DeleteMessageReactionError {
     ///
     /// What to do: Take the reaction_id from the add-reaction or list-reactions answers.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     InvalidReactionId(crate::ApiError),
@@ -342,7 +342,7 @@ pub enum DeleteMessageReactionError {
     ///
     /// What to do: Pass the page_token of the previous page unchanged, or none for the first page.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     InvalidPageToken(crate::ApiError),
@@ -350,7 +350,7 @@ pub enum DeleteMessageReactionError {
     ///
     /// What to do: Send a tenant_access_token or user_access_token.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     InvalidAuthType(crate::ApiError),
@@ -358,7 +358,7 @@ pub enum DeleteMessageReactionError {
     ///
     /// What to do: Wait a moment and retry.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// A retry can help: the SDK retries it within the client's retry policy.
     DuplicateRequestInProgress(crate::ApiError),

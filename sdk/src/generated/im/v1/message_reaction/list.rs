@@ -377,7 +377,7 @@ pub enum ListMessageReactionError {
     ///
     /// What to do: Use an emoji_type from the platform's emoji list.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     InvalidReactionType(crate::ApiError),
@@ -385,7 +385,7 @@ pub enum ListMessageReactionError {
     ///
     /// What to do: Check the message_id.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     MessageNotFound(crate::ApiError),
@@ -393,7 +393,7 @@ pub enum ListMessageReactionError {
     ///
     /// What to do: Add the bot or user to the chat first.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     NoMessageAccess(crate::ApiError),
@@ -401,7 +401,7 @@ pub enum ListMessageReactionError {
     ///
     /// What to do: Pass the page_token of the previous page unchanged, or none for the first page.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     InvalidPageToken(crate::ApiError),
@@ -409,7 +409,7 @@ pub enum ListMessageReactionError {
     ///
     /// What to do: Send a tenant_access_token or user_access_token.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     InvalidAuthType(crate::ApiError),
@@ -417,7 +417,7 @@ pub enum ListMessageReactionError {
     ///
     /// What to do: Pass one of open_id, union_id, user_id.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     InvalidUserIdType(crate::ApiError),

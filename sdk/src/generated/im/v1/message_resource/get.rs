@@ -280,7 +280,7 @@ pub enum GetMessageResourceError {
     ///
     /// What to do: Resources of messages in external chats cannot be downloaded by the app.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     ExternalChatNotSupported(crate::ApiError),
@@ -304,7 +304,7 @@ pub enum GetMessageResourceError {
     ///
     /// What to do: Ask the chat owner to lift restricted mode, or skip this message.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     RestrictedMode(crate::ApiError),

@@ -227,7 +227,7 @@ pub enum CreatePinError {
     ///
     /// What to do: Fix the parameter named in the message.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     InvalidRequestParam(crate::ApiError),
@@ -235,7 +235,7 @@ pub enum CreatePinError {
     ///
     /// What to do: Add the bot to the chat first.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     BotNotInChat(crate::ApiError),
@@ -267,7 +267,7 @@ pub enum CreatePinError {
     ///
     /// What to do: Nothing to do on a recalled message; drop it from your work queue.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     MessageRecalled(crate::ApiError),
@@ -275,7 +275,7 @@ pub enum CreatePinError {
     ///
     /// What to do: Add the user to the app's availability scope and release a version.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     UserUnavailable(crate::ApiError),
@@ -283,7 +283,7 @@ pub enum CreatePinError {
     ///
     /// What to do: Check the app's scopes and the caller's rights in the chat; external chats need the bot's external sharing enabled.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     NoPermission(crate::ApiError),
@@ -291,7 +291,7 @@ pub enum CreatePinError {
     ///
     /// What to do: Check whether the chat has been dissolved.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     ChatNotFound(crate::ApiError),
@@ -299,7 +299,7 @@ pub enum CreatePinError {
     ///
     /// What to do: Pin as the owner or a manager, or change the chat setting.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     PinNotAllowed(crate::ApiError),
@@ -307,7 +307,7 @@ pub enum CreatePinError {
     ///
     /// What to do: Slow down and retry later.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// A retry can help: the SDK retries it within the client's retry policy.
     PinRateLimited(crate::ApiError),
@@ -315,7 +315,7 @@ pub enum CreatePinError {
     ///
     /// What to do: Use a newer message, or let new members see chat history.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     MessageInvisible(crate::ApiError),

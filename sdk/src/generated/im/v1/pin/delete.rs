@@ -181,7 +181,7 @@ pub enum DeletePinError {
     ///
     /// What to do: Fix the parameter named in the message.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     InvalidRequestParam(crate::ApiError),
@@ -189,7 +189,7 @@ pub enum DeletePinError {
     ///
     /// What to do: Add the bot to the chat first.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     BotNotInChat(crate::ApiError),
@@ -205,7 +205,7 @@ pub enum DeletePinError {
     ///
     /// What to do: Add the user to the app's availability scope and release a version.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     UserUnavailable(crate::ApiError),
@@ -213,7 +213,7 @@ pub enum DeletePinError {
     ///
     /// What to do: Check the app's scopes and the caller's permissions in the chat.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     NoPermission(crate::ApiError),
@@ -221,7 +221,7 @@ pub enum DeletePinError {
     ///
     /// What to do: Check whether the chat has been dissolved.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     ChatNotFound(crate::ApiError),
@@ -229,7 +229,7 @@ pub enum DeletePinError {
     ///
     /// What to do: Unpin as the owner or a manager, or change the chat setting.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     PinNotAllowed(crate::ApiError),
@@ -237,7 +237,7 @@ pub enum DeletePinError {
     ///
     /// What to do: Slow down and retry later.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// A retry can help: the SDK retries it within the client's retry policy.
     PinRateLimited(crate::ApiError),
@@ -245,7 +245,7 @@ pub enum DeletePinError {
     ///
     /// What to do: Use a message the caller can see.
     ///
-    /// Server message: ``
+    /// The platform's metadata gives no server message for this code.
     ///
     /// Retrying the same request does not help.
     MessageInvisible(crate::ApiError),
