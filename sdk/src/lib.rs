@@ -21,6 +21,9 @@
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+// With every service feature off only `auth` is generated, and runtime parts that only the
+// other services use (downloads, uploads, pagination) go unused.
+#![cfg_attr(not(feature = "im"), allow(dead_code, unused_imports))]
 
 pub mod auth;
 mod call;
@@ -31,6 +34,7 @@ pub mod download;
 mod error;
 #[rustfmt::skip]
 mod generated;
+#[cfg(feature = "im")]
 pub mod message_content;
 mod operation;
 mod options;

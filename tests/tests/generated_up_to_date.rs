@@ -38,3 +38,32 @@ fn generated_code_is_up_to_date() {
             .join("\n  ")
     );
 }
+
+/// Every generated service but `auth` is behind a cargo feature of its name, which
+/// `sdk/Cargo.toml` must declare (and enable by default).
+#[test]
+fn every_service_has_its_cargo_feature() {
+    let root = workspace_root();
+    let manifest = std::fs::read_to_string(root.join("sdk/Cargo.toml")).expect("sdk/Cargo.toml");
+    let features = manifest
+        .split("[features]")
+        .nth(1)
+        .and_then(|rest| rest.split("\n[").next())
+        .expect("sdk/Cargo.toml has a [features] table");
+    let sources = lark_codegen::read_spec_dir(&root).expect("spec/ reads");
+    let model = lark_codegen::build_model(&sources).expect("specs are valid");
+    let mut services: Vec<&str> = model.versions.iter().map(|v| v.service.as_str()).collect();
+    services.dedup();
+    for service in services.into_iter().filter(|s| *s != "auth") {
+        assert!(
+            features
+                .lines()
+                .any(|l| l.trim_start().starts_with(&format!("{service} ="))),
+            "sdk/Cargo.toml: add the feature `{service} = []`"
+        );
+        assert!(
+            features.contains(&format!("\"{service}\"")),
+            "sdk/Cargo.toml: add `{service}` to the default features"
+        );
+    }
+}

@@ -6,15 +6,35 @@ use quote::quote;
 
 use super::ident;
 
-/// The root module: one `pub mod` per service and its accessor on `Client`.
+/// The services every build has: `auth` (the token cache sends its endpoints).
+pub const ALWAYS_COMPILED: &[&str] = &["auth"];
+
+/// `#[cfg(feature = "<service>")]` for a service behind a cargo feature.
+fn feature_gate(service: &str) -> TokenStream {
+    if ALWAYS_COMPILED.contains(&service) {
+        quote!()
+    } else {
+        quote!(#[cfg(feature = #service)])
+    }
+}
+
+/// The root module: one `pub mod` per service and its accessor on `Client`, each service
+/// (but `auth`) behind the cargo feature of its name, so a build compiles only the services
+/// it uses.
 pub fn root_module(services: &[&str]) -> TokenStream {
-    let mods = services.iter().map(|s| ident(s));
+    let mods = services.iter().map(|s| {
+        let m = ident(s);
+        let gate = feature_gate(s);
+        quote!(#gate pub mod #m;)
+    });
     let methods = services.iter().map(|s| {
         let m = ident(s);
         let ty = ident(&format!("{}Api", s.to_upper_camel_case()));
         let doc = format!(" The `{s}` service.");
+        let gate = feature_gate(s);
         quote! {
             #[doc = #doc]
+            #gate
             pub fn #m(&self) -> #m::#ty<'_> {
                 #m::#ty { client: self }
             }
@@ -22,7 +42,7 @@ pub fn root_module(services: &[&str]) -> TokenStream {
     });
     quote! {
         //! The generated API surface: one module per service, version, resource and endpoint.
-        #( pub mod #mods; )*
+        #( #mods )*
 
         impl crate::Client {
             #(#methods)*

@@ -4,6 +4,7 @@
 //! The generated API surface: one module per service, version, resource and endpoint.
 
 pub mod auth;
+#[cfg(feature = "im")]
 pub mod im;
 impl crate::Client {
     /// The `auth` service.
@@ -12,6 +13,7 @@ impl crate::Client {
     }
 
     /// The `im` service.
+    #[cfg(feature = "im")]
     pub fn im(&self) -> im::ImApi<'_> {
         im::ImApi { client: self }
     }
