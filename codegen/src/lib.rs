@@ -7,6 +7,7 @@
 
 pub mod emit;
 pub mod files;
+pub mod import;
 pub mod load;
 pub mod model;
 mod names;
@@ -38,6 +39,10 @@ pub fn parse_and_validate(sources: &[SpecSource]) -> Result<SpecSet, Vec<Problem
     let mut set = SpecSet::default();
     let mut problems = Vec::new();
     for source in sources {
+        // `spec/<service>/<version>/import.json` configures `cargo xtask import`, not `gen`.
+        if import::config::config_file_of(&source.path).is_some() {
+            continue;
+        }
         let parsed = if let Some((service, version)) = load::types_file_of(&source.path) {
             load::parse_types(source, service, version).map(|t| set.types.push(t))
         } else if let Some((service, version)) = load::errors_file_of(&source.path) {

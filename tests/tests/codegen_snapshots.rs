@@ -152,6 +152,16 @@ fn sources_for_ordering() -> Vec<SpecSource> {
     };
     sources.push(variant("im.v1.message_resource.fetch", "FetchResourceType"));
     sources.push(variant("aaa.v2.file.get", "FileResourceType"));
+    // The copied rows take their prose from the service version's error catalogue.
+    let catalogue = sources
+        .iter()
+        .find(|s| s.path == "spec/im/v1/errors.json")
+        .expect("the im v1 error catalogue")
+        .clone();
+    sources.push(SpecSource {
+        path: "spec/aaa/v2/errors.json".into(),
+        text: catalogue.text,
+    });
     sources.push(variant("im.v1.aaa_resource.get", "AaaResourceType"));
     sources
 }

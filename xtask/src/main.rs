@@ -1,14 +1,16 @@
 //! Maintainer tasks: `cargo xtask gen` (write generated code), `cargo xtask gen --check`
-//! (fail if it is stale), `cargo xtask bench` (benchmarks).
+//! (fail if it is stale), `cargo xtask import` (specs from the platform's metadata, see
+//! `import.rs`), `cargo xtask bench` (benchmarks).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod bench;
 mod gen;
+mod import;
 
 const USAGE: &str =
-    "usage: cargo xtask gen [--check] [--root DIR] | cargo xtask bench [--quick] [--runs N] [--out FILE] [--no-profile]";
+    "usage: cargo xtask gen [--check] [--root DIR] | cargo xtask import [--from FILE.yaml ...] [--project P] [--version V] [--resource R] [--id ID ...] [--check] [--root DIR] | cargo xtask import --survey DIR | cargo xtask bench [--quick] [--runs N] [--out FILE] [--no-profile]";
 
 fn main() -> ExitCode {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
@@ -28,6 +30,7 @@ fn main() -> ExitCode {
     match args.as_slice() {
         ["gen"] => gen::run(&root, gen::Mode::Write),
         ["gen", "--check"] => gen::run(&root, gen::Mode::Check),
+        ["import", rest @ ..] => import::run(&root, rest),
         ["bench", rest @ ..] => bench::run(&root, rest),
         _ => {
             eprintln!("{USAGE}");

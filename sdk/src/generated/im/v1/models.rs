@@ -206,6 +206,52 @@ impl Emoji {
     }
 }
 
+/// A name in several languages.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct I18nNames {
+    /// The name in Chinese.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zh_cn: Option<String>,
+    /// The name in English.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub en_us: Option<String>,
+    /// The name in Japanese.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ja_jp: Option<String>,
+}
+
+impl I18nNames {
+    /// An empty value: every field unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            zh_cn: Default::default(),
+            en_us: Default::default(),
+            ja_jp: Default::default(),
+        }
+    }
+
+    /// Sets `zh_cn`.
+    pub fn with_zh_cn(mut self, zh_cn: impl Into<String>) -> Self {
+        self.zh_cn = Some(zh_cn.into());
+        self
+    }
+
+    /// Sets `en_us`.
+    pub fn with_en_us(mut self, en_us: impl Into<String>) -> Self {
+        self.en_us = Some(en_us.into());
+        self
+    }
+
+    /// Sets `ja_jp`.
+    pub fn with_ja_jp(mut self, ja_jp: impl Into<String>) -> Self {
+        self.ja_jp = Some(ja_jp.into());
+        self
+    }
+}
+
 /// A user or bot mentioned (@) in a message.
 ///
 /// Build one with [`new`](Mention::new), which takes the required fields, and the `with_*` setters.
@@ -587,6 +633,12 @@ pub struct Sender {
     /// Tenant of the sender.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant_key: Option<String>,
+    /// For a bot sender: the bot's open_id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_bot_id: Option<String>,
+    /// The sender's name in several languages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender_i18n_names: Option<I18nNames>,
 }
 
 impl Sender {
@@ -603,12 +655,26 @@ impl Sender {
             id_type: id_type.into(),
             sender_type: sender_type.into(),
             tenant_key: Default::default(),
+            open_bot_id: Default::default(),
+            sender_i18n_names: Default::default(),
         }
     }
 
     /// Sets `tenant_key`.
     pub fn with_tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
         self.tenant_key = Some(tenant_key.into());
+        self
+    }
+
+    /// Sets `open_bot_id`.
+    pub fn with_open_bot_id(mut self, open_bot_id: impl Into<String>) -> Self {
+        self.open_bot_id = Some(open_bot_id.into());
+        self
+    }
+
+    /// Sets `sender_i18n_names`.
+    pub fn with_sender_i18n_names(mut self, sender_i18n_names: I18nNames) -> Self {
+        self.sender_i18n_names = Some(sender_i18n_names);
         self
     }
 }

@@ -11,7 +11,7 @@
 //! - Endpoint id: `auth.v3.app_access_token.internal`
 //! - Access tokens: none (the app's credentials are in the body)
 //! - App types: custom (self-built)
-//! - API page: <https://open.feishu.cn/document/server-docs/authentication-management/access-token/app_access_token_internal>
+//! - API page: <https://open.feishu.cn/document/ukTMukTMukTM/ukDNz4SO0MjL5QzM/auth-v3/auth/app_access_token_internal>
 
 use crate::{Client, Error, RequestOptions};
 
@@ -107,7 +107,7 @@ impl crate::operation::Operation for InternalAppAccessTokenRequest {
         access_tokens: &[],
         idempotent: true,
         response: crate::operation::ResponseKind::Flat,
-        doc_url: "https://open.feishu.cn/document/server-docs/authentication-management/access-token/app_access_token_internal",
+        doc_url: "https://open.feishu.cn/document/ukTMukTMukTM/ukDNz4SO0MjL5QzM/auth-v3/auth/app_access_token_internal",
     };
 
     fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
@@ -133,7 +133,7 @@ impl super::AppAccessTokenApi<'_> {
     /// - Endpoint id: `auth.v3.app_access_token.internal`
     /// - Access tokens: none (the app's credentials are in the body)
     /// - App types: custom (self-built)
-    /// - API page: <https://open.feishu.cn/document/server-docs/authentication-management/access-token/app_access_token_internal>
+    /// - API page: <https://open.feishu.cn/document/ukTMukTMukTM/ukDNz4SO0MjL5QzM/auth-v3/auth/app_access_token_internal>
     ///
     /// # Example
     ///

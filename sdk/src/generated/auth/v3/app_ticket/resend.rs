@@ -11,7 +11,7 @@
 //! - Endpoint id: `auth.v3.app_ticket.resend`
 //! - Access tokens: none (the app's credentials are in the body)
 //! - App types: store (marketplace)
-//! - API page: <https://open.feishu.cn/document/server-docs/authentication-management/access-token/app_ticket_resend>
+//! - API page: <https://open.feishu.cn/document/ukTMukTMukTM/ukDNz4SO0MjL5QzM/auth-v3/auth/app_ticket_resend>
 
 use crate::{Client, Error, RequestOptions};
 
@@ -82,7 +82,7 @@ impl crate::operation::Operation for ResendAppTicketRequest {
         access_tokens: &[],
         idempotent: true,
         response: crate::operation::ResponseKind::Empty,
-        doc_url: "https://open.feishu.cn/document/server-docs/authentication-management/access-token/app_ticket_resend",
+        doc_url: "https://open.feishu.cn/document/ukTMukTMukTM/ukDNz4SO0MjL5QzM/auth-v3/auth/app_ticket_resend",
     };
 
     fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
@@ -108,7 +108,7 @@ impl super::AppTicketApi<'_> {
     /// - Endpoint id: `auth.v3.app_ticket.resend`
     /// - Access tokens: none (the app's credentials are in the body)
     /// - App types: store (marketplace)
-    /// - API page: <https://open.feishu.cn/document/server-docs/authentication-management/access-token/app_ticket_resend>
+    /// - API page: <https://open.feishu.cn/document/ukTMukTMukTM/ukDNz4SO0MjL5QzM/auth-v3/auth/app_ticket_resend>
     ///
     /// # Example
     ///

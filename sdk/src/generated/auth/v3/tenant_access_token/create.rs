@@ -11,7 +11,7 @@
 //! - Endpoint id: `auth.v3.tenant_access_token.create`
 //! - Access tokens: none (the app's credentials are in the body)
 //! - App types: store (marketplace)
-//! - API page: <https://open.feishu.cn/document/server-docs/authentication-management/access-token/tenant_access_token>
+//! - API page: <https://open.feishu.cn/document/ukTMukTMukTM/ukDNz4SO0MjL5QzM/auth-v3/auth/tenant_access_token>
 
 use crate::{Client, Error, RequestOptions};
 
@@ -110,7 +110,7 @@ impl crate::operation::Operation for CreateTenantAccessTokenRequest {
         access_tokens: &[],
         idempotent: true,
         response: crate::operation::ResponseKind::Flat,
-        doc_url: "https://open.feishu.cn/document/server-docs/authentication-management/access-token/tenant_access_token",
+        doc_url: "https://open.feishu.cn/document/ukTMukTMukTM/ukDNz4SO0MjL5QzM/auth-v3/auth/tenant_access_token",
     };
 
     fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
@@ -136,7 +136,7 @@ impl super::TenantAccessTokenApi<'_> {
     /// - Endpoint id: `auth.v3.tenant_access_token.create`
     /// - Access tokens: none (the app's credentials are in the body)
     /// - App types: store (marketplace)
-    /// - API page: <https://open.feishu.cn/document/server-docs/authentication-management/access-token/tenant_access_token>
+    /// - API page: <https://open.feishu.cn/document/ukTMukTMukTM/ukDNz4SO0MjL5QzM/auth-v3/auth/tenant_access_token>
     ///
     /// # Example
     ///

@@ -12,7 +12,7 @@
 //! - Endpoint id: `auth.v3.tenant_access_token.internal`
 //! - Access tokens: none (the app's credentials are in the body)
 //! - App types: custom (self-built)
-//! - API page: <https://open.feishu.cn/document/server-docs/authentication-management/access-token/tenant_access_token_internal>
+//! - API page: <https://open.feishu.cn/document/ukTMukTMukTM/ukDNz4SO0MjL5QzM/auth-v3/auth/tenant_access_token_internal>
 
 use crate::{Client, Error, RequestOptions};
 
@@ -108,7 +108,7 @@ impl crate::operation::Operation for InternalTenantAccessTokenRequest {
         access_tokens: &[],
         idempotent: true,
         response: crate::operation::ResponseKind::Flat,
-        doc_url: "https://open.feishu.cn/document/server-docs/authentication-management/access-token/tenant_access_token_internal",
+        doc_url: "https://open.feishu.cn/document/ukTMukTMukTM/ukDNz4SO0MjL5QzM/auth-v3/auth/tenant_access_token_internal",
     };
 
     fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
@@ -134,7 +134,7 @@ impl super::TenantAccessTokenApi<'_> {
     /// - Endpoint id: `auth.v3.tenant_access_token.internal`
     /// - Access tokens: none (the app's credentials are in the body)
     /// - App types: custom (self-built)
-    /// - API page: <https://open.feishu.cn/document/server-docs/authentication-management/access-token/tenant_access_token_internal>
+    /// - API page: <https://open.feishu.cn/document/ukTMukTMukTM/ukDNz4SO0MjL5QzM/auth-v3/auth/tenant_access_token_internal>
     ///
     /// # Example
     ///

@@ -17,7 +17,7 @@
 //! - Scopes (any one of): `im:chat:readonly`, `im:chat`, `im:chat.group_info:readonly`, `im:chat:read`
 //! - Paginated: `.items()` and `.pages()` stream every page
 //! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/server-docs/group/chat/list>
+//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat/list>
 
 use crate::{Client, Error, RequestOptions};
 use super::super::models::{ChatSortType, ChatSummary, UserIdType};
@@ -171,7 +171,7 @@ impl crate::operation::Operation for ListChatRequest {
         ],
         idempotent: true,
         response: crate::operation::ResponseKind::Json,
-        doc_url: "https://open.feishu.cn/document/server-docs/group/chat/list",
+        doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat/list",
     };
 
     fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
@@ -228,7 +228,7 @@ impl super::ChatApi<'_> {
     /// - Scopes (any one of): `im:chat:readonly`, `im:chat`, `im:chat.group_info:readonly`, `im:chat:read`
     /// - Paginated: `.items()` and `.pages()` stream every page
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-    /// - API page: <https://open.feishu.cn/document/server-docs/group/chat/list>
+    /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat/list>
     ///
     /// # Example
     ///

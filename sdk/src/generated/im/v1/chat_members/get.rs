@@ -18,7 +18,7 @@
 //! - Scopes (any one of): `im:chat:readonly`, `im:chat`, `im:chat.group_info:readonly`, `im:chat.members:read`
 //! - Paginated: `.items()` and `.pages()` stream every page
 //! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/server-docs/group/chat-member/get>
+//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat-members/get>
 
 use crate::{Client, Error, RequestOptions};
 use super::super::models::{ChatMember, MemberIdType};
@@ -177,7 +177,7 @@ impl crate::operation::Operation for GetChatMembersRequest {
         ],
         idempotent: true,
         response: crate::operation::ResponseKind::Json,
-        doc_url: "https://open.feishu.cn/document/server-docs/group/chat-member/get",
+        doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat-members/get",
     };
 
     fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
@@ -228,7 +228,7 @@ impl super::ChatMembersApi<'_> {
     /// - Scopes (any one of): `im:chat:readonly`, `im:chat`, `im:chat.group_info:readonly`, `im:chat.members:read`
     /// - Paginated: `.items()` and `.pages()` stream every page
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-    /// - API page: <https://open.feishu.cn/document/server-docs/group/chat-member/get>
+    /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat-members/get>
     ///
     /// # Example
     ///

@@ -17,7 +17,7 @@
 //! - Scopes (any one of): `im:resource:upload`, `im:resource`
 //! - Upload: `file` of at most 30 MB (31457280 bytes) and not empty, checked before sending
 //! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/server-docs/im-v1/file/create>
+//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/file/create>
 
 use crate::{Client, Error, RequestOptions};
 use super::super::models::FileType;
@@ -129,7 +129,7 @@ impl crate::operation::Operation for CreateFileRequest {
         ],
         idempotent: false,
         response: crate::operation::ResponseKind::Json,
-        doc_url: "https://open.feishu.cn/document/server-docs/im-v1/file/create",
+        doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/file/create",
     };
 
     fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
@@ -166,7 +166,7 @@ impl super::FileApi<'_> {
     /// - Scopes (any one of): `im:resource:upload`, `im:resource`
     /// - Upload: `file` of at most 30 MB (31457280 bytes) and not empty, checked before sending
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-    /// - API page: <https://open.feishu.cn/document/server-docs/im-v1/file/create>
+    /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/file/create>
     ///
     /// # Example
     ///

@@ -15,7 +15,7 @@
 //! - App types: custom (self-built), store (marketplace)
 //! - Response: a binary stream of at most 100 MB (104857600 bytes), enforced while streaming
 //! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/server-docs/im-v1/file/get>
+//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/file/get>
 
 use crate::{Client, Error, RequestOptions};
 
@@ -68,7 +68,7 @@ impl crate::operation::Operation for GetFileRequest {
         response: crate::operation::ResponseKind::Binary {
             max_bytes: 104857600u64,
         },
-        doc_url: "https://open.feishu.cn/document/server-docs/im-v1/file/get",
+        doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/file/get",
     };
 
     fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
@@ -88,7 +88,7 @@ impl super::FileApi<'_> {
     /// - App types: custom (self-built), store (marketplace)
     /// - Response: a binary stream of at most 100 MB (104857600 bytes), enforced while streaming
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-    /// - API page: <https://open.feishu.cn/document/server-docs/im-v1/file/get>
+    /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/file/get>
     ///
     /// # Example
     ///

@@ -18,7 +18,7 @@
 //! - Scopes (any one of): `im:resource:upload`, `im:resource`
 //! - Upload: `image` of at most 10 MB (10485760 bytes) and not empty, checked before sending
 //! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/server-docs/im-v1/image/create>
+//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/image/create>
 
 use crate::{Client, Error, RequestOptions};
 use super::super::models::ImageType;
@@ -113,7 +113,7 @@ impl crate::operation::Operation for CreateImageRequest {
         ],
         idempotent: false,
         response: crate::operation::ResponseKind::Json,
-        doc_url: "https://open.feishu.cn/document/server-docs/im-v1/image/create",
+        doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/image/create",
     };
 
     fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
@@ -146,7 +146,7 @@ impl super::ImageApi<'_> {
     /// - Scopes (any one of): `im:resource:upload`, `im:resource`
     /// - Upload: `image` of at most 10 MB (10485760 bytes) and not empty, checked before sending
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-    /// - API page: <https://open.feishu.cn/document/server-docs/im-v1/image/create>
+    /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/image/create>
     ///
     /// # Example
     ///

@@ -14,7 +14,7 @@
 //! - App types: custom (self-built), store (marketplace)
 //! - Response: a binary stream of at most 10 MB (10485760 bytes), enforced while streaming
 //! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/server-docs/im-v1/image/get>
+//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/image/get>
 
 use crate::{Client, Error, RequestOptions};
 
@@ -69,7 +69,7 @@ impl crate::operation::Operation for GetImageRequest {
         response: crate::operation::ResponseKind::Binary {
             max_bytes: 10485760u64,
         },
-        doc_url: "https://open.feishu.cn/document/server-docs/im-v1/image/get",
+        doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/image/get",
     };
 
     fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
@@ -89,7 +89,7 @@ impl super::ImageApi<'_> {
     /// - App types: custom (self-built), store (marketplace)
     /// - Response: a binary stream of at most 10 MB (10485760 bytes), enforced while streaming
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-    /// - API page: <https://open.feishu.cn/document/server-docs/im-v1/image/get>
+    /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/image/get>
     ///
     /// # Example
     ///

@@ -20,7 +20,7 @@
 //! - Scopes (any one of): `im:message:send`, `im:message`, `im:message:send_as_bot`
 //! - Sent once: `uuid` is filled with a fresh key when not given, and every retry of the call carries the same one
 //! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/server-docs/im-v1/message/create>
+//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/create>
 
 use crate::{Client, Error, RequestOptions};
 use super::super::models::{Mention, MessageBody, MsgType, ReceiveIdType, Sender};
@@ -301,7 +301,7 @@ impl crate::operation::Operation for CreateMessageRequest {
         ],
         idempotent: true,
         response: crate::operation::ResponseKind::Json,
-        doc_url: "https://open.feishu.cn/document/server-docs/im-v1/message/create",
+        doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/create",
     };
 
     fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
@@ -335,7 +335,7 @@ impl super::MessageApi<'_> {
     /// - Scopes (any one of): `im:message:send`, `im:message`, `im:message:send_as_bot`
     /// - Sent once: `uuid` is filled with a fresh key when not given, and every retry of the call carries the same one
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-    /// - API page: <https://open.feishu.cn/document/server-docs/im-v1/message/create>
+    /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/create>
     ///
     /// # Example
     ///

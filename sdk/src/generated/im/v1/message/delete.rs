@@ -16,7 +16,7 @@
 //! - Sent as the app by default; `.user_access_token(…)` sends it as a user
 //! - Scopes (any one of): `im:message:recall`, `im:message`, `im:message:send_as_bot`
 //! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/server-docs/im-v1/message/delete>
+//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/delete>
 
 use crate::{Client, Error, RequestOptions};
 
@@ -72,7 +72,7 @@ impl crate::operation::Operation for DeleteMessageRequest {
         ],
         idempotent: true,
         response: crate::operation::ResponseKind::Empty,
-        doc_url: "https://open.feishu.cn/document/server-docs/im-v1/message/delete",
+        doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/delete",
     };
 
     fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
@@ -97,7 +97,7 @@ impl super::MessageApi<'_> {
     /// - Sent as the app by default; `.user_access_token(…)` sends it as a user
     /// - Scopes (any one of): `im:message:recall`, `im:message`, `im:message:send_as_bot`
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-    /// - API page: <https://open.feishu.cn/document/server-docs/im-v1/message/delete>
+    /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/delete>
     ///
     /// # Example
     ///

@@ -16,7 +16,7 @@
 //! - Scopes (any one of): `im:message.history:readonly`, `im:message:readonly`, `im:message`
 //! - Paginated: `.items()` and `.pages()` stream every page
 //! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/server-docs/im-v1/message/list>
+//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/list>
 
 use crate::{Client, Error, RequestOptions};
 use super::super::models::{Message, SortType};
@@ -251,7 +251,7 @@ impl crate::operation::Operation for ListMessageRequest {
         ],
         idempotent: true,
         response: crate::operation::ResponseKind::Json,
-        doc_url: "https://open.feishu.cn/document/server-docs/im-v1/message/list",
+        doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/list",
     };
 
     fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
@@ -320,7 +320,7 @@ impl super::MessageApi<'_> {
     /// - Scopes (any one of): `im:message.history:readonly`, `im:message:readonly`, `im:message`
     /// - Paginated: `.items()` and `.pages()` stream every page
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-    /// - API page: <https://open.feishu.cn/document/server-docs/im-v1/message/list>
+    /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/list>
     ///
     /// # Example
     ///

@@ -17,7 +17,7 @@
 //! - Sent as the app by default; `.user_access_token(…)` sends it as a user
 //! - Scopes (any one of): `im:message:update`, `im:message`, `im:message:send_as_bot`
 //! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/server-docs/im-v1/message-card/patch>
+//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/patch>
 
 use crate::{Client, Error, RequestOptions};
 
@@ -108,7 +108,7 @@ impl crate::operation::Operation for PatchMessageRequest {
         ],
         idempotent: false,
         response: crate::operation::ResponseKind::Empty,
-        doc_url: "https://open.feishu.cn/document/server-docs/im-v1/message-card/patch",
+        doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/patch",
     };
 
     fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
@@ -137,7 +137,7 @@ impl super::MessageApi<'_> {
     /// - Sent as the app by default; `.user_access_token(…)` sends it as a user
     /// - Scopes (any one of): `im:message:update`, `im:message`, `im:message:send_as_bot`
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-    /// - API page: <https://open.feishu.cn/document/server-docs/im-v1/message-card/patch>
+    /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/patch>
     ///
     /// # Example
     ///

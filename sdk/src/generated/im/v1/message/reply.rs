@@ -18,7 +18,7 @@
 //! - Scopes (any one of): `im:message:send`, `im:message`, `im:message:send_as_bot`
 //! - Sent once: `uuid` is filled with a fresh key when not given, and every retry of the call carries the same one
 //! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/server-docs/im-v1/message/reply>
+//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/reply>
 
 use crate::{Client, Error, RequestOptions};
 use super::super::models::{Mention, MessageBody, MsgType, Sender};
@@ -309,7 +309,7 @@ impl crate::operation::Operation for ReplyMessageRequest {
         ],
         idempotent: true,
         response: crate::operation::ResponseKind::Json,
-        doc_url: "https://open.feishu.cn/document/server-docs/im-v1/message/reply",
+        doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/reply",
     };
 
     fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
@@ -343,7 +343,7 @@ impl super::MessageApi<'_> {
     /// - Scopes (any one of): `im:message:send`, `im:message`, `im:message:send_as_bot`
     /// - Sent once: `uuid` is filled with a fresh key when not given, and every retry of the call carries the same one
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-    /// - API page: <https://open.feishu.cn/document/server-docs/im-v1/message/reply>
+    /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/reply>
     ///
     /// # Example
     ///

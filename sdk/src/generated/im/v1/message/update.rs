@@ -15,7 +15,7 @@
 //! - App types: custom (self-built), store (marketplace)
 //! - Scopes (any one of): `im:message:send_as_bot`, `im:message`, `im:message:update`
 //! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/server-docs/im-v1/message/update>
+//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/update>
 
 use crate::{Client, Error, RequestOptions};
 use super::super::models::{Mention, MessageBody, MsgType, Sender};
@@ -283,7 +283,7 @@ impl crate::operation::Operation for UpdateMessageRequest {
         access_tokens: &[crate::operation::TokenType::Tenant],
         idempotent: true,
         response: crate::operation::ResponseKind::Json,
-        doc_url: "https://open.feishu.cn/document/server-docs/im-v1/message/update",
+        doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/update",
     };
 
     fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
@@ -311,7 +311,7 @@ impl super::MessageApi<'_> {
     /// - App types: custom (self-built), store (marketplace)
     /// - Scopes (any one of): `im:message:send_as_bot`, `im:message`, `im:message:update`
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-    /// - API page: <https://open.feishu.cn/document/server-docs/im-v1/message/update>
+    /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/update>
     ///
     /// # Example
     ///

@@ -14,7 +14,7 @@
 //! - Sent as the app by default; `.user_access_token(…)` sends it as a user
 //! - Scopes (any one of): `im:message`, `im:message.reactions:write_only`
 //! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/server-docs/im-v1/message-reaction/create>
+//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message-reaction/create>
 
 use crate::{Client, Error, RequestOptions};
 use super::super::models::{Emoji, Operator};
@@ -156,7 +156,7 @@ impl crate::operation::Operation for CreateMessageReactionRequest {
         ],
         idempotent: false,
         response: crate::operation::ResponseKind::Json,
-        doc_url: "https://open.feishu.cn/document/server-docs/im-v1/message-reaction/create",
+        doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message-reaction/create",
     };
 
     fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
@@ -185,7 +185,7 @@ impl super::MessageReactionApi<'_> {
     /// - Sent as the app by default; `.user_access_token(…)` sends it as a user
     /// - Scopes (any one of): `im:message`, `im:message.reactions:write_only`
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-    /// - API page: <https://open.feishu.cn/document/server-docs/im-v1/message-reaction/create>
+    /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message-reaction/create>
     ///
     /// # Example
     ///

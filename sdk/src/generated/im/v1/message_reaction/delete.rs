@@ -13,7 +13,7 @@
 //! - Sent as the app by default; `.user_access_token(…)` sends it as a user
 //! - Scopes (any one of): `im:message`, `im:message.reactions:write_only`
 //! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/server-docs/im-v1/message-reaction/delete>
+//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message-reaction/delete>
 
 use crate::{Client, Error, RequestOptions};
 use super::super::models::{Emoji, Operator};
@@ -140,7 +140,7 @@ impl crate::operation::Operation for DeleteMessageReactionRequest {
         ],
         idempotent: true,
         response: crate::operation::ResponseKind::Json,
-        doc_url: "https://open.feishu.cn/document/server-docs/im-v1/message-reaction/delete",
+        doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message-reaction/delete",
     };
 
     fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
@@ -165,7 +165,7 @@ impl super::MessageReactionApi<'_> {
     /// - Sent as the app by default; `.user_access_token(…)` sends it as a user
     /// - Scopes (any one of): `im:message`, `im:message.reactions:write_only`
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-    /// - API page: <https://open.feishu.cn/document/server-docs/im-v1/message-reaction/delete>
+    /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message-reaction/delete>
     ///
     /// # Example
     ///

@@ -15,7 +15,7 @@
 //! - Scopes (any one of): `im:message:readonly`, `im:message.reactions:read`
 //! - Paginated: `.items()` and `.pages()` stream every page
 //! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/server-docs/im-v1/message-reaction/list>
+//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message-reaction/list>
 
 use crate::{Client, Error, RequestOptions};
 use super::super::models::{MessageReaction, UserIdType};
@@ -177,7 +177,7 @@ impl crate::operation::Operation for ListMessageReactionRequest {
         ],
         idempotent: true,
         response: crate::operation::ResponseKind::Json,
-        doc_url: "https://open.feishu.cn/document/server-docs/im-v1/message-reaction/list",
+        doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message-reaction/list",
     };
 
     fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
@@ -231,7 +231,7 @@ impl super::MessageReactionApi<'_> {
     /// - Scopes (any one of): `im:message:readonly`, `im:message.reactions:read`
     /// - Paginated: `.items()` and `.pages()` stream every page
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-    /// - API page: <https://open.feishu.cn/document/server-docs/im-v1/message-reaction/list>
+    /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message-reaction/list>
     ///
     /// # Example
     ///

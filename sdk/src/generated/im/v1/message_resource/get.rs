@@ -15,10 +15,10 @@
 //! - Access tokens: `tenant_access_token`, `user_access_token`
 //! - App types: custom (self-built), store (marketplace)
 //! - Sent as the app by default; `.user_access_token(…)` sends it as a user
-//! - Scopes (any one of): `im:message`, `im:message:readonly`, `im:message.history:readonly`
+//! - Scopes (any one of): `im:message.history:readonly`, `im:message:readonly`, `im:message`
 //! - Response: a binary stream of at most 100 MB (104857600 bytes), enforced while streaming
 //! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/server-docs/im-v1/message/get-2>
+//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message-resource/get>
 
 use crate::{Client, Error, RequestOptions};
 use super::super::models::ResourceType;
@@ -115,7 +115,7 @@ impl crate::operation::Operation for GetMessageResourceRequest {
         response: crate::operation::ResponseKind::Binary {
             max_bytes: 104857600u64,
         },
-        doc_url: "https://open.feishu.cn/document/server-docs/im-v1/message/get-2",
+        doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message-resource/get",
     };
 
     fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
@@ -134,10 +134,10 @@ impl super::MessageResourceApi<'_> {
     /// - Access tokens: `tenant_access_token`, `user_access_token`
     /// - App types: custom (self-built), store (marketplace)
     /// - Sent as the app by default; `.user_access_token(…)` sends it as a user
-    /// - Scopes (any one of): `im:message`, `im:message:readonly`, `im:message.history:readonly`
+    /// - Scopes (any one of): `im:message.history:readonly`, `im:message:readonly`, `im:message`
     /// - Response: a binary stream of at most 100 MB (104857600 bytes), enforced while streaming
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-    /// - API page: <https://open.feishu.cn/document/server-docs/im-v1/message/get-2>
+    /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message-resource/get>
     ///
     /// # Example
     ///

@@ -15,7 +15,7 @@
 //! - Sent as the app by default; `.user_access_token(…)` sends it as a user
 //! - Scopes (any one of): `im:message:send_as_bot`, `im:message`, `im:message.pins:write_only`
 //! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/server-docs/im-v1/pin/create>
+//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/pin/create>
 
 use crate::{Client, Error, RequestOptions};
 use super::super::models::Pin;
@@ -111,7 +111,7 @@ impl crate::operation::Operation for CreatePinRequest {
         ],
         idempotent: false,
         response: crate::operation::ResponseKind::Json,
-        doc_url: "https://open.feishu.cn/document/server-docs/im-v1/pin/create",
+        doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/pin/create",
     };
 
     fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
@@ -140,7 +140,7 @@ impl super::PinApi<'_> {
     /// - Sent as the app by default; `.user_access_token(…)` sends it as a user
     /// - Scopes (any one of): `im:message:send_as_bot`, `im:message`, `im:message.pins:write_only`
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-    /// - API page: <https://open.feishu.cn/document/server-docs/im-v1/pin/create>
+    /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/pin/create>
     ///
     /// # Example
     ///

@@ -13,7 +13,7 @@
 //! - Sent as the app by default; `.user_access_token(…)` sends it as a user
 //! - Scopes (any one of): `im:message:send_as_bot`, `im:message`, `im:message.pins:write_only`
 //! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/server-docs/im-v1/pin/delete>
+//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/pin/delete>
 
 use crate::{Client, Error, RequestOptions};
 
@@ -69,7 +69,7 @@ impl crate::operation::Operation for DeletePinRequest {
         ],
         idempotent: true,
         response: crate::operation::ResponseKind::Empty,
-        doc_url: "https://open.feishu.cn/document/server-docs/im-v1/pin/delete",
+        doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/pin/delete",
     };
 
     fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
@@ -94,7 +94,7 @@ impl super::PinApi<'_> {
     /// - Sent as the app by default; `.user_access_token(…)` sends it as a user
     /// - Scopes (any one of): `im:message:send_as_bot`, `im:message`, `im:message.pins:write_only`
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-    /// - API page: <https://open.feishu.cn/document/server-docs/im-v1/pin/delete>
+    /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/pin/delete>
     ///
     /// # Example
     ///

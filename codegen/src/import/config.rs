@@ -1,0 +1,52 @@
+//! `spec/<service>/<version>/import.json`: what the metadata cannot say, decided once by a
+//! maintainer and applied by every import of the version.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::problem::ImportProblem;
+use crate::load::SpecSource;
+
+/// The import settings of one service version.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportConfig {
+    /// `operationId` → spec id, where the derived id is not the one we want
+    /// (`auth_auth_app_access_token` → `auth.v3.app_access_token.create`).
+    #[serde(default)]
+    pub ids: BTreeMap<String, String>,
+    /// Where a schema is → the name of its type. Keys are JSON pointers into the document
+    /// (`#/components/schemas/Data`, `#/components/schemas/Data/properties/body`) or
+    /// operation-relative paths (`im.v1.chat.list:response.items[]`).
+    #[serde(default)]
+    pub type_names: BTreeMap<String, String>,
+    /// Spec ids of list endpoints the metadata does not flag with `x-lark-pagination`.
+    #[serde(default)]
+    pub paginated: Vec<String>,
+    /// Spec id → size limit of a download, for a new binary endpoint (an existing spec's
+    /// `max_bytes` is kept).
+    #[serde(default)]
+    pub max_bytes: BTreeMap<String, u64>,
+}
+
+/// `spec/<service>/<version>/import.json` → (service, version).
+pub fn config_file_of(path: &str) -> Option<(String, String)> {
+    let parts: Vec<&str> = path.split('/').collect();
+    let n = parts.len();
+    (n >= 4 && parts[n - 1] == "import.json" && parts[n - 4] == "spec")
+        .then(|| (parts[n - 3].to_string(), parts[n - 2].to_string()))
+}
+
+/// Parses an import.json.
+pub fn parse(source: &SpecSource) -> Result<ImportConfig, ImportProblem> {
+    let de = &mut serde_json::Deserializer::from_str(&source.text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        ImportProblem::document(
+            &source.path,
+            if path.is_empty() { ".".into() } else { path },
+            e.into_inner().to_string(),
+        )
+    })
+}
