@@ -372,6 +372,10 @@ fn check_enum(c: &mut Checker, field: &str, values: &[EnumValue]) {
                 format!("{field}[{i}].value"),
                 format!("`{source}` cannot become a Rust identifier: give a rust_name"),
             ),
+            Some(variant) if variant == "Unknown" => c.report(
+                format!("{field}[{i}].value"),
+                format!("`{source}` becomes variant `Unknown`, which every enum keeps for values it does not know: give a rust_name"),
+            ),
             Some(variant) => {
                 if let Some(other) = variants.insert(variant.clone(), i) {
                     c.report(

@@ -18,6 +18,10 @@ use lark_codegen::Problem;
 const EXPECTED_FIELDS: &[(&str, &[&str])] = &[
     ("bad_enum_value", &["query_params[0].enum[0].value"]),
     ("duplicate_error_code", &["errors[3].code"]),
+    (
+        "enum_value_named_unknown",
+        &["query_params[0].enum[0].value"],
+    ),
     ("example_of_wrong_type", &["query_params[1].example"]),
     ("invalid_json", &["errors"]),
     ("keyword_without_rust_name", &["query_params[0].rust_name"]),

@@ -9,15 +9,12 @@ use super::examples;
 /// `tests/tests/endpoints.rs`, which includes this file (rustfmt skips it).
 pub const E2E_FILE: &str = "tests/tests/generated/endpoints.rs";
 
-/// The endpoints that get a generated case: every one that takes an access token (the auth
-/// endpoints, which take the app's credentials instead, are exercised through the token
-/// cache by `tests/tests/e2e_tokens.rs`).
+/// The endpoints that get a generated case: every one, the auth endpoints (which take the
+/// app's credentials in their body instead of an access token) included. Each case starts
+/// its harness with `Harness::for_endpoint`, which picks the app type by the spec's
+/// `app_types` and accepts the credentials of the specs' examples.
 pub fn exercised(model: &Model) -> Vec<&EndpointModel> {
-    model
-        .endpoints
-        .iter()
-        .filter(|ep| !ep.needs_no_token())
-        .collect()
+    model.endpoints.iter().collect()
 }
 
 /// The test file's text (not formatted by prettyplease: it is plain Rust, laid out here).
@@ -29,9 +26,10 @@ pub fn e2e_file(model: &Model) -> String {
          // the generator (codegen/), then run `cargo xtask gen`.\n\n\
          //! Every endpoint against the spec-driven fake over loopback HTTP: a success decoding the\n\
          //! typed output, every error row of its spec to its variant, the faults (5xx, 429, 99991400,\n\
-         //! token rejection, cut body, stall, 200 with code != 0), the token types, and for lists\n\
-         //! the pages. The checks are `lark_tests::harness`; this file only says how to call each\n\
-         //! endpoint, with the spec's example values.\n\n\
+         //! cut body, stall, 200 with code != 0), token rejection and user tokens where the endpoint\n\
+         //! takes a token, and for lists the pages; store-only endpoints as a store app. The checks\n\
+         //! are `lark_tests::harness`; this file only says how to call each endpoint, with the\n\
+         //! spec's example values.\n\n\
          use lark_tests::harness::{self, Harness};\n\n",
     );
     out.push_str("/// The endpoint ids this file exercises.\n");
@@ -42,18 +40,13 @@ pub fn e2e_file(model: &Model) -> String {
     out.push_str("];\n\n");
     out.push_str(
         "#[test]\n\
-         fn every_endpoint_with_a_token_has_a_case() {\n\
+         fn every_endpoint_has_a_case() {\n\
          \x20   let root = std::path::Path::new(env!(\"CARGO_MANIFEST_DIR\")).parent().expect(\"workspace\");\n\
          \x20   let sources = lark_codegen::read_spec_dir(root).expect(\"spec/ reads\");\n\
          \x20   let model = lark_codegen::build_model(&sources).expect(\"specs are valid\");\n\
-         \x20   let expected: Vec<&str> = model\n\
-         \x20       .endpoints\n\
-         \x20       .iter()\n\
-         \x20       .filter(|ep| !ep.needs_no_token())\n\
-         \x20       .map(|ep| ep.spec.id.as_str())\n\
-         \x20       .collect();\n\
+         \x20   let expected: Vec<&str> = model.endpoints.iter().map(|ep| ep.spec.id.as_str()).collect();\n\
          \x20   assert_eq!(ENDPOINTS, expected.as_slice(), \"run `cargo xtask gen`\");\n\
-         \x20   println!(\"{} endpoint cases, one per spec that takes a token\", ENDPOINTS.len());\n\
+         \x20   println!(\"{} endpoint cases, one per spec\", ENDPOINTS.len());\n\
          }\n",
     );
     for ep in endpoints {
@@ -81,7 +74,9 @@ fn endpoint_case(ep: &EndpointModel, model: &Model) -> String {
     let id = &ep.spec.id;
     let name = id.replace('.', "_");
     let mut body = String::new();
-    body.push_str("    let h = Harness::start().await;\n");
+    body.push_str(&format!(
+        "    let h = Harness::for_endpoint({id:?}).await;\n"
+    ));
     let send = |call: &str| {
         format!(
             "    let client = h.client().clone();\n\

@@ -39,7 +39,7 @@ pub fn operation_impls(ep: &EndpointModel) -> TokenStream {
             quote!(self.#n.to_string().into())
         }
     });
-    let query = query_params(&ep.query_params);
+    let query = query_params(&ep.query_params, ep.idempotency_key.as_deref());
     let payload = payload(ep);
     let json = match &ep.response {
         ResponseModel::Json(_) | ResponseModel::Flat(_) => {
@@ -87,8 +87,10 @@ pub fn operation_impls(ep: &EndpointModel) -> TokenStream {
     }
 }
 
-/// The body of `query_params`: required values in a `vec!`, optional ones pushed after.
-fn query_params(params: &[ParamDef]) -> TokenStream {
+/// The body of `query_params`: required values in a `vec!`, optional ones pushed after. A
+/// deduplication key parameter left unset gets a fresh key: the URL is built once per call,
+/// so every retry carries the same one.
+fn query_params(params: &[ParamDef], idempotency_key: Option<&str>) -> TokenStream {
     let text = |p: &ParamDef, v: TokenStream| match &p.ty {
         Ty::Enum(_) => quote!(#v.as_str().to_string()),
         Ty::String => quote!(#v.clone()),
@@ -113,6 +115,13 @@ fn query_params(params: &[ParamDef]) -> TokenStream {
             let value = text(p, quote!(v));
             if p.repeated {
                 quote!(for v in &self.#n { query.push((#wire, #value)); })
+            } else if idempotency_key == Some(p.wire.as_str()) {
+                quote! {
+                    match &self.#n {
+                        Some(v) => query.push((#wire, #value)),
+                        None => query.push((#wire, crate::operation::idempotency_key())),
+                    }
+                }
             } else {
                 quote!(if let Some(v) = &self.#n { query.push((#wire, #value)); })
             }
@@ -138,21 +147,20 @@ fn payload(ep: &EndpointModel) -> TokenStream {
     match &ep.body {
         BodyModel::None => quote!(),
         BodyModel::Json(_) => {
-            let fill = ep.idempotency_key.as_ref().map(|key| {
+            let fill = ep.idempotency_key.as_ref().and_then(|key| {
                 let field = ep
                     .body
                     .fields()
                     .iter()
                     .find(|f| &f.wire == key)
-                    .map(|f| ident(&f.rust))
-                    .unwrap_or_else(|| ident(key));
-                quote! {
+                    .map(|f| ident(&f.rust))?;
+                Some(quote! {
                     // One key per call: every retry of this call carries the same one, so the
                     // platform delivers it once.
                     if body.#field.is_none() {
                         body.#field = Some(crate::operation::idempotency_key());
                     }
-                }
+                })
             });
             match fill {
                 Some(fill) => quote! {

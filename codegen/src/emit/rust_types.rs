@@ -61,6 +61,10 @@ pub fn argument(ty: &Ty, arg: &TokenStream, owner: Option<&str>) -> (TokenStream
             let n = ident(name);
             (quote!(#n), quote!(Box::new(#arg)))
         }
+        Ty::Array(inner) if **inner == Ty::String => (
+            quote!(impl IntoIterator<Item = impl Into<String>>),
+            quote!(#arg.into_iter().map(Into::into).collect()),
+        ),
         Ty::Array(inner) => {
             let t = value_type(inner, None);
             (

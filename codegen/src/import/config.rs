@@ -28,6 +28,11 @@ pub struct ImportConfig {
     /// `max_bytes` is kept).
     #[serde(default)]
     pub max_bytes: BTreeMap<String, u64>,
+    /// Spec id → the token types it accepts, where the metadata is wrong (it lists
+    /// `tenant` for message search, which takes a user token only). Each entry is a
+    /// correction to review whenever the metadata changes.
+    #[serde(default)]
+    pub access_tokens: BTreeMap<String, Vec<String>>,
 }
 
 /// `spec/<service>/<version>/import.json` → (service, version).

@@ -77,6 +77,12 @@ pub fn convert(
             out
         }
     };
+    // A maintainer's correction of the metadata (import.json `access_tokens`).
+    let access_tokens = config
+        .access_tokens
+        .get(&dotted)
+        .cloned()
+        .unwrap_or(access_tokens);
     let mut scopes: Vec<String> = Vec::new();
     for s in op
         .node

@@ -389,15 +389,21 @@ impl Builder {
             }
         });
         if let Some(key) = &spec.idempotency_key {
-            let ok = body
-                .fields()
-                .iter()
-                .any(|f| &f.wire == key && f.ty == Ty::String && !f.required);
-            if !ok || !matches!(body, BodyModel::Json(_)) {
+            let in_body = matches!(body, BodyModel::Json(_))
+                && body
+                    .fields()
+                    .iter()
+                    .any(|f| &f.wire == key && f.ty == Ty::String && !f.required);
+            let in_query = query_params.iter().any(|q: &ParamDef| {
+                &q.wire == key && q.ty == Ty::String && !q.required && !q.repeated
+            });
+            if !in_body && !in_query {
                 self.problem(
                     file,
                     "idempotency_key",
-                    format!("`{key}` must be an optional string field of the JSON body"),
+                    format!(
+                        "`{key}` must be an optional string field of the JSON body or an optional string query parameter"
+                    ),
                 );
             }
         }

@@ -20,8 +20,13 @@ pub struct CompileFigures {
     pub generated_files: usize,
     /// Lines of the hand-written runtime (`sdk/src` outside `generated/`).
     pub runtime_lines: usize,
+    /// `cargo build -p lark-openapi --no-default-features` (auth only, no service) in an empty
+    /// target directory (dependencies included): the baseline the family adds to.
+    pub clean_build_without_services: Duration,
     /// `cargo build -p lark-openapi` in an empty target directory (dependencies included).
     pub clean_build: Duration,
+    /// `cargo build -p lark-openapi --no-default-features` after touching `sdk/src/lib.rs`.
+    pub crate_only_build_without_services: Duration,
     /// `cargo build -p lark-openapi` after `touch sdk/src/lib.rs` (the crate alone).
     pub crate_only_build: Duration,
     /// One spec's summary edited, `cargo xtask gen`, then `cargo build -p lark-openapi`.
@@ -120,7 +125,19 @@ pub fn run(root: &Path) -> Result<CompileFigures> {
     std::fs::create_dir(&copy)?;
     copy_workspace(root, &copy)?;
     let target = scratch.path().join("target");
-    eprintln!("bench: compile: clean build of lark-openapi (dependencies included)…");
+    let target_bare = scratch.path().join("target-bare");
+    eprintln!("bench: compile: clean builds of lark-openapi without and with the services…");
+    let clean_build_without_services = cargo(
+        &copy,
+        &target_bare,
+        &["build", "-q", "-p", "lark-openapi", "--no-default-features"],
+    )?;
+    touch(&copy.join("sdk/src/lib.rs"))?;
+    let crate_only_build_without_services = cargo(
+        &copy,
+        &target_bare,
+        &["build", "-q", "-p", "lark-openapi", "--no-default-features"],
+    )?;
     let clean_build = cargo(&copy, &target, &["build", "-q", "-p", "lark-openapi"])?;
     touch(&copy.join("sdk/src/lib.rs"))?;
     let crate_only_build = cargo(&copy, &target, &["build", "-q", "-p", "lark-openapi"])?;
@@ -151,7 +168,9 @@ pub fn run(root: &Path) -> Result<CompileFigures> {
         generated_bytes,
         generated_files,
         runtime_lines,
+        clean_build_without_services,
         clean_build,
+        crate_only_build_without_services,
         crate_only_build,
         spec_touched_build,
         crate_only_check,

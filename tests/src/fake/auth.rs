@@ -8,10 +8,12 @@ use axum::response::Response;
 use bytes::Bytes;
 use serde_json::{json, Map, Value};
 
+use super::binary;
 use super::errors::{self, codes};
 use super::faults::{self, FaultAction};
-use super::state::{IssuedToken, Shared, TokenRequestKind, TokenType};
-use super::{ids, FakeAppType};
+use super::state::{Inner, IssuedToken, Shared, TokenRequestKind, TokenType};
+use super::stream::BodyFault;
+use super::{ids, FakeAppType, FakeConfig};
 
 type Fields = Map<String, Value>;
 
@@ -26,21 +28,46 @@ pub(crate) fn endpoint_id(kind: TokenRequestKind) -> &'static str {
     }
 }
 
-/// Counts the request, then answers the endpoint's next fault (those that replace the
-/// answer; body faults do not apply to token answers) or a pending token-endpoint failure.
-async fn begin(shared: &Shared, kind: TokenRequestKind) -> Option<Response> {
+/// The state a fake starts with: the configuration's pre-issued app_tickets and app
+/// tokens (see [`FakeConfig::extra_app_tickets`], [`FakeConfig::extra_app_tokens`]).
+pub(crate) fn pre_issued(config: &FakeConfig) -> Inner {
+    let mut inner = Inner::default();
+    inner
+        .tickets
+        .extend(config.extra_app_tickets.iter().cloned());
+    let expires_at = Instant::now() + config.token_lifetime;
+    for token in &config.extra_app_tokens {
+        let issued = IssuedToken {
+            kind: TokenType::App,
+            tenant_key: None,
+            expires_at,
+            uses: 0,
+        };
+        inner.tokens.insert(token.clone(), issued);
+    }
+    inner
+}
+
+/// Counts the request, then takes the endpoint's next fault: one that replaces the answer
+/// (or a pending token-endpoint failure) is the `Err` to send; a cut-off or stalled body
+/// applies to the success answer (the token is issued all the same); a delay is waited.
+async fn begin(shared: &Shared, kind: TokenRequestKind) -> Result<BodyFault, Response> {
     *shared.lock().token_requests.entry(kind).or_default() += 1;
     let id = endpoint_id(kind);
+    let mut body_fault = BodyFault::default();
     match shared
         .next_endpoint_fault(id, true)
         .map(|f| faults::apply(&f, &shared.spec, id))
     {
-        Some(FaultAction::Respond(resp)) => return Some(resp),
+        Some(FaultAction::Respond(resp)) => return Err(resp),
+        Some(FaultAction::Body(f)) => body_fault = f,
         Some(FaultAction::Delay(d)) => tokio::time::sleep(d).await,
-        _ => {}
+        Some(FaultAction::RepeatPageToken) | None => {}
     }
     let mut inner = shared.lock();
-    let (left, status) = inner.token_failures?;
+    let Some((left, status)) = inner.token_failures else {
+        return Ok(body_fault);
+    };
     inner.token_failures = (left > 1).then_some((left - 1, status));
     drop(inner);
     match faults::apply(
@@ -48,8 +75,8 @@ async fn begin(shared: &Shared, kind: TokenRequestKind) -> Option<Response> {
         &shared.spec,
         endpoint_id(kind),
     ) {
-        FaultAction::Respond(resp) => Some(resp),
-        _ => None,
+        FaultAction::Respond(resp) => Err(resp),
+        _ => Ok(body_fault),
     }
 }
 
@@ -124,59 +151,73 @@ fn issue(shared: &Shared, kind: TokenType, tenant_key: Option<&str>) -> (String,
     (token, shared.config.token_lifetime.as_secs())
 }
 
-/// A success answer `{"code":0,"msg":"ok", <fields>}`, fields in the given order.
-fn ok(fields: &[(&str, Value)]) -> Response {
+/// The fields of a success answer, in order.
+type Answer = Vec<(&'static str, Value)>;
+
+/// A success answer `{"code":0,"msg":"ok", <fields>}`, fields in the given order, its body
+/// cut off or stalled if `fault` says so.
+fn ok(shared: &Shared, fields: &[(&str, Value)], fault: BodyFault) -> Response {
     let mut pairs = vec![("code", json!(0)), ("msg", json!("ok"))];
     pairs.extend_from_slice(fields);
-    errors::json_response(200, errors::ordered_json(&pairs), &ids::log_id())
+    let body = errors::ordered_json(&pairs);
+    if fault.is_active() {
+        binary::json_with_fault(shared, body, fault, None)
+    } else {
+        errors::json_response(200, body, &ids::log_id())
+    }
 }
 
-fn run(f: impl FnOnce() -> Result<Response, AuthError>) -> Response {
-    f().unwrap_or_else(|e| errors::auth_error(e.code, &e.msg))
+/// Runs a token endpoint: [`begin`], then `f`'s answer or its error.
+async fn run(
+    shared: &Shared,
+    kind: TokenRequestKind,
+    f: impl FnOnce() -> Result<Answer, AuthError>,
+) -> Response {
+    let fault = match begin(shared, kind).await {
+        Ok(fault) => fault,
+        Err(resp) => return resp,
+    };
+    match f() {
+        Ok(fields) => ok(shared, &fields, fault),
+        Err(e) => errors::auth_error(e.code, &e.msg),
+    }
 }
 
 /// `POST /open-apis/auth/v3/tenant_access_token/internal`.
 pub(crate) async fn tenant_internal(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
-    if let Some(resp) = begin(&shared, TokenRequestKind::TenantInternal).await {
-        return resp;
-    }
-    run(|| {
+    run(&shared, TokenRequestKind::TenantInternal, || {
         let fields = parse(&body)?;
         check_app(&shared, &fields)?;
         require_app_type(&shared, FakeAppType::Custom)?;
         let (token, expire) = issue(&shared, TokenType::Tenant, None);
-        Ok(ok(&[
+        Ok(vec![
             ("tenant_access_token", json!(token)),
             ("expire", json!(expire)),
-        ]))
+        ])
     })
+    .await
 }
 
 /// `POST /open-apis/auth/v3/app_access_token/internal`.
 pub(crate) async fn app_internal(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
-    if let Some(resp) = begin(&shared, TokenRequestKind::AppInternal).await {
-        return resp;
-    }
-    run(|| {
+    run(&shared, TokenRequestKind::AppInternal, || {
         let fields = parse(&body)?;
         check_app(&shared, &fields)?;
         require_app_type(&shared, FakeAppType::Custom)?;
         let (app_token, expire) = issue(&shared, TokenType::App, None);
         let (tenant_token, _) = issue(&shared, TokenType::Tenant, None);
-        Ok(ok(&[
+        Ok(vec![
             ("app_access_token", json!(app_token)),
             ("expire", json!(expire)),
             ("tenant_access_token", json!(tenant_token)),
-        ]))
+        ])
     })
+    .await
 }
 
 /// `POST /open-apis/auth/v3/app_access_token` (store app).
 pub(crate) async fn app_store(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
-    if let Some(resp) = begin(&shared, TokenRequestKind::AppStore).await {
-        return resp;
-    }
-    run(|| {
+    run(&shared, TokenRequestKind::AppStore, || {
         let fields = parse(&body)?;
         check_app(&shared, &fields)?;
         let ticket = field(&fields, "app_ticket")?;
@@ -184,19 +225,17 @@ pub(crate) async fn app_store(State(shared): State<Arc<Shared>>, body: Bytes) ->
             return Err(fail(codes::INVALID_TICKET, "app_ticket is invalid"));
         }
         let (token, expire) = issue(&shared, TokenType::App, None);
-        Ok(ok(&[
+        Ok(vec![
             ("app_access_token", json!(token)),
             ("expire", json!(expire)),
-        ]))
+        ])
     })
+    .await
 }
 
 /// `POST /open-apis/auth/v3/tenant_access_token` (store app).
 pub(crate) async fn tenant_store(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
-    if let Some(resp) = begin(&shared, TokenRequestKind::TenantStore).await {
-        return resp;
-    }
-    run(|| {
+    run(&shared, TokenRequestKind::TenantStore, || {
         let fields = parse(&body)?;
         let app_token = field(&fields, "app_access_token")?;
         let tenant_key = field(&fields, "tenant_key")?;
@@ -209,20 +248,18 @@ pub(crate) async fn tenant_store(State(shared): State<Arc<Shared>>, body: Bytes)
             return Err(fail(codes::INVALID_APP_TOKEN, "Invalid app access token."));
         }
         let (token, expire) = issue(&shared, TokenType::Tenant, Some(tenant_key));
-        Ok(ok(&[
+        Ok(vec![
             ("tenant_access_token", json!(token)),
             ("expire", json!(expire)),
-        ]))
+        ])
     })
+    .await
 }
 
 /// `POST /open-apis/auth/v3/app_ticket/resend`: for a store app, issues a new
 /// ticket (readable with [`FakeLark::latest_app_ticket`](super::FakeLark::latest_app_ticket)).
 pub(crate) async fn ticket_resend(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
-    if let Some(resp) = begin(&shared, TokenRequestKind::AppTicketResend).await {
-        return resp;
-    }
-    run(|| {
+    run(&shared, TokenRequestKind::AppTicketResend, || {
         let fields = parse(&body)?;
         check_app(&shared, &fields)?;
         if shared.config.app_type == FakeAppType::Custom {
@@ -232,8 +269,9 @@ pub(crate) async fn ticket_resend(State(shared): State<Arc<Shared>>, body: Bytes
             ));
         }
         issue_ticket(&shared);
-        Ok(ok(&[]))
+        Ok(Vec::new())
     })
+    .await
 }
 
 /// Issues and remembers a new app_ticket.

@@ -45,7 +45,7 @@ impl FakeLark {
     ///
     /// # Panics
     /// If its `Content-Disposition` or `Content-Type` cannot be sent in an
-    /// HTTP header (see [`Disposition::Raw`]).
+    /// HTTP header (see [`Disposition::Raw`](super::Disposition::Raw)).
     pub fn add_resource(&self, r: Resource) {
         if let Err(e) = r.disposition.header_value() {
             panic!(
@@ -94,7 +94,8 @@ impl FakeLark {
     }
 
     /// Issues a new app_ticket, as the platform would push to a store app;
-    /// `/open-apis/auth/v3/app_access_token` accepts only issued tickets.
+    /// `/open-apis/auth/v3/app_access_token` accepts only issued tickets (and those of
+    /// [`FakeConfig::extra_app_tickets`]).
     pub fn issue_app_ticket(&self) -> String {
         auth::issue_ticket(&self.shared)
     }
@@ -105,15 +106,17 @@ impl FakeLark {
         self.shared.lock().latest_ticket.clone()
     }
 
-    /// Invalidates every issued app_ticket (the next app-token request answers 10012).
+    /// Invalidates every issued app_ticket, pre-issued ones included (the next app-token
+    /// request answers 10012).
     pub fn revoke_app_tickets(&self) {
         let mut inner = self.shared.lock();
         inner.tickets.clear();
         inner.latest_ticket = None;
     }
 
-    /// Invalidates every issued token: using a tenant or app token answers 99991663, a
-    /// user token from [`FakeLark::issue_user_token`] 99991668.
+    /// Invalidates every issued token, pre-issued app tokens included: using a tenant or
+    /// app token answers 99991663, a user token from [`FakeLark::issue_user_token`]
+    /// 99991668.
     pub fn revoke_tokens(&self) {
         let mut inner = self.shared.lock();
         inner.tokens.clear();
@@ -168,8 +171,8 @@ impl FakeLark {
 
     /// Appends faults to the queue of endpoint `id`: each request to the endpoint takes
     /// the next one, after the token check and before validation (see [`Fault`]).
-    /// Works for every endpoint, the hand-written ones included (token endpoints serve
-    /// only the faults that replace the answer).
+    /// Works for every endpoint, the hand-written ones included (the token endpoints cut
+    /// or stall only success answers, as the generic handler does).
     pub fn push_endpoint_faults(&self, id: &str, faults: impl IntoIterator<Item = Fault>) {
         let mut inner = self.shared.lock();
         inner

@@ -6,7 +6,10 @@
 //!
 //! - the five auth v3 token endpoints (`/open-apis/auth/v3/...`), hand-written: a new
 //!   unique token on every call, calls counted per [`TokenRequestKind`], store-app
-//!   tickets, rotation, rejection and failure injection;
+//!   tickets (issued, or pre-issued by [`FakeConfig::extra_app_tickets`]), pre-issued app
+//!   tokens ([`FakeConfig::extra_app_tokens`]), rotation, rejection and failure
+//!   injection; they take the endpoint faults as the generic handler does (an answer
+//!   replaced, or a cut-off or stalled body);
 //! - `GET /open-apis/im/v1/messages/:message_id/resources/:file_key?type=image|file`,
 //!   hand-written: registered [`Resource`]s streamed from a seed (see
 //!   [`content_bytes`]) with `Range` and per-resource [`Fault`]s, or the uploads a
@@ -107,6 +110,7 @@ mod resources;
 mod router;
 mod samples;
 mod specs;
+pub(crate) use specs::load_model;
 mod state;
 mod store;
 mod stream;
@@ -167,11 +171,20 @@ pub struct FakeConfig {
     /// Directory whose `**/*.json` spec files (endpoints and `types.json`) the fake is
     /// built from: routes, validation, answers and error tables.
     pub spec_dir: PathBuf,
+    /// app_tickets valid from the start, as if the platform had pushed them before the
+    /// fake started: `/open-apis/auth/v3/app_access_token` accepts them (with the tickets
+    /// the fake issues) until [`FakeLark::revoke_app_tickets`]. Default: none.
+    pub extra_app_tickets: Vec<String>,
+    /// app_access_tokens valid from the start, as if the fake had issued them just before
+    /// it started (for [`token_lifetime`](Self::token_lifetime), until
+    /// [`FakeLark::revoke_tokens`]): `/open-apis/auth/v3/tenant_access_token` accepts
+    /// them, and so does every endpoint that takes an app token. Default: none.
+    pub extra_app_tokens: Vec<String>,
 }
 
 impl Default for FakeConfig {
     /// `cli_fake_app` / `fake_secret`, custom app, 7200 s tokens, any port,
-    /// the workspace's `spec/` directory.
+    /// the workspace's `spec/` directory, no pre-issued ticket or token.
     fn default() -> FakeConfig {
         FakeConfig {
             app_id: "cli_fake_app".to_owned(),
@@ -180,6 +193,8 @@ impl Default for FakeConfig {
             token_lifetime: Duration::from_secs(7200),
             port: 0,
             spec_dir: default_spec_dir(),
+            extra_app_tickets: Vec::new(),
+            extra_app_tokens: Vec::new(),
         }
     }
 }
@@ -248,11 +263,12 @@ impl FakeLark {
         let addr = listener.local_addr()?;
         let (tx, rx) = watch::channel(false);
         let seeded = Store::seeded(&model, &config.app_id);
+        let inner = auth::pre_issued(&config);
         let shared = Arc::new(Shared {
             spec: SpecIndex::from_model(&model),
             model,
             config,
-            inner: Mutex::default(),
+            inner: Mutex::new(inner),
             store: Mutex::new(seeded.clone()),
             seeded,
             shutdown: rx.clone(),

@@ -5,7 +5,7 @@
 //! ```no_run
 //! use lark_tests::harness::{self, Harness};
 //! # async fn demo() {
-//! let h = Harness::start().await;
+//! let h = Harness::for_endpoint("im.v1.message.get").await;
 //! let client = h.client().clone();
 //! let call = move || {
 //!     let client = client.clone();
@@ -17,7 +17,8 @@
 //!
 //! - [`exercise`]: success; every error row of the spec (to its typed variant, retried
 //!   rows retried); 503, 429, 99991400 in a 200 (retried if the endpoint is idempotent);
-//!   a rejected token (replayed once with a new token); a code the spec does not list
+//!   a rejected token (replayed once with a new token; only for endpoints that take an
+//!   access token); a code the spec does not list
 //!   (`Unhandled`); a cut-off and a stalled body (retried if idempotent, else a
 //!   transport error / a timeout). The attempts of each case are counted from the fake's
 //!   log.
@@ -29,7 +30,22 @@
 //!
 //! Every case starts from the store's seeded state with no fault queued, and the
 //! checks print nothing unless one fails; a failure names the endpoint and the case.
+//!
+//! # Which app
+//!
+//! The fake's app is the one of the spec examples ([`SpecCredentials`]): the auth
+//! endpoints take the app's credentials in their body, and their generated cases send the
+//! spec's example values, so the fake's app id and secret are those examples and the
+//! example app_ticket and app_access_token are pre-issued. An endpoint whose spec's
+//! `app_types` is `store` only is exercised as a store app, every other as a custom
+//! (self-built) app ([`app_type_for`], [`Harness::for_endpoint`]); the checks refuse an
+//! endpoint the harness's app may not call.
+//!
+//! The cases that need an access token (a rejected token replayed, a user token) apply
+//! only to the endpoints that take one: the auth endpoints get success, their error rows,
+//! the retried faults and the unlisted code.
 
+mod apps;
 mod cases;
 mod download;
 mod pages;
@@ -40,10 +56,12 @@ use std::time::Duration;
 
 use lark_codegen::model::EndpointModel;
 use lark_codegen::Model;
+use lark_openapi::auth::AppType;
 use lark_openapi::{Client, RetryPolicy};
 
-use crate::fake::{FakeConfig, FakeLark};
+use crate::fake::{FakeAppType, FakeLark};
 
+pub use apps::{app_type_for, SpecCredentials};
 pub use cases::exercise;
 pub use download::exercise_download;
 pub use pages::exercise_pages;
@@ -66,14 +84,38 @@ pub struct Harness {
 }
 
 impl Harness {
-    /// A [`FakeLark`] with the default configuration (the workspace's specs) and a client
-    /// pointed at it: 3 attempts, backoff 5–20 ms (rate-limit waits capped at 50 ms),
-    /// read timeout 1 s.
+    /// [`Harness::start_as`] a custom (self-built) app.
     ///
     /// # Panics
-    /// If the fake cannot start (a broken spec directory) or the client cannot be built.
+    /// As [`Harness::start_as`].
     pub async fn start() -> Harness {
-        let fake = FakeLark::start(FakeConfig::default())
+        Harness::start_as(FakeAppType::Custom).await
+    }
+
+    /// The harness for endpoint `id`: [`Harness::start_as`] the app type the endpoint is
+    /// exercised as ([`app_type_for`]: a store app when its spec allows only store apps).
+    ///
+    /// # Panics
+    /// If no spec has the id, or as [`Harness::start_as`].
+    pub async fn for_endpoint(id: &str) -> Harness {
+        let (model, _) = apps::workspace();
+        let ep = model
+            .endpoint(id)
+            .unwrap_or_else(|| panic!("harness: no spec has the id {id:?}"));
+        Harness::start_as(app_type_for(ep)).await
+    }
+
+    /// A [`FakeLark`] of the workspace's specs impersonating an app of `app_type` with the
+    /// spec examples' credentials ([`SpecCredentials::fake_config`]), and a client of that
+    /// app pointed at it (a store app's client holds the first example app_ticket): 3
+    /// attempts, backoff 5–20 ms (rate-limit waits capped at 50 ms), read timeout 1 s.
+    ///
+    /// # Panics
+    /// If the specs are broken or give two example app ids or secrets, the fake cannot
+    /// start, or the client cannot be built.
+    pub async fn start_as(app_type: FakeAppType) -> Harness {
+        let (_, creds) = apps::workspace();
+        let fake = FakeLark::start(creds.fake_config(app_type))
             .await
             .unwrap_or_else(|e| panic!("harness: the fake server does not start: {e}"));
         let config = fake.config();
@@ -82,13 +124,31 @@ impl Harness {
             .with_initial_backoff(Duration::from_millis(5))
             .with_max_backoff(Duration::from_millis(20))
             .with_max_rate_limit_wait(Duration::from_millis(50));
+        let sdk_type = match app_type {
+            FakeAppType::Custom => AppType::Custom,
+            FakeAppType::Store => AppType::Store,
+        };
         let client = Client::builder(config.app_id.clone(), config.app_secret.clone())
+            .app_type(sdk_type)
             .base_url(fake.base_url())
             .retry_policy(policy)
             .read_timeout(READ_TIMEOUT)
             .build()
             .unwrap_or_else(|e| panic!("harness: the client does not build: {e}"));
+        if let (FakeAppType::Store, Some(ticket)) = (app_type, creds.app_tickets.first()) {
+            client.set_app_ticket(ticket.clone());
+        }
         Harness { fake, client }
+    }
+
+    /// The credentials of the spec examples, which the fake accepts.
+    pub fn credentials(&self) -> &'static SpecCredentials {
+        &apps::workspace().1
+    }
+
+    /// The kind of app the fake impersonates (and the client is).
+    pub fn app_type(&self) -> FakeAppType {
+        self.fake.config().app_type
     }
 
     /// The client (clone it into the calls).
@@ -106,11 +166,20 @@ impl Harness {
         self.fake.model()
     }
 
-    /// The endpoint `id`, or a panic naming it.
+    /// The endpoint `id`, or a panic naming it, or one saying the harness's app may not
+    /// call it.
     pub(crate) fn endpoint(&self, id: &str) -> &EndpointModel {
-        self.model()
+        let ep = self
+            .model()
             .endpoint(id)
-            .unwrap_or_else(|| panic!("harness: no spec has the id {id:?}"))
+            .unwrap_or_else(|| panic!("harness: no spec has the id {id:?}"));
+        let app_type = self.app_type();
+        assert!(
+            apps::allows(ep, app_type),
+            "harness: {id} is for {:?} apps, the harness runs a {app_type:?} app: start it with Harness::for_endpoint({id:?})",
+            ep.spec.app_types
+        );
+        ep
     }
 }
 

@@ -3,16 +3,53 @@
 
 //! Every endpoint against the spec-driven fake over loopback HTTP: a success decoding the
 //! typed output, every error row of its spec to its variant, the faults (5xx, 429, 99991400,
-//! token rejection, cut body, stall, 200 with code != 0), the token types, and for lists
-//! the pages. The checks are `lark_tests::harness`; this file only says how to call each
-//! endpoint, with the spec's example values.
+//! cut body, stall, 200 with code != 0), token rejection and user tokens where the endpoint
+//! takes a token, and for lists the pages; store-only endpoints as a store app. The checks
+//! are `lark_tests::harness`; this file only says how to call each endpoint, with the
+//! spec's example values.
 
 use lark_tests::harness::{self, Harness};
 
 /// The endpoint ids this file exercises.
 const ENDPOINTS: &[&str] = &[
+    "auth.v3.app_access_token.create",
+    "auth.v3.app_access_token.internal",
+    "auth.v3.app_ticket.resend",
+    "auth.v3.tenant_access_token.create",
+    "auth.v3.tenant_access_token.internal",
+    "im.v1.batch_message.delete",
+    "im.v1.batch_message.get_progress",
+    "im.v1.batch_message.read_user",
+    "im.v1.chat.create",
+    "im.v1.chat.delete",
+    "im.v1.chat.get",
+    "im.v1.chat.link",
     "im.v1.chat.list",
+    "im.v1.chat.search",
+    "im.v1.chat.update",
+    "im.v1.chat_announcement.get",
+    "im.v1.chat_announcement.patch",
+    "im.v1.chat_managers.add_managers",
+    "im.v1.chat_managers.delete_managers",
+    "im.v1.chat_members.create",
+    "im.v1.chat_members.delete",
     "im.v1.chat_members.get",
+    "im.v1.chat_members.is_in_chat",
+    "im.v1.chat_members.me_join",
+    "im.v1.chat_menu_item.patch",
+    "im.v1.chat_menu_tree.create",
+    "im.v1.chat_menu_tree.delete",
+    "im.v1.chat_menu_tree.get",
+    "im.v1.chat_menu_tree.sort",
+    "im.v1.chat_moderation.get",
+    "im.v1.chat_moderation.update",
+    "im.v1.chat_tab.create",
+    "im.v1.chat_tab.delete_tabs",
+    "im.v1.chat_tab.list_tabs",
+    "im.v1.chat_tab.sort_tabs",
+    "im.v1.chat_tab.update_tabs",
+    "im.v1.chat_top_notice.delete_top_notice",
+    "im.v1.chat_top_notice.put_top_notice",
     "im.v1.file.create",
     "im.v1.file.get",
     "im.v1.image.create",
@@ -22,35 +59,196 @@ const ENDPOINTS: &[&str] = &[
     "im.v1.message.forward",
     "im.v1.message.get",
     "im.v1.message.list",
+    "im.v1.message.merge_forward",
     "im.v1.message.patch",
+    "im.v1.message.push_follow_up",
+    "im.v1.message.read_users",
     "im.v1.message.reply",
+    "im.v1.message.search",
     "im.v1.message.update",
+    "im.v1.message.urgent_app",
+    "im.v1.message.urgent_phone",
+    "im.v1.message.urgent_sms",
+    "im.v1.message_reaction.batch_query",
     "im.v1.message_reaction.create",
     "im.v1.message_reaction.delete",
     "im.v1.message_reaction.list",
     "im.v1.message_resource.get",
     "im.v1.pin.create",
     "im.v1.pin.delete",
+    "im.v1.pin.list",
+    "im.v1.thread.forward",
 ];
 
 #[test]
-fn every_endpoint_with_a_token_has_a_case() {
+fn every_endpoint_has_a_case() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace");
     let sources = lark_codegen::read_spec_dir(root).expect("spec/ reads");
     let model = lark_codegen::build_model(&sources).expect("specs are valid");
-    let expected: Vec<&str> = model
-        .endpoints
-        .iter()
-        .filter(|ep| !ep.needs_no_token())
-        .map(|ep| ep.spec.id.as_str())
-        .collect();
+    let expected: Vec<&str> = model.endpoints.iter().map(|ep| ep.spec.id.as_str()).collect();
     assert_eq!(ENDPOINTS, expected.as_slice(), "run `cargo xtask gen`");
-    println!("{} endpoint cases, one per spec that takes a token", ENDPOINTS.len());
+    println!("{} endpoint cases, one per spec", ENDPOINTS.len());
+}
+
+#[tokio::test]
+async fn auth_v3_app_access_token_create() {
+    let h = Harness::for_endpoint("auth.v3.app_access_token.create").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.auth().v3().app_access_token().create(lark_openapi::auth::v3::app_access_token::CreateAppAccessTokenBody::new("cli_slkdjalasdkjasd", "dskLLdkasdjlasdKK", "dskLLdkasd")).send().await }
+    };
+    harness::exercise(&h, "auth.v3.app_access_token.create", call).await;
+}
+
+#[tokio::test]
+async fn auth_v3_app_access_token_internal() {
+    let h = Harness::for_endpoint("auth.v3.app_access_token.internal").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.auth().v3().app_access_token().internal(lark_openapi::auth::v3::app_access_token::InternalAppAccessTokenBody::new("cli_slkdjalasdkjasd", "dskLLdkasdjlasdKK")).send().await }
+    };
+    harness::exercise(&h, "auth.v3.app_access_token.internal", call).await;
+}
+
+#[tokio::test]
+async fn auth_v3_app_ticket_resend() {
+    let h = Harness::for_endpoint("auth.v3.app_ticket.resend").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.auth().v3().app_ticket().resend(lark_openapi::auth::v3::app_ticket::ResendAppTicketBody::new("cli_slkdjalasdkjasd", "dskLLdkasdjlasdKK")).send().await }
+    };
+    harness::exercise(&h, "auth.v3.app_ticket.resend", call).await;
+}
+
+#[tokio::test]
+async fn auth_v3_tenant_access_token_create() {
+    let h = Harness::for_endpoint("auth.v3.tenant_access_token.create").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.auth().v3().tenant_access_token().create(lark_openapi::auth::v3::tenant_access_token::CreateTenantAccessTokenBody::new("a-6U1SbDiM6XIH2DcTCPyeub", "73658811060f175d")).send().await }
+    };
+    harness::exercise(&h, "auth.v3.tenant_access_token.create", call).await;
+}
+
+#[tokio::test]
+async fn auth_v3_tenant_access_token_internal() {
+    let h = Harness::for_endpoint("auth.v3.tenant_access_token.internal").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.auth().v3().tenant_access_token().internal(lark_openapi::auth::v3::tenant_access_token::InternalTenantAccessTokenBody::new("cli_slkdjalasdkjasd", "dskLLdkasdjlasdKK")).send().await }
+    };
+    harness::exercise(&h, "auth.v3.tenant_access_token.internal", call).await;
+}
+
+#[tokio::test]
+async fn im_v1_batch_message_delete() {
+    let h = Harness::for_endpoint("im.v1.batch_message.delete").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().batch_message().delete("bm_dc13264520392913993dd051dba21dcf").send().await }
+    };
+    harness::exercise(&h, "im.v1.batch_message.delete", call).await;
+}
+
+#[tokio::test]
+async fn im_v1_batch_message_get_progress() {
+    let h = Harness::for_endpoint("im.v1.batch_message.get_progress").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().batch_message().get_progress("bm-0b3d5d1b2df7c6d5dbd1abe2c91e2217").send().await }
+    };
+    harness::exercise(&h, "im.v1.batch_message.get_progress", call).await;
+}
+
+#[tokio::test]
+async fn im_v1_batch_message_read_user() {
+    let h = Harness::for_endpoint("im.v1.batch_message.read_user").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().batch_message().read_user("bm_dc13264520392913993dd051dba21dcf").send().await }
+    };
+    harness::exercise(&h, "im.v1.batch_message.read_user", call).await;
+}
+
+#[tokio::test]
+async fn im_v1_chat_create() {
+    let h = Harness::for_endpoint("im.v1.chat.create").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat().create().send().await }
+    };
+    harness::exercise(&h, "im.v1.chat.create", call).await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat().create().user_access_token("u-harness").send().await }
+    };
+    harness::exercise_as_user(&h, "im.v1.chat.create", call).await;
+}
+
+#[tokio::test]
+async fn im_v1_chat_delete() {
+    let h = Harness::for_endpoint("im.v1.chat.delete").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat().delete("oc_a0553eda9014c201e6969b478895c230").send().await }
+    };
+    harness::exercise(&h, "im.v1.chat.delete", call).await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat().delete("oc_a0553eda9014c201e6969b478895c230").user_access_token("u-harness").send().await }
+    };
+    harness::exercise_as_user(&h, "im.v1.chat.delete", call).await;
+}
+
+#[tokio::test]
+async fn im_v1_chat_get() {
+    let h = Harness::for_endpoint("im.v1.chat.get").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat().get("oc_a0553eda9014c201e6969b478895c230").send().await }
+    };
+    harness::exercise(&h, "im.v1.chat.get", call).await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat().get("oc_a0553eda9014c201e6969b478895c230").user_access_token("u-harness").send().await }
+    };
+    harness::exercise_as_user(&h, "im.v1.chat.get", call).await;
+}
+
+#[tokio::test]
+async fn im_v1_chat_link() {
+    let h = Harness::for_endpoint("im.v1.chat.link").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat().link("oc_a0553eda9014c201e6969b478895c230").send().await }
+    };
+    harness::exercise(&h, "im.v1.chat.link", call).await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat().link("oc_a0553eda9014c201e6969b478895c230").user_access_token("u-harness").send().await }
+    };
+    harness::exercise_as_user(&h, "im.v1.chat.link", call).await;
 }
 
 #[tokio::test]
 async fn im_v1_chat_list() {
-    let h = Harness::start().await;
+    let h = Harness::for_endpoint("im.v1.chat.list").await;
     let client = h.client().clone();
     let call = move || {
         let client = client.clone();
@@ -69,8 +267,147 @@ async fn im_v1_chat_list() {
 }
 
 #[tokio::test]
+async fn im_v1_chat_search() {
+    let h = Harness::for_endpoint("im.v1.chat.search").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat().search().send().await }
+    };
+    harness::exercise(&h, "im.v1.chat.search", call).await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat().search().user_access_token("u-harness").send().await }
+    };
+    harness::exercise_as_user(&h, "im.v1.chat.search", call).await;
+    let client = h.client().clone();
+    let items = move || client.im().v1().chat().search().items();
+    harness::exercise_pages(&h, "im.v1.chat.search", items).await;
+}
+
+#[tokio::test]
+async fn im_v1_chat_update() {
+    let h = Harness::for_endpoint("im.v1.chat.update").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat().update("oc_a0553eda9014c201e6969b478895c230").send().await }
+    };
+    harness::exercise(&h, "im.v1.chat.update", call).await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat().update("oc_a0553eda9014c201e6969b478895c230").user_access_token("u-harness").send().await }
+    };
+    harness::exercise_as_user(&h, "im.v1.chat.update", call).await;
+}
+
+#[tokio::test]
+async fn im_v1_chat_announcement_get() {
+    let h = Harness::for_endpoint("im.v1.chat_announcement.get").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat_announcement().get("oc_5ad11d72b830411d72b836c20").send().await }
+    };
+    harness::exercise(&h, "im.v1.chat_announcement.get", call).await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat_announcement().get("oc_5ad11d72b830411d72b836c20").user_access_token("u-harness").send().await }
+    };
+    harness::exercise_as_user(&h, "im.v1.chat_announcement.get", call).await;
+}
+
+#[tokio::test]
+async fn im_v1_chat_announcement_patch() {
+    let h = Harness::for_endpoint("im.v1.chat_announcement.patch").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat_announcement().patch("oc_5ad11d72b830411d72b836c20", lark_openapi::im::v1::chat_announcement::PatchChatAnnouncementBody::new(vec!["example_requests"])).send().await }
+    };
+    harness::exercise(&h, "im.v1.chat_announcement.patch", call).await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat_announcement().patch("oc_5ad11d72b830411d72b836c20", lark_openapi::im::v1::chat_announcement::PatchChatAnnouncementBody::new(vec!["example_requests"])).user_access_token("u-harness").send().await }
+    };
+    harness::exercise_as_user(&h, "im.v1.chat_announcement.patch", call).await;
+}
+
+#[tokio::test]
+async fn im_v1_chat_managers_add_managers() {
+    let h = Harness::for_endpoint("im.v1.chat_managers.add_managers").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat_managers().add_managers("oc_a0553eda9014c201e6969b478895c230").send().await }
+    };
+    harness::exercise(&h, "im.v1.chat_managers.add_managers", call).await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat_managers().add_managers("oc_a0553eda9014c201e6969b478895c230").user_access_token("u-harness").send().await }
+    };
+    harness::exercise_as_user(&h, "im.v1.chat_managers.add_managers", call).await;
+}
+
+#[tokio::test]
+async fn im_v1_chat_managers_delete_managers() {
+    let h = Harness::for_endpoint("im.v1.chat_managers.delete_managers").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat_managers().delete_managers("oc_a0553eda9014c201e6969b478895c230").send().await }
+    };
+    harness::exercise(&h, "im.v1.chat_managers.delete_managers", call).await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat_managers().delete_managers("oc_a0553eda9014c201e6969b478895c230").user_access_token("u-harness").send().await }
+    };
+    harness::exercise_as_user(&h, "im.v1.chat_managers.delete_managers", call).await;
+}
+
+#[tokio::test]
+async fn im_v1_chat_members_create() {
+    let h = Harness::for_endpoint("im.v1.chat_members.create").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat_members().create("oc_a0553eda9014c201e6969b478895c230").send().await }
+    };
+    harness::exercise(&h, "im.v1.chat_members.create", call).await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat_members().create("oc_a0553eda9014c201e6969b478895c230").user_access_token("u-harness").send().await }
+    };
+    harness::exercise_as_user(&h, "im.v1.chat_members.create", call).await;
+}
+
+#[tokio::test]
+async fn im_v1_chat_members_delete() {
+    let h = Harness::for_endpoint("im.v1.chat_members.delete").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat_members().delete("oc_a0553eda9014c201e6969b478895c230").send().await }
+    };
+    harness::exercise(&h, "im.v1.chat_members.delete", call).await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat_members().delete("oc_a0553eda9014c201e6969b478895c230").user_access_token("u-harness").send().await }
+    };
+    harness::exercise_as_user(&h, "im.v1.chat_members.delete", call).await;
+}
+
+#[tokio::test]
 async fn im_v1_chat_members_get() {
-    let h = Harness::start().await;
+    let h = Harness::for_endpoint("im.v1.chat_members.get").await;
     let client = h.client().clone();
     let call = move || {
         let client = client.clone();
@@ -89,8 +426,253 @@ async fn im_v1_chat_members_get() {
 }
 
 #[tokio::test]
+async fn im_v1_chat_members_is_in_chat() {
+    let h = Harness::for_endpoint("im.v1.chat_members.is_in_chat").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat_members().is_in_chat("oc_a0553eda9014c201e6969b478895c230").send().await }
+    };
+    harness::exercise(&h, "im.v1.chat_members.is_in_chat", call).await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat_members().is_in_chat("oc_a0553eda9014c201e6969b478895c230").user_access_token("u-harness").send().await }
+    };
+    harness::exercise_as_user(&h, "im.v1.chat_members.is_in_chat", call).await;
+}
+
+#[tokio::test]
+async fn im_v1_chat_members_me_join() {
+    let h = Harness::for_endpoint("im.v1.chat_members.me_join").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat_members().me_join("oc_a0553eda9014c201e6969b478895c230").send().await }
+    };
+    harness::exercise(&h, "im.v1.chat_members.me_join", call).await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat_members().me_join("oc_a0553eda9014c201e6969b478895c230").user_access_token("u-harness").send().await }
+    };
+    harness::exercise_as_user(&h, "im.v1.chat_members.me_join", call).await;
+}
+
+#[tokio::test]
+async fn im_v1_chat_menu_item_patch() {
+    let h = Harness::for_endpoint("im.v1.chat_menu_item.patch").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat_menu_item().patch("oc_a0553eda9014c201e6969b478895c230", "7156553273518882844").send().await }
+    };
+    harness::exercise(&h, "im.v1.chat_menu_item.patch", call).await;
+}
+
+#[tokio::test]
+async fn im_v1_chat_menu_tree_create() {
+    let h = Harness::for_endpoint("im.v1.chat_menu_tree.create").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat_menu_tree().create("oc_a0553eda9014c201e6969b478895c230").send().await }
+    };
+    harness::exercise(&h, "im.v1.chat_menu_tree.create", call).await;
+}
+
+#[tokio::test]
+async fn im_v1_chat_menu_tree_delete() {
+    let h = Harness::for_endpoint("im.v1.chat_menu_tree.delete").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat_menu_tree().delete("oc_a0553eda9014c201e6969b478895c230").send().await }
+    };
+    harness::exercise(&h, "im.v1.chat_menu_tree.delete", call).await;
+}
+
+#[tokio::test]
+async fn im_v1_chat_menu_tree_get() {
+    let h = Harness::for_endpoint("im.v1.chat_menu_tree.get").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat_menu_tree().get("oc_a0553eda9014c201e6969b478895c230").send().await }
+    };
+    harness::exercise(&h, "im.v1.chat_menu_tree.get", call).await;
+}
+
+#[tokio::test]
+async fn im_v1_chat_menu_tree_sort() {
+    let h = Harness::for_endpoint("im.v1.chat_menu_tree.sort").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat_menu_tree().sort("oc_a0553eda9014c201e6969b478895c230").send().await }
+    };
+    harness::exercise(&h, "im.v1.chat_menu_tree.sort", call).await;
+}
+
+#[tokio::test]
+async fn im_v1_chat_moderation_get() {
+    let h = Harness::for_endpoint("im.v1.chat_moderation.get").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat_moderation().get("oc_a0553eda9014c201e6969b478895c230").send().await }
+    };
+    harness::exercise(&h, "im.v1.chat_moderation.get", call).await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat_moderation().get("oc_a0553eda9014c201e6969b478895c230").user_access_token("u-harness").send().await }
+    };
+    harness::exercise_as_user(&h, "im.v1.chat_moderation.get", call).await;
+    let client = h.client().clone();
+    let items = move || client.im().v1().chat_moderation().get("oc_a0553eda9014c201e6969b478895c230").items();
+    harness::exercise_pages(&h, "im.v1.chat_moderation.get", items).await;
+}
+
+#[tokio::test]
+async fn im_v1_chat_moderation_update() {
+    let h = Harness::for_endpoint("im.v1.chat_moderation.update").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat_moderation().update("oc_a0553eda9014c201e6969b478895c230").send().await }
+    };
+    harness::exercise(&h, "im.v1.chat_moderation.update", call).await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat_moderation().update("oc_a0553eda9014c201e6969b478895c230").user_access_token("u-harness").send().await }
+    };
+    harness::exercise_as_user(&h, "im.v1.chat_moderation.update", call).await;
+}
+
+#[tokio::test]
+async fn im_v1_chat_tab_create() {
+    let h = Harness::for_endpoint("im.v1.chat_tab.create").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat_tab().create("oc_a0553eda9014c201e6969b478895c230").send().await }
+    };
+    harness::exercise(&h, "im.v1.chat_tab.create", call).await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat_tab().create("oc_a0553eda9014c201e6969b478895c230").user_access_token("u-harness").send().await }
+    };
+    harness::exercise_as_user(&h, "im.v1.chat_tab.create", call).await;
+}
+
+#[tokio::test]
+async fn im_v1_chat_tab_delete_tabs() {
+    let h = Harness::for_endpoint("im.v1.chat_tab.delete_tabs").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat_tab().delete_tabs("oc_a0553eda9014c201e6969b478895c230").send().await }
+    };
+    harness::exercise(&h, "im.v1.chat_tab.delete_tabs", call).await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat_tab().delete_tabs("oc_a0553eda9014c201e6969b478895c230").user_access_token("u-harness").send().await }
+    };
+    harness::exercise_as_user(&h, "im.v1.chat_tab.delete_tabs", call).await;
+}
+
+#[tokio::test]
+async fn im_v1_chat_tab_list_tabs() {
+    let h = Harness::for_endpoint("im.v1.chat_tab.list_tabs").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat_tab().list_tabs("oc_a0553eda9014c201e6969b478895c230").send().await }
+    };
+    harness::exercise(&h, "im.v1.chat_tab.list_tabs", call).await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat_tab().list_tabs("oc_a0553eda9014c201e6969b478895c230").user_access_token("u-harness").send().await }
+    };
+    harness::exercise_as_user(&h, "im.v1.chat_tab.list_tabs", call).await;
+}
+
+#[tokio::test]
+async fn im_v1_chat_tab_sort_tabs() {
+    let h = Harness::for_endpoint("im.v1.chat_tab.sort_tabs").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat_tab().sort_tabs("oc_a0553eda9014c201e6969b478895c230").send().await }
+    };
+    harness::exercise(&h, "im.v1.chat_tab.sort_tabs", call).await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat_tab().sort_tabs("oc_a0553eda9014c201e6969b478895c230").user_access_token("u-harness").send().await }
+    };
+    harness::exercise_as_user(&h, "im.v1.chat_tab.sort_tabs", call).await;
+}
+
+#[tokio::test]
+async fn im_v1_chat_tab_update_tabs() {
+    let h = Harness::for_endpoint("im.v1.chat_tab.update_tabs").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat_tab().update_tabs("oc_a0553eda9014c201e6969b478895c230").send().await }
+    };
+    harness::exercise(&h, "im.v1.chat_tab.update_tabs", call).await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat_tab().update_tabs("oc_a0553eda9014c201e6969b478895c230").user_access_token("u-harness").send().await }
+    };
+    harness::exercise_as_user(&h, "im.v1.chat_tab.update_tabs", call).await;
+}
+
+#[tokio::test]
+async fn im_v1_chat_top_notice_delete_top_notice() {
+    let h = Harness::for_endpoint("im.v1.chat_top_notice.delete_top_notice").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat_top_notice().delete_top_notice("oc_a0553eda9014c201e6969b478895c230").send().await }
+    };
+    harness::exercise(&h, "im.v1.chat_top_notice.delete_top_notice", call).await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat_top_notice().delete_top_notice("oc_a0553eda9014c201e6969b478895c230").user_access_token("u-harness").send().await }
+    };
+    harness::exercise_as_user(&h, "im.v1.chat_top_notice.delete_top_notice", call).await;
+}
+
+#[tokio::test]
+async fn im_v1_chat_top_notice_put_top_notice() {
+    let h = Harness::for_endpoint("im.v1.chat_top_notice.put_top_notice").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat_top_notice().put_top_notice("oc_a0553eda9014c201e6969b478895c230").send().await }
+    };
+    harness::exercise(&h, "im.v1.chat_top_notice.put_top_notice", call).await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().chat_top_notice().put_top_notice("oc_a0553eda9014c201e6969b478895c230").user_access_token("u-harness").send().await }
+    };
+    harness::exercise_as_user(&h, "im.v1.chat_top_notice.put_top_notice", call).await;
+}
+
+#[tokio::test]
 async fn im_v1_file_create() {
-    let h = Harness::start().await;
+    let h = Harness::for_endpoint("im.v1.file.create").await;
     let client = h.client().clone();
     let call = move || {
         let client = client.clone();
@@ -107,7 +689,7 @@ async fn im_v1_file_create() {
 
 #[tokio::test]
 async fn im_v1_file_get() {
-    let h = Harness::start().await;
+    let h = Harness::for_endpoint("im.v1.file.get").await;
     let client = h.client().clone();
     let call = move || {
         let client = client.clone();
@@ -118,7 +700,7 @@ async fn im_v1_file_get() {
 
 #[tokio::test]
 async fn im_v1_image_create() {
-    let h = Harness::start().await;
+    let h = Harness::for_endpoint("im.v1.image.create").await;
     let client = h.client().clone();
     let call = move || {
         let client = client.clone();
@@ -135,7 +717,7 @@ async fn im_v1_image_create() {
 
 #[tokio::test]
 async fn im_v1_image_get() {
-    let h = Harness::start().await;
+    let h = Harness::for_endpoint("im.v1.image.get").await;
     let client = h.client().clone();
     let call = move || {
         let client = client.clone();
@@ -146,7 +728,7 @@ async fn im_v1_image_get() {
 
 #[tokio::test]
 async fn im_v1_message_create() {
-    let h = Harness::start().await;
+    let h = Harness::for_endpoint("im.v1.message.create").await;
     let client = h.client().clone();
     let call = move || {
         let client = client.clone();
@@ -163,7 +745,7 @@ async fn im_v1_message_create() {
 
 #[tokio::test]
 async fn im_v1_message_delete() {
-    let h = Harness::start().await;
+    let h = Harness::for_endpoint("im.v1.message.delete").await;
     let client = h.client().clone();
     let call = move || {
         let client = client.clone();
@@ -180,7 +762,7 @@ async fn im_v1_message_delete() {
 
 #[tokio::test]
 async fn im_v1_message_forward() {
-    let h = Harness::start().await;
+    let h = Harness::for_endpoint("im.v1.message.forward").await;
     let client = h.client().clone();
     let call = move || {
         let client = client.clone();
@@ -197,7 +779,7 @@ async fn im_v1_message_forward() {
 
 #[tokio::test]
 async fn im_v1_message_get() {
-    let h = Harness::start().await;
+    let h = Harness::for_endpoint("im.v1.message.get").await;
     let client = h.client().clone();
     let call = move || {
         let client = client.clone();
@@ -214,7 +796,7 @@ async fn im_v1_message_get() {
 
 #[tokio::test]
 async fn im_v1_message_list() {
-    let h = Harness::start().await;
+    let h = Harness::for_endpoint("im.v1.message.list").await;
     let client = h.client().clone();
     let call = move || {
         let client = client.clone();
@@ -233,8 +815,19 @@ async fn im_v1_message_list() {
 }
 
 #[tokio::test]
+async fn im_v1_message_merge_forward() {
+    let h = Harness::for_endpoint("im.v1.message.merge_forward").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().message().merge_forward(lark_openapi::im::v1::MessageReceiveIdType::OpenId, lark_openapi::im::v1::message::MergeForwardMessageBody::new("oc_a0553eda9014c201e6969b478895c230", vec!["example_message_id_list"])).send().await }
+    };
+    harness::exercise(&h, "im.v1.message.merge_forward", call).await;
+}
+
+#[tokio::test]
 async fn im_v1_message_patch() {
-    let h = Harness::start().await;
+    let h = Harness::for_endpoint("im.v1.message.patch").await;
     let client = h.client().clone();
     let call = move || {
         let client = client.clone();
@@ -250,8 +843,39 @@ async fn im_v1_message_patch() {
 }
 
 #[tokio::test]
+async fn im_v1_message_push_follow_up() {
+    let h = Harness::for_endpoint("im.v1.message.push_follow_up").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().message().push_follow_up("om_3210a18894e206715a4359115f4cf2f5", lark_openapi::im::v1::message::PushFollowUpMessageBody::new(vec![lark_openapi::im::v1::FollowUp::new("你好")])).send().await }
+    };
+    harness::exercise(&h, "im.v1.message.push_follow_up", call).await;
+}
+
+#[tokio::test]
+async fn im_v1_message_read_users() {
+    let h = Harness::for_endpoint("im.v1.message.read_users").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().message().read_users("om_dc13264520392913993dd051dba21dcf", lark_openapi::im::v1::UserIdType::UserId).send().await }
+    };
+    harness::exercise(&h, "im.v1.message.read_users", call).await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().message().read_users("om_dc13264520392913993dd051dba21dcf", lark_openapi::im::v1::UserIdType::UserId).user_access_token("u-harness").send().await }
+    };
+    harness::exercise_as_user(&h, "im.v1.message.read_users", call).await;
+    let client = h.client().clone();
+    let items = move || client.im().v1().message().read_users("om_dc13264520392913993dd051dba21dcf", lark_openapi::im::v1::UserIdType::UserId).items();
+    harness::exercise_pages(&h, "im.v1.message.read_users", items).await;
+}
+
+#[tokio::test]
 async fn im_v1_message_reply() {
-    let h = Harness::start().await;
+    let h = Harness::for_endpoint("im.v1.message.reply").await;
     let client = h.client().clone();
     let call = move || {
         let client = client.clone();
@@ -267,8 +891,22 @@ async fn im_v1_message_reply() {
 }
 
 #[tokio::test]
+async fn im_v1_message_search() {
+    let h = Harness::for_endpoint("im.v1.message.search").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().message().search("u-your_user_access_token").send().await }
+    };
+    harness::exercise(&h, "im.v1.message.search", call).await;
+    let client = h.client().clone();
+    let items = move || client.im().v1().message().search("u-your_user_access_token").items();
+    harness::exercise_pages(&h, "im.v1.message.search", items).await;
+}
+
+#[tokio::test]
 async fn im_v1_message_update() {
-    let h = Harness::start().await;
+    let h = Harness::for_endpoint("im.v1.message.update").await;
     let client = h.client().clone();
     let call = move || {
         let client = client.clone();
@@ -278,8 +916,58 @@ async fn im_v1_message_update() {
 }
 
 #[tokio::test]
+async fn im_v1_message_urgent_app() {
+    let h = Harness::for_endpoint("im.v1.message.urgent_app").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().message().urgent_app("om_dc13264520392913993dd051dba21dcf", lark_openapi::im::v1::UserIdType::UserId, lark_openapi::im::v1::message::UrgentAppMessageBody::new(vec!["example_user_id_list"])).send().await }
+    };
+    harness::exercise(&h, "im.v1.message.urgent_app", call).await;
+}
+
+#[tokio::test]
+async fn im_v1_message_urgent_phone() {
+    let h = Harness::for_endpoint("im.v1.message.urgent_phone").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().message().urgent_phone("6921304923074478100", lark_openapi::im::v1::UserIdType::OpenId, lark_openapi::im::v1::message::UrgentPhoneMessageBody::new(vec!["example_user_id_list"])).send().await }
+    };
+    harness::exercise(&h, "im.v1.message.urgent_phone", call).await;
+}
+
+#[tokio::test]
+async fn im_v1_message_urgent_sms() {
+    let h = Harness::for_endpoint("im.v1.message.urgent_sms").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().message().urgent_sms("om_dc13264520392913993dd051dba21dcf", lark_openapi::im::v1::UserIdType::UserId, lark_openapi::im::v1::message::UrgentSmsMessageBody::new(vec!["example_user_id_list"])).send().await }
+    };
+    harness::exercise(&h, "im.v1.message.urgent_sms", call).await;
+}
+
+#[tokio::test]
+async fn im_v1_message_reaction_batch_query() {
+    let h = Harness::for_endpoint("im.v1.message_reaction.batch_query").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().message_reaction().batch_query(lark_openapi::im::v1::message_reaction::BatchQueryMessageReactionBody::new(vec![lark_openapi::im::v1::ReactionQuery::new()])).send().await }
+    };
+    harness::exercise(&h, "im.v1.message_reaction.batch_query", call).await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().message_reaction().batch_query(lark_openapi::im::v1::message_reaction::BatchQueryMessageReactionBody::new(vec![lark_openapi::im::v1::ReactionQuery::new()])).user_access_token("u-harness").send().await }
+    };
+    harness::exercise_as_user(&h, "im.v1.message_reaction.batch_query", call).await;
+}
+
+#[tokio::test]
 async fn im_v1_message_reaction_create() {
-    let h = Harness::start().await;
+    let h = Harness::for_endpoint("im.v1.message_reaction.create").await;
     let client = h.client().clone();
     let call = move || {
         let client = client.clone();
@@ -296,7 +984,7 @@ async fn im_v1_message_reaction_create() {
 
 #[tokio::test]
 async fn im_v1_message_reaction_delete() {
-    let h = Harness::start().await;
+    let h = Harness::for_endpoint("im.v1.message_reaction.delete").await;
     let client = h.client().clone();
     let call = move || {
         let client = client.clone();
@@ -313,7 +1001,7 @@ async fn im_v1_message_reaction_delete() {
 
 #[tokio::test]
 async fn im_v1_message_reaction_list() {
-    let h = Harness::start().await;
+    let h = Harness::for_endpoint("im.v1.message_reaction.list").await;
     let client = h.client().clone();
     let call = move || {
         let client = client.clone();
@@ -333,7 +1021,7 @@ async fn im_v1_message_reaction_list() {
 
 #[tokio::test]
 async fn im_v1_message_resource_get() {
-    let h = Harness::start().await;
+    let h = Harness::for_endpoint("im.v1.message_resource.get").await;
     let client = h.client().clone();
     let call = move || {
         let client = client.clone();
@@ -350,7 +1038,7 @@ async fn im_v1_message_resource_get() {
 
 #[tokio::test]
 async fn im_v1_pin_create() {
-    let h = Harness::start().await;
+    let h = Harness::for_endpoint("im.v1.pin.create").await;
     let client = h.client().clone();
     let call = move || {
         let client = client.clone();
@@ -367,7 +1055,7 @@ async fn im_v1_pin_create() {
 
 #[tokio::test]
 async fn im_v1_pin_delete() {
-    let h = Harness::start().await;
+    let h = Harness::for_endpoint("im.v1.pin.delete").await;
     let client = h.client().clone();
     let call = move || {
         let client = client.clone();
@@ -380,4 +1068,41 @@ async fn im_v1_pin_delete() {
         async move { client.im().v1().pin().delete("om_dc13264520392913993dd051dba21dcf").user_access_token("u-harness").send().await }
     };
     harness::exercise_as_user(&h, "im.v1.pin.delete", call).await;
+}
+
+#[tokio::test]
+async fn im_v1_pin_list() {
+    let h = Harness::for_endpoint("im.v1.pin.list").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().pin().list("oc_234jsi43d3ssi993d43545f").send().await }
+    };
+    harness::exercise(&h, "im.v1.pin.list", call).await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().pin().list("oc_234jsi43d3ssi993d43545f").user_access_token("u-harness").send().await }
+    };
+    harness::exercise_as_user(&h, "im.v1.pin.list", call).await;
+    let client = h.client().clone();
+    let items = move || client.im().v1().pin().list("oc_234jsi43d3ssi993d43545f").items();
+    harness::exercise_pages(&h, "im.v1.pin.list", items).await;
+}
+
+#[tokio::test]
+async fn im_v1_thread_forward() {
+    let h = Harness::for_endpoint("im.v1.thread.forward").await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().thread().forward("ot_dc13264520392913993dd051dba21dcf", lark_openapi::im::v1::ThreadReceiveIdType::OpenId, lark_openapi::im::v1::thread::ForwardThreadBody::new("oc_a0553eda9014c201e6969b478895c230")).send().await }
+    };
+    harness::exercise(&h, "im.v1.thread.forward", call).await;
+    let client = h.client().clone();
+    let call = move || {
+        let client = client.clone();
+        async move { client.im().v1().thread().forward("ot_dc13264520392913993dd051dba21dcf", lark_openapi::im::v1::ThreadReceiveIdType::OpenId, lark_openapi::im::v1::thread::ForwardThreadBody::new("oc_a0553eda9014c201e6969b478895c230")).user_access_token("u-harness").send().await }
+    };
+    harness::exercise_as_user(&h, "im.v1.thread.forward", call).await;
 }

@@ -4,10 +4,10 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::client::call;
+use super::client::{call, call_keep, Keep};
 use super::{fake, get, post_json, resource_path, tenant_token};
 use crate::fake::{
-    codes, FakeAppType, FakeConfig, FakeLark, Resource, ResourceKind, TokenRequestKind,
+    codes, FakeAppType, FakeConfig, FakeLark, Fault, Resource, ResourceKind, TokenRequestKind,
     JSON_CONTENT_TYPE,
 };
 
@@ -284,4 +284,102 @@ fn background_fake_serves_without_a_caller_runtime() {
     let token = rt.block_on(tenant_token(&fake));
     assert!(token.starts_with("t-"));
     assert_eq!(fake.token_requests(TokenRequestKind::TenantInternal), 1);
+}
+
+#[tokio::test]
+async fn pre_issued_tickets_and_app_tokens_are_accepted_until_revoked() {
+    let config = FakeConfig {
+        app_type: FakeAppType::Store,
+        extra_app_tickets: vec!["ticket_from_before".to_owned()],
+        extra_app_tokens: vec!["a-from_before".to_owned()],
+        ..FakeConfig::default()
+    };
+    let fake = FakeLark::start(config).await.unwrap();
+    // Pre-issued, not pushed.
+    assert_eq!(fake.latest_app_ticket(), None);
+    let mut req = creds(&fake);
+    req["app_ticket"] = json!("ticket_from_before");
+    let body = post_json(fake.addr(), APP_STORE, req.clone()).await.json();
+    assert_eq!(body["code"], 0);
+    let issued = body["app_access_token"].as_str().unwrap().to_owned();
+    for app_token in ["a-from_before", issued.as_str()] {
+        let req = json!({ "app_access_token": app_token, "tenant_key": "tenant_1" });
+        let body = post_json(fake.addr(), TENANT_STORE, req).await.json();
+        assert_eq!(body["code"], 0, "{app_token}: {body}");
+        assert!(body["tenant_access_token"]
+            .as_str()
+            .unwrap()
+            .starts_with("t-"));
+    }
+    let unknown = json!({ "app_access_token": "a-unknown", "tenant_key": "tenant_1" });
+    assert_eq!(
+        post_json(fake.addr(), TENANT_STORE, unknown).await.json()["code"],
+        codes::INVALID_APP_TOKEN
+    );
+
+    fake.revoke_app_tickets();
+    assert_eq!(
+        post_json(fake.addr(), APP_STORE, req).await.json()["code"],
+        10012
+    );
+    fake.revoke_tokens();
+    let req = json!({ "app_access_token": "a-from_before", "tenant_key": "tenant_1" });
+    assert_eq!(
+        post_json(fake.addr(), TENANT_STORE, req).await.json()["code"],
+        codes::INVALID_APP_TOKEN
+    );
+
+    // None by default.
+    let config = FakeConfig::default();
+    assert!(config.extra_app_tickets.is_empty() && config.extra_app_tokens.is_empty());
+}
+
+#[tokio::test]
+async fn token_answers_take_body_faults() {
+    let fake = fake().await;
+    let id = "auth.v3.tenant_access_token.internal";
+    let body = creds(&fake).to_string();
+    let headers = [("Content-Type", "application/json; charset=utf-8")];
+    fake.push_endpoint_faults(id, [Fault::CutOff { after_bytes: 10 }]);
+    let reply = call_keep(
+        fake.addr(),
+        "POST",
+        TENANT_INTERNAL,
+        &headers,
+        body.as_bytes(),
+        Keep::Body,
+    )
+    .await;
+    let full: u64 = reply.header("content-length").unwrap().parse().unwrap();
+    assert!(full > 10);
+    assert_eq!(
+        (reply.status, reply.received, reply.complete),
+        (200, 10, false)
+    );
+    assert_eq!(reply.body, b"{\"code\":0,");
+
+    fake.push_endpoint_faults(
+        id,
+        [Fault::Stall {
+            after_bytes: 5,
+            stall: Duration::from_millis(300),
+        }],
+    );
+    let started = std::time::Instant::now();
+    let reply = post_json(fake.addr(), TENANT_INTERNAL, creds(&fake)).await;
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert!(reply.complete);
+    assert!(reply.json()["tenant_access_token"]
+        .as_str()
+        .unwrap()
+        .starts_with("t-"));
+
+    // Errors are sent whole: a body fault waits for nothing and is spent.
+    fake.push_endpoint_faults(id, [Fault::CutOff { after_bytes: 10 }]);
+    let bad = json!({ "app_id": "cli_fake_app", "app_secret": "nope" });
+    let reply = post_json(fake.addr(), TENANT_INTERNAL, bad).await;
+    assert_eq!((reply.status, reply.complete), (400, true));
+    assert_eq!(reply.json()["code"], codes::BAD_SECRET);
+    assert_eq!(fake.pending_endpoint_faults(id), 0);
+    assert_eq!(fake.requests_for(id).len(), 3);
 }

@@ -5,14 +5,23 @@
 
 pub mod models;
 pub use models::*;
+pub mod batch_message;
 pub mod chat;
+pub mod chat_announcement;
+pub mod chat_managers;
 pub mod chat_members;
+pub mod chat_menu_item;
+pub mod chat_menu_tree;
+pub mod chat_moderation;
+pub mod chat_tab;
+pub mod chat_top_notice;
 pub mod file;
 pub mod image;
 pub mod message;
 pub mod message_reaction;
 pub mod message_resource;
 pub mod pin;
+pub mod thread;
 /// Accessor for `im` `v1`.
 #[derive(Debug, Clone, Copy)]
 pub struct ImV1Api<'a> {
@@ -20,6 +29,13 @@ pub struct ImV1Api<'a> {
 }
 
 impl<'a> ImV1Api<'a> {
+    /// The `batch_message` resource.
+    pub fn batch_message(&self) -> batch_message::BatchMessageApi<'a> {
+        batch_message::BatchMessageApi {
+            client: self.client,
+        }
+    }
+
     /// The `chat` resource.
     pub fn chat(&self) -> chat::ChatApi<'a> {
         chat::ChatApi {
@@ -27,9 +43,58 @@ impl<'a> ImV1Api<'a> {
         }
     }
 
+    /// The `chat_announcement` resource.
+    pub fn chat_announcement(&self) -> chat_announcement::ChatAnnouncementApi<'a> {
+        chat_announcement::ChatAnnouncementApi {
+            client: self.client,
+        }
+    }
+
+    /// The `chat_managers` resource.
+    pub fn chat_managers(&self) -> chat_managers::ChatManagersApi<'a> {
+        chat_managers::ChatManagersApi {
+            client: self.client,
+        }
+    }
+
     /// The `chat_members` resource.
     pub fn chat_members(&self) -> chat_members::ChatMembersApi<'a> {
         chat_members::ChatMembersApi {
+            client: self.client,
+        }
+    }
+
+    /// The `chat_menu_item` resource.
+    pub fn chat_menu_item(&self) -> chat_menu_item::ChatMenuItemApi<'a> {
+        chat_menu_item::ChatMenuItemApi {
+            client: self.client,
+        }
+    }
+
+    /// The `chat_menu_tree` resource.
+    pub fn chat_menu_tree(&self) -> chat_menu_tree::ChatMenuTreeApi<'a> {
+        chat_menu_tree::ChatMenuTreeApi {
+            client: self.client,
+        }
+    }
+
+    /// The `chat_moderation` resource.
+    pub fn chat_moderation(&self) -> chat_moderation::ChatModerationApi<'a> {
+        chat_moderation::ChatModerationApi {
+            client: self.client,
+        }
+    }
+
+    /// The `chat_tab` resource.
+    pub fn chat_tab(&self) -> chat_tab::ChatTabApi<'a> {
+        chat_tab::ChatTabApi {
+            client: self.client,
+        }
+    }
+
+    /// The `chat_top_notice` resource.
+    pub fn chat_top_notice(&self) -> chat_top_notice::ChatTopNoticeApi<'a> {
+        chat_top_notice::ChatTopNoticeApi {
             client: self.client,
         }
     }
@@ -72,5 +137,12 @@ impl<'a> ImV1Api<'a> {
     /// The `pin` resource.
     pub fn pin(&self) -> pin::PinApi<'a> {
         pin::PinApi { client: self.client }
+    }
+
+    /// The `thread` resource.
+    pub fn thread(&self) -> thread::ThreadApi<'a> {
+        thread::ThreadApi {
+            client: self.client,
+        }
     }
 }

@@ -3,6 +3,128 @@
 
 //! Types shared by the `im` `v1` endpoints: the objects of their bodies and answers, and the enums of their fields and parameters.
 
+/// How many recipients of a batch message have read it.
+///
+/// Build one with [`new`](BatchMessageReadUser::new), which takes the required fields, and the `with_*` setters.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct BatchMessageReadUser {
+    /// Number of recipients who have read the message, as a decimal string.
+    pub read_count: String,
+    /// Number of recipients the message was sent to, as a decimal string.
+    pub total_count: String,
+}
+
+impl BatchMessageReadUser {
+    /// A value with the required fields; the others unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new(read_count: impl Into<String>, total_count: impl Into<String>) -> Self {
+        Self {
+            read_count: read_count.into(),
+            total_count: total_count.into(),
+        }
+    }
+}
+
+/// How far recalling a batch message has got.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct BatchMessageRecallProgress {
+    /// Whether the batch message has been recalled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recall: Option<bool>,
+    /// Number of messages recalled so far.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::codec::opt_int"
+    )]
+    pub recall_count: Option<i64>,
+}
+
+impl BatchMessageRecallProgress {
+    /// An empty value: every field unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            recall: Default::default(),
+            recall_count: Default::default(),
+        }
+    }
+
+    /// Sets `recall`.
+    pub fn with_recall(mut self, recall: bool) -> Self {
+        self.recall = Some(recall);
+        self
+    }
+
+    /// Sets `recall_count`.
+    pub fn with_recall_count(mut self, recall_count: i64) -> Self {
+        self.recall_count = Some(recall_count);
+        self
+    }
+}
+
+/// How far sending a batch message has got.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct BatchMessageSendProgress {
+    /// Number of valid user IDs in the batch request, including users the bot cannot see.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::codec::opt_int"
+    )]
+    pub valid_user_ids_count: Option<i64>,
+    /// Number of users the message was delivered to so far.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::codec::opt_int"
+    )]
+    pub success_user_ids_count: Option<i64>,
+    /// Number of users who have read the message.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::codec::opt_int"
+    )]
+    pub read_user_ids_count: Option<i64>,
+}
+
+impl BatchMessageSendProgress {
+    /// An empty value: every field unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            valid_user_ids_count: Default::default(),
+            success_user_ids_count: Default::default(),
+            read_user_ids_count: Default::default(),
+        }
+    }
+
+    /// Sets `valid_user_ids_count`.
+    pub fn with_valid_user_ids_count(mut self, valid_user_ids_count: i64) -> Self {
+        self.valid_user_ids_count = Some(valid_user_ids_count);
+        self
+    }
+
+    /// Sets `success_user_ids_count`.
+    pub fn with_success_user_ids_count(mut self, success_user_ids_count: i64) -> Self {
+        self.success_user_ids_count = Some(success_user_ids_count);
+        self
+    }
+
+    /// Sets `read_user_ids_count`.
+    pub fn with_read_user_ids_count(mut self, read_user_ids_count: i64) -> Self {
+        self.read_user_ids_count = Some(read_user_ids_count);
+        self
+    }
+}
+
 /// A user in a chat's member list.
 ///
 /// Build one with [`new`](ChatMember::new), which takes the required fields, and the `with_*` setters.
@@ -44,6 +166,302 @@ impl ChatMember {
     /// Sets `name`.
     pub fn with_name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
+        self
+    }
+
+    /// Sets `tenant_key`.
+    pub fn with_tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
+        self.tenant_key = Some(tenant_key.into());
+        self
+    }
+}
+
+/// One entry of a chat menu: its name, icon and what tapping it does.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct ChatMenuItem {
+    /// What tapping the entry does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action_type: Option<ActionType>,
+    /// Where the entry links to, for `REDIRECT_LINK` entries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_link: Option<ChatMenuRedirectLink>,
+    /// Key of the entry's icon, from an image uploaded by this app.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_key: Option<String>,
+    /// Name of the entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Localized names: 1 to 8 characters for top-level entries, 1 to 24 for second-level ones (a
+    /// Chinese character counts as 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub i18n_names: Option<I18nNames>,
+}
+
+impl ChatMenuItem {
+    /// An empty value: every field unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            action_type: Default::default(),
+            redirect_link: Default::default(),
+            image_key: Default::default(),
+            name: Default::default(),
+            i18n_names: Default::default(),
+        }
+    }
+
+    /// Sets `action_type`.
+    pub fn with_action_type(mut self, action_type: ActionType) -> Self {
+        self.action_type = Some(action_type);
+        self
+    }
+
+    /// Sets `redirect_link`.
+    pub fn with_redirect_link(mut self, redirect_link: ChatMenuRedirectLink) -> Self {
+        self.redirect_link = Some(redirect_link);
+        self
+    }
+
+    /// Sets `image_key`.
+    pub fn with_image_key(mut self, image_key: impl Into<String>) -> Self {
+        self.image_key = Some(image_key.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Sets `i18n_names`.
+    pub fn with_i18n_names(mut self, i18n_names: I18nNames) -> Self {
+        self.i18n_names = Some(i18n_names);
+        self
+    }
+}
+
+/// A wrapper holding one chat menu entry, as used for second-level menus.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct ChatMenuItemResult {
+    /// The menu entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat_menu_item: Option<ChatMenuItem>,
+}
+
+impl ChatMenuItemResult {
+    /// An empty value: every field unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            chat_menu_item: Default::default(),
+        }
+    }
+
+    /// Sets `chat_menu_item`.
+    pub fn with_chat_menu_item(mut self, chat_menu_item: ChatMenuItem) -> Self {
+        self.chat_menu_item = Some(chat_menu_item);
+        self
+    }
+}
+
+/// The links a chat menu entry opens, per platform.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct ChatMenuRedirectLink {
+    /// Link used on every platform without a link of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub common_url: Option<String>,
+    /// Link opened on iOS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ios_url: Option<String>,
+    /// Link opened on Android.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub android_url: Option<String>,
+    /// Link opened on desktop clients.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pc_url: Option<String>,
+    /// Link opened in the web client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub web_url: Option<String>,
+}
+
+impl ChatMenuRedirectLink {
+    /// An empty value: every field unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            common_url: Default::default(),
+            ios_url: Default::default(),
+            android_url: Default::default(),
+            pc_url: Default::default(),
+            web_url: Default::default(),
+        }
+    }
+
+    /// Sets `common_url`.
+    pub fn with_common_url(mut self, common_url: impl Into<String>) -> Self {
+        self.common_url = Some(common_url.into());
+        self
+    }
+
+    /// Sets `ios_url`.
+    pub fn with_ios_url(mut self, ios_url: impl Into<String>) -> Self {
+        self.ios_url = Some(ios_url.into());
+        self
+    }
+
+    /// Sets `android_url`.
+    pub fn with_android_url(mut self, android_url: impl Into<String>) -> Self {
+        self.android_url = Some(android_url.into());
+        self
+    }
+
+    /// Sets `pc_url`.
+    pub fn with_pc_url(mut self, pc_url: impl Into<String>) -> Self {
+        self.pc_url = Some(pc_url.into());
+        self
+    }
+
+    /// Sets `web_url`.
+    pub fn with_web_url(mut self, web_url: impl Into<String>) -> Self {
+        self.web_url = Some(web_url.into());
+        self
+    }
+}
+
+/// A second-level entry of a chat menu.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct ChatMenuSecondLevel {
+    /// ID of the second-level entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat_menu_second_level_id: Option<String>,
+    /// The entry's name, icon and action.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat_menu_item: Option<ChatMenuItem>,
+}
+
+impl ChatMenuSecondLevel {
+    /// An empty value: every field unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            chat_menu_second_level_id: Default::default(),
+            chat_menu_item: Default::default(),
+        }
+    }
+
+    /// Sets `chat_menu_second_level_id`.
+    pub fn with_chat_menu_second_level_id(
+        mut self,
+        chat_menu_second_level_id: impl Into<String>,
+    ) -> Self {
+        self.chat_menu_second_level_id = Some(chat_menu_second_level_id.into());
+        self
+    }
+
+    /// Sets `chat_menu_item`.
+    pub fn with_chat_menu_item(mut self, chat_menu_item: ChatMenuItem) -> Self {
+        self.chat_menu_item = Some(chat_menu_item);
+        self
+    }
+}
+
+/// A top-level entry of a chat menu, with its second-level entries.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct ChatMenuTopLevel {
+    /// ID of the top-level entry; use it to sort or delete menus.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat_menu_top_level_id: Option<String>,
+    /// The entry's name, icon and action.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat_menu_item: Option<ChatMenuItem>,
+    /// Its second-level entries, at most 5.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<ChatMenuSecondLevel>,
+}
+
+impl ChatMenuTopLevel {
+    /// An empty value: every field unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            chat_menu_top_level_id: Default::default(),
+            chat_menu_item: Default::default(),
+            children: Default::default(),
+        }
+    }
+
+    /// Sets `chat_menu_top_level_id`.
+    pub fn with_chat_menu_top_level_id(
+        mut self,
+        chat_menu_top_level_id: impl Into<String>,
+    ) -> Self {
+        self.chat_menu_top_level_id = Some(chat_menu_top_level_id.into());
+        self
+    }
+
+    /// Sets `chat_menu_item`.
+    pub fn with_chat_menu_item(mut self, chat_menu_item: ChatMenuItem) -> Self {
+        self.chat_menu_item = Some(chat_menu_item);
+        self
+    }
+
+    /// Sets `children`.
+    pub fn with_children(
+        mut self,
+        children: impl IntoIterator<Item = ChatMenuSecondLevel>,
+    ) -> Self {
+        self.children = children.into_iter().collect();
+        self
+    }
+}
+
+/// A member allowed to post in a chat whose posting is limited to a list.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct ChatModerator {
+    /// Kind of `user_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id_type: Option<String>,
+    /// ID of the member, of the kind given by `user_id_type`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// Tenant of the member.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_key: Option<String>,
+}
+
+impl ChatModerator {
+    /// An empty value: every field unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            user_id_type: Default::default(),
+            user_id: Default::default(),
+            tenant_key: Default::default(),
+        }
+    }
+
+    /// Sets `user_id_type`.
+    pub fn with_user_id_type(mut self, user_id_type: impl Into<String>) -> Self {
+        self.user_id_type = Some(user_id_type.into());
+        self
+    }
+
+    /// Sets `user_id`.
+    pub fn with_user_id(mut self, user_id: impl Into<String>) -> Self {
+        self.user_id = Some(user_id.into());
         self
     }
 
@@ -185,6 +603,159 @@ impl ChatSummary {
     }
 }
 
+/// A tab of a chat, as listed at the top of the chat window.
+///
+/// Build one with [`new`](ChatTab::new), which takes the required fields, and the `with_*` setters.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct ChatTab {
+    /// ID of the tab.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tab_id: Option<String>,
+    /// Name of the tab.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tab_name: Option<String>,
+    /// Kind of tab.
+    pub tab_type: TabType,
+    /// What the tab shows, for `url`, `doc`, `meeting_minute` and `task` tabs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tab_content: Option<ChatTabContent>,
+    /// How the tab is displayed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tab_config: Option<ChatTabConfig>,
+}
+
+impl ChatTab {
+    /// A value with the required fields; the others unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new(tab_type: TabType) -> Self {
+        Self {
+            tab_id: Default::default(),
+            tab_name: Default::default(),
+            tab_type,
+            tab_content: Default::default(),
+            tab_config: Default::default(),
+        }
+    }
+
+    /// Sets `tab_id`.
+    pub fn with_tab_id(mut self, tab_id: impl Into<String>) -> Self {
+        self.tab_id = Some(tab_id.into());
+        self
+    }
+
+    /// Sets `tab_name`.
+    pub fn with_tab_name(mut self, tab_name: impl Into<String>) -> Self {
+        self.tab_name = Some(tab_name.into());
+        self
+    }
+
+    /// Sets `tab_content`.
+    pub fn with_tab_content(mut self, tab_content: ChatTabContent) -> Self {
+        self.tab_content = Some(tab_content);
+        self
+    }
+
+    /// Sets `tab_config`.
+    pub fn with_tab_config(mut self, tab_config: ChatTabConfig) -> Self {
+        self.tab_config = Some(tab_config);
+        self
+    }
+}
+
+/// Display settings of a chat tab.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct ChatTabConfig {
+    /// Key of the tab's icon, from an image uploaded by this app.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icon_key: Option<String>,
+    /// Whether the tab's page opens inside the client rather than in a browser.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_built_in: Option<bool>,
+}
+
+impl ChatTabConfig {
+    /// An empty value: every field unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            icon_key: Default::default(),
+            is_built_in: Default::default(),
+        }
+    }
+
+    /// Sets `icon_key`.
+    pub fn with_icon_key(mut self, icon_key: impl Into<String>) -> Self {
+        self.icon_key = Some(icon_key.into());
+        self
+    }
+
+    /// Sets `is_built_in`.
+    pub fn with_is_built_in(mut self, is_built_in: bool) -> Self {
+        self.is_built_in = Some(is_built_in);
+        self
+    }
+}
+
+/// The link a chat tab shows; set the one that matches the tab type.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct ChatTabContent {
+    /// Web page of a `url` tab.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Document link of a `doc` tab.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doc: Option<String>,
+    /// Link to the meeting minutes of a `meeting_minute` tab.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meeting_minute: Option<String>,
+    /// Link to the task list of a `task` tab.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<String>,
+}
+
+impl ChatTabContent {
+    /// An empty value: every field unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            url: Default::default(),
+            doc: Default::default(),
+            meeting_minute: Default::default(),
+            task: Default::default(),
+        }
+    }
+
+    /// Sets `url`.
+    pub fn with_url(mut self, url: impl Into<String>) -> Self {
+        self.url = Some(url.into());
+        self
+    }
+
+    /// Sets `doc`.
+    pub fn with_doc(mut self, doc: impl Into<String>) -> Self {
+        self.doc = Some(doc.into());
+        self
+    }
+
+    /// Sets `meeting_minute`.
+    pub fn with_meeting_minute(mut self, meeting_minute: impl Into<String>) -> Self {
+        self.meeting_minute = Some(meeting_minute.into());
+        self
+    }
+
+    /// Sets `task`.
+    pub fn with_task(mut self, task: impl Into<String>) -> Self {
+        self.task = Some(task.into());
+        self
+    }
+}
+
 /// An emoji, as used by reactions.
 ///
 /// Build one with [`new`](Emoji::new), which takes the required fields, and the `with_*` setters.
@@ -202,6 +773,65 @@ impl Emoji {
     pub fn new(emoji_type: impl Into<String>) -> Self {
         Self {
             emoji_type: emoji_type.into(),
+        }
+    }
+}
+
+/// A follow-up bubble: a suggested reply shown under the bot's latest message; tapping it
+/// sends its text as the user.
+///
+/// Build one with [`new`](FollowUp::new), which takes the required fields, and the `with_*` setters.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct FollowUp {
+    /// Text of the bubble.
+    pub content: String,
+    /// The text in other languages, shown according to the user's client language.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub i18n_contents: Vec<FollowUpI18nContent>,
+}
+
+impl FollowUp {
+    /// A value with the required fields; the others unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new(content: impl Into<String>) -> Self {
+        Self {
+            content: content.into(),
+            i18n_contents: Default::default(),
+        }
+    }
+
+    /// Sets `i18n_contents`.
+    pub fn with_i18n_contents(
+        mut self,
+        i18n_contents: impl IntoIterator<Item = FollowUpI18nContent>,
+    ) -> Self {
+        self.i18n_contents = i18n_contents.into_iter().collect();
+        self
+    }
+}
+
+/// The text of a follow-up bubble in one language.
+///
+/// Build one with [`new`](FollowUpI18nContent::new), which takes the required fields, and the `with_*` setters.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct FollowUpI18nContent {
+    /// Text of the bubble in this language.
+    pub content: String,
+    /// Language of the text.
+    pub language: Language,
+}
+
+impl FollowUpI18nContent {
+    /// A value with the required fields; the others unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new(content: impl Into<String>, language: Language) -> Self {
+        Self {
+            content: content.into(),
+            language,
         }
     }
 }
@@ -293,6 +923,35 @@ impl Mention {
     /// Sets `tenant_key`.
     pub fn with_tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
         self.tenant_key = Some(tenant_key.into());
+        self
+    }
+}
+
+/// The menus of a chat.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct MenuTree {
+    /// Top-level entries, at most 3.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub chat_menu_top_levels: Vec<ChatMenuTopLevel>,
+}
+
+impl MenuTree {
+    /// An empty value: every field unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            chat_menu_top_levels: Default::default(),
+        }
+    }
+
+    /// Sets `chat_menu_top_levels`.
+    pub fn with_chat_menu_top_levels(
+        mut self,
+        chat_menu_top_levels: impl IntoIterator<Item = ChatMenuTopLevel>,
+    ) -> Self {
+        self.chat_menu_top_levels = chat_menu_top_levels.into_iter().collect();
         self
     }
 }
@@ -533,6 +1192,559 @@ impl MessageReaction {
     }
 }
 
+/// How often each reaction appears on one message.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct MessageReactionCounts {
+    /// ID of the message (`om_…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    /// One count per emoji type.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reaction_count: Vec<ReactionCount>,
+}
+
+impl MessageReactionCounts {
+    /// An empty value: every field unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            message_id: Default::default(),
+            reaction_count: Default::default(),
+        }
+    }
+
+    /// Sets `message_id`.
+    pub fn with_message_id(mut self, message_id: impl Into<String>) -> Self {
+        self.message_id = Some(message_id.into());
+        self
+    }
+
+    /// Sets `reaction_count`.
+    pub fn with_reaction_count(
+        mut self,
+        reaction_count: impl IntoIterator<Item = ReactionCount>,
+    ) -> Self {
+        self.reaction_count = reaction_count.into_iter().collect();
+        self
+    }
+}
+
+/// One page of the reactions on one message.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct MessageReactionDetails {
+    /// ID of the message (`om_…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    /// Whether more reactions follow; pass `page_token` in the next query to get them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub has_more: Option<bool>,
+    /// Token for the next page of this message's reactions; present when `has_more` is true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_token: Option<String>,
+    /// The reactions on this page.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub message_reaction_items: Vec<ReactionDetail>,
+}
+
+impl MessageReactionDetails {
+    /// An empty value: every field unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            message_id: Default::default(),
+            has_more: Default::default(),
+            page_token: Default::default(),
+            message_reaction_items: Default::default(),
+        }
+    }
+
+    /// Sets `message_id`.
+    pub fn with_message_id(mut self, message_id: impl Into<String>) -> Self {
+        self.message_id = Some(message_id.into());
+        self
+    }
+
+    /// Sets `has_more`.
+    pub fn with_has_more(mut self, has_more: bool) -> Self {
+        self.has_more = Some(has_more);
+        self
+    }
+
+    /// Sets `page_token`.
+    pub fn with_page_token(mut self, page_token: impl Into<String>) -> Self {
+        self.page_token = Some(page_token.into());
+        self
+    }
+
+    /// Sets `message_reaction_items`.
+    pub fn with_message_reaction_items(
+        mut self,
+        message_reaction_items: impl IntoIterator<Item = ReactionDetail>,
+    ) -> Self {
+        self.message_reaction_items = message_reaction_items.into_iter().collect();
+        self
+    }
+}
+
+/// Conditions narrowing a message search; all given conditions must hold.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct MessageSearchFilter {
+    /// Only messages sent by these users, of the kind given by `user_id_type`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub from_ids: Vec<String>,
+    /// Only messages in these chats (`oc_…`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub chat_ids: Vec<String>,
+    /// Only messages sent in this time range.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_range: Option<TimeRange>,
+    /// Only messages with attachments of these kinds: `image`, `video`, `file`, `link`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub include_attachment_types: Vec<String>,
+    /// Only messages from these kinds of sender: `user`, `bot`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub from_types: Vec<String>,
+    /// Only messages that mention (@) these users, of the kind given by `user_id_type`; @all
+    /// counts too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub at_chatter_ids: Vec<String>,
+    /// Only messages in chats of this kind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat_type: Option<ChatType>,
+    /// Only messages that mention the caller; default false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_at_me: Option<bool>,
+    /// Leave out messages from these kinds of sender: `user`, `bot`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude_from_types: Vec<String>,
+}
+
+impl MessageSearchFilter {
+    /// An empty value: every field unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            from_ids: Default::default(),
+            chat_ids: Default::default(),
+            time_range: Default::default(),
+            include_attachment_types: Default::default(),
+            from_types: Default::default(),
+            at_chatter_ids: Default::default(),
+            chat_type: Default::default(),
+            is_at_me: Default::default(),
+            exclude_from_types: Default::default(),
+        }
+    }
+
+    /// Sets `from_ids`.
+    pub fn with_from_ids(
+        mut self,
+        from_ids: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.from_ids = from_ids.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets `chat_ids`.
+    pub fn with_chat_ids(
+        mut self,
+        chat_ids: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.chat_ids = chat_ids.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets `time_range`.
+    pub fn with_time_range(mut self, time_range: TimeRange) -> Self {
+        self.time_range = Some(time_range);
+        self
+    }
+
+    /// Sets `include_attachment_types`.
+    pub fn with_include_attachment_types(
+        mut self,
+        include_attachment_types: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.include_attachment_types = include_attachment_types
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        self
+    }
+
+    /// Sets `from_types`.
+    pub fn with_from_types(
+        mut self,
+        from_types: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.from_types = from_types.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets `at_chatter_ids`.
+    pub fn with_at_chatter_ids(
+        mut self,
+        at_chatter_ids: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.at_chatter_ids = at_chatter_ids.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets `chat_type`.
+    pub fn with_chat_type(mut self, chat_type: ChatType) -> Self {
+        self.chat_type = Some(chat_type);
+        self
+    }
+
+    /// Sets `is_at_me`.
+    pub fn with_is_at_me(mut self, is_at_me: bool) -> Self {
+        self.is_at_me = Some(is_at_me);
+        self
+    }
+
+    /// Sets `exclude_from_types`.
+    pub fn with_exclude_from_types(
+        mut self,
+        exclude_from_types: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.exclude_from_types = exclude_from_types
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        self
+    }
+}
+
+/// One message found by a message search.
+///
+/// Build one with [`new`](MessageSearchHit::new), which takes the required fields, and the `with_*` setters.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct MessageSearchHit {
+    /// ID of the message (`om_…`).
+    pub id: String,
+    /// Text snippet matching the query, with the matched words wrapped in `<h></h>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_info: Option<String>,
+    /// Details of the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta_data: Option<MessageSearchMeta>,
+}
+
+impl MessageSearchHit {
+    /// A value with the required fields; the others unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new(id: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            display_info: Default::default(),
+            meta_data: Default::default(),
+        }
+    }
+
+    /// Sets `display_info`.
+    pub fn with_display_info(mut self, display_info: impl Into<String>) -> Self {
+        self.display_info = Some(display_info.into());
+        self
+    }
+
+    /// Sets `meta_data`.
+    pub fn with_meta_data(mut self, meta_data: MessageSearchMeta) -> Self {
+        self.meta_data = Some(meta_data);
+        self
+    }
+}
+
+/// Details of a message found by a search.
+///
+/// Build one with [`new`](MessageSearchMeta::new), which takes the required fields, and the `with_*` setters.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct MessageSearchMeta {
+    /// ID of the message (`om_…`).
+    pub message_id: String,
+    /// Type of the message.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub message_type: Option<MessageType>,
+    /// When the message was sent, in ISO 8601.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_time: Option<String>,
+    /// When the message last changed, in ISO 8601.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_time: Option<String>,
+    /// Position of the message in its chat.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::codec::opt_int"
+    )]
+    pub position: Option<i64>,
+    /// Chat the message is in (`oc_…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat_id: Option<String>,
+    /// ID of the sender.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_id: Option<String>,
+    /// Thread (`omt_…`) the message belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread_id: Option<String>,
+    /// Position of the message within its thread.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::codec::opt_int"
+    )]
+    pub thread_position: Option<i64>,
+    /// Whether the message is in a one-to-one chat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_p2p_chat: Option<bool>,
+}
+
+impl MessageSearchMeta {
+    /// A value with the required fields; the others unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new(message_id: impl Into<String>) -> Self {
+        Self {
+            message_id: message_id.into(),
+            message_type: Default::default(),
+            create_time: Default::default(),
+            update_time: Default::default(),
+            position: Default::default(),
+            chat_id: Default::default(),
+            from_id: Default::default(),
+            thread_id: Default::default(),
+            thread_position: Default::default(),
+            is_p2p_chat: Default::default(),
+        }
+    }
+
+    /// Sets `type`.
+    pub fn with_message_type(mut self, message_type: MessageType) -> Self {
+        self.message_type = Some(message_type);
+        self
+    }
+
+    /// Sets `create_time`.
+    pub fn with_create_time(mut self, create_time: impl Into<String>) -> Self {
+        self.create_time = Some(create_time.into());
+        self
+    }
+
+    /// Sets `update_time`.
+    pub fn with_update_time(mut self, update_time: impl Into<String>) -> Self {
+        self.update_time = Some(update_time.into());
+        self
+    }
+
+    /// Sets `position`.
+    pub fn with_position(mut self, position: i64) -> Self {
+        self.position = Some(position);
+        self
+    }
+
+    /// Sets `chat_id`.
+    pub fn with_chat_id(mut self, chat_id: impl Into<String>) -> Self {
+        self.chat_id = Some(chat_id.into());
+        self
+    }
+
+    /// Sets `from_id`.
+    pub fn with_from_id(mut self, from_id: impl Into<String>) -> Self {
+        self.from_id = Some(from_id.into());
+        self
+    }
+
+    /// Sets `thread_id`.
+    pub fn with_thread_id(mut self, thread_id: impl Into<String>) -> Self {
+        self.thread_id = Some(thread_id.into());
+        self
+    }
+
+    /// Sets `thread_position`.
+    pub fn with_thread_position(mut self, thread_position: i64) -> Self {
+        self.thread_position = Some(thread_position);
+        self
+    }
+
+    /// Sets `is_p2p_chat`.
+    pub fn with_is_p2p_chat(mut self, is_p2p_chat: bool) -> Self {
+        self.is_p2p_chat = Some(is_p2p_chat);
+        self
+    }
+}
+
+/// A chat menu entry to add: its name, icon and what tapping it does.
+///
+/// Build one with [`new`](NewChatMenuItem::new), which takes the required fields, and the `with_*` setters.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct NewChatMenuItem {
+    /// What tapping the entry does.
+    pub action_type: ActionType,
+    /// Where the entry links to; needed for `REDIRECT_LINK` entries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_link: Option<ChatMenuRedirectLink>,
+    /// Key of the entry's icon, from an image uploaded by this app.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_key: Option<String>,
+    /// Name of the entry.
+    pub name: String,
+    /// Localized names: 1 to 8 characters for top-level entries, 1 to 24 for second-level ones (a
+    /// Chinese character counts as 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub i18n_names: Option<I18nNames>,
+}
+
+impl NewChatMenuItem {
+    /// A value with the required fields; the others unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new(action_type: ActionType, name: impl Into<String>) -> Self {
+        Self {
+            action_type,
+            redirect_link: Default::default(),
+            image_key: Default::default(),
+            name: name.into(),
+            i18n_names: Default::default(),
+        }
+    }
+
+    /// Sets `redirect_link`.
+    pub fn with_redirect_link(mut self, redirect_link: ChatMenuRedirectLink) -> Self {
+        self.redirect_link = Some(redirect_link);
+        self
+    }
+
+    /// Sets `image_key`.
+    pub fn with_image_key(mut self, image_key: impl Into<String>) -> Self {
+        self.image_key = Some(image_key.into());
+        self
+    }
+
+    /// Sets `i18n_names`.
+    pub fn with_i18n_names(mut self, i18n_names: I18nNames) -> Self {
+        self.i18n_names = Some(i18n_names);
+        self
+    }
+}
+
+/// A top-level chat menu entry to add, with its second-level entries.
+///
+/// Build one with [`new`](NewChatMenuTopLevel::new), which takes the required fields, and the `with_*` setters.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct NewChatMenuTopLevel {
+    /// The entry's name, icon and action.
+    pub chat_menu_item: NewChatMenuItem,
+    /// Its second-level entries, at most 5.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<ChatMenuItemResult>,
+}
+
+impl NewChatMenuTopLevel {
+    /// A value with the required fields; the others unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new(chat_menu_item: NewChatMenuItem) -> Self {
+        Self {
+            chat_menu_item,
+            children: Default::default(),
+        }
+    }
+
+    /// Sets `children`.
+    pub fn with_children(
+        mut self,
+        children: impl IntoIterator<Item = ChatMenuItemResult>,
+    ) -> Self {
+        self.children = children.into_iter().collect();
+        self
+    }
+}
+
+/// A chat tab to add.
+///
+/// Build one with [`new`](NewChatTab::new), which takes the required fields, and the `with_*` setters.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct NewChatTab {
+    /// Name of the tab.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tab_name: Option<String>,
+    /// Kind of tab.
+    pub tab_type: TabType,
+    /// What the tab shows; set the link that matches `tab_type`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tab_content: Option<ChatTabContent>,
+    /// How the tab is displayed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tab_config: Option<ChatTabConfig>,
+}
+
+impl NewChatTab {
+    /// A value with the required fields; the others unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new(tab_type: TabType) -> Self {
+        Self {
+            tab_name: Default::default(),
+            tab_type,
+            tab_content: Default::default(),
+            tab_config: Default::default(),
+        }
+    }
+
+    /// Sets `tab_name`.
+    pub fn with_tab_name(mut self, tab_name: impl Into<String>) -> Self {
+        self.tab_name = Some(tab_name.into());
+        self
+    }
+
+    /// Sets `tab_content`.
+    pub fn with_tab_content(mut self, tab_content: ChatTabContent) -> Self {
+        self.tab_content = Some(tab_content);
+        self
+    }
+
+    /// Sets `tab_config`.
+    pub fn with_tab_config(mut self, tab_config: ChatTabConfig) -> Self {
+        self.tab_config = Some(tab_config);
+        self
+    }
+}
+
+/// Chat menus to add to those the chat already has.
+///
+/// Build one with [`new`](NewMenuTree::new), which takes the required fields, and the `with_*` setters.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct NewMenuTree {
+    /// Top-level entries to add; a chat has at most 3.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub chat_menu_top_levels: Vec<NewChatMenuTopLevel>,
+}
+
+impl NewMenuTree {
+    /// A value with the required fields; the others unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        chat_menu_top_levels: impl IntoIterator<Item = NewChatMenuTopLevel>,
+    ) -> Self {
+        Self {
+            chat_menu_top_levels: chat_menu_top_levels.into_iter().collect(),
+        }
+    }
+}
+
 /// Who performed an operation: a user or an app.
 ///
 /// Build one with [`new`](Operator::new), which takes the required fields, and the `with_*` setters.
@@ -618,6 +1830,276 @@ impl Pin {
     }
 }
 
+/// How many times one emoji was added to a message.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct ReactionCount {
+    /// The emoji type, such as `LAUGH`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reaction_type: Option<String>,
+    /// Number of such reactions, as a decimal string.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<String>,
+}
+
+impl ReactionCount {
+    /// An empty value: every field unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            reaction_type: Default::default(),
+            count: Default::default(),
+        }
+    }
+
+    /// Sets `reaction_type`.
+    pub fn with_reaction_type(mut self, reaction_type: impl Into<String>) -> Self {
+        self.reaction_type = Some(reaction_type.into());
+        self
+    }
+
+    /// Sets `count`.
+    pub fn with_count(mut self, count: impl Into<String>) -> Self {
+        self.count = Some(count.into());
+        self
+    }
+}
+
+/// One reaction on a message: which emoji, who added it and when.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct ReactionDetail {
+    /// ID of the reaction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reaction_id: Option<String>,
+    /// Who added the reaction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<Operator>,
+    /// When the reaction was added: Unix milliseconds, as a decimal string.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action_time: Option<String>,
+    /// The emoji type, such as `SMILE`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emoji_type: Option<String>,
+}
+
+impl ReactionDetail {
+    /// An empty value: every field unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            reaction_id: Default::default(),
+            operator: Default::default(),
+            action_time: Default::default(),
+            emoji_type: Default::default(),
+        }
+    }
+
+    /// Sets `reaction_id`.
+    pub fn with_reaction_id(mut self, reaction_id: impl Into<String>) -> Self {
+        self.reaction_id = Some(reaction_id.into());
+        self
+    }
+
+    /// Sets `operator`.
+    pub fn with_operator(mut self, operator: Operator) -> Self {
+        self.operator = Some(operator);
+        self
+    }
+
+    /// Sets `action_time`.
+    pub fn with_action_time(mut self, action_time: impl Into<String>) -> Self {
+        self.action_time = Some(action_time.into());
+        self
+    }
+
+    /// Sets `emoji_type`.
+    pub fn with_emoji_type(mut self, emoji_type: impl Into<String>) -> Self {
+        self.emoji_type = Some(emoji_type.into());
+        self
+    }
+}
+
+/// A message whose reactions to fetch, with the page to start from.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct ReactionQuery {
+    /// ID of the message (`om_…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    /// Token of the page to fetch; leave it out for the first page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_token: Option<String>,
+}
+
+impl ReactionQuery {
+    /// An empty value: every field unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            message_id: Default::default(),
+            page_token: Default::default(),
+        }
+    }
+
+    /// Sets `message_id`.
+    pub fn with_message_id(mut self, message_id: impl Into<String>) -> Self {
+        self.message_id = Some(message_id.into());
+        self
+    }
+
+    /// Sets `page_token`.
+    pub fn with_page_token(mut self, page_token: impl Into<String>) -> Self {
+        self.page_token = Some(page_token.into());
+        self
+    }
+}
+
+/// A message whose reactions could not be fetched, and why.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct ReactionQueryFailure {
+    /// ID of the message (`om_…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    /// Why the reactions could not be fetched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail_reason: Option<FailReason>,
+}
+
+impl ReactionQueryFailure {
+    /// An empty value: every field unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            message_id: Default::default(),
+            fail_reason: Default::default(),
+        }
+    }
+
+    /// Sets `message_id`.
+    pub fn with_message_id(mut self, message_id: impl Into<String>) -> Self {
+        self.message_id = Some(message_id.into());
+        self
+    }
+
+    /// Sets `fail_reason`.
+    pub fn with_fail_reason(mut self, fail_reason: FailReason) -> Self {
+        self.fail_reason = Some(fail_reason);
+        self
+    }
+}
+
+/// A user who has read a message.
+///
+/// Build one with [`new`](ReadUser::new), which takes the required fields, and the `with_*` setters.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct ReadUser {
+    /// Kind of `user_id`.
+    pub user_id_type: String,
+    /// ID of the user, of the kind given by `user_id_type`.
+    pub user_id: String,
+    /// When the user read the message: Unix milliseconds, as a decimal string.
+    pub timestamp: String,
+    /// Tenant of the user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_key: Option<String>,
+}
+
+impl ReadUser {
+    /// A value with the required fields; the others unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        user_id_type: impl Into<String>,
+        user_id: impl Into<String>,
+        timestamp: impl Into<String>,
+    ) -> Self {
+        Self {
+            user_id_type: user_id_type.into(),
+            user_id: user_id.into(),
+            timestamp: timestamp.into(),
+            tenant_key: Default::default(),
+        }
+    }
+
+    /// Sets `tenant_key`.
+    pub fn with_tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
+        self.tenant_key = Some(tenant_key.into());
+        self
+    }
+}
+
+/// Restricted (leak-prevention) mode of a chat: whether it is on and what members may do.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct RestrictedModeSetting {
+    /// Whether restricted mode is on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<bool>,
+    /// Who may take screenshots and screen recordings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screenshot_has_permission_setting: Option<ScreenshotHasPermissionSetting>,
+    /// Who may download images, videos and files from messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub download_has_permission_setting: Option<DownloadHasPermissionSetting>,
+    /// Who may copy and forward messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_has_permission_setting: Option<MessageHasPermissionSetting>,
+}
+
+impl RestrictedModeSetting {
+    /// An empty value: every field unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            status: Default::default(),
+            screenshot_has_permission_setting: Default::default(),
+            download_has_permission_setting: Default::default(),
+            message_has_permission_setting: Default::default(),
+        }
+    }
+
+    /// Sets `status`.
+    pub fn with_status(mut self, status: bool) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// Sets `screenshot_has_permission_setting`.
+    pub fn with_screenshot_has_permission_setting(
+        mut self,
+        screenshot_has_permission_setting: ScreenshotHasPermissionSetting,
+    ) -> Self {
+        self.screenshot_has_permission_setting = Some(screenshot_has_permission_setting);
+        self
+    }
+
+    /// Sets `download_has_permission_setting`.
+    pub fn with_download_has_permission_setting(
+        mut self,
+        download_has_permission_setting: DownloadHasPermissionSetting,
+    ) -> Self {
+        self.download_has_permission_setting = Some(download_has_permission_setting);
+        self
+    }
+
+    /// Sets `message_has_permission_setting`.
+    pub fn with_message_has_permission_setting(
+        mut self,
+        message_has_permission_setting: MessageHasPermissionSetting,
+    ) -> Self {
+        self.message_has_permission_setting = Some(message_has_permission_setting);
+        self
+    }
+}
+
 /// Who sent a message: a user or an app.
 ///
 /// Build one with [`new`](Sender::new), which takes the required fields, and the `with_*` setters.
@@ -676,6 +2158,340 @@ impl Sender {
     pub fn with_sender_i18n_names(mut self, sender_i18n_names: I18nNames) -> Self {
         self.sender_i18n_names = Some(sender_i18n_names);
         self
+    }
+}
+
+/// A time range, with both ends in ISO 8601.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct TimeRange {
+    /// Start of the range, in ISO 8601.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<String>,
+    /// End of the range, in ISO 8601.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<String>,
+}
+
+impl TimeRange {
+    /// An empty value: every field unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            start_time: Default::default(),
+            end_time: Default::default(),
+        }
+    }
+
+    /// Sets `start_time`.
+    pub fn with_start_time(mut self, start_time: impl Into<String>) -> Self {
+        self.start_time = Some(start_time.into());
+        self
+    }
+
+    /// Sets `end_time`.
+    pub fn with_end_time(mut self, end_time: impl Into<String>) -> Self {
+        self.end_time = Some(end_time.into());
+        self
+    }
+}
+
+/// What to pin at the top of a chat: a message or the chat announcement.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct TopNotice {
+    /// What to pin; the platform assumes `2` when it is left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action_type: Option<TopNoticeActionType>,
+    /// ID of the message to pin (`om_…`), for `action_type` `1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+}
+
+impl TopNotice {
+    /// An empty value: every field unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            action_type: Default::default(),
+            message_id: Default::default(),
+        }
+    }
+
+    /// Sets `action_type`.
+    pub fn with_action_type(mut self, action_type: TopNoticeActionType) -> Self {
+        self.action_type = Some(action_type);
+        self
+    }
+
+    /// Sets `message_id`.
+    pub fn with_message_id(mut self, message_id: impl Into<String>) -> Self {
+        self.message_id = Some(message_id.into());
+        self
+    }
+}
+
+/// What tapping the entry does.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ActionType {
+    /// `NONE`: No action: for a top-level menu that only opens its second-level menus.
+    None,
+    /// `REDIRECT_LINK`: Opens a link.
+    RedirectLink,
+    /// A value this version of the SDK does not know, kept as it was sent.
+    Unknown(String),
+}
+
+impl ActionType {
+    /// The known values, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["NONE", "REDIRECT_LINK"];
+    /// The value sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::None => "NONE",
+            Self::RedirectLink => "REDIRECT_LINK",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The variant of a wire value; an unknown value is kept in `Unknown`.
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "NONE" => Self::None,
+            "REDIRECT_LINK" => Self::RedirectLink,
+            other => Self::Unknown(other.to_string()),
+        }
+    }
+
+    /// Whether this is a value the SDK does not know.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+
+impl std::fmt::Display for ActionType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ActionType {
+    type Err = crate::ParseEnumError;
+    /// Parses a known wire value; anything else is an error listing the known ones
+    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match Self::from_wire(value) {
+            Self::Unknown(_) => {
+                Err(crate::ParseEnumError::new("ActionType", value, Self::VALUES))
+            }
+            known => Ok(known),
+        }
+    }
+}
+
+impl serde::Serialize for ActionType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ActionType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Ok(Self::from_wire(&value))
+    }
+}
+
+/// Values of the `member_id_type` parameter: Kind of ID in `manager_ids` (default `open_id`);
+/// `app_id` for bots.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ChatManagersMemberIdType {
+    /// `user_id`: User ID within the tenant.
+    UserId,
+    /// `union_id`: Union ID, shared by the apps of one developer.
+    UnionId,
+    /// `open_id`: Open ID, which differs per app.
+    OpenId,
+    /// `app_id`: App ID of a bot (`cli_…`).
+    AppId,
+    /// A value this version of the SDK does not know, kept as it was sent.
+    Unknown(String),
+}
+
+impl ChatManagersMemberIdType {
+    /// The known values, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &[
+        "user_id",
+        "union_id",
+        "open_id",
+        "app_id",
+    ];
+    /// The value sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::UserId => "user_id",
+            Self::UnionId => "union_id",
+            Self::OpenId => "open_id",
+            Self::AppId => "app_id",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The variant of a wire value; an unknown value is kept in `Unknown`.
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "user_id" => Self::UserId,
+            "union_id" => Self::UnionId,
+            "open_id" => Self::OpenId,
+            "app_id" => Self::AppId,
+            other => Self::Unknown(other.to_string()),
+        }
+    }
+
+    /// Whether this is a value the SDK does not know.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+
+impl std::fmt::Display for ChatManagersMemberIdType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ChatManagersMemberIdType {
+    type Err = crate::ParseEnumError;
+    /// Parses a known wire value; anything else is an error listing the known ones
+    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match Self::from_wire(value) {
+            Self::Unknown(_) => {
+                Err(
+                    crate::ParseEnumError::new(
+                        "ChatManagersMemberIdType",
+                        value,
+                        Self::VALUES,
+                    ),
+                )
+            }
+            known => Ok(known),
+        }
+    }
+}
+
+impl serde::Serialize for ChatManagersMemberIdType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ChatManagersMemberIdType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Ok(Self::from_wire(&value))
+    }
+}
+
+/// Values of the `member_id_type` parameter: Kind of ID in `id_list` (default `open_id`);
+/// `app_id` for bots.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ChatMembersMemberIdType {
+    /// `user_id`: User ID within the tenant.
+    UserId,
+    /// `union_id`: Union ID, shared by the apps of one developer.
+    UnionId,
+    /// `open_id`: Open ID, which differs per app.
+    OpenId,
+    /// `app_id`: App ID of a bot (`cli_…`).
+    AppId,
+    /// A value this version of the SDK does not know, kept as it was sent.
+    Unknown(String),
+}
+
+impl ChatMembersMemberIdType {
+    /// The known values, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &[
+        "user_id",
+        "union_id",
+        "open_id",
+        "app_id",
+    ];
+    /// The value sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::UserId => "user_id",
+            Self::UnionId => "union_id",
+            Self::OpenId => "open_id",
+            Self::AppId => "app_id",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The variant of a wire value; an unknown value is kept in `Unknown`.
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "user_id" => Self::UserId,
+            "union_id" => Self::UnionId,
+            "open_id" => Self::OpenId,
+            "app_id" => Self::AppId,
+            other => Self::Unknown(other.to_string()),
+        }
+    }
+
+    /// Whether this is a value the SDK does not know.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+
+impl std::fmt::Display for ChatMembersMemberIdType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ChatMembersMemberIdType {
+    type Err = crate::ParseEnumError;
+    /// Parses a known wire value; anything else is an error listing the known ones
+    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match Self::from_wire(value) {
+            Self::Unknown(_) => {
+                Err(
+                    crate::ParseEnumError::new(
+                        "ChatMembersMemberIdType",
+                        value,
+                        Self::VALUES,
+                    ),
+                )
+            }
+            known => Ok(known),
+        }
+    }
+}
+
+impl serde::Serialize for ChatMembersMemberIdType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ChatMembersMemberIdType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Ok(Self::from_wire(&value))
     }
 }
 
@@ -913,6 +2729,316 @@ impl<'de> serde::Deserialize<'de> for ChatStatus {
     }
 }
 
+/// Only messages in chats of this kind.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ChatType {
+    /// `group`: Group chats.
+    Group,
+    /// `p2p`: One-to-one chats.
+    P2p,
+    /// A value this version of the SDK does not know, kept as it was sent.
+    Unknown(String),
+}
+
+impl ChatType {
+    /// The known values, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["group", "p2p"];
+    /// The value sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Group => "group",
+            Self::P2p => "p2p",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The variant of a wire value; an unknown value is kept in `Unknown`.
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "group" => Self::Group,
+            "p2p" => Self::P2p,
+            other => Self::Unknown(other.to_string()),
+        }
+    }
+
+    /// Whether this is a value the SDK does not know.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+
+impl std::fmt::Display for ChatType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ChatType {
+    type Err = crate::ParseEnumError;
+    /// Parses a known wire value; anything else is an error listing the known ones
+    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match Self::from_wire(value) {
+            Self::Unknown(_) => {
+                Err(crate::ParseEnumError::new("ChatType", value, Self::VALUES))
+            }
+            known => Ok(known),
+        }
+    }
+}
+
+impl serde::Serialize for ChatType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ChatType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Ok(Self::from_wire(&value))
+    }
+}
+
+/// Who may download images, videos and files from messages.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DownloadHasPermissionSetting {
+    /// `all_members`: All members may download.
+    AllMembers,
+    /// `not_anyone`: No one may download.
+    NotAnyone,
+    /// A value this version of the SDK does not know, kept as it was sent.
+    Unknown(String),
+}
+
+impl DownloadHasPermissionSetting {
+    /// The known values, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["all_members", "not_anyone"];
+    /// The value sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::AllMembers => "all_members",
+            Self::NotAnyone => "not_anyone",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The variant of a wire value; an unknown value is kept in `Unknown`.
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "all_members" => Self::AllMembers,
+            "not_anyone" => Self::NotAnyone,
+            other => Self::Unknown(other.to_string()),
+        }
+    }
+
+    /// Whether this is a value the SDK does not know.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+
+impl std::fmt::Display for DownloadHasPermissionSetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for DownloadHasPermissionSetting {
+    type Err = crate::ParseEnumError;
+    /// Parses a known wire value; anything else is an error listing the known ones
+    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match Self::from_wire(value) {
+            Self::Unknown(_) => {
+                Err(
+                    crate::ParseEnumError::new(
+                        "DownloadHasPermissionSetting",
+                        value,
+                        Self::VALUES,
+                    ),
+                )
+            }
+            known => Ok(known),
+        }
+    }
+}
+
+impl serde::Serialize for DownloadHasPermissionSetting {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DownloadHasPermissionSetting {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Ok(Self::from_wire(&value))
+    }
+}
+
+/// Who may edit the group's information (default `all_members`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EditPermission {
+    /// `only_owner`: The owner and managers only.
+    OnlyOwner,
+    /// `all_members`: Every member.
+    AllMembers,
+    /// A value this version of the SDK does not know, kept as it was sent.
+    Unknown(String),
+}
+
+impl EditPermission {
+    /// The known values, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["only_owner", "all_members"];
+    /// The value sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::OnlyOwner => "only_owner",
+            Self::AllMembers => "all_members",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The variant of a wire value; an unknown value is kept in `Unknown`.
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "only_owner" => Self::OnlyOwner,
+            "all_members" => Self::AllMembers,
+            other => Self::Unknown(other.to_string()),
+        }
+    }
+
+    /// Whether this is a value the SDK does not know.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+
+impl std::fmt::Display for EditPermission {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for EditPermission {
+    type Err = crate::ParseEnumError;
+    /// Parses a known wire value; anything else is an error listing the known ones
+    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match Self::from_wire(value) {
+            Self::Unknown(_) => {
+                Err(crate::ParseEnumError::new("EditPermission", value, Self::VALUES))
+            }
+            known => Ok(known),
+        }
+    }
+}
+
+impl serde::Serialize for EditPermission {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for EditPermission {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Ok(Self::from_wire(&value))
+    }
+}
+
+/// Why the reactions could not be fetched.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FailReason {
+    /// `invalid`: The message ID is not valid.
+    Invalid,
+    /// `invalid_page_token`: The page token given for this message is not valid.
+    InvalidPageToken,
+    /// `no_permission`: The caller may not see this message.
+    NoPermission,
+    /// A value this version of the SDK does not know, kept as it was sent.
+    Unknown(String),
+}
+
+impl FailReason {
+    /// The known values, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &[
+        "invalid",
+        "invalid_page_token",
+        "no_permission",
+    ];
+    /// The value sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Invalid => "invalid",
+            Self::InvalidPageToken => "invalid_page_token",
+            Self::NoPermission => "no_permission",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The variant of a wire value; an unknown value is kept in `Unknown`.
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "invalid" => Self::Invalid,
+            "invalid_page_token" => Self::InvalidPageToken,
+            "no_permission" => Self::NoPermission,
+            other => Self::Unknown(other.to_string()),
+        }
+    }
+
+    /// Whether this is a value the SDK does not know.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+
+impl std::fmt::Display for FailReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for FailReason {
+    type Err = crate::ParseEnumError;
+    /// Parses a known wire value; anything else is an error listing the known ones
+    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match Self::from_wire(value) {
+            Self::Unknown(_) => {
+                Err(crate::ParseEnumError::new("FailReason", value, Self::VALUES))
+            }
+            known => Ok(known),
+        }
+    }
+}
+
+impl serde::Serialize for FailReason {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for FailReason {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Ok(Self::from_wire(&value))
+    }
+}
+
 /// Kind of file.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -1118,6 +3244,160 @@ impl<'de> serde::Deserialize<'de> for ForwardReceiveIdType {
     }
 }
 
+/// How messages are shown in the group (default `chat`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum GroupMessageType {
+    /// `chat`: Messages shown as a conversation.
+    Chat,
+    /// `thread`: Messages shown as threads.
+    Thread,
+    /// A value this version of the SDK does not know, kept as it was sent.
+    Unknown(String),
+}
+
+impl GroupMessageType {
+    /// The known values, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["chat", "thread"];
+    /// The value sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Chat => "chat",
+            Self::Thread => "thread",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The variant of a wire value; an unknown value is kept in `Unknown`.
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "chat" => Self::Chat,
+            "thread" => Self::Thread,
+            other => Self::Unknown(other.to_string()),
+        }
+    }
+
+    /// Whether this is a value the SDK does not know.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+
+impl std::fmt::Display for GroupMessageType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for GroupMessageType {
+    type Err = crate::ParseEnumError;
+    /// Parses a known wire value; anything else is an error listing the known ones
+    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match Self::from_wire(value) {
+            Self::Unknown(_) => {
+                Err(crate::ParseEnumError::new("GroupMessageType", value, Self::VALUES))
+            }
+            known => Ok(known),
+        }
+    }
+}
+
+impl serde::Serialize for GroupMessageType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for GroupMessageType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Ok(Self::from_wire(&value))
+    }
+}
+
+/// Who can see the member count (default `all_members`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HideMemberCountSetting {
+    /// `all_members`: Every member.
+    AllMembers,
+    /// `only_owner`: The owner and managers only.
+    OnlyOwner,
+    /// A value this version of the SDK does not know, kept as it was sent.
+    Unknown(String),
+}
+
+impl HideMemberCountSetting {
+    /// The known values, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["all_members", "only_owner"];
+    /// The value sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::AllMembers => "all_members",
+            Self::OnlyOwner => "only_owner",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The variant of a wire value; an unknown value is kept in `Unknown`.
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "all_members" => Self::AllMembers,
+            "only_owner" => Self::OnlyOwner,
+            other => Self::Unknown(other.to_string()),
+        }
+    }
+
+    /// Whether this is a value the SDK does not know.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+
+impl std::fmt::Display for HideMemberCountSetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for HideMemberCountSetting {
+    type Err = crate::ParseEnumError;
+    /// Parses a known wire value; anything else is an error listing the known ones
+    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match Self::from_wire(value) {
+            Self::Unknown(_) => {
+                Err(
+                    crate::ParseEnumError::new(
+                        "HideMemberCountSetting",
+                        value,
+                        Self::VALUES,
+                    ),
+                )
+            }
+            known => Ok(known),
+        }
+    }
+}
+
+impl serde::Serialize for HideMemberCountSetting {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for HideMemberCountSetting {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Ok(Self::from_wire(&value))
+    }
+}
+
 /// What the image is for.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -1184,6 +3464,153 @@ impl serde::Serialize for ImageType {
 }
 
 impl<'de> serde::Deserialize<'de> for ImageType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Ok(Self::from_wire(&value))
+    }
+}
+
+/// Language of the text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Language {
+    /// `en_us`: English (US).
+    EnUs,
+    /// `zh_cn`: Simplified Chinese.
+    ZhCn,
+    /// `zh_hk`: Traditional Chinese (Hong Kong).
+    ZhHk,
+    /// `zh_tw`: Traditional Chinese (Taiwan).
+    ZhTw,
+    /// `ja_jp`: Japanese.
+    JaJp,
+    /// `id_id`: Indonesian.
+    IdId,
+    /// `vi_vn`: Vietnamese.
+    ViVn,
+    /// `th_th`: Thai.
+    ThTh,
+    /// `pt_br`: Portuguese (Brazil).
+    PtBr,
+    /// `es_es`: Spanish.
+    EsEs,
+    /// `ko_kr`: Korean.
+    KoKr,
+    /// `de_de`: German.
+    DeDe,
+    /// `fr_fr`: French.
+    FrFr,
+    /// `it_it`: Italian.
+    ItIt,
+    /// `ru_ru`: Russian.
+    RuRu,
+    /// `ms_my`: Malay.
+    MsMy,
+    /// A value this version of the SDK does not know, kept as it was sent.
+    Unknown(String),
+}
+
+impl Language {
+    /// The known values, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &[
+        "en_us",
+        "zh_cn",
+        "zh_hk",
+        "zh_tw",
+        "ja_jp",
+        "id_id",
+        "vi_vn",
+        "th_th",
+        "pt_br",
+        "es_es",
+        "ko_kr",
+        "de_de",
+        "fr_fr",
+        "it_it",
+        "ru_ru",
+        "ms_my",
+    ];
+    /// The value sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::EnUs => "en_us",
+            Self::ZhCn => "zh_cn",
+            Self::ZhHk => "zh_hk",
+            Self::ZhTw => "zh_tw",
+            Self::JaJp => "ja_jp",
+            Self::IdId => "id_id",
+            Self::ViVn => "vi_vn",
+            Self::ThTh => "th_th",
+            Self::PtBr => "pt_br",
+            Self::EsEs => "es_es",
+            Self::KoKr => "ko_kr",
+            Self::DeDe => "de_de",
+            Self::FrFr => "fr_fr",
+            Self::ItIt => "it_it",
+            Self::RuRu => "ru_ru",
+            Self::MsMy => "ms_my",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The variant of a wire value; an unknown value is kept in `Unknown`.
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "en_us" => Self::EnUs,
+            "zh_cn" => Self::ZhCn,
+            "zh_hk" => Self::ZhHk,
+            "zh_tw" => Self::ZhTw,
+            "ja_jp" => Self::JaJp,
+            "id_id" => Self::IdId,
+            "vi_vn" => Self::ViVn,
+            "th_th" => Self::ThTh,
+            "pt_br" => Self::PtBr,
+            "es_es" => Self::EsEs,
+            "ko_kr" => Self::KoKr,
+            "de_de" => Self::DeDe,
+            "fr_fr" => Self::FrFr,
+            "it_it" => Self::ItIt,
+            "ru_ru" => Self::RuRu,
+            "ms_my" => Self::MsMy,
+            other => Self::Unknown(other.to_string()),
+        }
+    }
+
+    /// Whether this is a value the SDK does not know.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+
+impl std::fmt::Display for Language {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Language {
+    type Err = crate::ParseEnumError;
+    /// Parses a known wire value; anything else is an error listing the known ones
+    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match Self::from_wire(value) {
+            Self::Unknown(_) => {
+                Err(crate::ParseEnumError::new("Language", value, Self::VALUES))
+            }
+            known => Ok(known),
+        }
+    }
+}
+
+impl serde::Serialize for Language {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Language {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
@@ -1263,6 +3690,478 @@ impl serde::Serialize for MemberIdType {
 }
 
 impl<'de> serde::Deserialize<'de> for MemberIdType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Ok(Self::from_wire(&value))
+    }
+}
+
+/// Who may copy and forward messages.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MessageHasPermissionSetting {
+    /// `all_members`: All members may copy and forward.
+    AllMembers,
+    /// `not_anyone`: No one may copy or forward.
+    NotAnyone,
+    /// A value this version of the SDK does not know, kept as it was sent.
+    Unknown(String),
+}
+
+impl MessageHasPermissionSetting {
+    /// The known values, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["all_members", "not_anyone"];
+    /// The value sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::AllMembers => "all_members",
+            Self::NotAnyone => "not_anyone",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The variant of a wire value; an unknown value is kept in `Unknown`.
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "all_members" => Self::AllMembers,
+            "not_anyone" => Self::NotAnyone,
+            other => Self::Unknown(other.to_string()),
+        }
+    }
+
+    /// Whether this is a value the SDK does not know.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+
+impl std::fmt::Display for MessageHasPermissionSetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for MessageHasPermissionSetting {
+    type Err = crate::ParseEnumError;
+    /// Parses a known wire value; anything else is an error listing the known ones
+    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match Self::from_wire(value) {
+            Self::Unknown(_) => {
+                Err(
+                    crate::ParseEnumError::new(
+                        "MessageHasPermissionSetting",
+                        value,
+                        Self::VALUES,
+                    ),
+                )
+            }
+            known => Ok(known),
+        }
+    }
+}
+
+impl serde::Serialize for MessageHasPermissionSetting {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for MessageHasPermissionSetting {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Ok(Self::from_wire(&value))
+    }
+}
+
+/// Values of the `receive_id_type` parameter: Kind of ID given in the body's `receive_id`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MessageReceiveIdType {
+    /// `open_id`: A user's Open ID, which differs per app.
+    OpenId,
+    /// `user_id`: A user's User ID within the tenant.
+    UserId,
+    /// `union_id`: A user's Union ID, shared by the apps of one developer.
+    UnionId,
+    /// `email`: A user's real email address.
+    Email,
+    /// `chat_id`: A chat ID (`oc_…`).
+    ChatId,
+    /// `thread_id`: A thread ID (`omt_…`).
+    ThreadId,
+    /// A value this version of the SDK does not know, kept as it was sent.
+    Unknown(String),
+}
+
+impl MessageReceiveIdType {
+    /// The known values, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &[
+        "open_id",
+        "user_id",
+        "union_id",
+        "email",
+        "chat_id",
+        "thread_id",
+    ];
+    /// The value sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::OpenId => "open_id",
+            Self::UserId => "user_id",
+            Self::UnionId => "union_id",
+            Self::Email => "email",
+            Self::ChatId => "chat_id",
+            Self::ThreadId => "thread_id",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The variant of a wire value; an unknown value is kept in `Unknown`.
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "open_id" => Self::OpenId,
+            "user_id" => Self::UserId,
+            "union_id" => Self::UnionId,
+            "email" => Self::Email,
+            "chat_id" => Self::ChatId,
+            "thread_id" => Self::ThreadId,
+            other => Self::Unknown(other.to_string()),
+        }
+    }
+
+    /// Whether this is a value the SDK does not know.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+
+impl std::fmt::Display for MessageReceiveIdType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for MessageReceiveIdType {
+    type Err = crate::ParseEnumError;
+    /// Parses a known wire value; anything else is an error listing the known ones
+    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match Self::from_wire(value) {
+            Self::Unknown(_) => {
+                Err(
+                    crate::ParseEnumError::new(
+                        "MessageReceiveIdType",
+                        value,
+                        Self::VALUES,
+                    ),
+                )
+            }
+            known => Ok(known),
+        }
+    }
+}
+
+impl serde::Serialize for MessageReceiveIdType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for MessageReceiveIdType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Ok(Self::from_wire(&value))
+    }
+}
+
+/// Type of the message.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MessageType {
+    /// `unknown`: A type the search service does not classify.
+    Unclassified,
+    /// `post`: Rich text.
+    Post,
+    /// `file`: A file.
+    File,
+    /// `text`: Plain text.
+    Text,
+    /// `image`: An image.
+    Image,
+    /// `system`: A system message.
+    System,
+    /// `audio`: A voice message.
+    Audio,
+    /// `email`: An email.
+    Email,
+    /// `share_group_chat`: A shared group card.
+    ShareGroupChat,
+    /// `sticker`: A sticker.
+    Sticker,
+    /// `merge_forward`: Several messages forwarded as one.
+    MergeForward,
+    /// `calendar`: A calendar invitation.
+    Calendar,
+    /// `cloud_file`: A cloud document.
+    CloudFile,
+    /// `card`: A card.
+    Card,
+    /// `media`: A video.
+    Media,
+    /// `share_calendar_event`: A shared calendar event.
+    ShareCalendarEvent,
+    /// `hongbao`: A red packet.
+    Hongbao,
+    /// `general_calendar`: A general calendar message.
+    GeneralCalendar,
+    /// `video_chat`: A video call.
+    VideoChat,
+    /// `location`: A location.
+    Location,
+    /// `commercialized_hongbao`: A commercial red packet.
+    CommercializedHongbao,
+    /// `share_user_card`: A shared user card.
+    ShareUserCard,
+    /// `todo`: A task.
+    Todo,
+    /// `folder`: A folder.
+    Folder,
+    /// `diagnose`: A diagnostic message.
+    Diagnose,
+    /// `vote`: A poll.
+    Vote,
+    /// `link`: A link.
+    Link,
+    /// A value this version of the SDK does not know, kept as it was sent.
+    Unknown(String),
+}
+
+impl MessageType {
+    /// The known values, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &[
+        "unknown",
+        "post",
+        "file",
+        "text",
+        "image",
+        "system",
+        "audio",
+        "email",
+        "share_group_chat",
+        "sticker",
+        "merge_forward",
+        "calendar",
+        "cloud_file",
+        "card",
+        "media",
+        "share_calendar_event",
+        "hongbao",
+        "general_calendar",
+        "video_chat",
+        "location",
+        "commercialized_hongbao",
+        "share_user_card",
+        "todo",
+        "folder",
+        "diagnose",
+        "vote",
+        "link",
+    ];
+    /// The value sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Unclassified => "unknown",
+            Self::Post => "post",
+            Self::File => "file",
+            Self::Text => "text",
+            Self::Image => "image",
+            Self::System => "system",
+            Self::Audio => "audio",
+            Self::Email => "email",
+            Self::ShareGroupChat => "share_group_chat",
+            Self::Sticker => "sticker",
+            Self::MergeForward => "merge_forward",
+            Self::Calendar => "calendar",
+            Self::CloudFile => "cloud_file",
+            Self::Card => "card",
+            Self::Media => "media",
+            Self::ShareCalendarEvent => "share_calendar_event",
+            Self::Hongbao => "hongbao",
+            Self::GeneralCalendar => "general_calendar",
+            Self::VideoChat => "video_chat",
+            Self::Location => "location",
+            Self::CommercializedHongbao => "commercialized_hongbao",
+            Self::ShareUserCard => "share_user_card",
+            Self::Todo => "todo",
+            Self::Folder => "folder",
+            Self::Diagnose => "diagnose",
+            Self::Vote => "vote",
+            Self::Link => "link",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The variant of a wire value; an unknown value is kept in `Unknown`.
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "unknown" => Self::Unclassified,
+            "post" => Self::Post,
+            "file" => Self::File,
+            "text" => Self::Text,
+            "image" => Self::Image,
+            "system" => Self::System,
+            "audio" => Self::Audio,
+            "email" => Self::Email,
+            "share_group_chat" => Self::ShareGroupChat,
+            "sticker" => Self::Sticker,
+            "merge_forward" => Self::MergeForward,
+            "calendar" => Self::Calendar,
+            "cloud_file" => Self::CloudFile,
+            "card" => Self::Card,
+            "media" => Self::Media,
+            "share_calendar_event" => Self::ShareCalendarEvent,
+            "hongbao" => Self::Hongbao,
+            "general_calendar" => Self::GeneralCalendar,
+            "video_chat" => Self::VideoChat,
+            "location" => Self::Location,
+            "commercialized_hongbao" => Self::CommercializedHongbao,
+            "share_user_card" => Self::ShareUserCard,
+            "todo" => Self::Todo,
+            "folder" => Self::Folder,
+            "diagnose" => Self::Diagnose,
+            "vote" => Self::Vote,
+            "link" => Self::Link,
+            other => Self::Unknown(other.to_string()),
+        }
+    }
+
+    /// Whether this is a value the SDK does not know.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+
+impl std::fmt::Display for MessageType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for MessageType {
+    type Err = crate::ParseEnumError;
+    /// Parses a known wire value; anything else is an error listing the known ones
+    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match Self::from_wire(value) {
+            Self::Unknown(_) => {
+                Err(crate::ParseEnumError::new("MessageType", value, Self::VALUES))
+            }
+            known => Ok(known),
+        }
+    }
+}
+
+impl serde::Serialize for MessageType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for MessageType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Ok(Self::from_wire(&value))
+    }
+}
+
+/// Kind of `modifier_id`: the kind asked in `user_id_type` for a user, `app_id` for a bot.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ModifierIdType {
+    /// `user_id`: User ID within the tenant.
+    UserId,
+    /// `union_id`: Union ID, shared by the apps of one developer.
+    UnionId,
+    /// `open_id`: Open ID, which differs per app.
+    OpenId,
+    /// `app_id`: App ID, when a bot.
+    AppId,
+    /// A value this version of the SDK does not know, kept as it was sent.
+    Unknown(String),
+}
+
+impl ModifierIdType {
+    /// The known values, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &[
+        "user_id",
+        "union_id",
+        "open_id",
+        "app_id",
+    ];
+    /// The value sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::UserId => "user_id",
+            Self::UnionId => "union_id",
+            Self::OpenId => "open_id",
+            Self::AppId => "app_id",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The variant of a wire value; an unknown value is kept in `Unknown`.
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "user_id" => Self::UserId,
+            "union_id" => Self::UnionId,
+            "open_id" => Self::OpenId,
+            "app_id" => Self::AppId,
+            other => Self::Unknown(other.to_string()),
+        }
+    }
+
+    /// Whether this is a value the SDK does not know.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+
+impl std::fmt::Display for ModifierIdType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ModifierIdType {
+    type Err = crate::ParseEnumError;
+    /// Parses a known wire value; anything else is an error listing the known ones
+    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match Self::from_wire(value) {
+            Self::Unknown(_) => {
+                Err(crate::ParseEnumError::new("ModifierIdType", value, Self::VALUES))
+            }
+            known => Ok(known),
+        }
+    }
+}
+
+impl serde::Serialize for ModifierIdType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ModifierIdType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
@@ -1464,6 +4363,93 @@ impl serde::Serialize for OperatorType {
 }
 
 impl<'de> serde::Deserialize<'de> for OperatorType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Ok(Self::from_wire(&value))
+    }
+}
+
+/// Kind of `owner_id`: the kind asked in `user_id_type` for a user, `app_id` for a bot.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OwnerIdType {
+    /// `user_id`: User ID within the tenant.
+    UserId,
+    /// `union_id`: Union ID, shared by the apps of one developer.
+    UnionId,
+    /// `open_id`: Open ID, which differs per app.
+    OpenId,
+    /// `app_id`: App ID, when a bot.
+    AppId,
+    /// A value this version of the SDK does not know, kept as it was sent.
+    Unknown(String),
+}
+
+impl OwnerIdType {
+    /// The known values, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &[
+        "user_id",
+        "union_id",
+        "open_id",
+        "app_id",
+    ];
+    /// The value sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::UserId => "user_id",
+            Self::UnionId => "union_id",
+            Self::OpenId => "open_id",
+            Self::AppId => "app_id",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The variant of a wire value; an unknown value is kept in `Unknown`.
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "user_id" => Self::UserId,
+            "union_id" => Self::UnionId,
+            "open_id" => Self::OpenId,
+            "app_id" => Self::AppId,
+            other => Self::Unknown(other.to_string()),
+        }
+    }
+
+    /// Whether this is a value the SDK does not know.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+
+impl std::fmt::Display for OwnerIdType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for OwnerIdType {
+    type Err = crate::ParseEnumError;
+    /// Parses a known wire value; anything else is an error listing the known ones
+    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match Self::from_wire(value) {
+            Self::Unknown(_) => {
+                Err(crate::ParseEnumError::new("OwnerIdType", value, Self::VALUES))
+            }
+            known => Ok(known),
+        }
+    }
+}
+
+impl serde::Serialize for OwnerIdType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for OwnerIdType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
@@ -1712,6 +4698,86 @@ impl<'de> serde::Deserialize<'de> for ResourceType {
     }
 }
 
+/// Who may take screenshots and screen recordings.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ScreenshotHasPermissionSetting {
+    /// `all_members`: All members may take screenshots and recordings.
+    AllMembers,
+    /// `not_anyone`: No one may take screenshots or recordings.
+    NotAnyone,
+    /// A value this version of the SDK does not know, kept as it was sent.
+    Unknown(String),
+}
+
+impl ScreenshotHasPermissionSetting {
+    /// The known values, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["all_members", "not_anyone"];
+    /// The value sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::AllMembers => "all_members",
+            Self::NotAnyone => "not_anyone",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The variant of a wire value; an unknown value is kept in `Unknown`.
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "all_members" => Self::AllMembers,
+            "not_anyone" => Self::NotAnyone,
+            other => Self::Unknown(other.to_string()),
+        }
+    }
+
+    /// Whether this is a value the SDK does not know.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+
+impl std::fmt::Display for ScreenshotHasPermissionSetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ScreenshotHasPermissionSetting {
+    type Err = crate::ParseEnumError;
+    /// Parses a known wire value; anything else is an error listing the known ones
+    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match Self::from_wire(value) {
+            Self::Unknown(_) => {
+                Err(
+                    crate::ParseEnumError::new(
+                        "ScreenshotHasPermissionSetting",
+                        value,
+                        Self::VALUES,
+                    ),
+                )
+            }
+            known => Ok(known),
+        }
+    }
+}
+
+impl serde::Serialize for ScreenshotHasPermissionSetting {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ScreenshotHasPermissionSetting {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Ok(Self::from_wire(&value))
+    }
+}
+
 /// Values of the `sort_type` parameter: Order of the messages.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -1786,30 +4852,167 @@ impl<'de> serde::Deserialize<'de> for SortType {
     }
 }
 
-/// Values of the `user_id_type` parameter: Kind of user ID used in the answer (default
-/// `open_id`).
+/// Kind of tab.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum UserIdType {
-    /// `open_id`: Open ID, which differs per app.
-    OpenId,
-    /// `union_id`: Union ID, shared by the apps of one developer.
-    UnionId,
-    /// `user_id`: User ID within the tenant.
-    UserId,
+pub enum TabType {
+    /// `message`: The chat's messages.
+    Message,
+    /// `doc_list`: The list of cloud documents shared in the chat.
+    DocList,
+    /// `doc`: A document.
+    Doc,
+    /// `pin`: The chat's pinned messages.
+    Pin,
+    /// `meeting_minute`: Meeting minutes.
+    MeetingMinute,
+    /// `chat_announcement`: The chat announcement.
+    ChatAnnouncement,
+    /// `url`: A web page.
+    Url,
+    /// `file`: The files shared in the chat.
+    File,
+    /// `files_resources`: Files, documents and links shared in the chat, in one tab.
+    FilesResources,
+    /// `images_videos`: Images and videos shared in the chat, in one tab.
+    ImagesVideos,
+    /// `task`: A task list.
+    Task,
     /// A value this version of the SDK does not know, kept as it was sent.
     Unknown(String),
 }
 
-impl UserIdType {
+impl TabType {
     /// The known values, as sent on the wire.
-    pub const VALUES: &'static [&'static str] = &["open_id", "union_id", "user_id"];
+    pub const VALUES: &'static [&'static str] = &[
+        "message",
+        "doc_list",
+        "doc",
+        "pin",
+        "meeting_minute",
+        "chat_announcement",
+        "url",
+        "file",
+        "files_resources",
+        "images_videos",
+        "task",
+    ];
+    /// The value sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Message => "message",
+            Self::DocList => "doc_list",
+            Self::Doc => "doc",
+            Self::Pin => "pin",
+            Self::MeetingMinute => "meeting_minute",
+            Self::ChatAnnouncement => "chat_announcement",
+            Self::Url => "url",
+            Self::File => "file",
+            Self::FilesResources => "files_resources",
+            Self::ImagesVideos => "images_videos",
+            Self::Task => "task",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The variant of a wire value; an unknown value is kept in `Unknown`.
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "message" => Self::Message,
+            "doc_list" => Self::DocList,
+            "doc" => Self::Doc,
+            "pin" => Self::Pin,
+            "meeting_minute" => Self::MeetingMinute,
+            "chat_announcement" => Self::ChatAnnouncement,
+            "url" => Self::Url,
+            "file" => Self::File,
+            "files_resources" => Self::FilesResources,
+            "images_videos" => Self::ImagesVideos,
+            "task" => Self::Task,
+            other => Self::Unknown(other.to_string()),
+        }
+    }
+
+    /// Whether this is a value the SDK does not know.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+
+impl std::fmt::Display for TabType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for TabType {
+    type Err = crate::ParseEnumError;
+    /// Parses a known wire value; anything else is an error listing the known ones
+    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match Self::from_wire(value) {
+            Self::Unknown(_) => {
+                Err(crate::ParseEnumError::new("TabType", value, Self::VALUES))
+            }
+            known => Ok(known),
+        }
+    }
+}
+
+impl serde::Serialize for TabType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TabType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Ok(Self::from_wire(&value))
+    }
+}
+
+/// Values of the `receive_id_type` parameter: Kind of ID given in the body's `receive_id`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ThreadReceiveIdType {
+    /// `open_id`: A user's Open ID, which differs per app.
+    OpenId,
+    /// `user_id`: A user's User ID within the tenant.
+    UserId,
+    /// `union_id`: A user's Union ID, shared by the apps of one developer.
+    UnionId,
+    /// `email`: A user's real email address.
+    Email,
+    /// `chat_id`: A chat ID (`oc_…`).
+    ChatId,
+    /// `thread_id`: A thread ID (`omt_…`).
+    ThreadId,
+    /// A value this version of the SDK does not know, kept as it was sent.
+    Unknown(String),
+}
+
+impl ThreadReceiveIdType {
+    /// The known values, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &[
+        "open_id",
+        "user_id",
+        "union_id",
+        "email",
+        "chat_id",
+        "thread_id",
+    ];
     /// The value sent on the wire.
     pub fn as_str(&self) -> &str {
         match self {
             Self::OpenId => "open_id",
-            Self::UnionId => "union_id",
             Self::UserId => "user_id",
+            Self::UnionId => "union_id",
+            Self::Email => "email",
+            Self::ChatId => "chat_id",
+            Self::ThreadId => "thread_id",
             Self::Unknown(value) => value,
         }
     }
@@ -1818,8 +5021,250 @@ impl UserIdType {
     pub fn from_wire(value: &str) -> Self {
         match value {
             "open_id" => Self::OpenId,
-            "union_id" => Self::UnionId,
             "user_id" => Self::UserId,
+            "union_id" => Self::UnionId,
+            "email" => Self::Email,
+            "chat_id" => Self::ChatId,
+            "thread_id" => Self::ThreadId,
+            other => Self::Unknown(other.to_string()),
+        }
+    }
+
+    /// Whether this is a value the SDK does not know.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+
+impl std::fmt::Display for ThreadReceiveIdType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ThreadReceiveIdType {
+    type Err = crate::ParseEnumError;
+    /// Parses a known wire value; anything else is an error listing the known ones
+    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match Self::from_wire(value) {
+            Self::Unknown(_) => {
+                Err(
+                    crate::ParseEnumError::new(
+                        "ThreadReceiveIdType",
+                        value,
+                        Self::VALUES,
+                    ),
+                )
+            }
+            known => Ok(known),
+        }
+    }
+}
+
+impl serde::Serialize for ThreadReceiveIdType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ThreadReceiveIdType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Ok(Self::from_wire(&value))
+    }
+}
+
+/// What to pin; the platform assumes `2` when it is left out.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TopNoticeActionType {
+    /// `1`: A message, given by `message_id`.
+    Message,
+    /// `2`: The chat announcement.
+    Announcement,
+    /// A value this version of the SDK does not know, kept as it was sent.
+    Unknown(String),
+}
+
+impl TopNoticeActionType {
+    /// The known values, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["1", "2"];
+    /// The value sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Message => "1",
+            Self::Announcement => "2",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The variant of a wire value; an unknown value is kept in `Unknown`.
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "1" => Self::Message,
+            "2" => Self::Announcement,
+            other => Self::Unknown(other.to_string()),
+        }
+    }
+
+    /// Whether this is a value the SDK does not know.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+
+impl std::fmt::Display for TopNoticeActionType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for TopNoticeActionType {
+    type Err = crate::ParseEnumError;
+    /// Parses a known wire value; anything else is an error listing the known ones
+    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match Self::from_wire(value) {
+            Self::Unknown(_) => {
+                Err(
+                    crate::ParseEnumError::new(
+                        "TopNoticeActionType",
+                        value,
+                        Self::VALUES,
+                    ),
+                )
+            }
+            known => Ok(known),
+        }
+    }
+}
+
+impl serde::Serialize for TopNoticeActionType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TopNoticeActionType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Ok(Self::from_wire(&value))
+    }
+}
+
+/// Who may send urgent (buzz) messages (default `all_members`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum UrgentSetting {
+    /// `only_owner`: The owner and managers only.
+    OnlyOwner,
+    /// `all_members`: Every member.
+    AllMembers,
+    /// A value this version of the SDK does not know, kept as it was sent.
+    Unknown(String),
+}
+
+impl UrgentSetting {
+    /// The known values, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["only_owner", "all_members"];
+    /// The value sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::OnlyOwner => "only_owner",
+            Self::AllMembers => "all_members",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The variant of a wire value; an unknown value is kept in `Unknown`.
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "only_owner" => Self::OnlyOwner,
+            "all_members" => Self::AllMembers,
+            other => Self::Unknown(other.to_string()),
+        }
+    }
+
+    /// Whether this is a value the SDK does not know.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+
+impl std::fmt::Display for UrgentSetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for UrgentSetting {
+    type Err = crate::ParseEnumError;
+    /// Parses a known wire value; anything else is an error listing the known ones
+    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match Self::from_wire(value) {
+            Self::Unknown(_) => {
+                Err(crate::ParseEnumError::new("UrgentSetting", value, Self::VALUES))
+            }
+            known => Ok(known),
+        }
+    }
+}
+
+impl serde::Serialize for UrgentSetting {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for UrgentSetting {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Ok(Self::from_wire(&value))
+    }
+}
+
+/// Values of the `user_id_type` parameter: Kind of user ID used in `owner_id`, `user_id_list`
+/// and the answer (default `open_id`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum UserIdType {
+    /// `user_id`: User ID within the tenant.
+    UserId,
+    /// `union_id`: Union ID, shared by the apps of one developer.
+    UnionId,
+    /// `open_id`: Open ID, which differs per app.
+    OpenId,
+    /// A value this version of the SDK does not know, kept as it was sent.
+    Unknown(String),
+}
+
+impl UserIdType {
+    /// The known values, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["user_id", "union_id", "open_id"];
+    /// The value sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::UserId => "user_id",
+            Self::UnionId => "union_id",
+            Self::OpenId => "open_id",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The variant of a wire value; an unknown value is kept in `Unknown`.
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "user_id" => Self::UserId,
+            "union_id" => Self::UnionId,
+            "open_id" => Self::OpenId,
             other => Self::Unknown(other.to_string()),
         }
     }
@@ -1857,6 +5302,164 @@ impl serde::Serialize for UserIdType {
 }
 
 impl<'de> serde::Deserialize<'de> for UserIdType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Ok(Self::from_wire(&value))
+    }
+}
+
+/// How long the link stays valid (default `week`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ValidityPeriod {
+    /// `week`: 7 days.
+    Week,
+    /// `year`: One year.
+    Year,
+    /// `permanently`: Never expires.
+    Permanently,
+    /// A value this version of the SDK does not know, kept as it was sent.
+    Unknown(String),
+}
+
+impl ValidityPeriod {
+    /// The known values, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["week", "year", "permanently"];
+    /// The value sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Week => "week",
+            Self::Year => "year",
+            Self::Permanently => "permanently",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The variant of a wire value; an unknown value is kept in `Unknown`.
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "week" => Self::Week,
+            "year" => Self::Year,
+            "permanently" => Self::Permanently,
+            other => Self::Unknown(other.to_string()),
+        }
+    }
+
+    /// Whether this is a value the SDK does not know.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+
+impl std::fmt::Display for ValidityPeriod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ValidityPeriod {
+    type Err = crate::ParseEnumError;
+    /// Parses a known wire value; anything else is an error listing the known ones
+    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match Self::from_wire(value) {
+            Self::Unknown(_) => {
+                Err(crate::ParseEnumError::new("ValidityPeriod", value, Self::VALUES))
+            }
+            known => Ok(known),
+        }
+    }
+}
+
+impl serde::Serialize for ValidityPeriod {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ValidityPeriod {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Ok(Self::from_wire(&value))
+    }
+}
+
+/// Who may start a video meeting (default `all_members`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum VideoConferenceSetting {
+    /// `only_owner`: The owner and managers only.
+    OnlyOwner,
+    /// `all_members`: Every member.
+    AllMembers,
+    /// A value this version of the SDK does not know, kept as it was sent.
+    Unknown(String),
+}
+
+impl VideoConferenceSetting {
+    /// The known values, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["only_owner", "all_members"];
+    /// The value sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::OnlyOwner => "only_owner",
+            Self::AllMembers => "all_members",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The variant of a wire value; an unknown value is kept in `Unknown`.
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "only_owner" => Self::OnlyOwner,
+            "all_members" => Self::AllMembers,
+            other => Self::Unknown(other.to_string()),
+        }
+    }
+
+    /// Whether this is a value the SDK does not know.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+
+impl std::fmt::Display for VideoConferenceSetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for VideoConferenceSetting {
+    type Err = crate::ParseEnumError;
+    /// Parses a known wire value; anything else is an error listing the known ones
+    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match Self::from_wire(value) {
+            Self::Unknown(_) => {
+                Err(
+                    crate::ParseEnumError::new(
+                        "VideoConferenceSetting",
+                        value,
+                        Self::VALUES,
+                    ),
+                )
+            }
+            known => Ok(known),
+        }
+    }
+}
+
+impl serde::Serialize for VideoConferenceSetting {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for VideoConferenceSetting {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {

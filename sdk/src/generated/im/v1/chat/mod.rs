@@ -3,8 +3,23 @@
 
 //! The `chat` resource of `im` `v1`.
 
+pub mod create;
+pub mod delete;
+pub mod get;
+pub mod link;
 pub mod list;
+pub mod search;
+pub mod update;
+pub use create::{
+    CreateChat, CreateChatRequest, CreateChatError, CreateChatBody, CreateChatResponse,
+};
+
+pub use delete::{DeleteChat, DeleteChatRequest, DeleteChatError};
+pub use get::{GetChat, GetChatRequest, GetChatError, GetChatResponse};
+pub use link::{LinkChat, LinkChatRequest, LinkChatError, LinkChatBody, LinkChatResponse};
 pub use list::{ListChat, ListChatRequest, ListChatError, ListChatResponse};
+pub use search::{SearchChat, SearchChatRequest, SearchChatError, SearchChatResponse};
+pub use update::{UpdateChat, UpdateChatRequest, UpdateChatError, UpdateChatBody};
 /// Accessor for the `chat` resource.
 #[derive(Debug, Clone, Copy)]
 pub struct ChatApi<'a> {

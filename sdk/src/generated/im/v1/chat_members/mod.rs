@@ -3,11 +3,31 @@
 
 //! The `chat_members` resource of `im` `v1`.
 
+pub mod create;
+pub mod delete;
 pub mod get;
+pub mod is_in_chat;
+pub mod me_join;
+pub use create::{
+    CreateChatMembers, CreateChatMembersRequest, CreateChatMembersError,
+    CreateChatMembersBody, CreateChatMembersResponse,
+};
+
+pub use delete::{
+    DeleteChatMembers, DeleteChatMembersRequest, DeleteChatMembersError,
+    DeleteChatMembersBody, DeleteChatMembersResponse,
+};
+
 pub use get::{
     GetChatMembers, GetChatMembersRequest, GetChatMembersError, GetChatMembersResponse,
 };
 
+pub use is_in_chat::{
+    IsInChatChatMembers, IsInChatChatMembersRequest, IsInChatChatMembersError,
+    IsInChatChatMembersResponse,
+};
+
+pub use me_join::{MeJoinChatMembers, MeJoinChatMembersRequest, MeJoinChatMembersError};
 /// Accessor for the `chat_members` resource.
 #[derive(Debug, Clone, Copy)]
 pub struct ChatMembersApi<'a> {

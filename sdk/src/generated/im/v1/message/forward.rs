@@ -16,6 +16,7 @@
 //! - App types: custom (self-built), store (marketplace)
 //! - Sent as the app by default; `.user_access_token(…)` sends it as a user
 //! - Scopes (any one of): `im:message:send_as_bot`, `im:message`
+//! - Sent once: `uuid` is filled with a fresh key when not given, and every retry of the call carries the same one
 //! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
 //! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/forward>
 
@@ -315,7 +316,7 @@ impl crate::operation::Operation for ForwardMessageRequest {
             crate::operation::TokenType::Tenant,
             crate::operation::TokenType::User,
         ],
-        idempotent: false,
+        idempotent: true,
         response: crate::operation::ResponseKind::Json,
         doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/forward",
     };
@@ -328,8 +329,9 @@ impl crate::operation::Operation for ForwardMessageRequest {
         let mut query = vec![
             ("receive_id_type", self.receive_id_type.as_str().to_string())
         ];
-        if let Some(v) = &self.uuid {
-            query.push(("uuid", v.clone()));
+        match &self.uuid {
+            Some(v) => query.push(("uuid", v.clone())),
+            None => query.push(("uuid", crate::operation::idempotency_key())),
         }
         query
     }
@@ -351,6 +353,7 @@ impl super::MessageApi<'_> {
     /// - App types: custom (self-built), store (marketplace)
     /// - Sent as the app by default; `.user_access_token(…)` sends it as a user
     /// - Scopes (any one of): `im:message:send_as_bot`, `im:message`
+    /// - Sent once: `uuid` is filled with a fresh key when not given, and every retry of the call carries the same one
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
     /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/forward>
     ///

@@ -8,9 +8,16 @@ pub mod delete;
 pub mod forward;
 pub mod get;
 pub mod list;
+pub mod merge_forward;
 pub mod patch;
+pub mod push_follow_up;
+pub mod read_users;
 pub mod reply;
+pub mod search;
 pub mod update;
+pub mod urgent_app;
+pub mod urgent_phone;
+pub mod urgent_sms;
 pub use create::{
     CreateMessage, CreateMessageRequest, CreateMessageError, CreateMessageBody,
     CreateMessageResponse,
@@ -24,15 +31,50 @@ pub use forward::{
 
 pub use get::{GetMessage, GetMessageRequest, GetMessageError, GetMessageResponse};
 pub use list::{ListMessage, ListMessageRequest, ListMessageError, ListMessageResponse};
+pub use merge_forward::{
+    MergeForwardMessage, MergeForwardMessageRequest, MergeForwardMessageError,
+    MergeForwardMessageBody, MergeForwardMessageResponse,
+};
+
 pub use patch::{PatchMessage, PatchMessageRequest, PatchMessageError, PatchMessageBody};
+pub use push_follow_up::{
+    PushFollowUpMessage, PushFollowUpMessageRequest, PushFollowUpMessageError,
+    PushFollowUpMessageBody,
+};
+
+pub use read_users::{
+    ReadUsersMessage, ReadUsersMessageRequest, ReadUsersMessageError,
+    ReadUsersMessageResponse,
+};
+
 pub use reply::{
     ReplyMessage, ReplyMessageRequest, ReplyMessageError, ReplyMessageBody,
     ReplyMessageResponse,
 };
 
+pub use search::{
+    SearchMessage, SearchMessageRequest, SearchMessageError, SearchMessageBody,
+    SearchMessageResponse,
+};
+
 pub use update::{
     UpdateMessage, UpdateMessageRequest, UpdateMessageError, UpdateMessageBody,
     UpdateMessageResponse,
+};
+
+pub use urgent_app::{
+    UrgentAppMessage, UrgentAppMessageRequest, UrgentAppMessageError,
+    UrgentAppMessageBody, UrgentAppMessageResponse,
+};
+
+pub use urgent_phone::{
+    UrgentPhoneMessage, UrgentPhoneMessageRequest, UrgentPhoneMessageError,
+    UrgentPhoneMessageBody, UrgentPhoneMessageResponse,
+};
+
+pub use urgent_sms::{
+    UrgentSmsMessage, UrgentSmsMessageRequest, UrgentSmsMessageError,
+    UrgentSmsMessageBody, UrgentSmsMessageResponse,
 };
 
 /// Accessor for the `message` resource.

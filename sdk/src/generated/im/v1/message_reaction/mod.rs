@@ -3,9 +3,16 @@
 
 //! The `message_reaction` resource of `im` `v1`.
 
+pub mod batch_query;
 pub mod create;
 pub mod delete;
 pub mod list;
+pub use batch_query::{
+    BatchQueryMessageReaction, BatchQueryMessageReactionRequest,
+    BatchQueryMessageReactionError, BatchQueryMessageReactionBody,
+    BatchQueryMessageReactionResponse,
+};
+
 pub use create::{
     CreateMessageReaction, CreateMessageReactionRequest, CreateMessageReactionError,
     CreateMessageReactionBody, CreateMessageReactionResponse,

@@ -5,11 +5,13 @@
 
 pub mod create;
 pub mod delete;
+pub mod list;
 pub use create::{
     CreatePin, CreatePinRequest, CreatePinError, CreatePinBody, CreatePinResponse,
 };
 
 pub use delete::{DeletePin, DeletePinRequest, DeletePinError};
+pub use list::{ListPin, ListPinRequest, ListPinError, ListPinResponse};
 /// Accessor for the `pin` resource.
 #[derive(Debug, Clone, Copy)]
 pub struct PinApi<'a> {
