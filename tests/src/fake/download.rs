@@ -11,7 +11,7 @@ use super::binary::{self, Served};
 use super::errors;
 use super::faults::{self, Fault, FaultAction};
 use super::resources::ResourceKind;
-use super::state::{Shared, TenantTag};
+use super::state::{AcceptedTag, Shared, TenantTag};
 use super::stream::BodyFault;
 use super::tokens;
 
@@ -55,6 +55,7 @@ pub(crate) async fn get_message_resource(
     if let Some(tenant) = caller.tenant_key() {
         resp.extensions_mut().insert(TenantTag(tenant.to_owned()));
     }
+    resp.extensions_mut().insert(AcceptedTag(caller.accepted()));
     resp
 }
 

@@ -18,7 +18,7 @@ use super::errors::{self, codes};
 use super::faults::{self, FaultAction};
 use super::ids;
 use super::outcome::Outcome;
-use super::state::{EndpointTag, PageItems, Shared, TenantTag};
+use super::state::{AcceptedTag, EndpointTag, PageItems, Shared, TenantTag};
 use super::store::Ctx;
 use super::stream::{BodyFault, Completion};
 use super::synth;
@@ -124,6 +124,7 @@ async fn run(arc: Arc<Shared>, id: &str, req: Request) -> Response {
     if let Some(tenant) = caller.tenant_key() {
         resp.extensions_mut().insert(TenantTag(tenant.to_owned()));
     }
+    resp.extensions_mut().insert(AcceptedTag(caller.accepted()));
     resp
 }
 

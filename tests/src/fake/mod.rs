@@ -136,7 +136,7 @@ pub use faults::Fault;
 pub use range::{decide as decide_range, RangeDecision};
 pub use resources::{Disposition, Resource, ResourceKind};
 pub use samples::*;
-pub use state::{LoggedRequest, TokenRequestKind};
+pub use state::{AcceptedToken, LoggedRequest, TokenRequestKind};
 pub use store::{EPOCH_MS, FAKE_USER};
 pub use validate::MAX_REQUEST_BODY;
 

@@ -50,6 +50,9 @@ pub struct LoggedRequest {
     /// The tenant the bearer token was issued for (store apps), when the
     /// request was authenticated with a store tenant token.
     pub tenant_key: Option<String>,
+    /// The kind of access token the fake accepted the request with; `None` when it
+    /// refused the token or did not check one (the auth endpoints, unknown paths).
+    pub accepted_as: Option<AcceptedToken>,
     /// The spec id of the endpoint the request was routed to (`im.v1.message.create`);
     /// `None` for paths no spec describes (answered 404).
     pub endpoint_id: Option<String>,
@@ -161,6 +164,35 @@ pub(crate) struct EndpointTag(pub String);
 #[derive(Debug, Clone)]
 pub(crate) struct PageItems(pub Vec<Value>);
 
+/// The kind of token a request was accepted with (see [`LoggedRequest::accepted_as`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AcceptedToken {
+    /// A tenant_access_token the fake issued.
+    Tenant,
+    /// An app_access_token the fake issued.
+    App,
+    /// A user_access_token (`u-…`).
+    User,
+    /// The endpoint takes no token.
+    None,
+}
+
+impl AcceptedToken {
+    /// The name the specs use in `access_tokens` (`tenant`, `app`, `user`), or `None`.
+    pub fn spec_name(self) -> Option<&'static str> {
+        match self {
+            AcceptedToken::Tenant => Some("tenant"),
+            AcceptedToken::App => Some("app"),
+            AcceptedToken::User => Some("user"),
+            AcceptedToken::None => None,
+        }
+    }
+}
+
+/// The token kind a request was accepted with, passed from handler to the log.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AcceptedTag(pub AcceptedToken);
+
 /// Tenant a request was authenticated for, passed from handler to the log.
 #[derive(Debug, Clone)]
 pub(crate) struct TenantTag(pub String);
@@ -206,6 +238,7 @@ pub(crate) async fn record_request(
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
         bearer: bearer_token(&headers).map(str::to_owned),
         tenant_key: resp.extensions().get::<TenantTag>().map(|t| t.0.clone()),
+        accepted_as: resp.extensions().get::<AcceptedTag>().map(|t| t.0),
         endpoint_id: resp.extensions().get::<EndpointTag>().map(|t| t.0.clone()),
         page_items: resp.extensions().get::<PageItems>().map(|t| t.0.clone()),
         status: resp.status().as_u16(),

@@ -15,7 +15,7 @@ use std::time::Instant;
 use axum::http::HeaderMap;
 
 use super::errors::codes;
-use super::state::{bearer_token, Shared, TokenType};
+use super::state::{bearer_token, AcceptedToken, Shared, TokenType};
 
 /// Who a request acts as.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +31,16 @@ pub(crate) enum Caller {
 }
 
 impl Caller {
+    /// The kind of token the caller was accepted with.
+    pub fn accepted(&self) -> AcceptedToken {
+        match self {
+            Caller::Tenant { .. } => AcceptedToken::Tenant,
+            Caller::App => AcceptedToken::App,
+            Caller::User { .. } => AcceptedToken::User,
+            Caller::Anonymous => AcceptedToken::None,
+        }
+    }
+
     /// The tenant of a store app's tenant token.
     pub fn tenant_key(&self) -> Option<&str> {
         match self {

@@ -6,7 +6,9 @@ use std::future::Future;
 use lark_codegen::model::ResponseModel;
 use lark_openapi::{Error, ServiceError};
 
-use super::run::{attempts_for, expect_attempts, expect_ok, expect_service, run_case};
+use super::run::{
+    attempts_for, expect_attempts, expect_ok, expect_service, expect_token_type, run_case,
+};
 use super::{Harness, Report, STALL};
 use crate::fake::{Fault, TokenRequestKind};
 
@@ -43,6 +45,7 @@ where
     let (result, attempts) = run_case(h, id, "success", vec![], &call).await;
     expect_ok(id, "success", result);
     expect_attempts(id, "success", attempts, 1);
+    expect_token_type(h, id, "success");
     report.cases.push("success".to_owned());
     common_cases(h, id, &call, Shape::Json, &|_, _| {}, &mut report).await;
     report

@@ -7,7 +7,7 @@ use lark_codegen::model::ResponseModel;
 use lark_openapi::{Download, Error, ServiceError};
 
 use super::cases::{common_cases, Shape};
-use super::run::{expect_attempts, expect_ok, run_case};
+use super::run::{expect_attempts, expect_ok, expect_token_type, run_case};
 use super::{Harness, Report};
 
 /// The most a download case reads into memory.
@@ -40,6 +40,7 @@ where
     let (result, attempts) = run_case(h, id, "success", vec![], &fetch).await;
     let body: Bytes = expect_ok(id, "success", result);
     expect_attempts(id, "success", attempts, 1);
+    expect_token_type(h, id, "success");
     let logged = h.fake().requests_for(id);
     let path = logged
         .last()

@@ -15,7 +15,8 @@
 //! # }
 //! ```
 //!
-//! - [`exercise`]: success; every error row of the spec (to its typed variant, retried
+//! - [`exercise`]: success (accepted with the token type the spec prefers: tenant, else
+//!   app, else the caller's user token; none for the auth endpoints); every error row of the spec (to its typed variant, retried
 //!   rows retried); 503, 429, 99991400 in a 200 (retried if the endpoint is idempotent);
 //!   a rejected token (replayed once with a new token; only for endpoints that take an
 //!   access token); a code the spec does not list

@@ -7,7 +7,7 @@ use std::time::Duration;
 use lark_openapi::{Error, ServiceError};
 
 use super::{Harness, MAX_ATTEMPTS};
-use crate::fake::Fault;
+use crate::fake::{AcceptedToken, Fault};
 
 /// A case that has not answered by then has hung.
 const CASE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -39,6 +39,42 @@ where
     let attempts = fake.requests_for(id).len() - before;
     fake.clear_endpoint_faults(id);
     (result, attempts)
+}
+
+/// Panics unless the last request to `id` was accepted with the token type the SDK
+/// should pick for it from its spec's `access_tokens`: a tenant token where `tenant` is
+/// accepted, else an app token where `app` is, else the caller's user token; none for an
+/// endpoint that takes no token (and then no `Authorization` header at all).
+pub(crate) fn expect_token_type(h: &Harness, id: &str, case: &str) {
+    let ep = h.endpoint(id);
+    let takes = |t: &str| ep.spec.access_tokens.iter().any(|a| a == t);
+    let want = if ep.needs_no_token() {
+        AcceptedToken::None
+    } else if takes("tenant") {
+        AcceptedToken::Tenant
+    } else if takes("app") {
+        AcceptedToken::App
+    } else {
+        AcceptedToken::User
+    };
+    let last = h.fake().requests_for(id).pop();
+    let mut got = last.as_ref().and_then(|r| r.accepted_as);
+    if want == AcceptedToken::None {
+        // The hand-written auth handlers check credentials in the body, not a token.
+        got = Some(got.unwrap_or(AcceptedToken::None));
+    }
+    assert!(
+        got == Some(want),
+        "{id}: case `{case}`: expected the request to be accepted with {want:?} (access_tokens: {:?}), the fake accepted it with {got:?}",
+        ep.spec.access_tokens
+    );
+    if want == AcceptedToken::None {
+        let bearer = last.and_then(|r| r.bearer);
+        assert!(
+            bearer.is_none(),
+            "{id}: case `{case}`: takes no access token, but the SDK sent one"
+        );
+    }
 }
 
 /// Panics unless the endpoint received `want` requests.
