@@ -1,6 +1,6 @@
 //! The lark-openapi code generator, as a library.
 //!
-//! Endpoint specs (JSON, see `spec/README.md`) go in; formatted Rust files come out.
+//! Endpoint and event specs (JSON, see `spec/README.md`) go in; formatted Rust files come out.
 //! [`generate`] is pure: it reads nothing and writes nothing. [`files`] holds the small
 //! amount of I/O shared by `cargo xtask gen` and the staleness test. [`build_model`] gives
 //! the resolved type model, which the fake server also works from.
@@ -16,7 +16,7 @@ pub mod validate;
 
 pub use emit::{GeneratedFile, GENERATED_DIR};
 pub use load::{
-    read_spec_dir, LoadedErrors, LoadedSpec, LoadedTypes, Problem, SpecSet, SpecSource,
+    read_spec_dir, LoadedErrors, LoadedEvent, LoadedSpec, LoadedTypes, Problem, SpecSet, SpecSource,
 };
 pub use model::Model;
 
@@ -31,7 +31,7 @@ pub fn generate(sources: &[SpecSource]) -> Result<Vec<GeneratedFile>, Vec<Proble
 /// Parses, validates and builds the type model (what the fake server works from).
 pub fn build_model(sources: &[SpecSource]) -> Result<Model, Vec<Problem>> {
     let set = parse_and_validate(sources)?;
-    model::build(&set.endpoints, &set.types, &set.errors)
+    model::build(&set.endpoints, &set.types, &set.errors, &set.events)
 }
 
 /// Parses and validates every source; every problem of every file is reported.
@@ -47,6 +47,8 @@ pub fn parse_and_validate(sources: &[SpecSource]) -> Result<SpecSet, Vec<Problem
             load::parse_types(source, service, version).map(|t| set.types.push(t))
         } else if let Some((service, version)) = load::errors_file_of(&source.path) {
             load::parse_errors(source, service, version).map(|e| set.errors.push(e))
+        } else if let Some((service, version, name)) = load::event_file_of(&source.path) {
+            load::parse_event(source, service, version, name).map(|e| set.events.push(e))
         } else {
             load::parse(source).map(|spec| set.endpoints.push(spec))
         };
@@ -58,6 +60,11 @@ pub fn parse_and_validate(sources: &[SpecSource]) -> Result<SpecSet, Vec<Problem
         &set.endpoints,
         &set.types,
         &set.errors,
+    ));
+    problems.extend(validate::validate_events(
+        &set.events,
+        &set.endpoints,
+        &set.types,
     ));
     if problems.is_empty() {
         Ok(set)

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::spec::{EndpointSpec, ErrorCatalogue, TypesFile};
+use crate::spec::{EndpointSpec, ErrorCatalogue, EventSpec, TypesFile};
 
 /// The text of one spec file and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +67,21 @@ pub struct LoadedErrors {
     pub catalogue: ErrorCatalogue,
 }
 
+/// A parsed `spec/<service>/<version>/events/<name>.json`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadedEvent {
+    /// Path relative to the workspace root.
+    pub path: String,
+    /// `im`.
+    pub service: String,
+    /// `v1`.
+    pub version: String,
+    /// The file name without `.json`: `message_receive_v1`.
+    pub name: String,
+    /// The parsed file.
+    pub spec: EventSpec,
+}
+
 /// Every parsed spec file of a tree.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SpecSet {
@@ -76,6 +91,8 @@ pub struct SpecSet {
     pub types: Vec<LoadedTypes>,
     /// Error catalogues.
     pub errors: Vec<LoadedErrors>,
+    /// Event specs.
+    pub events: Vec<LoadedEvent>,
 }
 
 /// What a spec file is, from its path: `spec/<service>/<version>/types.json` holds shared
@@ -87,6 +104,38 @@ pub fn types_file_of(path: &str) -> Option<(String, String)> {
 /// `spec/<service>/<version>/errors.json`: the error catalogue.
 pub fn errors_file_of(path: &str) -> Option<(String, String)> {
     version_file(path, "errors.json")
+}
+
+/// `spec/<service>/<version>/events/<name>.json`: an event spec. Returns the service, the
+/// version and the name. (So `events` cannot name a resource of endpoints.)
+pub fn event_file_of(path: &str) -> Option<(String, String, String)> {
+    let parts: Vec<&str> = path.split('/').collect();
+    let n = parts.len();
+    if n < 5 || parts[n - 5] != "spec" || parts[n - 2] != "events" {
+        return None;
+    }
+    let name = parts[n - 1].strip_suffix(".json")?;
+    Some((
+        parts[n - 4].to_string(),
+        parts[n - 3].to_string(),
+        name.to_string(),
+    ))
+}
+
+/// Parses an event spec.
+pub fn parse_event(
+    source: &SpecSource,
+    service: String,
+    version: String,
+    name: String,
+) -> Result<LoadedEvent, Problem> {
+    parse_json::<EventSpec>(source).map(|spec| LoadedEvent {
+        path: source.path.clone(),
+        service,
+        version,
+        name,
+        spec,
+    })
 }
 
 fn version_file(path: &str, name: &str) -> Option<(String, String)> {
@@ -196,4 +245,37 @@ fn collect_json(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_files_are_told_apart_by_their_path() {
+        assert_eq!(
+            event_file_of("spec/im/v1/events/message_receive_v1.json"),
+            Some(("im".into(), "v1".into(), "message_receive_v1".into()))
+        );
+        assert_eq!(
+            event_file_of("tests/fixtures/x/spec/card/v1/events/action_trigger.json"),
+            Some(("card".into(), "v1".into(), "action_trigger".into()))
+        );
+        assert_eq!(event_file_of("spec/im/v1/message/create.json"), None);
+        assert_eq!(event_file_of("spec/im/v1/events.json"), None);
+        assert_eq!(event_file_of("spec/im/v1/events/x/y.json"), None);
+        assert_eq!(types_file_of("spec/im/v1/events/types.json"), None);
+    }
+
+    #[test]
+    fn an_event_spec_rejects_unknown_keys() {
+        let source = SpecSource {
+            path: "spec/im/v1/events/x_v1.json".into(),
+            text: r#"{"event_type": "x", "schema": "2.0", "kind": "event", "summary": "s",
+                "doc_url": "https://example.com", "fields": [], "exmaple": {}}"#
+                .into(),
+        };
+        let problem = parse_event(&source, "im".into(), "v1".into(), "x_v1".into()).unwrap_err();
+        assert_eq!(problem.field, "exmaple");
+    }
 }

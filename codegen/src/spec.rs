@@ -186,6 +186,15 @@ pub struct Field {
     /// A realistic value (any JSON), used in generated examples, tests and fake answers.
     #[serde(default)]
     pub example: Option<serde_json::Value>,
+    /// On a required `string` field holding a message's content (a JSON string): the name
+    /// of the required sibling field holding its message type (`message_type`). The
+    /// generated struct gets `parsed_content()`, which decodes the content by that type.
+    #[serde(default)]
+    pub message_content: Option<String>,
+    /// Whether the value is a credential (an app ticket, a card's update token): the
+    /// generated `Debug` shows `***` instead of it.
+    #[serde(default)]
+    pub secret: bool,
 }
 
 /// The request body.
@@ -304,4 +313,35 @@ pub struct CatalogueEntry {
     pub advice: String,
     /// Whether sending the same request again can succeed.
     pub retryable: bool,
+}
+
+/// One event or callback the platform pushes, as written in
+/// `spec/<service>/<version>/events/<name>.json`. The file name fixes the Rust type:
+/// `message_receive_v1.json` gives `<service>::<version>::events::MessageReceiveV1`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventSpec {
+    /// The platform's name of the event type (`im.message.receive_v1`, `app_ticket`):
+    /// `header.event_type` of a schema 2.0 envelope, `event.type` of a schema 1.0 one.
+    pub event_type: String,
+    /// The envelope the event comes in: `"2.0"` or `"1.0"` (`app_ticket`).
+    pub schema: String,
+    /// `event` (acknowledged at once) or `callback` (the handler's answer is sent back:
+    /// `card.action.trigger`).
+    pub kind: String,
+    /// One line: what happened.
+    pub summary: String,
+    /// Longer description, Markdown; becomes the doc comment body.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Link to the official event page.
+    pub doc_url: String,
+    /// The fields of the envelope's `event` object.
+    pub fields: Vec<Field>,
+    /// Named object types of the payload, shared with the version's endpoints.
+    #[serde(default)]
+    pub types: BTreeMap<String, ObjectType>,
+    /// A complete, realistic `event` object; checked against `fields`.
+    #[serde(default)]
+    pub example: Option<serde_json::Value>,
 }

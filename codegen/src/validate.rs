@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::load::{LoadedSpec, LoadedTypes, Problem};
+use crate::load::{LoadedEvent, LoadedSpec, LoadedTypes, Problem};
 use crate::names::{is_keyword, is_plain_ident, is_snake_case, upper_camel};
 use crate::spec::{EndpointSpec, EnumValue, Field, ObjectType, RequestBody, Response};
 
@@ -487,6 +487,55 @@ fn check_fields(c: &mut Checker, field: &str, fields: &[Field], multipart: bool)
                 "only meaningful on `file` fields",
             );
         }
+        if f.secret && f.ty != "string" {
+            c.report(format!("{at}.secret"), "only meaningful on `string` fields");
+        }
+        if let Some(sibling) = &f.message_content {
+            check_message_content(c, &at, f, sibling, fields);
+        }
+    }
+    let with_content: Vec<usize> = fields
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.message_content.is_some())
+        .map(|(i, _)| i)
+        .collect();
+    if let [first, _, ..] = with_content[..] {
+        for i in &with_content[1..] {
+            c.report(
+                format!("{field}[{i}].message_content"),
+                format!(
+                    "only one field of an object can have `parsed_content()` (also {field}[{first}])"
+                ),
+            );
+        }
+    }
+}
+
+/// `message_content`: a required string field whose sibling, a required string (or string
+/// enum) field, names the message type.
+fn check_message_content(c: &mut Checker, at: &str, f: &Field, sibling: &str, fields: &[Field]) {
+    let at = format!("{at}.message_content");
+    if f.ty != "string" || f.enum_values.is_some() || !f.required {
+        c.report(
+            &at,
+            "only a required `string` field (without enum) can hold message content",
+        );
+    }
+    match fields.iter().find(|s| s.name == sibling) {
+        _ if sibling == f.name => c.report(
+            &at,
+            "names the field itself: name the sibling field holding the message type",
+        ),
+        None => c.report(
+            &at,
+            format!("`{sibling}` is not a field of the same object: name the sibling field holding the message type"),
+        ),
+        Some(s) if s.ty != "string" || !s.required => c.report(
+            &at,
+            format!("`{sibling}` must be a required `string` field (it holds the message type)"),
+        ),
+        Some(_) => {}
     }
 }
 
@@ -685,5 +734,278 @@ fn check_catalogue(c: &mut Checker, catalogue: &crate::spec::ErrorCatalogue) {
                 ("advice", Some(&entry.advice)),
             ],
         );
+    }
+}
+
+const EVENT_SCHEMAS: &[&str] = &["1.0", "2.0"];
+const EVENT_KINDS: &[&str] = &["event", "callback"];
+
+/// The object types of each service version, by name (the first definition in path order),
+/// for checking event examples.
+type TypeIndex<'a> = BTreeMap<(String, String), BTreeMap<&'a str, &'a ObjectType>>;
+
+fn type_index<'a>(
+    events: &'a [LoadedEvent],
+    endpoints: &'a [LoadedSpec],
+    types: &'a [LoadedTypes],
+) -> TypeIndex<'a> {
+    let mut sources: Vec<(&str, String, String, &BTreeMap<String, ObjectType>)> = Vec::new();
+    for t in types {
+        sources.push((
+            &t.path,
+            t.service.clone(),
+            t.version.clone(),
+            &t.types.types,
+        ));
+    }
+    for e in endpoints {
+        let mut parts = e.spec.id.split('.');
+        if let (Some(service), Some(version)) = (parts.next(), parts.next()) {
+            sources.push((&e.path, service.into(), version.into(), &e.spec.types));
+        }
+    }
+    for e in events {
+        sources.push((&e.path, e.service.clone(), e.version.clone(), &e.spec.types));
+    }
+    // types.json files first, then the rest in path order, as the model does.
+    sources.sort_by_key(|(path, ..)| (!path.ends_with("/types.json"), *path));
+    let mut index = TypeIndex::new();
+    for (_, service, version, types) in sources {
+        let names = index.entry((service, version)).or_default();
+        for (name, object) in types {
+            names.entry(name.as_str()).or_insert(object);
+        }
+    }
+    index
+}
+
+/// Validates the event specs: each on its own, and event types unique across `spec/`.
+/// The endpoints and types files are needed to resolve the types the examples use.
+pub fn validate_events(
+    events: &[LoadedEvent],
+    endpoints: &[LoadedSpec],
+    types: &[LoadedTypes],
+) -> Vec<Problem> {
+    let index = type_index(events, endpoints, types);
+    let empty = BTreeMap::new();
+    let mut problems = Vec::new();
+    let mut sorted: Vec<&LoadedEvent> = events.iter().collect();
+    sorted.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+    for e in sorted {
+        let mut c = Checker {
+            file: &e.path,
+            problems: Vec::new(),
+        };
+        let known = index
+            .get(&(e.service.clone(), e.version.clone()))
+            .unwrap_or(&empty);
+        check_event(&mut c, e, known);
+        if let Some(first) = seen.insert(&e.spec.event_type, &e.path) {
+            c.report(
+                "event_type",
+                format!("`{}` is also the event type of {first}", e.spec.event_type),
+            );
+        }
+        problems.extend(c.problems);
+    }
+    problems.sort();
+    problems
+}
+
+fn check_event(c: &mut Checker, e: &LoadedEvent, known: &BTreeMap<&str, &ObjectType>) {
+    let spec = &e.spec;
+    for (what, part) in [("service", &e.service), ("version", &e.version)] {
+        if !is_snake_case(part) {
+            c.report(
+                ".",
+                format!("the {what} directory `{part}` is not snake_case"),
+            );
+        }
+    }
+    if !is_snake_case(&e.name) || upper_camel(&e.name).is_none() {
+        c.report(
+            ".",
+            format!(
+                "file name `{}` is not snake_case: the Rust type is named after it (`message_receive_v1.json` gives `MessageReceiveV1`)",
+                e.name
+            ),
+        );
+    }
+    if spec.event_type.trim().is_empty() || spec.event_type.contains(char::is_whitespace) {
+        c.report(
+            "event_type",
+            format!("`{}` is not an event type name", spec.event_type),
+        );
+    }
+    if !EVENT_SCHEMAS.contains(&spec.schema.as_str()) {
+        c.report(
+            "schema",
+            format!(
+                "`{}` is not one of {}",
+                spec.schema,
+                EVENT_SCHEMAS.join(", ")
+            ),
+        );
+    }
+    if !EVENT_KINDS.contains(&spec.kind.as_str()) {
+        c.report(
+            "kind",
+            format!("`{}` is not one of {}", spec.kind, EVENT_KINDS.join(", ")),
+        );
+    } else if spec.kind == "callback" && spec.schema != "2.0" {
+        c.report("kind", "callbacks come in schema 2.0 envelopes");
+    }
+    if spec.summary.trim().is_empty() {
+        c.report("summary", "must not be empty");
+    }
+    if !spec.doc_url.starts_with("https://") {
+        c.report(
+            "doc_url",
+            format!("`{}` is not an https:// link", spec.doc_url),
+        );
+    }
+    check_types(c, &spec.types);
+    check_fields(c, "fields", &spec.fields, false);
+    match &spec.example {
+        None => c.report(
+            "example",
+            "missing: give a complete, realistic `event` object (the fake server pushes it and the docs show it)",
+        ),
+        Some(example) => {
+            check_example_object(c, "example", example, &spec.fields, known);
+            if spec.schema == "1.0"
+                && example.get("type").and_then(|t| t.as_str()) != Some(spec.event_type.as_str())
+            {
+                c.report(
+                    "example.type",
+                    format!(
+                        "a schema 1.0 event names its type in `event.type`: it must be `{}`",
+                        spec.event_type
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// Whether `value` decodes into an object with `fields`: required fields present, every
+/// value of its field's type, no key the spec does not declare.
+fn check_example_object(
+    c: &mut Checker,
+    at: &str,
+    value: &serde_json::Value,
+    fields: &[Field],
+    known: &BTreeMap<&str, &ObjectType>,
+) {
+    let Some(object) = value.as_object() else {
+        c.report(at, format!("is {}, not a JSON object", json_kind(value)));
+        return;
+    };
+    for f in fields {
+        let field_at = format!("{at}.{}", f.name);
+        let collection = f.ty.starts_with("array<") || f.ty.starts_with("map<");
+        match object.get(&f.name) {
+            None if f.required && !collection => {
+                c.report(&field_at, "required field is missing");
+            }
+            None => {}
+            Some(serde_json::Value::Null) if f.required || collection => {
+                c.report(
+                    &field_at,
+                    "is null: a required field or a list needs a value (leave an optional list out)",
+                );
+            }
+            Some(serde_json::Value::Null) => {}
+            Some(v) => check_example_value(c, &field_at, v, &f.ty, f.enum_values.as_deref(), known),
+        }
+    }
+    for key in object.keys() {
+        if !fields.iter().any(|f| &f.name == key) {
+            c.report(
+                format!("{at}.{key}"),
+                format!(
+                    "`{key}` is not a declared field: declare it, or leave it out of the example"
+                ),
+            );
+        }
+    }
+}
+
+fn check_example_value(
+    c: &mut Checker,
+    at: &str,
+    value: &serde_json::Value,
+    ty: &str,
+    enum_values: Option<&[EnumValue]>,
+    known: &BTreeMap<&str, &ObjectType>,
+) {
+    use serde_json::Value;
+    if let Some(inner) = ty.strip_prefix("array<").and_then(|t| t.strip_suffix('>')) {
+        match value.as_array() {
+            Some(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    check_example_value(c, &format!("{at}[{i}]"), item, inner, None, known);
+                }
+            }
+            None => c.report(at, format!("is {}, expected an array", json_kind(value))),
+        }
+        return;
+    }
+    if let Some(inner) = ty.strip_prefix("map<").and_then(|t| t.strip_suffix('>')) {
+        match value.as_object() {
+            Some(entries) => {
+                for (key, item) in entries {
+                    check_example_value(c, &format!("{at}.{key}"), item, inner, None, known);
+                }
+            }
+            None => c.report(at, format!("is {}, expected an object", json_kind(value))),
+        }
+        return;
+    }
+    if let Some(name) = ty.strip_prefix("object:") {
+        // A name of no type is reported by the model.
+        if let Some(object) = known.get(name) {
+            check_example_object(c, at, value, &object.fields, known);
+        }
+        return;
+    }
+    let ok = match ty {
+        "string" => match (value, enum_values) {
+            (Value::String(s), Some(values)) => {
+                if !values.iter().any(|v| &v.value == s) {
+                    c.report(at, format!("`{s}` is not one of the enum values"));
+                }
+                true
+            }
+            (Value::String(_), None) => true,
+            _ => false,
+        },
+        "integer" | "int64" => match value {
+            Value::Number(n) => n.is_i64(),
+            Value::String(s) => s.parse::<i64>().is_ok(),
+            _ => false,
+        },
+        "number" => value.is_number(),
+        "boolean" => value.is_boolean(),
+        // `json` takes anything; unknown types are reported by check_type.
+        _ => true,
+    };
+    if !ok {
+        c.report(
+            at,
+            format!("is {}, which does not decode as {ty}", json_kind(value)),
+        );
+    }
+}
+
+fn json_kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
     }
 }

@@ -32,6 +32,8 @@ mod clock;
 mod codec;
 pub mod download;
 mod error;
+#[cfg(feature = "events")]
+pub mod events;
 #[rustfmt::skip]
 mod generated;
 #[cfg(feature = "im")]

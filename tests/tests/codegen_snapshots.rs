@@ -226,3 +226,120 @@ fn generated_enums_parse_their_wire_values() {
         "`audio` is not a valid `ResourceType`; expected one of: image, file"
     );
 }
+
+/// Every event spec's `example` decodes into its generated type, and the type serializes
+/// back to the same JSON (the fake server pushes these examples).
+#[test]
+fn event_examples_decode_into_their_generated_types() {
+    use lark_openapi::events::{Callback, Event};
+    use serde_json::Value;
+
+    fn round_trip<E: Event + serde::Serialize + std::fmt::Debug>(example: &Value) -> E {
+        let event: E = serde_json::from_value(example.clone())
+            .unwrap_or_else(|e| panic!("{}: the example does not decode: {e}", E::EVENT_TYPE));
+        let back = serde_json::to_value(&event).expect("serializes");
+        assert_eq!(
+            &back,
+            example,
+            "{}: the round trip changes the JSON",
+            E::EVENT_TYPE
+        );
+        event
+    }
+    fn is_callback<E: Callback>() {}
+
+    let root = workspace_root();
+    let model = lark_codegen::build_model(&real_sources()).expect("specs are valid");
+    assert!(
+        model.events.len() >= 12,
+        "{} event specs",
+        model.events.len()
+    );
+    for e in &model.events {
+        let example = e
+            .spec
+            .example
+            .as_ref()
+            .expect("validated: every event has one");
+        assert!(root.join(&e.file).is_file(), "{}", e.file);
+        match e.spec.event_type.as_str() {
+            "im.message.receive_v1" => {
+                use lark_openapi::im::v1::events::MessageReceiveV1;
+                let event: MessageReceiveV1 = round_trip(example);
+                let content = event
+                    .message
+                    .parsed_content()
+                    .expect("the example's content parses");
+                assert_eq!(
+                    content,
+                    lark_openapi::message_content::ReceivedContent::Text("@_user_1 hello".into())
+                );
+                assert_eq!(
+                    event.message.chat_type,
+                    lark_openapi::im::v1::EventChatType::Group
+                );
+                assert!(event.sender.sender_id.open_id.is_some());
+            }
+            "im.message.message_read_v1" => {
+                round_trip::<lark_openapi::im::v1::events::MessageMessageReadV1>(example);
+            }
+            "im.message.recalled_v1" => {
+                round_trip::<lark_openapi::im::v1::events::MessageRecalledV1>(example);
+            }
+            "im.message.reaction.created_v1" => {
+                round_trip::<lark_openapi::im::v1::events::MessageReactionCreatedV1>(example);
+            }
+            "im.message.reaction.deleted_v1" => {
+                round_trip::<lark_openapi::im::v1::events::MessageReactionDeletedV1>(example);
+            }
+            "im.chat.member.bot.added_v1" => {
+                round_trip::<lark_openapi::im::v1::events::ChatMemberBotAddedV1>(example);
+            }
+            "im.chat.member.bot.deleted_v1" => {
+                round_trip::<lark_openapi::im::v1::events::ChatMemberBotDeletedV1>(example);
+            }
+            "im.chat.member.user.added_v1" => {
+                round_trip::<lark_openapi::im::v1::events::ChatMemberUserAddedV1>(example);
+            }
+            "im.chat.member.user.deleted_v1" => {
+                round_trip::<lark_openapi::im::v1::events::ChatMemberUserDeletedV1>(example);
+            }
+            "im.chat.disbanded_v1" => {
+                round_trip::<lark_openapi::im::v1::events::ChatDisbandedV1>(example);
+            }
+            "card.action.trigger" => {
+                use lark_openapi::card::v1::events::ActionTrigger;
+                is_callback::<ActionTrigger>();
+                let event: ActionTrigger = round_trip(example);
+                assert!(
+                    !format!("{event:?}").contains(&event.token),
+                    "the card's update token shows in Debug"
+                );
+            }
+            "app_ticket" => {
+                use lark_openapi::auth::v3::events::AppTicket;
+                let event: AppTicket = round_trip(example);
+                assert!(
+                    !format!("{event:?}").contains(&event.app_ticket),
+                    "the app ticket shows in Debug"
+                );
+            }
+            other => panic!("{other}: add a case to this test"),
+        }
+    }
+    let listed: Vec<&str> = [
+        lark_openapi::im::v1::events::EVENT_TYPES,
+        lark_openapi::card::v1::events::EVENT_TYPES,
+        lark_openapi::auth::v3::events::EVENT_TYPES,
+    ]
+    .concat();
+    let mut listed = listed;
+    listed.sort_unstable();
+    let mut specs: Vec<&str> = model
+        .events
+        .iter()
+        .map(|e| e.spec.event_type.as_str())
+        .collect();
+    specs.sort_unstable();
+    assert_eq!(listed, specs, "EVENT_TYPES lists every event spec");
+}

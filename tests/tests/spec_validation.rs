@@ -1,8 +1,9 @@
 //! Broken specs are refused with one clear line per problem.
 //!
 //! Every directory under `tests/fixtures/broken/` is a case: a tree with a `spec/` holding a
-//! copy of a real spec with a known defect. The generator must refuse each one, and the
-//! problems it reports (one `file: field: message` line each) are snapshotted per case in
+//! copy of a real spec (an endpoint, or an event for the `event_*` cases) with a known
+//! defect. The generator must refuse each one, and the problems it reports (one
+//! `file: field: message` line each) are snapshotted per case in
 //! `tests/tests/snapshots/spec_validation__<case>.snap`.
 //!
 //! To add a case, add a directory; to review the messages after a change in `codegen/`, run
@@ -22,6 +23,26 @@ const EXPECTED_FIELDS: &[(&str, &[&str])] = &[
         "enum_value_named_unknown",
         &["query_params[0].enum[0].value"],
     ),
+    ("event_bad_schema_and_kind", &["schema", "kind"]),
+    (
+        "event_example_does_not_decode",
+        &[
+            "example.chat_id",
+            "example.recall_time",
+            "example.recall_type",
+            "example.recaller",
+        ],
+    ),
+    (
+        "event_message_content_sibling",
+        &[
+            "types.EventMessage.fields[9].message_content",
+            "example.message.mentions[0].id.open_id",
+        ],
+    ),
+    ("event_schema_1_type", &[".", "example.type"]),
+    ("event_type_twice", &["event_type"]),
+    ("event_without_example", &["example"]),
     ("example_of_wrong_type", &["query_params[1].example"]),
     ("invalid_json", &["errors"]),
     ("keyword_without_rust_name", &["query_params[0].rust_name"]),

@@ -20,14 +20,14 @@ fn feature_gate(service: &str) -> TokenStream {
 
 /// The root module: one `pub mod` per service and its accessor on `Client`, each service
 /// (but `auth`) behind the cargo feature of its name, so a build compiles only the services
-/// it uses.
-pub fn root_module(services: &[&str]) -> TokenStream {
-    let mods = services.iter().map(|s| {
+/// it uses. A service with events and no endpoints (`card`) has no accessor.
+pub fn root_module(services: &[(&str, bool)]) -> TokenStream {
+    let mods = services.iter().map(|(s, _)| {
         let m = ident(s);
         let gate = feature_gate(s);
         quote!(#gate pub mod #m;)
     });
-    let methods = services.iter().map(|s| {
+    let methods = services.iter().filter(|(_, api)| *api).map(|(s, _)| {
         let m = ident(s);
         let ty = ident(&format!("{}Api", s.to_upper_camel_case()));
         let doc = format!(" The `{s}` service.");
@@ -61,28 +61,38 @@ fn accessor_struct(ty: &Ident, what: &str) -> TokenStream {
     }
 }
 
-/// A service module: its versions.
-pub fn service_module(service: &str, versions: &[&str]) -> TokenStream {
+/// A service module: its versions, and the accessor of those with endpoints.
+pub fn service_module(service: &str, versions: &[(&str, bool)]) -> TokenStream {
     let ty = ident(&format!("{}Api", service.to_upper_camel_case()));
     let doc = format!(" The `{service}` service.");
-    let decl = accessor_struct(&ty, &format!("the `{service}` service"));
-    let mods = versions.iter().map(|v| ident(v));
-    let methods = versions.iter().map(|v| {
-        let m = ident(v);
-        let vty = version_type(service, v);
-        let doc = format!(" Version `{v}` of `{service}`.");
-        quote! {
-            #[doc = #doc]
-            pub fn #m(&self) -> #m::#vty<'a> {
-                #m::#vty { client: self.client }
+    let mods = versions.iter().map(|(v, _)| ident(v));
+    let with_api: Vec<&str> = versions
+        .iter()
+        .filter(|(_, api)| *api)
+        .map(|(v, _)| *v)
+        .collect();
+    let accessor = (!with_api.is_empty()).then(|| {
+        let decl = accessor_struct(&ty, &format!("the `{service}` service"));
+        let methods = with_api.iter().map(|v| {
+            let m = ident(v);
+            let vty = version_type(service, v);
+            let doc = format!(" Version `{v}` of `{service}`.");
+            quote! {
+                #[doc = #doc]
+                pub fn #m(&self) -> #m::#vty<'a> {
+                    #m::#vty { client: self.client }
+                }
             }
+        });
+        quote! {
+            #decl
+            impl<'a> #ty<'a> { #(#methods)* }
         }
     });
     quote! {
         #![doc = #doc]
         #( pub mod #mods; )*
-        #decl
-        impl<'a> #ty<'a> { #(#methods)* }
+        #accessor
     }
 }
 
@@ -94,16 +104,17 @@ fn version_type(service: &str, version: &str) -> Ident {
     ))
 }
 
-/// A version module: its resources and its shared models.
+/// A version module: its resources, its shared models and its events (behind the `events`
+/// feature).
 pub fn version_module(
     service: &str,
     version: &str,
     resources: &[&str],
     models: bool,
+    events: bool,
 ) -> TokenStream {
     let ty = version_type(service, version);
     let doc = format!(" Version `{version}` of the `{service}` service.");
-    let decl = accessor_struct(&ty, &format!("`{service}` `{version}`"));
     let mods = resources.iter().map(|r| ident(r));
     let models = models.then(|| {
         quote! {
@@ -111,23 +122,36 @@ pub fn version_module(
             pub use models::*;
         }
     });
-    let methods = resources.iter().map(|r| {
-        let m = ident(r);
-        let rty = resource_type(r);
-        let doc = format!(" The `{r}` resource.");
+    let events = events.then(|| {
         quote! {
-            #[doc = #doc]
-            pub fn #m(&self) -> #m::#rty<'a> {
-                #m::#rty { client: self.client }
+            #[cfg(feature = "events")]
+            pub mod events;
+        }
+    });
+    let accessor = (!resources.is_empty()).then(|| {
+        let decl = accessor_struct(&ty, &format!("`{service}` `{version}`"));
+        let methods = resources.iter().map(|r| {
+            let m = ident(r);
+            let rty = resource_type(r);
+            let doc = format!(" The `{r}` resource.");
+            quote! {
+                #[doc = #doc]
+                pub fn #m(&self) -> #m::#rty<'a> {
+                    #m::#rty { client: self.client }
+                }
             }
+        });
+        quote! {
+            #decl
+            impl<'a> #ty<'a> { #(#methods)* }
         }
     });
     quote! {
         #![doc = #doc]
         #models
+        #events
         #( pub mod #mods; )*
-        #decl
-        impl<'a> #ty<'a> { #(#methods)* }
+        #accessor
     }
 }
 

@@ -2,15 +2,18 @@
 //!
 //! Split by concern: `accessors` (the module tree and `client.im().v1()…`), `models`
 //! (structs and enums), `request` (request values and builders), `operation` (the runtime
-//! seam), `errors` (error enums), `endpoint_docs` and `examples` (docs and doctests).
+//! seam), `errors` (error enums), `endpoint_docs` and `examples` (docs and doctests),
+//! `events` (the typed events of each version).
 
 mod accessors;
 mod docs;
 mod e2e;
+mod e2e_events;
 mod endpoint;
 mod endpoint_docs;
 mod endpoint_list;
 mod errors;
+mod events;
 mod examples;
 mod models;
 mod operation;
@@ -22,12 +25,13 @@ use std::collections::BTreeMap;
 use proc_macro2::{Ident, Span, TokenStream};
 
 use crate::load::Problem;
-use crate::model::{EndpointModel, Model, ResponseModel};
+use crate::model::{EndpointModel, EventModel, Model, ResponseModel};
 
 /// Where generated files go, relative to the workspace root.
 pub const GENERATED_DIR: &str = "sdk/src/generated";
 
 pub use e2e::E2E_FILE;
+pub use e2e_events::E2E_EVENTS_FILE;
 pub use endpoint_list::ENDPOINT_LIST;
 
 /// One generated file: its path relative to the workspace root and its exact contents.
@@ -71,20 +75,40 @@ pub fn generate(model: &Model) -> Result<Vec<GeneratedFile>, Vec<Problem>> {
             .or_default()
             .push(ep);
     }
-    let problems = collisions(model);
+    // A version may have events and no endpoints (`card` `v1`).
+    let mut events: BTreeMap<(&str, &str), Vec<&EventModel>> = BTreeMap::new();
+    for e in &model.events {
+        tree.entry(e.service.as_str())
+            .or_default()
+            .entry(e.version.as_str())
+            .or_default();
+        events
+            .entry((e.service.as_str(), e.version.as_str()))
+            .or_default()
+            .push(e);
+    }
+    let mut problems = collisions(model);
+    problems.extend(event_collisions(model));
     if !problems.is_empty() {
+        problems.sort();
         return Err(problems);
     }
 
     let mut files = Vec::new();
-    let services: Vec<&str> = tree.keys().copied().collect();
+    let has_api = |versions: &BTreeMap<&str, BTreeMap<&str, Vec<&EndpointModel>>>| {
+        versions.values().any(|resources| !resources.is_empty())
+    };
+    let services: Vec<(&str, bool)> = tree.iter().map(|(s, v)| (*s, has_api(v))).collect();
     files.push(file(
         "mod.rs",
         "every spec",
         accessors::root_module(&services),
     ));
     for (service, versions) in &tree {
-        let names: Vec<&str> = versions.keys().copied().collect();
+        let names: Vec<(&str, bool)> = versions
+            .iter()
+            .map(|(v, resources)| (*v, !resources.is_empty()))
+            .collect();
         files.push(file(
             &format!("{service}/mod.rs"),
             &format!("spec/{service}/"),
@@ -97,16 +121,30 @@ pub fn generate(model: &Model) -> Result<Vec<GeneratedFile>, Vec<Problem>> {
                 .iter()
                 .find(|v| v.service == *service && v.version == *version);
             let has_models = v.is_some_and(|v| !v.structs.is_empty() || !v.enums.is_empty());
+            let version_events = events.get(&(*service, *version));
             files.push(file(
                 &format!("{service}/{version}/mod.rs"),
                 &format!("spec/{service}/{version}/"),
-                accessors::version_module(service, version, &names, has_models),
+                accessors::version_module(
+                    service,
+                    version,
+                    &names,
+                    has_models,
+                    version_events.is_some(),
+                ),
             ));
             if let (Some(v), true) = (v, has_models) {
                 files.push(file(
                     &format!("{service}/{version}/models.rs"),
                     &format!("the types of spec/{service}/{version}/"),
                     models::models_module(v),
+                ));
+            }
+            if let Some(list) = version_events {
+                files.push(file(
+                    &format!("{service}/{version}/events.rs"),
+                    &format!("spec/{service}/{version}/events/"),
+                    events::events_module(service, version, list, v),
                 ));
             }
             for (resource, eps) in resources {
@@ -133,6 +171,10 @@ pub fn generate(model: &Model) -> Result<Vec<GeneratedFile>, Vec<Problem>> {
     files.push(GeneratedFile {
         path: E2E_FILE.to_string(),
         contents: e2e::e2e_file(model),
+    });
+    files.push(GeneratedFile {
+        path: E2E_EVENTS_FILE.to_string(),
+        contents: e2e_events::e2e_events_file(model),
     });
     files.push(GeneratedFile {
         path: ENDPOINT_LIST.to_string(),
@@ -169,6 +211,39 @@ fn collisions(model: &Model) -> Vec<Problem> {
         }
     }
     problems.sort();
+    problems
+}
+
+/// An event type that would shadow a shared type of its version (the events module
+/// imports them), or two event files giving one type name.
+fn event_collisions(model: &Model) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let mut seen: BTreeMap<(&str, &str, &str), &str> = BTreeMap::new();
+    for e in &model.events {
+        let v = model
+            .versions
+            .iter()
+            .find(|v| v.service == e.service && v.version == e.version);
+        if v.is_some_and(|v| {
+            v.structs.contains_key(&e.type_name) || v.enums.contains_key(&e.type_name)
+        }) {
+            problems.push(Problem {
+                file: e.file.clone(),
+                field: ".".into(),
+                message: format!(
+                    "the event type `{}` would shadow the shared type of that name: rename the type or the file",
+                    e.type_name
+                ),
+            });
+        }
+        if let Some(other) = seen.insert((&e.service, &e.version, &e.type_name), &e.file) {
+            problems.push(Problem {
+                file: e.file.clone(),
+                field: ".".into(),
+                message: format!("type `{}` is also generated by {other}", e.type_name),
+            });
+        }
+    }
     problems
 }
 

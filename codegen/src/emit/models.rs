@@ -31,14 +31,29 @@ pub fn models_module(v: &VersionModel) -> TokenStream {
 /// for the others. `#[non_exhaustive]`, so that fields can be added; unknown fields in an
 /// answer are ignored. A multipart form (`serde` false) is not serialized by serde.
 pub fn struct_item(name: &str, description: &str, fields: &[FieldDef], serde: bool) -> TokenStream {
+    struct_item_doc(name, wrap(description, 90), Vec::new(), fields, serde)
+}
+
+/// [`struct_item`] with its doc lines given; `tail` goes at the end of the doc (an
+/// example).
+pub fn struct_item_doc(
+    name: &str,
+    mut doc: Vec<String>,
+    tail: Vec<String>,
+    fields: &[FieldDef],
+    serde: bool,
+) -> TokenStream {
     let ty = ident(name);
-    let mut doc = wrap(description, 90);
     let required: Vec<&FieldDef> = fields.iter().filter(|f| f.required).collect();
     if !required.is_empty() {
         doc.push(String::new());
         doc.push(format!(
             "Build one with [`new`]({name}::new), which takes the required fields, and the `with_*` setters."
         ));
+    }
+    if !tail.is_empty() {
+        doc.push(String::new());
+        doc.extend(tail);
     }
     let doc = outer(&doc);
     let decls = fields.iter().map(|f| {
@@ -90,11 +105,16 @@ pub fn struct_item(name: &str, description: &str, fields: &[FieldDef], serde: bo
         outer(&["A value with the required fields; the others unset.".to_string()])
     };
     let must_use = quote!(#[must_use]);
+    // A struct with a credential gets a `Debug` that hides it.
+    let redacting = fields.iter().any(|f| f.secret);
+    let debug = if redacting { quote!() } else { quote!(Debug,) };
     let derives = if serde {
-        quote!(#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)])
+        quote!(#[derive(#debug Clone, PartialEq, serde::Serialize, serde::Deserialize)])
     } else {
-        quote!(#[derive(Debug, Clone, PartialEq)])
+        quote!(#[derive(#debug Clone, PartialEq)])
     };
+    let debug_impl = redacting.then(|| redacted_debug(name, fields));
+    let content_impl = content_method(name, fields);
     quote! {
         #doc
         #derives
@@ -113,6 +133,67 @@ pub fn struct_item(name: &str, description: &str, fields: &[FieldDef], serde: bo
 
             #(#setters)*
         }
+
+        #debug_impl
+        #content_impl
+    }
+}
+
+/// `Debug` showing `***` for the fields marked `secret`.
+fn redacted_debug(name: &str, fields: &[FieldDef]) -> TokenStream {
+    let ty = ident(name);
+    let entries = fields.iter().map(|f| {
+        let n = ident(&f.rust);
+        let label = &f.rust;
+        if f.secret {
+            quote!(.field(#label, &"***"))
+        } else {
+            quote!(.field(#label, &self.#n))
+        }
+    });
+    quote! {
+        impl std::fmt::Debug for #ty {
+            /// Shows every field but the credentials, which print as `***`.
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(#name) #(#entries)* .finish()
+            }
+        }
+    }
+}
+
+/// `parsed_content()` for a field marked `message_content` (validation makes both it and
+/// its sibling required strings).
+fn content_method(name: &str, fields: &[FieldDef]) -> TokenStream {
+    let Some((content, kind)) = fields.iter().find_map(|f| {
+        let sibling = f.message_content.as_ref()?;
+        Some((f, fields.iter().find(|s| &s.wire == sibling)?))
+    }) else {
+        return quote!();
+    };
+    let ty = ident(name);
+    let c = ident(&content.rust);
+    let k = ident(&kind.rust);
+    let kind_str = if matches!(kind.ty, crate::model::Ty::Enum(_)) {
+        quote!(self.#k.as_str())
+    } else {
+        quote!(&self.#k)
+    };
+    let doc = outer(&[
+        format!(
+            "`{}` decoded by `{}`: the typed content of the message.",
+            content.wire, kind.wire
+        ),
+        String::new(),
+        "A message type the SDK does not know gives `ReceivedContent::Unknown`; content that is not what its type promises gives an error naming the type.".to_string(),
+    ]);
+    quote! {
+        #[cfg(feature = "im")]
+        impl #ty {
+            #doc
+            pub fn parsed_content(&self) -> Result<crate::message_content::ReceivedContent, crate::message_content::ContentError> {
+                crate::message_content::ReceivedContent::parse(#kind_str, &self.#c)
+            }
+        }
     }
 }
 
@@ -121,6 +202,10 @@ fn field_doc(f: &FieldDef) -> TokenStream {
         Some(d) => wrap(d, 90),
         None => vec![format!("`{}`.", f.wire)],
     };
+    if f.secret {
+        lines.push(String::new());
+        lines.push("A credential: `Debug` shows `***` instead.".to_string());
+    }
     if let Some(max) = f.max_bytes {
         lines.push(String::new());
         lines.push(format!(

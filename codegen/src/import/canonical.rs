@@ -170,7 +170,7 @@ impl Serialize for C<'_, ObjectType> {
 impl Serialize for C<'_, Field> {
     fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
         let f = self.0;
-        let mut s = ser.serialize_struct("Field", 9)?;
+        let mut s = ser.serialize_struct("Field", 11)?;
         fields!(s;
             "name" => some(&f.name),
             "rust_name" => f.rust_name.as_ref(),
@@ -181,6 +181,8 @@ impl Serialize for C<'_, Field> {
             "enum_type_name" => f.enum_type_name.as_ref(),
             "max_bytes" => f.max_bytes,
             "example" => f.example.as_ref(),
+            "message_content" => f.message_content.as_ref(),
+            "secret" => f.secret.then_some(&true),
         );
         s.end()
     }

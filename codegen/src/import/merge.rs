@@ -293,6 +293,8 @@ fn field(up: &UpField, old: Option<&Field>, answer: bool) -> Field {
         enum_type_name,
         max_bytes: old.filter(|_| up.ty == "file").and_then(|o| o.max_bytes),
         example,
+        message_content: old.and_then(|o| o.message_content.clone()),
+        secret: old.is_some_and(|o| o.secret),
     }
 }
 

@@ -672,6 +672,10 @@ fn the_checked_in_specs_are_canonical() {
     let sources = crate::read_spec_dir(root).unwrap();
     let mut checked = 0;
     for s in &sources {
+        // Event specs are written by hand; the importer never writes them.
+        if crate::load::event_file_of(&s.path).is_some() {
+            continue;
+        }
         if let Some((service, version)) = crate::load::types_file_of(&s.path) {
             let t = crate::load::parse_types(s, service, version).unwrap();
             assert_eq!(canonical::types_file(&t.types), s.text, "{}", s.path);

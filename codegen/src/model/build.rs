@@ -6,10 +6,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use heck::{ToSnakeCase, ToUpperCamelCase};
 
 use super::{
-    BodyModel, EndpointModel, EnumDef, EnumValueDef, ErrorDef, FieldDef, Model, Names,
+    BodyModel, EndpointModel, EnumDef, EnumValueDef, ErrorDef, EventModel, FieldDef, Model, Names,
     PaginationDef, ParamDef, ResponseModel, StructDef, Ty, VersionModel,
 };
-use crate::load::{LoadedErrors, LoadedSpec, LoadedTypes, Problem};
+use crate::load::{LoadedErrors, LoadedEvent, LoadedSpec, LoadedTypes, Problem};
 use crate::spec::{CatalogueEntry, EnumValue, Field, ObjectType, RequestBody, Response};
 
 /// Builds the model. Every conflict and dangling reference of every file is reported.
@@ -17,6 +17,7 @@ pub fn build(
     endpoints: &[LoadedSpec],
     types: &[LoadedTypes],
     errors: &[LoadedErrors],
+    events: &[LoadedEvent],
 ) -> Result<Model, Vec<Problem>> {
     let mut b = Builder::default();
     for e in errors {
@@ -40,20 +41,33 @@ pub fn build(
             b.add_struct(service, version, &loaded.path, name, object);
         }
     }
+    let mut events: Vec<&LoadedEvent> = events.iter().collect();
+    events.sort_by(|a, b| a.path.cmp(&b.path));
+    for e in &events {
+        for (name, object) in &e.spec.types {
+            b.add_struct(&e.service, &e.version, &e.path, name, object);
+        }
+    }
     let mut models = Vec::new();
     for loaded in &endpoints {
         models.push(b.endpoint(loaded));
     }
+    let events: Vec<EventModel> = events.iter().map(|e| b.event(e)).collect();
     b.check_references(&models);
+    b.check_event_references(&events);
     if !b.problems.is_empty() {
         b.problems.sort();
         b.problems.dedup();
         return Err(b.problems);
     }
     models.sort_by(|a, b| a.spec.id.cmp(&b.spec.id));
+    let mut events = events;
+    events
+        .sort_by(|a, b| (&a.service, &a.version, &a.name).cmp(&(&b.service, &b.version, &b.name)));
     Ok(Model {
         versions: b.versions.into_values().collect(),
         endpoints: models,
+        events,
     })
 }
 
@@ -190,6 +204,8 @@ impl Builder {
                 description: f.description.clone(),
                 example: f.example.clone(),
                 max_bytes: f.max_bytes,
+                message_content: f.message_content.clone(),
+                secret: f.secret,
             });
         }
         out
@@ -503,6 +519,60 @@ impl Builder {
             });
         }
         out
+    }
+
+    fn event(&mut self, e: &LoadedEvent) -> EventModel {
+        // An event's version is in the model, with or without endpoints (`card` `v1`).
+        self.version(&e.service, &e.version);
+        let type_name = e.name.to_upper_camel_case();
+        let fields = self.fields(
+            &e.service,
+            &e.version,
+            &e.path,
+            "fields",
+            &type_name,
+            &e.spec.fields,
+        );
+        EventModel {
+            file: e.path.clone(),
+            spec: e.spec.clone(),
+            service: e.service.clone(),
+            version: e.version.clone(),
+            name: e.name.clone(),
+            type_name,
+            fields,
+            callback: e.spec.kind == "callback",
+        }
+    }
+
+    /// An event's `object:<Name>` fields must name a type of its service version.
+    fn check_event_references(&mut self, events: &[EventModel]) {
+        let mut dangling = Vec::new();
+        for e in events {
+            let known = self.versions.get(&(e.service.clone(), e.version.clone()));
+            for (i, f) in e.fields.iter().enumerate() {
+                if let Some(name) = f.ty.object_name() {
+                    if !known.is_some_and(|v| v.structs.contains_key(name)) {
+                        dangling.push((
+                            e.file.clone(),
+                            format!("fields[{i}].type"),
+                            name.to_string(),
+                            e.service.clone(),
+                            e.version.clone(),
+                        ));
+                    }
+                }
+            }
+        }
+        for (file, at, name, service, version) in dangling {
+            self.problem(
+                &file,
+                at,
+                format!(
+                    "`object:{name}` names no type of {service} {version} (in `types` of an endpoint or event, or spec/{service}/{version}/types.json)"
+                ),
+            );
+        }
     }
 
     /// Every `object:<Name>` must name a type of the same service version.

@@ -18,15 +18,17 @@ use std::collections::BTreeMap;
 pub use build::build;
 pub use ty::Ty;
 
-use crate::spec::EndpointSpec;
+use crate::spec::{EndpointSpec, EventSpec};
 
-/// Every service version and endpoint of a spec set.
+/// Every service version, endpoint and event of a spec set.
 #[derive(Debug, Clone)]
 pub struct Model {
     /// Service versions, sorted by (service, version).
     pub versions: Vec<VersionModel>,
     /// Endpoints, sorted by id.
     pub endpoints: Vec<EndpointModel>,
+    /// Events, sorted by (service, version, name).
+    pub events: Vec<EventModel>,
 }
 
 impl Model {
@@ -87,6 +89,11 @@ pub struct FieldDef {
     pub example: Option<serde_json::Value>,
     /// Size limit of a `file` part.
     pub max_bytes: Option<u64>,
+    /// On a message's content: the wire name of the sibling field with its message type;
+    /// the struct gets `parsed_content()`.
+    pub message_content: Option<String>,
+    /// A credential: `Debug` shows `***`.
+    pub secret: bool,
 }
 
 /// An enum: a string with a fixed set of known values (unknown ones are kept at run time).
@@ -287,4 +294,25 @@ impl EndpointModel {
     pub fn body_has_required(&self) -> bool {
         self.body.fields().iter().any(|f| f.required)
     }
+}
+
+/// One event (or callback) the platform pushes, resolved.
+#[derive(Debug, Clone)]
+pub struct EventModel {
+    /// The spec file.
+    pub file: String,
+    /// The spec itself.
+    pub spec: EventSpec,
+    /// `im`.
+    pub service: String,
+    /// `v1`.
+    pub version: String,
+    /// The file name: `message_receive_v1`.
+    pub name: String,
+    /// The Rust type: `MessageReceiveV1`.
+    pub type_name: String,
+    /// The fields of the `event` object.
+    pub fields: Vec<FieldDef>,
+    /// Whether the handler answers (`kind: callback`).
+    pub callback: bool,
 }

@@ -4,6 +4,8 @@
 //! The generated API surface: one module per service, version, resource and endpoint.
 
 pub mod auth;
+#[cfg(feature = "card")]
+pub mod card;
 #[cfg(feature = "im")]
 pub mod im;
 impl crate::Client {

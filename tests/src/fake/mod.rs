@@ -14,8 +14,14 @@
 //!   hand-written: registered [`Resource`]s streamed from a seed (see
 //!   [`content_bytes`]) with `Range` and per-resource [`Fault`]s, or the uploads a
 //!   message of the store holds;
+//! - the long connection: `POST /callback/ws/endpoint` and the `GET /ws` WebSocket
+//!   (see [`events`]);
 //! - every other endpoint of every spec, routed from its method and path, by one
 //!   generic handler (below). Unknown paths answer 404.
+//!
+//! It also pushes events ([`events`]): signed and encrypted webhook POSTs to an app's
+//! URL, and frames on the long connection, with envelopes built from the event specs
+//! (`spec/**/events/*.json`, read as raw JSON and left out of the endpoint model).
 //!
 //! # The generic handler
 //!
@@ -99,6 +105,7 @@ mod content;
 mod control;
 mod download;
 mod errors;
+pub mod events;
 mod faults;
 mod generic;
 mod ids;
@@ -132,6 +139,10 @@ use tokio::sync::watch;
 pub use content::{content_bytes, content_range_sha256, content_sha256, fill_content, CHUNK_SIZE};
 pub use download::MESSAGE_RESOURCE_ENDPOINT;
 pub use errors::{codes, spec_error_rows, SpecErrorRow, JSON_CONTENT_TYPE, LOGID_HEADER};
+pub use events::{
+    EventCatalogue, EventKind, EventSchema, EventSpec, HandshakeRefusal, MsgIn, PushResult, Sign,
+    StoredReply, WebhookPush, WsAck, WsCounters, WsFakeConfig, WsPush,
+};
 pub use faults::Fault;
 pub use range::{decide as decide_range, RangeDecision};
 pub use resources::{Disposition, Resource, ResourceKind};
@@ -180,11 +191,20 @@ pub struct FakeConfig {
     /// [`FakeLark::revoke_tokens`]): `/open-apis/auth/v3/tenant_access_token` accepts
     /// them, and so does every endpoint that takes an app token. Default: none.
     pub extra_app_tokens: Vec<String>,
+    /// The app's Encrypt Key: webhook pushes may be encrypted and are signed with it
+    /// ([`FakeLark::push_webhook`]). Default: none.
+    pub encrypt_key: Option<String>,
+    /// The app's Verification Token, put in every event envelope. Default
+    /// `fake_verification_token`.
+    pub verification_token: String,
+    /// The long connection's settings.
+    pub ws: WsFakeConfig,
 }
 
 impl Default for FakeConfig {
     /// `cli_fake_app` / `fake_secret`, custom app, 7200 s tokens, any port,
-    /// the workspace's `spec/` directory, no pre-issued ticket or token.
+    /// the workspace's `spec/` directory, no pre-issued ticket or token, no encrypt key,
+    /// verification token `fake_verification_token`, [`WsFakeConfig::default`].
     fn default() -> FakeConfig {
         FakeConfig {
             app_id: "cli_fake_app".to_owned(),
@@ -195,6 +215,9 @@ impl Default for FakeConfig {
             spec_dir: default_spec_dir(),
             extra_app_tickets: Vec::new(),
             extra_app_tokens: Vec::new(),
+            encrypt_key: None,
+            verification_token: "fake_verification_token".to_owned(),
+            ws: WsFakeConfig::default(),
         }
     }
 }
@@ -222,6 +245,10 @@ impl FakeLark {
     /// specs are broken is an error naming every problem.
     pub async fn start(config: FakeConfig) -> io::Result<FakeLark> {
         let (fake, listener, router, shutdown) = FakeLark::prepare(config)?;
+        fake.shared
+            .events
+            .ws
+            .set_runtime(tokio::runtime::Handle::current());
         let listener = tokio::net::TcpListener::from_std(listener)?;
         tokio::spawn(serve(listener, router, shutdown));
         Ok(fake)
@@ -236,6 +263,7 @@ impl FakeLark {
             .worker_threads(2)
             .enable_all()
             .build()?;
+        fake.shared.events.ws.set_runtime(runtime.handle().clone());
         std::thread::Builder::new()
             .name(format!("fake-lark-{}", fake.addr.port()))
             .spawn(move || {
@@ -264,6 +292,10 @@ impl FakeLark {
         let (tx, rx) = watch::channel(false);
         let seeded = Store::seeded(&model, &config.app_id);
         let inner = auth::pre_issued(&config);
+        let events = events::EventsState::new(
+            events::EventCatalogue::load(&config.spec_dir),
+            events::WsState::new(addr, config.ws.clone()),
+        );
         let shared = Arc::new(Shared {
             spec: SpecIndex::from_model(&model),
             model,
@@ -271,6 +303,7 @@ impl FakeLark {
             inner: Mutex::new(inner),
             store: Mutex::new(seeded.clone()),
             seeded,
+            events,
             shutdown: rx.clone(),
         });
         let router = router::router(shared.clone())?;

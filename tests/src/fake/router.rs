@@ -15,6 +15,7 @@ use axum::{middleware, Router};
 
 use super::auth;
 use super::download::{self, MESSAGE_RESOURCE_ENDPOINT};
+use super::events;
 use super::generic;
 use super::state::{self, EndpointTag, Shared, TokenRequestKind};
 use super::validate::MAX_REQUEST_BODY;
@@ -165,6 +166,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> io::Result<Router> {
         )
     })?;
     Ok(built
+        .merge(events::ws_router())
         .fallback(|| async { (StatusCode::NOT_FOUND, "404 page not found").into_response() })
         // Bodies are bounded by the handlers (multipart parts are counted as they stream);
         // this outer bound, a little above, keeps the hand-written handlers bounded too.

@@ -5,10 +5,13 @@ use std::path::{Path, PathBuf};
 
 use lark_codegen::{Model, SpecSource};
 
+use super::events::is_event_file;
+
 /// Reads every `*.json` file below `spec_dir` and builds the model, as the generator
 /// does. Whatever the directory is called, files are named `spec/<path below it>`, so
 /// the validator's location checks apply. A missing directory or a spec problem is an
-/// error naming every problem.
+/// error naming every problem. Event specs (`**/events/*.json`) are left out: the fake
+/// reads them itself, as raw JSON (see `events::catalogue`).
 pub(crate) fn load_model(spec_dir: &Path) -> io::Result<Model> {
     let mut files = Vec::new();
     collect(spec_dir, &mut files).map_err(|e| {
@@ -53,7 +56,7 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
         let path = entry?.path();
         if path.is_dir() {
             collect(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "json") {
+        } else if path.extension().is_some_and(|e| e == "json") && !is_event_file(&path) {
             out.push(path);
         }
     }

@@ -16,6 +16,7 @@ use lark_codegen::Model;
 use serde_json::Value;
 
 use super::errors::{SpecIndex, LOGID_HEADER};
+use super::events::EventsState;
 use super::faults::Fault;
 use super::resources::Resource;
 use super::store::Store;
@@ -126,6 +127,8 @@ pub(crate) struct Shared {
     pub store: Mutex<Store>,
     /// The store as seeded, for `reset_store`.
     pub seeded: Store,
+    /// Event pushes and the long connection; their own locks.
+    pub events: EventsState,
     pub shutdown: watch::Receiver<bool>,
 }
 

@@ -8,6 +8,7 @@
 
 mod chats;
 mod data;
+mod deliver;
 mod messages;
 mod paging;
 mod reactions;

@@ -3,6 +3,8 @@
 
 //! Version `v3` of the `auth` service.
 
+#[cfg(feature = "events")]
+pub mod events;
 pub mod app_access_token;
 pub mod app_ticket;
 pub mod tenant_access_token;

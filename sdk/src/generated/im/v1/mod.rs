@@ -5,6 +5,8 @@
 
 pub mod models;
 pub use models::*;
+#[cfg(feature = "events")]
+pub mod events;
 pub mod batch_message;
 pub mod chat;
 pub mod chat_announcement;

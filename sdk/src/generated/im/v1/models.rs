@@ -176,6 +176,47 @@ impl ChatMember {
     }
 }
 
+/// A user who joined or left a chat.
+///
+/// Build one with [`new`](ChatMemberUser::new), which takes the required fields, and the `with_*` setters.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct ChatMemberUser {
+    /// The user's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The tenant key of the user's tenant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_key: Option<String>,
+    /// The user's IDs.
+    pub user_id: UserId,
+}
+
+impl ChatMemberUser {
+    /// A value with the required fields; the others unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new(user_id: UserId) -> Self {
+        Self {
+            name: Default::default(),
+            tenant_key: Default::default(),
+            user_id,
+        }
+    }
+
+    /// Sets `name`.
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Sets `tenant_key`.
+    pub fn with_tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
+        self.tenant_key = Some(tenant_key.into());
+        self
+    }
+}
+
 /// One entry of a chat menu: its name, icon and what tapping it does.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -777,6 +818,198 @@ impl Emoji {
     }
 }
 
+/// A message as the receive event carries it.
+///
+/// Build one with [`new`](EventMessage::new), which takes the required fields, and the `with_*` setters.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct EventMessage {
+    /// The message's ID (`om_…`): reply to it, or download its resources with it.
+    pub message_id: String,
+    /// In a reply: the ID of the first message of the reply chain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_id: Option<String>,
+    /// In a reply: the ID of the message replied to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<String>,
+    /// When the message was sent, in milliseconds since the Unix epoch.
+    pub create_time: String,
+    /// When the message was last edited, in milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_time: Option<String>,
+    /// The ID of the chat the message is in (`oc_…`).
+    pub chat_id: String,
+    /// The ID of the thread the message belongs to, in a topic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread_id: Option<String>,
+    /// The kind of chat the message is in.
+    pub chat_type: EventChatType,
+    /// The message type (`text`, `post`, `image`, `file`, `audio`, `media`, `sticker`,
+    /// `interactive`, `share_chat`, `share_user`, `merge_forward`, …): says how to read
+    /// `content`.
+    pub message_type: String,
+    /// The content, a JSON string whose shape depends on `message_type`; `parsed_content()`
+    /// decodes it.
+    pub content: String,
+    /// The users (and bots) mentioned; their `key` is the placeholder in the content.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<MentionEvent>,
+    /// The user agent of the client that sent the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+}
+
+impl EventMessage {
+    /// A value with the required fields; the others unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        message_id: impl Into<String>,
+        create_time: impl Into<String>,
+        chat_id: impl Into<String>,
+        chat_type: EventChatType,
+        message_type: impl Into<String>,
+        content: impl Into<String>,
+    ) -> Self {
+        Self {
+            message_id: message_id.into(),
+            root_id: Default::default(),
+            parent_id: Default::default(),
+            create_time: create_time.into(),
+            update_time: Default::default(),
+            chat_id: chat_id.into(),
+            thread_id: Default::default(),
+            chat_type,
+            message_type: message_type.into(),
+            content: content.into(),
+            mentions: Default::default(),
+            user_agent: Default::default(),
+        }
+    }
+
+    /// Sets `root_id`.
+    pub fn with_root_id(mut self, root_id: impl Into<String>) -> Self {
+        self.root_id = Some(root_id.into());
+        self
+    }
+
+    /// Sets `parent_id`.
+    pub fn with_parent_id(mut self, parent_id: impl Into<String>) -> Self {
+        self.parent_id = Some(parent_id.into());
+        self
+    }
+
+    /// Sets `update_time`.
+    pub fn with_update_time(mut self, update_time: impl Into<String>) -> Self {
+        self.update_time = Some(update_time.into());
+        self
+    }
+
+    /// Sets `thread_id`.
+    pub fn with_thread_id(mut self, thread_id: impl Into<String>) -> Self {
+        self.thread_id = Some(thread_id.into());
+        self
+    }
+
+    /// Sets `mentions`.
+    pub fn with_mentions(
+        mut self,
+        mentions: impl IntoIterator<Item = MentionEvent>,
+    ) -> Self {
+        self.mentions = mentions.into_iter().collect();
+        self
+    }
+
+    /// Sets `user_agent`.
+    pub fn with_user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
+        self
+    }
+}
+
+#[cfg(feature = "im")]
+impl EventMessage {
+    /// `content` decoded by `message_type`: the typed content of the message.
+    ///
+    /// A message type the SDK does not know gives `ReceivedContent::Unknown`; content that is not what its type promises gives an error naming the type.
+    pub fn parsed_content(
+        &self,
+    ) -> Result<
+        crate::message_content::ReceivedContent,
+        crate::message_content::ContentError,
+    > {
+        crate::message_content::ReceivedContent::parse(&self.message_type, &self.content)
+    }
+}
+
+/// The user who read messages.
+///
+/// Build one with [`new`](EventMessageReader::new), which takes the required fields, and the `with_*` setters.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct EventMessageReader {
+    /// The reader's IDs.
+    pub reader_id: UserId,
+    /// When the messages were read, in milliseconds since the Unix epoch.
+    pub read_time: String,
+    /// The tenant key of the reader's tenant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_key: Option<String>,
+}
+
+impl EventMessageReader {
+    /// A value with the required fields; the others unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new(reader_id: UserId, read_time: impl Into<String>) -> Self {
+        Self {
+            reader_id,
+            read_time: read_time.into(),
+            tenant_key: Default::default(),
+        }
+    }
+
+    /// Sets `tenant_key`.
+    pub fn with_tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
+        self.tenant_key = Some(tenant_key.into());
+        self
+    }
+}
+
+/// Who sent a received message.
+///
+/// Build one with [`new`](EventSender::new), which takes the required fields, and the `with_*` setters.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct EventSender {
+    /// The sender's IDs.
+    pub sender_id: UserId,
+    /// The kind of sender; `user` for messages from people.
+    pub sender_type: String,
+    /// The tenant key of the sender's tenant: a store app acts in that tenant with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_key: Option<String>,
+}
+
+impl EventSender {
+    /// A value with the required fields; the others unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new(sender_id: UserId, sender_type: impl Into<String>) -> Self {
+        Self {
+            sender_id,
+            sender_type: sender_type.into(),
+            tenant_key: Default::default(),
+        }
+    }
+
+    /// Sets `tenant_key`.
+    pub fn with_tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
+        self.tenant_key = Some(tenant_key.into());
+        self
+    }
+}
+
 /// A follow-up bubble: a suggested reply shown under the bot's latest message; tapping it
 /// sends its text as the user.
 ///
@@ -915,6 +1148,43 @@ impl Mention {
             key: key.into(),
             id: id.into(),
             id_type: id_type.into(),
+            name: name.into(),
+            tenant_key: Default::default(),
+        }
+    }
+
+    /// Sets `tenant_key`.
+    pub fn with_tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
+        self.tenant_key = Some(tenant_key.into());
+        self
+    }
+}
+
+/// A mention in a received message.
+///
+/// Build one with [`new`](MentionEvent::new), which takes the required fields, and the `with_*` setters.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct MentionEvent {
+    /// The placeholder standing for the mention in the content (`@_user_1`).
+    pub key: String,
+    /// The IDs of who was mentioned.
+    pub id: UserId,
+    /// The name of who was mentioned.
+    pub name: String,
+    /// The tenant key of the mentioned user's tenant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_key: Option<String>,
+}
+
+impl MentionEvent {
+    /// A value with the required fields; the others unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new(key: impl Into<String>, id: UserId, name: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            id,
             name: name.into(),
             tenant_key: Default::default(),
         }
@@ -2233,6 +2503,53 @@ impl TopNotice {
     }
 }
 
+/// The IDs of one user, in each ID type the app may see; `user_id` only with the permission
+/// to read user IDs.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct UserId {
+    /// The user's union ID: the same for every app of one developer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub union_id: Option<String>,
+    /// The user's user ID within the tenant; sent only when the app may read user IDs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// The user's open ID: specific to this app.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_id: Option<String>,
+}
+
+impl UserId {
+    /// An empty value: every field unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            union_id: Default::default(),
+            user_id: Default::default(),
+            open_id: Default::default(),
+        }
+    }
+
+    /// Sets `union_id`.
+    pub fn with_union_id(mut self, union_id: impl Into<String>) -> Self {
+        self.union_id = Some(union_id.into());
+        self
+    }
+
+    /// Sets `user_id`.
+    pub fn with_user_id(mut self, user_id: impl Into<String>) -> Self {
+        self.user_id = Some(user_id.into());
+        self
+    }
+
+    /// Sets `open_id`.
+    pub fn with_open_id(mut self, open_id: impl Into<String>) -> Self {
+        self.open_id = Some(open_id.into());
+        self
+    }
+}
+
 /// What tapping the entry does.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -2949,6 +3266,84 @@ impl serde::Serialize for EditPermission {
 }
 
 impl<'de> serde::Deserialize<'de> for EditPermission {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Ok(Self::from_wire(&value))
+    }
+}
+
+/// The kind of chat the message is in.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EventChatType {
+    /// `p2p`: A one-to-one chat with the bot.
+    P2p,
+    /// `group`: A group chat.
+    Group,
+    /// `topic_group`: A topic group chat.
+    TopicGroup,
+    /// A value this version of the SDK does not know, kept as it was sent.
+    Unknown(String),
+}
+
+impl EventChatType {
+    /// The known values, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["p2p", "group", "topic_group"];
+    /// The value sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::P2p => "p2p",
+            Self::Group => "group",
+            Self::TopicGroup => "topic_group",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The variant of a wire value; an unknown value is kept in `Unknown`.
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "p2p" => Self::P2p,
+            "group" => Self::Group,
+            "topic_group" => Self::TopicGroup,
+            other => Self::Unknown(other.to_string()),
+        }
+    }
+
+    /// Whether this is a value the SDK does not know.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+
+impl std::fmt::Display for EventChatType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for EventChatType {
+    type Err = crate::ParseEnumError;
+    /// Parses a known wire value; anything else is an error listing the known ones
+    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match Self::from_wire(value) {
+            Self::Unknown(_) => {
+                Err(crate::ParseEnumError::new("EventChatType", value, Self::VALUES))
+            }
+            known => Ok(known),
+        }
+    }
+}
+
+impl serde::Serialize for EventChatType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for EventChatType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
@@ -4524,6 +4919,93 @@ impl serde::Serialize for P2pTargetType {
 }
 
 impl<'de> serde::Deserialize<'de> for P2pTargetType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Ok(Self::from_wire(&value))
+    }
+}
+
+/// Who recalled the message.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RecallType {
+    /// `message_owner`: Its sender.
+    MessageOwner,
+    /// `group_owner`: The chat's owner.
+    GroupOwner,
+    /// `group_manager`: A manager of the chat.
+    GroupManager,
+    /// `enterprise_manager`: An administrator of the tenant.
+    EnterpriseManager,
+    /// A value this version of the SDK does not know, kept as it was sent.
+    Unknown(String),
+}
+
+impl RecallType {
+    /// The known values, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &[
+        "message_owner",
+        "group_owner",
+        "group_manager",
+        "enterprise_manager",
+    ];
+    /// The value sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::MessageOwner => "message_owner",
+            Self::GroupOwner => "group_owner",
+            Self::GroupManager => "group_manager",
+            Self::EnterpriseManager => "enterprise_manager",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The variant of a wire value; an unknown value is kept in `Unknown`.
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "message_owner" => Self::MessageOwner,
+            "group_owner" => Self::GroupOwner,
+            "group_manager" => Self::GroupManager,
+            "enterprise_manager" => Self::EnterpriseManager,
+            other => Self::Unknown(other.to_string()),
+        }
+    }
+
+    /// Whether this is a value the SDK does not know.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+
+impl std::fmt::Display for RecallType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for RecallType {
+    type Err = crate::ParseEnumError;
+    /// Parses a known wire value; anything else is an error listing the known ones
+    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match Self::from_wire(value) {
+            Self::Unknown(_) => {
+                Err(crate::ParseEnumError::new("RecallType", value, Self::VALUES))
+            }
+            known => Ok(known),
+        }
+    }
+}
+
+impl serde::Serialize for RecallType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RecallType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
