@@ -49,15 +49,15 @@ pub use client::{Client, ClientBuilder, Domain};
 
 /// Every limit the SDK enforces, in one place.
 ///
-/// * Bodies read into memory: an auth answer at most [`MAX_AUTH_BODY`] (larger is a
+/// * Bodies read into memory: an auth answer at most [`MAX_AUTH_BODY`](limits::MAX_AUTH_BODY) (larger is a
 ///   [`TokenErrorKind::TooLarge`](crate::auth::TokenErrorKind::TooLarge) error), a JSON
-///   answer at most [`MAX_JSON_BODY`] (larger is an error), an error body at most
-///   [`MAX_ERROR_BODY`] (the rest is not read; the error says it was cut).
+///   answer at most [`MAX_JSON_BODY`](limits::MAX_JSON_BODY) (larger is an error), an error body at most
+///   [`MAX_ERROR_BODY`](limits::MAX_ERROR_BODY) (the rest is not read; the error says it was cut).
 ///   Downloads are streamed and never held in memory, except by
 ///   [`Download::collect`](crate::Download::collect), which takes its own cap.
 /// * A token is trusted for at most [`MAX_TOKEN_LIFETIME`], whatever `expire` says.
-/// * Duration settings (timeouts, backoffs, waits) are at most [`MAX_DURATION_SETTING`];
-///   a retry policy makes at most [`MAX_ATTEMPTS`] attempts.
+/// * Duration settings (timeouts, backoffs, waits) are at most [`MAX_DURATION_SETTING`](limits::MAX_DURATION_SETTING);
+///   a retry policy makes at most [`MAX_ATTEMPTS`](limits::MAX_ATTEMPTS) attempts.
 pub mod limits {
     pub use crate::auth::MAX_TOKEN_LIFETIME;
     pub use crate::client::{MAX_ATTEMPTS, MAX_DURATION_SETTING};

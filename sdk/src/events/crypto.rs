@@ -112,6 +112,37 @@ pub fn verify_signature(
     actual.len() == expected.len() && bool::from(actual.as_bytes().ct_eq(expected.as_bytes()))
 }
 
+/// The `X-Lark-Signature` of an old-format card callback (no `schema`, an `action` at the
+/// top level): lowercase hex of `SHA-1(timestamp + nonce + verification_token + body)`, as
+/// the platform signs them (the official SDKs' card handlers check the same).
+pub fn legacy_card_signature(
+    timestamp: &str,
+    nonce: &str,
+    verification_token: &str,
+    body: &[u8],
+) -> String {
+    let mut hasher = sha1::Sha1::new();
+    hasher.update(timestamp.as_bytes());
+    hasher.update(nonce.as_bytes());
+    hasher.update(verification_token.as_bytes());
+    hasher.update(body);
+    hex(&hasher.finalize())
+}
+
+/// Whether `expected` is the [`legacy_card_signature`] of this request; constant time,
+/// hex case ignored, never panics.
+pub fn verify_legacy_card_signature(
+    timestamp: &str,
+    nonce: &str,
+    verification_token: &str,
+    body: &[u8],
+    expected: &str,
+) -> bool {
+    let actual = legacy_card_signature(timestamp, nonce, verification_token, body);
+    let expected = expected.trim().to_ascii_lowercase();
+    actual.len() == expected.len() && bool::from(actual.as_bytes().ct_eq(expected.as_bytes()))
+}
+
 /// Lowercase hex.
 fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";

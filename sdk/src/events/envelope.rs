@@ -28,7 +28,6 @@ pub(crate) enum Envelope {
     /// An old-format card callback: no id, no header.
     LegacyCard {
         header: EventHeader,
-        token: Option<String>,
         body: Value,
     },
 }
@@ -108,10 +107,8 @@ pub(crate) fn parse(value: Value) -> Result<Envelope, &'static str> {
         let mut h = EventHeader::new(String::new(), LEGACY_CARD_ACTION, Schema::V1);
         h.app_id = str_of(&map, "app_id");
         h.tenant_key = str_of(&map, "tenant_key");
-        let token = str_of(&map, "token");
         return Ok(Envelope::LegacyCard {
             header: h,
-            token,
             body: Value::Object(map),
         });
     }

@@ -160,7 +160,42 @@ impl WebhookHandler {
             }
         };
         let verification = value.get("type").and_then(Value::as_str) == Some("url_verification");
-        if !verification {
+        if !verification && is_legacy_card(&value) {
+            // Old-format card callbacks are signed with SHA-1 over the verification token.
+            match self.dispatcher.verification_token() {
+                Some(token) => {
+                    let (Some(signature), Some(timestamp)) = (
+                        header(headers, HEADER_SIGNATURE),
+                        header(headers, HEADER_TIMESTAMP),
+                    ) else {
+                        return WebhookResponse::refuse(
+                            StatusCode::UNAUTHORIZED,
+                            "missing signature on a card callback",
+                        );
+                    };
+                    let nonce = header(headers, HEADER_NONCE).unwrap_or("");
+                    if !crypto::verify_legacy_card_signature(
+                        timestamp,
+                        nonce,
+                        token.expose(),
+                        body,
+                        signature,
+                    ) {
+                        return WebhookResponse::refuse(
+                            StatusCode::UNAUTHORIZED,
+                            "bad card callback signature",
+                        );
+                    }
+                }
+                None if key.is_some() => {
+                    return WebhookResponse::refuse(
+                        StatusCode::UNAUTHORIZED,
+                        "old-format card callback, but no verification token configured to check its signature",
+                    );
+                }
+                None => {}
+            }
+        } else if !verification {
             if let Some(key) = key {
                 let Some(signature) = header(headers, HEADER_SIGNATURE) else {
                     return WebhookResponse::refuse(StatusCode::UNAUTHORIZED, "missing signature");
@@ -173,6 +208,8 @@ impl WebhookHandler {
                     return WebhookResponse::refuse(StatusCode::UNAUTHORIZED, "bad signature");
                 }
             }
+        }
+        if !verification {
             if let (Some(skew), Some(timestamp)) =
                 (self.max_skew, header(headers, HEADER_TIMESTAMP))
             {
@@ -194,6 +231,14 @@ impl WebhookHandler {
             body: dispatched.body,
         }
     }
+}
+
+/// An old-format card callback: no `schema`, no `type`, an `action` at the top level.
+fn is_legacy_card(value: &Value) -> bool {
+    value.get("schema").is_none()
+        && value.get("type").is_none()
+        && value.get("event").is_none()
+        && value.get("action").is_some()
 }
 
 /// A header's value, if present and text.

@@ -49,6 +49,7 @@
 mod apps;
 mod cases;
 mod download;
+pub mod events;
 mod pages;
 mod run;
 mod user;
