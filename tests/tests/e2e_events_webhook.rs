@@ -623,7 +623,11 @@ async fn a_legacy_card_callback_reaches_on_unknown() {
             .send()
     };
     let bad = post("0".repeat(40)).await.unwrap();
-    assert_eq!(bad.status(), 401, "a legacy card callback with a bad SHA-1 signature");
+    assert_eq!(
+        bad.status(),
+        401,
+        "a legacy card callback with a bad SHA-1 signature"
+    );
     let good = post(String::new()).await.unwrap();
     assert_eq!(
         good.status(),

@@ -61,7 +61,10 @@ fn event_cases(ev: &EventModel) -> String {
         ""
     };
     let mut out = String::new();
-    for (channel, function) in [("webhook", "webhook"), ("long_connection", "long_connection")] {
+    for (channel, function) in [
+        ("webhook", "webhook"),
+        ("long_connection", "long_connection"),
+    ] {
         out.push_str(&format!(
             "#[tokio::test]\nasync fn {channel}_{test_name}() {{\n    \
              lark_tests::harness::events::{function}_{callback}case::<{ty}>().await;\n}}\n"

@@ -26,10 +26,7 @@ pub(crate) enum Envelope {
         event: Value,
     },
     /// An old-format card callback: no id, no header.
-    LegacyCard {
-        header: EventHeader,
-        body: Value,
-    },
+    LegacyCard { header: EventHeader, body: Value },
 }
 
 /// A string member of an object.
