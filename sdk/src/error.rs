@@ -66,6 +66,9 @@ pub enum Error<E = AnyServiceError> {
     UnexpectedResponse(UnexpectedBody),
     /// The request or the body transfer failed: connection, timeout, broken body.
     Transport(TransportError),
+    /// The client-side rate limiter ([`ClientBuilder::rate_limiter`](crate::ClientBuilder::rate_limiter))
+    /// would give the call its turn only after its deadline; nothing was sent.
+    RateLimit(crate::ratelimit::RateLimitError),
     /// Writing the download failed; the target file is untouched.
     Io {
         /// The file or directory being written.
@@ -184,6 +187,7 @@ impl<E: fmt::Display> fmt::Display for Error<E> {
             Error::Service(e) => write!(f, "{e}"),
             Error::UnexpectedResponse(u) => write!(f, "unexpected response: {u}"),
             Error::Transport(e) => write!(f, "{e}"),
+            Error::RateLimit(e) => write!(f, "{e}"),
             Error::Io { path, source } => write!(f, "cannot write {}: {source}", path.display()),
             Error::SizeLimitExceeded {
                 limit,
@@ -213,6 +217,7 @@ impl<E: std::error::Error + 'static> std::error::Error for Error<E> {
             Error::Token(e) => Some(e),
             Error::Service(e) => e.source(),
             Error::Transport(e) => Some(e),
+            Error::RateLimit(e) => Some(e),
             Error::Io { source, .. } => Some(source),
             Error::Decode(d) => Some(d),
             _ => None,
@@ -230,6 +235,7 @@ impl<E: ServiceError> From<Error<E>> for Error {
             Error::Service(e) => Error::Service(AnyServiceError::new(e)),
             Error::UnexpectedResponse(u) => Error::UnexpectedResponse(u),
             Error::Transport(e) => Error::Transport(e),
+            Error::RateLimit(e) => Error::RateLimit(e),
             Error::Io { path, source } => Error::Io { path, source },
             Error::SizeLimitExceeded {
                 limit,

@@ -3,8 +3,9 @@
 //! Typed request builders, response types and error enums are generated from the endpoint
 //! specs in `spec/` (see [`im`]); a small hand-written runtime sends them: a per-client token
 //! cache with single-flight refresh and replay of rejected tokens, retries with backoff that
-//! honour the platform's rate-limit signal, and downloads that stream to disk, resume with
-//! `Range` and never leave a partial file.
+//! honour the platform's rate-limit signal, an optional client-side rate limiter
+//! ([`ratelimit`], in process or shared by a fleet on Redis), and downloads that stream to
+//! disk, resume with `Range` and never leave a partial file.
 //!
 //! ```no_run
 //! use lark_openapi::im::v1::ResourceType;
@@ -41,7 +42,9 @@ pub mod message_content;
 mod operation;
 mod options;
 mod paginate;
+pub mod ratelimit;
 mod service_error;
+pub mod shared;
 mod transport;
 mod upload;
 
@@ -55,7 +58,7 @@ pub use client::{Client, ClientBuilder, Domain};
 ///   [`MAX_ERROR_BODY`](limits::MAX_ERROR_BODY) (the rest is not read; the error says it was cut).
 ///   Downloads are streamed and never held in memory, except by
 ///   [`Download::collect`](crate::Download::collect), which takes its own cap.
-/// * A token is trusted for at most [`MAX_TOKEN_LIFETIME`], whatever `expire` says.
+/// * A token is trusted for at most [`MAX_TOKEN_LIFETIME`](limits::MAX_TOKEN_LIFETIME), whatever `expire` says.
 /// * Duration settings (timeouts, backoffs, waits) are at most [`MAX_DURATION_SETTING`](limits::MAX_DURATION_SETTING);
 ///   a retry policy makes at most [`MAX_ATTEMPTS`](limits::MAX_ATTEMPTS) attempts.
 pub mod limits {

@@ -89,6 +89,20 @@ pub struct OperationMeta {
     pub response: ResponseKind,
     /// The API page.
     pub doc_url: &'static str,
+    /// The documented rate limit (the spec's `rate_limit`, from the platform's tiers), if
+    /// any. The optional client-side limiter ([`ClientBuilder::rate_limiter`](crate::ClientBuilder::rate_limiter))
+    /// paces calls by it; nothing else reads it.
+    pub rate_limit: Option<RateLimitMeta>,
+}
+
+/// An endpoint's documented rate limit: the platform counts per endpoint × app × tenant, and
+/// hitting either cap answers HTTP 429 / code 99991400.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct RateLimitMeta {
+    /// Calls per second, if the platform documents a per-second cap.
+    pub per_second: Option<u32>,
+    /// Calls per minute, if the platform documents a per-minute cap.
+    pub per_minute: Option<u32>,
 }
 
 /// A request the runtime can send. Implemented by generated request types.

@@ -21,6 +21,8 @@ mod child;
 mod compile;
 #[path = "download/downloads.rs"]
 mod downloads;
+#[path = "download/fleet.rs"]
+mod fleet;
 #[path = "download/gen.rs"]
 mod gen;
 #[path = "download/json.rs"]
@@ -56,7 +58,9 @@ const USAGE: &str = "usage: cargo xtask bench [--quick] [--runs N] [--out FILE] 
   --runs N      measured downloads per size and tool (default 9; the report wants at least 5)
   --out FILE    where to write the report (default: <workspace>/BENCHMARKS.md)
   --no-profile  no perf profile even when the download target is missed
-  --no-compile  skip the compile-time section (several builds in a scratch copy)";
+  --no-compile  skip the compile-time section (several builds in a scratch copy)
+  --only fleet  run only section 7 (many replicas on Redis, about 30 s) and replace that
+                section in the existing report";
 
 /// Repetitions of every section.
 #[derive(Debug, Clone)]
@@ -83,6 +87,8 @@ pub struct Options {
     pub seam_runs: usize,
     /// Measure compile times (several builds in a scratch copy; off with `--no-compile`).
     pub compile: bool,
+    /// `--only fleet`: run section 7 alone and splice it into the existing report.
+    pub only_fleet: bool,
 }
 
 impl Options {
@@ -99,6 +105,7 @@ impl Options {
             out: root.join("BENCHMARKS.md"),
             seam_runs: 5,
             compile: true,
+            only_fleet: false,
         };
         let mut runs = None;
         let mut it = args.iter();
@@ -107,6 +114,10 @@ impl Options {
                 "--quick" => opts.quick = true,
                 "--no-profile" => opts.profile = false,
                 "--no-compile" => opts.compile = false,
+                "--only" => match it.next().map(String::as_str) {
+                    Some("fleet") => opts.only_fleet = true,
+                    _ => return Err("--only takes `fleet`".into()),
+                },
                 "--runs" => {
                     let n = it.next().and_then(|v| v.parse::<usize>().ok());
                     match n {
@@ -205,6 +216,9 @@ fn run(
     before_harness: Option<Duration>,
 ) -> Result<()> {
     measure::raise_open_files_limit();
+    if opts.only_fleet {
+        return run_fleet_only(opts);
+    }
     let context = machine::context(root);
     eprintln!(
         "bench: {} ({} CPUs), commit {}",
@@ -243,6 +257,10 @@ fn run(
     let gen = gen::run(root, opts.gen_runs)?;
     let gen_time = t.elapsed();
 
+    let t = Instant::now();
+    let fleet = fleet::run(opts.small_rounds)?;
+    let fleet_time = t.elapsed();
+
     let timing = report::Timing {
         before_harness,
         harness: started.elapsed(),
@@ -254,6 +272,7 @@ fn run(
             ("lists and uploads", seam_time),
             ("code generation", gen_time),
             ("compile time", compile_time),
+            ("many replicas", fleet_time),
         ],
     };
     let mut text = report::render(&report::Report {
@@ -271,6 +290,7 @@ fn run(
         compile: compile.as_ref(),
         downloads: &downloads,
     }));
+    text = fleet::splice(&text, &fleet::render(&fleet, fleet_time));
     std::fs::write(&opts.out, &text)?;
     println!("{}", report::summary(&text));
     eprintln!(
@@ -284,6 +304,22 @@ fn run(
             ),
             None => String::new(),
         }
+    );
+    Ok(())
+}
+
+/// `--only fleet`: section 7 alone, spliced into the existing report (appended if absent).
+fn run_fleet_only(opts: &Options) -> Result<()> {
+    let t = Instant::now();
+    let figures = fleet::run(opts.small_rounds)?;
+    let section = fleet::render(&figures, t.elapsed());
+    let existing = std::fs::read_to_string(&opts.out).unwrap_or_else(|_| "# Benchmarks\n".into());
+    std::fs::write(&opts.out, fleet::splice(&existing, &section))?;
+    println!("{}", section.trim());
+    eprintln!(
+        "bench: replaced section 7 of {} ({:.1} s)",
+        opts.out.display(),
+        t.elapsed().as_secs_f64()
     );
     Ok(())
 }

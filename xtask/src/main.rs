@@ -10,7 +10,7 @@ mod gen;
 mod import;
 
 const USAGE: &str =
-    "usage: cargo xtask gen [--check] [--root DIR] | cargo xtask import [--from FILE.yaml ...] [--project P] [--version V] [--resource R] [--id ID ...] [--check] [--root DIR] | cargo xtask import --survey DIR | cargo xtask bench [--quick] [--runs N] [--out FILE] [--no-profile]";
+    "usage: cargo xtask gen [--check] [--root DIR] | cargo xtask import [--from FILE.yaml ...] [--project P] [--version V] [--resource R] [--id ID ...] [--check] [--root DIR] | cargo xtask import --survey DIR | cargo xtask bench [--quick] [--runs N] [--out FILE] [--no-profile] [--no-compile] [--only fleet]";
 
 fn main() -> ExitCode {
     let mut args: Vec<String> = std::env::args().skip(1).collect();

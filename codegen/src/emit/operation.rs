@@ -31,6 +31,24 @@ pub fn operation_impls(ep: &EndpointModel) -> TokenStream {
         ResponseModel::Flat(_) => quote!(crate::operation::ResponseKind::Flat),
         ResponseModel::Empty => quote!(crate::operation::ResponseKind::Empty),
     };
+    let rate_limit = match &spec.rate_limit {
+        Some(rl) => {
+            let opt = |v: Option<u32>| match v {
+                Some(v) => {
+                    let v = proc_macro2::Literal::u32_unsuffixed(v);
+                    quote!(Some(#v))
+                }
+                None => quote!(None),
+            };
+            let per_second = opt(rl.per_second);
+            let per_minute = opt(rl.per_minute);
+            quote!(Some(crate::operation::RateLimitMeta {
+                per_second: #per_second,
+                per_minute: #per_minute,
+            }))
+        }
+        None => quote!(None),
+    };
     let path_values = ep.path_params.iter().map(|p| {
         let n = ident(&p.rust);
         if p.ty == Ty::String {
@@ -69,6 +87,7 @@ pub fn operation_impls(ep: &EndpointModel) -> TokenStream {
                 idempotent: #idempotent,
                 response: #response,
                 doc_url: #doc_url,
+                rate_limit: #rate_limit,
             };
 
             fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {

@@ -193,6 +193,8 @@ impl TokenCache {
     /// Drops the cached token for `key` if it is `rejected` (the platform
     /// refused it, e.g. code 99991663). A token that has replaced it in the
     /// meantime is kept, so a late report about an old token costs no fetch.
+    /// When it drops the token it tells the fetcher
+    /// ([`TokenFetcher::rejected`]), so that a shared store evicts it too.
     pub fn invalidate(&self, key: &TokenKey, rejected: &AccessToken) {
         let slot = {
             let slots = self
@@ -211,11 +213,13 @@ impl TokenCache {
             .is_some_and(|e| e.token.secret() == rejected.secret())
         {
             *entry = None;
+            drop(entry);
             tracing::debug!(
                 kind = key.kind(),
                 tenant_key = key.tenant_key(),
                 "dropped a rejected token"
             );
+            self.inner.fetcher.rejected(key, rejected);
         }
     }
 

@@ -38,4 +38,13 @@ pub trait TokenFetcher: Send + Sync + 'static {
     fn resend_app_ticket(&self) -> FetchFuture<'_, ()> {
         Box::pin(async { Ok(()) })
     }
+
+    /// Told by [`TokenCache::invalidate`](super::TokenCache::invalidate) that the platform
+    /// rejected `token` for `key` and the cache dropped it. The default does nothing; a
+    /// fetcher that shares tokens with other processes (a
+    /// [`TokenStore`](crate::shared::TokenStore)) evicts it there before its next fetch,
+    /// unless another process has already replaced it. Must not block.
+    fn rejected(&self, key: &TokenKey, token: &AccessToken) {
+        let _ = (key, token);
+    }
 }

@@ -66,6 +66,9 @@ pub struct ClientBuilder {
     http: Option<reqwest::Client>,
     headers: Vec<(String, String)>,
     refresh_ahead: Duration,
+    token_store: Option<Arc<dyn crate::shared::TokenStore>>,
+    token_lock_ttl: Duration,
+    rate_limiter: Option<crate::ratelimit::SharedLimiter>,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -83,6 +86,9 @@ impl std::fmt::Debug for ClientBuilder {
             .field("custom_http_client", &self.http.is_some())
             .field("header_names", &header_names)
             .field("refresh_ahead", &self.refresh_ahead)
+            .field("token_store", &self.token_store.is_some())
+            .field("token_lock_ttl", &self.token_lock_ttl)
+            .field("rate_limiter", &self.rate_limiter.is_some())
             .finish()
     }
 }
@@ -102,6 +108,9 @@ impl ClientBuilder {
             http: None,
             headers: Vec::new(),
             refresh_ahead: DEFAULT_REFRESH_AHEAD,
+            token_store: None,
+            token_lock_ttl: crate::shared::DEFAULT_LOCK_TTL,
+            rate_limiter: None,
         }
     }
 
@@ -201,6 +210,24 @@ impl ClientBuilder {
         self
     }
 
+    /// Shares tokens with every other client (in this process or another) that uses the
+    /// same store: a token is fetched once for all of them, and one the platform rejects is
+    /// evicted for all of them. Default: none, each client keeps its tokens to itself.
+    /// When the store fails the client gets its tokens itself, as without one. See
+    /// [`shared`](crate::shared) (`RedisTokenStore` with the `redis` feature).
+    pub fn token_store(mut self, store: impl crate::shared::TokenStore) -> Self {
+        self.token_store = Some(Arc::new(store));
+        self
+    }
+
+    /// With a [`token_store`](Self::token_store): how long this client may hold a token's
+    /// fetch lock (default 10 s, [`DEFAULT_LOCK_TTL`](crate::shared::DEFAULT_LOCK_TTL)). A
+    /// process that dies holding it delays the others by at most this.
+    pub fn token_lock_ttl(mut self, ttl: Duration) -> Self {
+        self.token_lock_ttl = ttl;
+        self
+    }
+
     /// Checks the settings and builds the client.
     pub fn build(self) -> Result<Client, ConfigError> {
         if self.app_id.trim().is_empty() {
@@ -230,6 +257,7 @@ impl ClientBuilder {
             )));
         }
         check_retry_policy(&self.retry)?;
+        check_duration("token_lock_ttl", self.token_lock_ttl, false)?;
         let mut default_headers = HeaderMap::new();
         default_headers.insert(
             USER_AGENT,
@@ -257,6 +285,9 @@ impl ClientBuilder {
         let app_secret = self.app_secret.clone();
         let creds = AppCredentials::new(self.app_id.clone(), self.app_secret, self.app_type);
         let refresh_ahead = self.refresh_ahead;
+        let token_store = self.token_store;
+        let token_lock_ttl = self.token_lock_ttl;
+        let store_app_id = self.app_id.clone();
         Ok(Client {
             // The token fetcher sends the auth endpoints through this client's pipeline; it
             // holds the client weakly, since the client owns it (through the cache).
@@ -266,7 +297,13 @@ impl ClientBuilder {
                 app_id: self.app_id,
                 app_type: self.app_type,
                 tokens: TokenCache::new(
-                    Arc::new(HttpTokenFetcher::new(client.clone(), creds)),
+                    crate::shared::with_store(
+                        Arc::new(HttpTokenFetcher::new(client.clone(), creds)),
+                        token_store,
+                        store_app_id,
+                        refresh_ahead,
+                        token_lock_ttl,
+                    ),
                     refresh_ahead,
                 ),
                 retry: self.retry,
@@ -275,8 +312,23 @@ impl ClientBuilder {
                 default_headers,
                 app_secret,
                 saved_dirs: Default::default(),
+                rate_limiter: self.rate_limiter,
             }),
         })
+    }
+
+    /// Paces calls with a client-side rate limiter (default: none, and no cost): before
+    /// every attempt the call waits for its turn under the endpoint's documented limit,
+    /// per app × tenant × endpoint, instead of being refused with a 429. A turn later than
+    /// the call's deadline fails the call at once with
+    /// [`Error::RateLimit`](crate::Error::RateLimit); 429s and `x-ogw-ratelimit-*` headers
+    /// tighten the budget. [`InProcessLimiter`](crate::ratelimit::InProcessLimiter) paces
+    /// one process; `RedisRateLimiter` (feature `redis`) a whole fleet. Pass a clone (or an
+    /// `Arc`) of one limiter to several clients of the same app to share its budget. See
+    /// [`ratelimit`](crate::ratelimit).
+    pub fn rate_limiter(mut self, limiter: impl crate::ratelimit::RateLimiter) -> Self {
+        self.rate_limiter = Some(std::sync::Arc::new(limiter));
+        self
     }
 }
 

@@ -44,6 +44,8 @@ pub(crate) struct Inner {
     pub(crate) default_headers: HeaderMap,
     /// Scrubbed from every message built from a server's answer.
     pub(crate) app_secret: crate::auth::Secret,
+    /// The client-side rate limiter, if one is set (`ClientBuilder::rate_limiter`).
+    pub(crate) rate_limiter: Option<crate::ratelimit::SharedLimiter>,
     /// Directories `save_to` has swept for stale temporary files.
     pub(crate) saved_dirs: std::sync::Mutex<std::collections::HashSet<std::path::PathBuf>>,
 }

@@ -10,6 +10,7 @@ use super::prepared::{Credential, Prepared};
 use super::read::{read_capped, ReadError, MAX_AUTH_BODY, MAX_ERROR_BODY, MAX_JSON_BODY};
 use crate::error::TransportError;
 use crate::operation::{Payload, ResponseKind};
+use crate::ratelimit::RateSignal;
 use crate::upload::PartError;
 use crate::{Client, Error};
 
@@ -21,6 +22,8 @@ pub(crate) enum Answer {
     Envelope {
         body: Vec<u8>,
         log_id: Option<String>,
+        /// What the headers say about the rate limit; only read when a limiter is set.
+        rate: Option<RateSignal>,
     },
     /// An error answer (any status, or a 2xx whose `code` is not 0).
     Failed {
@@ -162,9 +165,16 @@ impl Client {
             // The common case needs only the log id; the headers are copied for errors.
             let code = envelope_code(&capped.bytes);
             if code == Some(0) && !capped.over_cap {
+                let rate = match self.inner.rate_limiter {
+                    Some(_) => {
+                        RateSignal::from_answer(status.as_u16(), Some(0), response.headers())
+                    }
+                    None => None,
+                };
                 return Ok(Answer::Envelope {
                     body: capped.bytes,
                     log_id: log_id_from_headers(response.headers()),
+                    rate,
                 });
             }
             let headers = response.headers().clone();

@@ -10,6 +10,7 @@ use super::error_body::{log_id_from_headers, ErrorBody};
 use super::prepared::{Credential, Prepared};
 use super::retry::{decide, rate_limit_reset, Failure, RetryDecision};
 use crate::error::TransportError;
+use crate::ratelimit::{RateKey, RateLimiter, RateSignal};
 use crate::{Client, Error, ServiceError};
 
 /// Codes that mean "this access token is no good": the SDK drops the rejected token,
@@ -39,6 +40,13 @@ impl Client {
         let retryable = p.retryable();
         let mut attempt: u32 = 1;
         let mut replayed_token = false;
+        // Only with a limiter: the budget this call spends.
+        let limiter = self.inner.rate_limiter.as_deref();
+        let rate_key = limiter.map(|_| RateKey {
+            app_id: &self.inner.app_id,
+            tenant_key: p.options.tenant_key.as_deref(),
+            endpoint_id: p.meta.id,
+        });
         loop {
             let span = tracing::debug_span!(
                 "lark.request",
@@ -49,19 +57,35 @@ impl Client {
             );
             let credential =
                 within_deadline(p.deadline, "getting an access token", self.credential(p)).await?;
+            if let (Some(limiter), Some(key)) = (limiter, &rate_key) {
+                wait_for_turn(limiter, key, p)
+                    .instrument(span.clone())
+                    .await?;
+            }
             let outcome = self
                 .attempt(p, &credential, extra)
                 .instrument(span.clone())
                 .await;
             let (failure, error) = match outcome {
                 Ok(Answer::Stream(response)) => {
+                    if let (Some(limiter), Some(key)) = (limiter, &rate_key) {
+                        let status = response.status().as_u16();
+                        if let Some(signal) =
+                            RateSignal::from_answer(status, None, response.headers())
+                        {
+                            limiter.observe(key, &signal).await;
+                        }
+                    }
                     span.record("status", response.status().as_u16());
                     if let Some(id) = log_id_from_headers(response.headers()) {
                         span.record("log_id", id.as_str());
                     }
                     return Ok(Success::Stream(response));
                 }
-                Ok(Answer::Envelope { body, log_id }) => {
+                Ok(Answer::Envelope { body, log_id, rate }) => {
+                    if let (Some(limiter), Some(key), Some(signal)) = (limiter, &rate_key, &rate) {
+                        limiter.observe(key, signal).await;
+                    }
                     span.record("status", 200u16);
                     if let Some(id) = &log_id {
                         span.record("log_id", id.as_str());
@@ -78,6 +102,16 @@ impl Client {
                         span.record("log_id", id);
                     }
                     let reset = rate_limit_reset(&headers);
+                    if let (Some(limiter), Some(key)) = (limiter, &rate_key) {
+                        let code = match &body {
+                            ErrorBody::Api(api) => Some(api.code),
+                            ErrorBody::Unexpected(_) => None,
+                        };
+                        if let Some(signal) = RateSignal::from_answer(status, code, &headers) {
+                            tracing::debug!(parent: &span, limited = signal.limited, limit = signal.limit, "the answer tightens the rate budget");
+                            limiter.observe(key, &signal).await;
+                        }
+                    }
                     match self.redact_error_body(body, &credential, p) {
                         ErrorBody::Api(api) => {
                             if super::send::TOKEN_ERROR_CODES.contains(&api.code)
@@ -152,6 +186,33 @@ impl Client {
         }
         body.redacted(&secrets)
     }
+}
+
+/// Waits for the call's turn under the client's rate limiter, bounded by its deadline.
+async fn wait_for_turn<E>(
+    limiter: &dyn RateLimiter,
+    key: &RateKey<'_>,
+    p: &Prepared<E>,
+) -> Result<(), Error<E>> {
+    let limit = p.meta.rate_limit.unwrap_or_default();
+    let deadline = p.deadline.map(|d| d.at.into_std());
+    let started = tokio::time::Instant::now();
+    let turn = async {
+        limiter
+            .acquire(key, limit, deadline)
+            .await
+            .map_err(Error::RateLimit)
+    };
+    // A limiter that overstays the deadline is cut off like any other step of the call.
+    let result = within_deadline(p.deadline, "waiting for a rate-limit turn", turn).await;
+    let waited = started.elapsed();
+    if waited >= std::time::Duration::from_millis(1) {
+        tracing::debug!(
+            wait_ms = waited.as_millis() as u64,
+            "waited for a turn under the rate limit"
+        );
+    }
+    result
 }
 
 /// How the retry policy sees a transport failure.

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! cargo run -p lark-tests --bin fake-lark -- --port 8080 [--store] [--app-id ID] [--app-secret S]
+//!     [--rate-limit spec|N]
 //! ```
 //!
 //! Serves until interrupted (Ctrl-C ends the process).
@@ -10,7 +11,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
-use lark_tests::{register_samples, sample_usage, FakeAppType, FakeConfig, FakeLark};
+use lark_tests::{
+    register_samples, sample_usage, FakeAppType, FakeConfig, FakeLark, FakeRateLimit,
+};
 
 /// Command-line flags.
 #[derive(Debug, Parser)]
@@ -34,6 +37,10 @@ struct Args {
     /// Lifetime of issued tokens, in seconds.
     #[arg(long, default_value_t = 7200)]
     token_lifetime_secs: u64,
+    /// Enforce the platform's rate limit: `spec` takes each endpoint's per-second limit
+    /// from its spec, a number sets it for every endpoint (429 / 99991400 over it).
+    #[arg(long, value_name = "spec|N")]
+    rate_limit: Option<String>,
     /// Directory of spec JSON files the fake is built from (default: the workspace's spec/).
     #[arg(long)]
     spec_dir: Option<PathBuf>,
@@ -52,6 +59,13 @@ async fn main() -> std::io::Result<()> {
         },
         token_lifetime: Duration::from_secs(args.token_lifetime_secs),
         port: args.port,
+        rate_limit: match args.rate_limit.as_deref() {
+            None => None,
+            Some("spec") => Some(FakeRateLimit::from_spec()),
+            Some(n) => Some(FakeRateLimit::per_second(n.parse().map_err(|_| {
+                std::io::Error::other(format!("--rate-limit: `spec` or a number, not {n:?}"))
+            })?)),
+        },
         ..FakeConfig::default()
     };
     if let Some(dir) = args.spec_dir {

@@ -9,8 +9,8 @@ use lark_codegen::Model;
 
 use super::state::Registered;
 use super::{
-    auth, ids, preview, FakeConfig, FakeLark, Fault, LoggedRequest, Resource, SpecErrorRow,
-    TokenRequestKind,
+    auth, ids, preview, FakeConfig, FakeLark, FakeRateLimit, Fault, LoggedRequest, Resource,
+    SpecErrorRow, TokenRequestKind,
 };
 
 impl FakeLark {
@@ -33,6 +33,29 @@ impl FakeLark {
     pub fn token_requests(&self, kind: TokenRequestKind) -> usize {
         let inner = self.shared.lock();
         inner.token_requests.get(&kind).copied().unwrap_or(0)
+    }
+
+    /// Requests refused by the enforced rate limit ([`FakeConfig::rate_limit`]), all
+    /// endpoints together.
+    pub fn rate_limited(&self) -> usize {
+        self.shared.lock().rate.refused.values().sum()
+    }
+
+    /// Requests to endpoint `id` refused by the enforced rate limit.
+    pub fn rate_limited_for(&self, id: &str) -> usize {
+        self.shared
+            .lock()
+            .rate
+            .refused
+            .get(id)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Turns the enforced rate limit on (`Some`) or off (`None`) from now on, replacing
+    /// [`FakeConfig::rate_limit`]; buckets start full again, the refusal counters stay.
+    pub fn set_rate_limit(&self, limit: Option<FakeRateLimit>) {
+        self.shared.lock().rate.set_limit(limit);
     }
 
     /// Requests received on the message-resource endpoint (all outcomes).

@@ -1,6 +1,7 @@
 //! The handler of every spec endpoint without a hand-written one. In order: the request
 //! is logged (middleware); the token is checked against the spec's `access_tokens`; the
-//! endpoint's next fault is served; the request is validated against the spec; then the
+//! enforced rate limit, when on, refuses a request over it; the endpoint's next fault is
+//! served; the request is validated against the spec; then the
 //! store answers if it knows the endpoint, else an answer is synthesized from the
 //! response model. JSON answers are fitted to the model and type-checked before sending.
 
@@ -61,6 +62,10 @@ async fn run(arc: Arc<Shared>, id: &str, req: Request) -> Response {
             return token_error(shared, id, &rejection);
         }
     };
+    if let Some(refused) = super::ratelimit::check(shared, id, caller.tenant_key()) {
+        drain(body).await;
+        return refused;
+    }
     let request_token = ep.pagination.as_ref().and_then(|p| {
         call::query_pairs(&parts.uri)?
             .into_iter()

@@ -32,7 +32,10 @@
 //! 2. **Token**, by the spec's `access_tokens`: none or a blank one → 99991661; a live
 //!    tenant token issued by the fake only where `tenant` is accepted (else 99991663);
 //!    a user token (`u-…`, or from [`FakeLark::issue_user_token`]) only where `user` is
-//!    (else 99991668); other `t-…` tokens 99991663; anything else 99991671.
+//!    (else 99991668); other `t-…` tokens 99991663; anything else 99991671. Then, when
+//!    [`FakeConfig::rate_limit`] is set, a request over the endpoint's limit is refused:
+//!    HTTP 429, 99991400, `x-ogw-ratelimit-limit` / `-reset` ([`FakeRateLimit`],
+//!    [`FakeLark::rate_limited`]).
 //! 3. **Fault**: the endpoint's next [`Fault`] ([`FakeLark::push_endpoint_faults`]).
 //! 4. **Validation** against the spec: path parameters non-empty and of their type;
 //!    query parameters required present, integers and booleans parse, enum values known
@@ -113,6 +116,8 @@ pub use ids::civil_from_days;
 mod outcome;
 mod preview;
 mod range;
+mod ratelimit;
+pub use ratelimit::FakeRateLimit;
 mod resources;
 mod router;
 mod samples;
@@ -199,12 +204,19 @@ pub struct FakeConfig {
     pub verification_token: String,
     /// The long connection's settings.
     pub ws: WsFakeConfig,
+    /// The platform's rate limit, enforced: a token bucket per tenant × endpoint holding
+    /// one second's worth of requests; a request over it is answered HTTP 429, code
+    /// 99991400, with `x-ogw-ratelimit-limit` / `x-ogw-ratelimit-reset` (see
+    /// [`FakeRateLimit`], [`FakeLark::rate_limited`], [`FakeLark::set_rate_limit`]).
+    /// Default: none (no limit).
+    pub rate_limit: Option<FakeRateLimit>,
 }
 
 impl Default for FakeConfig {
     /// `cli_fake_app` / `fake_secret`, custom app, 7200 s tokens, any port,
     /// the workspace's `spec/` directory, no pre-issued ticket or token, no encrypt key,
-    /// verification token `fake_verification_token`, [`WsFakeConfig::default`].
+    /// verification token `fake_verification_token`, [`WsFakeConfig::default`], no
+    /// enforced rate limit.
     fn default() -> FakeConfig {
         FakeConfig {
             app_id: "cli_fake_app".to_owned(),
@@ -218,6 +230,7 @@ impl Default for FakeConfig {
             encrypt_key: None,
             verification_token: "fake_verification_token".to_owned(),
             ws: WsFakeConfig::default(),
+            rate_limit: None,
         }
     }
 }
@@ -291,7 +304,8 @@ impl FakeLark {
         let addr = listener.local_addr()?;
         let (tx, rx) = watch::channel(false);
         let seeded = Store::seeded(&model, &config.app_id);
-        let inner = auth::pre_issued(&config);
+        let mut inner = auth::pre_issued(&config);
+        inner.rate = ratelimit::RateState::new(config.rate_limit);
         let events = events::EventsState::new(
             events::EventCatalogue::load(&config.spec_dir),
             events::WsState::new(addr, config.ws.clone()),

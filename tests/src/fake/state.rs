@@ -114,6 +114,8 @@ pub(crate) struct Inner {
     pub user_tokens: HashSet<String>,
     /// User tokens revoked by `revoke_tokens`.
     pub revoked_user_tokens: HashSet<String>,
+    /// The enforced rate limit: its buckets and refusals.
+    pub rate: super::ratelimit::RateState,
 }
 
 /// Everything the handlers share.

@@ -108,6 +108,7 @@ impl crate::operation::Operation for InternalAppAccessTokenRequest {
         idempotent: true,
         response: crate::operation::ResponseKind::Flat,
         doc_url: "https://open.feishu.cn/document/ukTMukTMukTM/ukDNz4SO0MjL5QzM/auth-v3/auth/app_access_token_internal",
+        rate_limit: None,
     };
 
     fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {

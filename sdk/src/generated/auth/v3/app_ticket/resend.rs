@@ -83,6 +83,7 @@ impl crate::operation::Operation for ResendAppTicketRequest {
         idempotent: true,
         response: crate::operation::ResponseKind::Empty,
         doc_url: "https://open.feishu.cn/document/ukTMukTMukTM/ukDNz4SO0MjL5QzM/auth-v3/auth/app_ticket_resend",
+        rate_limit: None,
     };
 
     fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {

@@ -111,6 +111,7 @@ impl crate::operation::Operation for CreateTenantAccessTokenRequest {
         idempotent: true,
         response: crate::operation::ResponseKind::Flat,
         doc_url: "https://open.feishu.cn/document/ukTMukTMukTM/ukDNz4SO0MjL5QzM/auth-v3/auth/tenant_access_token",
+        rate_limit: None,
     };
 
     fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {

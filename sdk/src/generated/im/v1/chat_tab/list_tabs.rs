@@ -95,6 +95,10 @@ impl crate::operation::Operation for ListTabsChatTabRequest {
         idempotent: true,
         response: crate::operation::ResponseKind::Json,
         doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat-tab/list_tabs",
+        rate_limit: Some(crate::operation::RateLimitMeta {
+            per_second: Some(50),
+            per_minute: Some(1000),
+        }),
     };
 
     fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {

@@ -65,6 +65,10 @@ impl crate::operation::Operation for DeleteTopNoticeChatTopNoticeRequest {
         idempotent: false,
         response: crate::operation::ResponseKind::Empty,
         doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat-top_notice/delete_top_notice",
+        rate_limit: Some(crate::operation::RateLimitMeta {
+            per_second: Some(50),
+            per_minute: Some(1000),
+        }),
     };
 
     fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {

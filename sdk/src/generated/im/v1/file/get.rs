@@ -69,6 +69,10 @@ impl crate::operation::Operation for GetFileRequest {
             max_bytes: 104857600u64,
         },
         doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/file/get",
+        rate_limit: Some(crate::operation::RateLimitMeta {
+            per_second: Some(50),
+            per_minute: Some(1000),
+        }),
     };
 
     fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {

@@ -210,6 +210,10 @@ impl crate::operation::Operation for SearchMessageRequest {
         idempotent: false,
         response: crate::operation::ResponseKind::Json,
         doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/search",
+        rate_limit: Some(crate::operation::RateLimitMeta {
+            per_second: None,
+            per_minute: Some(100),
+        }),
     };
 
     fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {

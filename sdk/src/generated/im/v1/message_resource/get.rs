@@ -116,6 +116,10 @@ impl crate::operation::Operation for GetMessageResourceRequest {
             max_bytes: 104857600u64,
         },
         doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message-resource/get",
+        rate_limit: Some(crate::operation::RateLimitMeta {
+            per_second: Some(50),
+            per_minute: Some(1000),
+        }),
     };
 
     fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {

@@ -70,6 +70,10 @@ impl crate::operation::Operation for DeletePinRequest {
         idempotent: true,
         response: crate::operation::ResponseKind::Empty,
         doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/pin/delete",
+        rate_limit: Some(crate::operation::RateLimitMeta {
+            per_second: Some(50),
+            per_minute: Some(1000),
+        }),
     };
 
     fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
