@@ -6,9 +6,8 @@
 
 mod support;
 
-use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use aes::cipher::{block_padding::NoPadding, BlockEncryptMut, KeyIvInit};
 use base64::Engine as _;
@@ -25,6 +24,7 @@ use lark_tests::fake::events::crypto as fake_crypto;
 use lark_tests::harness::events::{
     inbox, push, Inbox, Outbox, WebhookServer, ENCRYPT_KEY, TIMEOUT,
 };
+use lark_tests::harness::logs::CapturedLogs;
 use lark_tests::{FakeAppType, FakeConfig, FakeLark, PushResult, Sign, WebhookPush};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -709,55 +709,10 @@ async fn a_slow_handler_does_not_delay_the_answer() {
     assert!(finished.load(Ordering::SeqCst));
 }
 
-/// Collects what a `tracing` subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-
-    /// Waits until a line has every one of `parts`; returns that line.
-    async fn wait_line(&self, parts: &[&str]) -> String {
-        let found = tokio::time::timeout(TIMEOUT, async {
-            loop {
-                if let Some(line) = self
-                    .text()
-                    .lines()
-                    .find(|l| parts.iter().all(|p| l.contains(p)))
-                {
-                    return line.to_owned();
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-            }
-        })
-        .await;
-        found.unwrap_or_else(|_| panic!("no log line with {parts:?}; log:\n{}", self.text()))
-    }
-}
-
 #[tokio::test]
 async fn a_failing_handler_is_logged_and_the_event_still_acknowledged() {
     // A current-thread runtime: the subscriber (thread-local default) sees the handlers.
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = CapturedLogs::install(tracing::Level::DEBUG);
 
     let fake = fake_with_key().await;
     let dispatcher = Dispatcher::builder()
@@ -780,7 +735,10 @@ async fn a_failing_handler_is_logged_and_the_event_still_acknowledged() {
     assert_status(&result, 200, "a failing handler's event");
     assert_eq!(result.json, Some(json!({})));
     let line = captured
-        .wait_line(&["ERROR", &id, RECEIVE, "the handler failed on purpose"])
+        .wait_line(
+            &["ERROR", &id, RECEIVE, "the handler failed on purpose"],
+            TIMEOUT,
+        )
         .await;
     assert!(line.contains("handler"), "{line}");
 
@@ -788,19 +746,24 @@ async fn a_failing_handler_is_logged_and_the_event_still_acknowledged() {
     let result = push(&fake, &server.url(), &env, signed_plain()).await;
     assert_status(&result, 200, "a panicking handler's event");
     captured
-        .wait_line(&[
-            "ERROR",
-            &id,
-            "im.chat.disbanded_v1",
-            "the handler panicked on purpose",
-        ])
+        .wait_line(
+            &[
+                "ERROR",
+                &id,
+                "im.chat.disbanded_v1",
+                "the handler panicked on purpose",
+            ],
+            TIMEOUT,
+        )
         .await;
 
     // Refusals are logged with their reason, and no secret is.
     let (_, env) = fake.event_envelope(RECEIVE, None);
     let result = push(&fake, &server.url(), &env, how(false, Sign::Bad, 0)).await;
     assert_status(&result, 401, "a bad signature");
-    captured.wait_line(&["WARN", "bad signature"]).await;
+    captured
+        .wait_line(&["WARN", "bad signature"], TIMEOUT)
+        .await;
     let text = captured.text();
     for secret in [ENCRYPT_KEY, fake.config().verification_token.as_str()] {
         assert!(!text.contains(secret), "a secret was logged:\n{text}");

@@ -19,6 +19,7 @@ use lark_tests::harness::events::{
     client_of, inbox, json_differences, wait_ack, without_nulls, Inbox, Outbox, RunningConnection,
     TIMEOUT,
 };
+use lark_tests::harness::logs::CapturedLogs;
 use lark_tests::{FakeConfig, FakeLark, HandshakeRefusal, WsFakeConfig, WsPush};
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, Notify};
@@ -767,31 +768,10 @@ async fn a_shutdown_answers_the_callback_in_flight() {
     );
 }
 
-/// Collects what a `tracing` subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn nothing_secret_is_logged_over_the_long_connection() {
     // A current-thread runtime: the subscriber (thread-local default) sees every task.
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = CapturedLogs::install(tracing::Level::TRACE);
 
     let fake = fake_with(WsFakeConfig {
         reconnect_nonce_s: 0,
@@ -815,7 +795,7 @@ async fn nothing_secret_is_logged_over_the_long_connection() {
     .await;
     conn.stop("logged run").await.expect("graceful shutdown");
 
-    let text = String::from_utf8_lossy(&captured.0.lock().unwrap()).into_owned();
+    let text = captured.text();
     assert!(text.contains("long connection"), "the SDK logs: {text}");
     let config = fake.config();
     for (what, secret) in [

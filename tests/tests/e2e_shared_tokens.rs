@@ -6,15 +6,15 @@
 
 mod support;
 
-use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use lark_openapi::auth::TokenKey;
 use lark_openapi::events::{Channel, Dispatcher};
 use lark_openapi::shared::{RedisDedup, RedisTokenStore, TokenStore, TokenStoreKey};
 use lark_openapi::Client;
+use lark_tests::harness::logs::CapturedLogs;
 use lark_tests::redis::{RedisServer, Reply};
 use lark_tests::{FakeLark, TokenRequestKind};
 use support::*;
@@ -195,29 +195,6 @@ async fn a_rejected_token_is_evicted_only_while_it_is_the_stored_one() {
     assert!(redis.keys("*").is_empty());
 }
 
-/// Log lines captured while the guard lives (current-thread runtime).
-#[derive(Clone, Default)]
-struct Logs(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Logs {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Logs {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-    fn count(&self, needle: &str) -> usize {
-        self.text().lines().filter(|l| l.contains(needle)).count()
-    }
-}
-
 const DOWN: &str = "shared store unreachable";
 const BACK: &str = "shared store answers again";
 
@@ -233,14 +210,7 @@ async fn until_up(store: &RedisTokenStore) {
 
 #[tokio::test]
 async fn redis_down_costs_no_call_is_logged_once_and_is_used_again_when_back() {
-    let logs = Logs::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (logs, _guard) = CapturedLogs::install(tracing::Level::DEBUG);
 
     let mut redis = RedisServer::start();
     let fake = fake().await;

@@ -3,38 +3,14 @@
 
 mod support;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use lark_openapi::RequestOptions;
+use lark_tests::harness::logs::CapturedLogs;
 use lark_tests::{Fault, TokenRequestKind};
 use support::*;
 
-/// Collects everything the subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn spans_carry_endpoint_attempt_status_and_log_id_but_no_secret() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = CapturedLogs::install(tracing::Level::TRACE);
 
     let fake = fake().await;
     let client = client(&fake);
@@ -64,7 +40,7 @@ async fn spans_carry_endpoint_attempt_status_and_log_id_but_no_secret() {
         )
         .await;
 
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let text = captured.text();
     assert!(text.contains("lark.request"), "{text}");
     assert!(text.contains("im.v1.message_resource.get"), "{text}");
     assert!(

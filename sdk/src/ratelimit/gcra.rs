@@ -351,20 +351,28 @@ impl RateLimiter for InProcessLimiter {
     ) -> BoxFuture<'a, Result<(), RateLimitError>> {
         let max_wait = deadline.map(|d| d.saturating_duration_since(crate::clock::now()));
         let turn = self.reserve_turn(key, limit, max_wait);
-        Box::pin(async move {
-            match turn {
-                Ok(wait) if wait.is_zero() => Ok(()),
-                Ok(wait) => {
-                    tokio::time::sleep(wait).await;
-                    Ok(())
-                }
-                Err(wait) => Err(RateLimitError::too_soon(key, wait, max_wait)),
-            }
-        })
+        Box::pin(wait_turn(turn, key, max_wait))
     }
 
     fn observe<'a>(&'a self, key: &'a RateKey<'a>, signal: &'a RateSignal) -> BoxFuture<'a, ()> {
         self.tighten_key(key, signal);
         Box::pin(std::future::ready(()))
+    }
+}
+
+/// Waits out a reserved turn (`Ok(wait)`), or refuses the call whose turn would come after
+/// its deadline (`Err(wait)`): nothing was reserved for it.
+pub(crate) async fn wait_turn(
+    turn: Result<Duration, Duration>,
+    key: &RateKey<'_>,
+    max_wait: Option<Duration>,
+) -> Result<(), RateLimitError> {
+    match turn {
+        Ok(wait) if wait.is_zero() => Ok(()),
+        Ok(wait) => {
+            tokio::time::sleep(wait).await;
+            Ok(())
+        }
+        Err(wait) => Err(RateLimitError::too_soon(key, wait, max_wait)),
     }
 }

@@ -377,14 +377,7 @@ impl RateLimiter for RedisRateLimiter {
                 Ok(turn) => turn,
                 Err(()) => self.local.reserve_turn(key, limit, max_wait),
             };
-            match turn {
-                Ok(wait) if wait.is_zero() => Ok(()),
-                Ok(wait) => {
-                    tokio::time::sleep(wait).await;
-                    Ok(())
-                }
-                Err(wait) => Err(RateLimitError::too_soon(key, wait, max_wait)),
-            }
+            super::gcra::wait_turn(turn, key, max_wait).await
         })
     }
 

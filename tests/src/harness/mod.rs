@@ -50,6 +50,7 @@ mod apps;
 mod cases;
 mod download;
 pub mod events;
+pub mod logs;
 mod pages;
 mod run;
 mod user;
