@@ -96,12 +96,9 @@ async fn real(args: Args, app_id: String, app_secret: String) -> ExitCode {
     }
     let dispatcher = with_bot(dispatcher, bot(&client, &args.out, tx)).build();
     let printer = tokio::spawn(async move {
-        let mut count = 0usize;
         while let Some(h) = rx.recv().await {
-            count += 1;
             report(&h);
         }
-        count
     });
     let stop = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -121,7 +118,6 @@ async fn real(args: Args, app_id: String, app_secret: String) -> ExitCode {
                 .map_err(|e| e.to_string())
         }
     };
-    drop(client);
     printer.abort();
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -326,11 +322,7 @@ async fn on_message(
         }
         ReceivedContent::File(file) => (ResourceType::File, file.file_key),
         ReceivedContent::Image(image) => (ResourceType::Image, image.image_key),
-        other => {
-            return Ok(Handled::Ignored(
-                message.message_type.clone() + &format!(" {other:?}"),
-            ))
-        }
+        _ => return Ok(Handled::Ignored(message.message_type.clone())),
     };
     tokio::fs::create_dir_all(&bot.out).await?;
     let path = bot

@@ -55,19 +55,12 @@ fn event_cases(ev: &EventModel) -> String {
             }
         })
         .collect();
-    let callback = if ev.spec.kind == "callback" {
-        "callback_"
-    } else {
-        ""
-    };
+    let callback = if ev.callback { "callback_" } else { "" };
     let mut out = String::new();
-    for (channel, function) in [
-        ("webhook", "webhook"),
-        ("long_connection", "long_connection"),
-    ] {
+    for channel in ["webhook", "long_connection"] {
         out.push_str(&format!(
             "#[tokio::test]\nasync fn {channel}_{test_name}() {{\n    \
-             lark_tests::harness::events::{function}_{callback}case::<{ty}>().await;\n}}\n"
+             lark_tests::harness::events::{channel}_{callback}case::<{ty}>().await;\n}}\n"
         ));
     }
     out

@@ -53,8 +53,7 @@ pub fn build(
         models.push(b.endpoint(loaded));
     }
     let events: Vec<EventModel> = events.iter().map(|e| b.event(e)).collect();
-    b.check_references(&models);
-    b.check_event_references(&events);
+    b.check_references(&models, &events);
     if !b.problems.is_empty() {
         b.problems.sort();
         b.problems.dedup();
@@ -545,38 +544,9 @@ impl Builder {
         }
     }
 
-    /// An event's `object:<Name>` fields must name a type of its service version.
-    fn check_event_references(&mut self, events: &[EventModel]) {
-        let mut dangling = Vec::new();
-        for e in events {
-            let known = self.versions.get(&(e.service.clone(), e.version.clone()));
-            for (i, f) in e.fields.iter().enumerate() {
-                if let Some(name) = f.ty.object_name() {
-                    if !known.is_some_and(|v| v.structs.contains_key(name)) {
-                        dangling.push((
-                            e.file.clone(),
-                            format!("fields[{i}].type"),
-                            name.to_string(),
-                            e.service.clone(),
-                            e.version.clone(),
-                        ));
-                    }
-                }
-            }
-        }
-        for (file, at, name, service, version) in dangling {
-            self.problem(
-                &file,
-                at,
-                format!(
-                    "`object:{name}` names no type of {service} {version} (in `types` of an endpoint or event, or spec/{service}/{version}/types.json)"
-                ),
-            );
-        }
-    }
-
-    /// Every `object:<Name>` must name a type of the same service version.
-    fn check_references(&mut self, endpoints: &[EndpointModel]) {
+    /// Every `object:<Name>` (of a type, an endpoint or an event) must name a type of the
+    /// same service version.
+    fn check_references(&mut self, endpoints: &[EndpointModel], events: &[EventModel]) {
         let mut dangling = Vec::new();
         for v in self.versions.values() {
             for s in v.structs.values() {
@@ -595,8 +565,8 @@ impl Builder {
                 }
             }
         }
-        for ep in endpoints {
-            let known = &self.versions.get(&(ep.service.clone(), ep.version.clone()));
+        // The fields of each endpoint and event, with where they are in its file.
+        let owners = endpoints.iter().map(|ep| {
             let body = ep
                 .body
                 .fields()
@@ -614,15 +584,29 @@ impl Builder {
                 .iter()
                 .enumerate()
                 .map(|(i, f)| (format!("{response_at}[{i}].type"), f));
-            for (at, f) in body.chain(response) {
+            let fields: Vec<_> = body.chain(response).collect();
+            (&ep.file, &ep.service, &ep.version, fields)
+        });
+        let owners = owners.chain(events.iter().map(|e| {
+            let fields = e
+                .fields
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (format!("fields[{i}].type"), f))
+                .collect();
+            (&e.file, &e.service, &e.version, fields)
+        }));
+        for (file, service, version, fields) in owners {
+            let known = self.versions.get(&(service.clone(), version.clone()));
+            for (at, f) in fields {
                 if let Some(name) = f.ty.object_name() {
                     if !known.is_some_and(|v| v.structs.contains_key(name)) {
                         dangling.push((
-                            ep.file.clone(),
+                            file.clone(),
                             at,
                             name.to_string(),
-                            ep.service.clone(),
-                            ep.version.clone(),
+                            service.clone(),
+                            version.clone(),
                         ));
                     }
                 }
@@ -633,7 +617,7 @@ impl Builder {
                 &file,
                 at,
                 format!(
-                    "`object:{name}` names no type of {service} {version} (in `types` of an endpoint or spec/{service}/{version}/types.json)"
+                    "`object:{name}` names no type of {service} {version} (in `types` of an endpoint or event, or spec/{service}/{version}/types.json)"
                 ),
             );
         }

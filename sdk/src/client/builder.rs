@@ -327,7 +327,7 @@ impl ClientBuilder {
     /// `Arc`) of one limiter to several clients of the same app to share its budget. See
     /// [`ratelimit`](crate::ratelimit).
     pub fn rate_limiter(mut self, limiter: impl crate::ratelimit::RateLimiter) -> Self {
-        self.rate_limiter = Some(std::sync::Arc::new(limiter));
+        self.rate_limiter = Some(Arc::new(limiter));
         self
     }
 }

@@ -107,9 +107,7 @@ pub fn verify_signature(
     body: &[u8],
     expected: &str,
 ) -> bool {
-    let actual = signature(timestamp, nonce, encrypt_key, body);
-    let expected = expected.trim().to_ascii_lowercase();
-    actual.len() == expected.len() && bool::from(actual.as_bytes().ct_eq(expected.as_bytes()))
+    hex_matches(&signature(timestamp, nonce, encrypt_key, body), expected)
 }
 
 /// The `X-Lark-Signature` of an old-format card callback (no `schema`, an `action` at the
@@ -138,7 +136,15 @@ pub fn verify_legacy_card_signature(
     body: &[u8],
     expected: &str,
 ) -> bool {
-    let actual = legacy_card_signature(timestamp, nonce, verification_token, body);
+    hex_matches(
+        &legacy_card_signature(timestamp, nonce, verification_token, body),
+        expected,
+    )
+}
+
+/// Whether `expected` (trimmed, any hex case) equals the lowercase hex `actual`; constant
+/// time over the bytes (the length is not hidden).
+fn hex_matches(actual: &str, expected: &str) -> bool {
     let expected = expected.trim().to_ascii_lowercase();
     actual.len() == expected.len() && bool::from(actual.as_bytes().ct_eq(expected.as_bytes()))
 }

@@ -10,29 +10,28 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::FutureExt as _;
+use serde::Deserialize as _;
 use serde_json::Value;
 
 use super::answer::CallbackAnswer;
 use super::dedup::{BoxFuture, DedupStore, MemoryDedup};
 use super::envelope::{self, Envelope};
 use super::event::{Callback, Channel, Event, EventContext, EventHeader, HandlerError, RawEvent};
+use crate::auth::v3::events::AppTicket;
 use crate::auth::Secret;
 use crate::Client;
-
-/// The event type of the platform's `app_ticket` event (store apps).
-const APP_TICKET: &str = "app_ticket";
 
 /// A handler's outcome, boxed.
 type HandlerFuture<T> = BoxFuture<'static, Result<T, HandlerError>>;
 /// Why a typed event could not be decoded.
 type DecodeFailure = serde_path_to_error::Error<serde_json::Error>;
+/// A typed handler with its decoding step, its future giving `T`.
+type TypedFn<T> =
+    dyn Fn(EventHeader, Value, Channel) -> Result<HandlerFuture<T>, DecodeFailure> + Send + Sync;
 /// A typed event handler with its decoding step.
-type EventFn =
-    dyn Fn(EventHeader, Value, Channel) -> Result<HandlerFuture<()>, DecodeFailure> + Send + Sync;
+type EventFn = TypedFn<()>;
 /// A typed callback handler with its decoding step.
-type CallbackFn = dyn Fn(EventHeader, Value, Channel) -> Result<HandlerFuture<CallbackAnswer>, DecodeFailure>
-    + Send
-    + Sync;
+type CallbackFn = TypedFn<CallbackAnswer>;
 /// The catch-all handler.
 type UnknownFn = dyn Fn(RawEvent) -> HandlerFuture<()> + Send + Sync;
 
@@ -238,8 +237,10 @@ impl Dispatcher {
         }
     }
 
-    /// Decrypts a `{"encrypt": …}` body that reached the dispatcher directly.
-    fn open(&self, value: Value) -> Result<Value, &'static str> {
+    /// Decrypts a `{"encrypt": …}` body (any other body is returned as it is); the error is
+    /// the reason to refuse it (400). Shared by [`dispatch`](Self::dispatch), the webhook
+    /// and the long connection.
+    pub(crate) fn open(&self, value: Value) -> Result<Value, &'static str> {
         let Some(sealed) = value.get("encrypt") else {
             return Ok(value);
         };
@@ -251,7 +252,9 @@ impl Dispatcher {
             .ok_or("encrypted body but no encrypt key configured")?;
         let plain = super::crypto::decrypt(key.expose(), sealed).map_err(|e| match e {
             super::crypto::DecryptError::Base64 => "encrypted body is not valid base64",
-            super::crypto::DecryptError::Padding => "encrypted body has bad padding",
+            super::crypto::DecryptError::Padding => {
+                "encrypted body has bad padding (wrong encrypt key?)"
+            }
             _ => "encrypted body has a bad length",
         })?;
         serde_json::from_slice(&plain).map_err(|_| "decrypted body is not JSON")
@@ -267,7 +270,7 @@ impl Dispatcher {
 
     /// An event or callback whose token was accepted.
     async fn event(&self, header: EventHeader, event: Value, channel: Channel) -> Dispatched {
-        if header.event_type == APP_TICKET {
+        if header.event_type == AppTicket::EVENT_TYPE {
             self.feed_app_ticket(&header, &event);
         }
         if !header.event_id.is_empty() && !self.inner.dedup.first_seen(&header.event_id).await {
@@ -311,9 +314,9 @@ impl Dispatcher {
         let Some(client) = &self.inner.client else {
             return;
         };
-        match event.get("app_ticket").and_then(Value::as_str) {
-            Some(ticket) if !ticket.is_empty() => {
-                client.set_app_ticket(ticket);
+        match AppTicket::deserialize(event) {
+            Ok(ticket) if !ticket.app_ticket.is_empty() => {
+                client.set_app_ticket(ticket.app_ticket);
                 tracing::debug!(event_id = %header.event_id, "app_ticket given to the client");
             }
             _ => tracing::error!(
@@ -460,9 +463,23 @@ fn log_decode_failure(event_id: &str, event_type: &str, error: &DecodeFailure) {
     );
 }
 
-/// Decodes an event payload, keeping the path of a failure.
-fn decode<E: Event>(event: Value) -> Result<E, DecodeFailure> {
-    serde_path_to_error::deserialize(event)
+/// A handler of typed events `E` as a [`TypedFn`]: it decodes the payload (keeping the path
+/// of a failure) and defers the handler's call to the returned future, so that a panic in
+/// it is caught where the future runs.
+fn typed<E, T, F, Fut>(handler: F) -> Arc<TypedFn<T>>
+where
+    E: Event,
+    T: 'static,
+    F: Fn(EventContext<E>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<T, HandlerError>> + Send + 'static,
+{
+    let handler = Arc::new(handler);
+    Arc::new(move |header, event, channel| {
+        let event: E = serde_path_to_error::deserialize(event)?;
+        let handler = Arc::clone(&handler);
+        let ctx = EventContext::new(header, event, channel);
+        Ok(Box::pin(async move { handler(ctx).await }) as HandlerFuture<T>)
+    })
 }
 
 impl DispatcherBuilder {
@@ -480,14 +497,7 @@ impl DispatcherBuilder {
         F: Fn(EventContext<E>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), HandlerError>> + Send + 'static,
     {
-        let handler = Arc::new(handler);
-        let f: Arc<EventFn> = Arc::new(move |header, event, channel| {
-            let event = decode::<E>(event)?;
-            let handler = Arc::clone(&handler);
-            let ctx = EventContext::new(header, event, channel);
-            Ok(Box::pin(async move { handler(ctx).await }) as HandlerFuture<()>)
-        });
-        self.insert(E::EVENT_TYPE, Registered::Event(f));
+        self.insert(E::EVENT_TYPE, Registered::Event(typed(handler)));
         self
     }
 
@@ -502,14 +512,7 @@ impl DispatcherBuilder {
         F: Fn(EventContext<C>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<CallbackAnswer, HandlerError>> + Send + 'static,
     {
-        let handler = Arc::new(handler);
-        let f: Arc<CallbackFn> = Arc::new(move |header, event, channel| {
-            let event = decode::<C>(event)?;
-            let handler = Arc::clone(&handler);
-            let ctx = EventContext::new(header, event, channel);
-            Ok(Box::pin(async move { handler(ctx).await }) as HandlerFuture<CallbackAnswer>)
-        });
-        self.insert(C::EVENT_TYPE, Registered::Callback(f));
+        self.insert(C::EVENT_TYPE, Registered::Callback(typed(handler)));
         self
     }
 

@@ -1,7 +1,5 @@
 //! What every event has: its type, its header, and the context a handler receives.
 
-use std::fmt;
-
 use serde::de::DeserializeOwned;
 
 /// A typed event: the `event` object of one event type.
@@ -75,7 +73,7 @@ impl EventHeader {
 }
 
 /// What a handler receives: the header, the typed event and the channel.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct EventContext<E> {
     /// The envelope's facts.
@@ -94,16 +92,6 @@ impl<E> EventContext<E> {
             event,
             channel,
         }
-    }
-}
-
-impl<E: fmt::Debug> fmt::Debug for EventContext<E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventContext")
-            .field("header", &self.header)
-            .field("event", &self.event)
-            .field("channel", &self.channel)
-            .finish()
     }
 }
 

@@ -675,6 +675,38 @@ async fn memory_dedup_forgets_after_ttl_and_beyond_capacity() {
     assert!(!zero.first_seen("x").await);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_dedup_answers_true_once_to_concurrent_callers() {
+    let dedup = Arc::new(MemoryDedup::default());
+    let tasks: Vec<_> = (0..32)
+        .map(|_| {
+            let dedup = Arc::clone(&dedup);
+            tokio::spawn(async move { dedup.first_seen("ev_same").await })
+        })
+        .collect();
+    let mut firsts = 0;
+    for task in tasks {
+        firsts += usize::from(task.await.unwrap());
+    }
+    assert_eq!(
+        firsts, 1,
+        "exactly one of 32 concurrent callers sees it first"
+    );
+}
+
+#[test]
+fn handles_names_the_registered_types_and_everything_with_a_catch_all() {
+    let typed = Dispatcher::builder()
+        .on::<Ping, _, _>(|_| async { Ok(()) })
+        .build();
+    assert!(typed.handles(Ping::EVENT_TYPE));
+    assert!(!typed.handles("im.chat.updated_v1"));
+    let all = Dispatcher::builder()
+        .on_unknown(|_| async { Ok(()) })
+        .build();
+    assert!(all.handles("im.chat.updated_v1"));
+}
+
 #[tokio::test]
 async fn custom_dedup_store_is_used() {
     struct Never;

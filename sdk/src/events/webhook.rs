@@ -119,46 +119,11 @@ impl WebhookHandler {
         let Ok(value) = serde_json::from_slice::<Value>(body) else {
             return WebhookResponse::refuse(StatusCode::BAD_REQUEST, "body is not JSON");
         };
-        let key = self.dispatcher.encrypt_key();
-        let value = match value.get("encrypt") {
-            None => value,
-            Some(sealed) => {
-                let Some(sealed) = sealed.as_str() else {
-                    return WebhookResponse::refuse(
-                        StatusCode::BAD_REQUEST,
-                        "`encrypt` is not a string",
-                    );
-                };
-                let Some(key) = key else {
-                    return WebhookResponse::refuse(
-                        StatusCode::BAD_REQUEST,
-                        "encrypted body but no encrypt key configured",
-                    );
-                };
-                let plain = match crypto::decrypt(key.expose(), sealed) {
-                    Ok(plain) => plain,
-                    Err(e) => {
-                        let reason = match e {
-                            crypto::DecryptError::Base64 => "encrypted body is not valid base64",
-                            crypto::DecryptError::Padding => {
-                                "encrypted body has bad padding (wrong encrypt key?)"
-                            }
-                            _ => "encrypted body has a bad length",
-                        };
-                        return WebhookResponse::refuse(StatusCode::BAD_REQUEST, reason);
-                    }
-                };
-                match serde_json::from_slice::<Value>(&plain) {
-                    Ok(value) => value,
-                    Err(_) => {
-                        return WebhookResponse::refuse(
-                            StatusCode::BAD_REQUEST,
-                            "decrypted body is not JSON",
-                        )
-                    }
-                }
-            }
+        let value = match self.dispatcher.open(value) {
+            Ok(value) => value,
+            Err(reason) => return WebhookResponse::refuse(StatusCode::BAD_REQUEST, reason),
         };
+        let key = self.dispatcher.encrypt_key();
         let verification = value.get("type").and_then(Value::as_str) == Some("url_verification");
         if !verification && is_legacy_card(&value) {
             // Old-format card callbacks are signed with SHA-1 over the verification token.

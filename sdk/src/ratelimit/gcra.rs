@@ -217,9 +217,22 @@ struct Local {
     keys: Mutex<Keys>,
 }
 
+/// A key's identity in the map: its parts as they are, so that no two keys share a state
+/// (a joined string would make tenant `-` the app-level key, as the Redis key's escaping
+/// prevents there).
+type StateId = (String, Option<String>, String);
+
+fn state_id(key: &RateKey<'_>) -> StateId {
+    (
+        key.app_id.to_owned(),
+        key.tenant_key.map(str::to_owned),
+        key.endpoint_id.to_owned(),
+    )
+}
+
 /// The keys' states, and the size above which the next reservation sweeps the idle ones.
 struct Keys {
-    states: HashMap<String, KeyState>,
+    states: HashMap<StateId, KeyState>,
     sweep_above: usize,
 }
 
@@ -297,7 +310,7 @@ impl InProcessLimiter {
     ) -> Result<Duration, Duration> {
         let quota = self.limits.quota(key.endpoint_id, limit);
         let mut keys = self.shared.keys.lock().unwrap_or_else(|e| e.into_inner());
-        let id = key.storage_id();
+        let id = state_id(key);
         if quota.is_none() && !keys.states.contains_key(&id) {
             return Ok(Duration::ZERO);
         }
@@ -329,11 +342,7 @@ impl InProcessLimiter {
     pub(crate) fn tighten_key(&self, key: &RateKey<'_>, signal: &RateSignal) {
         let now = self.now_us();
         let mut keys = self.shared.keys.lock().unwrap_or_else(|e| e.into_inner());
-        tighten(
-            keys.states.entry(key.storage_id()).or_default(),
-            now,
-            signal,
-        );
+        tighten(keys.states.entry(state_id(key)).or_default(), now, signal);
     }
 }
 

@@ -67,8 +67,9 @@ pub struct RateKey<'a> {
 }
 
 impl RateKey<'_> {
-    /// The key's identity as one string, `{app_id}:{tenant_key or "-"}:{endpoint_id}` (the
-    /// tail of the Redis key).
+    /// The key's identity as one string, `{app_id}:{tenant_key or "-"}:{endpoint_id}`, for
+    /// logs and custom limiters. Not escaped (a tenant key `-` reads as none); the Redis key
+    /// (`RedisRateLimiter::rate_key_name`) escapes its parts.
     pub fn storage_id(&self) -> String {
         format!(
             "{}:{}:{}",

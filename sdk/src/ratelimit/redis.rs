@@ -19,7 +19,7 @@
 //! of the Redis clock counts as unset. The limits themselves are not stored: every replica sends its own
 //! (the documented ones, its overrides and headroom), so replicas of one version agree.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
 use ::redis::aio::ConnectionManager;
@@ -161,15 +161,12 @@ pub struct RedisRateLimiter {
     prefix: Arc<str>,
     timeout: Duration,
     connection: Arc<Connection>,
-    scripts: Arc<Scripts>,
     local: InProcessLimiter,
 }
 
-/// The scripts, hashed once.
-struct Scripts {
-    acquire: Script,
-    observe: Script,
-}
+/// The scripts, hashed once per process (as the token store's, `shared/redis/scripts.rs`).
+static ACQUIRE: LazyLock<Script> = LazyLock::new(|| Script::new(ACQUIRE_SCRIPT));
+static OBSERVE: LazyLock<Script> = LazyLock::new(|| Script::new(OBSERVE_SCRIPT));
 
 impl std::fmt::Debug for RedisRateLimiter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -211,10 +208,6 @@ impl RedisRateLimiter {
             prefix: DEFAULT_PREFIX.into(),
             timeout: DEFAULT_TIMEOUT,
             connection,
-            scripts: Arc::new(Scripts {
-                acquire: Script::new(ACQUIRE_SCRIPT),
-                observe: Script::new(OBSERVE_SCRIPT),
-            }),
             local: InProcessLimiter::new(),
         }
     }
@@ -314,7 +307,7 @@ impl RedisRateLimiter {
         let redis_key = self.rate_key_name(key);
         let max_wait = max_wait.map_or(-1, |d| i64::try_from(duration_us(d)).unwrap_or(i64::MAX));
         let headroom = self.limits.headroom_factor();
-        let script = &self.scripts.acquire;
+        let script = &*ACQUIRE;
         let reply = self
             .connection
             .run(self.timeout, |mut manager| async move {
@@ -389,7 +382,7 @@ impl RateLimiter for RedisRateLimiter {
             let block = reset.unwrap_or(duration_us(DEFAULT_BLOCK));
             let hold = reset.unwrap_or(0).max(duration_us(ANNOUNCED_LIMIT_HOLD));
             let redis_key = self.rate_key_name(key);
-            let script = &self.scripts.observe;
+            let script = &*OBSERVE;
             let _ = self
                 .connection
                 .run(self.timeout, |mut manager| async move {

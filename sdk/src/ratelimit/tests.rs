@@ -460,6 +460,21 @@ async fn idle_keys_are_swept() {
     assert!(limiter.key_count() <= 10_000, "{}", limiter.key_count());
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_tenant_named_dash_has_its_own_budget() {
+    // A tenant key `-` is not the app-level key (no tenant), as in the Redis key names.
+    let limiter = InProcessLimiter::new();
+    let dash = RateKey {
+        tenant_key: Some("-"),
+        ..KEY
+    };
+    let start = tokio::time::Instant::now();
+    limiter.acquire(&KEY, per_second(1), None).await.unwrap();
+    limiter.acquire(&dash, per_second(1), None).await.unwrap();
+    assert_eq!(start.elapsed(), Duration::ZERO);
+    assert_eq!(limiter.key_count(), 2);
+}
+
 #[cfg(feature = "redis")]
 #[test]
 fn hostile_script_answers_are_refused() {

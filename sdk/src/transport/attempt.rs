@@ -165,12 +165,9 @@ impl Client {
             // The common case needs only the log id; the headers are copied for errors.
             let code = envelope_code(&capped.bytes);
             if code == Some(0) && !capped.over_cap {
-                let rate = match self.inner.rate_limiter {
-                    Some(_) => {
-                        RateSignal::from_answer(status.as_u16(), Some(0), response.headers())
-                    }
-                    None => None,
-                };
+                let rate = self.inner.rate_limiter.as_ref().and_then(|_| {
+                    RateSignal::from_answer(status.as_u16(), Some(0), response.headers())
+                });
                 return Ok(Answer::Envelope {
                     body: capped.bytes,
                     log_id: log_id_from_headers(response.headers()),

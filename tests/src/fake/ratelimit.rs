@@ -181,24 +181,7 @@ mod tests {
         .await
         .expect("fake starts");
         let http = reqwest::Client::new();
-        let token: serde_json::Value = http
-            .post(format!(
-                "{}/open-apis/auth/v3/tenant_access_token/internal",
-                fake.base_url()
-            ))
-            .header("content-type", "application/json")
-            .body(r#"{"app_id": "cli_fake_app", "app_secret": "fake_secret"}"#)
-            .send()
-            .await
-            .expect("token answer")
-            .bytes()
-            .await
-            .map(|b| serde_json::from_slice(&b).expect("token JSON"))
-            .expect("token body");
-        let token = token["tenant_access_token"]
-            .as_str()
-            .expect("a token")
-            .to_owned();
+        let token = crate::fake::tests::tenant_token(&fake).await;
         let url = format!("{}/open-apis/im/v1/chats/oc_fake_1", fake.base_url());
         let mut statuses = Vec::new();
         let mut refused = None;

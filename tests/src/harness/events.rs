@@ -536,22 +536,6 @@ pub async fn push(fake: &FakeLark, url: &str, envelope: &Value, how: WebhookPush
     }
 }
 
-fn encrypted_signed() -> WebhookPush {
-    WebhookPush {
-        encrypt: true,
-        sign: Sign::Good,
-        timestamp_offset_s: 0,
-    }
-}
-
-fn plain_signed() -> WebhookPush {
-    WebhookPush {
-        encrypt: false,
-        sign: Sign::Good,
-        timestamp_offset_s: 0,
-    }
-}
-
 fn assert_answer(what: &str, result: &PushResult, expected: &Value) {
     assert_eq!(
         result.status, 200,
@@ -568,30 +552,24 @@ fn assert_answer(what: &str, result: &PushResult, expected: &Value) {
 
 /// The webhook case of an event type: see the [module documentation](self).
 pub async fn webhook_case<E: Event + Serialize + Debug>() {
-    webhook_run::<E>(Kind::Event, None).await;
+    webhook_run::<E>(None).await;
 }
 
 /// The webhook case of a callback type: as [`webhook_case`], the answer being the
 /// handler's ([`harness_answer`]: a toast and a card).
 pub async fn webhook_callback_case<C: Callback + Serialize + Debug>() {
-    webhook_run::<C>(Kind::Callback, Some(callback_registrar::<C>())).await;
+    webhook_run::<C>(Some(callback_registrar::<C>())).await;
 }
 
 /// The long-connection case of an event type: see the [module documentation](self).
 pub async fn long_connection_case<E: Event + Serialize + Debug>() {
-    long_connection_run::<E>(Kind::Event, None).await;
+    long_connection_run::<E>(None).await;
 }
 
 /// The long-connection case of a callback type: as [`long_connection_case`], the ack's
 /// `data` being the handler's answer ([`harness_answer`]).
 pub async fn long_connection_callback_case<C: Callback + Serialize + Debug>() {
-    long_connection_run::<C>(Kind::Callback, Some(callback_registrar::<C>())).await;
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Event,
-    Callback,
+    long_connection_run::<C>(Some(callback_registrar::<C>())).await;
 }
 
 /// Registers the handler of a callback type (made where `C: Callback` is known).
@@ -614,11 +592,9 @@ fn callback_registrar<C: Callback + Serialize + Debug>() -> CallbackRegistrar {
     Box::new(|builder, out| builder.on_callback::<C, _, _>(record_callback::<C>(out)))
 }
 
-async fn webhook_run<E: Event + Serialize + Debug>(
-    kind: Kind,
-    callback: Option<CallbackRegistrar>,
-) {
+async fn webhook_run<E: Event + Serialize + Debug>(callback: Option<CallbackRegistrar>) {
     let event_type = E::EVENT_TYPE;
+    let is_callback = callback.is_some();
     let fake = webhook_fake().await;
     let client = client_of(&fake);
     let (out, mut handled) = inbox(format!("{event_type} (webhook)"));
@@ -628,9 +604,10 @@ async fn webhook_run<E: Event + Serialize + Debug>(
     let server = WebhookServer::serve(WebhookHandler::new(dispatcher)).await;
     let url = server.url();
     let (schema, example) = expected_event(&fake, event_type);
-    let expected_answer = match kind {
-        Kind::Event => json!({}),
-        Kind::Callback => harness_answer(event_type).to_json(),
+    let expected_answer = if is_callback {
+        harness_answer(event_type).to_json()
+    } else {
+        json!({})
     };
 
     // 1. Encrypted and signed.
@@ -641,7 +618,7 @@ async fn webhook_run<E: Event + Serialize + Debug>(
         "{event_type}: the fake's envelope carries the spec's example"
     );
     let what = format!("{event_type} (webhook, encrypted + signed, {schema:?})");
-    let result = push(&fake, &url, &env1, encrypted_signed()).await;
+    let result = push(&fake, &url, &env1, WebhookPush::encrypted()).await;
     assert_answer(&what, &result, &expected_answer);
     let got = handled.next().await;
     assert_header(
@@ -657,9 +634,9 @@ async fn webhook_run<E: Event + Serialize + Debug>(
 
     // 2. The same envelope again (a re-push, freshly encrypted): acknowledged, not handled.
     let what = format!("{event_type} (webhook, duplicate of {id1})");
-    let result = push(&fake, &url, &env1, encrypted_signed()).await;
+    let result = push(&fake, &url, &env1, WebhookPush::encrypted()).await;
     assert_eq!(result.status, 200, "{what}: status (body {})", result.body);
-    if kind == Kind::Event {
+    if !is_callback {
         assert_answer(&what, &result, &json!({}));
     }
 
@@ -690,7 +667,7 @@ async fn webhook_run<E: Event + Serialize + Debug>(
     //    handlers start in order), so seeing this one next proves they were not handled.
     let (id2, env2) = fake.event_envelope(event_type, None);
     let what = format!("{event_type} (webhook, plain + signed)");
-    let result = push(&fake, &url, &env2, plain_signed()).await;
+    let result = push(&fake, &url, &env2, WebhookPush::default()).await;
     assert_answer(&what, &result, &expected_answer);
     let got = handled.next().await;
     assert_ne!(
@@ -712,11 +689,9 @@ async fn webhook_run<E: Event + Serialize + Debug>(
     unknown.assert_empty("the typed handler's events never reach on_unknown");
 }
 
-async fn long_connection_run<E: Event + Serialize + Debug>(
-    kind: Kind,
-    callback: Option<CallbackRegistrar>,
-) {
+async fn long_connection_run<E: Event + Serialize + Debug>(callback: Option<CallbackRegistrar>) {
     let event_type = E::EVENT_TYPE;
+    let is_callback = callback.is_some();
     let fake = ws_fake().await;
     let client = client_of(&fake);
     let (out, mut handled) = inbox(format!("{event_type} (long connection)"));
@@ -725,9 +700,10 @@ async fn long_connection_run<E: Event + Serialize + Debug>(
     let dispatcher = register::<E>(builder, out, callback).build();
     let conn = RunningConnection::connect(&client, dispatcher).await;
     let (schema, example) = expected_event(&fake, event_type);
-    let (frame_type, expected_data) = match kind {
-        Kind::Event => ("event", json!({})),
-        Kind::Callback => ("card", harness_answer(event_type).to_json()),
+    let (frame_type, expected_data) = if is_callback {
+        ("card", harness_answer(event_type).to_json())
+    } else {
+        ("event", json!({}))
     };
 
     let (id1, env1) = fake.event_envelope(event_type, None);

@@ -78,7 +78,7 @@ pub(crate) async fn fetch(
         .await
         .map_err(|e| transport(Box::new(e.without_url())))?;
     let status = response.status();
-    let bytes = read_capped(response).await?;
+    let bytes = read_answer(response).await?;
     parse_answer(status.as_u16(), &bytes, app_secret)
 }
 
@@ -89,21 +89,18 @@ fn transport(source: super::error::BoxError) -> WsError {
     }
 }
 
-async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, WsError> {
-    let mut out = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| transport(Box::new(e.without_url())))?
-    {
-        if out.len() + chunk.len() > MAX_ANSWER {
-            return Err(WsError::InvalidEndpoint {
-                reason: format!("answer larger than {MAX_ANSWER} bytes"),
-            });
-        }
-        out.extend_from_slice(&chunk);
+/// The answer's body, through the crate's capped reader.
+async fn read_answer(mut response: reqwest::Response) -> Result<Vec<u8>, WsError> {
+    use crate::transport::read::{read_capped, ReadError};
+    match read_capped(&mut response, MAX_ANSWER, None).await {
+        Ok(capped) if capped.over_cap => Err(WsError::InvalidEndpoint {
+            reason: format!("answer larger than {MAX_ANSWER} bytes"),
+        }),
+        Ok(capped) => Ok(capped.bytes),
+        Err(ReadError::Http(e)) => Err(transport(Box::new(e.without_url()))),
+        // No idle timeout was given: the request's own timeout bounds the read.
+        Err(ReadError::Idle) => Err(transport("the answer stalled".into())),
     }
-    Ok(out)
 }
 
 /// Interprets the endpoint's answer (HTTP status and body).
@@ -113,6 +110,11 @@ pub(crate) fn parse_answer(
     app_secret: &str,
 ) -> Result<Endpoint, WsError> {
     let scrub = |text: &str| crate::auth::redact(text, &[app_secret]);
+    let http_error = || WsError::ServerBusy {
+        stage: Stage::Endpoint,
+        code: i64::from(http_status),
+        msg: format!("HTTP {http_status}"),
+    };
     let answer: Answer = match serde_json::from_slice(body) {
         Ok(answer) => answer,
         Err(e) if (200..300).contains(&http_status) => {
@@ -120,23 +122,13 @@ pub(crate) fn parse_answer(
                 reason: format!("not a JSON answer: {e}"),
             })
         }
-        Err(_) => {
-            return Err(WsError::ServerBusy {
-                stage: Stage::Endpoint,
-                code: i64::from(http_status),
-                msg: format!("HTTP {http_status}"),
-            })
-        }
+        Err(_) => return Err(http_error()),
     };
     if answer.code != 0 {
         return Err(WsError::from_endpoint_code(answer.code, scrub(&answer.msg)));
     }
     if !(200..300).contains(&http_status) {
-        return Err(WsError::ServerBusy {
-            stage: Stage::Endpoint,
-            code: i64::from(http_status),
-            msg: format!("HTTP {http_status}"),
-        });
+        return Err(http_error());
     }
     let data = answer.data.ok_or_else(|| WsError::InvalidEndpoint {
         reason: "no `data` in the answer".into(),

@@ -177,45 +177,47 @@ impl WsError {
         }
     }
 
-    /// The error for a non-zero `code` of the endpoint call.
-    pub(crate) fn from_endpoint_code(code: i64, msg: String) -> WsError {
-        let stage = Stage::Endpoint;
-        match code {
+    /// The named error for a platform `code`, or `msg` back when the code has no name.
+    fn named(stage: Stage, code: i64, msg: String) -> Result<WsError, String> {
+        Ok(match code {
             CODE_SYSTEM_BUSY | CODE_INTERNAL_ERROR => WsError::ServerBusy { stage, code, msg },
             CODE_FORBIDDEN => WsError::Forbidden { stage, msg },
             CODE_AUTH_FAILED => WsError::AuthFailed { stage, msg },
             CODE_TOO_MANY_CONNECTIONS => WsError::TooManyConnections { stage, msg },
-            _ => WsError::Endpoint { code, msg },
-        }
+            _ => return Err(msg),
+        })
+    }
+
+    /// The error for a non-zero `code` of the endpoint call.
+    pub(crate) fn from_endpoint_code(code: i64, msg: String) -> WsError {
+        WsError::named(Stage::Endpoint, code, msg)
+            .unwrap_or_else(|msg| WsError::Endpoint { code, msg })
     }
 
     /// The error for a refused handshake, from its HTTP status and `Handshake-*` headers
-    /// (as the official SDKs read them).
+    /// (as the official SDKs read them: a `Handshake-Autherrcode` of 1000040350 names the
+    /// error too).
     pub(crate) fn from_handshake(
         http_status: u16,
         status: Option<i64>,
         auth_code: Option<i64>,
         msg: Option<String>,
     ) -> WsError {
-        let stage = Stage::Handshake;
-        let text = || msg.clone().unwrap_or_default();
-        match (status, auth_code) {
-            (_, Some(CODE_TOO_MANY_CONNECTIONS)) | (Some(CODE_TOO_MANY_CONNECTIONS), _) => {
-                WsError::TooManyConnections { stage, msg: text() }
+        let code = match auth_code {
+            Some(CODE_TOO_MANY_CONNECTIONS) => auth_code,
+            _ => status,
+        };
+        if let Some(code) = code {
+            let text = msg.clone().unwrap_or_default();
+            if let Ok(named) = WsError::named(Stage::Handshake, code, text) {
+                return named;
             }
-            (Some(CODE_AUTH_FAILED), _) => WsError::AuthFailed { stage, msg: text() },
-            (Some(CODE_FORBIDDEN), _) => WsError::Forbidden { stage, msg: text() },
-            (Some(code @ (CODE_SYSTEM_BUSY | CODE_INTERNAL_ERROR)), _) => WsError::ServerBusy {
-                stage,
-                code,
-                msg: text(),
-            },
-            _ => WsError::Handshake {
-                http_status,
-                status,
-                auth_code,
-                msg,
-            },
+        }
+        WsError::Handshake {
+            http_status,
+            status,
+            auth_code,
+            msg,
         }
     }
 }

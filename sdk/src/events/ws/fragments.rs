@@ -46,6 +46,18 @@ struct Partial {
     bytes: usize,
 }
 
+impl Partial {
+    /// Nothing received yet of a message in `sum` parts.
+    fn new(first_seen: Instant, sum: usize) -> Self {
+        Partial {
+            first_seen,
+            parts: vec![None; sum],
+            received: 0,
+            bytes: 0,
+        }
+    }
+}
+
 /// The partial messages of one connection.
 pub(crate) struct Reassembler {
     limits: Limits,
@@ -108,21 +120,11 @@ impl Reassembler {
         let partial = self
             .partials
             .entry(message_id.to_owned())
-            .or_insert_with(|| Partial {
-                first_seen: now,
-                parts: vec![None; sum],
-                received: 0,
-                bytes: 0,
-            });
+            .or_insert_with(|| Partial::new(now, sum));
         if partial.parts.len() != sum {
             // The same id with another `sum`: start over with this fragment.
             self.bytes -= partial.bytes;
-            *partial = Partial {
-                first_seen: now,
-                parts: vec![None; sum],
-                received: 0,
-                bytes: 0,
-            };
+            *partial = Partial::new(now, sum);
         }
         let added = payload.len();
         match partial.parts[seq].replace(payload) {

@@ -298,10 +298,10 @@ impl Session<'_> {
             "long connection: message received"
         );
         let dispatcher = self.params.dispatcher.clone();
-        let handle = self.tasks.spawn(async move {
-            let body = decrypt_if_needed(&dispatcher, payload);
-            dispatcher.dispatch(&body, Channel::LongConnection).await
-        });
+        // A payload sent as `{"encrypt": …}` is opened by the dispatcher.
+        let handle = self
+            .tasks
+            .spawn(async move { dispatcher.dispatch(&payload, Channel::LongConnection).await });
         self.in_flight.insert(
             handle.id(),
             InFlight {
@@ -407,29 +407,6 @@ pub(crate) fn ack_payload(code: u16, data: &[u8]) -> Vec<u8> {
         "data": base64::engine::general_purpose::STANDARD.encode(data),
     });
     serde_json::to_vec(&value).unwrap_or_default()
-}
-
-/// The long connection's payloads are plaintext; should one come as `{"encrypt": "…"}`
-/// and the dispatcher has the Encrypt Key, it is decrypted (else it goes as it is, and the
-/// dispatcher answers what it answers for it).
-fn decrypt_if_needed(dispatcher: &Dispatcher, payload: Vec<u8>) -> Vec<u8> {
-    #[derive(serde::Deserialize)]
-    struct Encrypted {
-        encrypt: String,
-    }
-    let Some(key) = dispatcher.encrypt_key() else {
-        return payload;
-    };
-    let Ok(Encrypted { encrypt }) = serde_json::from_slice::<Encrypted>(&payload) else {
-        return payload;
-    };
-    match crate::events::crypto::decrypt(key.expose(), &encrypt) {
-        Ok(plain) => plain,
-        Err(e) => {
-            tracing::warn!(error = %e, "long connection: an encrypted payload did not decrypt");
-            payload
-        }
-    }
 }
 
 #[cfg(test)]

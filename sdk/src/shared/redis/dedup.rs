@@ -5,11 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ::redis::aio::ConnectionManager;
-use ::redis::Value;
 use sha2::{Digest, Sha256};
 
 use super::tokens::RedisTokenStore;
-use super::{key_part, px, Connection, DEFAULT_PREFIX, DEFAULT_TIMEOUT};
+use super::{key_part, set_nx_px, Connection, DEFAULT_PREFIX, DEFAULT_TIMEOUT};
 use crate::events::{BoxFuture, DedupStore, MemoryDedup};
 use crate::shared::token_store::StoreError;
 
@@ -139,22 +138,9 @@ impl RedisDedup {
     async fn check(&self, event_id: &str) -> bool {
         let local_first = self.local.first_seen(event_id).await;
         let name = self.event_key_name(event_id);
-        let ttl = px(self.ttl);
-        let answer = self
-            .conn
-            .run(self.timeout, |mut conn| async move {
-                ::redis::cmd("SET")
-                    .arg(&name)
-                    .arg("1")
-                    .arg("NX")
-                    .arg("PX")
-                    .arg(ttl)
-                    .query_async::<Value>(&mut conn)
-                    .await
-            })
-            .await;
-        match answer {
-            Ok(Value::Nil) => false,
+        match set_nx_px(&self.conn, self.timeout, &name, "1", self.ttl).await {
+            // Another replica (or this one) created the key first.
+            Ok(Some(false)) => false,
             Ok(_) => local_first,
             Err(error) => {
                 tracing::debug!(%error, "event deduplication falls back to this process's record");

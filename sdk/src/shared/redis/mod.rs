@@ -132,6 +132,36 @@ impl fmt::Debug for Connection {
     }
 }
 
+/// `SET name value NX PX ttl`, the one command behind the token fetch lock and event
+/// deduplication: `Some(true)` if it created the key, `Some(false)` if the key existed
+/// (nil), `None` for any other answer (each caller decides what an odd answer means).
+pub(crate) async fn set_nx_px(
+    conn: &Connection,
+    timeout: Duration,
+    name: &str,
+    value: &str,
+    ttl: Duration,
+) -> Result<Option<bool>, StoreError> {
+    let answer = conn
+        .run(timeout, |mut manager| async move {
+            ::redis::cmd("SET")
+                .arg(name)
+                .arg(value)
+                .arg("NX")
+                .arg("PX")
+                .arg(px(ttl))
+                .query_async::<::redis::Value>(&mut manager)
+                .await
+        })
+        .await?;
+    Ok(match answer {
+        ::redis::Value::Okay => Some(true),
+        ::redis::Value::SimpleString(s) => (s == "OK").then_some(true),
+        ::redis::Value::Nil => Some(false),
+        _ => None,
+    })
+}
+
 fn store_error(error: RedisError) -> StoreError {
     StoreError::Unavailable(error.to_string())
 }

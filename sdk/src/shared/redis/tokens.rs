@@ -10,7 +10,7 @@ use ::redis::Value;
 use super::scripts::{
     COMPARE_AND_DELETE_SCRIPT, GET_TOKEN_SCRIPT, PUT_TOKEN_SCRIPT, UNLOCK_SCRIPT,
 };
-use super::{key_part, px, Connection, DEFAULT_PREFIX, DEFAULT_TIMEOUT};
+use super::{key_part, px, set_nx_px, Connection, DEFAULT_PREFIX, DEFAULT_TIMEOUT};
 use crate::auth::{Secret, TokenKey};
 use crate::shared::fallback::Outage;
 use crate::shared::token_store::{
@@ -232,28 +232,8 @@ impl TokenStore for RedisTokenStore {
         let name = self.lock_key_name(key);
         Box::pin(async move {
             let id = LockId::random();
-            let answer = self
-                .conn
-                .run(self.timeout, |mut conn| {
-                    let id = id.as_str().to_owned();
-                    async move {
-                        ::redis::cmd("SET")
-                            .arg(&name)
-                            .arg(id)
-                            .arg("NX")
-                            .arg("PX")
-                            .arg(px(ttl))
-                            .query_async::<Value>(&mut conn)
-                            .await
-                    }
-                })
-                .await?;
-            let taken = match answer {
-                Value::Okay => true,
-                Value::SimpleString(s) => s == "OK",
-                _ => false,
-            };
-            Ok(taken.then_some(id))
+            let created = set_nx_px(&self.conn, self.timeout, &name, id.as_str(), ttl).await?;
+            Ok((created == Some(true)).then_some(id))
         })
     }
 

@@ -94,6 +94,14 @@ impl EventCatalogue {
         self.events.get(event_type)
     }
 
+    /// A copy of the spec's example `event` object of an event type (empty when the
+    /// catalogue does not know the type).
+    pub fn example(&self, event_type: &str) -> Map<String, Value> {
+        self.get(event_type)
+            .map(|s| s.example.clone())
+            .unwrap_or_default()
+    }
+
     /// Every event spec, by event type.
     pub fn iter(&self) -> impl Iterator<Item = &EventSpec> {
         self.events.values()

@@ -144,7 +144,6 @@ impl EventsState {
     pub(crate) fn frame_type(&self, event_type: &str) -> &'static str {
         match self.catalogue.get(event_type).map(|s| s.kind) {
             Some(EventKind::Callback) => "card",
-            _ if event_type == "card.action.trigger" => "card",
             _ => "event",
         }
     }
@@ -181,8 +180,7 @@ impl FakeLark {
     pub fn event_envelope(&self, event_type: &str, event: Option<Value>) -> (String, Value) {
         let events = &self.shared.events;
         let spec = events.catalogue.get(event_type);
-        let event = event
-            .unwrap_or_else(|| Value::Object(spec.map(|s| s.example.clone()).unwrap_or_default()));
+        let event = event.unwrap_or_else(|| Value::Object(events.catalogue.example(event_type)));
         let n = events.next_event.fetch_add(1, Ordering::Relaxed);
         let event_id = format!("ev_fake_{n}");
         let (time, tenant_key) = {
@@ -231,13 +229,7 @@ impl FakeLark {
     /// otherwise).
     pub fn app_ticket_envelope(&self) -> (String, Value) {
         let ticket = self.issue_app_ticket();
-        let mut event = self
-            .shared
-            .events
-            .catalogue
-            .get("app_ticket")
-            .map(|s| s.example.clone())
-            .unwrap_or_default();
+        let mut event = self.shared.events.catalogue.example("app_ticket");
         event.insert("app_id".to_owned(), json!(self.shared.config.app_id));
         event.insert("app_ticket".to_owned(), json!(ticket));
         event.insert("type".to_owned(), json!("app_ticket"));
@@ -255,13 +247,7 @@ impl FakeLark {
     pub fn deliver_message(&self, chat_id: &str, msg: MsgIn) -> (String, Value) {
         let delivered = self.shared.store().deliver(chat_id, &msg);
         let event_type = "im.message.receive_v1";
-        let mut event = self
-            .shared
-            .events
-            .catalogue
-            .get(event_type)
-            .map(|s| s.example.clone())
-            .unwrap_or_default();
+        let mut event = self.shared.events.catalogue.example(event_type);
         let mut sender = match event.remove("sender") {
             Some(Value::Object(map)) => map,
             _ => Map::new(),

@@ -16,6 +16,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use super::frame::{Frame, FrameHeader, METHOD_CONTROL, METHOD_DATA};
 use super::*;
+use crate::fake::tests::tenant_token;
 use crate::fake::{default_spec_dir, FakeConfig, FakeLark};
 
 // ---- frame codec ----------------------------------------------------------------
@@ -667,19 +668,6 @@ async fn dropped_connections_close_and_new_ones_are_counted() {
 }
 
 // ---- delivered messages -------------------------------------------------------------
-
-async fn tenant_token(fake: &FakeLark) -> String {
-    let url = format!(
-        "{}/open-apis/auth/v3/tenant_access_token/internal",
-        fake.base_url()
-    );
-    let body = json!({"app_id": "cli_fake_app", "app_secret": "fake_secret"});
-    let answer = post_json(&url, None, &body).await;
-    answer["tenant_access_token"]
-        .as_str()
-        .expect("token")
-        .to_owned()
-}
 
 #[tokio::test]
 async fn delivered_messages_can_be_downloaded_and_replied_to() {

@@ -5,7 +5,7 @@ use bytes::Bytes;
 use serde_json::json;
 
 use super::uploads::sniff_image;
-use super::{Chat, Sender, Store, Upload, FAKE_USER};
+use super::{Chat, Sender, Store, FAKE_USER};
 use crate::fake::events::{MsgIn, StoredReply};
 use crate::fake::resources::ResourceKind;
 
@@ -53,27 +53,21 @@ impl Store {
         let (msg_type, content) = match msg {
             MsgIn::Text(text) => ("text", json!({ "text": text })),
             MsgIn::File { name, bytes } => {
-                let key = self.next_id("file_v2_fake_");
-                self.uploads.push(Upload {
-                    key: key.clone(),
-                    kind: ResourceKind::File,
-                    bytes: Bytes::from(bytes.clone()),
-                    content_type: "application/octet-stream".to_owned(),
-                    file_name: Some(name.clone()),
-                    example: false,
-                });
+                let key = self.add_upload(
+                    ResourceKind::File,
+                    Bytes::from(bytes.clone()),
+                    "application/octet-stream".to_owned(),
+                    Some(name.clone()),
+                );
                 ("file", json!({ "file_key": key, "file_name": name }))
             }
             MsgIn::Image { bytes } => {
-                let key = self.next_id("img_v2_fake_");
-                self.uploads.push(Upload {
-                    key: key.clone(),
-                    kind: ResourceKind::Image,
-                    bytes: Bytes::from(bytes.clone()),
-                    content_type: sniff_image(bytes).unwrap_or("image/png").to_owned(),
-                    file_name: None,
-                    example: false,
-                });
+                let key = self.add_upload(
+                    ResourceKind::Image,
+                    Bytes::from(bytes.clone()),
+                    sniff_image(bytes).unwrap_or("image/png").to_owned(),
+                    None,
+                );
                 ("image", json!({ "image_key": key }))
             }
         };

@@ -1,6 +1,7 @@
 //! Images and files: `im.v1.image.create`/`get`, `im.v1.file.create`/`get`, and the
 //! bytes `im.v1.message_resource.get` serves for a message that holds an upload.
 
+use bytes::Bytes;
 use serde_json::{json, Map};
 
 use super::{Ctx, Store, Upload};
@@ -30,6 +31,32 @@ pub(super) fn sniff_image(bytes: &[u8]) -> Option<&'static str> {
     } else {
         return None;
     })
+}
+
+impl Store {
+    /// Stores an upload (not from a spec example) under a new key, `img_v2_fake_<n>` or
+    /// `file_v2_fake_<n>` by kind, and returns the key.
+    pub(super) fn add_upload(
+        &mut self,
+        kind: ResourceKind,
+        bytes: Bytes,
+        content_type: String,
+        file_name: Option<String>,
+    ) -> String {
+        let key = self.next_id(match kind {
+            ResourceKind::Image => "img_v2_fake_",
+            ResourceKind::File => "file_v2_fake_",
+        });
+        self.uploads.push(Upload {
+            key: key.clone(),
+            kind,
+            bytes,
+            content_type,
+            file_name,
+            example: false,
+        });
+        key
+    }
 }
 
 /// The Content-Type of a `file_type`.
@@ -62,7 +89,7 @@ pub(super) fn create(s: &mut Store, ctx: &Ctx<'_>, kind: ResourceKind) -> Outcom
     let Some(bytes) = part.bytes.clone() else {
         return ctx.invalid(format!("body.{part_name} is over its size limit"));
     };
-    let (prefix, key_name, content_type, file_name) = match kind {
+    let (key_name, content_type, file_name) = match kind {
         ResourceKind::Image => {
             let Some(content_type) = sniff_image(&bytes) else {
                 return ctx.fail(
@@ -70,7 +97,7 @@ pub(super) fn create(s: &mut Store, ctx: &Ctx<'_>, kind: ResourceKind) -> Outcom
                     "body.image: not an image format the platform knows",
                 );
             };
-            ("img_v2_fake_", "image_key", content_type.to_owned(), None)
+            ("image_key", content_type.to_owned(), None)
         }
         ResourceKind::File => {
             let file_type = form.text("file_type").unwrap_or_default();
@@ -82,18 +109,10 @@ pub(super) fn create(s: &mut Store, ctx: &Ctx<'_>, kind: ResourceKind) -> Outcom
                 ("stream", Some(sent)) if !sent.is_empty() => sent.to_owned(),
                 _ => file_content_type(file_type).to_owned(),
             };
-            ("file_v2_fake_", "file_key", content_type, name)
+            ("file_key", content_type, name)
         }
     };
-    let key = s.next_id(prefix);
-    s.uploads.push(Upload {
-        key: key.clone(),
-        kind,
-        bytes,
-        content_type,
-        file_name,
-        example: false,
-    });
+    let key = s.add_upload(kind, bytes, content_type, file_name);
     let mut out = Map::new();
     out.insert(key_name.to_owned(), json!(key));
     Outcome::Json(out)

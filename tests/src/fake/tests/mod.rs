@@ -36,8 +36,8 @@ async fn post_json(addr: SocketAddr, path: &str, body: serde_json::Value) -> Rep
     call(addr, "POST", path, &headers, body.to_string().as_bytes()).await
 }
 
-/// Fetches a self-built tenant token.
-async fn tenant_token(fake: &FakeLark) -> String {
+/// Fetches a self-built tenant token (the fake's own tests elsewhere use it too).
+pub(super) async fn tenant_token(fake: &FakeLark) -> String {
     let cfg = fake.config();
     let body = json!({ "app_id": cfg.app_id, "app_secret": cfg.app_secret });
     let reply = post_json(
