@@ -64,6 +64,7 @@ pub use client::{Client, ClientBuilder, Domain};
 pub mod limits {
     pub use crate::auth::MAX_TOKEN_LIFETIME;
     pub use crate::client::{MAX_ATTEMPTS, MAX_DURATION_SETTING};
+    pub use crate::paginate::DEFAULT_MAX_PAGES;
     pub use crate::transport::read::{MAX_AUTH_BODY, MAX_ERROR_BODY, MAX_JSON_BODY};
 }
 pub use download::{Download, Progress};

@@ -8,6 +8,12 @@ use crate::auth::Secret;
 
 /// Options for one request. `Debug` never shows a token.
 ///
+/// Options compose: every setter sets one field, and
+/// [`options(…)`](crate::RequestOptions) on a prepared call merges these options into the
+/// ones already set there (a field these options set replaces that field; fields they leave
+/// unset keep their value; headers add up), so `.user_access_token(t).options(o)` and
+/// `.options(o).user_access_token(t)` both send the user token.
+///
 /// ```
 /// let options = lark_openapi::RequestOptions::new()
 ///     .tenant_key("2ed263bf32cf1651")
@@ -19,8 +25,10 @@ pub struct RequestOptions {
     pub(crate) user_access_token: Option<Secret>,
     pub(crate) tenant_key: Option<String>,
     pub(crate) headers: Vec<(String, String)>,
-    pub(crate) retry_non_idempotent: bool,
+    pub(crate) retry_non_idempotent: Option<bool>,
     pub(crate) timeout: Option<std::time::Duration>,
+    /// The most pages a listing reads (`.pages()`, `.items()`).
+    pub(crate) max_pages: Option<u64>,
     /// For the SDK's own auth requests: a retry policy other than the client's.
     pub(crate) retry: Option<crate::RetryPolicy>,
     /// For the SDK's own auth requests: the body's credentials, scrubbed from messages.
@@ -60,7 +68,7 @@ impl RequestOptions {
 
     /// Allows retries of a request that is not idempotent (POST, PATCH).
     pub fn retry_non_idempotent(mut self, allow: bool) -> Self {
-        self.retry_non_idempotent = allow;
+        self.retry_non_idempotent = Some(allow);
         self
     }
 
@@ -70,6 +78,16 @@ impl RequestOptions {
     /// when the call is sent (zero or more than 24 hours is a `Config` error).
     pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// For a listing (`.pages()`, `.items()`): the most pages to read (default
+    /// [`DEFAULT_MAX_PAGES`](crate::limits::DEFAULT_MAX_PAGES), 100,000). A listing whose
+    /// server still says "more" after that many pages ends with
+    /// [`Error::Pagination`](crate::Error::Pagination) instead of reading on. (A page token
+    /// seen before, however long ago, ends it the same way.)
+    pub fn max_pages(mut self, pages: u64) -> Self {
+        self.max_pages = Some(pages.max(1));
         self
     }
 
@@ -91,6 +109,33 @@ impl RequestOptions {
             self.user_access_token = other.user_access_token;
         }
         self
+    }
+
+    /// These options with `later`'s merged in: each field `later` sets replaces this one's,
+    /// each field it leaves unset keeps this one's value, and headers add up (`later`'s
+    /// after these). What a prepared call's `.options(…)` does, so that no setter silently
+    /// drops what another set (an identity, a retry opt-in).
+    pub(crate) fn merge(self, later: RequestOptions) -> RequestOptions {
+        let mut headers = self.headers;
+        headers.extend(later.headers);
+        let mut secrets = self.secrets;
+        secrets.extend(later.secrets);
+        RequestOptions {
+            access_token: later.access_token.or(self.access_token),
+            user_access_token: later.user_access_token.or(self.user_access_token),
+            tenant_key: later.tenant_key.or(self.tenant_key),
+            headers,
+            retry_non_idempotent: later.retry_non_idempotent.or(self.retry_non_idempotent),
+            timeout: later.timeout.or(self.timeout),
+            max_pages: later.max_pages.or(self.max_pages),
+            retry: later.retry.or(self.retry),
+            secrets,
+        }
+    }
+
+    /// Whether the caller allowed retries of a request that is not idempotent.
+    pub(crate) fn retries_non_idempotent(&self) -> bool {
+        self.retry_non_idempotent.unwrap_or(false)
     }
 
     pub(crate) fn header_map(&self) -> Result<HeaderMap, String> {
@@ -126,8 +171,9 @@ impl fmt::Debug for RequestOptions {
             )
             .field("tenant_key", &self.tenant_key)
             .field("header_names", &names)
-            .field("retry_non_idempotent", &self.retry_non_idempotent)
+            .field("retry_non_idempotent", &self.retries_non_idempotent())
             .field("timeout", &self.timeout)
+            .field("max_pages", &self.max_pages)
             .finish()
     }
 }

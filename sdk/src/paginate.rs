@@ -1,15 +1,18 @@
 //! Paginated listings as streams: `.pages()` and `.items()` of every list endpoint.
 
-use std::collections::VecDeque;
+use std::collections::HashSet;
+use std::hash::{BuildHasher, RandomState};
 
-use futures_util::{Stream, StreamExt, TryStreamExt};
+use futures_util::stream::BoxStream;
+use futures_util::{StreamExt, TryStreamExt};
 
 use crate::operation::Paginated;
 use crate::{Client, Error, RequestOptions};
 
-/// How many recent page tokens are remembered to detect a server that loops (memory stays
-/// flat however many pages are read).
-const REMEMBERED_TOKENS: usize = 64;
+/// The most pages one listing reads unless the call sets another bound
+/// ([`RequestOptions::max_pages`]): 100,000 (5 million items at 50 per page). A listing
+/// that reaches it ends with [`Error::Pagination`] instead of reading on.
+pub const DEFAULT_MAX_PAGES: u64 = 100_000;
 
 struct State<O: Paginated> {
     client: Client,
@@ -18,7 +21,14 @@ struct State<O: Paginated> {
     next: Option<O>,
     /// An error to yield after the page that revealed it.
     pending: Option<Error<O::Error>>,
-    seen: VecDeque<String>,
+    /// A keyed 64-bit hash of every page token seen: a server cycling through any number
+    /// of tokens is caught, at 8 bytes a page (at most [`DEFAULT_MAX_PAGES`] of them
+    /// unless the call says otherwise).
+    seen: HashSet<u64>,
+    hasher: RandomState,
+    /// Pages fetched so far, and the most allowed.
+    fetched: u64,
+    max_pages: u64,
 }
 
 /// Every page of a listing, fetched lazily; an error is the last item.
@@ -26,16 +36,20 @@ pub(crate) fn pages<O: Paginated>(
     client: Client,
     op: O,
     options: RequestOptions,
-) -> impl Stream<Item = Result<O::Output, Error<O::Error>>> + Send + 'static
+) -> BoxStream<'static, Result<O::Output, Error<O::Error>>>
 where
     O::Error: Send,
 {
+    let max_pages = options.max_pages.unwrap_or(DEFAULT_MAX_PAGES);
     let state = State {
         client,
         options,
         next: Some(op),
         pending: None,
-        seen: VecDeque::new(),
+        seen: HashSet::new(),
+        hasher: RandomState::new(),
+        fetched: 0,
+        max_pages,
     };
     futures_util::stream::unfold(state, |mut st| async move {
         if let Some(error) = st.pending.take() {
@@ -44,6 +58,7 @@ where
         }
         let op = st.next.take()?;
         let template = op.clone();
+        st.fetched += 1;
         match st.client.call(op, st.options.clone()).await {
             Err(error) => Some((Err(error), st)),
             Ok(page) => {
@@ -56,19 +71,25 @@ where
                                 reason: "the page says has_more but gives no page_token".into(),
                             })
                         }
-                        Some(token) if st.seen.iter().any(|t| t == token) => {
+                        Some(_) if st.fetched >= st.max_pages => {
                             st.pending = Some(Error::Pagination {
                                 endpoint: O::META.id,
                                 reason: format!(
-                                    "the page_token `{token}` came back a second time; stopping instead of looping"
+                                    "{} pages read and the server says there are more; stopping at the listing's bound (RequestOptions::max_pages)",
+                                    st.fetched
+                                ),
+                            })
+                        }
+                        Some(token) if !st.seen.insert(st.hasher.hash_one(token)) => {
+                            st.pending = Some(Error::Pagination {
+                                endpoint: O::META.id,
+                                reason: format!(
+                                    "the page_token `{}` came back a second time; stopping instead of looping",
+                                    crate::transport::error_body::excerpt(token.as_bytes(), 64)
                                 ),
                             })
                         }
                         Some(token) => {
-                            if st.seen.len() == REMEMBERED_TOKENS {
-                                st.seen.pop_front();
-                            }
-                            st.seen.push_back(token.to_string());
                             let mut next = template;
                             next.set_page_token(token.to_string());
                             st.next = Some(next);
@@ -79,6 +100,7 @@ where
             }
         }
     })
+    .boxed()
 }
 
 /// Every item of every page, one page in memory at a time.
@@ -86,7 +108,7 @@ pub(crate) fn items<O: Paginated>(
     client: Client,
     op: O,
     options: RequestOptions,
-) -> impl Stream<Item = Result<O::Item, Error<O::Error>>> + Send + 'static
+) -> BoxStream<'static, Result<O::Item, Error<O::Error>>>
 where
     O::Error: Send,
 {

@@ -82,7 +82,7 @@ impl<E: ServiceError> Prepared<E> {
 
     /// Whether retries are allowed for this request.
     pub(crate) fn retryable(&self) -> bool {
-        (self.meta.idempotent || self.options.retry_non_idempotent) && self.replayable()
+        (self.meta.idempotent || self.options.retries_non_idempotent()) && self.replayable()
     }
 }
 
