@@ -110,6 +110,7 @@ fn decode_slowly<O: JsonOperation>(
             } else {
                 excerpt(body, EXCERPT_CHARS)
             },
+            cut_at: None,
         })
     };
     let text = std::str::from_utf8(body)

@@ -259,8 +259,11 @@ impl From<ConfigError> for Error {
     }
 }
 
-/// A success answer whose content does not fit the endpoint's model.
+/// A success (2xx) answer that cannot be read as the endpoint's model: not JSON, larger than
+/// the cap, without the envelope's `code`, or of the wrong shape. Every such failure names
+/// the endpoint, and the JSON path where there is one.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct DecodeError {
     /// The endpoint.
     pub endpoint: &'static str,
@@ -272,6 +275,8 @@ pub struct DecodeError {
     pub log_id: Option<String>,
     /// The start of the answer, cleaned, for the error message.
     pub excerpt: String,
+    /// The answer was larger than this many bytes; only its start was read.
+    pub cut_at: Option<usize>,
 }
 
 impl fmt::Display for DecodeError {

@@ -34,7 +34,8 @@ fn redis_limiter(redis: &RedisServer) -> RedisRateLimiter {
     RedisRateLimiter::new(&redis.url())
         .expect("valid Redis URL")
         .timeout(Duration::from_millis(300))
-        .retry_interval(Duration::from_millis(100))
+        .and_then(|l| l.retry_interval(Duration::from_millis(100)))
+        .expect("valid settings")
 }
 
 fn client_with(fake: &FakeLark, limiter: Option<impl RateLimiter>) -> Client {

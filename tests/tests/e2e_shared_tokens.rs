@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use lark_openapi::auth::TokenKey;
-use lark_openapi::events::{Channel, Dispatcher};
+use lark_openapi::events::{Channel, DedupStore, Dispatcher};
 use lark_openapi::shared::{RedisDedup, RedisTokenStore, TokenStore, TokenStoreKey};
 use lark_openapi::Client;
 use lark_tests::harness::logs::CapturedLogs;
@@ -31,7 +31,18 @@ fn store(redis: &RedisServer) -> RedisTokenStore {
     RedisTokenStore::new(&redis.url())
         .expect("valid Redis URL")
         .timeout(Duration::from_millis(300))
-        .retry_interval(Duration::from_millis(100))
+        .and_then(|s| s.retry_interval(Duration::from_millis(100)))
+        .expect("valid settings")
+}
+
+/// A store whose calls are never cut short by a slow machine: an outage here is a refused
+/// connection (immediate), never a timeout, so a loaded machine cannot add one.
+fn patient_store(redis: &RedisServer) -> RedisTokenStore {
+    RedisTokenStore::new(&redis.url())
+        .expect("valid Redis URL")
+        .timeout(Duration::from_secs(10))
+        .and_then(|s| s.retry_interval(Duration::from_millis(100)))
+        .expect("valid settings")
 }
 
 fn shared_client(fake: &FakeLark, store: &RedisTokenStore) -> Client {
@@ -215,7 +226,7 @@ async fn redis_down_costs_no_call_is_logged_once_and_is_used_again_when_back() {
     let mut redis = RedisServer::start();
     let fake = fake().await;
     file(&fake, "file_down", 64);
-    let shared = store(&redis);
+    let shared = patient_store(&redis);
     let (a, b) = (shared_client(&fake, &shared), shared_client(&fake, &shared));
     download(&a, "file_down").await;
     download(&b, "file_down").await;
@@ -380,7 +391,8 @@ async fn an_event_pushed_to_two_replicas_is_handled_once() {
     let dispatcher = |handled: Arc<AtomicUsize>| {
         let dedup = RedisDedup::new(&redis.url(), APP_ID)
             .unwrap()
-            .timeout(Duration::from_millis(300));
+            .timeout(Duration::from_millis(300))
+            .unwrap();
         Dispatcher::builder()
             .dedup(dedup)
             .on_unknown(move |_raw| {
@@ -435,4 +447,55 @@ async fn an_event_pushed_to_two_replicas_is_handled_once() {
     );
     let pttl = redis.pttl(&keys[0]).unwrap();
     assert!(pttl > 11 * 3600 * 1000, "{pttl}");
+}
+
+/// The review's finding 15: a lock key left without a TTL by a foreign writer was never
+/// cleaned up (every fetch waited twice the lock TTL on it, forever). Every key the SDK
+/// waits on now ends: one found without a TTL is given the lock's.
+#[tokio::test]
+async fn a_foreign_lock_without_a_ttl_is_given_one() {
+    let redis = RedisServer::start();
+    let fake = fake().await;
+    file(&fake, "file_foreign", 64);
+    let lock = "lark:lock:cli_fake_app:tenant:-";
+    redis.command(&["SET", lock, "a foreign writer"]).unwrap();
+    assert_eq!(redis.pttl(lock), Some(-1));
+    let client = builder(&fake)
+        .token_store(store(&redis))
+        .token_lock_ttl(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    download(&client, "file_foreign").await;
+    assert_eq!(tenant_requests(&fake), 1);
+    assert_ne!(redis.pttl(lock), Some(-1), "{}", redis.dump());
+}
+
+/// The review's finding 10: `RedisDedup::ttl(Duration::MAX)` was accepted, Redis refused
+/// every write, and the refusal marked the connection down, for the token store and the
+/// limiter sharing it too. A TTL Redis would refuse is refused when it is set; and an error
+/// reply is an answer, not an outage.
+#[tokio::test]
+async fn an_error_reply_is_not_an_outage() {
+    let redis = RedisServer::start();
+    let shared = store(&redis);
+    assert!(RedisDedup::from_token_store(&shared, APP_ID)
+        .ttl(Duration::MAX)
+        .is_err());
+    let dedup = RedisDedup::from_token_store(&shared, APP_ID);
+    assert!(dedup.first_seen("ev_before").await);
+    // Redis refuses every write from now on (out of memory, no eviction).
+    redis
+        .command(&["CONFIG", "SET", "maxmemory-policy", "noeviction"])
+        .unwrap();
+    redis.command(&["CONFIG", "SET", "maxmemory", "1"]).unwrap();
+    let refused = redis.command(&["SET", "probe", "1"]);
+    assert!(
+        matches!(&refused, Ok(Reply::Error(e)) if e.starts_with("OOM")),
+        "{refused:?}"
+    );
+    assert!(dedup.first_seen("ev_refused").await, "handled, not lost");
+    assert!(!dedup.first_seen("ev_refused").await, "the local record still works");
+    assert!(!dedup.is_down());
+    assert!(!shared.is_down(), "the token store sharing the connection is not down");
+    redis.command(&["CONFIG", "SET", "maxmemory", "0"]).unwrap();
 }

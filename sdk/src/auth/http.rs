@@ -303,7 +303,10 @@ fn token_error<E: ServiceError>(endpoint: &'static str, error: Error<E>) -> Toke
             },
         },
         Error::Transport(t) => return TokenError::transport(endpoint, t).with_log_id(log_id),
-        Error::Decode(d) => TokenErrorKind::Malformed(format!("{}: {}", d.path, d.message)),
+        Error::Decode(d) => match d.cut_at {
+            Some(limit) => TokenErrorKind::TooLarge { limit },
+            None => TokenErrorKind::Malformed(format!("{}: {}", d.path, d.message)),
+        },
         other => TokenErrorKind::Malformed(other.to_string()),
     };
     TokenError::new(endpoint, kind).with_log_id(log_id)

@@ -187,12 +187,11 @@ impl ClientBuilder {
     /// Uses this `reqwest::Client` (its own timeouts and proxies apply; the read timeout
     /// above is still enforced by the SDK).
     ///
-    /// Build it with `.redirect(reqwest::redirect::Policy::none())`: auth requests carry
-    /// the app secret, and the SDK cannot stop a caller's client from following a
-    /// redirect. It does refuse any auth answer that was redirected, so a token never comes
-    /// from another server. (The SDK's own client follows no redirect of an auth request,
-    /// and reqwest drops `Authorization` when an API request is redirected to another
-    /// host.)
+    /// Build it with `.redirect(reqwest::redirect::Policy::none())`: every request of the
+    /// SDK carries a credential (the app secret, a ticket or an access token), and the SDK
+    /// cannot stop a caller's client from following a redirect. It does refuse every
+    /// answer that was redirected (an error naming where it pointed), so nothing is read
+    /// from another server. (The SDK's own client follows no redirect at all.)
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -275,7 +274,7 @@ impl ClientBuilder {
             None => (
                 reqwest::Client::builder()
                     .connect_timeout(self.connect_timeout)
-                    .redirect(redirect_policy())
+                    .redirect(crate::transport::redirect::policy())
                     .default_headers(default_headers)
                     .build()
                     .map_err(|e| ConfigError::new(format!("cannot build the HTTP client: {e}")))?,
@@ -330,22 +329,6 @@ impl ClientBuilder {
         self.rate_limiter = Some(Arc::new(limiter));
         self
     }
-}
-
-/// Redirects of the SDK's own HTTP client: none for an auth request (its body carries the
-/// app secret, and a token must come from the configured server), at most 10 otherwise
-/// (reqwest drops `Authorization` when one leads to another host).
-fn redirect_policy() -> reqwest::redirect::Policy {
-    reqwest::redirect::Policy::custom(|attempt| {
-        let first = attempt.previous().first().unwrap_or(attempt.url());
-        if first.path().starts_with("/open-apis/auth/") {
-            attempt.stop()
-        } else if attempt.previous().len() >= 10 {
-            attempt.error("more than 10 redirects")
-        } else {
-            attempt.follow()
-        }
-    })
 }
 
 /// Checks one duration setting: at most [`MAX_DURATION_SETTING`], and above zero unless

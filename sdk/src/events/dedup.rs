@@ -1,5 +1,6 @@
 //! Deduplication of re-pushed events by id.
 
+use std::borrow::Cow;
 use std::collections::{HashSet, VecDeque};
 use std::fmt;
 use std::future::Future;
@@ -7,7 +8,44 @@ use std::pin::Pin;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::clock;
+use sha2::{Digest, Sha256};
+
+use crate::{clock, ConfigError};
+
+/// Event ids longer than this are remembered (and keyed on Redis) by their SHA-256 instead:
+/// an id, whatever its length on the wire, costs at most 71 bytes of record.
+pub const MAX_ID_BYTES: usize = 64;
+
+/// The longest time a deduplication record may remember an id: 7 days (the platform's last
+/// re-push comes about 7 hours after the first).
+pub const MAX_DEDUP_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// The key an event id is remembered by: the id itself when it is at most
+/// [`MAX_ID_BYTES`], else `sha256-<64 hex digits>`. Shared by every record (in memory,
+/// Redis), so the bytes an id costs never depend on what the network sent.
+pub(crate) fn dedup_key(event_id: &str) -> Cow<'_, str> {
+    if event_id.len() <= MAX_ID_BYTES {
+        return Cow::Borrowed(event_id);
+    }
+    let digest = Sha256::digest(event_id.as_bytes());
+    let mut key = String::with_capacity(7 + 64);
+    key.push_str("sha256-");
+    for b in digest {
+        key.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
+        key.push(char::from(b"0123456789abcdef"[usize::from(b & 0x0f)]));
+    }
+    Cow::Owned(key)
+}
+
+/// Checks a deduplication TTL: above zero, at most [`MAX_DEDUP_TTL`].
+pub(crate) fn check_ttl(what: &str, ttl: Duration) -> Result<Duration, ConfigError> {
+    if ttl.is_zero() || ttl > MAX_DEDUP_TTL {
+        return Err(ConfigError::new(format!(
+            "{what} is {ttl:?}; it must be above zero and at most {MAX_DEDUP_TTL:?} (7 days)"
+        )));
+    }
+    Ok(ttl)
+}
 
 /// A boxed, `Send` future (the same type as `futures_util::future::BoxFuture`).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -24,15 +62,20 @@ pub trait DedupStore: Send + Sync + 'static {
     fn first_seen<'a>(&'a self, event_id: &'a str) -> BoxFuture<'a, bool>;
 }
 
-/// The default [`DedupStore`]: in memory, bounded (the oldest ids are forgotten first) and
-/// with a time to live.
+/// The default [`DedupStore`]: in memory, bounded by count (the oldest ids are forgotten
+/// first) and by bytes (an id longer than [`MAX_ID_BYTES`] is remembered by its SHA-256, so
+/// each costs at most [`BYTES_PER_ID`](Self::BYTES_PER_ID)), with a time to live.
+///
+/// The default, 10,000 ids, holds at most about 3 MiB however long the ids the network
+/// sends.
 ///
 /// ```
 /// use std::time::Duration;
 /// use lark_openapi::events::MemoryDedup;
 ///
-/// let dedup = MemoryDedup::new(50_000, Duration::from_secs(24 * 3600));
+/// let dedup = MemoryDedup::new(50_000, Duration::from_secs(24 * 3600))?;
 /// # let _ = dedup;
+/// # Ok::<(), lark_openapi::ConfigError>(())
 /// ```
 pub struct MemoryDedup {
     capacity: usize,
@@ -54,13 +97,40 @@ impl MemoryDedup {
     /// re-push comes about 7 hours after the first).
     pub const DEFAULT_TTL: Duration = Duration::from_secs(12 * 3600);
 
-    /// Remembers at most `capacity` ids (at least 1), each for `ttl`.
-    pub fn new(capacity: usize, ttl: Duration) -> Self {
-        MemoryDedup {
-            capacity: capacity.max(1),
-            ttl,
-            state: Mutex::new(State::default()),
+    /// The most ids a record may be asked to remember: 10 million (about 3 GiB).
+    pub const MAX_CAPACITY: usize = 10_000_000;
+    /// An upper bound of the memory one remembered id takes: its key (at most 71 bytes)
+    /// twice (the set and the order) with their allocations, an instant, and the
+    /// collections' slack.
+    pub const BYTES_PER_ID: usize = 320;
+
+    /// Remembers at most `capacity` ids (1 to [`MAX_CAPACITY`](Self::MAX_CAPACITY)), each
+    /// for `ttl` (above zero, at most [`MAX_DEDUP_TTL`]); other values are refused with an
+    /// error naming the setting.
+    pub fn new(capacity: usize, ttl: Duration) -> Result<Self, ConfigError> {
+        if capacity == 0 || capacity > Self::MAX_CAPACITY {
+            return Err(ConfigError::new(format!(
+                "MemoryDedup capacity is {capacity}; it must be 1 to {}",
+                Self::MAX_CAPACITY
+            )));
         }
+        Ok(MemoryDedup {
+            capacity,
+            ttl: check_ttl("MemoryDedup ttl", ttl)?,
+            state: Mutex::new(State::default()),
+        })
+    }
+
+    /// An upper bound of the memory the record holds now: [`len`](Self::len) ×
+    /// [`BYTES_PER_ID`](Self::BYTES_PER_ID).
+    pub fn max_bytes_now(&self) -> usize {
+        self.len().saturating_mul(Self::BYTES_PER_ID)
+    }
+
+    /// The bytes of the keys remembered now (each id, or the SHA-256 that stands for a long
+    /// one): what the network's ids cost, without the collections' overhead.
+    pub fn key_bytes(&self) -> usize {
+        self.lock().order.iter().map(|(id, _)| id.len()).sum()
     }
 
     /// How many ids are remembered now.
@@ -79,6 +149,8 @@ impl MemoryDedup {
 
     /// The synchronous form of [`DedupStore::first_seen`].
     fn check(&self, event_id: &str) -> bool {
+        let key = dedup_key(event_id);
+        let event_id = key.as_ref();
         let now = clock::now();
         let mut state = self.lock();
         while let Some((id, at)) = state.order.front() {
@@ -92,8 +164,9 @@ impl MemoryDedup {
         if state.seen.contains(event_id) {
             return false;
         }
-        state.seen.insert(event_id.to_owned());
-        state.order.push_back((event_id.to_owned(), now));
+        let key = event_id.to_owned();
+        state.seen.insert(key.clone());
+        state.order.push_back((key, now));
         while state.order.len() > self.capacity {
             if let Some((id, _)) = state.order.pop_front() {
                 state.seen.remove(&id);
@@ -106,7 +179,11 @@ impl MemoryDedup {
 impl Default for MemoryDedup {
     /// [`DEFAULT_CAPACITY`](Self::DEFAULT_CAPACITY) ids for [`DEFAULT_TTL`](Self::DEFAULT_TTL).
     fn default() -> Self {
-        MemoryDedup::new(Self::DEFAULT_CAPACITY, Self::DEFAULT_TTL)
+        MemoryDedup {
+            capacity: Self::DEFAULT_CAPACITY,
+            ttl: Self::DEFAULT_TTL,
+            state: Mutex::new(State::default()),
+        }
     }
 }
 

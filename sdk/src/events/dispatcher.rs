@@ -14,6 +14,7 @@ use serde::Deserialize as _;
 use serde_json::Value;
 
 use super::answer::CallbackAnswer;
+use super::budget::{Admission, Budget};
 use super::dedup::{BoxFuture, DedupStore, MemoryDedup};
 use super::envelope::{self, Envelope};
 use super::event::{Callback, Channel, Event, EventContext, EventHeader, HandlerError, RawEvent};
@@ -73,6 +74,22 @@ struct Inner {
     dedup: Arc<dyn DedupStore>,
     client: Option<Client>,
     callback_timeout: Duration,
+    budget: Budget,
+    handler_wait: Duration,
+    legacy_cards: bool,
+}
+
+/// Where a body's place in the handlers' budget comes from.
+pub(crate) enum Place {
+    /// Already taken (the long connection takes it before it reads on).
+    Taken(Admission),
+    /// Wait for one for a body of `size` bytes, at most `max_wait` (`None`: as long as it
+    /// takes); past it the answer is 503 and the event is not recorded, so the platform's
+    /// re-push is handled.
+    Wait {
+        size: usize,
+        max_wait: Option<Duration>,
+    },
 }
 
 /// Configures a [`Dispatcher`]; from [`Dispatcher::builder`].
@@ -86,7 +103,10 @@ pub struct DispatcherBuilder {
 /// * `200` and `{"challenge": "…"}` for a `url_verification` request;
 /// * `200` and the handler's [`CallbackAnswer`] for a callback;
 /// * `400` and `{"msg": "<reason>"}` for a body that is not an envelope;
-/// * `401` and `{"msg": "<reason>"}` for a verification token that does not match.
+/// * `401` and `{"msg": "<reason>"}` for a verification token that does not match;
+/// * `503` and `{"msg": "<reason>"}` when the handlers' budget had no place in time
+///   ([`handler_limits`](DispatcherBuilder::handler_limits)): the event is not recorded,
+///   and the platform pushes it again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Dispatched {
@@ -124,6 +144,14 @@ impl Dispatched {
         }
     }
 
+    /// `503`: no place for the handler in time.
+    fn busy() -> Self {
+        Dispatched::refuse(
+            503,
+            "busy: every handler place is taken; push the event again later",
+        )
+    }
+
     /// Whether the status is 200.
     pub fn is_ok(&self) -> bool {
         self.status == 200
@@ -142,6 +170,9 @@ impl Dispatcher {
                 dedup: Arc::new(MemoryDedup::default()),
                 client: None,
                 callback_timeout: DispatcherBuilder::DEFAULT_CALLBACK_TIMEOUT,
+                budget: Budget::default(),
+                handler_wait: Budget::DEFAULT_WAIT,
+                legacy_cards: false,
             },
         }
     }
@@ -156,47 +187,74 @@ impl Dispatcher {
         self.inner.verification_token.as_ref()
     }
 
+    /// The handlers' budget (the long connection takes places in it before reading on).
+    pub(crate) fn budget(&self) -> &Budget {
+        &self.inner.budget
+    }
+
+    /// How long the webhook waits for a place in the handlers' budget.
+    pub(crate) fn handler_wait(&self) -> Duration {
+        self.inner.handler_wait
+    }
+
+    /// Whether old-format card callbacks are accepted.
+    pub(crate) fn legacy_cards(&self) -> bool {
+        self.inner.legacy_cards
+    }
+
+    /// Handlers running now (events and callbacks whose handler has not finished).
+    pub fn running_handlers(&self) -> usize {
+        self.inner.budget.running()
+    }
+
     /// Whether a handler (typed or catch-all) would receive events of this type.
     pub fn handles(&self, event_type: &str) -> bool {
         self.inner.handlers.contains_key(event_type) || self.inner.unknown.is_some()
     }
 
-    /// Handles one plaintext JSON body (already decrypted, signature already checked) that
-    /// arrived on `channel`, and says what to answer. Never panics, whatever the bytes.
+    /// Handles one JSON body that arrived on `channel` from an authenticated source (the
+    /// long connection, or a custom transport that checked the request itself), and says
+    /// what to answer. Never panics, whatever the bytes.
     ///
-    /// A body still encrypted (`{"encrypt": …}`) is opened with the
+    /// An encrypted body (`{"encrypt": …}`) is opened once with the
     /// [`encrypt_key`](DispatcherBuilder::encrypt_key), without any signature check: the
-    /// [`WebhookHandler`](super::WebhookHandler) checks signatures before calling this.
+    /// [`WebhookHandler`](super::WebhookHandler) authenticates a request before anything
+    /// is decrypted or parsed, and is what an HTTP endpoint should use.
     ///
-    /// Event handlers are spawned on the current tokio runtime (outside one they run before
-    /// this returns).
+    /// It waits for a place in the handlers' budget
+    /// ([`handler_limits`](DispatcherBuilder::handler_limits)); event handlers are spawned on
+    /// the current tokio runtime (outside one they run before this returns).
     pub async fn dispatch(&self, body: &[u8], channel: Channel) -> Dispatched {
-        match serde_json::from_slice::<Value>(body) {
-            Ok(value) => self.dispatch_value(value, channel).await,
-            Err(_) => {
-                tracing::warn!(?channel, reason = "body is not JSON", "event refused");
-                Dispatched::refuse(400, "body is not JSON")
+        let place = Place::Wait {
+            size: body.len(),
+            max_wait: None,
+        };
+        self.dispatch_in(body, channel, place).await
+    }
+
+    /// [`dispatch`](Self::dispatch) with the body's place in the budget.
+    pub(crate) async fn dispatch_in(&self, body: &[u8], channel: Channel, place: Place) -> Dispatched {
+        let opened = serde_json::from_slice::<Value>(body)
+            .map_err(|_| "body is not JSON")
+            .and_then(|value| self.open(value));
+        match opened {
+            Ok(envelope) => self.route(envelope, channel, place).await,
+            Err(reason) => {
+                tracing::warn!(?channel, reason, "event refused");
+                Dispatched::refuse(400, reason)
             }
         }
     }
 
-    /// [`dispatch`](Self::dispatch) of a body already parsed.
-    pub(crate) async fn dispatch_value(&self, value: Value, channel: Channel) -> Dispatched {
-        let value = match self.open(value) {
-            Ok(value) => value,
-            Err(reason) => {
-                tracing::warn!(?channel, reason, "event refused");
-                return Dispatched::refuse(400, reason);
-            }
-        };
-        let envelope = match envelope::parse(value) {
-            Ok(envelope) => envelope,
-            Err(reason) => {
-                tracing::warn!(?channel, reason, "event refused");
-                return Dispatched::refuse(400, reason);
-            }
-        };
+    /// Routes a plaintext envelope: the URL check is answered, a token that does not match
+    /// is refused, an event or callback takes its place in the budget (or is answered 503)
+    /// and goes to its handler.
+    pub(crate) async fn route(&self, envelope: Envelope, channel: Channel, place: Place) -> Dispatched {
         match envelope {
+            Envelope::Encrypted(_) => {
+                tracing::warn!(?channel, reason = "still encrypted", "event refused");
+                Dispatched::refuse(400, "an encrypted body inside an encrypted body")
+            }
             Envelope::UrlVerification { challenge, token } => {
                 if !self.token_ok(token.as_deref()) {
                     tracing::warn!(
@@ -210,11 +268,18 @@ impl Dispatcher {
                 Dispatched::ok(&serde_json::json!({ "challenge": challenge }))
             }
             Envelope::LegacyCard { header, body } => {
+                if !self.inner.legacy_cards {
+                    tracing::warn!(?channel, reason = "old-format card callbacks are off", "event refused");
+                    return Dispatched::refuse(400, "old-format card callbacks are not accepted (DispatcherBuilder::legacy_card_callbacks)");
+                }
                 // Its `token` is the card's update token (`c-…`), not the app's verification
                 // token: an old-format card is authenticated by its SHA-1 signature over the
                 // verification token, which the webhook checks (the long connection is
                 // authenticated by its handshake).
-                self.unknown(header, body, channel).await;
+                let Some(admission) = self.place(place, channel).await else {
+                    return Dispatched::busy();
+                };
+                self.unknown(header, body, channel, admission).await;
                 Dispatched::ack()
             }
             Envelope::Event {
@@ -232,36 +297,79 @@ impl Dispatcher {
                     );
                     return Dispatched::refuse(401, "verification token mismatch");
                 }
-                self.event(header, event, channel).await
+                let Some(admission) = self.place(place, channel).await else {
+                    tracing::warn!(
+                        ?channel,
+                        event_id = %header.event_id,
+                        event_type = %header.event_type,
+                        running = self.inner.budget.running(),
+                        "no place for the handler in time; answered 503, the platform pushes it again"
+                    );
+                    return Dispatched::busy();
+                };
+                self.event(header, event, channel, admission).await
             }
         }
     }
 
-    /// Decrypts a `{"encrypt": …}` body (any other body is returned as it is); the error is
-    /// the reason to refuse it (400). Shared by [`dispatch`](Self::dispatch), the webhook
-    /// and the long connection.
-    pub(crate) fn open(&self, value: Value) -> Result<Value, &'static str> {
-        let Some(sealed) = value.get("encrypt") else {
-            return Ok(value);
-        };
-        let sealed = sealed.as_str().ok_or("`encrypt` is not a string")?;
+    /// The body's place in the budget: taken already, or waited for.
+    async fn place(&self, place: Place, channel: Channel) -> Option<Admission> {
+        match place {
+            Place::Taken(admission) => Some(admission),
+            Place::Wait {
+                size,
+                max_wait: None,
+            } => Some(self.inner.budget.admit(size).await),
+            Place::Wait {
+                size,
+                max_wait: Some(wait),
+            } => {
+                if let Some(admission) = self.inner.budget.try_admit(size) {
+                    return Some(admission);
+                }
+                tracing::debug!(?channel, "waiting for a place in the handlers' budget");
+                tokio::time::timeout(wait, self.inner.budget.admit(size))
+                    .await
+                    .ok()
+            }
+        }
+    }
+
+    /// Classifies a body and opens it if it is encrypted, exactly once: what is inside an
+    /// encrypted body must be a plaintext envelope. The error is the reason to refuse it.
+    pub(crate) fn open(&self, value: Value) -> Result<Envelope, &'static str> {
+        match envelope::classify(value)? {
+            Envelope::Encrypted(sealed) => {
+                let plain = self.decrypt(&sealed)?;
+                let value: Value =
+                    serde_json::from_slice(&plain).map_err(|_| "decrypted body is not JSON")?;
+                match envelope::classify(value)? {
+                    Envelope::Encrypted(_) => Err("an encrypted body inside an encrypted body"),
+                    plain => Ok(plain),
+                }
+            }
+            plain => Ok(plain),
+        }
+    }
+
+    /// Decrypts the `encrypt` value of a body; the error is the reason to refuse it.
+    pub(crate) fn decrypt(&self, sealed: &str) -> Result<Vec<u8>, &'static str> {
         let key = self
             .inner
             .encrypt_key
             .as_ref()
             .ok_or("encrypted body but no encrypt key configured")?;
-        let plain = super::crypto::decrypt(key.expose(), sealed).map_err(|e| match e {
+        super::crypto::decrypt(key.expose(), sealed).map_err(|e| match e {
             super::crypto::DecryptError::Base64 => "encrypted body is not valid base64",
             super::crypto::DecryptError::Padding => {
                 "encrypted body has bad padding (wrong encrypt key?)"
             }
             _ => "encrypted body has a bad length",
-        })?;
-        serde_json::from_slice(&plain).map_err(|_| "decrypted body is not JSON")
+        })
     }
 
     /// Whether the envelope's token is acceptable.
-    fn token_ok(&self, token: Option<&str>) -> bool {
+    pub(crate) fn token_ok(&self, token: Option<&str>) -> bool {
         match &self.inner.verification_token {
             None => true,
             Some(expected) => token.is_some_and(|t| Secret::from(t) == *expected),
@@ -269,7 +377,13 @@ impl Dispatcher {
     }
 
     /// An event or callback whose token was accepted.
-    async fn event(&self, header: EventHeader, event: Value, channel: Channel) -> Dispatched {
+    async fn event(
+        &self,
+        header: EventHeader,
+        event: Value,
+        channel: Channel,
+        admission: Admission,
+    ) -> Dispatched {
         if header.event_type == AppTicket::EVENT_TYPE {
             self.feed_app_ticket(&header, &event);
         }
@@ -283,7 +397,7 @@ impl Dispatcher {
             return Dispatched::ack();
         }
         let Some(registered) = self.inner.handlers.get(header.event_type.as_str()).cloned() else {
-            self.unknown(header, event, channel).await;
+            self.unknown(header, event, channel, admission).await;
             return Dispatched::ack();
         };
         let event_id = header.event_id.clone();
@@ -291,7 +405,7 @@ impl Dispatcher {
         match registered {
             Registered::Event(f) => match f(header, event, channel) {
                 Ok(fut) => {
-                    run_detached(fut, event_id, event_type).await;
+                    run_detached(fut, admission, event_id, event_type).await;
                     Dispatched::ack()
                 }
                 Err(e) => {
@@ -300,7 +414,7 @@ impl Dispatcher {
                 }
             },
             Registered::Callback(f) => match f(header, event, channel) {
-                Ok(fut) => self.run_callback(fut, event_id, event_type).await,
+                Ok(fut) => self.run_callback(fut, admission, event_id, event_type).await,
                 Err(e) => {
                     log_decode_failure(&event_id, &event_type, &e);
                     Dispatched::ack()
@@ -328,7 +442,13 @@ impl Dispatcher {
     }
 
     /// Hands an event to the catch-all handler, if any.
-    async fn unknown(&self, header: EventHeader, event: Value, channel: Channel) {
+    async fn unknown(
+        &self,
+        header: EventHeader,
+        event: Value,
+        channel: Channel,
+        admission: Admission,
+    ) {
         let event_id = header.event_id.clone();
         let event_type = header.event_type.clone();
         match &self.inner.unknown {
@@ -336,7 +456,7 @@ impl Dispatcher {
                 let f = Arc::clone(f);
                 let raw = RawEvent::new(header, event, channel);
                 let fut: HandlerFuture<()> = Box::pin(async move { f(raw).await });
-                run_detached(fut, event_id, event_type).await;
+                run_detached(fut, admission, event_id, event_type).await;
             }
             None => tracing::debug!(
                 ?channel,
@@ -351,10 +471,16 @@ impl Dispatcher {
     async fn run_callback(
         &self,
         fut: HandlerFuture<CallbackAnswer>,
+        admission: Admission,
         event_id: String,
         event_type: String,
     ) -> Dispatched {
-        let guarded = AssertUnwindSafe(fut).catch_unwind();
+        // The place is held until the handler ends, even after a late answer.
+        let guarded = async move {
+            let outcome = AssertUnwindSafe(fut).catch_unwind().await;
+            drop(admission);
+            outcome
+        };
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             let outcome = guarded.await;
             return callback_outcome(outcome, &event_id, &event_type);
@@ -417,9 +543,16 @@ fn callback_outcome(
 }
 
 /// Runs an event handler after the answer: spawned on the current tokio runtime, or awaited
-/// here outside one. Its error or panic is logged.
-async fn run_detached(fut: HandlerFuture<()>, event_id: String, event_type: String) {
+/// here outside one. Its error or panic is logged; its place in the budget is released when
+/// it ends.
+async fn run_detached(
+    fut: HandlerFuture<()>,
+    admission: Admission,
+    event_id: String,
+    event_type: String,
+) {
     let guarded = async move {
+        let _admission = admission;
         match AssertUnwindSafe(fut).catch_unwind().await {
             Ok(Ok(())) => {}
             Ok(Err(error)) => {
@@ -534,7 +667,8 @@ impl DispatcherBuilder {
         self
     }
 
-    /// The app's Verification Token: when set, a body whose token differs is refused (401).
+    /// The app's Verification Token: when set, a body whose token differs is refused (401);
+    /// without an Encrypt Key it is what authenticates webhook requests.
     pub fn verification_token(mut self, token: impl Into<String>) -> Self {
         self.inner.verification_token = Some(Secret::new(token));
         self
@@ -573,6 +707,40 @@ impl DispatcherBuilder {
         self
     }
 
+    /// Bounds the handlers: at most `max_handlers` run at once (default 64), holding at
+    /// most `max_bytes` of events together (default 16 MiB; an event counts its body's
+    /// size, and one larger than the whole budget runs alone). An event is recorded as
+    /// seen and acknowledged only once it has a place; until then it waits, so a slow
+    /// handler slows the intake instead of filling the memory: the long connection stops
+    /// reading, the webhook waits [`handler_wait`](Self::handler_wait) and then answers
+    /// 503 (the platform pushes an event it did not get an answer for again, and the
+    /// deduplication has not recorded it). Values are clamped to at least 1 handler and
+    /// 1 KiB.
+    pub fn handler_limits(mut self, max_handlers: usize, max_bytes: usize) -> Self {
+        self.inner.budget = Budget::new(max_handlers, max_bytes);
+        self
+    }
+
+    /// How long a webhook request waits for a place among the handlers before it is
+    /// answered 503 (default 2 s; the platform waits 3 s for an answer). At most 24 hours,
+    /// larger values are clamped.
+    pub fn handler_wait(mut self, wait: Duration) -> Self {
+        self.inner.handler_wait = wait.min(crate::limits::MAX_DURATION_SETTING);
+        self
+    }
+
+    /// Accepts old-format card callbacks (no `schema`, an `action` at the top level; the
+    /// message-card request URL of the card builder's first version). Off by default: they
+    /// are authenticated only by a SHA-1 signature over the verification token, weaker than
+    /// the Encrypt Key's, so a dispatcher takes them only when asked to, and the webhook
+    /// only with a [`verification_token`](Self::verification_token) to check them with.
+    /// Accepted ones go to [`on_unknown`](Self::on_unknown) as
+    /// [`LEGACY_CARD_ACTION`](super::LEGACY_CARD_ACTION).
+    pub fn legacy_card_callbacks(mut self, accept: bool) -> Self {
+        self.inner.legacy_cards = accept;
+        self
+    }
+
     /// The dispatcher.
     pub fn build(self) -> Dispatcher {
         Dispatcher {
@@ -603,6 +771,9 @@ impl fmt::Debug for Inner {
             .field("encrypt_key", &self.encrypt_key)
             .field("client", &self.client)
             .field("callback_timeout", &self.callback_timeout)
+            .field("budget", &self.budget)
+            .field("handler_wait", &self.handler_wait)
+            .field("legacy_card_callbacks", &self.legacy_cards)
             .finish_non_exhaustive()
     }
 }

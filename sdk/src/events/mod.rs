@@ -61,6 +61,7 @@
 //! ```
 
 mod answer;
+mod budget;
 #[cfg(feature = "axum")]
 pub mod axum;
 pub mod crypto;
@@ -76,7 +77,8 @@ mod webhook;
 
 pub use answer::{CallbackAnswer, Toast, ToastKind};
 pub use crypto::DecryptError;
-pub use dedup::{BoxFuture, DedupStore, MemoryDedup};
+pub(crate) use dedup::{check_ttl as check_dedup_ttl, dedup_key};
+pub use dedup::{BoxFuture, DedupStore, MemoryDedup, MAX_DEDUP_TTL, MAX_ID_BYTES};
 pub use dispatcher::{Dispatched, Dispatcher, DispatcherBuilder};
 pub use envelope::LEGACY_CARD_ACTION;
 pub use event::{

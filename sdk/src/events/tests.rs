@@ -490,6 +490,7 @@ async fn legacy_card_goes_to_the_catch_all() {
     let g = Arc::clone(&got);
     let d = Dispatcher::builder()
         .verification_token("vt")
+        .legacy_card_callbacks(true)
         .on_unknown(move |raw: RawEvent| {
             let g = Arc::clone(&g);
             async move {
@@ -508,6 +509,10 @@ async fn legacy_card_goes_to_the_catch_all() {
     let raw = got.lock().unwrap().take().unwrap();
     assert_eq!(raw.header.event_type, LEGACY_CARD_ACTION);
     assert_eq!(raw.event["open_message_id"], "om_1");
+    // Off by default.
+    let off = Dispatcher::builder().build();
+    let out = off.dispatch(&bytes(&body), Channel::Webhook).await;
+    assert_eq!(out.status, 400);
 }
 
 #[tokio::test]
@@ -658,7 +663,7 @@ async fn every_spec_example_decodes_into_its_generated_type() {
 
 #[tokio::test(start_paused = true)]
 async fn memory_dedup_forgets_after_ttl_and_beyond_capacity() {
-    let dedup = MemoryDedup::new(2, Duration::from_secs(60));
+    let dedup = MemoryDedup::new(2, Duration::from_secs(60)).unwrap();
     assert!(dedup.first_seen("a").await);
     assert!(!dedup.first_seen("a").await);
     assert!(dedup.first_seen("b").await);
@@ -670,9 +675,35 @@ async fn memory_dedup_forgets_after_ttl_and_beyond_capacity() {
     assert!(dedup.first_seen("c").await, "expired");
     assert_eq!(dedup.len(), 1);
     assert!(format!("{dedup:?}").contains("capacity: 2"));
-    let zero = MemoryDedup::new(0, Duration::from_secs(1));
-    assert!(zero.first_seen("x").await);
-    assert!(!zero.first_seen("x").await);
+    // Settings that cannot work are refused, each naming itself.
+    for (capacity, ttl, what) in [
+        (0, Duration::from_secs(1), "capacity"),
+        (MemoryDedup::MAX_CAPACITY + 1, Duration::from_secs(1), "capacity"),
+        (1, Duration::ZERO, "ttl"),
+        (1, Duration::MAX, "ttl"),
+    ] {
+        let err = MemoryDedup::new(capacity, ttl).unwrap_err().to_string();
+        assert!(err.starts_with(&format!("MemoryDedup {what} is")), "{err}");
+    }
+}
+
+/// The review's finding 7: 300 events with 700 KiB ids held 416 MiB for 12 hours. Ids are
+/// remembered by a digest past 64 bytes, so the record's keys stay within 71 bytes each,
+/// and two long ids that differ only at their end are still told apart.
+#[tokio::test]
+async fn memory_dedup_is_bounded_in_bytes_whatever_the_ids() {
+    let dedup = MemoryDedup::default();
+    let long = |n: usize| format!("{}{n}", "x".repeat(700 * 1024));
+    for n in 0..300 {
+        assert!(dedup.first_seen(&long(n)).await, "{n}");
+    }
+    assert!(!dedup.first_seen(&long(7)).await, "a re-push of a long id");
+    assert_eq!(dedup.len(), 300);
+    assert!(dedup.key_bytes() <= 300 * 71, "{}", dedup.key_bytes());
+    assert!(dedup.max_bytes_now() <= 300 * MemoryDedup::BYTES_PER_ID);
+    // Short ids are kept as they are.
+    assert!(dedup.first_seen("ev_1").await);
+    assert_eq!(dedup.key_bytes() % 71, 4);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -115,10 +115,16 @@ async fn bad_or_missing_signature_is_a_401() {
         .handle(&signed(now_s(), "other key", &body), &body)
         .await;
     assert_eq!(out.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(body_json(&out.body)["msg"], "bad signature");
+    assert_eq!(
+        body_json(&out.body)["msg"],
+        WebhookResponse::UNAUTHENTICATED
+    );
     let out = webhook.handle(&HeaderMap::new(), &body).await;
     assert_eq!(out.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(body_json(&out.body)["msg"], "missing signature");
+    assert_eq!(
+        body_json(&out.body)["msg"],
+        WebhookResponse::UNAUTHENTICATED
+    );
     let mut headers = signed(now_s(), EK, &body);
     headers.remove(HEADER_TIMESTAMP);
     let out = webhook.handle(&headers, &body).await;
@@ -135,7 +141,136 @@ async fn bad_or_missing_signature_is_a_401() {
     let text = logs.text();
     assert!(text.contains("webhook request refused"), "{text}");
     assert!(text.contains("bad signature"), "{text}");
+    assert!(text.contains("missing signature"), "{text}");
     assert!(!text.contains(EK) && !text.contains(VT), "{text}");
+}
+
+/// The review's finding 1: with an Encrypt Key, the handler decrypted unsigned bodies and
+/// answered `bad padding` and `not JSON` differently, a padding oracle (22,481 requests
+/// decrypted a captured event). Now nothing unsigned is answered by what its decryption
+/// gave: every unsigned body but a genuine URL check gets one answer, byte for byte.
+#[tokio::test]
+async fn unsigned_bodies_get_one_answer_whatever_they_decrypt_to() {
+    use base64::Engine as _;
+    let (webhook, count) = secured();
+    let b64 = |raw: &[u8]| base64::engine::general_purpose::STANDARD.encode(raw);
+    let captured = crypto::encrypt(EK, &bytes(&ping("ev-captured")), [4; 16]);
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(&captured)
+        .unwrap();
+    // The attacker's probes: the last block with every value of one IV byte (bad and good
+    // padding alike), the whole captured event, and bodies that open to other kinds.
+    let mut probes: Vec<Vec<u8>> = (0..=255u8)
+        .map(|guess| {
+            let mut tampered = raw[raw.len() - 32..].to_vec();
+            tampered[15] ^= guess;
+            bytes(&json!({"encrypt": b64(&tampered)}))
+        })
+        .collect();
+    probes.push(bytes(&json!({"encrypt": captured})));
+    probes.push(bytes(&json!({"encrypt": crypto::encrypt(EK, b"not json", [0; 16])})));
+    probes.push(bytes(&json!({"encrypt": "@@@"})));
+    probes.push(bytes(&json!({"encrypt": 5})));
+    probes.push(b"{not json".to_vec());
+    probes.push(bytes(&ping("ev-plain")));
+    let check = json!({"type": "url_verification", "challenge": "c", "token": "wrong"});
+    probes.push(bytes(&json!({"encrypt": crypto::encrypt(EK, &bytes(&check), [2; 16])})));
+    let expected = webhook.handle(&HeaderMap::new(), &probes[0]).await;
+    assert_eq!(expected.status, StatusCode::UNAUTHORIZED);
+    for (n, probe) in probes.iter().enumerate() {
+        let mut headers = HeaderMap::new();
+        headers.insert(HEADER_TIMESTAMP, HeaderValue::from(now_s()));
+        let out = webhook.handle(&headers, probe).await;
+        assert_eq!(out, expected, "probe {n} was answered differently");
+    }
+    settle().await;
+    assert_eq!(count.load(Ordering::SeqCst), 0);
+    // A genuine URL check still passes unsigned.
+    let good = json!({"type": "url_verification", "challenge": "ok", "token": VT});
+    let body = bytes(&json!({"encrypt": crypto::encrypt(EK, &bytes(&good), [6; 16])}));
+    let out = webhook.handle(&HeaderMap::new(), &body).await;
+    assert_eq!(body_json(&out.body), json!({"challenge": "ok"}));
+}
+
+/// The review's finding 1, second half: with an Encrypt Key, an old-format card callback
+/// signed with SHA-1 over the verification token is refused unless the dispatcher accepts
+/// such callbacks (and then it must be one, well signed).
+#[tokio::test]
+async fn a_token_signed_card_is_no_way_around_the_encrypt_key() {
+    let card = bytes(&json!({"open_id": "ou", "token": "c-1", "action": {"tag": "button"}}));
+    let ts = now_s().to_string();
+    let mut headers = HeaderMap::new();
+    headers.insert(HEADER_TIMESTAMP, HeaderValue::from_str(&ts).unwrap());
+    headers.insert(HEADER_NONCE, HeaderValue::from_static("n"));
+    let sig = crypto::legacy_card_signature(&ts, "n", VT, &card);
+    headers.insert(HEADER_SIGNATURE, HeaderValue::from_str(&sig).unwrap());
+    let (webhook, _) = secured();
+    let out = webhook.handle(&headers, &card).await;
+    assert_eq!(out.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body_json(&out.body)["msg"], WebhookResponse::UNAUTHENTICATED);
+    // A SHA-1 signature over the token authenticates a card callback and nothing else.
+    let opted = WebhookHandler::new(
+        Dispatcher::builder()
+            .verification_token(VT)
+            .encrypt_key(EK)
+            .legacy_card_callbacks(true)
+            .build(),
+    );
+    assert_eq!(opted.handle(&headers, &card).await.status, StatusCode::OK);
+    let event = bytes(&ping("ev-sha1"));
+    let sig = crypto::legacy_card_signature(&ts, "n", VT, &event);
+    headers.insert(HEADER_SIGNATURE, HeaderValue::from_str(&sig).unwrap());
+    let out = opted.handle(&headers, &event).await;
+    assert_eq!(out.status, StatusCode::UNAUTHORIZED);
+}
+
+/// The review's finding 2: with a verification token and no Encrypt Key, a card body with
+/// `"type": null`, `7`, `"event": 1` or `null` was taken for an old-format card by the
+/// dispatcher but not by the webhook, so no signature was checked. One classification
+/// decides now: such a body is no card and fits no kind, and is refused unauthenticated.
+#[tokio::test]
+async fn forged_card_callbacks_are_refused_whatever_their_shape() {
+    let webhook = WebhookHandler::new(
+        Dispatcher::builder()
+            .verification_token(VT)
+            .legacy_card_callbacks(true)
+            .on_unknown(|_raw: RawEvent| async { panic!("a forged card was delivered") })
+            .build(),
+    );
+    let card = json!({"open_id": "ou", "token": "c-1", "action": {"tag": "button"}});
+    let mut bodies = vec![card.clone()];
+    for (key, value) in [
+        ("type", Value::Null),
+        ("type", json!(7)),
+        ("event", json!(1)),
+        ("event", Value::Null),
+    ] {
+        let mut body = card.clone();
+        body[key] = value;
+        bodies.push(body);
+    }
+    for body in bodies {
+        let out = webhook.handle(&HeaderMap::new(), &bytes(&body)).await;
+        assert_eq!(out.status, StatusCode::UNAUTHORIZED, "{body}");
+        assert_eq!(body_json(&out.body)["msg"], WebhookResponse::UNAUTHENTICATED);
+    }
+}
+
+/// The review's finding 15: a signed body whose plaintext is again `{"encrypt": …}` was
+/// decrypted twice. A body is opened once; what is inside must be plaintext.
+#[tokio::test]
+async fn an_encrypted_body_inside_an_encrypted_body_is_refused() {
+    let (webhook, count) = secured();
+    let inner = bytes(&json!({"encrypt": crypto::encrypt(EK, &bytes(&ping("ev-in")), [1; 16])}));
+    let body = bytes(&json!({"encrypt": crypto::encrypt(EK, &inner, [2; 16])}));
+    let out = webhook.handle(&signed(now_s(), EK, &body), &body).await;
+    assert_eq!(out.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body_json(&out.body)["msg"],
+        "an encrypted body inside an encrypted body"
+    );
+    settle().await;
+    assert_eq!(count.load(Ordering::SeqCst), 0);
 }
 
 #[tokio::test]
@@ -229,6 +364,7 @@ async fn bad_encrypted_bodies_are_a_400() {
         assert_eq!(out.status, StatusCode::BAD_REQUEST, "{reason}");
         assert_eq!(body_json(&out.body)["msg"], reason);
     }
+    // Nothing configured to authenticate with: the reason is given.
     let no_key = WebhookHandler::new(Dispatcher::builder().build());
     let body = sealed(&ping("ev-8"));
     let out = no_key.handle(&HeaderMap::new(), &body).await;
@@ -237,6 +373,11 @@ async fn bad_encrypted_bodies_are_a_400() {
         body_json(&out.body)["msg"],
         "encrypted body but no encrypt key configured"
     );
+    // A verification token but no key: an encrypted body cannot be authenticated.
+    let token_only = WebhookHandler::new(Dispatcher::builder().verification_token(VT).build());
+    let out = token_only.handle(&HeaderMap::new(), &body).await;
+    assert_eq!(out.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body_json(&out.body)["msg"], WebhookResponse::UNAUTHENTICATED);
 }
 
 #[tokio::test]
@@ -378,4 +519,55 @@ async fn axum_router_serves_the_webhook() {
     let response = http.post(&url).body(vec![b' '; 1001]).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 413);
     server.abort();
+}
+
+/// The review's finding 6: handlers ran detached with no limit (100 events of 4 MiB with a
+/// slow handler took a client from 12 to 425 MiB). A dispatcher runs at most its budget of
+/// handlers; the webhook waits for a place, then answers 503 without recording the event,
+/// so the platform's re-push of it is handled, once.
+#[tokio::test]
+async fn a_full_handler_budget_answers_503_and_loses_nothing() {
+    let release = Arc::new(tokio::sync::Semaphore::new(0));
+    let handled = Arc::new(Mutex::new(Vec::<String>::new()));
+    let (r, h) = (Arc::clone(&release), Arc::clone(&handled));
+    let webhook = WebhookHandler::new(
+        Dispatcher::builder()
+            .verification_token(VT)
+            .encrypt_key(EK)
+            .handler_limits(2, 1 << 20)
+            .handler_wait(Duration::from_millis(50))
+            .on::<Ping, _, _>(move |ctx: EventContext<Ping>| {
+                let (r, h) = (Arc::clone(&r), Arc::clone(&h));
+                async move {
+                    r.acquire().await.unwrap().forget();
+                    h.lock().unwrap().push(ctx.header.event_id);
+                    Ok(())
+                }
+            })
+            .build(),
+    );
+    let send = |id: &str| {
+        let body = sealed(&ping(id));
+        let webhook = webhook.clone();
+        async move { webhook.handle(&signed(now_s(), EK, &body), &body).await }
+    };
+    assert_eq!(send("ev-a").await.status, StatusCode::OK);
+    assert_eq!(send("ev-b").await.status, StatusCode::OK);
+    assert_eq!(webhook.dispatcher().running_handlers(), 2);
+    let busy = send("ev-c").await;
+    assert_eq!(busy.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(body_json(&busy.body)["msg"].as_str().unwrap().starts_with("busy"));
+    release.add_permits(2);
+    while webhook.dispatcher().running_handlers() > 0 {
+        settle().await;
+    }
+    // The platform pushes ev-c again: it was not recorded, so it is handled now.
+    assert_eq!(send("ev-c").await.status, StatusCode::OK);
+    release.add_permits(1);
+    while webhook.dispatcher().running_handlers() > 0 {
+        settle().await;
+    }
+    let mut got = handled.lock().unwrap().clone();
+    got.sort();
+    assert_eq!(got, ["ev-a", "ev-b", "ev-c"]);
 }

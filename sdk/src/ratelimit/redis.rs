@@ -32,6 +32,7 @@ use super::{
 };
 use crate::shared::redis::{key_part, Connection, DEFAULT_PREFIX, DEFAULT_TIMEOUT};
 use crate::shared::{Outage, RedisTokenStore, StoreError};
+use crate::ConfigError;
 
 /// Reserves a turn. KEYS[1]: the key's hash. ARGV: the per-second interval, the per-minute
 /// interval and tolerance (µs, 0 when the cell does not exist), the longest acceptable
@@ -220,20 +221,21 @@ impl RedisRateLimiter {
         self
     }
 
-    /// Bounds each Redis call (default 500 ms; at least 1 ms); past it the call is paced
-    /// by the in-process fallback.
-    #[must_use]
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout.max(Duration::from_millis(1));
-        self
+    /// Bounds each Redis call (default 500 ms): 1 ms to 24 hours, else an error naming the
+    /// setting. Past it the call is paced by the in-process fallback.
+    pub fn timeout(mut self, timeout: Duration) -> Result<Self, ConfigError> {
+        self.timeout = crate::shared::check_timeout("RedisRateLimiter timeout", timeout)?;
+        Ok(self)
     }
 
     /// During an outage, Redis is tried again at most once per `interval` (default 1 s);
     /// calls in between fall back at once. Applies to everything sharing the connection.
-    #[must_use]
-    pub fn retry_interval(self, interval: Duration) -> Self {
+    /// At most 24 hours (zero: never skip Redis), else an error naming the setting.
+    pub fn retry_interval(self, interval: Duration) -> Result<Self, ConfigError> {
+        let interval =
+            crate::shared::check_retry_interval("RedisRateLimiter retry_interval", interval)?;
         self.connection.outage.set_retry_interval(interval);
-        self
+        Ok(self)
     }
 
     /// Replaces the limits (documented ones, overrides, headroom).

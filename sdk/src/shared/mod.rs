@@ -91,6 +91,8 @@ mod tests;
 
 pub use fallback::Outage;
 pub(crate) use fetcher::with_store;
+#[cfg(feature = "redis")]
+pub(crate) use redis::{check_retry_interval, check_timeout};
 pub use fetcher::DEFAULT_LOCK_TTL;
 pub use memory::MemoryTokenStore;
 #[cfg(all(feature = "redis", feature = "events"))]

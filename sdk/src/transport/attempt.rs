@@ -4,7 +4,8 @@ use reqwest::header::{HeaderMap, AUTHORIZATION, CONTENT_TYPE};
 
 use super::deadline::wait_limit;
 use super::error_body::{
-    log_id_from_headers, parse_api_error, parse_error_body, ErrorBody, UnexpectedBody,
+    excerpt, log_id_from_headers, parse_api_error, parse_error_body, ErrorBody, UnexpectedBody,
+    EXCERPT_CHARS,
 };
 use super::prepared::{Credential, Prepared};
 use super::read::{read_capped, ReadError, MAX_AUTH_BODY, MAX_ERROR_BODY, MAX_JSON_BODY};
@@ -24,6 +25,17 @@ pub(crate) enum Answer {
         log_id: Option<String>,
         /// What the headers say about the rate limit; only read when a limiter is set.
         rate: Option<RateSignal>,
+    },
+    /// A 2xx answer that is not a readable envelope (not JSON, over the cap, no `code`):
+    /// a decode failure of the endpoint's answer.
+    Undecodable {
+        /// The JSON path where reading stopped (`.` for the whole answer).
+        path: String,
+        message: String,
+        log_id: Option<String>,
+        /// The answer's start, cleaned (withheld for auth answers, which hold a credential).
+        excerpt: String,
+        cut_at: Option<usize>,
     },
     /// An error answer (any status, or a 2xx whose `code` is not 0).
     Failed {
@@ -111,29 +123,16 @@ impl Client {
             }
             Err(_) => return Err(AttemptError::Transport(on_timeout)),
         };
-        if p.meta.access_tokens.is_empty() {
-            // Auth requests carry the app secret: their answer must come from the configured
-            // server, not through a redirect (a caller's HTTP client may follow one).
-            if response.status().is_redirection() || response.url() != &p.url {
-                let to = if response.status().is_redirection() {
-                    response
-                        .headers()
-                        .get(reqwest::header::LOCATION)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|l| p.url.join(l).ok())
-                } else {
-                    Some(response.url().clone())
-                };
-                let mut body = UnexpectedBody::cut(
-                    response.status().as_u16(),
-                    response.headers(),
-                    b"",
-                    usize::MAX,
-                );
-                body.redirect_to =
-                    Some(to.map_or_else(|| "an unreadable location".to_owned(), |u| origin(&u)));
-                return Err(AttemptError::Fatal(Error::UnexpectedResponse(body)));
-            }
+        // No request follows a redirect: each carries a credential (transport/redirect.rs).
+        if let Some(to) = super::redirect::refused(&response, &p.url) {
+            let mut body = UnexpectedBody::cut(
+                response.status().as_u16(),
+                response.headers(),
+                b"",
+                usize::MAX,
+            );
+            body.redirect_to = Some(to);
+            return Err(AttemptError::Fatal(Error::UnexpectedResponse(body)));
         }
         self.classify(p, response)
             .await
@@ -175,21 +174,8 @@ impl Client {
                 });
             }
             let headers = response.headers().clone();
-            if capped.over_cap {
-                let body = ErrorBody::Unexpected(UnexpectedBody::cut(
-                    status.as_u16(),
-                    &headers,
-                    &capped.bytes,
-                    cap,
-                ));
-                return Ok(Answer::Failed {
-                    status: status.as_u16(),
-                    headers,
-                    body,
-                });
-            }
-            return Ok(match code {
-                Some(_) => match parse_api_error(status.as_u16(), &headers, &capped.bytes) {
+            if let (Some(_), false) = (code, capped.over_cap) {
+                return Ok(match parse_api_error(status.as_u16(), &headers, &capped.bytes) {
                     Some(api) => Answer::Failed {
                         status: status.as_u16(),
                         headers,
@@ -200,17 +186,28 @@ impl Client {
                         body: parse_error_body(status.as_u16(), &headers, &capped.bytes),
                         headers,
                     },
-                },
-                None => Answer::Failed {
-                    status: status.as_u16(),
-                    body: ErrorBody::Unexpected(UnexpectedBody::cut(
-                        status.as_u16(),
-                        &headers,
-                        &capped.bytes,
-                        usize::MAX,
-                    )),
-                    headers,
-                },
+                });
+            }
+            // A 2xx answer that is no envelope: the endpoint's answer failed to decode.
+            let (path, message) = if capped.over_cap {
+                (
+                    ".".to_owned(),
+                    format!("the answer is larger than {cap} bytes; the rest was not read"),
+                )
+            } else {
+                undecodable_envelope(&capped.bytes)
+            };
+            let excerpt = if p.meta.access_tokens.is_empty() {
+                "<withheld: the answer may hold a credential>".to_owned()
+            } else {
+                excerpt(&capped.bytes, EXCERPT_CHARS)
+            };
+            return Ok(Answer::Undecodable {
+                path,
+                message,
+                log_id: log_id_from_headers(&headers),
+                excerpt,
+                cut_at: capped.over_cap.then_some(cap),
             });
         }
         let capped = self
@@ -251,6 +248,28 @@ impl Client {
     }
 }
 
+/// Where and why a 2xx body is not a JSON envelope with an integer `code`: the JSON path at
+/// which a syntax error stops the parse (`.` for the top), or `code` when it is missing or
+/// not an integer.
+fn undecodable_envelope(body: &[u8]) -> (String, String) {
+    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    let value = match serde_path_to_error::deserialize::<_, serde_json::Value>(de) {
+        Ok(value) => value,
+        Err(e) => return (e.path().to_string(), format!("not JSON: {}", e.inner())),
+    };
+    match value {
+        serde_json::Value::Object(map) => match map.get("code") {
+            None => ("code".to_owned(), "the envelope has no `code`".to_owned()),
+            Some(other) => (
+                "code".to_owned(),
+                format!("`code` is {other}, not an integer"),
+            ),
+        },
+        _ => (".".to_owned(), "the answer is not a JSON object".to_owned()),
+    }
+}
+
 /// The integer `code` of a JSON envelope, without decoding the rest.
 fn envelope_code(body: &[u8]) -> Option<i64> {
     #[derive(serde::Deserialize)]
@@ -259,13 +278,4 @@ fn envelope_code(body: &[u8]) -> Option<i64> {
     }
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     serde_json::from_slice::<Code>(body).ok()?.code
-}
-
-/// `scheme://host[:port]` of a URL: where a redirect pointed, without its path or query.
-fn origin(url: &reqwest::Url) -> String {
-    let host = url.host_str().unwrap_or("?");
-    match url.port() {
-        Some(port) => format!("{}://{host}:{port}", url.scheme()),
-        None => format!("{}://{host}", url.scheme()),
-    }
 }

@@ -6,5 +6,6 @@ pub mod error_body;
 pub(crate) mod path;
 pub(crate) mod prepared;
 pub mod read;
+pub(crate) mod redirect;
 pub mod retry;
 pub(crate) mod send;

@@ -92,6 +92,26 @@ impl Client {
                     }
                     return Ok(Success::Envelope { body, log_id });
                 }
+                Ok(Answer::Undecodable {
+                    path,
+                    message,
+                    log_id,
+                    excerpt,
+                    cut_at,
+                }) => {
+                    span.record("status", 200u16);
+                    let secrets = self.secrets_of(&credential, p);
+                    let secrets: Vec<&str> = secrets.iter().map(|s| s.expose()).collect();
+                    let excerpt = crate::auth::redact(&excerpt, &secrets);
+                    return Err(Error::Decode(crate::error::DecodeError {
+                        endpoint: p.meta.id,
+                        path,
+                        message,
+                        log_id,
+                        excerpt,
+                        cut_at,
+                    }));
+                }
                 Ok(Answer::Failed {
                     status,
                     headers,
@@ -175,16 +195,24 @@ impl Client {
         credential: &Credential,
         p: &Prepared<E>,
     ) -> ErrorBody {
-        let ticket = self.inner.tokens.app_ticket();
-        let mut secrets = vec![self.inner.app_secret.expose()];
-        secrets.extend(p.options.secrets.iter().map(|s| s.expose()));
+        let secrets = self.secrets_of(credential, p);
+        body.redacted(&secrets.iter().map(|s| s.expose()).collect::<Vec<_>>())
+    }
+
+    /// Every secret a text from the server must not carry into an error: the app secret,
+    /// the app ticket, the request's token and the credentials of its body.
+    pub(crate) fn secrets_of<E>(
+        &self,
+        credential: &Credential,
+        p: &Prepared<E>,
+    ) -> Vec<crate::auth::Secret> {
+        let mut secrets = vec![self.inner.app_secret.clone()];
+        secrets.extend(p.options.secrets.iter().cloned());
         if let Some(token) = credential.expose() {
-            secrets.push(token);
+            secrets.push(crate::auth::Secret::new(token));
         }
-        if let Some(ticket) = &ticket {
-            secrets.push(ticket.expose());
-        }
-        body.redacted(&secrets)
+        secrets.extend(self.inner.tokens.app_ticket());
+        secrets
     }
 }
 

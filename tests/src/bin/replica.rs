@@ -269,7 +269,7 @@ mod fleet {
                     .prefix(args.prefix.clone())
                     .headroom(args.headroom);
                 if let Some(ms) = args.redis_timeout_ms {
-                    limiter = limiter.timeout(Duration::from_millis(ms));
+                    limiter = limiter.timeout(Duration::from_millis(ms))?;
                 }
                 builder.rate_limiter(limiter)
             }
@@ -280,7 +280,7 @@ mod fleet {
     fn token_store(args: &Args, url: &str) -> Result<RedisTokenStore, BoxError> {
         let mut store = RedisTokenStore::new(url)?.prefix(args.prefix.clone());
         if let Some(ms) = args.redis_timeout_ms {
-            store = store.timeout(Duration::from_millis(ms));
+            store = store.timeout(Duration::from_millis(ms))?;
         }
         Ok(store)
     }

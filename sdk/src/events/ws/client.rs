@@ -14,15 +14,18 @@ use tokio_util::sync::CancellationToken;
 
 use super::config::ConnectionSettings;
 use super::endpoint::{self, redacted_url, Endpoint, ENDPOINT_PATH};
-use super::error::{Stage, WsError};
+use super::error::{Scrub, Stage, WsError};
 use super::fragments::Limits;
 use super::session::{self, SessionParams, Ws};
 use crate::events::Dispatcher;
 use crate::Client;
 
-/// A session shorter than this does not count as a healthy connection: the next try waits
-/// at least this long (a server that accepts and drops at once is not hammered).
-const MIN_HEALTHY_SESSION: Duration = Duration::from_secs(1);
+/// The shortest wait between two tries to connect by default, whatever the server's settings
+/// say and whether or not a session was ever established: at most one endpoint call (which
+/// carries the app secret) per second.
+pub const DEFAULT_MIN_RECONNECT_WAIT: Duration = Duration::from_secs(1);
+/// The shortest wait between two tries that can be set.
+const MIN_RECONNECT_WAIT_FLOOR: Duration = Duration::from_millis(100);
 /// The largest WebSocket message accepted.
 const MAX_MESSAGE: usize = 16 * 1024 * 1024;
 
@@ -108,6 +111,7 @@ struct Options {
     connect_timeout: Duration,
     shutdown_grace: Duration,
     auto_reconnect: bool,
+    min_reconnect_wait: Duration,
 }
 
 impl fmt::Debug for LongConnection {
@@ -122,13 +126,28 @@ impl fmt::Debug for LongConnection {
 }
 
 /// Configures a [`LongConnection`]; from [`LongConnection::builder`].
-#[derive(Debug)]
+///
+/// `Debug` shows the endpoint URL without its query.
 #[must_use]
 pub struct LongConnectionBuilder {
     client: Client,
     dispatcher: Dispatcher,
     endpoint_url: Option<String>,
     options: Options,
+}
+
+impl fmt::Debug for LongConnectionBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LongConnectionBuilder")
+            .field("client", &self.client)
+            .field("dispatcher", &self.dispatcher)
+            .field(
+                "endpoint_url",
+                &self.endpoint_url.as_deref().map(redacted_url),
+            )
+            .field("options", &self.options)
+            .finish()
+    }
 }
 
 impl LongConnectionBuilder {
@@ -146,7 +165,7 @@ impl LongConnectionBuilder {
     }
 
     /// The most partial (fragmented) messages held at once, and the most bytes they may
-    /// hold together (defaults 256 and 32 MiB); beyond either, the oldest are dropped.
+    /// hold together (defaults 256 and 16 MiB); beyond either, the oldest are dropped.
     pub fn fragment_limits(mut self, max_messages: usize, max_bytes: usize) -> Self {
         self.options.limits.max_messages = max_messages.max(1);
         self.options.limits.max_bytes = max_bytes;
@@ -164,6 +183,15 @@ impl LongConnectionBuilder {
     /// be sent (default 3 s; at most 24 h, larger values are clamped).
     pub fn shutdown_grace(mut self, grace: Duration) -> Self {
         self.options.shutdown_grace = clamp(grace);
+        self
+    }
+
+    /// The shortest wait between two tries to connect (default
+    /// [`DEFAULT_MIN_RECONNECT_WAIT`], 1 s; at least 100 ms, at most 24 h): however the
+    /// server answers (a `ReconnectInterval` of 0, connections closed before the handshake),
+    /// the endpoint call is made at most once per this wait.
+    pub fn min_reconnect_wait(mut self, wait: Duration) -> Self {
+        self.options.min_reconnect_wait = clamp(wait).max(MIN_RECONNECT_WAIT_FLOOR);
         self
     }
 
@@ -208,6 +236,7 @@ impl LongConnection {
                 connect_timeout: Duration::from_secs(15),
                 shutdown_grace: Duration::from_secs(3),
                 auto_reconnect: true,
+                min_reconnect_wait: DEFAULT_MIN_RECONNECT_WAIT,
             },
         }
     }
@@ -273,7 +302,6 @@ impl LongConnection {
                 _ = self.shutdown.cancelled() => return Ok(()),
                 connected = self.connect(&mut settings) => connected,
             };
-            let mut short_session = false;
             let error = match connected {
                 Ok((mut ws, endpoint)) => {
                     connections += 1;
@@ -298,12 +326,14 @@ impl LongConnection {
                         limits: self.options.limits,
                         shutdown_grace: self.options.shutdown_grace,
                         connection_number: connections,
+                        scrub: Scrub::new(&self.client.inner.app_secret, Some(&endpoint.url)),
                     };
                     match session::run(&mut ws, &endpoint, &mut settings, params).await {
                         Ok(()) => return Ok(()),
                         Err(e) => {
-                            short_session = started.elapsed() < MIN_HEALTHY_SESSION;
                             tracing::warn!(
+                                session_ms = u64::try_from(started.elapsed().as_millis())
+                                    .unwrap_or(u64::MAX),
                                 app_id = %self.client.inner.app_id,
                                 device_id = %endpoint.device_id,
                                 error = %e,
@@ -333,12 +363,7 @@ impl LongConnection {
                 // A new round: the random jitter first.
                 None => {
                     round = Some(0);
-                    let jitter = settings.first_reconnect_delay();
-                    if short_session {
-                        jitter.max(MIN_HEALTHY_SESSION)
-                    } else {
-                        jitter
-                    }
+                    settings.first_reconnect_delay()
                 }
                 Some(failed) => {
                     let failed = failed + 1;
@@ -355,6 +380,9 @@ impl LongConnection {
                     settings.reconnect_interval
                 }
             };
+            // The floor holds for every wait: before the first session too, whatever the
+            // server's settings say.
+            let wait = wait.max(self.options.min_reconnect_wait);
             let attempt = round.map_or(1, |n| n + 1);
             self.status
                 .send_replace(ConnectionStatus::Reconnecting { attempt });
@@ -385,7 +413,8 @@ impl LongConnection {
         if let Some(config) = &endpoint.config {
             settings.apply(config);
         }
-        let ws = handshake(&endpoint.url, self.options.connect_timeout).await?;
+        let scrub = Scrub::new(&inner.app_secret, Some(&endpoint.url));
+        let ws = handshake(&endpoint.url, self.options.connect_timeout, &scrub).await?;
         Ok((ws, endpoint))
     }
 }
@@ -396,7 +425,7 @@ fn clamp(value: Duration) -> Duration {
 }
 
 /// The WebSocket handshake, with rustls (ring provider, webpki roots) for `wss://`.
-async fn handshake(url: &str, connect_timeout: Duration) -> Result<Ws, WsError> {
+async fn handshake(url: &str, connect_timeout: Duration, scrub: &Scrub) -> Result<Ws, WsError> {
     let request = url
         .into_client_request()
         .map_err(|e| WsError::InvalidEndpoint {
@@ -423,7 +452,7 @@ async fn handshake(url: &str, connect_timeout: Duration) -> Result<Ws, WsError> 
         }),
         Ok(Ok((ws, _response))) => Ok(ws),
         Ok(Err(tokio_tungstenite::tungstenite::Error::Http(response))) => {
-            Err(handshake_error(&response))
+            Err(handshake_error(&response, scrub))
         }
         Ok(Err(e)) => Err(WsError::Transport {
             stage: Stage::Handshake,
@@ -434,13 +463,13 @@ async fn handshake(url: &str, connect_timeout: Duration) -> Result<Ws, WsError> 
 
 /// The error for a handshake answered with something other than `101`: its
 /// `Handshake-Status`, `Handshake-Msg` and `Handshake-Autherrcode` headers, by name.
-pub(crate) fn handshake_error<T>(response: &http::Response<T>) -> WsError {
+pub(crate) fn handshake_error<T>(response: &http::Response<T>, scrub: &Scrub) -> WsError {
     let header = |name: &str| {
         response
             .headers()
             .get(name)
             .and_then(|v| v.to_str().ok())
-            .map(|v| v.trim().to_owned())
+            .map(|v| scrub.text(v.trim()))
     };
     let number = |name: &str| header(name).and_then(|v| v.parse::<i64>().ok());
     WsError::from_handshake(
@@ -452,7 +481,7 @@ pub(crate) fn handshake_error<T>(response: &http::Response<T>) -> WsError {
 }
 
 fn tls_connector() -> Result<Connector, WsError> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = Arc::new(ring_provider());
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     let config = rustls::ClientConfig::builder_with_provider(provider)
@@ -464,4 +493,14 @@ fn tls_connector() -> Result<Connector, WsError> {
         .with_root_certificates(roots)
         .with_no_client_auth();
     Ok(Connector::Rustls(Arc::new(config)))
+}
+
+/// The *ring* provider of rustls, chosen explicitly as reqwest's TLS stack does (no
+/// process-wide default is installed or needed, and no C toolchain is needed to build it).
+/// rustls 0.23.48 deprecated the function that builds it in favour of aws-lc-rs (post-quantum
+/// key exchange); it is still the supported provider of rustls 0.23, and moving to aws-lc-rs
+/// is a decision for the whole crate (reqwest's and redis's TLS too), not this call.
+#[allow(deprecated)]
+fn ring_provider() -> rustls::crypto::CryptoProvider {
+    rustls::crypto::ring::default_provider()
 }

@@ -78,6 +78,16 @@ pub(crate) async fn fetch(
         .await
         .map_err(|e| transport(Box::new(e.without_url())))?;
     let status = response.status();
+    // The call carries the app secret: an answer from elsewhere is refused unread, and the
+    // SDK's own HTTP client follows no redirect (transport/redirect.rs).
+    if let Ok(requested) = reqwest::Url::parse(endpoint_url) {
+        if let Some(to) = crate::transport::redirect::refused(&response, &requested) {
+            return Err(WsError::Redirected {
+                status: status.as_u16(),
+                to,
+            });
+        }
+    }
     let bytes = read_answer(response).await?;
     parse_answer(status.as_u16(), &bytes, app_secret)
 }

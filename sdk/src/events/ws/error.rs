@@ -5,6 +5,33 @@ use std::fmt;
 /// A boxed error source.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// What text from the server is scrubbed of before it goes into an error or a log line: the
+/// app secret, and the connection URL's query values (its ticket and access key). Every
+/// message built from server-supplied text (the endpoint's `msg`, a refused handshake's
+/// `Handshake-Msg`, a close frame's reason) goes through [`Scrub::text`].
+#[derive(Clone, Default)]
+pub(crate) struct Scrub(Vec<crate::auth::Secret>);
+
+impl Scrub {
+    /// The app secret and, once the endpoint answered, the connection URL's query values.
+    pub(crate) fn new(app_secret: &crate::auth::Secret, url: Option<&str>) -> Scrub {
+        let mut secrets = vec![app_secret.clone()];
+        if let Some(url) = url.and_then(|u| reqwest::Url::parse(u).ok()) {
+            secrets.extend(
+                url.query_pairs()
+                    .map(|(_, v)| crate::auth::Secret::new(v.into_owned())),
+            );
+        }
+        Scrub(secrets)
+    }
+
+    /// `text` with every secret replaced by `***`.
+    pub(crate) fn text(&self, text: &str) -> String {
+        let secrets: Vec<&str> = self.0.iter().map(|s| s.expose()).collect();
+        crate::auth::redact(text, &secrets)
+    }
+}
+
 /// Where in the connection's life an error happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -111,6 +138,16 @@ pub enum WsError {
         /// The `Handshake-Msg` header, when present.
         msg: Option<String>,
     },
+    /// The endpoint call was answered with a redirect (or a caller's HTTP client followed
+    /// one). The call carries the app secret, so no redirect is followed and the answer is
+    /// not read. Fatal: check the base URL ([`LongConnectionBuilder::endpoint_url`](super::LongConnectionBuilder::endpoint_url)).
+    #[error("long connection: the endpoint call was answered HTTP {status} redirecting to {to}; it carries the app secret and follows no redirect (check the base URL)")]
+    Redirected {
+        /// The HTTP status.
+        status: u16,
+        /// Where it pointed: scheme, host and port only.
+        to: String,
+    },
     /// The endpoint call's answer could not be used (not JSON, no URL, a URL that is not a
     /// WebSocket URL). Retried.
     #[error("long connection: unusable endpoint answer: {reason}")]
@@ -155,6 +192,7 @@ impl WsError {
             WsError::TooManyConnections { .. }
             | WsError::Forbidden { .. }
             | WsError::Endpoint { .. }
+            | WsError::Redirected { .. }
             | WsError::ReconnectExhausted { .. } => false,
             WsError::ServerBusy { .. }
             | WsError::Handshake { .. }

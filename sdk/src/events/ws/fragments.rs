@@ -34,7 +34,7 @@ impl Default for Limits {
         Limits {
             timeout: Duration::from_secs(5),
             max_messages: 256,
-            max_bytes: 32 * 1024 * 1024,
+            max_bytes: 16 * 1024 * 1024,
         }
     }
 }

@@ -63,7 +63,10 @@ mod session;
 #[cfg(test)]
 mod tests;
 
-pub use client::{ConnectionStatus, LongConnection, LongConnectionBuilder, ShutdownHandle};
+pub use client::{
+    ConnectionStatus, LongConnection, LongConnectionBuilder, ShutdownHandle,
+    DEFAULT_MIN_RECONNECT_WAIT,
+};
 pub use config::ConnectionSettings;
 pub use error::{
     BoxError, Stage, WsError, CODE_AUTH_FAILED, CODE_FORBIDDEN, CODE_INTERNAL_ERROR,

@@ -19,13 +19,15 @@ use tokio_util::sync::CancellationToken;
 
 use super::config::{ConnectionSettings, ServerClientConfig};
 use super::endpoint::Endpoint;
-use super::error::{Stage, WsError};
+use super::error::{Scrub, Stage, WsError};
 use super::fragments::{Limits, Reassembled, Reassembler};
 use super::frame::{
     Frame, HEADER_BIZ_RT, HEADER_MESSAGE_ID, HEADER_SEQ, HEADER_SUM, HEADER_TRACE_ID, HEADER_TYPE,
     METHOD_CONTROL, METHOD_DATA, TYPE_PONG,
 };
 use super::ConnectionStatus;
+use crate::events::budget::Admission;
+use crate::events::dispatcher::Place;
 use crate::events::{Channel, Dispatched, Dispatcher};
 
 pub(crate) type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -50,6 +52,17 @@ pub(crate) struct SessionParams<'a> {
     pub limits: Limits,
     pub shutdown_grace: Duration,
     pub connection_number: u64,
+    /// What the server's texts are scrubbed of.
+    pub scrub: Scrub,
+}
+
+/// A complete data message waiting for a place in the dispatcher's handler budget; while one
+/// waits, nothing more is read (the platform re-pushes what is not acknowledged in time).
+struct Waiting {
+    frame: Frame,
+    payload: Vec<u8>,
+    message_id: String,
+    trace_id: String,
 }
 
 /// A received data message waiting for its handler's answer.
@@ -74,6 +87,7 @@ pub(crate) async fn run(
         reassembler: Reassembler::new(params.limits),
         tasks: JoinSet::new(),
         in_flight: HashMap::new(),
+        waiting: None,
         params,
     };
     let result = session.run(ws, settings).await;
@@ -91,6 +105,7 @@ struct Session<'a> {
     reassembler: Reassembler,
     tasks: JoinSet<Dispatched>,
     in_flight: HashMap<tokio::task::Id, InFlight>,
+    waiting: Option<Waiting>,
     params: SessionParams<'a>,
 }
 
@@ -98,6 +113,7 @@ enum Step {
     Shutdown,
     Done(Result<(tokio::task::Id, Dispatched), tokio::task::JoinError>),
     Incoming(Option<Result<Message, tokio_tungstenite::tungstenite::Error>>),
+    Admitted(Admission),
     Ping,
     Expire,
     Silent,
@@ -112,14 +128,18 @@ impl Session<'_> {
             let ping_at = last_ping + settings.ping_interval;
             let silence = (settings.ping_interval * SILENCE_PINGS).max(MIN_SILENCE);
             let expiry = self.reassembler.next_expiry().map(Instant::from_std);
+            let waiting = self.waiting.as_ref().map(|w| w.payload.len());
+            let budget = self.params.dispatcher.budget().clone();
             let step = tokio::select! {
                 biased;
                 _ = self.params.shutdown.cancelled() => Step::Shutdown,
                 Some(done) = self.tasks.join_next_with_id(), if !self.tasks.is_empty() => Step::Done(done),
-                message = ws.next(), if self.tasks.len() < MAX_IN_FLIGHT => Step::Incoming(message),
+                admission = budget.admit(waiting.unwrap_or(0)), if waiting.is_some() => Step::Admitted(admission),
+                message = ws.next(), if waiting.is_none() && self.tasks.len() < MAX_IN_FLIGHT => Step::Incoming(message),
                 _ = sleep_until(ping_at) => Step::Ping,
                 _ = sleep_until(expiry.unwrap_or(ping_at)), if expiry.is_some() => Step::Expire,
-                _ = sleep_until(last_inbound + silence) => Step::Silent,
+                // Silence counts only while reading: a pause for the handlers is not one.
+                _ = sleep_until(last_inbound + silence), if waiting.is_none() => Step::Silent,
             };
             match step {
                 Step::Shutdown => return self.shut_down(ws).await,
@@ -127,6 +147,12 @@ impl Session<'_> {
                 Step::Incoming(message) => {
                     last_inbound = Instant::now();
                     self.incoming(ws, message, settings).await?;
+                }
+                Step::Admitted(admission) => {
+                    if let Some(waiting) = self.waiting.take() {
+                        self.spawn(waiting, admission);
+                    }
+                    last_inbound = Instant::now();
                 }
                 Step::Ping => {
                     last_ping = Instant::now();
@@ -192,7 +218,11 @@ impl Session<'_> {
                 // Complete the close handshake (best effort), then reconnect.
                 let _ = timeout(CLOSE_TIMEOUT, ws.close(None)).await;
                 let reason = match frame {
-                    Some(f) => format!("the server closed it ({}: {})", f.code, f.reason),
+                    Some(f) => format!(
+                        "the server closed it ({}: {})",
+                        f.code,
+                        self.params.scrub.text(&f.reason)
+                    ),
                     None => "the server closed it".to_owned(),
                 };
                 return Err(WsError::Disconnected { reason });
@@ -213,12 +243,14 @@ impl Session<'_> {
             Err(e) => {
                 tracing::warn!(
                     device_id = %self.device_id,
+                    len = bytes.len(),
                     error = %e,
-                    "long connection: ignoring a message that is not a frame"
+                    "long connection: ignoring a message that is not a usable frame"
                 );
                 return Ok(());
             }
         };
+        drop(bytes);
         match frame.method {
             METHOD_CONTROL => self.control(frame, settings),
             METHOD_DATA => self.data(frame),
@@ -297,11 +329,44 @@ impl Session<'_> {
             %message_id, %trace_id, frame_type = %kind, len = payload.len(),
             "long connection: message received"
         );
+        let waiting = Waiting {
+            frame,
+            payload,
+            message_id,
+            trace_id,
+        };
+        // A place among the handlers first: without one, reading pauses until a handler
+        // ends (the budget bounds what events hold in memory, whatever the platform sends).
+        match self.params.dispatcher.budget().try_admit(waiting.payload.len()) {
+            Some(admission) => self.spawn(waiting, admission),
+            None => {
+                tracing::debug!(
+                    device_id = %self.device_id,
+                    message_id = %waiting.message_id,
+                    running = self.params.dispatcher.running_handlers(),
+                    "long connection: every handler place is taken; reading pauses"
+                );
+                self.waiting = Some(waiting);
+            }
+        }
+    }
+
+    /// Hands a message with its place in the budget to the dispatcher.
+    fn spawn(&mut self, waiting: Waiting, admission: Admission) {
+        let Waiting {
+            frame,
+            payload,
+            message_id,
+            trace_id,
+        } = waiting;
         let dispatcher = self.params.dispatcher.clone();
         // A payload sent as `{"encrypt": …}` is opened by the dispatcher.
-        let handle = self
-            .tasks
-            .spawn(async move { dispatcher.dispatch(&payload, Channel::LongConnection).await });
+        let handle = self.tasks.spawn(async move {
+            let place = Place::Taken(admission);
+            dispatcher
+                .dispatch_in(&payload, Channel::LongConnection, place)
+                .await
+        });
         self.in_flight.insert(
             handle.id(),
             InFlight {

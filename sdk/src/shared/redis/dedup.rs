@@ -5,15 +5,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ::redis::aio::ConnectionManager;
-use sha2::{Digest, Sha256};
 
 use super::tokens::RedisTokenStore;
-use super::{key_part, set_nx_px, Connection, DEFAULT_PREFIX, DEFAULT_TIMEOUT};
+use super::{check_timeout, key_part, set_nx_px, Connection, DEFAULT_PREFIX, DEFAULT_TIMEOUT};
 use crate::events::{BoxFuture, DedupStore, MemoryDedup};
 use crate::shared::token_store::StoreError;
-
-/// Event ids longer than this are hashed (SHA-256, hex) in the key.
-const MAX_ID_IN_KEY: usize = 200;
+use crate::ConfigError;
 
 /// A [`DedupStore`] on Redis: an event the platform pushes again is handled once across
 /// every replica of the app, whichever replica receives it.
@@ -23,14 +20,16 @@ const MAX_ID_IN_KEY: usize = 200;
 /// use lark_openapi::events::Dispatcher;
 /// use lark_openapi::shared::RedisDedup;
 ///
-/// let dedup = RedisDedup::new("redis://127.0.0.1:6379/", "cli_a1b2c3")?;
+/// let dedup = RedisDedup::new("redis://127.0.0.1:6379/", "cli_a1b2c3")?
+///     .ttl(std::time::Duration::from_secs(24 * 3600))?;
 /// let dispatcher = Dispatcher::builder().dedup(dedup).build();
 /// # let _ = dispatcher;
 /// # Ok(()) }
 /// ```
 ///
 /// * Key `{prefix}:event:{app_id}:{event_id}` (escaped as in
-///   [`RedisTokenStore::token_key_name`]; an id longer than 200 bytes as `sha256-<hex>`),
+///   [`RedisTokenStore::token_key_name`]; an id longer than
+///   [`MAX_ID_BYTES`](crate::events::MAX_ID_BYTES) as `sha256-<hex>`),
 ///   set with `SET … 1 NX PX ttl`: the replica whose `SET` creates it handles the event.
 /// * It also keeps an in-process [`MemoryDedup`]: an id this process has seen is never
 ///   handled again by it, and when Redis fails or is slow (each call bounded by
@@ -100,16 +99,19 @@ impl RedisDedup {
         self
     }
 
-    /// How long an id is remembered (default 12 hours, as [`MemoryDedup::DEFAULT_TTL`]).
-    pub fn ttl(mut self, ttl: Duration) -> Self {
-        self.ttl = ttl;
-        self
+    /// How long an id is remembered (default 12 hours, as [`MemoryDedup::DEFAULT_TTL`]);
+    /// above zero and at most [`MAX_DEDUP_TTL`](crate::events::MAX_DEDUP_TTL), else an
+    /// error naming the setting (a TTL Redis would refuse is never sent).
+    pub fn ttl(mut self, ttl: Duration) -> Result<Self, ConfigError> {
+        self.ttl = crate::events::check_dedup_ttl("RedisDedup ttl", ttl)?;
+        Ok(self)
     }
 
-    /// Bounds each Redis call (default 500 ms; at least 1 ms).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout.max(Duration::from_millis(1));
-        self
+    /// Bounds each Redis call (default 500 ms): 1 ms to 24 hours, else an error naming the
+    /// setting.
+    pub fn timeout(mut self, timeout: Duration) -> Result<Self, ConfigError> {
+        self.timeout = check_timeout("RedisDedup timeout", timeout)?;
+        Ok(self)
     }
 
     /// The in-process record (default [`MemoryDedup::default`]).
@@ -125,14 +127,13 @@ impl RedisDedup {
 
     /// The Redis key of `event_id`.
     pub fn event_key_name(&self, event_id: &str) -> String {
-        let id = if event_id.len() > MAX_ID_IN_KEY {
-            let digest = Sha256::digest(event_id.as_bytes());
-            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-            format!("sha256-{hex}")
-        } else {
-            key_part(event_id).into_owned()
-        };
-        format!("{}:event:{}:{id}", self.prefix, key_part(&self.app_id))
+        let id = crate::events::dedup_key(event_id);
+        format!(
+            "{}:event:{}:{}",
+            self.prefix,
+            key_part(&self.app_id),
+            key_part(&id)
+        )
     }
 
     async fn check(&self, event_id: &str) -> bool {
@@ -185,12 +186,27 @@ mod tests {
         assert_eq!(d.event_key_name("e"), "p:event:cli_1:e");
     }
 
+    #[test]
+    fn ttls_and_timeouts_redis_would_refuse_are_refused_here() {
+        let d = || RedisDedup::new("redis://127.0.0.1:1/", "cli_1").unwrap();
+        for ttl in [Duration::ZERO, Duration::MAX, Duration::from_secs(8 * 24 * 3600)] {
+            let err = d().ttl(ttl).unwrap_err().to_string();
+            assert!(err.starts_with("RedisDedup ttl is "), "{err}");
+        }
+        for timeout in [Duration::ZERO, Duration::MAX] {
+            let err = d().timeout(timeout).unwrap_err().to_string();
+            assert!(err.starts_with("RedisDedup timeout is "), "{err}");
+        }
+        d().ttl(crate::events::MAX_DEDUP_TTL).unwrap();
+    }
+
     #[tokio::test]
     async fn unreachable_redis_falls_back_to_the_local_record() {
         // Nothing listens on port 1: refused at once.
         let d = RedisDedup::new("redis://127.0.0.1:1/", "cli_1")
             .unwrap()
-            .timeout(Duration::from_millis(200));
+            .timeout(Duration::from_millis(200))
+            .unwrap();
         assert!(d.first_seen("e1").await);
         assert!(d.is_down());
         assert!(!d.first_seen("e1").await);

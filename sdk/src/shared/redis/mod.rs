@@ -13,6 +13,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 
 use super::fallback::Outage;
 use super::token_store::StoreError;
+use crate::ConfigError;
 
 #[cfg(feature = "events")]
 mod dedup;
@@ -28,6 +29,26 @@ pub const DEFAULT_PREFIX: &str = "lark";
 /// How long one Redis call may take by default before the SDK falls back to in-process
 /// state: 500 ms.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// Checks a Redis call timeout or retry interval: 1 ms to 24 hours.
+pub(crate) fn check_timeout(what: &str, value: Duration) -> Result<Duration, ConfigError> {
+    if value < Duration::from_millis(1) || value > crate::limits::MAX_DURATION_SETTING {
+        return Err(ConfigError::new(format!(
+            "{what} is {value:?}; it must be 1 ms to 24 hours"
+        )));
+    }
+    Ok(value)
+}
+
+/// Checks an outage retry interval: at most 24 hours (zero: never skip Redis).
+pub(crate) fn check_retry_interval(what: &str, value: Duration) -> Result<Duration, ConfigError> {
+    if value > crate::limits::MAX_DURATION_SETTING {
+        return Err(ConfigError::new(format!(
+            "{what} is {value:?}; it must be at most 24 hours"
+        )));
+    }
+    Ok(value)
+}
 
 /// Characters escaped (`%XX`) in a key part: the `:` separator, `%` itself, the `{}` of
 /// cluster hash tags, space and control characters.
@@ -109,18 +130,34 @@ impl Connection {
             ));
         }
         let attempt = async {
-            let manager = self.manager(timeout)?;
-            call(manager).await.map_err(store_error)
+            let manager = self.manager(timeout).map_err(|e| (e, true))?;
+            call(manager).await.map_err(|e| {
+                let outage = is_outage(&e);
+                (store_error(e), outage)
+            })
         };
         let result = match tokio::time::timeout(timeout, attempt).await {
             Ok(result) => result,
-            Err(_) => Err(StoreError::Timeout(timeout)),
+            Err(_) => Err((StoreError::Timeout(timeout), true)),
         };
-        match &result {
-            Ok(_) => self.outage.succeeded(),
-            Err(error) => self.outage.failed(error),
+        match result {
+            Ok(value) => {
+                self.outage.succeeded();
+                Ok(value)
+            }
+            // An error reply is an answer: the server is up, this one command failed. Only
+            // a server that cannot be reached, or says it cannot serve, is an outage (whose
+            // state every store on this connection shares).
+            Err((error, false)) => {
+                self.outage.succeeded();
+                tracing::debug!(%error, "Redis refused a command");
+                Err(error)
+            }
+            Err((error, true)) => {
+                self.outage.failed(&error);
+                Err(error)
+            }
         }
-        result
     }
 }
 
@@ -133,8 +170,10 @@ impl fmt::Debug for Connection {
 }
 
 /// `SET name value NX PX ttl`, the one command behind the token fetch lock and event
-/// deduplication: `Some(true)` if it created the key, `Some(false)` if the key existed
-/// (nil), `None` for any other answer (each caller decides what an odd answer means).
+/// deduplication (script `SET_NX_PX`): `Some(true)` if it created the key, `Some(false)` if
+/// the key existed, `None` for any other answer (each caller decides what an odd answer
+/// means). A key that existed without a TTL (a foreign writer's; the SDK never writes one)
+/// is given `ttl`, so every key the SDK waits on or skips for ends.
 pub(crate) async fn set_nx_px(
     conn: &Connection,
     timeout: Duration,
@@ -144,22 +183,37 @@ pub(crate) async fn set_nx_px(
 ) -> Result<Option<bool>, StoreError> {
     let answer = conn
         .run(timeout, |mut manager| async move {
-            ::redis::cmd("SET")
-                .arg(name)
+            scripts::SET_NX_PX_SCRIPT
+                .key(name)
                 .arg(value)
-                .arg("NX")
-                .arg("PX")
                 .arg(px(ttl))
-                .query_async::<::redis::Value>(&mut manager)
+                .invoke_async::<::redis::Value>(&mut manager)
                 .await
         })
         .await?;
     Ok(match answer {
-        ::redis::Value::Okay => Some(true),
-        ::redis::Value::SimpleString(s) => (s == "OK").then_some(true),
-        ::redis::Value::Nil => Some(false),
+        ::redis::Value::Int(1) => Some(true),
+        ::redis::Value::Int(0) => Some(false),
         _ => None,
     })
+}
+
+/// Whether a Redis error means the server cannot be used now (unreachable, timed out,
+/// loading, failing over), rather than that it answered this one command with an error.
+fn is_outage(error: &RedisError) -> bool {
+    use ::redis::{ErrorKind, ServerErrorKind};
+    match error.kind() {
+        ErrorKind::Server(kind) => matches!(
+            kind,
+            ServerErrorKind::BusyLoading
+                | ServerErrorKind::TryAgain
+                | ServerErrorKind::ClusterDown
+                | ServerErrorKind::MasterDown
+                | ServerErrorKind::ReadOnly
+        ),
+        ErrorKind::Extension | ErrorKind::UnexpectedReturnType | ErrorKind::Parse => false,
+        _ => true,
+    }
 }
 
 fn store_error(error: RedisError) -> StoreError {

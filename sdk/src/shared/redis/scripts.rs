@@ -43,6 +43,16 @@ end
 return 0
 "#;
 
+/// `KEYS[1]` key, `ARGV[1]` value, `ARGV[2]` TTL in ms (> 0). `SET … NX PX`: answers 1 if
+/// it created the key, else 0; a key found without a TTL (never written so by the SDK) is
+/// given this one, so that it ends.
+pub(crate) const SET_NX_PX: &str = r#"
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+if redis.call('PTTL', KEYS[1]) == -1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"#;
+
+pub(crate) static SET_NX_PX_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(SET_NX_PX));
 pub(crate) static GET_TOKEN_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(GET_TOKEN));
 pub(crate) static PUT_TOKEN_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(PUT_TOKEN));
 pub(crate) static COMPARE_AND_DELETE_SCRIPT: LazyLock<Script> =

@@ -12,6 +12,7 @@ use super::scripts::{
 };
 use super::{key_part, px, set_nx_px, Connection, DEFAULT_PREFIX, DEFAULT_TIMEOUT};
 use crate::auth::{Secret, TokenKey};
+use crate::ConfigError;
 use crate::shared::fallback::Outage;
 use crate::shared::token_store::{
     LockId, StoreError, StoreFuture, StoredToken, TokenStore, TokenStoreKey,
@@ -80,17 +81,20 @@ impl RedisTokenStore {
         self
     }
 
-    /// Bounds each Redis call (default 500 ms; at least 1 ms).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout.max(Duration::from_millis(1));
-        self
+    /// Bounds each Redis call (default 500 ms): 1 ms to 24 hours, else an error naming the
+    /// setting.
+    pub fn timeout(mut self, timeout: Duration) -> Result<Self, ConfigError> {
+        self.timeout = super::check_timeout("RedisTokenStore timeout", timeout)?;
+        Ok(self)
     }
 
     /// During an outage, Redis is tried again at most once per `interval` (default 1 s);
     /// calls in between fall back at once. Applies to every store sharing the connection.
-    pub fn retry_interval(self, interval: Duration) -> Self {
+    /// At most 24 hours (zero: never skip Redis), else an error naming the setting.
+    pub fn retry_interval(self, interval: Duration) -> Result<Self, ConfigError> {
+        let interval = super::check_retry_interval("RedisTokenStore retry_interval", interval)?;
         self.conn.outage.set_retry_interval(interval);
-        self
+        Ok(self)
     }
 
     /// Whether the last Redis call failed (degraded mode).
