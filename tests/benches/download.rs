@@ -21,6 +21,8 @@ mod child;
 mod compile;
 #[path = "download/downloads.rs"]
 mod downloads;
+#[path = "download/events_mem.rs"]
+mod events_mem;
 #[path = "download/fleet.rs"]
 mod fleet;
 #[path = "download/gen.rs"]
@@ -60,7 +62,9 @@ const USAGE: &str = "usage: cargo xtask bench [--quick] [--runs N] [--out FILE] 
   --no-profile  no perf profile even when the download target is missed
   --no-compile  skip the compile-time section (several builds in a scratch copy)
   --only fleet  run only section 7 (many replicas on Redis, about 30 s) and replace that
-                section in the existing report";
+                section in the existing report
+  --only events run only section 8 (events under load, memory, about 45 s) and replace
+                that section in the existing report";
 
 /// Repetitions of every section.
 #[derive(Debug, Clone)]
@@ -89,6 +93,8 @@ pub struct Options {
     pub compile: bool,
     /// `--only fleet`: run section 7 alone and splice it into the existing report.
     pub only_fleet: bool,
+    /// `--only events`: run section 8 alone and splice it into the existing report.
+    pub only_events: bool,
 }
 
 impl Options {
@@ -106,6 +112,7 @@ impl Options {
             seam_runs: 5,
             compile: true,
             only_fleet: false,
+            only_events: false,
         };
         let mut runs = None;
         let mut it = args.iter();
@@ -116,7 +123,8 @@ impl Options {
                 "--no-compile" => opts.compile = false,
                 "--only" => match it.next().map(String::as_str) {
                     Some("fleet") => opts.only_fleet = true,
-                    _ => return Err("--only takes `fleet`".into()),
+                    Some("events") => opts.only_events = true,
+                    _ => return Err("--only takes `fleet` or `events`".into()),
                 },
                 "--runs" => {
                     let n = it.next().and_then(|v| v.parse::<usize>().ok());
@@ -177,6 +185,12 @@ fn main() -> ExitCode {
     if args.first().map(String::as_str) == Some(seam::UPLOAD_MODE) {
         return seam::upload_main(&args[1..]);
     }
+    if args.first().map(String::as_str) == Some(events_mem::WS_MODE) {
+        return events_mem::ws_main(&args[1..]);
+    }
+    if args.first().map(String::as_str) == Some(events_mem::DEDUP_MODE) {
+        return events_mem::dedup_main(&args[1..]);
+    }
     let Some(i) = args.iter().position(|a| a == "--bench") else {
         // `cargo test --benches` / `--all-targets`: nothing is timed in the test suite.
         println!("download benchmark: run it with `cargo xtask bench`; nothing measured");
@@ -218,6 +232,9 @@ fn run(
     measure::raise_open_files_limit();
     if opts.only_fleet {
         return run_fleet_only(opts);
+    }
+    if opts.only_events {
+        return run_events_only(opts);
     }
     let context = machine::context(root);
     eprintln!(
@@ -261,6 +278,10 @@ fn run(
     let fleet = fleet::run(opts.small_rounds)?;
     let fleet_time = t.elapsed();
 
+    let t = Instant::now();
+    let events = events_mem::run()?;
+    let events_time = t.elapsed();
+
     let timing = report::Timing {
         before_harness,
         harness: started.elapsed(),
@@ -273,6 +294,7 @@ fn run(
             ("code generation", gen_time),
             ("compile time", compile_time),
             ("many replicas", fleet_time),
+            ("events under load", events_time),
         ],
     };
     let mut text = report::render(&report::Report {
@@ -290,7 +312,12 @@ fn run(
         compile: compile.as_ref(),
         downloads: &downloads,
     }));
-    text = fleet::splice(&text, &fleet::render(&fleet, fleet_time));
+    text = fleet::splice(&text, fleet::HEADING, &fleet::render(&fleet, fleet_time));
+    text = fleet::splice(
+        &text,
+        events_mem::HEADING,
+        &events_mem::render(&events, events_time),
+    );
     std::fs::write(&opts.out, &text)?;
     println!("{}", report::summary(&text));
     eprintln!(
@@ -308,13 +335,32 @@ fn run(
     Ok(())
 }
 
+/// `--only events`: section 8 alone, spliced into the existing report (appended if absent).
+fn run_events_only(opts: &Options) -> Result<()> {
+    let t = Instant::now();
+    let figures = events_mem::run()?;
+    let section = events_mem::render(&figures, t.elapsed());
+    let existing = std::fs::read_to_string(&opts.out).unwrap_or_else(|_| "# Benchmarks\n".into());
+    std::fs::write(
+        &opts.out,
+        fleet::splice(&existing, events_mem::HEADING, &section),
+    )?;
+    println!("{}", section.trim());
+    eprintln!(
+        "bench: replaced section 8 of {} ({:.1} s)",
+        opts.out.display(),
+        t.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
 /// `--only fleet`: section 7 alone, spliced into the existing report (appended if absent).
 fn run_fleet_only(opts: &Options) -> Result<()> {
     let t = Instant::now();
     let figures = fleet::run(opts.small_rounds)?;
     let section = fleet::render(&figures, t.elapsed());
     let existing = std::fs::read_to_string(&opts.out).unwrap_or_else(|_| "# Benchmarks\n".into());
-    std::fs::write(&opts.out, fleet::splice(&existing, &section))?;
+    std::fs::write(&opts.out, fleet::splice(&existing, fleet::HEADING, &section))?;
     println!("{}", section.trim());
     eprintln!(
         "bench: replaced section 7 of {} ({:.1} s)",

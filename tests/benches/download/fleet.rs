@@ -378,11 +378,11 @@ Rounds (µs per call): none {}; in-process {}; Redis {}.",
 
 /// Replaces the section in `report` (from its heading to the next `## ` heading or the
 /// end), or appends it.
-pub fn splice(report: &str, section: &str) -> String {
+pub fn splice(report: &str, heading: &str, section: &str) -> String {
     let section = section.trim_matches('\n');
-    match report.find(HEADING) {
+    match report.find(heading) {
         Some(start) => {
-            let after = start + HEADING.len();
+            let after = start + heading.len();
             let end = report[after..]
                 .find("\n## ")
                 .map_or(report.len(), |i| after + i + 1);
