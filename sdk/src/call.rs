@@ -99,7 +99,7 @@ fn decode_slowly<O: JsonOperation>(
     log_id: Option<String>,
 ) -> Result<O::Output, Error<O::Error>> {
     let fail = |path: String, message: String, flat: bool| {
-        Error::Decode(DecodeError {
+        Error::Decode(Box::new(DecodeError {
             endpoint: O::META.id,
             path,
             message,
@@ -111,7 +111,7 @@ fn decode_slowly<O: JsonOperation>(
                 excerpt(body, EXCERPT_CHARS)
             },
             cut_at: None,
-        })
+        }))
     };
     let text = std::str::from_utf8(body)
         .map_err(|e| fail(".".into(), format!("not UTF-8: {e}"), false))?;

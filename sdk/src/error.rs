@@ -97,8 +97,9 @@ pub enum Error<E = AnyServiceError> {
         /// What arrived.
         received: u64,
     },
-    /// The answer said success but its content does not fit the endpoint's model.
-    Decode(DecodeError),
+    /// The answer said success (2xx) but cannot be read as the endpoint's model: not JSON,
+    /// over the cap, no `code`, or the wrong shape (boxed: it is the largest variant).
+    Decode(Box<DecodeError>),
     /// A paginated listing went wrong: a page token seen before (the stream would loop),
     /// or `has_more` without a token.
     Pagination {
@@ -219,7 +220,7 @@ impl<E: std::error::Error + 'static> std::error::Error for Error<E> {
             Error::Transport(e) => Some(e),
             Error::RateLimit(e) => Some(e),
             Error::Io { source, .. } => Some(source),
-            Error::Decode(d) => Some(d),
+            Error::Decode(d) => Some(d.as_ref()),
             _ => None,
         }
     }

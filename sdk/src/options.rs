@@ -194,6 +194,50 @@ mod tests {
         assert!(debug.contains("x-api"), "{debug}");
     }
 
+    /// Every pair of settings, merged in both orders: what the later options set wins,
+    /// what they leave unset is kept, headers add up (the review's finding 11).
+    #[test]
+    fn merged_options_keep_what_the_later_ones_leave_unset() {
+        type Setter = fn(RequestOptions) -> RequestOptions;
+        let setters: [(&str, Setter); 7] = [
+            ("access_token", |o| o.access_token("t-explicit")),
+            ("user_access_token", |o| o.user_access_token("u-user")),
+            ("tenant_key", |o| o.tenant_key("tk")),
+            ("header", |o| o.header("x-a", "1")),
+            ("retry_non_idempotent", |o| o.retry_non_idempotent(true)),
+            ("timeout", |o| o.timeout(std::time::Duration::from_secs(5))),
+            ("max_pages", |o| o.max_pages(7)),
+        ];
+        let has = |o: &RequestOptions, name: &str| match name {
+            "access_token" => o.access_token.is_some(),
+            "user_access_token" => o.user_access_token.is_some(),
+            "tenant_key" => o.tenant_key.is_some(),
+            "header" => !o.headers.is_empty(),
+            "retry_non_idempotent" => o.retries_non_idempotent(),
+            "timeout" => o.timeout.is_some(),
+            "max_pages" => o.max_pages.is_some(),
+            _ => unreachable!(),
+        };
+        for (a, set_a) in setters {
+            for (b, set_b) in setters {
+                let merged = set_a(RequestOptions::new()).merge(set_b(RequestOptions::new()));
+                assert!(has(&merged, a) && has(&merged, b), "{a} then {b}: {merged:?}");
+            }
+        }
+        // The later one wins a field both set; headers add up.
+        let merged = RequestOptions::new()
+            .user_access_token("u-first")
+            .header("x-a", "1")
+            .merge(RequestOptions::new().user_access_token("u-second").header("x-b", "2"));
+        assert_eq!(merged.user_access_token.unwrap().expose(), "u-second");
+        assert_eq!(merged.headers.len(), 2);
+        // An explicit `false` is a setting too.
+        let merged = RequestOptions::new()
+            .retry_non_idempotent(true)
+            .merge(RequestOptions::new().retry_non_idempotent(false));
+        assert!(!merged.retries_non_idempotent());
+    }
+
     #[test]
     fn invalid_header_is_named() {
         let o = RequestOptions::new().header("bad header", "v");

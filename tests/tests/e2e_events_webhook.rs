@@ -457,7 +457,7 @@ async fn without_an_encrypt_key_signatures_are_not_required_and_encrypted_bodies
     assert_refused(
         &result,
         401,
-        WebhookResponse::UNAUTHENTICATED,
+        lark_openapi::events::WebhookResponse::UNAUTHENTICATED,
         "an encrypted body, no key",
     );
 }

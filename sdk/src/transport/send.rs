@@ -103,14 +103,14 @@ impl Client {
                     let secrets = self.secrets_of(&credential, p);
                     let secrets: Vec<&str> = secrets.iter().map(|s| s.expose()).collect();
                     let excerpt = crate::auth::redact(&excerpt, &secrets);
-                    return Err(Error::Decode(crate::error::DecodeError {
+                    return Err(Error::Decode(Box::new(crate::error::DecodeError {
                         endpoint: p.meta.id,
                         path,
                         message,
                         log_id,
                         excerpt,
                         cut_at,
-                    }));
+                    })));
                 }
                 Ok(Answer::Failed {
                     status,
