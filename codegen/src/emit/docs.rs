@@ -49,3 +49,12 @@ mod tests {
         assert_eq!(lines, ["one two", "three", "four", "", "five"]);
     }
 }
+
+/// The doc line of a place that accepts only some values of its enum.
+pub fn accepted_line(values: &[String]) -> String {
+    let values: Vec<String> = values.iter().map(|v| format!("`{v}`")).collect();
+    format!(
+        "Only {} are accepted here (the enum also has the values other endpoints use).",
+        values.join(", ")
+    )
+}
