@@ -525,3 +525,157 @@ fn check_version(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+
+    use crate::load::SpecSource;
+
+    /// A GET endpoint of demo v1 with these query parameters and answer fields.
+    fn endpoint(resource: &str, query: Value, data: Value) -> SpecSource {
+        let spec = json!({
+            "id": format!("demo.v1.{resource}.get"), "summary": "s", "doc_url": "https://x",
+            "http_method": "GET", "path": format!("/open-apis/demo/v1/{resource}"),
+            "query_params": query, "access_tokens": ["tenant"], "app_types": ["custom"],
+            "request_body": {"kind": "none"},
+            "response": {"kind": "json", "data_fields": data}, "errors": []
+        });
+        SpecSource {
+            path: format!("spec/demo/v1/{resource}/get.json"),
+            text: spec.to_string(),
+        }
+    }
+
+    fn param(name: &str, values: &[&str], type_name: Option<&str>) -> Value {
+        let mut p = json!({"name": name, "type": "string", "required": false, "description": "d"});
+        if !values.is_empty() {
+            p["enum"] = values
+                .iter()
+                .map(|v| json!({"value": v, "description": "v"}))
+                .collect();
+        }
+        if let Some(t) = type_name {
+            p["enum_type_name"] = json!(t);
+        }
+        p
+    }
+
+    fn config(text: Value) -> SpecSource {
+        SpecSource {
+            path: "spec/demo/v1/import.json".into(),
+            text: text.to_string(),
+        }
+    }
+
+    fn problems(sources: &[SpecSource]) -> Vec<String> {
+        match crate::parse_and_validate(sources) {
+            Ok(_) => Vec::new(),
+            Err(p) => p.iter().map(|p| p.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn places_of_one_name_share_the_union_of_their_values() {
+        let sources = [
+            endpoint(
+                "a",
+                json!([param("kind_type", &["x", "y"], None)]),
+                json!([]),
+            ),
+            endpoint(
+                "b",
+                json!([param("kind_type", &["y", "z"], None)]),
+                json!([]),
+            ),
+            endpoint(
+                "c",
+                json!([]),
+                json!([param("kind_type", &[], Some("KindType"))]),
+            ),
+        ];
+        assert_eq!(problems(&sources), Vec::<String>::new());
+        let model = crate::build_model(&sources).unwrap();
+        let values: Vec<&str> = model.versions[0].enums["KindType"]
+            .values
+            .iter()
+            .map(|v| v.wire.as_str())
+            .collect();
+        assert_eq!(values, ["x", "y", "z"]);
+    }
+
+    #[test]
+    fn same_values_under_two_names_unless_distinct() {
+        let sources = vec![
+            endpoint("a", json!([param("left", &["x", "y"], None)]), json!([])),
+            endpoint("b", json!([param("right", &["y", "x"], None)]), json!([])),
+        ];
+        let got = problems(&sources);
+        assert_eq!(got.len(), 1, "{got:#?}");
+        assert!(
+            got[0].starts_with("spec/demo/v1/b/get.json: query_params[0]: enum `Right` has the same values as enum `Left` of spec/demo/v1/a/get.json (query_params[0]) (x, y)"),
+            "{got:#?}"
+        );
+        let mut decided = sources.clone();
+        decided.push(config(json!({"distinct_enums": [["Left", "Right"]]})));
+        assert_eq!(problems(&decided), Vec::<String>::new());
+        // A decision to make them one: the spec must follow it (the importer writes it).
+        let mut unified = sources.clone();
+        unified.push(config(json!({"enums": {"right": {"type": "Left"}}})));
+        assert!(problems(&unified).contains(&"spec/demo/v1/b/get.json: query_params[0]: is the enum `Right`, but spec/demo/v1/import.json makes it `Left` (enums.\"right\"): run `cargo xtask import`, or write `\"enum_type_name\": \"Left\"`".to_string()));
+        unified[1] = endpoint(
+            "b",
+            json!([param("right", &["y", "x"], Some("Left"))]),
+            json!([]),
+        );
+        assert_eq!(problems(&unified), Vec::<String>::new());
+    }
+
+    #[test]
+    fn references_name_an_enum_with_values_and_take_one_of_its_values_as_example() {
+        let mut p = param("kind_type", &[], Some("KindType"));
+        p["example"] = json!("w");
+        let sources = [
+            endpoint("a", json!([param("kind_type", &["x"], None)]), json!([])),
+            endpoint(
+                "b",
+                json!([p, param("other", &[], Some("Nothing"))]),
+                json!([]),
+            ),
+        ];
+        assert_eq!(
+            problems(&sources),
+            [
+                "spec/demo/v1/b/get.json: query_params[0].example: `w` is not a value of `KindType` (x)",
+                "spec/demo/v1/b/get.json: query_params[1].enum_type_name: `Nothing` is no enum of demo v1: list the values here (`enum`) or on another parameter or field of that enum",
+            ]
+        );
+    }
+
+    #[test]
+    fn decisions_are_checked_and_followed() {
+        let sources = [
+            endpoint(
+                "a",
+                json!([param("kind_type", &[], None), param("mode", &["m"], None)]),
+                json!([]),
+            ),
+            config(json!({"enums": {
+                "kind_type": {"type": "KindType"},
+                "NotAName": {"type": "X"},
+                "mode": {},
+                "demo.v1.a.get:query.mode": {"type": "lower", "values": ["m", "m"]},
+            }})),
+        ];
+        let got = problems(&sources);
+        for expected in [
+            "spec/demo/v1/import.json: enums.NotAName: `NotAName` is neither a place nor a snake_case parameter or field name",
+            "spec/demo/v1/import.json: enums.mode: decides nothing: give `type`, `values` or both",
+            "spec/demo/v1/import.json: enums.demo.v1.a.get:query.mode.type: `lower` is not an UpperCamelCase identifier",
+            "spec/demo/v1/import.json: enums.demo.v1.a.get:query.mode.values[1]: `m` is listed twice",
+            "spec/demo/v1/a/get.json: query_params[0]: is a free string, but spec/demo/v1/import.json makes it the enum `KindType` (enums.\"kind_type\"): run `cargo xtask import`, or write `\"enum_type_name\": \"KindType\"`",
+        ] {
+            assert!(got.iter().any(|p| p == expected), "missing {expected}\nin {got:#?}");
+        }
+    }
+}

@@ -348,7 +348,10 @@ fn unknown_arguments_and_commands_are_usage_errors() {
         (&["gen", "--chek"][..], "unexpected argument '--chek'"),
         (&["gen", "x"][..], "unexpected argument 'x'"),
         (&["generate"][..], "unrecognized subcommand 'generate'"),
-        (&["bench", "--runs", "0"][..], "invalid value '0' for '--runs <N>'"),
+        (
+            &["bench", "--runs", "0"][..],
+            "invalid value '0' for '--runs <N>'",
+        ),
     ] {
         let output = xtask(tree.path(), args);
         assert_eq!(output.status.code(), Some(2), "{}", describe(&output));
@@ -372,7 +375,10 @@ fn gen_help() {
     let output = xtask(tree.path(), &["gen", "--help"]);
     assert!(output.status.success(), "{}", describe(&output));
     let stdout = text(&output.stdout);
-    assert!(stdout.contains("Usage: cargo xtask gen [OPTIONS]"), "{stdout}");
+    assert!(
+        stdout.contains("Usage: cargo xtask gen [OPTIONS]"),
+        "{stdout}"
+    );
     assert!(stdout.contains("--check"), "{stdout}");
     assert!(stdout.contains("--root <DIR>"), "{stdout}");
     let output = Command::new(env!("CARGO_BIN_EXE_xtask"))

@@ -281,7 +281,10 @@ fn usage_errors() {
     let tree = TempTree::new("usage");
     for (args, says) in [
         (&["import", "--bogus"][..], "unexpected argument '--bogus'"),
-        (&["import", "--id"][..], "a value is required for '--id <ID>...'"),
+        (
+            &["import", "--id"][..],
+            "a value is required for '--id <ID>...'",
+        ),
         (&["import", "--check", "x"][..], "unexpected argument 'x'"),
         (
             &["import", "--survey", "d", "--check"][..],
@@ -331,7 +334,10 @@ fn import_help() {
         "--survey <DIR>",
         "--root <DIR>",
     ] {
-        assert!(stdout.contains(flag), "{flag} is not in the help:\n{stdout}");
+        assert!(
+            stdout.contains(flag),
+            "{flag} is not in the help:\n{stdout}"
+        );
     }
     assert!(list_dir(tree.path()).is_empty(), "--help wrote something");
 }

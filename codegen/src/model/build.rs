@@ -117,6 +117,8 @@ struct Builder {
     /// Error catalogues per (service, version): the file and its entries.
     catalogues: BTreeMap<(String, String), (String, Vec<CatalogueEntry>)>,
     problems: Vec<Problem>,
+    /// Enums (service, version, name) whose docs come from a place named after them.
+    named_docs: std::collections::BTreeSet<(String, String, String)>,
 }
 
 impl Builder {
@@ -225,7 +227,7 @@ impl Builder {
                         file,
                         &format!("{field_at}.enum"),
                         &name,
-                        &description,
+                        (&description, name == rust.to_upper_camel_case()),
                         values,
                     );
                     Ty::Enum(name)
@@ -252,6 +254,10 @@ impl Builder {
     }
 
     #[allow(clippy::too_many_arguments)]
+    /// Registers the values a place lists for enum `name`: the enum has the union of every
+    /// place's. `description`: the place's, and whether the place is named after the enum
+    /// (`member_id_type` for `MemberIdType`); the first such place gives the enum's docs,
+    /// else the first place.
     fn add_enum(
         &mut self,
         service: &str,
@@ -259,7 +265,7 @@ impl Builder {
         file: &str,
         at: &str,
         name: &str,
-        description: &str,
+        (description, named_after): (&str, bool),
         values: &[EnumValue],
     ) {
         let def = EnumDef {
@@ -279,13 +285,20 @@ impl Builder {
                 .collect(),
             origin: file.to_string(),
         };
+        let key = (service.to_string(), version.to_string(), name.to_string());
         let existing = self.version(service, version).enums.get(name).cloned();
         let Some(mut union) = existing else {
+            if named_after {
+                self.named_docs.insert(key);
+            }
             self.version(service, version)
                 .enums
                 .insert(name.to_string(), def);
             return;
         };
+        if named_after && self.named_docs.insert(key) {
+            union.description = def.description.clone();
+        }
         // One enum per concept: its values are those of every place.
         for (i, v) in def.values.into_iter().enumerate() {
             match union.values.iter().find(|x| x.wire == v.wire) {
@@ -375,7 +388,7 @@ impl Builder {
                         file,
                         &format!("query_params[{i}].enum"),
                         &name,
-                        &description,
+                        (&description, name == rust.to_upper_camel_case()),
                         values,
                     );
                     Ty::Enum(name)

@@ -3900,7 +3900,8 @@ impl<'de> serde::Deserialize<'de> for Language {
     }
 }
 
-/// Kind of `owner_id`: the kind asked in `user_id_type` for a user, `app_id` for a bot.
+/// Values of the `member_id_type` parameter: Kind of ID in `manager_ids` (default `open_id`);
+/// `app_id` for bots.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum MemberIdType {
