@@ -5,6 +5,7 @@
 //! amount of I/O shared by `cargo xtask gen` and the staleness test. [`build_model`] gives
 //! the resolved type model, which the fake server also works from.
 
+pub mod concepts;
 pub mod emit;
 pub mod files;
 pub mod import;
@@ -39,11 +40,25 @@ pub fn parse_and_validate(sources: &[SpecSource]) -> Result<SpecSet, Vec<Problem
     let mut set = SpecSet::default();
     let mut problems = Vec::new();
     for source in sources {
-        // `spec/<service>/<version>/import.json` configures `cargo xtask import`, not `gen`.
-        if import::config::config_file_of(&source.path).is_some() {
-            continue;
-        }
-        let parsed = if let Some((service, version)) = load::types_file_of(&source.path) {
+        // `spec/<service>/<version>/import.json` configures `cargo xtask import`; `gen` reads
+        // only its enum decisions, which every spec of the version must follow.
+        let parsed = if let Some((service, version)) = import::config::config_file_of(&source.path)
+        {
+            import::config::parse(source)
+                .map(|config| {
+                    set.configs.push(concepts::LoadedConfig {
+                        path: source.path.clone(),
+                        service,
+                        version,
+                        config,
+                    })
+                })
+                .map_err(|p| Problem {
+                    file: p.document,
+                    field: p.field,
+                    message: p.message,
+                })
+        } else if let Some((service, version)) = load::types_file_of(&source.path) {
             load::parse_types(source, service, version).map(|t| set.types.push(t))
         } else if let Some((service, version)) = load::errors_file_of(&source.path) {
             load::parse_errors(source, service, version).map(|e| set.errors.push(e))
@@ -65,6 +80,12 @@ pub fn parse_and_validate(sources: &[SpecSource]) -> Result<SpecSet, Vec<Problem
         &set.events,
         &set.endpoints,
         &set.types,
+    ));
+    problems.extend(concepts::validate(
+        &set.endpoints,
+        &set.types,
+        &set.events,
+        &set.configs,
     ));
     if problems.is_empty() {
         Ok(set)

@@ -93,6 +93,8 @@ pub struct SpecSet {
     pub errors: Vec<LoadedErrors>,
     /// Event specs.
     pub events: Vec<LoadedEvent>,
+    /// The versions' `import.json` (whose enum decisions the specs must follow).
+    pub configs: Vec<crate::concepts::LoadedConfig>,
 }
 
 /// What a spec file is, from its path: `spec/<service>/<version>/types.json` holds shared

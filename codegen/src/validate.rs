@@ -329,19 +329,19 @@ fn check_query(c: &mut Checker, spec: &EndpointSpec) {
                 );
             }
             check_enum(c, &format!("{field}.enum"), values);
-            if let Some(name) = &q.enum_type_name {
-                if upper_camel(name).as_deref() != Some(name.as_str()) {
-                    c.report(
-                        format!("{field}.enum_type_name"),
-                        format!("`{name}` is not an UpperCamelCase identifier"),
-                    );
-                }
+        }
+        if let Some(name) = &q.enum_type_name {
+            if q.ty != "string" {
+                c.report(
+                    format!("{field}.enum_type_name"),
+                    "enums are only allowed on string parameters",
+                );
+            } else if upper_camel(name).as_deref() != Some(name.as_str()) {
+                c.report(
+                    format!("{field}.enum_type_name"),
+                    format!("`{name}` is not an UpperCamelCase identifier"),
+                );
             }
-        } else if q.enum_type_name.is_some() {
-            c.report(
-                format!("{field}.enum_type_name"),
-                "only meaningful with enum",
-            );
         }
     }
 }
@@ -460,10 +460,10 @@ fn check_fields(c: &mut Checker, field: &str, fields: &[Field], multipart: bool)
         }
         check_type(c, &format!("{at}.type"), &f.ty, multipart);
         if let Some(name) = &f.enum_type_name {
-            if f.enum_values.is_none() {
+            if f.ty != "string" {
                 c.report(
                     format!("{at}.enum_type_name"),
-                    "only meaningful with `enum`",
+                    "enums are only allowed on string fields",
                 );
             } else if upper_camel(name).as_deref() != Some(name.as_str()) {
                 c.report(
@@ -516,7 +516,7 @@ fn check_fields(c: &mut Checker, field: &str, fields: &[Field], multipart: bool)
 /// enum) field, names the message type.
 fn check_message_content(c: &mut Checker, at: &str, f: &Field, sibling: &str, fields: &[Field]) {
     let at = format!("{at}.message_content");
-    if f.ty != "string" || f.enum_values.is_some() || !f.required {
+    if f.ty != "string" || f.enum_values.is_some() || f.enum_type_name.is_some() || !f.required {
         c.report(
             &at,
             "only a required `string` field (without enum) can hold message content",

@@ -3,7 +3,7 @@
 use serde_json::value::RawValue;
 
 use crate::error::DecodeError;
-use crate::operation::{JsonOperation, Payload, ResponseKind};
+use crate::operation::{JsonOperation, Output, Payload, ResponseKind};
 use crate::transport::error_body::{excerpt, EXCERPT_CHARS};
 use crate::transport::prepared::Prepared;
 use crate::transport::send::Success;
@@ -74,7 +74,8 @@ struct TypedEnvelope<T> {
 }
 
 /// Decodes `data` (or, for flat answers, the whole object) into the operation's output in
-/// one pass; only when that fails, decodes again tracking the JSON path, to name it.
+/// one pass; only when that fails, decodes again tracking the JSON path, to name it. The
+/// output carries the answer's log id.
 fn decode<O: JsonOperation>(
     body: &[u8],
     log_id: Option<String>,
@@ -82,15 +83,19 @@ fn decode<O: JsonOperation>(
     let body_text = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     let fast = match O::META.response {
         ResponseKind::Flat => serde_json::from_slice::<O::Output>(body_text).ok(),
-        ResponseKind::Empty => serde_json::from_str::<O::Output>("null").ok(),
+        // An envelope-only answer has no `data` to read (absent, `null` or `{}`): its output
+        // is the struct holding the log id, decoded from `{}`.
+        ResponseKind::Empty => serde_json::from_str::<O::Output>("{}").ok(),
         _ => serde_json::from_slice::<TypedEnvelope<O::Output>>(body_text)
             .ok()
             .and_then(|e| e.data),
     };
-    match fast {
-        Some(output) => Ok(output),
-        None => decode_slowly::<O>(body, log_id),
-    }
+    let mut output = match fast {
+        Some(output) => output,
+        None => decode_slowly::<O>(body, log_id.clone())?,
+    };
+    output.set_log_id(log_id);
+    Ok(output)
 }
 
 /// The decode with the JSON path of the mismatch (and `null`/absent `data` as `{}`).
@@ -118,7 +123,7 @@ fn decode_slowly<O: JsonOperation>(
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let (input, prefix, flat) = match O::META.response {
         ResponseKind::Flat => (text, "", true),
-        ResponseKind::Empty => ("null", "", false),
+        ResponseKind::Empty => ("{}", "", false),
         _ => {
             let envelope: Envelope<'_> =
                 serde_json::from_str(text).map_err(|e| fail(".".into(), e.to_string(), false))?;

@@ -18,13 +18,13 @@ use crate::ApiError;
 /// [`service_error`](Error::service_error)`.downcast_ref::<E>()` gives the typed enum back.
 ///
 /// ```no_run
-/// use lark_openapi::im::v1::{message::CreateMessageBody, MsgType, ReceiveIdType};
+/// use lark_openapi::im::v1::{message::CreateMessageBody, ContainerIdType, MsgType, ReceiveIdType};
 /// use lark_openapi::im::v1::message_resource::GetMessageResourceError;
 /// use lark_openapi::im::v1::ResourceType;
 ///
 /// async fn forward_first_file(client: &lark_openapi::Client) -> Result<(), lark_openapi::Error> {
 ///     // Three endpoints, three error enums, one `?`.
-///     let page = client.im().v1().message().list("chat", "oc_1").send().await?;
+///     let page = client.im().v1().message().list("oc_1", ContainerIdType::Chat).send().await?;
 ///     let message = client.im().v1().message().get("om_1").send().await?;
 ///     let body = CreateMessageBody::new("oc_2", MsgType::Text, r#"{"text":"hi"}"#);
 ///     client.im().v1().message().create(ReceiveIdType::ChatId, body).send().await?;

@@ -123,9 +123,17 @@ pub(crate) trait Operation: Send + Sync + 'static {
 
 /// An operation answering JSON (or just the envelope), decoded into `Output`.
 pub(crate) trait JsonOperation: Operation {
-    /// `data` (or, for flat answers, the whole object) decoded; `()` for envelope-only
-    /// answers.
-    type Output: serde::de::DeserializeOwned + Send + 'static;
+    /// `data` (or, for flat answers, the whole object) decoded; for envelope-only answers,
+    /// a struct with no public field, decoded from `{}`.
+    type Output: serde::de::DeserializeOwned + Output + Send + 'static;
+}
+
+/// What every generated `<Op>Response` is: it carries the log id (`x-tt-logid`) of the
+/// answer it was decoded from, which the platform's support asks for. The runtime sets it
+/// after decoding; users read it with the response's `log_id()`.
+pub(crate) trait Output {
+    /// Records the answer's log id.
+    fn set_log_id(&mut self, log_id: Option<String>);
 }
 
 /// A list operation that pages with a token.

@@ -101,16 +101,6 @@ impl RequestOptions {
         self
     }
 
-    /// These options, with `other`'s user token when these carry none (a user-only
-    /// endpoint's accessor takes the token; later options keep it).
-    #[allow(dead_code)] // called by the generated accessors of user-token-only endpoints
-    pub(crate) fn keep_user_token_of(mut self, other: RequestOptions) -> Self {
-        if self.user_access_token.is_none() {
-            self.user_access_token = other.user_access_token;
-        }
-        self
-    }
-
     /// These options with `later`'s merged in: each field `later` sets replaces this one's,
     /// each field it leaves unset keeps this one's value, and headers add up (`later`'s
     /// after these). What a prepared call's `.options(…)` does, so that no setter silently

@@ -354,7 +354,7 @@ async fn reply(bot: &Bot, message_id: &str, text: &Text) -> Result<(), HandlerEr
         .message()
         .reply(
             message_id,
-            ReplyMessageBody::new(text.to_content_string(), text.message_type()),
+            ReplyMessageBody::new(text.message_type(), text.to_content_string()),
         )
         .await?;
     Ok(())

@@ -131,27 +131,21 @@ fn sources_for_ordering() -> Vec<SpecSource> {
         .find(|s| s.path == "spec/im/v1/message_resource/get.json")
         .expect("the message_resource download spec")
         .clone();
-    let variant = |id: &str, enum_type: &str| {
-        let text = base
-            .text
-            .replacen(
-                "\"id\": \"im.v1.message_resource.get\"",
-                &format!("\"id\": \"{id}\""),
-                1,
-            )
-            .replacen(
-                "\"rust_name\": \"resource_type\",",
-                &format!("\"rust_name\": \"resource_type\", \"enum_type_name\": \"{enum_type}\","),
-                1,
-            );
+    // The copies in im v1 share the one `ResourceType` (one enum per concept per version).
+    let variant = |id: &str| {
+        let text = base.text.replacen(
+            "\"id\": \"im.v1.message_resource.get\"",
+            &format!("\"id\": \"{id}\""),
+            1,
+        );
         assert_ne!(text, base.text, "the copy must differ from the original");
         SpecSource {
             path: format!("spec/{}.json", id.replace('.', "/")),
             text,
         }
     };
-    sources.push(variant("im.v1.message_resource.fetch", "FetchResourceType"));
-    sources.push(variant("aaa.v2.file.get", "FileResourceType"));
+    sources.push(variant("im.v1.message_resource.fetch"));
+    sources.push(variant("aaa.v2.file.get"));
     // The copied rows take their prose from the service version's error catalogue.
     let catalogue = sources
         .iter()
@@ -162,7 +156,7 @@ fn sources_for_ordering() -> Vec<SpecSource> {
         path: "spec/aaa/v2/errors.json".into(),
         text: catalogue.text,
     });
-    sources.push(variant("im.v1.aaa_resource.get", "AaaResourceType"));
+    sources.push(variant("im.v1.aaa_resource.get"));
     sources
 }
 
@@ -276,7 +270,7 @@ fn event_examples_decode_into_their_generated_types() {
                 );
                 assert_eq!(
                     event.message.chat_type,
-                    lark_openapi::im::v1::EventChatType::Group
+                    lark_openapi::im::v1::ChatType::Group
                 );
                 assert!(event.sender.sender_id.open_id.is_some());
             }

@@ -9,7 +9,9 @@ use lark_openapi::im::v1::file::CreateFileBody;
 use lark_openapi::im::v1::image::CreateImageBody;
 use lark_openapi::im::v1::message::{CreateMessageBody, GetMessageError, ReplyMessageBody};
 use lark_openapi::im::v1::message_reaction::CreateMessageReactionBody;
-use lark_openapi::im::v1::{Emoji, FileType, ImageType, ReceiveIdType, ResourceType};
+use lark_openapi::im::v1::{
+    ContainerIdType, Emoji, FileType, ImageType, ReceiveIdType, ResourceType,
+};
 use lark_openapi::message_content::{
     File, Image, MessageContent, Post, PostBody, ReceivedContent, Text,
 };
@@ -59,7 +61,7 @@ async fn send_read_reply_react_list_and_recall() {
             .title("Release")
             .text_paragraph("All green."),
     );
-    let reply = ReplyMessageBody::new(post.to_content_string(), post.message_type());
+    let reply = ReplyMessageBody::new(post.message_type(), post.to_content_string());
     let replied = im.message().reply(&sent.message_id, reply).await.unwrap();
     assert_eq!(replied.parent_id.as_deref(), Some(sent.message_id.as_str()));
 
@@ -82,7 +84,7 @@ async fn send_read_reply_react_list_and_recall() {
     // Every message of the chat, page by page (pages of 2), the new ones last.
     let listed: Vec<_> = im
         .message()
-        .list("chat", CHAT)
+        .list(CHAT, ContainerIdType::Chat)
         .page_size(2)
         .items()
         .try_collect()
@@ -157,7 +159,7 @@ async fn a_file_from_disk_is_reopened_for_a_token_replay_and_a_retry() {
     let path = path_in(&dir, "report.pdf");
     let bytes: Vec<u8> = (0..2 * 1024 * 1024).map(|i| (i % 253) as u8).collect();
     std::fs::write(&path, &bytes).unwrap();
-    let upload = || CreateFileBody::new(FileType::Pdf, "report.pdf", UploadFile::from_path(&path));
+    let upload = || CreateFileBody::new(FileType::Pdf, UploadFile::from_path(&path), "report.pdf");
 
     // A rejected token: the file is sent again, whole, with a new token.
     fake.push_endpoint_faults("im.v1.file.create", [Fault::TokenRejected]);
@@ -199,8 +201,8 @@ async fn a_stream_upload_is_sent_once_and_bytes_upload_as_is() {
         .file()
         .create(CreateFileBody::new(
             FileType::Stream,
-            "s.bin",
             UploadFile::from_stream("s.bin", Some(17), stream),
+            "s.bin",
         ))
         .await
         .unwrap_err();
@@ -217,8 +219,8 @@ async fn a_stream_upload_is_sent_once_and_bytes_upload_as_is() {
         .file()
         .create(CreateFileBody::new(
             FileType::Stream,
-            "b.bin",
             UploadFile::from_bytes("b.bin", b"in memory".to_vec()),
+            "b.bin",
         ))
         .await
         .unwrap();

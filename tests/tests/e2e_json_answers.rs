@@ -1,7 +1,8 @@
 //! JSON answers through the one pipeline, against a scripted server: a 200 whose `code` is
 //! not 0 is the endpoint's typed error, `data` that does not fit the model is a clear decode
-//! error naming the JSON path and the log id, and the service-wide `Error` takes any
-//! endpoint's error with `?` and gives the typed enum back.
+//! error naming the JSON path and the log id, a number where the model says string decodes
+//! as its decimal text, an answer without data is a response carrying the log id, and the
+//! service-wide `Error` takes any endpoint's error with `?` and gives the typed enum back.
 
 mod support;
 
@@ -57,7 +58,7 @@ async fn a_200_with_a_nonzero_code_is_the_typed_error() {
 #[tokio::test]
 async fn data_that_does_not_fit_the_model_names_the_path_and_the_log_id() {
     let server = answering(
-        r#"{"code":0,"msg":"ok","data":{"items":[{"message_id":"om_1","msg_type":"text","create_time":"1"},{"message_id":7,"msg_type":"text","create_time":"1"}]}}"#,
+        r#"{"code":0,"msg":"ok","data":{"items":[{"message_id":"om_1","msg_type":"text","create_time":"1"},{"message_id":true,"msg_type":"text","create_time":"1"}]}}"#,
     )
     .await;
     let err = client_of(&server.base)
@@ -103,6 +104,57 @@ async fn unknown_fields_and_enum_values_decode() {
     assert_eq!(message.message_id, "om_1");
     assert!(message.msg_type.is_unknown());
     assert_eq!(message.msg_type.as_str(), "hologram");
+}
+
+/// A string field the platform (or a proxy) sends as a number decodes as its decimal text,
+/// in the answer and in the shared models, and the answer carries the log id it came with.
+#[tokio::test]
+async fn numbers_where_the_model_says_string_decode_as_text() {
+    let server = answering(
+        r#"{"code":0,"msg":"ok","data":{"items":[{"message_id":"om_1","msg_type":"text","create_time":1700000000000,"update_time":1700000000001,"chat_id":7}]}}"#,
+    )
+    .await;
+    let page = client_of(&server.base)
+        .im()
+        .v1()
+        .message()
+        .get("om_1")
+        .await
+        .unwrap();
+    let message = &page.items[0];
+    assert_eq!(message.create_time, "1700000000000");
+    assert_eq!(message.update_time.as_deref(), Some("1700000000001"));
+    assert_eq!(message.chat_id.as_deref(), Some("7"));
+    assert_eq!(page.log_id(), Some("log-json-1"));
+    // Sent back as strings.
+    let json = serde_json::to_value(message).unwrap();
+    assert_eq!(json["create_time"], "1700000000000");
+
+    let message: lark_openapi::im::v1::Message = serde_json::from_str(
+        r#"{"message_id":"om_2","msg_type":"text","create_time":1700000000000}"#,
+    )
+    .unwrap();
+    assert_eq!(message.create_time, "1700000000000");
+}
+
+/// An answer with no `data` at all, `null` or `{}`: the empty response, with its log id.
+#[tokio::test]
+async fn an_empty_answer_is_a_response_with_the_log_id() {
+    for body in [
+        r#"{"code":0,"msg":"ok"}"#,
+        r#"{"code":0,"msg":"ok","data":null}"#,
+        r#"{"code":0,"msg":"ok","data":{}}"#,
+    ] {
+        let server = answering(body).await;
+        let done = client_of(&server.base)
+            .im()
+            .v1()
+            .message()
+            .delete("om_1")
+            .await
+            .unwrap_or_else(|e| panic!("{body}: {e}"));
+        assert_eq!(done.log_id(), Some("log-json-1"), "{body}");
+    }
 }
 
 /// `?` from different endpoints into the service-wide error, and back to the typed enum.

@@ -23,6 +23,17 @@ const EXPECTED_FIELDS: &[(&str, &[&str])] = &[
         "enum_value_named_unknown",
         &["query_params[0].enum[0].value"],
     ),
+    (
+        "enum_decision_not_followed",
+        &[
+            "enums.im.v1.message.list:query.nope",
+            "query_params[2]",
+            "query_params[4]",
+            "query_params[7]",
+        ],
+    ),
+    ("enum_name_bound_twice", &["query_params[4]"]),
+    ("enum_same_values_two_names", &["request_body.fields[14]"]),
     ("event_bad_schema_and_kind", &["schema", "kind"]),
     (
         "event_example_does_not_decode",

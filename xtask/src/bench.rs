@@ -11,7 +11,7 @@ const STARTED_ENV: &str = "LARK_BENCH_STARTED_UNIX_MS";
 
 /// Runs `cargo bench -p lark-tests --bench download [-- ARGS]` from `root`, with inherited
 /// standard streams; `args` (such as `--quick`) go to the harness.
-pub fn run(root: &Path, args: &[&str]) -> ExitCode {
+pub fn run(root: &Path, args: &[String]) -> ExitCode {
     let started = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis());

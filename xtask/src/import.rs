@@ -5,92 +5,46 @@ use std::process::ExitCode;
 
 use lark_codegen::import::{self, DocumentSource, Selection};
 
-/// Usage of the import command.
-pub const USAGE: &str = "cargo xtask import [--from FILE.yaml ...] [--project P] [--version V] [--resource R] [--id ID ...] [--check] | cargo xtask import --survey DIR";
-
-/// Parsed arguments.
-#[derive(Debug, Default)]
-struct Args {
-    from: Vec<PathBuf>,
-    selection: Selection,
-    check: bool,
-    survey: Option<PathBuf>,
+/// The arguments of `cargo xtask import`.
+#[derive(Debug, Default, clap::Args)]
+pub struct Args {
+    /// Metadata documents to read (default: every `spec/upstream/*.yaml`).
+    #[arg(long, value_name = "FILE.yaml", num_args = 1..)]
+    pub from: Vec<PathBuf>,
+    /// Only operations of these projects (services): `im`.
+    #[arg(long, value_name = "P", num_args = 1..)]
+    pub project: Vec<String>,
+    /// Only operations of these versions: `v1`.
+    #[arg(long, value_name = "V", num_args = 1..)]
+    pub version: Vec<String>,
+    /// Only operations of these resources (of the spec id): `chat_members`.
+    #[arg(long, value_name = "R", num_args = 1..)]
+    pub resource: Vec<String>,
+    /// Only these operations: spec ids (`im.v1.chat.get`) or operationIds (`im_chat_get`).
+    #[arg(long, value_name = "ID", num_args = 1..)]
+    pub id: Vec<String>,
+    /// Write nothing; fail, listing the files, when importing would change anything.
+    #[arg(long)]
+    pub check: bool,
+    /// Import every operation of the documents in DIR in memory, generate each, and print the
+    /// survey table of spec/README.md (writes nothing).
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["from", "project", "version", "resource", "id", "check"])]
+    pub survey: Option<PathBuf>,
 }
 
-fn parse_args(args: &[&str]) -> Result<Args, String> {
-    let mut out = Args::default();
-    let mut i = 0;
-    while i < args.len() {
-        let flag = args[i];
-        // Every value up to the next flag.
-        let mut values = Vec::new();
-        let mut j = i + 1;
-        while j < args.len() && !args[j].starts_with("--") {
-            values.push(args[j].to_string());
-            j += 1;
+impl Args {
+    fn selection(&self) -> Selection {
+        Selection {
+            projects: self.project.clone(),
+            versions: self.version.clone(),
+            resources: self.resource.clone(),
+            ids: self.id.clone(),
         }
-        let needs_value = |values: &Vec<String>| {
-            if values.is_empty() {
-                Err(format!("{flag} needs a value"))
-            } else {
-                Ok(())
-            }
-        };
-        match flag {
-            "--check" | "--survey" | "--from" | "--project" | "--version" | "--resource"
-            | "--id" => {}
-            other => return Err(format!("unknown argument `{other}`")),
-        }
-        match flag {
-            "--check" => {
-                if !values.is_empty() {
-                    return Err(format!("--check takes no value (got `{}`)", values[0]));
-                }
-                out.check = true;
-            }
-            "--survey" => {
-                needs_value(&values)?;
-                if values.len() > 1 {
-                    return Err("--survey takes one directory".into());
-                }
-                out.survey = Some(PathBuf::from(&values[0]));
-            }
-            "--from" => {
-                needs_value(&values)?;
-                out.from.extend(values.iter().map(PathBuf::from));
-            }
-            "--project" => {
-                needs_value(&values)?;
-                out.selection.projects.extend(values);
-            }
-            "--version" => {
-                needs_value(&values)?;
-                out.selection.versions.extend(values);
-            }
-            "--resource" => {
-                needs_value(&values)?;
-                out.selection.resources.extend(values);
-            }
-            "--id" => {
-                needs_value(&values)?;
-                out.selection.ids.extend(values);
-            }
-            _ => unreachable!("checked above"),
-        }
-        i = j;
     }
-    Ok(out)
 }
 
 /// Runs `import` (or `import --check`, `import --survey DIR`) against the tree at `root`.
-pub fn run(root: &Path, args: &[&str]) -> ExitCode {
-    let args = match parse_args(args) {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("error: {e}\nusage: {USAGE}");
-            return ExitCode::from(2);
-        }
-    };
+pub fn run(root: &Path, args: Args) -> ExitCode {
     if let Some(dir) = &args.survey {
         return survey(dir);
     }
@@ -128,7 +82,7 @@ pub fn run(root: &Path, args: &[&str]) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let report = match import::import(&documents, &tree, &args.selection) {
+    let report = match import::import(&documents, &tree, &args.selection()) {
         Ok(r) => r,
         Err(problems) => {
             for p in &problems {

@@ -328,11 +328,73 @@ fn check_then_write_then_check_then_edit() {
 }
 
 #[test]
-fn root_without_a_directory_prints_usage() {
+fn root_without_a_directory_is_a_usage_error() {
     let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
         .args(["gen", "--root"])
         .output()
         .expect("run xtask");
     assert_eq!(output.status.code(), Some(2), "{}", describe(&output));
-    assert!(text(&output.stderr).starts_with("usage: "));
+    assert!(
+        text(&output.stderr).starts_with("error: a value is required for '--root <DIR>'"),
+        "{}",
+        describe(&output)
+    );
+}
+
+#[test]
+fn unknown_arguments_and_commands_are_usage_errors() {
+    let tree = TempTree::new("usage");
+    for (args, says) in [
+        (&["gen", "--chek"][..], "unexpected argument '--chek'"),
+        (&["gen", "x"][..], "unexpected argument 'x'"),
+        (&["generate"][..], "unrecognized subcommand 'generate'"),
+        (
+            &["bench", "--runs", "0"][..],
+            "invalid value '0' for '--runs <N>'",
+        ),
+    ] {
+        let output = xtask(tree.path(), args);
+        assert_eq!(output.status.code(), Some(2), "{}", describe(&output));
+        let stderr = text(&output.stderr);
+        assert!(
+            stderr.starts_with("error: ") && stderr.contains(says),
+            "{}",
+            describe(&output)
+        );
+    }
+    assert!(
+        std::fs::read_dir(tree.path()).unwrap().next().is_none(),
+        "a refused command wrote something"
+    );
+}
+
+/// `--help` of `gen` and of the whole tool: the commands and flags, on stdout.
+#[test]
+fn gen_help() {
+    let tree = TempTree::new("help");
+    let output = xtask(tree.path(), &["gen", "--help"]);
+    assert!(output.status.success(), "{}", describe(&output));
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains("Usage: cargo xtask gen [OPTIONS]"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("--check"), "{stdout}");
+    assert!(stdout.contains("--root <DIR>"), "{stdout}");
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("--help")
+        .output()
+        .expect("run xtask");
+    assert!(output.status.success(), "{}", describe(&output));
+    let stdout = text(&output.stdout);
+    for command in ["gen", "import", "bench"] {
+        assert!(
+            stdout.lines().any(|l| l.trim_start().starts_with(command)),
+            "{command} is not listed:\n{stdout}"
+        );
+    }
+    assert!(
+        std::fs::read_dir(tree.path()).unwrap().next().is_none(),
+        "--help wrote something"
+    );
 }

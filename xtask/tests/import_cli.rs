@@ -275,21 +275,32 @@ fn problems_write_nothing() {
     assert_eq!(snapshot(root), before, "a refused import wrote something");
 }
 
+/// clap's usage errors: exit status 2, the error and how to get help on stderr.
 #[test]
 fn usage_errors() {
     let tree = TempTree::new("usage");
-    for args in [
-        &["import", "--bogus"][..],
-        &["import", "--id"][..],
-        &["import", "--check", "x"][..],
+    for (args, says) in [
+        (&["import", "--bogus"][..], "unexpected argument '--bogus'"),
+        (
+            &["import", "--id"][..],
+            "a value is required for '--id <ID>...'",
+        ),
+        (&["import", "--check", "x"][..], "unexpected argument 'x'"),
+        (
+            &["import", "--survey", "d", "--check"][..],
+            "cannot be used with",
+        ),
     ] {
         let output = xtask(tree.path(), args);
         assert_eq!(output.status.code(), Some(2), "{}", describe(&output));
+        let stderr = text(&output.stderr);
         assert!(
-            text(&output.stderr).contains("usage: cargo xtask import"),
+            stderr.starts_with("error: ") && stderr.contains(says),
             "{}",
             describe(&output)
         );
+        assert!(stderr.contains("--help"), "{}", describe(&output));
+        assert_eq!(text(&output.stdout), "", "{}", describe(&output));
     }
     let tree = TempTree::with_specs("unknown-id");
     let output = xtask(tree.path(), &["import", "--id", "im.v1.nothing.here"]);
@@ -299,4 +310,40 @@ fn usage_errors() {
         "{}",
         describe(&output)
     );
+}
+
+/// `--help` describes the command and every flag, on stdout, and succeeds without reading
+/// or writing anything.
+#[test]
+fn import_help() {
+    let tree = TempTree::new("help");
+    let output = xtask(tree.path(), &["import", "--help"]);
+    assert!(output.status.success(), "{}", describe(&output));
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains("Usage: cargo xtask import [OPTIONS]"),
+        "{stdout}"
+    );
+    for flag in [
+        "--from <FILE.yaml>...",
+        "--project <P>...",
+        "--version <V>...",
+        "--resource <R>...",
+        "--id <ID>...",
+        "--check",
+        "--survey <DIR>",
+        "--root <DIR>",
+    ] {
+        assert!(
+            stdout.contains(flag),
+            "{flag} is not in the help:\n{stdout}"
+        );
+    }
+    assert!(list_dir(tree.path()).is_empty(), "--help wrote something");
+}
+
+fn list_dir(dir: &Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default()
 }

@@ -39,6 +39,15 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
+/// The doc line of a place that accepts only some values of its enum.
+pub fn accepted_line(values: &[String]) -> String {
+    let values: Vec<String> = values.iter().map(|v| format!("`{v}`")).collect();
+    format!(
+        "Only {} are accepted here (the enum also has the values other endpoints use).",
+        values.join(", ")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

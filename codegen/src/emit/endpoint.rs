@@ -8,10 +8,10 @@ use quote::quote;
 
 use super::docs;
 use super::endpoint_docs::module_doc_lines;
-use super::models::struct_item;
+use super::models::{struct_item, StructKind};
 use super::operation::operation_impls;
 use super::request::{builder, request_struct};
-use super::rust_types::uses_type;
+use super::rust_types::{codec_import, uses_type};
 use super::{errors, ident};
 use crate::model::{BodyModel, EndpointModel, ResponseModel, VersionModel};
 
@@ -23,16 +23,33 @@ pub fn endpoint_module(ep: &EndpointModel, v: &VersionModel) -> TokenStream {
         quote!()
     } else {
         let description = format!("The body of `{}`.", ep.spec.id);
-        let serde = matches!(ep.body, BodyModel::Json(_));
-        struct_item(&ep.names.body, &description, ep.body.fields(), serde)
+        let kind = if matches!(ep.body, BodyModel::Json(_)) {
+            StructKind::JSON_BODY
+        } else {
+            StructKind::FORM
+        };
+        struct_item(&ep.names.body, &description, ep.body.fields(), kind)
     };
     let response = match &ep.response {
         ResponseModel::Json(fields) | ResponseModel::Flat(fields) => {
             let description = format!("The answer of `{}`.", ep.spec.id);
-            struct_item(&ep.names.response, &description, fields, true)
+            struct_item(&ep.names.response, &description, fields, StructKind::ANSWER)
         }
-        _ => quote!(),
+        ResponseModel::Empty => {
+            let description = format!(
+                "The answer of `{}`: the platform sends no data, only its log id.",
+                ep.spec.id
+            );
+            struct_item(&ep.names.response, &description, &[], StructKind::ANSWER)
+        }
+        ResponseModel::Binary(_) => quote!(),
     };
+    // A multipart form is not serialized by serde: only a JSON body and the answer name codecs.
+    let mut serde_structs = vec![(ep.response.fields(), StructKind::ANSWER.lenient)];
+    if matches!(ep.body, BodyModel::Json(_)) {
+        serde_structs.push((ep.body.fields(), StructKind::JSON_BODY.lenient));
+    }
+    let codec = codec_import(serde_structs);
     let request = request_struct(ep, v);
     let operation = operation_impls(ep);
     let builder = builder(ep, v);
@@ -40,6 +57,7 @@ pub fn endpoint_module(ep: &EndpointModel, v: &VersionModel) -> TokenStream {
     quote! {
         #module_doc
         use crate::{Client, Error, RequestOptions};
+        #codec
         #imports
         #request
         #body

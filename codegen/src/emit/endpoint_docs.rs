@@ -209,7 +209,9 @@ pub fn example_lines(ep: &EndpointModel, v: &VersionModel) -> Vec<String> {
                 lines.push("let saved = response.save_to(\"downloads/\").await?;".into());
                 lines.push("println!(\"saved to {}\", saved.display());".into());
             }
-            ResponseModel::Empty => lines.push("let () = response;".into()),
+            ResponseModel::Empty => {
+                lines.push("println!(\"done; log id {:?}\", response.log_id());".into())
+            }
             _ => lines.push("println!(\"{response:?}\");".into()),
         }
     }

@@ -9,8 +9,8 @@ use quote::quote;
 
 use super::docs::wrap;
 use super::ident;
-use super::models::struct_item_doc;
-use super::rust_types::uses_type;
+use super::models::{struct_item_doc, StructKind};
+use super::rust_types::{codec_import, uses_type};
 use crate::model::{EventModel, Ty, VersionModel};
 
 /// The module of a version's events (`events` is never empty).
@@ -30,6 +30,11 @@ pub fn events_module(
         }
     }
     let names: BTreeSet<&str> = names.into_iter().collect();
+    let codec = codec_import(
+        events
+            .iter()
+            .map(|e| (e.fields.as_slice(), StructKind::MODEL.lenient)),
+    );
     let imports = if names.is_empty() {
         quote!()
     } else {
@@ -43,6 +48,7 @@ pub fn events_module(
     let items = events.iter().map(|e| event_item(service, version, e, v));
     quote! {
         #![doc = #module_doc]
+        #codec
         #imports
 
         #[doc = #list_doc]
@@ -138,7 +144,7 @@ fn event_item(
     example.push("```".into());
     let name = ident(ty);
     let event_type = spec.event_type.as_str();
-    let item = struct_item_doc(ty, doc, example, &e.fields, true);
+    let item = struct_item_doc(ty, doc, example, &e.fields, StructKind::MODEL);
     let callback = e
         .callback
         .then(|| quote!(impl crate::events::Callback for #name {}));

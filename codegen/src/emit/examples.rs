@@ -2,7 +2,7 @@
 //! come from the spec's `example`s, else from the type (an enum's first value, `1`, …), and
 //! the fake server accepts them.
 
-use crate::model::{EndpointModel, FieldDef, ParamDef, Ty, VersionModel};
+use crate::model::{constructor_fields, EndpointModel, FieldDef, ParamDef, Ty, VersionModel};
 
 /// Rust expressions of an endpoint's example call: (argument name, expression), in the
 /// order of the accessor method's arguments. `prefix` qualifies generated type names
@@ -15,11 +15,7 @@ pub fn call_arguments(ep: &EndpointModel, v: &VersionModel, prefix: &str) -> Vec
             "\"u-your_user_access_token\"".to_string(),
         ));
     }
-    for p in ep
-        .path_params
-        .iter()
-        .chain(ep.query_params.iter().filter(|q| q.required))
-    {
+    for p in ep.constructor_params() {
         args.push((p.rust.clone(), param_value(p, v, prefix)));
     }
     if ep.body_has_required() {
@@ -30,11 +26,8 @@ pub fn call_arguments(ep: &EndpointModel, v: &VersionModel, prefix: &str) -> Vec
 
 /// The body constructor call with example values for its required fields.
 pub fn body_value(ep: &EndpointModel, v: &VersionModel, prefix: &str) -> String {
-    let fields: Vec<String> = ep
-        .body
-        .fields()
-        .iter()
-        .filter(|f| f.required)
+    let fields: Vec<String> = constructor_fields(ep.body.fields())
+        .into_iter()
         .map(|f| field_value(f, v, prefix, 0))
         .collect();
     format!(
@@ -62,10 +55,8 @@ fn value_of(
     match ty {
         Ty::Object(type_name) => match v.structs.get(type_name) {
             Some(s) if depth < 4 => {
-                let fields: Vec<String> = s
-                    .fields
-                    .iter()
-                    .filter(|f| f.required)
+                let fields: Vec<String> = constructor_fields(&s.fields)
+                    .into_iter()
                     .map(|f| field_value(f, v, prefix, depth + 1))
                     .collect();
                 format!("{prefix}{type_name}::new({})", fields.join(", "))

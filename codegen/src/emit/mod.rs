@@ -53,7 +53,7 @@ fn exported_names(ep: &EndpointModel) -> Vec<String> {
     if !ep.body.fields().is_empty() {
         names.push(ep.names.body.clone());
     }
-    if matches!(ep.response, ResponseModel::Json(_) | ResponseModel::Flat(_)) {
+    if !matches!(ep.response, ResponseModel::Binary(_)) {
         names.push(ep.names.response.clone());
     }
     names

@@ -6,8 +6,8 @@ use quote::{format_ident, quote};
 
 use super::docs::{outer, wrap};
 use super::ident;
-use super::rust_types::{argument, field_type, serde_attr};
-use crate::model::{EnumDef, FieldDef, VersionModel};
+use super::rust_types::{argument, codec_import, field_type, serde_attr};
+use crate::model::{constructor_fields, EnumDef, FieldDef, VersionModel};
 
 /// The `models.rs` of a service version: every named struct and enum.
 pub fn models_module(v: &VersionModel) -> TokenStream {
@@ -18,20 +18,74 @@ pub fn models_module(v: &VersionModel) -> TokenStream {
     let structs = v
         .structs
         .values()
-        .map(|s| struct_item(&s.name, &s.description, &s.fields, true));
+        .map(|s| struct_item(&s.name, &s.description, &s.fields, StructKind::MODEL));
     let enums = v.enums.values().map(enum_item);
+    let codec = codec_import(
+        v.structs
+            .values()
+            .map(|s| (s.fields.as_slice(), StructKind::MODEL.lenient)),
+    );
     quote! {
         #![doc = #doc]
+        #codec
         #(#structs)*
         #(#enums)*
     }
 }
 
+/// What a generated struct is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StructKind {
+    /// Derives serde (a multipart form is not serialized by serde).
+    pub serde: bool,
+    /// String fields also accept a JSON number, as its decimal text (what is decoded:
+    /// models, answers, events; a request body is only sent).
+    pub lenient: bool,
+    /// The answer of an endpoint: it carries the log id of the answer it was decoded from
+    /// (a private field, `log_id()`, `impl Output`).
+    pub answer: bool,
+}
+
+impl StructKind {
+    /// A shared model or an event.
+    pub const MODEL: StructKind = StructKind {
+        serde: true,
+        lenient: true,
+        answer: false,
+    };
+    /// A JSON body (sent, never decoded).
+    pub const JSON_BODY: StructKind = StructKind {
+        serde: true,
+        lenient: false,
+        answer: false,
+    };
+    /// A multipart form.
+    pub const FORM: StructKind = StructKind {
+        serde: false,
+        lenient: false,
+        answer: false,
+    };
+    /// An endpoint's answer.
+    pub const ANSWER: StructKind = StructKind {
+        serde: true,
+        lenient: true,
+        answer: true,
+    };
+}
+
+/// The private field of an answer holding its log id; a name no platform field has.
+const LOG_ID_FIELD: &str = "lark_log_id";
+
 /// A serde struct with public fields, `new` taking the required ones, and `with_*` setters
 /// for the others. `#[non_exhaustive]`, so that fields can be added; unknown fields in an
-/// answer are ignored. A multipart form (`serde` false) is not serialized by serde.
-pub fn struct_item(name: &str, description: &str, fields: &[FieldDef], serde: bool) -> TokenStream {
-    struct_item_doc(name, wrap(description, 90), Vec::new(), fields, serde)
+/// answer are ignored.
+pub fn struct_item(
+    name: &str,
+    description: &str,
+    fields: &[FieldDef],
+    kind: StructKind,
+) -> TokenStream {
+    struct_item_doc(name, wrap(description, 90), Vec::new(), fields, kind)
 }
 
 /// [`struct_item`] with its doc lines given; `tail` goes at the end of the doc (an
@@ -41,46 +95,75 @@ pub fn struct_item_doc(
     mut doc: Vec<String>,
     tail: Vec<String>,
     fields: &[FieldDef],
-    serde: bool,
+    kind: StructKind,
 ) -> TokenStream {
+    let serde = kind.serde;
     let ty = ident(name);
-    let required: Vec<&FieldDef> = fields.iter().filter(|f| f.required).collect();
-    if !required.is_empty() {
+    let required = constructor_fields(fields);
+    if required.len() == 1 {
         doc.push(String::new());
         doc.push(format!(
-            "Build one with [`new`]({name}::new), which takes the required fields, and the `with_*` setters."
+            "Build one with [`new`]({name}::new), which takes the required field, and the `with_*` setters."
         ));
+    } else if required.len() > 1 {
+        doc.push(String::new());
+        doc.extend(wrap(&format!(
+            "Build one with [`new`]({name}::new), which takes the required fields (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest; alphabetically in each group), and the `with_*` setters."
+        ), 90));
+    }
+    if kind.answer {
+        doc.push(String::new());
+        doc.extend(wrap(&format!(
+            "[`log_id`]({name}::log_id) gives the log id (`x-tt-logid`) of the answer, which the platform's support asks for."
+        ), 90));
     }
     if !tail.is_empty() {
         doc.push(String::new());
         doc.extend(tail);
     }
     let doc = outer(&doc);
-    let decls = fields.iter().map(|f| {
-        let n = ident(&f.rust);
-        let t = field_type(f, Some(name));
-        let attr = if serde { serde_attr(f) } else { quote!() };
-        let d = field_doc(f);
-        quote! { #d #attr pub #n: #t }
-    });
+    let mut decls: Vec<TokenStream> = fields
+        .iter()
+        .map(|f| {
+            let n = ident(&f.rust);
+            let t = field_type(f, Some(name));
+            let attr = if serde {
+                serde_attr(f, kind.lenient)
+            } else {
+                quote!()
+            };
+            let d = field_doc(f);
+            quote! { #d #attr pub #n: #t }
+        })
+        .collect();
+    let log_id = ident(LOG_ID_FIELD);
+    if kind.answer {
+        decls.push(quote! { #[serde(skip)] #log_id: Option<String> });
+    }
     let args = required.iter().map(|f| {
         let n = ident(&f.rust);
         let (arg, _) = argument(&f.ty, &quote!(#n), Some(name));
         quote!(#n: #arg)
     });
-    let inits = fields.iter().map(|f| {
-        let n = ident(&f.rust);
-        if f.required {
-            let (_, convert) = argument(&f.ty, &quote!(#n), Some(name));
-            if n == convert.to_string() {
-                quote!(#n)
+    let mut inits: Vec<TokenStream> = fields
+        .iter()
+        .map(|f| {
+            let n = ident(&f.rust);
+            if f.required {
+                let (_, convert) = argument(&f.ty, &quote!(#n), Some(name));
+                if n == convert.to_string() {
+                    quote!(#n)
+                } else {
+                    quote!(#n: #convert)
+                }
             } else {
-                quote!(#n: #convert)
+                quote!(#n: Default::default())
             }
-        } else {
-            quote!(#n: Default::default())
-        }
-    });
+        })
+        .collect();
+    if kind.answer {
+        inits.push(quote!(#log_id: None));
+    }
     let setters = fields.iter().filter(|f| !f.required).map(|f| {
         let n = ident(&f.rust);
         let setter = format_ident!("with_{}", f.rust);
@@ -115,6 +198,24 @@ pub fn struct_item_doc(
     };
     let debug_impl = redacting.then(|| redacted_debug(name, fields));
     let content_impl = content_method(name, fields);
+    let log_id_method = kind.answer.then(|| {
+        quote! {
+            /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+            /// platform sent one: give it to the platform's support with a question.
+            pub fn log_id(&self) -> Option<&str> {
+                self.#log_id.as_deref()
+            }
+        }
+    });
+    let output_impl = kind.answer.then(|| {
+        quote! {
+            impl crate::operation::Output for #ty {
+                fn set_log_id(&mut self, log_id: Option<String>) {
+                    self.#log_id = log_id;
+                }
+            }
+        }
+    });
     quote! {
         #doc
         #derives
@@ -132,8 +233,10 @@ pub fn struct_item_doc(
             }
 
             #(#setters)*
+            #log_id_method
         }
 
+        #output_impl
         #debug_impl
         #content_impl
     }
@@ -202,6 +305,10 @@ fn field_doc(f: &FieldDef) -> TokenStream {
         Some(d) => wrap(d, 90),
         None => vec![format!("`{}`.", f.wire)],
     };
+    if let Some(values) = &f.accepted {
+        lines.push(String::new());
+        lines.push(super::docs::accepted_line(values));
+    }
     if f.secret {
         lines.push(String::new());
         lines.push("A credential: `Debug` shows `***` instead.".to_string());
@@ -216,7 +323,7 @@ fn field_doc(f: &FieldDef) -> TokenStream {
 }
 
 /// An enum of wire strings with an `Unknown` variant, so that a value the platform adds
-/// later decodes instead of failing.
+/// later decodes instead of failing (a JSON number decodes as its decimal text).
 pub fn enum_item(def: &EnumDef) -> TokenStream {
     let name = ident(&def.name);
     let doc = outer(&wrap(&def.description, 90));
@@ -290,8 +397,7 @@ pub fn enum_item(def: &EnumDef) -> TokenStream {
 
         impl<'de> serde::Deserialize<'de> for #name {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-                Ok(Self::from_wire(&value))
+                crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
             }
         }
     }

@@ -60,7 +60,7 @@ pub fn operation_impls(ep: &EndpointModel) -> TokenStream {
     let query = query_params(&ep.query_params, ep.idempotency_key.as_deref());
     let payload = payload(ep);
     let json = match &ep.response {
-        ResponseModel::Json(_) | ResponseModel::Flat(_) => {
+        ResponseModel::Json(_) | ResponseModel::Flat(_) | ResponseModel::Empty => {
             let output = ident(&ep.names.response);
             quote! {
                 impl crate::operation::JsonOperation for #name {
@@ -68,11 +68,6 @@ pub fn operation_impls(ep: &EndpointModel) -> TokenStream {
                 }
             }
         }
-        ResponseModel::Empty => quote! {
-            impl crate::operation::JsonOperation for #name {
-                type Output = ();
-            }
-        },
         ResponseModel::Binary(_) => quote!(),
     };
     let paginated = paginated(ep);

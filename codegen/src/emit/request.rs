@@ -3,7 +3,7 @@
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
-use super::docs::outer;
+use super::docs::{outer, wrap};
 use super::endpoint_docs;
 use super::ident;
 use super::rust_types::{argument, value_type};
@@ -27,6 +27,10 @@ fn param_member(p: &ParamDef, path: bool) -> Member {
         p.wire,
         p.description
     )];
+    if let Some(values) = &p.accepted {
+        doc.push(String::new());
+        doc.push(super::docs::accepted_line(values));
+    }
     if let Some(chars) = &p.allowed_chars {
         doc.push(String::new());
         doc.push(format!(
@@ -78,23 +82,50 @@ fn members(ep: &EndpointModel) -> Vec<Member> {
     out
 }
 
+/// The argument order, in the docs of constructors with several arguments.
+const ARGUMENT_ORDER: &str = "Arguments come in one order for every endpoint: path parameters as in the path, then required query parameters (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest; alphabetically in each group), then the body.";
+
+/// The required members in the order of the constructor's arguments: the path parameters
+/// in the order of the path, the required query parameters (identifiers, kinds, the rest;
+/// alphabetically in each group), then the body.
+fn required_members(ep: &EndpointModel) -> Vec<Member> {
+    let path = ep.path_params.len();
+    let mut out: Vec<Member> = ep
+        .constructor_params()
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| param_member(p, i < path))
+        .collect();
+    out.extend(
+        members(ep)
+            .into_iter()
+            .filter(|m| m.required && m.name == "body"),
+    );
+    out
+}
+
 /// The request struct: every parameter and the body; `new` takes the required ones.
 pub fn request_struct(ep: &EndpointModel, v: &VersionModel) -> TokenStream {
     let name = ident(&ep.names.request);
     let members = members(ep);
+    let required = required_members(ep);
     let mut doc = vec![
         format!("The parameters and body of `{}`.", ep.spec.id),
         String::new(),
         "Required parameters are arguments of [`new`](Self::new), so a missing one does not compile."
             .to_string(),
     ];
+    if required.len() > 1 {
+        doc.push(String::new());
+        doc.extend(wrap(ARGUMENT_ORDER, 90));
+    }
     doc.extend(endpoint_docs::missing_argument_examples(ep, v));
     let doc = outer(&doc);
     let decls = members.iter().map(|m| {
         let (n, t, d) = (&m.name, &m.stored, &m.doc);
         quote!(#d #n: #t)
     });
-    let args = members.iter().filter(|m| m.required).map(|m| {
+    let args = required.iter().map(|m| {
         let (n, a) = (&m.name, &m.arg);
         quote!(#n: #a)
     });
@@ -156,7 +187,7 @@ pub fn builder(ep: &EndpointModel, v: &VersionModel) -> TokenStream {
     let resource = super::accessors::resource_type(&ep.resource);
     let method = ident(&ep.method);
     let members = members(ep);
-    let required: Vec<&Member> = members.iter().filter(|m| m.required).collect();
+    let required = required_members(ep);
     let mut args: Vec<TokenStream> = Vec::new();
     if ep.user_token_only() {
         args.push(quote!(user_access_token: impl Into<String>));
@@ -197,22 +228,24 @@ pub fn builder(ep: &EndpointModel, v: &VersionModel) -> TokenStream {
             }
         });
     }
-    let set_options = if ep.user_token_only() {
+    let options_doc = if ep.user_token_only() {
         quote! {
-            /// Per-request options: extra headers, a deadline. The user token given to the
-            /// accessor is kept unless these options carry another.
-            pub fn options(mut self, options: RequestOptions) -> Self {
-                self.options = options.keep_user_token_of(self.options);
-                self
-            }
+            /// Per-request options: extra headers, a deadline. Merged into what is set: a field
+            /// these options set replaces the earlier value, the others are kept (the user
+            /// token given to the accessor too, unless these carry another), headers add up.
         }
     } else {
         quote! {
             /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
-            pub fn options(mut self, options: RequestOptions) -> Self {
-                self.options = options;
-                self
-            }
+            /// Merged into what is set: a field these options set replaces the earlier value,
+            /// the others are kept, headers add up.
+        }
+    };
+    let set_options = quote! {
+        #options_doc
+        pub fn options(mut self, options: RequestOptions) -> Self {
+            self.options = self.options.merge(options);
+            self
         }
     };
     let (output, call) = match &ep.response {
@@ -220,17 +253,13 @@ pub fn builder(ep: &EndpointModel, v: &VersionModel) -> TokenStream {
             quote!(crate::Download<#error>),
             quote!(self.client.download(self.request, self.options).await),
         ),
-        ResponseModel::Json(_) | ResponseModel::Flat(_) => {
+        ResponseModel::Json(_) | ResponseModel::Flat(_) | ResponseModel::Empty => {
             let out = ident(&ep.names.response);
             (
                 quote!(#out),
                 quote!(self.client.call(self.request, self.options).await),
             )
         }
-        ResponseModel::Empty => (
-            quote!(()),
-            quote!(self.client.call(self.request, self.options).await),
-        ),
     };
     let paging = ep.pagination.as_ref().map(|p| {
         let out = ident(&ep.names.response);
@@ -241,13 +270,15 @@ pub fn builder(ep: &EndpointModel, v: &VersionModel) -> TokenStream {
             /// `page_token`, until `has_more` is false. A page token seen before ends the
             /// stream with an error instead of looping; an error is the stream's last item,
             /// after every page before it.
-            pub fn pages(self) -> impl futures_util::Stream<Item = Result<#out, Error<#error>>> + Send + 'static {
+            ///
+            /// Each page is a response: its `log_id()` is the log id of that page's answer.
+            pub fn pages(self) -> futures_util::stream::BoxStream<'static, Result<#out, Error<#error>>> {
                 crate::paginate::pages(self.client, self.request, self.options)
             }
 
             /// Every item of every page, one at a time; one page is held in memory at a
             /// time, however many items are read. Errors as for [`pages`](Self::pages).
-            pub fn items(self) -> impl futures_util::Stream<Item = Result<#item, Error<#error>>> + Send + 'static {
+            pub fn items(self) -> futures_util::stream::BoxStream<'static, Result<#item, Error<#error>>> {
                 crate::paginate::items(self.client, self.request, self.options)
             }
         }

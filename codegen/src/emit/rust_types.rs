@@ -83,8 +83,11 @@ pub fn argument(ty: &Ty, arg: &TokenStream, owner: Option<&str>) -> (TokenStream
     }
 }
 
-/// The `#[serde(…)]` attribute of a struct field, if it needs one.
-pub fn serde_attr(f: &FieldDef) -> TokenStream {
+/// The `#[serde(…)]` attribute of a struct field, if it needs one. `lenient`: a string also
+/// decodes from a JSON number (as its decimal text), like integers from decimal strings. The
+/// codecs are named `codec::…` (the module imports `crate::codec`, see [`codec_import`]) so
+/// that the attribute fits on one line.
+pub fn serde_attr(f: &FieldDef, lenient: bool) -> TokenStream {
     let mut parts: Vec<TokenStream> = Vec::new();
     if f.rust != f.wire {
         let wire = &f.wire;
@@ -96,11 +99,17 @@ pub fn serde_attr(f: &FieldDef) -> TokenStream {
             default,
             skip_serializing_if = "std::collections::BTreeMap::is_empty"
         )),
-        (Ty::Integer | Ty::Int64, true) => parts.push(quote!(with = "crate::codec::int")),
+        (Ty::Integer | Ty::Int64, true) => parts.push(quote!(with = "codec::int")),
         (Ty::Integer | Ty::Int64, false) => parts.push(quote!(
             default,
             skip_serializing_if = "Option::is_none",
-            with = "crate::codec::opt_int"
+            with = "codec::opt_int"
+        )),
+        (Ty::String, true) if lenient => parts.push(quote!(with = "codec::text")),
+        (Ty::String, false) if lenient => parts.push(quote!(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "codec::opt_text"
         )),
         (_, false) => parts.push(quote!(default, skip_serializing_if = "Option::is_none")),
         (_, true) => {}
@@ -118,5 +127,29 @@ pub fn uses_type<'a>(ty: &'a Ty, out: &mut Vec<&'a str>) {
         Ty::Enum(name) | Ty::Object(name) => out.push(name),
         Ty::Array(inner) | Ty::Map(inner) => uses_type(inner, out),
         _ => {}
+    }
+}
+
+/// Whether a field's serde attribute names a codec of `crate::codec`.
+fn uses_codec(f: &FieldDef, lenient: bool) -> bool {
+    match &f.ty {
+        Ty::Integer | Ty::Int64 => true,
+        Ty::String => lenient,
+        _ => false,
+    }
+}
+
+/// `use crate::codec;` when a serde struct of the module (`fields`, decoded leniently or not)
+/// names a codec, else nothing (an unused import would warn).
+pub fn codec_import<'a>(structs: impl IntoIterator<Item = (&'a [FieldDef], bool)>) -> TokenStream {
+    let needed = structs
+        .into_iter()
+        .any(|(fields, lenient)| fields.iter().any(|f| uses_codec(f, lenient)));
+    if needed {
+        quote!(
+            use crate::codec;
+        )
+    } else {
+        quote!()
     }
 }

@@ -33,6 +33,35 @@ pub struct ImportConfig {
     /// correction to review whenever the metadata changes.
     #[serde(default)]
     pub access_tokens: BTreeMap<String, Vec<String>>,
+    /// Which enum a string parameter or field is (one type per concept per version; see
+    /// [`crate::concepts`]). A key is either a Rust name (`member_id_type`: every parameter
+    /// and field of that name in the version) or one place: `<spec id>:query.<name>`,
+    /// `<spec id>:request.<field>`, `<spec id>:response.<field>`, `<Type>.<field>`, or
+    /// `events.<event>.<field>`. A place's decision wins over its name's.
+    #[serde(default)]
+    pub enums: BTreeMap<String, EnumDecision>,
+    /// Groups of enums with the same values that are different concepts (`ContainerIdType`
+    /// and `GroupMessageType` are both `chat`/`thread`), which the generator would otherwise
+    /// refuse as one concept under two names.
+    #[serde(default)]
+    pub distinct_enums: Vec<Vec<String>>,
+}
+
+/// A decision about the enum of a parameter or field (`import.json` `enums`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnumDecision {
+    /// The enum's name. On a place: that place is this enum, a concept of its own (two
+    /// concepts sharing a parameter name, like the `sort_type` of chats and of messages). On
+    /// a name: every place of that name is this enum, whatever the name (`owner_id_type` is a
+    /// `MemberIdType`). Without it, the enum is named after the parameter or field.
+    #[serde(rename = "type", default)]
+    pub type_name: Option<String>,
+    /// The documented values of a string the metadata gives as a free string
+    /// (`container_id_type`: `chat`, `thread`): it becomes an enum with these values. The
+    /// metadata's own values, when it has any, win.
+    #[serde(default)]
+    pub values: Option<Vec<String>>,
 }
 
 /// `spec/<service>/<version>/import.json` → (service, version).

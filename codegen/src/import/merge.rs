@@ -6,11 +6,14 @@
 
 use std::collections::BTreeMap;
 
+use heck::ToSnakeCase;
+
 use super::config::ImportConfig;
 use super::facts::{
     UpBody, UpError, UpField, UpObject, UpOperation, UpPathParam, UpQueryParam, UpResponse,
 };
 use super::operation::items_field;
+use crate::concepts::{query_key, request_key, response_key, type_key, Decided};
 use crate::spec::{
     EndpointSpec, EnumValue, ErrorRow, Field, ObjectType, Pagination, PathParam, QueryParam,
     RequestBody, Response,
@@ -41,15 +44,22 @@ pub fn endpoint(
         Some(RequestBody::Json { fields } | RequestBody::Multipart { fields }) => fields,
         _ => &[],
     };
+    let decided = |key: String, rust: &str| {
+        Decided::of(config, &key, rust)
+            .values()
+            .map(<[String]>::to_vec)
+    };
+    let body_values = |wire: &str, rust: &str| decided(request_key(&id, wire), rust);
     let request_body = match &up.body {
         UpBody::None => RequestBody::None,
         UpBody::Json(f) => RequestBody::Json {
-            fields: fields(f, old_body, false),
+            fields: fields(f, old_body, false, &body_values),
         },
         UpBody::Multipart(f) => RequestBody::Multipart {
-            fields: fields(f, old_body, false),
+            fields: fields(f, old_body, false, &body_values),
         },
     };
+    let answer_values = |wire: &str, rust: &str| decided(response_key(&id, wire), rust);
     let old_response: &[Field] = match old.map(|o| &o.response) {
         Some(Response::Json { data_fields: f } | Response::Flat { fields: f }) => f,
         _ => &[],
@@ -57,10 +67,10 @@ pub fn endpoint(
     let response = match &up.response {
         UpResponse::Empty => Response::Empty,
         UpResponse::Json(f) => Response::Json {
-            data_fields: fields(f, old_response, true),
+            data_fields: fields(f, old_response, true, &answer_values),
         },
         UpResponse::Flat(f) => Response::Flat {
-            fields: fields(f, old_response, true),
+            fields: fields(f, old_response, true, &answer_values),
         },
         UpResponse::Binary => {
             let kept = match old.map(|o| &o.response) {
@@ -108,6 +118,17 @@ pub fn endpoint(
         // The metadata has no error table for it: the rows we have stay.
         None => old.map(|o| o.errors.clone()).unwrap_or_default(),
     };
+    let query_params = up
+        .query_params
+        .iter()
+        .map(|q| {
+            let old = old.and_then(|o| o.query_params.iter().find(|x| x.name == q.name));
+            let rust = old
+                .and_then(|o| o.rust_name.clone())
+                .unwrap_or_else(|| q.name.clone());
+            query_param(q, old, decided(query_key(&id, &q.name), &rust))
+        })
+        .collect();
     Ok(EndpointSpec {
         id,
         summary: old.map(|o| o.summary.clone()).unwrap_or_default(),
@@ -125,16 +146,7 @@ pub fn endpoint(
                 )
             })
             .collect(),
-        query_params: up
-            .query_params
-            .iter()
-            .map(|q| {
-                query_param(
-                    q,
-                    old.and_then(|o| o.query_params.iter().find(|x| x.name == q.name)),
-                )
-            })
-            .collect(),
+        query_params,
         access_tokens: up.access_tokens.clone(),
         app_types: old
             .map(|o| o.app_types.clone())
@@ -166,9 +178,19 @@ fn path_param(up: &UpPathParam, old: Option<&PathParam>) -> PathParam {
     }
 }
 
-fn query_param(up: &UpQueryParam, old: Option<&QueryParam>) -> QueryParam {
+/// A query parameter; `decided`: the values `import.json` documents for it, used when the
+/// metadata lists none.
+fn query_param(
+    up: &UpQueryParam,
+    old: Option<&QueryParam>,
+    decided: Option<Vec<String>>,
+) -> QueryParam {
+    let up_values = up
+        .enum_values
+        .clone()
+        .or(decided.filter(|_| up.ty == "string"));
     let (enum_values, enum_type_name) = enums(
-        up.enum_values.as_deref(),
+        up_values.as_deref(),
         up.ty == "string",
         old.and_then(|o| o.enum_values.as_deref()),
         old.and_then(|o| o.enum_type_name.clone()),
@@ -253,19 +275,31 @@ pub(super) fn keep_order(up: &[String], old: Option<Vec<&str>>) -> Vec<String> {
     out
 }
 
+/// The values `import.json` documents for a field (by wire and Rust name), if any.
+pub type DecidedValues<'a> = dyn Fn(&str, &str) -> Option<Vec<String>> + 'a;
+
 /// Merges a list of fields: the metadata's fields, in its order, with ours kept. In an
 /// answer (`answer`), our required flags stay even where the metadata lists required
 /// fields: a field we call required fails decoding when it is absent, so that is our call;
-/// the metadata's list decides only for fields new to the spec.
-pub fn fields(up: &[UpField], old: &[Field], answer: bool) -> Vec<Field> {
+/// the metadata's list decides only for fields new to the spec. A string the metadata
+/// gives no values for takes those `import.json` documents (`decided`).
+pub fn fields(up: &[UpField], old: &[Field], answer: bool, decided: &DecidedValues) -> Vec<Field> {
     up.iter()
-        .map(|f| field(f, old.iter().find(|o| o.name == f.name), answer))
+        .map(|f| field(f, old.iter().find(|o| o.name == f.name), answer, decided))
         .collect()
 }
 
-fn field(up: &UpField, old: Option<&Field>, answer: bool) -> Field {
+fn field(up: &UpField, old: Option<&Field>, answer: bool, decided: &DecidedValues) -> Field {
+    let rust = old
+        .and_then(|o| o.rust_name.clone())
+        .unwrap_or_else(|| up.name.to_snake_case());
+    let up_values = up.enum_values.clone().or_else(|| {
+        (up.ty == "string")
+            .then(|| decided(&up.name, &rust))
+            .flatten()
+    });
     let (enum_values, enum_type_name) = enums(
-        up.enum_values.as_deref(),
+        up_values.as_deref(),
         up.ty == "string",
         old.and_then(|o| o.enum_values.as_deref()),
         old.and_then(|o| o.enum_type_name.clone()),
@@ -299,13 +333,24 @@ fn field(up: &UpField, old: Option<&Field>, answer: bool) -> Field {
 }
 
 /// A named type: the metadata's fields, our description and field prose.
-pub fn object(up: &UpObject, old: Option<&ObjectType>) -> ObjectType {
+pub fn object(
+    name: &str,
+    up: &UpObject,
+    old: Option<&ObjectType>,
+    config: &ImportConfig,
+) -> ObjectType {
+    let decided = |wire: &str, rust: &str| {
+        Decided::of(config, &type_key(name, wire), rust)
+            .values()
+            .map(<[String]>::to_vec)
+    };
     ObjectType {
         description: old.map(|o| o.description.clone()).unwrap_or_default(),
         fields: fields(
             &up.fields,
             old.map(|o| o.fields.as_slice()).unwrap_or(&[]),
             !up.in_request,
+            &decided,
         ),
     }
 }

@@ -405,20 +405,24 @@ fn version_import(
     }
     let mut types = old_types.clone();
     for (name, up) in &registry {
-        types.insert(name.clone(), merge::object(up, prose_sources.get(name)));
+        types.insert(
+            name.clone(),
+            merge::object(name, up, prose_sources.get(name), &config),
+        );
     }
     // A type no endpoint of the version uses any more goes.
     let used = reachable(specs.iter().map(|s| &s.spec), &types);
     types.retain(|name, _| used.contains(name));
 
-    let imported: BTreeSet<String> = registry.keys().cloned().collect();
-    problems.extend(enums::name(
+    let unified = enums::unify(
         &types_path,
+        &format!("{dir}import.json"),
+        &config,
         &mut types,
-        &old_types,
-        &imported,
         &mut specs,
-    ));
+    );
+    problems.extend(unified.problems);
+    report.notes.extend(unified.notes);
 
     for vs in specs.iter_mut().filter(|s| s.selected) {
         catalogue::strip(&mut vs.spec.errors, catalogue);

@@ -362,18 +362,23 @@ pub fn run(documents: &[DocumentSource]) -> Survey {
                 Err((_, m)) => fail(&mut survey, shape, reason(&m)),
             }
         }
+        let none = ImportConfig::default();
         let mut types: BTreeMap<String, ObjectType> = registry
             .iter()
-            .map(|(n, up)| (n.clone(), merge::object(up, None)))
+            .map(|(n, up)| (n.clone(), merge::object(n, up, None, &none)))
             .collect();
-        let imported: BTreeSet<String> = registry.keys().cloned().collect();
-        let _ = enums::name(
+        let unified = enums::unify(
             &format!("spec/{service}/{version}/types.json"),
+            &format!("spec/{service}/{version}/import.json"),
+            &none,
             &mut types,
-            &BTreeMap::new(),
-            &imported,
             &mut specs,
         );
+        // Each operation is generated on its own: a reference to an enum whose values
+        // another operation lists gets them here, and enums with the same values are taken
+        // as different concepts (what a maintainer decides in import.json).
+        resolve_references(&mut types, &mut specs, &unified.unions);
+        let distinct = distinct_groups(&unified.unions);
         let mut type_names_needed = BTreeSet::new();
         for object in types.values_mut() {
             object.description = PLACEHOLDER.into();
@@ -402,6 +407,12 @@ pub fn run(documents: &[DocumentSource]) -> Survey {
                 sources.push(SpecSource {
                     path: format!("spec/{service}/{version}/types.json"),
                     text: canonical::types_file(&TypesFile { types: mine }),
+                });
+            }
+            if !distinct.is_empty() {
+                sources.push(SpecSource {
+                    path: format!("spec/{service}/{version}/import.json"),
+                    text: serde_json::json!({ "distinct_enums": distinct }).to_string(),
                 });
             }
             match crate::generate(&sources) {
@@ -467,4 +478,55 @@ impl Survey {
         ));
         out
     }
+}
+
+/// Gives every reference to an enum (`enum_type_name` without `enum`) the enum's values.
+fn resolve_references(
+    types: &mut BTreeMap<String, ObjectType>,
+    specs: &mut [VersionSpec],
+    unions: &BTreeMap<String, Vec<EnumValue>>,
+) {
+    let field = |f: &mut Field| {
+        if f.enum_values.is_none() {
+            if let Some(values) = f.enum_type_name.as_ref().and_then(|t| unions.get(t)) {
+                f.enum_values = Some(values.clone());
+            }
+        }
+    };
+    for object in types.values_mut() {
+        object.fields.iter_mut().for_each(field);
+    }
+    for vs in specs {
+        for q in &mut vs.spec.query_params {
+            if q.enum_values.is_none() {
+                if let Some(values) = q.enum_type_name.as_ref().and_then(|t| unions.get(t)) {
+                    q.enum_values = Some(values.clone());
+                }
+            }
+        }
+        if let RequestBody::Json { fields } | RequestBody::Multipart { fields } =
+            &mut vs.spec.request_body
+        {
+            fields.iter_mut().for_each(field);
+        }
+        if let Response::Json {
+            data_fields: fields,
+        }
+        | Response::Flat { fields } = &mut vs.spec.response
+        {
+            fields.iter_mut().for_each(field);
+        }
+    }
+}
+
+/// The names of enums with the same values, grouped.
+fn distinct_groups(unions: &BTreeMap<String, Vec<EnumValue>>) -> Vec<Vec<String>> {
+    let mut by_values: BTreeMap<BTreeSet<&str>, Vec<String>> = BTreeMap::new();
+    for (name, values) in unions {
+        by_values
+            .entry(values.iter().map(|v| v.value.as_str()).collect())
+            .or_default()
+            .push(name.clone());
+    }
+    by_values.into_values().filter(|g| g.len() > 1).collect()
 }

@@ -348,6 +348,11 @@ fn field_mut<'a>(fields: &'a mut Value, name: &str) -> &'a mut Value {
 fn reimport_keeps_prose_and_decisions_and_drops_what_went_away() {
     let (tree, first) = widgets();
     let mut tree = written(&tree, &first);
+    // The enum's name is a decision of import.json; one written in the spec alone is not kept.
+    tree.retain(|s| s.path != "spec/demo/v1/import.json");
+    tree.push(config_with_enums(json!({
+        "demo.v1.widget.create:query.user_id_type": {"type": "WidgetUserIdType"}
+    })));
     edit(&mut tree, "spec/demo/v1/widget/create.json", |v| {
         v["summary"] = json!("Create a widget.");
         v["description"] = json!("Makes one widget.");
@@ -357,7 +362,7 @@ fn reimport_keeps_prose_and_decisions_and_drops_what_went_away() {
         v["app_types"] = json!(["custom"]);
         let q = &mut v["query_params"][0];
         q["description"] = json!("Kind of user IDs.");
-        q["enum_type_name"] = json!("WidgetUserIdType");
+        q["enum_type_name"] = json!("SomethingElse");
         q["enum"][0]["description"] = json!("Open ID.");
         q["enum"][1]["rust_name"] = json!("union");
         q["example"] = json!("union_id");
@@ -479,9 +484,8 @@ fn importing_twice_gives_the_same_bytes() {
     }
 }
 
-#[test]
-fn imported_specs_generate_once_prose_is_written() {
-    let (tree, report) = widgets();
+/// The files of an import with placeholder prose where it is missing.
+fn with_placeholder_prose(report: &ImportReport) -> Vec<SpecSource> {
     let mut sources = Vec::new();
     for f in &report.files {
         let mut text = f.contents.clone();
@@ -504,6 +508,13 @@ fn imported_specs_generate_once_prose_is_written() {
         }
         sources.push(source(&f.path, text));
     }
+    sources
+}
+
+#[test]
+fn imported_specs_generate_once_prose_is_written() {
+    let (tree, report) = widgets();
+    let mut sources = with_placeholder_prose(&report);
     sources.extend(tree);
     if let Err(problems) = crate::generate(&sources) {
         panic!(
@@ -588,6 +599,11 @@ fn an_id_collision_is_a_problem() {
 fn rows_leave_to_the_catalogue_what_it_says() {
     let (tree, first) = widgets();
     let mut tree = written(&tree, &first);
+    // The enum's name is a decision of import.json; one written in the spec alone is not kept.
+    tree.retain(|s| s.path != "spec/demo/v1/import.json");
+    tree.push(config_with_enums(json!({
+        "demo.v1.widget.create:query.user_id_type": {"type": "WidgetUserIdType"}
+    })));
     edit(&mut tree, "spec/demo/v1/widget/create.json", |v| {
         let rows = v["errors"].as_array_mut().unwrap();
         rows[0]["name"] = json!("invalid_widget");
@@ -618,25 +634,195 @@ fn rows_leave_to_the_catalogue_what_it_says() {
     assert!(errors[0].contains("code 1250003"));
 }
 
-#[test]
-fn a_new_enum_gets_a_name_that_means_its_values() {
-    let existing = source(
+/// A hand-written spec of the demo version (not in the metadata): `user_id_type` with
+/// `values`, and a response field `name` listing values.
+fn thing_spec(user_id_types: &[&str]) -> SpecSource {
+    let values: Vec<Value> = user_id_types
+        .iter()
+        .map(|v| json!({"value": v, "description": format!("{v}.")}))
+        .collect();
+    let spec = json!({
+        "id": "demo.v1.thing.get", "summary": "s", "doc_url": "https://x", "http_method": "GET",
+        "path": "/open-apis/demo/v1/things",
+        "query_params": [{"name": "user_id_type", "type": "string", "required": false, "description": "d", "enum": values}],
+        "access_tokens": ["tenant"], "app_types": ["custom"], "request_body": {"kind": "none"},
+        "response": {"kind": "json", "data_fields": [
+            {"name": "name", "type": "string", "required": false, "description": "d",
+             "enum": [{"value": "gear", "description": "A gear."}, {"value": "cog", "description": "A cog."}]}
+        ]},
+        "errors": []
+    });
+    source(
         "spec/demo/v1/thing/get.json",
-        r#"{"id": "demo.v1.thing.get", "summary": "s", "doc_url": "https://x", "http_method": "GET", "path": "/open-apis/demo/v1/things",
-            "query_params": [{"name": "user_id_type", "type": "string", "required": false, "description": "d",
-              "enum": [{"value": "open_id", "description": "o"}, {"value": "union_id", "description": "u"}, {"value": "user_id", "description": "i"}]}],
-            "access_tokens": ["tenant"], "app_types": ["custom"], "request_body": {"kind": "none"}, "response": {"kind": "empty"}, "errors": []}"#,
-    );
-    let tree = vec![demo_config(), existing];
+        canonical::endpoint(&serde_json::from_value(spec).unwrap()),
+    )
+}
+
+fn config_with_enums(enums: Value) -> SpecSource {
+    source(
+        "spec/demo/v1/import.json",
+        json!({
+            "type_names": { "#/components/schemas/WidgetData": "Widget" },
+            "max_bytes": { "demo.v1.widget_image.get": 1048576 },
+            "enums": enums,
+        })
+        .to_string(),
+    )
+}
+
+fn enum_values(list: &Value) -> Vec<&str> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["value"].as_str().unwrap())
+        .collect()
+}
+
+/// One type per concept: places of one name share one enum (each listing what it accepts,
+/// the enum has them all), a free string of a concept whose values another place lists
+/// refers to that enum, and import.json names enums, gives a place one of its own, and lists
+/// a free string's values.
+#[test]
+fn places_of_one_name_share_one_enum_and_import_json_decides_the_rest() {
+    let config = config_with_enums(json!({
+        "demo.v1.widget_image.upload:request.image_type": {"type": "WidgetImageType"},
+        "color": {"values": ["red", "blue"]},
+        "kind": {"type": "OwnerKind"},
+    }));
+    let tree = vec![config, thing_spec(&["open_id", "union_id", "user_id"])];
     let report = import_ok(&[fixture("widgets.yaml")], &tree, &project("demo"));
-    let spec = json_of(&report, "spec/demo/v1/widget/create.json");
-    assert_eq!(
-        spec["query_params"][0]["enum_type_name"],
-        "WidgetUserIdType"
-    );
     assert_eq!(
         report.notes,
         ["spec/demo/v1/thing/get.json: not in the metadata read (left as it is)"]
+    );
+    let create = json_of(&report, "spec/demo/v1/widget/create.json");
+    let q = &create["query_params"][0];
+    assert_eq!(q["enum_type_name"], Value::Null, "the default: UserIdType");
+    assert_eq!(
+        enum_values(&q["enum"]),
+        ["open_id", "union_id"],
+        "its own values"
+    );
+    let name = field(&create["request_body"]["fields"], "name");
+    assert_eq!(
+        name["enum_type_name"], "Name",
+        "a reference to the enum of `name`"
+    );
+    assert!(name.get("enum").is_none(), "{name}");
+    assert_eq!(name["example"], "gear", "a value of the enum: kept");
+    let types = json_of(&report, "spec/demo/v1/types.json");
+    let color = field(&types["types"]["CreateWidgetBodyConfig"]["fields"], "color");
+    assert_eq!(
+        enum_values(&color["enum"]),
+        ["red", "blue"],
+        "documented in import.json"
+    );
+    assert_eq!(color["enum_type_name"], Value::Null);
+    let kind = field(&types["types"]["Owner"]["fields"], "kind");
+    assert_eq!(kind["enum_type_name"], "OwnerKind");
+    assert_eq!(enum_values(&kind["enum"]), ["user", "bot"]);
+    assert_eq!(
+        field(&types["types"]["Widget"]["fields"], "name")["enum_type_name"],
+        "Name"
+    );
+    let upload = json_of(&report, "spec/demo/v1/widget_image/upload.json");
+    assert_eq!(
+        field(&upload["request_body"]["fields"], "image_type")["enum_type_name"],
+        "WidgetImageType"
+    );
+    assert!(report
+        .missing_prose
+        .iter()
+        .any(|l| l == "spec/demo/v1/types.json: types.CreateWidgetBodyConfig.fields[0].enum[1].description: missing prose"),
+        "{:#?}", report.missing_prose);
+
+    // Generated: one UserIdType with the values of both places.
+    let mut sources = with_placeholder_prose(&report);
+    sources.extend(tree);
+    let model = crate::build_model(&sources).unwrap_or_else(|p| {
+        panic!(
+            "{}",
+            p.iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    });
+    let v = &model.versions[0];
+    let wires = |name: &str| -> Vec<&str> {
+        v.enums[name]
+            .values
+            .iter()
+            .map(|x| x.wire.as_str())
+            .collect()
+    };
+    assert_eq!(wires("UserIdType"), ["open_id", "union_id", "user_id"]);
+    assert_eq!(wires("Name"), ["gear", "cog"]);
+    assert_eq!(wires("OwnerKind"), ["user", "bot"]);
+    let create = model.endpoint("demo.v1.widget.create").unwrap();
+    assert_eq!(
+        create.query_params[0].accepted,
+        Some(vec!["open_id".to_string(), "union_id".to_string()]),
+        "the docs say which values this endpoint takes"
+    );
+    assert_eq!(
+        create.body.fields()[0].ty,
+        crate::model::Ty::Enum("Name".into())
+    );
+}
+
+/// Places of one enum whose values neither contain the other may be two concepts: a note,
+/// until import.json decides.
+#[test]
+fn values_of_two_concepts_under_one_name_are_noted_until_decided() {
+    let tree = vec![demo_config(), thing_spec(&["user_id", "email"])];
+    let report = import_ok(&[fixture("widgets.yaml")], &tree, &project("demo"));
+    let note = report
+        .notes
+        .iter()
+        .find(|n| n.starts_with("enum `UserIdType` joins"))
+        .unwrap_or_else(|| panic!("{:#?}", report.notes));
+    assert!(
+        note.contains("open_id, union_id (tests/fixtures/import/widgets.yaml: query_params[0])")
+            && note.contains("email, user_id (spec/demo/v1/thing/get.json: query_params[0])")
+            && note.contains("spec/demo/v1/import.json"),
+        "{note}"
+    );
+    let tree = vec![
+        config_with_enums(json!({"user_id_type": {"type": "UserIdType"}})),
+        thing_spec(&["user_id", "email"]),
+    ];
+    let report = import_ok(&[fixture("widgets.yaml")], &tree, &project("demo"));
+    assert!(
+        !report.notes.iter().any(|n| n.contains("joins")),
+        "{:#?}",
+        report.notes
+    );
+    // A concept of its own for one place: the other keeps the name.
+    let tree = vec![
+        config_with_enums(
+            json!({"demo.v1.widget.create:query.user_id_type": {"type": "WidgetUserIdType"}}),
+        ),
+        thing_spec(&["user_id", "email"]),
+    ];
+    let report = import_ok(&[fixture("widgets.yaml")], &tree, &project("demo"));
+    let create = json_of(&report, "spec/demo/v1/widget/create.json");
+    assert_eq!(
+        create["query_params"][0]["enum_type_name"],
+        "WidgetUserIdType"
+    );
+    assert!(!report.notes.iter().any(|n| n.contains("joins")));
+}
+
+#[test]
+fn a_decided_enum_without_values_anywhere_is_a_problem() {
+    let tree = vec![config_with_enums(
+        json!({"demo.v1.widget.create:request.name": {"type": "WidgetName"}}),
+    )];
+    let problems = problems_of(&[fixture("widgets.yaml")], &tree);
+    assert_eq!(
+        problems,
+        ["tests/fixtures/import/widgets.yaml: demo_widget_create: request_body.fields[0]: spec/demo/v1/import.json makes this the enum `WidgetName`, but no parameter or field of the version lists its values: give them (`values`)"]
     );
 }
 

@@ -1,7 +1,7 @@
 //! Building the [`Model`] from validated specs: parse types once, share named types and
 //! enums per service version, report conflicts and dangling references.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use heck::{ToSnakeCase, ToUpperCamelCase};
 
@@ -61,6 +61,39 @@ pub fn build(
     }
     models.sort_by(|a, b| a.spec.id.cmp(&b.spec.id));
     let mut events = events;
+    // `accepted` stays only where a place lists fewer values than its enum has.
+    for v in b.versions.values_mut() {
+        let enums = v.enums.clone();
+        for s in v.structs.values_mut() {
+            for f in &mut s.fields {
+                narrow(&mut f.accepted, &f.ty, &enums);
+            }
+        }
+    }
+    for ep in &mut models {
+        let enums = &b.versions[&(ep.service.clone(), ep.version.clone())].enums;
+        for p in &mut ep.query_params {
+            narrow(&mut p.accepted, &p.ty, enums);
+        }
+        for f in match &mut ep.body {
+            BodyModel::Json(f) | BodyModel::Multipart(f) => f.as_mut_slice(),
+            BodyModel::None => &mut [],
+        } {
+            narrow(&mut f.accepted, &f.ty, enums);
+        }
+        for f in match &mut ep.response {
+            ResponseModel::Json(f) | ResponseModel::Flat(f) => f.as_mut_slice(),
+            _ => &mut [],
+        } {
+            narrow(&mut f.accepted, &f.ty, enums);
+        }
+    }
+    for e in &mut events {
+        let enums = &b.versions[&(e.service.clone(), e.version.clone())].enums;
+        for f in &mut e.fields {
+            narrow(&mut f.accepted, &f.ty, enums);
+        }
+    }
     events
         .sort_by(|a, b| (&a.service, &a.version, &a.name).cmp(&(&b.service, &b.version, &b.name)));
     Ok(Model {
@@ -84,6 +117,8 @@ struct Builder {
     /// Error catalogues per (service, version): the file and its entries.
     catalogues: BTreeMap<(String, String), (String, Vec<CatalogueEntry>)>,
     problems: Vec<Problem>,
+    /// Enums (service, version, name) whose docs come from a place named after them.
+    named_docs: std::collections::BTreeSet<(String, String, String)>,
 }
 
 impl Builder {
@@ -173,6 +208,10 @@ impl Builder {
                     self.problem(file, format!("{field_at}.type"), e);
                     Ty::Json
                 }
+                // A reference to an enum of the version (checked by `concepts`).
+                (None, Ok(Ty::String)) if f.enum_type_name.is_some() => {
+                    Ty::Enum(f.enum_type_name.clone().unwrap_or_default())
+                }
                 (Some(values), Ok(Ty::String)) => {
                     let name = f
                         .enum_type_name
@@ -188,7 +227,7 @@ impl Builder {
                         file,
                         &format!("{field_at}.enum"),
                         &name,
-                        &description,
+                        (&description, name == rust.to_upper_camel_case()),
                         values,
                     );
                     Ty::Enum(name)
@@ -205,12 +244,20 @@ impl Builder {
                 max_bytes: f.max_bytes,
                 message_content: f.message_content.clone(),
                 secret: f.secret,
+                accepted: f
+                    .enum_values
+                    .as_ref()
+                    .map(|v| v.iter().map(|x| x.value.clone()).collect()),
             });
         }
         out
     }
 
     #[allow(clippy::too_many_arguments)]
+    /// Registers the values a place lists for enum `name`: the enum has the union of every
+    /// place's. `description`: the place's, and whether the place is named after the enum
+    /// (`member_id_type` for `MemberIdType`); the first such place gives the enum's docs,
+    /// else the first place.
     fn add_enum(
         &mut self,
         service: &str,
@@ -218,7 +265,7 @@ impl Builder {
         file: &str,
         at: &str,
         name: &str,
-        description: &str,
+        (description, named_after): (&str, bool),
         values: &[EnumValue],
     ) {
         let def = EnumDef {
@@ -238,30 +285,48 @@ impl Builder {
                 .collect(),
             origin: file.to_string(),
         };
+        let key = (service.to_string(), version.to_string(), name.to_string());
         let existing = self.version(service, version).enums.get(name).cloned();
-        match existing {
-            None => {
-                self.version(service, version)
-                    .enums
-                    .insert(name.to_string(), def);
+        let Some(mut union) = existing else {
+            if named_after {
+                self.named_docs.insert(key);
             }
-            Some(first) => {
-                let a: BTreeSet<&str> = first.values.iter().map(|v| v.wire.as_str()).collect();
-                let b: BTreeSet<&str> = def.values.iter().map(|v| v.wire.as_str()).collect();
-                if a != b {
-                    self.problem(
+            self.version(service, version)
+                .enums
+                .insert(name.to_string(), def);
+            return;
+        };
+        if named_after && self.named_docs.insert(key) {
+            union.description = def.description.clone();
+        }
+        // One enum per concept: its values are those of every place.
+        for (i, v) in def.values.into_iter().enumerate() {
+            match union.values.iter().find(|x| x.wire == v.wire) {
+                Some(x) if x.variant != v.variant => self.problem(
+                    file,
+                    format!("{at}[{i}]"),
+                    format!(
+                        "`{}` is the variant `{}` of enum `{name}` here but `{}` in {}: give both the same rust_name",
+                        v.wire, v.variant, x.variant, union.origin
+                    ),
+                ),
+                Some(_) => {}
+                None => match union.values.iter().find(|x| x.variant == v.variant) {
+                    Some(x) => self.problem(
                         file,
-                        at,
+                        format!("{at}[{i}]"),
                         format!(
-                            "enum `{name}` has the values {} here but {} in {}: give this one another enum_type_name",
-                            list(&b),
-                            list(&a),
-                            first.origin
+                            "`{}` becomes the variant `{}` of enum `{name}`, which `{}` is in {}: give one of them a rust_name",
+                            v.wire, v.variant, x.wire, union.origin
                         ),
-                    );
-                }
+                    ),
+                    None => union.values.push(v),
+                },
             }
         }
+        self.version(service, version)
+            .enums
+            .insert(name.to_string(), union);
     }
 
     fn endpoint(&mut self, loaded: &LoadedSpec) -> EndpointModel {
@@ -303,6 +368,7 @@ impl Builder {
                 description: p.description.clone(),
                 example: p.example.clone(),
                 allowed_chars: p.allowed_chars.clone(),
+                accepted: None,
             })
             .collect();
         let mut query_params = Vec::new();
@@ -322,7 +388,7 @@ impl Builder {
                         file,
                         &format!("query_params[{i}].enum"),
                         &name,
-                        &description,
+                        (&description, name == rust.to_upper_camel_case()),
                         values,
                     );
                     Ty::Enum(name)
@@ -330,7 +396,11 @@ impl Builder {
                 (None, "integer") => Ty::Integer,
                 (None, "int64") => Ty::Int64,
                 (None, "boolean") => Ty::Boolean,
-                (None, _) => Ty::String,
+                // A reference to an enum of the version (checked by `concepts`).
+                (None, _) => match &q.enum_type_name {
+                    Some(name) => Ty::Enum(name.clone()),
+                    None => Ty::String,
+                },
             };
             query_params.push(ParamDef {
                 wire: q.name.clone(),
@@ -341,6 +411,10 @@ impl Builder {
                 description: q.description.clone(),
                 example: q.example.clone(),
                 allowed_chars: None,
+                accepted: q
+                    .enum_values
+                    .as_ref()
+                    .map(|v| v.iter().map(|x| x.value.clone()).collect()),
             });
         }
         let body_owner = names.body.clone();
@@ -654,6 +728,13 @@ fn struct_difference(a: &StructDef, b: &StructDef) -> Option<String> {
         .map(|name| format!("field `{name}` is missing here"))
 }
 
-fn list(values: &BTreeSet<&str>) -> String {
-    values.iter().copied().collect::<Vec<_>>().join(", ")
+/// Keeps a place's own values only when its enum has more (from other places).
+fn narrow(accepted: &mut Option<Vec<String>>, ty: &Ty, enums: &BTreeMap<String, EnumDef>) {
+    let all = match ty {
+        Ty::Enum(name) => enums.get(name).map_or(0, |e| e.values.len()),
+        _ => 0,
+    };
+    if accepted.as_ref().is_some_and(|a| a.len() >= all) {
+        *accepted = None;
+    }
 }

@@ -94,16 +94,21 @@ pub struct FieldDef {
     pub message_content: Option<String>,
     /// A credential: `Debug` shows `***`.
     pub secret: bool,
+    /// For an enum: the values this field lists (the enum has those of every place).
+    pub accepted: Option<Vec<String>>,
 }
 
 /// An enum: a string with a fixed set of known values (unknown ones are kept at run time).
+/// One per concept per service version: the places (parameters and fields) that are this
+/// enum may each list only some of its values; the enum has them all.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EnumDef {
     /// UpperCamelCase name.
     pub name: String,
     /// What the values select.
     pub description: String,
-    /// The values, in the order of the first definition.
+    /// The values of every place, in the order of the first definition, then in the order
+    /// places add them.
     pub values: Vec<EnumValueDef>,
     /// The spec file of the first definition.
     pub origin: String,
@@ -139,6 +144,8 @@ pub struct ParamDef {
     pub example: Option<String>,
     /// Path parameters: the characters ids use (documentation).
     pub allowed_chars: Option<String>,
+    /// For an enum: the values this parameter lists (the enum has those of every place).
+    pub accepted: Option<Vec<String>>,
 }
 
 /// The request body of an endpoint.
@@ -271,7 +278,53 @@ pub struct ErrorDef {
     pub retryable: bool,
 }
 
+/// The group of an argument in constructor order: identifiers (`id`, `key`, `*_id`,
+/// `*_ids`, `*_key`, `*_keys`) first, then kinds (`type`, `*_type`), then the rest.
+pub fn argument_group(rust_name: &str) -> u8 {
+    let is = |exact: &str, suffix: &str| rust_name == exact || rust_name.ends_with(suffix);
+    if is("id", "_id") || is("ids", "_ids") || is("key", "_key") || is("keys", "_keys") {
+        0
+    } else if is("type", "_type") {
+        1
+    } else {
+        2
+    }
+}
+
+/// Values in constructor order (see [`argument_group`]): by group, then alphabetically by
+/// Rust name. One rule for every constructor the generator writes: the required query
+/// parameters of a request, and the required fields of a body, a model or an event.
+pub fn in_argument_order<'a, T>(
+    items: impl IntoIterator<Item = &'a T>,
+    rust_name: impl Fn(&T) -> &str,
+) -> Vec<&'a T> {
+    let mut out: Vec<&T> = items.into_iter().collect();
+    out.sort_by(|a, b| {
+        let (a, b) = (rust_name(a), rust_name(b));
+        (argument_group(a), a).cmp(&(argument_group(b), b))
+    });
+    out
+}
+
+/// The required fields of a struct in the order of its constructor's arguments.
+pub fn constructor_fields(fields: &[FieldDef]) -> Vec<&FieldDef> {
+    in_argument_order(fields.iter().filter(|f| f.required), |f| &f.rust)
+}
+
 impl EndpointModel {
+    /// The request's required parameters in the order of its constructor's (and the
+    /// accessor's) arguments: the path parameters in the order of the path, then the
+    /// required query parameters in [argument order](in_argument_order). (The body, when it
+    /// is an argument, comes last.)
+    pub fn constructor_params(&self) -> Vec<&ParamDef> {
+        let mut out: Vec<&ParamDef> = self.path_params.iter().collect();
+        out.extend(in_argument_order(
+            self.query_params.iter().filter(|q| q.required),
+            |q| &q.rust,
+        ));
+        out
+    }
+
     /// Relative path of the generated module, below `sdk/src/generated/`.
     pub fn module_file(&self) -> String {
         format!(

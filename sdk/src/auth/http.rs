@@ -117,6 +117,7 @@ impl HttpTokenFetcher {
                 app_id = self.creds.app_id()
             ))
             .await
+            .map(|_| ())
             .map_err(|e| token_error(ep, e))
     }
 
@@ -225,8 +226,8 @@ impl HttpTokenFetcher {
                 loop {
                     let app_token = source.token(&TokenKey::App).await?;
                     let body = tenant_access_token::CreateTenantAccessTokenBody::new(
-                        app_token.expose(),
                         tenant_key.as_str(),
+                        app_token.expose(),
                     );
                     let answer = self
                         .client(ep)?

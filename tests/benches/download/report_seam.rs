@@ -125,7 +125,7 @@ pipeline: token, request, envelope `code` check, typed decode of `data` into
 answer from the spec's model. Rounds, SDK requests/s: {}; reqwest: {}.
 
 **Lists.** A child process reads every message of a chat with
-`.list(\"chat\", id).page_size(50).items()` against the fake's store ({SMALL_CHAT} and
+`.list(id, ContainerIdType::Chat).page_size(50).items()` against the fake's store ({SMALL_CHAT} and
 {BIG_CHAT} messages, seeded through the SDK). Peak RSS per run, {SMALL_CHAT} messages (MiB):
 {}; {BIG_CHAT} messages: {} (wall ms: {}). One page is held at a time, so memory does
 not grow with the chat.

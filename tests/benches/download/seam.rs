@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use futures_util::TryStreamExt;
 use lark_openapi::im::v1::file::CreateFileBody;
 use lark_openapi::im::v1::message::CreateMessageBody;
-use lark_openapi::im::v1::{FileType, MsgType, ReceiveIdType};
+use lark_openapi::im::v1::{ContainerIdType, FileType, MsgType, ReceiveIdType};
 use lark_openapi::{Client, UploadFile};
 use lark_tests::{FakeConfig, FakeLark};
 
@@ -73,7 +73,7 @@ pub fn list_main(args: &[String]) -> ExitCode {
                 .im()
                 .v1()
                 .message()
-                .list("chat", chat.as_str())
+                .list(chat.as_str(), ContainerIdType::Chat)
                 .page_size(50)
                 .items();
             let mut n = 0usize;
@@ -109,7 +109,7 @@ pub fn upload_main(args: &[String]) -> ExitCode {
         rt.block_on(async {
             let client = client_for(base_url)?;
             let body =
-                CreateFileBody::new(FileType::Stream, "upload.bin", UploadFile::from_path(path));
+                CreateFileBody::new(FileType::Stream, UploadFile::from_path(path), "upload.bin");
             let out = client
                 .im()
                 .v1()

@@ -129,7 +129,7 @@ async fn auth_v3_tenant_access_token_create() {
     let client = h.client().clone();
     let call = move || {
         let client = client.clone();
-        async move { client.auth().v3().tenant_access_token().create(lark_openapi::auth::v3::tenant_access_token::CreateTenantAccessTokenBody::new("a-6U1SbDiM6XIH2DcTCPyeub", "73658811060f175d")).send().await }
+        async move { client.auth().v3().tenant_access_token().create(lark_openapi::auth::v3::tenant_access_token::CreateTenantAccessTokenBody::new("73658811060f175d", "a-6U1SbDiM6XIH2DcTCPyeub")).send().await }
     };
     harness::exercise(&h, "auth.v3.tenant_access_token.create", call).await;
 }
@@ -676,13 +676,13 @@ async fn im_v1_file_create() {
     let client = h.client().clone();
     let call = move || {
         let client = client.clone();
-        async move { client.im().v1().file().create(lark_openapi::im::v1::file::CreateFileBody::new(lark_openapi::im::v1::FileType::Mp4, "test_video.mp4", lark_openapi::UploadFile::from_bytes("example.png", vec![0x89, b'P', b'N', b'G']))).send().await }
+        async move { client.im().v1().file().create(lark_openapi::im::v1::file::CreateFileBody::new(lark_openapi::im::v1::FileType::Mp4, lark_openapi::UploadFile::from_bytes("example.png", vec![0x89, b'P', b'N', b'G']), "test_video.mp4")).send().await }
     };
     harness::exercise(&h, "im.v1.file.create", call).await;
     let client = h.client().clone();
     let call = move || {
         let client = client.clone();
-        async move { client.im().v1().file().create(lark_openapi::im::v1::file::CreateFileBody::new(lark_openapi::im::v1::FileType::Mp4, "test_video.mp4", lark_openapi::UploadFile::from_bytes("example.png", vec![0x89, b'P', b'N', b'G']))).user_access_token("u-harness").send().await }
+        async move { client.im().v1().file().create(lark_openapi::im::v1::file::CreateFileBody::new(lark_openapi::im::v1::FileType::Mp4, lark_openapi::UploadFile::from_bytes("example.png", vec![0x89, b'P', b'N', b'G']), "test_video.mp4")).user_access_token("u-harness").send().await }
     };
     harness::exercise_as_user(&h, "im.v1.file.create", call).await;
 }
@@ -766,13 +766,13 @@ async fn im_v1_message_forward() {
     let client = h.client().clone();
     let call = move || {
         let client = client.clone();
-        async move { client.im().v1().message().forward("om_dc13264520392913993dd051dba21dcf", lark_openapi::im::v1::ForwardReceiveIdType::ChatId, lark_openapi::im::v1::message::ForwardMessageBody::new("oc_a0553eda9014c201e6969b478895c230")).send().await }
+        async move { client.im().v1().message().forward("om_dc13264520392913993dd051dba21dcf", lark_openapi::im::v1::ReceiveIdType::ChatId, lark_openapi::im::v1::message::ForwardMessageBody::new("oc_a0553eda9014c201e6969b478895c230")).send().await }
     };
     harness::exercise(&h, "im.v1.message.forward", call).await;
     let client = h.client().clone();
     let call = move || {
         let client = client.clone();
-        async move { client.im().v1().message().forward("om_dc13264520392913993dd051dba21dcf", lark_openapi::im::v1::ForwardReceiveIdType::ChatId, lark_openapi::im::v1::message::ForwardMessageBody::new("oc_a0553eda9014c201e6969b478895c230")).user_access_token("u-harness").send().await }
+        async move { client.im().v1().message().forward("om_dc13264520392913993dd051dba21dcf", lark_openapi::im::v1::ReceiveIdType::ChatId, lark_openapi::im::v1::message::ForwardMessageBody::new("oc_a0553eda9014c201e6969b478895c230")).user_access_token("u-harness").send().await }
     };
     harness::exercise_as_user(&h, "im.v1.message.forward", call).await;
 }
@@ -800,17 +800,17 @@ async fn im_v1_message_list() {
     let client = h.client().clone();
     let call = move || {
         let client = client.clone();
-        async move { client.im().v1().message().list("chat", "oc_234jsi43d3ssi993d43545f").send().await }
+        async move { client.im().v1().message().list("oc_234jsi43d3ssi993d43545f", lark_openapi::im::v1::ContainerIdType::Chat).send().await }
     };
     harness::exercise(&h, "im.v1.message.list", call).await;
     let client = h.client().clone();
     let call = move || {
         let client = client.clone();
-        async move { client.im().v1().message().list("chat", "oc_234jsi43d3ssi993d43545f").user_access_token("u-harness").send().await }
+        async move { client.im().v1().message().list("oc_234jsi43d3ssi993d43545f", lark_openapi::im::v1::ContainerIdType::Chat).user_access_token("u-harness").send().await }
     };
     harness::exercise_as_user(&h, "im.v1.message.list", call).await;
     let client = h.client().clone();
-    let items = move || client.im().v1().message().list("chat", "oc_234jsi43d3ssi993d43545f").items();
+    let items = move || client.im().v1().message().list("oc_234jsi43d3ssi993d43545f", lark_openapi::im::v1::ContainerIdType::Chat).items();
     harness::exercise_pages(&h, "im.v1.message.list", items).await;
 }
 
@@ -820,7 +820,7 @@ async fn im_v1_message_merge_forward() {
     let client = h.client().clone();
     let call = move || {
         let client = client.clone();
-        async move { client.im().v1().message().merge_forward(lark_openapi::im::v1::MessageReceiveIdType::OpenId, lark_openapi::im::v1::message::MergeForwardMessageBody::new("oc_a0553eda9014c201e6969b478895c230", vec!["example_message_id_list"])).send().await }
+        async move { client.im().v1().message().merge_forward(lark_openapi::im::v1::ReceiveIdType::OpenId, lark_openapi::im::v1::message::MergeForwardMessageBody::new("oc_a0553eda9014c201e6969b478895c230", vec!["example_message_id_list"])).send().await }
     };
     harness::exercise(&h, "im.v1.message.merge_forward", call).await;
 }
@@ -879,13 +879,13 @@ async fn im_v1_message_reply() {
     let client = h.client().clone();
     let call = move || {
         let client = client.clone();
-        async move { client.im().v1().message().reply("om_dc13264520392913993dd051dba21dcf", lark_openapi::im::v1::message::ReplyMessageBody::new("{\"text\":\"test content\"}", lark_openapi::im::v1::MsgType::Text)).send().await }
+        async move { client.im().v1().message().reply("om_dc13264520392913993dd051dba21dcf", lark_openapi::im::v1::message::ReplyMessageBody::new(lark_openapi::im::v1::MsgType::Text, "{\"text\":\"test content\"}")).send().await }
     };
     harness::exercise(&h, "im.v1.message.reply", call).await;
     let client = h.client().clone();
     let call = move || {
         let client = client.clone();
-        async move { client.im().v1().message().reply("om_dc13264520392913993dd051dba21dcf", lark_openapi::im::v1::message::ReplyMessageBody::new("{\"text\":\"test content\"}", lark_openapi::im::v1::MsgType::Text)).user_access_token("u-harness").send().await }
+        async move { client.im().v1().message().reply("om_dc13264520392913993dd051dba21dcf", lark_openapi::im::v1::message::ReplyMessageBody::new(lark_openapi::im::v1::MsgType::Text, "{\"text\":\"test content\"}")).user_access_token("u-harness").send().await }
     };
     harness::exercise_as_user(&h, "im.v1.message.reply", call).await;
 }
@@ -1096,13 +1096,13 @@ async fn im_v1_thread_forward() {
     let client = h.client().clone();
     let call = move || {
         let client = client.clone();
-        async move { client.im().v1().thread().forward("ot_dc13264520392913993dd051dba21dcf", lark_openapi::im::v1::ThreadReceiveIdType::OpenId, lark_openapi::im::v1::thread::ForwardThreadBody::new("oc_a0553eda9014c201e6969b478895c230")).send().await }
+        async move { client.im().v1().thread().forward("ot_dc13264520392913993dd051dba21dcf", lark_openapi::im::v1::ReceiveIdType::OpenId, lark_openapi::im::v1::thread::ForwardThreadBody::new("oc_a0553eda9014c201e6969b478895c230")).send().await }
     };
     harness::exercise(&h, "im.v1.thread.forward", call).await;
     let client = h.client().clone();
     let call = move || {
         let client = client.clone();
-        async move { client.im().v1().thread().forward("ot_dc13264520392913993dd051dba21dcf", lark_openapi::im::v1::ThreadReceiveIdType::OpenId, lark_openapi::im::v1::thread::ForwardThreadBody::new("oc_a0553eda9014c201e6969b478895c230")).user_access_token("u-harness").send().await }
+        async move { client.im().v1().thread().forward("ot_dc13264520392913993dd051dba21dcf", lark_openapi::im::v1::ReceiveIdType::OpenId, lark_openapi::im::v1::thread::ForwardThreadBody::new("oc_a0553eda9014c201e6969b478895c230")).user_access_token("u-harness").send().await }
     };
     harness::exercise_as_user(&h, "im.v1.thread.forward", call).await;
 }

@@ -84,7 +84,10 @@ async fn a_download_and_a_listing() {
             .im()
             .v1()
             .message()
-            .list("chat", "oc_234jsi43d3ssi993d43545f")
+            .list(
+                "oc_234jsi43d3ssi993d43545f",
+                lark_openapi::im::v1::ContainerIdType::Chat,
+            )
             .items()
     };
     let report = harness::exercise_pages(&h, "im.v1.message.list", items).await;
@@ -172,7 +175,7 @@ async fn a_store_only_endpoint_runs_as_a_store_app() {
     let client = h.client().clone();
     let call = move || {
         let client = client.clone();
-        let body = CreateTenantAccessTokenBody::new(app_token.clone(), tenant_key.clone());
+        let body = CreateTenantAccessTokenBody::new(tenant_key.clone(), app_token.clone());
         async move {
             client
                 .auth()

@@ -3,6 +3,8 @@
 
 //! The events of `auth` `v3` that the platform pushes to an app, by webhook or over the long connection: one type per event. Register a handler for one with `lark_openapi::events::Dispatcher` (`.on::<Type, _, _>(…)`, or `.on_callback` for a callback).
 
+use crate::codec;
+
 /// The event types of `auth` `v3` with a type in this module, as the platform names them.
 pub const EVENT_TYPES: &[&str] = &["app_ticket"];
 /// The platform sent a store app its app ticket.
@@ -14,7 +16,9 @@ pub const EVENT_TYPES: &[&str] = &["app_ticket"];
 ///
 /// Event type `app_ticket`, in a schema 1.0 envelope (`event.type`); see [the platform's page](https://open.feishu.cn/document/ukTMukTMukTM/uYDNxYjL2QTM24iN0EjN/event/app_ticket-events).
 ///
-/// Build one with [`new`](AppTicket::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](AppTicket::new), which takes the required fields (identifiers such
+/// as `*_id` first, then kinds such as `*_type`, then the rest; alphabetically in each
+/// group), and the `with_*` setters.
 ///
 /// ```no_run
 /// use lark_openapi::events::{Dispatcher, EventContext};
@@ -31,13 +35,15 @@ pub const EVENT_TYPES: &[&str] = &["app_ticket"];
 #[non_exhaustive]
 pub struct AppTicket {
     /// The app the ticket is for.
+    #[serde(with = "codec::text")]
     pub app_id: String,
     /// The ticket; the newest one replaces the older ones.
     ///
     /// A credential: `Debug` shows `***` instead.
+    #[serde(with = "codec::text")]
     pub app_ticket: String,
     /// The event type, `app_ticket` (schema 1.0 events carry it here).
-    #[serde(rename = "type")]
+    #[serde(rename = "type", with = "codec::text")]
     pub event_type: String,
 }
 
@@ -47,8 +53,8 @@ impl AppTicket {
     #[allow(clippy::new_without_default)]
     pub fn new(
         app_id: impl Into<String>,
-        app_ticket: impl Into<String>,
         event_type: impl Into<String>,
+        app_ticket: impl Into<String>,
     ) -> Self {
         Self {
             app_id: app_id.into(),

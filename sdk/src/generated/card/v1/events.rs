@@ -3,6 +3,7 @@
 
 //! The events of `card` `v1` that the platform pushes to an app, by webhook or over the long connection: one type per event. Register a handler for one with `lark_openapi::events::Dispatcher` (`.on::<Type, _, _>(…)`, or `.on_callback` for a callback).
 
+use crate::codec;
 use super::models::{CallbackAction, CallbackContext, CallbackOperator};
 
 /// The event types of `card` `v1` with a type in this module, as the platform names them.
@@ -20,7 +21,9 @@ pub const EVENT_TYPES: &[&str] = &["card.action.trigger"];
 /// platform, so register it with `on_callback`; it must answer within the platform's time
 /// limit.
 ///
-/// Build one with [`new`](ActionTrigger::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](ActionTrigger::new), which takes the required fields (identifiers
+/// such as `*_id` first, then kinds such as `*_type`, then the rest; alphabetically in each
+/// group), and the `with_*` setters.
 ///
 /// ```no_run
 /// use lark_openapi::events::{CallbackAnswer, Dispatcher, EventContext, Toast};
@@ -41,14 +44,15 @@ pub struct ActionTrigger {
     /// A token to update the card after answering (delayed update).
     ///
     /// A credential: `Debug` shows `***` instead.
+    #[serde(with = "codec::text")]
     pub token: String,
     /// What the user did.
     pub action: CallbackAction,
     /// Where the card is shown (`im_message`, `im_top_notice`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub host: Option<String>,
     /// How the card was delivered, when it is not a message (`url_preview` for a link preview).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub delivery_type: Option<String>,
     /// Where the card is: its message and chat, or the previewed link.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -60,9 +64,9 @@ impl ActionTrigger {
     #[must_use]
     #[allow(clippy::new_without_default)]
     pub fn new(
+        action: CallbackAction,
         operator: CallbackOperator,
         token: impl Into<String>,
-        action: CallbackAction,
     ) -> Self {
         Self {
             operator,

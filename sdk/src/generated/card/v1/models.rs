@@ -3,9 +3,11 @@
 
 //! Types shared by the `card` `v1` endpoints: the objects of their bodies and answers, and the enums of their fields and parameters.
 
+use crate::codec;
+
 /// What the user did on a card: the component and the value it carries.
 ///
-/// Build one with [`new`](CallbackAction::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](CallbackAction::new), which takes the required field, and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CallbackAction {
@@ -14,21 +16,22 @@ pub struct CallbackAction {
     pub value: Option<serde_json::Value>,
     /// The kind of component (`button`, `select_static`, `input`, `checker`, `date_picker`,
     /// `form` submit button, …).
+    #[serde(with = "codec::text")]
     pub tag: String,
     /// The option picked, for a single-choice component.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub option: Option<String>,
     /// The user's time zone, for date and time pickers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub timezone: Option<String>,
     /// The component's `name`, when the card gave it one (form components always have one).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub name: Option<String>,
     /// For a form's submit button: the value of each form component, by component name.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub form_value: std::collections::BTreeMap<String, serde_json::Value>,
     /// The text entered, for an input component.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub input_value: Option<String>,
     /// The options picked, for a multiple-choice component.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -116,16 +119,16 @@ impl CallbackAction {
 #[non_exhaustive]
 pub struct CallbackContext {
     /// The previewed link, for a link preview card.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub url: Option<String>,
     /// The link preview's token, for a link preview card.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub preview_token: Option<String>,
     /// The ID of the message holding the card.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub open_message_id: Option<String>,
     /// The ID of the chat the message is in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub open_chat_id: Option<String>,
 }
 
@@ -169,20 +172,21 @@ impl CallbackContext {
 
 /// The user who acted on a card.
 ///
-/// Build one with [`new`](CallbackOperator::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](CallbackOperator::new), which takes the required field, and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CallbackOperator {
     /// The tenant key of the user's tenant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub tenant_key: Option<String>,
     /// The user's user ID; sent only when the app may read user IDs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub user_id: Option<String>,
     /// The user's open ID.
+    #[serde(with = "codec::text")]
     pub open_id: String,
     /// The user's union ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub union_id: Option<String>,
 }
 

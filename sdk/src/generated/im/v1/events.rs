@@ -3,6 +3,7 @@
 
 //! The events of `im` `v1` that the platform pushes to an app, by webhook or over the long connection: one type per event. Register a handler for one with `lark_openapi::events::Dispatcher` (`.on::<Type, _, _>(…)`, or `.on_callback` for a callback).
 
+use crate::codec;
 use super::models::{
     ChatMemberUser, Emoji, EventMessage, EventMessageReader, EventSender, I18nNames,
     OperatorType, RecallType, UserId,
@@ -28,7 +29,9 @@ pub const EVENT_TYPES: &[&str] = &[
 ///
 /// Event type `im.chat.disbanded_v1`, in a schema 2.0 envelope (`header.event_type`); see [the platform's page](https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat/events/disbanded).
 ///
-/// Build one with [`new`](ChatDisbandedV1::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](ChatDisbandedV1::new), which takes the required fields (identifiers
+/// such as `*_id` first, then kinds such as `*_type`, then the rest; alphabetically in each
+/// group), and the `with_*` setters.
 ///
 /// ```no_run
 /// use lark_openapi::events::{Dispatcher, EventContext};
@@ -45,6 +48,7 @@ pub const EVENT_TYPES: &[&str] = &[
 #[non_exhaustive]
 pub struct ChatDisbandedV1 {
     /// The chat's ID (`oc_…`).
+    #[serde(with = "codec::text")]
     pub chat_id: String,
     /// Who disbanded the chat.
     pub operator_id: UserId,
@@ -52,10 +56,10 @@ pub struct ChatDisbandedV1 {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external: Option<bool>,
     /// The tenant key of the operator's tenant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub operator_tenant_key: Option<String>,
     /// The chat's name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub name: Option<String>,
     /// The chat's name in other languages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -116,7 +120,9 @@ impl crate::events::Event for ChatDisbandedV1 {
 ///
 /// Event type `im.chat.member.bot.added_v1`, in a schema 2.0 envelope (`header.event_type`); see [the platform's page](https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat-member-bot/events/added).
 ///
-/// Build one with [`new`](ChatMemberBotAddedV1::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](ChatMemberBotAddedV1::new), which takes the required fields
+/// (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest;
+/// alphabetically in each group), and the `with_*` setters.
 ///
 /// ```no_run
 /// use lark_openapi::events::{Dispatcher, EventContext};
@@ -133,6 +139,7 @@ impl crate::events::Event for ChatDisbandedV1 {
 #[non_exhaustive]
 pub struct ChatMemberBotAddedV1 {
     /// The chat's ID (`oc_…`).
+    #[serde(with = "codec::text")]
     pub chat_id: String,
     /// Who added the bot.
     pub operator_id: UserId,
@@ -140,10 +147,10 @@ pub struct ChatMemberBotAddedV1 {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external: Option<bool>,
     /// The tenant key of the operator's tenant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub operator_tenant_key: Option<String>,
     /// The chat's name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub name: Option<String>,
     /// The chat's name in other languages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -204,7 +211,9 @@ impl crate::events::Event for ChatMemberBotAddedV1 {
 ///
 /// Event type `im.chat.member.bot.deleted_v1`, in a schema 2.0 envelope (`header.event_type`); see [the platform's page](https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat-member-bot/events/deleted).
 ///
-/// Build one with [`new`](ChatMemberBotDeletedV1::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](ChatMemberBotDeletedV1::new), which takes the required fields
+/// (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest;
+/// alphabetically in each group), and the `with_*` setters.
 ///
 /// ```no_run
 /// use lark_openapi::events::{Dispatcher, EventContext};
@@ -221,6 +230,7 @@ impl crate::events::Event for ChatMemberBotAddedV1 {
 #[non_exhaustive]
 pub struct ChatMemberBotDeletedV1 {
     /// The chat's ID (`oc_…`).
+    #[serde(with = "codec::text")]
     pub chat_id: String,
     /// Who removed the bot.
     pub operator_id: UserId,
@@ -228,10 +238,10 @@ pub struct ChatMemberBotDeletedV1 {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external: Option<bool>,
     /// The tenant key of the operator's tenant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub operator_tenant_key: Option<String>,
     /// The chat's name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub name: Option<String>,
     /// The chat's name in other languages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -292,7 +302,9 @@ impl crate::events::Event for ChatMemberBotDeletedV1 {
 ///
 /// Event type `im.chat.member.user.added_v1`, in a schema 2.0 envelope (`header.event_type`); see [the platform's page](https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat-member-user/events/added).
 ///
-/// Build one with [`new`](ChatMemberUserAddedV1::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](ChatMemberUserAddedV1::new), which takes the required fields
+/// (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest;
+/// alphabetically in each group), and the `with_*` setters.
 ///
 /// ```no_run
 /// use lark_openapi::events::{Dispatcher, EventContext};
@@ -309,6 +321,7 @@ impl crate::events::Event for ChatMemberBotDeletedV1 {
 #[non_exhaustive]
 pub struct ChatMemberUserAddedV1 {
     /// The chat's ID (`oc_…`).
+    #[serde(with = "codec::text")]
     pub chat_id: String,
     /// Who added the users (the user who joined, when they joined by themselves).
     pub operator_id: UserId,
@@ -316,13 +329,13 @@ pub struct ChatMemberUserAddedV1 {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external: Option<bool>,
     /// The tenant key of the operator's tenant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub operator_tenant_key: Option<String>,
     /// The users who joined.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub users: Vec<ChatMemberUser>,
     /// The chat's name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub name: Option<String>,
     /// The chat's name in other languages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -389,7 +402,9 @@ impl crate::events::Event for ChatMemberUserAddedV1 {
 ///
 /// Event type `im.chat.member.user.deleted_v1`, in a schema 2.0 envelope (`header.event_type`); see [the platform's page](https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat-member-user/events/deleted).
 ///
-/// Build one with [`new`](ChatMemberUserDeletedV1::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](ChatMemberUserDeletedV1::new), which takes the required fields
+/// (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest;
+/// alphabetically in each group), and the `with_*` setters.
 ///
 /// ```no_run
 /// use lark_openapi::events::{Dispatcher, EventContext};
@@ -406,6 +421,7 @@ impl crate::events::Event for ChatMemberUserAddedV1 {
 #[non_exhaustive]
 pub struct ChatMemberUserDeletedV1 {
     /// The chat's ID (`oc_…`).
+    #[serde(with = "codec::text")]
     pub chat_id: String,
     /// Who removed the users.
     pub operator_id: UserId,
@@ -413,13 +429,13 @@ pub struct ChatMemberUserDeletedV1 {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external: Option<bool>,
     /// The tenant key of the operator's tenant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub operator_tenant_key: Option<String>,
     /// The users who were removed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub users: Vec<ChatMemberUser>,
     /// The chat's name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub name: Option<String>,
     /// The chat's name in other languages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -485,7 +501,9 @@ impl crate::events::Event for ChatMemberUserDeletedV1 {
 ///
 /// Event type `im.message.message_read_v1`, in a schema 2.0 envelope (`header.event_type`); see [the platform's page](https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/events/message_read).
 ///
-/// Build one with [`new`](MessageMessageReadV1::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](MessageMessageReadV1::new), which takes the required fields
+/// (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest;
+/// alphabetically in each group), and the `with_*` setters.
 ///
 /// ```no_run
 /// use lark_openapi::events::{Dispatcher, EventContext};
@@ -513,8 +531,8 @@ impl MessageMessageReadV1 {
     #[must_use]
     #[allow(clippy::new_without_default)]
     pub fn new(
-        reader: EventMessageReader,
         message_id_list: impl IntoIterator<Item = impl Into<String>>,
+        reader: EventMessageReader,
     ) -> Self {
         Self {
             reader,
@@ -534,7 +552,9 @@ impl crate::events::Event for MessageMessageReadV1 {
 ///
 /// Event type `im.message.reaction.created_v1`, in a schema 2.0 envelope (`header.event_type`); see [the platform's page](https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message-reaction/events/created).
 ///
-/// Build one with [`new`](MessageReactionCreatedV1::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](MessageReactionCreatedV1::new), which takes the required fields
+/// (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest;
+/// alphabetically in each group), and the `with_*` setters.
 ///
 /// ```no_run
 /// use lark_openapi::events::{Dispatcher, EventContext};
@@ -551,6 +571,7 @@ impl crate::events::Event for MessageMessageReadV1 {
 #[non_exhaustive]
 pub struct MessageReactionCreatedV1 {
     /// The ID of the message.
+    #[serde(with = "codec::text")]
     pub message_id: String,
     /// The emoji of the reaction.
     pub reaction_type: Emoji,
@@ -560,9 +581,10 @@ pub struct MessageReactionCreatedV1 {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<UserId>,
     /// The app that reacted, when `operator_type` is `app`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub app_id: Option<String>,
     /// When the reaction was added, in milliseconds since the Unix epoch.
+    #[serde(with = "codec::text")]
     pub action_time: String,
 }
 
@@ -572,8 +594,8 @@ impl MessageReactionCreatedV1 {
     #[allow(clippy::new_without_default)]
     pub fn new(
         message_id: impl Into<String>,
-        reaction_type: Emoji,
         operator_type: OperatorType,
+        reaction_type: Emoji,
         action_time: impl Into<String>,
     ) -> Self {
         Self {
@@ -610,7 +632,9 @@ impl crate::events::Event for MessageReactionCreatedV1 {
 ///
 /// Event type `im.message.reaction.deleted_v1`, in a schema 2.0 envelope (`header.event_type`); see [the platform's page](https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message-reaction/events/deleted).
 ///
-/// Build one with [`new`](MessageReactionDeletedV1::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](MessageReactionDeletedV1::new), which takes the required fields
+/// (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest;
+/// alphabetically in each group), and the `with_*` setters.
 ///
 /// ```no_run
 /// use lark_openapi::events::{Dispatcher, EventContext};
@@ -627,6 +651,7 @@ impl crate::events::Event for MessageReactionCreatedV1 {
 #[non_exhaustive]
 pub struct MessageReactionDeletedV1 {
     /// The ID of the message.
+    #[serde(with = "codec::text")]
     pub message_id: String,
     /// The emoji of the reaction.
     pub reaction_type: Emoji,
@@ -636,9 +661,10 @@ pub struct MessageReactionDeletedV1 {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<UserId>,
     /// The app that reacted, when `operator_type` is `app`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub app_id: Option<String>,
     /// When the reaction was removed, in milliseconds since the Unix epoch.
+    #[serde(with = "codec::text")]
     pub action_time: String,
 }
 
@@ -648,8 +674,8 @@ impl MessageReactionDeletedV1 {
     #[allow(clippy::new_without_default)]
     pub fn new(
         message_id: impl Into<String>,
-        reaction_type: Emoji,
         operator_type: OperatorType,
+        reaction_type: Emoji,
         action_time: impl Into<String>,
     ) -> Self {
         Self {
@@ -686,7 +712,9 @@ impl crate::events::Event for MessageReactionDeletedV1 {
 ///
 /// Event type `im.message.recalled_v1`, in a schema 2.0 envelope (`header.event_type`); see [the platform's page](https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/events/recalled).
 ///
-/// Build one with [`new`](MessageRecalledV1::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](MessageRecalledV1::new), which takes the required fields
+/// (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest;
+/// alphabetically in each group), and the `with_*` setters.
 ///
 /// ```no_run
 /// use lark_openapi::events::{Dispatcher, EventContext};
@@ -703,10 +731,13 @@ impl crate::events::Event for MessageReactionDeletedV1 {
 #[non_exhaustive]
 pub struct MessageRecalledV1 {
     /// The ID of the recalled message.
+    #[serde(with = "codec::text")]
     pub message_id: String,
     /// The chat's ID (`oc_…`).
+    #[serde(with = "codec::text")]
     pub chat_id: String,
     /// When the message was recalled, in milliseconds since the Unix epoch.
+    #[serde(with = "codec::text")]
     pub recall_time: String,
     /// Who recalled the message.
     pub recall_type: RecallType,
@@ -717,10 +748,10 @@ impl MessageRecalledV1 {
     #[must_use]
     #[allow(clippy::new_without_default)]
     pub fn new(
-        message_id: impl Into<String>,
         chat_id: impl Into<String>,
-        recall_time: impl Into<String>,
+        message_id: impl Into<String>,
         recall_type: RecallType,
+        recall_time: impl Into<String>,
     ) -> Self {
         Self {
             message_id: message_id.into(),
@@ -745,7 +776,9 @@ impl crate::events::Event for MessageRecalledV1 {
 ///
 /// Event type `im.message.receive_v1`, in a schema 2.0 envelope (`header.event_type`); see [the platform's page](https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/events/receive).
 ///
-/// Build one with [`new`](MessageReceiveV1::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](MessageReceiveV1::new), which takes the required fields
+/// (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest;
+/// alphabetically in each group), and the `with_*` setters.
 ///
 /// ```no_run
 /// use lark_openapi::events::{Dispatcher, EventContext};
@@ -773,7 +806,7 @@ impl MessageReceiveV1 {
     /// A value with the required fields; the others unset.
     #[must_use]
     #[allow(clippy::new_without_default)]
-    pub fn new(sender: EventSender, message: EventMessage) -> Self {
+    pub fn new(message: EventMessage, sender: EventSender) -> Self {
         Self { sender, message }
     }
 }

@@ -3,15 +3,21 @@
 
 //! Types shared by the `im` `v1` endpoints: the objects of their bodies and answers, and the enums of their fields and parameters.
 
+use crate::codec;
+
 /// How many recipients of a batch message have read it.
 ///
-/// Build one with [`new`](BatchMessageReadUser::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](BatchMessageReadUser::new), which takes the required fields
+/// (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest;
+/// alphabetically in each group), and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BatchMessageReadUser {
     /// Number of recipients who have read the message, as a decimal string.
+    #[serde(with = "codec::text")]
     pub read_count: String,
     /// Number of recipients the message was sent to, as a decimal string.
+    #[serde(with = "codec::text")]
     pub total_count: String,
 }
 
@@ -35,11 +41,7 @@ pub struct BatchMessageRecallProgress {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recall: Option<bool>,
     /// Number of messages recalled so far.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::codec::opt_int"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_int")]
     pub recall_count: Option<i64>,
 }
 
@@ -72,25 +74,13 @@ impl BatchMessageRecallProgress {
 #[non_exhaustive]
 pub struct BatchMessageSendProgress {
     /// Number of valid user IDs in the batch request, including users the bot cannot see.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::codec::opt_int"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_int")]
     pub valid_user_ids_count: Option<i64>,
     /// Number of users the message was delivered to so far.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::codec::opt_int"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_int")]
     pub success_user_ids_count: Option<i64>,
     /// Number of users who have read the message.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::codec::opt_int"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_int")]
     pub read_user_ids_count: Option<i64>,
 }
 
@@ -127,20 +117,21 @@ impl BatchMessageSendProgress {
 
 /// A user in a chat's member list.
 ///
-/// Build one with [`new`](ChatMember::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](ChatMember::new), which takes the required field, and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChatMember {
     /// Kind of `member_id`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub member_id_type: Option<String>,
+    pub member_id_type: Option<MemberIdType>,
     /// ID of the member, of the kind asked for with `member_id_type`.
+    #[serde(with = "codec::text")]
     pub member_id: String,
     /// Name of the member.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub name: Option<String>,
     /// Tenant of the member.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub tenant_key: Option<String>,
 }
 
@@ -158,8 +149,8 @@ impl ChatMember {
     }
 
     /// Sets `member_id_type`.
-    pub fn with_member_id_type(mut self, member_id_type: impl Into<String>) -> Self {
-        self.member_id_type = Some(member_id_type.into());
+    pub fn with_member_id_type(mut self, member_id_type: MemberIdType) -> Self {
+        self.member_id_type = Some(member_id_type);
         self
     }
 
@@ -178,15 +169,15 @@ impl ChatMember {
 
 /// A user who joined or left a chat.
 ///
-/// Build one with [`new`](ChatMemberUser::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](ChatMemberUser::new), which takes the required field, and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChatMemberUser {
     /// The user's name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub name: Option<String>,
     /// The tenant key of the user's tenant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub tenant_key: Option<String>,
     /// The user's IDs.
     pub user_id: UserId,
@@ -228,10 +219,10 @@ pub struct ChatMenuItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redirect_link: Option<ChatMenuRedirectLink>,
     /// Key of the entry's icon, from an image uploaded by this app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub image_key: Option<String>,
     /// Name of the entry.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub name: Option<String>,
     /// Localized names: 1 to 8 characters for top-level entries, 1 to 24 for second-level ones (a
     /// Chinese character counts as 2).
@@ -315,19 +306,19 @@ impl ChatMenuItemResult {
 #[non_exhaustive]
 pub struct ChatMenuRedirectLink {
     /// Link used on every platform without a link of its own.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub common_url: Option<String>,
     /// Link opened on iOS.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub ios_url: Option<String>,
     /// Link opened on Android.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub android_url: Option<String>,
     /// Link opened on desktop clients.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub pc_url: Option<String>,
     /// Link opened in the web client.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub web_url: Option<String>,
 }
 
@@ -381,7 +372,7 @@ impl ChatMenuRedirectLink {
 #[non_exhaustive]
 pub struct ChatMenuSecondLevel {
     /// ID of the second-level entry.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub chat_menu_second_level_id: Option<String>,
     /// The entry's name, icon and action.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -420,7 +411,7 @@ impl ChatMenuSecondLevel {
 #[non_exhaustive]
 pub struct ChatMenuTopLevel {
     /// ID of the top-level entry; use it to sort or delete menus.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub chat_menu_top_level_id: Option<String>,
     /// The entry's name, icon and action.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -473,12 +464,12 @@ impl ChatMenuTopLevel {
 pub struct ChatModerator {
     /// Kind of `user_id`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id_type: Option<String>,
+    pub user_id_type: Option<UserIdType>,
     /// ID of the member, of the kind given by `user_id_type`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub user_id: Option<String>,
     /// Tenant of the member.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub tenant_key: Option<String>,
 }
 
@@ -495,8 +486,8 @@ impl ChatModerator {
     }
 
     /// Sets `user_id_type`.
-    pub fn with_user_id_type(mut self, user_id_type: impl Into<String>) -> Self {
-        self.user_id_type = Some(user_id_type.into());
+    pub fn with_user_id_type(mut self, user_id_type: UserIdType) -> Self {
+        self.user_id_type = Some(user_id_type);
         self
     }
 
@@ -515,32 +506,33 @@ impl ChatModerator {
 
 /// A chat as chat lists show it: its ID, name, owner and kind.
 ///
-/// Build one with [`new`](ChatSummary::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](ChatSummary::new), which takes the required field, and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChatSummary {
     /// ID of the chat (`oc_…`).
+    #[serde(with = "codec::text")]
     pub chat_id: String,
     /// URL of the chat's avatar.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub avatar: Option<String>,
     /// Name of the chat.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub name: Option<String>,
     /// Description of the chat.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub description: Option<String>,
     /// ID of the owner, of the kind given by `owner_id_type`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub owner_id: Option<String>,
     /// Kind of `owner_id`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner_id_type: Option<String>,
+    pub owner_id_type: Option<MemberIdType>,
     /// Whether the chat is external (cross-tenant).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external: Option<bool>,
     /// Tenant of the chat.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub tenant_key: Option<String>,
     /// State of the chat.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -552,7 +544,7 @@ pub struct ChatSummary {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p2p_target_type: Option<P2pTargetType>,
     /// For a one-to-one chat: the ID of the other party.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub p2p_target_id: Option<String>,
 }
 
@@ -602,8 +594,8 @@ impl ChatSummary {
     }
 
     /// Sets `owner_id_type`.
-    pub fn with_owner_id_type(mut self, owner_id_type: impl Into<String>) -> Self {
-        self.owner_id_type = Some(owner_id_type.into());
+    pub fn with_owner_id_type(mut self, owner_id_type: MemberIdType) -> Self {
+        self.owner_id_type = Some(owner_id_type);
         self
     }
 
@@ -646,15 +638,15 @@ impl ChatSummary {
 
 /// A tab of a chat, as listed at the top of the chat window.
 ///
-/// Build one with [`new`](ChatTab::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](ChatTab::new), which takes the required field, and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChatTab {
     /// ID of the tab.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub tab_id: Option<String>,
     /// Name of the tab.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub tab_name: Option<String>,
     /// Kind of tab.
     pub tab_type: TabType,
@@ -710,7 +702,7 @@ impl ChatTab {
 #[non_exhaustive]
 pub struct ChatTabConfig {
     /// Key of the tab's icon, from an image uploaded by this app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub icon_key: Option<String>,
     /// Whether the tab's page opens inside the client rather than in a browser.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -746,16 +738,16 @@ impl ChatTabConfig {
 #[non_exhaustive]
 pub struct ChatTabContent {
     /// Web page of a `url` tab.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub url: Option<String>,
     /// Document link of a `doc` tab.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub doc: Option<String>,
     /// Link to the meeting minutes of a `meeting_minute` tab.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub meeting_minute: Option<String>,
     /// Link to the task list of a `task` tab.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub task: Option<String>,
 }
 
@@ -799,11 +791,12 @@ impl ChatTabContent {
 
 /// An emoji, as used by reactions.
 ///
-/// Build one with [`new`](Emoji::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](Emoji::new), which takes the required field, and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Emoji {
     /// Name of the emoji, such as `SMILE` or `THUMBSUP`, from the platform's emoji list.
+    #[serde(with = "codec::text")]
     pub emoji_type: String,
 }
 
@@ -820,42 +813,49 @@ impl Emoji {
 
 /// A message as the receive event carries it.
 ///
-/// Build one with [`new`](EventMessage::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](EventMessage::new), which takes the required fields (identifiers
+/// such as `*_id` first, then kinds such as `*_type`, then the rest; alphabetically in each
+/// group), and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct EventMessage {
     /// The message's ID (`om_…`): reply to it, or download its resources with it.
+    #[serde(with = "codec::text")]
     pub message_id: String,
     /// In a reply: the ID of the first message of the reply chain.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub root_id: Option<String>,
     /// In a reply: the ID of the message replied to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub parent_id: Option<String>,
     /// When the message was sent, in milliseconds since the Unix epoch.
+    #[serde(with = "codec::text")]
     pub create_time: String,
     /// When the message was last edited, in milliseconds since the Unix epoch.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub update_time: Option<String>,
     /// The ID of the chat the message is in (`oc_…`).
+    #[serde(with = "codec::text")]
     pub chat_id: String,
     /// The ID of the thread the message belongs to, in a topic.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub thread_id: Option<String>,
     /// The kind of chat the message is in.
-    pub chat_type: EventChatType,
+    pub chat_type: ChatType,
     /// The message type (`text`, `post`, `image`, `file`, `audio`, `media`, `sticker`,
     /// `interactive`, `share_chat`, `share_user`, `merge_forward`, …): says how to read
     /// `content`.
+    #[serde(with = "codec::text")]
     pub message_type: String,
     /// The content, a JSON string whose shape depends on `message_type`; `parsed_content()`
     /// decodes it.
+    #[serde(with = "codec::text")]
     pub content: String,
     /// The users (and bots) mentioned; their `key` is the placeholder in the content.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mentions: Vec<MentionEvent>,
     /// The user agent of the client that sent the message.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub user_agent: Option<String>,
 }
 
@@ -864,12 +864,12 @@ impl EventMessage {
     #[must_use]
     #[allow(clippy::new_without_default)]
     pub fn new(
-        message_id: impl Into<String>,
-        create_time: impl Into<String>,
         chat_id: impl Into<String>,
-        chat_type: EventChatType,
+        message_id: impl Into<String>,
+        chat_type: ChatType,
         message_type: impl Into<String>,
         content: impl Into<String>,
+        create_time: impl Into<String>,
     ) -> Self {
         Self {
             message_id: message_id.into(),
@@ -944,16 +944,19 @@ impl EventMessage {
 
 /// The user who read messages.
 ///
-/// Build one with [`new`](EventMessageReader::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](EventMessageReader::new), which takes the required fields
+/// (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest;
+/// alphabetically in each group), and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct EventMessageReader {
     /// The reader's IDs.
     pub reader_id: UserId,
     /// When the messages were read, in milliseconds since the Unix epoch.
+    #[serde(with = "codec::text")]
     pub read_time: String,
     /// The tenant key of the reader's tenant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub tenant_key: Option<String>,
 }
 
@@ -978,16 +981,19 @@ impl EventMessageReader {
 
 /// Who sent a received message.
 ///
-/// Build one with [`new`](EventSender::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](EventSender::new), which takes the required fields (identifiers
+/// such as `*_id` first, then kinds such as `*_type`, then the rest; alphabetically in each
+/// group), and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct EventSender {
     /// The sender's IDs.
     pub sender_id: UserId,
     /// The kind of sender; `user` for messages from people.
+    #[serde(with = "codec::text")]
     pub sender_type: String,
     /// The tenant key of the sender's tenant: a store app acts in that tenant with it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub tenant_key: Option<String>,
 }
 
@@ -1013,11 +1019,12 @@ impl EventSender {
 /// A follow-up bubble: a suggested reply shown under the bot's latest message; tapping it
 /// sends its text as the user.
 ///
-/// Build one with [`new`](FollowUp::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](FollowUp::new), which takes the required field, and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct FollowUp {
     /// Text of the bubble.
+    #[serde(with = "codec::text")]
     pub content: String,
     /// The text in other languages, shown according to the user's client language.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -1047,11 +1054,14 @@ impl FollowUp {
 
 /// The text of a follow-up bubble in one language.
 ///
-/// Build one with [`new`](FollowUpI18nContent::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](FollowUpI18nContent::new), which takes the required fields
+/// (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest;
+/// alphabetically in each group), and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct FollowUpI18nContent {
     /// Text of the bubble in this language.
+    #[serde(with = "codec::text")]
     pub content: String,
     /// Language of the text.
     pub language: Language,
@@ -1074,13 +1084,13 @@ impl FollowUpI18nContent {
 #[non_exhaustive]
 pub struct I18nNames {
     /// The name in Chinese.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub zh_cn: Option<String>,
     /// The name in English.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub en_us: Option<String>,
     /// The name in Japanese.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub ja_jp: Option<String>,
 }
 
@@ -1117,20 +1127,26 @@ impl I18nNames {
 
 /// A user or bot mentioned (@) in a message.
 ///
-/// Build one with [`new`](Mention::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](Mention::new), which takes the required fields (identifiers such as
+/// `*_id` first, then kinds such as `*_type`, then the rest; alphabetically in each group),
+/// and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Mention {
     /// Placeholder of the mention in the content, such as `@_user_1`.
+    #[serde(with = "codec::text")]
     pub key: String,
     /// ID of the mentioned user or bot, of the kind given by `id_type`.
+    #[serde(with = "codec::text")]
     pub id: String,
     /// Kind of `id`: `open_id`, `user_id`, `union_id` or `app_id`.
+    #[serde(with = "codec::text")]
     pub id_type: String,
     /// Display name of the mentioned user.
+    #[serde(with = "codec::text")]
     pub name: String,
     /// Tenant of the mentioned user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub tenant_key: Option<String>,
 }
 
@@ -1139,8 +1155,8 @@ impl Mention {
     #[must_use]
     #[allow(clippy::new_without_default)]
     pub fn new(
-        key: impl Into<String>,
         id: impl Into<String>,
+        key: impl Into<String>,
         id_type: impl Into<String>,
         name: impl Into<String>,
     ) -> Self {
@@ -1162,18 +1178,22 @@ impl Mention {
 
 /// A mention in a received message.
 ///
-/// Build one with [`new`](MentionEvent::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](MentionEvent::new), which takes the required fields (identifiers
+/// such as `*_id` first, then kinds such as `*_type`, then the rest; alphabetically in each
+/// group), and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MentionEvent {
     /// The placeholder standing for the mention in the content (`@_user_1`).
+    #[serde(with = "codec::text")]
     pub key: String,
     /// The IDs of who was mentioned.
     pub id: UserId,
     /// The name of who was mentioned.
+    #[serde(with = "codec::text")]
     pub name: String,
     /// The tenant key of the mentioned user's tenant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub tenant_key: Option<String>,
 }
 
@@ -1181,7 +1201,7 @@ impl MentionEvent {
     /// A value with the required fields; the others unset.
     #[must_use]
     #[allow(clippy::new_without_default)]
-    pub fn new(key: impl Into<String>, id: UserId, name: impl Into<String>) -> Self {
+    pub fn new(id: UserId, key: impl Into<String>, name: impl Into<String>) -> Self {
         Self {
             key: key.into(),
             id,
@@ -1229,27 +1249,31 @@ impl MenuTree {
 /// A message as the platform returns it: who sent it where and when, its type and its
 /// content.
 ///
-/// Build one with [`new`](Message::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](Message::new), which takes the required fields (identifiers such as
+/// `*_id` first, then kinds such as `*_type`, then the rest; alphabetically in each group),
+/// and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Message {
     /// ID of the message (`om_…`).
+    #[serde(with = "codec::text")]
     pub message_id: String,
     /// First message of the reply chain this one belongs to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub root_id: Option<String>,
     /// Message this one replies to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub parent_id: Option<String>,
     /// Thread (`omt_…`) the message belongs to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub thread_id: Option<String>,
     /// Type of the message; decides the shape of `body.content`.
     pub msg_type: MsgType,
     /// When the message was sent: Unix milliseconds, as a decimal string.
+    #[serde(with = "codec::text")]
     pub create_time: String,
     /// When the message last changed: Unix milliseconds, as a decimal string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub update_time: Option<String>,
     /// Whether the message was recalled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1258,7 +1282,7 @@ pub struct Message {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated: Option<bool>,
     /// Chat the message is in (`oc_…`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub chat_id: Option<String>,
     /// Who sent it: a user or an app.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1270,13 +1294,13 @@ pub struct Message {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mentions: Vec<Mention>,
     /// For a message inside a merge-forward: the merge-forward message that holds it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub upper_message_id: Option<String>,
     /// Position of the message in an ordinary group chat, as a decimal string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub message_position: Option<String>,
     /// Position of a reply within its thread, as a decimal string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub thread_message_position: Option<String>,
 }
 
@@ -1393,12 +1417,13 @@ impl Message {
 
 /// The content of a message.
 ///
-/// Build one with [`new`](MessageBody::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](MessageBody::new), which takes the required field, and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MessageBody {
     /// The content, a JSON object serialized to a string whose shape depends on `msg_type` (see
     /// `lark_openapi::message_content`).
+    #[serde(with = "codec::text")]
     pub content: String,
 }
 
@@ -1413,17 +1438,18 @@ impl MessageBody {
 
 /// An emoji reaction on a message: which emoji, who added it and when.
 ///
-/// Build one with [`new`](MessageReaction::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](MessageReaction::new), which takes the required field, and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MessageReaction {
     /// ID of the reaction; use it to delete the reaction.
+    #[serde(with = "codec::text")]
     pub reaction_id: String,
     /// Who added the reaction.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operator: Option<Operator>,
     /// When the reaction was added: Unix milliseconds, as a decimal string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub action_time: Option<String>,
     /// The emoji of the reaction.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1467,7 +1493,7 @@ impl MessageReaction {
 #[non_exhaustive]
 pub struct MessageReactionCounts {
     /// ID of the message (`om_…`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub message_id: Option<String>,
     /// One count per emoji type.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -1506,13 +1532,13 @@ impl MessageReactionCounts {
 #[non_exhaustive]
 pub struct MessageReactionDetails {
     /// ID of the message (`om_…`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub message_id: Option<String>,
     /// Whether more reactions follow; pass `page_token` in the next query to get them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
     /// Token for the next page of this message's reactions; present when `has_more` is true.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub page_token: Option<String>,
     /// The reactions on this page.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -1584,6 +1610,8 @@ pub struct MessageSearchFilter {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub at_chatter_ids: Vec<String>,
     /// Only messages in chats of this kind.
+    ///
+    /// Only `group`, `p2p` are accepted here (the enum also has the values other endpoints use).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chat_type: Option<ChatType>,
     /// Only messages that mention the caller; default false.
@@ -1693,14 +1721,15 @@ impl MessageSearchFilter {
 
 /// One message found by a message search.
 ///
-/// Build one with [`new`](MessageSearchHit::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](MessageSearchHit::new), which takes the required field, and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MessageSearchHit {
     /// ID of the message (`om_…`).
+    #[serde(with = "codec::text")]
     pub id: String,
     /// Text snippet matching the query, with the matched words wrapped in `<h></h>`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub display_info: Option<String>,
     /// Details of the message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1734,43 +1763,36 @@ impl MessageSearchHit {
 
 /// Details of a message found by a search.
 ///
-/// Build one with [`new`](MessageSearchMeta::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](MessageSearchMeta::new), which takes the required field, and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MessageSearchMeta {
     /// ID of the message (`om_…`).
+    #[serde(with = "codec::text")]
     pub message_id: String,
     /// Type of the message.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub message_type: Option<MessageType>,
     /// When the message was sent, in ISO 8601.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub create_time: Option<String>,
     /// When the message last changed, in ISO 8601.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub update_time: Option<String>,
     /// Position of the message in its chat.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::codec::opt_int"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_int")]
     pub position: Option<i64>,
     /// Chat the message is in (`oc_…`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub chat_id: Option<String>,
     /// ID of the sender.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub from_id: Option<String>,
     /// Thread (`omt_…`) the message belongs to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub thread_id: Option<String>,
     /// Position of the message within its thread.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::codec::opt_int"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_int")]
     pub thread_position: Option<i64>,
     /// Whether the message is in a one-to-one chat.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1853,7 +1875,9 @@ impl MessageSearchMeta {
 
 /// A chat menu entry to add: its name, icon and what tapping it does.
 ///
-/// Build one with [`new`](NewChatMenuItem::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](NewChatMenuItem::new), which takes the required fields (identifiers
+/// such as `*_id` first, then kinds such as `*_type`, then the rest; alphabetically in each
+/// group), and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NewChatMenuItem {
@@ -1863,9 +1887,10 @@ pub struct NewChatMenuItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redirect_link: Option<ChatMenuRedirectLink>,
     /// Key of the entry's icon, from an image uploaded by this app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub image_key: Option<String>,
     /// Name of the entry.
+    #[serde(with = "codec::text")]
     pub name: String,
     /// Localized names: 1 to 8 characters for top-level entries, 1 to 24 for second-level ones (a
     /// Chinese character counts as 2).
@@ -1908,7 +1933,7 @@ impl NewChatMenuItem {
 
 /// A top-level chat menu entry to add, with its second-level entries.
 ///
-/// Build one with [`new`](NewChatMenuTopLevel::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](NewChatMenuTopLevel::new), which takes the required field, and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NewChatMenuTopLevel {
@@ -1942,12 +1967,12 @@ impl NewChatMenuTopLevel {
 
 /// A chat tab to add.
 ///
-/// Build one with [`new`](NewChatTab::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](NewChatTab::new), which takes the required field, and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NewChatTab {
     /// Name of the tab.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub tab_name: Option<String>,
     /// Kind of tab.
     pub tab_type: TabType,
@@ -1993,7 +2018,7 @@ impl NewChatTab {
 
 /// Chat menus to add to those the chat already has.
 ///
-/// Build one with [`new`](NewMenuTree::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](NewMenuTree::new), which takes the required field, and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NewMenuTree {
@@ -2017,11 +2042,14 @@ impl NewMenuTree {
 
 /// Who performed an operation: a user or an app.
 ///
-/// Build one with [`new`](Operator::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](Operator::new), which takes the required fields (identifiers such
+/// as `*_id` first, then kinds such as `*_type`, then the rest; alphabetically in each
+/// group), and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Operator {
     /// ID of the operator: an app ID for apps, a user ID for users.
+    #[serde(with = "codec::text")]
     pub operator_id: String,
     /// Whether the operator is an app or a user.
     pub operator_type: OperatorType,
@@ -2041,23 +2069,24 @@ impl Operator {
 
 /// A message pinned in a chat.
 ///
-/// Build one with [`new`](Pin::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](Pin::new), which takes the required field, and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Pin {
     /// ID of the pinned message (`om_…`).
+    #[serde(with = "codec::text")]
     pub message_id: String,
     /// Chat the message is pinned in (`oc_…`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub chat_id: Option<String>,
     /// ID of who pinned it, of the kind given by `operator_id_type`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub operator_id: Option<String>,
     /// Kind of `operator_id`: `open_id` for users, `app_id` for apps.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub operator_id_type: Option<String>,
     /// When it was pinned: Unix milliseconds, as a decimal string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub create_time: Option<String>,
 }
 
@@ -2105,10 +2134,10 @@ impl Pin {
 #[non_exhaustive]
 pub struct ReactionCount {
     /// The emoji type, such as `LAUGH`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub reaction_type: Option<String>,
     /// Number of such reactions, as a decimal string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub count: Option<String>,
 }
 
@@ -2141,16 +2170,16 @@ impl ReactionCount {
 #[non_exhaustive]
 pub struct ReactionDetail {
     /// ID of the reaction.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub reaction_id: Option<String>,
     /// Who added the reaction.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operator: Option<Operator>,
     /// When the reaction was added: Unix milliseconds, as a decimal string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub action_time: Option<String>,
     /// The emoji type, such as `SMILE`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub emoji_type: Option<String>,
 }
 
@@ -2197,10 +2226,10 @@ impl ReactionDetail {
 #[non_exhaustive]
 pub struct ReactionQuery {
     /// ID of the message (`om_…`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub message_id: Option<String>,
     /// Token of the page to fetch; leave it out for the first page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub page_token: Option<String>,
 }
 
@@ -2233,7 +2262,7 @@ impl ReactionQuery {
 #[non_exhaustive]
 pub struct ReactionQueryFailure {
     /// ID of the message (`om_…`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub message_id: Option<String>,
     /// Why the reactions could not be fetched.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2266,18 +2295,22 @@ impl ReactionQueryFailure {
 
 /// A user who has read a message.
 ///
-/// Build one with [`new`](ReadUser::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](ReadUser::new), which takes the required fields (identifiers such
+/// as `*_id` first, then kinds such as `*_type`, then the rest; alphabetically in each
+/// group), and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ReadUser {
     /// Kind of `user_id`.
-    pub user_id_type: String,
+    pub user_id_type: UserIdType,
     /// ID of the user, of the kind given by `user_id_type`.
+    #[serde(with = "codec::text")]
     pub user_id: String,
     /// When the user read the message: Unix milliseconds, as a decimal string.
+    #[serde(with = "codec::text")]
     pub timestamp: String,
     /// Tenant of the user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub tenant_key: Option<String>,
 }
 
@@ -2286,12 +2319,12 @@ impl ReadUser {
     #[must_use]
     #[allow(clippy::new_without_default)]
     pub fn new(
-        user_id_type: impl Into<String>,
         user_id: impl Into<String>,
+        user_id_type: UserIdType,
         timestamp: impl Into<String>,
     ) -> Self {
         Self {
-            user_id_type: user_id_type.into(),
+            user_id_type,
             user_id: user_id.into(),
             timestamp: timestamp.into(),
             tenant_key: Default::default(),
@@ -2372,21 +2405,26 @@ impl RestrictedModeSetting {
 
 /// Who sent a message: a user or an app.
 ///
-/// Build one with [`new`](Sender::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](Sender::new), which takes the required fields (identifiers such as
+/// `*_id` first, then kinds such as `*_type`, then the rest; alphabetically in each group),
+/// and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Sender {
     /// ID of the sender: an open_id for users, an app_id for apps.
+    #[serde(with = "codec::text")]
     pub id: String,
     /// Kind of `id` (`open_id`, `app_id`, …).
+    #[serde(with = "codec::text")]
     pub id_type: String,
     /// `user`, `app`, `anonymous` or `unknown`.
+    #[serde(with = "codec::text")]
     pub sender_type: String,
     /// Tenant of the sender.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub tenant_key: Option<String>,
     /// For a bot sender: the bot's open_id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub open_bot_id: Option<String>,
     /// The sender's name in several languages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2436,10 +2474,10 @@ impl Sender {
 #[non_exhaustive]
 pub struct TimeRange {
     /// Start of the range, in ISO 8601.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub start_time: Option<String>,
     /// End of the range, in ISO 8601.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub end_time: Option<String>,
 }
 
@@ -2475,7 +2513,7 @@ pub struct TopNotice {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action_type: Option<TopNoticeActionType>,
     /// ID of the message to pin (`om_…`), for `action_type` `1`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub message_id: Option<String>,
 }
 
@@ -2509,13 +2547,13 @@ impl TopNotice {
 #[non_exhaustive]
 pub struct UserId {
     /// The user's union ID: the same for every app of one developer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub union_id: Option<String>,
     /// The user's user ID within the tenant; sent only when the app may read user IDs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub user_id: Option<String>,
     /// The user's open ID: specific to this app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub open_id: Option<String>,
 }
 
@@ -2619,43 +2657,34 @@ impl<'de> serde::Deserialize<'de> for ActionType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
+        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
     }
 }
 
-/// Values of the `member_id_type` parameter: Kind of ID in `manager_ids` (default `open_id`);
-/// `app_id` for bots.
+/// Values of the `card_msg_content_type` parameter: For cards: `raw_card_content` returns the
+/// card's original JSON, `user_card_content` the card as the user sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum ChatManagersMemberIdType {
-    /// `user_id`: User ID within the tenant.
-    UserId,
-    /// `union_id`: Union ID, shared by the apps of one developer.
-    UnionId,
-    /// `open_id`: Open ID, which differs per app.
-    OpenId,
-    /// `app_id`: App ID of a bot (`cli_…`).
-    AppId,
+pub enum CardMsgContentType {
+    /// `raw_card_content`: Cards as they were sent: the card's original JSON.
+    RawCardContent,
+    /// `user_card_content`: Cards as the user sees them.
+    UserCardContent,
     /// A value this version of the SDK does not know, kept as it was sent.
     Unknown(String),
 }
 
-impl ChatManagersMemberIdType {
+impl CardMsgContentType {
     /// The known values, as sent on the wire.
     pub const VALUES: &'static [&'static str] = &[
-        "user_id",
-        "union_id",
-        "open_id",
-        "app_id",
+        "raw_card_content",
+        "user_card_content",
     ];
     /// The value sent on the wire.
     pub fn as_str(&self) -> &str {
         match self {
-            Self::UserId => "user_id",
-            Self::UnionId => "union_id",
-            Self::OpenId => "open_id",
-            Self::AppId => "app_id",
+            Self::RawCardContent => "raw_card_content",
+            Self::UserCardContent => "user_card_content",
             Self::Unknown(value) => value,
         }
     }
@@ -2663,10 +2692,8 @@ impl ChatManagersMemberIdType {
     /// The variant of a wire value; an unknown value is kept in `Unknown`.
     pub fn from_wire(value: &str) -> Self {
         match value {
-            "user_id" => Self::UserId,
-            "union_id" => Self::UnionId,
-            "open_id" => Self::OpenId,
-            "app_id" => Self::AppId,
+            "raw_card_content" => Self::RawCardContent,
+            "user_card_content" => Self::UserCardContent,
             other => Self::Unknown(other.to_string()),
         }
     }
@@ -2677,13 +2704,13 @@ impl ChatManagersMemberIdType {
     }
 }
 
-impl std::fmt::Display for ChatManagersMemberIdType {
+impl std::fmt::Display for CardMsgContentType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for ChatManagersMemberIdType {
+impl std::str::FromStr for CardMsgContentType {
     type Err = crate::ParseEnumError;
     /// Parses a known wire value; anything else is an error listing the known ones
     /// (use [`from_wire`](Self::from_wire) to keep unknown values).
@@ -2691,11 +2718,7 @@ impl std::str::FromStr for ChatManagersMemberIdType {
         match Self::from_wire(value) {
             Self::Unknown(_) => {
                 Err(
-                    crate::ParseEnumError::new(
-                        "ChatManagersMemberIdType",
-                        value,
-                        Self::VALUES,
-                    ),
+                    crate::ParseEnumError::new("CardMsgContentType", value, Self::VALUES),
                 )
             }
             known => Ok(known),
@@ -2703,112 +2726,17 @@ impl std::str::FromStr for ChatManagersMemberIdType {
     }
 }
 
-impl serde::Serialize for ChatManagersMemberIdType {
+impl serde::Serialize for CardMsgContentType {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
 
-impl<'de> serde::Deserialize<'de> for ChatManagersMemberIdType {
+impl<'de> serde::Deserialize<'de> for CardMsgContentType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
-    }
-}
-
-/// Values of the `member_id_type` parameter: Kind of ID in `id_list` (default `open_id`);
-/// `app_id` for bots.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ChatMembersMemberIdType {
-    /// `user_id`: User ID within the tenant.
-    UserId,
-    /// `union_id`: Union ID, shared by the apps of one developer.
-    UnionId,
-    /// `open_id`: Open ID, which differs per app.
-    OpenId,
-    /// `app_id`: App ID of a bot (`cli_…`).
-    AppId,
-    /// A value this version of the SDK does not know, kept as it was sent.
-    Unknown(String),
-}
-
-impl ChatMembersMemberIdType {
-    /// The known values, as sent on the wire.
-    pub const VALUES: &'static [&'static str] = &[
-        "user_id",
-        "union_id",
-        "open_id",
-        "app_id",
-    ];
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::UserId => "user_id",
-            Self::UnionId => "union_id",
-            Self::OpenId => "open_id",
-            Self::AppId => "app_id",
-            Self::Unknown(value) => value,
-        }
-    }
-
-    /// The variant of a wire value; an unknown value is kept in `Unknown`.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "user_id" => Self::UserId,
-            "union_id" => Self::UnionId,
-            "open_id" => Self::OpenId,
-            "app_id" => Self::AppId,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-
-    /// Whether this is a value the SDK does not know.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-}
-
-impl std::fmt::Display for ChatMembersMemberIdType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for ChatMembersMemberIdType {
-    type Err = crate::ParseEnumError;
-    /// Parses a known wire value; anything else is an error listing the known ones
-    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match Self::from_wire(value) {
-            Self::Unknown(_) => {
-                Err(
-                    crate::ParseEnumError::new(
-                        "ChatMembersMemberIdType",
-                        value,
-                        Self::VALUES,
-                    ),
-                )
-            }
-            known => Ok(known),
-        }
-    }
-}
-
-impl serde::Serialize for ChatMembersMemberIdType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ChatMembersMemberIdType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
+        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
     }
 }
 
@@ -2885,8 +2813,7 @@ impl<'de> serde::Deserialize<'de> for ChatMode {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
+        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
     }
 }
 
@@ -2959,8 +2886,7 @@ impl<'de> serde::Deserialize<'de> for ChatSortType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
+        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
     }
 }
 
@@ -3041,8 +2967,7 @@ impl<'de> serde::Deserialize<'de> for ChatStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
+        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
     }
 }
 
@@ -3054,18 +2979,21 @@ pub enum ChatType {
     Group,
     /// `p2p`: One-to-one chats.
     P2p,
+    /// `topic_group`: A topic group chat.
+    TopicGroup,
     /// A value this version of the SDK does not know, kept as it was sent.
     Unknown(String),
 }
 
 impl ChatType {
     /// The known values, as sent on the wire.
-    pub const VALUES: &'static [&'static str] = &["group", "p2p"];
+    pub const VALUES: &'static [&'static str] = &["group", "p2p", "topic_group"];
     /// The value sent on the wire.
     pub fn as_str(&self) -> &str {
         match self {
             Self::Group => "group",
             Self::P2p => "p2p",
+            Self::TopicGroup => "topic_group",
             Self::Unknown(value) => value,
         }
     }
@@ -3075,6 +3003,7 @@ impl ChatType {
         match value {
             "group" => Self::Group,
             "p2p" => Self::P2p,
+            "topic_group" => Self::TopicGroup,
             other => Self::Unknown(other.to_string()),
         }
     }
@@ -3115,8 +3044,154 @@ impl<'de> serde::Deserialize<'de> for ChatType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
+        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
+    }
+}
+
+/// `private` (the default) or `public`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ChatVisibility {
+    /// `private`: A private group: people join by invitation.
+    Private,
+    /// `public`: A public group: anyone in the organization can find and join it.
+    Public,
+    /// A value this version of the SDK does not know, kept as it was sent.
+    Unknown(String),
+}
+
+impl ChatVisibility {
+    /// The known values, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["private", "public"];
+    /// The value sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Private => "private",
+            Self::Public => "public",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The variant of a wire value; an unknown value is kept in `Unknown`.
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "private" => Self::Private,
+            "public" => Self::Public,
+            other => Self::Unknown(other.to_string()),
+        }
+    }
+
+    /// Whether this is a value the SDK does not know.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+
+impl std::fmt::Display for ChatVisibility {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ChatVisibility {
+    type Err = crate::ParseEnumError;
+    /// Parses a known wire value; anything else is an error listing the known ones
+    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match Self::from_wire(value) {
+            Self::Unknown(_) => {
+                Err(crate::ParseEnumError::new("ChatVisibility", value, Self::VALUES))
+            }
+            known => Ok(known),
+        }
+    }
+}
+
+impl serde::Serialize for ChatVisibility {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ChatVisibility {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
+    }
+}
+
+/// Values of the `container_id_type` parameter: Kind of container: `chat` (a p2p or group
+/// chat) or `thread`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ContainerIdType {
+    /// `chat`: A p2p chat or a group (`oc_…`).
+    Chat,
+    /// `thread`: A thread (`omt_…`).
+    Thread,
+    /// A value this version of the SDK does not know, kept as it was sent.
+    Unknown(String),
+}
+
+impl ContainerIdType {
+    /// The known values, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["chat", "thread"];
+    /// The value sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Chat => "chat",
+            Self::Thread => "thread",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The variant of a wire value; an unknown value is kept in `Unknown`.
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "chat" => Self::Chat,
+            "thread" => Self::Thread,
+            other => Self::Unknown(other.to_string()),
+        }
+    }
+
+    /// Whether this is a value the SDK does not know.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+
+impl std::fmt::Display for ContainerIdType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ContainerIdType {
+    type Err = crate::ParseEnumError;
+    /// Parses a known wire value; anything else is an error listing the known ones
+    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match Self::from_wire(value) {
+            Self::Unknown(_) => {
+                Err(crate::ParseEnumError::new("ContainerIdType", value, Self::VALUES))
+            }
+            known => Ok(known),
+        }
+    }
+}
+
+impl serde::Serialize for ContainerIdType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ContainerIdType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
     }
 }
 
@@ -3195,8 +3270,7 @@ impl<'de> serde::Deserialize<'de> for DownloadHasPermissionSetting {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
+        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
     }
 }
 
@@ -3269,86 +3343,7 @@ impl<'de> serde::Deserialize<'de> for EditPermission {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
-    }
-}
-
-/// The kind of chat the message is in.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum EventChatType {
-    /// `p2p`: A one-to-one chat with the bot.
-    P2p,
-    /// `group`: A group chat.
-    Group,
-    /// `topic_group`: A topic group chat.
-    TopicGroup,
-    /// A value this version of the SDK does not know, kept as it was sent.
-    Unknown(String),
-}
-
-impl EventChatType {
-    /// The known values, as sent on the wire.
-    pub const VALUES: &'static [&'static str] = &["p2p", "group", "topic_group"];
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::P2p => "p2p",
-            Self::Group => "group",
-            Self::TopicGroup => "topic_group",
-            Self::Unknown(value) => value,
-        }
-    }
-
-    /// The variant of a wire value; an unknown value is kept in `Unknown`.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "p2p" => Self::P2p,
-            "group" => Self::Group,
-            "topic_group" => Self::TopicGroup,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-
-    /// Whether this is a value the SDK does not know.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-}
-
-impl std::fmt::Display for EventChatType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for EventChatType {
-    type Err = crate::ParseEnumError;
-    /// Parses a known wire value; anything else is an error listing the known ones
-    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match Self::from_wire(value) {
-            Self::Unknown(_) => {
-                Err(crate::ParseEnumError::new("EventChatType", value, Self::VALUES))
-            }
-            known => Ok(known),
-        }
-    }
-}
-
-impl serde::Serialize for EventChatType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for EventChatType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
+        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
     }
 }
 
@@ -3429,8 +3424,7 @@ impl<'de> serde::Deserialize<'de> for FailReason {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
+        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
     }
 }
 
@@ -3531,111 +3525,7 @@ impl<'de> serde::Deserialize<'de> for FileType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
-    }
-}
-
-/// Values of the `receive_id_type` parameter: Kind of ID given in the body's `receive_id`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ForwardReceiveIdType {
-    /// `open_id`: A user's Open ID, which differs per app.
-    OpenId,
-    /// `union_id`: A user's Union ID, shared by the apps of one developer.
-    UnionId,
-    /// `user_id`: A user's User ID within the tenant.
-    UserId,
-    /// `email`: A user's real email address.
-    Email,
-    /// `chat_id`: A chat ID (`oc_…`).
-    ChatId,
-    /// `thread_id`: A thread ID (`omt_…`).
-    ThreadId,
-    /// A value this version of the SDK does not know, kept as it was sent.
-    Unknown(String),
-}
-
-impl ForwardReceiveIdType {
-    /// The known values, as sent on the wire.
-    pub const VALUES: &'static [&'static str] = &[
-        "open_id",
-        "union_id",
-        "user_id",
-        "email",
-        "chat_id",
-        "thread_id",
-    ];
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::OpenId => "open_id",
-            Self::UnionId => "union_id",
-            Self::UserId => "user_id",
-            Self::Email => "email",
-            Self::ChatId => "chat_id",
-            Self::ThreadId => "thread_id",
-            Self::Unknown(value) => value,
-        }
-    }
-
-    /// The variant of a wire value; an unknown value is kept in `Unknown`.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "open_id" => Self::OpenId,
-            "union_id" => Self::UnionId,
-            "user_id" => Self::UserId,
-            "email" => Self::Email,
-            "chat_id" => Self::ChatId,
-            "thread_id" => Self::ThreadId,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-
-    /// Whether this is a value the SDK does not know.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-}
-
-impl std::fmt::Display for ForwardReceiveIdType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for ForwardReceiveIdType {
-    type Err = crate::ParseEnumError;
-    /// Parses a known wire value; anything else is an error listing the known ones
-    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match Self::from_wire(value) {
-            Self::Unknown(_) => {
-                Err(
-                    crate::ParseEnumError::new(
-                        "ForwardReceiveIdType",
-                        value,
-                        Self::VALUES,
-                    ),
-                )
-            }
-            known => Ok(known),
-        }
-    }
-}
-
-impl serde::Serialize for ForwardReceiveIdType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ForwardReceiveIdType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
+        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
     }
 }
 
@@ -3708,8 +3598,7 @@ impl<'de> serde::Deserialize<'de> for GroupMessageType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
+        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
     }
 }
 
@@ -3788,8 +3677,7 @@ impl<'de> serde::Deserialize<'de> for HideMemberCountSetting {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
+        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
     }
 }
 
@@ -3862,8 +3750,7 @@ impl<'de> serde::Deserialize<'de> for ImageType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
+        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
     }
 }
 
@@ -4009,35 +3896,42 @@ impl<'de> serde::Deserialize<'de> for Language {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
+        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
     }
 }
 
-/// Values of the `member_id_type` parameter: Kind of user ID used for the members (default
-/// `open_id`).
+/// Values of the `member_id_type` parameter: Kind of ID in `manager_ids` (default `open_id`);
+/// `app_id` for bots.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum MemberIdType {
-    /// `open_id`: Open ID, which differs per app.
-    OpenId,
-    /// `union_id`: Union ID, shared by the apps of one developer.
-    UnionId,
     /// `user_id`: User ID within the tenant.
     UserId,
+    /// `union_id`: Union ID, shared by the apps of one developer.
+    UnionId,
+    /// `open_id`: Open ID, which differs per app.
+    OpenId,
+    /// `app_id`: App ID, when a bot.
+    AppId,
     /// A value this version of the SDK does not know, kept as it was sent.
     Unknown(String),
 }
 
 impl MemberIdType {
     /// The known values, as sent on the wire.
-    pub const VALUES: &'static [&'static str] = &["open_id", "union_id", "user_id"];
+    pub const VALUES: &'static [&'static str] = &[
+        "user_id",
+        "union_id",
+        "open_id",
+        "app_id",
+    ];
     /// The value sent on the wire.
     pub fn as_str(&self) -> &str {
         match self {
-            Self::OpenId => "open_id",
-            Self::UnionId => "union_id",
             Self::UserId => "user_id",
+            Self::UnionId => "union_id",
+            Self::OpenId => "open_id",
+            Self::AppId => "app_id",
             Self::Unknown(value) => value,
         }
     }
@@ -4045,9 +3939,10 @@ impl MemberIdType {
     /// The variant of a wire value; an unknown value is kept in `Unknown`.
     pub fn from_wire(value: &str) -> Self {
         match value {
-            "open_id" => Self::OpenId,
-            "union_id" => Self::UnionId,
             "user_id" => Self::UserId,
+            "union_id" => Self::UnionId,
+            "open_id" => Self::OpenId,
+            "app_id" => Self::AppId,
             other => Self::Unknown(other.to_string()),
         }
     }
@@ -4088,8 +3983,7 @@ impl<'de> serde::Deserialize<'de> for MemberIdType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
+        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
     }
 }
 
@@ -4168,111 +4062,7 @@ impl<'de> serde::Deserialize<'de> for MessageHasPermissionSetting {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
-    }
-}
-
-/// Values of the `receive_id_type` parameter: Kind of ID given in the body's `receive_id`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum MessageReceiveIdType {
-    /// `open_id`: A user's Open ID, which differs per app.
-    OpenId,
-    /// `user_id`: A user's User ID within the tenant.
-    UserId,
-    /// `union_id`: A user's Union ID, shared by the apps of one developer.
-    UnionId,
-    /// `email`: A user's real email address.
-    Email,
-    /// `chat_id`: A chat ID (`oc_…`).
-    ChatId,
-    /// `thread_id`: A thread ID (`omt_…`).
-    ThreadId,
-    /// A value this version of the SDK does not know, kept as it was sent.
-    Unknown(String),
-}
-
-impl MessageReceiveIdType {
-    /// The known values, as sent on the wire.
-    pub const VALUES: &'static [&'static str] = &[
-        "open_id",
-        "user_id",
-        "union_id",
-        "email",
-        "chat_id",
-        "thread_id",
-    ];
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::OpenId => "open_id",
-            Self::UserId => "user_id",
-            Self::UnionId => "union_id",
-            Self::Email => "email",
-            Self::ChatId => "chat_id",
-            Self::ThreadId => "thread_id",
-            Self::Unknown(value) => value,
-        }
-    }
-
-    /// The variant of a wire value; an unknown value is kept in `Unknown`.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "open_id" => Self::OpenId,
-            "user_id" => Self::UserId,
-            "union_id" => Self::UnionId,
-            "email" => Self::Email,
-            "chat_id" => Self::ChatId,
-            "thread_id" => Self::ThreadId,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-
-    /// Whether this is a value the SDK does not know.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-}
-
-impl std::fmt::Display for MessageReceiveIdType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for MessageReceiveIdType {
-    type Err = crate::ParseEnumError;
-    /// Parses a known wire value; anything else is an error listing the known ones
-    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match Self::from_wire(value) {
-            Self::Unknown(_) => {
-                Err(
-                    crate::ParseEnumError::new(
-                        "MessageReceiveIdType",
-                        value,
-                        Self::VALUES,
-                    ),
-                )
-            }
-            known => Ok(known),
-        }
-    }
-}
-
-impl serde::Serialize for MessageReceiveIdType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for MessageReceiveIdType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
+        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
     }
 }
 
@@ -4473,95 +4263,7 @@ impl<'de> serde::Deserialize<'de> for MessageType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
-    }
-}
-
-/// Kind of `modifier_id`: the kind asked in `user_id_type` for a user, `app_id` for a bot.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ModifierIdType {
-    /// `user_id`: User ID within the tenant.
-    UserId,
-    /// `union_id`: Union ID, shared by the apps of one developer.
-    UnionId,
-    /// `open_id`: Open ID, which differs per app.
-    OpenId,
-    /// `app_id`: App ID, when a bot.
-    AppId,
-    /// A value this version of the SDK does not know, kept as it was sent.
-    Unknown(String),
-}
-
-impl ModifierIdType {
-    /// The known values, as sent on the wire.
-    pub const VALUES: &'static [&'static str] = &[
-        "user_id",
-        "union_id",
-        "open_id",
-        "app_id",
-    ];
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::UserId => "user_id",
-            Self::UnionId => "union_id",
-            Self::OpenId => "open_id",
-            Self::AppId => "app_id",
-            Self::Unknown(value) => value,
-        }
-    }
-
-    /// The variant of a wire value; an unknown value is kept in `Unknown`.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "user_id" => Self::UserId,
-            "union_id" => Self::UnionId,
-            "open_id" => Self::OpenId,
-            "app_id" => Self::AppId,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-
-    /// Whether this is a value the SDK does not know.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-}
-
-impl std::fmt::Display for ModifierIdType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for ModifierIdType {
-    type Err = crate::ParseEnumError;
-    /// Parses a known wire value; anything else is an error listing the known ones
-    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match Self::from_wire(value) {
-            Self::Unknown(_) => {
-                Err(crate::ParseEnumError::new("ModifierIdType", value, Self::VALUES))
-            }
-            known => Ok(known),
-        }
-    }
-}
-
-impl serde::Serialize for ModifierIdType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ModifierIdType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
+        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
     }
 }
 
@@ -4687,8 +4389,7 @@ impl<'de> serde::Deserialize<'de> for MsgType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
+        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
     }
 }
 
@@ -4761,95 +4462,7 @@ impl<'de> serde::Deserialize<'de> for OperatorType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
-    }
-}
-
-/// Kind of `owner_id`: the kind asked in `user_id_type` for a user, `app_id` for a bot.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum OwnerIdType {
-    /// `user_id`: User ID within the tenant.
-    UserId,
-    /// `union_id`: Union ID, shared by the apps of one developer.
-    UnionId,
-    /// `open_id`: Open ID, which differs per app.
-    OpenId,
-    /// `app_id`: App ID, when a bot.
-    AppId,
-    /// A value this version of the SDK does not know, kept as it was sent.
-    Unknown(String),
-}
-
-impl OwnerIdType {
-    /// The known values, as sent on the wire.
-    pub const VALUES: &'static [&'static str] = &[
-        "user_id",
-        "union_id",
-        "open_id",
-        "app_id",
-    ];
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::UserId => "user_id",
-            Self::UnionId => "union_id",
-            Self::OpenId => "open_id",
-            Self::AppId => "app_id",
-            Self::Unknown(value) => value,
-        }
-    }
-
-    /// The variant of a wire value; an unknown value is kept in `Unknown`.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "user_id" => Self::UserId,
-            "union_id" => Self::UnionId,
-            "open_id" => Self::OpenId,
-            "app_id" => Self::AppId,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-
-    /// Whether this is a value the SDK does not know.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-}
-
-impl std::fmt::Display for OwnerIdType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for OwnerIdType {
-    type Err = crate::ParseEnumError;
-    /// Parses a known wire value; anything else is an error listing the known ones
-    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match Self::from_wire(value) {
-            Self::Unknown(_) => {
-                Err(crate::ParseEnumError::new("OwnerIdType", value, Self::VALUES))
-            }
-            known => Ok(known),
-        }
-    }
-}
-
-impl serde::Serialize for OwnerIdType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for OwnerIdType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
+        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
     }
 }
 
@@ -4922,8 +4535,7 @@ impl<'de> serde::Deserialize<'de> for P2pTargetType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
+        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
     }
 }
 
@@ -5009,8 +4621,7 @@ impl<'de> serde::Deserialize<'de> for RecallType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
+        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
     }
 }
 
@@ -5028,6 +4639,8 @@ pub enum ReceiveIdType {
     Email,
     /// `chat_id`: A chat ID (`oc_…`).
     ChatId,
+    /// `thread_id`: A thread ID (`omt_…`).
+    ThreadId,
     /// A value this version of the SDK does not know, kept as it was sent.
     Unknown(String),
 }
@@ -5040,6 +4653,7 @@ impl ReceiveIdType {
         "user_id",
         "email",
         "chat_id",
+        "thread_id",
     ];
     /// The value sent on the wire.
     pub fn as_str(&self) -> &str {
@@ -5049,6 +4663,7 @@ impl ReceiveIdType {
             Self::UserId => "user_id",
             Self::Email => "email",
             Self::ChatId => "chat_id",
+            Self::ThreadId => "thread_id",
             Self::Unknown(value) => value,
         }
     }
@@ -5061,6 +4676,7 @@ impl ReceiveIdType {
             "user_id" => Self::UserId,
             "email" => Self::Email,
             "chat_id" => Self::ChatId,
+            "thread_id" => Self::ThreadId,
             other => Self::Unknown(other.to_string()),
         }
     }
@@ -5101,8 +4717,7 @@ impl<'de> serde::Deserialize<'de> for ReceiveIdType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
+        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
     }
 }
 
@@ -5175,8 +4790,7 @@ impl<'de> serde::Deserialize<'de> for ResourceType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
+        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
     }
 }
 
@@ -5255,8 +4869,7 @@ impl<'de> serde::Deserialize<'de> for ScreenshotHasPermissionSetting {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
+        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
     }
 }
 
@@ -5329,8 +4942,7 @@ impl<'de> serde::Deserialize<'de> for SortType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
+        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
     }
 }
 
@@ -5451,111 +5063,7 @@ impl<'de> serde::Deserialize<'de> for TabType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
-    }
-}
-
-/// Values of the `receive_id_type` parameter: Kind of ID given in the body's `receive_id`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ThreadReceiveIdType {
-    /// `open_id`: A user's Open ID, which differs per app.
-    OpenId,
-    /// `user_id`: A user's User ID within the tenant.
-    UserId,
-    /// `union_id`: A user's Union ID, shared by the apps of one developer.
-    UnionId,
-    /// `email`: A user's real email address.
-    Email,
-    /// `chat_id`: A chat ID (`oc_…`).
-    ChatId,
-    /// `thread_id`: A thread ID (`omt_…`).
-    ThreadId,
-    /// A value this version of the SDK does not know, kept as it was sent.
-    Unknown(String),
-}
-
-impl ThreadReceiveIdType {
-    /// The known values, as sent on the wire.
-    pub const VALUES: &'static [&'static str] = &[
-        "open_id",
-        "user_id",
-        "union_id",
-        "email",
-        "chat_id",
-        "thread_id",
-    ];
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::OpenId => "open_id",
-            Self::UserId => "user_id",
-            Self::UnionId => "union_id",
-            Self::Email => "email",
-            Self::ChatId => "chat_id",
-            Self::ThreadId => "thread_id",
-            Self::Unknown(value) => value,
-        }
-    }
-
-    /// The variant of a wire value; an unknown value is kept in `Unknown`.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "open_id" => Self::OpenId,
-            "user_id" => Self::UserId,
-            "union_id" => Self::UnionId,
-            "email" => Self::Email,
-            "chat_id" => Self::ChatId,
-            "thread_id" => Self::ThreadId,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-
-    /// Whether this is a value the SDK does not know.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-}
-
-impl std::fmt::Display for ThreadReceiveIdType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for ThreadReceiveIdType {
-    type Err = crate::ParseEnumError;
-    /// Parses a known wire value; anything else is an error listing the known ones
-    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match Self::from_wire(value) {
-            Self::Unknown(_) => {
-                Err(
-                    crate::ParseEnumError::new(
-                        "ThreadReceiveIdType",
-                        value,
-                        Self::VALUES,
-                    ),
-                )
-            }
-            known => Ok(known),
-        }
-    }
-}
-
-impl serde::Serialize for ThreadReceiveIdType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ThreadReceiveIdType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
+        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
     }
 }
 
@@ -5634,8 +5142,7 @@ impl<'de> serde::Deserialize<'de> for TopNoticeActionType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
+        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
     }
 }
 
@@ -5708,8 +5215,7 @@ impl<'de> serde::Deserialize<'de> for UrgentSetting {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
+        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
     }
 }
 
@@ -5787,8 +5293,7 @@ impl<'de> serde::Deserialize<'de> for UserIdType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
+        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
     }
 }
 
@@ -5865,8 +5370,7 @@ impl<'de> serde::Deserialize<'de> for ValidityPeriod {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
+        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
     }
 }
 
@@ -5945,7 +5449,6 @@ impl<'de> serde::Deserialize<'de> for VideoConferenceSetting {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
+        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
     }
 }

@@ -15,6 +15,7 @@
 //! - API page: <https://open.feishu.cn/document/ukTMukTMukTM/ukDNz4SO0MjL5QzM/auth-v3/auth/app_access_token>
 
 use crate::{Client, Error, RequestOptions};
+use crate::codec;
 
 /// The parameters and body of `auth.v3.app_access_token.create`.
 ///
@@ -52,7 +53,9 @@ impl CreateAppAccessTokenRequest {
 
 /// The body of `auth.v3.app_access_token.create`.
 ///
-/// Build one with [`new`](CreateAppAccessTokenBody::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](CreateAppAccessTokenBody::new), which takes the required fields
+/// (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest;
+/// alphabetically in each group), and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateAppAccessTokenBody {
@@ -83,15 +86,23 @@ impl CreateAppAccessTokenBody {
 
 /// The answer of `auth.v3.app_access_token.create`.
 ///
-/// Build one with [`new`](CreateAppAccessTokenResponse::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](CreateAppAccessTokenResponse::new), which takes the required fields
+/// (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest;
+/// alphabetically in each group), and the `with_*` setters.
+///
+/// [`log_id`](CreateAppAccessTokenResponse::log_id) gives the log id (`x-tt-logid`) of the
+/// answer, which the platform's support asks for.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateAppAccessTokenResponse {
     /// The token.
+    #[serde(with = "codec::text")]
     pub app_access_token: String,
     /// Seconds until the token expires.
-    #[serde(with = "crate::codec::int")]
+    #[serde(with = "codec::int")]
     pub expire: i64,
+    #[serde(skip)]
+    lark_log_id: Option<String>,
 }
 
 impl CreateAppAccessTokenResponse {
@@ -102,7 +113,20 @@ impl CreateAppAccessTokenResponse {
         Self {
             app_access_token: app_access_token.into(),
             expire,
+            lark_log_id: None,
         }
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for CreateAppAccessTokenResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
     }
 }
 
@@ -182,8 +206,10 @@ pub struct CreateAppAccessToken {
 
 impl CreateAppAccessToken {
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 

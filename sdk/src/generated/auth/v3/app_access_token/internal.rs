@@ -14,6 +14,7 @@
 //! - API page: <https://open.feishu.cn/document/ukTMukTMukTM/ukDNz4SO0MjL5QzM/auth-v3/auth/app_access_token_internal>
 
 use crate::{Client, Error, RequestOptions};
+use crate::codec;
 
 /// The parameters and body of `auth.v3.app_access_token.internal`.
 ///
@@ -51,7 +52,9 @@ impl InternalAppAccessTokenRequest {
 
 /// The body of `auth.v3.app_access_token.internal`.
 ///
-/// Build one with [`new`](InternalAppAccessTokenBody::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](InternalAppAccessTokenBody::new), which takes the required fields
+/// (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest;
+/// alphabetically in each group), and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InternalAppAccessTokenBody {
@@ -75,15 +78,23 @@ impl InternalAppAccessTokenBody {
 
 /// The answer of `auth.v3.app_access_token.internal`.
 ///
-/// Build one with [`new`](InternalAppAccessTokenResponse::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](InternalAppAccessTokenResponse::new), which takes the required
+/// fields (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest;
+/// alphabetically in each group), and the `with_*` setters.
+///
+/// [`log_id`](InternalAppAccessTokenResponse::log_id) gives the log id (`x-tt-logid`) of the
+/// answer, which the platform's support asks for.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InternalAppAccessTokenResponse {
     /// The token.
+    #[serde(with = "codec::text")]
     pub app_access_token: String,
     /// Seconds until the token expires.
-    #[serde(with = "crate::codec::int")]
+    #[serde(with = "codec::int")]
     pub expire: i64,
+    #[serde(skip)]
+    lark_log_id: Option<String>,
 }
 
 impl InternalAppAccessTokenResponse {
@@ -94,7 +105,20 @@ impl InternalAppAccessTokenResponse {
         Self {
             app_access_token: app_access_token.into(),
             expire,
+            lark_log_id: None,
         }
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for InternalAppAccessTokenResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
     }
 }
 
@@ -174,8 +198,10 @@ pub struct InternalAppAccessToken {
 
 impl InternalAppAccessToken {
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 

@@ -6,6 +6,7 @@
 pub mod resend;
 pub use resend::{
     ResendAppTicket, ResendAppTicketRequest, ResendAppTicketError, ResendAppTicketBody,
+    ResendAppTicketResponse,
 };
 
 /// Accessor for the `app_ticket` resource.

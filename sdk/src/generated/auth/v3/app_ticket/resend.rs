@@ -51,7 +51,9 @@ impl ResendAppTicketRequest {
 
 /// The body of `auth.v3.app_ticket.resend`.
 ///
-/// Build one with [`new`](ResendAppTicketBody::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](ResendAppTicketBody::new), which takes the required fields
+/// (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest;
+/// alphabetically in each group), and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ResendAppTicketBody {
@@ -70,6 +72,38 @@ impl ResendAppTicketBody {
             app_id: app_id.into(),
             app_secret: app_secret.into(),
         }
+    }
+}
+
+/// The answer of `auth.v3.app_ticket.resend`: the platform sends no data, only its log id.
+///
+/// [`log_id`](ResendAppTicketResponse::log_id) gives the log id (`x-tt-logid`) of the answer,
+/// which the platform's support asks for.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct ResendAppTicketResponse {
+    #[serde(skip)]
+    lark_log_id: Option<String>,
+}
+
+impl ResendAppTicketResponse {
+    /// An empty value: every field unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self { lark_log_id: None }
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for ResendAppTicketResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
     }
 }
 
@@ -100,7 +134,7 @@ impl crate::operation::Operation for ResendAppTicketRequest {
 }
 
 impl crate::operation::JsonOperation for ResendAppTicketRequest {
-    type Output = ();
+    type Output = ResendAppTicketResponse;
 }
 
 impl super::AppTicketApi<'_> {
@@ -123,7 +157,7 @@ impl super::AppTicketApi<'_> {
     ///     )
     ///     .send()
     ///     .await?;
-    /// let () = response;
+    /// println!("done; log id {:?}", response.log_id());
     /// # Ok(())
     /// # }
     /// ```
@@ -149,8 +183,10 @@ pub struct ResendAppTicket {
 
 impl ResendAppTicket {
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 
@@ -160,13 +196,15 @@ impl ResendAppTicket {
     }
 
     /// Sends the request.
-    pub async fn send(self) -> Result<(), Error<ResendAppTicketError>> {
+    pub async fn send(
+        self,
+    ) -> Result<ResendAppTicketResponse, Error<ResendAppTicketError>> {
         self.client.call(self.request, self.options).await
     }
 }
 
 impl std::future::IntoFuture for ResendAppTicket {
-    type Output = Result<(), Error<ResendAppTicketError>>;
+    type Output = Result<ResendAppTicketResponse, Error<ResendAppTicketError>>;
     type IntoFuture = crate::operation::BoxFuture<Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())

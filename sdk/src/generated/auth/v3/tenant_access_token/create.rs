@@ -14,6 +14,7 @@
 //! - API page: <https://open.feishu.cn/document/ukTMukTMukTM/ukDNz4SO0MjL5QzM/auth-v3/auth/tenant_access_token>
 
 use crate::{Client, Error, RequestOptions};
+use crate::codec;
 
 /// The parameters and body of `auth.v3.tenant_access_token.create`.
 ///
@@ -21,7 +22,7 @@ use crate::{Client, Error, RequestOptions};
 ///
 /// ```
 /// # use lark_openapi::auth::v3::tenant_access_token::*;
-/// let request = CreateTenantAccessTokenRequest::new(lark_openapi::auth::v3::tenant_access_token::CreateTenantAccessTokenBody::new("a-6U1SbDiM6XIH2DcTCPyeub", "73658811060f175d"));
+/// let request = CreateTenantAccessTokenRequest::new(lark_openapi::auth::v3::tenant_access_token::CreateTenantAccessTokenBody::new("73658811060f175d", "a-6U1SbDiM6XIH2DcTCPyeub"));
 /// ```
 ///
 /// Leaving out `body` does not compile:
@@ -51,7 +52,9 @@ impl CreateTenantAccessTokenRequest {
 
 /// The body of `auth.v3.tenant_access_token.create`.
 ///
-/// Build one with [`new`](CreateTenantAccessTokenBody::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](CreateTenantAccessTokenBody::new), which takes the required fields
+/// (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest;
+/// alphabetically in each group), and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateTenantAccessTokenBody {
@@ -66,8 +69,8 @@ impl CreateTenantAccessTokenBody {
     #[must_use]
     #[allow(clippy::new_without_default)]
     pub fn new(
-        app_access_token: impl Into<String>,
         tenant_key: impl Into<String>,
+        app_access_token: impl Into<String>,
     ) -> Self {
         Self {
             app_access_token: app_access_token.into(),
@@ -78,26 +81,47 @@ impl CreateTenantAccessTokenBody {
 
 /// The answer of `auth.v3.tenant_access_token.create`.
 ///
-/// Build one with [`new`](CreateTenantAccessTokenResponse::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](CreateTenantAccessTokenResponse::new), which takes the required
+/// fields (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest;
+/// alphabetically in each group), and the `with_*` setters.
+///
+/// [`log_id`](CreateTenantAccessTokenResponse::log_id) gives the log id (`x-tt-logid`) of the
+/// answer, which the platform's support asks for.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateTenantAccessTokenResponse {
     /// The token.
+    #[serde(with = "codec::text")]
     pub tenant_access_token: String,
     /// Seconds until the token expires.
-    #[serde(with = "crate::codec::int")]
+    #[serde(with = "codec::int")]
     pub expire: i64,
+    #[serde(skip)]
+    lark_log_id: Option<String>,
 }
 
 impl CreateTenantAccessTokenResponse {
     /// A value with the required fields; the others unset.
     #[must_use]
     #[allow(clippy::new_without_default)]
-    pub fn new(tenant_access_token: impl Into<String>, expire: i64) -> Self {
+    pub fn new(expire: i64, tenant_access_token: impl Into<String>) -> Self {
         Self {
             tenant_access_token: tenant_access_token.into(),
             expire,
+            lark_log_id: None,
         }
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for CreateTenantAccessTokenResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
     }
 }
 
@@ -147,7 +171,7 @@ impl super::TenantAccessTokenApi<'_> {
     /// let response = client
     ///     .auth().v3().tenant_access_token()
     ///     .create(
-    ///         lark_openapi::auth::v3::tenant_access_token::CreateTenantAccessTokenBody::new("a-6U1SbDiM6XIH2DcTCPyeub", "73658811060f175d"),
+    ///         lark_openapi::auth::v3::tenant_access_token::CreateTenantAccessTokenBody::new("73658811060f175d", "a-6U1SbDiM6XIH2DcTCPyeub"),
     ///     )
     ///     .send()
     ///     .await?;
@@ -177,8 +201,10 @@ pub struct CreateTenantAccessToken {
 
 impl CreateTenantAccessToken {
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 

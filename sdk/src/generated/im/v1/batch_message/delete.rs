@@ -56,6 +56,38 @@ impl DeleteBatchMessageRequest {
     }
 }
 
+/// The answer of `im.v1.batch_message.delete`: the platform sends no data, only its log id.
+///
+/// [`log_id`](DeleteBatchMessageResponse::log_id) gives the log id (`x-tt-logid`) of the
+/// answer, which the platform's support asks for.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct DeleteBatchMessageResponse {
+    #[serde(skip)]
+    lark_log_id: Option<String>,
+}
+
+impl DeleteBatchMessageResponse {
+    /// An empty value: every field unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self { lark_log_id: None }
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for DeleteBatchMessageResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
+    }
+}
+
 impl crate::operation::Operation for DeleteBatchMessageRequest {
     type Error = DeleteBatchMessageError;
     const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
@@ -82,7 +114,7 @@ impl crate::operation::Operation for DeleteBatchMessageRequest {
 }
 
 impl crate::operation::JsonOperation for DeleteBatchMessageRequest {
-    type Output = ();
+    type Output = DeleteBatchMessageResponse;
 }
 
 impl super::BatchMessageApi<'_> {
@@ -107,7 +139,7 @@ impl super::BatchMessageApi<'_> {
     ///     )
     ///     .send()
     ///     .await?;
-    /// let () = response;
+    /// println!("done; log id {:?}", response.log_id());
     /// # Ok(())
     /// # }
     /// ```
@@ -139,8 +171,10 @@ impl DeleteBatchMessage {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 
@@ -150,13 +184,15 @@ impl DeleteBatchMessage {
     }
 
     /// Sends the request.
-    pub async fn send(self) -> Result<(), Error<DeleteBatchMessageError>> {
+    pub async fn send(
+        self,
+    ) -> Result<DeleteBatchMessageResponse, Error<DeleteBatchMessageError>> {
         self.client.call(self.request, self.options).await
     }
 }
 
 impl std::future::IntoFuture for DeleteBatchMessage {
-    type Output = Result<(), Error<DeleteBatchMessageError>>;
+    type Output = Result<DeleteBatchMessageResponse, Error<DeleteBatchMessageError>>;
     type IntoFuture = crate::operation::BoxFuture<Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())

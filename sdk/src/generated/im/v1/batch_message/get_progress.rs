@@ -58,6 +58,9 @@ impl GetProgressBatchMessageRequest {
 }
 
 /// The answer of `im.v1.batch_message.get_progress`.
+///
+/// [`log_id`](GetProgressBatchMessageResponse::log_id) gives the log id (`x-tt-logid`) of the
+/// answer, which the platform's support asks for.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GetProgressBatchMessageResponse {
@@ -67,6 +70,8 @@ pub struct GetProgressBatchMessageResponse {
     /// Recall progress: whether the batch was recalled and how many copies are gone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch_message_recall_progress: Option<BatchMessageRecallProgress>,
+    #[serde(skip)]
+    lark_log_id: Option<String>,
 }
 
 impl GetProgressBatchMessageResponse {
@@ -77,6 +82,7 @@ impl GetProgressBatchMessageResponse {
         Self {
             batch_message_send_progress: Default::default(),
             batch_message_recall_progress: Default::default(),
+            lark_log_id: None,
         }
     }
 
@@ -96,6 +102,18 @@ impl GetProgressBatchMessageResponse {
     ) -> Self {
         self.batch_message_recall_progress = Some(batch_message_recall_progress);
         self
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for GetProgressBatchMessageResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
     }
 }
 
@@ -185,8 +203,10 @@ impl GetProgressBatchMessage {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 

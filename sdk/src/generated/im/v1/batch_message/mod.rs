@@ -6,7 +6,11 @@
 pub mod delete;
 pub mod get_progress;
 pub mod read_user;
-pub use delete::{DeleteBatchMessage, DeleteBatchMessageRequest, DeleteBatchMessageError};
+pub use delete::{
+    DeleteBatchMessage, DeleteBatchMessageRequest, DeleteBatchMessageError,
+    DeleteBatchMessageResponse,
+};
+
 pub use get_progress::{
     GetProgressBatchMessage, GetProgressBatchMessageRequest,
     GetProgressBatchMessageError, GetProgressBatchMessageResponse,

@@ -57,12 +57,17 @@ impl ReadUserBatchMessageRequest {
 }
 
 /// The answer of `im.v1.batch_message.read_user`.
+///
+/// [`log_id`](ReadUserBatchMessageResponse::log_id) gives the log id (`x-tt-logid`) of the
+/// answer, which the platform's support asks for.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ReadUserBatchMessageResponse {
     /// Push and read counts of the batch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub read_user: Option<BatchMessageReadUser>,
+    #[serde(skip)]
+    lark_log_id: Option<String>,
 }
 
 impl ReadUserBatchMessageResponse {
@@ -72,6 +77,7 @@ impl ReadUserBatchMessageResponse {
     pub fn new() -> Self {
         Self {
             read_user: Default::default(),
+            lark_log_id: None,
         }
     }
 
@@ -79,6 +85,18 @@ impl ReadUserBatchMessageResponse {
     pub fn with_read_user(mut self, read_user: BatchMessageReadUser) -> Self {
         self.read_user = Some(read_user);
         self
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for ReadUserBatchMessageResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
     }
 }
 
@@ -168,8 +186,10 @@ impl ReadUserBatchMessage {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 

@@ -22,9 +22,11 @@
 //! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat/create>
 
 use crate::{Client, Error, RequestOptions};
+use crate::codec;
 use super::super::models::{
-    EditPermission, GroupMessageType, HideMemberCountSetting, I18nNames,
-    RestrictedModeSetting, UrgentSetting, UserIdType, VideoConferenceSetting,
+    ChatMode, ChatVisibility, EditPermission, GroupMessageType, HideMemberCountSetting,
+    I18nNames, MemberIdType, RestrictedModeSetting, UrgentSetting, UserIdType,
+    VideoConferenceSetting,
 };
 
 /// The parameters and body of `im.v1.chat.create`.
@@ -139,10 +141,10 @@ pub struct CreateChatBody {
     pub group_message_type: Option<GroupMessageType>,
     /// Mode of the chat: only `group` (the default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub chat_mode: Option<String>,
+    pub chat_mode: Option<ChatMode>,
     /// `private` (the default) or `public`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub chat_type: Option<String>,
+    pub chat_type: Option<ChatVisibility>,
     /// Who sees the notice when a member joins: `only_owner` (owner and managers), `all_members`
     /// (the default) or `not_anyone`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -258,14 +260,14 @@ impl CreateChatBody {
     }
 
     /// Sets `chat_mode`.
-    pub fn with_chat_mode(mut self, chat_mode: impl Into<String>) -> Self {
-        self.chat_mode = Some(chat_mode.into());
+    pub fn with_chat_mode(mut self, chat_mode: ChatMode) -> Self {
+        self.chat_mode = Some(chat_mode);
         self
     }
 
     /// Sets `chat_type`.
-    pub fn with_chat_type(mut self, chat_type: impl Into<String>) -> Self {
-        self.chat_type = Some(chat_type.into());
+    pub fn with_chat_type(mut self, chat_type: ChatVisibility) -> Self {
+        self.chat_type = Some(chat_type);
         self
     }
 
@@ -337,30 +339,33 @@ impl CreateChatBody {
 }
 
 /// The answer of `im.v1.chat.create`.
+///
+/// [`log_id`](CreateChatResponse::log_id) gives the log id (`x-tt-logid`) of the answer,
+/// which the platform's support asks for.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateChatResponse {
     /// ID of the new group (`oc_…`); keep it for later calls on the group.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub chat_id: Option<String>,
     /// URL of the avatar.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub avatar: Option<String>,
     /// Name of the group.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub name: Option<String>,
     /// Description of the group.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub description: Option<String>,
     /// Names per language.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub i18n_names: Option<I18nNames>,
     /// Owner's user ID, of the kind given by `user_id_type`; absent when a bot owns the group.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub owner_id: Option<String>,
     /// Kind of `owner_id`; absent when a bot owns the group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner_id_type: Option<String>,
+    pub owner_id_type: Option<MemberIdType>,
     /// Who may send urgent (buzz) messages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub urgent_setting: Option<UrgentSetting>,
@@ -368,48 +373,48 @@ pub struct CreateChatResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video_conference_setting: Option<VideoConferenceSetting>,
     /// Who may add users and bots: `only_owner` (owner and managers) or `all_members`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub add_member_permission: Option<String>,
     /// Whether the group may be shared: `allowed` or `not_allowed`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub share_card_permission: Option<String>,
     /// Who may @mention everyone: `only_owner` (owner and managers) or `all_members`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub at_all_permission: Option<String>,
     /// Who may edit the group's information: `only_owner` (owner and managers) or `all_members`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub edit_permission: Option<String>,
+    pub edit_permission: Option<EditPermission>,
     /// How messages are shown: `chat` or `thread`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group_message_type: Option<String>,
+    pub group_message_type: Option<GroupMessageType>,
     /// Mode of the chat: `group`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub chat_mode: Option<String>,
+    pub chat_mode: Option<ChatMode>,
     /// `private` or `public`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub chat_type: Option<String>,
+    pub chat_type: Option<ChatVisibility>,
     /// The group's first tag by priority: `inner`, `tenant`, `department`, `edu`, `meeting` or
     /// `customer_service`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub chat_tag: Option<String>,
     /// Whether it is an external group, open to users of other tenants.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external: Option<bool>,
     /// Key of the tenant the group belongs to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub tenant_key: Option<String>,
     /// Who sees join notices: `only_owner`, `all_members` or `not_anyone`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub join_message_visibility: Option<String>,
     /// Who sees leave notices: `only_owner`, `all_members` or `not_anyone`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub leave_message_visibility: Option<String>,
     /// Whether joining needs approval: `no_approval_required` or `approval_required`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub membership_approval: Option<String>,
     /// Who may send messages: `all_members`, `only_owner` (owner and managers) or
     /// `moderator_list` (chosen members).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub moderation_permission: Option<String>,
     /// Restricted-mode settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -417,6 +422,8 @@ pub struct CreateChatResponse {
     /// Who can see the member count.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hide_member_count_setting: Option<HideMemberCountSetting>,
+    #[serde(skip)]
+    lark_log_id: Option<String>,
 }
 
 impl CreateChatResponse {
@@ -450,6 +457,7 @@ impl CreateChatResponse {
             moderation_permission: Default::default(),
             restricted_mode_setting: Default::default(),
             hide_member_count_setting: Default::default(),
+            lark_log_id: None,
         }
     }
 
@@ -490,8 +498,8 @@ impl CreateChatResponse {
     }
 
     /// Sets `owner_id_type`.
-    pub fn with_owner_id_type(mut self, owner_id_type: impl Into<String>) -> Self {
-        self.owner_id_type = Some(owner_id_type.into());
+    pub fn with_owner_id_type(mut self, owner_id_type: MemberIdType) -> Self {
+        self.owner_id_type = Some(owner_id_type);
         self
     }
 
@@ -538,29 +546,29 @@ impl CreateChatResponse {
     }
 
     /// Sets `edit_permission`.
-    pub fn with_edit_permission(mut self, edit_permission: impl Into<String>) -> Self {
-        self.edit_permission = Some(edit_permission.into());
+    pub fn with_edit_permission(mut self, edit_permission: EditPermission) -> Self {
+        self.edit_permission = Some(edit_permission);
         self
     }
 
     /// Sets `group_message_type`.
     pub fn with_group_message_type(
         mut self,
-        group_message_type: impl Into<String>,
+        group_message_type: GroupMessageType,
     ) -> Self {
-        self.group_message_type = Some(group_message_type.into());
+        self.group_message_type = Some(group_message_type);
         self
     }
 
     /// Sets `chat_mode`.
-    pub fn with_chat_mode(mut self, chat_mode: impl Into<String>) -> Self {
-        self.chat_mode = Some(chat_mode.into());
+    pub fn with_chat_mode(mut self, chat_mode: ChatMode) -> Self {
+        self.chat_mode = Some(chat_mode);
         self
     }
 
     /// Sets `chat_type`.
-    pub fn with_chat_type(mut self, chat_type: impl Into<String>) -> Self {
-        self.chat_type = Some(chat_type.into());
+    pub fn with_chat_type(mut self, chat_type: ChatVisibility) -> Self {
+        self.chat_type = Some(chat_type);
         self
     }
 
@@ -634,6 +642,18 @@ impl CreateChatResponse {
     ) -> Self {
         self.hide_member_count_setting = Some(hide_member_count_setting);
         self
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for CreateChatResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
     }
 }
 
@@ -770,8 +790,10 @@ impl CreateChat {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 

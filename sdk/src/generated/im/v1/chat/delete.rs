@@ -54,6 +54,38 @@ impl DeleteChatRequest {
     }
 }
 
+/// The answer of `im.v1.chat.delete`: the platform sends no data, only its log id.
+///
+/// [`log_id`](DeleteChatResponse::log_id) gives the log id (`x-tt-logid`) of the answer,
+/// which the platform's support asks for.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct DeleteChatResponse {
+    #[serde(skip)]
+    lark_log_id: Option<String>,
+}
+
+impl DeleteChatResponse {
+    /// An empty value: every field unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self { lark_log_id: None }
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for DeleteChatResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
+    }
+}
+
 impl crate::operation::Operation for DeleteChatRequest {
     type Error = DeleteChatError;
     const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
@@ -83,7 +115,7 @@ impl crate::operation::Operation for DeleteChatRequest {
 }
 
 impl crate::operation::JsonOperation for DeleteChatRequest {
-    type Output = ();
+    type Output = DeleteChatResponse;
 }
 
 impl super::ChatApi<'_> {
@@ -109,7 +141,7 @@ impl super::ChatApi<'_> {
     ///     )
     ///     .send()
     ///     .await?;
-    /// let () = response;
+    /// println!("done; log id {:?}", response.log_id());
     /// # Ok(())
     /// # }
     /// ```
@@ -148,8 +180,10 @@ impl DeleteChat {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 
@@ -159,13 +193,13 @@ impl DeleteChat {
     }
 
     /// Sends the request.
-    pub async fn send(self) -> Result<(), Error<DeleteChatError>> {
+    pub async fn send(self) -> Result<DeleteChatResponse, Error<DeleteChatError>> {
         self.client.call(self.request, self.options).await
     }
 }
 
 impl std::future::IntoFuture for DeleteChat {
-    type Output = Result<(), Error<DeleteChatError>>;
+    type Output = Result<DeleteChatResponse, Error<DeleteChatError>>;
     type IntoFuture = crate::operation::BoxFuture<Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())

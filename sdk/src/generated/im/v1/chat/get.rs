@@ -19,9 +19,11 @@
 //! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat/get>
 
 use crate::{Client, Error, RequestOptions};
+use crate::codec;
 use super::super::models::{
-    ChatStatus, HideMemberCountSetting, I18nNames, RestrictedModeSetting, UrgentSetting,
-    UserIdType, VideoConferenceSetting,
+    ChatMode, ChatStatus, ChatVisibility, EditPermission, GroupMessageType,
+    HideMemberCountSetting, I18nNames, MemberIdType, RestrictedModeSetting,
+    UrgentSetting, UserIdType, VideoConferenceSetting,
 };
 
 /// The parameters and body of `im.v1.chat.get`.
@@ -75,41 +77,44 @@ impl GetChatRequest {
 }
 
 /// The answer of `im.v1.chat.get`.
+///
+/// [`log_id`](GetChatResponse::log_id) gives the log id (`x-tt-logid`) of the answer, which
+/// the platform's support asks for.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GetChatResponse {
     /// URL of the avatar.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub avatar: Option<String>,
     /// Name of the group; absent when it has none.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub name: Option<String>,
     /// Description of the group.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub description: Option<String>,
     /// Names per language.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub i18n_names: Option<I18nNames>,
     /// Who may add users and bots: `only_owner` (owner and managers) or `all_members`. Absent for
     /// one-to-one chats.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub add_member_permission: Option<String>,
     /// Whether the group may be shared: `allowed` or `not_allowed`. Absent for one-to-one chats.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub share_card_permission: Option<String>,
     /// Who may @mention everyone: `only_owner` (owner and managers) or `all_members`. Absent for
     /// one-to-one chats.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub at_all_permission: Option<String>,
     /// Who may edit the group's information: `only_owner` (owner and managers) or `all_members`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub edit_permission: Option<String>,
+    pub edit_permission: Option<EditPermission>,
     /// Kind of `owner_id`, as asked in `user_id_type`. Absent when a bot owns the group and for
     /// one-to-one chats.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner_id_type: Option<String>,
+    pub owner_id_type: Option<MemberIdType>,
     /// Owner's user ID. Absent when a bot owns the group and for one-to-one chats.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub owner_id: Option<String>,
     /// User IDs of the managers, of the kind given by `user_id_type`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -120,44 +125,44 @@ pub struct GetChatResponse {
     /// How messages are shown: `chat` or `thread`. Only for ordinary groups; absent for topic
     /// groups and one-to-one chats.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group_message_type: Option<String>,
+    pub group_message_type: Option<GroupMessageType>,
     /// Mode of the chat: `group`, `topic` or `p2p`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub chat_mode: Option<String>,
+    pub chat_mode: Option<ChatMode>,
     /// `private` or `public`. Absent for one-to-one chats.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub chat_type: Option<String>,
+    pub chat_type: Option<ChatVisibility>,
     /// The group's first tag by priority: `inner`, `tenant`, `department`, `edu`, `meeting` or
     /// `customer_service`. Absent for one-to-one chats.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub chat_tag: Option<String>,
     /// Who sees join notices: `only_owner`, `all_members` or `not_anyone`. Absent for one-to-one
     /// chats.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub join_message_visibility: Option<String>,
     /// Who sees leave notices: `only_owner`, `all_members` or `not_anyone`. Absent for one-to-one
     /// chats.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub leave_message_visibility: Option<String>,
     /// Whether joining needs approval: `no_approval_required` or `approval_required`. Absent for
     /// one-to-one chats.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub membership_approval: Option<String>,
     /// Who may send messages: `all_members`, `only_owner` (owner and managers) or
     /// `moderator_list` (chosen members).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub moderation_permission: Option<String>,
     /// Whether it is an external group, open to users of other tenants.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external: Option<bool>,
     /// Key of the tenant the chat belongs to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub tenant_key: Option<String>,
     /// Number of users in the chat, as a decimal string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub user_count: Option<String>,
     /// Number of bots in the chat, as a decimal string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub bot_count: Option<String>,
     /// Restricted-mode settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -174,6 +179,8 @@ pub struct GetChatResponse {
     /// State of the chat.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chat_status: Option<ChatStatus>,
+    #[serde(skip)]
+    lark_log_id: Option<String>,
 }
 
 impl GetChatResponse {
@@ -211,6 +218,7 @@ impl GetChatResponse {
             video_conference_setting: Default::default(),
             hide_member_count_setting: Default::default(),
             chat_status: Default::default(),
+            lark_log_id: None,
         }
     }
 
@@ -266,14 +274,14 @@ impl GetChatResponse {
     }
 
     /// Sets `edit_permission`.
-    pub fn with_edit_permission(mut self, edit_permission: impl Into<String>) -> Self {
-        self.edit_permission = Some(edit_permission.into());
+    pub fn with_edit_permission(mut self, edit_permission: EditPermission) -> Self {
+        self.edit_permission = Some(edit_permission);
         self
     }
 
     /// Sets `owner_id_type`.
-    pub fn with_owner_id_type(mut self, owner_id_type: impl Into<String>) -> Self {
-        self.owner_id_type = Some(owner_id_type.into());
+    pub fn with_owner_id_type(mut self, owner_id_type: MemberIdType) -> Self {
+        self.owner_id_type = Some(owner_id_type);
         self
     }
 
@@ -310,21 +318,21 @@ impl GetChatResponse {
     /// Sets `group_message_type`.
     pub fn with_group_message_type(
         mut self,
-        group_message_type: impl Into<String>,
+        group_message_type: GroupMessageType,
     ) -> Self {
-        self.group_message_type = Some(group_message_type.into());
+        self.group_message_type = Some(group_message_type);
         self
     }
 
     /// Sets `chat_mode`.
-    pub fn with_chat_mode(mut self, chat_mode: impl Into<String>) -> Self {
-        self.chat_mode = Some(chat_mode.into());
+    pub fn with_chat_mode(mut self, chat_mode: ChatMode) -> Self {
+        self.chat_mode = Some(chat_mode);
         self
     }
 
     /// Sets `chat_type`.
-    pub fn with_chat_type(mut self, chat_type: impl Into<String>) -> Self {
-        self.chat_type = Some(chat_type.into());
+    pub fn with_chat_type(mut self, chat_type: ChatVisibility) -> Self {
+        self.chat_type = Some(chat_type);
         self
     }
 
@@ -432,6 +440,18 @@ impl GetChatResponse {
         self.chat_status = Some(chat_status);
         self
     }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for GetChatResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
+    }
 }
 
 impl crate::operation::Operation for GetChatRequest {
@@ -538,8 +558,10 @@ impl GetChat {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 

@@ -20,6 +20,7 @@
 //! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat/link>
 
 use crate::{Client, Error, RequestOptions};
+use crate::codec;
 use super::super::models::ValidityPeriod;
 
 /// The parameters and body of `im.v1.chat.link`.
@@ -99,18 +100,23 @@ impl LinkChatBody {
 }
 
 /// The answer of `im.v1.chat.link`.
+///
+/// [`log_id`](LinkChatResponse::log_id) gives the log id (`x-tt-logid`) of the answer, which
+/// the platform's support asks for.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LinkChatResponse {
     /// The share link.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub share_link: Option<String>,
     /// When the link expires, Unix seconds as a decimal string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub expire_time: Option<String>,
     /// Whether the link never expires.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_permanent: Option<bool>,
+    #[serde(skip)]
+    lark_log_id: Option<String>,
 }
 
 impl LinkChatResponse {
@@ -122,6 +128,7 @@ impl LinkChatResponse {
             share_link: Default::default(),
             expire_time: Default::default(),
             is_permanent: Default::default(),
+            lark_log_id: None,
         }
     }
 
@@ -141,6 +148,18 @@ impl LinkChatResponse {
     pub fn with_is_permanent(mut self, is_permanent: bool) -> Self {
         self.is_permanent = Some(is_permanent);
         self
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for LinkChatResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
     }
 }
 
@@ -248,8 +267,10 @@ impl LinkChat {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 

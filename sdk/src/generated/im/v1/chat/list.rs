@@ -20,6 +20,7 @@
 //! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat/list>
 
 use crate::{Client, Error, RequestOptions};
+use crate::codec;
 use super::super::models::{ChatSortType, ChatSummary, UserIdType};
 
 /// The parameters and body of `im.v1.chat.list`.
@@ -114,6 +115,9 @@ impl ListChatRequest {
 }
 
 /// The answer of `im.v1.chat.list`.
+///
+/// [`log_id`](ListChatResponse::log_id) gives the log id (`x-tt-logid`) of the answer, which
+/// the platform's support asks for.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ListChatResponse {
@@ -121,11 +125,13 @@ pub struct ListChatResponse {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub items: Vec<ChatSummary>,
     /// Token of the next page; present when `has_more` is true.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub page_token: Option<String>,
     /// Whether more pages follow.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
+    #[serde(skip)]
+    lark_log_id: Option<String>,
 }
 
 impl ListChatResponse {
@@ -137,6 +143,7 @@ impl ListChatResponse {
             items: Default::default(),
             page_token: Default::default(),
             has_more: Default::default(),
+            lark_log_id: None,
         }
     }
 
@@ -156,6 +163,18 @@ impl ListChatResponse {
     pub fn with_has_more(mut self, has_more: bool) -> Self {
         self.has_more = Some(has_more);
         self
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for ListChatResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
     }
 }
 
@@ -316,8 +335,10 @@ impl ListChat {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 
@@ -336,11 +357,14 @@ impl ListChat {
     /// `page_token`, until `has_more` is false. A page token seen before ends the
     /// stream with an error instead of looping; an error is the stream's last item,
     /// after every page before it.
+    ///
+    /// Each page is a response: its `log_id()` is the log id of that page's answer.
     pub fn pages(
         self,
-    ) -> impl futures_util::Stream<
-        Item = Result<ListChatResponse, Error<ListChatError>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        Result<ListChatResponse, Error<ListChatError>>,
+    > {
         crate::paginate::pages(self.client, self.request, self.options)
     }
 
@@ -348,9 +372,10 @@ impl ListChat {
     /// time, however many items are read. Errors as for [`pages`](Self::pages).
     pub fn items(
         self,
-    ) -> impl futures_util::Stream<
-        Item = Result<ChatSummary, Error<ListChatError>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        Result<ChatSummary, Error<ListChatError>>,
+    > {
         crate::paginate::items(self.client, self.request, self.options)
     }
 }

@@ -14,12 +14,15 @@ pub use create::{
     CreateChat, CreateChatRequest, CreateChatError, CreateChatBody, CreateChatResponse,
 };
 
-pub use delete::{DeleteChat, DeleteChatRequest, DeleteChatError};
+pub use delete::{DeleteChat, DeleteChatRequest, DeleteChatError, DeleteChatResponse};
 pub use get::{GetChat, GetChatRequest, GetChatError, GetChatResponse};
 pub use link::{LinkChat, LinkChatRequest, LinkChatError, LinkChatBody, LinkChatResponse};
 pub use list::{ListChat, ListChatRequest, ListChatError, ListChatResponse};
 pub use search::{SearchChat, SearchChatRequest, SearchChatError, SearchChatResponse};
-pub use update::{UpdateChat, UpdateChatRequest, UpdateChatError, UpdateChatBody};
+pub use update::{
+    UpdateChat, UpdateChatRequest, UpdateChatError, UpdateChatBody, UpdateChatResponse,
+};
+
 /// Accessor for the `chat` resource.
 #[derive(Debug, Clone, Copy)]
 pub struct ChatApi<'a> {

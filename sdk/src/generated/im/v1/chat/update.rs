@@ -21,8 +21,8 @@
 
 use crate::{Client, Error, RequestOptions};
 use super::super::models::{
-    GroupMessageType, HideMemberCountSetting, I18nNames, RestrictedModeSetting,
-    UrgentSetting, UserIdType, VideoConferenceSetting,
+    ChatVisibility, EditPermission, GroupMessageType, HideMemberCountSetting, I18nNames,
+    RestrictedModeSetting, UrgentSetting, UserIdType, VideoConferenceSetting,
 };
 
 /// The parameters and body of `im.v1.chat.update`.
@@ -119,7 +119,7 @@ pub struct UpdateChatBody {
     pub at_all_permission: Option<String>,
     /// Who may edit the group's information: `only_owner` (owner and managers) or `all_members`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub edit_permission: Option<String>,
+    pub edit_permission: Option<EditPermission>,
     /// User ID of the new owner, of the kind given by `user_id_type`; leave out unless
     /// transferring ownership.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -139,7 +139,7 @@ pub struct UpdateChatBody {
     pub restricted_mode_setting: Option<RestrictedModeSetting>,
     /// `private` or `public`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub chat_type: Option<String>,
+    pub chat_type: Option<ChatVisibility>,
     /// How messages are shown in the group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group_message_type: Option<GroupMessageType>,
@@ -233,8 +233,8 @@ impl UpdateChatBody {
     }
 
     /// Sets `edit_permission`.
-    pub fn with_edit_permission(mut self, edit_permission: impl Into<String>) -> Self {
-        self.edit_permission = Some(edit_permission.into());
+    pub fn with_edit_permission(mut self, edit_permission: EditPermission) -> Self {
+        self.edit_permission = Some(edit_permission);
         self
     }
 
@@ -281,8 +281,8 @@ impl UpdateChatBody {
     }
 
     /// Sets `chat_type`.
-    pub fn with_chat_type(mut self, chat_type: impl Into<String>) -> Self {
-        self.chat_type = Some(chat_type.into());
+    pub fn with_chat_type(mut self, chat_type: ChatVisibility) -> Self {
+        self.chat_type = Some(chat_type);
         self
     }
 
@@ -317,6 +317,38 @@ impl UpdateChatBody {
     ) -> Self {
         self.hide_member_count_setting = Some(hide_member_count_setting);
         self
+    }
+}
+
+/// The answer of `im.v1.chat.update`: the platform sends no data, only its log id.
+///
+/// [`log_id`](UpdateChatResponse::log_id) gives the log id (`x-tt-logid`) of the answer,
+/// which the platform's support asks for.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct UpdateChatResponse {
+    #[serde(skip)]
+    lark_log_id: Option<String>,
+}
+
+impl UpdateChatResponse {
+    /// An empty value: every field unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self { lark_log_id: None }
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for UpdateChatResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
     }
 }
 
@@ -357,7 +389,7 @@ impl crate::operation::Operation for UpdateChatRequest {
 }
 
 impl crate::operation::JsonOperation for UpdateChatRequest {
-    type Output = ();
+    type Output = UpdateChatResponse;
 }
 
 impl super::ChatApi<'_> {
@@ -383,7 +415,7 @@ impl super::ChatApi<'_> {
     ///     )
     ///     .send()
     ///     .await?;
-    /// let () = response;
+    /// println!("done; log id {:?}", response.log_id());
     /// # Ok(())
     /// # }
     /// ```
@@ -434,8 +466,10 @@ impl UpdateChat {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 
@@ -445,13 +479,13 @@ impl UpdateChat {
     }
 
     /// Sends the request.
-    pub async fn send(self) -> Result<(), Error<UpdateChatError>> {
+    pub async fn send(self) -> Result<UpdateChatResponse, Error<UpdateChatError>> {
         self.client.call(self.request, self.options).await
     }
 }
 
 impl std::future::IntoFuture for UpdateChat {
-    type Output = Result<(), Error<UpdateChatError>>;
+    type Output = Result<UpdateChatResponse, Error<UpdateChatError>>;
     type IntoFuture = crate::operation::BoxFuture<Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())

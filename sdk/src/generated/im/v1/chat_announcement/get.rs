@@ -19,7 +19,8 @@
 //! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat-announcement/get>
 
 use crate::{Client, Error, RequestOptions};
-use super::super::models::{ModifierIdType, OwnerIdType, UserIdType};
+use crate::codec;
+use super::super::models::{MemberIdType, UserIdType};
 
 /// The parameters and body of `im.v1.chat_announcement.get`.
 ///
@@ -72,34 +73,39 @@ impl GetChatAnnouncementRequest {
 }
 
 /// The answer of `im.v1.chat_announcement.get`.
+///
+/// [`log_id`](GetChatAnnouncementResponse::log_id) gives the log id (`x-tt-logid`) of the
+/// answer, which the platform's support asks for.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GetChatAnnouncementResponse {
     /// The announcement, serialized in the legacy Docs format.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub content: Option<String>,
     /// Current revision of the announcement, as a decimal string; `im.v1.chat_announcement.patch`
     /// needs it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub revision: Option<String>,
     /// When the announcement was created, Unix seconds as a decimal string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub create_time: Option<String>,
     /// When it was last changed, Unix seconds as a decimal string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub update_time: Option<String>,
     /// Kind of `owner_id`: the kind asked in `user_id_type` for a user, `app_id` for a bot.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner_id_type: Option<OwnerIdType>,
+    pub owner_id_type: Option<MemberIdType>,
     /// Owner of the announcement, of the kind given by `owner_id_type`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub owner_id: Option<String>,
     /// Kind of `modifier_id`: the kind asked in `user_id_type` for a user, `app_id` for a bot.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub modifier_id_type: Option<ModifierIdType>,
+    pub modifier_id_type: Option<MemberIdType>,
     /// Who changed the announcement last, of the kind given by `modifier_id_type`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub modifier_id: Option<String>,
+    #[serde(skip)]
+    lark_log_id: Option<String>,
 }
 
 impl GetChatAnnouncementResponse {
@@ -116,6 +122,7 @@ impl GetChatAnnouncementResponse {
             owner_id: Default::default(),
             modifier_id_type: Default::default(),
             modifier_id: Default::default(),
+            lark_log_id: None,
         }
     }
 
@@ -144,7 +151,7 @@ impl GetChatAnnouncementResponse {
     }
 
     /// Sets `owner_id_type`.
-    pub fn with_owner_id_type(mut self, owner_id_type: OwnerIdType) -> Self {
+    pub fn with_owner_id_type(mut self, owner_id_type: MemberIdType) -> Self {
         self.owner_id_type = Some(owner_id_type);
         self
     }
@@ -156,7 +163,7 @@ impl GetChatAnnouncementResponse {
     }
 
     /// Sets `modifier_id_type`.
-    pub fn with_modifier_id_type(mut self, modifier_id_type: ModifierIdType) -> Self {
+    pub fn with_modifier_id_type(mut self, modifier_id_type: MemberIdType) -> Self {
         self.modifier_id_type = Some(modifier_id_type);
         self
     }
@@ -165,6 +172,18 @@ impl GetChatAnnouncementResponse {
     pub fn with_modifier_id(mut self, modifier_id: impl Into<String>) -> Self {
         self.modifier_id = Some(modifier_id.into());
         self
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for GetChatAnnouncementResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
     }
 }
 
@@ -272,8 +291,10 @@ impl GetChatAnnouncement {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 

@@ -12,7 +12,7 @@ pub use get::{
 
 pub use patch::{
     PatchChatAnnouncement, PatchChatAnnouncementRequest, PatchChatAnnouncementError,
-    PatchChatAnnouncementBody,
+    PatchChatAnnouncementBody, PatchChatAnnouncementResponse,
 };
 
 /// Accessor for the `chat_announcement` resource.

@@ -26,6 +26,10 @@ use crate::{Client, Error, RequestOptions};
 ///
 /// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
 ///
+/// Arguments come in one order for every endpoint: path parameters as in the path, then
+/// required query parameters (identifiers such as `*_id` first, then kinds such as `*_type`,
+/// then the rest; alphabetically in each group), then the body.
+///
 /// ```
 /// # use lark_openapi::im::v1::chat_announcement::*;
 /// let request = PatchChatAnnouncementRequest::new("oc_5ad11d72b830411d72b836c20", lark_openapi::im::v1::chat_announcement::PatchChatAnnouncementBody::new(vec!["example_requests"]));
@@ -75,7 +79,7 @@ impl PatchChatAnnouncementRequest {
 
 /// The body of `im.v1.chat_announcement.patch`.
 ///
-/// Build one with [`new`](PatchChatAnnouncementBody::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](PatchChatAnnouncementBody::new), which takes the required field, and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PatchChatAnnouncementBody {
@@ -104,6 +108,39 @@ impl PatchChatAnnouncementBody {
     pub fn with_revision(mut self, revision: impl Into<String>) -> Self {
         self.revision = Some(revision.into());
         self
+    }
+}
+
+/// The answer of `im.v1.chat_announcement.patch`: the platform sends no data, only its log
+/// id.
+///
+/// [`log_id`](PatchChatAnnouncementResponse::log_id) gives the log id (`x-tt-logid`) of the
+/// answer, which the platform's support asks for.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct PatchChatAnnouncementResponse {
+    #[serde(skip)]
+    lark_log_id: Option<String>,
+}
+
+impl PatchChatAnnouncementResponse {
+    /// An empty value: every field unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self { lark_log_id: None }
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for PatchChatAnnouncementResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
     }
 }
 
@@ -140,7 +177,7 @@ impl crate::operation::Operation for PatchChatAnnouncementRequest {
 }
 
 impl crate::operation::JsonOperation for PatchChatAnnouncementRequest {
-    type Output = ();
+    type Output = PatchChatAnnouncementResponse;
 }
 
 impl super::ChatAnnouncementApi<'_> {
@@ -167,7 +204,7 @@ impl super::ChatAnnouncementApi<'_> {
     ///     )
     ///     .send()
     ///     .await?;
-    /// let () = response;
+    /// println!("done; log id {:?}", response.log_id());
     /// # Ok(())
     /// # }
     /// ```
@@ -210,8 +247,10 @@ impl PatchChatAnnouncement {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 
@@ -221,13 +260,18 @@ impl PatchChatAnnouncement {
     }
 
     /// Sends the request.
-    pub async fn send(self) -> Result<(), Error<PatchChatAnnouncementError>> {
+    pub async fn send(
+        self,
+    ) -> Result<PatchChatAnnouncementResponse, Error<PatchChatAnnouncementError>> {
         self.client.call(self.request, self.options).await
     }
 }
 
 impl std::future::IntoFuture for PatchChatAnnouncement {
-    type Output = Result<(), Error<PatchChatAnnouncementError>>;
+    type Output = Result<
+        PatchChatAnnouncementResponse,
+        Error<PatchChatAnnouncementError>,
+    >;
     type IntoFuture = crate::operation::BoxFuture<Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())

@@ -19,7 +19,7 @@
 //! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat-managers/add_managers>
 
 use crate::{Client, Error, RequestOptions};
-use super::super::models::ChatManagersMemberIdType;
+use super::super::models::MemberIdType;
 
 /// The parameters and body of `im.v1.chat_managers.add_managers`.
 ///
@@ -41,7 +41,7 @@ pub struct AddManagersChatManagersRequest {
     /// Path parameter `chat_id`: ID of the group (`oc_…`); its `chat_mode` must be `group` or `topic`.
     chat_id: String,
     /// Query parameter `member_id_type`: Kind of ID in `manager_ids` (default `open_id`); `app_id` for bots.
-    member_id_type: Option<ChatManagersMemberIdType>,
+    member_id_type: Option<MemberIdType>,
     /// The request body.
     body: AddManagersChatManagersBody,
 }
@@ -63,7 +63,7 @@ impl AddManagersChatManagersRequest {
     }
 
     /// Query parameter `member_id_type`: Kind of ID in `manager_ids` (default `open_id`); `app_id` for bots.
-    pub fn member_id_type(&self) -> &Option<ChatManagersMemberIdType> {
+    pub fn member_id_type(&self) -> &Option<MemberIdType> {
         &self.member_id_type
     }
 
@@ -73,10 +73,7 @@ impl AddManagersChatManagersRequest {
     }
 
     /// Query parameter `member_id_type`: Kind of ID in `manager_ids` (default `open_id`); `app_id` for bots.
-    pub fn set_member_id_type(
-        mut self,
-        member_id_type: ChatManagersMemberIdType,
-    ) -> Self {
+    pub fn set_member_id_type(mut self, member_id_type: MemberIdType) -> Self {
         self.member_id_type = Some(member_id_type);
         self
     }
@@ -118,6 +115,9 @@ impl AddManagersChatManagersBody {
 }
 
 /// The answer of `im.v1.chat_managers.add_managers`.
+///
+/// [`log_id`](AddManagersChatManagersResponse::log_id) gives the log id (`x-tt-logid`) of the
+/// answer, which the platform's support asks for.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AddManagersChatManagersResponse {
@@ -128,6 +128,8 @@ pub struct AddManagersChatManagersResponse {
     /// App IDs of all the group's bot managers.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub chat_bot_managers: Vec<String>,
+    #[serde(skip)]
+    lark_log_id: Option<String>,
 }
 
 impl AddManagersChatManagersResponse {
@@ -138,6 +140,7 @@ impl AddManagersChatManagersResponse {
         Self {
             chat_managers: Default::default(),
             chat_bot_managers: Default::default(),
+            lark_log_id: None,
         }
     }
 
@@ -157,6 +160,18 @@ impl AddManagersChatManagersResponse {
     ) -> Self {
         self.chat_bot_managers = chat_bot_managers.into_iter().map(Into::into).collect();
         self
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for AddManagersChatManagersResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
     }
 }
 
@@ -249,7 +264,7 @@ pub struct AddManagersChatManagers {
 
 impl AddManagersChatManagers {
     /// Query parameter `member_id_type`: Kind of ID in `manager_ids` (default `open_id`); `app_id` for bots.
-    pub fn member_id_type(mut self, member_id_type: ChatManagersMemberIdType) -> Self {
+    pub fn member_id_type(mut self, member_id_type: MemberIdType) -> Self {
         self.request = self.request.set_member_id_type(member_id_type);
         self
     }
@@ -274,8 +289,10 @@ impl AddManagersChatManagers {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 

@@ -22,7 +22,7 @@
 //! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat-members/create>
 
 use crate::{Client, Error, RequestOptions};
-use super::super::models::ChatMembersMemberIdType;
+use super::super::models::MemberIdType;
 
 /// The parameters and body of `im.v1.chat_members.create`.
 ///
@@ -44,7 +44,7 @@ pub struct CreateChatMembersRequest {
     /// Path parameter `chat_id`: ID of the group (`oc_…`); its `chat_mode` must be `group` or `topic`.
     chat_id: String,
     /// Query parameter `member_id_type`: Kind of ID in `id_list` (default `open_id`); `app_id` for bots.
-    member_id_type: Option<ChatMembersMemberIdType>,
+    member_id_type: Option<MemberIdType>,
     /// Query parameter `succeed_type`: What to do about unusable IDs (default 0). `0`: fail if an ID does not exist or is not visible, but add the others when some users have merely left the company. `1`: add every usable ID and list the rest in the answer. `2`: fail if any ID is unusable, listing them.
     succeed_type: Option<i64>,
     /// The request body.
@@ -69,7 +69,7 @@ impl CreateChatMembersRequest {
     }
 
     /// Query parameter `member_id_type`: Kind of ID in `id_list` (default `open_id`); `app_id` for bots.
-    pub fn member_id_type(&self) -> &Option<ChatMembersMemberIdType> {
+    pub fn member_id_type(&self) -> &Option<MemberIdType> {
         &self.member_id_type
     }
 
@@ -84,10 +84,7 @@ impl CreateChatMembersRequest {
     }
 
     /// Query parameter `member_id_type`: Kind of ID in `id_list` (default `open_id`); `app_id` for bots.
-    pub fn set_member_id_type(
-        mut self,
-        member_id_type: ChatMembersMemberIdType,
-    ) -> Self {
+    pub fn set_member_id_type(mut self, member_id_type: MemberIdType) -> Self {
         self.member_id_type = Some(member_id_type);
         self
     }
@@ -136,6 +133,9 @@ impl CreateChatMembersBody {
 }
 
 /// The answer of `im.v1.chat_members.create`.
+///
+/// [`log_id`](CreateChatMembersResponse::log_id) gives the log id (`x-tt-logid`) of the
+/// answer, which the platform's support asks for.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateChatMembersResponse {
@@ -149,6 +149,8 @@ pub struct CreateChatMembersResponse {
     /// IDs waiting for the owner or a manager to approve their joining.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pending_approval_id_list: Vec<String>,
+    #[serde(skip)]
+    lark_log_id: Option<String>,
 }
 
 impl CreateChatMembersResponse {
@@ -160,6 +162,7 @@ impl CreateChatMembersResponse {
             invalid_id_list: Default::default(),
             not_existed_id_list: Default::default(),
             pending_approval_id_list: Default::default(),
+            lark_log_id: None,
         }
     }
 
@@ -194,6 +197,18 @@ impl CreateChatMembersResponse {
             .map(Into::into)
             .collect();
         self
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for CreateChatMembersResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
     }
 }
 
@@ -289,7 +304,7 @@ pub struct CreateChatMembers {
 
 impl CreateChatMembers {
     /// Query parameter `member_id_type`: Kind of ID in `id_list` (default `open_id`); `app_id` for bots.
-    pub fn member_id_type(mut self, member_id_type: ChatMembersMemberIdType) -> Self {
+    pub fn member_id_type(mut self, member_id_type: MemberIdType) -> Self {
         self.request = self.request.set_member_id_type(member_id_type);
         self
     }
@@ -320,8 +335,10 @@ impl CreateChatMembers {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 

@@ -20,7 +20,7 @@
 //! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat-members/delete>
 
 use crate::{Client, Error, RequestOptions};
-use super::super::models::ChatMembersMemberIdType;
+use super::super::models::MemberIdType;
 
 /// The parameters and body of `im.v1.chat_members.delete`.
 ///
@@ -42,7 +42,7 @@ pub struct DeleteChatMembersRequest {
     /// Path parameter `chat_id`: ID of the group (`oc_…`); its `chat_mode` must be `group` or `topic`.
     chat_id: String,
     /// Query parameter `member_id_type`: Kind of ID in `id_list` (default `open_id`); `app_id` for bots.
-    member_id_type: Option<ChatMembersMemberIdType>,
+    member_id_type: Option<MemberIdType>,
     /// The request body.
     body: DeleteChatMembersBody,
 }
@@ -64,7 +64,7 @@ impl DeleteChatMembersRequest {
     }
 
     /// Query parameter `member_id_type`: Kind of ID in `id_list` (default `open_id`); `app_id` for bots.
-    pub fn member_id_type(&self) -> &Option<ChatMembersMemberIdType> {
+    pub fn member_id_type(&self) -> &Option<MemberIdType> {
         &self.member_id_type
     }
 
@@ -74,10 +74,7 @@ impl DeleteChatMembersRequest {
     }
 
     /// Query parameter `member_id_type`: Kind of ID in `id_list` (default `open_id`); `app_id` for bots.
-    pub fn set_member_id_type(
-        mut self,
-        member_id_type: ChatMembersMemberIdType,
-    ) -> Self {
+    pub fn set_member_id_type(mut self, member_id_type: MemberIdType) -> Self {
         self.member_id_type = Some(member_id_type);
         self
     }
@@ -120,12 +117,17 @@ impl DeleteChatMembersBody {
 }
 
 /// The answer of `im.v1.chat_members.delete`.
+///
+/// [`log_id`](DeleteChatMembersResponse::log_id) gives the log id (`x-tt-logid`) of the
+/// answer, which the platform's support asks for.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeleteChatMembersResponse {
     /// IDs that were not valid and were left alone.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub invalid_id_list: Vec<String>,
+    #[serde(skip)]
+    lark_log_id: Option<String>,
 }
 
 impl DeleteChatMembersResponse {
@@ -135,6 +137,7 @@ impl DeleteChatMembersResponse {
     pub fn new() -> Self {
         Self {
             invalid_id_list: Default::default(),
+            lark_log_id: None,
         }
     }
 
@@ -145,6 +148,18 @@ impl DeleteChatMembersResponse {
     ) -> Self {
         self.invalid_id_list = invalid_id_list.into_iter().map(Into::into).collect();
         self
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for DeleteChatMembersResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
     }
 }
 
@@ -237,7 +252,7 @@ pub struct DeleteChatMembers {
 
 impl DeleteChatMembers {
     /// Query parameter `member_id_type`: Kind of ID in `id_list` (default `open_id`); `app_id` for bots.
-    pub fn member_id_type(mut self, member_id_type: ChatMembersMemberIdType) -> Self {
+    pub fn member_id_type(mut self, member_id_type: MemberIdType) -> Self {
         self.request = self.request.set_member_id_type(member_id_type);
         self
     }
@@ -262,8 +277,10 @@ impl DeleteChatMembers {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 

@@ -21,6 +21,7 @@
 //! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat-members/get>
 
 use crate::{Client, Error, RequestOptions};
+use crate::codec;
 use super::super::models::{ChatMember, MemberIdType};
 
 /// The parameters and body of `im.v1.chat_members.get`.
@@ -45,6 +46,8 @@ pub struct GetChatMembersRequest {
     /// Platform ids use `[A-Za-z0-9_]`; any value is percent-encoded as one path segment, and an empty one is refused before sending.
     chat_id: String,
     /// Query parameter `member_id_type`: Kind of user ID used for the members (default `open_id`).
+    ///
+    /// Only `open_id`, `union_id`, `user_id` are accepted here (the enum also has the values other endpoints use).
     member_id_type: Option<MemberIdType>,
     /// Query parameter `page_size`: Members per page (default 20).
     page_size: Option<i64>,
@@ -72,6 +75,8 @@ impl GetChatMembersRequest {
     }
 
     /// Query parameter `member_id_type`: Kind of user ID used for the members (default `open_id`).
+    ///
+    /// Only `open_id`, `union_id`, `user_id` are accepted here (the enum also has the values other endpoints use).
     pub fn member_id_type(&self) -> &Option<MemberIdType> {
         &self.member_id_type
     }
@@ -87,6 +92,8 @@ impl GetChatMembersRequest {
     }
 
     /// Query parameter `member_id_type`: Kind of user ID used for the members (default `open_id`).
+    ///
+    /// Only `open_id`, `union_id`, `user_id` are accepted here (the enum also has the values other endpoints use).
     pub fn set_member_id_type(mut self, member_id_type: MemberIdType) -> Self {
         self.member_id_type = Some(member_id_type);
         self
@@ -106,6 +113,9 @@ impl GetChatMembersRequest {
 }
 
 /// The answer of `im.v1.chat_members.get`.
+///
+/// [`log_id`](GetChatMembersResponse::log_id) gives the log id (`x-tt-logid`) of the answer,
+/// which the platform's support asks for.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GetChatMembersResponse {
@@ -113,18 +123,16 @@ pub struct GetChatMembersResponse {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub items: Vec<ChatMember>,
     /// Token of the next page; present when `has_more` is true.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub page_token: Option<String>,
     /// Whether more pages follow.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
     /// Number of users in the chat.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::codec::opt_int"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_int")]
     pub member_total: Option<i64>,
+    #[serde(skip)]
+    lark_log_id: Option<String>,
 }
 
 impl GetChatMembersResponse {
@@ -137,6 +145,7 @@ impl GetChatMembersResponse {
             page_token: Default::default(),
             has_more: Default::default(),
             member_total: Default::default(),
+            lark_log_id: None,
         }
     }
 
@@ -162,6 +171,18 @@ impl GetChatMembersResponse {
     pub fn with_member_total(mut self, member_total: i64) -> Self {
         self.member_total = Some(member_total);
         self
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for GetChatMembersResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
     }
 }
 
@@ -274,6 +295,8 @@ pub struct GetChatMembers {
 
 impl GetChatMembers {
     /// Query parameter `member_id_type`: Kind of user ID used for the members (default `open_id`).
+    ///
+    /// Only `open_id`, `union_id`, `user_id` are accepted here (the enum also has the values other endpoints use).
     pub fn member_id_type(mut self, member_id_type: MemberIdType) -> Self {
         self.request = self.request.set_member_id_type(member_id_type);
         self
@@ -305,8 +328,10 @@ impl GetChatMembers {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 
@@ -327,11 +352,14 @@ impl GetChatMembers {
     /// `page_token`, until `has_more` is false. A page token seen before ends the
     /// stream with an error instead of looping; an error is the stream's last item,
     /// after every page before it.
+    ///
+    /// Each page is a response: its `log_id()` is the log id of that page's answer.
     pub fn pages(
         self,
-    ) -> impl futures_util::Stream<
-        Item = Result<GetChatMembersResponse, Error<GetChatMembersError>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        Result<GetChatMembersResponse, Error<GetChatMembersError>>,
+    > {
         crate::paginate::pages(self.client, self.request, self.options)
     }
 
@@ -339,9 +367,10 @@ impl GetChatMembers {
     /// time, however many items are read. Errors as for [`pages`](Self::pages).
     pub fn items(
         self,
-    ) -> impl futures_util::Stream<
-        Item = Result<ChatMember, Error<GetChatMembersError>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        Result<ChatMember, Error<GetChatMembersError>>,
+    > {
         crate::paginate::items(self.client, self.request, self.options)
     }
 }

@@ -54,12 +54,17 @@ impl IsInChatChatMembersRequest {
 }
 
 /// The answer of `im.v1.chat_members.is_in_chat`.
+///
+/// [`log_id`](IsInChatChatMembersResponse::log_id) gives the log id (`x-tt-logid`) of the
+/// answer, which the platform's support asks for.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct IsInChatChatMembersResponse {
     /// Whether the caller is a member of the chat.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_in_chat: Option<bool>,
+    #[serde(skip)]
+    lark_log_id: Option<String>,
 }
 
 impl IsInChatChatMembersResponse {
@@ -69,6 +74,7 @@ impl IsInChatChatMembersResponse {
     pub fn new() -> Self {
         Self {
             is_in_chat: Default::default(),
+            lark_log_id: None,
         }
     }
 
@@ -76,6 +82,18 @@ impl IsInChatChatMembersResponse {
     pub fn with_is_in_chat(mut self, is_in_chat: bool) -> Self {
         self.is_in_chat = Some(is_in_chat);
         self
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for IsInChatChatMembersResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
     }
 }
 
@@ -173,8 +191,10 @@ impl IsInChatChatMembers {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 

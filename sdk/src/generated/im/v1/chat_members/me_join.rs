@@ -55,6 +55,38 @@ impl MeJoinChatMembersRequest {
     }
 }
 
+/// The answer of `im.v1.chat_members.me_join`: the platform sends no data, only its log id.
+///
+/// [`log_id`](MeJoinChatMembersResponse::log_id) gives the log id (`x-tt-logid`) of the
+/// answer, which the platform's support asks for.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct MeJoinChatMembersResponse {
+    #[serde(skip)]
+    lark_log_id: Option<String>,
+}
+
+impl MeJoinChatMembersResponse {
+    /// An empty value: every field unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self { lark_log_id: None }
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for MeJoinChatMembersResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
+    }
+}
+
 impl crate::operation::Operation for MeJoinChatMembersRequest {
     type Error = MeJoinChatMembersError;
     const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
@@ -84,7 +116,7 @@ impl crate::operation::Operation for MeJoinChatMembersRequest {
 }
 
 impl crate::operation::JsonOperation for MeJoinChatMembersRequest {
-    type Output = ();
+    type Output = MeJoinChatMembersResponse;
 }
 
 impl super::ChatMembersApi<'_> {
@@ -110,7 +142,7 @@ impl super::ChatMembersApi<'_> {
     ///     )
     ///     .send()
     ///     .await?;
-    /// let () = response;
+    /// println!("done; log id {:?}", response.log_id());
     /// # Ok(())
     /// # }
     /// ```
@@ -149,8 +181,10 @@ impl MeJoinChatMembers {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 
@@ -160,13 +194,15 @@ impl MeJoinChatMembers {
     }
 
     /// Sends the request.
-    pub async fn send(self) -> Result<(), Error<MeJoinChatMembersError>> {
+    pub async fn send(
+        self,
+    ) -> Result<MeJoinChatMembersResponse, Error<MeJoinChatMembersError>> {
         self.client.call(self.request, self.options).await
     }
 }
 
 impl std::future::IntoFuture for MeJoinChatMembers {
-    type Output = Result<(), Error<MeJoinChatMembersError>>;
+    type Output = Result<MeJoinChatMembersResponse, Error<MeJoinChatMembersError>>;
     type IntoFuture = crate::operation::BoxFuture<Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())

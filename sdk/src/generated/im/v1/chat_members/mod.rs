@@ -27,7 +27,11 @@ pub use is_in_chat::{
     IsInChatChatMembersResponse,
 };
 
-pub use me_join::{MeJoinChatMembers, MeJoinChatMembersRequest, MeJoinChatMembersError};
+pub use me_join::{
+    MeJoinChatMembers, MeJoinChatMembersRequest, MeJoinChatMembersError,
+    MeJoinChatMembersResponse,
+};
+
 /// Accessor for the `chat_members` resource.
 #[derive(Debug, Clone, Copy)]
 pub struct ChatMembersApi<'a> {

@@ -24,6 +24,10 @@ use super::super::models::ChatMenuItem;
 ///
 /// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
 ///
+/// Arguments come in one order for every endpoint: path parameters as in the path, then
+/// required query parameters (identifiers such as `*_id` first, then kinds such as `*_type`,
+/// then the rest; alphabetically in each group), then the body.
+///
 /// ```
 /// # use lark_openapi::im::v1::chat_menu_item::*;
 /// let request = PatchChatMenuItemRequest::new("oc_a0553eda9014c201e6969b478895c230", "7156553273518882844");
@@ -126,12 +130,17 @@ impl PatchChatMenuItemBody {
 }
 
 /// The answer of `im.v1.chat_menu_item.patch`.
+///
+/// [`log_id`](PatchChatMenuItemResponse::log_id) gives the log id (`x-tt-logid`) of the
+/// answer, which the platform's support asks for.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PatchChatMenuItemResponse {
     /// The item after the change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chat_menu_item: Option<ChatMenuItem>,
+    #[serde(skip)]
+    lark_log_id: Option<String>,
 }
 
 impl PatchChatMenuItemResponse {
@@ -141,6 +150,7 @@ impl PatchChatMenuItemResponse {
     pub fn new() -> Self {
         Self {
             chat_menu_item: Default::default(),
+            lark_log_id: None,
         }
     }
 
@@ -148,6 +158,18 @@ impl PatchChatMenuItemResponse {
     pub fn with_chat_menu_item(mut self, chat_menu_item: ChatMenuItem) -> Self {
         self.chat_menu_item = Some(chat_menu_item);
         self
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for PatchChatMenuItemResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
     }
 }
 
@@ -249,8 +271,10 @@ impl PatchChatMenuItem {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 

@@ -99,12 +99,17 @@ impl CreateChatMenuTreeBody {
 }
 
 /// The answer of `im.v1.chat_menu_tree.create`.
+///
+/// [`log_id`](CreateChatMenuTreeResponse::log_id) gives the log id (`x-tt-logid`) of the
+/// answer, which the platform's support asks for.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateChatMenuTreeResponse {
     /// The group's whole menu after the addition.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub menu_tree: Option<MenuTree>,
+    #[serde(skip)]
+    lark_log_id: Option<String>,
 }
 
 impl CreateChatMenuTreeResponse {
@@ -114,6 +119,7 @@ impl CreateChatMenuTreeResponse {
     pub fn new() -> Self {
         Self {
             menu_tree: Default::default(),
+            lark_log_id: None,
         }
     }
 
@@ -121,6 +127,18 @@ impl CreateChatMenuTreeResponse {
     pub fn with_menu_tree(mut self, menu_tree: MenuTree) -> Self {
         self.menu_tree = Some(menu_tree);
         self
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for CreateChatMenuTreeResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
     }
 }
 
@@ -217,8 +235,10 @@ impl CreateChatMenuTree {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 

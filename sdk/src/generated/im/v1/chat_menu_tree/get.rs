@@ -53,12 +53,17 @@ impl GetChatMenuTreeRequest {
 }
 
 /// The answer of `im.v1.chat_menu_tree.get`.
+///
+/// [`log_id`](GetChatMenuTreeResponse::log_id) gives the log id (`x-tt-logid`) of the answer,
+/// which the platform's support asks for.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GetChatMenuTreeResponse {
     /// The group's menu.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub menu_tree: Option<MenuTree>,
+    #[serde(skip)]
+    lark_log_id: Option<String>,
 }
 
 impl GetChatMenuTreeResponse {
@@ -68,6 +73,7 @@ impl GetChatMenuTreeResponse {
     pub fn new() -> Self {
         Self {
             menu_tree: Default::default(),
+            lark_log_id: None,
         }
     }
 
@@ -75,6 +81,18 @@ impl GetChatMenuTreeResponse {
     pub fn with_menu_tree(mut self, menu_tree: MenuTree) -> Self {
         self.menu_tree = Some(menu_tree);
         self
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for GetChatMenuTreeResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
     }
 }
 
@@ -161,8 +179,10 @@ impl GetChatMenuTree {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 

@@ -104,12 +104,17 @@ impl SortChatMenuTreeBody {
 }
 
 /// The answer of `im.v1.chat_menu_tree.sort`.
+///
+/// [`log_id`](SortChatMenuTreeResponse::log_id) gives the log id (`x-tt-logid`) of the
+/// answer, which the platform's support asks for.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SortChatMenuTreeResponse {
     /// The group's menu in its new order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub menu_tree: Option<MenuTree>,
+    #[serde(skip)]
+    lark_log_id: Option<String>,
 }
 
 impl SortChatMenuTreeResponse {
@@ -119,6 +124,7 @@ impl SortChatMenuTreeResponse {
     pub fn new() -> Self {
         Self {
             menu_tree: Default::default(),
+            lark_log_id: None,
         }
     }
 
@@ -126,6 +132,18 @@ impl SortChatMenuTreeResponse {
     pub fn with_menu_tree(mut self, menu_tree: MenuTree) -> Self {
         self.menu_tree = Some(menu_tree);
         self
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for SortChatMenuTreeResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
     }
 }
 
@@ -222,8 +240,10 @@ impl SortChatMenuTree {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 

@@ -19,6 +19,7 @@
 //! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat-moderation/get>
 
 use crate::{Client, Error, RequestOptions};
+use crate::codec;
 use super::super::models::{ChatModerator, UserIdType};
 
 /// The parameters and body of `im.v1.chat_moderation.get`.
@@ -100,15 +101,18 @@ impl GetChatModerationRequest {
 }
 
 /// The answer of `im.v1.chat_moderation.get`.
+///
+/// [`log_id`](GetChatModerationResponse::log_id) gives the log id (`x-tt-logid`) of the
+/// answer, which the platform's support asks for.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GetChatModerationResponse {
     /// Who may send messages: `all_members`, `only_owner` (owner and managers) or
     /// `moderator_list` (the users listed in `items`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub moderation_setting: Option<String>,
     /// Token of the next page; present when `has_more` is true.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub page_token: Option<String>,
     /// Whether more pages follow.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -116,6 +120,8 @@ pub struct GetChatModerationResponse {
     /// The page's users allowed to speak; only in `moderator_list` mode.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub items: Vec<ChatModerator>,
+    #[serde(skip)]
+    lark_log_id: Option<String>,
 }
 
 impl GetChatModerationResponse {
@@ -128,6 +134,7 @@ impl GetChatModerationResponse {
             page_token: Default::default(),
             has_more: Default::default(),
             items: Default::default(),
+            lark_log_id: None,
         }
     }
 
@@ -156,6 +163,18 @@ impl GetChatModerationResponse {
     pub fn with_items(mut self, items: impl IntoIterator<Item = ChatModerator>) -> Self {
         self.items = items.into_iter().collect();
         self
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for GetChatModerationResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
     }
 }
 
@@ -299,8 +318,10 @@ impl GetChatModeration {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 
@@ -321,11 +342,14 @@ impl GetChatModeration {
     /// `page_token`, until `has_more` is false. A page token seen before ends the
     /// stream with an error instead of looping; an error is the stream's last item,
     /// after every page before it.
+    ///
+    /// Each page is a response: its `log_id()` is the log id of that page's answer.
     pub fn pages(
         self,
-    ) -> impl futures_util::Stream<
-        Item = Result<GetChatModerationResponse, Error<GetChatModerationError>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        Result<GetChatModerationResponse, Error<GetChatModerationError>>,
+    > {
         crate::paginate::pages(self.client, self.request, self.options)
     }
 
@@ -333,9 +357,10 @@ impl GetChatModeration {
     /// time, however many items are read. Errors as for [`pages`](Self::pages).
     pub fn items(
         self,
-    ) -> impl futures_util::Stream<
-        Item = Result<ChatModerator, Error<GetChatModerationError>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        Result<ChatModerator, Error<GetChatModerationError>>,
+    > {
         crate::paginate::items(self.client, self.request, self.options)
     }
 }

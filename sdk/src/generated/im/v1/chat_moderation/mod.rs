@@ -12,7 +12,7 @@ pub use get::{
 
 pub use update::{
     UpdateChatModeration, UpdateChatModerationRequest, UpdateChatModerationError,
-    UpdateChatModerationBody,
+    UpdateChatModerationBody, UpdateChatModerationResponse,
 };
 
 /// Accessor for the `chat_moderation` resource.

@@ -150,6 +150,38 @@ impl UpdateChatModerationBody {
     }
 }
 
+/// The answer of `im.v1.chat_moderation.update`: the platform sends no data, only its log id.
+///
+/// [`log_id`](UpdateChatModerationResponse::log_id) gives the log id (`x-tt-logid`) of the
+/// answer, which the platform's support asks for.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct UpdateChatModerationResponse {
+    #[serde(skip)]
+    lark_log_id: Option<String>,
+}
+
+impl UpdateChatModerationResponse {
+    /// An empty value: every field unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self { lark_log_id: None }
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for UpdateChatModerationResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
+    }
+}
+
 impl crate::operation::Operation for UpdateChatModerationRequest {
     type Error = UpdateChatModerationError;
     const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
@@ -187,7 +219,7 @@ impl crate::operation::Operation for UpdateChatModerationRequest {
 }
 
 impl crate::operation::JsonOperation for UpdateChatModerationRequest {
-    type Output = ();
+    type Output = UpdateChatModerationResponse;
 }
 
 impl super::ChatModerationApi<'_> {
@@ -213,7 +245,7 @@ impl super::ChatModerationApi<'_> {
     ///     )
     ///     .send()
     ///     .await?;
-    /// let () = response;
+    /// println!("done; log id {:?}", response.log_id());
     /// # Ok(())
     /// # }
     /// ```
@@ -264,8 +296,10 @@ impl UpdateChatModeration {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 
@@ -275,13 +309,15 @@ impl UpdateChatModeration {
     }
 
     /// Sends the request.
-    pub async fn send(self) -> Result<(), Error<UpdateChatModerationError>> {
+    pub async fn send(
+        self,
+    ) -> Result<UpdateChatModerationResponse, Error<UpdateChatModerationError>> {
         self.client.call(self.request, self.options).await
     }
 }
 
 impl std::future::IntoFuture for UpdateChatModeration {
-    type Output = Result<(), Error<UpdateChatModerationError>>;
+    type Output = Result<UpdateChatModerationResponse, Error<UpdateChatModerationError>>;
     type IntoFuture = crate::operation::BoxFuture<Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())

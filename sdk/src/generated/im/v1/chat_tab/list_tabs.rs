@@ -54,12 +54,17 @@ impl ListTabsChatTabRequest {
 }
 
 /// The answer of `im.v1.chat_tab.list_tabs`.
+///
+/// [`log_id`](ListTabsChatTabResponse::log_id) gives the log id (`x-tt-logid`) of the answer,
+/// which the platform's support asks for.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ListTabsChatTabResponse {
     /// The chat's tabs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub chat_tabs: Vec<ChatTab>,
+    #[serde(skip)]
+    lark_log_id: Option<String>,
 }
 
 impl ListTabsChatTabResponse {
@@ -69,6 +74,7 @@ impl ListTabsChatTabResponse {
     pub fn new() -> Self {
         Self {
             chat_tabs: Default::default(),
+            lark_log_id: None,
         }
     }
 
@@ -79,6 +85,18 @@ impl ListTabsChatTabResponse {
     ) -> Self {
         self.chat_tabs = chat_tabs.into_iter().collect();
         self
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for ListTabsChatTabResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
     }
 }
 
@@ -176,8 +194,10 @@ impl ListTabsChatTab {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 

@@ -52,6 +52,39 @@ impl DeleteTopNoticeChatTopNoticeRequest {
     }
 }
 
+/// The answer of `im.v1.chat_top_notice.delete_top_notice`: the platform sends no data, only
+/// its log id.
+///
+/// [`log_id`](DeleteTopNoticeChatTopNoticeResponse::log_id) gives the log id (`x-tt-logid`)
+/// of the answer, which the platform's support asks for.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct DeleteTopNoticeChatTopNoticeResponse {
+    #[serde(skip)]
+    lark_log_id: Option<String>,
+}
+
+impl DeleteTopNoticeChatTopNoticeResponse {
+    /// An empty value: every field unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self { lark_log_id: None }
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for DeleteTopNoticeChatTopNoticeResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
+    }
+}
+
 impl crate::operation::Operation for DeleteTopNoticeChatTopNoticeRequest {
     type Error = DeleteTopNoticeChatTopNoticeError;
     const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
@@ -81,7 +114,7 @@ impl crate::operation::Operation for DeleteTopNoticeChatTopNoticeRequest {
 }
 
 impl crate::operation::JsonOperation for DeleteTopNoticeChatTopNoticeRequest {
-    type Output = ();
+    type Output = DeleteTopNoticeChatTopNoticeResponse;
 }
 
 impl super::ChatTopNoticeApi<'_> {
@@ -107,7 +140,7 @@ impl super::ChatTopNoticeApi<'_> {
     ///     )
     ///     .send()
     ///     .await?;
-    /// let () = response;
+    /// println!("done; log id {:?}", response.log_id());
     /// # Ok(())
     /// # }
     /// ```
@@ -149,8 +182,10 @@ impl DeleteTopNoticeChatTopNotice {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 
@@ -160,13 +195,21 @@ impl DeleteTopNoticeChatTopNotice {
     }
 
     /// Sends the request.
-    pub async fn send(self) -> Result<(), Error<DeleteTopNoticeChatTopNoticeError>> {
+    pub async fn send(
+        self,
+    ) -> Result<
+        DeleteTopNoticeChatTopNoticeResponse,
+        Error<DeleteTopNoticeChatTopNoticeError>,
+    > {
         self.client.call(self.request, self.options).await
     }
 }
 
 impl std::future::IntoFuture for DeleteTopNoticeChatTopNotice {
-    type Output = Result<(), Error<DeleteTopNoticeChatTopNoticeError>>;
+    type Output = Result<
+        DeleteTopNoticeChatTopNoticeResponse,
+        Error<DeleteTopNoticeChatTopNoticeError>,
+    >;
     type IntoFuture = crate::operation::BoxFuture<Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())

@@ -7,12 +7,13 @@ pub mod delete_top_notice;
 pub mod put_top_notice;
 pub use delete_top_notice::{
     DeleteTopNoticeChatTopNotice, DeleteTopNoticeChatTopNoticeRequest,
-    DeleteTopNoticeChatTopNoticeError,
+    DeleteTopNoticeChatTopNoticeError, DeleteTopNoticeChatTopNoticeResponse,
 };
 
 pub use put_top_notice::{
     PutTopNoticeChatTopNotice, PutTopNoticeChatTopNoticeRequest,
     PutTopNoticeChatTopNoticeError, PutTopNoticeChatTopNoticeBody,
+    PutTopNoticeChatTopNoticeResponse,
 };
 
 /// Accessor for the `chat_top_notice` resource.

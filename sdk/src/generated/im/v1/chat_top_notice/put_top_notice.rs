@@ -100,6 +100,39 @@ impl PutTopNoticeChatTopNoticeBody {
     }
 }
 
+/// The answer of `im.v1.chat_top_notice.put_top_notice`: the platform sends no data, only its
+/// log id.
+///
+/// [`log_id`](PutTopNoticeChatTopNoticeResponse::log_id) gives the log id (`x-tt-logid`) of
+/// the answer, which the platform's support asks for.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct PutTopNoticeChatTopNoticeResponse {
+    #[serde(skip)]
+    lark_log_id: Option<String>,
+}
+
+impl PutTopNoticeChatTopNoticeResponse {
+    /// An empty value: every field unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self { lark_log_id: None }
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for PutTopNoticeChatTopNoticeResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
+    }
+}
+
 impl crate::operation::Operation for PutTopNoticeChatTopNoticeRequest {
     type Error = PutTopNoticeChatTopNoticeError;
     const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
@@ -133,7 +166,7 @@ impl crate::operation::Operation for PutTopNoticeChatTopNoticeRequest {
 }
 
 impl crate::operation::JsonOperation for PutTopNoticeChatTopNoticeRequest {
-    type Output = ();
+    type Output = PutTopNoticeChatTopNoticeResponse;
 }
 
 impl super::ChatTopNoticeApi<'_> {
@@ -159,7 +192,7 @@ impl super::ChatTopNoticeApi<'_> {
     ///     )
     ///     .send()
     ///     .await?;
-    /// let () = response;
+    /// println!("done; log id {:?}", response.log_id());
     /// # Ok(())
     /// # }
     /// ```
@@ -207,8 +240,10 @@ impl PutTopNoticeChatTopNotice {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 
@@ -218,13 +253,21 @@ impl PutTopNoticeChatTopNotice {
     }
 
     /// Sends the request.
-    pub async fn send(self) -> Result<(), Error<PutTopNoticeChatTopNoticeError>> {
+    pub async fn send(
+        self,
+    ) -> Result<
+        PutTopNoticeChatTopNoticeResponse,
+        Error<PutTopNoticeChatTopNoticeError>,
+    > {
         self.client.call(self.request, self.options).await
     }
 }
 
 impl std::future::IntoFuture for PutTopNoticeChatTopNotice {
-    type Output = Result<(), Error<PutTopNoticeChatTopNoticeError>>;
+    type Output = Result<
+        PutTopNoticeChatTopNoticeResponse,
+        Error<PutTopNoticeChatTopNoticeError>,
+    >;
     type IntoFuture = crate::operation::BoxFuture<Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())

@@ -20,6 +20,7 @@
 //! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/file/create>
 
 use crate::{Client, Error, RequestOptions};
+use crate::codec;
 use super::super::models::FileType;
 
 /// The parameters and body of `im.v1.file.create`.
@@ -28,7 +29,7 @@ use super::super::models::FileType;
 ///
 /// ```
 /// # use lark_openapi::im::v1::file::*;
-/// let request = CreateFileRequest::new(lark_openapi::im::v1::file::CreateFileBody::new(lark_openapi::im::v1::FileType::Mp4, "test_video.mp4", lark_openapi::UploadFile::from_bytes("example.png", vec![0x89, b'P', b'N', b'G'])));
+/// let request = CreateFileRequest::new(lark_openapi::im::v1::file::CreateFileBody::new(lark_openapi::im::v1::FileType::Mp4, lark_openapi::UploadFile::from_bytes("example.png", vec![0x89, b'P', b'N', b'G']), "test_video.mp4"));
 /// ```
 ///
 /// Leaving out `body` does not compile:
@@ -58,7 +59,9 @@ impl CreateFileRequest {
 
 /// The body of `im.v1.file.create`.
 ///
-/// Build one with [`new`](CreateFileBody::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](CreateFileBody::new), which takes the required fields (identifiers
+/// such as `*_id` first, then kinds such as `*_type`, then the rest; alphabetically in each
+/// group), and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct CreateFileBody {
@@ -80,8 +83,8 @@ impl CreateFileBody {
     #[allow(clippy::new_without_default)]
     pub fn new(
         file_type: FileType,
-        file_name: impl Into<String>,
         file: crate::UploadFile,
+        file_name: impl Into<String>,
     ) -> Self {
         Self {
             file_type,
@@ -100,12 +103,18 @@ impl CreateFileBody {
 
 /// The answer of `im.v1.file.create`.
 ///
-/// Build one with [`new`](CreateFileResponse::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](CreateFileResponse::new), which takes the required field, and the `with_*` setters.
+///
+/// [`log_id`](CreateFileResponse::log_id) gives the log id (`x-tt-logid`) of the answer,
+/// which the platform's support asks for.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateFileResponse {
     /// Key of the uploaded file.
+    #[serde(with = "codec::text")]
     pub file_key: String,
+    #[serde(skip)]
+    lark_log_id: Option<String>,
 }
 
 impl CreateFileResponse {
@@ -113,7 +122,22 @@ impl CreateFileResponse {
     #[must_use]
     #[allow(clippy::new_without_default)]
     pub fn new(file_key: impl Into<String>) -> Self {
-        Self { file_key: file_key.into() }
+        Self {
+            file_key: file_key.into(),
+            lark_log_id: None,
+        }
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for CreateFileResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
     }
 }
 
@@ -180,7 +204,7 @@ impl super::FileApi<'_> {
     /// let response = client
     ///     .im().v1().file()
     ///     .create(
-    ///         lark_openapi::im::v1::file::CreateFileBody::new(lark_openapi::im::v1::FileType::Mp4, "test_video.mp4", lark_openapi::UploadFile::from_bytes("example.png", vec![0x89, b'P', b'N', b'G'])),
+    ///         lark_openapi::im::v1::file::CreateFileBody::new(lark_openapi::im::v1::FileType::Mp4, lark_openapi::UploadFile::from_bytes("example.png", vec![0x89, b'P', b'N', b'G']), "test_video.mp4"),
     ///     )
     ///     .send()
     ///     .await?;
@@ -223,8 +247,10 @@ impl CreateFile {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 

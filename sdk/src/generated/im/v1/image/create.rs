@@ -21,6 +21,7 @@
 //! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/image/create>
 
 use crate::{Client, Error, RequestOptions};
+use crate::codec;
 use super::super::models::ImageType;
 
 /// The parameters and body of `im.v1.image.create`.
@@ -59,7 +60,9 @@ impl CreateImageRequest {
 
 /// The body of `im.v1.image.create`.
 ///
-/// Build one with [`new`](CreateImageBody::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](CreateImageBody::new), which takes the required fields (identifiers
+/// such as `*_id` first, then kinds such as `*_type`, then the rest; alphabetically in each
+/// group), and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct CreateImageBody {
@@ -82,12 +85,18 @@ impl CreateImageBody {
 
 /// The answer of `im.v1.image.create`.
 ///
-/// Build one with [`new`](CreateImageResponse::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](CreateImageResponse::new), which takes the required field, and the `with_*` setters.
+///
+/// [`log_id`](CreateImageResponse::log_id) gives the log id (`x-tt-logid`) of the answer,
+/// which the platform's support asks for.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateImageResponse {
     /// Key of the uploaded image.
+    #[serde(with = "codec::text")]
     pub image_key: String,
+    #[serde(skip)]
+    lark_log_id: Option<String>,
 }
 
 impl CreateImageResponse {
@@ -97,7 +106,20 @@ impl CreateImageResponse {
     pub fn new(image_key: impl Into<String>) -> Self {
         Self {
             image_key: image_key.into(),
+            lark_log_id: None,
         }
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for CreateImageResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
     }
 }
 
@@ -203,8 +225,10 @@ impl CreateImage {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 

@@ -23,11 +23,16 @@
 //! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/create>
 
 use crate::{Client, Error, RequestOptions};
+use crate::codec;
 use super::super::models::{Mention, MessageBody, MsgType, ReceiveIdType, Sender};
 
 /// The parameters and body of `im.v1.message.create`.
 ///
 /// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
+///
+/// Arguments come in one order for every endpoint: path parameters as in the path, then
+/// required query parameters (identifiers such as `*_id` first, then kinds such as `*_type`,
+/// then the rest; alphabetically in each group), then the body.
 ///
 /// ```
 /// # use lark_openapi::im::v1::message::*;
@@ -50,6 +55,8 @@ use super::super::models::{Mention, MessageBody, MsgType, ReceiveIdType, Sender}
 #[derive(Debug, Clone, PartialEq)]
 pub struct CreateMessageRequest {
     /// Query parameter `receive_id_type`: Kind of ID given in the body's `receive_id`.
+    ///
+    /// Only `open_id`, `union_id`, `user_id`, `email`, `chat_id` are accepted here (the enum also has the values other endpoints use).
     receive_id_type: ReceiveIdType,
     /// The request body.
     body: CreateMessageBody,
@@ -63,6 +70,8 @@ impl CreateMessageRequest {
     }
 
     /// Query parameter `receive_id_type`: Kind of ID given in the body's `receive_id`.
+    ///
+    /// Only `open_id`, `union_id`, `user_id`, `email`, `chat_id` are accepted here (the enum also has the values other endpoints use).
     pub fn receive_id_type(&self) -> &ReceiveIdType {
         &self.receive_id_type
     }
@@ -75,7 +84,9 @@ impl CreateMessageRequest {
 
 /// The body of `im.v1.message.create`.
 ///
-/// Build one with [`new`](CreateMessageBody::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](CreateMessageBody::new), which takes the required fields
+/// (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest;
+/// alphabetically in each group), and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateMessageBody {
@@ -117,29 +128,33 @@ impl CreateMessageBody {
 
 /// The answer of `im.v1.message.create`.
 ///
-/// Build one with [`new`](CreateMessageResponse::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](CreateMessageResponse::new), which takes the required field, and the `with_*` setters.
+///
+/// [`log_id`](CreateMessageResponse::log_id) gives the log id (`x-tt-logid`) of the answer,
+/// which the platform's support asks for.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateMessageResponse {
     /// ID of the new message (`om_…`).
+    #[serde(with = "codec::text")]
     pub message_id: String,
     /// First message of the reply chain this one belongs to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub root_id: Option<String>,
     /// Message this one replies to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub parent_id: Option<String>,
     /// Thread (`omt_…`) the message belongs to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub thread_id: Option<String>,
     /// Type of the message; decides the shape of `body.content`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub msg_type: Option<MsgType>,
     /// When the message was sent: Unix milliseconds, as a decimal string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub create_time: Option<String>,
     /// When the message last changed: Unix milliseconds, as a decimal string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub update_time: Option<String>,
     /// Whether the message was recalled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -148,7 +163,7 @@ pub struct CreateMessageResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated: Option<bool>,
     /// Chat the message is in (`oc_…`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub chat_id: Option<String>,
     /// Who sent it: a user or an app.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -160,14 +175,16 @@ pub struct CreateMessageResponse {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mentions: Vec<Mention>,
     /// For a message inside a merge-forward: the merge-forward message that holds it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub upper_message_id: Option<String>,
     /// Position of the message in an ordinary group chat, as a decimal string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub message_position: Option<String>,
     /// Position of a reply within its thread, as a decimal string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub thread_message_position: Option<String>,
+    #[serde(skip)]
+    lark_log_id: Option<String>,
 }
 
 impl CreateMessageResponse {
@@ -192,6 +209,7 @@ impl CreateMessageResponse {
             upper_message_id: Default::default(),
             message_position: Default::default(),
             thread_message_position: Default::default(),
+            lark_log_id: None,
         }
     }
 
@@ -286,6 +304,18 @@ impl CreateMessageResponse {
     ) -> Self {
         self.thread_message_position = Some(thread_message_position.into());
         self
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for CreateMessageResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
     }
 }
 
@@ -397,8 +427,10 @@ impl CreateMessage {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 

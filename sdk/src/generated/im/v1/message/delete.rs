@@ -60,6 +60,38 @@ impl DeleteMessageRequest {
     }
 }
 
+/// The answer of `im.v1.message.delete`: the platform sends no data, only its log id.
+///
+/// [`log_id`](DeleteMessageResponse::log_id) gives the log id (`x-tt-logid`) of the answer,
+/// which the platform's support asks for.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct DeleteMessageResponse {
+    #[serde(skip)]
+    lark_log_id: Option<String>,
+}
+
+impl DeleteMessageResponse {
+    /// An empty value: every field unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self { lark_log_id: None }
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for DeleteMessageResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
+    }
+}
+
 impl crate::operation::Operation for DeleteMessageRequest {
     type Error = DeleteMessageError;
     const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
@@ -89,7 +121,7 @@ impl crate::operation::Operation for DeleteMessageRequest {
 }
 
 impl crate::operation::JsonOperation for DeleteMessageRequest {
-    type Output = ();
+    type Output = DeleteMessageResponse;
 }
 
 impl super::MessageApi<'_> {
@@ -115,7 +147,7 @@ impl super::MessageApi<'_> {
     ///     )
     ///     .send()
     ///     .await?;
-    /// let () = response;
+    /// println!("done; log id {:?}", response.log_id());
     /// # Ok(())
     /// # }
     /// ```
@@ -154,8 +186,10 @@ impl DeleteMessage {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 
@@ -165,13 +199,13 @@ impl DeleteMessage {
     }
 
     /// Sends the request.
-    pub async fn send(self) -> Result<(), Error<DeleteMessageError>> {
+    pub async fn send(self) -> Result<DeleteMessageResponse, Error<DeleteMessageError>> {
         self.client.call(self.request, self.options).await
     }
 }
 
 impl std::future::IntoFuture for DeleteMessage {
-    type Output = Result<(), Error<DeleteMessageError>>;
+    type Output = Result<DeleteMessageResponse, Error<DeleteMessageError>>;
     type IntoFuture = crate::operation::BoxFuture<Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())

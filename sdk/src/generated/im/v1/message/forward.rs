@@ -21,22 +21,27 @@
 //! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/forward>
 
 use crate::{Client, Error, RequestOptions};
-use super::super::models::{ForwardReceiveIdType, Mention, MessageBody, MsgType, Sender};
+use crate::codec;
+use super::super::models::{Mention, MessageBody, MsgType, ReceiveIdType, Sender};
 
 /// The parameters and body of `im.v1.message.forward`.
 ///
 /// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
 ///
+/// Arguments come in one order for every endpoint: path parameters as in the path, then
+/// required query parameters (identifiers such as `*_id` first, then kinds such as `*_type`,
+/// then the rest; alphabetically in each group), then the body.
+///
 /// ```
 /// # use lark_openapi::im::v1::message::*;
-/// let request = ForwardMessageRequest::new("om_dc13264520392913993dd051dba21dcf", lark_openapi::im::v1::ForwardReceiveIdType::ChatId, lark_openapi::im::v1::message::ForwardMessageBody::new("oc_a0553eda9014c201e6969b478895c230"));
+/// let request = ForwardMessageRequest::new("om_dc13264520392913993dd051dba21dcf", lark_openapi::im::v1::ReceiveIdType::ChatId, lark_openapi::im::v1::message::ForwardMessageBody::new("oc_a0553eda9014c201e6969b478895c230"));
 /// ```
 ///
 /// Leaving out `message_id` does not compile:
 ///
 /// ```compile_fail
 /// # use lark_openapi::im::v1::message::*;
-/// let request = ForwardMessageRequest::new(lark_openapi::im::v1::ForwardReceiveIdType::ChatId, lark_openapi::im::v1::message::ForwardMessageBody::new("oc_a0553eda9014c201e6969b478895c230"));
+/// let request = ForwardMessageRequest::new(lark_openapi::im::v1::ReceiveIdType::ChatId, lark_openapi::im::v1::message::ForwardMessageBody::new("oc_a0553eda9014c201e6969b478895c230"));
 /// ```
 ///
 /// Leaving out `receive_id_type` does not compile:
@@ -50,7 +55,7 @@ use super::super::models::{ForwardReceiveIdType, Mention, MessageBody, MsgType, 
 ///
 /// ```compile_fail
 /// # use lark_openapi::im::v1::message::*;
-/// let request = ForwardMessageRequest::new("om_dc13264520392913993dd051dba21dcf", lark_openapi::im::v1::ForwardReceiveIdType::ChatId);
+/// let request = ForwardMessageRequest::new("om_dc13264520392913993dd051dba21dcf", lark_openapi::im::v1::ReceiveIdType::ChatId);
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct ForwardMessageRequest {
@@ -59,7 +64,7 @@ pub struct ForwardMessageRequest {
     /// Platform ids use `[A-Za-z0-9_-]`; any value is percent-encoded as one path segment, and an empty one is refused before sending.
     message_id: String,
     /// Query parameter `receive_id_type`: Kind of ID given in the body's `receive_id`.
-    receive_id_type: ForwardReceiveIdType,
+    receive_id_type: ReceiveIdType,
     /// Query parameter `uuid`: De-duplication key of at most 50 characters: requests with the same uuid forward at most once to one target within one hour.
     uuid: Option<String>,
     /// The request body.
@@ -71,7 +76,7 @@ impl ForwardMessageRequest {
     #[allow(clippy::new_without_default)]
     pub fn new(
         message_id: impl Into<String>,
-        receive_id_type: ForwardReceiveIdType,
+        receive_id_type: ReceiveIdType,
         body: ForwardMessageBody,
     ) -> Self {
         Self {
@@ -90,7 +95,7 @@ impl ForwardMessageRequest {
     }
 
     /// Query parameter `receive_id_type`: Kind of ID given in the body's `receive_id`.
-    pub fn receive_id_type(&self) -> &ForwardReceiveIdType {
+    pub fn receive_id_type(&self) -> &ReceiveIdType {
         &self.receive_id_type
     }
 
@@ -113,7 +118,7 @@ impl ForwardMessageRequest {
 
 /// The body of `im.v1.message.forward`.
 ///
-/// Build one with [`new`](ForwardMessageBody::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](ForwardMessageBody::new), which takes the required field, and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ForwardMessageBody {
@@ -134,29 +139,33 @@ impl ForwardMessageBody {
 
 /// The answer of `im.v1.message.forward`.
 ///
-/// Build one with [`new`](ForwardMessageResponse::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](ForwardMessageResponse::new), which takes the required field, and the `with_*` setters.
+///
+/// [`log_id`](ForwardMessageResponse::log_id) gives the log id (`x-tt-logid`) of the answer,
+/// which the platform's support asks for.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ForwardMessageResponse {
     /// ID of the new message (`om_…`).
+    #[serde(with = "codec::text")]
     pub message_id: String,
     /// First message of the reply chain this one belongs to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub root_id: Option<String>,
     /// Message this one replies to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub parent_id: Option<String>,
     /// Thread (`omt_…`) the message belongs to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub thread_id: Option<String>,
     /// Type of the message; decides the shape of `body.content`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub msg_type: Option<MsgType>,
     /// When the message was sent: Unix milliseconds, as a decimal string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub create_time: Option<String>,
     /// When the message last changed: Unix milliseconds, as a decimal string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub update_time: Option<String>,
     /// Whether the message was recalled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -165,7 +174,7 @@ pub struct ForwardMessageResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated: Option<bool>,
     /// Chat the message is in (`oc_…`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub chat_id: Option<String>,
     /// Who sent it: a user or an app.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -177,14 +186,16 @@ pub struct ForwardMessageResponse {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mentions: Vec<Mention>,
     /// For a message inside a merge-forward: the merge-forward message that holds it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub upper_message_id: Option<String>,
     /// Position of the message in an ordinary group chat, as a decimal string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub message_position: Option<String>,
     /// Position of a reply within its thread, as a decimal string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub thread_message_position: Option<String>,
+    #[serde(skip)]
+    lark_log_id: Option<String>,
 }
 
 impl ForwardMessageResponse {
@@ -209,6 +220,7 @@ impl ForwardMessageResponse {
             upper_message_id: Default::default(),
             message_position: Default::default(),
             thread_message_position: Default::default(),
+            lark_log_id: None,
         }
     }
 
@@ -304,6 +316,18 @@ impl ForwardMessageResponse {
         self.thread_message_position = Some(thread_message_position.into());
         self
     }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for ForwardMessageResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
+    }
 }
 
 impl crate::operation::Operation for ForwardMessageRequest {
@@ -370,7 +394,7 @@ impl super::MessageApi<'_> {
     ///     .im().v1().message()
     ///     .forward(
     ///         "om_dc13264520392913993dd051dba21dcf",
-    ///         lark_openapi::im::v1::ForwardReceiveIdType::ChatId,
+    ///         lark_openapi::im::v1::ReceiveIdType::ChatId,
     ///         lark_openapi::im::v1::message::ForwardMessageBody::new("oc_a0553eda9014c201e6969b478895c230"),
     ///     )
     ///     .send()
@@ -382,7 +406,7 @@ impl super::MessageApi<'_> {
     pub fn forward(
         &self,
         message_id: impl Into<String>,
-        receive_id_type: ForwardReceiveIdType,
+        receive_id_type: ReceiveIdType,
         body: ForwardMessageBody,
     ) -> ForwardMessage {
         ForwardMessage {
@@ -425,8 +449,10 @@ impl ForwardMessage {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 

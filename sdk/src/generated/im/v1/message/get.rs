@@ -19,7 +19,7 @@
 //! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/get>
 
 use crate::{Client, Error, RequestOptions};
-use super::super::models::{Message, UserIdType};
+use super::super::models::{CardMsgContentType, Message, UserIdType};
 
 /// The parameters and body of `im.v1.message.get`.
 ///
@@ -45,7 +45,7 @@ pub struct GetMessageRequest {
     /// Query parameter `user_id_type`: Kind of user ID used in the answer.
     user_id_type: Option<UserIdType>,
     /// Query parameter `card_msg_content_type`: For cards: `raw_card_content` returns the card's original JSON, `user_card_content` the card as the user sees it.
-    card_msg_content_type: Option<String>,
+    card_msg_content_type: Option<CardMsgContentType>,
     /// Query parameter `with_sender_name`: Whether to include the sender's name.
     with_sender_name: Option<bool>,
 }
@@ -75,8 +75,8 @@ impl GetMessageRequest {
     }
 
     /// Query parameter `card_msg_content_type`: For cards: `raw_card_content` returns the card's original JSON, `user_card_content` the card as the user sees it.
-    pub fn card_msg_content_type(&self) -> Option<&str> {
-        self.card_msg_content_type.as_deref()
+    pub fn card_msg_content_type(&self) -> &Option<CardMsgContentType> {
+        &self.card_msg_content_type
     }
 
     /// Query parameter `with_sender_name`: Whether to include the sender's name.
@@ -93,9 +93,9 @@ impl GetMessageRequest {
     /// Query parameter `card_msg_content_type`: For cards: `raw_card_content` returns the card's original JSON, `user_card_content` the card as the user sees it.
     pub fn set_card_msg_content_type(
         mut self,
-        card_msg_content_type: impl Into<String>,
+        card_msg_content_type: CardMsgContentType,
     ) -> Self {
-        self.card_msg_content_type = Some(card_msg_content_type.into());
+        self.card_msg_content_type = Some(card_msg_content_type);
         self
     }
 
@@ -107,12 +107,17 @@ impl GetMessageRequest {
 }
 
 /// The answer of `im.v1.message.get`.
+///
+/// [`log_id`](GetMessageResponse::log_id) gives the log id (`x-tt-logid`) of the answer,
+/// which the platform's support asks for.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GetMessageResponse {
     /// The message; for a merge-forward message, followed by the messages it holds.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub items: Vec<Message>,
+    #[serde(skip)]
+    lark_log_id: Option<String>,
 }
 
 impl GetMessageResponse {
@@ -120,13 +125,28 @@ impl GetMessageResponse {
     #[must_use]
     #[allow(clippy::new_without_default)]
     pub fn new() -> Self {
-        Self { items: Default::default() }
+        Self {
+            items: Default::default(),
+            lark_log_id: None,
+        }
     }
 
     /// Sets `items`.
     pub fn with_items(mut self, items: impl IntoIterator<Item = Message>) -> Self {
         self.items = items.into_iter().collect();
         self
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for GetMessageResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
     }
 }
 
@@ -159,7 +179,7 @@ impl crate::operation::Operation for GetMessageRequest {
             query.push(("user_id_type", v.as_str().to_string()));
         }
         if let Some(v) = &self.card_msg_content_type {
-            query.push(("card_msg_content_type", v.clone()));
+            query.push(("card_msg_content_type", v.as_str().to_string()));
         }
         if let Some(v) = &self.with_sender_name {
             query.push(("with_sender_name", v.to_string()));
@@ -229,7 +249,7 @@ impl GetMessage {
     /// Query parameter `card_msg_content_type`: For cards: `raw_card_content` returns the card's original JSON, `user_card_content` the card as the user sees it.
     pub fn card_msg_content_type(
         mut self,
-        card_msg_content_type: impl Into<String>,
+        card_msg_content_type: CardMsgContentType,
     ) -> Self {
         self.request = self.request.set_card_msg_content_type(card_msg_content_type);
         self
@@ -255,8 +275,10 @@ impl GetMessage {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 

@@ -19,15 +19,27 @@
 //! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/list>
 
 use crate::{Client, Error, RequestOptions};
-use super::super::models::{Message, SortType};
+use crate::codec;
+use super::super::models::{CardMsgContentType, ContainerIdType, Message, SortType};
 
 /// The parameters and body of `im.v1.message.list`.
 ///
 /// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
 ///
+/// Arguments come in one order for every endpoint: path parameters as in the path, then
+/// required query parameters (identifiers such as `*_id` first, then kinds such as `*_type`,
+/// then the rest; alphabetically in each group), then the body.
+///
 /// ```
 /// # use lark_openapi::im::v1::message::*;
-/// let request = ListMessageRequest::new("chat", "oc_234jsi43d3ssi993d43545f");
+/// let request = ListMessageRequest::new("oc_234jsi43d3ssi993d43545f", lark_openapi::im::v1::ContainerIdType::Chat);
+/// ```
+///
+/// Leaving out `container_id` does not compile:
+///
+/// ```compile_fail
+/// # use lark_openapi::im::v1::message::*;
+/// let request = ListMessageRequest::new(lark_openapi::im::v1::ContainerIdType::Chat);
 /// ```
 ///
 /// Leaving out `container_id_type` does not compile:
@@ -36,17 +48,10 @@ use super::super::models::{Message, SortType};
 /// # use lark_openapi::im::v1::message::*;
 /// let request = ListMessageRequest::new("oc_234jsi43d3ssi993d43545f");
 /// ```
-///
-/// Leaving out `container_id` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::message::*;
-/// let request = ListMessageRequest::new("chat");
-/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListMessageRequest {
     /// Query parameter `container_id_type`: Kind of container: `chat` (a p2p or group chat) or `thread`.
-    container_id_type: String,
+    container_id_type: ContainerIdType,
     /// Query parameter `container_id`: ID of the chat (`oc_…`) or thread (`omt_…`).
     container_id: String,
     /// Query parameter `start_time`: Earliest creation time, Unix seconds, as a decimal string.
@@ -60,7 +65,7 @@ pub struct ListMessageRequest {
     /// Query parameter `page_token`: Token of the page to fetch, from the previous page; leave out for the first page.
     page_token: Option<String>,
     /// Query parameter `card_msg_content_type`: For cards: `raw_card_content` returns the card's original JSON, `user_card_content` the card as the user sees it.
-    card_msg_content_type: Option<String>,
+    card_msg_content_type: Option<CardMsgContentType>,
     /// Query parameter `only_thread_root_messages`: In a topic chat, whether to return only the root message of each thread.
     only_thread_root_messages: Option<bool>,
     /// Query parameter `with_sender_name`: Whether to include the senders' names.
@@ -71,11 +76,11 @@ impl ListMessageRequest {
     /// Creates the request from its required parameters.
     #[allow(clippy::new_without_default)]
     pub fn new(
-        container_id_type: impl Into<String>,
         container_id: impl Into<String>,
+        container_id_type: ContainerIdType,
     ) -> Self {
         Self {
-            container_id_type: container_id_type.into(),
+            container_id_type,
             container_id: container_id.into(),
             start_time: Default::default(),
             end_time: Default::default(),
@@ -89,7 +94,7 @@ impl ListMessageRequest {
     }
 
     /// Query parameter `container_id_type`: Kind of container: `chat` (a p2p or group chat) or `thread`.
-    pub fn container_id_type(&self) -> &str {
+    pub fn container_id_type(&self) -> &ContainerIdType {
         &self.container_id_type
     }
 
@@ -124,8 +129,8 @@ impl ListMessageRequest {
     }
 
     /// Query parameter `card_msg_content_type`: For cards: `raw_card_content` returns the card's original JSON, `user_card_content` the card as the user sees it.
-    pub fn card_msg_content_type(&self) -> Option<&str> {
-        self.card_msg_content_type.as_deref()
+    pub fn card_msg_content_type(&self) -> &Option<CardMsgContentType> {
+        &self.card_msg_content_type
     }
 
     /// Query parameter `only_thread_root_messages`: In a topic chat, whether to return only the root message of each thread.
@@ -171,9 +176,9 @@ impl ListMessageRequest {
     /// Query parameter `card_msg_content_type`: For cards: `raw_card_content` returns the card's original JSON, `user_card_content` the card as the user sees it.
     pub fn set_card_msg_content_type(
         mut self,
-        card_msg_content_type: impl Into<String>,
+        card_msg_content_type: CardMsgContentType,
     ) -> Self {
-        self.card_msg_content_type = Some(card_msg_content_type.into());
+        self.card_msg_content_type = Some(card_msg_content_type);
         self
     }
 
@@ -194,6 +199,9 @@ impl ListMessageRequest {
 }
 
 /// The answer of `im.v1.message.list`.
+///
+/// [`log_id`](ListMessageResponse::log_id) gives the log id (`x-tt-logid`) of the answer,
+/// which the platform's support asks for.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ListMessageResponse {
@@ -201,11 +209,13 @@ pub struct ListMessageResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
     /// Token of the next page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub page_token: Option<String>,
     /// The page's messages.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub items: Vec<Message>,
+    #[serde(skip)]
+    lark_log_id: Option<String>,
 }
 
 impl ListMessageResponse {
@@ -217,6 +227,7 @@ impl ListMessageResponse {
             has_more: Default::default(),
             page_token: Default::default(),
             items: Default::default(),
+            lark_log_id: None,
         }
     }
 
@@ -236,6 +247,18 @@ impl ListMessageResponse {
     pub fn with_items(mut self, items: impl IntoIterator<Item = Message>) -> Self {
         self.items = items.into_iter().collect();
         self
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for ListMessageResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
     }
 }
 
@@ -264,8 +287,8 @@ impl crate::operation::Operation for ListMessageRequest {
 
     fn query_params(&self) -> Vec<(&'static str, String)> {
         let mut query = vec![
-            ("container_id_type", self.container_id_type.clone()), ("container_id", self
-            .container_id.clone())
+            ("container_id_type", self.container_id_type.as_str().to_string()),
+            ("container_id", self.container_id.clone())
         ];
         if let Some(v) = &self.start_time {
             query.push(("start_time", v.clone()));
@@ -283,7 +306,7 @@ impl crate::operation::Operation for ListMessageRequest {
             query.push(("page_token", v.clone()));
         }
         if let Some(v) = &self.card_msg_content_type {
-            query.push(("card_msg_content_type", v.clone()));
+            query.push(("card_msg_content_type", v.as_str().to_string()));
         }
         if let Some(v) = &self.only_thread_root_messages {
             query.push(("only_thread_root_messages", v.to_string()));
@@ -335,8 +358,8 @@ impl super::MessageApi<'_> {
     /// let mut items = client
     ///     .im().v1().message()
     ///     .list(
-    ///         "chat",
     ///         "oc_234jsi43d3ssi993d43545f",
+    ///         lark_openapi::im::v1::ContainerIdType::Chat,
     ///     )
     ///     .items();
     /// while let Some(item) = items.try_next().await? {
@@ -347,12 +370,12 @@ impl super::MessageApi<'_> {
     /// ```
     pub fn list(
         &self,
-        container_id_type: impl Into<String>,
         container_id: impl Into<String>,
+        container_id_type: ContainerIdType,
     ) -> ListMessage {
         ListMessage {
             client: self.client.clone(),
-            request: ListMessageRequest::new(container_id_type, container_id),
+            request: ListMessageRequest::new(container_id, container_id_type),
             options: RequestOptions::default(),
         }
     }
@@ -403,7 +426,7 @@ impl ListMessage {
     /// Query parameter `card_msg_content_type`: For cards: `raw_card_content` returns the card's original JSON, `user_card_content` the card as the user sees it.
     pub fn card_msg_content_type(
         mut self,
-        card_msg_content_type: impl Into<String>,
+        card_msg_content_type: CardMsgContentType,
     ) -> Self {
         self.request = self.request.set_card_msg_content_type(card_msg_content_type);
         self
@@ -437,8 +460,10 @@ impl ListMessage {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 
@@ -457,11 +482,14 @@ impl ListMessage {
     /// `page_token`, until `has_more` is false. A page token seen before ends the
     /// stream with an error instead of looping; an error is the stream's last item,
     /// after every page before it.
+    ///
+    /// Each page is a response: its `log_id()` is the log id of that page's answer.
     pub fn pages(
         self,
-    ) -> impl futures_util::Stream<
-        Item = Result<ListMessageResponse, Error<ListMessageError>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        Result<ListMessageResponse, Error<ListMessageError>>,
+    > {
         crate::paginate::pages(self.client, self.request, self.options)
     }
 
@@ -469,9 +497,10 @@ impl ListMessage {
     /// time, however many items are read. Errors as for [`pages`](Self::pages).
     pub fn items(
         self,
-    ) -> impl futures_util::Stream<
-        Item = Result<Message, Error<ListMessageError>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        Result<Message, Error<ListMessageError>>,
+    > {
         crate::paginate::items(self.client, self.request, self.options)
     }
 }

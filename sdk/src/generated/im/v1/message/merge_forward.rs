@@ -25,15 +25,19 @@
 //! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/merge_forward>
 
 use crate::{Client, Error, RequestOptions};
-use super::super::models::{Message, MessageReceiveIdType};
+use super::super::models::{Message, ReceiveIdType};
 
 /// The parameters and body of `im.v1.message.merge_forward`.
 ///
 /// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
 ///
+/// Arguments come in one order for every endpoint: path parameters as in the path, then
+/// required query parameters (identifiers such as `*_id` first, then kinds such as `*_type`,
+/// then the rest; alphabetically in each group), then the body.
+///
 /// ```
 /// # use lark_openapi::im::v1::message::*;
-/// let request = MergeForwardMessageRequest::new(lark_openapi::im::v1::MessageReceiveIdType::OpenId, lark_openapi::im::v1::message::MergeForwardMessageBody::new("oc_a0553eda9014c201e6969b478895c230", vec!["example_message_id_list"]));
+/// let request = MergeForwardMessageRequest::new(lark_openapi::im::v1::ReceiveIdType::OpenId, lark_openapi::im::v1::message::MergeForwardMessageBody::new("oc_a0553eda9014c201e6969b478895c230", vec!["example_message_id_list"]));
 /// ```
 ///
 /// Leaving out `receive_id_type` does not compile:
@@ -47,12 +51,12 @@ use super::super::models::{Message, MessageReceiveIdType};
 ///
 /// ```compile_fail
 /// # use lark_openapi::im::v1::message::*;
-/// let request = MergeForwardMessageRequest::new(lark_openapi::im::v1::MessageReceiveIdType::OpenId);
+/// let request = MergeForwardMessageRequest::new(lark_openapi::im::v1::ReceiveIdType::OpenId);
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct MergeForwardMessageRequest {
     /// Query parameter `receive_id_type`: Kind of ID given in the body's `receive_id`.
-    receive_id_type: MessageReceiveIdType,
+    receive_id_type: ReceiveIdType,
     /// Query parameter `uuid`: De-duplication key: requests with the same uuid forward at most once to one target within one hour.
     uuid: Option<String>,
     /// The request body.
@@ -62,10 +66,7 @@ pub struct MergeForwardMessageRequest {
 impl MergeForwardMessageRequest {
     /// Creates the request from its required parameters.
     #[allow(clippy::new_without_default)]
-    pub fn new(
-        receive_id_type: MessageReceiveIdType,
-        body: MergeForwardMessageBody,
-    ) -> Self {
+    pub fn new(receive_id_type: ReceiveIdType, body: MergeForwardMessageBody) -> Self {
         Self {
             receive_id_type,
             uuid: Default::default(),
@@ -74,7 +75,7 @@ impl MergeForwardMessageRequest {
     }
 
     /// Query parameter `receive_id_type`: Kind of ID given in the body's `receive_id`.
-    pub fn receive_id_type(&self) -> &MessageReceiveIdType {
+    pub fn receive_id_type(&self) -> &ReceiveIdType {
         &self.receive_id_type
     }
 
@@ -97,7 +98,9 @@ impl MergeForwardMessageRequest {
 
 /// The body of `im.v1.message.merge_forward`.
 ///
-/// Build one with [`new`](MergeForwardMessageBody::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](MergeForwardMessageBody::new), which takes the required fields
+/// (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest;
+/// alphabetically in each group), and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MergeForwardMessageBody {
@@ -124,6 +127,9 @@ impl MergeForwardMessageBody {
 }
 
 /// The answer of `im.v1.message.merge_forward`.
+///
+/// [`log_id`](MergeForwardMessageResponse::log_id) gives the log id (`x-tt-logid`) of the
+/// answer, which the platform's support asks for.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MergeForwardMessageResponse {
@@ -133,6 +139,8 @@ pub struct MergeForwardMessageResponse {
     /// IDs of `message_id_list` that could not be forwarded.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub invalid_message_id_list: Vec<String>,
+    #[serde(skip)]
+    lark_log_id: Option<String>,
 }
 
 impl MergeForwardMessageResponse {
@@ -143,6 +151,7 @@ impl MergeForwardMessageResponse {
         Self {
             message: Default::default(),
             invalid_message_id_list: Default::default(),
+            lark_log_id: None,
         }
     }
 
@@ -162,6 +171,18 @@ impl MergeForwardMessageResponse {
             .map(Into::into)
             .collect();
         self
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for MergeForwardMessageResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
     }
 }
 
@@ -224,7 +245,7 @@ impl super::MessageApi<'_> {
     /// let response = client
     ///     .im().v1().message()
     ///     .merge_forward(
-    ///         lark_openapi::im::v1::MessageReceiveIdType::OpenId,
+    ///         lark_openapi::im::v1::ReceiveIdType::OpenId,
     ///         lark_openapi::im::v1::message::MergeForwardMessageBody::new("oc_a0553eda9014c201e6969b478895c230", vec!["example_message_id_list"]),
     ///     )
     ///     .send()
@@ -235,7 +256,7 @@ impl super::MessageApi<'_> {
     /// ```
     pub fn merge_forward(
         &self,
-        receive_id_type: MessageReceiveIdType,
+        receive_id_type: ReceiveIdType,
         body: MergeForwardMessageBody,
     ) -> MergeForwardMessage {
         MergeForwardMessage {
@@ -271,8 +292,10 @@ impl MergeForwardMessage {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 

@@ -23,7 +23,10 @@ pub use create::{
     CreateMessageResponse,
 };
 
-pub use delete::{DeleteMessage, DeleteMessageRequest, DeleteMessageError};
+pub use delete::{
+    DeleteMessage, DeleteMessageRequest, DeleteMessageError, DeleteMessageResponse,
+};
+
 pub use forward::{
     ForwardMessage, ForwardMessageRequest, ForwardMessageError, ForwardMessageBody,
     ForwardMessageResponse,
@@ -36,10 +39,14 @@ pub use merge_forward::{
     MergeForwardMessageBody, MergeForwardMessageResponse,
 };
 
-pub use patch::{PatchMessage, PatchMessageRequest, PatchMessageError, PatchMessageBody};
+pub use patch::{
+    PatchMessage, PatchMessageRequest, PatchMessageError, PatchMessageBody,
+    PatchMessageResponse,
+};
+
 pub use push_follow_up::{
     PushFollowUpMessage, PushFollowUpMessageRequest, PushFollowUpMessageError,
-    PushFollowUpMessageBody,
+    PushFollowUpMessageBody, PushFollowUpMessageResponse,
 };
 
 pub use read_users::{

@@ -25,6 +25,10 @@ use crate::{Client, Error, RequestOptions};
 ///
 /// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
 ///
+/// Arguments come in one order for every endpoint: path parameters as in the path, then
+/// required query parameters (identifiers such as `*_id` first, then kinds such as `*_type`,
+/// then the rest; alphabetically in each group), then the body.
+///
 /// ```
 /// # use lark_openapi::im::v1::message::*;
 /// let request = PatchMessageRequest::new("om_dc13264520392913993dd051dba21dcf", lark_openapi::im::v1::message::PatchMessageBody::new("{\"config\":{\"update_multi\":true},\"elements\":[{\"tag\":\"div\",\"text\":{\"tag\":\"plain_text\",\"content\":\"updated\"}}]}"));
@@ -78,7 +82,7 @@ impl PatchMessageRequest {
 
 /// The body of `im.v1.message.patch`.
 ///
-/// Build one with [`new`](PatchMessageBody::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](PatchMessageBody::new), which takes the required field, and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PatchMessageBody {
@@ -93,6 +97,38 @@ impl PatchMessageBody {
     #[allow(clippy::new_without_default)]
     pub fn new(content: impl Into<String>) -> Self {
         Self { content: content.into() }
+    }
+}
+
+/// The answer of `im.v1.message.patch`: the platform sends no data, only its log id.
+///
+/// [`log_id`](PatchMessageResponse::log_id) gives the log id (`x-tt-logid`) of the answer,
+/// which the platform's support asks for.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct PatchMessageResponse {
+    #[serde(skip)]
+    lark_log_id: Option<String>,
+}
+
+impl PatchMessageResponse {
+    /// An empty value: every field unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self { lark_log_id: None }
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for PatchMessageResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
     }
 }
 
@@ -129,7 +165,7 @@ impl crate::operation::Operation for PatchMessageRequest {
 }
 
 impl crate::operation::JsonOperation for PatchMessageRequest {
-    type Output = ();
+    type Output = PatchMessageResponse;
 }
 
 impl super::MessageApi<'_> {
@@ -156,7 +192,7 @@ impl super::MessageApi<'_> {
     ///     )
     ///     .send()
     ///     .await?;
-    /// let () = response;
+    /// println!("done; log id {:?}", response.log_id());
     /// # Ok(())
     /// # }
     /// ```
@@ -199,8 +235,10 @@ impl PatchMessage {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 
@@ -210,13 +248,13 @@ impl PatchMessage {
     }
 
     /// Sends the request.
-    pub async fn send(self) -> Result<(), Error<PatchMessageError>> {
+    pub async fn send(self) -> Result<PatchMessageResponse, Error<PatchMessageError>> {
         self.client.call(self.request, self.options).await
     }
 }
 
 impl std::future::IntoFuture for PatchMessage {
-    type Output = Result<(), Error<PatchMessageError>>;
+    type Output = Result<PatchMessageResponse, Error<PatchMessageError>>;
     type IntoFuture = crate::operation::BoxFuture<Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())

@@ -26,6 +26,10 @@ use super::super::models::FollowUp;
 ///
 /// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
 ///
+/// Arguments come in one order for every endpoint: path parameters as in the path, then
+/// required query parameters (identifiers such as `*_id` first, then kinds such as `*_type`,
+/// then the rest; alphabetically in each group), then the body.
+///
 /// ```
 /// # use lark_openapi::im::v1::message::*;
 /// let request = PushFollowUpMessageRequest::new("om_3210a18894e206715a4359115f4cf2f5", lark_openapi::im::v1::message::PushFollowUpMessageBody::new(vec![lark_openapi::im::v1::FollowUp::new("你好")]));
@@ -75,7 +79,7 @@ impl PushFollowUpMessageRequest {
 
 /// The body of `im.v1.message.push_follow_up`.
 ///
-/// Build one with [`new`](PushFollowUpMessageBody::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](PushFollowUpMessageBody::new), which takes the required field, and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PushFollowUpMessageBody {
@@ -92,6 +96,38 @@ impl PushFollowUpMessageBody {
         Self {
             follow_ups: follow_ups.into_iter().collect(),
         }
+    }
+}
+
+/// The answer of `im.v1.message.push_follow_up`: the platform sends no data, only its log id.
+///
+/// [`log_id`](PushFollowUpMessageResponse::log_id) gives the log id (`x-tt-logid`) of the
+/// answer, which the platform's support asks for.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct PushFollowUpMessageResponse {
+    #[serde(skip)]
+    lark_log_id: Option<String>,
+}
+
+impl PushFollowUpMessageResponse {
+    /// An empty value: every field unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self { lark_log_id: None }
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for PushFollowUpMessageResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
     }
 }
 
@@ -125,7 +161,7 @@ impl crate::operation::Operation for PushFollowUpMessageRequest {
 }
 
 impl crate::operation::JsonOperation for PushFollowUpMessageRequest {
-    type Output = ();
+    type Output = PushFollowUpMessageResponse;
 }
 
 impl super::MessageApi<'_> {
@@ -151,7 +187,7 @@ impl super::MessageApi<'_> {
     ///     )
     ///     .send()
     ///     .await?;
-    /// let () = response;
+    /// println!("done; log id {:?}", response.log_id());
     /// # Ok(())
     /// # }
     /// ```
@@ -187,8 +223,10 @@ impl PushFollowUpMessage {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 
@@ -198,13 +236,15 @@ impl PushFollowUpMessage {
     }
 
     /// Sends the request.
-    pub async fn send(self) -> Result<(), Error<PushFollowUpMessageError>> {
+    pub async fn send(
+        self,
+    ) -> Result<PushFollowUpMessageResponse, Error<PushFollowUpMessageError>> {
         self.client.call(self.request, self.options).await
     }
 }
 
 impl std::future::IntoFuture for PushFollowUpMessage {
-    type Output = Result<(), Error<PushFollowUpMessageError>>;
+    type Output = Result<PushFollowUpMessageResponse, Error<PushFollowUpMessageError>>;
     type IntoFuture = crate::operation::BoxFuture<Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())

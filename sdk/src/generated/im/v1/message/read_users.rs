@@ -21,11 +21,16 @@
 //! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/read_users>
 
 use crate::{Client, Error, RequestOptions};
+use crate::codec;
 use super::super::models::{ReadUser, UserIdType};
 
 /// The parameters and body of `im.v1.message.read_users`.
 ///
 /// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
+///
+/// Arguments come in one order for every endpoint: path parameters as in the path, then
+/// required query parameters (identifiers such as `*_id` first, then kinds such as `*_type`,
+/// then the rest; alphabetically in each group), then the body.
 ///
 /// ```
 /// # use lark_openapi::im::v1::message::*;
@@ -104,7 +109,10 @@ impl ReadUsersMessageRequest {
 
 /// The answer of `im.v1.message.read_users`.
 ///
-/// Build one with [`new`](ReadUsersMessageResponse::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](ReadUsersMessageResponse::new), which takes the required field, and the `with_*` setters.
+///
+/// [`log_id`](ReadUsersMessageResponse::log_id) gives the log id (`x-tt-logid`) of the
+/// answer, which the platform's support asks for.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ReadUsersMessageResponse {
@@ -114,8 +122,10 @@ pub struct ReadUsersMessageResponse {
     /// Whether more pages follow.
     pub has_more: bool,
     /// Token of the next page; present when `has_more` is true.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub page_token: Option<String>,
+    #[serde(skip)]
+    lark_log_id: Option<String>,
 }
 
 impl ReadUsersMessageResponse {
@@ -127,6 +137,7 @@ impl ReadUsersMessageResponse {
             items: Default::default(),
             has_more,
             page_token: Default::default(),
+            lark_log_id: None,
         }
     }
 
@@ -140,6 +151,18 @@ impl ReadUsersMessageResponse {
     pub fn with_page_token(mut self, page_token: impl Into<String>) -> Self {
         self.page_token = Some(page_token.into());
         self
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for ReadUsersMessageResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
     }
 }
 
@@ -279,8 +302,10 @@ impl ReadUsersMessage {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 
@@ -301,11 +326,14 @@ impl ReadUsersMessage {
     /// `page_token`, until `has_more` is false. A page token seen before ends the
     /// stream with an error instead of looping; an error is the stream's last item,
     /// after every page before it.
+    ///
+    /// Each page is a response: its `log_id()` is the log id of that page's answer.
     pub fn pages(
         self,
-    ) -> impl futures_util::Stream<
-        Item = Result<ReadUsersMessageResponse, Error<ReadUsersMessageError>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        Result<ReadUsersMessageResponse, Error<ReadUsersMessageError>>,
+    > {
         crate::paginate::pages(self.client, self.request, self.options)
     }
 
@@ -313,9 +341,10 @@ impl ReadUsersMessage {
     /// time, however many items are read. Errors as for [`pages`](Self::pages).
     pub fn items(
         self,
-    ) -> impl futures_util::Stream<
-        Item = Result<ReadUser, Error<ReadUsersMessageError>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        Result<ReadUser, Error<ReadUsersMessageError>>,
+    > {
         crate::paginate::items(self.client, self.request, self.options)
     }
 }

@@ -21,22 +21,27 @@
 //! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/reply>
 
 use crate::{Client, Error, RequestOptions};
+use crate::codec;
 use super::super::models::{Mention, MessageBody, MsgType, Sender};
 
 /// The parameters and body of `im.v1.message.reply`.
 ///
 /// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
 ///
+/// Arguments come in one order for every endpoint: path parameters as in the path, then
+/// required query parameters (identifiers such as `*_id` first, then kinds such as `*_type`,
+/// then the rest; alphabetically in each group), then the body.
+///
 /// ```
 /// # use lark_openapi::im::v1::message::*;
-/// let request = ReplyMessageRequest::new("om_dc13264520392913993dd051dba21dcf", lark_openapi::im::v1::message::ReplyMessageBody::new("{\"text\":\"test content\"}", lark_openapi::im::v1::MsgType::Text));
+/// let request = ReplyMessageRequest::new("om_dc13264520392913993dd051dba21dcf", lark_openapi::im::v1::message::ReplyMessageBody::new(lark_openapi::im::v1::MsgType::Text, "{\"text\":\"test content\"}"));
 /// ```
 ///
 /// Leaving out `message_id` does not compile:
 ///
 /// ```compile_fail
 /// # use lark_openapi::im::v1::message::*;
-/// let request = ReplyMessageRequest::new(lark_openapi::im::v1::message::ReplyMessageBody::new("{\"text\":\"test content\"}", lark_openapi::im::v1::MsgType::Text));
+/// let request = ReplyMessageRequest::new(lark_openapi::im::v1::message::ReplyMessageBody::new(lark_openapi::im::v1::MsgType::Text, "{\"text\":\"test content\"}"));
 /// ```
 ///
 /// Leaving out `body` does not compile:
@@ -80,7 +85,9 @@ impl ReplyMessageRequest {
 
 /// The body of `im.v1.message.reply`.
 ///
-/// Build one with [`new`](ReplyMessageBody::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](ReplyMessageBody::new), which takes the required fields
+/// (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest;
+/// alphabetically in each group), and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ReplyMessageBody {
@@ -101,7 +108,7 @@ impl ReplyMessageBody {
     /// A value with the required fields; the others unset.
     #[must_use]
     #[allow(clippy::new_without_default)]
-    pub fn new(content: impl Into<String>, msg_type: MsgType) -> Self {
+    pub fn new(msg_type: MsgType, content: impl Into<String>) -> Self {
         Self {
             content: content.into(),
             msg_type,
@@ -125,29 +132,33 @@ impl ReplyMessageBody {
 
 /// The answer of `im.v1.message.reply`.
 ///
-/// Build one with [`new`](ReplyMessageResponse::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](ReplyMessageResponse::new), which takes the required field, and the `with_*` setters.
+///
+/// [`log_id`](ReplyMessageResponse::log_id) gives the log id (`x-tt-logid`) of the answer,
+/// which the platform's support asks for.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ReplyMessageResponse {
     /// ID of the reply (`om_…`).
+    #[serde(with = "codec::text")]
     pub message_id: String,
     /// First message of the reply chain this one belongs to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub root_id: Option<String>,
     /// Message this one replies to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub parent_id: Option<String>,
     /// Thread (`omt_…`) the message belongs to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub thread_id: Option<String>,
     /// Type of the message; decides the shape of `body.content`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub msg_type: Option<MsgType>,
     /// When the message was sent: Unix milliseconds, as a decimal string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub create_time: Option<String>,
     /// When the message last changed: Unix milliseconds, as a decimal string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub update_time: Option<String>,
     /// Whether the message was recalled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -156,7 +167,7 @@ pub struct ReplyMessageResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated: Option<bool>,
     /// Chat the message is in (`oc_…`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub chat_id: Option<String>,
     /// Who sent it: a user or an app.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -168,14 +179,16 @@ pub struct ReplyMessageResponse {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mentions: Vec<Mention>,
     /// For a message inside a merge-forward: the merge-forward message that holds it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub upper_message_id: Option<String>,
     /// Position of the message in an ordinary group chat, as a decimal string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub message_position: Option<String>,
     /// Position of a reply within its thread, as a decimal string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub thread_message_position: Option<String>,
+    #[serde(skip)]
+    lark_log_id: Option<String>,
 }
 
 impl ReplyMessageResponse {
@@ -200,6 +213,7 @@ impl ReplyMessageResponse {
             upper_message_id: Default::default(),
             message_position: Default::default(),
             thread_message_position: Default::default(),
+            lark_log_id: None,
         }
     }
 
@@ -295,6 +309,18 @@ impl ReplyMessageResponse {
         self.thread_message_position = Some(thread_message_position.into());
         self
     }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for ReplyMessageResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
+    }
 }
 
 impl crate::operation::Operation for ReplyMessageRequest {
@@ -358,7 +384,7 @@ impl super::MessageApi<'_> {
     ///     .im().v1().message()
     ///     .reply(
     ///         "om_dc13264520392913993dd051dba21dcf",
-    ///         lark_openapi::im::v1::message::ReplyMessageBody::new("{\"text\":\"test content\"}", lark_openapi::im::v1::MsgType::Text),
+    ///         lark_openapi::im::v1::message::ReplyMessageBody::new(lark_openapi::im::v1::MsgType::Text, "{\"text\":\"test content\"}"),
     ///     )
     ///     .send()
     ///     .await?;
@@ -405,8 +431,10 @@ impl ReplyMessage {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 

@@ -22,6 +22,7 @@
 //! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/search>
 
 use crate::{Client, Error, RequestOptions};
+use crate::codec;
 use super::super::models::{MessageSearchFilter, MessageSearchHit, UserIdType};
 
 /// The parameters and body of `im.v1.message.search`.
@@ -139,7 +140,12 @@ impl SearchMessageBody {
 
 /// The answer of `im.v1.message.search`.
 ///
-/// Build one with [`new`](SearchMessageResponse::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](SearchMessageResponse::new), which takes the required fields
+/// (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest;
+/// alphabetically in each group), and the `with_*` setters.
+///
+/// [`log_id`](SearchMessageResponse::log_id) gives the log id (`x-tt-logid`) of the answer,
+/// which the platform's support asks for.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SearchMessageResponse {
@@ -147,21 +153,19 @@ pub struct SearchMessageResponse {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub items: Vec<MessageSearchHit>,
     /// Number of hits in all.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::codec::opt_int"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_int")]
     pub total: Option<i64>,
     /// Whether more pages follow.
     pub has_more: bool,
     /// Token of the next page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub page_token: Option<String>,
     /// A note about this search, for example that the query was cut or the results are
     /// incomplete.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub notice: Option<String>,
+    #[serde(skip)]
+    lark_log_id: Option<String>,
 }
 
 impl SearchMessageResponse {
@@ -169,8 +173,8 @@ impl SearchMessageResponse {
     #[must_use]
     #[allow(clippy::new_without_default)]
     pub fn new(
-        items: impl IntoIterator<Item = MessageSearchHit>,
         has_more: bool,
+        items: impl IntoIterator<Item = MessageSearchHit>,
     ) -> Self {
         Self {
             items: items.into_iter().collect(),
@@ -178,6 +182,7 @@ impl SearchMessageResponse {
             has_more,
             page_token: Default::default(),
             notice: Default::default(),
+            lark_log_id: None,
         }
     }
 
@@ -197,6 +202,18 @@ impl SearchMessageResponse {
     pub fn with_notice(mut self, notice: impl Into<String>) -> Self {
         self.notice = Some(notice.into());
         self
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for SearchMessageResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
     }
 }
 
@@ -333,10 +350,11 @@ impl SearchMessage {
         self
     }
 
-    /// Per-request options: extra headers, a deadline. The user token given to the
-    /// accessor is kept unless these options carry another.
+    /// Per-request options: extra headers, a deadline. Merged into what is set: a field
+    /// these options set replaces the earlier value, the others are kept (the user
+    /// token given to the accessor too, unless these carry another), headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options.keep_user_token_of(self.options);
+        self.options = self.options.merge(options);
         self
     }
 
@@ -355,11 +373,14 @@ impl SearchMessage {
     /// `page_token`, until `has_more` is false. A page token seen before ends the
     /// stream with an error instead of looping; an error is the stream's last item,
     /// after every page before it.
+    ///
+    /// Each page is a response: its `log_id()` is the log id of that page's answer.
     pub fn pages(
         self,
-    ) -> impl futures_util::Stream<
-        Item = Result<SearchMessageResponse, Error<SearchMessageError>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        Result<SearchMessageResponse, Error<SearchMessageError>>,
+    > {
         crate::paginate::pages(self.client, self.request, self.options)
     }
 
@@ -367,9 +388,10 @@ impl SearchMessage {
     /// time, however many items are read. Errors as for [`pages`](Self::pages).
     pub fn items(
         self,
-    ) -> impl futures_util::Stream<
-        Item = Result<MessageSearchHit, Error<SearchMessageError>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        Result<MessageSearchHit, Error<SearchMessageError>>,
+    > {
         crate::paginate::items(self.client, self.request, self.options)
     }
 }

@@ -26,6 +26,10 @@ use super::super::models::UserIdType;
 ///
 /// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
 ///
+/// Arguments come in one order for every endpoint: path parameters as in the path, then
+/// required query parameters (identifiers such as `*_id` first, then kinds such as `*_type`,
+/// then the rest; alphabetically in each group), then the body.
+///
 /// ```
 /// # use lark_openapi::im::v1::message::*;
 /// let request = UrgentAppMessageRequest::new("om_dc13264520392913993dd051dba21dcf", lark_openapi::im::v1::UserIdType::UserId, lark_openapi::im::v1::message::UrgentAppMessageBody::new(vec!["example_user_id_list"]));
@@ -94,7 +98,7 @@ impl UrgentAppMessageRequest {
 
 /// The body of `im.v1.message.urgent_app`.
 ///
-/// Build one with [`new`](UrgentAppMessageBody::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](UrgentAppMessageBody::new), which takes the required field, and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UrgentAppMessageBody {
@@ -117,13 +121,18 @@ impl UrgentAppMessageBody {
 
 /// The answer of `im.v1.message.urgent_app`.
 ///
-/// Build one with [`new`](UrgentAppMessageResponse::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](UrgentAppMessageResponse::new), which takes the required field, and the `with_*` setters.
+///
+/// [`log_id`](UrgentAppMessageResponse::log_id) gives the log id (`x-tt-logid`) of the
+/// answer, which the platform's support asks for.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UrgentAppMessageResponse {
     /// IDs of `user_id_list` that are not valid; these users were not buzzed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub invalid_user_id_list: Vec<String>,
+    #[serde(skip)]
+    lark_log_id: Option<String>,
 }
 
 impl UrgentAppMessageResponse {
@@ -138,7 +147,20 @@ impl UrgentAppMessageResponse {
                 .into_iter()
                 .map(Into::into)
                 .collect(),
+            lark_log_id: None,
         }
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for UrgentAppMessageResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
     }
 }
 
@@ -236,8 +258,10 @@ impl UrgentAppMessage {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 

@@ -27,6 +27,10 @@ use super::super::models::UserIdType;
 ///
 /// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
 ///
+/// Arguments come in one order for every endpoint: path parameters as in the path, then
+/// required query parameters (identifiers such as `*_id` first, then kinds such as `*_type`,
+/// then the rest; alphabetically in each group), then the body.
+///
 /// ```
 /// # use lark_openapi::im::v1::message::*;
 /// let request = UrgentPhoneMessageRequest::new("6921304923074478100", lark_openapi::im::v1::UserIdType::OpenId, lark_openapi::im::v1::message::UrgentPhoneMessageBody::new(vec!["example_user_id_list"]));
@@ -95,7 +99,7 @@ impl UrgentPhoneMessageRequest {
 
 /// The body of `im.v1.message.urgent_phone`.
 ///
-/// Build one with [`new`](UrgentPhoneMessageBody::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](UrgentPhoneMessageBody::new), which takes the required field, and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UrgentPhoneMessageBody {
@@ -118,13 +122,18 @@ impl UrgentPhoneMessageBody {
 
 /// The answer of `im.v1.message.urgent_phone`.
 ///
-/// Build one with [`new`](UrgentPhoneMessageResponse::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](UrgentPhoneMessageResponse::new), which takes the required field, and the `with_*` setters.
+///
+/// [`log_id`](UrgentPhoneMessageResponse::log_id) gives the log id (`x-tt-logid`) of the
+/// answer, which the platform's support asks for.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UrgentPhoneMessageResponse {
     /// IDs of `user_id_list` that are not valid; these users were not buzzed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub invalid_user_id_list: Vec<String>,
+    #[serde(skip)]
+    lark_log_id: Option<String>,
 }
 
 impl UrgentPhoneMessageResponse {
@@ -139,7 +148,20 @@ impl UrgentPhoneMessageResponse {
                 .into_iter()
                 .map(Into::into)
                 .collect(),
+            lark_log_id: None,
         }
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for UrgentPhoneMessageResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
     }
 }
 
@@ -237,8 +259,10 @@ impl UrgentPhoneMessage {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 

@@ -21,6 +21,7 @@
 //! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message-reaction/batch_query>
 
 use crate::{Client, Error, RequestOptions};
+use crate::codec;
 use super::super::models::{
     MessageReactionCounts, MessageReactionDetails, ReactionQuery, ReactionQueryFailure,
     UserIdType,
@@ -78,7 +79,7 @@ impl BatchQueryMessageReactionRequest {
 
 /// The body of `im.v1.message_reaction.batch_query`.
 ///
-/// Build one with [`new`](BatchQueryMessageReactionBody::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](BatchQueryMessageReactionBody::new), which takes the required field, and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BatchQueryMessageReactionBody {
@@ -86,11 +87,7 @@ pub struct BatchQueryMessageReactionBody {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub queries: Vec<ReactionQuery>,
     /// Most reactions returned per message, 1 to 10.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::codec::opt_int"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_int")]
     pub page_size_per_message: Option<i64>,
     /// Only reactions of this emoji type, such as `LAUGH`; leave out for all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -123,6 +120,9 @@ impl BatchQueryMessageReactionBody {
 }
 
 /// The answer of `im.v1.message_reaction.batch_query`.
+///
+/// [`log_id`](BatchQueryMessageReactionResponse::log_id) gives the log id (`x-tt-logid`) of
+/// the answer, which the platform's support asks for.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BatchQueryMessageReactionResponse {
@@ -135,6 +135,8 @@ pub struct BatchQueryMessageReactionResponse {
     /// The messages whose reactions could not be read, with the reason.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fail_msg_reaction_details: Vec<ReactionQueryFailure>,
+    #[serde(skip)]
+    lark_log_id: Option<String>,
 }
 
 impl BatchQueryMessageReactionResponse {
@@ -146,6 +148,7 @@ impl BatchQueryMessageReactionResponse {
             success_msg_reaction_details: Default::default(),
             success_msg_reaction_counts: Default::default(),
             fail_msg_reaction_details: Default::default(),
+            lark_log_id: None,
         }
     }
 
@@ -178,6 +181,18 @@ impl BatchQueryMessageReactionResponse {
     ) -> Self {
         self.fail_msg_reaction_details = fail_msg_reaction_details.into_iter().collect();
         self
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for BatchQueryMessageReactionResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
     }
 }
 
@@ -292,8 +307,10 @@ impl BatchQueryMessageReaction {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 

@@ -16,11 +16,16 @@
 //! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message-reaction/delete>
 
 use crate::{Client, Error, RequestOptions};
+use crate::codec;
 use super::super::models::{Emoji, Operator};
 
 /// The parameters and body of `im.v1.message_reaction.delete`.
 ///
 /// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
+///
+/// Arguments come in one order for every endpoint: path parameters as in the path, then
+/// required query parameters (identifiers such as `*_id` first, then kinds such as `*_type`,
+/// then the rest; alphabetically in each group), then the body.
 ///
 /// ```
 /// # use lark_openapi::im::v1::message_reaction::*;
@@ -79,21 +84,27 @@ impl DeleteMessageReactionRequest {
 
 /// The answer of `im.v1.message_reaction.delete`.
 ///
-/// Build one with [`new`](DeleteMessageReactionResponse::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](DeleteMessageReactionResponse::new), which takes the required field, and the `with_*` setters.
+///
+/// [`log_id`](DeleteMessageReactionResponse::log_id) gives the log id (`x-tt-logid`) of the
+/// answer, which the platform's support asks for.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeleteMessageReactionResponse {
     /// ID of the reaction; use it to delete the reaction.
+    #[serde(with = "codec::text")]
     pub reaction_id: String,
     /// Who added the reaction.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operator: Option<Operator>,
     /// When the reaction was added: Unix milliseconds, as a decimal string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub action_time: Option<String>,
     /// The emoji of the reaction.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reaction_type: Option<Emoji>,
+    #[serde(skip)]
+    lark_log_id: Option<String>,
 }
 
 impl DeleteMessageReactionResponse {
@@ -106,6 +117,7 @@ impl DeleteMessageReactionResponse {
             operator: Default::default(),
             action_time: Default::default(),
             reaction_type: Default::default(),
+            lark_log_id: None,
         }
     }
 
@@ -125,6 +137,18 @@ impl DeleteMessageReactionResponse {
     pub fn with_reaction_type(mut self, reaction_type: Emoji) -> Self {
         self.reaction_type = Some(reaction_type);
         self
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for DeleteMessageReactionResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
     }
 }
 
@@ -227,8 +251,10 @@ impl DeleteMessageReaction {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 

@@ -18,6 +18,7 @@
 //! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message-reaction/list>
 
 use crate::{Client, Error, RequestOptions};
+use crate::codec;
 use super::super::models::{MessageReaction, UserIdType};
 
 /// The parameters and body of `im.v1.message_reaction.list`.
@@ -117,6 +118,9 @@ impl ListMessageReactionRequest {
 }
 
 /// The answer of `im.v1.message_reaction.list`.
+///
+/// [`log_id`](ListMessageReactionResponse::log_id) gives the log id (`x-tt-logid`) of the
+/// answer, which the platform's support asks for.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ListMessageReactionResponse {
@@ -127,8 +131,10 @@ pub struct ListMessageReactionResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
     /// Token of the next page; present when `has_more` is true.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub page_token: Option<String>,
+    #[serde(skip)]
+    lark_log_id: Option<String>,
 }
 
 impl ListMessageReactionResponse {
@@ -140,6 +146,7 @@ impl ListMessageReactionResponse {
             items: Default::default(),
             has_more: Default::default(),
             page_token: Default::default(),
+            lark_log_id: None,
         }
     }
 
@@ -162,6 +169,18 @@ impl ListMessageReactionResponse {
     pub fn with_page_token(mut self, page_token: impl Into<String>) -> Self {
         self.page_token = Some(page_token.into());
         self
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for ListMessageReactionResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
     }
 }
 
@@ -314,8 +333,10 @@ impl ListMessageReaction {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 
@@ -336,11 +357,14 @@ impl ListMessageReaction {
     /// `page_token`, until `has_more` is false. A page token seen before ends the
     /// stream with an error instead of looping; an error is the stream's last item,
     /// after every page before it.
+    ///
+    /// Each page is a response: its `log_id()` is the log id of that page's answer.
     pub fn pages(
         self,
-    ) -> impl futures_util::Stream<
-        Item = Result<ListMessageReactionResponse, Error<ListMessageReactionError>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        Result<ListMessageReactionResponse, Error<ListMessageReactionError>>,
+    > {
         crate::paginate::pages(self.client, self.request, self.options)
     }
 
@@ -348,9 +372,10 @@ impl ListMessageReaction {
     /// time, however many items are read. Errors as for [`pages`](Self::pages).
     pub fn items(
         self,
-    ) -> impl futures_util::Stream<
-        Item = Result<MessageReaction, Error<ListMessageReactionError>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        Result<MessageReaction, Error<ListMessageReactionError>>,
+    > {
         crate::paginate::items(self.client, self.request, self.options)
     }
 }

@@ -27,6 +27,10 @@ use super::super::models::ResourceType;
 ///
 /// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
 ///
+/// Arguments come in one order for every endpoint: path parameters as in the path, then
+/// required query parameters (identifiers such as `*_id` first, then kinds such as `*_type`,
+/// then the rest; alphabetically in each group), then the body.
+///
 /// ```
 /// # use lark_openapi::im::v1::message_resource::*;
 /// let request = GetMessageResourceRequest::new("om_dc13264520392913993dd051dba21dcf", "file_456a92d6-c6ea-4de4-ac3f-7afcf44ac78g", lark_openapi::im::v1::ResourceType::Image);
@@ -202,8 +206,10 @@ impl GetMessageResource {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 

@@ -56,7 +56,7 @@ impl CreatePinRequest {
 
 /// The body of `im.v1.pin.create`.
 ///
-/// Build one with [`new`](CreatePinBody::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](CreatePinBody::new), which takes the required field, and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreatePinBody {
@@ -76,12 +76,17 @@ impl CreatePinBody {
 }
 
 /// The answer of `im.v1.pin.create`.
+///
+/// [`log_id`](CreatePinResponse::log_id) gives the log id (`x-tt-logid`) of the answer, which
+/// the platform's support asks for.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreatePinResponse {
     /// The pin that was made.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pin: Option<Pin>,
+    #[serde(skip)]
+    lark_log_id: Option<String>,
 }
 
 impl CreatePinResponse {
@@ -89,13 +94,28 @@ impl CreatePinResponse {
     #[must_use]
     #[allow(clippy::new_without_default)]
     pub fn new() -> Self {
-        Self { pin: Default::default() }
+        Self {
+            pin: Default::default(),
+            lark_log_id: None,
+        }
     }
 
     /// Sets `pin`.
     pub fn with_pin(mut self, pin: Pin) -> Self {
         self.pin = Some(pin);
         self
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for CreatePinResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
     }
 }
 
@@ -197,8 +217,10 @@ impl CreatePin {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 

@@ -57,6 +57,38 @@ impl DeletePinRequest {
     }
 }
 
+/// The answer of `im.v1.pin.delete`: the platform sends no data, only its log id.
+///
+/// [`log_id`](DeletePinResponse::log_id) gives the log id (`x-tt-logid`) of the answer, which
+/// the platform's support asks for.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct DeletePinResponse {
+    #[serde(skip)]
+    lark_log_id: Option<String>,
+}
+
+impl DeletePinResponse {
+    /// An empty value: every field unset.
+    #[must_use]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self { lark_log_id: None }
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for DeletePinResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
+    }
+}
+
 impl crate::operation::Operation for DeletePinRequest {
     type Error = DeletePinError;
     const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
@@ -86,7 +118,7 @@ impl crate::operation::Operation for DeletePinRequest {
 }
 
 impl crate::operation::JsonOperation for DeletePinRequest {
-    type Output = ();
+    type Output = DeletePinResponse;
 }
 
 impl super::PinApi<'_> {
@@ -112,7 +144,7 @@ impl super::PinApi<'_> {
     ///     )
     ///     .send()
     ///     .await?;
-    /// let () = response;
+    /// println!("done; log id {:?}", response.log_id());
     /// # Ok(())
     /// # }
     /// ```
@@ -151,8 +183,10 @@ impl DeletePin {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 
@@ -162,13 +196,13 @@ impl DeletePin {
     }
 
     /// Sends the request.
-    pub async fn send(self) -> Result<(), Error<DeletePinError>> {
+    pub async fn send(self) -> Result<DeletePinResponse, Error<DeletePinError>> {
         self.client.call(self.request, self.options).await
     }
 }
 
 impl std::future::IntoFuture for DeletePin {
-    type Output = Result<(), Error<DeletePinError>>;
+    type Output = Result<DeletePinResponse, Error<DeletePinError>>;
     type IntoFuture = crate::operation::BoxFuture<Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())

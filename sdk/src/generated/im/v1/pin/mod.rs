@@ -10,7 +10,7 @@ pub use create::{
     CreatePin, CreatePinRequest, CreatePinError, CreatePinBody, CreatePinResponse,
 };
 
-pub use delete::{DeletePin, DeletePinRequest, DeletePinError};
+pub use delete::{DeletePin, DeletePinRequest, DeletePinError, DeletePinResponse};
 pub use list::{ListPin, ListPinRequest, ListPinError, ListPinResponse};
 /// Accessor for the `pin` resource.
 #[derive(Debug, Clone, Copy)]

@@ -24,22 +24,27 @@
 //! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/thread/forward>
 
 use crate::{Client, Error, RequestOptions};
-use super::super::models::{Mention, MessageBody, Sender, ThreadReceiveIdType};
+use crate::codec;
+use super::super::models::{Mention, MessageBody, MsgType, ReceiveIdType, Sender};
 
 /// The parameters and body of `im.v1.thread.forward`.
 ///
 /// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
 ///
+/// Arguments come in one order for every endpoint: path parameters as in the path, then
+/// required query parameters (identifiers such as `*_id` first, then kinds such as `*_type`,
+/// then the rest; alphabetically in each group), then the body.
+///
 /// ```
 /// # use lark_openapi::im::v1::thread::*;
-/// let request = ForwardThreadRequest::new("ot_dc13264520392913993dd051dba21dcf", lark_openapi::im::v1::ThreadReceiveIdType::OpenId, lark_openapi::im::v1::thread::ForwardThreadBody::new("oc_a0553eda9014c201e6969b478895c230"));
+/// let request = ForwardThreadRequest::new("ot_dc13264520392913993dd051dba21dcf", lark_openapi::im::v1::ReceiveIdType::OpenId, lark_openapi::im::v1::thread::ForwardThreadBody::new("oc_a0553eda9014c201e6969b478895c230"));
 /// ```
 ///
 /// Leaving out `thread_id` does not compile:
 ///
 /// ```compile_fail
 /// # use lark_openapi::im::v1::thread::*;
-/// let request = ForwardThreadRequest::new(lark_openapi::im::v1::ThreadReceiveIdType::OpenId, lark_openapi::im::v1::thread::ForwardThreadBody::new("oc_a0553eda9014c201e6969b478895c230"));
+/// let request = ForwardThreadRequest::new(lark_openapi::im::v1::ReceiveIdType::OpenId, lark_openapi::im::v1::thread::ForwardThreadBody::new("oc_a0553eda9014c201e6969b478895c230"));
 /// ```
 ///
 /// Leaving out `receive_id_type` does not compile:
@@ -53,14 +58,14 @@ use super::super::models::{Mention, MessageBody, Sender, ThreadReceiveIdType};
 ///
 /// ```compile_fail
 /// # use lark_openapi::im::v1::thread::*;
-/// let request = ForwardThreadRequest::new("ot_dc13264520392913993dd051dba21dcf", lark_openapi::im::v1::ThreadReceiveIdType::OpenId);
+/// let request = ForwardThreadRequest::new("ot_dc13264520392913993dd051dba21dcf", lark_openapi::im::v1::ReceiveIdType::OpenId);
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct ForwardThreadRequest {
     /// Path parameter `thread_id`: ID of the thread to forward (`omt_…`).
     thread_id: String,
     /// Query parameter `receive_id_type`: Kind of ID given in the body's `receive_id`.
-    receive_id_type: ThreadReceiveIdType,
+    receive_id_type: ReceiveIdType,
     /// Query parameter `uuid`: De-duplication key: requests with the same uuid forward at most once to one target within one hour.
     uuid: Option<String>,
     /// The request body.
@@ -72,7 +77,7 @@ impl ForwardThreadRequest {
     #[allow(clippy::new_without_default)]
     pub fn new(
         thread_id: impl Into<String>,
-        receive_id_type: ThreadReceiveIdType,
+        receive_id_type: ReceiveIdType,
         body: ForwardThreadBody,
     ) -> Self {
         Self {
@@ -89,7 +94,7 @@ impl ForwardThreadRequest {
     }
 
     /// Query parameter `receive_id_type`: Kind of ID given in the body's `receive_id`.
-    pub fn receive_id_type(&self) -> &ThreadReceiveIdType {
+    pub fn receive_id_type(&self) -> &ReceiveIdType {
         &self.receive_id_type
     }
 
@@ -112,7 +117,7 @@ impl ForwardThreadRequest {
 
 /// The body of `im.v1.thread.forward`.
 ///
-/// Build one with [`new`](ForwardThreadBody::new), which takes the required fields, and the `with_*` setters.
+/// Build one with [`new`](ForwardThreadBody::new), which takes the required field, and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ForwardThreadBody {
@@ -132,29 +137,32 @@ impl ForwardThreadBody {
 }
 
 /// The answer of `im.v1.thread.forward`.
+///
+/// [`log_id`](ForwardThreadResponse::log_id) gives the log id (`x-tt-logid`) of the answer,
+/// which the platform's support asks for.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ForwardThreadResponse {
     /// ID of the new message (`om_…`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub message_id: Option<String>,
     /// First message of the reply chain this one belongs to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub root_id: Option<String>,
     /// Message this one replies to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub parent_id: Option<String>,
     /// Thread (`omt_…`) the new message belongs to, when forwarded into a thread.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub thread_id: Option<String>,
     /// Type of the new message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub msg_type: Option<String>,
+    pub msg_type: Option<MsgType>,
     /// When the message was sent: Unix milliseconds, as a decimal string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub create_time: Option<String>,
     /// When the message last changed: Unix milliseconds, as a decimal string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub update_time: Option<String>,
     /// Whether the message was recalled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -163,7 +171,7 @@ pub struct ForwardThreadResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated: Option<bool>,
     /// Chat the new message is in (`oc_…`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub chat_id: Option<String>,
     /// Who sent it: the app's bot, or the user of a user token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -175,14 +183,16 @@ pub struct ForwardThreadResponse {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mentions: Vec<Mention>,
     /// For a message inside a merge-forward: the merge-forward message that holds it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub upper_message_id: Option<String>,
     /// Position of the message in an ordinary group chat, as a decimal string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub message_position: Option<String>,
     /// Position of a reply within its thread, as a decimal string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub thread_message_position: Option<String>,
+    #[serde(skip)]
+    lark_log_id: Option<String>,
 }
 
 impl ForwardThreadResponse {
@@ -207,6 +217,7 @@ impl ForwardThreadResponse {
             upper_message_id: Default::default(),
             message_position: Default::default(),
             thread_message_position: Default::default(),
+            lark_log_id: None,
         }
     }
 
@@ -235,8 +246,8 @@ impl ForwardThreadResponse {
     }
 
     /// Sets `msg_type`.
-    pub fn with_msg_type(mut self, msg_type: impl Into<String>) -> Self {
-        self.msg_type = Some(msg_type.into());
+    pub fn with_msg_type(mut self, msg_type: MsgType) -> Self {
+        self.msg_type = Some(msg_type);
         self
     }
 
@@ -308,6 +319,18 @@ impl ForwardThreadResponse {
         self.thread_message_position = Some(thread_message_position.into());
         self
     }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
+    /// platform sent one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.lark_log_id.as_deref()
+    }
+}
+
+impl crate::operation::Output for ForwardThreadResponse {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.lark_log_id = log_id;
+    }
 }
 
 impl crate::operation::Operation for ForwardThreadRequest {
@@ -374,7 +397,7 @@ impl super::ThreadApi<'_> {
     ///     .im().v1().thread()
     ///     .forward(
     ///         "ot_dc13264520392913993dd051dba21dcf",
-    ///         lark_openapi::im::v1::ThreadReceiveIdType::OpenId,
+    ///         lark_openapi::im::v1::ReceiveIdType::OpenId,
     ///         lark_openapi::im::v1::thread::ForwardThreadBody::new("oc_a0553eda9014c201e6969b478895c230"),
     ///     )
     ///     .send()
@@ -386,7 +409,7 @@ impl super::ThreadApi<'_> {
     pub fn forward(
         &self,
         thread_id: impl Into<String>,
-        receive_id_type: ThreadReceiveIdType,
+        receive_id_type: ReceiveIdType,
         body: ForwardThreadBody,
     ) -> ForwardThread {
         ForwardThread {
@@ -429,8 +452,10 @@ impl ForwardThread {
     }
 
     /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
+    /// Merged into what is set: a field these options set replaces the earlier value,
+    /// the others are kept, headers add up.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(options);
         self
     }
 
