@@ -211,14 +211,21 @@ mod tests {
         for (a, set_a) in setters {
             for (b, set_b) in setters {
                 let merged = set_a(RequestOptions::new()).merge(set_b(RequestOptions::new()));
-                assert!(has(&merged, a) && has(&merged, b), "{a} then {b}: {merged:?}");
+                assert!(
+                    has(&merged, a) && has(&merged, b),
+                    "{a} then {b}: {merged:?}"
+                );
             }
         }
         // The later one wins a field both set; headers add up.
         let merged = RequestOptions::new()
             .user_access_token("u-first")
             .header("x-a", "1")
-            .merge(RequestOptions::new().user_access_token("u-second").header("x-b", "2"));
+            .merge(
+                RequestOptions::new()
+                    .user_access_token("u-second")
+                    .header("x-b", "2"),
+            );
         assert_eq!(merged.user_access_token.unwrap().expose(), "u-second");
         assert_eq!(merged.headers.len(), 2);
         // An explicit `false` is a setting too.

@@ -360,7 +360,10 @@ fn run_fleet_only(opts: &Options) -> Result<()> {
     let figures = fleet::run(opts.small_rounds)?;
     let section = fleet::render(&figures, t.elapsed());
     let existing = std::fs::read_to_string(&opts.out).unwrap_or_else(|_| "# Benchmarks\n".into());
-    std::fs::write(&opts.out, fleet::splice(&existing, fleet::HEADING, &section))?;
+    std::fs::write(
+        &opts.out,
+        fleet::splice(&existing, fleet::HEADING, &section),
+    )?;
     println!("{}", section.trim());
     eprintln!(
         "bench: replaced section 7 of {} ({:.1} s)",

@@ -68,7 +68,10 @@ async fn a_token_request_follows_no_redirect() {
             .unwrap_err();
         assert!(matches!(err, Error::Token(_)), "{status}: {err:?}");
         let text = err.to_string();
-        assert!(text.contains(&other.base), "{status}: names the target: {text}");
+        assert!(
+            text.contains(&other.base),
+            "{status}: names the target: {text}"
+        );
         assert!(!text.contains(SECRET), "{text}");
         assert_untouched(&other, &format!("token request, {status}"));
     }
@@ -203,7 +206,8 @@ async fn no_reconnect_storm_before_the_first_session() {
             drop(socket);
         }
     });
-    let config = serde_json::json!({"ReconnectCount": -1, "ReconnectInterval": 0, "ReconnectNonce": 0});
+    let config =
+        serde_json::json!({"ReconnectCount": -1, "ReconnectInterval": 0, "ReconnectNonce": 0});
     let (server, calls) = endpoint_answering(format!("ws://{addr}/ws"), config).await;
     let client = client_of(&server.base);
     let connection = LongConnection::builder(&client, Dispatcher::builder().build()).build();
@@ -277,7 +281,9 @@ fn event_frame(message_id: &str, event_id: &str) -> Vec<u8> {
 
 /// A WebSocket server that sends `frames` once a client connects and reports every frame
 /// the client sends back (pings and acknowledgements).
-async fn ws_server(frames: Vec<Vec<u8>>) -> (String, tokio::sync::mpsc::UnboundedReceiver<WireFrame>) {
+async fn ws_server(
+    frames: Vec<Vec<u8>>,
+) -> (String, tokio::sync::mpsc::UnboundedReceiver<WireFrame>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
@@ -286,7 +292,9 @@ async fn ws_server(frames: Vec<Vec<u8>>) -> (String, tokio::sync::mpsc::Unbounde
         let mut ws = tokio_tungstenite::accept_async(socket).await.unwrap();
         for frame in frames {
             let sent = ws
-                .send(tokio_tungstenite::tungstenite::Message::Binary(frame.into()))
+                .send(tokio_tungstenite::tungstenite::Message::Binary(
+                    frame.into(),
+                ))
                 .await;
             if sent.is_err() {
                 return;
@@ -306,8 +314,13 @@ async fn ws_server(frames: Vec<Vec<u8>>) -> (String, tokio::sync::mpsc::Unbounde
 }
 
 /// The acknowledgement of a data frame: the first frame back with its `message_id`.
-async fn ack_of(rx: &mut tokio::sync::mpsc::UnboundedReceiver<WireFrame>, message_id: &str) -> WireFrame {
-    try_ack_of(rx, message_id).await.expect("an acknowledgement comes")
+async fn ack_of(
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<WireFrame>,
+    message_id: &str,
+) -> WireFrame {
+    try_ack_of(rx, message_id)
+        .await
+        .expect("an acknowledgement comes")
 }
 
 async fn try_ack_of(
@@ -353,10 +366,18 @@ async fn a_flood_of_frame_headers_is_dropped_unread() {
     let ack = try_ack_of(&mut acks, "m_ok")
         .await
         .unwrap_or_else(|| panic!("no acknowledgement: {}", logs.text()));
-    assert!(ack.headers.len() <= 8, "{} headers echoed", ack.headers.len());
+    assert!(
+        ack.headers.len() <= 8,
+        "{} headers echoed",
+        ack.headers.len()
+    );
     shutdown.shutdown();
     running.await.unwrap().unwrap();
-    assert_eq!(*handled.lock().unwrap(), ["ev_ok"], "the flood reached no handler");
+    assert_eq!(
+        *handled.lock().unwrap(),
+        ["ev_ok"],
+        "the flood reached no handler"
+    );
 }
 
 /// Finding 6 on the long connection: with a handler that does not finish, at most the
@@ -399,7 +420,10 @@ async fn slow_handlers_pause_the_long_connection_instead_of_piling_up() {
     while dispatcher.running_handlers() < 4 {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    assert!(acks.try_recv().is_err(), "nothing more is acknowledged while the handlers run");
+    assert!(
+        acks.try_recv().is_err(),
+        "nothing more is acknowledged while the handlers run"
+    );
     release.add_permits(1000);
     for n in 4..20 {
         ack_of(&mut acks, &format!("m_{n}")).await;
@@ -409,7 +433,11 @@ async fn slow_handlers_pause_the_long_connection_instead_of_piling_up() {
     }
     shutdown.shutdown();
     task.await.unwrap().unwrap();
-    assert!(most.load(Ordering::SeqCst) <= 4, "{} at once", most.load(Ordering::SeqCst));
+    assert!(
+        most.load(Ordering::SeqCst) <= 4,
+        "{} at once",
+        most.load(Ordering::SeqCst)
+    );
 }
 
 /// Finding 15: `LongConnectionBuilder`'s `Debug` printed the endpoint URL with its query.
@@ -420,7 +448,10 @@ fn the_builder_debug_shows_no_query() {
         .endpoint_url("http://127.0.0.1:9/callback/ws/endpoint?ticket=ticket-do-not-print");
     let text = format!("{builder:?}");
     assert!(!text.contains("ticket-do-not-print"), "{text}");
-    assert!(text.contains("http://127.0.0.1:9/callback/ws/endpoint"), "{text}");
+    assert!(
+        text.contains("http://127.0.0.1:9/callback/ws/endpoint"),
+        "{text}"
+    );
     assert!(!text.contains(SECRET), "{text}");
 }
 
@@ -440,7 +471,12 @@ async fn a_page_token_cycle_of_any_length_ends_the_listing() {
     })
     .await;
     let client = client_of(&server.base);
-    let stream = client.im().v1().message().list("chat", "oc_1").items();
+    let stream = client
+        .im()
+        .v1()
+        .message()
+        .list("oc_1", lark_openapi::im::v1::ContainerIdType::Chat)
+        .items();
     let collected = tokio::time::timeout(Duration::from_secs(120), stream.try_collect::<Vec<_>>())
         .await
         .expect("the listing ends");
@@ -448,7 +484,11 @@ async fn a_page_token_cycle_of_any_length_ends_the_listing() {
     assert!(matches!(err, Error::Pagination { .. }), "{err:?}");
     assert!(err.to_string().contains("came back a second time"), "{err}");
     // The token request and at most 101 pages.
-    assert!(server.seen().len() <= 102, "{} requests", server.seen().len());
+    assert!(
+        server.seen().len() <= 102,
+        "{} requests",
+        server.seen().len()
+    );
 
     // A bound on the pages ends an endless listing of fresh tokens too.
     let endless = Hostile::serve(|seen, n| {
@@ -465,7 +505,7 @@ async fn a_page_token_cycle_of_any_length_ends_the_listing() {
         .im()
         .v1()
         .message()
-        .list("chat", "oc_1")
+        .list("oc_1", lark_openapi::im::v1::ContainerIdType::Chat)
         .options(RequestOptions::new().max_pages(25))
         .pages()
         .try_collect::<Vec<_>>()
@@ -484,7 +524,10 @@ async fn recording() -> Hostile {
         if is_token_request(seen) {
             token_answer("t-tenant-token", "7200")
         } else if seen.path.starts_with("/open-apis/auth/v3/app_access_token") {
-            json(200, r#"{"code":0,"msg":"ok","app_access_token":"a-app-token","expire":7200}"#)
+            json(
+                200,
+                r#"{"code":0,"msg":"ok","app_access_token":"a-app-token","expire":7200}"#,
+            )
         } else {
             json(200, r#"{"code":0,"msg":"ok","data":{}}"#)
         }
@@ -510,9 +553,17 @@ async fn per_call_setters_compose_in_either_order() {
     let header = || RequestOptions::new().header("x-trace", "t1");
 
     // (user token, options) both orders: the user token is kept.
-    chat().user_access_token("u-user-token").options(header()).await.unwrap();
+    chat()
+        .user_access_token("u-user-token")
+        .options(header())
+        .await
+        .unwrap();
     assert_eq!(authorization(&server), "Bearer u-user-token");
-    chat().options(header()).user_access_token("u-user-token").await.unwrap();
+    chat()
+        .options(header())
+        .user_access_token("u-user-token")
+        .await
+        .unwrap();
     assert_eq!(authorization(&server), "Bearer u-user-token");
     // (tenant key, options) both orders: the options' header and the tenant both apply.
     for call in [
@@ -526,9 +577,17 @@ async fn per_call_setters_compose_in_either_order() {
         assert_eq!(last.header("authorization"), Some("Bearer t-tenant-token"));
     }
     // (user token, tenant key) both orders: the user token is sent.
-    chat().user_access_token("u-user-token").tenant_key("tk_1").await.unwrap();
+    chat()
+        .user_access_token("u-user-token")
+        .tenant_key("tk_1")
+        .await
+        .unwrap();
     assert_eq!(authorization(&server), "Bearer u-user-token");
-    chat().tenant_key("tk_1").user_access_token("u-user-token").await.unwrap();
+    chat()
+        .tenant_key("tk_1")
+        .user_access_token("u-user-token")
+        .await
+        .unwrap();
     assert_eq!(authorization(&server), "Bearer u-user-token");
     // Options after options: both apply, the later wins where both set a field.
     chat()
@@ -570,7 +629,10 @@ async fn a_retry_opt_in_survives_a_later_identity() {
         .im()
         .v1()
         .message()
-        .patch("om_1", lark_openapi::im::v1::message::PatchMessageBody::new("{}"))
+        .patch(
+            "om_1",
+            lark_openapi::im::v1::message::PatchMessageBody::new("{}"),
+        )
         .options(RequestOptions::new().retry_non_idempotent(true))
         .user_access_token("u-user-token")
         .await
@@ -583,7 +645,10 @@ async fn a_retry_opt_in_survives_a_later_identity() {
         .im()
         .v1()
         .message()
-        .patch("om_1", lark_openapi::im::v1::message::PatchMessageBody::new("{}"))
+        .patch(
+            "om_1",
+            lark_openapi::im::v1::message::PatchMessageBody::new("{}"),
+        )
         .user_access_token("u-user-token")
         .options(RequestOptions::new().retry_non_idempotent(true))
         .await
@@ -603,7 +668,10 @@ async fn answering_200(body: Vec<u8>) -> Hostile {
         } else {
             respond(
                 200,
-                &[("content-type", "application/json"), ("x-tt-logid", "log-decode-1")],
+                &[
+                    ("content-type", "application/json"),
+                    ("x-tt-logid", "log-decode-1"),
+                ],
                 body.clone(),
             )
         }
@@ -614,10 +682,18 @@ async fn answering_200(body: Vec<u8>) -> Hostile {
 #[tokio::test]
 async fn a_2xx_that_cannot_be_decoded_names_the_endpoint_and_the_path() {
     let cases: Vec<(Vec<u8>, &str, &str)> = vec![
-        (br#"{"code":0,"msg":"ok","data":{"message_id": oops}}"#.to_vec(), "data.message_id", "not JSON"),
+        (
+            br#"{"code":0,"msg":"ok","data":{"message_id": oops}}"#.to_vec(),
+            "data.message_id",
+            "not JSON",
+        ),
         (b"<html>gateway</html>".to_vec(), ".", "not JSON"),
         (br#"{"msg":"ok","data":{}}"#.to_vec(), "code", "no `code`"),
-        (br#"{"code":"0","msg":"ok"}"#.to_vec(), "code", "not an integer"),
+        (
+            br#"{"code":"0","msg":"ok"}"#.to_vec(),
+            "code",
+            "not an integer",
+        ),
         (br#"[1,2]"#.to_vec(), ".", "not a JSON object"),
     ];
     for (body, path, message) in cases {
@@ -640,7 +716,10 @@ async fn a_2xx_that_cannot_be_decoded_names_the_endpoint_and_the_path() {
     }
     // Over the cap: named too, and not read past it.
     let mut big = br#"{"code":0,"msg":"ok","data":{"name":""#.to_vec();
-    big.extend(std::iter::repeat_n(b'x', lark_openapi::limits::MAX_JSON_BODY));
+    big.extend(std::iter::repeat_n(
+        b'x',
+        lark_openapi::limits::MAX_JSON_BODY,
+    ));
     big.extend_from_slice(br#""}}"#);
     let server = answering_200(big).await;
     let err = client_of(&server.base)
@@ -650,7 +729,9 @@ async fn a_2xx_that_cannot_be_decoded_names_the_endpoint_and_the_path() {
         .get("oc_1")
         .await
         .unwrap_err();
-    let Error::Decode(d) = &err else { panic!("{err:?}") };
+    let Error::Decode(d) = &err else {
+        panic!("{err:?}")
+    };
     assert_eq!((d.endpoint, d.path.as_str()), ("im.v1.chat.get", "."));
     assert_eq!(d.cut_at, Some(lark_openapi::limits::MAX_JSON_BODY));
 }

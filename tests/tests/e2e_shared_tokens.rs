@@ -494,8 +494,14 @@ async fn an_error_reply_is_not_an_outage() {
         "{refused:?}"
     );
     assert!(dedup.first_seen("ev_refused").await, "handled, not lost");
-    assert!(!dedup.first_seen("ev_refused").await, "the local record still works");
+    assert!(
+        !dedup.first_seen("ev_refused").await,
+        "the local record still works"
+    );
     assert!(!dedup.is_down());
-    assert!(!shared.is_down(), "the token store sharing the connection is not down");
+    assert!(
+        !shared.is_down(),
+        "the token store sharing the connection is not down"
+    );
     redis.command(&["CONFIG", "SET", "maxmemory", "0"]).unwrap();
 }

@@ -68,6 +68,8 @@ struct BenchArgs {
 enum Section {
     /// Section 7: many replicas as one client.
     Fleet,
+    /// Section 8: events under load, memory.
+    Events,
 }
 
 impl BenchArgs {
@@ -89,8 +91,10 @@ impl BenchArgs {
         if self.no_compile {
             out.push("--no-compile".to_string());
         }
-        if let Some(Section::Fleet) = self.only {
-            out.extend(["--only".to_string(), "fleet".to_string()]);
+        match self.only {
+            Some(Section::Fleet) => out.extend(["--only".to_string(), "fleet".to_string()]),
+            Some(Section::Events) => out.extend(["--only".to_string(), "events".to_string()]),
+            None => {}
         }
         out
     }

@@ -47,8 +47,8 @@ impl Budget {
     /// 1 KiB, at most [`MAX_BYTES`](Self::MAX_BYTES)).
     pub(crate) fn new(max_handlers: usize, max_bytes: usize) -> Budget {
         let max_handlers = max_handlers.clamp(1, Semaphore::MAX_PERMITS);
-        let max_units = u32::try_from(max_bytes.clamp(UNIT, Self::MAX_BYTES) / UNIT)
-            .unwrap_or(u32::MAX / 2);
+        let max_units =
+            u32::try_from(max_bytes.clamp(UNIT, Self::MAX_BYTES) / UNIT).unwrap_or(u32::MAX / 2);
         Budget {
             handlers: Arc::new(Semaphore::new(max_handlers)),
             bytes: Arc::new(Semaphore::new(max_units as usize)),

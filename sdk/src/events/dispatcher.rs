@@ -233,7 +233,12 @@ impl Dispatcher {
     }
 
     /// [`dispatch`](Self::dispatch) with the body's place in the budget.
-    pub(crate) async fn dispatch_in(&self, body: &[u8], channel: Channel, place: Place) -> Dispatched {
+    pub(crate) async fn dispatch_in(
+        &self,
+        body: &[u8],
+        channel: Channel,
+        place: Place,
+    ) -> Dispatched {
         let opened = serde_json::from_slice::<Value>(body)
             .map_err(|_| "body is not JSON")
             .and_then(|value| self.open(value));
@@ -249,7 +254,12 @@ impl Dispatcher {
     /// Routes a plaintext envelope: the URL check is answered, a token that does not match
     /// is refused, an event or callback takes its place in the budget (or is answered 503)
     /// and goes to its handler.
-    pub(crate) async fn route(&self, envelope: Envelope, channel: Channel, place: Place) -> Dispatched {
+    pub(crate) async fn route(
+        &self,
+        envelope: Envelope,
+        channel: Channel,
+        place: Place,
+    ) -> Dispatched {
         match envelope {
             Envelope::Encrypted(_) => {
                 tracing::warn!(?channel, reason = "still encrypted", "event refused");
@@ -269,7 +279,11 @@ impl Dispatcher {
             }
             Envelope::LegacyCard { header, body } => {
                 if !self.inner.legacy_cards {
-                    tracing::warn!(?channel, reason = "old-format card callbacks are off", "event refused");
+                    tracing::warn!(
+                        ?channel,
+                        reason = "old-format card callbacks are off",
+                        "event refused"
+                    );
                     return Dispatched::refuse(400, "old-format card callbacks are not accepted (DispatcherBuilder::legacy_card_callbacks)");
                 }
                 // Its `token` is the card's update token (`c-…`), not the app's verification
@@ -414,7 +428,10 @@ impl Dispatcher {
                 }
             },
             Registered::Callback(f) => match f(header, event, channel) {
-                Ok(fut) => self.run_callback(fut, admission, event_id, event_type).await,
+                Ok(fut) => {
+                    self.run_callback(fut, admission, event_id, event_type)
+                        .await
+                }
                 Err(e) => {
                     log_decode_failure(&event_id, &event_type, &e);
                     Dispatched::ack()

@@ -61,9 +61,9 @@
 //! ```
 
 mod answer;
-mod budget;
 #[cfg(feature = "axum")]
 pub mod axum;
+mod budget;
 pub mod crypto;
 mod dedup;
 mod dispatcher;

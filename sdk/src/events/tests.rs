@@ -678,7 +678,11 @@ async fn memory_dedup_forgets_after_ttl_and_beyond_capacity() {
     // Settings that cannot work are refused, each naming itself.
     for (capacity, ttl, what) in [
         (0, Duration::from_secs(1), "capacity"),
-        (MemoryDedup::MAX_CAPACITY + 1, Duration::from_secs(1), "capacity"),
+        (
+            MemoryDedup::MAX_CAPACITY + 1,
+            Duration::from_secs(1),
+            "capacity",
+        ),
         (1, Duration::ZERO, "ttl"),
         (1, Duration::MAX, "ttl"),
     ] {

@@ -168,13 +168,17 @@ async fn unsigned_bodies_get_one_answer_whatever_they_decrypt_to() {
         })
         .collect();
     probes.push(bytes(&json!({"encrypt": captured})));
-    probes.push(bytes(&json!({"encrypt": crypto::encrypt(EK, b"not json", [0; 16])})));
+    probes.push(bytes(
+        &json!({"encrypt": crypto::encrypt(EK, b"not json", [0; 16])}),
+    ));
     probes.push(bytes(&json!({"encrypt": "@@@"})));
     probes.push(bytes(&json!({"encrypt": 5})));
     probes.push(b"{not json".to_vec());
     probes.push(bytes(&ping("ev-plain")));
     let check = json!({"type": "url_verification", "challenge": "c", "token": "wrong"});
-    probes.push(bytes(&json!({"encrypt": crypto::encrypt(EK, &bytes(&check), [2; 16])})));
+    probes.push(bytes(
+        &json!({"encrypt": crypto::encrypt(EK, &bytes(&check), [2; 16])}),
+    ));
     let expected = webhook.handle(&HeaderMap::new(), &probes[0]).await;
     assert_eq!(expected.status, StatusCode::UNAUTHORIZED);
     for (n, probe) in probes.iter().enumerate() {
@@ -207,7 +211,10 @@ async fn a_token_signed_card_is_no_way_around_the_encrypt_key() {
     let (webhook, _) = secured();
     let out = webhook.handle(&headers, &card).await;
     assert_eq!(out.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(body_json(&out.body)["msg"], WebhookResponse::UNAUTHENTICATED);
+    assert_eq!(
+        body_json(&out.body)["msg"],
+        WebhookResponse::UNAUTHENTICATED
+    );
     // A SHA-1 signature over the token authenticates a card callback and nothing else.
     let opted = WebhookHandler::new(
         Dispatcher::builder()
@@ -252,7 +259,10 @@ async fn forged_card_callbacks_are_refused_whatever_their_shape() {
     for body in bodies {
         let out = webhook.handle(&HeaderMap::new(), &bytes(&body)).await;
         assert_eq!(out.status, StatusCode::UNAUTHORIZED, "{body}");
-        assert_eq!(body_json(&out.body)["msg"], WebhookResponse::UNAUTHENTICATED);
+        assert_eq!(
+            body_json(&out.body)["msg"],
+            WebhookResponse::UNAUTHENTICATED
+        );
     }
 }
 
@@ -377,7 +387,10 @@ async fn bad_encrypted_bodies_are_a_400() {
     let token_only = WebhookHandler::new(Dispatcher::builder().verification_token(VT).build());
     let out = token_only.handle(&HeaderMap::new(), &body).await;
     assert_eq!(out.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(body_json(&out.body)["msg"], WebhookResponse::UNAUTHENTICATED);
+    assert_eq!(
+        body_json(&out.body)["msg"],
+        WebhookResponse::UNAUTHENTICATED
+    );
 }
 
 #[tokio::test]
@@ -556,7 +569,10 @@ async fn a_full_handler_budget_answers_503_and_loses_nothing() {
     assert_eq!(webhook.dispatcher().running_handlers(), 2);
     let busy = send("ev-c").await;
     assert_eq!(busy.status, StatusCode::SERVICE_UNAVAILABLE);
-    assert!(body_json(&busy.body)["msg"].as_str().unwrap().starts_with("busy"));
+    assert!(body_json(&busy.body)["msg"]
+        .as_str()
+        .unwrap()
+        .starts_with("busy"));
     release.add_permits(2);
     while webhook.dispatcher().running_handlers() > 0 {
         settle().await;

@@ -255,7 +255,8 @@ impl WebhookHandler {
             Some(_) => Refusal::Unauthenticated(reason),
             None => Refusal::Refused(StatusCode::BAD_REQUEST, reason),
         };
-        let value = serde_json::from_slice::<Value>(body).map_err(|_| refuse("body is not JSON"))?;
+        let value =
+            serde_json::from_slice::<Value>(body).map_err(|_| refuse("body is not JSON"))?;
         let envelope = envelope::classify(value).map_err(refuse)?;
         let timestamp = header(headers, HEADER_TIMESTAMP);
         match &envelope {
@@ -298,12 +299,22 @@ impl WebhookHandler {
 
     /// Whether `signature` is the SHA-1 signature of an old-format card callback, when the
     /// dispatcher accepts them and has a verification token to check it with.
-    fn legacy_signature_ok(&self, timestamp: &str, nonce: &str, body: &[u8], signature: &str) -> bool {
+    fn legacy_signature_ok(
+        &self,
+        timestamp: &str,
+        nonce: &str,
+        body: &[u8],
+        signature: &str,
+    ) -> bool {
         let d = &self.dispatcher;
         match d.verification_token() {
-            Some(token) if d.legacy_cards() => {
-                crypto::verify_legacy_card_signature(timestamp, nonce, token.expose(), body, signature)
-            }
+            Some(token) if d.legacy_cards() => crypto::verify_legacy_card_signature(
+                timestamp,
+                nonce,
+                token.expose(),
+                body,
+                signature,
+            ),
             _ => false,
         }
     }
@@ -317,7 +328,10 @@ impl WebhookHandler {
             return Err(Refusal::Refused(StatusCode::UNAUTHORIZED, "bad timestamp"));
         };
         if !fresh(seconds, skew) {
-            return Err(Refusal::Refused(StatusCode::UNAUTHORIZED, "stale timestamp"));
+            return Err(Refusal::Refused(
+                StatusCode::UNAUTHORIZED,
+                "stale timestamp",
+            ));
         }
         Ok(())
     }

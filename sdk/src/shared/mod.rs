@@ -91,12 +91,12 @@ mod tests;
 
 pub use fallback::Outage;
 pub(crate) use fetcher::with_store;
-#[cfg(feature = "redis")]
-pub(crate) use redis::{check_retry_interval, check_timeout};
 pub use fetcher::DEFAULT_LOCK_TTL;
 pub use memory::MemoryTokenStore;
 #[cfg(all(feature = "redis", feature = "events"))]
 pub use redis::RedisDedup;
+#[cfg(feature = "redis")]
+pub(crate) use redis::{check_retry_interval, check_timeout};
 #[cfg(feature = "redis")]
 pub use redis::{RedisTokenStore, DEFAULT_PREFIX, DEFAULT_TIMEOUT};
 pub use token_store::{LockId, StoreError, StoreFuture, StoredToken, TokenStore, TokenStoreKey};

@@ -175,18 +175,20 @@ impl Client {
             }
             let headers = response.headers().clone();
             if let (Some(_), false) = (code, capped.over_cap) {
-                return Ok(match parse_api_error(status.as_u16(), &headers, &capped.bytes) {
-                    Some(api) => Answer::Failed {
-                        status: status.as_u16(),
-                        headers,
-                        body: ErrorBody::Api(api),
+                return Ok(
+                    match parse_api_error(status.as_u16(), &headers, &capped.bytes) {
+                        Some(api) => Answer::Failed {
+                            status: status.as_u16(),
+                            headers,
+                            body: ErrorBody::Api(api),
+                        },
+                        None => Answer::Failed {
+                            status: status.as_u16(),
+                            body: parse_error_body(status.as_u16(), &headers, &capped.bytes),
+                            headers,
+                        },
                     },
-                    None => Answer::Failed {
-                        status: status.as_u16(),
-                        body: parse_error_body(status.as_u16(), &headers, &capped.bytes),
-                        headers,
-                    },
-                });
+                );
             }
             // A 2xx answer that is no envelope: the endpoint's answer failed to decode.
             let (path, message) = if capped.over_cap {

@@ -121,7 +121,10 @@ pub fn ws_main(args: &[String]) -> ExitCode {
         return ExitCode::from(2);
     };
     let window = Duration::from_secs(seconds.parse().unwrap_or(30));
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("child: {e}");
@@ -181,7 +184,10 @@ pub fn dedup_main(args: &[String]) -> ExitCode {
         eprintln!("child: N and ID_BYTES are numbers");
         return ExitCode::from(2);
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("child: {e}");
@@ -273,16 +279,27 @@ pub fn run() -> Result<EventsFigures> {
         .build()?;
     let offered = Arc::new(AtomicUsize::new(0));
     let base = runtime.block_on(serve(offered.clone()))?;
-    eprintln!("bench: events: {EVENTS} events of 4 MiB for {} s…", WINDOW.as_secs());
+    eprintln!(
+        "bench: events: {EVENTS} events of 4 MiB for {} s…",
+        WINDOW.as_secs()
+    );
     let t = Instant::now();
     let ws = run_child(
         &exe,
-        &[exe_s.clone(), WS_MODE.into(), base, WINDOW.as_secs().to_string()],
+        &[
+            exe_s.clone(),
+            WS_MODE.into(),
+            base,
+            WINDOW.as_secs().to_string(),
+        ],
     )?;
     if !ws.success {
         return Err(format!("{WS_MODE}: {} {}", ws.status, ws.stderr.trim()).into());
     }
-    eprintln!("bench: events: ws child done in {:.1} s", t.elapsed().as_secs_f64());
+    eprintln!(
+        "bench: events: ws child done in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
     let ws_offered = offered.load(Ordering::SeqCst);
     drop(runtime);
     eprintln!("bench: events: {DEDUP_EVENTS} events with 64 KiB ids…");

@@ -273,7 +273,10 @@ mod tests {
         assert_eq!(count_field(&bytes, 5), Some(3));
         assert_eq!(count_field(&bytes, 8), Some(1));
         // Fixed 64- and 32-bit fields are skipped whole; a group is not well-formed here.
-        assert_eq!(count_field(&[0x09, 1, 2, 3, 4, 5, 6, 7, 8, 0x2a, 0x00], 5), Some(1));
+        assert_eq!(
+            count_field(&[0x09, 1, 2, 3, 4, 5, 6, 7, 8, 0x2a, 0x00], 5),
+            Some(1)
+        );
         assert_eq!(count_field(&[0x0d, 1, 2, 3, 4], 1), Some(1));
         assert_eq!(count_field(&[0x0b], 1), None);
         assert_eq!(count_field(&[0x2a, 0x05, 1], 5), None, "truncated");

@@ -337,7 +337,12 @@ impl Session<'_> {
         };
         // A place among the handlers first: without one, reading pauses until a handler
         // ends (the budget bounds what events hold in memory, whatever the platform sends).
-        match self.params.dispatcher.budget().try_admit(waiting.payload.len()) {
+        match self
+            .params
+            .dispatcher
+            .budget()
+            .try_admit(waiting.payload.len())
+        {
             Some(admission) => self.spawn(waiting, admission),
             None => {
                 tracing::debug!(

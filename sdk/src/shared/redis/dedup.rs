@@ -189,7 +189,11 @@ mod tests {
     #[test]
     fn ttls_and_timeouts_redis_would_refuse_are_refused_here() {
         let d = || RedisDedup::new("redis://127.0.0.1:1/", "cli_1").unwrap();
-        for ttl in [Duration::ZERO, Duration::MAX, Duration::from_secs(8 * 24 * 3600)] {
+        for ttl in [
+            Duration::ZERO,
+            Duration::MAX,
+            Duration::from_secs(8 * 24 * 3600),
+        ] {
             let err = d().ttl(ttl).unwrap_err().to_string();
             assert!(err.starts_with("RedisDedup ttl is "), "{err}");
         }

@@ -12,11 +12,11 @@ use super::scripts::{
 };
 use super::{key_part, px, set_nx_px, Connection, DEFAULT_PREFIX, DEFAULT_TIMEOUT};
 use crate::auth::{Secret, TokenKey};
-use crate::ConfigError;
 use crate::shared::fallback::Outage;
 use crate::shared::token_store::{
     LockId, StoreError, StoreFuture, StoredToken, TokenStore, TokenStoreKey,
 };
+use crate::ConfigError;
 
 /// A [`TokenStore`] on Redis: the replicas of an app (processes, hosts) that use one share
 /// their tenant and app tokens, so a cold fleet makes one token request per token.
