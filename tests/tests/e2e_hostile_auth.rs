@@ -100,7 +100,9 @@ async fn a_callers_client_that_follows_redirects_still_gets_no_foreign_token() {
 }
 
 #[tokio::test]
-async fn an_api_redirect_to_another_host_drops_the_authorization_header() {
+async fn an_api_redirect_is_refused_and_the_other_host_gets_nothing() {
+    // Every request carries a credential: no redirect is followed (issue 16, finding 3;
+    // the statuses one by one are in e2e_hardening.rs).
     let elsewhere = Hostile::serve(|_, _| respond(200, &[], "moved content")).await;
     let target = format!("{}/somewhere", elsewhere.base);
     let origin = Hostile::serve(move |seen, _| {
@@ -112,13 +114,12 @@ async fn an_api_redirect_to_another_host_drops_the_authorization_header() {
     })
     .await;
     let client = client_of(&origin.base);
-    let bytes = get(&client, "file_x")
-        .await
-        .unwrap()
-        .collect(1 << 10)
-        .await
-        .unwrap();
-    assert_eq!(&bytes[..], b"moved content");
+    let err = get(&client, "file_x").await.unwrap_err();
+    let Error::UnexpectedResponse(body) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(body.http_status, 302);
+    assert_eq!(body.redirect_to.as_deref(), Some(elsewhere.base.as_str()));
     let api: Vec<_> = origin
         .seen()
         .into_iter()
@@ -128,13 +129,7 @@ async fn an_api_redirect_to_another_host_drops_the_authorization_header() {
         api[0].header("authorization"),
         Some("Bearer t-origin-token")
     );
-    let moved = elsewhere.seen();
-    assert_eq!(moved.len(), 1);
-    assert_eq!(
-        moved[0].header("authorization"),
-        None,
-        "the token went to another host"
-    );
+    assert!(elsewhere.seen().is_empty(), "the other host was asked");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -35,8 +35,9 @@ pub(crate) struct Admission {
 impl Budget {
     /// Handlers running at once by default.
     pub(crate) const DEFAULT_MAX_HANDLERS: usize = 64;
-    /// Bytes of events held by running handlers together, by default: 16 MiB.
-    pub(crate) const DEFAULT_MAX_BYTES: usize = 16 << 20;
+    /// Bytes of events held by running handlers together, by default: 8 MiB (events are a
+    /// few KiB: this bounds the rare large ones; a larger one still runs, alone).
+    pub(crate) const DEFAULT_MAX_BYTES: usize = 8 << 20;
     /// The largest byte budget: 4 TiB (what a `u32` of KiB can count).
     pub(crate) const MAX_BYTES: usize = (u32::MAX as usize / 2) * UNIT;
     /// How long the webhook waits for a place by default before answering 503 (the platform

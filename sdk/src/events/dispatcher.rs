@@ -232,6 +232,19 @@ impl Dispatcher {
         self.dispatch_in(body, channel, place).await
     }
 
+    /// [`dispatch`](Self::dispatch) of a body it owns (dropped as soon as it is parsed),
+    /// with the body's place in the budget.
+    pub(crate) async fn dispatch_owned(
+        &self,
+        body: bytes::Bytes,
+        channel: Channel,
+        place: Place,
+    ) -> Dispatched {
+        let parsed = serde_json::from_slice::<Value>(&body);
+        drop(body);
+        self.dispatch_parsed(parsed, channel, place).await
+    }
+
     /// [`dispatch`](Self::dispatch) with the body's place in the budget.
     pub(crate) async fn dispatch_in(
         &self,
@@ -239,7 +252,17 @@ impl Dispatcher {
         channel: Channel,
         place: Place,
     ) -> Dispatched {
-        let opened = serde_json::from_slice::<Value>(body)
+        self.dispatch_parsed(serde_json::from_slice::<Value>(body), channel, place)
+            .await
+    }
+
+    async fn dispatch_parsed(
+        &self,
+        parsed: serde_json::Result<Value>,
+        channel: Channel,
+        place: Place,
+    ) -> Dispatched {
+        let opened = parsed
             .map_err(|_| "body is not JSON")
             .and_then(|value| self.open(value));
         match opened {
@@ -725,7 +748,7 @@ impl DispatcherBuilder {
     }
 
     /// Bounds the handlers: at most `max_handlers` run at once (default 64), holding at
-    /// most `max_bytes` of events together (default 16 MiB; an event counts its body's
+    /// most `max_bytes` of events together (default 8 MiB; an event counts its body's
     /// size, and one larger than the whole budget runs alone). An event is recorded as
     /// seen and acknowledged only once it has a place; until then it waits, so a slow
     /// handler slows the intake instead of filling the memory: the long connection stops

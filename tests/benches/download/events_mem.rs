@@ -357,9 +357,10 @@ under it, was {:.1} MiB), held to **≤ {BOUND_MIB:.0} MiB**. Measured in {:.1} 
 | dispatcher: {DEDUP_EVENTS} events with 64 KiB ids, default deduplication record | {:.1} MiB | {BOUND_MIB:.0} MiB | {} |
 
 - Long connection: in {} s the server wrote {} frames; {} handlers started and {} finished
-  (the default budget: 64 handlers, 16 MiB of events, so 4 of these at once). The rest were
+  (the default budget: 64 handlers, 8 MiB of events: one of these at a time). The rest were
   not read from the socket: unacknowledged, the platform pushes them again, and nothing is
-  lost. The 10 s handler makes this window a throughput of 4 events per 10 s by design.
+  lost. A handler that holds a 4 MiB event for 10 s makes this a throughput of one such
+  event per 10 s, by design; events of a few KiB run 64 at a time.
 - Deduplication: the record kept {} ids in {} bytes of keys (ids over 64 bytes are
   remembered by their SHA-256: at most 71 bytes each, whatever arrives).",
         mib(f.ws.spawner_rss_kib.max(f.dedup.spawner_rss_kib)),

@@ -4,14 +4,16 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
+
 /// The most fragments one message may announce.
 pub(crate) const MAX_FRAGMENTS_PER_MESSAGE: usize = 1024;
 
 /// What happened to a fragment.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Reassembled {
-    /// The message is complete: its payload.
-    Complete(Vec<u8>),
+    /// The message is complete: its payload (a whole message's own bytes, not copied).
+    Complete(Bytes),
     /// Kept; more fragments are awaited.
     Pending,
     /// Refused (bad `sum`/`seq`, or larger than the memory cap): why.
@@ -41,7 +43,7 @@ impl Default for Limits {
 
 struct Partial {
     first_seen: Instant,
-    parts: Vec<Option<Vec<u8>>>,
+    parts: Vec<Option<Bytes>>,
     received: usize,
     bytes: usize,
 }
@@ -93,7 +95,7 @@ impl Reassembler {
         message_id: &str,
         sum: i64,
         seq: i64,
-        payload: Vec<u8>,
+        payload: Bytes,
         now: Instant,
     ) -> Reassembled {
         self.expire(now);
@@ -146,7 +148,7 @@ impl Reassembler {
             for part in partial.parts.into_iter().flatten() {
                 whole.extend_from_slice(&part);
             }
-            return Reassembled::Complete(whole);
+            return Reassembled::Complete(Bytes::from(whole));
         }
 
         self.enforce_caps(message_id);
@@ -229,12 +231,12 @@ mod tests {
         let mut r = Reassembler::new(limits());
         let now = Instant::now();
         assert_eq!(
-            r.add("m", 1, 0, b"abc".to_vec(), now),
-            Reassembled::Complete(b"abc".to_vec())
+            r.add("m", 1, 0, b"abc".to_vec().into(), now),
+            Reassembled::Complete(bytes::Bytes::from_static(b"abc"))
         );
         assert_eq!(
-            r.add("", 0, 0, b"x".to_vec(), now),
-            Reassembled::Complete(b"x".to_vec())
+            r.add("", 0, 0, b"x".to_vec().into(), now),
+            Reassembled::Complete(bytes::Bytes::from_static(b"x"))
         );
         assert_eq!(r.pending(), 0);
     }
@@ -243,14 +245,23 @@ mod tests {
     fn fragments_in_any_order_are_joined_in_seq_order() {
         let mut r = Reassembler::new(limits());
         let now = Instant::now();
-        assert_eq!(r.add("m", 3, 2, b"ghi".to_vec(), now), Reassembled::Pending);
-        assert_eq!(r.add("m", 3, 0, b"abc".to_vec(), now), Reassembled::Pending);
+        assert_eq!(
+            r.add("m", 3, 2, b"ghi".to_vec().into(), now),
+            Reassembled::Pending
+        );
+        assert_eq!(
+            r.add("m", 3, 0, b"abc".to_vec().into(), now),
+            Reassembled::Pending
+        );
         // A repeated fragment replaces the first copy.
-        assert_eq!(r.add("m", 3, 0, b"abc".to_vec(), now), Reassembled::Pending);
+        assert_eq!(
+            r.add("m", 3, 0, b"abc".to_vec().into(), now),
+            Reassembled::Pending
+        );
         assert_eq!(r.bytes(), 6);
         assert_eq!(
-            r.add("m", 3, 1, b"def".to_vec(), now),
-            Reassembled::Complete(b"abcdefghi".to_vec())
+            r.add("m", 3, 1, b"def".to_vec().into(), now),
+            Reassembled::Complete(bytes::Bytes::from_static(b"abcdefghi"))
         );
         assert_eq!(r.pending(), 0);
         assert_eq!(r.bytes(), 0);
@@ -260,15 +271,21 @@ mod tests {
     fn interleaved_messages_are_kept_apart() {
         let mut r = Reassembler::new(limits());
         let now = Instant::now();
-        assert_eq!(r.add("a", 2, 0, b"a0".to_vec(), now), Reassembled::Pending);
-        assert_eq!(r.add("b", 2, 1, b"b1".to_vec(), now), Reassembled::Pending);
         assert_eq!(
-            r.add("b", 2, 0, b"b0".to_vec(), now),
-            Reassembled::Complete(b"b0b1".to_vec())
+            r.add("a", 2, 0, b"a0".to_vec().into(), now),
+            Reassembled::Pending
         );
         assert_eq!(
-            r.add("a", 2, 1, b"a1".to_vec(), now),
-            Reassembled::Complete(b"a0a1".to_vec())
+            r.add("b", 2, 1, b"b1".to_vec().into(), now),
+            Reassembled::Pending
+        );
+        assert_eq!(
+            r.add("b", 2, 0, b"b0".to_vec().into(), now),
+            Reassembled::Complete(bytes::Bytes::from_static(b"b0b1"))
+        );
+        assert_eq!(
+            r.add("a", 2, 1, b"a1".to_vec().into(), now),
+            Reassembled::Complete(bytes::Bytes::from_static(b"a0a1"))
         );
     }
 
@@ -276,13 +293,16 @@ mod tests {
     fn partials_expire_after_the_timeout() {
         let mut r = Reassembler::new(limits());
         let t0 = Instant::now();
-        assert_eq!(r.add("m", 2, 0, b"abc".to_vec(), t0), Reassembled::Pending);
+        assert_eq!(
+            r.add("m", 2, 0, b"abc".to_vec().into(), t0),
+            Reassembled::Pending
+        );
         assert_eq!(r.next_expiry(), Some(t0 + Duration::from_secs(5)));
         assert_eq!(r.expire(t0 + Duration::from_secs(4)), 0);
         // The late second half starts a new partial message: the first half is gone.
         let late = t0 + Duration::from_secs(6);
         assert_eq!(
-            r.add("m", 2, 1, b"def".to_vec(), late),
+            r.add("m", 2, 1, b"def".to_vec().into(), late),
             Reassembled::Pending
         );
         assert_eq!(r.pending(), 1);
@@ -297,19 +317,19 @@ mod tests {
         let mut r = Reassembler::new(limits());
         let now = Instant::now();
         assert!(matches!(
-            r.add("m", 2, 2, vec![1], now),
+            r.add("m", 2, 2, vec![1].into(), now),
             Reassembled::Rejected(_)
         ));
         assert!(matches!(
-            r.add("m", 2, -1, vec![1], now),
+            r.add("m", 2, -1, vec![1].into(), now),
             Reassembled::Rejected(_)
         ));
         assert!(matches!(
-            r.add("m", 1_000_000, 0, vec![1], now),
+            r.add("m", 1_000_000, 0, vec![1].into(), now),
             Reassembled::Rejected(_)
         ));
         assert!(matches!(
-            r.add("", 2, 0, vec![1], now),
+            r.add("", 2, 0, vec![1].into(), now),
             Reassembled::Rejected(_)
         ));
         assert_eq!(r.pending(), 0);
@@ -319,12 +339,18 @@ mod tests {
     fn a_changed_sum_starts_over() {
         let mut r = Reassembler::new(limits());
         let now = Instant::now();
-        assert_eq!(r.add("m", 3, 0, b"abc".to_vec(), now), Reassembled::Pending);
-        assert_eq!(r.add("m", 2, 0, b"x".to_vec(), now), Reassembled::Pending);
+        assert_eq!(
+            r.add("m", 3, 0, b"abc".to_vec().into(), now),
+            Reassembled::Pending
+        );
+        assert_eq!(
+            r.add("m", 2, 0, b"x".to_vec().into(), now),
+            Reassembled::Pending
+        );
         assert_eq!(r.bytes(), 1);
         assert_eq!(
-            r.add("m", 2, 1, b"y".to_vec(), now),
-            Reassembled::Complete(b"xy".to_vec())
+            r.add("m", 2, 1, b"y".to_vec().into(), now),
+            Reassembled::Complete(bytes::Bytes::from_static(b"xy"))
         );
     }
 
@@ -334,12 +360,12 @@ mod tests {
         let t0 = Instant::now();
         let ms = Duration::from_millis(1);
         for (i, id) in ["a", "b", "c", "d"].into_iter().enumerate() {
-            let _ = r.add(id, 2, 0, vec![0; 10], t0 + ms * i as u32);
+            let _ = r.add(id, 2, 0, vec![0; 10].into(), t0 + ms * i as u32);
         }
         assert_eq!(r.pending(), 3, "max_messages = 3");
         // "a" was the oldest: its second half starts afresh.
         assert_eq!(
-            r.add("a", 2, 1, vec![0; 10], t0 + ms * 5),
+            r.add("a", 2, 1, vec![0; 10].into(), t0 + ms * 5),
             Reassembled::Pending
         );
         assert_eq!(r.pending(), 3);
@@ -347,13 +373,13 @@ mod tests {
 
         // Bytes: a 90-byte fragment evicts older ones to stay within 100.
         assert_eq!(
-            r.add("e", 2, 0, vec![0; 90], t0 + ms * 6),
+            r.add("e", 2, 0, vec![0; 90].into(), t0 + ms * 6),
             Reassembled::Pending
         );
         assert!(r.bytes() <= 100, "{}", r.bytes());
         // A fragment larger than the whole cap is refused.
         assert!(matches!(
-            r.add("f", 2, 0, vec![0; 101], t0 + ms * 7),
+            r.add("f", 2, 0, vec![0; 101].into(), t0 + ms * 7),
             Reassembled::Rejected(_)
         ));
         assert!(r.bytes() <= 100);
@@ -363,9 +389,12 @@ mod tests {
     fn a_message_growing_past_the_cap_is_dropped() {
         let mut r = Reassembler::new(limits());
         let now = Instant::now();
-        assert_eq!(r.add("m", 3, 0, vec![0; 60], now), Reassembled::Pending);
+        assert_eq!(
+            r.add("m", 3, 0, vec![0; 60].into(), now),
+            Reassembled::Pending
+        );
         assert!(matches!(
-            r.add("m", 3, 1, vec![0; 60], now),
+            r.add("m", 3, 1, vec![0; 60].into(), now),
             Reassembled::Rejected(_)
         ));
         assert_eq!((r.pending(), r.bytes()), (0, 0));

@@ -60,7 +60,7 @@ pub(crate) struct SessionParams<'a> {
 /// waits, nothing more is read (the platform re-pushes what is not acknowledged in time).
 struct Waiting {
     frame: Frame,
-    payload: Vec<u8>,
+    payload: bytes::Bytes,
     message_id: String,
     trace_id: String,
 }
@@ -238,19 +238,19 @@ impl Session<'_> {
             // WebSocket pings are answered by tungstenite itself.
             Some(Ok(_)) => return Ok(()),
         };
-        let frame = match Frame::from_bytes(&bytes) {
+        let len = bytes.len();
+        let frame = match Frame::from_bytes(bytes) {
             Ok(frame) => frame,
             Err(e) => {
                 tracing::warn!(
                     device_id = %self.device_id,
-                    len = bytes.len(),
+                    len,
                     error = %e,
                     "long connection: ignoring a message that is not a usable frame"
                 );
                 return Ok(());
             }
         };
-        drop(bytes);
         match frame.method {
             METHOD_CONTROL => self.control(frame, settings),
             METHOD_DATA => self.data(frame),
@@ -369,7 +369,7 @@ impl Session<'_> {
         let handle = self.tasks.spawn(async move {
             let place = Place::Taken(admission);
             dispatcher
-                .dispatch_in(&payload, Channel::LongConnection, place)
+                .dispatch_owned(payload, Channel::LongConnection, place)
                 .await
         });
         self.in_flight.insert(
@@ -419,7 +419,7 @@ impl Session<'_> {
         let mut frame = flight.frame;
         frame.service = self.service_id;
         frame.set_header(HEADER_BIZ_RT, biz_rt.to_string());
-        frame.payload = Some(ack_payload(code, data));
+        frame.payload = Some(ack_payload(code, data).into());
         self.send(ws, frame).await?;
         tracing::debug!(
             device_id = %self.device_id,

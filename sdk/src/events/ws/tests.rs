@@ -119,7 +119,7 @@ async fn next_frame(ws: &mut ServerWs, pings: bool) -> Frame {
         let Message::Binary(bytes) = message else {
             continue;
         };
-        let frame = Frame::from_bytes(&bytes).unwrap();
+        let frame = Frame::from_bytes(bytes.clone().into()).unwrap();
         if !pings && frame.header("type") == Some("ping") {
             continue;
         }
@@ -147,7 +147,7 @@ fn data_frame(kind: &str, message_id: &str, sum: usize, seq: usize, payload: &[u
             header("seq", &seq.to_string()),
             header("trace_id", "trace-1"),
         ],
-        payload: Some(payload.to_vec()),
+        payload: Some(bytes::Bytes::copy_from_slice(payload)),
         ..Frame::default()
     }
 }
@@ -250,7 +250,9 @@ async fn ws_event_round_trip_fragments_pong_config_and_shutdown() {
         service: SERVICE_ID,
         method: METHOD_CONTROL,
         headers: vec![header("type", "pong")],
-        payload: Some(br#"{"PingInterval":1,"ReconnectCount":5}"#.to_vec()),
+        payload: Some(bytes::Bytes::from_static(
+            br#"{"PingInterval":1,"ReconnectCount":5}"#,
+        )),
         ..Frame::default()
     };
     send(&mut server, pong).await;
