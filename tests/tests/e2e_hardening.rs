@@ -18,7 +18,7 @@ use lark_openapi::events::ws::{LongConnection, WsError};
 use lark_openapi::events::{Dispatcher, EventContext};
 use lark_openapi::im::v1::events::MessageReceiveV1;
 use lark_openapi::{Client, Error, RequestOptions, RetryPolicy};
-use prost::Message as _;
+use lark_tests::fake::events::frame::Frame;
 use support::hostile::*;
 use tokio::net::TcpListener;
 
@@ -222,38 +222,6 @@ async fn no_reconnect_storm_before_the_first_session() {
     assert!((1..=3).contains(&n), "{n} endpoint calls in 2.5 s");
 }
 
-/// The long connection's frame, written here independently of the SDK.
-#[derive(Clone, PartialEq, prost::Message)]
-struct WireHeader {
-    #[prost(string, required, tag = "1")]
-    key: String,
-    #[prost(string, required, tag = "2")]
-    value: String,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-struct WireFrame {
-    #[prost(uint64, required, tag = "1")]
-    seq_id: u64,
-    #[prost(uint64, required, tag = "2")]
-    log_id: u64,
-    #[prost(int32, required, tag = "3")]
-    service: i32,
-    #[prost(int32, required, tag = "4")]
-    method: i32,
-    #[prost(message, repeated, tag = "5")]
-    headers: Vec<WireHeader>,
-    #[prost(bytes = "vec", optional, tag = "8")]
-    payload: Option<Vec<u8>>,
-}
-
-fn header(key: &str, value: &str) -> WireHeader {
-    WireHeader {
-        key: key.into(),
-        value: value.into(),
-    }
-}
-
 fn event_frame(message_id: &str, event_id: &str) -> Vec<u8> {
     let envelope = serde_json::json!({
         "schema": "2.0",
@@ -262,28 +230,12 @@ fn event_frame(message_id: &str, event_id: &str) -> Vec<u8> {
                                "message_type": "text", "content": "{\"text\":\"hi\"}", "create_time": "1"},
                   "sender": {"sender_id": {"open_id": "ou_1"}, "sender_type": "user"}}
     });
-    let headers = vec![
-        header("type", "event"),
-        header("message_id", message_id),
-        header("sum", "1"),
-        header("seq", "0"),
-    ];
-    WireFrame {
-        seq_id: 1,
-        log_id: 1,
-        service: 1,
-        method: 1,
-        headers,
-        payload: Some(serde_json::to_vec(&envelope).unwrap()),
-    }
-    .encode_to_vec()
+    Frame::data(message_id, "event", serde_json::to_vec(&envelope).unwrap()).to_bytes()
 }
 
 /// A WebSocket server that sends `frames` once a client connects and reports every frame
 /// the client sends back (pings and acknowledgements).
-async fn ws_server(
-    frames: Vec<Vec<u8>>,
-) -> (String, tokio::sync::mpsc::UnboundedReceiver<WireFrame>) {
+async fn ws_server(frames: Vec<Vec<u8>>) -> (String, tokio::sync::mpsc::UnboundedReceiver<Frame>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
@@ -302,7 +254,7 @@ async fn ws_server(
         }
         while let Some(Ok(message)) = ws.next().await {
             if let tokio_tungstenite::tungstenite::Message::Binary(bytes) = message {
-                if let Ok(frame) = WireFrame::decode(&bytes[..]) {
+                if let Some(frame) = Frame::from_bytes(&bytes) {
                     if tx.send(frame).is_err() {
                         break;
                     }
@@ -314,25 +266,21 @@ async fn ws_server(
 }
 
 /// The acknowledgement of a data frame: the first frame back with its `message_id`.
-async fn ack_of(
-    rx: &mut tokio::sync::mpsc::UnboundedReceiver<WireFrame>,
-    message_id: &str,
-) -> WireFrame {
+async fn ack_of(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Frame>, message_id: &str) -> Frame {
     try_ack_of(rx, message_id)
         .await
         .expect("an acknowledgement comes")
 }
 
 async fn try_ack_of(
-    rx: &mut tokio::sync::mpsc::UnboundedReceiver<WireFrame>,
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<Frame>,
     message_id: &str,
-) -> Option<WireFrame> {
+) -> Option<Frame> {
     loop {
         let frame = tokio::time::timeout(Duration::from_secs(30), rx.recv())
             .await
             .ok()??;
-        let id = frame.headers.iter().find(|h| h.key == "message_id");
-        if id.is_some_and(|h| h.value == message_id) {
+        if frame.header("message_id") == Some(message_id) {
             return Some(frame);
         }
     }

@@ -59,9 +59,28 @@ pub(super) fn body_json(body: &[u8]) -> Value {
     serde_json::from_slice(body).unwrap()
 }
 
-/// Log lines captured while a guard lives (current-thread runtimes only).
+/// Log lines captured while a guard lives (current-thread runtimes only): one global
+/// subscriber, installed once, routes each event to the capture of its thread (a
+/// thread-local default per test races with other tests' dispatchers over tracing's
+/// cached callsite interest).
 #[derive(Clone, Default)]
 pub(super) struct Logs(Arc<Mutex<Vec<u8>>>);
+
+thread_local! {
+    static CAPTURE: std::cell::RefCell<Option<Logs>> = const { std::cell::RefCell::new(None) };
+}
+
+struct ThreadLogs;
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for ThreadLogs {
+    type Writer = Box<dyn std::io::Write + 'a>;
+    fn make_writer(&'a self) -> Self::Writer {
+        match CAPTURE.with(|c| c.borrow().clone()) {
+            Some(logs) => Box::new(LogWriter(logs.0)),
+            None => Box::new(std::io::sink()),
+        }
+    }
+}
 
 struct LogWriter(Arc<Mutex<Vec<u8>>>);
 
@@ -75,17 +94,29 @@ impl std::io::Write for LogWriter {
     }
 }
 
+/// Ends a capture when dropped.
+pub(super) struct CaptureGuard;
+
+impl Drop for CaptureGuard {
+    fn drop(&mut self) {
+        let _ = CAPTURE.try_with(|c| c.borrow_mut().take());
+    }
+}
+
 impl Logs {
-    pub(super) fn capture() -> (Logs, tracing::subscriber::DefaultGuard) {
+    pub(super) fn capture() -> (Logs, CaptureGuard) {
+        static GLOBAL: std::sync::Once = std::sync::Once::new();
+        GLOBAL.call_once(|| {
+            let subscriber = tracing_subscriber::fmt()
+                .with_writer(ThreadLogs)
+                .with_ansi(false)
+                .with_max_level(tracing::Level::TRACE)
+                .finish();
+            let _ = tracing::subscriber::set_global_default(subscriber);
+        });
         let logs = Logs::default();
-        let sink = Arc::clone(&logs.0);
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(move || LogWriter(Arc::clone(&sink)))
-            .with_ansi(false)
-            .with_max_level(tracing::Level::TRACE)
-            .finish();
-        let guard = tracing::subscriber::set_default(subscriber);
-        (logs, guard)
+        CAPTURE.with(|c| *c.borrow_mut() = Some(logs.clone()));
+        (logs, CaptureGuard)
     }
 
     pub(super) fn text(&self) -> String {

@@ -16,7 +16,7 @@ use lark_openapi::events::ws::LongConnection;
 use lark_openapi::events::{Channel, Dispatcher, EventContext, MemoryDedup};
 use lark_openapi::im::v1::events::MessageReceiveV1;
 use lark_openapi::Client;
-use prost::Message as _;
+use lark_tests::fake::events::frame::Frame;
 use tokio::net::TcpListener;
 
 use crate::measure::{run_child, ChildRun};
@@ -56,32 +56,8 @@ pub struct EventsFigures {
     pub dedup_key_bytes: usize,
 }
 
-/// The frame of the long connection, written independently of the SDK.
-#[derive(Clone, PartialEq, prost::Message)]
-struct WireHeader {
-    #[prost(string, required, tag = "1")]
-    key: String,
-    #[prost(string, required, tag = "2")]
-    value: String,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-struct WireFrame {
-    #[prost(uint64, required, tag = "1")]
-    seq_id: u64,
-    #[prost(uint64, required, tag = "2")]
-    log_id: u64,
-    #[prost(int32, required, tag = "3")]
-    service: i32,
-    #[prost(int32, required, tag = "4")]
-    method: i32,
-    #[prost(message, repeated, tag = "5")]
-    headers: Vec<WireHeader>,
-    #[prost(bytes = "vec", optional, tag = "8")]
-    payload: Option<Vec<u8>>,
-}
-
-/// The `n`th event: `im.message.receive_v1` whose content is 4 MiB of text.
+/// The `n`th event: `im.message.receive_v1` whose content is 4 MiB of text, in the fake's
+/// own frame (independent of the SDK's).
 fn event_frame(n: usize) -> Vec<u8> {
     let text = "x".repeat(EVENT_BYTES);
     let content = serde_json::json!({ "text": text }).to_string();
@@ -92,24 +68,8 @@ fn event_frame(n: usize) -> Vec<u8> {
                                "message_type": "text", "content": content, "create_time": "1"},
                   "sender": {"sender_id": {"open_id": "ou_1"}, "sender_type": "user"}}
     });
-    let header = |k: &str, v: String| WireHeader {
-        key: k.into(),
-        value: v,
-    };
-    WireFrame {
-        seq_id: n as u64,
-        log_id: n as u64,
-        service: 1,
-        method: 1,
-        headers: vec![
-            header("type", "event".into()),
-            header("message_id", format!("m_{n}")),
-            header("sum", "1".into()),
-            header("seq", "0".into()),
-        ],
-        payload: Some(serde_json::to_vec(&envelope).unwrap_or_default()),
-    }
-    .encode_to_vec()
+    let payload = serde_json::to_vec(&envelope).unwrap_or_default();
+    Frame::data(&format!("m_{n}"), "event", payload).to_bytes()
 }
 
 /// `download child-events-ws BASE_URL SECONDS`: a client on the long connection with a

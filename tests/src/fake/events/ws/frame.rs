@@ -52,6 +52,22 @@ pub struct Frame {
 }
 
 impl Frame {
+    /// A whole (unfragmented) data frame of `frame_type` (`event`, `card`) carrying
+    /// `payload`, as the platform sends one: headers `type`, `message_id`, `sum` 1, `seq` 0.
+    pub fn data(message_id: &str, frame_type: &str, payload: Vec<u8>) -> Frame {
+        let mut frame = Frame {
+            service: 1,
+            method: METHOD_DATA,
+            payload: Some(payload),
+            ..Frame::default()
+        };
+        frame.push_header("type", frame_type);
+        frame.push_header("message_id", message_id);
+        frame.push_header("sum", "1");
+        frame.push_header("seq", "0");
+        frame
+    }
+
     /// The value of the first header named `key`.
     pub fn header(&self, key: &str) -> Option<&str> {
         self.headers
