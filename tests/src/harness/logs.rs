@@ -91,7 +91,9 @@ impl CapturedLogs {
                 .with_writer(ThreadCapture)
                 .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
                 .with_ansi(false)
-                .with_filter(tracing_subscriber::filter::filter_fn(|meta| {
+                // Dynamic: decided per event (a plain `filter_fn` caches its first answer
+                // per callsite, which depends on the thread).
+                .with_filter(tracing_subscriber::filter::dynamic_filter_fn(|meta, _| {
                     capture_for(meta.level()).is_some()
                 }));
             let subscriber = tracing_subscriber::registry().with(layer);
