@@ -119,7 +119,7 @@ async fn next_frame(ws: &mut ServerWs, pings: bool) -> Frame {
         let Message::Binary(bytes) = message else {
             continue;
         };
-        let frame = Frame::from_bytes(bytes.clone().into()).unwrap();
+        let frame = Frame::from_bytes(bytes).unwrap();
         if !pings && frame.header("type") == Some("ping") {
             continue;
         }
