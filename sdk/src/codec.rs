@@ -150,6 +150,91 @@ impl IntOrString {
     }
 }
 
+/// Writes a generated enum of wire strings: the variants with their docs and an `Unknown`
+/// variant keeping values the SDK does not know, `VALUES`, `as_str`, `from_wire`,
+/// `is_unknown`, `Display`, `FromStr` (an error listing the known values), serde (a JSON
+/// number decodes as its decimal text), and its use as a query value. Used by generated code.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! wire_enum {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident { $( $variant:ident $wire:literal $doc:literal, )* }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        $vis enum $name {
+            $( #[doc = $doc] $variant, )*
+            /// A value this version of the SDK does not know, kept as it was sent.
+            Unknown(String),
+        }
+
+        impl $name {
+            /// The known values, as sent on the wire.
+            pub const VALUES: &'static [&'static str] = &[$($wire),*];
+
+            /// The value sent on the wire.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $( Self::$variant => $wire, )*
+                    Self::Unknown(value) => value,
+                }
+            }
+
+            /// The variant of a wire value; an unknown value is kept in `Unknown`.
+            pub fn from_wire(value: &str) -> Self {
+                match value {
+                    $( $wire => Self::$variant, )*
+                    other => Self::Unknown(other.to_string()),
+                }
+            }
+
+            /// Whether this is a value the SDK does not know.
+            pub fn is_unknown(&self) -> bool {
+                matches!(self, Self::Unknown(_))
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ::std::str::FromStr for $name {
+            type Err = $crate::ParseEnumError;
+
+            /// Parses a known wire value; anything else is an error listing the known ones
+            /// (use `from_wire` to keep unknown values).
+            fn from_str(value: &str) -> Result<Self, Self::Err> {
+                match Self::from_wire(value) {
+                    Self::Unknown(_) => Err($crate::ParseEnumError::new(stringify!($name), value, Self::VALUES)),
+                    known => Ok(known),
+                }
+            }
+        }
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                $crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
+            }
+        }
+
+        impl $crate::operation::WireEnum for $name {
+            fn as_str(&self) -> &str {
+                $name::as_str(self)
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -32,7 +32,7 @@ mod client;
 mod clock;
 mod codec;
 pub mod download;
-mod error;
+mod errors;
 #[cfg(feature = "events")]
 pub mod events;
 #[rustfmt::skip]
@@ -41,9 +41,7 @@ mod generated;
 pub mod message_content;
 mod operation;
 mod options;
-mod paginate;
 pub mod ratelimit;
-mod service_error;
 pub mod shared;
 mod transport;
 mod upload;
@@ -64,18 +62,19 @@ pub use client::{Client, ClientBuilder, Domain};
 pub mod limits {
     pub use crate::auth::MAX_TOKEN_LIFETIME;
     pub use crate::client::{MAX_ATTEMPTS, MAX_DURATION_SETTING};
-    pub use crate::paginate::DEFAULT_MAX_PAGES;
+    pub use crate::call::DEFAULT_MAX_PAGES;
     pub use crate::transport::read::{MAX_AUTH_BODY, MAX_ERROR_BODY, MAX_JSON_BODY};
 }
 pub use download::{Download, Progress};
-pub use error::{ConfigError, DecodeError, Error, TransportError, TransportKind};
+pub use call::Call;
+pub use errors::{
+    AnyCode, ApiError, Catalogue, CodeEntry, ConfigError, DecodeError, Error, ErrorRow,
+    FieldViolation, Help, PermissionViolation, ServiceError, TransportError, TransportKind,
+    UnexpectedBody,
+};
 pub use generated::*;
 pub use operation::ParseEnumError;
 pub use options::RequestOptions;
-pub use service_error::{AnyServiceError, ServiceError};
-pub use transport::error_body::{
-    ApiError, FieldViolation, Help, PermissionViolation, UnexpectedBody,
-};
 pub use transport::retry::RetryPolicy;
 pub use transport::send::TOKEN_ERROR_CODES;
 pub use upload::UploadFile;

@@ -1,17 +1,20 @@
 //! The seam between generated endpoint modules and the hand-written runtime.
 //!
-//! Every generated request type implements `Operation`: it says how to build the request
-//! ([`OperationMeta`], path and query values, the payload) and which error enum its failures
-//! map to; `JsonOperation` adds the decoded output type, `Paginated` how it pages. The
-//! runtime does the rest, the same way for every endpoint: tokens, encoding, retries,
-//! replay, decoding, streaming.
+//! Every generated request type implements `Operation`: its static facts
+//! ([`OperationMeta`]: method, path, tokens, the error codes it documents, …), the
+//! service version's error catalogue it types its errors with, and what it writes into a
+//! request ([`Parts`]: path parameters by name, query parameters, the payload).
+//! `JsonOperation` adds the decoded output type, `Paginated` how it pages. The runtime does
+//! the rest, the same way for every endpoint and compiled once: tokens, encoding, retries,
+//! replay, error classification, decoding, streaming.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 
-use crate::ServiceError;
+use crate::errors::{Catalogue, CodeEntry, ErrorRow};
+use crate::transport::prepared::Prepared;
+use crate::{Client, Error};
 
 /// A boxed, sendable future: what generated builders return from `into_future`.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
@@ -93,6 +96,19 @@ pub struct OperationMeta {
     /// any. The optional client-side limiter ([`ClientBuilder::rate_limiter`](crate::ClientBuilder::rate_limiter))
     /// paces calls by it; nothing else reads it.
     pub rate_limit: Option<RateLimitMeta>,
+    /// The service version's error catalogue.
+    pub catalogue: &'static [CodeEntry],
+    /// The codes the endpoint's spec documents, pointing into the catalogue.
+    pub errors: &'static [ErrorRow],
+}
+
+impl OperationMeta {
+    /// Whether the spec's catalogue marks `code` as one a retry can help with (the
+    /// endpoint's row when it documents the code, else the catalogue's first entry).
+    pub(crate) fn retryable(&self, code: i64) -> bool {
+        let found = crate::errors::find_entry(self.catalogue, self.errors, code);
+        found.is_some_and(|i| self.catalogue[i].retryable)
+    }
 }
 
 /// An endpoint's documented rate limit: the platform counts per endpoint × app × tenant, and
@@ -106,52 +122,192 @@ pub struct RateLimitMeta {
 }
 
 /// A request the runtime can send. Implemented by generated request types.
-pub(crate) trait Operation: Send + Sync + 'static {
-    /// The endpoint's error enum.
-    type Error: ServiceError;
+pub trait Operation: Send + Sync + 'static {
+    /// The service version's error codes, which the call's errors are typed with.
+    type Code: Catalogue;
+    /// What a successful call gives: the decoded JSON answer, or a [`Download`](crate::Download).
+    type Answer: Answer;
     /// The endpoint's static facts.
     const META: OperationMeta;
-    /// Path parameter values, in the order of the placeholders in [`OperationMeta::path`].
-    fn path_params(&self) -> Vec<Cow<'_, str>>;
-    /// Query parameters as (name, value) pairs; a repeated key appears once per value.
-    fn query_params(&self) -> Vec<(&'static str, String)>;
-    /// The body. Called once per call: every attempt sends the same bytes.
-    fn payload(&self) -> Result<Payload, String> {
-        Ok(Payload::None)
+    /// Writes the path parameters (by name), the query and the body. Called once per call:
+    /// every attempt sends the same bytes.
+    #[doc(hidden)]
+    fn write(&self, parts: &mut Parts) -> Result<(), String>;
+}
+
+/// What an operation writes into a request.
+#[derive(Debug, Default)]
+pub struct Parts {
+    pub(crate) path: Vec<(&'static str, String)>,
+    pub(crate) query: Vec<(&'static str, String)>,
+    pub(crate) payload: Payload,
+}
+
+impl Parts {
+    /// The path parameter `name` (its `:name` placeholder).
+    pub(crate) fn path(&mut self, name: &'static str, value: &impl QueryValue) {
+        value.write(name, &mut self.path);
+    }
+
+    /// The query parameter `name`: absent when `None`, once per element of a list.
+    pub(crate) fn query(&mut self, name: &'static str, value: &impl QueryValue) {
+        value.write(name, &mut self.query);
+    }
+
+    /// A query parameter that is the call's deduplication key: the caller's, else a fresh
+    /// one (generated once per call, so every retry carries it).
+    pub(crate) fn query_key(&mut self, name: &'static str, value: &Option<String>) {
+        let key = value.clone().unwrap_or_else(idempotency_key);
+        self.query.push((name, key));
+    }
+
+    /// A JSON body.
+    pub(crate) fn json<T: serde::Serialize>(&mut self, body: &T) -> Result<(), String> {
+        self.payload = Payload::json(body)?;
+        Ok(())
+    }
+
+    /// A JSON body whose member `key` is the call's deduplication key: the caller's when
+    /// the body has one, else a fresh one.
+    pub(crate) fn json_with_key<T: serde::Serialize>(
+        &mut self,
+        body: &T,
+        key: &'static str,
+    ) -> Result<(), String> {
+        let mut value = serde_json::to_value(body)
+            .map_err(|e| format!("the body cannot be encoded as JSON: {e}"))?;
+        if let serde_json::Value::Object(map) = &mut value {
+            if !map.get(key).is_some_and(|v| !v.is_null()) {
+                map.insert(key.to_owned(), serde_json::Value::String(idempotency_key()));
+            }
+        }
+        self.json(&value)
+    }
+
+    /// A multipart body.
+    pub(crate) fn multipart(&mut self, form: Multipart) {
+        self.payload = Payload::Multipart(form);
     }
 }
 
-/// An operation answering JSON (or just the envelope), decoded into `Output`.
-pub(crate) trait JsonOperation: Operation {
-    /// `data` (or, for flat answers, the whole object) decoded; for envelope-only answers,
-    /// a struct with no public field, decoded from `{}`.
-    type Output: serde::de::DeserializeOwned + Output + Send + 'static;
+/// A value of a path or query parameter.
+pub trait QueryValue {
+    /// Appends `(name, text)` pairs: none for an absent value, one per element of a list.
+    fn write(&self, name: &'static str, out: &mut Vec<(&'static str, String)>);
 }
 
-/// What every generated `<Op>Response` is: it carries the log id (`x-tt-logid`) of the
-/// answer it was decoded from, which the platform's support asks for. The runtime sets it
-/// after decoding; users read it with the response's `log_id()`.
-pub(crate) trait Output {
+impl QueryValue for String {
+    fn write(&self, name: &'static str, out: &mut Vec<(&'static str, String)>) {
+        out.push((name, self.clone()));
+    }
+}
+
+impl QueryValue for i64 {
+    fn write(&self, name: &'static str, out: &mut Vec<(&'static str, String)>) {
+        out.push((name, self.to_string()));
+    }
+}
+
+impl QueryValue for bool {
+    fn write(&self, name: &'static str, out: &mut Vec<(&'static str, String)>) {
+        out.push((name, self.to_string()));
+    }
+}
+
+impl<T: QueryValue> QueryValue for Option<T> {
+    fn write(&self, name: &'static str, out: &mut Vec<(&'static str, String)>) {
+        if let Some(value) = self {
+            value.write(name, out);
+        }
+    }
+}
+
+impl<T: QueryValue> QueryValue for Vec<T> {
+    fn write(&self, name: &'static str, out: &mut Vec<(&'static str, String)>) {
+        for value in self {
+            value.write(name, out);
+        }
+    }
+}
+
+/// A generated enum: its wire value.
+pub trait WireEnum {
+    /// The value as the platform spells it.
+    fn as_str(&self) -> &str;
+}
+
+impl<T: WireEnum> QueryValue for T {
+    fn write(&self, name: &'static str, out: &mut Vec<(&'static str, String)>) {
+        out.push((name, self.as_str().to_owned()));
+    }
+}
+
+/// What a successful call gives, read from the answer by the runtime: every generated
+/// `<Op>Response` (decoded from the JSON answer; see [`Output`]) and
+/// [`Download`](crate::Download).
+pub trait Answer: Sized + Send + 'static {
+    /// Sends the prepared call and reads its answer.
+    #[doc(hidden)]
+    #[allow(private_interfaces)]
+    fn receive(client: Client, prepared: Prepared) -> BoxFuture<Result<Self, Error>>;
+}
+
+/// What every generated `<Op>Response` is: decoded from the JSON answer (`data`, the whole
+/// object for flat answers, `{}` for envelope-only ones), carrying the log id (`x-tt-logid`)
+/// of the answer it was decoded from, which the platform's support asks for. The runtime
+/// sets it after decoding; users read it with the response's `log_id()`.
+pub trait Output: serde::de::DeserializeOwned + Send + 'static {
     /// Records the answer's log id.
     fn set_log_id(&mut self, log_id: Option<String>);
 }
 
+impl<T: Output> Answer for T {
+    #[allow(private_interfaces)]
+    fn receive(client: Client, prepared: Prepared) -> BoxFuture<Result<Self, Error>> {
+        Box::pin(async move { crate::call::receive_json::<T>(&client, prepared).await })
+    }
+}
+
+/// Writes what every generated answer struct has beyond its fields: `log_id()` and its
+/// [`Output`] impl (the struct has a private `lark_log_id: Option<String>` field). Used by
+/// generated code.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! answer {
+    ($ty:ident) => {
+        impl $ty {
+            /// The log id (`x-tt-logid`) of the answer this was decoded from, if the platform
+            /// sent one: give it to the platform's support with a question.
+            pub fn log_id(&self) -> Option<&str> {
+                self.lark_log_id.as_deref()
+            }
+        }
+
+        impl $crate::operation::Output for $ty {
+            fn set_log_id(&mut self, log_id: Option<String>) {
+                self.lark_log_id = log_id;
+            }
+        }
+    };
+}
+
 /// A list operation that pages with a token.
-pub(crate) trait Paginated: JsonOperation + Clone {
+pub trait Paginated: Operation + Clone {
     /// One element of a page.
     type Item: Send + 'static;
     /// Asks for the page after the one that returned `token`.
     fn set_page_token(&mut self, token: String);
     /// `has_more` and the next page token of a page.
-    fn page_state(output: &Self::Output) -> (bool, Option<&str>);
+    fn page_state(output: &Self::Answer) -> (bool, Option<&str>);
     /// The page's items.
-    fn into_items(output: Self::Output) -> Vec<Self::Item>;
+    fn into_items(output: Self::Answer) -> Vec<Self::Item>;
 }
 
 /// A request body, prepared once per call.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub(crate) enum Payload {
     /// No body.
+    #[default]
     None,
     /// A JSON document.
     Json(bytes::Bytes),
@@ -180,8 +336,9 @@ impl Multipart {
         Self::default()
     }
 
-    pub(crate) fn text(mut self, name: &'static str, value: String) -> Self {
-        self.texts.push((name, value));
+    /// A text part (none for an absent value, one per element of a list).
+    pub(crate) fn text(mut self, name: &'static str, value: &impl QueryValue) -> Self {
+        value.write(name, &mut self.texts);
         self
     }
 
@@ -189,11 +346,25 @@ impl Multipart {
     pub(crate) fn file(
         mut self,
         name: &'static str,
-        file: crate::UploadFile,
+        file: &crate::UploadFile,
         max_bytes: Option<u64>,
     ) -> Self {
-        self.files.push((name, file, max_bytes));
+        self.files.push((name, file.clone(), max_bytes));
         self
+    }
+
+    /// An optional file part.
+    #[allow(dead_code)] // only upload forms with an optional file use it
+    pub(crate) fn file_opt(
+        self,
+        name: &'static str,
+        file: &Option<crate::UploadFile>,
+        max_bytes: Option<u64>,
+    ) -> Self {
+        match file {
+            Some(file) => self.file(name, file, max_bytes),
+            None => self,
+        }
     }
 }
 
@@ -226,8 +397,12 @@ pub struct ParseEnumError {
 }
 
 impl ParseEnumError {
-    /// For generated code: `value` is not one of `expected` for `parameter`.
-    pub fn new(parameter: &'static str, value: &str, expected: &'static [&'static str]) -> Self {
+    /// `value` is not one of `expected` for `parameter`.
+    pub(crate) fn new(
+        parameter: &'static str,
+        value: &str,
+        expected: &'static [&'static str],
+    ) -> Self {
         ParseEnumError {
             parameter,
             value: value.to_string(),

@@ -116,10 +116,17 @@ pub fn version_module(
     let ty = version_type(service, version);
     let doc = format!(" Version `{version}` of the `{service}` service.");
     let mods = resources.iter().map(|r| ident(r));
+    // Private modules re-exported: each type is documented once, at `<svc>::<ver>::Type`.
     let models = models.then(|| {
         quote! {
-            pub mod models;
+            mod models;
             pub use models::*;
+        }
+    });
+    let errors = (!resources.is_empty()).then(|| {
+        quote! {
+            mod errors;
+            pub use errors::ErrorCode;
         }
     });
     let events = events.then(|| {
@@ -149,6 +156,7 @@ pub fn version_module(
     quote! {
         #![doc = #doc]
         #models
+        #errors
         #events
         #( pub mod #mods; )*
         #accessor
@@ -171,9 +179,10 @@ pub fn resource_module(
         let names = names.iter().map(|n| ident(n));
         quote!(pub use #m::{#(#names),*};)
     });
+    // Private modules re-exported: each type is documented once, at the resource.
     quote! {
         #![doc = #doc]
-        #( pub mod #mods; )*
+        #( mod #mods; )*
         #(#reexports)*
         #decl
     }

@@ -1,5 +1,5 @@
-//! One endpoint module: request, body and response types, the `Operation` impls, the
-//! fluent builder and the error enum.
+//! One endpoint module: the request, its body and answer types, the `Operation` impls, and
+//! the call's alias with its setters.
 
 use std::collections::BTreeSet;
 
@@ -10,9 +10,9 @@ use super::docs;
 use super::endpoint_docs::module_doc_lines;
 use super::models::{struct_item, StructKind};
 use super::operation::operation_impls;
-use super::request::{builder, request_struct};
+use super::request::{call, request_struct};
 use super::rust_types::{codec_import, uses_type};
-use super::{errors, ident};
+use super::ident;
 use crate::model::{BodyModel, EndpointModel, ResponseModel, VersionModel};
 
 /// The module of one endpoint.
@@ -50,21 +50,19 @@ pub fn endpoint_module(ep: &EndpointModel, v: &VersionModel) -> TokenStream {
         serde_structs.push((ep.body.fields(), StructKind::JSON_BODY.lenient));
     }
     let codec = codec_import(serde_structs);
-    let request = request_struct(ep, v);
+    let request = request_struct(ep);
     let operation = operation_impls(ep);
-    let builder = builder(ep, v);
-    let error_enum = errors::error_enum(ep);
+    let call = call(ep, v);
     quote! {
         #module_doc
-        use crate::{Client, Error, RequestOptions};
+        use crate::operation as op;
         #codec
         #imports
         #request
         #body
         #response
         #operation
-        #builder
-        #error_enum
+        #call
     }
 }
 

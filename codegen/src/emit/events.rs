@@ -33,7 +33,7 @@ pub fn events_module(
     let codec = codec_import(
         events
             .iter()
-            .map(|e| (e.fields.as_slice(), StructKind::MODEL.lenient)),
+            .map(|e| (e.fields.as_slice(), StructKind::RECEIVED.lenient)),
     );
     let imports = if names.is_empty() {
         quote!()
@@ -144,7 +144,7 @@ fn event_item(
     example.push("```".into());
     let name = ident(ty);
     let event_type = spec.event_type.as_str();
-    let item = struct_item_doc(ty, doc, example, &e.fields, StructKind::MODEL);
+    let item = struct_item_doc(ty, doc, example, &e.fields, StructKind::RECEIVED);
     let callback = e
         .callback
         .then(|| quote!(impl crate::events::Callback for #name {}));

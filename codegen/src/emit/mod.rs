@@ -15,6 +15,7 @@ mod endpoint_list;
 mod errors;
 mod events;
 mod examples;
+mod examples_file;
 mod models;
 mod operation;
 mod request;
@@ -31,6 +32,7 @@ use crate::model::{EndpointModel, EventModel, Model, ResponseModel};
 pub const GENERATED_DIR: &str = "sdk/src/generated";
 
 pub use e2e::E2E_FILE;
+pub use examples_file::EXAMPLES_FILE;
 pub use e2e_events::E2E_EVENTS_FILE;
 pub use endpoint_list::ENDPOINT_LIST;
 
@@ -45,11 +47,7 @@ pub struct GeneratedFile {
 
 /// The names an endpoint module exports through its resource module.
 fn exported_names(ep: &EndpointModel) -> Vec<String> {
-    let mut names = vec![
-        ep.names.operation.clone(),
-        ep.names.request.clone(),
-        ep.names.error.clone(),
-    ];
+    let mut names = vec![ep.names.operation.clone(), ep.names.request.clone()];
     if !ep.body.fields().is_empty() {
         names.push(ep.names.body.clone());
     }
@@ -134,10 +132,18 @@ pub fn generate(model: &Model) -> Result<Vec<GeneratedFile>, Vec<Problem>> {
                 ),
             ));
             if let (Some(v), true) = (v, has_models) {
+                let sent = sent_types(v, resources.values().flatten().copied());
                 files.push(file(
                     &format!("{service}/{version}/models.rs"),
                     &format!("the types of spec/{service}/{version}/"),
-                    models::models_module(v),
+                    models::models_module(v, &sent),
+                ));
+            }
+            if let (Some(v), false) = (v, resources.is_empty()) {
+                files.push(file(
+                    &format!("{service}/{version}/errors.rs"),
+                    &format!("spec/{service}/{version}/errors.json and the error tables"),
+                    errors::codes_module(v),
                 ));
             }
             if let Some(list) = version_events {
@@ -171,6 +177,10 @@ pub fn generate(model: &Model) -> Result<Vec<GeneratedFile>, Vec<Problem>> {
     files.push(GeneratedFile {
         path: E2E_FILE.to_string(),
         contents: e2e::e2e_file(model),
+    });
+    files.push(GeneratedFile {
+        path: EXAMPLES_FILE.to_string(),
+        contents: examples_file::examples_file(model),
     });
     files.push(GeneratedFile {
         path: E2E_EVENTS_FILE.to_string(),
@@ -245,6 +255,37 @@ fn event_collisions(model: &Model) -> Vec<Problem> {
         }
     }
     problems
+}
+
+/// The shared types a request body of the version reaches (they get constructors and
+/// setters; the others are only received).
+fn sent_types<'a>(
+    v: &crate::model::VersionModel,
+    endpoints: impl Iterator<Item = &'a EndpointModel>,
+) -> std::collections::BTreeSet<String> {
+    use crate::model::Ty;
+    fn visit(ty: &Ty, v: &crate::model::VersionModel, out: &mut std::collections::BTreeSet<String>) {
+        match ty {
+            Ty::Object(name) => {
+                if out.insert(name.clone()) {
+                    if let Some(s) = v.structs.get(name) {
+                        for f in &s.fields {
+                            visit(&f.ty, v, out);
+                        }
+                    }
+                }
+            }
+            Ty::Array(inner) | Ty::Map(inner) => visit(inner, v, out),
+            _ => {}
+        }
+    }
+    let mut out = std::collections::BTreeSet::new();
+    for ep in endpoints {
+        for f in ep.body.fields() {
+            visit(&f.ty, v, &mut out);
+        }
+    }
+    out
 }
 
 fn ident(name: &str) -> Ident {

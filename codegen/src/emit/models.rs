@@ -1,24 +1,32 @@
 //! Models: serde structs with constructors for their required fields, and enums that keep
 //! values they do not know.
 
+use std::collections::BTreeSet;
+
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::quote;
 
 use super::docs::{outer, wrap};
 use super::ident;
 use super::rust_types::{argument, codec_import, field_type, serde_attr};
 use crate::model::{constructor_fields, EnumDef, FieldDef, VersionModel};
 
-/// The `models.rs` of a service version: every named struct and enum.
-pub fn models_module(v: &VersionModel) -> TokenStream {
+/// The `models.rs` of a service version: every named struct and enum. `sent` names the
+/// structs a request body reaches: they get `new` and setters; the others are only
+/// received.
+pub fn models_module(v: &VersionModel, sent: &BTreeSet<String>) -> TokenStream {
     let doc = format!(
         " Types shared by the `{}` `{}` endpoints: the objects of their bodies and answers, and the enums of their fields and parameters.",
         v.service, v.version
     );
-    let structs = v
-        .structs
-        .values()
-        .map(|s| struct_item(&s.name, &s.description, &s.fields, StructKind::MODEL));
+    let structs = v.structs.values().map(|s| {
+        let kind = if sent.contains(&s.name) {
+            StructKind::MODEL
+        } else {
+            StructKind::RECEIVED
+        };
+        struct_item(&s.name, &s.description, &s.fields, kind)
+    });
     let enums = v.enums.values().map(enum_item);
     let codec = codec_import(
         v.structs
@@ -44,6 +52,8 @@ pub struct StructKind {
     /// The answer of an endpoint: it carries the log id of the answer it was decoded from
     /// (a private field, `log_id()`, `impl Output`).
     pub answer: bool,
+    /// Has `new` (the required fields) and a setter per optional field: it is sent.
+    pub builder: bool,
 }
 
 impl StructKind {
@@ -52,24 +62,35 @@ impl StructKind {
         serde: true,
         lenient: true,
         answer: false,
+        builder: true,
+    };
+    /// A shared model no request sends, or an event: only received.
+    pub const RECEIVED: StructKind = StructKind {
+        serde: true,
+        lenient: true,
+        answer: false,
+        builder: false,
     };
     /// A JSON body (sent, never decoded).
     pub const JSON_BODY: StructKind = StructKind {
         serde: true,
         lenient: false,
         answer: false,
+        builder: true,
     };
     /// A multipart form.
     pub const FORM: StructKind = StructKind {
         serde: false,
         lenient: false,
         answer: false,
+        builder: true,
     };
     /// An endpoint's answer.
     pub const ANSWER: StructKind = StructKind {
         serde: true,
         lenient: true,
         answer: true,
+        builder: false,
     };
 }
 
@@ -100,16 +121,11 @@ pub fn struct_item_doc(
     let serde = kind.serde;
     let ty = ident(name);
     let required = constructor_fields(fields);
-    if required.len() == 1 {
+    if kind.builder && !required.is_empty() {
         doc.push(String::new());
         doc.push(format!(
-            "Build one with [`new`]({name}::new), which takes the required field, and the `with_*` setters."
+            "Build one with [`new`]({name}::new) (the required fields) and the setters."
         ));
-    } else if required.len() > 1 {
-        doc.push(String::new());
-        doc.extend(wrap(&format!(
-            "Build one with [`new`]({name}::new), which takes the required fields (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest; alphabetically in each group), and the `with_*` setters."
-        ), 90));
     }
     if kind.answer {
         doc.push(String::new());
@@ -164,19 +180,18 @@ pub fn struct_item_doc(
     if kind.answer {
         inits.push(quote!(#log_id: None));
     }
-    let setters = fields.iter().filter(|f| !f.required).map(|f| {
+    let setters = fields.iter().filter(|f| !f.required && kind.builder).map(|f| {
         let n = ident(&f.rust);
-        let setter = format_ident!("with_{}", f.rust);
         let (arg, convert) = argument(&f.ty, &quote!(#n), Some(name));
         let value = if f.ty.is_collection() {
             convert
         } else {
             quote!(Some(#convert))
         };
-        let d = outer(&[format!("Sets `{}`.", f.wire)]);
+        let d = format!(" Sets [`{}`](Self::{}).", f.rust, f.rust);
         quote! {
-            #d
-            pub fn #setter(mut self, #n: #arg) -> Self {
+            #[doc = #d]
+            pub fn #n(mut self, #n: #arg) -> Self {
                 self.#n = #value;
                 self
             }
@@ -198,21 +213,23 @@ pub fn struct_item_doc(
     };
     let debug_impl = redacting.then(|| redacted_debug(name, fields));
     let content_impl = content_method(name, fields);
-    let log_id_method = kind.answer.then(|| {
+    // `log_id()` and `impl Output`, written once by the runtime's `answer!`.
+    let output_impl = kind.answer.then(|| quote!(crate::answer!(#ty);));
+    let constructor = kind.builder.then(|| {
         quote! {
-            /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
-            /// platform sent one: give it to the platform's support with a question.
-            pub fn log_id(&self) -> Option<&str> {
-                self.#log_id.as_deref()
+            #new_doc
+            #must_use
+            #[allow(clippy::new_without_default)]
+            pub fn new(#(#args),*) -> Self {
+                Self { #(#inits,)* }
             }
         }
     });
-    let output_impl = kind.answer.then(|| {
+    let methods = kind.builder.then(|| {
         quote! {
-            impl crate::operation::Output for #ty {
-                fn set_log_id(&mut self, log_id: Option<String>) {
-                    self.#log_id = log_id;
-                }
+            impl #ty {
+                #constructor
+                #(#setters)*
             }
         }
     });
@@ -224,17 +241,7 @@ pub fn struct_item_doc(
             #(#decls,)*
         }
 
-        impl #ty {
-            #new_doc
-            #must_use
-            #[allow(clippy::new_without_default)]
-            pub fn new(#(#args),*) -> Self {
-                Self { #(#inits,)* }
-            }
-
-            #(#setters)*
-            #log_id_method
-        }
+        #methods
 
         #output_impl
         #debug_impl
@@ -323,82 +330,22 @@ fn field_doc(f: &FieldDef) -> TokenStream {
 }
 
 /// An enum of wire strings with an `Unknown` variant, so that a value the platform adds
-/// later decodes instead of failing (a JSON number decodes as its decimal text).
+/// later decodes instead of failing (a JSON number decodes as its decimal text); the
+/// runtime's `wire_enum!` writes its impls (`as_str`, `from_wire`, `Display`, `FromStr`,
+/// serde).
 pub fn enum_item(def: &EnumDef) -> TokenStream {
     let name = ident(&def.name);
     let doc = outer(&wrap(&def.description, 90));
-    let variants: Vec<_> = def.values.iter().map(|v| ident(&v.variant)).collect();
-    let variant_docs = def
-        .values
-        .iter()
-        .map(|v| outer(&[format!("`{}`: {}", v.wire, v.description)]));
-    let wire: Vec<&str> = def.values.iter().map(|v| v.wire.as_str()).collect();
-    let param = def.name.as_str();
+    let values = def.values.iter().map(|v| {
+        let variant = ident(&v.variant);
+        let wire = &v.wire;
+        let doc = format!("`{}`: {}", v.wire, v.description);
+        quote!(#variant #wire #doc,)
+    });
     quote! {
-        #doc
-        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum #name {
-            #( #variant_docs #variants, )*
-            /// A value this version of the SDK does not know, kept as it was sent.
-            Unknown(String),
-        }
-
-        impl #name {
-            /// The known values, as sent on the wire.
-            pub const VALUES: &'static [&'static str] = &[#(#wire),*];
-
-            /// The value sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    #( Self::#variants => #wire, )*
-                    Self::Unknown(value) => value,
-                }
-            }
-
-            /// The variant of a wire value; an unknown value is kept in `Unknown`.
-            pub fn from_wire(value: &str) -> Self {
-                match value {
-                    #( #wire => Self::#variants, )*
-                    other => Self::Unknown(other.to_string()),
-                }
-            }
-
-            /// Whether this is a value the SDK does not know.
-            pub fn is_unknown(&self) -> bool {
-                matches!(self, Self::Unknown(_))
-            }
-        }
-
-        impl std::fmt::Display for #name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl std::str::FromStr for #name {
-            type Err = crate::ParseEnumError;
-
-            /// Parses a known wire value; anything else is an error listing the known ones
-            /// (use [`from_wire`](Self::from_wire) to keep unknown values).
-            fn from_str(value: &str) -> Result<Self, Self::Err> {
-                match Self::from_wire(value) {
-                    Self::Unknown(_) => Err(crate::ParseEnumError::new(#param, value, Self::VALUES)),
-                    known => Ok(known),
-                }
-            }
-        }
-
-        impl serde::Serialize for #name {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> serde::Deserialize<'de> for #name {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
-            }
+        crate::wire_enum! {
+            #doc
+            pub enum #name { #(#values)* }
         }
     }
 }

@@ -1,5 +1,5 @@
-//! The `Operation` impls of a request: static facts, parameters, the payload, the output
-//! type and, for list endpoints, paging.
+//! The `Operation` impl of a request (static facts, what it writes into the request) and,
+//! for list endpoints, `Paginated`.
 
 use heck::ToUpperCamelCase;
 use proc_macro2::TokenStream;
@@ -7,13 +7,12 @@ use quote::quote;
 
 use super::ident;
 use super::rust_types::value_type;
-use crate::model::{BodyModel, EndpointModel, FieldDef, ParamDef, ResponseModel, Ty};
+use crate::model::{BodyModel, EndpointModel, FieldDef, ResponseModel, Ty};
 
-/// `impl Operation` (and `JsonOperation`, `Paginated`) for the request type.
+/// `impl Operation` (and `Paginated`) for the request type.
 pub fn operation_impls(ep: &EndpointModel) -> TokenStream {
     let spec = &ep.spec;
     let name = ident(&ep.names.request);
-    let error = ident(&ep.names.error);
     let id = &spec.id;
     let method = ident(&spec.http_method.to_lowercase().to_upper_camel_case());
     let path = &spec.path;
@@ -23,13 +22,14 @@ pub fn operation_impls(ep: &EndpointModel) -> TokenStream {
         .iter()
         .map(|t| ident(&t.to_upper_camel_case()));
     let idempotent = ep.idempotent;
-    let response = match &ep.response {
-        ResponseModel::Binary(max_bytes) => {
-            quote!(crate::operation::ResponseKind::Binary { max_bytes: #max_bytes })
-        }
-        ResponseModel::Json(_) => quote!(crate::operation::ResponseKind::Json),
-        ResponseModel::Flat(_) => quote!(crate::operation::ResponseKind::Flat),
-        ResponseModel::Empty => quote!(crate::operation::ResponseKind::Empty),
+    let (response, answer) = match &ep.response {
+        ResponseModel::Binary(max_bytes) => (
+            quote!(Binary { max_bytes: #max_bytes }),
+            quote!(crate::Download),
+        ),
+        ResponseModel::Json(_) => (quote!(Json), response_type(ep)),
+        ResponseModel::Flat(_) => (quote!(Flat), response_type(ep)),
+        ResponseModel::Empty => (quote!(Empty), response_type(ep)),
     };
     let rate_limit = match &spec.rate_limit {
         Some(rl) => {
@@ -42,164 +42,103 @@ pub fn operation_impls(ep: &EndpointModel) -> TokenStream {
             };
             let per_second = opt(rl.per_second);
             let per_minute = opt(rl.per_minute);
-            quote!(Some(crate::operation::RateLimitMeta {
-                per_second: #per_second,
-                per_minute: #per_minute,
-            }))
+            quote!(Some(op::RateLimitMeta { per_second: #per_second, per_minute: #per_minute }))
         }
         None => quote!(None),
     };
-    let path_values = ep.path_params.iter().map(|p| {
-        let n = ident(&p.rust);
-        if p.ty == Ty::String {
-            quote!(self.#n.as_str().into())
-        } else {
-            quote!(self.#n.to_string().into())
+    let rows = ep.errors.iter().map(|r| {
+        let entry = proc_macro2::Literal::u16_unsuffixed(u16::try_from(r.entry).unwrap_or(u16::MAX));
+        match (&r.own_meaning, &r.own_advice) {
+            (None, None) => quote!(crate::ErrorRow::of(#entry)),
+            (meaning, advice) => {
+                let m = option_str(meaning.as_deref());
+                let a = option_str(advice.as_deref());
+                quote!(crate::ErrorRow::worded(#entry, #m, #a))
+            }
         }
     });
-    let query = query_params(&ep.query_params, ep.idempotency_key.as_deref());
-    let payload = payload(ep);
-    let json = match &ep.response {
-        ResponseModel::Json(_) | ResponseModel::Flat(_) | ResponseModel::Empty => {
-            let output = ident(&ep.names.response);
-            quote! {
-                impl crate::operation::JsonOperation for #name {
-                    type Output = #output;
-                }
-            }
-        }
-        ResponseModel::Binary(_) => quote!(),
-    };
+    let write = write_fn(ep);
     let paginated = paginated(ep);
     quote! {
-        impl crate::operation::Operation for #name {
-            type Error = #error;
-            const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
+        impl op::Operation for #name {
+            type Code = super::super::ErrorCode;
+            type Answer = #answer;
+            const META: op::OperationMeta = op::OperationMeta {
                 id: #id,
-                method: crate::operation::HttpMethod::#method,
+                method: op::HttpMethod::#method,
                 path: #path,
-                access_tokens: &[#(crate::operation::TokenType::#tokens),*],
+                access_tokens: &[#(op::TokenType::#tokens),*],
                 idempotent: #idempotent,
-                response: #response,
+                response: op::ResponseKind::#response,
                 doc_url: #doc_url,
                 rate_limit: #rate_limit,
+                catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+                errors: &[#(#rows),*],
             };
 
-            fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
-                vec![#(#path_values),*]
-            }
-
-            fn query_params(&self) -> Vec<(&'static str, String)> {
-                #query
-            }
-
-            #payload
+            #write
         }
 
-        #json
         #paginated
     }
 }
 
-/// The body of `query_params`: required values in a `vec!`, optional ones pushed after. A
-/// deduplication key parameter left unset gets a fresh key: the URL is built once per call,
-/// so every retry carries the same one.
-fn query_params(params: &[ParamDef], idempotency_key: Option<&str>) -> TokenStream {
-    let text = |p: &ParamDef, v: TokenStream| match &p.ty {
-        Ty::Enum(_) => quote!(#v.as_str().to_string()),
-        Ty::String => quote!(#v.clone()),
-        _ => quote!(#v.to_string()),
-    };
-    let fixed: Vec<TokenStream> = params
-        .iter()
-        .filter(|p| p.required && !p.repeated)
-        .map(|p| {
-            let n = ident(&p.rust);
-            let wire = &p.wire;
-            let value = text(p, quote!(self.#n));
-            quote!((#wire, #value))
-        })
-        .collect();
-    let pushes: Vec<TokenStream> = params
-        .iter()
-        .filter(|p| p.repeated || !p.required)
-        .map(|p| {
-            let n = ident(&p.rust);
-            let wire = &p.wire;
-            let value = text(p, quote!(v));
-            if p.repeated {
-                quote!(for v in &self.#n { query.push((#wire, #value)); })
-            } else if idempotency_key == Some(p.wire.as_str()) {
-                quote! {
-                    match &self.#n {
-                        Some(v) => query.push((#wire, #value)),
-                        None => query.push((#wire, crate::operation::idempotency_key())),
-                    }
-                }
-            } else {
-                quote!(if let Some(v) = &self.#n { query.push((#wire, #value)); })
-            }
-        })
-        .collect();
-    match (fixed.is_empty(), pushes.is_empty()) {
-        (true, true) => quote!(Vec::new()),
-        (_, true) => quote!(vec![#(#fixed),*]),
-        (true, false) => quote! {
-            let mut query = Vec::new();
-            #(#pushes)*
-            query
-        },
-        (false, false) => quote! {
-            let mut query = vec![#(#fixed),*];
-            #(#pushes)*
-            query
-        },
+fn response_type(ep: &EndpointModel) -> TokenStream {
+    let out = ident(&ep.names.response);
+    quote!(#out)
+}
+
+fn option_str(s: Option<&str>) -> TokenStream {
+    match s {
+        Some(s) => quote!(Some(#s)),
+        None => quote!(None),
     }
 }
 
-fn payload(ep: &EndpointModel) -> TokenStream {
-    match &ep.body {
-        BodyModel::None => quote!(),
-        BodyModel::Json(_) => {
-            let fill = ep.idempotency_key.as_ref().and_then(|key| {
-                let field = ep
-                    .body
-                    .fields()
-                    .iter()
-                    .find(|f| &f.wire == key)
-                    .map(|f| ident(&f.rust))?;
-                Some(quote! {
-                    // One key per call: every retry of this call carries the same one, so the
-                    // platform delivers it once.
-                    if body.#field.is_none() {
-                        body.#field = Some(crate::operation::idempotency_key());
-                    }
-                })
-            });
-            match fill {
-                Some(fill) => quote! {
-                    fn payload(&self) -> Result<crate::operation::Payload, String> {
-                        let mut body = self.body.clone();
-                        #fill
-                        crate::operation::Payload::json(&body)
-                    }
-                },
-                None => quote! {
-                    fn payload(&self) -> Result<crate::operation::Payload, String> {
-                        crate::operation::Payload::json(&self.body)
-                    }
-                },
-            }
+/// `write`: each path and query parameter by name (an absent optional one writes nothing, a
+/// list once per element), then the body. A deduplication key left unset gets a fresh one,
+/// once per call, so every retry carries it.
+fn write_fn(ep: &EndpointModel) -> TokenStream {
+    let key = ep.idempotency_key.as_deref();
+    let path = ep.path_params.iter().map(|p| {
+        let (n, wire) = (ident(&p.rust), &p.wire);
+        quote!(parts.path(#wire, &self.#n);)
+    });
+    let query = ep.query_params.iter().map(|p| {
+        let (n, wire) = (ident(&p.rust), &p.wire);
+        if key == Some(p.wire.as_str()) {
+            quote!(parts.query_key(#wire, &self.#n);)
+        } else {
+            quote!(parts.query(#wire, &self.#n);)
         }
+    });
+    let body = match &ep.body {
+        BodyModel::None => quote!(Ok(())),
+        BodyModel::Json(fields) => match key.filter(|k| fields.iter().any(|f| &f.wire == k)) {
+            Some(key) => quote!(parts.json_with_key(&self.body, #key)),
+            None => quote!(parts.json(&self.body)),
+        },
         BodyModel::Multipart(fields) => {
             let parts = fields.iter().map(multipart_part);
             quote! {
-                fn payload(&self) -> Result<crate::operation::Payload, String> {
-                    let mut form = crate::operation::Multipart::new();
-                    #(#parts)*
-                    Ok(crate::operation::Payload::Multipart(form))
-                }
+                parts.multipart(op::Multipart::new() #(#parts)*);
+                Ok(())
             }
+        }
+    };
+    let uses_parts = !ep.path_params.is_empty()
+        || !ep.query_params.is_empty()
+        || !matches!(ep.body, BodyModel::None);
+    let parts = if uses_parts {
+        quote!(parts)
+    } else {
+        quote!(_parts)
+    };
+    quote! {
+        fn write(&self, #parts: &mut op::Parts) -> Result<(), String> {
+            #(#path)*
+            #(#query)*
+            #body
         }
     }
 }
@@ -207,23 +146,20 @@ fn payload(ep: &EndpointModel) -> TokenStream {
 fn multipart_part(f: &FieldDef) -> TokenStream {
     let n = ident(&f.rust);
     let wire = &f.wire;
-    let add = |v: TokenStream| match &f.ty {
+    let value = quote!(&self.body.#n);
+    match &f.ty {
         Ty::File => {
             let max = match f.max_bytes {
                 Some(m) => quote!(Some(#m)),
                 None => quote!(None),
             };
-            quote!(form = form.file(#wire, #v.clone(), #max);)
+            if f.required {
+                quote!(.file(#wire, #value, #max))
+            } else {
+                quote!(.file_opt(#wire, #value, #max))
+            }
         }
-        Ty::Enum(_) => quote!(form = form.text(#wire, #v.as_str().to_string());),
-        Ty::String => quote!(form = form.text(#wire, #v.clone());),
-        _ => quote!(form = form.text(#wire, #v.to_string());),
-    };
-    if f.required {
-        add(quote!(self.body.#n))
-    } else {
-        let inner = add(quote!(v));
-        quote!(if let Some(v) = &self.body.#n { #inner })
+        _ => quote!(.text(#wire, #value)),
     }
 }
 
@@ -268,7 +204,7 @@ fn paginated(ep: &EndpointModel) -> TokenStream {
         .map(|f| ident(&f.rust))
         .unwrap_or_else(|| ident(&p.items));
     quote! {
-        impl crate::operation::Paginated for #name {
+        impl op::Paginated for #name {
             type Item = #item;
 
             fn set_page_token(&mut self, token: String) {

@@ -1,13 +1,17 @@
-//! The request value (parameters and body) and the fluent builder that sends it.
+//! The request value (parameters and body), the call's setters and the accessor method.
+//!
+//! Each parameter is written once: a public field of the request with its doc; the call
+//! (`crate::Call<Request>`, an alias) has a one-line-doc setter per optional parameter, and
+//! everything else a call does (options, `send`, `.await`, pages) is the runtime's, once.
 
 use proc_macro2::{Ident, TokenStream};
-use quote::{format_ident, quote};
+use quote::quote;
 
 use super::docs::{outer, wrap};
 use super::endpoint_docs;
 use super::ident;
 use super::rust_types::{argument, value_type};
-use crate::model::{EndpointModel, ParamDef, ResponseModel, VersionModel};
+use crate::model::{EndpointModel, ParamDef, VersionModel};
 
 /// A member of the request value.
 struct Member {
@@ -22,7 +26,7 @@ struct Member {
 fn param_member(p: &ParamDef, path: bool) -> Member {
     let name = ident(&p.rust);
     let mut doc = vec![format!(
-        "{} parameter `{}`: {}",
+        "{} `{}`: {}",
         if path { "Path" } else { "Query" },
         p.wire,
         p.description
@@ -30,12 +34,6 @@ fn param_member(p: &ParamDef, path: bool) -> Member {
     if let Some(values) = &p.accepted {
         doc.push(String::new());
         doc.push(super::docs::accepted_line(values));
-    }
-    if let Some(chars) = &p.allowed_chars {
-        doc.push(String::new());
-        doc.push(format!(
-            "Platform ids use `[{chars}]`; any value is percent-encoded as one path segment, and an empty one is refused before sending."
-        ));
     }
     let value = value_type(&p.ty, None);
     let arg_name = quote!(#name);
@@ -72,7 +70,7 @@ fn members(ep: &EndpointModel) -> Vec<Member> {
         let body = ident(&ep.names.body);
         out.push(Member {
             name: ident("body"),
-            doc: outer(&["The request body.".to_string()]),
+            doc: outer(&["The body.".to_string()]),
             stored: quote!(#body),
             arg: quote!(#body),
             convert: quote!(body),
@@ -81,9 +79,6 @@ fn members(ep: &EndpointModel) -> Vec<Member> {
     }
     out
 }
-
-/// The argument order, in the docs of constructors with several arguments.
-const ARGUMENT_ORDER: &str = "Arguments come in one order for every endpoint: path parameters as in the path, then required query parameters (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest; alphabetically in each group), then the body.";
 
 /// The required members in the order of the constructor's arguments: the path parameters
 /// in the order of the path, the required query parameters (identifiers, kinds, the rest;
@@ -104,26 +99,19 @@ fn required_members(ep: &EndpointModel) -> Vec<Member> {
     out
 }
 
-/// The request struct: every parameter and the body; `new` takes the required ones.
-pub fn request_struct(ep: &EndpointModel, v: &VersionModel) -> TokenStream {
+/// The request struct: every parameter and the body as public fields; `new` takes the
+/// required ones (in the documented argument order).
+pub fn request_struct(ep: &EndpointModel) -> TokenStream {
     let name = ident(&ep.names.request);
     let members = members(ep);
     let required = required_members(ep);
-    let mut doc = vec![
-        format!("The parameters and body of `{}`.", ep.spec.id),
-        String::new(),
-        "Required parameters are arguments of [`new`](Self::new), so a missing one does not compile."
-            .to_string(),
-    ];
-    if required.len() > 1 {
-        doc.push(String::new());
-        doc.extend(wrap(ARGUMENT_ORDER, 90));
-    }
-    doc.extend(endpoint_docs::missing_argument_examples(ep, v));
-    let doc = outer(&doc);
+    let doc = outer(&[format!(
+        "The parameters and body of `{}`: made by the accessor, changed by the call's setters.",
+        ep.spec.id
+    )]);
     let decls = members.iter().map(|m| {
         let (n, t, d) = (&m.name, &m.stored, &m.doc);
-        quote!(#d #n: #t)
+        quote!(#d pub #n: #t)
     });
     let args = required.iter().map(|m| {
         let (n, a) = (&m.name, &m.arg);
@@ -145,45 +133,27 @@ pub fn request_struct(ep: &EndpointModel, v: &VersionModel) -> TokenStream {
             quote!(#n: Default::default())
         }
     });
-    let getters = members.iter().map(|m| {
-        let (n, t, d) = (&m.name, &m.stored, &m.doc);
-        match t.to_string().as_str() {
-            "String" => quote! { #d pub fn #n(&self) -> &str { &self.#n } },
-            "Option < String >" => {
-                quote! { #d pub fn #n(&self) -> Option<&str> { self.#n.as_deref() } }
-            }
-            _ => quote! { #d pub fn #n(&self) -> &#t { &self.#n } },
-        }
-    });
-    let setters = members.iter().filter(|m| !m.required).map(|m| {
-        let (n, a, d) = (&m.name, &m.arg, &m.doc);
-        let setter = format_ident!("set_{}", m.name);
-        let value = &m.convert;
-        quote! { #d pub fn #setter(mut self, #n: #a) -> Self { self.#n = #value; self } }
-    });
     quote! {
         #doc
         #[derive(Debug, Clone, PartialEq)]
+        #[non_exhaustive]
         pub struct #name { #(#decls,)* }
 
         impl #name {
-            /// Creates the request from its required parameters.
+            /// The request with its required parameters; the others unset.
             #[allow(clippy::new_without_default)]
             pub fn new(#(#args),*) -> Self {
                 Self { #(#inits,)* }
             }
-            #(#getters)*
-            #(#setters)*
         }
     }
 }
 
-/// The accessor method, the prepared call and its `IntoFuture`.
-pub fn builder(ep: &EndpointModel, v: &VersionModel) -> TokenStream {
+/// The accessor method, the call's alias and its setters (one per optional parameter).
+pub fn call(ep: &EndpointModel, v: &VersionModel) -> TokenStream {
     let spec = &ep.spec;
     let op = ident(&ep.names.operation);
     let request = ident(&ep.names.request);
-    let error = ident(&ep.names.error);
     let resource = super::accessors::resource_type(&ep.resource);
     let method = ident(&ep.method);
     let members = members(ep);
@@ -197,151 +167,58 @@ pub fn builder(ep: &EndpointModel, v: &VersionModel) -> TokenStream {
         quote!(#n: #a)
     }));
     let arg_names: Vec<&Ident> = required.iter().map(|m| &m.name).collect();
-    let initial_options = if ep.user_token_only() {
-        quote!(RequestOptions::default().user_access_token(user_access_token))
-    } else {
-        quote!(RequestOptions::default())
-    };
-    let optional_setters = members.iter().filter(|m| !m.required).map(|m| {
-        let (n, a, d) = (&m.name, &m.arg, &m.doc);
-        let setter = format_ident!("set_{}", m.name);
-        quote! { #d pub fn #n(mut self, #n: #a) -> Self { self.request = self.request.#setter(#n); self } }
-    });
-    let tokens = &spec.access_tokens;
-    let mut token_setters = Vec::new();
-    if tokens.iter().any(|t| t == "tenant") {
-        token_setters.push(quote! {
-            /// Store apps: the tenant to act for (its `tenant_key`); custom apps need not set it.
-            pub fn tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-                self.options = self.options.tenant_key(tenant_key);
-                self
-            }
-        });
-    }
-    if tokens.iter().any(|t| t == "user") && !ep.user_token_only() {
-        token_setters.push(quote! {
-            /// Sends the request as a user, with that user's `user_access_token`, instead of
-            /// as the app.
-            pub fn user_access_token(mut self, token: impl Into<String>) -> Self {
-                self.options = self.options.user_access_token(token);
-                self
-            }
-        });
-    }
-    let options_doc = if ep.user_token_only() {
+    let make = if ep.user_token_only() {
         quote! {
-            /// Per-request options: extra headers, a deadline. Merged into what is set: a field
-            /// these options set replaces the earlier value, the others are kept (the user
-            /// token given to the accessor too, unless these carry another), headers add up.
-        }
-    } else {
-        quote! {
-            /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
-            /// Merged into what is set: a field these options set replaces the earlier value,
-            /// the others are kept, headers add up.
-        }
-    };
-    let set_options = quote! {
-        #options_doc
-        pub fn options(mut self, options: RequestOptions) -> Self {
-            self.options = self.options.merge(options);
-            self
-        }
-    };
-    let (output, call) = match &ep.response {
-        ResponseModel::Binary(_) => (
-            quote!(crate::Download<#error>),
-            quote!(self.client.download(self.request, self.options).await),
-        ),
-        ResponseModel::Json(_) | ResponseModel::Flat(_) | ResponseModel::Empty => {
-            let out = ident(&ep.names.response);
-            (
-                quote!(#out),
-                quote!(self.client.call(self.request, self.options).await),
+            crate::Call::with_options(
+                self.client,
+                #request::new(#(#arg_names),*),
+                crate::RequestOptions::new().user_access_token(user_access_token),
             )
         }
+    } else {
+        quote!(crate::Call::new(self.client, #request::new(#(#arg_names),*)))
     };
-    let paging = ep.pagination.as_ref().map(|p| {
-        let out = ident(&ep.names.response);
-        let item = value_type(&p.item, None);
-        quote! {
-            /// Every page, fetched lazily one after the other as the stream is read: the
-            /// first with this call's parameters, each next one with the previous page's
-            /// `page_token`, until `has_more` is false. A page token seen before ends the
-            /// stream with an error instead of looping; an error is the stream's last item,
-            /// after every page before it.
-            ///
-            /// Each page is a response: its `log_id()` is the log id of that page's answer.
-            pub fn pages(self) -> futures_util::stream::BoxStream<'static, Result<#out, Error<#error>>> {
-                crate::paginate::pages(self.client, self.request, self.options)
+    let setters: Vec<TokenStream> = members
+        .iter()
+        .filter(|m| !m.required)
+        .map(|m| {
+            let (n, a, c) = (&m.name, &m.arg, &m.convert);
+            let doc = format!(" Sets [`{n}`]({request}::{n}).");
+            quote! {
+                #[doc = #doc]
+                pub fn #n(mut self, #n: #a) -> Self {
+                    self.request.#n = #c;
+                    self
+                }
             }
-
-            /// Every item of every page, one at a time; one page is held in memory at a
-            /// time, however many items are read. Errors as for [`pages`](Self::pages).
-            pub fn items(self) -> futures_util::stream::BoxStream<'static, Result<#item, Error<#error>>> {
-                crate::paginate::items(self.client, self.request, self.options)
-            }
-        }
-    });
+        })
+        .collect();
+    let setters = (!setters.is_empty()).then(|| quote!(impl #op { #(#setters)* }));
     let mut method_doc = vec![spec.summary.clone(), String::new()];
+    if let Some(d) = &spec.description {
+        method_doc.extend(wrap(d, 90));
+        method_doc.push(String::new());
+    }
     method_doc.extend(endpoint_docs::facts_lines(ep));
+    method_doc.extend(super::errors::error_lines(ep, v));
     method_doc.push(String::new());
     method_doc.extend(endpoint_docs::example_lines(ep, v));
     let method_doc = outer(&method_doc);
-    let builder_doc = outer(&[
-        format!(
-            "A prepared `{}` call: set options, then `.send().await` (or just `.await`).",
-            spec.id
-        ),
-        String::new(),
-        format!("Made by [`{resource}::{method}`](super::{resource}::{method})."),
-    ]);
+    let alias_doc = format!(
+        " A prepared `{}` call: set options, then `.await` it (see [`Call`](crate::Call)).",
+        spec.id
+    );
     quote! {
         impl super::#resource<'_> {
             #method_doc
             pub fn #method(&self, #(#args),*) -> #op {
-                #op {
-                    client: self.client.clone(),
-                    request: #request::new(#(#arg_names),*),
-                    options: #initial_options,
-                }
+                #make
             }
         }
 
-        #builder_doc
-        #[derive(Debug, Clone)]
-        #[must_use = "a request does nothing until it is sent"]
-        pub struct #op {
-            client: Client,
-            request: #request,
-            options: RequestOptions,
-        }
+        #[doc = #alias_doc]
+        pub type #op = crate::Call<#request>;
 
-        impl #op {
-            #(#optional_setters)*
-            #(#token_setters)*
-            #set_options
-
-            /// The request as it will be sent.
-            pub fn request(&self) -> &#request {
-                &self.request
-            }
-
-            /// Sends the request.
-            pub async fn send(self) -> Result<#output, Error<#error>> {
-                #call
-            }
-
-            #paging
-        }
-
-        impl std::future::IntoFuture for #op {
-            type Output = Result<#output, Error<#error>>;
-            type IntoFuture = crate::operation::BoxFuture<Self::Output>;
-
-            fn into_future(self) -> Self::IntoFuture {
-                Box::pin(self.send())
-            }
-        }
+        #setters
     }
 }

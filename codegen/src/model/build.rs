@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use heck::{ToSnakeCase, ToUpperCamelCase};
 
 use super::{
-    BodyModel, EndpointModel, EnumDef, EnumValueDef, ErrorDef, EventModel, FieldDef, Model, Names,
+    BodyModel, EndpointModel, CodeDef, EnumDef, EnumValueDef, ErrorDef, EventModel, FieldDef, Model, Names,
     PaginationDef, ParamDef, ResponseModel, StructDef, Ty, VersionModel,
 };
 use crate::load::{LoadedErrors, LoadedEvent, LoadedSpec, LoadedTypes, Problem};
@@ -60,6 +60,7 @@ pub fn build(
         return Err(b.problems);
     }
     models.sort_by(|a, b| a.spec.id.cmp(&b.spec.id));
+    b.codes(&mut models);
     let mut events = events;
     // `accepted` stays only where a place lists fewer values than its enum has.
     for v in b.versions.values_mut() {
@@ -589,9 +590,76 @@ impl Builder {
                 meaning,
                 advice,
                 retryable: retryable.unwrap_or(false),
+                entry: 0,
+                own_meaning: None,
+                own_advice: None,
             });
         }
         out
+    }
+
+    /// Each version's codes, once: the catalogue's, then the codes an endpoint documents
+    /// under a name of its own that no other code has (a code reused with another meaning).
+    /// Every row points at its variant; where its wording differs, it keeps its own.
+    fn codes(&mut self, models: &mut [EndpointModel]) {
+        for ((service, version), (_, entries)) in &self.catalogues {
+            if let Some(v) = self.versions.get_mut(&(service.clone(), version.clone())) {
+                v.codes = entries
+                    .iter()
+                    .map(|e| CodeDef {
+                        code: e.code,
+                        name: e.name.clone(),
+                        meaning: e.meaning.clone(),
+                        advice: e.advice.clone(),
+                        retryable: e.retryable,
+                    })
+                    .collect();
+            }
+        }
+        for ep in models.iter_mut() {
+            let Some(v) = self
+                .versions
+                .get_mut(&(ep.service.clone(), ep.version.clone()))
+            else {
+                continue;
+            };
+            for row in &mut ep.errors {
+                let by_name = v.codes.iter().position(|c| c.name == row.name);
+                let entry = match by_name {
+                    Some(i) if v.codes[i].code == row.code => i,
+                    // The name is another code's: the code's own variant.
+                    Some(_) => match v.codes.iter().position(|c| c.code == row.code) {
+                        Some(i) => i,
+                        None => {
+                            // No variant for the code and its name taken: a distinct one.
+                            v.codes.push(CodeDef {
+                                code: row.code,
+                                name: format!("{}_{}", row.name, row.code),
+                                meaning: row.meaning.clone(),
+                                advice: row.advice.clone(),
+                                retryable: row.retryable,
+                            });
+                            v.codes.len() - 1
+                        }
+                    },
+                    // A name of its own: a variant of its own, with its wording.
+                    None => {
+                        v.codes.push(CodeDef {
+                            code: row.code,
+                            name: row.name.clone(),
+                            meaning: row.meaning.clone(),
+                            advice: row.advice.clone(),
+                            retryable: row.retryable,
+                        });
+                        v.codes.len() - 1
+                    }
+                };
+                let def = &v.codes[entry];
+                row.entry = entry;
+                row.own_meaning = (row.meaning != def.meaning).then(|| row.meaning.clone());
+                row.own_advice = (row.advice != def.advice).then(|| row.advice.clone());
+            }
+        }
     }
 
     fn event(&mut self, e: &LoadedEvent) -> EventModel {

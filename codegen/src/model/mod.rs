@@ -57,6 +57,25 @@ pub struct VersionModel {
     pub structs: BTreeMap<String, StructDef>,
     /// Enums of string fields and query parameters.
     pub enums: BTreeMap<String, EnumDef>,
+    /// The version's error codes, each once: the catalogue's entries (`errors.json`, in
+    /// file order), then the codes an endpoint documents under a name of its own (in
+    /// endpoint order). `ErrorCode`'s variants, in this order.
+    pub codes: Vec<CodeDef>,
+}
+
+/// One variant of a version's `ErrorCode`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CodeDef {
+    /// The platform's code.
+    pub code: i64,
+    /// snake_case name.
+    pub name: String,
+    /// What it means.
+    pub meaning: String,
+    /// What to do.
+    pub advice: String,
+    /// Whether a retry can help.
+    pub retryable: bool,
 }
 
 /// A named object type.
@@ -276,6 +295,12 @@ pub struct ErrorDef {
     pub advice: String,
     /// Whether a retry can succeed.
     pub retryable: bool,
+    /// Its variant: the index in the version's [`VersionModel::codes`].
+    pub entry: usize,
+    /// The row's meaning, where it says more than its variant's.
+    pub own_meaning: Option<String>,
+    /// The row's advice, where it says more than its variant's.
+    pub own_advice: Option<String>,
 }
 
 /// The group of an argument in constructor order: identifiers (`id`, `key`, `*_id`,

@@ -15,7 +15,7 @@ use super::key::{Fetched, TokenKey};
 use super::secret::Secret;
 use crate::generated::auth::v3::{app_access_token, app_ticket, tenant_access_token};
 use crate::transport::retry::RetryPolicy;
-use crate::{Client, Error, RequestOptions, ServiceError};
+use crate::{Client, Error, RequestOptions};
 
 /// Paths of the auth v3 endpoints (all `POST`, JSON body, no access token).
 pub mod endpoints {
@@ -285,12 +285,12 @@ fn fetched(endpoint: &'static str, token: String, expire: i64) -> Result<Fetched
 }
 
 /// What an auth call's failure means for the token cache.
-fn token_error<E: ServiceError>(endpoint: &'static str, error: Error<E>) -> TokenError {
+fn token_error<C>(endpoint: &'static str, error: Error<C>) -> TokenError {
     let log_id = error.log_id().map(str::to_string);
     let kind = match error {
         Error::Service(e) => TokenErrorKind::Rejected {
-            code: e.api_error().code,
-            msg: e.api_error().message.clone(),
+            code: e.code_number(),
+            msg: e.message().to_owned(),
         },
         Error::UnexpectedResponse(body) => match (&body.redirect_to, body.cut_at) {
             (Some(to), _) => TokenErrorKind::Redirected {

@@ -11,6 +11,7 @@
 //! * [`TokenError`]: why a token could not be obtained.
 
 mod cache;
+mod credential;
 mod credentials;
 mod error;
 mod fetcher;
@@ -24,6 +25,7 @@ pub use credentials::{AppCredentials, AppType};
 pub use error::{TokenError, TokenErrorKind};
 pub use fetcher::{FetchFuture, TokenFetcher, TokenSource};
 pub use http::endpoints;
+pub(crate) use credential::{credential, Credential};
 pub(crate) use http::HttpTokenFetcher;
 pub use key::{Fetched, TokenKey};
 pub(crate) use secret::{bearer_header, redact};

@@ -12,11 +12,10 @@ use reqwest::StatusCode;
 use tokio::time::{Instant, Sleep};
 
 use crate::clock::after_tokio;
-use crate::error::TransportError;
+use crate::errors::TransportError;
 use crate::transport::prepared::Prepared;
 use crate::transport::retry::{decide, Failure, RetryDecision};
 use crate::transport::send::{failure_of, Success};
-use crate::ServiceError;
 use crate::{Client, Error};
 
 /// How far a download has come.
@@ -108,9 +107,9 @@ enum Stalled {
     Deadline,
 }
 
-pub(crate) struct Body<E> {
+pub(crate) struct Body {
     client: Client,
-    prepared: Prepared<E>,
+    prepared: Prepared,
     response: reqwest::Response,
     received: u64,
     total: Option<u64>,
@@ -127,17 +126,17 @@ pub(crate) struct Body<E> {
     validators: Validators,
 }
 
-impl<E: ServiceError> Body<E> {
+impl Body {
     /// The engine for the first answer to a download request (which asked for the whole
     /// body). A `206 Partial Content` answer is only taken as the start of the body
     /// (`Content-Range: bytes 0-…/TOTAL`): its length is then TOTAL, so the body ends short
     /// and is resumed or fails, instead of being saved as complete.
     pub(crate) fn new(
         client: Client,
-        prepared: Prepared<E>,
+        prepared: Prepared,
         response: reqwest::Response,
         limit: u64,
-    ) -> Result<Self, Error<E>> {
+    ) -> Result<Self, Error> {
         let mut total = header_u64(&response, CONTENT_LENGTH);
         if response.status() == StatusCode::PARTIAL_CONTENT {
             let raw = response.headers().get(CONTENT_RANGE);
@@ -198,7 +197,7 @@ impl<E: ServiceError> Body<E> {
     }
 
     /// Fails early when the announced size is already over the limit.
-    pub(crate) fn check_announced_size(&self) -> Result<(), Error<E>> {
+    pub(crate) fn check_announced_size(&self) -> Result<(), Error> {
         match self.total {
             Some(total) if total > self.limit => Err(Error::SizeLimitExceeded {
                 limit: self.limit,
@@ -209,7 +208,7 @@ impl<E: ServiceError> Body<E> {
     }
 
     /// The next chunk, `None` at the end of a complete body.
-    pub(crate) async fn next(&mut self) -> Result<Option<Chunk>, Error<E>> {
+    pub(crate) async fn next(&mut self) -> Result<Option<Chunk>, Error> {
         self.check_announced_size()?;
         let broken = match self.chunk_or_idle().await {
             Ok(Ok(Some(bytes))) => {
@@ -304,7 +303,7 @@ impl<E: ServiceError> Body<E> {
     }
 
     /// After a broken body: asks for the rest, if the retry policy allows another attempt.
-    async fn resume(&mut self, broken: TransportError) -> Result<Option<Chunk>, Error<E>> {
+    async fn resume(&mut self, broken: TransportError) -> Result<Option<Chunk>, Error> {
         let policy = &self.client.inner.retry;
         let idempotent = self.prepared.retryable();
         let failure = match failure_of(&broken) {
@@ -336,10 +335,8 @@ impl<E: ServiceError> Body<E> {
         if let Some(validator) = self.validators.if_range() {
             extra.insert(IF_RANGE, validator.clone());
         }
-        let Success::Stream(response) = self
-            .client
-            .send_prepared(&self.prepared, Some(&extra))
-            .await?
+        let Success::Stream(response) =
+            crate::transport::send::send(&self.client, &self.prepared, Some(&extra)).await?
         else {
             return Err(self.final_error(broken));
         };
@@ -380,7 +377,7 @@ impl<E: ServiceError> Body<E> {
 
     /// The error reported when a broken body cannot be resumed: an integrity error when the
     /// server promised a length, else the transport error.
-    fn final_error(&self, broken: TransportError) -> Error<E> {
+    fn final_error(&self, broken: TransportError) -> Error {
         match self.total {
             Some(total) if !broken.is_timeout() => Error::Integrity {
                 expected: total,

@@ -13,12 +13,9 @@ use futures_util::Stream;
 use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use tokio::io::AsyncRead;
 
-use crate::operation::{Operation, ResponseKind};
-use crate::transport::error_body::log_id_from_headers;
+use crate::errors::log_id_from_headers;
 use crate::transport::prepared::Prepared;
-use crate::transport::send::Success;
-use crate::ServiceError;
-use crate::{Client, Error, RequestOptions};
+use crate::{Client, Error};
 use body::{Body, Chunk};
 
 pub use body::Progress;
@@ -31,8 +28,8 @@ pub use body::Progress;
 /// except for `collect`. The size limit of the endpoint's spec is enforced while streaming,
 /// a stalled body times out, and a body that breaks off is resumed with `Range` when the
 /// client's retry policy allows another attempt.
-pub struct Download<E> {
-    body: Body<E>,
+pub struct Download {
+    body: Body,
     content_type: Option<String>,
     /// The raw Content-Disposition; the names are made from it when first asked for.
     disposition: Option<reqwest::header::HeaderValue>,
@@ -45,7 +42,7 @@ pub struct Download<E> {
     existing: save::Existing,
 }
 
-impl<E> std::fmt::Debug for Download<E> {
+impl std::fmt::Debug for Download {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Download")
             .field("content_type", &self.content_type)
@@ -73,37 +70,15 @@ impl Client {
         seen.insert(dir.to_path_buf());
         true
     }
-
-    /// Sends a download operation and returns its response with the body unread.
-    pub(crate) async fn download<O: Operation>(
-        &self,
-        op: O,
-        options: RequestOptions,
-    ) -> Result<Download<O::Error>, Error<O::Error>> {
-        let ResponseKind::Binary { max_bytes } = O::META.response else {
-            return Err(Error::InvalidRequest(format!(
-                "{} does not return a binary body",
-                O::META.id
-            )));
-        };
-        let prepared = Prepared::new(self, &op, options)?;
-        match self.send_prepared(&prepared, None).await? {
-            Success::Stream(response) => Download::new(self.clone(), prepared, response, max_bytes),
-            Success::Envelope { .. } => Err(Error::InvalidRequest(format!(
-                "{} answered JSON where a binary body was expected",
-                O::META.id
-            ))),
-        }
-    }
 }
 
-impl<E: ServiceError> Download<E> {
-    fn new(
+impl Download {
+    pub(crate) fn new(
         client: Client,
-        prepared: Prepared<E>,
+        prepared: Prepared,
         response: reqwest::Response,
         limit: u64,
-    ) -> Result<Self, Error<E>> {
+    ) -> Result<Self, Error> {
         let headers = response.headers();
         let content_type = headers
             .get(CONTENT_TYPE)
@@ -111,7 +86,17 @@ impl<E: ServiceError> Download<E> {
             .map(str::to_string);
         let disposition = headers.get(CONTENT_DISPOSITION).cloned();
         let log_id = log_id_from_headers(headers);
-        let name_hint = prepared.name_hint.clone();
+        // The last path segment (the file key) names the file when the server does not.
+        let name_hint = prepared
+            .url
+            .path_segments()
+            .and_then(|mut segments| segments.next_back())
+            .map(|last| {
+                percent_encoding::percent_decode_str(last)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            })
+            .unwrap_or_default();
         Ok(Download {
             body: Body::new(client, prepared, response, limit)?,
             content_type,
@@ -218,7 +203,7 @@ impl<E: ServiceError> Download<E> {
     /// error nothing is left and an existing file is untouched. If the process is killed,
     /// on Linux nothing was ever visible; elsewhere the next `save_to` into that directory
     /// removes the dead process's temporary file.
-    pub async fn save_to(self, path: impl AsRef<Path>) -> Result<PathBuf, Error<E>> {
+    pub async fn save_to(self, path: impl AsRef<Path>) -> Result<PathBuf, Error> {
         let file_name = self.file_name().to_string();
         save::save_to(
             self.body,
@@ -232,7 +217,7 @@ impl<E: ServiceError> Download<E> {
 
     /// Reads the whole body into memory, failing with `SizeLimitExceeded` past `cap` bytes
     /// (or the endpoint's limit, if lower).
-    pub async fn collect(mut self, cap: u64) -> Result<Bytes, Error<E>> {
+    pub async fn collect(mut self, cap: u64) -> Result<Bytes, Error> {
         let limit = cap.min(self.body.limit());
         self.body.set_limit(limit);
         self.body.check_announced_size()?;
@@ -251,7 +236,7 @@ impl<E: ServiceError> Download<E> {
     /// bytes already yielded are skipped, so the stream stays continuous.
     pub fn into_stream(
         self,
-    ) -> impl Stream<Item = Result<Bytes, Error<E>>> + Send + Unpin + 'static {
+    ) -> impl Stream<Item = Result<Bytes, Error>> + Send + Unpin + 'static {
         let state = (self.body, 0u64, 0u64); // (engine, yielded, to skip after a restart)
         Box::pin(futures_util::stream::try_unfold(
             state,

@@ -15,7 +15,6 @@ use tokio::sync::mpsc;
 use super::body::{Body, Chunk};
 use super::staging::{self, Destination, Staged};
 use crate::Error;
-use crate::ServiceError;
 
 /// Size of each buffer: one `write` per buffer.
 const BUFFER_BYTES: usize = 256 * 1024;
@@ -69,13 +68,13 @@ impl<T> Drop for AbortOnDrop<T> {
 /// hyper's connection task, instead of in the caller's future (which `#[tokio::main]` runs on
 /// the main thread, outside the workers): every chunk would otherwise cross threads and wake
 /// a parked thread. Dropping the returned future aborts that task, which leaves nothing.
-pub(crate) async fn save_to<E: ServiceError>(
-    body: Body<E>,
+pub(crate) async fn save_to(
+    body: Body,
     file_name: &str,
     path: &Path,
     durable: bool,
     existing: Existing,
-) -> Result<PathBuf, Error<E>> {
+) -> Result<PathBuf, Error> {
     let multi_thread = tokio::runtime::Handle::try_current()
         .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
     if !multi_thread {
@@ -94,13 +93,13 @@ pub(crate) async fn save_to<E: ServiceError>(
     }
 }
 
-async fn save_inline<E: ServiceError>(
-    mut body: Body<E>,
+async fn save_inline(
+    mut body: Body,
     file_name: &str,
     path: &Path,
     durable: bool,
     existing: Existing,
-) -> Result<PathBuf, Error<E>> {
+) -> Result<PathBuf, Error> {
     body.check_announced_size()?;
     let (dir, into_dir) = target_of(path);
     let io = |path: &Path| {
@@ -186,11 +185,11 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
 
 /// Reads the body into buffers and hands each full one to the writer. Stops early, without
 /// error, when the writer has gone (its error is reported by the caller).
-async fn feed<E: ServiceError>(
-    body: &mut Body<E>,
+async fn feed(
+    body: &mut Body,
     full: &mpsc::Sender<ToWriter>,
     mut empty: mpsc::Receiver<Vec<u8>>,
-) -> Result<(), Error<E>> {
+) -> Result<(), Error> {
     let mut buf = Vec::with_capacity(BUFFER_BYTES);
     let mut spare = BUFFERS - 1; // buffers not yet allocated
     while let Some(chunk) = body.next().await? {

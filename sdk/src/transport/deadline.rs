@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::error::TransportError;
+use crate::errors::TransportError;
 use crate::Error;
 
 /// When a call must be over, and the configured timeout (for the error message).
@@ -31,11 +31,11 @@ impl Deadline {
 }
 
 /// Runs `fut` bounded by the call's deadline, if it has one.
-pub(crate) async fn within_deadline<T, E>(
+pub(crate) async fn within_deadline<T>(
     deadline: Option<Deadline>,
     context: &'static str,
-    fut: impl std::future::Future<Output = Result<T, Error<E>>>,
-) -> Result<T, Error<E>> {
+    fut: impl std::future::Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
     match deadline {
         None => fut.await,
         Some(d) => match tokio::time::timeout_at(d.at, fut).await {

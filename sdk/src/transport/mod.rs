@@ -2,7 +2,6 @@
 //! bodies, bounded reads, retries, deadlines.
 pub(crate) mod attempt;
 pub(crate) mod deadline;
-pub mod error_body;
 pub(crate) mod path;
 pub(crate) mod prepared;
 pub mod read;

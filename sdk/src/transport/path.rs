@@ -11,17 +11,16 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'~');
 
-/// Fills the `:name` placeholders of `template` with `values` (in order) and appends the
-/// query. Refuses empty values and the dot segments `.`/`..` (which URL parsers resolve,
-/// changing the path), naming the parameter.
+/// Fills each `:name` placeholder of `template` with the value of that name and appends the
+/// query. Refuses a placeholder without a value, empty values and the dot segments
+/// `.`/`..` (which URL parsers resolve, changing the path), naming the parameter.
 pub fn build_url(
     base_url: &str,
     template: &str,
-    values: &[&str],
+    values: &[(&str, String)],
     query: &[(&str, String)],
 ) -> Result<Url, String> {
     let mut path = String::with_capacity(template.len() + 64);
-    let mut values = values.iter();
     for (i, segment) in template.split('/').enumerate() {
         if i > 0 {
             path.push('/');
@@ -29,12 +28,14 @@ pub fn build_url(
         match segment.strip_prefix(':') {
             Some(name) => {
                 let value = values
-                    .next()
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| v.as_str())
                     .ok_or_else(|| format!("no value for path parameter `{name}`"))?;
                 if value.is_empty() {
                     return Err(format!("path parameter `{name}` is empty"));
                 }
-                if *value == "." || *value == ".." {
+                if value == "." || value == ".." {
                     return Err(format!(
                         "path parameter `{name}` is `{value}`, which is not an id"
                     ));
@@ -61,14 +62,30 @@ mod tests {
 
     const T: &str = "/open-apis/im/v1/messages/:message_id/resources/:file_key";
 
+    fn named(ids: &[&str]) -> Vec<(&'static str, String)> {
+        ["message_id", "file_key"]
+            .into_iter()
+            .zip(ids.iter().map(|s| s.to_string()))
+            .collect()
+    }
+
     fn url(ids: &[&str]) -> Result<String, String> {
         build_url(
             "https://open.feishu.cn/",
             T,
-            ids,
+            &named(ids),
             &[("type", "image".into())],
         )
         .map(|u| u.to_string())
+    }
+
+    #[test]
+    fn values_are_placed_by_name_whatever_their_order() {
+        let values = vec![("file_key", "k".to_owned()), ("message_id", "m".to_owned())];
+        let u = build_url("http://h", T, &values, &[]).unwrap();
+        assert_eq!(u.path(), "/open-apis/im/v1/messages/m/resources/k");
+        let err = build_url("http://h", T, &values[..1], &[]).unwrap_err();
+        assert_eq!(err, "no value for path parameter `message_id`");
     }
 
     #[test]
@@ -91,7 +108,7 @@ mod tests {
             ("中文", "%E4%B8%AD%E6%96%87"),
             ("...", "..."),
         ] {
-            let u = build_url("http://127.0.0.1:1", T, &[id, "k"], &[]).unwrap();
+            let u = build_url("http://127.0.0.1:1", T, &named(&[id, "k"]), &[]).unwrap();
             assert_eq!(
                 u.path(),
                 format!("/open-apis/im/v1/messages/{encoded}/resources/k"),

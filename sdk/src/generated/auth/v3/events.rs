@@ -16,10 +16,6 @@ pub const EVENT_TYPES: &[&str] = &["app_ticket"];
 ///
 /// Event type `app_ticket`, in a schema 1.0 envelope (`event.type`); see [the platform's page](https://open.feishu.cn/document/ukTMukTMukTM/uYDNxYjL2QTM24iN0EjN/event/app_ticket-events).
 ///
-/// Build one with [`new`](AppTicket::new), which takes the required fields (identifiers such
-/// as `*_id` first, then kinds such as `*_type`, then the rest; alphabetically in each
-/// group), and the `with_*` setters.
-///
 /// ```no_run
 /// use lark_openapi::events::{Dispatcher, EventContext};
 /// use lark_openapi::auth::v3::events::AppTicket;
@@ -45,23 +41,6 @@ pub struct AppTicket {
     /// The event type, `app_ticket` (schema 1.0 events carry it here).
     #[serde(rename = "type", with = "codec::text")]
     pub event_type: String,
-}
-
-impl AppTicket {
-    /// A value with the required fields; the others unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new(
-        app_id: impl Into<String>,
-        event_type: impl Into<String>,
-        app_ticket: impl Into<String>,
-    ) -> Self {
-        Self {
-            app_id: app_id.into(),
-            app_ticket: app_ticket.into(),
-            event_type: event_type.into(),
-        }
-    }
 }
 
 impl std::fmt::Debug for AppTicket {

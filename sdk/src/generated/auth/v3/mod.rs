@@ -3,6 +3,8 @@
 
 //! Version `v3` of the `auth` service.
 
+mod errors;
+pub use errors::ErrorCode;
 #[cfg(feature = "events")]
 pub mod events;
 pub mod app_access_token;

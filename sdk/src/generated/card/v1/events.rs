@@ -21,10 +21,6 @@ pub const EVENT_TYPES: &[&str] = &["card.action.trigger"];
 /// platform, so register it with `on_callback`; it must answer within the platform's time
 /// limit.
 ///
-/// Build one with [`new`](ActionTrigger::new), which takes the required fields (identifiers
-/// such as `*_id` first, then kinds such as `*_type`, then the rest; alphabetically in each
-/// group), and the `with_*` setters.
-///
 /// ```no_run
 /// use lark_openapi::events::{CallbackAnswer, Dispatcher, EventContext, Toast};
 /// use lark_openapi::card::v1::events::ActionTrigger;
@@ -57,44 +53,6 @@ pub struct ActionTrigger {
     /// Where the card is: its message and chat, or the previewed link.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<CallbackContext>,
-}
-
-impl ActionTrigger {
-    /// A value with the required fields; the others unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new(
-        action: CallbackAction,
-        operator: CallbackOperator,
-        token: impl Into<String>,
-    ) -> Self {
-        Self {
-            operator,
-            token: token.into(),
-            action,
-            host: Default::default(),
-            delivery_type: Default::default(),
-            context: Default::default(),
-        }
-    }
-
-    /// Sets `host`.
-    pub fn with_host(mut self, host: impl Into<String>) -> Self {
-        self.host = Some(host.into());
-        self
-    }
-
-    /// Sets `delivery_type`.
-    pub fn with_delivery_type(mut self, delivery_type: impl Into<String>) -> Self {
-        self.delivery_type = Some(delivery_type.into());
-        self
-    }
-
-    /// Sets `context`.
-    pub fn with_context(mut self, context: CallbackContext) -> Self {
-        self.context = Some(context);
-        self
-    }
 }
 
 impl std::fmt::Debug for ActionTrigger {

@@ -3,7 +3,7 @@
 
 //! Version `v1` of the `card` service.
 
-pub mod models;
+mod models;
 pub use models::*;
 #[cfg(feature = "events")]
 pub mod events;

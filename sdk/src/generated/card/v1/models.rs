@@ -6,8 +6,6 @@
 use crate::codec;
 
 /// What the user did on a card: the component and the value it carries.
-///
-/// Build one with [`new`](CallbackAction::new), which takes the required field, and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CallbackAction {
@@ -41,79 +39,6 @@ pub struct CallbackAction {
     pub checked: Option<bool>,
 }
 
-impl CallbackAction {
-    /// A value with the required fields; the others unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new(tag: impl Into<String>) -> Self {
-        Self {
-            value: Default::default(),
-            tag: tag.into(),
-            option: Default::default(),
-            timezone: Default::default(),
-            name: Default::default(),
-            form_value: Default::default(),
-            input_value: Default::default(),
-            options: Default::default(),
-            checked: Default::default(),
-        }
-    }
-
-    /// Sets `value`.
-    pub fn with_value(mut self, value: impl Into<serde_json::Value>) -> Self {
-        self.value = Some(value.into());
-        self
-    }
-
-    /// Sets `option`.
-    pub fn with_option(mut self, option: impl Into<String>) -> Self {
-        self.option = Some(option.into());
-        self
-    }
-
-    /// Sets `timezone`.
-    pub fn with_timezone(mut self, timezone: impl Into<String>) -> Self {
-        self.timezone = Some(timezone.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn with_name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-
-    /// Sets `form_value`.
-    pub fn with_form_value(
-        mut self,
-        form_value: impl IntoIterator<Item = (String, serde_json::Value)>,
-    ) -> Self {
-        self.form_value = form_value.into_iter().collect();
-        self
-    }
-
-    /// Sets `input_value`.
-    pub fn with_input_value(mut self, input_value: impl Into<String>) -> Self {
-        self.input_value = Some(input_value.into());
-        self
-    }
-
-    /// Sets `options`.
-    pub fn with_options(
-        mut self,
-        options: impl IntoIterator<Item = impl Into<String>>,
-    ) -> Self {
-        self.options = options.into_iter().map(Into::into).collect();
-        self
-    }
-
-    /// Sets `checked`.
-    pub fn with_checked(mut self, checked: bool) -> Self {
-        self.checked = Some(checked);
-        self
-    }
-}
-
 /// Where the card a user acted on is shown.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -132,47 +57,7 @@ pub struct CallbackContext {
     pub open_chat_id: Option<String>,
 }
 
-impl CallbackContext {
-    /// An empty value: every field unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            url: Default::default(),
-            preview_token: Default::default(),
-            open_message_id: Default::default(),
-            open_chat_id: Default::default(),
-        }
-    }
-
-    /// Sets `url`.
-    pub fn with_url(mut self, url: impl Into<String>) -> Self {
-        self.url = Some(url.into());
-        self
-    }
-
-    /// Sets `preview_token`.
-    pub fn with_preview_token(mut self, preview_token: impl Into<String>) -> Self {
-        self.preview_token = Some(preview_token.into());
-        self
-    }
-
-    /// Sets `open_message_id`.
-    pub fn with_open_message_id(mut self, open_message_id: impl Into<String>) -> Self {
-        self.open_message_id = Some(open_message_id.into());
-        self
-    }
-
-    /// Sets `open_chat_id`.
-    pub fn with_open_chat_id(mut self, open_chat_id: impl Into<String>) -> Self {
-        self.open_chat_id = Some(open_chat_id.into());
-        self
-    }
-}
-
 /// The user who acted on a card.
-///
-/// Build one with [`new`](CallbackOperator::new), which takes the required field, and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CallbackOperator {
@@ -188,36 +73,4 @@ pub struct CallbackOperator {
     /// The user's union ID.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub union_id: Option<String>,
-}
-
-impl CallbackOperator {
-    /// A value with the required fields; the others unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new(open_id: impl Into<String>) -> Self {
-        Self {
-            tenant_key: Default::default(),
-            user_id: Default::default(),
-            open_id: open_id.into(),
-            union_id: Default::default(),
-        }
-    }
-
-    /// Sets `tenant_key`.
-    pub fn with_tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.tenant_key = Some(tenant_key.into());
-        self
-    }
-
-    /// Sets `user_id`.
-    pub fn with_user_id(mut self, user_id: impl Into<String>) -> Self {
-        self.user_id = Some(user_id.into());
-        self
-    }
-
-    /// Sets `union_id`.
-    pub fn with_union_id(mut self, union_id: impl Into<String>) -> Self {
-        self.union_id = Some(union_id.into());
-        self
-    }
 }

@@ -29,10 +29,6 @@ pub const EVENT_TYPES: &[&str] = &[
 ///
 /// Event type `im.chat.disbanded_v1`, in a schema 2.0 envelope (`header.event_type`); see [the platform's page](https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat/events/disbanded).
 ///
-/// Build one with [`new`](ChatDisbandedV1::new), which takes the required fields (identifiers
-/// such as `*_id` first, then kinds such as `*_type`, then the rest; alphabetically in each
-/// group), and the `with_*` setters.
-///
 /// ```no_run
 /// use lark_openapi::events::{Dispatcher, EventContext};
 /// use lark_openapi::im::v1::events::ChatDisbandedV1;
@@ -66,49 +62,6 @@ pub struct ChatDisbandedV1 {
     pub i18n_names: Option<I18nNames>,
 }
 
-impl ChatDisbandedV1 {
-    /// A value with the required fields; the others unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new(chat_id: impl Into<String>, operator_id: UserId) -> Self {
-        Self {
-            chat_id: chat_id.into(),
-            operator_id,
-            external: Default::default(),
-            operator_tenant_key: Default::default(),
-            name: Default::default(),
-            i18n_names: Default::default(),
-        }
-    }
-
-    /// Sets `external`.
-    pub fn with_external(mut self, external: bool) -> Self {
-        self.external = Some(external);
-        self
-    }
-
-    /// Sets `operator_tenant_key`.
-    pub fn with_operator_tenant_key(
-        mut self,
-        operator_tenant_key: impl Into<String>,
-    ) -> Self {
-        self.operator_tenant_key = Some(operator_tenant_key.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn with_name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-
-    /// Sets `i18n_names`.
-    pub fn with_i18n_names(mut self, i18n_names: I18nNames) -> Self {
-        self.i18n_names = Some(i18n_names);
-        self
-    }
-}
-
 impl crate::events::Event for ChatDisbandedV1 {
     const EVENT_TYPE: &'static str = "im.chat.disbanded_v1";
 }
@@ -119,10 +72,6 @@ impl crate::events::Event for ChatDisbandedV1 {
 /// to the chat.
 ///
 /// Event type `im.chat.member.bot.added_v1`, in a schema 2.0 envelope (`header.event_type`); see [the platform's page](https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat-member-bot/events/added).
-///
-/// Build one with [`new`](ChatMemberBotAddedV1::new), which takes the required fields
-/// (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest;
-/// alphabetically in each group), and the `with_*` setters.
 ///
 /// ```no_run
 /// use lark_openapi::events::{Dispatcher, EventContext};
@@ -157,49 +106,6 @@ pub struct ChatMemberBotAddedV1 {
     pub i18n_names: Option<I18nNames>,
 }
 
-impl ChatMemberBotAddedV1 {
-    /// A value with the required fields; the others unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new(chat_id: impl Into<String>, operator_id: UserId) -> Self {
-        Self {
-            chat_id: chat_id.into(),
-            operator_id,
-            external: Default::default(),
-            operator_tenant_key: Default::default(),
-            name: Default::default(),
-            i18n_names: Default::default(),
-        }
-    }
-
-    /// Sets `external`.
-    pub fn with_external(mut self, external: bool) -> Self {
-        self.external = Some(external);
-        self
-    }
-
-    /// Sets `operator_tenant_key`.
-    pub fn with_operator_tenant_key(
-        mut self,
-        operator_tenant_key: impl Into<String>,
-    ) -> Self {
-        self.operator_tenant_key = Some(operator_tenant_key.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn with_name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-
-    /// Sets `i18n_names`.
-    pub fn with_i18n_names(mut self, i18n_names: I18nNames) -> Self {
-        self.i18n_names = Some(i18n_names);
-        self
-    }
-}
-
 impl crate::events::Event for ChatMemberBotAddedV1 {
     const EVENT_TYPE: &'static str = "im.chat.member.bot.added_v1";
 }
@@ -210,10 +116,6 @@ impl crate::events::Event for ChatMemberBotAddedV1 {
 /// the chat.
 ///
 /// Event type `im.chat.member.bot.deleted_v1`, in a schema 2.0 envelope (`header.event_type`); see [the platform's page](https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat-member-bot/events/deleted).
-///
-/// Build one with [`new`](ChatMemberBotDeletedV1::new), which takes the required fields
-/// (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest;
-/// alphabetically in each group), and the `with_*` setters.
 ///
 /// ```no_run
 /// use lark_openapi::events::{Dispatcher, EventContext};
@@ -248,49 +150,6 @@ pub struct ChatMemberBotDeletedV1 {
     pub i18n_names: Option<I18nNames>,
 }
 
-impl ChatMemberBotDeletedV1 {
-    /// A value with the required fields; the others unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new(chat_id: impl Into<String>, operator_id: UserId) -> Self {
-        Self {
-            chat_id: chat_id.into(),
-            operator_id,
-            external: Default::default(),
-            operator_tenant_key: Default::default(),
-            name: Default::default(),
-            i18n_names: Default::default(),
-        }
-    }
-
-    /// Sets `external`.
-    pub fn with_external(mut self, external: bool) -> Self {
-        self.external = Some(external);
-        self
-    }
-
-    /// Sets `operator_tenant_key`.
-    pub fn with_operator_tenant_key(
-        mut self,
-        operator_tenant_key: impl Into<String>,
-    ) -> Self {
-        self.operator_tenant_key = Some(operator_tenant_key.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn with_name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-
-    /// Sets `i18n_names`.
-    pub fn with_i18n_names(mut self, i18n_names: I18nNames) -> Self {
-        self.i18n_names = Some(i18n_names);
-        self
-    }
-}
-
 impl crate::events::Event for ChatMemberBotDeletedV1 {
     const EVENT_TYPE: &'static str = "im.chat.member.bot.deleted_v1";
 }
@@ -301,10 +160,6 @@ impl crate::events::Event for ChatMemberBotDeletedV1 {
 /// users and who added them.
 ///
 /// Event type `im.chat.member.user.added_v1`, in a schema 2.0 envelope (`header.event_type`); see [the platform's page](https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat-member-user/events/added).
-///
-/// Build one with [`new`](ChatMemberUserAddedV1::new), which takes the required fields
-/// (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest;
-/// alphabetically in each group), and the `with_*` setters.
 ///
 /// ```no_run
 /// use lark_openapi::events::{Dispatcher, EventContext};
@@ -342,54 +197,6 @@ pub struct ChatMemberUserAddedV1 {
     pub i18n_names: Option<I18nNames>,
 }
 
-impl ChatMemberUserAddedV1 {
-    /// A value with the required fields; the others unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new(
-        chat_id: impl Into<String>,
-        operator_id: UserId,
-        users: impl IntoIterator<Item = ChatMemberUser>,
-    ) -> Self {
-        Self {
-            chat_id: chat_id.into(),
-            operator_id,
-            external: Default::default(),
-            operator_tenant_key: Default::default(),
-            users: users.into_iter().collect(),
-            name: Default::default(),
-            i18n_names: Default::default(),
-        }
-    }
-
-    /// Sets `external`.
-    pub fn with_external(mut self, external: bool) -> Self {
-        self.external = Some(external);
-        self
-    }
-
-    /// Sets `operator_tenant_key`.
-    pub fn with_operator_tenant_key(
-        mut self,
-        operator_tenant_key: impl Into<String>,
-    ) -> Self {
-        self.operator_tenant_key = Some(operator_tenant_key.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn with_name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-
-    /// Sets `i18n_names`.
-    pub fn with_i18n_names(mut self, i18n_names: I18nNames) -> Self {
-        self.i18n_names = Some(i18n_names);
-        self
-    }
-}
-
 impl crate::events::Event for ChatMemberUserAddedV1 {
     const EVENT_TYPE: &'static str = "im.chat.member.user.added_v1";
 }
@@ -401,10 +208,6 @@ impl crate::events::Event for ChatMemberUserAddedV1 {
 /// instead.
 ///
 /// Event type `im.chat.member.user.deleted_v1`, in a schema 2.0 envelope (`header.event_type`); see [the platform's page](https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat-member-user/events/deleted).
-///
-/// Build one with [`new`](ChatMemberUserDeletedV1::new), which takes the required fields
-/// (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest;
-/// alphabetically in each group), and the `with_*` setters.
 ///
 /// ```no_run
 /// use lark_openapi::events::{Dispatcher, EventContext};
@@ -442,54 +245,6 @@ pub struct ChatMemberUserDeletedV1 {
     pub i18n_names: Option<I18nNames>,
 }
 
-impl ChatMemberUserDeletedV1 {
-    /// A value with the required fields; the others unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new(
-        chat_id: impl Into<String>,
-        operator_id: UserId,
-        users: impl IntoIterator<Item = ChatMemberUser>,
-    ) -> Self {
-        Self {
-            chat_id: chat_id.into(),
-            operator_id,
-            external: Default::default(),
-            operator_tenant_key: Default::default(),
-            users: users.into_iter().collect(),
-            name: Default::default(),
-            i18n_names: Default::default(),
-        }
-    }
-
-    /// Sets `external`.
-    pub fn with_external(mut self, external: bool) -> Self {
-        self.external = Some(external);
-        self
-    }
-
-    /// Sets `operator_tenant_key`.
-    pub fn with_operator_tenant_key(
-        mut self,
-        operator_tenant_key: impl Into<String>,
-    ) -> Self {
-        self.operator_tenant_key = Some(operator_tenant_key.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn with_name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-
-    /// Sets `i18n_names`.
-    pub fn with_i18n_names(mut self, i18n_names: I18nNames) -> Self {
-        self.i18n_names = Some(i18n_names);
-        self
-    }
-}
-
 impl crate::events::Event for ChatMemberUserDeletedV1 {
     const EVENT_TYPE: &'static str = "im.chat.member.user.deleted_v1";
 }
@@ -500,10 +255,6 @@ impl crate::events::Event for ChatMemberUserDeletedV1 {
 /// messages read.
 ///
 /// Event type `im.message.message_read_v1`, in a schema 2.0 envelope (`header.event_type`); see [the platform's page](https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/events/message_read).
-///
-/// Build one with [`new`](MessageMessageReadV1::new), which takes the required fields
-/// (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest;
-/// alphabetically in each group), and the `with_*` setters.
 ///
 /// ```no_run
 /// use lark_openapi::events::{Dispatcher, EventContext};
@@ -526,21 +277,6 @@ pub struct MessageMessageReadV1 {
     pub message_id_list: Vec<String>,
 }
 
-impl MessageMessageReadV1 {
-    /// A value with the required fields; the others unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new(
-        message_id_list: impl IntoIterator<Item = impl Into<String>>,
-        reader: EventMessageReader,
-    ) -> Self {
-        Self {
-            reader,
-            message_id_list: message_id_list.into_iter().map(Into::into).collect(),
-        }
-    }
-}
-
 impl crate::events::Event for MessageMessageReadV1 {
     const EVENT_TYPE: &'static str = "im.message.message_read_v1";
 }
@@ -551,10 +287,6 @@ impl crate::events::Event for MessageMessageReadV1 {
 /// with the emoji and who did it.
 ///
 /// Event type `im.message.reaction.created_v1`, in a schema 2.0 envelope (`header.event_type`); see [the platform's page](https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message-reaction/events/created).
-///
-/// Build one with [`new`](MessageReactionCreatedV1::new), which takes the required fields
-/// (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest;
-/// alphabetically in each group), and the `with_*` setters.
 ///
 /// ```no_run
 /// use lark_openapi::events::{Dispatcher, EventContext};
@@ -588,39 +320,6 @@ pub struct MessageReactionCreatedV1 {
     pub action_time: String,
 }
 
-impl MessageReactionCreatedV1 {
-    /// A value with the required fields; the others unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new(
-        message_id: impl Into<String>,
-        operator_type: OperatorType,
-        reaction_type: Emoji,
-        action_time: impl Into<String>,
-    ) -> Self {
-        Self {
-            message_id: message_id.into(),
-            reaction_type,
-            operator_type,
-            user_id: Default::default(),
-            app_id: Default::default(),
-            action_time: action_time.into(),
-        }
-    }
-
-    /// Sets `user_id`.
-    pub fn with_user_id(mut self, user_id: UserId) -> Self {
-        self.user_id = Some(user_id);
-        self
-    }
-
-    /// Sets `app_id`.
-    pub fn with_app_id(mut self, app_id: impl Into<String>) -> Self {
-        self.app_id = Some(app_id.into());
-        self
-    }
-}
-
 impl crate::events::Event for MessageReactionCreatedV1 {
     const EVENT_TYPE: &'static str = "im.message.reaction.created_v1";
 }
@@ -631,10 +330,6 @@ impl crate::events::Event for MessageReactionCreatedV1 {
 /// message, with the emoji and who did it.
 ///
 /// Event type `im.message.reaction.deleted_v1`, in a schema 2.0 envelope (`header.event_type`); see [the platform's page](https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message-reaction/events/deleted).
-///
-/// Build one with [`new`](MessageReactionDeletedV1::new), which takes the required fields
-/// (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest;
-/// alphabetically in each group), and the `with_*` setters.
 ///
 /// ```no_run
 /// use lark_openapi::events::{Dispatcher, EventContext};
@@ -668,39 +363,6 @@ pub struct MessageReactionDeletedV1 {
     pub action_time: String,
 }
 
-impl MessageReactionDeletedV1 {
-    /// A value with the required fields; the others unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new(
-        message_id: impl Into<String>,
-        operator_type: OperatorType,
-        reaction_type: Emoji,
-        action_time: impl Into<String>,
-    ) -> Self {
-        Self {
-            message_id: message_id.into(),
-            reaction_type,
-            operator_type,
-            user_id: Default::default(),
-            app_id: Default::default(),
-            action_time: action_time.into(),
-        }
-    }
-
-    /// Sets `user_id`.
-    pub fn with_user_id(mut self, user_id: UserId) -> Self {
-        self.user_id = Some(user_id);
-        self
-    }
-
-    /// Sets `app_id`.
-    pub fn with_app_id(mut self, app_id: impl Into<String>) -> Self {
-        self.app_id = Some(app_id.into());
-        self
-    }
-}
-
 impl crate::events::Event for MessageReactionDeletedV1 {
     const EVENT_TYPE: &'static str = "im.message.reaction.deleted_v1";
 }
@@ -711,10 +373,6 @@ impl crate::events::Event for MessageReactionDeletedV1 {
 /// it.
 ///
 /// Event type `im.message.recalled_v1`, in a schema 2.0 envelope (`header.event_type`); see [the platform's page](https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/events/recalled).
-///
-/// Build one with [`new`](MessageRecalledV1::new), which takes the required fields
-/// (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest;
-/// alphabetically in each group), and the `with_*` setters.
 ///
 /// ```no_run
 /// use lark_openapi::events::{Dispatcher, EventContext};
@@ -743,25 +401,6 @@ pub struct MessageRecalledV1 {
     pub recall_type: RecallType,
 }
 
-impl MessageRecalledV1 {
-    /// A value with the required fields; the others unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new(
-        chat_id: impl Into<String>,
-        message_id: impl Into<String>,
-        recall_type: RecallType,
-        recall_time: impl Into<String>,
-    ) -> Self {
-        Self {
-            message_id: message_id.into(),
-            chat_id: chat_id.into(),
-            recall_time: recall_time.into(),
-            recall_type,
-        }
-    }
-}
-
 impl crate::events::Event for MessageRecalledV1 {
     const EVENT_TYPE: &'static str = "im.message.recalled_v1";
 }
@@ -775,10 +414,6 @@ impl crate::events::Event for MessageRecalledV1 {
 /// the keys in the content) are what replying and downloading the message's resources need.
 ///
 /// Event type `im.message.receive_v1`, in a schema 2.0 envelope (`header.event_type`); see [the platform's page](https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/events/receive).
-///
-/// Build one with [`new`](MessageReceiveV1::new), which takes the required fields
-/// (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest;
-/// alphabetically in each group), and the `with_*` setters.
 ///
 /// ```no_run
 /// use lark_openapi::events::{Dispatcher, EventContext};
@@ -800,15 +435,6 @@ pub struct MessageReceiveV1 {
     pub sender: EventSender,
     /// The message.
     pub message: EventMessage,
-}
-
-impl MessageReceiveV1 {
-    /// A value with the required fields; the others unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new(message: EventMessage, sender: EventSender) -> Self {
-        Self { sender, message }
-    }
 }
 
 impl crate::events::Event for MessageReceiveV1 {

@@ -3,8 +3,10 @@
 
 //! Version `v1` of the `im` service.
 
-pub mod models;
+mod models;
 pub use models::*;
+mod errors;
+pub use errors::ErrorCode;
 #[cfg(feature = "events")]
 pub mod events;
 pub mod batch_message;

@@ -6,10 +6,6 @@
 use crate::codec;
 
 /// How many recipients of a batch message have read it.
-///
-/// Build one with [`new`](BatchMessageReadUser::new), which takes the required fields
-/// (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest;
-/// alphabetically in each group), and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BatchMessageReadUser {
@@ -19,18 +15,6 @@ pub struct BatchMessageReadUser {
     /// Number of recipients the message was sent to, as a decimal string.
     #[serde(with = "codec::text")]
     pub total_count: String,
-}
-
-impl BatchMessageReadUser {
-    /// A value with the required fields; the others unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new(read_count: impl Into<String>, total_count: impl Into<String>) -> Self {
-        Self {
-            read_count: read_count.into(),
-            total_count: total_count.into(),
-        }
-    }
 }
 
 /// How far recalling a batch message has got.
@@ -43,30 +27,6 @@ pub struct BatchMessageRecallProgress {
     /// Number of messages recalled so far.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_int")]
     pub recall_count: Option<i64>,
-}
-
-impl BatchMessageRecallProgress {
-    /// An empty value: every field unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            recall: Default::default(),
-            recall_count: Default::default(),
-        }
-    }
-
-    /// Sets `recall`.
-    pub fn with_recall(mut self, recall: bool) -> Self {
-        self.recall = Some(recall);
-        self
-    }
-
-    /// Sets `recall_count`.
-    pub fn with_recall_count(mut self, recall_count: i64) -> Self {
-        self.recall_count = Some(recall_count);
-        self
-    }
 }
 
 /// How far sending a batch message has got.
@@ -84,40 +44,7 @@ pub struct BatchMessageSendProgress {
     pub read_user_ids_count: Option<i64>,
 }
 
-impl BatchMessageSendProgress {
-    /// An empty value: every field unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            valid_user_ids_count: Default::default(),
-            success_user_ids_count: Default::default(),
-            read_user_ids_count: Default::default(),
-        }
-    }
-
-    /// Sets `valid_user_ids_count`.
-    pub fn with_valid_user_ids_count(mut self, valid_user_ids_count: i64) -> Self {
-        self.valid_user_ids_count = Some(valid_user_ids_count);
-        self
-    }
-
-    /// Sets `success_user_ids_count`.
-    pub fn with_success_user_ids_count(mut self, success_user_ids_count: i64) -> Self {
-        self.success_user_ids_count = Some(success_user_ids_count);
-        self
-    }
-
-    /// Sets `read_user_ids_count`.
-    pub fn with_read_user_ids_count(mut self, read_user_ids_count: i64) -> Self {
-        self.read_user_ids_count = Some(read_user_ids_count);
-        self
-    }
-}
-
 /// A user in a chat's member list.
-///
-/// Build one with [`new`](ChatMember::new), which takes the required field, and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChatMember {
@@ -135,41 +62,7 @@ pub struct ChatMember {
     pub tenant_key: Option<String>,
 }
 
-impl ChatMember {
-    /// A value with the required fields; the others unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new(member_id: impl Into<String>) -> Self {
-        Self {
-            member_id_type: Default::default(),
-            member_id: member_id.into(),
-            name: Default::default(),
-            tenant_key: Default::default(),
-        }
-    }
-
-    /// Sets `member_id_type`.
-    pub fn with_member_id_type(mut self, member_id_type: MemberIdType) -> Self {
-        self.member_id_type = Some(member_id_type);
-        self
-    }
-
-    /// Sets `name`.
-    pub fn with_name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-
-    /// Sets `tenant_key`.
-    pub fn with_tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.tenant_key = Some(tenant_key.into());
-        self
-    }
-}
-
 /// A user who joined or left a chat.
-///
-/// Build one with [`new`](ChatMemberUser::new), which takes the required field, and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChatMemberUser {
@@ -181,31 +74,6 @@ pub struct ChatMemberUser {
     pub tenant_key: Option<String>,
     /// The user's IDs.
     pub user_id: UserId,
-}
-
-impl ChatMemberUser {
-    /// A value with the required fields; the others unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new(user_id: UserId) -> Self {
-        Self {
-            name: Default::default(),
-            tenant_key: Default::default(),
-            user_id,
-        }
-    }
-
-    /// Sets `name`.
-    pub fn with_name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-
-    /// Sets `tenant_key`.
-    pub fn with_tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.tenant_key = Some(tenant_key.into());
-        self
-    }
 }
 
 /// One entry of a chat menu: its name, icon and what tapping it does.
@@ -244,32 +112,32 @@ impl ChatMenuItem {
         }
     }
 
-    /// Sets `action_type`.
-    pub fn with_action_type(mut self, action_type: ActionType) -> Self {
+    /// Sets [`action_type`](Self::action_type).
+    pub fn action_type(mut self, action_type: ActionType) -> Self {
         self.action_type = Some(action_type);
         self
     }
 
-    /// Sets `redirect_link`.
-    pub fn with_redirect_link(mut self, redirect_link: ChatMenuRedirectLink) -> Self {
+    /// Sets [`redirect_link`](Self::redirect_link).
+    pub fn redirect_link(mut self, redirect_link: ChatMenuRedirectLink) -> Self {
         self.redirect_link = Some(redirect_link);
         self
     }
 
-    /// Sets `image_key`.
-    pub fn with_image_key(mut self, image_key: impl Into<String>) -> Self {
+    /// Sets [`image_key`](Self::image_key).
+    pub fn image_key(mut self, image_key: impl Into<String>) -> Self {
         self.image_key = Some(image_key.into());
         self
     }
 
-    /// Sets `name`.
-    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+    /// Sets [`name`](Self::name).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
         self
     }
 
-    /// Sets `i18n_names`.
-    pub fn with_i18n_names(mut self, i18n_names: I18nNames) -> Self {
+    /// Sets [`i18n_names`](Self::i18n_names).
+    pub fn i18n_names(mut self, i18n_names: I18nNames) -> Self {
         self.i18n_names = Some(i18n_names);
         self
     }
@@ -294,8 +162,8 @@ impl ChatMenuItemResult {
         }
     }
 
-    /// Sets `chat_menu_item`.
-    pub fn with_chat_menu_item(mut self, chat_menu_item: ChatMenuItem) -> Self {
+    /// Sets [`chat_menu_item`](Self::chat_menu_item).
+    pub fn chat_menu_item(mut self, chat_menu_item: ChatMenuItem) -> Self {
         self.chat_menu_item = Some(chat_menu_item);
         self
     }
@@ -336,32 +204,32 @@ impl ChatMenuRedirectLink {
         }
     }
 
-    /// Sets `common_url`.
-    pub fn with_common_url(mut self, common_url: impl Into<String>) -> Self {
+    /// Sets [`common_url`](Self::common_url).
+    pub fn common_url(mut self, common_url: impl Into<String>) -> Self {
         self.common_url = Some(common_url.into());
         self
     }
 
-    /// Sets `ios_url`.
-    pub fn with_ios_url(mut self, ios_url: impl Into<String>) -> Self {
+    /// Sets [`ios_url`](Self::ios_url).
+    pub fn ios_url(mut self, ios_url: impl Into<String>) -> Self {
         self.ios_url = Some(ios_url.into());
         self
     }
 
-    /// Sets `android_url`.
-    pub fn with_android_url(mut self, android_url: impl Into<String>) -> Self {
+    /// Sets [`android_url`](Self::android_url).
+    pub fn android_url(mut self, android_url: impl Into<String>) -> Self {
         self.android_url = Some(android_url.into());
         self
     }
 
-    /// Sets `pc_url`.
-    pub fn with_pc_url(mut self, pc_url: impl Into<String>) -> Self {
+    /// Sets [`pc_url`](Self::pc_url).
+    pub fn pc_url(mut self, pc_url: impl Into<String>) -> Self {
         self.pc_url = Some(pc_url.into());
         self
     }
 
-    /// Sets `web_url`.
-    pub fn with_web_url(mut self, web_url: impl Into<String>) -> Self {
+    /// Sets [`web_url`](Self::web_url).
+    pub fn web_url(mut self, web_url: impl Into<String>) -> Self {
         self.web_url = Some(web_url.into());
         self
     }
@@ -379,33 +247,6 @@ pub struct ChatMenuSecondLevel {
     pub chat_menu_item: Option<ChatMenuItem>,
 }
 
-impl ChatMenuSecondLevel {
-    /// An empty value: every field unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            chat_menu_second_level_id: Default::default(),
-            chat_menu_item: Default::default(),
-        }
-    }
-
-    /// Sets `chat_menu_second_level_id`.
-    pub fn with_chat_menu_second_level_id(
-        mut self,
-        chat_menu_second_level_id: impl Into<String>,
-    ) -> Self {
-        self.chat_menu_second_level_id = Some(chat_menu_second_level_id.into());
-        self
-    }
-
-    /// Sets `chat_menu_item`.
-    pub fn with_chat_menu_item(mut self, chat_menu_item: ChatMenuItem) -> Self {
-        self.chat_menu_item = Some(chat_menu_item);
-        self
-    }
-}
-
 /// A top-level entry of a chat menu, with its second-level entries.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -419,43 +260,6 @@ pub struct ChatMenuTopLevel {
     /// Its second-level entries, at most 5.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub children: Vec<ChatMenuSecondLevel>,
-}
-
-impl ChatMenuTopLevel {
-    /// An empty value: every field unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            chat_menu_top_level_id: Default::default(),
-            chat_menu_item: Default::default(),
-            children: Default::default(),
-        }
-    }
-
-    /// Sets `chat_menu_top_level_id`.
-    pub fn with_chat_menu_top_level_id(
-        mut self,
-        chat_menu_top_level_id: impl Into<String>,
-    ) -> Self {
-        self.chat_menu_top_level_id = Some(chat_menu_top_level_id.into());
-        self
-    }
-
-    /// Sets `chat_menu_item`.
-    pub fn with_chat_menu_item(mut self, chat_menu_item: ChatMenuItem) -> Self {
-        self.chat_menu_item = Some(chat_menu_item);
-        self
-    }
-
-    /// Sets `children`.
-    pub fn with_children(
-        mut self,
-        children: impl IntoIterator<Item = ChatMenuSecondLevel>,
-    ) -> Self {
-        self.children = children.into_iter().collect();
-        self
-    }
 }
 
 /// A member allowed to post in a chat whose posting is limited to a list.
@@ -473,40 +277,7 @@ pub struct ChatModerator {
     pub tenant_key: Option<String>,
 }
 
-impl ChatModerator {
-    /// An empty value: every field unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            user_id_type: Default::default(),
-            user_id: Default::default(),
-            tenant_key: Default::default(),
-        }
-    }
-
-    /// Sets `user_id_type`.
-    pub fn with_user_id_type(mut self, user_id_type: UserIdType) -> Self {
-        self.user_id_type = Some(user_id_type);
-        self
-    }
-
-    /// Sets `user_id`.
-    pub fn with_user_id(mut self, user_id: impl Into<String>) -> Self {
-        self.user_id = Some(user_id.into());
-        self
-    }
-
-    /// Sets `tenant_key`.
-    pub fn with_tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.tenant_key = Some(tenant_key.into());
-        self
-    }
-}
-
 /// A chat as chat lists show it: its ID, name, owner and kind.
-///
-/// Build one with [`new`](ChatSummary::new), which takes the required field, and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChatSummary {
@@ -548,97 +319,9 @@ pub struct ChatSummary {
     pub p2p_target_id: Option<String>,
 }
 
-impl ChatSummary {
-    /// A value with the required fields; the others unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new(chat_id: impl Into<String>) -> Self {
-        Self {
-            chat_id: chat_id.into(),
-            avatar: Default::default(),
-            name: Default::default(),
-            description: Default::default(),
-            owner_id: Default::default(),
-            owner_id_type: Default::default(),
-            external: Default::default(),
-            tenant_key: Default::default(),
-            chat_status: Default::default(),
-            chat_mode: Default::default(),
-            p2p_target_type: Default::default(),
-            p2p_target_id: Default::default(),
-        }
-    }
-
-    /// Sets `avatar`.
-    pub fn with_avatar(mut self, avatar: impl Into<String>) -> Self {
-        self.avatar = Some(avatar.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn with_name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-
-    /// Sets `description`.
-    pub fn with_description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-
-    /// Sets `owner_id`.
-    pub fn with_owner_id(mut self, owner_id: impl Into<String>) -> Self {
-        self.owner_id = Some(owner_id.into());
-        self
-    }
-
-    /// Sets `owner_id_type`.
-    pub fn with_owner_id_type(mut self, owner_id_type: MemberIdType) -> Self {
-        self.owner_id_type = Some(owner_id_type);
-        self
-    }
-
-    /// Sets `external`.
-    pub fn with_external(mut self, external: bool) -> Self {
-        self.external = Some(external);
-        self
-    }
-
-    /// Sets `tenant_key`.
-    pub fn with_tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.tenant_key = Some(tenant_key.into());
-        self
-    }
-
-    /// Sets `chat_status`.
-    pub fn with_chat_status(mut self, chat_status: ChatStatus) -> Self {
-        self.chat_status = Some(chat_status);
-        self
-    }
-
-    /// Sets `chat_mode`.
-    pub fn with_chat_mode(mut self, chat_mode: ChatMode) -> Self {
-        self.chat_mode = Some(chat_mode);
-        self
-    }
-
-    /// Sets `p2p_target_type`.
-    pub fn with_p2p_target_type(mut self, p2p_target_type: P2pTargetType) -> Self {
-        self.p2p_target_type = Some(p2p_target_type);
-        self
-    }
-
-    /// Sets `p2p_target_id`.
-    pub fn with_p2p_target_id(mut self, p2p_target_id: impl Into<String>) -> Self {
-        self.p2p_target_id = Some(p2p_target_id.into());
-        self
-    }
-}
-
 /// A tab of a chat, as listed at the top of the chat window.
 ///
-/// Build one with [`new`](ChatTab::new), which takes the required field, and the `with_*` setters.
+/// Build one with [`new`](ChatTab::new) (the required fields) and the setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChatTab {
@@ -672,26 +355,26 @@ impl ChatTab {
         }
     }
 
-    /// Sets `tab_id`.
-    pub fn with_tab_id(mut self, tab_id: impl Into<String>) -> Self {
+    /// Sets [`tab_id`](Self::tab_id).
+    pub fn tab_id(mut self, tab_id: impl Into<String>) -> Self {
         self.tab_id = Some(tab_id.into());
         self
     }
 
-    /// Sets `tab_name`.
-    pub fn with_tab_name(mut self, tab_name: impl Into<String>) -> Self {
+    /// Sets [`tab_name`](Self::tab_name).
+    pub fn tab_name(mut self, tab_name: impl Into<String>) -> Self {
         self.tab_name = Some(tab_name.into());
         self
     }
 
-    /// Sets `tab_content`.
-    pub fn with_tab_content(mut self, tab_content: ChatTabContent) -> Self {
+    /// Sets [`tab_content`](Self::tab_content).
+    pub fn tab_content(mut self, tab_content: ChatTabContent) -> Self {
         self.tab_content = Some(tab_content);
         self
     }
 
-    /// Sets `tab_config`.
-    pub fn with_tab_config(mut self, tab_config: ChatTabConfig) -> Self {
+    /// Sets [`tab_config`](Self::tab_config).
+    pub fn tab_config(mut self, tab_config: ChatTabConfig) -> Self {
         self.tab_config = Some(tab_config);
         self
     }
@@ -720,14 +403,14 @@ impl ChatTabConfig {
         }
     }
 
-    /// Sets `icon_key`.
-    pub fn with_icon_key(mut self, icon_key: impl Into<String>) -> Self {
+    /// Sets [`icon_key`](Self::icon_key).
+    pub fn icon_key(mut self, icon_key: impl Into<String>) -> Self {
         self.icon_key = Some(icon_key.into());
         self
     }
 
-    /// Sets `is_built_in`.
-    pub fn with_is_built_in(mut self, is_built_in: bool) -> Self {
+    /// Sets [`is_built_in`](Self::is_built_in).
+    pub fn is_built_in(mut self, is_built_in: bool) -> Self {
         self.is_built_in = Some(is_built_in);
         self
     }
@@ -764,26 +447,26 @@ impl ChatTabContent {
         }
     }
 
-    /// Sets `url`.
-    pub fn with_url(mut self, url: impl Into<String>) -> Self {
+    /// Sets [`url`](Self::url).
+    pub fn url(mut self, url: impl Into<String>) -> Self {
         self.url = Some(url.into());
         self
     }
 
-    /// Sets `doc`.
-    pub fn with_doc(mut self, doc: impl Into<String>) -> Self {
+    /// Sets [`doc`](Self::doc).
+    pub fn doc(mut self, doc: impl Into<String>) -> Self {
         self.doc = Some(doc.into());
         self
     }
 
-    /// Sets `meeting_minute`.
-    pub fn with_meeting_minute(mut self, meeting_minute: impl Into<String>) -> Self {
+    /// Sets [`meeting_minute`](Self::meeting_minute).
+    pub fn meeting_minute(mut self, meeting_minute: impl Into<String>) -> Self {
         self.meeting_minute = Some(meeting_minute.into());
         self
     }
 
-    /// Sets `task`.
-    pub fn with_task(mut self, task: impl Into<String>) -> Self {
+    /// Sets [`task`](Self::task).
+    pub fn task(mut self, task: impl Into<String>) -> Self {
         self.task = Some(task.into());
         self
     }
@@ -791,7 +474,7 @@ impl ChatTabContent {
 
 /// An emoji, as used by reactions.
 ///
-/// Build one with [`new`](Emoji::new), which takes the required field, and the `with_*` setters.
+/// Build one with [`new`](Emoji::new) (the required fields) and the setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Emoji {
@@ -812,10 +495,6 @@ impl Emoji {
 }
 
 /// A message as the receive event carries it.
-///
-/// Build one with [`new`](EventMessage::new), which takes the required fields (identifiers
-/// such as `*_id` first, then kinds such as `*_type`, then the rest; alphabetically in each
-/// group), and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct EventMessage {
@@ -859,74 +538,6 @@ pub struct EventMessage {
     pub user_agent: Option<String>,
 }
 
-impl EventMessage {
-    /// A value with the required fields; the others unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new(
-        chat_id: impl Into<String>,
-        message_id: impl Into<String>,
-        chat_type: ChatType,
-        message_type: impl Into<String>,
-        content: impl Into<String>,
-        create_time: impl Into<String>,
-    ) -> Self {
-        Self {
-            message_id: message_id.into(),
-            root_id: Default::default(),
-            parent_id: Default::default(),
-            create_time: create_time.into(),
-            update_time: Default::default(),
-            chat_id: chat_id.into(),
-            thread_id: Default::default(),
-            chat_type,
-            message_type: message_type.into(),
-            content: content.into(),
-            mentions: Default::default(),
-            user_agent: Default::default(),
-        }
-    }
-
-    /// Sets `root_id`.
-    pub fn with_root_id(mut self, root_id: impl Into<String>) -> Self {
-        self.root_id = Some(root_id.into());
-        self
-    }
-
-    /// Sets `parent_id`.
-    pub fn with_parent_id(mut self, parent_id: impl Into<String>) -> Self {
-        self.parent_id = Some(parent_id.into());
-        self
-    }
-
-    /// Sets `update_time`.
-    pub fn with_update_time(mut self, update_time: impl Into<String>) -> Self {
-        self.update_time = Some(update_time.into());
-        self
-    }
-
-    /// Sets `thread_id`.
-    pub fn with_thread_id(mut self, thread_id: impl Into<String>) -> Self {
-        self.thread_id = Some(thread_id.into());
-        self
-    }
-
-    /// Sets `mentions`.
-    pub fn with_mentions(
-        mut self,
-        mentions: impl IntoIterator<Item = MentionEvent>,
-    ) -> Self {
-        self.mentions = mentions.into_iter().collect();
-        self
-    }
-
-    /// Sets `user_agent`.
-    pub fn with_user_agent(mut self, user_agent: impl Into<String>) -> Self {
-        self.user_agent = Some(user_agent.into());
-        self
-    }
-}
-
 #[cfg(feature = "im")]
 impl EventMessage {
     /// `content` decoded by `message_type`: the typed content of the message.
@@ -943,10 +554,6 @@ impl EventMessage {
 }
 
 /// The user who read messages.
-///
-/// Build one with [`new`](EventMessageReader::new), which takes the required fields
-/// (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest;
-/// alphabetically in each group), and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct EventMessageReader {
@@ -960,30 +567,7 @@ pub struct EventMessageReader {
     pub tenant_key: Option<String>,
 }
 
-impl EventMessageReader {
-    /// A value with the required fields; the others unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new(reader_id: UserId, read_time: impl Into<String>) -> Self {
-        Self {
-            reader_id,
-            read_time: read_time.into(),
-            tenant_key: Default::default(),
-        }
-    }
-
-    /// Sets `tenant_key`.
-    pub fn with_tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.tenant_key = Some(tenant_key.into());
-        self
-    }
-}
-
 /// Who sent a received message.
-///
-/// Build one with [`new`](EventSender::new), which takes the required fields (identifiers
-/// such as `*_id` first, then kinds such as `*_type`, then the rest; alphabetically in each
-/// group), and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct EventSender {
@@ -997,29 +581,10 @@ pub struct EventSender {
     pub tenant_key: Option<String>,
 }
 
-impl EventSender {
-    /// A value with the required fields; the others unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new(sender_id: UserId, sender_type: impl Into<String>) -> Self {
-        Self {
-            sender_id,
-            sender_type: sender_type.into(),
-            tenant_key: Default::default(),
-        }
-    }
-
-    /// Sets `tenant_key`.
-    pub fn with_tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.tenant_key = Some(tenant_key.into());
-        self
-    }
-}
-
 /// A follow-up bubble: a suggested reply shown under the bot's latest message; tapping it
 /// sends its text as the user.
 ///
-/// Build one with [`new`](FollowUp::new), which takes the required field, and the `with_*` setters.
+/// Build one with [`new`](FollowUp::new) (the required fields) and the setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct FollowUp {
@@ -1042,8 +607,8 @@ impl FollowUp {
         }
     }
 
-    /// Sets `i18n_contents`.
-    pub fn with_i18n_contents(
+    /// Sets [`i18n_contents`](Self::i18n_contents).
+    pub fn i18n_contents(
         mut self,
         i18n_contents: impl IntoIterator<Item = FollowUpI18nContent>,
     ) -> Self {
@@ -1054,9 +619,7 @@ impl FollowUp {
 
 /// The text of a follow-up bubble in one language.
 ///
-/// Build one with [`new`](FollowUpI18nContent::new), which takes the required fields
-/// (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest;
-/// alphabetically in each group), and the `with_*` setters.
+/// Build one with [`new`](FollowUpI18nContent::new) (the required fields) and the setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct FollowUpI18nContent {
@@ -1106,30 +669,26 @@ impl I18nNames {
         }
     }
 
-    /// Sets `zh_cn`.
-    pub fn with_zh_cn(mut self, zh_cn: impl Into<String>) -> Self {
+    /// Sets [`zh_cn`](Self::zh_cn).
+    pub fn zh_cn(mut self, zh_cn: impl Into<String>) -> Self {
         self.zh_cn = Some(zh_cn.into());
         self
     }
 
-    /// Sets `en_us`.
-    pub fn with_en_us(mut self, en_us: impl Into<String>) -> Self {
+    /// Sets [`en_us`](Self::en_us).
+    pub fn en_us(mut self, en_us: impl Into<String>) -> Self {
         self.en_us = Some(en_us.into());
         self
     }
 
-    /// Sets `ja_jp`.
-    pub fn with_ja_jp(mut self, ja_jp: impl Into<String>) -> Self {
+    /// Sets [`ja_jp`](Self::ja_jp).
+    pub fn ja_jp(mut self, ja_jp: impl Into<String>) -> Self {
         self.ja_jp = Some(ja_jp.into());
         self
     }
 }
 
 /// A user or bot mentioned (@) in a message.
-///
-/// Build one with [`new`](Mention::new), which takes the required fields (identifiers such as
-/// `*_id` first, then kinds such as `*_type`, then the rest; alphabetically in each group),
-/// and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Mention {
@@ -1150,37 +709,7 @@ pub struct Mention {
     pub tenant_key: Option<String>,
 }
 
-impl Mention {
-    /// A value with the required fields; the others unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new(
-        id: impl Into<String>,
-        key: impl Into<String>,
-        id_type: impl Into<String>,
-        name: impl Into<String>,
-    ) -> Self {
-        Self {
-            key: key.into(),
-            id: id.into(),
-            id_type: id_type.into(),
-            name: name.into(),
-            tenant_key: Default::default(),
-        }
-    }
-
-    /// Sets `tenant_key`.
-    pub fn with_tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.tenant_key = Some(tenant_key.into());
-        self
-    }
-}
-
 /// A mention in a received message.
-///
-/// Build one with [`new`](MentionEvent::new), which takes the required fields (identifiers
-/// such as `*_id` first, then kinds such as `*_type`, then the rest; alphabetically in each
-/// group), and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MentionEvent {
@@ -1197,26 +726,6 @@ pub struct MentionEvent {
     pub tenant_key: Option<String>,
 }
 
-impl MentionEvent {
-    /// A value with the required fields; the others unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new(id: UserId, key: impl Into<String>, name: impl Into<String>) -> Self {
-        Self {
-            key: key.into(),
-            id,
-            name: name.into(),
-            tenant_key: Default::default(),
-        }
-    }
-
-    /// Sets `tenant_key`.
-    pub fn with_tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.tenant_key = Some(tenant_key.into());
-        self
-    }
-}
-
 /// The menus of a chat.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -1226,32 +735,8 @@ pub struct MenuTree {
     pub chat_menu_top_levels: Vec<ChatMenuTopLevel>,
 }
 
-impl MenuTree {
-    /// An empty value: every field unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            chat_menu_top_levels: Default::default(),
-        }
-    }
-
-    /// Sets `chat_menu_top_levels`.
-    pub fn with_chat_menu_top_levels(
-        mut self,
-        chat_menu_top_levels: impl IntoIterator<Item = ChatMenuTopLevel>,
-    ) -> Self {
-        self.chat_menu_top_levels = chat_menu_top_levels.into_iter().collect();
-        self
-    }
-}
-
 /// A message as the platform returns it: who sent it where and when, its type and its
 /// content.
-///
-/// Build one with [`new`](Message::new), which takes the required fields (identifiers such as
-/// `*_id` first, then kinds such as `*_type`, then the rest; alphabetically in each group),
-/// and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Message {
@@ -1304,120 +789,7 @@ pub struct Message {
     pub thread_message_position: Option<String>,
 }
 
-impl Message {
-    /// A value with the required fields; the others unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new(
-        message_id: impl Into<String>,
-        msg_type: MsgType,
-        create_time: impl Into<String>,
-    ) -> Self {
-        Self {
-            message_id: message_id.into(),
-            root_id: Default::default(),
-            parent_id: Default::default(),
-            thread_id: Default::default(),
-            msg_type,
-            create_time: create_time.into(),
-            update_time: Default::default(),
-            deleted: Default::default(),
-            updated: Default::default(),
-            chat_id: Default::default(),
-            sender: Default::default(),
-            body: Default::default(),
-            mentions: Default::default(),
-            upper_message_id: Default::default(),
-            message_position: Default::default(),
-            thread_message_position: Default::default(),
-        }
-    }
-
-    /// Sets `root_id`.
-    pub fn with_root_id(mut self, root_id: impl Into<String>) -> Self {
-        self.root_id = Some(root_id.into());
-        self
-    }
-
-    /// Sets `parent_id`.
-    pub fn with_parent_id(mut self, parent_id: impl Into<String>) -> Self {
-        self.parent_id = Some(parent_id.into());
-        self
-    }
-
-    /// Sets `thread_id`.
-    pub fn with_thread_id(mut self, thread_id: impl Into<String>) -> Self {
-        self.thread_id = Some(thread_id.into());
-        self
-    }
-
-    /// Sets `update_time`.
-    pub fn with_update_time(mut self, update_time: impl Into<String>) -> Self {
-        self.update_time = Some(update_time.into());
-        self
-    }
-
-    /// Sets `deleted`.
-    pub fn with_deleted(mut self, deleted: bool) -> Self {
-        self.deleted = Some(deleted);
-        self
-    }
-
-    /// Sets `updated`.
-    pub fn with_updated(mut self, updated: bool) -> Self {
-        self.updated = Some(updated);
-        self
-    }
-
-    /// Sets `chat_id`.
-    pub fn with_chat_id(mut self, chat_id: impl Into<String>) -> Self {
-        self.chat_id = Some(chat_id.into());
-        self
-    }
-
-    /// Sets `sender`.
-    pub fn with_sender(mut self, sender: Sender) -> Self {
-        self.sender = Some(sender);
-        self
-    }
-
-    /// Sets `body`.
-    pub fn with_body(mut self, body: MessageBody) -> Self {
-        self.body = Some(body);
-        self
-    }
-
-    /// Sets `mentions`.
-    pub fn with_mentions(mut self, mentions: impl IntoIterator<Item = Mention>) -> Self {
-        self.mentions = mentions.into_iter().collect();
-        self
-    }
-
-    /// Sets `upper_message_id`.
-    pub fn with_upper_message_id(mut self, upper_message_id: impl Into<String>) -> Self {
-        self.upper_message_id = Some(upper_message_id.into());
-        self
-    }
-
-    /// Sets `message_position`.
-    pub fn with_message_position(mut self, message_position: impl Into<String>) -> Self {
-        self.message_position = Some(message_position.into());
-        self
-    }
-
-    /// Sets `thread_message_position`.
-    pub fn with_thread_message_position(
-        mut self,
-        thread_message_position: impl Into<String>,
-    ) -> Self {
-        self.thread_message_position = Some(thread_message_position.into());
-        self
-    }
-}
-
 /// The content of a message.
-///
-/// Build one with [`new`](MessageBody::new), which takes the required field, and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MessageBody {
@@ -1427,18 +799,7 @@ pub struct MessageBody {
     pub content: String,
 }
 
-impl MessageBody {
-    /// A value with the required fields; the others unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new(content: impl Into<String>) -> Self {
-        Self { content: content.into() }
-    }
-}
-
 /// An emoji reaction on a message: which emoji, who added it and when.
-///
-/// Build one with [`new`](MessageReaction::new), which takes the required field, and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MessageReaction {
@@ -1456,38 +817,6 @@ pub struct MessageReaction {
     pub reaction_type: Option<Emoji>,
 }
 
-impl MessageReaction {
-    /// A value with the required fields; the others unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new(reaction_id: impl Into<String>) -> Self {
-        Self {
-            reaction_id: reaction_id.into(),
-            operator: Default::default(),
-            action_time: Default::default(),
-            reaction_type: Default::default(),
-        }
-    }
-
-    /// Sets `operator`.
-    pub fn with_operator(mut self, operator: Operator) -> Self {
-        self.operator = Some(operator);
-        self
-    }
-
-    /// Sets `action_time`.
-    pub fn with_action_time(mut self, action_time: impl Into<String>) -> Self {
-        self.action_time = Some(action_time.into());
-        self
-    }
-
-    /// Sets `reaction_type`.
-    pub fn with_reaction_type(mut self, reaction_type: Emoji) -> Self {
-        self.reaction_type = Some(reaction_type);
-        self
-    }
-}
-
 /// How often each reaction appears on one message.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -1498,33 +827,6 @@ pub struct MessageReactionCounts {
     /// One count per emoji type.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reaction_count: Vec<ReactionCount>,
-}
-
-impl MessageReactionCounts {
-    /// An empty value: every field unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            message_id: Default::default(),
-            reaction_count: Default::default(),
-        }
-    }
-
-    /// Sets `message_id`.
-    pub fn with_message_id(mut self, message_id: impl Into<String>) -> Self {
-        self.message_id = Some(message_id.into());
-        self
-    }
-
-    /// Sets `reaction_count`.
-    pub fn with_reaction_count(
-        mut self,
-        reaction_count: impl IntoIterator<Item = ReactionCount>,
-    ) -> Self {
-        self.reaction_count = reaction_count.into_iter().collect();
-        self
-    }
 }
 
 /// One page of the reactions on one message.
@@ -1543,47 +845,6 @@ pub struct MessageReactionDetails {
     /// The reactions on this page.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub message_reaction_items: Vec<ReactionDetail>,
-}
-
-impl MessageReactionDetails {
-    /// An empty value: every field unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            message_id: Default::default(),
-            has_more: Default::default(),
-            page_token: Default::default(),
-            message_reaction_items: Default::default(),
-        }
-    }
-
-    /// Sets `message_id`.
-    pub fn with_message_id(mut self, message_id: impl Into<String>) -> Self {
-        self.message_id = Some(message_id.into());
-        self
-    }
-
-    /// Sets `has_more`.
-    pub fn with_has_more(mut self, has_more: bool) -> Self {
-        self.has_more = Some(has_more);
-        self
-    }
-
-    /// Sets `page_token`.
-    pub fn with_page_token(mut self, page_token: impl Into<String>) -> Self {
-        self.page_token = Some(page_token.into());
-        self
-    }
-
-    /// Sets `message_reaction_items`.
-    pub fn with_message_reaction_items(
-        mut self,
-        message_reaction_items: impl IntoIterator<Item = ReactionDetail>,
-    ) -> Self {
-        self.message_reaction_items = message_reaction_items.into_iter().collect();
-        self
-    }
 }
 
 /// Conditions narrowing a message search; all given conditions must hold.
@@ -1640,8 +901,8 @@ impl MessageSearchFilter {
         }
     }
 
-    /// Sets `from_ids`.
-    pub fn with_from_ids(
+    /// Sets [`from_ids`](Self::from_ids).
+    pub fn from_ids(
         mut self,
         from_ids: impl IntoIterator<Item = impl Into<String>>,
     ) -> Self {
@@ -1649,8 +910,8 @@ impl MessageSearchFilter {
         self
     }
 
-    /// Sets `chat_ids`.
-    pub fn with_chat_ids(
+    /// Sets [`chat_ids`](Self::chat_ids).
+    pub fn chat_ids(
         mut self,
         chat_ids: impl IntoIterator<Item = impl Into<String>>,
     ) -> Self {
@@ -1658,14 +919,14 @@ impl MessageSearchFilter {
         self
     }
 
-    /// Sets `time_range`.
-    pub fn with_time_range(mut self, time_range: TimeRange) -> Self {
+    /// Sets [`time_range`](Self::time_range).
+    pub fn time_range(mut self, time_range: TimeRange) -> Self {
         self.time_range = Some(time_range);
         self
     }
 
-    /// Sets `include_attachment_types`.
-    pub fn with_include_attachment_types(
+    /// Sets [`include_attachment_types`](Self::include_attachment_types).
+    pub fn include_attachment_types(
         mut self,
         include_attachment_types: impl IntoIterator<Item = impl Into<String>>,
     ) -> Self {
@@ -1676,8 +937,8 @@ impl MessageSearchFilter {
         self
     }
 
-    /// Sets `from_types`.
-    pub fn with_from_types(
+    /// Sets [`from_types`](Self::from_types).
+    pub fn from_types(
         mut self,
         from_types: impl IntoIterator<Item = impl Into<String>>,
     ) -> Self {
@@ -1685,8 +946,8 @@ impl MessageSearchFilter {
         self
     }
 
-    /// Sets `at_chatter_ids`.
-    pub fn with_at_chatter_ids(
+    /// Sets [`at_chatter_ids`](Self::at_chatter_ids).
+    pub fn at_chatter_ids(
         mut self,
         at_chatter_ids: impl IntoIterator<Item = impl Into<String>>,
     ) -> Self {
@@ -1694,20 +955,20 @@ impl MessageSearchFilter {
         self
     }
 
-    /// Sets `chat_type`.
-    pub fn with_chat_type(mut self, chat_type: ChatType) -> Self {
+    /// Sets [`chat_type`](Self::chat_type).
+    pub fn chat_type(mut self, chat_type: ChatType) -> Self {
         self.chat_type = Some(chat_type);
         self
     }
 
-    /// Sets `is_at_me`.
-    pub fn with_is_at_me(mut self, is_at_me: bool) -> Self {
+    /// Sets [`is_at_me`](Self::is_at_me).
+    pub fn is_at_me(mut self, is_at_me: bool) -> Self {
         self.is_at_me = Some(is_at_me);
         self
     }
 
-    /// Sets `exclude_from_types`.
-    pub fn with_exclude_from_types(
+    /// Sets [`exclude_from_types`](Self::exclude_from_types).
+    pub fn exclude_from_types(
         mut self,
         exclude_from_types: impl IntoIterator<Item = impl Into<String>>,
     ) -> Self {
@@ -1720,8 +981,6 @@ impl MessageSearchFilter {
 }
 
 /// One message found by a message search.
-///
-/// Build one with [`new`](MessageSearchHit::new), which takes the required field, and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MessageSearchHit {
@@ -1736,34 +995,7 @@ pub struct MessageSearchHit {
     pub meta_data: Option<MessageSearchMeta>,
 }
 
-impl MessageSearchHit {
-    /// A value with the required fields; the others unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new(id: impl Into<String>) -> Self {
-        Self {
-            id: id.into(),
-            display_info: Default::default(),
-            meta_data: Default::default(),
-        }
-    }
-
-    /// Sets `display_info`.
-    pub fn with_display_info(mut self, display_info: impl Into<String>) -> Self {
-        self.display_info = Some(display_info.into());
-        self
-    }
-
-    /// Sets `meta_data`.
-    pub fn with_meta_data(mut self, meta_data: MessageSearchMeta) -> Self {
-        self.meta_data = Some(meta_data);
-        self
-    }
-}
-
 /// Details of a message found by a search.
-///
-/// Build one with [`new`](MessageSearchMeta::new), which takes the required field, and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MessageSearchMeta {
@@ -1799,85 +1031,9 @@ pub struct MessageSearchMeta {
     pub is_p2p_chat: Option<bool>,
 }
 
-impl MessageSearchMeta {
-    /// A value with the required fields; the others unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new(message_id: impl Into<String>) -> Self {
-        Self {
-            message_id: message_id.into(),
-            message_type: Default::default(),
-            create_time: Default::default(),
-            update_time: Default::default(),
-            position: Default::default(),
-            chat_id: Default::default(),
-            from_id: Default::default(),
-            thread_id: Default::default(),
-            thread_position: Default::default(),
-            is_p2p_chat: Default::default(),
-        }
-    }
-
-    /// Sets `type`.
-    pub fn with_message_type(mut self, message_type: MessageType) -> Self {
-        self.message_type = Some(message_type);
-        self
-    }
-
-    /// Sets `create_time`.
-    pub fn with_create_time(mut self, create_time: impl Into<String>) -> Self {
-        self.create_time = Some(create_time.into());
-        self
-    }
-
-    /// Sets `update_time`.
-    pub fn with_update_time(mut self, update_time: impl Into<String>) -> Self {
-        self.update_time = Some(update_time.into());
-        self
-    }
-
-    /// Sets `position`.
-    pub fn with_position(mut self, position: i64) -> Self {
-        self.position = Some(position);
-        self
-    }
-
-    /// Sets `chat_id`.
-    pub fn with_chat_id(mut self, chat_id: impl Into<String>) -> Self {
-        self.chat_id = Some(chat_id.into());
-        self
-    }
-
-    /// Sets `from_id`.
-    pub fn with_from_id(mut self, from_id: impl Into<String>) -> Self {
-        self.from_id = Some(from_id.into());
-        self
-    }
-
-    /// Sets `thread_id`.
-    pub fn with_thread_id(mut self, thread_id: impl Into<String>) -> Self {
-        self.thread_id = Some(thread_id.into());
-        self
-    }
-
-    /// Sets `thread_position`.
-    pub fn with_thread_position(mut self, thread_position: i64) -> Self {
-        self.thread_position = Some(thread_position);
-        self
-    }
-
-    /// Sets `is_p2p_chat`.
-    pub fn with_is_p2p_chat(mut self, is_p2p_chat: bool) -> Self {
-        self.is_p2p_chat = Some(is_p2p_chat);
-        self
-    }
-}
-
 /// A chat menu entry to add: its name, icon and what tapping it does.
 ///
-/// Build one with [`new`](NewChatMenuItem::new), which takes the required fields (identifiers
-/// such as `*_id` first, then kinds such as `*_type`, then the rest; alphabetically in each
-/// group), and the `with_*` setters.
+/// Build one with [`new`](NewChatMenuItem::new) (the required fields) and the setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NewChatMenuItem {
@@ -1912,20 +1068,20 @@ impl NewChatMenuItem {
         }
     }
 
-    /// Sets `redirect_link`.
-    pub fn with_redirect_link(mut self, redirect_link: ChatMenuRedirectLink) -> Self {
+    /// Sets [`redirect_link`](Self::redirect_link).
+    pub fn redirect_link(mut self, redirect_link: ChatMenuRedirectLink) -> Self {
         self.redirect_link = Some(redirect_link);
         self
     }
 
-    /// Sets `image_key`.
-    pub fn with_image_key(mut self, image_key: impl Into<String>) -> Self {
+    /// Sets [`image_key`](Self::image_key).
+    pub fn image_key(mut self, image_key: impl Into<String>) -> Self {
         self.image_key = Some(image_key.into());
         self
     }
 
-    /// Sets `i18n_names`.
-    pub fn with_i18n_names(mut self, i18n_names: I18nNames) -> Self {
+    /// Sets [`i18n_names`](Self::i18n_names).
+    pub fn i18n_names(mut self, i18n_names: I18nNames) -> Self {
         self.i18n_names = Some(i18n_names);
         self
     }
@@ -1933,7 +1089,7 @@ impl NewChatMenuItem {
 
 /// A top-level chat menu entry to add, with its second-level entries.
 ///
-/// Build one with [`new`](NewChatMenuTopLevel::new), which takes the required field, and the `with_*` setters.
+/// Build one with [`new`](NewChatMenuTopLevel::new) (the required fields) and the setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NewChatMenuTopLevel {
@@ -1955,8 +1111,8 @@ impl NewChatMenuTopLevel {
         }
     }
 
-    /// Sets `children`.
-    pub fn with_children(
+    /// Sets [`children`](Self::children).
+    pub fn children(
         mut self,
         children: impl IntoIterator<Item = ChatMenuItemResult>,
     ) -> Self {
@@ -1967,7 +1123,7 @@ impl NewChatMenuTopLevel {
 
 /// A chat tab to add.
 ///
-/// Build one with [`new`](NewChatTab::new), which takes the required field, and the `with_*` setters.
+/// Build one with [`new`](NewChatTab::new) (the required fields) and the setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NewChatTab {
@@ -1997,20 +1153,20 @@ impl NewChatTab {
         }
     }
 
-    /// Sets `tab_name`.
-    pub fn with_tab_name(mut self, tab_name: impl Into<String>) -> Self {
+    /// Sets [`tab_name`](Self::tab_name).
+    pub fn tab_name(mut self, tab_name: impl Into<String>) -> Self {
         self.tab_name = Some(tab_name.into());
         self
     }
 
-    /// Sets `tab_content`.
-    pub fn with_tab_content(mut self, tab_content: ChatTabContent) -> Self {
+    /// Sets [`tab_content`](Self::tab_content).
+    pub fn tab_content(mut self, tab_content: ChatTabContent) -> Self {
         self.tab_content = Some(tab_content);
         self
     }
 
-    /// Sets `tab_config`.
-    pub fn with_tab_config(mut self, tab_config: ChatTabConfig) -> Self {
+    /// Sets [`tab_config`](Self::tab_config).
+    pub fn tab_config(mut self, tab_config: ChatTabConfig) -> Self {
         self.tab_config = Some(tab_config);
         self
     }
@@ -2018,7 +1174,7 @@ impl NewChatTab {
 
 /// Chat menus to add to those the chat already has.
 ///
-/// Build one with [`new`](NewMenuTree::new), which takes the required field, and the `with_*` setters.
+/// Build one with [`new`](NewMenuTree::new) (the required fields) and the setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NewMenuTree {
@@ -2041,10 +1197,6 @@ impl NewMenuTree {
 }
 
 /// Who performed an operation: a user or an app.
-///
-/// Build one with [`new`](Operator::new), which takes the required fields (identifiers such
-/// as `*_id` first, then kinds such as `*_type`, then the rest; alphabetically in each
-/// group), and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Operator {
@@ -2055,21 +1207,7 @@ pub struct Operator {
     pub operator_type: OperatorType,
 }
 
-impl Operator {
-    /// A value with the required fields; the others unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new(operator_id: impl Into<String>, operator_type: OperatorType) -> Self {
-        Self {
-            operator_id: operator_id.into(),
-            operator_type,
-        }
-    }
-}
-
 /// A message pinned in a chat.
-///
-/// Build one with [`new`](Pin::new), which takes the required field, and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Pin {
@@ -2090,45 +1228,6 @@ pub struct Pin {
     pub create_time: Option<String>,
 }
 
-impl Pin {
-    /// A value with the required fields; the others unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new(message_id: impl Into<String>) -> Self {
-        Self {
-            message_id: message_id.into(),
-            chat_id: Default::default(),
-            operator_id: Default::default(),
-            operator_id_type: Default::default(),
-            create_time: Default::default(),
-        }
-    }
-
-    /// Sets `chat_id`.
-    pub fn with_chat_id(mut self, chat_id: impl Into<String>) -> Self {
-        self.chat_id = Some(chat_id.into());
-        self
-    }
-
-    /// Sets `operator_id`.
-    pub fn with_operator_id(mut self, operator_id: impl Into<String>) -> Self {
-        self.operator_id = Some(operator_id.into());
-        self
-    }
-
-    /// Sets `operator_id_type`.
-    pub fn with_operator_id_type(mut self, operator_id_type: impl Into<String>) -> Self {
-        self.operator_id_type = Some(operator_id_type.into());
-        self
-    }
-
-    /// Sets `create_time`.
-    pub fn with_create_time(mut self, create_time: impl Into<String>) -> Self {
-        self.create_time = Some(create_time.into());
-        self
-    }
-}
-
 /// How many times one emoji was added to a message.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -2139,30 +1238,6 @@ pub struct ReactionCount {
     /// Number of such reactions, as a decimal string.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub count: Option<String>,
-}
-
-impl ReactionCount {
-    /// An empty value: every field unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            reaction_type: Default::default(),
-            count: Default::default(),
-        }
-    }
-
-    /// Sets `reaction_type`.
-    pub fn with_reaction_type(mut self, reaction_type: impl Into<String>) -> Self {
-        self.reaction_type = Some(reaction_type.into());
-        self
-    }
-
-    /// Sets `count`.
-    pub fn with_count(mut self, count: impl Into<String>) -> Self {
-        self.count = Some(count.into());
-        self
-    }
 }
 
 /// One reaction on a message: which emoji, who added it and when.
@@ -2181,44 +1256,6 @@ pub struct ReactionDetail {
     /// The emoji type, such as `SMILE`.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub emoji_type: Option<String>,
-}
-
-impl ReactionDetail {
-    /// An empty value: every field unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            reaction_id: Default::default(),
-            operator: Default::default(),
-            action_time: Default::default(),
-            emoji_type: Default::default(),
-        }
-    }
-
-    /// Sets `reaction_id`.
-    pub fn with_reaction_id(mut self, reaction_id: impl Into<String>) -> Self {
-        self.reaction_id = Some(reaction_id.into());
-        self
-    }
-
-    /// Sets `operator`.
-    pub fn with_operator(mut self, operator: Operator) -> Self {
-        self.operator = Some(operator);
-        self
-    }
-
-    /// Sets `action_time`.
-    pub fn with_action_time(mut self, action_time: impl Into<String>) -> Self {
-        self.action_time = Some(action_time.into());
-        self
-    }
-
-    /// Sets `emoji_type`.
-    pub fn with_emoji_type(mut self, emoji_type: impl Into<String>) -> Self {
-        self.emoji_type = Some(emoji_type.into());
-        self
-    }
 }
 
 /// A message whose reactions to fetch, with the page to start from.
@@ -2244,14 +1281,14 @@ impl ReactionQuery {
         }
     }
 
-    /// Sets `message_id`.
-    pub fn with_message_id(mut self, message_id: impl Into<String>) -> Self {
+    /// Sets [`message_id`](Self::message_id).
+    pub fn message_id(mut self, message_id: impl Into<String>) -> Self {
         self.message_id = Some(message_id.into());
         self
     }
 
-    /// Sets `page_token`.
-    pub fn with_page_token(mut self, page_token: impl Into<String>) -> Self {
+    /// Sets [`page_token`](Self::page_token).
+    pub fn page_token(mut self, page_token: impl Into<String>) -> Self {
         self.page_token = Some(page_token.into());
         self
     }
@@ -2269,35 +1306,7 @@ pub struct ReactionQueryFailure {
     pub fail_reason: Option<FailReason>,
 }
 
-impl ReactionQueryFailure {
-    /// An empty value: every field unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            message_id: Default::default(),
-            fail_reason: Default::default(),
-        }
-    }
-
-    /// Sets `message_id`.
-    pub fn with_message_id(mut self, message_id: impl Into<String>) -> Self {
-        self.message_id = Some(message_id.into());
-        self
-    }
-
-    /// Sets `fail_reason`.
-    pub fn with_fail_reason(mut self, fail_reason: FailReason) -> Self {
-        self.fail_reason = Some(fail_reason);
-        self
-    }
-}
-
 /// A user who has read a message.
-///
-/// Build one with [`new`](ReadUser::new), which takes the required fields (identifiers such
-/// as `*_id` first, then kinds such as `*_type`, then the rest; alphabetically in each
-/// group), and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ReadUser {
@@ -2312,30 +1321,6 @@ pub struct ReadUser {
     /// Tenant of the user.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
     pub tenant_key: Option<String>,
-}
-
-impl ReadUser {
-    /// A value with the required fields; the others unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new(
-        user_id: impl Into<String>,
-        user_id_type: UserIdType,
-        timestamp: impl Into<String>,
-    ) -> Self {
-        Self {
-            user_id_type,
-            user_id: user_id.into(),
-            timestamp: timestamp.into(),
-            tenant_key: Default::default(),
-        }
-    }
-
-    /// Sets `tenant_key`.
-    pub fn with_tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.tenant_key = Some(tenant_key.into());
-        self
-    }
 }
 
 /// Restricted (leak-prevention) mode of a chat: whether it is on and what members may do.
@@ -2369,14 +1354,14 @@ impl RestrictedModeSetting {
         }
     }
 
-    /// Sets `status`.
-    pub fn with_status(mut self, status: bool) -> Self {
+    /// Sets [`status`](Self::status).
+    pub fn status(mut self, status: bool) -> Self {
         self.status = Some(status);
         self
     }
 
-    /// Sets `screenshot_has_permission_setting`.
-    pub fn with_screenshot_has_permission_setting(
+    /// Sets [`screenshot_has_permission_setting`](Self::screenshot_has_permission_setting).
+    pub fn screenshot_has_permission_setting(
         mut self,
         screenshot_has_permission_setting: ScreenshotHasPermissionSetting,
     ) -> Self {
@@ -2384,8 +1369,8 @@ impl RestrictedModeSetting {
         self
     }
 
-    /// Sets `download_has_permission_setting`.
-    pub fn with_download_has_permission_setting(
+    /// Sets [`download_has_permission_setting`](Self::download_has_permission_setting).
+    pub fn download_has_permission_setting(
         mut self,
         download_has_permission_setting: DownloadHasPermissionSetting,
     ) -> Self {
@@ -2393,8 +1378,8 @@ impl RestrictedModeSetting {
         self
     }
 
-    /// Sets `message_has_permission_setting`.
-    pub fn with_message_has_permission_setting(
+    /// Sets [`message_has_permission_setting`](Self::message_has_permission_setting).
+    pub fn message_has_permission_setting(
         mut self,
         message_has_permission_setting: MessageHasPermissionSetting,
     ) -> Self {
@@ -2404,10 +1389,6 @@ impl RestrictedModeSetting {
 }
 
 /// Who sent a message: a user or an app.
-///
-/// Build one with [`new`](Sender::new), which takes the required fields (identifiers such as
-/// `*_id` first, then kinds such as `*_type`, then the rest; alphabetically in each group),
-/// and the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Sender {
@@ -2429,44 +1410,6 @@ pub struct Sender {
     /// The sender's name in several languages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sender_i18n_names: Option<I18nNames>,
-}
-
-impl Sender {
-    /// A value with the required fields; the others unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new(
-        id: impl Into<String>,
-        id_type: impl Into<String>,
-        sender_type: impl Into<String>,
-    ) -> Self {
-        Self {
-            id: id.into(),
-            id_type: id_type.into(),
-            sender_type: sender_type.into(),
-            tenant_key: Default::default(),
-            open_bot_id: Default::default(),
-            sender_i18n_names: Default::default(),
-        }
-    }
-
-    /// Sets `tenant_key`.
-    pub fn with_tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.tenant_key = Some(tenant_key.into());
-        self
-    }
-
-    /// Sets `open_bot_id`.
-    pub fn with_open_bot_id(mut self, open_bot_id: impl Into<String>) -> Self {
-        self.open_bot_id = Some(open_bot_id.into());
-        self
-    }
-
-    /// Sets `sender_i18n_names`.
-    pub fn with_sender_i18n_names(mut self, sender_i18n_names: I18nNames) -> Self {
-        self.sender_i18n_names = Some(sender_i18n_names);
-        self
-    }
 }
 
 /// A time range, with both ends in ISO 8601.
@@ -2492,14 +1435,14 @@ impl TimeRange {
         }
     }
 
-    /// Sets `start_time`.
-    pub fn with_start_time(mut self, start_time: impl Into<String>) -> Self {
+    /// Sets [`start_time`](Self::start_time).
+    pub fn start_time(mut self, start_time: impl Into<String>) -> Self {
         self.start_time = Some(start_time.into());
         self
     }
 
-    /// Sets `end_time`.
-    pub fn with_end_time(mut self, end_time: impl Into<String>) -> Self {
+    /// Sets [`end_time`](Self::end_time).
+    pub fn end_time(mut self, end_time: impl Into<String>) -> Self {
         self.end_time = Some(end_time.into());
         self
     }
@@ -2528,14 +1471,14 @@ impl TopNotice {
         }
     }
 
-    /// Sets `action_type`.
-    pub fn with_action_type(mut self, action_type: TopNoticeActionType) -> Self {
+    /// Sets [`action_type`](Self::action_type).
+    pub fn action_type(mut self, action_type: TopNoticeActionType) -> Self {
         self.action_type = Some(action_type);
         self
     }
 
-    /// Sets `message_id`.
-    pub fn with_message_id(mut self, message_id: impl Into<String>) -> Self {
+    /// Sets [`message_id`](Self::message_id).
+    pub fn message_id(mut self, message_id: impl Into<String>) -> Self {
         self.message_id = Some(message_id.into());
         self
     }
@@ -2557,2898 +1500,270 @@ pub struct UserId {
     pub open_id: Option<String>,
 }
 
-impl UserId {
-    /// An empty value: every field unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            union_id: Default::default(),
-            user_id: Default::default(),
-            open_id: Default::default(),
-        }
-    }
-
-    /// Sets `union_id`.
-    pub fn with_union_id(mut self, union_id: impl Into<String>) -> Self {
-        self.union_id = Some(union_id.into());
-        self
-    }
-
-    /// Sets `user_id`.
-    pub fn with_user_id(mut self, user_id: impl Into<String>) -> Self {
-        self.user_id = Some(user_id.into());
-        self
-    }
-
-    /// Sets `open_id`.
-    pub fn with_open_id(mut self, open_id: impl Into<String>) -> Self {
-        self.open_id = Some(open_id.into());
-        self
-    }
-}
-
-/// What tapping the entry does.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ActionType {
-    /// `NONE`: No action: for a top-level menu that only opens its second-level menus.
-    None,
-    /// `REDIRECT_LINK`: Opens a link.
-    RedirectLink,
-    /// A value this version of the SDK does not know, kept as it was sent.
-    Unknown(String),
-}
-
-impl ActionType {
-    /// The known values, as sent on the wire.
-    pub const VALUES: &'static [&'static str] = &["NONE", "REDIRECT_LINK"];
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::None => "NONE",
-            Self::RedirectLink => "REDIRECT_LINK",
-            Self::Unknown(value) => value,
-        }
-    }
-
-    /// The variant of a wire value; an unknown value is kept in `Unknown`.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "NONE" => Self::None,
-            "REDIRECT_LINK" => Self::RedirectLink,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-
-    /// Whether this is a value the SDK does not know.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-}
-
-impl std::fmt::Display for ActionType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for ActionType {
-    type Err = crate::ParseEnumError;
-    /// Parses a known wire value; anything else is an error listing the known ones
-    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match Self::from_wire(value) {
-            Self::Unknown(_) => {
-                Err(crate::ParseEnumError::new("ActionType", value, Self::VALUES))
-            }
-            known => Ok(known),
-        }
-    }
-}
-
-impl serde::Serialize for ActionType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ActionType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
-    }
-}
-
-/// Values of the `card_msg_content_type` parameter: For cards: `raw_card_content` returns the
-/// card's original JSON, `user_card_content` the card as the user sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum CardMsgContentType {
-    /// `raw_card_content`: Cards as they were sent: the card's original JSON.
-    RawCardContent,
-    /// `user_card_content`: Cards as the user sees them.
-    UserCardContent,
-    /// A value this version of the SDK does not know, kept as it was sent.
-    Unknown(String),
-}
-
-impl CardMsgContentType {
-    /// The known values, as sent on the wire.
-    pub const VALUES: &'static [&'static str] = &[
-        "raw_card_content",
-        "user_card_content",
-    ];
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::RawCardContent => "raw_card_content",
-            Self::UserCardContent => "user_card_content",
-            Self::Unknown(value) => value,
-        }
-    }
-
-    /// The variant of a wire value; an unknown value is kept in `Unknown`.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "raw_card_content" => Self::RawCardContent,
-            "user_card_content" => Self::UserCardContent,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-
-    /// Whether this is a value the SDK does not know.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-}
-
-impl std::fmt::Display for CardMsgContentType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for CardMsgContentType {
-    type Err = crate::ParseEnumError;
-    /// Parses a known wire value; anything else is an error listing the known ones
-    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match Self::from_wire(value) {
-            Self::Unknown(_) => {
-                Err(
-                    crate::ParseEnumError::new("CardMsgContentType", value, Self::VALUES),
-                )
-            }
-            known => Ok(known),
-        }
-    }
-}
-
-impl serde::Serialize for CardMsgContentType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for CardMsgContentType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
-    }
-}
-
-/// Kind of chat.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ChatMode {
-    /// `group`: An ordinary group chat.
-    Group,
-    /// `topic`: A topic chat.
-    Topic,
-    /// `p2p`: A one-to-one chat.
-    P2p,
-    /// A value this version of the SDK does not know, kept as it was sent.
-    Unknown(String),
-}
-
-impl ChatMode {
-    /// The known values, as sent on the wire.
-    pub const VALUES: &'static [&'static str] = &["group", "topic", "p2p"];
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Group => "group",
-            Self::Topic => "topic",
-            Self::P2p => "p2p",
-            Self::Unknown(value) => value,
-        }
-    }
-
-    /// The variant of a wire value; an unknown value is kept in `Unknown`.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "group" => Self::Group,
-            "topic" => Self::Topic,
-            "p2p" => Self::P2p,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-
-    /// Whether this is a value the SDK does not know.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-}
-
-impl std::fmt::Display for ChatMode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for ChatMode {
-    type Err = crate::ParseEnumError;
-    /// Parses a known wire value; anything else is an error listing the known ones
-    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match Self::from_wire(value) {
-            Self::Unknown(_) => {
-                Err(crate::ParseEnumError::new("ChatMode", value, Self::VALUES))
-            }
-            known => Ok(known),
-        }
-    }
-}
-
-impl serde::Serialize for ChatMode {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ChatMode {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
-    }
-}
-
-/// Values of the `sort_type` parameter: Order of the chats (default `ByCreateTimeAsc`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ChatSortType {
-    /// `ByCreateTimeAsc`: By creation time, oldest first.
-    ByCreateTimeAsc,
-    /// `ByActiveTimeDesc`: By latest activity, most recent first.
-    ByActiveTimeDesc,
-    /// A value this version of the SDK does not know, kept as it was sent.
-    Unknown(String),
-}
-
-impl ChatSortType {
-    /// The known values, as sent on the wire.
-    pub const VALUES: &'static [&'static str] = &["ByCreateTimeAsc", "ByActiveTimeDesc"];
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::ByCreateTimeAsc => "ByCreateTimeAsc",
-            Self::ByActiveTimeDesc => "ByActiveTimeDesc",
-            Self::Unknown(value) => value,
-        }
-    }
-
-    /// The variant of a wire value; an unknown value is kept in `Unknown`.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "ByCreateTimeAsc" => Self::ByCreateTimeAsc,
-            "ByActiveTimeDesc" => Self::ByActiveTimeDesc,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-
-    /// Whether this is a value the SDK does not know.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-}
-
-impl std::fmt::Display for ChatSortType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for ChatSortType {
-    type Err = crate::ParseEnumError;
-    /// Parses a known wire value; anything else is an error listing the known ones
-    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match Self::from_wire(value) {
-            Self::Unknown(_) => {
-                Err(crate::ParseEnumError::new("ChatSortType", value, Self::VALUES))
-            }
-            known => Ok(known),
-        }
-    }
-}
-
-impl serde::Serialize for ChatSortType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ChatSortType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
-    }
-}
-
-/// State of the chat.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ChatStatus {
-    /// `normal`: In use.
-    Normal,
-    /// `dissolved`: Dissolved.
-    Dissolved,
-    /// `dissolved_save`: Dissolved, with its history kept.
-    DissolvedSave,
-    /// A value this version of the SDK does not know, kept as it was sent.
-    Unknown(String),
-}
-
-impl ChatStatus {
-    /// The known values, as sent on the wire.
-    pub const VALUES: &'static [&'static str] = &[
-        "normal",
-        "dissolved",
-        "dissolved_save",
-    ];
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Normal => "normal",
-            Self::Dissolved => "dissolved",
-            Self::DissolvedSave => "dissolved_save",
-            Self::Unknown(value) => value,
-        }
-    }
-
-    /// The variant of a wire value; an unknown value is kept in `Unknown`.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "normal" => Self::Normal,
-            "dissolved" => Self::Dissolved,
-            "dissolved_save" => Self::DissolvedSave,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-
-    /// Whether this is a value the SDK does not know.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-}
-
-impl std::fmt::Display for ChatStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for ChatStatus {
-    type Err = crate::ParseEnumError;
-    /// Parses a known wire value; anything else is an error listing the known ones
-    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match Self::from_wire(value) {
-            Self::Unknown(_) => {
-                Err(crate::ParseEnumError::new("ChatStatus", value, Self::VALUES))
-            }
-            known => Ok(known),
-        }
-    }
-}
-
-impl serde::Serialize for ChatStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ChatStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
-    }
-}
-
-/// Only messages in chats of this kind.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ChatType {
-    /// `group`: Group chats.
-    Group,
-    /// `p2p`: One-to-one chats.
-    P2p,
-    /// `topic_group`: A topic group chat.
-    TopicGroup,
-    /// A value this version of the SDK does not know, kept as it was sent.
-    Unknown(String),
-}
-
-impl ChatType {
-    /// The known values, as sent on the wire.
-    pub const VALUES: &'static [&'static str] = &["group", "p2p", "topic_group"];
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Group => "group",
-            Self::P2p => "p2p",
-            Self::TopicGroup => "topic_group",
-            Self::Unknown(value) => value,
-        }
-    }
-
-    /// The variant of a wire value; an unknown value is kept in `Unknown`.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "group" => Self::Group,
-            "p2p" => Self::P2p,
-            "topic_group" => Self::TopicGroup,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-
-    /// Whether this is a value the SDK does not know.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-}
-
-impl std::fmt::Display for ChatType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for ChatType {
-    type Err = crate::ParseEnumError;
-    /// Parses a known wire value; anything else is an error listing the known ones
-    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match Self::from_wire(value) {
-            Self::Unknown(_) => {
-                Err(crate::ParseEnumError::new("ChatType", value, Self::VALUES))
-            }
-            known => Ok(known),
-        }
-    }
-}
-
-impl serde::Serialize for ChatType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ChatType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
-    }
-}
-
-/// `private` (the default) or `public`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ChatVisibility {
-    /// `private`: A private group: people join by invitation.
-    Private,
-    /// `public`: A public group: anyone in the organization can find and join it.
-    Public,
-    /// A value this version of the SDK does not know, kept as it was sent.
-    Unknown(String),
-}
-
-impl ChatVisibility {
-    /// The known values, as sent on the wire.
-    pub const VALUES: &'static [&'static str] = &["private", "public"];
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Private => "private",
-            Self::Public => "public",
-            Self::Unknown(value) => value,
-        }
-    }
-
-    /// The variant of a wire value; an unknown value is kept in `Unknown`.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "private" => Self::Private,
-            "public" => Self::Public,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-
-    /// Whether this is a value the SDK does not know.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-}
-
-impl std::fmt::Display for ChatVisibility {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for ChatVisibility {
-    type Err = crate::ParseEnumError;
-    /// Parses a known wire value; anything else is an error listing the known ones
-    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match Self::from_wire(value) {
-            Self::Unknown(_) => {
-                Err(crate::ParseEnumError::new("ChatVisibility", value, Self::VALUES))
-            }
-            known => Ok(known),
-        }
-    }
-}
-
-impl serde::Serialize for ChatVisibility {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ChatVisibility {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
-    }
-}
-
-/// Values of the `container_id_type` parameter: Kind of container: `chat` (a p2p or group
-/// chat) or `thread`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ContainerIdType {
-    /// `chat`: A p2p chat or a group (`oc_…`).
-    Chat,
-    /// `thread`: A thread (`omt_…`).
-    Thread,
-    /// A value this version of the SDK does not know, kept as it was sent.
-    Unknown(String),
-}
-
-impl ContainerIdType {
-    /// The known values, as sent on the wire.
-    pub const VALUES: &'static [&'static str] = &["chat", "thread"];
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Chat => "chat",
-            Self::Thread => "thread",
-            Self::Unknown(value) => value,
-        }
-    }
-
-    /// The variant of a wire value; an unknown value is kept in `Unknown`.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "chat" => Self::Chat,
-            "thread" => Self::Thread,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-
-    /// Whether this is a value the SDK does not know.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-}
-
-impl std::fmt::Display for ContainerIdType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for ContainerIdType {
-    type Err = crate::ParseEnumError;
-    /// Parses a known wire value; anything else is an error listing the known ones
-    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match Self::from_wire(value) {
-            Self::Unknown(_) => {
-                Err(crate::ParseEnumError::new("ContainerIdType", value, Self::VALUES))
-            }
-            known => Ok(known),
-        }
-    }
-}
-
-impl serde::Serialize for ContainerIdType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ContainerIdType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
-    }
-}
-
-/// Who may download images, videos and files from messages.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DownloadHasPermissionSetting {
-    /// `all_members`: All members may download.
-    AllMembers,
-    /// `not_anyone`: No one may download.
-    NotAnyone,
-    /// A value this version of the SDK does not know, kept as it was sent.
-    Unknown(String),
-}
-
-impl DownloadHasPermissionSetting {
-    /// The known values, as sent on the wire.
-    pub const VALUES: &'static [&'static str] = &["all_members", "not_anyone"];
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::AllMembers => "all_members",
-            Self::NotAnyone => "not_anyone",
-            Self::Unknown(value) => value,
-        }
-    }
-
-    /// The variant of a wire value; an unknown value is kept in `Unknown`.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "all_members" => Self::AllMembers,
-            "not_anyone" => Self::NotAnyone,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-
-    /// Whether this is a value the SDK does not know.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-}
-
-impl std::fmt::Display for DownloadHasPermissionSetting {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for DownloadHasPermissionSetting {
-    type Err = crate::ParseEnumError;
-    /// Parses a known wire value; anything else is an error listing the known ones
-    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match Self::from_wire(value) {
-            Self::Unknown(_) => {
-                Err(
-                    crate::ParseEnumError::new(
-                        "DownloadHasPermissionSetting",
-                        value,
-                        Self::VALUES,
-                    ),
-                )
-            }
-            known => Ok(known),
-        }
-    }
-}
-
-impl serde::Serialize for DownloadHasPermissionSetting {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for DownloadHasPermissionSetting {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
-    }
-}
-
-/// Who may edit the group's information (default `all_members`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum EditPermission {
-    /// `only_owner`: The owner and managers only.
-    OnlyOwner,
-    /// `all_members`: Every member.
-    AllMembers,
-    /// A value this version of the SDK does not know, kept as it was sent.
-    Unknown(String),
-}
-
-impl EditPermission {
-    /// The known values, as sent on the wire.
-    pub const VALUES: &'static [&'static str] = &["only_owner", "all_members"];
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::OnlyOwner => "only_owner",
-            Self::AllMembers => "all_members",
-            Self::Unknown(value) => value,
-        }
-    }
-
-    /// The variant of a wire value; an unknown value is kept in `Unknown`.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "only_owner" => Self::OnlyOwner,
-            "all_members" => Self::AllMembers,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-
-    /// Whether this is a value the SDK does not know.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-}
-
-impl std::fmt::Display for EditPermission {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for EditPermission {
-    type Err = crate::ParseEnumError;
-    /// Parses a known wire value; anything else is an error listing the known ones
-    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match Self::from_wire(value) {
-            Self::Unknown(_) => {
-                Err(crate::ParseEnumError::new("EditPermission", value, Self::VALUES))
-            }
-            known => Ok(known),
-        }
-    }
-}
-
-impl serde::Serialize for EditPermission {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for EditPermission {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
-    }
-}
-
-/// Why the reactions could not be fetched.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum FailReason {
-    /// `invalid`: The message ID is not valid.
-    Invalid,
-    /// `invalid_page_token`: The page token given for this message is not valid.
-    InvalidPageToken,
-    /// `no_permission`: The caller may not see this message.
-    NoPermission,
-    /// A value this version of the SDK does not know, kept as it was sent.
-    Unknown(String),
-}
-
-impl FailReason {
-    /// The known values, as sent on the wire.
-    pub const VALUES: &'static [&'static str] = &[
-        "invalid",
-        "invalid_page_token",
-        "no_permission",
-    ];
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Invalid => "invalid",
-            Self::InvalidPageToken => "invalid_page_token",
-            Self::NoPermission => "no_permission",
-            Self::Unknown(value) => value,
-        }
-    }
-
-    /// The variant of a wire value; an unknown value is kept in `Unknown`.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "invalid" => Self::Invalid,
-            "invalid_page_token" => Self::InvalidPageToken,
-            "no_permission" => Self::NoPermission,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-
-    /// Whether this is a value the SDK does not know.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-}
-
-impl std::fmt::Display for FailReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for FailReason {
-    type Err = crate::ParseEnumError;
-    /// Parses a known wire value; anything else is an error listing the known ones
-    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match Self::from_wire(value) {
-            Self::Unknown(_) => {
-                Err(crate::ParseEnumError::new("FailReason", value, Self::VALUES))
-            }
-            known => Ok(known),
-        }
-    }
-}
-
-impl serde::Serialize for FailReason {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for FailReason {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
-    }
-}
-
-/// Kind of file.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum FileType {
-    /// `opus`: Opus audio.
-    Opus,
-    /// `mp4`: MP4 video.
-    Mp4,
-    /// `pdf`: PDF document.
-    Pdf,
-    /// `doc`: Word document.
-    Doc,
-    /// `xls`: Excel spreadsheet.
-    Xls,
-    /// `ppt`: PowerPoint presentation.
-    Ppt,
-    /// `stream`: Any other file.
-    Stream,
-    /// A value this version of the SDK does not know, kept as it was sent.
-    Unknown(String),
-}
-
-impl FileType {
-    /// The known values, as sent on the wire.
-    pub const VALUES: &'static [&'static str] = &[
-        "opus",
-        "mp4",
-        "pdf",
-        "doc",
-        "xls",
-        "ppt",
-        "stream",
-    ];
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Opus => "opus",
-            Self::Mp4 => "mp4",
-            Self::Pdf => "pdf",
-            Self::Doc => "doc",
-            Self::Xls => "xls",
-            Self::Ppt => "ppt",
-            Self::Stream => "stream",
-            Self::Unknown(value) => value,
-        }
-    }
-
-    /// The variant of a wire value; an unknown value is kept in `Unknown`.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "opus" => Self::Opus,
-            "mp4" => Self::Mp4,
-            "pdf" => Self::Pdf,
-            "doc" => Self::Doc,
-            "xls" => Self::Xls,
-            "ppt" => Self::Ppt,
-            "stream" => Self::Stream,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-
-    /// Whether this is a value the SDK does not know.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-}
-
-impl std::fmt::Display for FileType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for FileType {
-    type Err = crate::ParseEnumError;
-    /// Parses a known wire value; anything else is an error listing the known ones
-    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match Self::from_wire(value) {
-            Self::Unknown(_) => {
-                Err(crate::ParseEnumError::new("FileType", value, Self::VALUES))
-            }
-            known => Ok(known),
-        }
-    }
-}
-
-impl serde::Serialize for FileType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for FileType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
-    }
-}
-
-/// How messages are shown in the group (default `chat`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GroupMessageType {
-    /// `chat`: Messages shown as a conversation.
-    Chat,
-    /// `thread`: Messages shown as threads.
-    Thread,
-    /// A value this version of the SDK does not know, kept as it was sent.
-    Unknown(String),
-}
-
-impl GroupMessageType {
-    /// The known values, as sent on the wire.
-    pub const VALUES: &'static [&'static str] = &["chat", "thread"];
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Chat => "chat",
-            Self::Thread => "thread",
-            Self::Unknown(value) => value,
-        }
-    }
-
-    /// The variant of a wire value; an unknown value is kept in `Unknown`.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "chat" => Self::Chat,
-            "thread" => Self::Thread,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-
-    /// Whether this is a value the SDK does not know.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-}
-
-impl std::fmt::Display for GroupMessageType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for GroupMessageType {
-    type Err = crate::ParseEnumError;
-    /// Parses a known wire value; anything else is an error listing the known ones
-    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match Self::from_wire(value) {
-            Self::Unknown(_) => {
-                Err(crate::ParseEnumError::new("GroupMessageType", value, Self::VALUES))
-            }
-            known => Ok(known),
-        }
-    }
-}
-
-impl serde::Serialize for GroupMessageType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for GroupMessageType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
-    }
-}
-
-/// Who can see the member count (default `all_members`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum HideMemberCountSetting {
-    /// `all_members`: Every member.
-    AllMembers,
-    /// `only_owner`: The owner and managers only.
-    OnlyOwner,
-    /// A value this version of the SDK does not know, kept as it was sent.
-    Unknown(String),
-}
-
-impl HideMemberCountSetting {
-    /// The known values, as sent on the wire.
-    pub const VALUES: &'static [&'static str] = &["all_members", "only_owner"];
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::AllMembers => "all_members",
-            Self::OnlyOwner => "only_owner",
-            Self::Unknown(value) => value,
-        }
-    }
-
-    /// The variant of a wire value; an unknown value is kept in `Unknown`.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "all_members" => Self::AllMembers,
-            "only_owner" => Self::OnlyOwner,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-
-    /// Whether this is a value the SDK does not know.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-}
-
-impl std::fmt::Display for HideMemberCountSetting {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for HideMemberCountSetting {
-    type Err = crate::ParseEnumError;
-    /// Parses a known wire value; anything else is an error listing the known ones
-    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match Self::from_wire(value) {
-            Self::Unknown(_) => {
-                Err(
-                    crate::ParseEnumError::new(
-                        "HideMemberCountSetting",
-                        value,
-                        Self::VALUES,
-                    ),
-                )
-            }
-            known => Ok(known),
-        }
-    }
-}
-
-impl serde::Serialize for HideMemberCountSetting {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for HideMemberCountSetting {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
-    }
-}
-
-/// What the image is for.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ImageType {
-    /// `message`: To send in messages.
-    Message,
-    /// `avatar`: To use as an avatar.
-    Avatar,
-    /// A value this version of the SDK does not know, kept as it was sent.
-    Unknown(String),
-}
-
-impl ImageType {
-    /// The known values, as sent on the wire.
-    pub const VALUES: &'static [&'static str] = &["message", "avatar"];
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Message => "message",
-            Self::Avatar => "avatar",
-            Self::Unknown(value) => value,
-        }
-    }
-
-    /// The variant of a wire value; an unknown value is kept in `Unknown`.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "message" => Self::Message,
-            "avatar" => Self::Avatar,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-
-    /// Whether this is a value the SDK does not know.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-}
-
-impl std::fmt::Display for ImageType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for ImageType {
-    type Err = crate::ParseEnumError;
-    /// Parses a known wire value; anything else is an error listing the known ones
-    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match Self::from_wire(value) {
-            Self::Unknown(_) => {
-                Err(crate::ParseEnumError::new("ImageType", value, Self::VALUES))
-            }
-            known => Ok(known),
-        }
-    }
-}
-
-impl serde::Serialize for ImageType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ImageType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
-    }
-}
-
-/// Language of the text.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Language {
-    /// `en_us`: English (US).
-    EnUs,
-    /// `zh_cn`: Simplified Chinese.
-    ZhCn,
-    /// `zh_hk`: Traditional Chinese (Hong Kong).
-    ZhHk,
-    /// `zh_tw`: Traditional Chinese (Taiwan).
-    ZhTw,
-    /// `ja_jp`: Japanese.
-    JaJp,
-    /// `id_id`: Indonesian.
-    IdId,
-    /// `vi_vn`: Vietnamese.
-    ViVn,
-    /// `th_th`: Thai.
-    ThTh,
-    /// `pt_br`: Portuguese (Brazil).
-    PtBr,
-    /// `es_es`: Spanish.
-    EsEs,
-    /// `ko_kr`: Korean.
-    KoKr,
-    /// `de_de`: German.
-    DeDe,
-    /// `fr_fr`: French.
-    FrFr,
-    /// `it_it`: Italian.
-    ItIt,
-    /// `ru_ru`: Russian.
-    RuRu,
-    /// `ms_my`: Malay.
-    MsMy,
-    /// A value this version of the SDK does not know, kept as it was sent.
-    Unknown(String),
-}
-
-impl Language {
-    /// The known values, as sent on the wire.
-    pub const VALUES: &'static [&'static str] = &[
-        "en_us",
-        "zh_cn",
-        "zh_hk",
-        "zh_tw",
-        "ja_jp",
-        "id_id",
-        "vi_vn",
-        "th_th",
-        "pt_br",
-        "es_es",
-        "ko_kr",
-        "de_de",
-        "fr_fr",
-        "it_it",
-        "ru_ru",
-        "ms_my",
-    ];
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::EnUs => "en_us",
-            Self::ZhCn => "zh_cn",
-            Self::ZhHk => "zh_hk",
-            Self::ZhTw => "zh_tw",
-            Self::JaJp => "ja_jp",
-            Self::IdId => "id_id",
-            Self::ViVn => "vi_vn",
-            Self::ThTh => "th_th",
-            Self::PtBr => "pt_br",
-            Self::EsEs => "es_es",
-            Self::KoKr => "ko_kr",
-            Self::DeDe => "de_de",
-            Self::FrFr => "fr_fr",
-            Self::ItIt => "it_it",
-            Self::RuRu => "ru_ru",
-            Self::MsMy => "ms_my",
-            Self::Unknown(value) => value,
-        }
-    }
-
-    /// The variant of a wire value; an unknown value is kept in `Unknown`.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "en_us" => Self::EnUs,
-            "zh_cn" => Self::ZhCn,
-            "zh_hk" => Self::ZhHk,
-            "zh_tw" => Self::ZhTw,
-            "ja_jp" => Self::JaJp,
-            "id_id" => Self::IdId,
-            "vi_vn" => Self::ViVn,
-            "th_th" => Self::ThTh,
-            "pt_br" => Self::PtBr,
-            "es_es" => Self::EsEs,
-            "ko_kr" => Self::KoKr,
-            "de_de" => Self::DeDe,
-            "fr_fr" => Self::FrFr,
-            "it_it" => Self::ItIt,
-            "ru_ru" => Self::RuRu,
-            "ms_my" => Self::MsMy,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-
-    /// Whether this is a value the SDK does not know.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-}
-
-impl std::fmt::Display for Language {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for Language {
-    type Err = crate::ParseEnumError;
-    /// Parses a known wire value; anything else is an error listing the known ones
-    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match Self::from_wire(value) {
-            Self::Unknown(_) => {
-                Err(crate::ParseEnumError::new("Language", value, Self::VALUES))
-            }
-            known => Ok(known),
-        }
-    }
-}
-
-impl serde::Serialize for Language {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Language {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
-    }
-}
-
-/// Values of the `member_id_type` parameter: Kind of ID in `manager_ids` (default `open_id`);
-/// `app_id` for bots.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum MemberIdType {
-    /// `user_id`: User ID within the tenant.
-    UserId,
-    /// `union_id`: Union ID, shared by the apps of one developer.
-    UnionId,
-    /// `open_id`: Open ID, which differs per app.
-    OpenId,
-    /// `app_id`: App ID, when a bot.
-    AppId,
-    /// A value this version of the SDK does not know, kept as it was sent.
-    Unknown(String),
-}
-
-impl MemberIdType {
-    /// The known values, as sent on the wire.
-    pub const VALUES: &'static [&'static str] = &[
-        "user_id",
-        "union_id",
-        "open_id",
-        "app_id",
-    ];
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::UserId => "user_id",
-            Self::UnionId => "union_id",
-            Self::OpenId => "open_id",
-            Self::AppId => "app_id",
-            Self::Unknown(value) => value,
-        }
-    }
-
-    /// The variant of a wire value; an unknown value is kept in `Unknown`.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "user_id" => Self::UserId,
-            "union_id" => Self::UnionId,
-            "open_id" => Self::OpenId,
-            "app_id" => Self::AppId,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-
-    /// Whether this is a value the SDK does not know.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-}
-
-impl std::fmt::Display for MemberIdType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for MemberIdType {
-    type Err = crate::ParseEnumError;
-    /// Parses a known wire value; anything else is an error listing the known ones
-    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match Self::from_wire(value) {
-            Self::Unknown(_) => {
-                Err(crate::ParseEnumError::new("MemberIdType", value, Self::VALUES))
-            }
-            known => Ok(known),
-        }
-    }
-}
-
-impl serde::Serialize for MemberIdType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for MemberIdType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
-    }
-}
-
-/// Who may copy and forward messages.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum MessageHasPermissionSetting {
-    /// `all_members`: All members may copy and forward.
-    AllMembers,
-    /// `not_anyone`: No one may copy or forward.
-    NotAnyone,
-    /// A value this version of the SDK does not know, kept as it was sent.
-    Unknown(String),
-}
-
-impl MessageHasPermissionSetting {
-    /// The known values, as sent on the wire.
-    pub const VALUES: &'static [&'static str] = &["all_members", "not_anyone"];
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::AllMembers => "all_members",
-            Self::NotAnyone => "not_anyone",
-            Self::Unknown(value) => value,
-        }
-    }
-
-    /// The variant of a wire value; an unknown value is kept in `Unknown`.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "all_members" => Self::AllMembers,
-            "not_anyone" => Self::NotAnyone,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-
-    /// Whether this is a value the SDK does not know.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-}
-
-impl std::fmt::Display for MessageHasPermissionSetting {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for MessageHasPermissionSetting {
-    type Err = crate::ParseEnumError;
-    /// Parses a known wire value; anything else is an error listing the known ones
-    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match Self::from_wire(value) {
-            Self::Unknown(_) => {
-                Err(
-                    crate::ParseEnumError::new(
-                        "MessageHasPermissionSetting",
-                        value,
-                        Self::VALUES,
-                    ),
-                )
-            }
-            known => Ok(known),
-        }
-    }
-}
-
-impl serde::Serialize for MessageHasPermissionSetting {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for MessageHasPermissionSetting {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
-    }
-}
-
-/// Type of the message.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum MessageType {
-    /// `unknown`: A type the search service does not classify.
-    Unclassified,
-    /// `post`: Rich text.
-    Post,
-    /// `file`: A file.
-    File,
-    /// `text`: Plain text.
-    Text,
-    /// `image`: An image.
-    Image,
-    /// `system`: A system message.
-    System,
-    /// `audio`: A voice message.
-    Audio,
-    /// `email`: An email.
-    Email,
-    /// `share_group_chat`: A shared group card.
-    ShareGroupChat,
-    /// `sticker`: A sticker.
-    Sticker,
-    /// `merge_forward`: Several messages forwarded as one.
-    MergeForward,
-    /// `calendar`: A calendar invitation.
-    Calendar,
-    /// `cloud_file`: A cloud document.
-    CloudFile,
-    /// `card`: A card.
-    Card,
-    /// `media`: A video.
-    Media,
-    /// `share_calendar_event`: A shared calendar event.
-    ShareCalendarEvent,
-    /// `hongbao`: A red packet.
-    Hongbao,
-    /// `general_calendar`: A general calendar message.
-    GeneralCalendar,
-    /// `video_chat`: A video call.
-    VideoChat,
-    /// `location`: A location.
-    Location,
-    /// `commercialized_hongbao`: A commercial red packet.
-    CommercializedHongbao,
-    /// `share_user_card`: A shared user card.
-    ShareUserCard,
-    /// `todo`: A task.
-    Todo,
-    /// `folder`: A folder.
-    Folder,
-    /// `diagnose`: A diagnostic message.
-    Diagnose,
-    /// `vote`: A poll.
-    Vote,
-    /// `link`: A link.
-    Link,
-    /// A value this version of the SDK does not know, kept as it was sent.
-    Unknown(String),
-}
-
-impl MessageType {
-    /// The known values, as sent on the wire.
-    pub const VALUES: &'static [&'static str] = &[
-        "unknown",
-        "post",
-        "file",
-        "text",
-        "image",
-        "system",
-        "audio",
-        "email",
-        "share_group_chat",
-        "sticker",
-        "merge_forward",
-        "calendar",
-        "cloud_file",
-        "card",
-        "media",
-        "share_calendar_event",
-        "hongbao",
-        "general_calendar",
-        "video_chat",
-        "location",
-        "commercialized_hongbao",
-        "share_user_card",
-        "todo",
-        "folder",
-        "diagnose",
-        "vote",
-        "link",
-    ];
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Unclassified => "unknown",
-            Self::Post => "post",
-            Self::File => "file",
-            Self::Text => "text",
-            Self::Image => "image",
-            Self::System => "system",
-            Self::Audio => "audio",
-            Self::Email => "email",
-            Self::ShareGroupChat => "share_group_chat",
-            Self::Sticker => "sticker",
-            Self::MergeForward => "merge_forward",
-            Self::Calendar => "calendar",
-            Self::CloudFile => "cloud_file",
-            Self::Card => "card",
-            Self::Media => "media",
-            Self::ShareCalendarEvent => "share_calendar_event",
-            Self::Hongbao => "hongbao",
-            Self::GeneralCalendar => "general_calendar",
-            Self::VideoChat => "video_chat",
-            Self::Location => "location",
-            Self::CommercializedHongbao => "commercialized_hongbao",
-            Self::ShareUserCard => "share_user_card",
-            Self::Todo => "todo",
-            Self::Folder => "folder",
-            Self::Diagnose => "diagnose",
-            Self::Vote => "vote",
-            Self::Link => "link",
-            Self::Unknown(value) => value,
-        }
-    }
-
-    /// The variant of a wire value; an unknown value is kept in `Unknown`.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "unknown" => Self::Unclassified,
-            "post" => Self::Post,
-            "file" => Self::File,
-            "text" => Self::Text,
-            "image" => Self::Image,
-            "system" => Self::System,
-            "audio" => Self::Audio,
-            "email" => Self::Email,
-            "share_group_chat" => Self::ShareGroupChat,
-            "sticker" => Self::Sticker,
-            "merge_forward" => Self::MergeForward,
-            "calendar" => Self::Calendar,
-            "cloud_file" => Self::CloudFile,
-            "card" => Self::Card,
-            "media" => Self::Media,
-            "share_calendar_event" => Self::ShareCalendarEvent,
-            "hongbao" => Self::Hongbao,
-            "general_calendar" => Self::GeneralCalendar,
-            "video_chat" => Self::VideoChat,
-            "location" => Self::Location,
-            "commercialized_hongbao" => Self::CommercializedHongbao,
-            "share_user_card" => Self::ShareUserCard,
-            "todo" => Self::Todo,
-            "folder" => Self::Folder,
-            "diagnose" => Self::Diagnose,
-            "vote" => Self::Vote,
-            "link" => Self::Link,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-
-    /// Whether this is a value the SDK does not know.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-}
-
-impl std::fmt::Display for MessageType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for MessageType {
-    type Err = crate::ParseEnumError;
-    /// Parses a known wire value; anything else is an error listing the known ones
-    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match Self::from_wire(value) {
-            Self::Unknown(_) => {
-                Err(crate::ParseEnumError::new("MessageType", value, Self::VALUES))
-            }
-            known => Ok(known),
-        }
-    }
-}
-
-impl serde::Serialize for MessageType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for MessageType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
-    }
-}
-
-/// Type of the message; decides the shape of `body.content`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum MsgType {
-    /// `text`: Plain text.
-    Text,
-    /// `post`: Rich text.
-    Post,
-    /// `image`: An image.
-    Image,
-    /// `file`: A file.
-    File,
-    /// `audio`: A voice message.
-    Audio,
-    /// `media`: A video.
-    Media,
-    /// `sticker`: A sticker.
-    Sticker,
-    /// `interactive`: A card.
-    Interactive,
-    /// `share_chat`: A group card.
-    ShareChat,
-    /// `share_user`: A user card.
-    ShareUser,
-    /// `system`: A system message.
-    System,
-    /// `merge_forward`: Several messages forwarded as one.
-    MergeForward,
-    /// A value this version of the SDK does not know, kept as it was sent.
-    Unknown(String),
-}
-
-impl MsgType {
-    /// The known values, as sent on the wire.
-    pub const VALUES: &'static [&'static str] = &[
-        "text",
-        "post",
-        "image",
-        "file",
-        "audio",
-        "media",
-        "sticker",
-        "interactive",
-        "share_chat",
-        "share_user",
-        "system",
-        "merge_forward",
-    ];
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Text => "text",
-            Self::Post => "post",
-            Self::Image => "image",
-            Self::File => "file",
-            Self::Audio => "audio",
-            Self::Media => "media",
-            Self::Sticker => "sticker",
-            Self::Interactive => "interactive",
-            Self::ShareChat => "share_chat",
-            Self::ShareUser => "share_user",
-            Self::System => "system",
-            Self::MergeForward => "merge_forward",
-            Self::Unknown(value) => value,
-        }
-    }
-
-    /// The variant of a wire value; an unknown value is kept in `Unknown`.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "text" => Self::Text,
-            "post" => Self::Post,
-            "image" => Self::Image,
-            "file" => Self::File,
-            "audio" => Self::Audio,
-            "media" => Self::Media,
-            "sticker" => Self::Sticker,
-            "interactive" => Self::Interactive,
-            "share_chat" => Self::ShareChat,
-            "share_user" => Self::ShareUser,
-            "system" => Self::System,
-            "merge_forward" => Self::MergeForward,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-
-    /// Whether this is a value the SDK does not know.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-}
-
-impl std::fmt::Display for MsgType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
+crate::wire_enum! {
+    #[doc = " What tapping the entry does."] pub enum ActionType { None "NONE"
+    "`NONE`: No action: for a top-level menu that only opens its second-level menus.",
+    RedirectLink "REDIRECT_LINK" "`REDIRECT_LINK`: Opens a link.", }
 }
 
-impl std::str::FromStr for MsgType {
-    type Err = crate::ParseEnumError;
-    /// Parses a known wire value; anything else is an error listing the known ones
-    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match Self::from_wire(value) {
-            Self::Unknown(_) => {
-                Err(crate::ParseEnumError::new("MsgType", value, Self::VALUES))
-            }
-            known => Ok(known),
-        }
-    }
-}
-
-impl serde::Serialize for MsgType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for MsgType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
-    }
-}
-
-/// Whether the operator is an app or a user.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum OperatorType {
-    /// `app`: An app (its bot).
-    App,
-    /// `user`: A user.
-    User,
-    /// A value this version of the SDK does not know, kept as it was sent.
-    Unknown(String),
-}
-
-impl OperatorType {
-    /// The known values, as sent on the wire.
-    pub const VALUES: &'static [&'static str] = &["app", "user"];
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::App => "app",
-            Self::User => "user",
-            Self::Unknown(value) => value,
-        }
-    }
-
-    /// The variant of a wire value; an unknown value is kept in `Unknown`.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "app" => Self::App,
-            "user" => Self::User,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-
-    /// Whether this is a value the SDK does not know.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-}
-
-impl std::fmt::Display for OperatorType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for OperatorType {
-    type Err = crate::ParseEnumError;
-    /// Parses a known wire value; anything else is an error listing the known ones
-    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match Self::from_wire(value) {
-            Self::Unknown(_) => {
-                Err(crate::ParseEnumError::new("OperatorType", value, Self::VALUES))
-            }
-            known => Ok(known),
-        }
-    }
-}
-
-impl serde::Serialize for OperatorType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for OperatorType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
-    }
-}
-
-/// For a one-to-one chat: the kind of the other party.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum P2pTargetType {
-    /// `user`: A user.
-    User,
-    /// `bot`: A bot.
-    Bot,
-    /// A value this version of the SDK does not know, kept as it was sent.
-    Unknown(String),
-}
-
-impl P2pTargetType {
-    /// The known values, as sent on the wire.
-    pub const VALUES: &'static [&'static str] = &["user", "bot"];
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::User => "user",
-            Self::Bot => "bot",
-            Self::Unknown(value) => value,
-        }
-    }
-
-    /// The variant of a wire value; an unknown value is kept in `Unknown`.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "user" => Self::User,
-            "bot" => Self::Bot,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-
-    /// Whether this is a value the SDK does not know.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-}
-
-impl std::fmt::Display for P2pTargetType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for P2pTargetType {
-    type Err = crate::ParseEnumError;
-    /// Parses a known wire value; anything else is an error listing the known ones
-    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match Self::from_wire(value) {
-            Self::Unknown(_) => {
-                Err(crate::ParseEnumError::new("P2pTargetType", value, Self::VALUES))
-            }
-            known => Ok(known),
-        }
-    }
-}
-
-impl serde::Serialize for P2pTargetType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for P2pTargetType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
-    }
-}
-
-/// Who recalled the message.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum RecallType {
-    /// `message_owner`: Its sender.
-    MessageOwner,
-    /// `group_owner`: The chat's owner.
-    GroupOwner,
-    /// `group_manager`: A manager of the chat.
-    GroupManager,
-    /// `enterprise_manager`: An administrator of the tenant.
-    EnterpriseManager,
-    /// A value this version of the SDK does not know, kept as it was sent.
-    Unknown(String),
-}
-
-impl RecallType {
-    /// The known values, as sent on the wire.
-    pub const VALUES: &'static [&'static str] = &[
-        "message_owner",
-        "group_owner",
-        "group_manager",
-        "enterprise_manager",
-    ];
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::MessageOwner => "message_owner",
-            Self::GroupOwner => "group_owner",
-            Self::GroupManager => "group_manager",
-            Self::EnterpriseManager => "enterprise_manager",
-            Self::Unknown(value) => value,
-        }
-    }
-
-    /// The variant of a wire value; an unknown value is kept in `Unknown`.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "message_owner" => Self::MessageOwner,
-            "group_owner" => Self::GroupOwner,
-            "group_manager" => Self::GroupManager,
-            "enterprise_manager" => Self::EnterpriseManager,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-
-    /// Whether this is a value the SDK does not know.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-}
-
-impl std::fmt::Display for RecallType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for RecallType {
-    type Err = crate::ParseEnumError;
-    /// Parses a known wire value; anything else is an error listing the known ones
-    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match Self::from_wire(value) {
-            Self::Unknown(_) => {
-                Err(crate::ParseEnumError::new("RecallType", value, Self::VALUES))
-            }
-            known => Ok(known),
-        }
-    }
-}
-
-impl serde::Serialize for RecallType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for RecallType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
-    }
-}
-
-/// Values of the `receive_id_type` parameter: Kind of ID given in the body's `receive_id`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ReceiveIdType {
-    /// `open_id`: A user's Open ID, which differs per app.
-    OpenId,
-    /// `union_id`: A user's Union ID, shared by the apps of one developer.
-    UnionId,
-    /// `user_id`: A user's User ID within the tenant.
-    UserId,
-    /// `email`: A user's real email address.
-    Email,
-    /// `chat_id`: A chat ID (`oc_…`).
-    ChatId,
-    /// `thread_id`: A thread ID (`omt_…`).
-    ThreadId,
-    /// A value this version of the SDK does not know, kept as it was sent.
-    Unknown(String),
-}
-
-impl ReceiveIdType {
-    /// The known values, as sent on the wire.
-    pub const VALUES: &'static [&'static str] = &[
-        "open_id",
-        "union_id",
-        "user_id",
-        "email",
-        "chat_id",
-        "thread_id",
-    ];
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::OpenId => "open_id",
-            Self::UnionId => "union_id",
-            Self::UserId => "user_id",
-            Self::Email => "email",
-            Self::ChatId => "chat_id",
-            Self::ThreadId => "thread_id",
-            Self::Unknown(value) => value,
-        }
-    }
-
-    /// The variant of a wire value; an unknown value is kept in `Unknown`.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "open_id" => Self::OpenId,
-            "union_id" => Self::UnionId,
-            "user_id" => Self::UserId,
-            "email" => Self::Email,
-            "chat_id" => Self::ChatId,
-            "thread_id" => Self::ThreadId,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-
-    /// Whether this is a value the SDK does not know.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-}
-
-impl std::fmt::Display for ReceiveIdType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for ReceiveIdType {
-    type Err = crate::ParseEnumError;
-    /// Parses a known wire value; anything else is an error listing the known ones
-    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match Self::from_wire(value) {
-            Self::Unknown(_) => {
-                Err(crate::ParseEnumError::new("ReceiveIdType", value, Self::VALUES))
-            }
-            known => Ok(known),
-        }
-    }
-}
-
-impl serde::Serialize for ReceiveIdType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ReceiveIdType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
-    }
-}
-
-/// Values of the `type` parameter: Kind of resource to download.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ResourceType {
-    /// `image`: An image in the message, or an image inside a rich-text post.
-    Image,
-    /// `file`: A file, audio or video in the message (stickers excluded).
-    File,
-    /// A value this version of the SDK does not know, kept as it was sent.
-    Unknown(String),
-}
-
-impl ResourceType {
-    /// The known values, as sent on the wire.
-    pub const VALUES: &'static [&'static str] = &["image", "file"];
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Image => "image",
-            Self::File => "file",
-            Self::Unknown(value) => value,
-        }
-    }
-
-    /// The variant of a wire value; an unknown value is kept in `Unknown`.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "image" => Self::Image,
-            "file" => Self::File,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-
-    /// Whether this is a value the SDK does not know.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-}
-
-impl std::fmt::Display for ResourceType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for ResourceType {
-    type Err = crate::ParseEnumError;
-    /// Parses a known wire value; anything else is an error listing the known ones
-    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match Self::from_wire(value) {
-            Self::Unknown(_) => {
-                Err(crate::ParseEnumError::new("ResourceType", value, Self::VALUES))
-            }
-            known => Ok(known),
-        }
-    }
-}
-
-impl serde::Serialize for ResourceType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ResourceType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
-    }
-}
-
-/// Who may take screenshots and screen recordings.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ScreenshotHasPermissionSetting {
-    /// `all_members`: All members may take screenshots and recordings.
-    AllMembers,
-    /// `not_anyone`: No one may take screenshots or recordings.
-    NotAnyone,
-    /// A value this version of the SDK does not know, kept as it was sent.
-    Unknown(String),
-}
-
-impl ScreenshotHasPermissionSetting {
-    /// The known values, as sent on the wire.
-    pub const VALUES: &'static [&'static str] = &["all_members", "not_anyone"];
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::AllMembers => "all_members",
-            Self::NotAnyone => "not_anyone",
-            Self::Unknown(value) => value,
-        }
-    }
-
-    /// The variant of a wire value; an unknown value is kept in `Unknown`.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "all_members" => Self::AllMembers,
-            "not_anyone" => Self::NotAnyone,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-
-    /// Whether this is a value the SDK does not know.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-}
-
-impl std::fmt::Display for ScreenshotHasPermissionSetting {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for ScreenshotHasPermissionSetting {
-    type Err = crate::ParseEnumError;
-    /// Parses a known wire value; anything else is an error listing the known ones
-    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match Self::from_wire(value) {
-            Self::Unknown(_) => {
-                Err(
-                    crate::ParseEnumError::new(
-                        "ScreenshotHasPermissionSetting",
-                        value,
-                        Self::VALUES,
-                    ),
-                )
-            }
-            known => Ok(known),
-        }
-    }
-}
-
-impl serde::Serialize for ScreenshotHasPermissionSetting {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ScreenshotHasPermissionSetting {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
-    }
-}
-
-/// Values of the `sort_type` parameter: Order of the messages.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum SortType {
-    /// `ByCreateTimeAsc`: Oldest first (the default).
-    ByCreateTimeAsc,
-    /// `ByCreateTimeDesc`: Newest first.
-    ByCreateTimeDesc,
-    /// A value this version of the SDK does not know, kept as it was sent.
-    Unknown(String),
-}
-
-impl SortType {
-    /// The known values, as sent on the wire.
-    pub const VALUES: &'static [&'static str] = &["ByCreateTimeAsc", "ByCreateTimeDesc"];
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::ByCreateTimeAsc => "ByCreateTimeAsc",
-            Self::ByCreateTimeDesc => "ByCreateTimeDesc",
-            Self::Unknown(value) => value,
-        }
-    }
-
-    /// The variant of a wire value; an unknown value is kept in `Unknown`.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "ByCreateTimeAsc" => Self::ByCreateTimeAsc,
-            "ByCreateTimeDesc" => Self::ByCreateTimeDesc,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-
-    /// Whether this is a value the SDK does not know.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-}
-
-impl std::fmt::Display for SortType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for SortType {
-    type Err = crate::ParseEnumError;
-    /// Parses a known wire value; anything else is an error listing the known ones
-    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match Self::from_wire(value) {
-            Self::Unknown(_) => {
-                Err(crate::ParseEnumError::new("SortType", value, Self::VALUES))
-            }
-            known => Ok(known),
-        }
-    }
-}
-
-impl serde::Serialize for SortType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for SortType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
-    }
-}
-
-/// Kind of tab.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum TabType {
-    /// `message`: The chat's messages.
-    Message,
-    /// `doc_list`: The list of cloud documents shared in the chat.
-    DocList,
-    /// `doc`: A document.
-    Doc,
-    /// `pin`: The chat's pinned messages.
-    Pin,
-    /// `meeting_minute`: Meeting minutes.
-    MeetingMinute,
-    /// `chat_announcement`: The chat announcement.
-    ChatAnnouncement,
-    /// `url`: A web page.
-    Url,
-    /// `file`: The files shared in the chat.
-    File,
-    /// `files_resources`: Files, documents and links shared in the chat, in one tab.
-    FilesResources,
-    /// `images_videos`: Images and videos shared in the chat, in one tab.
-    ImagesVideos,
-    /// `task`: A task list.
-    Task,
-    /// A value this version of the SDK does not know, kept as it was sent.
-    Unknown(String),
-}
-
-impl TabType {
-    /// The known values, as sent on the wire.
-    pub const VALUES: &'static [&'static str] = &[
-        "message",
-        "doc_list",
-        "doc",
-        "pin",
-        "meeting_minute",
-        "chat_announcement",
-        "url",
-        "file",
-        "files_resources",
-        "images_videos",
-        "task",
-    ];
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Message => "message",
-            Self::DocList => "doc_list",
-            Self::Doc => "doc",
-            Self::Pin => "pin",
-            Self::MeetingMinute => "meeting_minute",
-            Self::ChatAnnouncement => "chat_announcement",
-            Self::Url => "url",
-            Self::File => "file",
-            Self::FilesResources => "files_resources",
-            Self::ImagesVideos => "images_videos",
-            Self::Task => "task",
-            Self::Unknown(value) => value,
-        }
-    }
-
-    /// The variant of a wire value; an unknown value is kept in `Unknown`.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "message" => Self::Message,
-            "doc_list" => Self::DocList,
-            "doc" => Self::Doc,
-            "pin" => Self::Pin,
-            "meeting_minute" => Self::MeetingMinute,
-            "chat_announcement" => Self::ChatAnnouncement,
-            "url" => Self::Url,
-            "file" => Self::File,
-            "files_resources" => Self::FilesResources,
-            "images_videos" => Self::ImagesVideos,
-            "task" => Self::Task,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-
-    /// Whether this is a value the SDK does not know.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-}
-
-impl std::fmt::Display for TabType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for TabType {
-    type Err = crate::ParseEnumError;
-    /// Parses a known wire value; anything else is an error listing the known ones
-    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match Self::from_wire(value) {
-            Self::Unknown(_) => {
-                Err(crate::ParseEnumError::new("TabType", value, Self::VALUES))
-            }
-            known => Ok(known),
-        }
-    }
-}
-
-impl serde::Serialize for TabType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for TabType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
-    }
-}
-
-/// What to pin; the platform assumes `2` when it is left out.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum TopNoticeActionType {
-    /// `1`: A message, given by `message_id`.
-    Message,
-    /// `2`: The chat announcement.
-    Announcement,
-    /// A value this version of the SDK does not know, kept as it was sent.
-    Unknown(String),
-}
-
-impl TopNoticeActionType {
-    /// The known values, as sent on the wire.
-    pub const VALUES: &'static [&'static str] = &["1", "2"];
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Message => "1",
-            Self::Announcement => "2",
-            Self::Unknown(value) => value,
-        }
-    }
-
-    /// The variant of a wire value; an unknown value is kept in `Unknown`.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "1" => Self::Message,
-            "2" => Self::Announcement,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-
-    /// Whether this is a value the SDK does not know.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-}
-
-impl std::fmt::Display for TopNoticeActionType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for TopNoticeActionType {
-    type Err = crate::ParseEnumError;
-    /// Parses a known wire value; anything else is an error listing the known ones
-    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match Self::from_wire(value) {
-            Self::Unknown(_) => {
-                Err(
-                    crate::ParseEnumError::new(
-                        "TopNoticeActionType",
-                        value,
-                        Self::VALUES,
-                    ),
-                )
-            }
-            known => Ok(known),
-        }
-    }
-}
-
-impl serde::Serialize for TopNoticeActionType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for TopNoticeActionType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
-    }
-}
-
-/// Who may send urgent (buzz) messages (default `all_members`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum UrgentSetting {
-    /// `only_owner`: The owner and managers only.
-    OnlyOwner,
-    /// `all_members`: Every member.
-    AllMembers,
-    /// A value this version of the SDK does not know, kept as it was sent.
-    Unknown(String),
-}
-
-impl UrgentSetting {
-    /// The known values, as sent on the wire.
-    pub const VALUES: &'static [&'static str] = &["only_owner", "all_members"];
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::OnlyOwner => "only_owner",
-            Self::AllMembers => "all_members",
-            Self::Unknown(value) => value,
-        }
-    }
-
-    /// The variant of a wire value; an unknown value is kept in `Unknown`.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "only_owner" => Self::OnlyOwner,
-            "all_members" => Self::AllMembers,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-
-    /// Whether this is a value the SDK does not know.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-}
-
-impl std::fmt::Display for UrgentSetting {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for UrgentSetting {
-    type Err = crate::ParseEnumError;
-    /// Parses a known wire value; anything else is an error listing the known ones
-    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match Self::from_wire(value) {
-            Self::Unknown(_) => {
-                Err(crate::ParseEnumError::new("UrgentSetting", value, Self::VALUES))
-            }
-            known => Ok(known),
-        }
-    }
-}
-
-impl serde::Serialize for UrgentSetting {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for UrgentSetting {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
-    }
-}
-
-/// Values of the `user_id_type` parameter: Kind of user ID used in `owner_id`, `user_id_list`
-/// and the answer (default `open_id`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum UserIdType {
-    /// `user_id`: User ID within the tenant.
-    UserId,
-    /// `union_id`: Union ID, shared by the apps of one developer.
-    UnionId,
-    /// `open_id`: Open ID, which differs per app.
-    OpenId,
-    /// A value this version of the SDK does not know, kept as it was sent.
-    Unknown(String),
-}
-
-impl UserIdType {
-    /// The known values, as sent on the wire.
-    pub const VALUES: &'static [&'static str] = &["user_id", "union_id", "open_id"];
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::UserId => "user_id",
-            Self::UnionId => "union_id",
-            Self::OpenId => "open_id",
-            Self::Unknown(value) => value,
-        }
-    }
-
-    /// The variant of a wire value; an unknown value is kept in `Unknown`.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "user_id" => Self::UserId,
-            "union_id" => Self::UnionId,
-            "open_id" => Self::OpenId,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-
-    /// Whether this is a value the SDK does not know.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-}
-
-impl std::fmt::Display for UserIdType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for UserIdType {
-    type Err = crate::ParseEnumError;
-    /// Parses a known wire value; anything else is an error listing the known ones
-    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match Self::from_wire(value) {
-            Self::Unknown(_) => {
-                Err(crate::ParseEnumError::new("UserIdType", value, Self::VALUES))
-            }
-            known => Ok(known),
-        }
-    }
-}
-
-impl serde::Serialize for UserIdType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for UserIdType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
-    }
-}
-
-/// How long the link stays valid (default `week`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ValidityPeriod {
-    /// `week`: 7 days.
-    Week,
-    /// `year`: One year.
-    Year,
-    /// `permanently`: Never expires.
-    Permanently,
-    /// A value this version of the SDK does not know, kept as it was sent.
-    Unknown(String),
+crate::wire_enum! {
+    #[doc =
+    " Values of the `card_msg_content_type` parameter: For cards: `raw_card_content` returns the"]
+    #[doc = " card's original JSON, `user_card_content` the card as the user sees it."]
+    pub enum CardMsgContentType { RawCardContent "raw_card_content"
+    "`raw_card_content`: Cards as they were sent: the card's original JSON.",
+    UserCardContent "user_card_content"
+    "`user_card_content`: Cards as the user sees them.", }
 }
 
-impl ValidityPeriod {
-    /// The known values, as sent on the wire.
-    pub const VALUES: &'static [&'static str] = &["week", "year", "permanently"];
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Week => "week",
-            Self::Year => "year",
-            Self::Permanently => "permanently",
-            Self::Unknown(value) => value,
-        }
-    }
-
-    /// The variant of a wire value; an unknown value is kept in `Unknown`.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "week" => Self::Week,
-            "year" => Self::Year,
-            "permanently" => Self::Permanently,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-
-    /// Whether this is a value the SDK does not know.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-}
-
-impl std::fmt::Display for ValidityPeriod {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
+crate::wire_enum! {
+    #[doc = " Kind of chat."] pub enum ChatMode { Group "group"
+    "`group`: An ordinary group chat.", Topic "topic" "`topic`: A topic chat.", P2p "p2p"
+    "`p2p`: A one-to-one chat.", }
 }
 
-impl std::str::FromStr for ValidityPeriod {
-    type Err = crate::ParseEnumError;
-    /// Parses a known wire value; anything else is an error listing the known ones
-    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match Self::from_wire(value) {
-            Self::Unknown(_) => {
-                Err(crate::ParseEnumError::new("ValidityPeriod", value, Self::VALUES))
-            }
-            known => Ok(known),
-        }
-    }
+crate::wire_enum! {
+    #[doc =
+    " Values of the `sort_type` parameter: Order of the chats (default `ByCreateTimeAsc`)."]
+    pub enum ChatSortType { ByCreateTimeAsc "ByCreateTimeAsc"
+    "`ByCreateTimeAsc`: By creation time, oldest first.", ByActiveTimeDesc
+    "ByActiveTimeDesc" "`ByActiveTimeDesc`: By latest activity, most recent first.", }
 }
 
-impl serde::Serialize for ValidityPeriod {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
+crate::wire_enum! {
+    #[doc = " State of the chat."] pub enum ChatStatus { Normal "normal"
+    "`normal`: In use.", Dissolved "dissolved" "`dissolved`: Dissolved.", DissolvedSave
+    "dissolved_save" "`dissolved_save`: Dissolved, with its history kept.", }
 }
 
-impl<'de> serde::Deserialize<'de> for ValidityPeriod {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
-    }
+crate::wire_enum! {
+    #[doc = " Only messages in chats of this kind."] pub enum ChatType { Group "group"
+    "`group`: Group chats.", P2p "p2p" "`p2p`: One-to-one chats.", TopicGroup
+    "topic_group" "`topic_group`: A topic group chat.", }
 }
 
-/// Who may start a video meeting (default `all_members`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum VideoConferenceSetting {
-    /// `only_owner`: The owner and managers only.
-    OnlyOwner,
-    /// `all_members`: Every member.
-    AllMembers,
-    /// A value this version of the SDK does not know, kept as it was sent.
-    Unknown(String),
+crate::wire_enum! {
+    #[doc = " `private` (the default) or `public`."] pub enum ChatVisibility { Private
+    "private" "`private`: A private group: people join by invitation.", Public "public"
+    "`public`: A public group: anyone in the organization can find and join it.", }
 }
-
-impl VideoConferenceSetting {
-    /// The known values, as sent on the wire.
-    pub const VALUES: &'static [&'static str] = &["only_owner", "all_members"];
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::OnlyOwner => "only_owner",
-            Self::AllMembers => "all_members",
-            Self::Unknown(value) => value,
-        }
-    }
 
-    /// The variant of a wire value; an unknown value is kept in `Unknown`.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "only_owner" => Self::OnlyOwner,
-            "all_members" => Self::AllMembers,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
+crate::wire_enum! {
+    #[doc =
+    " Values of the `container_id_type` parameter: Kind of container: `chat` (a p2p or group"]
+    #[doc = " chat) or `thread`."] pub enum ContainerIdType { Chat "chat"
+    "`chat`: A p2p chat or a group (`oc_…`).", Thread "thread"
+    "`thread`: A thread (`omt_…`).", }
+}
+
+crate::wire_enum! {
+    #[doc = " Who may download images, videos and files from messages."] pub enum
+    DownloadHasPermissionSetting { AllMembers "all_members"
+    "`all_members`: All members may download.", NotAnyone "not_anyone"
+    "`not_anyone`: No one may download.", }
+}
+
+crate::wire_enum! {
+    #[doc = " Who may edit the group's information (default `all_members`)."] pub enum
+    EditPermission { OnlyOwner "only_owner" "`only_owner`: The owner and managers only.",
+    AllMembers "all_members" "`all_members`: Every member.", }
+}
 
-    /// Whether this is a value the SDK does not know.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
+crate::wire_enum! {
+    #[doc = " Why the reactions could not be fetched."] pub enum FailReason { Invalid
+    "invalid" "`invalid`: The message ID is not valid.", InvalidPageToken
+    "invalid_page_token"
+    "`invalid_page_token`: The page token given for this message is not valid.",
+    NoPermission "no_permission" "`no_permission`: The caller may not see this message.",
     }
 }
 
-impl std::fmt::Display for VideoConferenceSetting {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
+crate::wire_enum! {
+    #[doc = " Kind of file."] pub enum FileType { Opus "opus" "`opus`: Opus audio.", Mp4
+    "mp4" "`mp4`: MP4 video.", Pdf "pdf" "`pdf`: PDF document.", Doc "doc"
+    "`doc`: Word document.", Xls "xls" "`xls`: Excel spreadsheet.", Ppt "ppt"
+    "`ppt`: PowerPoint presentation.", Stream "stream" "`stream`: Any other file.", }
 }
 
-impl std::str::FromStr for VideoConferenceSetting {
-    type Err = crate::ParseEnumError;
-    /// Parses a known wire value; anything else is an error listing the known ones
-    /// (use [`from_wire`](Self::from_wire) to keep unknown values).
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match Self::from_wire(value) {
-            Self::Unknown(_) => {
-                Err(
-                    crate::ParseEnumError::new(
-                        "VideoConferenceSetting",
-                        value,
-                        Self::VALUES,
-                    ),
-                )
-            }
-            known => Ok(known),
-        }
-    }
+crate::wire_enum! {
+    #[doc = " How messages are shown in the group (default `chat`)."] pub enum
+    GroupMessageType { Chat "chat" "`chat`: Messages shown as a conversation.", Thread
+    "thread" "`thread`: Messages shown as threads.", }
 }
 
-impl serde::Serialize for VideoConferenceSetting {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
+crate::wire_enum! {
+    #[doc = " Who can see the member count (default `all_members`)."] pub enum
+    HideMemberCountSetting { AllMembers "all_members" "`all_members`: Every member.",
+    OnlyOwner "only_owner" "`only_owner`: The owner and managers only.", }
+}
+
+crate::wire_enum! {
+    #[doc = " What the image is for."] pub enum ImageType { Message "message"
+    "`message`: To send in messages.", Avatar "avatar" "`avatar`: To use as an avatar.",
     }
 }
 
-impl<'de> serde::Deserialize<'de> for VideoConferenceSetting {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
-    }
+crate::wire_enum! {
+    #[doc = " Language of the text."] pub enum Language { EnUs "en_us"
+    "`en_us`: English (US).", ZhCn "zh_cn" "`zh_cn`: Simplified Chinese.", ZhHk "zh_hk"
+    "`zh_hk`: Traditional Chinese (Hong Kong).", ZhTw "zh_tw"
+    "`zh_tw`: Traditional Chinese (Taiwan).", JaJp "ja_jp" "`ja_jp`: Japanese.", IdId
+    "id_id" "`id_id`: Indonesian.", ViVn "vi_vn" "`vi_vn`: Vietnamese.", ThTh "th_th"
+    "`th_th`: Thai.", PtBr "pt_br" "`pt_br`: Portuguese (Brazil).", EsEs "es_es"
+    "`es_es`: Spanish.", KoKr "ko_kr" "`ko_kr`: Korean.", DeDe "de_de"
+    "`de_de`: German.", FrFr "fr_fr" "`fr_fr`: French.", ItIt "it_it"
+    "`it_it`: Italian.", RuRu "ru_ru" "`ru_ru`: Russian.", MsMy "ms_my"
+    "`ms_my`: Malay.", }
+}
+
+crate::wire_enum! {
+    #[doc =
+    " Values of the `member_id_type` parameter: Kind of ID in `manager_ids` (default `open_id`);"]
+    #[doc = " `app_id` for bots."] pub enum MemberIdType { UserId "user_id"
+    "`user_id`: User ID within the tenant.", UnionId "union_id"
+    "`union_id`: Union ID, shared by the apps of one developer.", OpenId "open_id"
+    "`open_id`: Open ID, which differs per app.", AppId "app_id"
+    "`app_id`: App ID, when a bot.", }
+}
+
+crate::wire_enum! {
+    #[doc = " Who may copy and forward messages."] pub enum MessageHasPermissionSetting {
+    AllMembers "all_members" "`all_members`: All members may copy and forward.",
+    NotAnyone "not_anyone" "`not_anyone`: No one may copy or forward.", }
+}
+
+crate::wire_enum! {
+    #[doc = " Type of the message."] pub enum MessageType { Unclassified "unknown"
+    "`unknown`: A type the search service does not classify.", Post "post"
+    "`post`: Rich text.", File "file" "`file`: A file.", Text "text"
+    "`text`: Plain text.", Image "image" "`image`: An image.", System "system"
+    "`system`: A system message.", Audio "audio" "`audio`: A voice message.", Email
+    "email" "`email`: An email.", ShareGroupChat "share_group_chat"
+    "`share_group_chat`: A shared group card.", Sticker "sticker"
+    "`sticker`: A sticker.", MergeForward "merge_forward"
+    "`merge_forward`: Several messages forwarded as one.", Calendar "calendar"
+    "`calendar`: A calendar invitation.", CloudFile "cloud_file"
+    "`cloud_file`: A cloud document.", Card "card" "`card`: A card.", Media "media"
+    "`media`: A video.", ShareCalendarEvent "share_calendar_event"
+    "`share_calendar_event`: A shared calendar event.", Hongbao "hongbao"
+    "`hongbao`: A red packet.", GeneralCalendar "general_calendar"
+    "`general_calendar`: A general calendar message.", VideoChat "video_chat"
+    "`video_chat`: A video call.", Location "location" "`location`: A location.",
+    CommercializedHongbao "commercialized_hongbao"
+    "`commercialized_hongbao`: A commercial red packet.", ShareUserCard "share_user_card"
+    "`share_user_card`: A shared user card.", Todo "todo" "`todo`: A task.", Folder
+    "folder" "`folder`: A folder.", Diagnose "diagnose"
+    "`diagnose`: A diagnostic message.", Vote "vote" "`vote`: A poll.", Link "link"
+    "`link`: A link.", }
+}
+
+crate::wire_enum! {
+    #[doc = " Type of the message; decides the shape of `body.content`."] pub enum
+    MsgType { Text "text" "`text`: Plain text.", Post "post" "`post`: Rich text.", Image
+    "image" "`image`: An image.", File "file" "`file`: A file.", Audio "audio"
+    "`audio`: A voice message.", Media "media" "`media`: A video.", Sticker "sticker"
+    "`sticker`: A sticker.", Interactive "interactive" "`interactive`: A card.",
+    ShareChat "share_chat" "`share_chat`: A group card.", ShareUser "share_user"
+    "`share_user`: A user card.", System "system" "`system`: A system message.",
+    MergeForward "merge_forward" "`merge_forward`: Several messages forwarded as one.", }
+}
+
+crate::wire_enum! {
+    #[doc = " Whether the operator is an app or a user."] pub enum OperatorType { App
+    "app" "`app`: An app (its bot).", User "user" "`user`: A user.", }
+}
+
+crate::wire_enum! {
+    #[doc = " For a one-to-one chat: the kind of the other party."] pub enum
+    P2pTargetType { User "user" "`user`: A user.", Bot "bot" "`bot`: A bot.", }
+}
+
+crate::wire_enum! {
+    #[doc = " Who recalled the message."] pub enum RecallType { MessageOwner
+    "message_owner" "`message_owner`: Its sender.", GroupOwner "group_owner"
+    "`group_owner`: The chat's owner.", GroupManager "group_manager"
+    "`group_manager`: A manager of the chat.", EnterpriseManager "enterprise_manager"
+    "`enterprise_manager`: An administrator of the tenant.", }
+}
+
+crate::wire_enum! {
+    #[doc =
+    " Values of the `receive_id_type` parameter: Kind of ID given in the body's `receive_id`."]
+    pub enum ReceiveIdType { OpenId "open_id"
+    "`open_id`: A user's Open ID, which differs per app.", UnionId "union_id"
+    "`union_id`: A user's Union ID, shared by the apps of one developer.", UserId
+    "user_id" "`user_id`: A user's User ID within the tenant.", Email "email"
+    "`email`: A user's real email address.", ChatId "chat_id"
+    "`chat_id`: A chat ID (`oc_…`).", ThreadId "thread_id"
+    "`thread_id`: A thread ID (`omt_…`).", }
+}
+
+crate::wire_enum! {
+    #[doc = " Values of the `type` parameter: Kind of resource to download."] pub enum
+    ResourceType { Image "image"
+    "`image`: An image in the message, or an image inside a rich-text post.", File "file"
+    "`file`: A file, audio or video in the message (stickers excluded).", }
+}
+
+crate::wire_enum! {
+    #[doc = " Who may take screenshots and screen recordings."] pub enum
+    ScreenshotHasPermissionSetting { AllMembers "all_members"
+    "`all_members`: All members may take screenshots and recordings.", NotAnyone
+    "not_anyone" "`not_anyone`: No one may take screenshots or recordings.", }
+}
+
+crate::wire_enum! {
+    #[doc = " Values of the `sort_type` parameter: Order of the messages."] pub enum
+    SortType { ByCreateTimeAsc "ByCreateTimeAsc"
+    "`ByCreateTimeAsc`: Oldest first (the default).", ByCreateTimeDesc "ByCreateTimeDesc"
+    "`ByCreateTimeDesc`: Newest first.", }
+}
+
+crate::wire_enum! {
+    #[doc = " Kind of tab."] pub enum TabType { Message "message"
+    "`message`: The chat's messages.", DocList "doc_list"
+    "`doc_list`: The list of cloud documents shared in the chat.", Doc "doc"
+    "`doc`: A document.", Pin "pin" "`pin`: The chat's pinned messages.", MeetingMinute
+    "meeting_minute" "`meeting_minute`: Meeting minutes.", ChatAnnouncement
+    "chat_announcement" "`chat_announcement`: The chat announcement.", Url "url"
+    "`url`: A web page.", File "file" "`file`: The files shared in the chat.",
+    FilesResources "files_resources"
+    "`files_resources`: Files, documents and links shared in the chat, in one tab.",
+    ImagesVideos "images_videos"
+    "`images_videos`: Images and videos shared in the chat, in one tab.", Task "task"
+    "`task`: A task list.", }
+}
+
+crate::wire_enum! {
+    #[doc = " What to pin; the platform assumes `2` when it is left out."] pub enum
+    TopNoticeActionType { Message "1" "`1`: A message, given by `message_id`.",
+    Announcement "2" "`2`: The chat announcement.", }
+}
+
+crate::wire_enum! {
+    #[doc = " Who may send urgent (buzz) messages (default `all_members`)."] pub enum
+    UrgentSetting { OnlyOwner "only_owner" "`only_owner`: The owner and managers only.",
+    AllMembers "all_members" "`all_members`: Every member.", }
+}
+
+crate::wire_enum! {
+    #[doc =
+    " Values of the `user_id_type` parameter: Kind of user ID used in `owner_id`, `user_id_list`"]
+    #[doc = " and the answer (default `open_id`)."] pub enum UserIdType { UserId
+    "user_id" "`user_id`: User ID within the tenant.", UnionId "union_id"
+    "`union_id`: Union ID, shared by the apps of one developer.", OpenId "open_id"
+    "`open_id`: Open ID, which differs per app.", }
+}
+
+crate::wire_enum! {
+    #[doc = " How long the link stays valid (default `week`)."] pub enum ValidityPeriod {
+    Week "week" "`week`: 7 days.", Year "year" "`year`: One year.", Permanently
+    "permanently" "`permanently`: Never expires.", }
+}
+
+crate::wire_enum! {
+    #[doc = " Who may start a video meeting (default `all_members`)."] pub enum
+    VideoConferenceSetting { OnlyOwner "only_owner"
+    "`only_owner`: The owner and managers only.", AllMembers "all_members"
+    "`all_members`: Every member.", }
 }

@@ -4,57 +4,29 @@
 //! Get an app_access_token for a self-built app.
 //!
 //! `POST /open-apis/auth/v3/app_access_token/internal`
-//!
-//! Exchanges the app's id and secret for an app_access_token, valid for at most 2 hours. The
-//! SDK calls this itself and caches the token.
-//!
-//! - Endpoint id: `auth.v3.app_access_token.internal`
-//! - Access tokens: none (the app's credentials are in the body)
-//! - App types: custom (self-built)
-//! - API page: <https://open.feishu.cn/document/ukTMukTMukTM/ukDNz4SO0MjL5QzM/auth-v3/auth/app_access_token_internal>
 
-use crate::{Client, Error, RequestOptions};
+use crate::operation as op;
 use crate::codec;
 
-/// The parameters and body of `auth.v3.app_access_token.internal`.
-///
-/// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
-///
-/// ```
-/// # use lark_openapi::auth::v3::app_access_token::*;
-/// let request = InternalAppAccessTokenRequest::new(lark_openapi::auth::v3::app_access_token::InternalAppAccessTokenBody::new("cli_slkdjalasdkjasd", "dskLLdkasdjlasdKK"));
-/// ```
-///
-/// Leaving out `body` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::auth::v3::app_access_token::*;
-/// let request = InternalAppAccessTokenRequest::new();
-/// ```
+/// The parameters and body of `auth.v3.app_access_token.internal`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct InternalAppAccessTokenRequest {
-    /// The request body.
-    body: InternalAppAccessTokenBody,
+    /// The body.
+    pub body: InternalAppAccessTokenBody,
 }
 
 impl InternalAppAccessTokenRequest {
-    /// Creates the request from its required parameters.
+    /// The request with its required parameters; the others unset.
     #[allow(clippy::new_without_default)]
     pub fn new(body: InternalAppAccessTokenBody) -> Self {
         Self { body }
-    }
-
-    /// The request body.
-    pub fn body(&self) -> &InternalAppAccessTokenBody {
-        &self.body
     }
 }
 
 /// The body of `auth.v3.app_access_token.internal`.
 ///
-/// Build one with [`new`](InternalAppAccessTokenBody::new), which takes the required fields
-/// (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest;
-/// alphabetically in each group), and the `with_*` setters.
+/// Build one with [`new`](InternalAppAccessTokenBody::new) (the required fields) and the setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InternalAppAccessTokenBody {
@@ -78,10 +50,6 @@ impl InternalAppAccessTokenBody {
 
 /// The answer of `auth.v3.app_access_token.internal`.
 ///
-/// Build one with [`new`](InternalAppAccessTokenResponse::new), which takes the required
-/// fields (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest;
-/// alphabetically in each group), and the `with_*` setters.
-///
 /// [`log_id`](InternalAppAccessTokenResponse::log_id) gives the log id (`x-tt-logid`) of the
 /// answer, which the platform's support asks for.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -97,74 +65,49 @@ pub struct InternalAppAccessTokenResponse {
     lark_log_id: Option<String>,
 }
 
-impl InternalAppAccessTokenResponse {
-    /// A value with the required fields; the others unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new(app_access_token: impl Into<String>, expire: i64) -> Self {
-        Self {
-            app_access_token: app_access_token.into(),
-            expire,
-            lark_log_id: None,
-        }
-    }
-
-    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
-    /// platform sent one: give it to the platform's support with a question.
-    pub fn log_id(&self) -> Option<&str> {
-        self.lark_log_id.as_deref()
-    }
-}
-
-impl crate::operation::Output for InternalAppAccessTokenResponse {
-    fn set_log_id(&mut self, log_id: Option<String>) {
-        self.lark_log_id = log_id;
-    }
-}
-
-impl crate::operation::Operation for InternalAppAccessTokenRequest {
-    type Error = InternalAppAccessTokenError;
-    const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
+crate::answer!(InternalAppAccessTokenResponse);
+impl op::Operation for InternalAppAccessTokenRequest {
+    type Code = super::super::ErrorCode;
+    type Answer = InternalAppAccessTokenResponse;
+    const META: op::OperationMeta = op::OperationMeta {
         id: "auth.v3.app_access_token.internal",
-        method: crate::operation::HttpMethod::Post,
+        method: op::HttpMethod::Post,
         path: "/open-apis/auth/v3/app_access_token/internal",
         access_tokens: &[],
         idempotent: true,
-        response: crate::operation::ResponseKind::Flat,
+        response: op::ResponseKind::Flat,
         doc_url: "https://open.feishu.cn/document/ukTMukTMukTM/ukDNz4SO0MjL5QzM/auth-v3/auth/app_access_token_internal",
         rate_limit: None,
+        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        errors: &[crate::ErrorRow::of(0), crate::ErrorRow::of(3), crate::ErrorRow::of(4)],
     };
 
-    fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
-        vec![]
+    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+        parts.json(&self.body)
     }
-
-    fn query_params(&self) -> Vec<(&'static str, String)> {
-        Vec::new()
-    }
-
-    fn payload(&self) -> Result<crate::operation::Payload, String> {
-        crate::operation::Payload::json(&self.body)
-    }
-}
-
-impl crate::operation::JsonOperation for InternalAppAccessTokenRequest {
-    type Output = InternalAppAccessTokenResponse;
 }
 
 impl super::AppAccessTokenApi<'_> {
     /// Get an app_access_token for a self-built app.
+    ///
+    /// Exchanges the app's id and secret for an app_access_token, valid for at most 2 hours. The
+    /// SDK calls this itself and caches the token.
     ///
     /// - Endpoint id: `auth.v3.app_access_token.internal`
     /// - Access tokens: none (the app's credentials are in the body)
     /// - App types: custom (self-built)
     /// - API page: <https://open.feishu.cn/document/ukTMukTMukTM/ukDNz4SO0MjL5QzM/auth-v3/auth/app_access_token_internal>
     ///
+    /// # Errors
+    ///
+    /// Documented codes (match them with `Error::code()`):
+    /// [`InvalidAppId`](super::super::ErrorCode::InvalidAppId) (10003),
+    /// [`AppUnavailable`](super::super::ErrorCode::AppUnavailable) (10014),
+    /// [`InvalidAppSecret`](super::super::ErrorCode::InvalidAppSecret) (10015).
+    ///
     /// # Example
     ///
-    /// ```no_run
-    /// # async fn example() -> Result<(), lark_openapi::Error> {
-    /// let client = lark_openapi::Client::builder("cli_your_app_id", "your_app_secret").build()?;
+    /// ```ignore
     /// let response = client
     ///     .auth().v3().app_access_token()
     ///     .internal(
@@ -173,230 +116,11 @@ impl super::AppAccessTokenApi<'_> {
     ///     .send()
     ///     .await?;
     /// println!("{response:?}");
-    /// # Ok(())
-    /// # }
     /// ```
     pub fn internal(&self, body: InternalAppAccessTokenBody) -> InternalAppAccessToken {
-        InternalAppAccessToken {
-            client: self.client.clone(),
-            request: InternalAppAccessTokenRequest::new(body),
-            options: RequestOptions::default(),
-        }
+        crate::Call::new(self.client, InternalAppAccessTokenRequest::new(body))
     }
 }
 
-/// A prepared `auth.v3.app_access_token.internal` call: set options, then `.send().await` (or just `.await`).
-///
-/// Made by [`AppAccessTokenApi::internal`](super::AppAccessTokenApi::internal).
-#[derive(Debug, Clone)]
-#[must_use = "a request does nothing until it is sent"]
-pub struct InternalAppAccessToken {
-    client: Client,
-    request: InternalAppAccessTokenRequest,
-    options: RequestOptions,
-}
-
-impl InternalAppAccessToken {
-    /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
-    /// Merged into what is set: a field these options set replaces the earlier value,
-    /// the others are kept, headers add up.
-    pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = self.options.merge(options);
-        self
-    }
-
-    /// The request as it will be sent.
-    pub fn request(&self) -> &InternalAppAccessTokenRequest {
-        &self.request
-    }
-
-    /// Sends the request.
-    pub async fn send(
-        self,
-    ) -> Result<InternalAppAccessTokenResponse, Error<InternalAppAccessTokenError>> {
-        self.client.call(self.request, self.options).await
-    }
-}
-
-impl std::future::IntoFuture for InternalAppAccessToken {
-    type Output = Result<
-        InternalAppAccessTokenResponse,
-        Error<InternalAppAccessTokenError>,
-    >;
-    type IntoFuture = crate::operation::BoxFuture<Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-/// Service errors of `auth.v3.app_access_token.internal`: one variant per documented code.
-///
-/// Codes the spec does not list (including platform-wide ones) arrive as `Unhandled`. Each variant keeps the full [`ApiError`](crate::ApiError): code, HTTP status, server message, log id, troubleshooter link and violations.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum InternalAppAccessTokenError {
-    /// **10003** (HTTP 400): The app_id is not the id of an app of this kind (a store app called an internal endpoint, or the other way round).
-    ///
-    /// What to do: Check the app id and whether the app is self-built or a store app.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    InvalidAppId(crate::ApiError),
-    /// **10014** (HTTP 400): The app is disabled or unavailable.
-    ///
-    /// What to do: Check the app's status in the developer console.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    AppUnavailable(crate::ApiError),
-    /// **10015** (HTTP 400): The app_secret does not belong to the app_id.
-    ///
-    /// What to do: Copy the app secret again from the developer console; it changes when it is reset.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    InvalidAppSecret(crate::ApiError),
-    /// A code the spec's error table does not list; see [`ApiError`](crate::ApiError).
-    Unhandled(crate::ApiError),
-}
-
-impl InternalAppAccessTokenError {
-    /// The error as the platform sent it.
-    pub fn api_error(&self) -> &crate::ApiError {
-        match self {
-            Self::InvalidAppId(e)
-            | Self::AppUnavailable(e)
-            | Self::InvalidAppSecret(e)
-            | Self::Unhandled(e) => e,
-        }
-    }
-
-    /// The platform's error code.
-    pub fn code(&self) -> i64 {
-        self.api_error().code
-    }
-
-    /// The HTTP status of the response.
-    pub fn http_status(&self) -> u16 {
-        self.api_error().http_status
-    }
-
-    /// The server's message (`msg`).
-    pub fn message(&self) -> &str {
-        &self.api_error().message
-    }
-
-    /// The log id to quote when asking Lark support.
-    pub fn log_id(&self) -> Option<&str> {
-        self.api_error().log_id.as_deref()
-    }
-
-    /// What the code means, from the spec; `None` for `Unhandled`.
-    pub fn meaning(&self) -> Option<&'static str> {
-        match self {
-            Self::InvalidAppId(_) => {
-                Some(
-                    "The app_id is not the id of an app of this kind (a store app called an internal endpoint, or the other way round).",
-                )
-            }
-            Self::AppUnavailable(_) => Some("The app is disabled or unavailable."),
-            Self::InvalidAppSecret(_) => {
-                Some("The app_secret does not belong to the app_id.")
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// What to do about it, from the spec; `None` for `Unhandled`.
-    pub fn advice(&self) -> Option<&'static str> {
-        match self {
-            Self::InvalidAppId(_) => {
-                Some(
-                    "Check the app id and whether the app is self-built or a store app.",
-                )
-            }
-            Self::AppUnavailable(_) => {
-                Some("Check the app's status in the developer console.")
-            }
-            Self::InvalidAppSecret(_) => {
-                Some(
-                    "Copy the app secret again from the developer console; it changes when it is reset.",
-                )
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// Whether sending the same request again can succeed, per the spec.
-    pub fn is_retryable(&self) -> bool {
-        false
-    }
-
-    /// Whether the code is one the spec does not list.
-    pub fn is_unhandled(&self) -> bool {
-        matches!(self, Self::Unhandled(_))
-    }
-
-    /// Whether this is code 10003: The app_id is not the id of an app of this kind (a store app called an internal endpoint, or the other way round).
-    pub fn is_invalid_app_id(&self) -> bool {
-        matches!(self, Self::InvalidAppId(_))
-    }
-
-    /// Whether this is code 10014: The app is disabled or unavailable.
-    pub fn is_app_unavailable(&self) -> bool {
-        matches!(self, Self::AppUnavailable(_))
-    }
-
-    /// Whether this is code 10015: The app_secret does not belong to the app_id.
-    pub fn is_invalid_app_secret(&self) -> bool {
-        matches!(self, Self::InvalidAppSecret(_))
-    }
-}
-
-impl std::fmt::Display for InternalAppAccessTokenError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::service_error::fmt_service_error(
-            f,
-            self.api_error(),
-            self.meaning(),
-            self.advice(),
-        )
-    }
-}
-
-impl std::error::Error for InternalAppAccessTokenError {}
-impl crate::service_error::FromApiError for InternalAppAccessTokenError {
-    fn from_api_error(error: crate::ApiError) -> Self {
-        match error.code {
-            10003i64 => Self::InvalidAppId(error),
-            10014i64 => Self::AppUnavailable(error),
-            10015i64 => Self::InvalidAppSecret(error),
-            _ => Self::Unhandled(error),
-        }
-    }
-}
-
-impl crate::ServiceError for InternalAppAccessTokenError {
-    fn endpoint(&self) -> &'static str {
-        "auth.v3.app_access_token.internal"
-    }
-
-    fn api_error(&self) -> &crate::ApiError {
-        InternalAppAccessTokenError::api_error(self)
-    }
-
-    fn meaning(&self) -> Option<&'static str> {
-        InternalAppAccessTokenError::meaning(self)
-    }
-
-    fn advice(&self) -> Option<&'static str> {
-        InternalAppAccessTokenError::advice(self)
-    }
-
-    fn is_retryable(&self) -> bool {
-        InternalAppAccessTokenError::is_retryable(self)
-    }
-}
+/// A prepared `auth.v3.app_access_token.internal` call: set options, then `.await` it (see [`Call`](crate::Call)).
+pub type InternalAppAccessToken = crate::Call<InternalAppAccessTokenRequest>;

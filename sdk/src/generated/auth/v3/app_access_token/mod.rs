@@ -3,16 +3,16 @@
 
 //! The `app_access_token` resource of `auth` `v3`.
 
-pub mod create;
-pub mod internal;
+mod create;
+mod internal;
 pub use create::{
-    CreateAppAccessToken, CreateAppAccessTokenRequest, CreateAppAccessTokenError,
-    CreateAppAccessTokenBody, CreateAppAccessTokenResponse,
+    CreateAppAccessToken, CreateAppAccessTokenRequest, CreateAppAccessTokenBody,
+    CreateAppAccessTokenResponse,
 };
 
 pub use internal::{
-    InternalAppAccessToken, InternalAppAccessTokenRequest, InternalAppAccessTokenError,
-    InternalAppAccessTokenBody, InternalAppAccessTokenResponse,
+    InternalAppAccessToken, InternalAppAccessTokenRequest, InternalAppAccessTokenBody,
+    InternalAppAccessTokenResponse,
 };
 
 /// Accessor for the `app_access_token` resource.

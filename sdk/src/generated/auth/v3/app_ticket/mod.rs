@@ -3,10 +3,9 @@
 
 //! The `app_ticket` resource of `auth` `v3`.
 
-pub mod resend;
+mod resend;
 pub use resend::{
-    ResendAppTicket, ResendAppTicketRequest, ResendAppTicketError, ResendAppTicketBody,
-    ResendAppTicketResponse,
+    ResendAppTicket, ResendAppTicketRequest, ResendAppTicketBody, ResendAppTicketResponse,
 };
 
 /// Accessor for the `app_ticket` resource.

@@ -4,56 +4,28 @@
 //! Ask the platform to push a new app_ticket to a store app.
 //!
 //! `POST /open-apis/auth/v3/app_ticket/resend`
-//!
-//! The platform answers at once and pushes an `app_ticket` event shortly after. Only store
-//! apps may call it. The SDK calls it when it needs a ticket and has none.
-//!
-//! - Endpoint id: `auth.v3.app_ticket.resend`
-//! - Access tokens: none (the app's credentials are in the body)
-//! - App types: store (marketplace)
-//! - API page: <https://open.feishu.cn/document/ukTMukTMukTM/ukDNz4SO0MjL5QzM/auth-v3/auth/app_ticket_resend>
 
-use crate::{Client, Error, RequestOptions};
+use crate::operation as op;
 
-/// The parameters and body of `auth.v3.app_ticket.resend`.
-///
-/// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
-///
-/// ```
-/// # use lark_openapi::auth::v3::app_ticket::*;
-/// let request = ResendAppTicketRequest::new(lark_openapi::auth::v3::app_ticket::ResendAppTicketBody::new("cli_slkdjalasdkjasd", "dskLLdkasdjlasdKK"));
-/// ```
-///
-/// Leaving out `body` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::auth::v3::app_ticket::*;
-/// let request = ResendAppTicketRequest::new();
-/// ```
+/// The parameters and body of `auth.v3.app_ticket.resend`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ResendAppTicketRequest {
-    /// The request body.
-    body: ResendAppTicketBody,
+    /// The body.
+    pub body: ResendAppTicketBody,
 }
 
 impl ResendAppTicketRequest {
-    /// Creates the request from its required parameters.
+    /// The request with its required parameters; the others unset.
     #[allow(clippy::new_without_default)]
     pub fn new(body: ResendAppTicketBody) -> Self {
         Self { body }
-    }
-
-    /// The request body.
-    pub fn body(&self) -> &ResendAppTicketBody {
-        &self.body
     }
 }
 
 /// The body of `auth.v3.app_ticket.resend`.
 ///
-/// Build one with [`new`](ResendAppTicketBody::new), which takes the required fields
-/// (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest;
-/// alphabetically in each group), and the `with_*` setters.
+/// Build one with [`new`](ResendAppTicketBody::new) (the required fields) and the setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ResendAppTicketBody {
@@ -86,70 +58,47 @@ pub struct ResendAppTicketResponse {
     lark_log_id: Option<String>,
 }
 
-impl ResendAppTicketResponse {
-    /// An empty value: every field unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self { lark_log_id: None }
-    }
-
-    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
-    /// platform sent one: give it to the platform's support with a question.
-    pub fn log_id(&self) -> Option<&str> {
-        self.lark_log_id.as_deref()
-    }
-}
-
-impl crate::operation::Output for ResendAppTicketResponse {
-    fn set_log_id(&mut self, log_id: Option<String>) {
-        self.lark_log_id = log_id;
-    }
-}
-
-impl crate::operation::Operation for ResendAppTicketRequest {
-    type Error = ResendAppTicketError;
-    const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
+crate::answer!(ResendAppTicketResponse);
+impl op::Operation for ResendAppTicketRequest {
+    type Code = super::super::ErrorCode;
+    type Answer = ResendAppTicketResponse;
+    const META: op::OperationMeta = op::OperationMeta {
         id: "auth.v3.app_ticket.resend",
-        method: crate::operation::HttpMethod::Post,
+        method: op::HttpMethod::Post,
         path: "/open-apis/auth/v3/app_ticket/resend",
         access_tokens: &[],
         idempotent: true,
-        response: crate::operation::ResponseKind::Empty,
+        response: op::ResponseKind::Empty,
         doc_url: "https://open.feishu.cn/document/ukTMukTMukTM/ukDNz4SO0MjL5QzM/auth-v3/auth/app_ticket_resend",
         rate_limit: None,
+        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        errors: &[crate::ErrorRow::of(5)],
     };
 
-    fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
-        vec![]
+    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+        parts.json(&self.body)
     }
-
-    fn query_params(&self) -> Vec<(&'static str, String)> {
-        Vec::new()
-    }
-
-    fn payload(&self) -> Result<crate::operation::Payload, String> {
-        crate::operation::Payload::json(&self.body)
-    }
-}
-
-impl crate::operation::JsonOperation for ResendAppTicketRequest {
-    type Output = ResendAppTicketResponse;
 }
 
 impl super::AppTicketApi<'_> {
     /// Ask the platform to push a new app_ticket to a store app.
+    ///
+    /// The platform answers at once and pushes an `app_ticket` event shortly after. Only store
+    /// apps may call it. The SDK calls it when it needs a ticket and has none.
     ///
     /// - Endpoint id: `auth.v3.app_ticket.resend`
     /// - Access tokens: none (the app's credentials are in the body)
     /// - App types: store (marketplace)
     /// - API page: <https://open.feishu.cn/document/ukTMukTMukTM/ukDNz4SO0MjL5QzM/auth-v3/auth/app_ticket_resend>
     ///
+    /// # Errors
+    ///
+    /// Documented codes (match them with `Error::code()`):
+    /// [`ResendFailed`](super::super::ErrorCode::ResendFailed) (10016).
+    ///
     /// # Example
     ///
-    /// ```no_run
-    /// # async fn example() -> Result<(), lark_openapi::Error> {
-    /// let client = lark_openapi::Client::builder("cli_your_app_id", "your_app_secret").build()?;
+    /// ```ignore
     /// let response = client
     ///     .auth().v3().app_ticket()
     ///     .resend(
@@ -158,180 +107,11 @@ impl super::AppTicketApi<'_> {
     ///     .send()
     ///     .await?;
     /// println!("done; log id {:?}", response.log_id());
-    /// # Ok(())
-    /// # }
     /// ```
     pub fn resend(&self, body: ResendAppTicketBody) -> ResendAppTicket {
-        ResendAppTicket {
-            client: self.client.clone(),
-            request: ResendAppTicketRequest::new(body),
-            options: RequestOptions::default(),
-        }
+        crate::Call::new(self.client, ResendAppTicketRequest::new(body))
     }
 }
 
-/// A prepared `auth.v3.app_ticket.resend` call: set options, then `.send().await` (or just `.await`).
-///
-/// Made by [`AppTicketApi::resend`](super::AppTicketApi::resend).
-#[derive(Debug, Clone)]
-#[must_use = "a request does nothing until it is sent"]
-pub struct ResendAppTicket {
-    client: Client,
-    request: ResendAppTicketRequest,
-    options: RequestOptions,
-}
-
-impl ResendAppTicket {
-    /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
-    /// Merged into what is set: a field these options set replaces the earlier value,
-    /// the others are kept, headers add up.
-    pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = self.options.merge(options);
-        self
-    }
-
-    /// The request as it will be sent.
-    pub fn request(&self) -> &ResendAppTicketRequest {
-        &self.request
-    }
-
-    /// Sends the request.
-    pub async fn send(
-        self,
-    ) -> Result<ResendAppTicketResponse, Error<ResendAppTicketError>> {
-        self.client.call(self.request, self.options).await
-    }
-}
-
-impl std::future::IntoFuture for ResendAppTicket {
-    type Output = Result<ResendAppTicketResponse, Error<ResendAppTicketError>>;
-    type IntoFuture = crate::operation::BoxFuture<Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-/// Service errors of `auth.v3.app_ticket.resend`: one variant per documented code.
-///
-/// Codes the spec does not list (including platform-wide ones) arrive as `Unhandled`. Each variant keeps the full [`ApiError`](crate::ApiError): code, HTTP status, server message, log id, troubleshooter link and violations.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum ResendAppTicketError {
-    /// **10016** (HTTP 400): The resend was refused; self-built apps cannot call it.
-    ///
-    /// What to do: Only store apps receive app_tickets; a self-built app needs none.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    ResendFailed(crate::ApiError),
-    /// A code the spec's error table does not list; see [`ApiError`](crate::ApiError).
-    Unhandled(crate::ApiError),
-}
-
-impl ResendAppTicketError {
-    /// The error as the platform sent it.
-    pub fn api_error(&self) -> &crate::ApiError {
-        match self {
-            Self::ResendFailed(e) | Self::Unhandled(e) => e,
-        }
-    }
-
-    /// The platform's error code.
-    pub fn code(&self) -> i64 {
-        self.api_error().code
-    }
-
-    /// The HTTP status of the response.
-    pub fn http_status(&self) -> u16 {
-        self.api_error().http_status
-    }
-
-    /// The server's message (`msg`).
-    pub fn message(&self) -> &str {
-        &self.api_error().message
-    }
-
-    /// The log id to quote when asking Lark support.
-    pub fn log_id(&self) -> Option<&str> {
-        self.api_error().log_id.as_deref()
-    }
-
-    /// What the code means, from the spec; `None` for `Unhandled`.
-    pub fn meaning(&self) -> Option<&'static str> {
-        match self {
-            Self::ResendFailed(_) => {
-                Some("The resend was refused; self-built apps cannot call it.")
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// What to do about it, from the spec; `None` for `Unhandled`.
-    pub fn advice(&self) -> Option<&'static str> {
-        match self {
-            Self::ResendFailed(_) => {
-                Some("Only store apps receive app_tickets; a self-built app needs none.")
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// Whether sending the same request again can succeed, per the spec.
-    pub fn is_retryable(&self) -> bool {
-        false
-    }
-
-    /// Whether the code is one the spec does not list.
-    pub fn is_unhandled(&self) -> bool {
-        matches!(self, Self::Unhandled(_))
-    }
-
-    /// Whether this is code 10016: The resend was refused; self-built apps cannot call it.
-    pub fn is_resend_failed(&self) -> bool {
-        matches!(self, Self::ResendFailed(_))
-    }
-}
-
-impl std::fmt::Display for ResendAppTicketError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::service_error::fmt_service_error(
-            f,
-            self.api_error(),
-            self.meaning(),
-            self.advice(),
-        )
-    }
-}
-
-impl std::error::Error for ResendAppTicketError {}
-impl crate::service_error::FromApiError for ResendAppTicketError {
-    fn from_api_error(error: crate::ApiError) -> Self {
-        match error.code {
-            10016i64 => Self::ResendFailed(error),
-            _ => Self::Unhandled(error),
-        }
-    }
-}
-
-impl crate::ServiceError for ResendAppTicketError {
-    fn endpoint(&self) -> &'static str {
-        "auth.v3.app_ticket.resend"
-    }
-
-    fn api_error(&self) -> &crate::ApiError {
-        ResendAppTicketError::api_error(self)
-    }
-
-    fn meaning(&self) -> Option<&'static str> {
-        ResendAppTicketError::meaning(self)
-    }
-
-    fn advice(&self) -> Option<&'static str> {
-        ResendAppTicketError::advice(self)
-    }
-
-    fn is_retryable(&self) -> bool {
-        ResendAppTicketError::is_retryable(self)
-    }
-}
+/// A prepared `auth.v3.app_ticket.resend` call: set options, then `.await` it (see [`Call`](crate::Call)).
+pub type ResendAppTicket = crate::Call<ResendAppTicketRequest>;

@@ -4,57 +4,29 @@
 //! Get a tenant_access_token of one tenant for a store app.
 //!
 //! `POST /open-apis/auth/v3/tenant_access_token`
-//!
-//! Exchanges a store app's app_access_token and a tenant's tenant_key for that tenant's
-//! tenant_access_token. The SDK calls this itself for the tenant_key given to a call.
-//!
-//! - Endpoint id: `auth.v3.tenant_access_token.create`
-//! - Access tokens: none (the app's credentials are in the body)
-//! - App types: store (marketplace)
-//! - API page: <https://open.feishu.cn/document/ukTMukTMukTM/ukDNz4SO0MjL5QzM/auth-v3/auth/tenant_access_token>
 
-use crate::{Client, Error, RequestOptions};
+use crate::operation as op;
 use crate::codec;
 
-/// The parameters and body of `auth.v3.tenant_access_token.create`.
-///
-/// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
-///
-/// ```
-/// # use lark_openapi::auth::v3::tenant_access_token::*;
-/// let request = CreateTenantAccessTokenRequest::new(lark_openapi::auth::v3::tenant_access_token::CreateTenantAccessTokenBody::new("73658811060f175d", "a-6U1SbDiM6XIH2DcTCPyeub"));
-/// ```
-///
-/// Leaving out `body` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::auth::v3::tenant_access_token::*;
-/// let request = CreateTenantAccessTokenRequest::new();
-/// ```
+/// The parameters and body of `auth.v3.tenant_access_token.create`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct CreateTenantAccessTokenRequest {
-    /// The request body.
-    body: CreateTenantAccessTokenBody,
+    /// The body.
+    pub body: CreateTenantAccessTokenBody,
 }
 
 impl CreateTenantAccessTokenRequest {
-    /// Creates the request from its required parameters.
+    /// The request with its required parameters; the others unset.
     #[allow(clippy::new_without_default)]
     pub fn new(body: CreateTenantAccessTokenBody) -> Self {
         Self { body }
-    }
-
-    /// The request body.
-    pub fn body(&self) -> &CreateTenantAccessTokenBody {
-        &self.body
     }
 }
 
 /// The body of `auth.v3.tenant_access_token.create`.
 ///
-/// Build one with [`new`](CreateTenantAccessTokenBody::new), which takes the required fields
-/// (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest;
-/// alphabetically in each group), and the `with_*` setters.
+/// Build one with [`new`](CreateTenantAccessTokenBody::new) (the required fields) and the setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateTenantAccessTokenBody {
@@ -81,10 +53,6 @@ impl CreateTenantAccessTokenBody {
 
 /// The answer of `auth.v3.tenant_access_token.create`.
 ///
-/// Build one with [`new`](CreateTenantAccessTokenResponse::new), which takes the required
-/// fields (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest;
-/// alphabetically in each group), and the `with_*` setters.
-///
 /// [`log_id`](CreateTenantAccessTokenResponse::log_id) gives the log id (`x-tt-logid`) of the
 /// answer, which the platform's support asks for.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -100,74 +68,48 @@ pub struct CreateTenantAccessTokenResponse {
     lark_log_id: Option<String>,
 }
 
-impl CreateTenantAccessTokenResponse {
-    /// A value with the required fields; the others unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new(expire: i64, tenant_access_token: impl Into<String>) -> Self {
-        Self {
-            tenant_access_token: tenant_access_token.into(),
-            expire,
-            lark_log_id: None,
-        }
-    }
-
-    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
-    /// platform sent one: give it to the platform's support with a question.
-    pub fn log_id(&self) -> Option<&str> {
-        self.lark_log_id.as_deref()
-    }
-}
-
-impl crate::operation::Output for CreateTenantAccessTokenResponse {
-    fn set_log_id(&mut self, log_id: Option<String>) {
-        self.lark_log_id = log_id;
-    }
-}
-
-impl crate::operation::Operation for CreateTenantAccessTokenRequest {
-    type Error = CreateTenantAccessTokenError;
-    const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
+crate::answer!(CreateTenantAccessTokenResponse);
+impl op::Operation for CreateTenantAccessTokenRequest {
+    type Code = super::super::ErrorCode;
+    type Answer = CreateTenantAccessTokenResponse;
+    const META: op::OperationMeta = op::OperationMeta {
         id: "auth.v3.tenant_access_token.create",
-        method: crate::operation::HttpMethod::Post,
+        method: op::HttpMethod::Post,
         path: "/open-apis/auth/v3/tenant_access_token",
         access_tokens: &[],
         idempotent: true,
-        response: crate::operation::ResponseKind::Flat,
+        response: op::ResponseKind::Flat,
         doc_url: "https://open.feishu.cn/document/ukTMukTMukTM/ukDNz4SO0MjL5QzM/auth-v3/auth/tenant_access_token",
         rate_limit: None,
+        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        errors: &[crate::ErrorRow::of(2), crate::ErrorRow::of(6)],
     };
 
-    fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
-        vec![]
+    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+        parts.json(&self.body)
     }
-
-    fn query_params(&self) -> Vec<(&'static str, String)> {
-        Vec::new()
-    }
-
-    fn payload(&self) -> Result<crate::operation::Payload, String> {
-        crate::operation::Payload::json(&self.body)
-    }
-}
-
-impl crate::operation::JsonOperation for CreateTenantAccessTokenRequest {
-    type Output = CreateTenantAccessTokenResponse;
 }
 
 impl super::TenantAccessTokenApi<'_> {
     /// Get a tenant_access_token of one tenant for a store app.
+    ///
+    /// Exchanges a store app's app_access_token and a tenant's tenant_key for that tenant's
+    /// tenant_access_token. The SDK calls this itself for the tenant_key given to a call.
     ///
     /// - Endpoint id: `auth.v3.tenant_access_token.create`
     /// - Access tokens: none (the app's credentials are in the body)
     /// - App types: store (marketplace)
     /// - API page: <https://open.feishu.cn/document/ukTMukTMukTM/ukDNz4SO0MjL5QzM/auth-v3/auth/tenant_access_token>
     ///
+    /// # Errors
+    ///
+    /// Documented codes (match them with `Error::code()`):
+    /// [`TenantTokenFailed`](super::super::ErrorCode::TenantTokenFailed) (10013),
+    /// [`InvalidAppAccessToken`](super::super::ErrorCode::InvalidAppAccessToken) (20014).
+    ///
     /// # Example
     ///
-    /// ```no_run
-    /// # async fn example() -> Result<(), lark_openapi::Error> {
-    /// let client = lark_openapi::Client::builder("cli_your_app_id", "your_app_secret").build()?;
+    /// ```ignore
     /// let response = client
     ///     .auth().v3().tenant_access_token()
     ///     .create(
@@ -176,207 +118,11 @@ impl super::TenantAccessTokenApi<'_> {
     ///     .send()
     ///     .await?;
     /// println!("{response:?}");
-    /// # Ok(())
-    /// # }
     /// ```
     pub fn create(&self, body: CreateTenantAccessTokenBody) -> CreateTenantAccessToken {
-        CreateTenantAccessToken {
-            client: self.client.clone(),
-            request: CreateTenantAccessTokenRequest::new(body),
-            options: RequestOptions::default(),
-        }
+        crate::Call::new(self.client, CreateTenantAccessTokenRequest::new(body))
     }
 }
 
-/// A prepared `auth.v3.tenant_access_token.create` call: set options, then `.send().await` (or just `.await`).
-///
-/// Made by [`TenantAccessTokenApi::create`](super::TenantAccessTokenApi::create).
-#[derive(Debug, Clone)]
-#[must_use = "a request does nothing until it is sent"]
-pub struct CreateTenantAccessToken {
-    client: Client,
-    request: CreateTenantAccessTokenRequest,
-    options: RequestOptions,
-}
-
-impl CreateTenantAccessToken {
-    /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
-    /// Merged into what is set: a field these options set replaces the earlier value,
-    /// the others are kept, headers add up.
-    pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = self.options.merge(options);
-        self
-    }
-
-    /// The request as it will be sent.
-    pub fn request(&self) -> &CreateTenantAccessTokenRequest {
-        &self.request
-    }
-
-    /// Sends the request.
-    pub async fn send(
-        self,
-    ) -> Result<CreateTenantAccessTokenResponse, Error<CreateTenantAccessTokenError>> {
-        self.client.call(self.request, self.options).await
-    }
-}
-
-impl std::future::IntoFuture for CreateTenantAccessToken {
-    type Output = Result<
-        CreateTenantAccessTokenResponse,
-        Error<CreateTenantAccessTokenError>,
-    >;
-    type IntoFuture = crate::operation::BoxFuture<Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-/// Service errors of `auth.v3.tenant_access_token.create`: one variant per documented code.
-///
-/// Codes the spec does not list (including platform-wide ones) arrive as `Unhandled`. Each variant keeps the full [`ApiError`](crate::ApiError): code, HTTP status, server message, log id, troubleshooter link and violations.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum CreateTenantAccessTokenError {
-    /// **10013** (HTTP 400): No tenant token could be issued: the tenant_key is unknown or the tenant removed the app.
-    ///
-    /// What to do: Check the tenant_key; the tenant may have uninstalled the app.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    TenantTokenFailed(crate::ApiError),
-    /// **20014** (HTTP 400): The app_access_token is invalid or expired.
-    ///
-    /// What to do: Get a new app_access_token; the SDK does this once by itself.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    InvalidAppAccessToken(crate::ApiError),
-    /// A code the spec's error table does not list; see [`ApiError`](crate::ApiError).
-    Unhandled(crate::ApiError),
-}
-
-impl CreateTenantAccessTokenError {
-    /// The error as the platform sent it.
-    pub fn api_error(&self) -> &crate::ApiError {
-        match self {
-            Self::TenantTokenFailed(e)
-            | Self::InvalidAppAccessToken(e)
-            | Self::Unhandled(e) => e,
-        }
-    }
-
-    /// The platform's error code.
-    pub fn code(&self) -> i64 {
-        self.api_error().code
-    }
-
-    /// The HTTP status of the response.
-    pub fn http_status(&self) -> u16 {
-        self.api_error().http_status
-    }
-
-    /// The server's message (`msg`).
-    pub fn message(&self) -> &str {
-        &self.api_error().message
-    }
-
-    /// The log id to quote when asking Lark support.
-    pub fn log_id(&self) -> Option<&str> {
-        self.api_error().log_id.as_deref()
-    }
-
-    /// What the code means, from the spec; `None` for `Unhandled`.
-    pub fn meaning(&self) -> Option<&'static str> {
-        match self {
-            Self::TenantTokenFailed(_) => {
-                Some(
-                    "No tenant token could be issued: the tenant_key is unknown or the tenant removed the app.",
-                )
-            }
-            Self::InvalidAppAccessToken(_) => {
-                Some("The app_access_token is invalid or expired.")
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// What to do about it, from the spec; `None` for `Unhandled`.
-    pub fn advice(&self) -> Option<&'static str> {
-        match self {
-            Self::TenantTokenFailed(_) => {
-                Some("Check the tenant_key; the tenant may have uninstalled the app.")
-            }
-            Self::InvalidAppAccessToken(_) => {
-                Some("Get a new app_access_token; the SDK does this once by itself.")
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// Whether sending the same request again can succeed, per the spec.
-    pub fn is_retryable(&self) -> bool {
-        false
-    }
-
-    /// Whether the code is one the spec does not list.
-    pub fn is_unhandled(&self) -> bool {
-        matches!(self, Self::Unhandled(_))
-    }
-
-    /// Whether this is code 10013: No tenant token could be issued: the tenant_key is unknown or the tenant removed the app.
-    pub fn is_tenant_token_failed(&self) -> bool {
-        matches!(self, Self::TenantTokenFailed(_))
-    }
-
-    /// Whether this is code 20014: The app_access_token is invalid or expired.
-    pub fn is_invalid_app_access_token(&self) -> bool {
-        matches!(self, Self::InvalidAppAccessToken(_))
-    }
-}
-
-impl std::fmt::Display for CreateTenantAccessTokenError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::service_error::fmt_service_error(
-            f,
-            self.api_error(),
-            self.meaning(),
-            self.advice(),
-        )
-    }
-}
-
-impl std::error::Error for CreateTenantAccessTokenError {}
-impl crate::service_error::FromApiError for CreateTenantAccessTokenError {
-    fn from_api_error(error: crate::ApiError) -> Self {
-        match error.code {
-            10013i64 => Self::TenantTokenFailed(error),
-            20014i64 => Self::InvalidAppAccessToken(error),
-            _ => Self::Unhandled(error),
-        }
-    }
-}
-
-impl crate::ServiceError for CreateTenantAccessTokenError {
-    fn endpoint(&self) -> &'static str {
-        "auth.v3.tenant_access_token.create"
-    }
-
-    fn api_error(&self) -> &crate::ApiError {
-        CreateTenantAccessTokenError::api_error(self)
-    }
-
-    fn meaning(&self) -> Option<&'static str> {
-        CreateTenantAccessTokenError::meaning(self)
-    }
-
-    fn advice(&self) -> Option<&'static str> {
-        CreateTenantAccessTokenError::advice(self)
-    }
-
-    fn is_retryable(&self) -> bool {
-        CreateTenantAccessTokenError::is_retryable(self)
-    }
-}
+/// A prepared `auth.v3.tenant_access_token.create` call: set options, then `.await` it (see [`Call`](crate::Call)).
+pub type CreateTenantAccessToken = crate::Call<CreateTenantAccessTokenRequest>;

@@ -3,18 +3,16 @@
 
 //! The `tenant_access_token` resource of `auth` `v3`.
 
-pub mod create;
-pub mod internal;
+mod create;
+mod internal;
 pub use create::{
-    CreateTenantAccessToken, CreateTenantAccessTokenRequest,
-    CreateTenantAccessTokenError, CreateTenantAccessTokenBody,
+    CreateTenantAccessToken, CreateTenantAccessTokenRequest, CreateTenantAccessTokenBody,
     CreateTenantAccessTokenResponse,
 };
 
 pub use internal::{
     InternalTenantAccessToken, InternalTenantAccessTokenRequest,
-    InternalTenantAccessTokenError, InternalTenantAccessTokenBody,
-    InternalTenantAccessTokenResponse,
+    InternalTenantAccessTokenBody, InternalTenantAccessTokenResponse,
 };
 
 /// Accessor for the `tenant_access_token` resource.

@@ -4,55 +4,24 @@
 //! Recall the messages of a batch send.
 //!
 //! `DELETE /open-apis/im/v1/batch_messages/:batch_message_id`
-//!
-//! Recalls, from every recipient, the message sent by one call of the legacy batch-send API
-//! (`POST /open-apis/message/v4/batch_send/`); recall a single message with
-//! `im.v1.message.delete` instead. The recall runs asynchronously and takes a while to
-//! complete: follow it with `im.v1.batch_message.get_progress`. Messages older than the
-//! recall time limit set by the tenant administrator can no longer be recalled.
-//!
-//! - Endpoint id: `im.v1.batch_message.delete`
-//! - Access tokens: `tenant_access_token`
-//! - App types: custom (self-built), store (marketplace)
-//! - Scopes (any one of): `im:message:send_multi_users`, `im:message:send_multi_depts`
-//! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/batch_message/delete>
 
-use crate::{Client, Error, RequestOptions};
+use crate::operation as op;
 
-/// The parameters and body of `im.v1.batch_message.delete`.
-///
-/// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
-///
-/// ```
-/// # use lark_openapi::im::v1::batch_message::*;
-/// let request = DeleteBatchMessageRequest::new("bm_dc13264520392913993dd051dba21dcf");
-/// ```
-///
-/// Leaving out `batch_message_id` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::batch_message::*;
-/// let request = DeleteBatchMessageRequest::new();
-/// ```
+/// The parameters and body of `im.v1.batch_message.delete`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct DeleteBatchMessageRequest {
-    /// Path parameter `batch_message_id`: ID of the batch send (`bm_…`): the `message_id` that the legacy batch-send API returned.
-    batch_message_id: String,
+    /// Path `batch_message_id`: ID of the batch send (`bm_…`): the `message_id` that the legacy batch-send API returned.
+    pub batch_message_id: String,
 }
 
 impl DeleteBatchMessageRequest {
-    /// Creates the request from its required parameters.
+    /// The request with its required parameters; the others unset.
     #[allow(clippy::new_without_default)]
     pub fn new(batch_message_id: impl Into<String>) -> Self {
         Self {
             batch_message_id: batch_message_id.into(),
         }
-    }
-
-    /// Path parameter `batch_message_id`: ID of the batch send (`bm_…`): the `message_id` that the legacy batch-send API returned.
-    pub fn batch_message_id(&self) -> &str {
-        &self.batch_message_id
     }
 }
 
@@ -67,58 +36,48 @@ pub struct DeleteBatchMessageResponse {
     lark_log_id: Option<String>,
 }
 
-impl DeleteBatchMessageResponse {
-    /// An empty value: every field unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self { lark_log_id: None }
-    }
-
-    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
-    /// platform sent one: give it to the platform's support with a question.
-    pub fn log_id(&self) -> Option<&str> {
-        self.lark_log_id.as_deref()
-    }
-}
-
-impl crate::operation::Output for DeleteBatchMessageResponse {
-    fn set_log_id(&mut self, log_id: Option<String>) {
-        self.lark_log_id = log_id;
-    }
-}
-
-impl crate::operation::Operation for DeleteBatchMessageRequest {
-    type Error = DeleteBatchMessageError;
-    const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
+crate::answer!(DeleteBatchMessageResponse);
+impl op::Operation for DeleteBatchMessageRequest {
+    type Code = super::super::ErrorCode;
+    type Answer = DeleteBatchMessageResponse;
+    const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.batch_message.delete",
-        method: crate::operation::HttpMethod::Delete,
+        method: op::HttpMethod::Delete,
         path: "/open-apis/im/v1/batch_messages/:batch_message_id",
-        access_tokens: &[crate::operation::TokenType::Tenant],
+        access_tokens: &[op::TokenType::Tenant],
         idempotent: true,
-        response: crate::operation::ResponseKind::Empty,
+        response: op::ResponseKind::Empty,
         doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/batch_message/delete",
-        rate_limit: Some(crate::operation::RateLimitMeta {
+        rate_limit: Some(op::RateLimitMeta {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
+        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        errors: &[
+            crate::ErrorRow::of(0),
+            crate::ErrorRow::of(5),
+            crate::ErrorRow::of(8),
+            crate::ErrorRow::of(21),
+            crate::ErrorRow::of(22),
+            crate::ErrorRow::of(25),
+            crate::ErrorRow::of(156),
+        ],
     };
 
-    fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
-        vec![self.batch_message_id.as_str().into()]
+    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+        parts.path("batch_message_id", &self.batch_message_id);
+        Ok(())
     }
-
-    fn query_params(&self) -> Vec<(&'static str, String)> {
-        Vec::new()
-    }
-}
-
-impl crate::operation::JsonOperation for DeleteBatchMessageRequest {
-    type Output = DeleteBatchMessageResponse;
 }
 
 impl super::BatchMessageApi<'_> {
     /// Recall the messages of a batch send.
+    ///
+    /// Recalls, from every recipient, the message sent by one call of the legacy batch-send API
+    /// (`POST /open-apis/message/v4/batch_send/`); recall a single message with
+    /// `im.v1.message.delete` instead. The recall runs asynchronously and takes a while to
+    /// complete: follow it with `im.v1.batch_message.get_progress`. Messages older than the
+    /// recall time limit set by the tenant administrator can no longer be recalled.
     ///
     /// - Endpoint id: `im.v1.batch_message.delete`
     /// - Access tokens: `tenant_access_token`
@@ -127,11 +86,20 @@ impl super::BatchMessageApi<'_> {
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
     /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/batch_message/delete>
     ///
+    /// # Errors
+    ///
+    /// Documented codes (match them with `Error::code()`):
+    /// [`InvalidRequestParam`](super::super::ErrorCode::InvalidRequestParam) (230001),
+    /// [`BotAbilityDisabled`](super::super::ErrorCode::BotAbilityDisabled) (230006),
+    /// [`RecallWindowExpired`](super::super::ErrorCode::RecallWindowExpired) (230009),
+    /// [`NoRecallPermission`](super::super::ErrorCode::NoRecallPermission) (230026),
+    /// [`NoPermission`](super::super::ErrorCode::NoPermission) (230027),
+    /// [`BatchMessageNotFound`](super::super::ErrorCode::BatchMessageNotFound) (230030),
+    /// [`MetadataWritesPaused`](super::super::ErrorCode::MetadataWritesPaused) (232096).
+    ///
     /// # Example
     ///
-    /// ```no_run
-    /// # async fn example() -> Result<(), lark_openapi::Error> {
-    /// let client = lark_openapi::Client::builder("cli_your_app_id", "your_app_secret").build()?;
+    /// ```ignore
     /// let response = client
     ///     .im().v1().batch_message()
     ///     .delete(
@@ -140,325 +108,11 @@ impl super::BatchMessageApi<'_> {
     ///     .send()
     ///     .await?;
     /// println!("done; log id {:?}", response.log_id());
-    /// # Ok(())
-    /// # }
     /// ```
     pub fn delete(&self, batch_message_id: impl Into<String>) -> DeleteBatchMessage {
-        DeleteBatchMessage {
-            client: self.client.clone(),
-            request: DeleteBatchMessageRequest::new(batch_message_id),
-            options: RequestOptions::default(),
-        }
+        crate::Call::new(self.client, DeleteBatchMessageRequest::new(batch_message_id))
     }
 }
 
-/// A prepared `im.v1.batch_message.delete` call: set options, then `.send().await` (or just `.await`).
-///
-/// Made by [`BatchMessageApi::delete`](super::BatchMessageApi::delete).
-#[derive(Debug, Clone)]
-#[must_use = "a request does nothing until it is sent"]
-pub struct DeleteBatchMessage {
-    client: Client,
-    request: DeleteBatchMessageRequest,
-    options: RequestOptions,
-}
-
-impl DeleteBatchMessage {
-    /// Store apps: the tenant to act for (its `tenant_key`); custom apps need not set it.
-    pub fn tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.options = self.options.tenant_key(tenant_key);
-        self
-    }
-
-    /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
-    /// Merged into what is set: a field these options set replaces the earlier value,
-    /// the others are kept, headers add up.
-    pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = self.options.merge(options);
-        self
-    }
-
-    /// The request as it will be sent.
-    pub fn request(&self) -> &DeleteBatchMessageRequest {
-        &self.request
-    }
-
-    /// Sends the request.
-    pub async fn send(
-        self,
-    ) -> Result<DeleteBatchMessageResponse, Error<DeleteBatchMessageError>> {
-        self.client.call(self.request, self.options).await
-    }
-}
-
-impl std::future::IntoFuture for DeleteBatchMessage {
-    type Output = Result<DeleteBatchMessageResponse, Error<DeleteBatchMessageError>>;
-    type IntoFuture = crate::operation::BoxFuture<Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-/// Service errors of `im.v1.batch_message.delete`: one variant per documented code.
-///
-/// Codes the spec does not list (including platform-wide ones) arrive as `Unhandled`. Each variant keeps the full [`ApiError`](crate::ApiError): code, HTTP status, server message, log id, troubleshooter link and violations.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum DeleteBatchMessageError {
-    /// **230001** (HTTP 400): A request parameter is malformed or missing; the message usually names it after `ext=`.
-    ///
-    /// What to do: Fix the parameter named in the message.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    InvalidRequestParam(crate::ApiError),
-    /// **230006** (HTTP 400): The app has no bot ability, or the version enabling it is not released.
-    ///
-    /// What to do: Enable the bot ability in the developer console and release a version.
-    ///
-    /// Server message: `Bot ability is not activated.`
-    ///
-    /// Retrying the same request does not help.
-    BotAbilityDisabled(crate::ApiError),
-    /// **230009** (HTTP 400): The message is older than the recall time limit.
-    ///
-    /// What to do: The message can no longer be recalled; the tenant administrator sets the limit.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    RecallWindowExpired(crate::ApiError),
-    /// **230026** (HTTP 400): The caller may not recall this message: a bot can only recall its own messages unless it owns or manages the group.
-    ///
-    /// What to do: Recall only the bot's own messages, or make the bot a group manager.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    NoRecallPermission(crate::ApiError),
-    /// **230027** (HTTP 400): The caller lacks a scope or permission this operation needs, or the user's authorization is missing.
-    ///
-    /// What to do: Check the app's scopes and the caller's rights in the chat; external chats need the bot's external sharing enabled.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    NoPermission(crate::ApiError),
-    /// **230030** (HTTP 400): No batch message has this ID.
-    ///
-    /// What to do: Check the batch_message_id returned when the batch was sent.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    BatchMessageNotFound(crate::ApiError),
-    /// **232096** (HTTP 400): The platform has paused writes for maintenance.
-    ///
-    /// What to do: Retry after a while.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// A retry can help: the SDK retries it within the client's retry policy.
-    MetadataWritesPaused(crate::ApiError),
-    /// A code the spec's error table does not list; see [`ApiError`](crate::ApiError).
-    Unhandled(crate::ApiError),
-}
-
-impl DeleteBatchMessageError {
-    /// The error as the platform sent it.
-    pub fn api_error(&self) -> &crate::ApiError {
-        match self {
-            Self::InvalidRequestParam(e)
-            | Self::BotAbilityDisabled(e)
-            | Self::RecallWindowExpired(e)
-            | Self::NoRecallPermission(e)
-            | Self::NoPermission(e)
-            | Self::BatchMessageNotFound(e)
-            | Self::MetadataWritesPaused(e)
-            | Self::Unhandled(e) => e,
-        }
-    }
-
-    /// The platform's error code.
-    pub fn code(&self) -> i64 {
-        self.api_error().code
-    }
-
-    /// The HTTP status of the response.
-    pub fn http_status(&self) -> u16 {
-        self.api_error().http_status
-    }
-
-    /// The server's message (`msg`).
-    pub fn message(&self) -> &str {
-        &self.api_error().message
-    }
-
-    /// The log id to quote when asking Lark support.
-    pub fn log_id(&self) -> Option<&str> {
-        self.api_error().log_id.as_deref()
-    }
-
-    /// What the code means, from the spec; `None` for `Unhandled`.
-    pub fn meaning(&self) -> Option<&'static str> {
-        match self {
-            Self::InvalidRequestParam(_) => {
-                Some(
-                    "A request parameter is malformed or missing; the message usually names it after `ext=`.",
-                )
-            }
-            Self::BotAbilityDisabled(_) => {
-                Some(
-                    "The app has no bot ability, or the version enabling it is not released.",
-                )
-            }
-            Self::RecallWindowExpired(_) => {
-                Some("The message is older than the recall time limit.")
-            }
-            Self::NoRecallPermission(_) => {
-                Some(
-                    "The caller may not recall this message: a bot can only recall its own messages unless it owns or manages the group.",
-                )
-            }
-            Self::NoPermission(_) => {
-                Some(
-                    "The caller lacks a scope or permission this operation needs, or the user's authorization is missing.",
-                )
-            }
-            Self::BatchMessageNotFound(_) => Some("No batch message has this ID."),
-            Self::MetadataWritesPaused(_) => {
-                Some("The platform has paused writes for maintenance.")
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// What to do about it, from the spec; `None` for `Unhandled`.
-    pub fn advice(&self) -> Option<&'static str> {
-        match self {
-            Self::InvalidRequestParam(_) => {
-                Some("Fix the parameter named in the message.")
-            }
-            Self::BotAbilityDisabled(_) => {
-                Some(
-                    "Enable the bot ability in the developer console and release a version.",
-                )
-            }
-            Self::RecallWindowExpired(_) => {
-                Some(
-                    "The message can no longer be recalled; the tenant administrator sets the limit.",
-                )
-            }
-            Self::NoRecallPermission(_) => {
-                Some(
-                    "Recall only the bot's own messages, or make the bot a group manager.",
-                )
-            }
-            Self::NoPermission(_) => {
-                Some(
-                    "Check the app's scopes and the caller's rights in the chat; external chats need the bot's external sharing enabled.",
-                )
-            }
-            Self::BatchMessageNotFound(_) => {
-                Some("Check the batch_message_id returned when the batch was sent.")
-            }
-            Self::MetadataWritesPaused(_) => Some("Retry after a while."),
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// Whether sending the same request again can succeed, per the spec.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::MetadataWritesPaused(_))
-    }
-
-    /// Whether the code is one the spec does not list.
-    pub fn is_unhandled(&self) -> bool {
-        matches!(self, Self::Unhandled(_))
-    }
-
-    /// Whether this is code 230001: A request parameter is malformed or missing; the message usually names it after `ext=`.
-    pub fn is_invalid_request_param(&self) -> bool {
-        matches!(self, Self::InvalidRequestParam(_))
-    }
-
-    /// Whether this is code 230006: The app has no bot ability, or the version enabling it is not released.
-    pub fn is_bot_ability_disabled(&self) -> bool {
-        matches!(self, Self::BotAbilityDisabled(_))
-    }
-
-    /// Whether this is code 230009: The message is older than the recall time limit.
-    pub fn is_recall_window_expired(&self) -> bool {
-        matches!(self, Self::RecallWindowExpired(_))
-    }
-
-    /// Whether this is code 230026: The caller may not recall this message: a bot can only recall its own messages unless it owns or manages the group.
-    pub fn is_no_recall_permission(&self) -> bool {
-        matches!(self, Self::NoRecallPermission(_))
-    }
-
-    /// Whether this is code 230027: The caller lacks a scope or permission this operation needs, or the user's authorization is missing.
-    pub fn is_no_permission(&self) -> bool {
-        matches!(self, Self::NoPermission(_))
-    }
-
-    /// Whether this is code 230030: No batch message has this ID.
-    pub fn is_batch_message_not_found(&self) -> bool {
-        matches!(self, Self::BatchMessageNotFound(_))
-    }
-
-    /// Whether this is code 232096: The platform has paused writes for maintenance.
-    pub fn is_metadata_writes_paused(&self) -> bool {
-        matches!(self, Self::MetadataWritesPaused(_))
-    }
-}
-
-impl std::fmt::Display for DeleteBatchMessageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::service_error::fmt_service_error(
-            f,
-            self.api_error(),
-            self.meaning(),
-            self.advice(),
-        )
-    }
-}
-
-impl std::error::Error for DeleteBatchMessageError {}
-impl crate::service_error::FromApiError for DeleteBatchMessageError {
-    fn from_api_error(error: crate::ApiError) -> Self {
-        match error.code {
-            230001i64 => Self::InvalidRequestParam(error),
-            230006i64 => Self::BotAbilityDisabled(error),
-            230009i64 => Self::RecallWindowExpired(error),
-            230026i64 => Self::NoRecallPermission(error),
-            230027i64 => Self::NoPermission(error),
-            230030i64 => Self::BatchMessageNotFound(error),
-            232096i64 => Self::MetadataWritesPaused(error),
-            _ => Self::Unhandled(error),
-        }
-    }
-}
-
-impl crate::ServiceError for DeleteBatchMessageError {
-    fn endpoint(&self) -> &'static str {
-        "im.v1.batch_message.delete"
-    }
-
-    fn api_error(&self) -> &crate::ApiError {
-        DeleteBatchMessageError::api_error(self)
-    }
-
-    fn meaning(&self) -> Option<&'static str> {
-        DeleteBatchMessageError::meaning(self)
-    }
-
-    fn advice(&self) -> Option<&'static str> {
-        DeleteBatchMessageError::advice(self)
-    }
-
-    fn is_retryable(&self) -> bool {
-        DeleteBatchMessageError::is_retryable(self)
-    }
-}
+/// A prepared `im.v1.batch_message.delete` call: set options, then `.await` it (see [`Call`](crate::Call)).
+pub type DeleteBatchMessage = crate::Call<DeleteBatchMessageRequest>;

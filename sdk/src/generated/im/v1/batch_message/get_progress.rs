@@ -4,56 +4,25 @@
 //! Get the send and recall progress of a batch send.
 //!
 //! `GET /open-apis/im/v1/batch_messages/:batch_message_id/get_progress`
-//!
-//! Reports how far a batch send of the legacy batch-send API has got: how many recipients are
-//! valid, how many have received and read the message, and, after
-//! `im.v1.batch_message.delete`, how many copies were recalled. Only batches sent within the
-//! last 30 days can be queried. The counts are a snapshot taken at the time of the call: poll
-//! again to follow a send or a recall.
-//!
-//! - Endpoint id: `im.v1.batch_message.get_progress`
-//! - Access tokens: `tenant_access_token`
-//! - App types: custom (self-built), store (marketplace)
-//! - Scopes (any one of): `im:message:send_multi_users`, `im:message:send_multi_depts`
-//! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/batch_message/get_progress>
 
-use crate::{Client, Error, RequestOptions};
+use crate::operation as op;
 use super::super::models::{BatchMessageRecallProgress, BatchMessageSendProgress};
 
-/// The parameters and body of `im.v1.batch_message.get_progress`.
-///
-/// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
-///
-/// ```
-/// # use lark_openapi::im::v1::batch_message::*;
-/// let request = GetProgressBatchMessageRequest::new("bm-0b3d5d1b2df7c6d5dbd1abe2c91e2217");
-/// ```
-///
-/// Leaving out `batch_message_id` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::batch_message::*;
-/// let request = GetProgressBatchMessageRequest::new();
-/// ```
+/// The parameters and body of `im.v1.batch_message.get_progress`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct GetProgressBatchMessageRequest {
-    /// Path parameter `batch_message_id`: ID of the batch send (`bm_…`): the `message_id` that the legacy batch-send API returned.
-    batch_message_id: String,
+    /// Path `batch_message_id`: ID of the batch send (`bm_…`): the `message_id` that the legacy batch-send API returned.
+    pub batch_message_id: String,
 }
 
 impl GetProgressBatchMessageRequest {
-    /// Creates the request from its required parameters.
+    /// The request with its required parameters; the others unset.
     #[allow(clippy::new_without_default)]
     pub fn new(batch_message_id: impl Into<String>) -> Self {
         Self {
             batch_message_id: batch_message_id.into(),
         }
-    }
-
-    /// Path parameter `batch_message_id`: ID of the batch send (`bm_…`): the `message_id` that the legacy batch-send API returned.
-    pub fn batch_message_id(&self) -> &str {
-        &self.batch_message_id
     }
 }
 
@@ -74,80 +43,47 @@ pub struct GetProgressBatchMessageResponse {
     lark_log_id: Option<String>,
 }
 
-impl GetProgressBatchMessageResponse {
-    /// An empty value: every field unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            batch_message_send_progress: Default::default(),
-            batch_message_recall_progress: Default::default(),
-            lark_log_id: None,
-        }
-    }
-
-    /// Sets `batch_message_send_progress`.
-    pub fn with_batch_message_send_progress(
-        mut self,
-        batch_message_send_progress: BatchMessageSendProgress,
-    ) -> Self {
-        self.batch_message_send_progress = Some(batch_message_send_progress);
-        self
-    }
-
-    /// Sets `batch_message_recall_progress`.
-    pub fn with_batch_message_recall_progress(
-        mut self,
-        batch_message_recall_progress: BatchMessageRecallProgress,
-    ) -> Self {
-        self.batch_message_recall_progress = Some(batch_message_recall_progress);
-        self
-    }
-
-    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
-    /// platform sent one: give it to the platform's support with a question.
-    pub fn log_id(&self) -> Option<&str> {
-        self.lark_log_id.as_deref()
-    }
-}
-
-impl crate::operation::Output for GetProgressBatchMessageResponse {
-    fn set_log_id(&mut self, log_id: Option<String>) {
-        self.lark_log_id = log_id;
-    }
-}
-
-impl crate::operation::Operation for GetProgressBatchMessageRequest {
-    type Error = GetProgressBatchMessageError;
-    const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
+crate::answer!(GetProgressBatchMessageResponse);
+impl op::Operation for GetProgressBatchMessageRequest {
+    type Code = super::super::ErrorCode;
+    type Answer = GetProgressBatchMessageResponse;
+    const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.batch_message.get_progress",
-        method: crate::operation::HttpMethod::Get,
+        method: op::HttpMethod::Get,
         path: "/open-apis/im/v1/batch_messages/:batch_message_id/get_progress",
-        access_tokens: &[crate::operation::TokenType::Tenant],
+        access_tokens: &[op::TokenType::Tenant],
         idempotent: true,
-        response: crate::operation::ResponseKind::Json,
+        response: op::ResponseKind::Json,
         doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/batch_message/get_progress",
-        rate_limit: Some(crate::operation::RateLimitMeta {
+        rate_limit: Some(op::RateLimitMeta {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
+        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        errors: &[
+            crate::ErrorRow::of(0),
+            crate::ErrorRow::of(5),
+            crate::ErrorRow::of(10),
+            crate::ErrorRow::of(22),
+            crate::ErrorRow::of(25),
+            crate::ErrorRow::of(156),
+        ],
     };
 
-    fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
-        vec![self.batch_message_id.as_str().into()]
+    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+        parts.path("batch_message_id", &self.batch_message_id);
+        Ok(())
     }
-
-    fn query_params(&self) -> Vec<(&'static str, String)> {
-        Vec::new()
-    }
-}
-
-impl crate::operation::JsonOperation for GetProgressBatchMessageRequest {
-    type Output = GetProgressBatchMessageResponse;
 }
 
 impl super::BatchMessageApi<'_> {
     /// Get the send and recall progress of a batch send.
+    ///
+    /// Reports how far a batch send of the legacy batch-send API has got: how many recipients are
+    /// valid, how many have received and read the message, and, after
+    /// `im.v1.batch_message.delete`, how many copies were recalled. Only batches sent within the
+    /// last 30 days can be queried. The counts are a snapshot taken at the time of the call: poll
+    /// again to follow a send or a recall.
     ///
     /// - Endpoint id: `im.v1.batch_message.get_progress`
     /// - Access tokens: `tenant_access_token`
@@ -156,11 +92,19 @@ impl super::BatchMessageApi<'_> {
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
     /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/batch_message/get_progress>
     ///
+    /// # Errors
+    ///
+    /// Documented codes (match them with `Error::code()`):
+    /// [`InvalidRequestParam`](super::super::ErrorCode::InvalidRequestParam) (230001),
+    /// [`BotAbilityDisabled`](super::super::ErrorCode::BotAbilityDisabled) (230006),
+    /// [`BotNotMessageSender`](super::super::ErrorCode::BotNotMessageSender) (230012),
+    /// [`NoPermission`](super::super::ErrorCode::NoPermission) (230027),
+    /// [`BatchMessageNotFound`](super::super::ErrorCode::BatchMessageNotFound) (230030),
+    /// [`MetadataWritesPaused`](super::super::ErrorCode::MetadataWritesPaused) (232096).
+    ///
     /// # Example
     ///
-    /// ```no_run
-    /// # async fn example() -> Result<(), lark_openapi::Error> {
-    /// let client = lark_openapi::Client::builder("cli_your_app_id", "your_app_secret").build()?;
+    /// ```ignore
     /// let response = client
     ///     .im().v1().batch_message()
     ///     .get_progress(
@@ -169,304 +113,17 @@ impl super::BatchMessageApi<'_> {
     ///     .send()
     ///     .await?;
     /// println!("{response:?}");
-    /// # Ok(())
-    /// # }
     /// ```
     pub fn get_progress(
         &self,
         batch_message_id: impl Into<String>,
     ) -> GetProgressBatchMessage {
-        GetProgressBatchMessage {
-            client: self.client.clone(),
-            request: GetProgressBatchMessageRequest::new(batch_message_id),
-            options: RequestOptions::default(),
-        }
-    }
-}
-
-/// A prepared `im.v1.batch_message.get_progress` call: set options, then `.send().await` (or just `.await`).
-///
-/// Made by [`BatchMessageApi::get_progress`](super::BatchMessageApi::get_progress).
-#[derive(Debug, Clone)]
-#[must_use = "a request does nothing until it is sent"]
-pub struct GetProgressBatchMessage {
-    client: Client,
-    request: GetProgressBatchMessageRequest,
-    options: RequestOptions,
-}
-
-impl GetProgressBatchMessage {
-    /// Store apps: the tenant to act for (its `tenant_key`); custom apps need not set it.
-    pub fn tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.options = self.options.tenant_key(tenant_key);
-        self
-    }
-
-    /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
-    /// Merged into what is set: a field these options set replaces the earlier value,
-    /// the others are kept, headers add up.
-    pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = self.options.merge(options);
-        self
-    }
-
-    /// The request as it will be sent.
-    pub fn request(&self) -> &GetProgressBatchMessageRequest {
-        &self.request
-    }
-
-    /// Sends the request.
-    pub async fn send(
-        self,
-    ) -> Result<GetProgressBatchMessageResponse, Error<GetProgressBatchMessageError>> {
-        self.client.call(self.request, self.options).await
-    }
-}
-
-impl std::future::IntoFuture for GetProgressBatchMessage {
-    type Output = Result<
-        GetProgressBatchMessageResponse,
-        Error<GetProgressBatchMessageError>,
-    >;
-    type IntoFuture = crate::operation::BoxFuture<Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-/// Service errors of `im.v1.batch_message.get_progress`: one variant per documented code.
-///
-/// Codes the spec does not list (including platform-wide ones) arrive as `Unhandled`. Each variant keeps the full [`ApiError`](crate::ApiError): code, HTTP status, server message, log id, troubleshooter link and violations.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum GetProgressBatchMessageError {
-    /// **230001** (HTTP 400): A request parameter is malformed or missing; the message usually names it after `ext=`.
-    ///
-    /// What to do: Fix the parameter named in the message.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    InvalidRequestParam(crate::ApiError),
-    /// **230006** (HTTP 400): The app has no bot ability, or the version enabling it is not released.
-    ///
-    /// What to do: Enable the bot ability in the developer console and release a version.
-    ///
-    /// Server message: `Bot ability is not activated.`
-    ///
-    /// Retrying the same request does not help.
-    BotAbilityDisabled(crate::ApiError),
-    /// **230012** (HTTP 400): The bot did not send this message; bots may act only on their own messages here.
-    ///
-    /// What to do: Use a message the bot itself sent.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    BotNotMessageSender(crate::ApiError),
-    /// **230027** (HTTP 400): The caller lacks a scope or permission this operation needs, or the user's authorization is missing.
-    ///
-    /// What to do: Check the app's scopes and the caller's rights in the chat; external chats need the bot's external sharing enabled.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    NoPermission(crate::ApiError),
-    /// **230030** (HTTP 400): No batch message has this ID.
-    ///
-    /// What to do: Check the batch_message_id returned when the batch was sent.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    BatchMessageNotFound(crate::ApiError),
-    /// **232096** (HTTP 400): The platform has paused writes for maintenance.
-    ///
-    /// What to do: Retry after a while.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// A retry can help: the SDK retries it within the client's retry policy.
-    MetadataWritesPaused(crate::ApiError),
-    /// A code the spec's error table does not list; see [`ApiError`](crate::ApiError).
-    Unhandled(crate::ApiError),
-}
-
-impl GetProgressBatchMessageError {
-    /// The error as the platform sent it.
-    pub fn api_error(&self) -> &crate::ApiError {
-        match self {
-            Self::InvalidRequestParam(e)
-            | Self::BotAbilityDisabled(e)
-            | Self::BotNotMessageSender(e)
-            | Self::NoPermission(e)
-            | Self::BatchMessageNotFound(e)
-            | Self::MetadataWritesPaused(e)
-            | Self::Unhandled(e) => e,
-        }
-    }
-
-    /// The platform's error code.
-    pub fn code(&self) -> i64 {
-        self.api_error().code
-    }
-
-    /// The HTTP status of the response.
-    pub fn http_status(&self) -> u16 {
-        self.api_error().http_status
-    }
-
-    /// The server's message (`msg`).
-    pub fn message(&self) -> &str {
-        &self.api_error().message
-    }
-
-    /// The log id to quote when asking Lark support.
-    pub fn log_id(&self) -> Option<&str> {
-        self.api_error().log_id.as_deref()
-    }
-
-    /// What the code means, from the spec; `None` for `Unhandled`.
-    pub fn meaning(&self) -> Option<&'static str> {
-        match self {
-            Self::InvalidRequestParam(_) => {
-                Some(
-                    "A request parameter is malformed or missing; the message usually names it after `ext=`.",
-                )
-            }
-            Self::BotAbilityDisabled(_) => {
-                Some(
-                    "The app has no bot ability, or the version enabling it is not released.",
-                )
-            }
-            Self::BotNotMessageSender(_) => {
-                Some(
-                    "The bot did not send this message; bots may act only on their own messages here.",
-                )
-            }
-            Self::NoPermission(_) => {
-                Some(
-                    "The caller lacks a scope or permission this operation needs, or the user's authorization is missing.",
-                )
-            }
-            Self::BatchMessageNotFound(_) => Some("No batch message has this ID."),
-            Self::MetadataWritesPaused(_) => {
-                Some("The platform has paused writes for maintenance.")
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// What to do about it, from the spec; `None` for `Unhandled`.
-    pub fn advice(&self) -> Option<&'static str> {
-        match self {
-            Self::InvalidRequestParam(_) => {
-                Some("Fix the parameter named in the message.")
-            }
-            Self::BotAbilityDisabled(_) => {
-                Some(
-                    "Enable the bot ability in the developer console and release a version.",
-                )
-            }
-            Self::BotNotMessageSender(_) => Some("Use a message the bot itself sent."),
-            Self::NoPermission(_) => {
-                Some(
-                    "Check the app's scopes and the caller's rights in the chat; external chats need the bot's external sharing enabled.",
-                )
-            }
-            Self::BatchMessageNotFound(_) => {
-                Some("Check the batch_message_id returned when the batch was sent.")
-            }
-            Self::MetadataWritesPaused(_) => Some("Retry after a while."),
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// Whether sending the same request again can succeed, per the spec.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::MetadataWritesPaused(_))
-    }
-
-    /// Whether the code is one the spec does not list.
-    pub fn is_unhandled(&self) -> bool {
-        matches!(self, Self::Unhandled(_))
-    }
-
-    /// Whether this is code 230001: A request parameter is malformed or missing; the message usually names it after `ext=`.
-    pub fn is_invalid_request_param(&self) -> bool {
-        matches!(self, Self::InvalidRequestParam(_))
-    }
-
-    /// Whether this is code 230006: The app has no bot ability, or the version enabling it is not released.
-    pub fn is_bot_ability_disabled(&self) -> bool {
-        matches!(self, Self::BotAbilityDisabled(_))
-    }
-
-    /// Whether this is code 230012: The bot did not send this message; bots may act only on their own messages here.
-    pub fn is_bot_not_message_sender(&self) -> bool {
-        matches!(self, Self::BotNotMessageSender(_))
-    }
-
-    /// Whether this is code 230027: The caller lacks a scope or permission this operation needs, or the user's authorization is missing.
-    pub fn is_no_permission(&self) -> bool {
-        matches!(self, Self::NoPermission(_))
-    }
-
-    /// Whether this is code 230030: No batch message has this ID.
-    pub fn is_batch_message_not_found(&self) -> bool {
-        matches!(self, Self::BatchMessageNotFound(_))
-    }
-
-    /// Whether this is code 232096: The platform has paused writes for maintenance.
-    pub fn is_metadata_writes_paused(&self) -> bool {
-        matches!(self, Self::MetadataWritesPaused(_))
-    }
-}
-
-impl std::fmt::Display for GetProgressBatchMessageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::service_error::fmt_service_error(
-            f,
-            self.api_error(),
-            self.meaning(),
-            self.advice(),
+        crate::Call::new(
+            self.client,
+            GetProgressBatchMessageRequest::new(batch_message_id),
         )
     }
 }
 
-impl std::error::Error for GetProgressBatchMessageError {}
-impl crate::service_error::FromApiError for GetProgressBatchMessageError {
-    fn from_api_error(error: crate::ApiError) -> Self {
-        match error.code {
-            230001i64 => Self::InvalidRequestParam(error),
-            230006i64 => Self::BotAbilityDisabled(error),
-            230012i64 => Self::BotNotMessageSender(error),
-            230027i64 => Self::NoPermission(error),
-            230030i64 => Self::BatchMessageNotFound(error),
-            232096i64 => Self::MetadataWritesPaused(error),
-            _ => Self::Unhandled(error),
-        }
-    }
-}
-
-impl crate::ServiceError for GetProgressBatchMessageError {
-    fn endpoint(&self) -> &'static str {
-        "im.v1.batch_message.get_progress"
-    }
-
-    fn api_error(&self) -> &crate::ApiError {
-        GetProgressBatchMessageError::api_error(self)
-    }
-
-    fn meaning(&self) -> Option<&'static str> {
-        GetProgressBatchMessageError::meaning(self)
-    }
-
-    fn advice(&self) -> Option<&'static str> {
-        GetProgressBatchMessageError::advice(self)
-    }
-
-    fn is_retryable(&self) -> bool {
-        GetProgressBatchMessageError::is_retryable(self)
-    }
-}
+/// A prepared `im.v1.batch_message.get_progress` call: set options, then `.await` it (see [`Call`](crate::Call)).
+pub type GetProgressBatchMessage = crate::Call<GetProgressBatchMessageRequest>;

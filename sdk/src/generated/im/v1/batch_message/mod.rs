@@ -3,22 +3,20 @@
 
 //! The `batch_message` resource of `im` `v1`.
 
-pub mod delete;
-pub mod get_progress;
-pub mod read_user;
+mod delete;
+mod get_progress;
+mod read_user;
 pub use delete::{
-    DeleteBatchMessage, DeleteBatchMessageRequest, DeleteBatchMessageError,
-    DeleteBatchMessageResponse,
+    DeleteBatchMessage, DeleteBatchMessageRequest, DeleteBatchMessageResponse,
 };
 
 pub use get_progress::{
     GetProgressBatchMessage, GetProgressBatchMessageRequest,
-    GetProgressBatchMessageError, GetProgressBatchMessageResponse,
+    GetProgressBatchMessageResponse,
 };
 
 pub use read_user::{
-    ReadUserBatchMessage, ReadUserBatchMessageRequest, ReadUserBatchMessageError,
-    ReadUserBatchMessageResponse,
+    ReadUserBatchMessage, ReadUserBatchMessageRequest, ReadUserBatchMessageResponse,
 };
 
 /// Accessor for the `batch_message` resource.

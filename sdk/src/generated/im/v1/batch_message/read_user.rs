@@ -4,55 +4,25 @@
 //! Count the recipients and readers of a batch send.
 //!
 //! `GET /open-apis/im/v1/batch_messages/:batch_message_id/read_user`
-//!
-//! Returns how many users a batch send of the legacy batch-send API was pushed to, and how
-//! many of them have read it. Only batches sent within the last 30 days can be queried, and
-//! the counts are a snapshot taken at the time of the call. For the readers of an ordinary
-//! message, use `im.v1.message.read_users`.
-//!
-//! - Endpoint id: `im.v1.batch_message.read_user`
-//! - Access tokens: `tenant_access_token`
-//! - App types: custom (self-built), store (marketplace)
-//! - Scopes (any one of): `im:message:send_multi_users`, `im:message:send_multi_depts`
-//! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/batch_message/read_user>
 
-use crate::{Client, Error, RequestOptions};
+use crate::operation as op;
 use super::super::models::BatchMessageReadUser;
 
-/// The parameters and body of `im.v1.batch_message.read_user`.
-///
-/// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
-///
-/// ```
-/// # use lark_openapi::im::v1::batch_message::*;
-/// let request = ReadUserBatchMessageRequest::new("bm_dc13264520392913993dd051dba21dcf");
-/// ```
-///
-/// Leaving out `batch_message_id` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::batch_message::*;
-/// let request = ReadUserBatchMessageRequest::new();
-/// ```
+/// The parameters and body of `im.v1.batch_message.read_user`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ReadUserBatchMessageRequest {
-    /// Path parameter `batch_message_id`: ID of the batch send (`bm_…`): the `message_id` that the legacy batch-send API returned.
-    batch_message_id: String,
+    /// Path `batch_message_id`: ID of the batch send (`bm_…`): the `message_id` that the legacy batch-send API returned.
+    pub batch_message_id: String,
 }
 
 impl ReadUserBatchMessageRequest {
-    /// Creates the request from its required parameters.
+    /// The request with its required parameters; the others unset.
     #[allow(clippy::new_without_default)]
     pub fn new(batch_message_id: impl Into<String>) -> Self {
         Self {
             batch_message_id: batch_message_id.into(),
         }
-    }
-
-    /// Path parameter `batch_message_id`: ID of the batch send (`bm_…`): the `message_id` that the legacy batch-send API returned.
-    pub fn batch_message_id(&self) -> &str {
-        &self.batch_message_id
     }
 }
 
@@ -70,67 +40,45 @@ pub struct ReadUserBatchMessageResponse {
     lark_log_id: Option<String>,
 }
 
-impl ReadUserBatchMessageResponse {
-    /// An empty value: every field unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            read_user: Default::default(),
-            lark_log_id: None,
-        }
-    }
-
-    /// Sets `read_user`.
-    pub fn with_read_user(mut self, read_user: BatchMessageReadUser) -> Self {
-        self.read_user = Some(read_user);
-        self
-    }
-
-    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
-    /// platform sent one: give it to the platform's support with a question.
-    pub fn log_id(&self) -> Option<&str> {
-        self.lark_log_id.as_deref()
-    }
-}
-
-impl crate::operation::Output for ReadUserBatchMessageResponse {
-    fn set_log_id(&mut self, log_id: Option<String>) {
-        self.lark_log_id = log_id;
-    }
-}
-
-impl crate::operation::Operation for ReadUserBatchMessageRequest {
-    type Error = ReadUserBatchMessageError;
-    const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
+crate::answer!(ReadUserBatchMessageResponse);
+impl op::Operation for ReadUserBatchMessageRequest {
+    type Code = super::super::ErrorCode;
+    type Answer = ReadUserBatchMessageResponse;
+    const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.batch_message.read_user",
-        method: crate::operation::HttpMethod::Get,
+        method: op::HttpMethod::Get,
         path: "/open-apis/im/v1/batch_messages/:batch_message_id/read_user",
-        access_tokens: &[crate::operation::TokenType::Tenant],
+        access_tokens: &[op::TokenType::Tenant],
         idempotent: true,
-        response: crate::operation::ResponseKind::Json,
+        response: op::ResponseKind::Json,
         doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/batch_message/read_user",
-        rate_limit: Some(crate::operation::RateLimitMeta {
+        rate_limit: Some(op::RateLimitMeta {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
+        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        errors: &[
+            crate::ErrorRow::of(0),
+            crate::ErrorRow::of(10),
+            crate::ErrorRow::of(22),
+            crate::ErrorRow::of(25),
+            crate::ErrorRow::of(156),
+        ],
     };
 
-    fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
-        vec![self.batch_message_id.as_str().into()]
+    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+        parts.path("batch_message_id", &self.batch_message_id);
+        Ok(())
     }
-
-    fn query_params(&self) -> Vec<(&'static str, String)> {
-        Vec::new()
-    }
-}
-
-impl crate::operation::JsonOperation for ReadUserBatchMessageRequest {
-    type Output = ReadUserBatchMessageResponse;
 }
 
 impl super::BatchMessageApi<'_> {
     /// Count the recipients and readers of a batch send.
+    ///
+    /// Returns how many users a batch send of the legacy batch-send API was pushed to, and how
+    /// many of them have read it. Only batches sent within the last 30 days can be queried, and
+    /// the counts are a snapshot taken at the time of the call. For the readers of an ordinary
+    /// message, use `im.v1.message.read_users`.
     ///
     /// - Endpoint id: `im.v1.batch_message.read_user`
     /// - Access tokens: `tenant_access_token`
@@ -139,11 +87,18 @@ impl super::BatchMessageApi<'_> {
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
     /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/batch_message/read_user>
     ///
+    /// # Errors
+    ///
+    /// Documented codes (match them with `Error::code()`):
+    /// [`InvalidRequestParam`](super::super::ErrorCode::InvalidRequestParam) (230001),
+    /// [`BotNotMessageSender`](super::super::ErrorCode::BotNotMessageSender) (230012),
+    /// [`NoPermission`](super::super::ErrorCode::NoPermission) (230027),
+    /// [`BatchMessageNotFound`](super::super::ErrorCode::BatchMessageNotFound) (230030),
+    /// [`MetadataWritesPaused`](super::super::ErrorCode::MetadataWritesPaused) (232096).
+    ///
     /// # Example
     ///
-    /// ```no_run
-    /// # async fn example() -> Result<(), lark_openapi::Error> {
-    /// let client = lark_openapi::Client::builder("cli_your_app_id", "your_app_secret").build()?;
+    /// ```ignore
     /// let response = client
     ///     .im().v1().batch_message()
     ///     .read_user(
@@ -152,276 +107,14 @@ impl super::BatchMessageApi<'_> {
     ///     .send()
     ///     .await?;
     /// println!("{response:?}");
-    /// # Ok(())
-    /// # }
     /// ```
     pub fn read_user(
         &self,
         batch_message_id: impl Into<String>,
     ) -> ReadUserBatchMessage {
-        ReadUserBatchMessage {
-            client: self.client.clone(),
-            request: ReadUserBatchMessageRequest::new(batch_message_id),
-            options: RequestOptions::default(),
-        }
+        crate::Call::new(self.client, ReadUserBatchMessageRequest::new(batch_message_id))
     }
 }
 
-/// A prepared `im.v1.batch_message.read_user` call: set options, then `.send().await` (or just `.await`).
-///
-/// Made by [`BatchMessageApi::read_user`](super::BatchMessageApi::read_user).
-#[derive(Debug, Clone)]
-#[must_use = "a request does nothing until it is sent"]
-pub struct ReadUserBatchMessage {
-    client: Client,
-    request: ReadUserBatchMessageRequest,
-    options: RequestOptions,
-}
-
-impl ReadUserBatchMessage {
-    /// Store apps: the tenant to act for (its `tenant_key`); custom apps need not set it.
-    pub fn tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.options = self.options.tenant_key(tenant_key);
-        self
-    }
-
-    /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
-    /// Merged into what is set: a field these options set replaces the earlier value,
-    /// the others are kept, headers add up.
-    pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = self.options.merge(options);
-        self
-    }
-
-    /// The request as it will be sent.
-    pub fn request(&self) -> &ReadUserBatchMessageRequest {
-        &self.request
-    }
-
-    /// Sends the request.
-    pub async fn send(
-        self,
-    ) -> Result<ReadUserBatchMessageResponse, Error<ReadUserBatchMessageError>> {
-        self.client.call(self.request, self.options).await
-    }
-}
-
-impl std::future::IntoFuture for ReadUserBatchMessage {
-    type Output = Result<ReadUserBatchMessageResponse, Error<ReadUserBatchMessageError>>;
-    type IntoFuture = crate::operation::BoxFuture<Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-/// Service errors of `im.v1.batch_message.read_user`: one variant per documented code.
-///
-/// Codes the spec does not list (including platform-wide ones) arrive as `Unhandled`. Each variant keeps the full [`ApiError`](crate::ApiError): code, HTTP status, server message, log id, troubleshooter link and violations.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum ReadUserBatchMessageError {
-    /// **230001** (HTTP 400): A request parameter is malformed or missing; the message usually names it after `ext=`.
-    ///
-    /// What to do: Fix the parameter named in the message.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    InvalidRequestParam(crate::ApiError),
-    /// **230012** (HTTP 400): The bot did not send this message; bots may act only on their own messages here.
-    ///
-    /// What to do: Use a message the bot itself sent.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    BotNotMessageSender(crate::ApiError),
-    /// **230027** (HTTP 400): The caller lacks a scope or permission this operation needs, or the user's authorization is missing.
-    ///
-    /// What to do: Check the app's scopes and the caller's rights in the chat; external chats need the bot's external sharing enabled.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    NoPermission(crate::ApiError),
-    /// **230030** (HTTP 400): No batch message has this ID.
-    ///
-    /// What to do: Check the batch_message_id returned when the batch was sent.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    BatchMessageNotFound(crate::ApiError),
-    /// **232096** (HTTP 400): The platform has paused writes for maintenance.
-    ///
-    /// What to do: Retry after a while.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// A retry can help: the SDK retries it within the client's retry policy.
-    MetadataWritesPaused(crate::ApiError),
-    /// A code the spec's error table does not list; see [`ApiError`](crate::ApiError).
-    Unhandled(crate::ApiError),
-}
-
-impl ReadUserBatchMessageError {
-    /// The error as the platform sent it.
-    pub fn api_error(&self) -> &crate::ApiError {
-        match self {
-            Self::InvalidRequestParam(e)
-            | Self::BotNotMessageSender(e)
-            | Self::NoPermission(e)
-            | Self::BatchMessageNotFound(e)
-            | Self::MetadataWritesPaused(e)
-            | Self::Unhandled(e) => e,
-        }
-    }
-
-    /// The platform's error code.
-    pub fn code(&self) -> i64 {
-        self.api_error().code
-    }
-
-    /// The HTTP status of the response.
-    pub fn http_status(&self) -> u16 {
-        self.api_error().http_status
-    }
-
-    /// The server's message (`msg`).
-    pub fn message(&self) -> &str {
-        &self.api_error().message
-    }
-
-    /// The log id to quote when asking Lark support.
-    pub fn log_id(&self) -> Option<&str> {
-        self.api_error().log_id.as_deref()
-    }
-
-    /// What the code means, from the spec; `None` for `Unhandled`.
-    pub fn meaning(&self) -> Option<&'static str> {
-        match self {
-            Self::InvalidRequestParam(_) => {
-                Some(
-                    "A request parameter is malformed or missing; the message usually names it after `ext=`.",
-                )
-            }
-            Self::BotNotMessageSender(_) => {
-                Some(
-                    "The bot did not send this message; bots may act only on their own messages here.",
-                )
-            }
-            Self::NoPermission(_) => {
-                Some(
-                    "The caller lacks a scope or permission this operation needs, or the user's authorization is missing.",
-                )
-            }
-            Self::BatchMessageNotFound(_) => Some("No batch message has this ID."),
-            Self::MetadataWritesPaused(_) => {
-                Some("The platform has paused writes for maintenance.")
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// What to do about it, from the spec; `None` for `Unhandled`.
-    pub fn advice(&self) -> Option<&'static str> {
-        match self {
-            Self::InvalidRequestParam(_) => {
-                Some("Fix the parameter named in the message.")
-            }
-            Self::BotNotMessageSender(_) => Some("Use a message the bot itself sent."),
-            Self::NoPermission(_) => {
-                Some(
-                    "Check the app's scopes and the caller's rights in the chat; external chats need the bot's external sharing enabled.",
-                )
-            }
-            Self::BatchMessageNotFound(_) => {
-                Some("Check the batch_message_id returned when the batch was sent.")
-            }
-            Self::MetadataWritesPaused(_) => Some("Retry after a while."),
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// Whether sending the same request again can succeed, per the spec.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::MetadataWritesPaused(_))
-    }
-
-    /// Whether the code is one the spec does not list.
-    pub fn is_unhandled(&self) -> bool {
-        matches!(self, Self::Unhandled(_))
-    }
-
-    /// Whether this is code 230001: A request parameter is malformed or missing; the message usually names it after `ext=`.
-    pub fn is_invalid_request_param(&self) -> bool {
-        matches!(self, Self::InvalidRequestParam(_))
-    }
-
-    /// Whether this is code 230012: The bot did not send this message; bots may act only on their own messages here.
-    pub fn is_bot_not_message_sender(&self) -> bool {
-        matches!(self, Self::BotNotMessageSender(_))
-    }
-
-    /// Whether this is code 230027: The caller lacks a scope or permission this operation needs, or the user's authorization is missing.
-    pub fn is_no_permission(&self) -> bool {
-        matches!(self, Self::NoPermission(_))
-    }
-
-    /// Whether this is code 230030: No batch message has this ID.
-    pub fn is_batch_message_not_found(&self) -> bool {
-        matches!(self, Self::BatchMessageNotFound(_))
-    }
-
-    /// Whether this is code 232096: The platform has paused writes for maintenance.
-    pub fn is_metadata_writes_paused(&self) -> bool {
-        matches!(self, Self::MetadataWritesPaused(_))
-    }
-}
-
-impl std::fmt::Display for ReadUserBatchMessageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::service_error::fmt_service_error(
-            f,
-            self.api_error(),
-            self.meaning(),
-            self.advice(),
-        )
-    }
-}
-
-impl std::error::Error for ReadUserBatchMessageError {}
-impl crate::service_error::FromApiError for ReadUserBatchMessageError {
-    fn from_api_error(error: crate::ApiError) -> Self {
-        match error.code {
-            230001i64 => Self::InvalidRequestParam(error),
-            230012i64 => Self::BotNotMessageSender(error),
-            230027i64 => Self::NoPermission(error),
-            230030i64 => Self::BatchMessageNotFound(error),
-            232096i64 => Self::MetadataWritesPaused(error),
-            _ => Self::Unhandled(error),
-        }
-    }
-}
-
-impl crate::ServiceError for ReadUserBatchMessageError {
-    fn endpoint(&self) -> &'static str {
-        "im.v1.batch_message.read_user"
-    }
-
-    fn api_error(&self) -> &crate::ApiError {
-        ReadUserBatchMessageError::api_error(self)
-    }
-
-    fn meaning(&self) -> Option<&'static str> {
-        ReadUserBatchMessageError::meaning(self)
-    }
-
-    fn advice(&self) -> Option<&'static str> {
-        ReadUserBatchMessageError::advice(self)
-    }
-
-    fn is_retryable(&self) -> bool {
-        ReadUserBatchMessageError::is_retryable(self)
-    }
-}
+/// A prepared `im.v1.batch_message.read_user` call: set options, then `.await` it (see [`Call`](crate::Call)).
+pub type ReadUserBatchMessage = crate::Call<ReadUserBatchMessageRequest>;

@@ -4,24 +4,8 @@
 //! Create a group chat.
 //!
 //! `POST /open-apis/im/v1/chats`
-//!
-//! Creates a group that the calling bot joins, and owns unless `owner_id` names a user. Up to
-//! 50 users and 5 bots can be invited in the same call (a group holds at most 15 bots); add
-//! more later with `im.v1.chat_members.create`. Only ordinary groups can be created:
-//! `group_message_type` chooses conversation or thread messages, but topic groups can only be
-//! made in the client. Requests with the same `uuid` create at most one group within 10
-//! hours. The app needs the bot ability, and store apps must use `open_id` or `union_id`.
-//!
-//! - Endpoint id: `im.v1.chat.create`
-//! - Access tokens: `tenant_access_token`, `user_access_token`
-//! - App types: custom (self-built), store (marketplace)
-//! - Sent as the app by default; `.user_access_token(…)` sends it as a user
-//! - Scopes (any one of): `im:chat`, `im:chat:create`, `im:chat:create_by_user`
-//! - Sent once: `uuid` is filled with a fresh key when not given, and every retry of the call carries the same one
-//! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat/create>
 
-use crate::{Client, Error, RequestOptions};
+use crate::operation as op;
 use crate::codec;
 use super::super::models::{
     ChatMode, ChatVisibility, EditPermission, GroupMessageType, HideMemberCountSetting,
@@ -29,28 +13,22 @@ use super::super::models::{
     VideoConferenceSetting,
 };
 
-/// The parameters and body of `im.v1.chat.create`.
-///
-/// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
-///
-/// ```
-/// # use lark_openapi::im::v1::chat::*;
-/// let request = CreateChatRequest::new();
-/// ```
+/// The parameters and body of `im.v1.chat.create`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct CreateChatRequest {
-    /// Query parameter `user_id_type`: Kind of user ID used in `owner_id`, `user_id_list` and the answer (default `open_id`).
-    user_id_type: Option<UserIdType>,
-    /// Query parameter `set_bot_manager`: When `owner_id` makes a user the owner, whether the creating bot also becomes a manager (default false).
-    set_bot_manager: Option<bool>,
-    /// Query parameter `uuid`: De-duplication key of at most 50 characters: requests with the same `uuid` (and `owner_id`) create at most one group within 10 hours. The SDK fills it with a fresh key when you leave it out, the same on every retry of the call, so a retried create makes one group.
-    uuid: Option<String>,
-    /// The request body.
-    body: CreateChatBody,
+    /// Query `user_id_type`: Kind of user ID used in `owner_id`, `user_id_list` and the answer (default `open_id`).
+    pub user_id_type: Option<UserIdType>,
+    /// Query `set_bot_manager`: When `owner_id` makes a user the owner, whether the creating bot also becomes a manager (default false).
+    pub set_bot_manager: Option<bool>,
+    /// Query `uuid`: De-duplication key of at most 50 characters: requests with the same `uuid` (and `owner_id`) create at most one group within 10 hours. The SDK fills it with a fresh key when you leave it out, the same on every retry of the call, so a retried create makes one group.
+    pub uuid: Option<String>,
+    /// The body.
+    pub body: CreateChatBody,
 }
 
 impl CreateChatRequest {
-    /// Creates the request from its required parameters.
+    /// The request with its required parameters; the others unset.
     #[allow(clippy::new_without_default)]
     pub fn new() -> Self {
         Self {
@@ -59,50 +37,6 @@ impl CreateChatRequest {
             uuid: Default::default(),
             body: CreateChatBody::new(),
         }
-    }
-
-    /// Query parameter `user_id_type`: Kind of user ID used in `owner_id`, `user_id_list` and the answer (default `open_id`).
-    pub fn user_id_type(&self) -> &Option<UserIdType> {
-        &self.user_id_type
-    }
-
-    /// Query parameter `set_bot_manager`: When `owner_id` makes a user the owner, whether the creating bot also becomes a manager (default false).
-    pub fn set_bot_manager(&self) -> &Option<bool> {
-        &self.set_bot_manager
-    }
-
-    /// Query parameter `uuid`: De-duplication key of at most 50 characters: requests with the same `uuid` (and `owner_id`) create at most one group within 10 hours. The SDK fills it with a fresh key when you leave it out, the same on every retry of the call, so a retried create makes one group.
-    pub fn uuid(&self) -> Option<&str> {
-        self.uuid.as_deref()
-    }
-
-    /// The request body.
-    pub fn body(&self) -> &CreateChatBody {
-        &self.body
-    }
-
-    /// Query parameter `user_id_type`: Kind of user ID used in `owner_id`, `user_id_list` and the answer (default `open_id`).
-    pub fn set_user_id_type(mut self, user_id_type: UserIdType) -> Self {
-        self.user_id_type = Some(user_id_type);
-        self
-    }
-
-    /// Query parameter `set_bot_manager`: When `owner_id` makes a user the owner, whether the creating bot also becomes a manager (default false).
-    pub fn set_set_bot_manager(mut self, set_bot_manager: bool) -> Self {
-        self.set_bot_manager = Some(set_bot_manager);
-        self
-    }
-
-    /// Query parameter `uuid`: De-duplication key of at most 50 characters: requests with the same `uuid` (and `owner_id`) create at most one group within 10 hours. The SDK fills it with a fresh key when you leave it out, the same on every retry of the call, so a retried create makes one group.
-    pub fn set_uuid(mut self, uuid: impl Into<String>) -> Self {
-        self.uuid = Some(uuid.into());
-        self
-    }
-
-    /// The request body.
-    pub fn set_body(mut self, body: CreateChatBody) -> Self {
-        self.body = body;
-        self
     }
 }
 
@@ -202,38 +136,38 @@ impl CreateChatBody {
         }
     }
 
-    /// Sets `avatar`.
-    pub fn with_avatar(mut self, avatar: impl Into<String>) -> Self {
+    /// Sets [`avatar`](Self::avatar).
+    pub fn avatar(mut self, avatar: impl Into<String>) -> Self {
         self.avatar = Some(avatar.into());
         self
     }
 
-    /// Sets `name`.
-    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+    /// Sets [`name`](Self::name).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
         self
     }
 
-    /// Sets `description`.
-    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+    /// Sets [`description`](Self::description).
+    pub fn description(mut self, description: impl Into<String>) -> Self {
         self.description = Some(description.into());
         self
     }
 
-    /// Sets `i18n_names`.
-    pub fn with_i18n_names(mut self, i18n_names: I18nNames) -> Self {
+    /// Sets [`i18n_names`](Self::i18n_names).
+    pub fn i18n_names(mut self, i18n_names: I18nNames) -> Self {
         self.i18n_names = Some(i18n_names);
         self
     }
 
-    /// Sets `owner_id`.
-    pub fn with_owner_id(mut self, owner_id: impl Into<String>) -> Self {
+    /// Sets [`owner_id`](Self::owner_id).
+    pub fn owner_id(mut self, owner_id: impl Into<String>) -> Self {
         self.owner_id = Some(owner_id.into());
         self
     }
 
-    /// Sets `user_id_list`.
-    pub fn with_user_id_list(
+    /// Sets [`user_id_list`](Self::user_id_list).
+    pub fn user_id_list(
         mut self,
         user_id_list: impl IntoIterator<Item = impl Into<String>>,
     ) -> Self {
@@ -241,8 +175,8 @@ impl CreateChatBody {
         self
     }
 
-    /// Sets `bot_id_list`.
-    pub fn with_bot_id_list(
+    /// Sets [`bot_id_list`](Self::bot_id_list).
+    pub fn bot_id_list(
         mut self,
         bot_id_list: impl IntoIterator<Item = impl Into<String>>,
     ) -> Self {
@@ -250,29 +184,26 @@ impl CreateChatBody {
         self
     }
 
-    /// Sets `group_message_type`.
-    pub fn with_group_message_type(
-        mut self,
-        group_message_type: GroupMessageType,
-    ) -> Self {
+    /// Sets [`group_message_type`](Self::group_message_type).
+    pub fn group_message_type(mut self, group_message_type: GroupMessageType) -> Self {
         self.group_message_type = Some(group_message_type);
         self
     }
 
-    /// Sets `chat_mode`.
-    pub fn with_chat_mode(mut self, chat_mode: ChatMode) -> Self {
+    /// Sets [`chat_mode`](Self::chat_mode).
+    pub fn chat_mode(mut self, chat_mode: ChatMode) -> Self {
         self.chat_mode = Some(chat_mode);
         self
     }
 
-    /// Sets `chat_type`.
-    pub fn with_chat_type(mut self, chat_type: ChatVisibility) -> Self {
+    /// Sets [`chat_type`](Self::chat_type).
+    pub fn chat_type(mut self, chat_type: ChatVisibility) -> Self {
         self.chat_type = Some(chat_type);
         self
     }
 
-    /// Sets `join_message_visibility`.
-    pub fn with_join_message_visibility(
+    /// Sets [`join_message_visibility`](Self::join_message_visibility).
+    pub fn join_message_visibility(
         mut self,
         join_message_visibility: impl Into<String>,
     ) -> Self {
@@ -280,8 +211,8 @@ impl CreateChatBody {
         self
     }
 
-    /// Sets `leave_message_visibility`.
-    pub fn with_leave_message_visibility(
+    /// Sets [`leave_message_visibility`](Self::leave_message_visibility).
+    pub fn leave_message_visibility(
         mut self,
         leave_message_visibility: impl Into<String>,
     ) -> Self {
@@ -289,8 +220,8 @@ impl CreateChatBody {
         self
     }
 
-    /// Sets `membership_approval`.
-    pub fn with_membership_approval(
+    /// Sets [`membership_approval`](Self::membership_approval).
+    pub fn membership_approval(
         mut self,
         membership_approval: impl Into<String>,
     ) -> Self {
@@ -298,8 +229,8 @@ impl CreateChatBody {
         self
     }
 
-    /// Sets `restricted_mode_setting`.
-    pub fn with_restricted_mode_setting(
+    /// Sets [`restricted_mode_setting`](Self::restricted_mode_setting).
+    pub fn restricted_mode_setting(
         mut self,
         restricted_mode_setting: RestrictedModeSetting,
     ) -> Self {
@@ -307,14 +238,14 @@ impl CreateChatBody {
         self
     }
 
-    /// Sets `urgent_setting`.
-    pub fn with_urgent_setting(mut self, urgent_setting: UrgentSetting) -> Self {
+    /// Sets [`urgent_setting`](Self::urgent_setting).
+    pub fn urgent_setting(mut self, urgent_setting: UrgentSetting) -> Self {
         self.urgent_setting = Some(urgent_setting);
         self
     }
 
-    /// Sets `video_conference_setting`.
-    pub fn with_video_conference_setting(
+    /// Sets [`video_conference_setting`](Self::video_conference_setting).
+    pub fn video_conference_setting(
         mut self,
         video_conference_setting: VideoConferenceSetting,
     ) -> Self {
@@ -322,14 +253,14 @@ impl CreateChatBody {
         self
     }
 
-    /// Sets `edit_permission`.
-    pub fn with_edit_permission(mut self, edit_permission: EditPermission) -> Self {
+    /// Sets [`edit_permission`](Self::edit_permission).
+    pub fn edit_permission(mut self, edit_permission: EditPermission) -> Self {
         self.edit_permission = Some(edit_permission);
         self
     }
 
-    /// Sets `hide_member_count_setting`.
-    pub fn with_hide_member_count_setting(
+    /// Sets [`hide_member_count_setting`](Self::hide_member_count_setting).
+    pub fn hide_member_count_setting(
         mut self,
         hide_member_count_setting: HideMemberCountSetting,
     ) -> Self {
@@ -426,286 +357,66 @@ pub struct CreateChatResponse {
     lark_log_id: Option<String>,
 }
 
-impl CreateChatResponse {
-    /// An empty value: every field unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            chat_id: Default::default(),
-            avatar: Default::default(),
-            name: Default::default(),
-            description: Default::default(),
-            i18n_names: Default::default(),
-            owner_id: Default::default(),
-            owner_id_type: Default::default(),
-            urgent_setting: Default::default(),
-            video_conference_setting: Default::default(),
-            add_member_permission: Default::default(),
-            share_card_permission: Default::default(),
-            at_all_permission: Default::default(),
-            edit_permission: Default::default(),
-            group_message_type: Default::default(),
-            chat_mode: Default::default(),
-            chat_type: Default::default(),
-            chat_tag: Default::default(),
-            external: Default::default(),
-            tenant_key: Default::default(),
-            join_message_visibility: Default::default(),
-            leave_message_visibility: Default::default(),
-            membership_approval: Default::default(),
-            moderation_permission: Default::default(),
-            restricted_mode_setting: Default::default(),
-            hide_member_count_setting: Default::default(),
-            lark_log_id: None,
-        }
-    }
-
-    /// Sets `chat_id`.
-    pub fn with_chat_id(mut self, chat_id: impl Into<String>) -> Self {
-        self.chat_id = Some(chat_id.into());
-        self
-    }
-
-    /// Sets `avatar`.
-    pub fn with_avatar(mut self, avatar: impl Into<String>) -> Self {
-        self.avatar = Some(avatar.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn with_name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-
-    /// Sets `description`.
-    pub fn with_description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-
-    /// Sets `i18n_names`.
-    pub fn with_i18n_names(mut self, i18n_names: I18nNames) -> Self {
-        self.i18n_names = Some(i18n_names);
-        self
-    }
-
-    /// Sets `owner_id`.
-    pub fn with_owner_id(mut self, owner_id: impl Into<String>) -> Self {
-        self.owner_id = Some(owner_id.into());
-        self
-    }
-
-    /// Sets `owner_id_type`.
-    pub fn with_owner_id_type(mut self, owner_id_type: MemberIdType) -> Self {
-        self.owner_id_type = Some(owner_id_type);
-        self
-    }
-
-    /// Sets `urgent_setting`.
-    pub fn with_urgent_setting(mut self, urgent_setting: UrgentSetting) -> Self {
-        self.urgent_setting = Some(urgent_setting);
-        self
-    }
-
-    /// Sets `video_conference_setting`.
-    pub fn with_video_conference_setting(
-        mut self,
-        video_conference_setting: VideoConferenceSetting,
-    ) -> Self {
-        self.video_conference_setting = Some(video_conference_setting);
-        self
-    }
-
-    /// Sets `add_member_permission`.
-    pub fn with_add_member_permission(
-        mut self,
-        add_member_permission: impl Into<String>,
-    ) -> Self {
-        self.add_member_permission = Some(add_member_permission.into());
-        self
-    }
-
-    /// Sets `share_card_permission`.
-    pub fn with_share_card_permission(
-        mut self,
-        share_card_permission: impl Into<String>,
-    ) -> Self {
-        self.share_card_permission = Some(share_card_permission.into());
-        self
-    }
-
-    /// Sets `at_all_permission`.
-    pub fn with_at_all_permission(
-        mut self,
-        at_all_permission: impl Into<String>,
-    ) -> Self {
-        self.at_all_permission = Some(at_all_permission.into());
-        self
-    }
-
-    /// Sets `edit_permission`.
-    pub fn with_edit_permission(mut self, edit_permission: EditPermission) -> Self {
-        self.edit_permission = Some(edit_permission);
-        self
-    }
-
-    /// Sets `group_message_type`.
-    pub fn with_group_message_type(
-        mut self,
-        group_message_type: GroupMessageType,
-    ) -> Self {
-        self.group_message_type = Some(group_message_type);
-        self
-    }
-
-    /// Sets `chat_mode`.
-    pub fn with_chat_mode(mut self, chat_mode: ChatMode) -> Self {
-        self.chat_mode = Some(chat_mode);
-        self
-    }
-
-    /// Sets `chat_type`.
-    pub fn with_chat_type(mut self, chat_type: ChatVisibility) -> Self {
-        self.chat_type = Some(chat_type);
-        self
-    }
-
-    /// Sets `chat_tag`.
-    pub fn with_chat_tag(mut self, chat_tag: impl Into<String>) -> Self {
-        self.chat_tag = Some(chat_tag.into());
-        self
-    }
-
-    /// Sets `external`.
-    pub fn with_external(mut self, external: bool) -> Self {
-        self.external = Some(external);
-        self
-    }
-
-    /// Sets `tenant_key`.
-    pub fn with_tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.tenant_key = Some(tenant_key.into());
-        self
-    }
-
-    /// Sets `join_message_visibility`.
-    pub fn with_join_message_visibility(
-        mut self,
-        join_message_visibility: impl Into<String>,
-    ) -> Self {
-        self.join_message_visibility = Some(join_message_visibility.into());
-        self
-    }
-
-    /// Sets `leave_message_visibility`.
-    pub fn with_leave_message_visibility(
-        mut self,
-        leave_message_visibility: impl Into<String>,
-    ) -> Self {
-        self.leave_message_visibility = Some(leave_message_visibility.into());
-        self
-    }
-
-    /// Sets `membership_approval`.
-    pub fn with_membership_approval(
-        mut self,
-        membership_approval: impl Into<String>,
-    ) -> Self {
-        self.membership_approval = Some(membership_approval.into());
-        self
-    }
-
-    /// Sets `moderation_permission`.
-    pub fn with_moderation_permission(
-        mut self,
-        moderation_permission: impl Into<String>,
-    ) -> Self {
-        self.moderation_permission = Some(moderation_permission.into());
-        self
-    }
-
-    /// Sets `restricted_mode_setting`.
-    pub fn with_restricted_mode_setting(
-        mut self,
-        restricted_mode_setting: RestrictedModeSetting,
-    ) -> Self {
-        self.restricted_mode_setting = Some(restricted_mode_setting);
-        self
-    }
-
-    /// Sets `hide_member_count_setting`.
-    pub fn with_hide_member_count_setting(
-        mut self,
-        hide_member_count_setting: HideMemberCountSetting,
-    ) -> Self {
-        self.hide_member_count_setting = Some(hide_member_count_setting);
-        self
-    }
-
-    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
-    /// platform sent one: give it to the platform's support with a question.
-    pub fn log_id(&self) -> Option<&str> {
-        self.lark_log_id.as_deref()
-    }
-}
-
-impl crate::operation::Output for CreateChatResponse {
-    fn set_log_id(&mut self, log_id: Option<String>) {
-        self.lark_log_id = log_id;
-    }
-}
-
-impl crate::operation::Operation for CreateChatRequest {
-    type Error = CreateChatError;
-    const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
+crate::answer!(CreateChatResponse);
+impl op::Operation for CreateChatRequest {
+    type Code = super::super::ErrorCode;
+    type Answer = CreateChatResponse;
+    const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.chat.create",
-        method: crate::operation::HttpMethod::Post,
+        method: op::HttpMethod::Post,
         path: "/open-apis/im/v1/chats",
-        access_tokens: &[
-            crate::operation::TokenType::Tenant,
-            crate::operation::TokenType::User,
-        ],
+        access_tokens: &[op::TokenType::Tenant, op::TokenType::User],
         idempotent: true,
-        response: crate::operation::ResponseKind::Json,
+        response: op::ResponseKind::Json,
         doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat/create",
-        rate_limit: Some(crate::operation::RateLimitMeta {
+        rate_limit: Some(op::RateLimitMeta {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
+        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        errors: &[
+            crate::ErrorRow::of(83),
+            crate::ErrorRow::of(86),
+            crate::ErrorRow::of(100),
+            crate::ErrorRow::of(101),
+            crate::ErrorRow::of(102),
+            crate::ErrorRow::of(103),
+            crate::ErrorRow::of(104),
+            crate::ErrorRow::of(106),
+            crate::ErrorRow::of(111),
+            crate::ErrorRow::of(113),
+            crate::ErrorRow::of(114),
+            crate::ErrorRow::of(115),
+            crate::ErrorRow::of(117),
+            crate::ErrorRow::of(122),
+            crate::ErrorRow::of(123),
+            crate::ErrorRow::of(133),
+            crate::ErrorRow::of(141),
+            crate::ErrorRow::of(142),
+            crate::ErrorRow::of(152),
+            crate::ErrorRow::of(155),
+            crate::ErrorRow::of(149),
+            crate::ErrorRow::of(150),
+        ],
     };
 
-    fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
-        vec![]
+    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+        parts.query("user_id_type", &self.user_id_type);
+        parts.query("set_bot_manager", &self.set_bot_manager);
+        parts.query_key("uuid", &self.uuid);
+        parts.json(&self.body)
     }
-
-    fn query_params(&self) -> Vec<(&'static str, String)> {
-        let mut query = Vec::new();
-        if let Some(v) = &self.user_id_type {
-            query.push(("user_id_type", v.as_str().to_string()));
-        }
-        if let Some(v) = &self.set_bot_manager {
-            query.push(("set_bot_manager", v.to_string()));
-        }
-        match &self.uuid {
-            Some(v) => query.push(("uuid", v.clone())),
-            None => query.push(("uuid", crate::operation::idempotency_key())),
-        }
-        query
-    }
-
-    fn payload(&self) -> Result<crate::operation::Payload, String> {
-        crate::operation::Payload::json(&self.body)
-    }
-}
-
-impl crate::operation::JsonOperation for CreateChatRequest {
-    type Output = CreateChatResponse;
 }
 
 impl super::ChatApi<'_> {
     /// Create a group chat.
+    ///
+    /// Creates a group that the calling bot joins, and owns unless `owner_id` names a user. Up to
+    /// 50 users and 5 bots can be invited in the same call (a group holds at most 15 bots); add
+    /// more later with `im.v1.chat_members.create`. Only ordinary groups can be created:
+    /// `group_message_type` chooses conversation or thread messages, but topic groups can only be
+    /// made in the client. Requests with the same `uuid` create at most one group within 10
+    /// hours. The app needs the bot ability, and store apps must use `open_id` or `union_id`.
     ///
     /// - Endpoint id: `im.v1.chat.create`
     /// - Access tokens: `tenant_access_token`, `user_access_token`
@@ -716,11 +427,37 @@ impl super::ChatApi<'_> {
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
     /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat/create>
     ///
+    /// # Errors
+    ///
+    /// Documented codes (match them with `Error::code()`):
+    /// [`ChatInvalidRequestParam`](super::super::ErrorCode::ChatInvalidRequestParam) (232001),
+    /// [`AppNotFound`](super::super::ErrorCode::AppNotFound) (232004),
+    /// [`ChatRateLimited`](super::super::ErrorCode::ChatRateLimited) (232019),
+    /// [`PublicChatNameTooShort`](super::super::ErrorCode::PublicChatNameTooShort) (232020),
+    /// [`BotNotFound`](super::super::ErrorCode::BotNotFound) (232021),
+    /// [`InvitedUserResigned`](super::super::ErrorCode::InvitedUserResigned) (232022),
+    /// [`ChatInfoReviewFailed`](super::super::ErrorCode::ChatInfoReviewFailed) (232023),
+    /// [`ChatBotAbilityDisabled`](super::super::ErrorCode::ChatBotAbilityDisabled) (232025),
+    /// [`InvalidUserId`](super::super::ErrorCode::InvalidUserId) (232030),
+    /// [`OwnerInOtherTenant`](super::super::ErrorCode::OwnerInOtherTenant) (232032),
+    /// [`ChatExternalForbidden`](super::super::ErrorCode::ChatExternalForbidden) (232033),
+    /// [`AppNotInstalled`](super::super::ErrorCode::AppNotInstalled) (232034),
+    /// [`NoLabelPermission`](super::super::ErrorCode::NoLabelPermission) (232037),
+    /// [`PublicChatNameRequired`](super::super::ErrorCode::PublicChatNameRequired) (232042),
+    /// [`UnavailableIds`](super::super::ErrorCode::UnavailableIds) (232043),
+    /// [`RestrictedModeUnavailable`](super::super::ErrorCode::RestrictedModeUnavailable)
+    /// (232057), [`ChatBeingCreated`](super::super::ErrorCode::ChatBeingCreated) (232068),
+    /// [`ExternalChatCannotBePublic`](super::super::ErrorCode::ExternalChatCannotBePublic)
+    /// (232069), [`PublicChatsDisabled`](super::super::ErrorCode::PublicChatsDisabled) (232091),
+    /// [`NoOcicTagPermission`](super::super::ErrorCode::NoOcicTagPermission) (232095),
+    /// [`MemberCountHidingOrMenuRejected`](super::super::ErrorCode::MemberCountHidingOrMenuRejected)
+    /// (232078),
+    /// [`MemberCountHidingUnsupported`](super::super::ErrorCode::MemberCountHidingUnsupported)
+    /// (232079).
+    ///
     /// # Example
     ///
-    /// ```no_run
-    /// # async fn example() -> Result<(), lark_openapi::Error> {
-    /// let client = lark_openapi::Client::builder("cli_your_app_id", "your_app_secret").build()?;
+    /// ```ignore
     /// let response = client
     ///     .im().v1().chat()
     ///     .create(
@@ -728,657 +465,36 @@ impl super::ChatApi<'_> {
     ///     .send()
     ///     .await?;
     /// println!("{response:?}");
-    /// # Ok(())
-    /// # }
     /// ```
     pub fn create(&self) -> CreateChat {
-        CreateChat {
-            client: self.client.clone(),
-            request: CreateChatRequest::new(),
-            options: RequestOptions::default(),
-        }
+        crate::Call::new(self.client, CreateChatRequest::new())
     }
 }
 
-/// A prepared `im.v1.chat.create` call: set options, then `.send().await` (or just `.await`).
-///
-/// Made by [`ChatApi::create`](super::ChatApi::create).
-#[derive(Debug, Clone)]
-#[must_use = "a request does nothing until it is sent"]
-pub struct CreateChat {
-    client: Client,
-    request: CreateChatRequest,
-    options: RequestOptions,
-}
-
+/// A prepared `im.v1.chat.create` call: set options, then `.await` it (see [`Call`](crate::Call)).
+pub type CreateChat = crate::Call<CreateChatRequest>;
 impl CreateChat {
-    /// Query parameter `user_id_type`: Kind of user ID used in `owner_id`, `user_id_list` and the answer (default `open_id`).
+    /// Sets [`user_id_type`](CreateChatRequest::user_id_type).
     pub fn user_id_type(mut self, user_id_type: UserIdType) -> Self {
-        self.request = self.request.set_user_id_type(user_id_type);
+        self.request.user_id_type = Some(user_id_type);
         self
     }
 
-    /// Query parameter `set_bot_manager`: When `owner_id` makes a user the owner, whether the creating bot also becomes a manager (default false).
+    /// Sets [`set_bot_manager`](CreateChatRequest::set_bot_manager).
     pub fn set_bot_manager(mut self, set_bot_manager: bool) -> Self {
-        self.request = self.request.set_set_bot_manager(set_bot_manager);
+        self.request.set_bot_manager = Some(set_bot_manager);
         self
     }
 
-    /// Query parameter `uuid`: De-duplication key of at most 50 characters: requests with the same `uuid` (and `owner_id`) create at most one group within 10 hours. The SDK fills it with a fresh key when you leave it out, the same on every retry of the call, so a retried create makes one group.
+    /// Sets [`uuid`](CreateChatRequest::uuid).
     pub fn uuid(mut self, uuid: impl Into<String>) -> Self {
-        self.request = self.request.set_uuid(uuid);
+        self.request.uuid = Some(uuid.into());
         self
     }
 
-    /// The request body.
+    /// Sets [`body`](CreateChatRequest::body).
     pub fn body(mut self, body: CreateChatBody) -> Self {
-        self.request = self.request.set_body(body);
+        self.request.body = body;
         self
-    }
-
-    /// Store apps: the tenant to act for (its `tenant_key`); custom apps need not set it.
-    pub fn tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.options = self.options.tenant_key(tenant_key);
-        self
-    }
-
-    /// Sends the request as a user, with that user's `user_access_token`, instead of
-    /// as the app.
-    pub fn user_access_token(mut self, token: impl Into<String>) -> Self {
-        self.options = self.options.user_access_token(token);
-        self
-    }
-
-    /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
-    /// Merged into what is set: a field these options set replaces the earlier value,
-    /// the others are kept, headers add up.
-    pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = self.options.merge(options);
-        self
-    }
-
-    /// The request as it will be sent.
-    pub fn request(&self) -> &CreateChatRequest {
-        &self.request
-    }
-
-    /// Sends the request.
-    pub async fn send(self) -> Result<CreateChatResponse, Error<CreateChatError>> {
-        self.client.call(self.request, self.options).await
-    }
-}
-
-impl std::future::IntoFuture for CreateChat {
-    type Output = Result<CreateChatResponse, Error<CreateChatError>>;
-    type IntoFuture = crate::operation::BoxFuture<Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-/// Service errors of `im.v1.chat.create`: one variant per documented code.
-///
-/// Codes the spec does not list (including platform-wide ones) arrive as `Unhandled`. Each variant keeps the full [`ApiError`](crate::ApiError): code, HTTP status, server message, log id, troubleshooter link and violations.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum CreateChatError {
-    /// **232001** (HTTP 400): A request parameter is malformed or missing.
-    ///
-    /// What to do: Check the parameters against the API page.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    ChatInvalidRequestParam(crate::ApiError),
-    /// **232004** (HTTP 400): The calling app does not exist.
-    ///
-    /// What to do: Check the app credentials; if they are right, contact Lark support with the log id.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    AppNotFound(crate::ApiError),
-    /// **232019** (HTTP 400): Too many requests on chats, or concurrent requests on the same chat.
-    ///
-    /// What to do: Slow down, call one at a time per chat, and retry.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// A retry can help: the SDK retries it within the client's retry policy.
-    ChatRateLimited(crate::ApiError),
-    /// **232020** (HTTP 400): A public chat's name must have at least 2 characters.
-    ///
-    /// What to do: Give the public chat a longer name.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    PublicChatNameTooShort(crate::ApiError),
-    /// **232021** (HTTP 400): A bot named in the request does not exist.
-    ///
-    /// What to do: Check the app IDs of the bots to add.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    BotNotFound(crate::ApiError),
-    /// **232022** (HTTP 400): A user to add to the chat has left the company.
-    ///
-    /// What to do: Remove that user from the member list.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    InvitedUserResigned(crate::ApiError),
-    /// **232023** (HTTP 400): The chat's name or description failed the content review.
-    ///
-    /// What to do: Remove sensitive content from the name and description.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    ChatInfoReviewFailed(crate::ApiError),
-    /// **232025** (HTTP 400): The app has no bot ability, or the version enabling it is not released.
-    ///
-    /// What to do: Enable the bot ability in the developer console and release a version.
-    ///
-    /// Server message: `Bot ability is not activated.`
-    ///
-    /// Retrying the same request does not help.
-    ChatBotAbilityDisabled(crate::ApiError),
-    /// **232030** (HTTP 400): A user ID in the request is not valid.
-    ///
-    /// What to do: Check the user IDs against user_id_type.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    InvalidUserId(crate::ApiError),
-    /// **232032** (HTTP 400): The designated owner is in another tenant than the caller creating the chat.
-    ///
-    /// What to do: Choose an owner from the caller's tenant.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    OwnerInOtherTenant(crate::ApiError),
-    /// **232033** (HTTP 400): The caller may not operate on external chats.
-    ///
-    /// What to do: Use an internal chat; this permission cannot be requested.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    ChatExternalForbidden(crate::ApiError),
-    /// **232034** (HTTP 400): The app is not installed or not enabled in this tenant.
-    ///
-    /// What to do: Have the tenant install and enable the app.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    AppNotInstalled(crate::ApiError),
-    /// **232037** (HTTP 400): The caller or an invited bot may not manage chat labels.
-    ///
-    /// What to do: Check the app's scopes for chat labels.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    NoLabelPermission(crate::ApiError),
-    /// **232042** (HTTP 400): A public chat needs a name.
-    ///
-    /// What to do: Give a name when creating a public chat.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    PublicChatNameRequired(crate::ApiError),
-    /// **232043** (HTTP 400): Some IDs in the request cannot be used, for example users the bot cannot see.
-    ///
-    /// What to do: Check the IDs; the message lists the offending ones after `ext=`.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    UnavailableIds(crate::ApiError),
-    /// **232057** (HTTP 400): The caller's tenant may not use restricted (leak-prevention) mode.
-    ///
-    /// What to do: Leave restricted_mode_setting out, or ask the tenant administrator.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    RestrictedModeUnavailable(crate::ApiError),
-    /// **232068** (HTTP 400): The chat is still being created.
-    ///
-    /// What to do: Wait a moment and retry.
-    ///
-    /// Server message: `The group is being created, please wait a moment.`
-    ///
-    /// A retry can help: the SDK retries it within the client's retry policy.
-    ChatBeingCreated(crate::ApiError),
-    /// **232069** (HTTP 400): External chats cannot be public.
-    ///
-    /// What to do: Use chat_type `private` for an external chat.
-    ///
-    /// Server message: `current chat type unsupported to set public.`
-    ///
-    /// Retrying the same request does not help.
-    ExternalChatCannotBePublic(crate::ApiError),
-    /// **232091** (HTTP 400): The tenant administrator does not allow public chats.
-    ///
-    /// What to do: Create a private chat, or ask the tenant administrator.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    PublicChatsDisabled(crate::ApiError),
-    /// **232095** (HTTP 400): The caller may not manage chats with the `ocic` tag.
-    ///
-    /// What to do: Leave such chats and tags alone, or check the app's scopes.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    NoOcicTagPermission(crate::ApiError),
-    /// **232078** (HTTP 400): The request was refused: in chat settings, the tenant may not use hide_member_count_setting; in chat menus, the menu is not valid.
-    ///
-    /// What to do: Leave hide_member_count_setting out, or fix the menu item.
-    ///
-    /// Server message: `The operator tenant doesn't have the permission to use hide_member_count_setting.`
-    ///
-    /// Retrying the same request does not help.
-    MemberCountHidingOrMenuRejected(crate::ApiError),
-    /// **232079** (HTTP 400): This type of chat does not support hiding its member count.
-    ///
-    /// What to do: Leave hide_member_count_setting out for this chat.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    MemberCountHidingUnsupported(crate::ApiError),
-    /// A code the spec's error table does not list; see [`ApiError`](crate::ApiError).
-    Unhandled(crate::ApiError),
-}
-
-impl CreateChatError {
-    /// The error as the platform sent it.
-    pub fn api_error(&self) -> &crate::ApiError {
-        match self {
-            Self::ChatInvalidRequestParam(e)
-            | Self::AppNotFound(e)
-            | Self::ChatRateLimited(e)
-            | Self::PublicChatNameTooShort(e)
-            | Self::BotNotFound(e)
-            | Self::InvitedUserResigned(e)
-            | Self::ChatInfoReviewFailed(e)
-            | Self::ChatBotAbilityDisabled(e)
-            | Self::InvalidUserId(e)
-            | Self::OwnerInOtherTenant(e)
-            | Self::ChatExternalForbidden(e)
-            | Self::AppNotInstalled(e)
-            | Self::NoLabelPermission(e)
-            | Self::PublicChatNameRequired(e)
-            | Self::UnavailableIds(e)
-            | Self::RestrictedModeUnavailable(e)
-            | Self::ChatBeingCreated(e)
-            | Self::ExternalChatCannotBePublic(e)
-            | Self::PublicChatsDisabled(e)
-            | Self::NoOcicTagPermission(e)
-            | Self::MemberCountHidingOrMenuRejected(e)
-            | Self::MemberCountHidingUnsupported(e)
-            | Self::Unhandled(e) => e,
-        }
-    }
-
-    /// The platform's error code.
-    pub fn code(&self) -> i64 {
-        self.api_error().code
-    }
-
-    /// The HTTP status of the response.
-    pub fn http_status(&self) -> u16 {
-        self.api_error().http_status
-    }
-
-    /// The server's message (`msg`).
-    pub fn message(&self) -> &str {
-        &self.api_error().message
-    }
-
-    /// The log id to quote when asking Lark support.
-    pub fn log_id(&self) -> Option<&str> {
-        self.api_error().log_id.as_deref()
-    }
-
-    /// What the code means, from the spec; `None` for `Unhandled`.
-    pub fn meaning(&self) -> Option<&'static str> {
-        match self {
-            Self::ChatInvalidRequestParam(_) => {
-                Some("A request parameter is malformed or missing.")
-            }
-            Self::AppNotFound(_) => Some("The calling app does not exist."),
-            Self::ChatRateLimited(_) => {
-                Some(
-                    "Too many requests on chats, or concurrent requests on the same chat.",
-                )
-            }
-            Self::PublicChatNameTooShort(_) => {
-                Some("A public chat's name must have at least 2 characters.")
-            }
-            Self::BotNotFound(_) => Some("A bot named in the request does not exist."),
-            Self::InvitedUserResigned(_) => {
-                Some("A user to add to the chat has left the company.")
-            }
-            Self::ChatInfoReviewFailed(_) => {
-                Some("The chat's name or description failed the content review.")
-            }
-            Self::ChatBotAbilityDisabled(_) => {
-                Some(
-                    "The app has no bot ability, or the version enabling it is not released.",
-                )
-            }
-            Self::InvalidUserId(_) => Some("A user ID in the request is not valid."),
-            Self::OwnerInOtherTenant(_) => {
-                Some(
-                    "The designated owner is in another tenant than the caller creating the chat.",
-                )
-            }
-            Self::ChatExternalForbidden(_) => {
-                Some("The caller may not operate on external chats.")
-            }
-            Self::AppNotInstalled(_) => {
-                Some("The app is not installed or not enabled in this tenant.")
-            }
-            Self::NoLabelPermission(_) => {
-                Some("The caller or an invited bot may not manage chat labels.")
-            }
-            Self::PublicChatNameRequired(_) => Some("A public chat needs a name."),
-            Self::UnavailableIds(_) => {
-                Some(
-                    "Some IDs in the request cannot be used, for example users the bot cannot see.",
-                )
-            }
-            Self::RestrictedModeUnavailable(_) => {
-                Some(
-                    "The caller's tenant may not use restricted (leak-prevention) mode.",
-                )
-            }
-            Self::ChatBeingCreated(_) => Some("The chat is still being created."),
-            Self::ExternalChatCannotBePublic(_) => {
-                Some("External chats cannot be public.")
-            }
-            Self::PublicChatsDisabled(_) => {
-                Some("The tenant administrator does not allow public chats.")
-            }
-            Self::NoOcicTagPermission(_) => {
-                Some("The caller may not manage chats with the `ocic` tag.")
-            }
-            Self::MemberCountHidingOrMenuRejected(_) => {
-                Some(
-                    "The request was refused: in chat settings, the tenant may not use hide_member_count_setting; in chat menus, the menu is not valid.",
-                )
-            }
-            Self::MemberCountHidingUnsupported(_) => {
-                Some("This type of chat does not support hiding its member count.")
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// What to do about it, from the spec; `None` for `Unhandled`.
-    pub fn advice(&self) -> Option<&'static str> {
-        match self {
-            Self::ChatInvalidRequestParam(_) => {
-                Some("Check the parameters against the API page.")
-            }
-            Self::AppNotFound(_) => {
-                Some(
-                    "Check the app credentials; if they are right, contact Lark support with the log id.",
-                )
-            }
-            Self::ChatRateLimited(_) => {
-                Some("Slow down, call one at a time per chat, and retry.")
-            }
-            Self::PublicChatNameTooShort(_) => {
-                Some("Give the public chat a longer name.")
-            }
-            Self::BotNotFound(_) => Some("Check the app IDs of the bots to add."),
-            Self::InvitedUserResigned(_) => {
-                Some("Remove that user from the member list.")
-            }
-            Self::ChatInfoReviewFailed(_) => {
-                Some("Remove sensitive content from the name and description.")
-            }
-            Self::ChatBotAbilityDisabled(_) => {
-                Some(
-                    "Enable the bot ability in the developer console and release a version.",
-                )
-            }
-            Self::InvalidUserId(_) => Some("Check the user IDs against user_id_type."),
-            Self::OwnerInOtherTenant(_) => {
-                Some("Choose an owner from the caller's tenant.")
-            }
-            Self::ChatExternalForbidden(_) => {
-                Some("Use an internal chat; this permission cannot be requested.")
-            }
-            Self::AppNotInstalled(_) => {
-                Some("Have the tenant install and enable the app.")
-            }
-            Self::NoLabelPermission(_) => Some("Check the app's scopes for chat labels."),
-            Self::PublicChatNameRequired(_) => {
-                Some("Give a name when creating a public chat.")
-            }
-            Self::UnavailableIds(_) => {
-                Some("Check the IDs; the message lists the offending ones after `ext=`.")
-            }
-            Self::RestrictedModeUnavailable(_) => {
-                Some(
-                    "Leave restricted_mode_setting out, or ask the tenant administrator.",
-                )
-            }
-            Self::ChatBeingCreated(_) => Some("Wait a moment and retry."),
-            Self::ExternalChatCannotBePublic(_) => {
-                Some("Use chat_type `private` for an external chat.")
-            }
-            Self::PublicChatsDisabled(_) => {
-                Some("Create a private chat, or ask the tenant administrator.")
-            }
-            Self::NoOcicTagPermission(_) => {
-                Some("Leave such chats and tags alone, or check the app's scopes.")
-            }
-            Self::MemberCountHidingOrMenuRejected(_) => {
-                Some("Leave hide_member_count_setting out, or fix the menu item.")
-            }
-            Self::MemberCountHidingUnsupported(_) => {
-                Some("Leave hide_member_count_setting out for this chat.")
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// Whether sending the same request again can succeed, per the spec.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::ChatRateLimited(_) | Self::ChatBeingCreated(_))
-    }
-
-    /// Whether the code is one the spec does not list.
-    pub fn is_unhandled(&self) -> bool {
-        matches!(self, Self::Unhandled(_))
-    }
-
-    /// Whether this is code 232001: A request parameter is malformed or missing.
-    pub fn is_chat_invalid_request_param(&self) -> bool {
-        matches!(self, Self::ChatInvalidRequestParam(_))
-    }
-
-    /// Whether this is code 232004: The calling app does not exist.
-    pub fn is_app_not_found(&self) -> bool {
-        matches!(self, Self::AppNotFound(_))
-    }
-
-    /// Whether this is code 232019: Too many requests on chats, or concurrent requests on the same chat.
-    pub fn is_chat_rate_limited(&self) -> bool {
-        matches!(self, Self::ChatRateLimited(_))
-    }
-
-    /// Whether this is code 232020: A public chat's name must have at least 2 characters.
-    pub fn is_public_chat_name_too_short(&self) -> bool {
-        matches!(self, Self::PublicChatNameTooShort(_))
-    }
-
-    /// Whether this is code 232021: A bot named in the request does not exist.
-    pub fn is_bot_not_found(&self) -> bool {
-        matches!(self, Self::BotNotFound(_))
-    }
-
-    /// Whether this is code 232022: A user to add to the chat has left the company.
-    pub fn is_invited_user_resigned(&self) -> bool {
-        matches!(self, Self::InvitedUserResigned(_))
-    }
-
-    /// Whether this is code 232023: The chat's name or description failed the content review.
-    pub fn is_chat_info_review_failed(&self) -> bool {
-        matches!(self, Self::ChatInfoReviewFailed(_))
-    }
-
-    /// Whether this is code 232025: The app has no bot ability, or the version enabling it is not released.
-    pub fn is_chat_bot_ability_disabled(&self) -> bool {
-        matches!(self, Self::ChatBotAbilityDisabled(_))
-    }
-
-    /// Whether this is code 232030: A user ID in the request is not valid.
-    pub fn is_invalid_user_id(&self) -> bool {
-        matches!(self, Self::InvalidUserId(_))
-    }
-
-    /// Whether this is code 232032: The designated owner is in another tenant than the caller creating the chat.
-    pub fn is_owner_in_other_tenant(&self) -> bool {
-        matches!(self, Self::OwnerInOtherTenant(_))
-    }
-
-    /// Whether this is code 232033: The caller may not operate on external chats.
-    pub fn is_chat_external_forbidden(&self) -> bool {
-        matches!(self, Self::ChatExternalForbidden(_))
-    }
-
-    /// Whether this is code 232034: The app is not installed or not enabled in this tenant.
-    pub fn is_app_not_installed(&self) -> bool {
-        matches!(self, Self::AppNotInstalled(_))
-    }
-
-    /// Whether this is code 232037: The caller or an invited bot may not manage chat labels.
-    pub fn is_no_label_permission(&self) -> bool {
-        matches!(self, Self::NoLabelPermission(_))
-    }
-
-    /// Whether this is code 232042: A public chat needs a name.
-    pub fn is_public_chat_name_required(&self) -> bool {
-        matches!(self, Self::PublicChatNameRequired(_))
-    }
-
-    /// Whether this is code 232043: Some IDs in the request cannot be used, for example users the bot cannot see.
-    pub fn is_unavailable_ids(&self) -> bool {
-        matches!(self, Self::UnavailableIds(_))
-    }
-
-    /// Whether this is code 232057: The caller's tenant may not use restricted (leak-prevention) mode.
-    pub fn is_restricted_mode_unavailable(&self) -> bool {
-        matches!(self, Self::RestrictedModeUnavailable(_))
-    }
-
-    /// Whether this is code 232068: The chat is still being created.
-    pub fn is_chat_being_created(&self) -> bool {
-        matches!(self, Self::ChatBeingCreated(_))
-    }
-
-    /// Whether this is code 232069: External chats cannot be public.
-    pub fn is_external_chat_cannot_be_public(&self) -> bool {
-        matches!(self, Self::ExternalChatCannotBePublic(_))
-    }
-
-    /// Whether this is code 232091: The tenant administrator does not allow public chats.
-    pub fn is_public_chats_disabled(&self) -> bool {
-        matches!(self, Self::PublicChatsDisabled(_))
-    }
-
-    /// Whether this is code 232095: The caller may not manage chats with the `ocic` tag.
-    pub fn is_no_ocic_tag_permission(&self) -> bool {
-        matches!(self, Self::NoOcicTagPermission(_))
-    }
-
-    /// Whether this is code 232078: The request was refused: in chat settings, the tenant may not use hide_member_count_setting; in chat menus, the menu is not valid.
-    pub fn is_member_count_hiding_or_menu_rejected(&self) -> bool {
-        matches!(self, Self::MemberCountHidingOrMenuRejected(_))
-    }
-
-    /// Whether this is code 232079: This type of chat does not support hiding its member count.
-    pub fn is_member_count_hiding_unsupported(&self) -> bool {
-        matches!(self, Self::MemberCountHidingUnsupported(_))
-    }
-}
-
-impl std::fmt::Display for CreateChatError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::service_error::fmt_service_error(
-            f,
-            self.api_error(),
-            self.meaning(),
-            self.advice(),
-        )
-    }
-}
-
-impl std::error::Error for CreateChatError {}
-impl crate::service_error::FromApiError for CreateChatError {
-    fn from_api_error(error: crate::ApiError) -> Self {
-        match error.code {
-            232001i64 => Self::ChatInvalidRequestParam(error),
-            232004i64 => Self::AppNotFound(error),
-            232019i64 => Self::ChatRateLimited(error),
-            232020i64 => Self::PublicChatNameTooShort(error),
-            232021i64 => Self::BotNotFound(error),
-            232022i64 => Self::InvitedUserResigned(error),
-            232023i64 => Self::ChatInfoReviewFailed(error),
-            232025i64 => Self::ChatBotAbilityDisabled(error),
-            232030i64 => Self::InvalidUserId(error),
-            232032i64 => Self::OwnerInOtherTenant(error),
-            232033i64 => Self::ChatExternalForbidden(error),
-            232034i64 => Self::AppNotInstalled(error),
-            232037i64 => Self::NoLabelPermission(error),
-            232042i64 => Self::PublicChatNameRequired(error),
-            232043i64 => Self::UnavailableIds(error),
-            232057i64 => Self::RestrictedModeUnavailable(error),
-            232068i64 => Self::ChatBeingCreated(error),
-            232069i64 => Self::ExternalChatCannotBePublic(error),
-            232091i64 => Self::PublicChatsDisabled(error),
-            232095i64 => Self::NoOcicTagPermission(error),
-            232078i64 => Self::MemberCountHidingOrMenuRejected(error),
-            232079i64 => Self::MemberCountHidingUnsupported(error),
-            _ => Self::Unhandled(error),
-        }
-    }
-}
-
-impl crate::ServiceError for CreateChatError {
-    fn endpoint(&self) -> &'static str {
-        "im.v1.chat.create"
-    }
-
-    fn api_error(&self) -> &crate::ApiError {
-        CreateChatError::api_error(self)
-    }
-
-    fn meaning(&self) -> Option<&'static str> {
-        CreateChatError::meaning(self)
-    }
-
-    fn advice(&self) -> Option<&'static str> {
-        CreateChatError::advice(self)
-    }
-
-    fn is_retryable(&self) -> bool {
-        CreateChatError::is_retryable(self)
     }
 }

@@ -4,21 +4,8 @@
 //! Get a chat's information and settings.
 //!
 //! `GET /open-apis/im/v1/chats/:chat_id`
-//!
-//! Returns the chat's name, description, avatar, owner, managers, member counts and
-//! permission settings. A caller outside the group gets only the name, avatar, member counts
-//! and status. For an internal group the bot or user must belong to the group's tenant. Many
-//! settings are absent for one-to-one chats.
-//!
-//! - Endpoint id: `im.v1.chat.get`
-//! - Access tokens: `tenant_access_token`, `user_access_token`
-//! - App types: custom (self-built), store (marketplace)
-//! - Sent as the app by default; `.user_access_token(…)` sends it as a user
-//! - Scopes (any one of): `im:chat:readonly`, `im:chat`, `im:chat:read`
-//! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat/get>
 
-use crate::{Client, Error, RequestOptions};
+use crate::operation as op;
 use crate::codec;
 use super::super::models::{
     ChatMode, ChatStatus, ChatVisibility, EditPermission, GroupMessageType,
@@ -26,53 +13,24 @@ use super::super::models::{
     UrgentSetting, UserIdType, VideoConferenceSetting,
 };
 
-/// The parameters and body of `im.v1.chat.get`.
-///
-/// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
-///
-/// ```
-/// # use lark_openapi::im::v1::chat::*;
-/// let request = GetChatRequest::new("oc_a0553eda9014c201e6969b478895c230");
-/// ```
-///
-/// Leaving out `chat_id` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::chat::*;
-/// let request = GetChatRequest::new();
-/// ```
+/// The parameters and body of `im.v1.chat.get`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct GetChatRequest {
-    /// Path parameter `chat_id`: ID of the chat (`oc_…`).
-    chat_id: String,
-    /// Query parameter `user_id_type`: Kind of user ID used in the answer (default `open_id`).
-    user_id_type: Option<UserIdType>,
+    /// Path `chat_id`: ID of the chat (`oc_…`).
+    pub chat_id: String,
+    /// Query `user_id_type`: Kind of user ID used in the answer (default `open_id`).
+    pub user_id_type: Option<UserIdType>,
 }
 
 impl GetChatRequest {
-    /// Creates the request from its required parameters.
+    /// The request with its required parameters; the others unset.
     #[allow(clippy::new_without_default)]
     pub fn new(chat_id: impl Into<String>) -> Self {
         Self {
             chat_id: chat_id.into(),
             user_id_type: Default::default(),
         }
-    }
-
-    /// Path parameter `chat_id`: ID of the chat (`oc_…`).
-    pub fn chat_id(&self) -> &str {
-        &self.chat_id
-    }
-
-    /// Query parameter `user_id_type`: Kind of user ID used in the answer (default `open_id`).
-    pub fn user_id_type(&self) -> &Option<UserIdType> {
-        &self.user_id_type
-    }
-
-    /// Query parameter `user_id_type`: Kind of user ID used in the answer (default `open_id`).
-    pub fn set_user_id_type(mut self, user_id_type: UserIdType) -> Self {
-        self.user_id_type = Some(user_id_type);
-        self
     }
 }
 
@@ -183,315 +141,49 @@ pub struct GetChatResponse {
     lark_log_id: Option<String>,
 }
 
-impl GetChatResponse {
-    /// An empty value: every field unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            avatar: Default::default(),
-            name: Default::default(),
-            description: Default::default(),
-            i18n_names: Default::default(),
-            add_member_permission: Default::default(),
-            share_card_permission: Default::default(),
-            at_all_permission: Default::default(),
-            edit_permission: Default::default(),
-            owner_id_type: Default::default(),
-            owner_id: Default::default(),
-            user_manager_id_list: Default::default(),
-            bot_manager_id_list: Default::default(),
-            group_message_type: Default::default(),
-            chat_mode: Default::default(),
-            chat_type: Default::default(),
-            chat_tag: Default::default(),
-            join_message_visibility: Default::default(),
-            leave_message_visibility: Default::default(),
-            membership_approval: Default::default(),
-            moderation_permission: Default::default(),
-            external: Default::default(),
-            tenant_key: Default::default(),
-            user_count: Default::default(),
-            bot_count: Default::default(),
-            restricted_mode_setting: Default::default(),
-            urgent_setting: Default::default(),
-            video_conference_setting: Default::default(),
-            hide_member_count_setting: Default::default(),
-            chat_status: Default::default(),
-            lark_log_id: None,
-        }
-    }
-
-    /// Sets `avatar`.
-    pub fn with_avatar(mut self, avatar: impl Into<String>) -> Self {
-        self.avatar = Some(avatar.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn with_name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-
-    /// Sets `description`.
-    pub fn with_description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-
-    /// Sets `i18n_names`.
-    pub fn with_i18n_names(mut self, i18n_names: I18nNames) -> Self {
-        self.i18n_names = Some(i18n_names);
-        self
-    }
-
-    /// Sets `add_member_permission`.
-    pub fn with_add_member_permission(
-        mut self,
-        add_member_permission: impl Into<String>,
-    ) -> Self {
-        self.add_member_permission = Some(add_member_permission.into());
-        self
-    }
-
-    /// Sets `share_card_permission`.
-    pub fn with_share_card_permission(
-        mut self,
-        share_card_permission: impl Into<String>,
-    ) -> Self {
-        self.share_card_permission = Some(share_card_permission.into());
-        self
-    }
-
-    /// Sets `at_all_permission`.
-    pub fn with_at_all_permission(
-        mut self,
-        at_all_permission: impl Into<String>,
-    ) -> Self {
-        self.at_all_permission = Some(at_all_permission.into());
-        self
-    }
-
-    /// Sets `edit_permission`.
-    pub fn with_edit_permission(mut self, edit_permission: EditPermission) -> Self {
-        self.edit_permission = Some(edit_permission);
-        self
-    }
-
-    /// Sets `owner_id_type`.
-    pub fn with_owner_id_type(mut self, owner_id_type: MemberIdType) -> Self {
-        self.owner_id_type = Some(owner_id_type);
-        self
-    }
-
-    /// Sets `owner_id`.
-    pub fn with_owner_id(mut self, owner_id: impl Into<String>) -> Self {
-        self.owner_id = Some(owner_id.into());
-        self
-    }
-
-    /// Sets `user_manager_id_list`.
-    pub fn with_user_manager_id_list(
-        mut self,
-        user_manager_id_list: impl IntoIterator<Item = impl Into<String>>,
-    ) -> Self {
-        self.user_manager_id_list = user_manager_id_list
-            .into_iter()
-            .map(Into::into)
-            .collect();
-        self
-    }
-
-    /// Sets `bot_manager_id_list`.
-    pub fn with_bot_manager_id_list(
-        mut self,
-        bot_manager_id_list: impl IntoIterator<Item = impl Into<String>>,
-    ) -> Self {
-        self.bot_manager_id_list = bot_manager_id_list
-            .into_iter()
-            .map(Into::into)
-            .collect();
-        self
-    }
-
-    /// Sets `group_message_type`.
-    pub fn with_group_message_type(
-        mut self,
-        group_message_type: GroupMessageType,
-    ) -> Self {
-        self.group_message_type = Some(group_message_type);
-        self
-    }
-
-    /// Sets `chat_mode`.
-    pub fn with_chat_mode(mut self, chat_mode: ChatMode) -> Self {
-        self.chat_mode = Some(chat_mode);
-        self
-    }
-
-    /// Sets `chat_type`.
-    pub fn with_chat_type(mut self, chat_type: ChatVisibility) -> Self {
-        self.chat_type = Some(chat_type);
-        self
-    }
-
-    /// Sets `chat_tag`.
-    pub fn with_chat_tag(mut self, chat_tag: impl Into<String>) -> Self {
-        self.chat_tag = Some(chat_tag.into());
-        self
-    }
-
-    /// Sets `join_message_visibility`.
-    pub fn with_join_message_visibility(
-        mut self,
-        join_message_visibility: impl Into<String>,
-    ) -> Self {
-        self.join_message_visibility = Some(join_message_visibility.into());
-        self
-    }
-
-    /// Sets `leave_message_visibility`.
-    pub fn with_leave_message_visibility(
-        mut self,
-        leave_message_visibility: impl Into<String>,
-    ) -> Self {
-        self.leave_message_visibility = Some(leave_message_visibility.into());
-        self
-    }
-
-    /// Sets `membership_approval`.
-    pub fn with_membership_approval(
-        mut self,
-        membership_approval: impl Into<String>,
-    ) -> Self {
-        self.membership_approval = Some(membership_approval.into());
-        self
-    }
-
-    /// Sets `moderation_permission`.
-    pub fn with_moderation_permission(
-        mut self,
-        moderation_permission: impl Into<String>,
-    ) -> Self {
-        self.moderation_permission = Some(moderation_permission.into());
-        self
-    }
-
-    /// Sets `external`.
-    pub fn with_external(mut self, external: bool) -> Self {
-        self.external = Some(external);
-        self
-    }
-
-    /// Sets `tenant_key`.
-    pub fn with_tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.tenant_key = Some(tenant_key.into());
-        self
-    }
-
-    /// Sets `user_count`.
-    pub fn with_user_count(mut self, user_count: impl Into<String>) -> Self {
-        self.user_count = Some(user_count.into());
-        self
-    }
-
-    /// Sets `bot_count`.
-    pub fn with_bot_count(mut self, bot_count: impl Into<String>) -> Self {
-        self.bot_count = Some(bot_count.into());
-        self
-    }
-
-    /// Sets `restricted_mode_setting`.
-    pub fn with_restricted_mode_setting(
-        mut self,
-        restricted_mode_setting: RestrictedModeSetting,
-    ) -> Self {
-        self.restricted_mode_setting = Some(restricted_mode_setting);
-        self
-    }
-
-    /// Sets `urgent_setting`.
-    pub fn with_urgent_setting(mut self, urgent_setting: UrgentSetting) -> Self {
-        self.urgent_setting = Some(urgent_setting);
-        self
-    }
-
-    /// Sets `video_conference_setting`.
-    pub fn with_video_conference_setting(
-        mut self,
-        video_conference_setting: VideoConferenceSetting,
-    ) -> Self {
-        self.video_conference_setting = Some(video_conference_setting);
-        self
-    }
-
-    /// Sets `hide_member_count_setting`.
-    pub fn with_hide_member_count_setting(
-        mut self,
-        hide_member_count_setting: HideMemberCountSetting,
-    ) -> Self {
-        self.hide_member_count_setting = Some(hide_member_count_setting);
-        self
-    }
-
-    /// Sets `chat_status`.
-    pub fn with_chat_status(mut self, chat_status: ChatStatus) -> Self {
-        self.chat_status = Some(chat_status);
-        self
-    }
-
-    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
-    /// platform sent one: give it to the platform's support with a question.
-    pub fn log_id(&self) -> Option<&str> {
-        self.lark_log_id.as_deref()
-    }
-}
-
-impl crate::operation::Output for GetChatResponse {
-    fn set_log_id(&mut self, log_id: Option<String>) {
-        self.lark_log_id = log_id;
-    }
-}
-
-impl crate::operation::Operation for GetChatRequest {
-    type Error = GetChatError;
-    const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
+crate::answer!(GetChatResponse);
+impl op::Operation for GetChatRequest {
+    type Code = super::super::ErrorCode;
+    type Answer = GetChatResponse;
+    const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.chat.get",
-        method: crate::operation::HttpMethod::Get,
+        method: op::HttpMethod::Get,
         path: "/open-apis/im/v1/chats/:chat_id",
-        access_tokens: &[
-            crate::operation::TokenType::Tenant,
-            crate::operation::TokenType::User,
-        ],
+        access_tokens: &[op::TokenType::Tenant, op::TokenType::User],
         idempotent: true,
-        response: crate::operation::ResponseKind::Json,
+        response: op::ResponseKind::Json,
         doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat/get",
-        rate_limit: Some(crate::operation::RateLimitMeta {
+        rate_limit: Some(op::RateLimitMeta {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
+        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        errors: &[
+            crate::ErrorRow::of(86),
+            crate::ErrorRow::of(87),
+            crate::ErrorRow::of(91),
+            crate::ErrorRow::of(92),
+            crate::ErrorRow::of(105),
+            crate::ErrorRow::of(106),
+            crate::ErrorRow::of(114),
+            crate::ErrorRow::of(115),
+        ],
     };
 
-    fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
-        vec![self.chat_id.as_str().into()]
+    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+        parts.path("chat_id", &self.chat_id);
+        parts.query("user_id_type", &self.user_id_type);
+        Ok(())
     }
-
-    fn query_params(&self) -> Vec<(&'static str, String)> {
-        let mut query = Vec::new();
-        if let Some(v) = &self.user_id_type {
-            query.push(("user_id_type", v.as_str().to_string()));
-        }
-        query
-    }
-}
-
-impl crate::operation::JsonOperation for GetChatRequest {
-    type Output = GetChatResponse;
 }
 
 impl super::ChatApi<'_> {
     /// Get a chat's information and settings.
+    ///
+    /// Returns the chat's name, description, avatar, owner, managers, member counts and
+    /// permission settings. A caller outside the group gets only the name, avatar, member counts
+    /// and status. For an internal group the bot or user must belong to the group's tenant. Many
+    /// settings are absent for one-to-one chats.
     ///
     /// - Endpoint id: `im.v1.chat.get`
     /// - Access tokens: `tenant_access_token`, `user_access_token`
@@ -501,11 +193,21 @@ impl super::ChatApi<'_> {
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
     /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat/get>
     ///
+    /// # Errors
+    ///
+    /// Documented codes (match them with `Error::code()`):
+    /// [`AppNotFound`](super::super::ErrorCode::AppNotFound) (232004),
+    /// [`InvalidChatId`](super::super::ErrorCode::InvalidChatId) (232006),
+    /// [`CrossTenantChat`](super::super::ErrorCode::CrossTenantChat) (232010),
+    /// [`OperatorNotInChat`](super::super::ErrorCode::OperatorNotInChat) (232011),
+    /// [`UserNotVisible`](super::super::ErrorCode::UserNotVisible) (232024),
+    /// [`ChatBotAbilityDisabled`](super::super::ErrorCode::ChatBotAbilityDisabled) (232025),
+    /// [`ChatExternalForbidden`](super::super::ErrorCode::ChatExternalForbidden) (232033),
+    /// [`AppNotInstalled`](super::super::ErrorCode::AppNotInstalled) (232034).
+    ///
     /// # Example
     ///
-    /// ```no_run
-    /// # async fn example() -> Result<(), lark_openapi::Error> {
-    /// let client = lark_openapi::Client::builder("cli_your_app_id", "your_app_secret").build()?;
+    /// ```ignore
     /// let response = client
     ///     .im().v1().chat()
     ///     .get(
@@ -514,347 +216,18 @@ impl super::ChatApi<'_> {
     ///     .send()
     ///     .await?;
     /// println!("{response:?}");
-    /// # Ok(())
-    /// # }
     /// ```
     pub fn get(&self, chat_id: impl Into<String>) -> GetChat {
-        GetChat {
-            client: self.client.clone(),
-            request: GetChatRequest::new(chat_id),
-            options: RequestOptions::default(),
-        }
+        crate::Call::new(self.client, GetChatRequest::new(chat_id))
     }
 }
 
-/// A prepared `im.v1.chat.get` call: set options, then `.send().await` (or just `.await`).
-///
-/// Made by [`ChatApi::get`](super::ChatApi::get).
-#[derive(Debug, Clone)]
-#[must_use = "a request does nothing until it is sent"]
-pub struct GetChat {
-    client: Client,
-    request: GetChatRequest,
-    options: RequestOptions,
-}
-
+/// A prepared `im.v1.chat.get` call: set options, then `.await` it (see [`Call`](crate::Call)).
+pub type GetChat = crate::Call<GetChatRequest>;
 impl GetChat {
-    /// Query parameter `user_id_type`: Kind of user ID used in the answer (default `open_id`).
+    /// Sets [`user_id_type`](GetChatRequest::user_id_type).
     pub fn user_id_type(mut self, user_id_type: UserIdType) -> Self {
-        self.request = self.request.set_user_id_type(user_id_type);
+        self.request.user_id_type = Some(user_id_type);
         self
-    }
-
-    /// Store apps: the tenant to act for (its `tenant_key`); custom apps need not set it.
-    pub fn tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.options = self.options.tenant_key(tenant_key);
-        self
-    }
-
-    /// Sends the request as a user, with that user's `user_access_token`, instead of
-    /// as the app.
-    pub fn user_access_token(mut self, token: impl Into<String>) -> Self {
-        self.options = self.options.user_access_token(token);
-        self
-    }
-
-    /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
-    /// Merged into what is set: a field these options set replaces the earlier value,
-    /// the others are kept, headers add up.
-    pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = self.options.merge(options);
-        self
-    }
-
-    /// The request as it will be sent.
-    pub fn request(&self) -> &GetChatRequest {
-        &self.request
-    }
-
-    /// Sends the request.
-    pub async fn send(self) -> Result<GetChatResponse, Error<GetChatError>> {
-        self.client.call(self.request, self.options).await
-    }
-}
-
-impl std::future::IntoFuture for GetChat {
-    type Output = Result<GetChatResponse, Error<GetChatError>>;
-    type IntoFuture = crate::operation::BoxFuture<Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-/// Service errors of `im.v1.chat.get`: one variant per documented code.
-///
-/// Codes the spec does not list (including platform-wide ones) arrive as `Unhandled`. Each variant keeps the full [`ApiError`](crate::ApiError): code, HTTP status, server message, log id, troubleshooter link and violations.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum GetChatError {
-    /// **232004** (HTTP 400): The calling app does not exist.
-    ///
-    /// What to do: Check the app credentials; if they are right, contact Lark support with the log id.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    AppNotFound(crate::ApiError),
-    /// **232006** (HTTP 400): The chat_id is not a valid chat.
-    ///
-    /// What to do: Take the chat_id from the create-chat, list-chats or search-chats answers.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    InvalidChatId(crate::ApiError),
-    /// **232010** (HTTP 400): The caller and the chat belong to different tenants.
-    ///
-    /// What to do: Call from the tenant that owns the chat.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    CrossTenantChat(crate::ApiError),
-    /// **232011** (HTTP 400): The caller is not a member of the chat.
-    ///
-    /// What to do: Add the bot or user to the chat first.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    OperatorNotInChat(crate::ApiError),
-    /// **232024** (HTTP 400): The bot cannot see the users involved, or the caller may not collaborate with them.
-    ///
-    /// What to do: Check the app's availability scope and the tenant's collaboration settings.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    UserNotVisible(crate::ApiError),
-    /// **232025** (HTTP 400): The app has no bot ability, or the version enabling it is not released.
-    ///
-    /// What to do: Enable the bot ability in the developer console and release a version.
-    ///
-    /// Server message: `Bot ability is not activated.`
-    ///
-    /// Retrying the same request does not help.
-    ChatBotAbilityDisabled(crate::ApiError),
-    /// **232033** (HTTP 400): The caller may not operate on external chats.
-    ///
-    /// What to do: Use an internal chat; this permission cannot be requested.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    ChatExternalForbidden(crate::ApiError),
-    /// **232034** (HTTP 400): The app is not installed or not enabled in this tenant.
-    ///
-    /// What to do: Have the tenant install and enable the app.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    AppNotInstalled(crate::ApiError),
-    /// A code the spec's error table does not list; see [`ApiError`](crate::ApiError).
-    Unhandled(crate::ApiError),
-}
-
-impl GetChatError {
-    /// The error as the platform sent it.
-    pub fn api_error(&self) -> &crate::ApiError {
-        match self {
-            Self::AppNotFound(e)
-            | Self::InvalidChatId(e)
-            | Self::CrossTenantChat(e)
-            | Self::OperatorNotInChat(e)
-            | Self::UserNotVisible(e)
-            | Self::ChatBotAbilityDisabled(e)
-            | Self::ChatExternalForbidden(e)
-            | Self::AppNotInstalled(e)
-            | Self::Unhandled(e) => e,
-        }
-    }
-
-    /// The platform's error code.
-    pub fn code(&self) -> i64 {
-        self.api_error().code
-    }
-
-    /// The HTTP status of the response.
-    pub fn http_status(&self) -> u16 {
-        self.api_error().http_status
-    }
-
-    /// The server's message (`msg`).
-    pub fn message(&self) -> &str {
-        &self.api_error().message
-    }
-
-    /// The log id to quote when asking Lark support.
-    pub fn log_id(&self) -> Option<&str> {
-        self.api_error().log_id.as_deref()
-    }
-
-    /// What the code means, from the spec; `None` for `Unhandled`.
-    pub fn meaning(&self) -> Option<&'static str> {
-        match self {
-            Self::AppNotFound(_) => Some("The calling app does not exist."),
-            Self::InvalidChatId(_) => Some("The chat_id is not a valid chat."),
-            Self::CrossTenantChat(_) => {
-                Some("The caller and the chat belong to different tenants.")
-            }
-            Self::OperatorNotInChat(_) => Some("The caller is not a member of the chat."),
-            Self::UserNotVisible(_) => {
-                Some(
-                    "The bot cannot see the users involved, or the caller may not collaborate with them.",
-                )
-            }
-            Self::ChatBotAbilityDisabled(_) => {
-                Some(
-                    "The app has no bot ability, or the version enabling it is not released.",
-                )
-            }
-            Self::ChatExternalForbidden(_) => {
-                Some("The caller may not operate on external chats.")
-            }
-            Self::AppNotInstalled(_) => {
-                Some("The app is not installed or not enabled in this tenant.")
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// What to do about it, from the spec; `None` for `Unhandled`.
-    pub fn advice(&self) -> Option<&'static str> {
-        match self {
-            Self::AppNotFound(_) => {
-                Some(
-                    "Check the app credentials; if they are right, contact Lark support with the log id.",
-                )
-            }
-            Self::InvalidChatId(_) => {
-                Some(
-                    "Take the chat_id from the create-chat, list-chats or search-chats answers.",
-                )
-            }
-            Self::CrossTenantChat(_) => Some("Call from the tenant that owns the chat."),
-            Self::OperatorNotInChat(_) => Some("Add the bot or user to the chat first."),
-            Self::UserNotVisible(_) => {
-                Some(
-                    "Check the app's availability scope and the tenant's collaboration settings.",
-                )
-            }
-            Self::ChatBotAbilityDisabled(_) => {
-                Some(
-                    "Enable the bot ability in the developer console and release a version.",
-                )
-            }
-            Self::ChatExternalForbidden(_) => {
-                Some("Use an internal chat; this permission cannot be requested.")
-            }
-            Self::AppNotInstalled(_) => {
-                Some("Have the tenant install and enable the app.")
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// Whether sending the same request again can succeed, per the spec.
-    pub fn is_retryable(&self) -> bool {
-        false
-    }
-
-    /// Whether the code is one the spec does not list.
-    pub fn is_unhandled(&self) -> bool {
-        matches!(self, Self::Unhandled(_))
-    }
-
-    /// Whether this is code 232004: The calling app does not exist.
-    pub fn is_app_not_found(&self) -> bool {
-        matches!(self, Self::AppNotFound(_))
-    }
-
-    /// Whether this is code 232006: The chat_id is not a valid chat.
-    pub fn is_invalid_chat_id(&self) -> bool {
-        matches!(self, Self::InvalidChatId(_))
-    }
-
-    /// Whether this is code 232010: The caller and the chat belong to different tenants.
-    pub fn is_cross_tenant_chat(&self) -> bool {
-        matches!(self, Self::CrossTenantChat(_))
-    }
-
-    /// Whether this is code 232011: The caller is not a member of the chat.
-    pub fn is_operator_not_in_chat(&self) -> bool {
-        matches!(self, Self::OperatorNotInChat(_))
-    }
-
-    /// Whether this is code 232024: The bot cannot see the users involved, or the caller may not collaborate with them.
-    pub fn is_user_not_visible(&self) -> bool {
-        matches!(self, Self::UserNotVisible(_))
-    }
-
-    /// Whether this is code 232025: The app has no bot ability, or the version enabling it is not released.
-    pub fn is_chat_bot_ability_disabled(&self) -> bool {
-        matches!(self, Self::ChatBotAbilityDisabled(_))
-    }
-
-    /// Whether this is code 232033: The caller may not operate on external chats.
-    pub fn is_chat_external_forbidden(&self) -> bool {
-        matches!(self, Self::ChatExternalForbidden(_))
-    }
-
-    /// Whether this is code 232034: The app is not installed or not enabled in this tenant.
-    pub fn is_app_not_installed(&self) -> bool {
-        matches!(self, Self::AppNotInstalled(_))
-    }
-}
-
-impl std::fmt::Display for GetChatError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::service_error::fmt_service_error(
-            f,
-            self.api_error(),
-            self.meaning(),
-            self.advice(),
-        )
-    }
-}
-
-impl std::error::Error for GetChatError {}
-impl crate::service_error::FromApiError for GetChatError {
-    fn from_api_error(error: crate::ApiError) -> Self {
-        match error.code {
-            232004i64 => Self::AppNotFound(error),
-            232006i64 => Self::InvalidChatId(error),
-            232010i64 => Self::CrossTenantChat(error),
-            232011i64 => Self::OperatorNotInChat(error),
-            232024i64 => Self::UserNotVisible(error),
-            232025i64 => Self::ChatBotAbilityDisabled(error),
-            232033i64 => Self::ChatExternalForbidden(error),
-            232034i64 => Self::AppNotInstalled(error),
-            _ => Self::Unhandled(error),
-        }
-    }
-}
-
-impl crate::ServiceError for GetChatError {
-    fn endpoint(&self) -> &'static str {
-        "im.v1.chat.get"
-    }
-
-    fn api_error(&self) -> &crate::ApiError {
-        GetChatError::api_error(self)
-    }
-
-    fn meaning(&self) -> Option<&'static str> {
-        GetChatError::meaning(self)
-    }
-
-    fn advice(&self) -> Option<&'static str> {
-        GetChatError::advice(self)
-    }
-
-    fn is_retryable(&self) -> bool {
-        GetChatError::is_retryable(self)
     }
 }

@@ -4,72 +4,29 @@
 //! Get a link that lets others join a group chat.
 //!
 //! `POST /open-apis/im/v1/chats/:chat_id/link`
-//!
-//! Returns a share link; whoever opens it can join the group. The bot or user must be in the
-//! group, and be its owner or a manager when the group lets only them add members or share
-//! it; for an internal group it must belong to the group's tenant. One-to-one chats, secret
-//! chats and team groups cannot be shared. A link obtained by a bot stops working when the
-//! bot leaves the group or is disabled.
-//!
-//! - Endpoint id: `im.v1.chat.link`
-//! - Access tokens: `tenant_access_token`, `user_access_token`
-//! - App types: custom (self-built), store (marketplace)
-//! - Sent as the app by default; `.user_access_token(…)` sends it as a user
-//! - Scopes (any one of): `im:chat:readonly`, `im:chat`, `im:chat:read`
-//! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat/link>
 
-use crate::{Client, Error, RequestOptions};
+use crate::operation as op;
 use crate::codec;
 use super::super::models::ValidityPeriod;
 
-/// The parameters and body of `im.v1.chat.link`.
-///
-/// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
-///
-/// ```
-/// # use lark_openapi::im::v1::chat::*;
-/// let request = LinkChatRequest::new("oc_a0553eda9014c201e6969b478895c230");
-/// ```
-///
-/// Leaving out `chat_id` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::chat::*;
-/// let request = LinkChatRequest::new();
-/// ```
+/// The parameters and body of `im.v1.chat.link`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct LinkChatRequest {
-    /// Path parameter `chat_id`: ID of the group (`oc_…`).
-    chat_id: String,
-    /// The request body.
-    body: LinkChatBody,
+    /// Path `chat_id`: ID of the group (`oc_…`).
+    pub chat_id: String,
+    /// The body.
+    pub body: LinkChatBody,
 }
 
 impl LinkChatRequest {
-    /// Creates the request from its required parameters.
+    /// The request with its required parameters; the others unset.
     #[allow(clippy::new_without_default)]
     pub fn new(chat_id: impl Into<String>) -> Self {
         Self {
             chat_id: chat_id.into(),
             body: LinkChatBody::new(),
         }
-    }
-
-    /// Path parameter `chat_id`: ID of the group (`oc_…`).
-    pub fn chat_id(&self) -> &str {
-        &self.chat_id
-    }
-
-    /// The request body.
-    pub fn body(&self) -> &LinkChatBody {
-        &self.body
-    }
-
-    /// The request body.
-    pub fn set_body(mut self, body: LinkChatBody) -> Self {
-        self.body = body;
-        self
     }
 }
 
@@ -92,8 +49,8 @@ impl LinkChatBody {
         }
     }
 
-    /// Sets `validity_period`.
-    pub fn with_validity_period(mut self, validity_period: ValidityPeriod) -> Self {
+    /// Sets [`validity_period`](Self::validity_period).
+    pub fn validity_period(mut self, validity_period: ValidityPeriod) -> Self {
         self.validity_period = Some(validity_period);
         self
     }
@@ -119,88 +76,56 @@ pub struct LinkChatResponse {
     lark_log_id: Option<String>,
 }
 
-impl LinkChatResponse {
-    /// An empty value: every field unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            share_link: Default::default(),
-            expire_time: Default::default(),
-            is_permanent: Default::default(),
-            lark_log_id: None,
-        }
-    }
-
-    /// Sets `share_link`.
-    pub fn with_share_link(mut self, share_link: impl Into<String>) -> Self {
-        self.share_link = Some(share_link.into());
-        self
-    }
-
-    /// Sets `expire_time`.
-    pub fn with_expire_time(mut self, expire_time: impl Into<String>) -> Self {
-        self.expire_time = Some(expire_time.into());
-        self
-    }
-
-    /// Sets `is_permanent`.
-    pub fn with_is_permanent(mut self, is_permanent: bool) -> Self {
-        self.is_permanent = Some(is_permanent);
-        self
-    }
-
-    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
-    /// platform sent one: give it to the platform's support with a question.
-    pub fn log_id(&self) -> Option<&str> {
-        self.lark_log_id.as_deref()
-    }
-}
-
-impl crate::operation::Output for LinkChatResponse {
-    fn set_log_id(&mut self, log_id: Option<String>) {
-        self.lark_log_id = log_id;
-    }
-}
-
-impl crate::operation::Operation for LinkChatRequest {
-    type Error = LinkChatError;
-    const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
+crate::answer!(LinkChatResponse);
+impl op::Operation for LinkChatRequest {
+    type Code = super::super::ErrorCode;
+    type Answer = LinkChatResponse;
+    const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.chat.link",
-        method: crate::operation::HttpMethod::Post,
+        method: op::HttpMethod::Post,
         path: "/open-apis/im/v1/chats/:chat_id/link",
-        access_tokens: &[
-            crate::operation::TokenType::Tenant,
-            crate::operation::TokenType::User,
-        ],
+        access_tokens: &[op::TokenType::Tenant, op::TokenType::User],
         idempotent: false,
-        response: crate::operation::ResponseKind::Json,
+        response: op::ResponseKind::Json,
         doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat/link",
-        rate_limit: Some(crate::operation::RateLimitMeta {
+        rate_limit: Some(op::RateLimitMeta {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
+        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        errors: &[
+            crate::ErrorRow::of(83),
+            crate::ErrorRow::of(87),
+            crate::ErrorRow::of(90),
+            crate::ErrorRow::of(91),
+            crate::ErrorRow::of(92),
+            crate::ErrorRow::of(100),
+            crate::ErrorRow::of(105),
+            crate::ErrorRow::of(106),
+            crate::ErrorRow::of(114),
+            crate::ErrorRow::of(115),
+            crate::ErrorRow::of(135),
+            crate::ErrorRow::of(136),
+            crate::ErrorRow::of(137),
+            crate::ErrorRow::of(138),
+            crate::ErrorRow::of(139),
+        ],
     };
 
-    fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
-        vec![self.chat_id.as_str().into()]
+    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+        parts.path("chat_id", &self.chat_id);
+        parts.json(&self.body)
     }
-
-    fn query_params(&self) -> Vec<(&'static str, String)> {
-        Vec::new()
-    }
-
-    fn payload(&self) -> Result<crate::operation::Payload, String> {
-        crate::operation::Payload::json(&self.body)
-    }
-}
-
-impl crate::operation::JsonOperation for LinkChatRequest {
-    type Output = LinkChatResponse;
 }
 
 impl super::ChatApi<'_> {
     /// Get a link that lets others join a group chat.
+    ///
+    /// Returns a share link; whoever opens it can join the group. The bot or user must be in the
+    /// group, and be its owner or a manager when the group lets only them add members or share
+    /// it; for an internal group it must belong to the group's tenant. One-to-one chats, secret
+    /// chats and team groups cannot be shared. A link obtained by a bot stops working when the
+    /// bot leaves the group or is disabled.
     ///
     /// - Endpoint id: `im.v1.chat.link`
     /// - Access tokens: `tenant_access_token`, `user_access_token`
@@ -210,11 +135,29 @@ impl super::ChatApi<'_> {
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
     /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat/link>
     ///
+    /// # Errors
+    ///
+    /// Documented codes (match them with `Error::code()`):
+    /// [`ChatInvalidRequestParam`](super::super::ErrorCode::ChatInvalidRequestParam) (232001),
+    /// [`InvalidChatId`](super::super::ErrorCode::InvalidChatId) (232006),
+    /// [`ChatDissolved`](super::super::ErrorCode::ChatDissolved) (232009),
+    /// [`CrossTenantChat`](super::super::ErrorCode::CrossTenantChat) (232010),
+    /// [`OperatorNotInChat`](super::super::ErrorCode::OperatorNotInChat) (232011),
+    /// [`ChatRateLimited`](super::super::ErrorCode::ChatRateLimited) (232019),
+    /// [`UserNotVisible`](super::super::ErrorCode::UserNotVisible) (232024),
+    /// [`ChatBotAbilityDisabled`](super::super::ErrorCode::ChatBotAbilityDisabled) (232025),
+    /// [`ChatExternalForbidden`](super::super::ErrorCode::ChatExternalForbidden) (232033),
+    /// [`AppNotInstalled`](super::super::ErrorCode::AppNotInstalled) (232034),
+    /// [`SecretChatLinkUnsupported`](super::super::ErrorCode::SecretChatLinkUnsupported)
+    /// (232061), [`P2pChatLinkUnsupported`](super::super::ErrorCode::P2pChatLinkUnsupported)
+    /// (232062), [`TeamChatLinkUnsupported`](super::super::ErrorCode::TeamChatLinkUnsupported)
+    /// (232063),
+    /// [`ShareRestrictedToManagers`](super::super::ErrorCode::ShareRestrictedToManagers)
+    /// (232064), [`OperatorNotFound`](super::super::ErrorCode::OperatorNotFound) (232065).
+    ///
     /// # Example
     ///
-    /// ```no_run
-    /// # async fn example() -> Result<(), lark_openapi::Error> {
-    /// let client = lark_openapi::Client::builder("cli_your_app_id", "your_app_secret").build()?;
+    /// ```ignore
     /// let response = client
     ///     .im().v1().chat()
     ///     .link(
@@ -223,488 +166,18 @@ impl super::ChatApi<'_> {
     ///     .send()
     ///     .await?;
     /// println!("{response:?}");
-    /// # Ok(())
-    /// # }
     /// ```
     pub fn link(&self, chat_id: impl Into<String>) -> LinkChat {
-        LinkChat {
-            client: self.client.clone(),
-            request: LinkChatRequest::new(chat_id),
-            options: RequestOptions::default(),
-        }
+        crate::Call::new(self.client, LinkChatRequest::new(chat_id))
     }
 }
 
-/// A prepared `im.v1.chat.link` call: set options, then `.send().await` (or just `.await`).
-///
-/// Made by [`ChatApi::link`](super::ChatApi::link).
-#[derive(Debug, Clone)]
-#[must_use = "a request does nothing until it is sent"]
-pub struct LinkChat {
-    client: Client,
-    request: LinkChatRequest,
-    options: RequestOptions,
-}
-
+/// A prepared `im.v1.chat.link` call: set options, then `.await` it (see [`Call`](crate::Call)).
+pub type LinkChat = crate::Call<LinkChatRequest>;
 impl LinkChat {
-    /// The request body.
+    /// Sets [`body`](LinkChatRequest::body).
     pub fn body(mut self, body: LinkChatBody) -> Self {
-        self.request = self.request.set_body(body);
+        self.request.body = body;
         self
-    }
-
-    /// Store apps: the tenant to act for (its `tenant_key`); custom apps need not set it.
-    pub fn tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.options = self.options.tenant_key(tenant_key);
-        self
-    }
-
-    /// Sends the request as a user, with that user's `user_access_token`, instead of
-    /// as the app.
-    pub fn user_access_token(mut self, token: impl Into<String>) -> Self {
-        self.options = self.options.user_access_token(token);
-        self
-    }
-
-    /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
-    /// Merged into what is set: a field these options set replaces the earlier value,
-    /// the others are kept, headers add up.
-    pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = self.options.merge(options);
-        self
-    }
-
-    /// The request as it will be sent.
-    pub fn request(&self) -> &LinkChatRequest {
-        &self.request
-    }
-
-    /// Sends the request.
-    pub async fn send(self) -> Result<LinkChatResponse, Error<LinkChatError>> {
-        self.client.call(self.request, self.options).await
-    }
-}
-
-impl std::future::IntoFuture for LinkChat {
-    type Output = Result<LinkChatResponse, Error<LinkChatError>>;
-    type IntoFuture = crate::operation::BoxFuture<Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-/// Service errors of `im.v1.chat.link`: one variant per documented code.
-///
-/// Codes the spec does not list (including platform-wide ones) arrive as `Unhandled`. Each variant keeps the full [`ApiError`](crate::ApiError): code, HTTP status, server message, log id, troubleshooter link and violations.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum LinkChatError {
-    /// **232001** (HTTP 400): A request parameter is malformed or missing.
-    ///
-    /// What to do: Check the parameters against the API page.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    ChatInvalidRequestParam(crate::ApiError),
-    /// **232006** (HTTP 400): The chat_id is not a valid chat.
-    ///
-    /// What to do: Take the chat_id from the create-chat, list-chats or search-chats answers.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    InvalidChatId(crate::ApiError),
-    /// **232009** (HTTP 400): The chat has been dissolved.
-    ///
-    /// What to do: Drop the chat from your records or use another one.
-    ///
-    /// Server message: `Your request specifies a chat which has already been dissolved.`
-    ///
-    /// Retrying the same request does not help.
-    ChatDissolved(crate::ApiError),
-    /// **232010** (HTTP 400): The caller and the chat belong to different tenants.
-    ///
-    /// What to do: Call from the tenant that owns the chat.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    CrossTenantChat(crate::ApiError),
-    /// **232011** (HTTP 400): The caller is not a member of the chat.
-    ///
-    /// What to do: Add the bot or user to the chat first.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    OperatorNotInChat(crate::ApiError),
-    /// **232019** (HTTP 400): Too many requests on chats, or concurrent requests on the same chat.
-    ///
-    /// What to do: Slow down, call one at a time per chat, and retry.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// A retry can help: the SDK retries it within the client's retry policy.
-    ChatRateLimited(crate::ApiError),
-    /// **232024** (HTTP 400): The bot cannot see the users involved, or the caller may not collaborate with them.
-    ///
-    /// What to do: Check the app's availability scope and the tenant's collaboration settings.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    UserNotVisible(crate::ApiError),
-    /// **232025** (HTTP 400): The app has no bot ability, or the version enabling it is not released.
-    ///
-    /// What to do: Enable the bot ability in the developer console and release a version.
-    ///
-    /// Server message: `Bot ability is not activated.`
-    ///
-    /// Retrying the same request does not help.
-    ChatBotAbilityDisabled(crate::ApiError),
-    /// **232033** (HTTP 400): The caller may not operate on external chats.
-    ///
-    /// What to do: Use an internal chat; this permission cannot be requested.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    ChatExternalForbidden(crate::ApiError),
-    /// **232034** (HTTP 400): The app is not installed or not enabled in this tenant.
-    ///
-    /// What to do: Have the tenant install and enable the app.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    AppNotInstalled(crate::ApiError),
-    /// **232061** (HTTP 400): Secret chats cannot be shared by link.
-    ///
-    /// What to do: Share another chat.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    SecretChatLinkUnsupported(crate::ApiError),
-    /// **232062** (HTTP 400): One-to-one chats cannot be shared by link.
-    ///
-    /// What to do: Share a group chat.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    P2pChatLinkUnsupported(crate::ApiError),
-    /// **232063** (HTTP 400): Team chats cannot be shared by link.
-    ///
-    /// What to do: Share another chat.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    TeamChatLinkUnsupported(crate::ApiError),
-    /// **232064** (HTTP 400): The chat lets only its owner and managers add members or share it.
-    ///
-    /// What to do: Act as the owner or a manager, or change the chat setting.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    ShareRestrictedToManagers(crate::ApiError),
-    /// **232065** (HTTP 400): The calling user or bot cannot be found.
-    ///
-    /// What to do: Check that the user or bot exists and the token belongs to it.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    OperatorNotFound(crate::ApiError),
-    /// A code the spec's error table does not list; see [`ApiError`](crate::ApiError).
-    Unhandled(crate::ApiError),
-}
-
-impl LinkChatError {
-    /// The error as the platform sent it.
-    pub fn api_error(&self) -> &crate::ApiError {
-        match self {
-            Self::ChatInvalidRequestParam(e)
-            | Self::InvalidChatId(e)
-            | Self::ChatDissolved(e)
-            | Self::CrossTenantChat(e)
-            | Self::OperatorNotInChat(e)
-            | Self::ChatRateLimited(e)
-            | Self::UserNotVisible(e)
-            | Self::ChatBotAbilityDisabled(e)
-            | Self::ChatExternalForbidden(e)
-            | Self::AppNotInstalled(e)
-            | Self::SecretChatLinkUnsupported(e)
-            | Self::P2pChatLinkUnsupported(e)
-            | Self::TeamChatLinkUnsupported(e)
-            | Self::ShareRestrictedToManagers(e)
-            | Self::OperatorNotFound(e)
-            | Self::Unhandled(e) => e,
-        }
-    }
-
-    /// The platform's error code.
-    pub fn code(&self) -> i64 {
-        self.api_error().code
-    }
-
-    /// The HTTP status of the response.
-    pub fn http_status(&self) -> u16 {
-        self.api_error().http_status
-    }
-
-    /// The server's message (`msg`).
-    pub fn message(&self) -> &str {
-        &self.api_error().message
-    }
-
-    /// The log id to quote when asking Lark support.
-    pub fn log_id(&self) -> Option<&str> {
-        self.api_error().log_id.as_deref()
-    }
-
-    /// What the code means, from the spec; `None` for `Unhandled`.
-    pub fn meaning(&self) -> Option<&'static str> {
-        match self {
-            Self::ChatInvalidRequestParam(_) => {
-                Some("A request parameter is malformed or missing.")
-            }
-            Self::InvalidChatId(_) => Some("The chat_id is not a valid chat."),
-            Self::ChatDissolved(_) => Some("The chat has been dissolved."),
-            Self::CrossTenantChat(_) => {
-                Some("The caller and the chat belong to different tenants.")
-            }
-            Self::OperatorNotInChat(_) => Some("The caller is not a member of the chat."),
-            Self::ChatRateLimited(_) => {
-                Some(
-                    "Too many requests on chats, or concurrent requests on the same chat.",
-                )
-            }
-            Self::UserNotVisible(_) => {
-                Some(
-                    "The bot cannot see the users involved, or the caller may not collaborate with them.",
-                )
-            }
-            Self::ChatBotAbilityDisabled(_) => {
-                Some(
-                    "The app has no bot ability, or the version enabling it is not released.",
-                )
-            }
-            Self::ChatExternalForbidden(_) => {
-                Some("The caller may not operate on external chats.")
-            }
-            Self::AppNotInstalled(_) => {
-                Some("The app is not installed or not enabled in this tenant.")
-            }
-            Self::SecretChatLinkUnsupported(_) => {
-                Some("Secret chats cannot be shared by link.")
-            }
-            Self::P2pChatLinkUnsupported(_) => {
-                Some("One-to-one chats cannot be shared by link.")
-            }
-            Self::TeamChatLinkUnsupported(_) => {
-                Some("Team chats cannot be shared by link.")
-            }
-            Self::ShareRestrictedToManagers(_) => {
-                Some(
-                    "The chat lets only its owner and managers add members or share it.",
-                )
-            }
-            Self::OperatorNotFound(_) => Some("The calling user or bot cannot be found."),
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// What to do about it, from the spec; `None` for `Unhandled`.
-    pub fn advice(&self) -> Option<&'static str> {
-        match self {
-            Self::ChatInvalidRequestParam(_) => {
-                Some("Check the parameters against the API page.")
-            }
-            Self::InvalidChatId(_) => {
-                Some(
-                    "Take the chat_id from the create-chat, list-chats or search-chats answers.",
-                )
-            }
-            Self::ChatDissolved(_) => {
-                Some("Drop the chat from your records or use another one.")
-            }
-            Self::CrossTenantChat(_) => Some("Call from the tenant that owns the chat."),
-            Self::OperatorNotInChat(_) => Some("Add the bot or user to the chat first."),
-            Self::ChatRateLimited(_) => {
-                Some("Slow down, call one at a time per chat, and retry.")
-            }
-            Self::UserNotVisible(_) => {
-                Some(
-                    "Check the app's availability scope and the tenant's collaboration settings.",
-                )
-            }
-            Self::ChatBotAbilityDisabled(_) => {
-                Some(
-                    "Enable the bot ability in the developer console and release a version.",
-                )
-            }
-            Self::ChatExternalForbidden(_) => {
-                Some("Use an internal chat; this permission cannot be requested.")
-            }
-            Self::AppNotInstalled(_) => {
-                Some("Have the tenant install and enable the app.")
-            }
-            Self::SecretChatLinkUnsupported(_) => Some("Share another chat."),
-            Self::P2pChatLinkUnsupported(_) => Some("Share a group chat."),
-            Self::TeamChatLinkUnsupported(_) => Some("Share another chat."),
-            Self::ShareRestrictedToManagers(_) => {
-                Some("Act as the owner or a manager, or change the chat setting.")
-            }
-            Self::OperatorNotFound(_) => {
-                Some("Check that the user or bot exists and the token belongs to it.")
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// Whether sending the same request again can succeed, per the spec.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::ChatRateLimited(_))
-    }
-
-    /// Whether the code is one the spec does not list.
-    pub fn is_unhandled(&self) -> bool {
-        matches!(self, Self::Unhandled(_))
-    }
-
-    /// Whether this is code 232001: A request parameter is malformed or missing.
-    pub fn is_chat_invalid_request_param(&self) -> bool {
-        matches!(self, Self::ChatInvalidRequestParam(_))
-    }
-
-    /// Whether this is code 232006: The chat_id is not a valid chat.
-    pub fn is_invalid_chat_id(&self) -> bool {
-        matches!(self, Self::InvalidChatId(_))
-    }
-
-    /// Whether this is code 232009: The chat has been dissolved.
-    pub fn is_chat_dissolved(&self) -> bool {
-        matches!(self, Self::ChatDissolved(_))
-    }
-
-    /// Whether this is code 232010: The caller and the chat belong to different tenants.
-    pub fn is_cross_tenant_chat(&self) -> bool {
-        matches!(self, Self::CrossTenantChat(_))
-    }
-
-    /// Whether this is code 232011: The caller is not a member of the chat.
-    pub fn is_operator_not_in_chat(&self) -> bool {
-        matches!(self, Self::OperatorNotInChat(_))
-    }
-
-    /// Whether this is code 232019: Too many requests on chats, or concurrent requests on the same chat.
-    pub fn is_chat_rate_limited(&self) -> bool {
-        matches!(self, Self::ChatRateLimited(_))
-    }
-
-    /// Whether this is code 232024: The bot cannot see the users involved, or the caller may not collaborate with them.
-    pub fn is_user_not_visible(&self) -> bool {
-        matches!(self, Self::UserNotVisible(_))
-    }
-
-    /// Whether this is code 232025: The app has no bot ability, or the version enabling it is not released.
-    pub fn is_chat_bot_ability_disabled(&self) -> bool {
-        matches!(self, Self::ChatBotAbilityDisabled(_))
-    }
-
-    /// Whether this is code 232033: The caller may not operate on external chats.
-    pub fn is_chat_external_forbidden(&self) -> bool {
-        matches!(self, Self::ChatExternalForbidden(_))
-    }
-
-    /// Whether this is code 232034: The app is not installed or not enabled in this tenant.
-    pub fn is_app_not_installed(&self) -> bool {
-        matches!(self, Self::AppNotInstalled(_))
-    }
-
-    /// Whether this is code 232061: Secret chats cannot be shared by link.
-    pub fn is_secret_chat_link_unsupported(&self) -> bool {
-        matches!(self, Self::SecretChatLinkUnsupported(_))
-    }
-
-    /// Whether this is code 232062: One-to-one chats cannot be shared by link.
-    pub fn is_p2p_chat_link_unsupported(&self) -> bool {
-        matches!(self, Self::P2pChatLinkUnsupported(_))
-    }
-
-    /// Whether this is code 232063: Team chats cannot be shared by link.
-    pub fn is_team_chat_link_unsupported(&self) -> bool {
-        matches!(self, Self::TeamChatLinkUnsupported(_))
-    }
-
-    /// Whether this is code 232064: The chat lets only its owner and managers add members or share it.
-    pub fn is_share_restricted_to_managers(&self) -> bool {
-        matches!(self, Self::ShareRestrictedToManagers(_))
-    }
-
-    /// Whether this is code 232065: The calling user or bot cannot be found.
-    pub fn is_operator_not_found(&self) -> bool {
-        matches!(self, Self::OperatorNotFound(_))
-    }
-}
-
-impl std::fmt::Display for LinkChatError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::service_error::fmt_service_error(
-            f,
-            self.api_error(),
-            self.meaning(),
-            self.advice(),
-        )
-    }
-}
-
-impl std::error::Error for LinkChatError {}
-impl crate::service_error::FromApiError for LinkChatError {
-    fn from_api_error(error: crate::ApiError) -> Self {
-        match error.code {
-            232001i64 => Self::ChatInvalidRequestParam(error),
-            232006i64 => Self::InvalidChatId(error),
-            232009i64 => Self::ChatDissolved(error),
-            232010i64 => Self::CrossTenantChat(error),
-            232011i64 => Self::OperatorNotInChat(error),
-            232019i64 => Self::ChatRateLimited(error),
-            232024i64 => Self::UserNotVisible(error),
-            232025i64 => Self::ChatBotAbilityDisabled(error),
-            232033i64 => Self::ChatExternalForbidden(error),
-            232034i64 => Self::AppNotInstalled(error),
-            232061i64 => Self::SecretChatLinkUnsupported(error),
-            232062i64 => Self::P2pChatLinkUnsupported(error),
-            232063i64 => Self::TeamChatLinkUnsupported(error),
-            232064i64 => Self::ShareRestrictedToManagers(error),
-            232065i64 => Self::OperatorNotFound(error),
-            _ => Self::Unhandled(error),
-        }
-    }
-}
-
-impl crate::ServiceError for LinkChatError {
-    fn endpoint(&self) -> &'static str {
-        "im.v1.chat.link"
-    }
-
-    fn api_error(&self) -> &crate::ApiError {
-        LinkChatError::api_error(self)
-    }
-
-    fn meaning(&self) -> Option<&'static str> {
-        LinkChatError::meaning(self)
-    }
-
-    fn advice(&self) -> Option<&'static str> {
-        LinkChatError::advice(self)
-    }
-
-    fn is_retryable(&self) -> bool {
-        LinkChatError::is_retryable(self)
     }
 }

@@ -3,26 +3,20 @@
 
 //! The `chat` resource of `im` `v1`.
 
-pub mod create;
-pub mod delete;
-pub mod get;
-pub mod link;
-pub mod list;
-pub mod search;
-pub mod update;
-pub use create::{
-    CreateChat, CreateChatRequest, CreateChatError, CreateChatBody, CreateChatResponse,
-};
-
-pub use delete::{DeleteChat, DeleteChatRequest, DeleteChatError, DeleteChatResponse};
-pub use get::{GetChat, GetChatRequest, GetChatError, GetChatResponse};
-pub use link::{LinkChat, LinkChatRequest, LinkChatError, LinkChatBody, LinkChatResponse};
-pub use list::{ListChat, ListChatRequest, ListChatError, ListChatResponse};
-pub use search::{SearchChat, SearchChatRequest, SearchChatError, SearchChatResponse};
-pub use update::{
-    UpdateChat, UpdateChatRequest, UpdateChatError, UpdateChatBody, UpdateChatResponse,
-};
-
+mod create;
+mod delete;
+mod get;
+mod link;
+mod list;
+mod search;
+mod update;
+pub use create::{CreateChat, CreateChatRequest, CreateChatBody, CreateChatResponse};
+pub use delete::{DeleteChat, DeleteChatRequest, DeleteChatResponse};
+pub use get::{GetChat, GetChatRequest, GetChatResponse};
+pub use link::{LinkChat, LinkChatRequest, LinkChatBody, LinkChatResponse};
+pub use list::{ListChat, ListChatRequest, ListChatResponse};
+pub use search::{SearchChat, SearchChatRequest, SearchChatResponse};
+pub use update::{UpdateChat, UpdateChatRequest, UpdateChatBody, UpdateChatResponse};
 /// Accessor for the `chat` resource.
 #[derive(Debug, Clone, Copy)]
 pub struct ChatApi<'a> {

@@ -4,47 +4,27 @@
 //! Search the group chats visible to the caller.
 //!
 //! `GET /open-apis/im/v1/chats/search`
-//!
-//! Returns one page of the groups the bot (tenant token) or the user (user token) can see
-//! whose names or members match `query`: the groups it is in and the public groups open to
-//! it. Pass the response's `page_token` to get the next page while `has_more` is true. An
-//! empty keyword gives no results. The app needs the bot ability.
-//!
-//! - Endpoint id: `im.v1.chat.search`
-//! - Access tokens: `tenant_access_token`, `user_access_token`
-//! - App types: custom (self-built), store (marketplace)
-//! - Sent as the app by default; `.user_access_token(…)` sends it as a user
-//! - Scopes (any one of): `im:chat:readonly`, `im:chat`, `im:chat.group_info:readonly`, `im:chat:read`
-//! - Paginated: `.items()` and `.pages()` stream every page
-//! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat/search>
 
-use crate::{Client, Error, RequestOptions};
+use crate::operation as op;
 use crate::codec;
 use super::super::models::{ChatSummary, UserIdType};
 
-/// The parameters and body of `im.v1.chat.search`.
-///
-/// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
-///
-/// ```
-/// # use lark_openapi::im::v1::chat::*;
-/// let request = SearchChatRequest::new();
-/// ```
+/// The parameters and body of `im.v1.chat.search`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct SearchChatRequest {
-    /// Query parameter `user_id_type`: Kind of user ID used in the answer (default `open_id`).
-    user_id_type: Option<UserIdType>,
-    /// Query parameter `query`: Keyword, matched against the groups' names in any language and their members' names, pinyin and prefixes included. Empty or longer than 64 characters gives no results; put a keyword containing `-` in double quotes.
-    query: Option<String>,
-    /// Query parameter `page_token`: Token of the page to fetch, from the previous page; leave out for the first page.
-    page_token: Option<String>,
-    /// Query parameter `page_size`: Groups per page (default 20, at most 100).
-    page_size: Option<i64>,
+    /// Query `user_id_type`: Kind of user ID used in the answer (default `open_id`).
+    pub user_id_type: Option<UserIdType>,
+    /// Query `query`: Keyword, matched against the groups' names in any language and their members' names, pinyin and prefixes included. Empty or longer than 64 characters gives no results; put a keyword containing `-` in double quotes.
+    pub query: Option<String>,
+    /// Query `page_token`: Token of the page to fetch, from the previous page; leave out for the first page.
+    pub page_token: Option<String>,
+    /// Query `page_size`: Groups per page (default 20, at most 100).
+    pub page_size: Option<i64>,
 }
 
 impl SearchChatRequest {
-    /// Creates the request from its required parameters.
+    /// The request with its required parameters; the others unset.
     #[allow(clippy::new_without_default)]
     pub fn new() -> Self {
         Self {
@@ -53,50 +33,6 @@ impl SearchChatRequest {
             page_token: Default::default(),
             page_size: Default::default(),
         }
-    }
-
-    /// Query parameter `user_id_type`: Kind of user ID used in the answer (default `open_id`).
-    pub fn user_id_type(&self) -> &Option<UserIdType> {
-        &self.user_id_type
-    }
-
-    /// Query parameter `query`: Keyword, matched against the groups' names in any language and their members' names, pinyin and prefixes included. Empty or longer than 64 characters gives no results; put a keyword containing `-` in double quotes.
-    pub fn query(&self) -> Option<&str> {
-        self.query.as_deref()
-    }
-
-    /// Query parameter `page_token`: Token of the page to fetch, from the previous page; leave out for the first page.
-    pub fn page_token(&self) -> Option<&str> {
-        self.page_token.as_deref()
-    }
-
-    /// Query parameter `page_size`: Groups per page (default 20, at most 100).
-    pub fn page_size(&self) -> &Option<i64> {
-        &self.page_size
-    }
-
-    /// Query parameter `user_id_type`: Kind of user ID used in the answer (default `open_id`).
-    pub fn set_user_id_type(mut self, user_id_type: UserIdType) -> Self {
-        self.user_id_type = Some(user_id_type);
-        self
-    }
-
-    /// Query parameter `query`: Keyword, matched against the groups' names in any language and their members' names, pinyin and prefixes included. Empty or longer than 64 characters gives no results; put a keyword containing `-` in double quotes.
-    pub fn set_query(mut self, query: impl Into<String>) -> Self {
-        self.query = Some(query.into());
-        self
-    }
-
-    /// Query parameter `page_token`: Token of the page to fetch, from the previous page; leave out for the first page.
-    pub fn set_page_token(mut self, page_token: impl Into<String>) -> Self {
-        self.page_token = Some(page_token.into());
-        self
-    }
-
-    /// Query parameter `page_size`: Groups per page (default 20, at most 100).
-    pub fn set_page_size(mut self, page_size: i64) -> Self {
-        self.page_size = Some(page_size);
-        self
     }
 }
 
@@ -120,96 +56,42 @@ pub struct SearchChatResponse {
     lark_log_id: Option<String>,
 }
 
-impl SearchChatResponse {
-    /// An empty value: every field unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            items: Default::default(),
-            page_token: Default::default(),
-            has_more: Default::default(),
-            lark_log_id: None,
-        }
-    }
-
-    /// Sets `items`.
-    pub fn with_items(mut self, items: impl IntoIterator<Item = ChatSummary>) -> Self {
-        self.items = items.into_iter().collect();
-        self
-    }
-
-    /// Sets `page_token`.
-    pub fn with_page_token(mut self, page_token: impl Into<String>) -> Self {
-        self.page_token = Some(page_token.into());
-        self
-    }
-
-    /// Sets `has_more`.
-    pub fn with_has_more(mut self, has_more: bool) -> Self {
-        self.has_more = Some(has_more);
-        self
-    }
-
-    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
-    /// platform sent one: give it to the platform's support with a question.
-    pub fn log_id(&self) -> Option<&str> {
-        self.lark_log_id.as_deref()
-    }
-}
-
-impl crate::operation::Output for SearchChatResponse {
-    fn set_log_id(&mut self, log_id: Option<String>) {
-        self.lark_log_id = log_id;
-    }
-}
-
-impl crate::operation::Operation for SearchChatRequest {
-    type Error = SearchChatError;
-    const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
+crate::answer!(SearchChatResponse);
+impl op::Operation for SearchChatRequest {
+    type Code = super::super::ErrorCode;
+    type Answer = SearchChatResponse;
+    const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.chat.search",
-        method: crate::operation::HttpMethod::Get,
+        method: op::HttpMethod::Get,
         path: "/open-apis/im/v1/chats/search",
-        access_tokens: &[
-            crate::operation::TokenType::Tenant,
-            crate::operation::TokenType::User,
-        ],
+        access_tokens: &[op::TokenType::Tenant, op::TokenType::User],
         idempotent: true,
-        response: crate::operation::ResponseKind::Json,
+        response: op::ResponseKind::Json,
         doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat/search",
-        rate_limit: Some(crate::operation::RateLimitMeta {
+        rate_limit: Some(op::RateLimitMeta {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
+        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        errors: &[
+            crate::ErrorRow::of(83),
+            crate::ErrorRow::of(86),
+            crate::ErrorRow::of(105),
+            crate::ErrorRow::of(106),
+            crate::ErrorRow::of(115),
+        ],
     };
 
-    fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
-        vec![]
-    }
-
-    fn query_params(&self) -> Vec<(&'static str, String)> {
-        let mut query = Vec::new();
-        if let Some(v) = &self.user_id_type {
-            query.push(("user_id_type", v.as_str().to_string()));
-        }
-        if let Some(v) = &self.query {
-            query.push(("query", v.clone()));
-        }
-        if let Some(v) = &self.page_token {
-            query.push(("page_token", v.clone()));
-        }
-        if let Some(v) = &self.page_size {
-            query.push(("page_size", v.to_string()));
-        }
-        query
+    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+        parts.query("user_id_type", &self.user_id_type);
+        parts.query("query", &self.query);
+        parts.query("page_token", &self.page_token);
+        parts.query("page_size", &self.page_size);
+        Ok(())
     }
 }
 
-impl crate::operation::JsonOperation for SearchChatRequest {
-    type Output = SearchChatResponse;
-}
-
-impl crate::operation::Paginated for SearchChatRequest {
+impl op::Paginated for SearchChatRequest {
     type Item = ChatSummary;
     fn set_page_token(&mut self, token: String) {
         self.page_token = Some(token);
@@ -227,6 +109,11 @@ impl crate::operation::Paginated for SearchChatRequest {
 impl super::ChatApi<'_> {
     /// Search the group chats visible to the caller.
     ///
+    /// Returns one page of the groups the bot (tenant token) or the user (user token) can see
+    /// whose names or members match `query`: the groups it is in and the public groups open to
+    /// it. Pass the response's `page_token` to get the next page while `has_more` is true. An
+    /// empty keyword gives no results. The app needs the bot ability.
+    ///
     /// - Endpoint id: `im.v1.chat.search`
     /// - Access tokens: `tenant_access_token`, `user_access_token`
     /// - App types: custom (self-built), store (marketplace)
@@ -236,11 +123,18 @@ impl super::ChatApi<'_> {
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
     /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat/search>
     ///
+    /// # Errors
+    ///
+    /// Documented codes (match them with `Error::code()`):
+    /// [`ChatInvalidRequestParam`](super::super::ErrorCode::ChatInvalidRequestParam) (232001),
+    /// [`AppNotFound`](super::super::ErrorCode::AppNotFound) (232004),
+    /// [`UserNotVisible`](super::super::ErrorCode::UserNotVisible) (232024),
+    /// [`ChatBotAbilityDisabled`](super::super::ErrorCode::ChatBotAbilityDisabled) (232025),
+    /// [`AppNotInstalled`](super::super::ErrorCode::AppNotInstalled) (232034).
+    ///
     /// # Example
     ///
-    /// ```no_run
-    /// # async fn example() -> Result<(), lark_openapi::Error> {
-    /// let client = lark_openapi::Client::builder("cli_your_app_id", "your_app_secret").build()?;
+    /// ```ignore
     /// use futures_util::TryStreamExt;
     /// let mut items = client
     ///     .im().v1().chat()
@@ -250,335 +144,36 @@ impl super::ChatApi<'_> {
     /// while let Some(item) = items.try_next().await? {
     ///     println!("{item:?}");
     /// }
-    /// # Ok(())
-    /// # }
     /// ```
     pub fn search(&self) -> SearchChat {
-        SearchChat {
-            client: self.client.clone(),
-            request: SearchChatRequest::new(),
-            options: RequestOptions::default(),
-        }
+        crate::Call::new(self.client, SearchChatRequest::new())
     }
 }
 
-/// A prepared `im.v1.chat.search` call: set options, then `.send().await` (or just `.await`).
-///
-/// Made by [`ChatApi::search`](super::ChatApi::search).
-#[derive(Debug, Clone)]
-#[must_use = "a request does nothing until it is sent"]
-pub struct SearchChat {
-    client: Client,
-    request: SearchChatRequest,
-    options: RequestOptions,
-}
-
+/// A prepared `im.v1.chat.search` call: set options, then `.await` it (see [`Call`](crate::Call)).
+pub type SearchChat = crate::Call<SearchChatRequest>;
 impl SearchChat {
-    /// Query parameter `user_id_type`: Kind of user ID used in the answer (default `open_id`).
+    /// Sets [`user_id_type`](SearchChatRequest::user_id_type).
     pub fn user_id_type(mut self, user_id_type: UserIdType) -> Self {
-        self.request = self.request.set_user_id_type(user_id_type);
+        self.request.user_id_type = Some(user_id_type);
         self
     }
 
-    /// Query parameter `query`: Keyword, matched against the groups' names in any language and their members' names, pinyin and prefixes included. Empty or longer than 64 characters gives no results; put a keyword containing `-` in double quotes.
+    /// Sets [`query`](SearchChatRequest::query).
     pub fn query(mut self, query: impl Into<String>) -> Self {
-        self.request = self.request.set_query(query);
+        self.request.query = Some(query.into());
         self
     }
 
-    /// Query parameter `page_token`: Token of the page to fetch, from the previous page; leave out for the first page.
+    /// Sets [`page_token`](SearchChatRequest::page_token).
     pub fn page_token(mut self, page_token: impl Into<String>) -> Self {
-        self.request = self.request.set_page_token(page_token);
+        self.request.page_token = Some(page_token.into());
         self
     }
 
-    /// Query parameter `page_size`: Groups per page (default 20, at most 100).
+    /// Sets [`page_size`](SearchChatRequest::page_size).
     pub fn page_size(mut self, page_size: i64) -> Self {
-        self.request = self.request.set_page_size(page_size);
+        self.request.page_size = Some(page_size);
         self
-    }
-
-    /// Store apps: the tenant to act for (its `tenant_key`); custom apps need not set it.
-    pub fn tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.options = self.options.tenant_key(tenant_key);
-        self
-    }
-
-    /// Sends the request as a user, with that user's `user_access_token`, instead of
-    /// as the app.
-    pub fn user_access_token(mut self, token: impl Into<String>) -> Self {
-        self.options = self.options.user_access_token(token);
-        self
-    }
-
-    /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
-    /// Merged into what is set: a field these options set replaces the earlier value,
-    /// the others are kept, headers add up.
-    pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = self.options.merge(options);
-        self
-    }
-
-    /// The request as it will be sent.
-    pub fn request(&self) -> &SearchChatRequest {
-        &self.request
-    }
-
-    /// Sends the request.
-    pub async fn send(self) -> Result<SearchChatResponse, Error<SearchChatError>> {
-        self.client.call(self.request, self.options).await
-    }
-
-    /// Every page, fetched lazily one after the other as the stream is read: the
-    /// first with this call's parameters, each next one with the previous page's
-    /// `page_token`, until `has_more` is false. A page token seen before ends the
-    /// stream with an error instead of looping; an error is the stream's last item,
-    /// after every page before it.
-    ///
-    /// Each page is a response: its `log_id()` is the log id of that page's answer.
-    pub fn pages(
-        self,
-    ) -> futures_util::stream::BoxStream<
-        'static,
-        Result<SearchChatResponse, Error<SearchChatError>>,
-    > {
-        crate::paginate::pages(self.client, self.request, self.options)
-    }
-
-    /// Every item of every page, one at a time; one page is held in memory at a
-    /// time, however many items are read. Errors as for [`pages`](Self::pages).
-    pub fn items(
-        self,
-    ) -> futures_util::stream::BoxStream<
-        'static,
-        Result<ChatSummary, Error<SearchChatError>>,
-    > {
-        crate::paginate::items(self.client, self.request, self.options)
-    }
-}
-
-impl std::future::IntoFuture for SearchChat {
-    type Output = Result<SearchChatResponse, Error<SearchChatError>>;
-    type IntoFuture = crate::operation::BoxFuture<Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-/// Service errors of `im.v1.chat.search`: one variant per documented code.
-///
-/// Codes the spec does not list (including platform-wide ones) arrive as `Unhandled`. Each variant keeps the full [`ApiError`](crate::ApiError): code, HTTP status, server message, log id, troubleshooter link and violations.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum SearchChatError {
-    /// **232001** (HTTP 400): A request parameter is malformed or missing.
-    ///
-    /// What to do: Check the parameters against the API page.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    ChatInvalidRequestParam(crate::ApiError),
-    /// **232004** (HTTP 400): The calling app does not exist.
-    ///
-    /// What to do: Check the app credentials; if they are right, contact Lark support with the log id.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    AppNotFound(crate::ApiError),
-    /// **232024** (HTTP 400): The bot cannot see the users involved, or the caller may not collaborate with them.
-    ///
-    /// What to do: Check the app's availability scope and the tenant's collaboration settings.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    UserNotVisible(crate::ApiError),
-    /// **232025** (HTTP 400): The app has no bot ability, or the version enabling it is not released.
-    ///
-    /// What to do: Enable the bot ability in the developer console and release a version.
-    ///
-    /// Server message: `Bot ability is not activated.`
-    ///
-    /// Retrying the same request does not help.
-    ChatBotAbilityDisabled(crate::ApiError),
-    /// **232034** (HTTP 400): The app is not installed or not enabled in this tenant.
-    ///
-    /// What to do: Have the tenant install and enable the app.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    AppNotInstalled(crate::ApiError),
-    /// A code the spec's error table does not list; see [`ApiError`](crate::ApiError).
-    Unhandled(crate::ApiError),
-}
-
-impl SearchChatError {
-    /// The error as the platform sent it.
-    pub fn api_error(&self) -> &crate::ApiError {
-        match self {
-            Self::ChatInvalidRequestParam(e)
-            | Self::AppNotFound(e)
-            | Self::UserNotVisible(e)
-            | Self::ChatBotAbilityDisabled(e)
-            | Self::AppNotInstalled(e)
-            | Self::Unhandled(e) => e,
-        }
-    }
-
-    /// The platform's error code.
-    pub fn code(&self) -> i64 {
-        self.api_error().code
-    }
-
-    /// The HTTP status of the response.
-    pub fn http_status(&self) -> u16 {
-        self.api_error().http_status
-    }
-
-    /// The server's message (`msg`).
-    pub fn message(&self) -> &str {
-        &self.api_error().message
-    }
-
-    /// The log id to quote when asking Lark support.
-    pub fn log_id(&self) -> Option<&str> {
-        self.api_error().log_id.as_deref()
-    }
-
-    /// What the code means, from the spec; `None` for `Unhandled`.
-    pub fn meaning(&self) -> Option<&'static str> {
-        match self {
-            Self::ChatInvalidRequestParam(_) => {
-                Some("A request parameter is malformed or missing.")
-            }
-            Self::AppNotFound(_) => Some("The calling app does not exist."),
-            Self::UserNotVisible(_) => {
-                Some(
-                    "The bot cannot see the users involved, or the caller may not collaborate with them.",
-                )
-            }
-            Self::ChatBotAbilityDisabled(_) => {
-                Some(
-                    "The app has no bot ability, or the version enabling it is not released.",
-                )
-            }
-            Self::AppNotInstalled(_) => {
-                Some("The app is not installed or not enabled in this tenant.")
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// What to do about it, from the spec; `None` for `Unhandled`.
-    pub fn advice(&self) -> Option<&'static str> {
-        match self {
-            Self::ChatInvalidRequestParam(_) => {
-                Some("Check the parameters against the API page.")
-            }
-            Self::AppNotFound(_) => {
-                Some(
-                    "Check the app credentials; if they are right, contact Lark support with the log id.",
-                )
-            }
-            Self::UserNotVisible(_) => {
-                Some(
-                    "Check the app's availability scope and the tenant's collaboration settings.",
-                )
-            }
-            Self::ChatBotAbilityDisabled(_) => {
-                Some(
-                    "Enable the bot ability in the developer console and release a version.",
-                )
-            }
-            Self::AppNotInstalled(_) => {
-                Some("Have the tenant install and enable the app.")
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// Whether sending the same request again can succeed, per the spec.
-    pub fn is_retryable(&self) -> bool {
-        false
-    }
-
-    /// Whether the code is one the spec does not list.
-    pub fn is_unhandled(&self) -> bool {
-        matches!(self, Self::Unhandled(_))
-    }
-
-    /// Whether this is code 232001: A request parameter is malformed or missing.
-    pub fn is_chat_invalid_request_param(&self) -> bool {
-        matches!(self, Self::ChatInvalidRequestParam(_))
-    }
-
-    /// Whether this is code 232004: The calling app does not exist.
-    pub fn is_app_not_found(&self) -> bool {
-        matches!(self, Self::AppNotFound(_))
-    }
-
-    /// Whether this is code 232024: The bot cannot see the users involved, or the caller may not collaborate with them.
-    pub fn is_user_not_visible(&self) -> bool {
-        matches!(self, Self::UserNotVisible(_))
-    }
-
-    /// Whether this is code 232025: The app has no bot ability, or the version enabling it is not released.
-    pub fn is_chat_bot_ability_disabled(&self) -> bool {
-        matches!(self, Self::ChatBotAbilityDisabled(_))
-    }
-
-    /// Whether this is code 232034: The app is not installed or not enabled in this tenant.
-    pub fn is_app_not_installed(&self) -> bool {
-        matches!(self, Self::AppNotInstalled(_))
-    }
-}
-
-impl std::fmt::Display for SearchChatError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::service_error::fmt_service_error(
-            f,
-            self.api_error(),
-            self.meaning(),
-            self.advice(),
-        )
-    }
-}
-
-impl std::error::Error for SearchChatError {}
-impl crate::service_error::FromApiError for SearchChatError {
-    fn from_api_error(error: crate::ApiError) -> Self {
-        match error.code {
-            232001i64 => Self::ChatInvalidRequestParam(error),
-            232004i64 => Self::AppNotFound(error),
-            232024i64 => Self::UserNotVisible(error),
-            232025i64 => Self::ChatBotAbilityDisabled(error),
-            232034i64 => Self::AppNotInstalled(error),
-            _ => Self::Unhandled(error),
-        }
-    }
-}
-
-impl crate::ServiceError for SearchChatError {
-    fn endpoint(&self) -> &'static str {
-        "im.v1.chat.search"
-    }
-
-    fn api_error(&self) -> &crate::ApiError {
-        SearchChatError::api_error(self)
-    }
-
-    fn meaning(&self) -> Option<&'static str> {
-        SearchChatError::meaning(self)
-    }
-
-    fn advice(&self) -> Option<&'static str> {
-        SearchChatError::advice(self)
-    }
-
-    fn is_retryable(&self) -> bool {
-        SearchChatError::is_retryable(self)
     }
 }

@@ -4,54 +4,27 @@
 //! Update a group chat's information and settings.
 //!
 //! `PUT /open-apis/im/v1/chats/:chat_id`
-//!
-//! Changes the group's avatar, names, description, settings or owner; fields left out keep
-//! their values. The owner, managers, and a bot that created the group and holds the
-//! `im:chat:operate_as_owner` scope may change everything. Other members may change only the
-//! avatar, name, description and names per language, and only when the group lets every
-//! member edit it. Only groups in `group` mode can be updated.
-//!
-//! - Endpoint id: `im.v1.chat.update`
-//! - Access tokens: `tenant_access_token`, `user_access_token`
-//! - App types: custom (self-built), store (marketplace)
-//! - Sent as the app by default; `.user_access_token(…)` sends it as a user
-//! - Scopes (any one of): `im:chat`, `im:chat:update`
-//! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat/update>
 
-use crate::{Client, Error, RequestOptions};
+use crate::operation as op;
 use super::super::models::{
     ChatVisibility, EditPermission, GroupMessageType, HideMemberCountSetting, I18nNames,
     RestrictedModeSetting, UrgentSetting, UserIdType, VideoConferenceSetting,
 };
 
-/// The parameters and body of `im.v1.chat.update`.
-///
-/// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
-///
-/// ```
-/// # use lark_openapi::im::v1::chat::*;
-/// let request = UpdateChatRequest::new("oc_a0553eda9014c201e6969b478895c230");
-/// ```
-///
-/// Leaving out `chat_id` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::chat::*;
-/// let request = UpdateChatRequest::new();
-/// ```
+/// The parameters and body of `im.v1.chat.update`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct UpdateChatRequest {
-    /// Path parameter `chat_id`: ID of the group (`oc_…`); only groups whose `chat_mode` is `group`.
-    chat_id: String,
-    /// Query parameter `user_id_type`: Kind of user ID used in `owner_id` (default `open_id`).
-    user_id_type: Option<UserIdType>,
-    /// The request body.
-    body: UpdateChatBody,
+    /// Path `chat_id`: ID of the group (`oc_…`); only groups whose `chat_mode` is `group`.
+    pub chat_id: String,
+    /// Query `user_id_type`: Kind of user ID used in `owner_id` (default `open_id`).
+    pub user_id_type: Option<UserIdType>,
+    /// The body.
+    pub body: UpdateChatBody,
 }
 
 impl UpdateChatRequest {
-    /// Creates the request from its required parameters.
+    /// The request with its required parameters; the others unset.
     #[allow(clippy::new_without_default)]
     pub fn new(chat_id: impl Into<String>) -> Self {
         Self {
@@ -59,33 +32,6 @@ impl UpdateChatRequest {
             user_id_type: Default::default(),
             body: UpdateChatBody::new(),
         }
-    }
-
-    /// Path parameter `chat_id`: ID of the group (`oc_…`); only groups whose `chat_mode` is `group`.
-    pub fn chat_id(&self) -> &str {
-        &self.chat_id
-    }
-
-    /// Query parameter `user_id_type`: Kind of user ID used in `owner_id` (default `open_id`).
-    pub fn user_id_type(&self) -> &Option<UserIdType> {
-        &self.user_id_type
-    }
-
-    /// The request body.
-    pub fn body(&self) -> &UpdateChatBody {
-        &self.body
-    }
-
-    /// Query parameter `user_id_type`: Kind of user ID used in `owner_id` (default `open_id`).
-    pub fn set_user_id_type(mut self, user_id_type: UserIdType) -> Self {
-        self.user_id_type = Some(user_id_type);
-        self
-    }
-
-    /// The request body.
-    pub fn set_body(mut self, body: UpdateChatBody) -> Self {
-        self.body = body;
-        self
     }
 }
 
@@ -181,32 +127,32 @@ impl UpdateChatBody {
         }
     }
 
-    /// Sets `avatar`.
-    pub fn with_avatar(mut self, avatar: impl Into<String>) -> Self {
+    /// Sets [`avatar`](Self::avatar).
+    pub fn avatar(mut self, avatar: impl Into<String>) -> Self {
         self.avatar = Some(avatar.into());
         self
     }
 
-    /// Sets `name`.
-    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+    /// Sets [`name`](Self::name).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
         self
     }
 
-    /// Sets `description`.
-    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+    /// Sets [`description`](Self::description).
+    pub fn description(mut self, description: impl Into<String>) -> Self {
         self.description = Some(description.into());
         self
     }
 
-    /// Sets `i18n_names`.
-    pub fn with_i18n_names(mut self, i18n_names: I18nNames) -> Self {
+    /// Sets [`i18n_names`](Self::i18n_names).
+    pub fn i18n_names(mut self, i18n_names: I18nNames) -> Self {
         self.i18n_names = Some(i18n_names);
         self
     }
 
-    /// Sets `add_member_permission`.
-    pub fn with_add_member_permission(
+    /// Sets [`add_member_permission`](Self::add_member_permission).
+    pub fn add_member_permission(
         mut self,
         add_member_permission: impl Into<String>,
     ) -> Self {
@@ -214,8 +160,8 @@ impl UpdateChatBody {
         self
     }
 
-    /// Sets `share_card_permission`.
-    pub fn with_share_card_permission(
+    /// Sets [`share_card_permission`](Self::share_card_permission).
+    pub fn share_card_permission(
         mut self,
         share_card_permission: impl Into<String>,
     ) -> Self {
@@ -223,29 +169,26 @@ impl UpdateChatBody {
         self
     }
 
-    /// Sets `at_all_permission`.
-    pub fn with_at_all_permission(
-        mut self,
-        at_all_permission: impl Into<String>,
-    ) -> Self {
+    /// Sets [`at_all_permission`](Self::at_all_permission).
+    pub fn at_all_permission(mut self, at_all_permission: impl Into<String>) -> Self {
         self.at_all_permission = Some(at_all_permission.into());
         self
     }
 
-    /// Sets `edit_permission`.
-    pub fn with_edit_permission(mut self, edit_permission: EditPermission) -> Self {
+    /// Sets [`edit_permission`](Self::edit_permission).
+    pub fn edit_permission(mut self, edit_permission: EditPermission) -> Self {
         self.edit_permission = Some(edit_permission);
         self
     }
 
-    /// Sets `owner_id`.
-    pub fn with_owner_id(mut self, owner_id: impl Into<String>) -> Self {
+    /// Sets [`owner_id`](Self::owner_id).
+    pub fn owner_id(mut self, owner_id: impl Into<String>) -> Self {
         self.owner_id = Some(owner_id.into());
         self
     }
 
-    /// Sets `join_message_visibility`.
-    pub fn with_join_message_visibility(
+    /// Sets [`join_message_visibility`](Self::join_message_visibility).
+    pub fn join_message_visibility(
         mut self,
         join_message_visibility: impl Into<String>,
     ) -> Self {
@@ -253,8 +196,8 @@ impl UpdateChatBody {
         self
     }
 
-    /// Sets `leave_message_visibility`.
-    pub fn with_leave_message_visibility(
+    /// Sets [`leave_message_visibility`](Self::leave_message_visibility).
+    pub fn leave_message_visibility(
         mut self,
         leave_message_visibility: impl Into<String>,
     ) -> Self {
@@ -262,8 +205,8 @@ impl UpdateChatBody {
         self
     }
 
-    /// Sets `membership_approval`.
-    pub fn with_membership_approval(
+    /// Sets [`membership_approval`](Self::membership_approval).
+    pub fn membership_approval(
         mut self,
         membership_approval: impl Into<String>,
     ) -> Self {
@@ -271,8 +214,8 @@ impl UpdateChatBody {
         self
     }
 
-    /// Sets `restricted_mode_setting`.
-    pub fn with_restricted_mode_setting(
+    /// Sets [`restricted_mode_setting`](Self::restricted_mode_setting).
+    pub fn restricted_mode_setting(
         mut self,
         restricted_mode_setting: RestrictedModeSetting,
     ) -> Self {
@@ -280,29 +223,26 @@ impl UpdateChatBody {
         self
     }
 
-    /// Sets `chat_type`.
-    pub fn with_chat_type(mut self, chat_type: ChatVisibility) -> Self {
+    /// Sets [`chat_type`](Self::chat_type).
+    pub fn chat_type(mut self, chat_type: ChatVisibility) -> Self {
         self.chat_type = Some(chat_type);
         self
     }
 
-    /// Sets `group_message_type`.
-    pub fn with_group_message_type(
-        mut self,
-        group_message_type: GroupMessageType,
-    ) -> Self {
+    /// Sets [`group_message_type`](Self::group_message_type).
+    pub fn group_message_type(mut self, group_message_type: GroupMessageType) -> Self {
         self.group_message_type = Some(group_message_type);
         self
     }
 
-    /// Sets `urgent_setting`.
-    pub fn with_urgent_setting(mut self, urgent_setting: UrgentSetting) -> Self {
+    /// Sets [`urgent_setting`](Self::urgent_setting).
+    pub fn urgent_setting(mut self, urgent_setting: UrgentSetting) -> Self {
         self.urgent_setting = Some(urgent_setting);
         self
     }
 
-    /// Sets `video_conference_setting`.
-    pub fn with_video_conference_setting(
+    /// Sets [`video_conference_setting`](Self::video_conference_setting).
+    pub fn video_conference_setting(
         mut self,
         video_conference_setting: VideoConferenceSetting,
     ) -> Self {
@@ -310,8 +250,8 @@ impl UpdateChatBody {
         self
     }
 
-    /// Sets `hide_member_count_setting`.
-    pub fn with_hide_member_count_setting(
+    /// Sets [`hide_member_count_setting`](Self::hide_member_count_setting).
+    pub fn hide_member_count_setting(
         mut self,
         hide_member_count_setting: HideMemberCountSetting,
     ) -> Self {
@@ -331,69 +271,70 @@ pub struct UpdateChatResponse {
     lark_log_id: Option<String>,
 }
 
-impl UpdateChatResponse {
-    /// An empty value: every field unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self { lark_log_id: None }
-    }
-
-    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
-    /// platform sent one: give it to the platform's support with a question.
-    pub fn log_id(&self) -> Option<&str> {
-        self.lark_log_id.as_deref()
-    }
-}
-
-impl crate::operation::Output for UpdateChatResponse {
-    fn set_log_id(&mut self, log_id: Option<String>) {
-        self.lark_log_id = log_id;
-    }
-}
-
-impl crate::operation::Operation for UpdateChatRequest {
-    type Error = UpdateChatError;
-    const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
+crate::answer!(UpdateChatResponse);
+impl op::Operation for UpdateChatRequest {
+    type Code = super::super::ErrorCode;
+    type Answer = UpdateChatResponse;
+    const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.chat.update",
-        method: crate::operation::HttpMethod::Put,
+        method: op::HttpMethod::Put,
         path: "/open-apis/im/v1/chats/:chat_id",
-        access_tokens: &[
-            crate::operation::TokenType::Tenant,
-            crate::operation::TokenType::User,
-        ],
+        access_tokens: &[op::TokenType::Tenant, op::TokenType::User],
         idempotent: true,
-        response: crate::operation::ResponseKind::Empty,
+        response: op::ResponseKind::Empty,
         doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat/update",
-        rate_limit: Some(crate::operation::RateLimitMeta {
+        rate_limit: Some(op::RateLimitMeta {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
+        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        errors: &[
+            crate::ErrorRow::of(83),
+            crate::ErrorRow::of(84),
+            crate::ErrorRow::of(86),
+            crate::ErrorRow::of(87),
+            crate::ErrorRow::of(89),
+            crate::ErrorRow::of(90),
+            crate::ErrorRow::of(91),
+            crate::ErrorRow::of(92),
+            crate::ErrorRow::of(93),
+            crate::ErrorRow::of(97),
+            crate::ErrorRow::of(100),
+            crate::ErrorRow::of(104),
+            crate::ErrorRow::of(105),
+            crate::ErrorRow::of(106),
+            crate::ErrorRow::of(107),
+            crate::ErrorRow::of(111),
+            crate::ErrorRow::of(112),
+            crate::ErrorRow::of(114),
+            crate::ErrorRow::of(115),
+            crate::ErrorRow::of(116),
+            crate::ErrorRow::of(117),
+            crate::ErrorRow::of(121),
+            crate::ErrorRow::of(126),
+            crate::ErrorRow::of(133),
+            crate::ErrorRow::of(142),
+            crate::ErrorRow::of(152),
+            crate::ErrorRow::of(154),
+            crate::ErrorRow::of(149),
+        ],
     };
 
-    fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
-        vec![self.chat_id.as_str().into()]
+    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+        parts.path("chat_id", &self.chat_id);
+        parts.query("user_id_type", &self.user_id_type);
+        parts.json(&self.body)
     }
-
-    fn query_params(&self) -> Vec<(&'static str, String)> {
-        let mut query = Vec::new();
-        if let Some(v) = &self.user_id_type {
-            query.push(("user_id_type", v.as_str().to_string()));
-        }
-        query
-    }
-
-    fn payload(&self) -> Result<crate::operation::Payload, String> {
-        crate::operation::Payload::json(&self.body)
-    }
-}
-
-impl crate::operation::JsonOperation for UpdateChatRequest {
-    type Output = UpdateChatResponse;
 }
 
 impl super::ChatApi<'_> {
     /// Update a group chat's information and settings.
+    ///
+    /// Changes the group's avatar, names, description, settings or owner; fields left out keep
+    /// their values. The owner, managers, and a bot that created the group and holds the
+    /// `im:chat:operate_as_owner` scope may change everything. Other members may change only the
+    /// avatar, name, description and names per language, and only when the group lets every
+    /// member edit it. Only groups in `group` mode can be updated.
     ///
     /// - Endpoint id: `im.v1.chat.update`
     /// - Access tokens: `tenant_access_token`, `user_access_token`
@@ -403,11 +344,44 @@ impl super::ChatApi<'_> {
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
     /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat/update>
     ///
+    /// # Errors
+    ///
+    /// Documented codes (match them with `Error::code()`):
+    /// [`ChatInvalidRequestParam`](super::super::ErrorCode::ChatInvalidRequestParam) (232001),
+    /// [`OwnerOrManagerOnly`](super::super::ErrorCode::OwnerOrManagerOnly) (232002),
+    /// [`AppNotFound`](super::super::ErrorCode::AppNotFound) (232004),
+    /// [`InvalidChatId`](super::super::ErrorCode::InvalidChatId) (232006),
+    /// [`UnsupportedChatType`](super::super::ErrorCode::UnsupportedChatType) (232008),
+    /// [`ChatDissolved`](super::super::ErrorCode::ChatDissolved) (232009),
+    /// [`CrossTenantChat`](super::super::ErrorCode::CrossTenantChat) (232010),
+    /// [`OperatorNotInChat`](super::super::ErrorCode::OperatorNotInChat) (232011),
+    /// [`NewOwnerNotInChat`](super::super::ErrorCode::NewOwnerNotInChat) (232012),
+    /// [`MemberEditLimited`](super::super::ErrorCode::MemberEditLimited) (232016),
+    /// [`ChatRateLimited`](super::super::ErrorCode::ChatRateLimited) (232019),
+    /// [`ChatInfoReviewFailed`](super::super::ErrorCode::ChatInfoReviewFailed) (232023),
+    /// [`UserNotVisible`](super::super::ErrorCode::UserNotVisible) (232024),
+    /// [`ChatBotAbilityDisabled`](super::super::ErrorCode::ChatBotAbilityDisabled) (232025),
+    /// [`PublicChatNameTaken`](super::super::ErrorCode::PublicChatNameTaken) (232026),
+    /// [`InvalidUserId`](super::super::ErrorCode::InvalidUserId) (232030),
+    /// [`CrossTenantOwnerTransfer`](super::super::ErrorCode::CrossTenantOwnerTransfer) (232031),
+    /// [`ChatExternalForbidden`](super::super::ErrorCode::ChatExternalForbidden) (232033),
+    /// [`AppNotInstalled`](super::super::ErrorCode::AppNotInstalled) (232034),
+    /// [`InvalidOwnerId`](super::super::ErrorCode::InvalidOwnerId) (232035),
+    /// [`NoLabelPermission`](super::super::ErrorCode::NoLabelPermission) (232037),
+    /// [`InvalidAvatarKey`](super::super::ErrorCode::InvalidAvatarKey) (232041),
+    /// [`TabNameTooLong`](super::super::ErrorCode::TabNameTooLong) (232047),
+    /// [`RestrictedModeUnavailable`](super::super::ErrorCode::RestrictedModeUnavailable)
+    /// (232057),
+    /// [`ExternalChatCannotBePublic`](super::super::ErrorCode::ExternalChatCannotBePublic)
+    /// (232069), [`PublicChatsDisabled`](super::super::ErrorCode::PublicChatsDisabled) (232091),
+    /// [`MeetingLocksMembershipApproval`](super::super::ErrorCode::MeetingLocksMembershipApproval)
+    /// (232093),
+    /// [`MemberCountHidingOrMenuRejected`](super::super::ErrorCode::MemberCountHidingOrMenuRejected)
+    /// (232078).
+    ///
     /// # Example
     ///
-    /// ```no_run
-    /// # async fn example() -> Result<(), lark_openapi::Error> {
-    /// let client = lark_openapi::Client::builder("cli_your_app_id", "your_app_secret").build()?;
+    /// ```ignore
     /// let response = client
     ///     .im().v1().chat()
     ///     .update(
@@ -416,775 +390,24 @@ impl super::ChatApi<'_> {
     ///     .send()
     ///     .await?;
     /// println!("done; log id {:?}", response.log_id());
-    /// # Ok(())
-    /// # }
     /// ```
     pub fn update(&self, chat_id: impl Into<String>) -> UpdateChat {
-        UpdateChat {
-            client: self.client.clone(),
-            request: UpdateChatRequest::new(chat_id),
-            options: RequestOptions::default(),
-        }
+        crate::Call::new(self.client, UpdateChatRequest::new(chat_id))
     }
 }
 
-/// A prepared `im.v1.chat.update` call: set options, then `.send().await` (or just `.await`).
-///
-/// Made by [`ChatApi::update`](super::ChatApi::update).
-#[derive(Debug, Clone)]
-#[must_use = "a request does nothing until it is sent"]
-pub struct UpdateChat {
-    client: Client,
-    request: UpdateChatRequest,
-    options: RequestOptions,
-}
-
+/// A prepared `im.v1.chat.update` call: set options, then `.await` it (see [`Call`](crate::Call)).
+pub type UpdateChat = crate::Call<UpdateChatRequest>;
 impl UpdateChat {
-    /// Query parameter `user_id_type`: Kind of user ID used in `owner_id` (default `open_id`).
+    /// Sets [`user_id_type`](UpdateChatRequest::user_id_type).
     pub fn user_id_type(mut self, user_id_type: UserIdType) -> Self {
-        self.request = self.request.set_user_id_type(user_id_type);
+        self.request.user_id_type = Some(user_id_type);
         self
     }
 
-    /// The request body.
+    /// Sets [`body`](UpdateChatRequest::body).
     pub fn body(mut self, body: UpdateChatBody) -> Self {
-        self.request = self.request.set_body(body);
+        self.request.body = body;
         self
-    }
-
-    /// Store apps: the tenant to act for (its `tenant_key`); custom apps need not set it.
-    pub fn tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.options = self.options.tenant_key(tenant_key);
-        self
-    }
-
-    /// Sends the request as a user, with that user's `user_access_token`, instead of
-    /// as the app.
-    pub fn user_access_token(mut self, token: impl Into<String>) -> Self {
-        self.options = self.options.user_access_token(token);
-        self
-    }
-
-    /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
-    /// Merged into what is set: a field these options set replaces the earlier value,
-    /// the others are kept, headers add up.
-    pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = self.options.merge(options);
-        self
-    }
-
-    /// The request as it will be sent.
-    pub fn request(&self) -> &UpdateChatRequest {
-        &self.request
-    }
-
-    /// Sends the request.
-    pub async fn send(self) -> Result<UpdateChatResponse, Error<UpdateChatError>> {
-        self.client.call(self.request, self.options).await
-    }
-}
-
-impl std::future::IntoFuture for UpdateChat {
-    type Output = Result<UpdateChatResponse, Error<UpdateChatError>>;
-    type IntoFuture = crate::operation::BoxFuture<Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-/// Service errors of `im.v1.chat.update`: one variant per documented code.
-///
-/// Codes the spec does not list (including platform-wide ones) arrive as `Unhandled`. Each variant keeps the full [`ApiError`](crate::ApiError): code, HTTP status, server message, log id, troubleshooter link and violations.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum UpdateChatError {
-    /// **232001** (HTTP 400): A request parameter is malformed or missing.
-    ///
-    /// What to do: Check the parameters against the API page.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    ChatInvalidRequestParam(crate::ApiError),
-    /// **232002** (HTTP 400): Only the chat's owner or managers may change this chat information now.
-    ///
-    /// What to do: Act as the owner or a manager, or ask them to change the chat's edit setting.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    OwnerOrManagerOnly(crate::ApiError),
-    /// **232004** (HTTP 400): The calling app does not exist.
-    ///
-    /// What to do: Check the app credentials; if they are right, contact Lark support with the log id.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    AppNotFound(crate::ApiError),
-    /// **232006** (HTTP 400): The chat_id is not a valid chat.
-    ///
-    /// What to do: Take the chat_id from the create-chat, list-chats or search-chats answers.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    InvalidChatId(crate::ApiError),
-    /// **232008** (HTTP 400): The chat's mode or type is not supported by this operation.
-    ///
-    /// What to do: Get the chat's information and check that its chat_mode and chat_type fit this API.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    UnsupportedChatType(crate::ApiError),
-    /// **232009** (HTTP 400): The chat has been dissolved.
-    ///
-    /// What to do: Drop the chat from your records or use another one.
-    ///
-    /// Server message: `Your request specifies a chat which has already been dissolved.`
-    ///
-    /// Retrying the same request does not help.
-    ChatDissolved(crate::ApiError),
-    /// **232010** (HTTP 400): The caller and the chat belong to different tenants.
-    ///
-    /// What to do: Call from the tenant that owns the chat.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    CrossTenantChat(crate::ApiError),
-    /// **232011** (HTTP 400): The caller is not a member of the chat.
-    ///
-    /// What to do: Add the bot or user to the chat first.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    OperatorNotInChat(crate::ApiError),
-    /// **232012** (HTTP 400): The user named as the new owner is not a member of the chat.
-    ///
-    /// What to do: Add the user to the chat first, then transfer ownership.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    NewOwnerNotInChat(crate::ApiError),
-    /// **232016** (HTTP 400): Ordinary members may change only the chat's avatar, name, description and localized names.
-    ///
-    /// What to do: Change only those fields, or act as the owner or a manager.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    MemberEditLimited(crate::ApiError),
-    /// **232019** (HTTP 400): Too many requests on chats, or concurrent requests on the same chat.
-    ///
-    /// What to do: Slow down, call one at a time per chat, and retry.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// A retry can help: the SDK retries it within the client's retry policy.
-    ChatRateLimited(crate::ApiError),
-    /// **232023** (HTTP 400): The chat's name or description failed the content review.
-    ///
-    /// What to do: Remove sensitive content from the name and description.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    ChatInfoReviewFailed(crate::ApiError),
-    /// **232024** (HTTP 400): The bot cannot see the users involved, or the caller may not collaborate with them.
-    ///
-    /// What to do: Check the app's availability scope and the tenant's collaboration settings.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    UserNotVisible(crate::ApiError),
-    /// **232025** (HTTP 400): The app has no bot ability, or the version enabling it is not released.
-    ///
-    /// What to do: Enable the bot ability in the developer console and release a version.
-    ///
-    /// Server message: `Bot ability is not activated.`
-    ///
-    /// Retrying the same request does not help.
-    ChatBotAbilityDisabled(crate::ApiError),
-    /// **232026** (HTTP 400): Another public chat already uses this name.
-    ///
-    /// What to do: Choose a different name for the public chat.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    PublicChatNameTaken(crate::ApiError),
-    /// **232030** (HTTP 400): A user ID in the request is not valid.
-    ///
-    /// What to do: Check the user IDs against user_id_type.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    InvalidUserId(crate::ApiError),
-    /// **232031** (HTTP 400): Ownership cannot pass to a user of another tenant.
-    ///
-    /// What to do: Choose a new owner from the chat's own tenant who is in the chat.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    CrossTenantOwnerTransfer(crate::ApiError),
-    /// **232033** (HTTP 400): The caller may not operate on external chats.
-    ///
-    /// What to do: Use an internal chat; this permission cannot be requested.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    ChatExternalForbidden(crate::ApiError),
-    /// **232034** (HTTP 400): The app is not installed or not enabled in this tenant.
-    ///
-    /// What to do: Have the tenant install and enable the app.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    AppNotInstalled(crate::ApiError),
-    /// **232035** (HTTP 400): owner_id is not a valid user ID.
-    ///
-    /// What to do: Check owner_id against user_id_type.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    InvalidOwnerId(crate::ApiError),
-    /// **232037** (HTTP 400): The caller or an invited bot may not manage chat labels.
-    ///
-    /// What to do: Check the app's scopes for chat labels.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    NoLabelPermission(crate::ApiError),
-    /// **232041** (HTTP 400): The avatar key is not valid.
-    ///
-    /// What to do: Upload the image with image_type `avatar` and use the key it returns.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    InvalidAvatarKey(crate::ApiError),
-    /// **232047** (HTTP 400): A tab name is too long.
-    ///
-    /// What to do: Shorten the tab name.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    TabNameTooLong(crate::ApiError),
-    /// **232057** (HTTP 400): The caller's tenant may not use restricted (leak-prevention) mode.
-    ///
-    /// What to do: Leave restricted_mode_setting out, or ask the tenant administrator.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    RestrictedModeUnavailable(crate::ApiError),
-    /// **232069** (HTTP 400): External chats cannot be public.
-    ///
-    /// What to do: Use chat_type `private` for an external chat.
-    ///
-    /// Server message: `current chat type unsupported to set public.`
-    ///
-    /// Retrying the same request does not help.
-    ExternalChatCannotBePublic(crate::ApiError),
-    /// **232091** (HTTP 400): The tenant administrator does not allow public chats.
-    ///
-    /// What to do: Create a private chat, or ask the tenant administrator.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    PublicChatsDisabled(crate::ApiError),
-    /// **232093** (HTTP 400): A meeting is in progress in the chat, so membership approval cannot be turned off.
-    ///
-    /// What to do: Change the setting after the meeting ends.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    MeetingLocksMembershipApproval(crate::ApiError),
-    /// **232078** (HTTP 400): The request was refused: in chat settings, the tenant may not use hide_member_count_setting; in chat menus, the menu is not valid.
-    ///
-    /// What to do: Leave hide_member_count_setting out, or fix the menu item.
-    ///
-    /// Server message: `The operator tenant doesn't have the permission to use hide_member_count_setting.`
-    ///
-    /// Retrying the same request does not help.
-    MemberCountHidingOrMenuRejected(crate::ApiError),
-    /// A code the spec's error table does not list; see [`ApiError`](crate::ApiError).
-    Unhandled(crate::ApiError),
-}
-
-impl UpdateChatError {
-    /// The error as the platform sent it.
-    pub fn api_error(&self) -> &crate::ApiError {
-        match self {
-            Self::ChatInvalidRequestParam(e)
-            | Self::OwnerOrManagerOnly(e)
-            | Self::AppNotFound(e)
-            | Self::InvalidChatId(e)
-            | Self::UnsupportedChatType(e)
-            | Self::ChatDissolved(e)
-            | Self::CrossTenantChat(e)
-            | Self::OperatorNotInChat(e)
-            | Self::NewOwnerNotInChat(e)
-            | Self::MemberEditLimited(e)
-            | Self::ChatRateLimited(e)
-            | Self::ChatInfoReviewFailed(e)
-            | Self::UserNotVisible(e)
-            | Self::ChatBotAbilityDisabled(e)
-            | Self::PublicChatNameTaken(e)
-            | Self::InvalidUserId(e)
-            | Self::CrossTenantOwnerTransfer(e)
-            | Self::ChatExternalForbidden(e)
-            | Self::AppNotInstalled(e)
-            | Self::InvalidOwnerId(e)
-            | Self::NoLabelPermission(e)
-            | Self::InvalidAvatarKey(e)
-            | Self::TabNameTooLong(e)
-            | Self::RestrictedModeUnavailable(e)
-            | Self::ExternalChatCannotBePublic(e)
-            | Self::PublicChatsDisabled(e)
-            | Self::MeetingLocksMembershipApproval(e)
-            | Self::MemberCountHidingOrMenuRejected(e)
-            | Self::Unhandled(e) => e,
-        }
-    }
-
-    /// The platform's error code.
-    pub fn code(&self) -> i64 {
-        self.api_error().code
-    }
-
-    /// The HTTP status of the response.
-    pub fn http_status(&self) -> u16 {
-        self.api_error().http_status
-    }
-
-    /// The server's message (`msg`).
-    pub fn message(&self) -> &str {
-        &self.api_error().message
-    }
-
-    /// The log id to quote when asking Lark support.
-    pub fn log_id(&self) -> Option<&str> {
-        self.api_error().log_id.as_deref()
-    }
-
-    /// What the code means, from the spec; `None` for `Unhandled`.
-    pub fn meaning(&self) -> Option<&'static str> {
-        match self {
-            Self::ChatInvalidRequestParam(_) => {
-                Some("A request parameter is malformed or missing.")
-            }
-            Self::OwnerOrManagerOnly(_) => {
-                Some(
-                    "Only the chat's owner or managers may change this chat information now.",
-                )
-            }
-            Self::AppNotFound(_) => Some("The calling app does not exist."),
-            Self::InvalidChatId(_) => Some("The chat_id is not a valid chat."),
-            Self::UnsupportedChatType(_) => {
-                Some("The chat's mode or type is not supported by this operation.")
-            }
-            Self::ChatDissolved(_) => Some("The chat has been dissolved."),
-            Self::CrossTenantChat(_) => {
-                Some("The caller and the chat belong to different tenants.")
-            }
-            Self::OperatorNotInChat(_) => Some("The caller is not a member of the chat."),
-            Self::NewOwnerNotInChat(_) => {
-                Some("The user named as the new owner is not a member of the chat.")
-            }
-            Self::MemberEditLimited(_) => {
-                Some(
-                    "Ordinary members may change only the chat's avatar, name, description and localized names.",
-                )
-            }
-            Self::ChatRateLimited(_) => {
-                Some(
-                    "Too many requests on chats, or concurrent requests on the same chat.",
-                )
-            }
-            Self::ChatInfoReviewFailed(_) => {
-                Some("The chat's name or description failed the content review.")
-            }
-            Self::UserNotVisible(_) => {
-                Some(
-                    "The bot cannot see the users involved, or the caller may not collaborate with them.",
-                )
-            }
-            Self::ChatBotAbilityDisabled(_) => {
-                Some(
-                    "The app has no bot ability, or the version enabling it is not released.",
-                )
-            }
-            Self::PublicChatNameTaken(_) => {
-                Some("Another public chat already uses this name.")
-            }
-            Self::InvalidUserId(_) => Some("A user ID in the request is not valid."),
-            Self::CrossTenantOwnerTransfer(_) => {
-                Some("Ownership cannot pass to a user of another tenant.")
-            }
-            Self::ChatExternalForbidden(_) => {
-                Some("The caller may not operate on external chats.")
-            }
-            Self::AppNotInstalled(_) => {
-                Some("The app is not installed or not enabled in this tenant.")
-            }
-            Self::InvalidOwnerId(_) => Some("owner_id is not a valid user ID."),
-            Self::NoLabelPermission(_) => {
-                Some("The caller or an invited bot may not manage chat labels.")
-            }
-            Self::InvalidAvatarKey(_) => Some("The avatar key is not valid."),
-            Self::TabNameTooLong(_) => Some("A tab name is too long."),
-            Self::RestrictedModeUnavailable(_) => {
-                Some(
-                    "The caller's tenant may not use restricted (leak-prevention) mode.",
-                )
-            }
-            Self::ExternalChatCannotBePublic(_) => {
-                Some("External chats cannot be public.")
-            }
-            Self::PublicChatsDisabled(_) => {
-                Some("The tenant administrator does not allow public chats.")
-            }
-            Self::MeetingLocksMembershipApproval(_) => {
-                Some(
-                    "A meeting is in progress in the chat, so membership approval cannot be turned off.",
-                )
-            }
-            Self::MemberCountHidingOrMenuRejected(_) => {
-                Some(
-                    "The request was refused: in chat settings, the tenant may not use hide_member_count_setting; in chat menus, the menu is not valid.",
-                )
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// What to do about it, from the spec; `None` for `Unhandled`.
-    pub fn advice(&self) -> Option<&'static str> {
-        match self {
-            Self::ChatInvalidRequestParam(_) => {
-                Some("Check the parameters against the API page.")
-            }
-            Self::OwnerOrManagerOnly(_) => {
-                Some(
-                    "Act as the owner or a manager, or ask them to change the chat's edit setting.",
-                )
-            }
-            Self::AppNotFound(_) => {
-                Some(
-                    "Check the app credentials; if they are right, contact Lark support with the log id.",
-                )
-            }
-            Self::InvalidChatId(_) => {
-                Some(
-                    "Take the chat_id from the create-chat, list-chats or search-chats answers.",
-                )
-            }
-            Self::UnsupportedChatType(_) => {
-                Some(
-                    "Get the chat's information and check that its chat_mode and chat_type fit this API.",
-                )
-            }
-            Self::ChatDissolved(_) => {
-                Some("Drop the chat from your records or use another one.")
-            }
-            Self::CrossTenantChat(_) => Some("Call from the tenant that owns the chat."),
-            Self::OperatorNotInChat(_) => Some("Add the bot or user to the chat first."),
-            Self::NewOwnerNotInChat(_) => {
-                Some("Add the user to the chat first, then transfer ownership.")
-            }
-            Self::MemberEditLimited(_) => {
-                Some("Change only those fields, or act as the owner or a manager.")
-            }
-            Self::ChatRateLimited(_) => {
-                Some("Slow down, call one at a time per chat, and retry.")
-            }
-            Self::ChatInfoReviewFailed(_) => {
-                Some("Remove sensitive content from the name and description.")
-            }
-            Self::UserNotVisible(_) => {
-                Some(
-                    "Check the app's availability scope and the tenant's collaboration settings.",
-                )
-            }
-            Self::ChatBotAbilityDisabled(_) => {
-                Some(
-                    "Enable the bot ability in the developer console and release a version.",
-                )
-            }
-            Self::PublicChatNameTaken(_) => {
-                Some("Choose a different name for the public chat.")
-            }
-            Self::InvalidUserId(_) => Some("Check the user IDs against user_id_type."),
-            Self::CrossTenantOwnerTransfer(_) => {
-                Some("Choose a new owner from the chat's own tenant who is in the chat.")
-            }
-            Self::ChatExternalForbidden(_) => {
-                Some("Use an internal chat; this permission cannot be requested.")
-            }
-            Self::AppNotInstalled(_) => {
-                Some("Have the tenant install and enable the app.")
-            }
-            Self::InvalidOwnerId(_) => Some("Check owner_id against user_id_type."),
-            Self::NoLabelPermission(_) => Some("Check the app's scopes for chat labels."),
-            Self::InvalidAvatarKey(_) => {
-                Some(
-                    "Upload the image with image_type `avatar` and use the key it returns.",
-                )
-            }
-            Self::TabNameTooLong(_) => Some("Shorten the tab name."),
-            Self::RestrictedModeUnavailable(_) => {
-                Some(
-                    "Leave restricted_mode_setting out, or ask the tenant administrator.",
-                )
-            }
-            Self::ExternalChatCannotBePublic(_) => {
-                Some("Use chat_type `private` for an external chat.")
-            }
-            Self::PublicChatsDisabled(_) => {
-                Some("Create a private chat, or ask the tenant administrator.")
-            }
-            Self::MeetingLocksMembershipApproval(_) => {
-                Some("Change the setting after the meeting ends.")
-            }
-            Self::MemberCountHidingOrMenuRejected(_) => {
-                Some("Leave hide_member_count_setting out, or fix the menu item.")
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// Whether sending the same request again can succeed, per the spec.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::ChatRateLimited(_))
-    }
-
-    /// Whether the code is one the spec does not list.
-    pub fn is_unhandled(&self) -> bool {
-        matches!(self, Self::Unhandled(_))
-    }
-
-    /// Whether this is code 232001: A request parameter is malformed or missing.
-    pub fn is_chat_invalid_request_param(&self) -> bool {
-        matches!(self, Self::ChatInvalidRequestParam(_))
-    }
-
-    /// Whether this is code 232002: Only the chat's owner or managers may change this chat information now.
-    pub fn is_owner_or_manager_only(&self) -> bool {
-        matches!(self, Self::OwnerOrManagerOnly(_))
-    }
-
-    /// Whether this is code 232004: The calling app does not exist.
-    pub fn is_app_not_found(&self) -> bool {
-        matches!(self, Self::AppNotFound(_))
-    }
-
-    /// Whether this is code 232006: The chat_id is not a valid chat.
-    pub fn is_invalid_chat_id(&self) -> bool {
-        matches!(self, Self::InvalidChatId(_))
-    }
-
-    /// Whether this is code 232008: The chat's mode or type is not supported by this operation.
-    pub fn is_unsupported_chat_type(&self) -> bool {
-        matches!(self, Self::UnsupportedChatType(_))
-    }
-
-    /// Whether this is code 232009: The chat has been dissolved.
-    pub fn is_chat_dissolved(&self) -> bool {
-        matches!(self, Self::ChatDissolved(_))
-    }
-
-    /// Whether this is code 232010: The caller and the chat belong to different tenants.
-    pub fn is_cross_tenant_chat(&self) -> bool {
-        matches!(self, Self::CrossTenantChat(_))
-    }
-
-    /// Whether this is code 232011: The caller is not a member of the chat.
-    pub fn is_operator_not_in_chat(&self) -> bool {
-        matches!(self, Self::OperatorNotInChat(_))
-    }
-
-    /// Whether this is code 232012: The user named as the new owner is not a member of the chat.
-    pub fn is_new_owner_not_in_chat(&self) -> bool {
-        matches!(self, Self::NewOwnerNotInChat(_))
-    }
-
-    /// Whether this is code 232016: Ordinary members may change only the chat's avatar, name, description and localized names.
-    pub fn is_member_edit_limited(&self) -> bool {
-        matches!(self, Self::MemberEditLimited(_))
-    }
-
-    /// Whether this is code 232019: Too many requests on chats, or concurrent requests on the same chat.
-    pub fn is_chat_rate_limited(&self) -> bool {
-        matches!(self, Self::ChatRateLimited(_))
-    }
-
-    /// Whether this is code 232023: The chat's name or description failed the content review.
-    pub fn is_chat_info_review_failed(&self) -> bool {
-        matches!(self, Self::ChatInfoReviewFailed(_))
-    }
-
-    /// Whether this is code 232024: The bot cannot see the users involved, or the caller may not collaborate with them.
-    pub fn is_user_not_visible(&self) -> bool {
-        matches!(self, Self::UserNotVisible(_))
-    }
-
-    /// Whether this is code 232025: The app has no bot ability, or the version enabling it is not released.
-    pub fn is_chat_bot_ability_disabled(&self) -> bool {
-        matches!(self, Self::ChatBotAbilityDisabled(_))
-    }
-
-    /// Whether this is code 232026: Another public chat already uses this name.
-    pub fn is_public_chat_name_taken(&self) -> bool {
-        matches!(self, Self::PublicChatNameTaken(_))
-    }
-
-    /// Whether this is code 232030: A user ID in the request is not valid.
-    pub fn is_invalid_user_id(&self) -> bool {
-        matches!(self, Self::InvalidUserId(_))
-    }
-
-    /// Whether this is code 232031: Ownership cannot pass to a user of another tenant.
-    pub fn is_cross_tenant_owner_transfer(&self) -> bool {
-        matches!(self, Self::CrossTenantOwnerTransfer(_))
-    }
-
-    /// Whether this is code 232033: The caller may not operate on external chats.
-    pub fn is_chat_external_forbidden(&self) -> bool {
-        matches!(self, Self::ChatExternalForbidden(_))
-    }
-
-    /// Whether this is code 232034: The app is not installed or not enabled in this tenant.
-    pub fn is_app_not_installed(&self) -> bool {
-        matches!(self, Self::AppNotInstalled(_))
-    }
-
-    /// Whether this is code 232035: owner_id is not a valid user ID.
-    pub fn is_invalid_owner_id(&self) -> bool {
-        matches!(self, Self::InvalidOwnerId(_))
-    }
-
-    /// Whether this is code 232037: The caller or an invited bot may not manage chat labels.
-    pub fn is_no_label_permission(&self) -> bool {
-        matches!(self, Self::NoLabelPermission(_))
-    }
-
-    /// Whether this is code 232041: The avatar key is not valid.
-    pub fn is_invalid_avatar_key(&self) -> bool {
-        matches!(self, Self::InvalidAvatarKey(_))
-    }
-
-    /// Whether this is code 232047: A tab name is too long.
-    pub fn is_tab_name_too_long(&self) -> bool {
-        matches!(self, Self::TabNameTooLong(_))
-    }
-
-    /// Whether this is code 232057: The caller's tenant may not use restricted (leak-prevention) mode.
-    pub fn is_restricted_mode_unavailable(&self) -> bool {
-        matches!(self, Self::RestrictedModeUnavailable(_))
-    }
-
-    /// Whether this is code 232069: External chats cannot be public.
-    pub fn is_external_chat_cannot_be_public(&self) -> bool {
-        matches!(self, Self::ExternalChatCannotBePublic(_))
-    }
-
-    /// Whether this is code 232091: The tenant administrator does not allow public chats.
-    pub fn is_public_chats_disabled(&self) -> bool {
-        matches!(self, Self::PublicChatsDisabled(_))
-    }
-
-    /// Whether this is code 232093: A meeting is in progress in the chat, so membership approval cannot be turned off.
-    pub fn is_meeting_locks_membership_approval(&self) -> bool {
-        matches!(self, Self::MeetingLocksMembershipApproval(_))
-    }
-
-    /// Whether this is code 232078: The request was refused: in chat settings, the tenant may not use hide_member_count_setting; in chat menus, the menu is not valid.
-    pub fn is_member_count_hiding_or_menu_rejected(&self) -> bool {
-        matches!(self, Self::MemberCountHidingOrMenuRejected(_))
-    }
-}
-
-impl std::fmt::Display for UpdateChatError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::service_error::fmt_service_error(
-            f,
-            self.api_error(),
-            self.meaning(),
-            self.advice(),
-        )
-    }
-}
-
-impl std::error::Error for UpdateChatError {}
-impl crate::service_error::FromApiError for UpdateChatError {
-    fn from_api_error(error: crate::ApiError) -> Self {
-        match error.code {
-            232001i64 => Self::ChatInvalidRequestParam(error),
-            232002i64 => Self::OwnerOrManagerOnly(error),
-            232004i64 => Self::AppNotFound(error),
-            232006i64 => Self::InvalidChatId(error),
-            232008i64 => Self::UnsupportedChatType(error),
-            232009i64 => Self::ChatDissolved(error),
-            232010i64 => Self::CrossTenantChat(error),
-            232011i64 => Self::OperatorNotInChat(error),
-            232012i64 => Self::NewOwnerNotInChat(error),
-            232016i64 => Self::MemberEditLimited(error),
-            232019i64 => Self::ChatRateLimited(error),
-            232023i64 => Self::ChatInfoReviewFailed(error),
-            232024i64 => Self::UserNotVisible(error),
-            232025i64 => Self::ChatBotAbilityDisabled(error),
-            232026i64 => Self::PublicChatNameTaken(error),
-            232030i64 => Self::InvalidUserId(error),
-            232031i64 => Self::CrossTenantOwnerTransfer(error),
-            232033i64 => Self::ChatExternalForbidden(error),
-            232034i64 => Self::AppNotInstalled(error),
-            232035i64 => Self::InvalidOwnerId(error),
-            232037i64 => Self::NoLabelPermission(error),
-            232041i64 => Self::InvalidAvatarKey(error),
-            232047i64 => Self::TabNameTooLong(error),
-            232057i64 => Self::RestrictedModeUnavailable(error),
-            232069i64 => Self::ExternalChatCannotBePublic(error),
-            232091i64 => Self::PublicChatsDisabled(error),
-            232093i64 => Self::MeetingLocksMembershipApproval(error),
-            232078i64 => Self::MemberCountHidingOrMenuRejected(error),
-            _ => Self::Unhandled(error),
-        }
-    }
-}
-
-impl crate::ServiceError for UpdateChatError {
-    fn endpoint(&self) -> &'static str {
-        "im.v1.chat.update"
-    }
-
-    fn api_error(&self) -> &crate::ApiError {
-        UpdateChatError::api_error(self)
-    }
-
-    fn meaning(&self) -> Option<&'static str> {
-        UpdateChatError::meaning(self)
-    }
-
-    fn advice(&self) -> Option<&'static str> {
-        UpdateChatError::advice(self)
-    }
-
-    fn is_retryable(&self) -> bool {
-        UpdateChatError::is_retryable(self)
     }
 }

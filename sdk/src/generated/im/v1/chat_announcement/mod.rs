@@ -3,16 +3,15 @@
 
 //! The `chat_announcement` resource of `im` `v1`.
 
-pub mod get;
-pub mod patch;
+mod get;
+mod patch;
 pub use get::{
-    GetChatAnnouncement, GetChatAnnouncementRequest, GetChatAnnouncementError,
-    GetChatAnnouncementResponse,
+    GetChatAnnouncement, GetChatAnnouncementRequest, GetChatAnnouncementResponse,
 };
 
 pub use patch::{
-    PatchChatAnnouncement, PatchChatAnnouncementRequest, PatchChatAnnouncementError,
-    PatchChatAnnouncementBody, PatchChatAnnouncementResponse,
+    PatchChatAnnouncement, PatchChatAnnouncementRequest, PatchChatAnnouncementBody,
+    PatchChatAnnouncementResponse,
 };
 
 /// Accessor for the `chat_announcement` resource.

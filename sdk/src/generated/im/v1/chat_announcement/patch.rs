@@ -4,60 +4,21 @@
 //! Edit a group's announcement.
 //!
 //! `PATCH /open-apis/im/v1/chats/:chat_id/announcement`
-//!
-//! Applies edit requests to the group's announcement, a document in the legacy Docs format
-//! (the new Docs format is not supported). The bot or user must be in the group, able to read
-//! the announcement, and in the group's tenant for an internal group. When only the owner and
-//! managers may edit the group's information, only they, or a bot that created the group and
-//! holds `im:chat:operate_as_owner`, may change it; otherwise any member may. One-to-one
-//! chats have no announcement.
-//!
-//! - Endpoint id: `im.v1.chat_announcement.patch`
-//! - Access tokens: `tenant_access_token`, `user_access_token`
-//! - App types: custom (self-built), store (marketplace)
-//! - Sent as the app by default; `.user_access_token(…)` sends it as a user
-//! - Scopes (any one of): `im:chat`, `im:chat.announcement:write_only`
-//! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat-announcement/patch>
 
-use crate::{Client, Error, RequestOptions};
+use crate::operation as op;
 
-/// The parameters and body of `im.v1.chat_announcement.patch`.
-///
-/// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
-///
-/// Arguments come in one order for every endpoint: path parameters as in the path, then
-/// required query parameters (identifiers such as `*_id` first, then kinds such as `*_type`,
-/// then the rest; alphabetically in each group), then the body.
-///
-/// ```
-/// # use lark_openapi::im::v1::chat_announcement::*;
-/// let request = PatchChatAnnouncementRequest::new("oc_5ad11d72b830411d72b836c20", lark_openapi::im::v1::chat_announcement::PatchChatAnnouncementBody::new(vec!["example_requests"]));
-/// ```
-///
-/// Leaving out `chat_id` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::chat_announcement::*;
-/// let request = PatchChatAnnouncementRequest::new(lark_openapi::im::v1::chat_announcement::PatchChatAnnouncementBody::new(vec!["example_requests"]));
-/// ```
-///
-/// Leaving out `body` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::chat_announcement::*;
-/// let request = PatchChatAnnouncementRequest::new("oc_5ad11d72b830411d72b836c20");
-/// ```
+/// The parameters and body of `im.v1.chat_announcement.patch`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct PatchChatAnnouncementRequest {
-    /// Path parameter `chat_id`: ID of the group (`oc_…`); not a one-to-one chat.
-    chat_id: String,
-    /// The request body.
-    body: PatchChatAnnouncementBody,
+    /// Path `chat_id`: ID of the group (`oc_…`); not a one-to-one chat.
+    pub chat_id: String,
+    /// The body.
+    pub body: PatchChatAnnouncementBody,
 }
 
 impl PatchChatAnnouncementRequest {
-    /// Creates the request from its required parameters.
+    /// The request with its required parameters; the others unset.
     #[allow(clippy::new_without_default)]
     pub fn new(chat_id: impl Into<String>, body: PatchChatAnnouncementBody) -> Self {
         Self {
@@ -65,21 +26,11 @@ impl PatchChatAnnouncementRequest {
             body,
         }
     }
-
-    /// Path parameter `chat_id`: ID of the group (`oc_…`); not a one-to-one chat.
-    pub fn chat_id(&self) -> &str {
-        &self.chat_id
-    }
-
-    /// The request body.
-    pub fn body(&self) -> &PatchChatAnnouncementBody {
-        &self.body
-    }
 }
 
 /// The body of `im.v1.chat_announcement.patch`.
 ///
-/// Build one with [`new`](PatchChatAnnouncementBody::new), which takes the required field, and the `with_*` setters.
+/// Build one with [`new`](PatchChatAnnouncementBody::new) (the required fields) and the setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PatchChatAnnouncementBody {
@@ -104,8 +55,8 @@ impl PatchChatAnnouncementBody {
         }
     }
 
-    /// Sets `revision`.
-    pub fn with_revision(mut self, revision: impl Into<String>) -> Self {
+    /// Sets [`revision`](Self::revision).
+    pub fn revision(mut self, revision: impl Into<String>) -> Self {
         self.revision = Some(revision.into());
         self
     }
@@ -123,65 +74,56 @@ pub struct PatchChatAnnouncementResponse {
     lark_log_id: Option<String>,
 }
 
-impl PatchChatAnnouncementResponse {
-    /// An empty value: every field unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self { lark_log_id: None }
-    }
-
-    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
-    /// platform sent one: give it to the platform's support with a question.
-    pub fn log_id(&self) -> Option<&str> {
-        self.lark_log_id.as_deref()
-    }
-}
-
-impl crate::operation::Output for PatchChatAnnouncementResponse {
-    fn set_log_id(&mut self, log_id: Option<String>) {
-        self.lark_log_id = log_id;
-    }
-}
-
-impl crate::operation::Operation for PatchChatAnnouncementRequest {
-    type Error = PatchChatAnnouncementError;
-    const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
+crate::answer!(PatchChatAnnouncementResponse);
+impl op::Operation for PatchChatAnnouncementRequest {
+    type Code = super::super::ErrorCode;
+    type Answer = PatchChatAnnouncementResponse;
+    const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.chat_announcement.patch",
-        method: crate::operation::HttpMethod::Patch,
+        method: op::HttpMethod::Patch,
         path: "/open-apis/im/v1/chats/:chat_id/announcement",
-        access_tokens: &[
-            crate::operation::TokenType::Tenant,
-            crate::operation::TokenType::User,
-        ],
+        access_tokens: &[op::TokenType::Tenant, op::TokenType::User],
         idempotent: false,
-        response: crate::operation::ResponseKind::Empty,
+        response: op::ResponseKind::Empty,
         doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat-announcement/patch",
-        rate_limit: Some(crate::operation::RateLimitMeta {
+        rate_limit: Some(op::RateLimitMeta {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
+        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        errors: &[
+            crate::ErrorRow::of(83),
+            crate::ErrorRow::of(84),
+            crate::ErrorRow::of(85),
+            crate::ErrorRow::of(90),
+            crate::ErrorRow::of(91),
+            crate::ErrorRow::of(92),
+            crate::ErrorRow::of(99),
+            crate::ErrorRow::of(100),
+            crate::ErrorRow::of(105),
+            crate::ErrorRow::of(106),
+            crate::ErrorRow::of(114),
+            crate::ErrorRow::of(115),
+            crate::ErrorRow::of(140),
+            crate::ErrorRow::of(157),
+        ],
     };
 
-    fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
-        vec![self.chat_id.as_str().into()]
+    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+        parts.path("chat_id", &self.chat_id);
+        parts.json(&self.body)
     }
-
-    fn query_params(&self) -> Vec<(&'static str, String)> {
-        Vec::new()
-    }
-
-    fn payload(&self) -> Result<crate::operation::Payload, String> {
-        crate::operation::Payload::json(&self.body)
-    }
-}
-
-impl crate::operation::JsonOperation for PatchChatAnnouncementRequest {
-    type Output = PatchChatAnnouncementResponse;
 }
 
 impl super::ChatAnnouncementApi<'_> {
     /// Edit a group's announcement.
+    ///
+    /// Applies edit requests to the group's announcement, a document in the legacy Docs format
+    /// (the new Docs format is not supported). The bot or user must be in the group, able to read
+    /// the announcement, and in the group's tenant for an internal group. When only the owner and
+    /// managers may edit the group's information, only they, or a bot that created the group and
+    /// holds `im:chat:operate_as_owner`, may change it; otherwise any member may. One-to-one
+    /// chats have no announcement.
     ///
     /// - Endpoint id: `im.v1.chat_announcement.patch`
     /// - Access tokens: `tenant_access_token`, `user_access_token`
@@ -191,11 +133,29 @@ impl super::ChatAnnouncementApi<'_> {
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
     /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat-announcement/patch>
     ///
+    /// # Errors
+    ///
+    /// Documented codes (match them with `Error::code()`):
+    /// [`ChatInvalidRequestParam`](super::super::ErrorCode::ChatInvalidRequestParam) (232001),
+    /// [`OwnerOrManagerOnly`](super::super::ErrorCode::OwnerOrManagerOnly) (232002),
+    /// [`AnnouncementNotFound`](super::super::ErrorCode::AnnouncementNotFound) (232003),
+    /// [`ChatDissolved`](super::super::ErrorCode::ChatDissolved) (232009),
+    /// [`CrossTenantChat`](super::super::ErrorCode::CrossTenantChat) (232010),
+    /// [`OperatorNotInChat`](super::super::ErrorCode::OperatorNotInChat) (232011),
+    /// [`AnnouncementUpdateFailed`](super::super::ErrorCode::AnnouncementUpdateFailed) (232018),
+    /// [`ChatRateLimited`](super::super::ErrorCode::ChatRateLimited) (232019),
+    /// [`UserNotVisible`](super::super::ErrorCode::UserNotVisible) (232024),
+    /// [`ChatBotAbilityDisabled`](super::super::ErrorCode::ChatBotAbilityDisabled) (232025),
+    /// [`ChatExternalForbidden`](super::super::ErrorCode::ChatExternalForbidden) (232033),
+    /// [`AppNotInstalled`](super::super::ErrorCode::AppNotInstalled) (232034),
+    /// [`NoAnnouncementDocPermission`](super::super::ErrorCode::NoAnnouncementDocPermission)
+    /// (232066),
+    /// [`DocxAnnouncementUnsupported`](super::super::ErrorCode::DocxAnnouncementUnsupported)
+    /// (232097).
+    ///
     /// # Example
     ///
-    /// ```no_run
-    /// # async fn example() -> Result<(), lark_openapi::Error> {
-    /// let client = lark_openapi::Client::builder("cli_your_app_id", "your_app_secret").build()?;
+    /// ```ignore
     /// let response = client
     ///     .im().v1().chat_announcement()
     ///     .patch(
@@ -205,488 +165,15 @@ impl super::ChatAnnouncementApi<'_> {
     ///     .send()
     ///     .await?;
     /// println!("done; log id {:?}", response.log_id());
-    /// # Ok(())
-    /// # }
     /// ```
     pub fn patch(
         &self,
         chat_id: impl Into<String>,
         body: PatchChatAnnouncementBody,
     ) -> PatchChatAnnouncement {
-        PatchChatAnnouncement {
-            client: self.client.clone(),
-            request: PatchChatAnnouncementRequest::new(chat_id, body),
-            options: RequestOptions::default(),
-        }
+        crate::Call::new(self.client, PatchChatAnnouncementRequest::new(chat_id, body))
     }
 }
 
-/// A prepared `im.v1.chat_announcement.patch` call: set options, then `.send().await` (or just `.await`).
-///
-/// Made by [`ChatAnnouncementApi::patch`](super::ChatAnnouncementApi::patch).
-#[derive(Debug, Clone)]
-#[must_use = "a request does nothing until it is sent"]
-pub struct PatchChatAnnouncement {
-    client: Client,
-    request: PatchChatAnnouncementRequest,
-    options: RequestOptions,
-}
-
-impl PatchChatAnnouncement {
-    /// Store apps: the tenant to act for (its `tenant_key`); custom apps need not set it.
-    pub fn tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.options = self.options.tenant_key(tenant_key);
-        self
-    }
-
-    /// Sends the request as a user, with that user's `user_access_token`, instead of
-    /// as the app.
-    pub fn user_access_token(mut self, token: impl Into<String>) -> Self {
-        self.options = self.options.user_access_token(token);
-        self
-    }
-
-    /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
-    /// Merged into what is set: a field these options set replaces the earlier value,
-    /// the others are kept, headers add up.
-    pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = self.options.merge(options);
-        self
-    }
-
-    /// The request as it will be sent.
-    pub fn request(&self) -> &PatchChatAnnouncementRequest {
-        &self.request
-    }
-
-    /// Sends the request.
-    pub async fn send(
-        self,
-    ) -> Result<PatchChatAnnouncementResponse, Error<PatchChatAnnouncementError>> {
-        self.client.call(self.request, self.options).await
-    }
-}
-
-impl std::future::IntoFuture for PatchChatAnnouncement {
-    type Output = Result<
-        PatchChatAnnouncementResponse,
-        Error<PatchChatAnnouncementError>,
-    >;
-    type IntoFuture = crate::operation::BoxFuture<Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-/// Service errors of `im.v1.chat_announcement.patch`: one variant per documented code.
-///
-/// Codes the spec does not list (including platform-wide ones) arrive as `Unhandled`. Each variant keeps the full [`ApiError`](crate::ApiError): code, HTTP status, server message, log id, troubleshooter link and violations.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum PatchChatAnnouncementError {
-    /// **232001** (HTTP 400): A request parameter is malformed or missing.
-    ///
-    /// What to do: Check the parameters against the API page.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    ChatInvalidRequestParam(crate::ApiError),
-    /// **232002** (HTTP 400): Only the chat's owner or managers may change this chat information now.
-    ///
-    /// What to do: Act as the owner or a manager, or ask them to change the chat's edit setting.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    OwnerOrManagerOnly(crate::ApiError),
-    /// **232003** (HTTP 400): The chat's announcement information is missing or broken.
-    ///
-    /// What to do: Check the chat_id; if the chat has an announcement, contact Lark support with the log id.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    AnnouncementNotFound(crate::ApiError),
-    /// **232009** (HTTP 400): The chat has been dissolved.
-    ///
-    /// What to do: Drop the chat from your records or use another one.
-    ///
-    /// Server message: `Your request specifies a chat which has already been dissolved.`
-    ///
-    /// Retrying the same request does not help.
-    ChatDissolved(crate::ApiError),
-    /// **232010** (HTTP 400): The caller and the chat belong to different tenants.
-    ///
-    /// What to do: Call from the tenant that owns the chat.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    CrossTenantChat(crate::ApiError),
-    /// **232011** (HTTP 400): The caller is not a member of the chat.
-    ///
-    /// What to do: Add the bot or user to the chat first.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    OperatorNotInChat(crate::ApiError),
-    /// **232018** (HTTP 400): The chat announcement could not be updated, usually because the requested change is invalid.
-    ///
-    /// What to do: Check the change requests against the announcement document format.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    AnnouncementUpdateFailed(crate::ApiError),
-    /// **232019** (HTTP 400): Too many requests on chats, or concurrent requests on the same chat.
-    ///
-    /// What to do: Slow down, call one at a time per chat, and retry.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// A retry can help: the SDK retries it within the client's retry policy.
-    ChatRateLimited(crate::ApiError),
-    /// **232024** (HTTP 400): The bot cannot see the users involved, or the caller may not collaborate with them.
-    ///
-    /// What to do: Check the app's availability scope and the tenant's collaboration settings.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    UserNotVisible(crate::ApiError),
-    /// **232025** (HTTP 400): The app has no bot ability, or the version enabling it is not released.
-    ///
-    /// What to do: Enable the bot ability in the developer console and release a version.
-    ///
-    /// Server message: `Bot ability is not activated.`
-    ///
-    /// Retrying the same request does not help.
-    ChatBotAbilityDisabled(crate::ApiError),
-    /// **232033** (HTTP 400): The caller may not operate on external chats.
-    ///
-    /// What to do: Use an internal chat; this permission cannot be requested.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    ChatExternalForbidden(crate::ApiError),
-    /// **232034** (HTTP 400): The app is not installed or not enabled in this tenant.
-    ///
-    /// What to do: Have the tenant install and enable the app.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    AppNotInstalled(crate::ApiError),
-    /// **232066** (HTTP 400): The caller cannot read the announcement document.
-    ///
-    /// What to do: Grant the caller access to the announcement document.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    NoAnnouncementDocPermission(crate::ApiError),
-    /// **232097** (HTTP 400): The chat's announcement is a new-style (docx) document, which this API cannot handle.
-    ///
-    /// What to do: Use the docx chat announcement APIs instead.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    DocxAnnouncementUnsupported(crate::ApiError),
-    /// A code the spec's error table does not list; see [`ApiError`](crate::ApiError).
-    Unhandled(crate::ApiError),
-}
-
-impl PatchChatAnnouncementError {
-    /// The error as the platform sent it.
-    pub fn api_error(&self) -> &crate::ApiError {
-        match self {
-            Self::ChatInvalidRequestParam(e)
-            | Self::OwnerOrManagerOnly(e)
-            | Self::AnnouncementNotFound(e)
-            | Self::ChatDissolved(e)
-            | Self::CrossTenantChat(e)
-            | Self::OperatorNotInChat(e)
-            | Self::AnnouncementUpdateFailed(e)
-            | Self::ChatRateLimited(e)
-            | Self::UserNotVisible(e)
-            | Self::ChatBotAbilityDisabled(e)
-            | Self::ChatExternalForbidden(e)
-            | Self::AppNotInstalled(e)
-            | Self::NoAnnouncementDocPermission(e)
-            | Self::DocxAnnouncementUnsupported(e)
-            | Self::Unhandled(e) => e,
-        }
-    }
-
-    /// The platform's error code.
-    pub fn code(&self) -> i64 {
-        self.api_error().code
-    }
-
-    /// The HTTP status of the response.
-    pub fn http_status(&self) -> u16 {
-        self.api_error().http_status
-    }
-
-    /// The server's message (`msg`).
-    pub fn message(&self) -> &str {
-        &self.api_error().message
-    }
-
-    /// The log id to quote when asking Lark support.
-    pub fn log_id(&self) -> Option<&str> {
-        self.api_error().log_id.as_deref()
-    }
-
-    /// What the code means, from the spec; `None` for `Unhandled`.
-    pub fn meaning(&self) -> Option<&'static str> {
-        match self {
-            Self::ChatInvalidRequestParam(_) => {
-                Some("A request parameter is malformed or missing.")
-            }
-            Self::OwnerOrManagerOnly(_) => {
-                Some(
-                    "Only the chat's owner or managers may change this chat information now.",
-                )
-            }
-            Self::AnnouncementNotFound(_) => {
-                Some("The chat's announcement information is missing or broken.")
-            }
-            Self::ChatDissolved(_) => Some("The chat has been dissolved."),
-            Self::CrossTenantChat(_) => {
-                Some("The caller and the chat belong to different tenants.")
-            }
-            Self::OperatorNotInChat(_) => Some("The caller is not a member of the chat."),
-            Self::AnnouncementUpdateFailed(_) => {
-                Some(
-                    "The chat announcement could not be updated, usually because the requested change is invalid.",
-                )
-            }
-            Self::ChatRateLimited(_) => {
-                Some(
-                    "Too many requests on chats, or concurrent requests on the same chat.",
-                )
-            }
-            Self::UserNotVisible(_) => {
-                Some(
-                    "The bot cannot see the users involved, or the caller may not collaborate with them.",
-                )
-            }
-            Self::ChatBotAbilityDisabled(_) => {
-                Some(
-                    "The app has no bot ability, or the version enabling it is not released.",
-                )
-            }
-            Self::ChatExternalForbidden(_) => {
-                Some("The caller may not operate on external chats.")
-            }
-            Self::AppNotInstalled(_) => {
-                Some("The app is not installed or not enabled in this tenant.")
-            }
-            Self::NoAnnouncementDocPermission(_) => {
-                Some("The caller cannot read the announcement document.")
-            }
-            Self::DocxAnnouncementUnsupported(_) => {
-                Some(
-                    "The chat's announcement is a new-style (docx) document, which this API cannot handle.",
-                )
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// What to do about it, from the spec; `None` for `Unhandled`.
-    pub fn advice(&self) -> Option<&'static str> {
-        match self {
-            Self::ChatInvalidRequestParam(_) => {
-                Some("Check the parameters against the API page.")
-            }
-            Self::OwnerOrManagerOnly(_) => {
-                Some(
-                    "Act as the owner or a manager, or ask them to change the chat's edit setting.",
-                )
-            }
-            Self::AnnouncementNotFound(_) => {
-                Some(
-                    "Check the chat_id; if the chat has an announcement, contact Lark support with the log id.",
-                )
-            }
-            Self::ChatDissolved(_) => {
-                Some("Drop the chat from your records or use another one.")
-            }
-            Self::CrossTenantChat(_) => Some("Call from the tenant that owns the chat."),
-            Self::OperatorNotInChat(_) => Some("Add the bot or user to the chat first."),
-            Self::AnnouncementUpdateFailed(_) => {
-                Some(
-                    "Check the change requests against the announcement document format.",
-                )
-            }
-            Self::ChatRateLimited(_) => {
-                Some("Slow down, call one at a time per chat, and retry.")
-            }
-            Self::UserNotVisible(_) => {
-                Some(
-                    "Check the app's availability scope and the tenant's collaboration settings.",
-                )
-            }
-            Self::ChatBotAbilityDisabled(_) => {
-                Some(
-                    "Enable the bot ability in the developer console and release a version.",
-                )
-            }
-            Self::ChatExternalForbidden(_) => {
-                Some("Use an internal chat; this permission cannot be requested.")
-            }
-            Self::AppNotInstalled(_) => {
-                Some("Have the tenant install and enable the app.")
-            }
-            Self::NoAnnouncementDocPermission(_) => {
-                Some("Grant the caller access to the announcement document.")
-            }
-            Self::DocxAnnouncementUnsupported(_) => {
-                Some("Use the docx chat announcement APIs instead.")
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// Whether sending the same request again can succeed, per the spec.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::ChatRateLimited(_))
-    }
-
-    /// Whether the code is one the spec does not list.
-    pub fn is_unhandled(&self) -> bool {
-        matches!(self, Self::Unhandled(_))
-    }
-
-    /// Whether this is code 232001: A request parameter is malformed or missing.
-    pub fn is_chat_invalid_request_param(&self) -> bool {
-        matches!(self, Self::ChatInvalidRequestParam(_))
-    }
-
-    /// Whether this is code 232002: Only the chat's owner or managers may change this chat information now.
-    pub fn is_owner_or_manager_only(&self) -> bool {
-        matches!(self, Self::OwnerOrManagerOnly(_))
-    }
-
-    /// Whether this is code 232003: The chat's announcement information is missing or broken.
-    pub fn is_announcement_not_found(&self) -> bool {
-        matches!(self, Self::AnnouncementNotFound(_))
-    }
-
-    /// Whether this is code 232009: The chat has been dissolved.
-    pub fn is_chat_dissolved(&self) -> bool {
-        matches!(self, Self::ChatDissolved(_))
-    }
-
-    /// Whether this is code 232010: The caller and the chat belong to different tenants.
-    pub fn is_cross_tenant_chat(&self) -> bool {
-        matches!(self, Self::CrossTenantChat(_))
-    }
-
-    /// Whether this is code 232011: The caller is not a member of the chat.
-    pub fn is_operator_not_in_chat(&self) -> bool {
-        matches!(self, Self::OperatorNotInChat(_))
-    }
-
-    /// Whether this is code 232018: The chat announcement could not be updated, usually because the requested change is invalid.
-    pub fn is_announcement_update_failed(&self) -> bool {
-        matches!(self, Self::AnnouncementUpdateFailed(_))
-    }
-
-    /// Whether this is code 232019: Too many requests on chats, or concurrent requests on the same chat.
-    pub fn is_chat_rate_limited(&self) -> bool {
-        matches!(self, Self::ChatRateLimited(_))
-    }
-
-    /// Whether this is code 232024: The bot cannot see the users involved, or the caller may not collaborate with them.
-    pub fn is_user_not_visible(&self) -> bool {
-        matches!(self, Self::UserNotVisible(_))
-    }
-
-    /// Whether this is code 232025: The app has no bot ability, or the version enabling it is not released.
-    pub fn is_chat_bot_ability_disabled(&self) -> bool {
-        matches!(self, Self::ChatBotAbilityDisabled(_))
-    }
-
-    /// Whether this is code 232033: The caller may not operate on external chats.
-    pub fn is_chat_external_forbidden(&self) -> bool {
-        matches!(self, Self::ChatExternalForbidden(_))
-    }
-
-    /// Whether this is code 232034: The app is not installed or not enabled in this tenant.
-    pub fn is_app_not_installed(&self) -> bool {
-        matches!(self, Self::AppNotInstalled(_))
-    }
-
-    /// Whether this is code 232066: The caller cannot read the announcement document.
-    pub fn is_no_announcement_doc_permission(&self) -> bool {
-        matches!(self, Self::NoAnnouncementDocPermission(_))
-    }
-
-    /// Whether this is code 232097: The chat's announcement is a new-style (docx) document, which this API cannot handle.
-    pub fn is_docx_announcement_unsupported(&self) -> bool {
-        matches!(self, Self::DocxAnnouncementUnsupported(_))
-    }
-}
-
-impl std::fmt::Display for PatchChatAnnouncementError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::service_error::fmt_service_error(
-            f,
-            self.api_error(),
-            self.meaning(),
-            self.advice(),
-        )
-    }
-}
-
-impl std::error::Error for PatchChatAnnouncementError {}
-impl crate::service_error::FromApiError for PatchChatAnnouncementError {
-    fn from_api_error(error: crate::ApiError) -> Self {
-        match error.code {
-            232001i64 => Self::ChatInvalidRequestParam(error),
-            232002i64 => Self::OwnerOrManagerOnly(error),
-            232003i64 => Self::AnnouncementNotFound(error),
-            232009i64 => Self::ChatDissolved(error),
-            232010i64 => Self::CrossTenantChat(error),
-            232011i64 => Self::OperatorNotInChat(error),
-            232018i64 => Self::AnnouncementUpdateFailed(error),
-            232019i64 => Self::ChatRateLimited(error),
-            232024i64 => Self::UserNotVisible(error),
-            232025i64 => Self::ChatBotAbilityDisabled(error),
-            232033i64 => Self::ChatExternalForbidden(error),
-            232034i64 => Self::AppNotInstalled(error),
-            232066i64 => Self::NoAnnouncementDocPermission(error),
-            232097i64 => Self::DocxAnnouncementUnsupported(error),
-            _ => Self::Unhandled(error),
-        }
-    }
-}
-
-impl crate::ServiceError for PatchChatAnnouncementError {
-    fn endpoint(&self) -> &'static str {
-        "im.v1.chat_announcement.patch"
-    }
-
-    fn api_error(&self) -> &crate::ApiError {
-        PatchChatAnnouncementError::api_error(self)
-    }
-
-    fn meaning(&self) -> Option<&'static str> {
-        PatchChatAnnouncementError::meaning(self)
-    }
-
-    fn advice(&self) -> Option<&'static str> {
-        PatchChatAnnouncementError::advice(self)
-    }
-
-    fn is_retryable(&self) -> bool {
-        PatchChatAnnouncementError::is_retryable(self)
-    }
-}
+/// A prepared `im.v1.chat_announcement.patch` call: set options, then `.await` it (see [`Call`](crate::Call)).
+pub type PatchChatAnnouncement = crate::Call<PatchChatAnnouncementRequest>;

@@ -4,50 +4,24 @@
 //! Make members of a group its managers.
 //!
 //! `POST /open-apis/im/v1/chats/:chat_id/managers/add_managers`
-//!
-//! Appoints users or bots that are in the group as its managers; only the group's owner may
-//! do this. A normal group can have at most 10 managers and a large group 20, and one call
-//! can name at most 5 bots. Only groups in `group` or `topic` mode have managers. Returns all
-//! the group's managers after the change.
-//!
-//! - Endpoint id: `im.v1.chat_managers.add_managers`
-//! - Access tokens: `tenant_access_token`, `user_access_token`
-//! - App types: custom (self-built), store (marketplace)
-//! - Sent as the app by default; `.user_access_token(…)` sends it as a user
-//! - Scopes (any one of): `im:chat`, `im:chat.managers:write_only`
-//! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat-managers/add_managers>
 
-use crate::{Client, Error, RequestOptions};
+use crate::operation as op;
 use super::super::models::MemberIdType;
 
-/// The parameters and body of `im.v1.chat_managers.add_managers`.
-///
-/// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
-///
-/// ```
-/// # use lark_openapi::im::v1::chat_managers::*;
-/// let request = AddManagersChatManagersRequest::new("oc_a0553eda9014c201e6969b478895c230");
-/// ```
-///
-/// Leaving out `chat_id` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::chat_managers::*;
-/// let request = AddManagersChatManagersRequest::new();
-/// ```
+/// The parameters and body of `im.v1.chat_managers.add_managers`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct AddManagersChatManagersRequest {
-    /// Path parameter `chat_id`: ID of the group (`oc_…`); its `chat_mode` must be `group` or `topic`.
-    chat_id: String,
-    /// Query parameter `member_id_type`: Kind of ID in `manager_ids` (default `open_id`); `app_id` for bots.
-    member_id_type: Option<MemberIdType>,
-    /// The request body.
-    body: AddManagersChatManagersBody,
+    /// Path `chat_id`: ID of the group (`oc_…`); its `chat_mode` must be `group` or `topic`.
+    pub chat_id: String,
+    /// Query `member_id_type`: Kind of ID in `manager_ids` (default `open_id`); `app_id` for bots.
+    pub member_id_type: Option<MemberIdType>,
+    /// The body.
+    pub body: AddManagersChatManagersBody,
 }
 
 impl AddManagersChatManagersRequest {
-    /// Creates the request from its required parameters.
+    /// The request with its required parameters; the others unset.
     #[allow(clippy::new_without_default)]
     pub fn new(chat_id: impl Into<String>) -> Self {
         Self {
@@ -55,33 +29,6 @@ impl AddManagersChatManagersRequest {
             member_id_type: Default::default(),
             body: AddManagersChatManagersBody::new(),
         }
-    }
-
-    /// Path parameter `chat_id`: ID of the group (`oc_…`); its `chat_mode` must be `group` or `topic`.
-    pub fn chat_id(&self) -> &str {
-        &self.chat_id
-    }
-
-    /// Query parameter `member_id_type`: Kind of ID in `manager_ids` (default `open_id`); `app_id` for bots.
-    pub fn member_id_type(&self) -> &Option<MemberIdType> {
-        &self.member_id_type
-    }
-
-    /// The request body.
-    pub fn body(&self) -> &AddManagersChatManagersBody {
-        &self.body
-    }
-
-    /// Query parameter `member_id_type`: Kind of ID in `manager_ids` (default `open_id`); `app_id` for bots.
-    pub fn set_member_id_type(mut self, member_id_type: MemberIdType) -> Self {
-        self.member_id_type = Some(member_id_type);
-        self
-    }
-
-    /// The request body.
-    pub fn set_body(mut self, body: AddManagersChatManagersBody) -> Self {
-        self.body = body;
-        self
     }
 }
 
@@ -104,8 +51,8 @@ impl AddManagersChatManagersBody {
         }
     }
 
-    /// Sets `manager_ids`.
-    pub fn with_manager_ids(
+    /// Sets [`manager_ids`](Self::manager_ids).
+    pub fn manager_ids(
         mut self,
         manager_ids: impl IntoIterator<Item = impl Into<String>>,
     ) -> Self {
@@ -132,91 +79,53 @@ pub struct AddManagersChatManagersResponse {
     lark_log_id: Option<String>,
 }
 
-impl AddManagersChatManagersResponse {
-    /// An empty value: every field unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            chat_managers: Default::default(),
-            chat_bot_managers: Default::default(),
-            lark_log_id: None,
-        }
-    }
-
-    /// Sets `chat_managers`.
-    pub fn with_chat_managers(
-        mut self,
-        chat_managers: impl IntoIterator<Item = impl Into<String>>,
-    ) -> Self {
-        self.chat_managers = chat_managers.into_iter().map(Into::into).collect();
-        self
-    }
-
-    /// Sets `chat_bot_managers`.
-    pub fn with_chat_bot_managers(
-        mut self,
-        chat_bot_managers: impl IntoIterator<Item = impl Into<String>>,
-    ) -> Self {
-        self.chat_bot_managers = chat_bot_managers.into_iter().map(Into::into).collect();
-        self
-    }
-
-    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
-    /// platform sent one: give it to the platform's support with a question.
-    pub fn log_id(&self) -> Option<&str> {
-        self.lark_log_id.as_deref()
-    }
-}
-
-impl crate::operation::Output for AddManagersChatManagersResponse {
-    fn set_log_id(&mut self, log_id: Option<String>) {
-        self.lark_log_id = log_id;
-    }
-}
-
-impl crate::operation::Operation for AddManagersChatManagersRequest {
-    type Error = AddManagersChatManagersError;
-    const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
+crate::answer!(AddManagersChatManagersResponse);
+impl op::Operation for AddManagersChatManagersRequest {
+    type Code = super::super::ErrorCode;
+    type Answer = AddManagersChatManagersResponse;
+    const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.chat_managers.add_managers",
-        method: crate::operation::HttpMethod::Post,
+        method: op::HttpMethod::Post,
         path: "/open-apis/im/v1/chats/:chat_id/managers/add_managers",
-        access_tokens: &[
-            crate::operation::TokenType::Tenant,
-            crate::operation::TokenType::User,
-        ],
+        access_tokens: &[op::TokenType::Tenant, op::TokenType::User],
         idempotent: false,
-        response: crate::operation::ResponseKind::Json,
+        response: op::ResponseKind::Json,
         doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat-managers/add_managers",
-        rate_limit: Some(crate::operation::RateLimitMeta {
+        rate_limit: Some(op::RateLimitMeta {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
+        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        errors: &[
+            crate::ErrorRow::of(83),
+            crate::ErrorRow::of(90),
+            crate::ErrorRow::of(92),
+            crate::ErrorRow::of(100),
+            crate::ErrorRow::of(105),
+            crate::ErrorRow::of(106),
+            crate::ErrorRow::of(108),
+            crate::ErrorRow::of(114),
+            crate::ErrorRow::of(115),
+            crate::ErrorRow::of(118),
+            crate::ErrorRow::of(119),
+            crate::ErrorRow::of(120),
+        ],
     };
 
-    fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
-        vec![self.chat_id.as_str().into()]
+    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+        parts.path("chat_id", &self.chat_id);
+        parts.query("member_id_type", &self.member_id_type);
+        parts.json(&self.body)
     }
-
-    fn query_params(&self) -> Vec<(&'static str, String)> {
-        let mut query = Vec::new();
-        if let Some(v) = &self.member_id_type {
-            query.push(("member_id_type", v.as_str().to_string()));
-        }
-        query
-    }
-
-    fn payload(&self) -> Result<crate::operation::Payload, String> {
-        crate::operation::Payload::json(&self.body)
-    }
-}
-
-impl crate::operation::JsonOperation for AddManagersChatManagersRequest {
-    type Output = AddManagersChatManagersResponse;
 }
 
 impl super::ChatManagersApi<'_> {
     /// Make members of a group its managers.
+    ///
+    /// Appoints users or bots that are in the group as its managers; only the group's owner may
+    /// do this. A normal group can have at most 10 managers and a large group 20, and one call
+    /// can name at most 5 bots. Only groups in `group` or `topic` mode have managers. Returns all
+    /// the group's managers after the change.
     ///
     /// - Endpoint id: `im.v1.chat_managers.add_managers`
     /// - Access tokens: `tenant_access_token`, `user_access_token`
@@ -226,11 +135,25 @@ impl super::ChatManagersApi<'_> {
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
     /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat-managers/add_managers>
     ///
+    /// # Errors
+    ///
+    /// Documented codes (match them with `Error::code()`):
+    /// [`ChatInvalidRequestParam`](super::super::ErrorCode::ChatInvalidRequestParam) (232001),
+    /// [`ChatDissolved`](super::super::ErrorCode::ChatDissolved) (232009),
+    /// [`OperatorNotInChat`](super::super::ErrorCode::OperatorNotInChat) (232011),
+    /// [`ChatRateLimited`](super::super::ErrorCode::ChatRateLimited) (232019),
+    /// [`UserNotVisible`](super::super::ErrorCode::UserNotVisible) (232024),
+    /// [`ChatBotAbilityDisabled`](super::super::ErrorCode::ChatBotAbilityDisabled) (232025),
+    /// [`NoValidMembers`](super::super::ErrorCode::NoValidMembers) (232027),
+    /// [`ChatExternalForbidden`](super::super::ErrorCode::ChatExternalForbidden) (232033),
+    /// [`AppNotInstalled`](super::super::ErrorCode::AppNotInstalled) (232034),
+    /// [`NotChatOwner`](super::super::ErrorCode::NotChatOwner) (232038),
+    /// [`ManagerListUnavailable`](super::super::ErrorCode::ManagerListUnavailable) (232039),
+    /// [`ManagerLimitReached`](super::super::ErrorCode::ManagerLimitReached) (232040).
+    ///
     /// # Example
     ///
-    /// ```no_run
-    /// # async fn example() -> Result<(), lark_openapi::Error> {
-    /// let client = lark_openapi::Client::builder("cli_your_app_id", "your_app_secret").build()?;
+    /// ```ignore
     /// let response = client
     ///     .im().v1().chat_managers()
     ///     .add_managers(
@@ -239,444 +162,24 @@ impl super::ChatManagersApi<'_> {
     ///     .send()
     ///     .await?;
     /// println!("{response:?}");
-    /// # Ok(())
-    /// # }
     /// ```
     pub fn add_managers(&self, chat_id: impl Into<String>) -> AddManagersChatManagers {
-        AddManagersChatManagers {
-            client: self.client.clone(),
-            request: AddManagersChatManagersRequest::new(chat_id),
-            options: RequestOptions::default(),
-        }
+        crate::Call::new(self.client, AddManagersChatManagersRequest::new(chat_id))
     }
 }
 
-/// A prepared `im.v1.chat_managers.add_managers` call: set options, then `.send().await` (or just `.await`).
-///
-/// Made by [`ChatManagersApi::add_managers`](super::ChatManagersApi::add_managers).
-#[derive(Debug, Clone)]
-#[must_use = "a request does nothing until it is sent"]
-pub struct AddManagersChatManagers {
-    client: Client,
-    request: AddManagersChatManagersRequest,
-    options: RequestOptions,
-}
-
+/// A prepared `im.v1.chat_managers.add_managers` call: set options, then `.await` it (see [`Call`](crate::Call)).
+pub type AddManagersChatManagers = crate::Call<AddManagersChatManagersRequest>;
 impl AddManagersChatManagers {
-    /// Query parameter `member_id_type`: Kind of ID in `manager_ids` (default `open_id`); `app_id` for bots.
+    /// Sets [`member_id_type`](AddManagersChatManagersRequest::member_id_type).
     pub fn member_id_type(mut self, member_id_type: MemberIdType) -> Self {
-        self.request = self.request.set_member_id_type(member_id_type);
+        self.request.member_id_type = Some(member_id_type);
         self
     }
 
-    /// The request body.
+    /// Sets [`body`](AddManagersChatManagersRequest::body).
     pub fn body(mut self, body: AddManagersChatManagersBody) -> Self {
-        self.request = self.request.set_body(body);
+        self.request.body = body;
         self
-    }
-
-    /// Store apps: the tenant to act for (its `tenant_key`); custom apps need not set it.
-    pub fn tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.options = self.options.tenant_key(tenant_key);
-        self
-    }
-
-    /// Sends the request as a user, with that user's `user_access_token`, instead of
-    /// as the app.
-    pub fn user_access_token(mut self, token: impl Into<String>) -> Self {
-        self.options = self.options.user_access_token(token);
-        self
-    }
-
-    /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
-    /// Merged into what is set: a field these options set replaces the earlier value,
-    /// the others are kept, headers add up.
-    pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = self.options.merge(options);
-        self
-    }
-
-    /// The request as it will be sent.
-    pub fn request(&self) -> &AddManagersChatManagersRequest {
-        &self.request
-    }
-
-    /// Sends the request.
-    pub async fn send(
-        self,
-    ) -> Result<AddManagersChatManagersResponse, Error<AddManagersChatManagersError>> {
-        self.client.call(self.request, self.options).await
-    }
-}
-
-impl std::future::IntoFuture for AddManagersChatManagers {
-    type Output = Result<
-        AddManagersChatManagersResponse,
-        Error<AddManagersChatManagersError>,
-    >;
-    type IntoFuture = crate::operation::BoxFuture<Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-/// Service errors of `im.v1.chat_managers.add_managers`: one variant per documented code.
-///
-/// Codes the spec does not list (including platform-wide ones) arrive as `Unhandled`. Each variant keeps the full [`ApiError`](crate::ApiError): code, HTTP status, server message, log id, troubleshooter link and violations.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum AddManagersChatManagersError {
-    /// **232001** (HTTP 400): A request parameter is malformed or missing.
-    ///
-    /// What to do: Check the parameters against the API page.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    ChatInvalidRequestParam(crate::ApiError),
-    /// **232009** (HTTP 400): The chat has been dissolved.
-    ///
-    /// What to do: Drop the chat from your records or use another one.
-    ///
-    /// Server message: `Your request specifies a chat which has already been dissolved.`
-    ///
-    /// Retrying the same request does not help.
-    ChatDissolved(crate::ApiError),
-    /// **232011** (HTTP 400): The caller is not a member of the chat.
-    ///
-    /// What to do: Add the bot or user to the chat first.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    OperatorNotInChat(crate::ApiError),
-    /// **232019** (HTTP 400): Too many requests on chats, or concurrent requests on the same chat.
-    ///
-    /// What to do: Slow down, call one at a time per chat, and retry.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// A retry can help: the SDK retries it within the client's retry policy.
-    ChatRateLimited(crate::ApiError),
-    /// **232024** (HTTP 400): The bot cannot see the users involved, or the caller may not collaborate with them.
-    ///
-    /// What to do: Check the app's availability scope and the tenant's collaboration settings.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    UserNotVisible(crate::ApiError),
-    /// **232025** (HTTP 400): The app has no bot ability, or the version enabling it is not released.
-    ///
-    /// What to do: Enable the bot ability in the developer console and release a version.
-    ///
-    /// Server message: `Bot ability is not activated.`
-    ///
-    /// Retrying the same request does not help.
-    ChatBotAbilityDisabled(crate::ApiError),
-    /// **232027** (HTTP 400): The member ID list is empty or holds no valid members.
-    ///
-    /// What to do: Pass existing member IDs of the kind given by the ID type.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    NoValidMembers(crate::ApiError),
-    /// **232033** (HTTP 400): The caller may not operate on external chats.
-    ///
-    /// What to do: Use an internal chat; this permission cannot be requested.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    ChatExternalForbidden(crate::ApiError),
-    /// **232034** (HTTP 400): The app is not installed or not enabled in this tenant.
-    ///
-    /// What to do: Have the tenant install and enable the app.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    AppNotInstalled(crate::ApiError),
-    /// **232038** (HTTP 400): Only the chat's owner may add or remove managers.
-    ///
-    /// What to do: Call as the chat owner.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    NotChatOwner(crate::ApiError),
-    /// **232039** (HTTP 400): The managers were added or removed, but the current manager list could not be returned.
-    ///
-    /// What to do: The change is done; send the request again if you need the list.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// A retry can help: the SDK retries it within the client's retry policy.
-    ManagerListUnavailable(crate::ApiError),
-    /// **232040** (HTTP 400): The chat already has the maximum number of managers.
-    ///
-    /// What to do: Remove a manager before adding another.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    ManagerLimitReached(crate::ApiError),
-    /// A code the spec's error table does not list; see [`ApiError`](crate::ApiError).
-    Unhandled(crate::ApiError),
-}
-
-impl AddManagersChatManagersError {
-    /// The error as the platform sent it.
-    pub fn api_error(&self) -> &crate::ApiError {
-        match self {
-            Self::ChatInvalidRequestParam(e)
-            | Self::ChatDissolved(e)
-            | Self::OperatorNotInChat(e)
-            | Self::ChatRateLimited(e)
-            | Self::UserNotVisible(e)
-            | Self::ChatBotAbilityDisabled(e)
-            | Self::NoValidMembers(e)
-            | Self::ChatExternalForbidden(e)
-            | Self::AppNotInstalled(e)
-            | Self::NotChatOwner(e)
-            | Self::ManagerListUnavailable(e)
-            | Self::ManagerLimitReached(e)
-            | Self::Unhandled(e) => e,
-        }
-    }
-
-    /// The platform's error code.
-    pub fn code(&self) -> i64 {
-        self.api_error().code
-    }
-
-    /// The HTTP status of the response.
-    pub fn http_status(&self) -> u16 {
-        self.api_error().http_status
-    }
-
-    /// The server's message (`msg`).
-    pub fn message(&self) -> &str {
-        &self.api_error().message
-    }
-
-    /// The log id to quote when asking Lark support.
-    pub fn log_id(&self) -> Option<&str> {
-        self.api_error().log_id.as_deref()
-    }
-
-    /// What the code means, from the spec; `None` for `Unhandled`.
-    pub fn meaning(&self) -> Option<&'static str> {
-        match self {
-            Self::ChatInvalidRequestParam(_) => {
-                Some("A request parameter is malformed or missing.")
-            }
-            Self::ChatDissolved(_) => Some("The chat has been dissolved."),
-            Self::OperatorNotInChat(_) => Some("The caller is not a member of the chat."),
-            Self::ChatRateLimited(_) => {
-                Some(
-                    "Too many requests on chats, or concurrent requests on the same chat.",
-                )
-            }
-            Self::UserNotVisible(_) => {
-                Some(
-                    "The bot cannot see the users involved, or the caller may not collaborate with them.",
-                )
-            }
-            Self::ChatBotAbilityDisabled(_) => {
-                Some(
-                    "The app has no bot ability, or the version enabling it is not released.",
-                )
-            }
-            Self::NoValidMembers(_) => {
-                Some("The member ID list is empty or holds no valid members.")
-            }
-            Self::ChatExternalForbidden(_) => {
-                Some("The caller may not operate on external chats.")
-            }
-            Self::AppNotInstalled(_) => {
-                Some("The app is not installed or not enabled in this tenant.")
-            }
-            Self::NotChatOwner(_) => {
-                Some("Only the chat's owner may add or remove managers.")
-            }
-            Self::ManagerListUnavailable(_) => {
-                Some(
-                    "The managers were added or removed, but the current manager list could not be returned.",
-                )
-            }
-            Self::ManagerLimitReached(_) => {
-                Some("The chat already has the maximum number of managers.")
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// What to do about it, from the spec; `None` for `Unhandled`.
-    pub fn advice(&self) -> Option<&'static str> {
-        match self {
-            Self::ChatInvalidRequestParam(_) => {
-                Some("Check the parameters against the API page.")
-            }
-            Self::ChatDissolved(_) => {
-                Some("Drop the chat from your records or use another one.")
-            }
-            Self::OperatorNotInChat(_) => Some("Add the bot or user to the chat first."),
-            Self::ChatRateLimited(_) => {
-                Some("Slow down, call one at a time per chat, and retry.")
-            }
-            Self::UserNotVisible(_) => {
-                Some(
-                    "Check the app's availability scope and the tenant's collaboration settings.",
-                )
-            }
-            Self::ChatBotAbilityDisabled(_) => {
-                Some(
-                    "Enable the bot ability in the developer console and release a version.",
-                )
-            }
-            Self::NoValidMembers(_) => {
-                Some("Pass existing member IDs of the kind given by the ID type.")
-            }
-            Self::ChatExternalForbidden(_) => {
-                Some("Use an internal chat; this permission cannot be requested.")
-            }
-            Self::AppNotInstalled(_) => {
-                Some("Have the tenant install and enable the app.")
-            }
-            Self::NotChatOwner(_) => Some("Call as the chat owner."),
-            Self::ManagerListUnavailable(_) => {
-                Some("The change is done; send the request again if you need the list.")
-            }
-            Self::ManagerLimitReached(_) => {
-                Some("Remove a manager before adding another.")
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// Whether sending the same request again can succeed, per the spec.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::ChatRateLimited(_) | Self::ManagerListUnavailable(_))
-    }
-
-    /// Whether the code is one the spec does not list.
-    pub fn is_unhandled(&self) -> bool {
-        matches!(self, Self::Unhandled(_))
-    }
-
-    /// Whether this is code 232001: A request parameter is malformed or missing.
-    pub fn is_chat_invalid_request_param(&self) -> bool {
-        matches!(self, Self::ChatInvalidRequestParam(_))
-    }
-
-    /// Whether this is code 232009: The chat has been dissolved.
-    pub fn is_chat_dissolved(&self) -> bool {
-        matches!(self, Self::ChatDissolved(_))
-    }
-
-    /// Whether this is code 232011: The caller is not a member of the chat.
-    pub fn is_operator_not_in_chat(&self) -> bool {
-        matches!(self, Self::OperatorNotInChat(_))
-    }
-
-    /// Whether this is code 232019: Too many requests on chats, or concurrent requests on the same chat.
-    pub fn is_chat_rate_limited(&self) -> bool {
-        matches!(self, Self::ChatRateLimited(_))
-    }
-
-    /// Whether this is code 232024: The bot cannot see the users involved, or the caller may not collaborate with them.
-    pub fn is_user_not_visible(&self) -> bool {
-        matches!(self, Self::UserNotVisible(_))
-    }
-
-    /// Whether this is code 232025: The app has no bot ability, or the version enabling it is not released.
-    pub fn is_chat_bot_ability_disabled(&self) -> bool {
-        matches!(self, Self::ChatBotAbilityDisabled(_))
-    }
-
-    /// Whether this is code 232027: The member ID list is empty or holds no valid members.
-    pub fn is_no_valid_members(&self) -> bool {
-        matches!(self, Self::NoValidMembers(_))
-    }
-
-    /// Whether this is code 232033: The caller may not operate on external chats.
-    pub fn is_chat_external_forbidden(&self) -> bool {
-        matches!(self, Self::ChatExternalForbidden(_))
-    }
-
-    /// Whether this is code 232034: The app is not installed or not enabled in this tenant.
-    pub fn is_app_not_installed(&self) -> bool {
-        matches!(self, Self::AppNotInstalled(_))
-    }
-
-    /// Whether this is code 232038: Only the chat's owner may add or remove managers.
-    pub fn is_not_chat_owner(&self) -> bool {
-        matches!(self, Self::NotChatOwner(_))
-    }
-
-    /// Whether this is code 232039: The managers were added or removed, but the current manager list could not be returned.
-    pub fn is_manager_list_unavailable(&self) -> bool {
-        matches!(self, Self::ManagerListUnavailable(_))
-    }
-
-    /// Whether this is code 232040: The chat already has the maximum number of managers.
-    pub fn is_manager_limit_reached(&self) -> bool {
-        matches!(self, Self::ManagerLimitReached(_))
-    }
-}
-
-impl std::fmt::Display for AddManagersChatManagersError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::service_error::fmt_service_error(
-            f,
-            self.api_error(),
-            self.meaning(),
-            self.advice(),
-        )
-    }
-}
-
-impl std::error::Error for AddManagersChatManagersError {}
-impl crate::service_error::FromApiError for AddManagersChatManagersError {
-    fn from_api_error(error: crate::ApiError) -> Self {
-        match error.code {
-            232001i64 => Self::ChatInvalidRequestParam(error),
-            232009i64 => Self::ChatDissolved(error),
-            232011i64 => Self::OperatorNotInChat(error),
-            232019i64 => Self::ChatRateLimited(error),
-            232024i64 => Self::UserNotVisible(error),
-            232025i64 => Self::ChatBotAbilityDisabled(error),
-            232027i64 => Self::NoValidMembers(error),
-            232033i64 => Self::ChatExternalForbidden(error),
-            232034i64 => Self::AppNotInstalled(error),
-            232038i64 => Self::NotChatOwner(error),
-            232039i64 => Self::ManagerListUnavailable(error),
-            232040i64 => Self::ManagerLimitReached(error),
-            _ => Self::Unhandled(error),
-        }
-    }
-}
-
-impl crate::ServiceError for AddManagersChatManagersError {
-    fn endpoint(&self) -> &'static str {
-        "im.v1.chat_managers.add_managers"
-    }
-
-    fn api_error(&self) -> &crate::ApiError {
-        AddManagersChatManagersError::api_error(self)
-    }
-
-    fn meaning(&self) -> Option<&'static str> {
-        AddManagersChatManagersError::meaning(self)
-    }
-
-    fn advice(&self) -> Option<&'static str> {
-        AddManagersChatManagersError::advice(self)
-    }
-
-    fn is_retryable(&self) -> bool {
-        AddManagersChatManagersError::is_retryable(self)
     }
 }

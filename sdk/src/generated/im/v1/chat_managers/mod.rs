@@ -3,18 +3,16 @@
 
 //! The `chat_managers` resource of `im` `v1`.
 
-pub mod add_managers;
-pub mod delete_managers;
+mod add_managers;
+mod delete_managers;
 pub use add_managers::{
-    AddManagersChatManagers, AddManagersChatManagersRequest,
-    AddManagersChatManagersError, AddManagersChatManagersBody,
+    AddManagersChatManagers, AddManagersChatManagersRequest, AddManagersChatManagersBody,
     AddManagersChatManagersResponse,
 };
 
 pub use delete_managers::{
     DeleteManagersChatManagers, DeleteManagersChatManagersRequest,
-    DeleteManagersChatManagersError, DeleteManagersChatManagersBody,
-    DeleteManagersChatManagersResponse,
+    DeleteManagersChatManagersBody, DeleteManagersChatManagersResponse,
 };
 
 /// Accessor for the `chat_managers` resource.

@@ -4,51 +4,24 @@
 //! Remove users or bots from a group chat.
 //!
 //! `DELETE /open-apis/im/v1/chats/:chat_id/members`
-//!
-//! Removes members from a group. Only the owner, managers, or a bot that created the group
-//! and holds `im:chat:operate_as_owner` may remove others, but any member may remove itself,
-//! which leaves the group; the owner cannot be removed. One call removes at most 50 users or
-//! 5 bots, and for an internal group the caller must be in the same tenant. Concurrent calls
-//! on the same group can fail with 232019, so remove members one call at a time.
-//!
-//! - Endpoint id: `im.v1.chat_members.delete`
-//! - Access tokens: `tenant_access_token`, `user_access_token`
-//! - App types: custom (self-built), store (marketplace)
-//! - Sent as the app by default; `.user_access_token(…)` sends it as a user
-//! - Scopes (any one of): `im:chat`, `im:chat.members:write_only`
-//! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat-members/delete>
 
-use crate::{Client, Error, RequestOptions};
+use crate::operation as op;
 use super::super::models::MemberIdType;
 
-/// The parameters and body of `im.v1.chat_members.delete`.
-///
-/// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
-///
-/// ```
-/// # use lark_openapi::im::v1::chat_members::*;
-/// let request = DeleteChatMembersRequest::new("oc_a0553eda9014c201e6969b478895c230");
-/// ```
-///
-/// Leaving out `chat_id` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::chat_members::*;
-/// let request = DeleteChatMembersRequest::new();
-/// ```
+/// The parameters and body of `im.v1.chat_members.delete`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct DeleteChatMembersRequest {
-    /// Path parameter `chat_id`: ID of the group (`oc_…`); its `chat_mode` must be `group` or `topic`.
-    chat_id: String,
-    /// Query parameter `member_id_type`: Kind of ID in `id_list` (default `open_id`); `app_id` for bots.
-    member_id_type: Option<MemberIdType>,
-    /// The request body.
-    body: DeleteChatMembersBody,
+    /// Path `chat_id`: ID of the group (`oc_…`); its `chat_mode` must be `group` or `topic`.
+    pub chat_id: String,
+    /// Query `member_id_type`: Kind of ID in `id_list` (default `open_id`); `app_id` for bots.
+    pub member_id_type: Option<MemberIdType>,
+    /// The body.
+    pub body: DeleteChatMembersBody,
 }
 
 impl DeleteChatMembersRequest {
-    /// Creates the request from its required parameters.
+    /// The request with its required parameters; the others unset.
     #[allow(clippy::new_without_default)]
     pub fn new(chat_id: impl Into<String>) -> Self {
         Self {
@@ -56,33 +29,6 @@ impl DeleteChatMembersRequest {
             member_id_type: Default::default(),
             body: DeleteChatMembersBody::new(),
         }
-    }
-
-    /// Path parameter `chat_id`: ID of the group (`oc_…`); its `chat_mode` must be `group` or `topic`.
-    pub fn chat_id(&self) -> &str {
-        &self.chat_id
-    }
-
-    /// Query parameter `member_id_type`: Kind of ID in `id_list` (default `open_id`); `app_id` for bots.
-    pub fn member_id_type(&self) -> &Option<MemberIdType> {
-        &self.member_id_type
-    }
-
-    /// The request body.
-    pub fn body(&self) -> &DeleteChatMembersBody {
-        &self.body
-    }
-
-    /// Query parameter `member_id_type`: Kind of ID in `id_list` (default `open_id`); `app_id` for bots.
-    pub fn set_member_id_type(mut self, member_id_type: MemberIdType) -> Self {
-        self.member_id_type = Some(member_id_type);
-        self
-    }
-
-    /// The request body.
-    pub fn set_body(mut self, body: DeleteChatMembersBody) -> Self {
-        self.body = body;
-        self
     }
 }
 
@@ -106,8 +52,8 @@ impl DeleteChatMembersBody {
         }
     }
 
-    /// Sets `id_list`.
-    pub fn with_id_list(
+    /// Sets [`id_list`](Self::id_list).
+    pub fn id_list(
         mut self,
         id_list: impl IntoIterator<Item = impl Into<String>>,
     ) -> Self {
@@ -130,81 +76,58 @@ pub struct DeleteChatMembersResponse {
     lark_log_id: Option<String>,
 }
 
-impl DeleteChatMembersResponse {
-    /// An empty value: every field unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            invalid_id_list: Default::default(),
-            lark_log_id: None,
-        }
-    }
-
-    /// Sets `invalid_id_list`.
-    pub fn with_invalid_id_list(
-        mut self,
-        invalid_id_list: impl IntoIterator<Item = impl Into<String>>,
-    ) -> Self {
-        self.invalid_id_list = invalid_id_list.into_iter().map(Into::into).collect();
-        self
-    }
-
-    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
-    /// platform sent one: give it to the platform's support with a question.
-    pub fn log_id(&self) -> Option<&str> {
-        self.lark_log_id.as_deref()
-    }
-}
-
-impl crate::operation::Output for DeleteChatMembersResponse {
-    fn set_log_id(&mut self, log_id: Option<String>) {
-        self.lark_log_id = log_id;
-    }
-}
-
-impl crate::operation::Operation for DeleteChatMembersRequest {
-    type Error = DeleteChatMembersError;
-    const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
+crate::answer!(DeleteChatMembersResponse);
+impl op::Operation for DeleteChatMembersRequest {
+    type Code = super::super::ErrorCode;
+    type Answer = DeleteChatMembersResponse;
+    const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.chat_members.delete",
-        method: crate::operation::HttpMethod::Delete,
+        method: op::HttpMethod::Delete,
         path: "/open-apis/im/v1/chats/:chat_id/members",
-        access_tokens: &[
-            crate::operation::TokenType::Tenant,
-            crate::operation::TokenType::User,
-        ],
+        access_tokens: &[op::TokenType::Tenant, op::TokenType::User],
         idempotent: true,
-        response: crate::operation::ResponseKind::Json,
+        response: op::ResponseKind::Json,
         doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat-members/delete",
-        rate_limit: Some(crate::operation::RateLimitMeta {
+        rate_limit: Some(op::RateLimitMeta {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
+        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        errors: &[
+            crate::ErrorRow::of(83),
+            crate::ErrorRow::of(86),
+            crate::ErrorRow::of(87),
+            crate::ErrorRow::of(88),
+            crate::ErrorRow::of(90),
+            crate::ErrorRow::of(91),
+            crate::ErrorRow::of(92),
+            crate::ErrorRow::of(95),
+            crate::ErrorRow::of(100),
+            crate::ErrorRow::of(105),
+            crate::ErrorRow::of(106),
+            crate::ErrorRow::of(108),
+            crate::ErrorRow::of(110),
+            crate::ErrorRow::of(114),
+            crate::ErrorRow::of(115),
+            crate::ErrorRow::of(148),
+        ],
     };
 
-    fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
-        vec![self.chat_id.as_str().into()]
+    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+        parts.path("chat_id", &self.chat_id);
+        parts.query("member_id_type", &self.member_id_type);
+        parts.json(&self.body)
     }
-
-    fn query_params(&self) -> Vec<(&'static str, String)> {
-        let mut query = Vec::new();
-        if let Some(v) = &self.member_id_type {
-            query.push(("member_id_type", v.as_str().to_string()));
-        }
-        query
-    }
-
-    fn payload(&self) -> Result<crate::operation::Payload, String> {
-        crate::operation::Payload::json(&self.body)
-    }
-}
-
-impl crate::operation::JsonOperation for DeleteChatMembersRequest {
-    type Output = DeleteChatMembersResponse;
 }
 
 impl super::ChatMembersApi<'_> {
     /// Remove users or bots from a group chat.
+    ///
+    /// Removes members from a group. Only the owner, managers, or a bot that created the group
+    /// and holds `im:chat:operate_as_owner` may remove others, but any member may remove itself,
+    /// which leaves the group; the owner cannot be removed. One call removes at most 50 users or
+    /// 5 bots, and for an internal group the caller must be in the same tenant. Concurrent calls
+    /// on the same group can fail with 232019, so remove members one call at a time.
     ///
     /// - Endpoint id: `im.v1.chat_members.delete`
     /// - Access tokens: `tenant_access_token`, `user_access_token`
@@ -214,11 +137,29 @@ impl super::ChatMembersApi<'_> {
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
     /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat-members/delete>
     ///
+    /// # Errors
+    ///
+    /// Documented codes (match them with `Error::code()`):
+    /// [`ChatInvalidRequestParam`](super::super::ErrorCode::ChatInvalidRequestParam) (232001),
+    /// [`AppNotFound`](super::super::ErrorCode::AppNotFound) (232004),
+    /// [`InvalidChatId`](super::super::ErrorCode::InvalidChatId) (232006),
+    /// [`InvalidChatOrUserId`](super::super::ErrorCode::InvalidChatOrUserId) (232007),
+    /// [`ChatDissolved`](super::super::ErrorCode::ChatDissolved) (232009),
+    /// [`CrossTenantChat`](super::super::ErrorCode::CrossTenantChat) (232010),
+    /// [`OperatorNotInChat`](super::super::ErrorCode::OperatorNotInChat) (232011),
+    /// [`OperatorLacksPermission`](super::super::ErrorCode::OperatorLacksPermission) (232014),
+    /// [`ChatRateLimited`](super::super::ErrorCode::ChatRateLimited) (232019),
+    /// [`UserNotVisible`](super::super::ErrorCode::UserNotVisible) (232024),
+    /// [`ChatBotAbilityDisabled`](super::super::ErrorCode::ChatBotAbilityDisabled) (232025),
+    /// [`NoValidMembers`](super::super::ErrorCode::NoValidMembers) (232027),
+    /// [`NoOwnerCandidate`](super::super::ErrorCode::NoOwnerCandidate) (232029),
+    /// [`ChatExternalForbidden`](super::super::ErrorCode::ChatExternalForbidden) (232033),
+    /// [`AppNotInstalled`](super::super::ErrorCode::AppNotInstalled) (232034),
+    /// [`CannotRemoveOwner`](super::super::ErrorCode::CannotRemoveOwner) (232076).
+    ///
     /// # Example
     ///
-    /// ```no_run
-    /// # async fn example() -> Result<(), lark_openapi::Error> {
-    /// let client = lark_openapi::Client::builder("cli_your_app_id", "your_app_secret").build()?;
+    /// ```ignore
     /// let response = client
     ///     .im().v1().chat_members()
     ///     .delete(
@@ -227,525 +168,24 @@ impl super::ChatMembersApi<'_> {
     ///     .send()
     ///     .await?;
     /// println!("{response:?}");
-    /// # Ok(())
-    /// # }
     /// ```
     pub fn delete(&self, chat_id: impl Into<String>) -> DeleteChatMembers {
-        DeleteChatMembers {
-            client: self.client.clone(),
-            request: DeleteChatMembersRequest::new(chat_id),
-            options: RequestOptions::default(),
-        }
+        crate::Call::new(self.client, DeleteChatMembersRequest::new(chat_id))
     }
 }
 
-/// A prepared `im.v1.chat_members.delete` call: set options, then `.send().await` (or just `.await`).
-///
-/// Made by [`ChatMembersApi::delete`](super::ChatMembersApi::delete).
-#[derive(Debug, Clone)]
-#[must_use = "a request does nothing until it is sent"]
-pub struct DeleteChatMembers {
-    client: Client,
-    request: DeleteChatMembersRequest,
-    options: RequestOptions,
-}
-
+/// A prepared `im.v1.chat_members.delete` call: set options, then `.await` it (see [`Call`](crate::Call)).
+pub type DeleteChatMembers = crate::Call<DeleteChatMembersRequest>;
 impl DeleteChatMembers {
-    /// Query parameter `member_id_type`: Kind of ID in `id_list` (default `open_id`); `app_id` for bots.
+    /// Sets [`member_id_type`](DeleteChatMembersRequest::member_id_type).
     pub fn member_id_type(mut self, member_id_type: MemberIdType) -> Self {
-        self.request = self.request.set_member_id_type(member_id_type);
+        self.request.member_id_type = Some(member_id_type);
         self
     }
 
-    /// The request body.
+    /// Sets [`body`](DeleteChatMembersRequest::body).
     pub fn body(mut self, body: DeleteChatMembersBody) -> Self {
-        self.request = self.request.set_body(body);
+        self.request.body = body;
         self
-    }
-
-    /// Store apps: the tenant to act for (its `tenant_key`); custom apps need not set it.
-    pub fn tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.options = self.options.tenant_key(tenant_key);
-        self
-    }
-
-    /// Sends the request as a user, with that user's `user_access_token`, instead of
-    /// as the app.
-    pub fn user_access_token(mut self, token: impl Into<String>) -> Self {
-        self.options = self.options.user_access_token(token);
-        self
-    }
-
-    /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
-    /// Merged into what is set: a field these options set replaces the earlier value,
-    /// the others are kept, headers add up.
-    pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = self.options.merge(options);
-        self
-    }
-
-    /// The request as it will be sent.
-    pub fn request(&self) -> &DeleteChatMembersRequest {
-        &self.request
-    }
-
-    /// Sends the request.
-    pub async fn send(
-        self,
-    ) -> Result<DeleteChatMembersResponse, Error<DeleteChatMembersError>> {
-        self.client.call(self.request, self.options).await
-    }
-}
-
-impl std::future::IntoFuture for DeleteChatMembers {
-    type Output = Result<DeleteChatMembersResponse, Error<DeleteChatMembersError>>;
-    type IntoFuture = crate::operation::BoxFuture<Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-/// Service errors of `im.v1.chat_members.delete`: one variant per documented code.
-///
-/// Codes the spec does not list (including platform-wide ones) arrive as `Unhandled`. Each variant keeps the full [`ApiError`](crate::ApiError): code, HTTP status, server message, log id, troubleshooter link and violations.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum DeleteChatMembersError {
-    /// **232001** (HTTP 400): A request parameter is malformed or missing.
-    ///
-    /// What to do: Check the parameters against the API page.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    ChatInvalidRequestParam(crate::ApiError),
-    /// **232004** (HTTP 400): The calling app does not exist.
-    ///
-    /// What to do: Check the app credentials; if they are right, contact Lark support with the log id.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    AppNotFound(crate::ApiError),
-    /// **232006** (HTTP 400): The chat_id is not a valid chat.
-    ///
-    /// What to do: Take the chat_id from the create-chat, list-chats or search-chats answers.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    InvalidChatId(crate::ApiError),
-    /// **232007** (HTTP 400): The chat_id or a user ID in the request is not valid.
-    ///
-    /// What to do: Check the chat ID and the member IDs against their ID types.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    InvalidChatOrUserId(crate::ApiError),
-    /// **232009** (HTTP 400): The chat has been dissolved.
-    ///
-    /// What to do: Drop the chat from your records or use another one.
-    ///
-    /// Server message: `Your request specifies a chat which has already been dissolved.`
-    ///
-    /// Retrying the same request does not help.
-    ChatDissolved(crate::ApiError),
-    /// **232010** (HTTP 400): The caller and the chat belong to different tenants.
-    ///
-    /// What to do: Call from the tenant that owns the chat.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    CrossTenantChat(crate::ApiError),
-    /// **232011** (HTTP 400): The caller is not a member of the chat.
-    ///
-    /// What to do: Add the bot or user to the chat first.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    OperatorNotInChat(crate::ApiError),
-    /// **232014** (HTTP 400): The caller lacks the permission or scope this operation needs.
-    ///
-    /// What to do: Check the app's scopes and the caller's role in the chat.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    OperatorLacksPermission(crate::ApiError),
-    /// **232019** (HTTP 400): Too many requests on chats, or concurrent requests on the same chat.
-    ///
-    /// What to do: Slow down, call one at a time per chat, and retry.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// A retry can help: the SDK retries it within the client's retry policy.
-    ChatRateLimited(crate::ApiError),
-    /// **232024** (HTTP 400): The bot cannot see the users involved, or the caller may not collaborate with them.
-    ///
-    /// What to do: Check the app's availability scope and the tenant's collaboration settings.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    UserNotVisible(crate::ApiError),
-    /// **232025** (HTTP 400): The app has no bot ability, or the version enabling it is not released.
-    ///
-    /// What to do: Enable the bot ability in the developer console and release a version.
-    ///
-    /// Server message: `Bot ability is not activated.`
-    ///
-    /// Retrying the same request does not help.
-    ChatBotAbilityDisabled(crate::ApiError),
-    /// **232027** (HTTP 400): The member ID list is empty or holds no valid members.
-    ///
-    /// What to do: Pass existing member IDs of the kind given by the ID type.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    NoValidMembers(crate::ApiError),
-    /// **232029** (HTTP 400): No remaining member can become the chat's owner.
-    ///
-    /// What to do: Keep at least one member who can take over as owner, or transfer ownership first.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    NoOwnerCandidate(crate::ApiError),
-    /// **232033** (HTTP 400): The caller may not operate on external chats.
-    ///
-    /// What to do: Use an internal chat; this permission cannot be requested.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    ChatExternalForbidden(crate::ApiError),
-    /// **232034** (HTTP 400): The app is not installed or not enabled in this tenant.
-    ///
-    /// What to do: Have the tenant install and enable the app.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    AppNotInstalled(crate::ApiError),
-    /// **232076** (HTTP 400): The chat's owner cannot be removed from it.
-    ///
-    /// What to do: Transfer ownership first, then remove the user.
-    ///
-    /// Server message: `Can't kick chat owner.`
-    ///
-    /// Retrying the same request does not help.
-    CannotRemoveOwner(crate::ApiError),
-    /// A code the spec's error table does not list; see [`ApiError`](crate::ApiError).
-    Unhandled(crate::ApiError),
-}
-
-impl DeleteChatMembersError {
-    /// The error as the platform sent it.
-    pub fn api_error(&self) -> &crate::ApiError {
-        match self {
-            Self::ChatInvalidRequestParam(e)
-            | Self::AppNotFound(e)
-            | Self::InvalidChatId(e)
-            | Self::InvalidChatOrUserId(e)
-            | Self::ChatDissolved(e)
-            | Self::CrossTenantChat(e)
-            | Self::OperatorNotInChat(e)
-            | Self::OperatorLacksPermission(e)
-            | Self::ChatRateLimited(e)
-            | Self::UserNotVisible(e)
-            | Self::ChatBotAbilityDisabled(e)
-            | Self::NoValidMembers(e)
-            | Self::NoOwnerCandidate(e)
-            | Self::ChatExternalForbidden(e)
-            | Self::AppNotInstalled(e)
-            | Self::CannotRemoveOwner(e)
-            | Self::Unhandled(e) => e,
-        }
-    }
-
-    /// The platform's error code.
-    pub fn code(&self) -> i64 {
-        self.api_error().code
-    }
-
-    /// The HTTP status of the response.
-    pub fn http_status(&self) -> u16 {
-        self.api_error().http_status
-    }
-
-    /// The server's message (`msg`).
-    pub fn message(&self) -> &str {
-        &self.api_error().message
-    }
-
-    /// The log id to quote when asking Lark support.
-    pub fn log_id(&self) -> Option<&str> {
-        self.api_error().log_id.as_deref()
-    }
-
-    /// What the code means, from the spec; `None` for `Unhandled`.
-    pub fn meaning(&self) -> Option<&'static str> {
-        match self {
-            Self::ChatInvalidRequestParam(_) => {
-                Some("A request parameter is malformed or missing.")
-            }
-            Self::AppNotFound(_) => Some("The calling app does not exist."),
-            Self::InvalidChatId(_) => Some("The chat_id is not a valid chat."),
-            Self::InvalidChatOrUserId(_) => {
-                Some("The chat_id or a user ID in the request is not valid.")
-            }
-            Self::ChatDissolved(_) => Some("The chat has been dissolved."),
-            Self::CrossTenantChat(_) => {
-                Some("The caller and the chat belong to different tenants.")
-            }
-            Self::OperatorNotInChat(_) => Some("The caller is not a member of the chat."),
-            Self::OperatorLacksPermission(_) => {
-                Some("The caller lacks the permission or scope this operation needs.")
-            }
-            Self::ChatRateLimited(_) => {
-                Some(
-                    "Too many requests on chats, or concurrent requests on the same chat.",
-                )
-            }
-            Self::UserNotVisible(_) => {
-                Some(
-                    "The bot cannot see the users involved, or the caller may not collaborate with them.",
-                )
-            }
-            Self::ChatBotAbilityDisabled(_) => {
-                Some(
-                    "The app has no bot ability, or the version enabling it is not released.",
-                )
-            }
-            Self::NoValidMembers(_) => {
-                Some("The member ID list is empty or holds no valid members.")
-            }
-            Self::NoOwnerCandidate(_) => {
-                Some("No remaining member can become the chat's owner.")
-            }
-            Self::ChatExternalForbidden(_) => {
-                Some("The caller may not operate on external chats.")
-            }
-            Self::AppNotInstalled(_) => {
-                Some("The app is not installed or not enabled in this tenant.")
-            }
-            Self::CannotRemoveOwner(_) => {
-                Some("The chat's owner cannot be removed from it.")
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// What to do about it, from the spec; `None` for `Unhandled`.
-    pub fn advice(&self) -> Option<&'static str> {
-        match self {
-            Self::ChatInvalidRequestParam(_) => {
-                Some("Check the parameters against the API page.")
-            }
-            Self::AppNotFound(_) => {
-                Some(
-                    "Check the app credentials; if they are right, contact Lark support with the log id.",
-                )
-            }
-            Self::InvalidChatId(_) => {
-                Some(
-                    "Take the chat_id from the create-chat, list-chats or search-chats answers.",
-                )
-            }
-            Self::InvalidChatOrUserId(_) => {
-                Some("Check the chat ID and the member IDs against their ID types.")
-            }
-            Self::ChatDissolved(_) => {
-                Some("Drop the chat from your records or use another one.")
-            }
-            Self::CrossTenantChat(_) => Some("Call from the tenant that owns the chat."),
-            Self::OperatorNotInChat(_) => Some("Add the bot or user to the chat first."),
-            Self::OperatorLacksPermission(_) => {
-                Some("Check the app's scopes and the caller's role in the chat.")
-            }
-            Self::ChatRateLimited(_) => {
-                Some("Slow down, call one at a time per chat, and retry.")
-            }
-            Self::UserNotVisible(_) => {
-                Some(
-                    "Check the app's availability scope and the tenant's collaboration settings.",
-                )
-            }
-            Self::ChatBotAbilityDisabled(_) => {
-                Some(
-                    "Enable the bot ability in the developer console and release a version.",
-                )
-            }
-            Self::NoValidMembers(_) => {
-                Some("Pass existing member IDs of the kind given by the ID type.")
-            }
-            Self::NoOwnerCandidate(_) => {
-                Some(
-                    "Keep at least one member who can take over as owner, or transfer ownership first.",
-                )
-            }
-            Self::ChatExternalForbidden(_) => {
-                Some("Use an internal chat; this permission cannot be requested.")
-            }
-            Self::AppNotInstalled(_) => {
-                Some("Have the tenant install and enable the app.")
-            }
-            Self::CannotRemoveOwner(_) => {
-                Some("Transfer ownership first, then remove the user.")
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// Whether sending the same request again can succeed, per the spec.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::ChatRateLimited(_))
-    }
-
-    /// Whether the code is one the spec does not list.
-    pub fn is_unhandled(&self) -> bool {
-        matches!(self, Self::Unhandled(_))
-    }
-
-    /// Whether this is code 232001: A request parameter is malformed or missing.
-    pub fn is_chat_invalid_request_param(&self) -> bool {
-        matches!(self, Self::ChatInvalidRequestParam(_))
-    }
-
-    /// Whether this is code 232004: The calling app does not exist.
-    pub fn is_app_not_found(&self) -> bool {
-        matches!(self, Self::AppNotFound(_))
-    }
-
-    /// Whether this is code 232006: The chat_id is not a valid chat.
-    pub fn is_invalid_chat_id(&self) -> bool {
-        matches!(self, Self::InvalidChatId(_))
-    }
-
-    /// Whether this is code 232007: The chat_id or a user ID in the request is not valid.
-    pub fn is_invalid_chat_or_user_id(&self) -> bool {
-        matches!(self, Self::InvalidChatOrUserId(_))
-    }
-
-    /// Whether this is code 232009: The chat has been dissolved.
-    pub fn is_chat_dissolved(&self) -> bool {
-        matches!(self, Self::ChatDissolved(_))
-    }
-
-    /// Whether this is code 232010: The caller and the chat belong to different tenants.
-    pub fn is_cross_tenant_chat(&self) -> bool {
-        matches!(self, Self::CrossTenantChat(_))
-    }
-
-    /// Whether this is code 232011: The caller is not a member of the chat.
-    pub fn is_operator_not_in_chat(&self) -> bool {
-        matches!(self, Self::OperatorNotInChat(_))
-    }
-
-    /// Whether this is code 232014: The caller lacks the permission or scope this operation needs.
-    pub fn is_operator_lacks_permission(&self) -> bool {
-        matches!(self, Self::OperatorLacksPermission(_))
-    }
-
-    /// Whether this is code 232019: Too many requests on chats, or concurrent requests on the same chat.
-    pub fn is_chat_rate_limited(&self) -> bool {
-        matches!(self, Self::ChatRateLimited(_))
-    }
-
-    /// Whether this is code 232024: The bot cannot see the users involved, or the caller may not collaborate with them.
-    pub fn is_user_not_visible(&self) -> bool {
-        matches!(self, Self::UserNotVisible(_))
-    }
-
-    /// Whether this is code 232025: The app has no bot ability, or the version enabling it is not released.
-    pub fn is_chat_bot_ability_disabled(&self) -> bool {
-        matches!(self, Self::ChatBotAbilityDisabled(_))
-    }
-
-    /// Whether this is code 232027: The member ID list is empty or holds no valid members.
-    pub fn is_no_valid_members(&self) -> bool {
-        matches!(self, Self::NoValidMembers(_))
-    }
-
-    /// Whether this is code 232029: No remaining member can become the chat's owner.
-    pub fn is_no_owner_candidate(&self) -> bool {
-        matches!(self, Self::NoOwnerCandidate(_))
-    }
-
-    /// Whether this is code 232033: The caller may not operate on external chats.
-    pub fn is_chat_external_forbidden(&self) -> bool {
-        matches!(self, Self::ChatExternalForbidden(_))
-    }
-
-    /// Whether this is code 232034: The app is not installed or not enabled in this tenant.
-    pub fn is_app_not_installed(&self) -> bool {
-        matches!(self, Self::AppNotInstalled(_))
-    }
-
-    /// Whether this is code 232076: The chat's owner cannot be removed from it.
-    pub fn is_cannot_remove_owner(&self) -> bool {
-        matches!(self, Self::CannotRemoveOwner(_))
-    }
-}
-
-impl std::fmt::Display for DeleteChatMembersError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::service_error::fmt_service_error(
-            f,
-            self.api_error(),
-            self.meaning(),
-            self.advice(),
-        )
-    }
-}
-
-impl std::error::Error for DeleteChatMembersError {}
-impl crate::service_error::FromApiError for DeleteChatMembersError {
-    fn from_api_error(error: crate::ApiError) -> Self {
-        match error.code {
-            232001i64 => Self::ChatInvalidRequestParam(error),
-            232004i64 => Self::AppNotFound(error),
-            232006i64 => Self::InvalidChatId(error),
-            232007i64 => Self::InvalidChatOrUserId(error),
-            232009i64 => Self::ChatDissolved(error),
-            232010i64 => Self::CrossTenantChat(error),
-            232011i64 => Self::OperatorNotInChat(error),
-            232014i64 => Self::OperatorLacksPermission(error),
-            232019i64 => Self::ChatRateLimited(error),
-            232024i64 => Self::UserNotVisible(error),
-            232025i64 => Self::ChatBotAbilityDisabled(error),
-            232027i64 => Self::NoValidMembers(error),
-            232029i64 => Self::NoOwnerCandidate(error),
-            232033i64 => Self::ChatExternalForbidden(error),
-            232034i64 => Self::AppNotInstalled(error),
-            232076i64 => Self::CannotRemoveOwner(error),
-            _ => Self::Unhandled(error),
-        }
-    }
-}
-
-impl crate::ServiceError for DeleteChatMembersError {
-    fn endpoint(&self) -> &'static str {
-        "im.v1.chat_members.delete"
-    }
-
-    fn api_error(&self) -> &crate::ApiError {
-        DeleteChatMembersError::api_error(self)
-    }
-
-    fn meaning(&self) -> Option<&'static str> {
-        DeleteChatMembersError::meaning(self)
-    }
-
-    fn advice(&self) -> Option<&'static str> {
-        DeleteChatMembersError::advice(self)
-    }
-
-    fn is_retryable(&self) -> bool {
-        DeleteChatMembersError::is_retryable(self)
     }
 }

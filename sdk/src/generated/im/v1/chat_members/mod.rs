@@ -3,33 +3,28 @@
 
 //! The `chat_members` resource of `im` `v1`.
 
-pub mod create;
-pub mod delete;
-pub mod get;
-pub mod is_in_chat;
-pub mod me_join;
+mod create;
+mod delete;
+mod get;
+mod is_in_chat;
+mod me_join;
 pub use create::{
-    CreateChatMembers, CreateChatMembersRequest, CreateChatMembersError,
-    CreateChatMembersBody, CreateChatMembersResponse,
+    CreateChatMembers, CreateChatMembersRequest, CreateChatMembersBody,
+    CreateChatMembersResponse,
 };
 
 pub use delete::{
-    DeleteChatMembers, DeleteChatMembersRequest, DeleteChatMembersError,
-    DeleteChatMembersBody, DeleteChatMembersResponse,
+    DeleteChatMembers, DeleteChatMembersRequest, DeleteChatMembersBody,
+    DeleteChatMembersResponse,
 };
 
-pub use get::{
-    GetChatMembers, GetChatMembersRequest, GetChatMembersError, GetChatMembersResponse,
-};
-
+pub use get::{GetChatMembers, GetChatMembersRequest, GetChatMembersResponse};
 pub use is_in_chat::{
-    IsInChatChatMembers, IsInChatChatMembersRequest, IsInChatChatMembersError,
-    IsInChatChatMembersResponse,
+    IsInChatChatMembers, IsInChatChatMembersRequest, IsInChatChatMembersResponse,
 };
 
 pub use me_join::{
-    MeJoinChatMembers, MeJoinChatMembersRequest, MeJoinChatMembersError,
-    MeJoinChatMembersResponse,
+    MeJoinChatMembers, MeJoinChatMembersRequest, MeJoinChatMembersResponse,
 };
 
 /// Accessor for the `chat_members` resource.

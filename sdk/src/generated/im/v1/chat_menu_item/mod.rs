@@ -3,10 +3,10 @@
 
 //! The `chat_menu_item` resource of `im` `v1`.
 
-pub mod patch;
+mod patch;
 pub use patch::{
-    PatchChatMenuItem, PatchChatMenuItemRequest, PatchChatMenuItemError,
-    PatchChatMenuItemBody, PatchChatMenuItemResponse,
+    PatchChatMenuItem, PatchChatMenuItemRequest, PatchChatMenuItemBody,
+    PatchChatMenuItemResponse,
 };
 
 /// Accessor for the `chat_menu_item` resource.

@@ -4,60 +4,24 @@
 //! Update one item of a group's menu.
 //!
 //! `PATCH /open-apis/im/v1/chats/:chat_id/menu_items/:menu_item_id`
-//!
-//! Changes the icon, name, names per language or link of one top-level menu or second-level
-//! item; `update_fields` names the parts to change. An item's action type cannot change after
-//! creation, and this call cannot add or remove second-level items. The bot must be in the
-//! group, whose `chat_mode` must be `group`. Returns the item as changed.
-//!
-//! - Endpoint id: `im.v1.chat_menu_item.patch`
-//! - Access tokens: `tenant_access_token`
-//! - App types: custom (self-built), store (marketplace)
-//! - Scopes (any one of): `im:chat`, `im:chat.menu_tree:write_only`
-//! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat-menu_item/patch>
 
-use crate::{Client, Error, RequestOptions};
+use crate::operation as op;
 use super::super::models::ChatMenuItem;
 
-/// The parameters and body of `im.v1.chat_menu_item.patch`.
-///
-/// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
-///
-/// Arguments come in one order for every endpoint: path parameters as in the path, then
-/// required query parameters (identifiers such as `*_id` first, then kinds such as `*_type`,
-/// then the rest; alphabetically in each group), then the body.
-///
-/// ```
-/// # use lark_openapi::im::v1::chat_menu_item::*;
-/// let request = PatchChatMenuItemRequest::new("oc_a0553eda9014c201e6969b478895c230", "7156553273518882844");
-/// ```
-///
-/// Leaving out `chat_id` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::chat_menu_item::*;
-/// let request = PatchChatMenuItemRequest::new("7156553273518882844");
-/// ```
-///
-/// Leaving out `menu_item_id` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::chat_menu_item::*;
-/// let request = PatchChatMenuItemRequest::new("oc_a0553eda9014c201e6969b478895c230");
-/// ```
+/// The parameters and body of `im.v1.chat_menu_item.patch`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct PatchChatMenuItemRequest {
-    /// Path parameter `chat_id`: ID of the group (`oc_…`); its `chat_mode` must be `group`.
-    chat_id: String,
-    /// Path parameter `menu_item_id`: ID of the top-level menu or second-level item, from `im.v1.chat_menu_tree.get`.
-    menu_item_id: String,
-    /// The request body.
-    body: PatchChatMenuItemBody,
+    /// Path `chat_id`: ID of the group (`oc_…`); its `chat_mode` must be `group`.
+    pub chat_id: String,
+    /// Path `menu_item_id`: ID of the top-level menu or second-level item, from `im.v1.chat_menu_tree.get`.
+    pub menu_item_id: String,
+    /// The body.
+    pub body: PatchChatMenuItemBody,
 }
 
 impl PatchChatMenuItemRequest {
-    /// Creates the request from its required parameters.
+    /// The request with its required parameters; the others unset.
     #[allow(clippy::new_without_default)]
     pub fn new(chat_id: impl Into<String>, menu_item_id: impl Into<String>) -> Self {
         Self {
@@ -65,27 +29,6 @@ impl PatchChatMenuItemRequest {
             menu_item_id: menu_item_id.into(),
             body: PatchChatMenuItemBody::new(),
         }
-    }
-
-    /// Path parameter `chat_id`: ID of the group (`oc_…`); its `chat_mode` must be `group`.
-    pub fn chat_id(&self) -> &str {
-        &self.chat_id
-    }
-
-    /// Path parameter `menu_item_id`: ID of the top-level menu or second-level item, from `im.v1.chat_menu_tree.get`.
-    pub fn menu_item_id(&self) -> &str {
-        &self.menu_item_id
-    }
-
-    /// The request body.
-    pub fn body(&self) -> &PatchChatMenuItemBody {
-        &self.body
-    }
-
-    /// The request body.
-    pub fn set_body(mut self, body: PatchChatMenuItemBody) -> Self {
-        self.body = body;
-        self
     }
 }
 
@@ -113,8 +56,8 @@ impl PatchChatMenuItemBody {
         }
     }
 
-    /// Sets `update_fields`.
-    pub fn with_update_fields(
+    /// Sets [`update_fields`](Self::update_fields).
+    pub fn update_fields(
         mut self,
         update_fields: impl IntoIterator<Item = impl Into<String>>,
     ) -> Self {
@@ -122,8 +65,8 @@ impl PatchChatMenuItemBody {
         self
     }
 
-    /// Sets `chat_menu_item`.
-    pub fn with_chat_menu_item(mut self, chat_menu_item: ChatMenuItem) -> Self {
+    /// Sets [`chat_menu_item`](Self::chat_menu_item).
+    pub fn chat_menu_item(mut self, chat_menu_item: ChatMenuItem) -> Self {
         self.chat_menu_item = Some(chat_menu_item);
         self
     }
@@ -143,71 +86,52 @@ pub struct PatchChatMenuItemResponse {
     lark_log_id: Option<String>,
 }
 
-impl PatchChatMenuItemResponse {
-    /// An empty value: every field unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            chat_menu_item: Default::default(),
-            lark_log_id: None,
-        }
-    }
-
-    /// Sets `chat_menu_item`.
-    pub fn with_chat_menu_item(mut self, chat_menu_item: ChatMenuItem) -> Self {
-        self.chat_menu_item = Some(chat_menu_item);
-        self
-    }
-
-    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
-    /// platform sent one: give it to the platform's support with a question.
-    pub fn log_id(&self) -> Option<&str> {
-        self.lark_log_id.as_deref()
-    }
-}
-
-impl crate::operation::Output for PatchChatMenuItemResponse {
-    fn set_log_id(&mut self, log_id: Option<String>) {
-        self.lark_log_id = log_id;
-    }
-}
-
-impl crate::operation::Operation for PatchChatMenuItemRequest {
-    type Error = PatchChatMenuItemError;
-    const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
+crate::answer!(PatchChatMenuItemResponse);
+impl op::Operation for PatchChatMenuItemRequest {
+    type Code = super::super::ErrorCode;
+    type Answer = PatchChatMenuItemResponse;
+    const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.chat_menu_item.patch",
-        method: crate::operation::HttpMethod::Patch,
+        method: op::HttpMethod::Patch,
         path: "/open-apis/im/v1/chats/:chat_id/menu_items/:menu_item_id",
-        access_tokens: &[crate::operation::TokenType::Tenant],
+        access_tokens: &[op::TokenType::Tenant],
         idempotent: false,
-        response: crate::operation::ResponseKind::Json,
+        response: op::ResponseKind::Json,
         doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat-menu_item/patch",
-        rate_limit: Some(crate::operation::RateLimitMeta {
+        rate_limit: Some(op::RateLimitMeta {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
+        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        errors: &[
+            crate::ErrorRow::of(83),
+            crate::ErrorRow::of(90),
+            crate::ErrorRow::of(92),
+            crate::ErrorRow::of(95),
+            crate::ErrorRow::of(105),
+            crate::ErrorRow::of(106),
+            crate::ErrorRow::of(114),
+            crate::ErrorRow::of(115),
+            crate::ErrorRow::of(131),
+            crate::ErrorRow::of(146),
+            crate::ErrorRow::of(149),
+        ],
     };
 
-    fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
-        vec![self.chat_id.as_str().into(), self.menu_item_id.as_str().into()]
+    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+        parts.path("chat_id", &self.chat_id);
+        parts.path("menu_item_id", &self.menu_item_id);
+        parts.json(&self.body)
     }
-
-    fn query_params(&self) -> Vec<(&'static str, String)> {
-        Vec::new()
-    }
-
-    fn payload(&self) -> Result<crate::operation::Payload, String> {
-        crate::operation::Payload::json(&self.body)
-    }
-}
-
-impl crate::operation::JsonOperation for PatchChatMenuItemRequest {
-    type Output = PatchChatMenuItemResponse;
 }
 
 impl super::ChatMenuItemApi<'_> {
     /// Update one item of a group's menu.
+    ///
+    /// Changes the icon, name, names per language or link of one top-level menu or second-level
+    /// item; `update_fields` names the parts to change. An item's action type cannot change after
+    /// creation, and this call cannot add or remove second-level items. The bot must be in the
+    /// group, whose `chat_mode` must be `group`. Returns the item as changed.
     ///
     /// - Endpoint id: `im.v1.chat_menu_item.patch`
     /// - Access tokens: `tenant_access_token`
@@ -216,11 +140,25 @@ impl super::ChatMenuItemApi<'_> {
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
     /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat-menu_item/patch>
     ///
+    /// # Errors
+    ///
+    /// Documented codes (match them with `Error::code()`):
+    /// [`ChatInvalidRequestParam`](super::super::ErrorCode::ChatInvalidRequestParam) (232001),
+    /// [`ChatDissolved`](super::super::ErrorCode::ChatDissolved) (232009),
+    /// [`OperatorNotInChat`](super::super::ErrorCode::OperatorNotInChat) (232011),
+    /// [`OperatorLacksPermission`](super::super::ErrorCode::OperatorLacksPermission) (232014),
+    /// [`UserNotVisible`](super::super::ErrorCode::UserNotVisible) (232024),
+    /// [`ChatBotAbilityDisabled`](super::super::ErrorCode::ChatBotAbilityDisabled) (232025),
+    /// [`ChatExternalForbidden`](super::super::ErrorCode::ChatExternalForbidden) (232033),
+    /// [`AppNotInstalled`](super::super::ErrorCode::AppNotInstalled) (232034),
+    /// [`NoWidgetManagePermission`](super::super::ErrorCode::NoWidgetManagePermission) (232055),
+    /// [`MenuBeingModified`](super::super::ErrorCode::MenuBeingModified) (232073),
+    /// [`MemberCountHidingOrMenuRejected`](super::super::ErrorCode::MemberCountHidingOrMenuRejected)
+    /// (232078).
+    ///
     /// # Example
     ///
-    /// ```no_run
-    /// # async fn example() -> Result<(), lark_openapi::Error> {
-    /// let client = lark_openapi::Client::builder("cli_your_app_id", "your_app_secret").build()?;
+    /// ```ignore
     /// let response = client
     ///     .im().v1().chat_menu_item()
     ///     .patch(
@@ -230,411 +168,25 @@ impl super::ChatMenuItemApi<'_> {
     ///     .send()
     ///     .await?;
     /// println!("{response:?}");
-    /// # Ok(())
-    /// # }
     /// ```
     pub fn patch(
         &self,
         chat_id: impl Into<String>,
         menu_item_id: impl Into<String>,
     ) -> PatchChatMenuItem {
-        PatchChatMenuItem {
-            client: self.client.clone(),
-            request: PatchChatMenuItemRequest::new(chat_id, menu_item_id),
-            options: RequestOptions::default(),
-        }
-    }
-}
-
-/// A prepared `im.v1.chat_menu_item.patch` call: set options, then `.send().await` (or just `.await`).
-///
-/// Made by [`ChatMenuItemApi::patch`](super::ChatMenuItemApi::patch).
-#[derive(Debug, Clone)]
-#[must_use = "a request does nothing until it is sent"]
-pub struct PatchChatMenuItem {
-    client: Client,
-    request: PatchChatMenuItemRequest,
-    options: RequestOptions,
-}
-
-impl PatchChatMenuItem {
-    /// The request body.
-    pub fn body(mut self, body: PatchChatMenuItemBody) -> Self {
-        self.request = self.request.set_body(body);
-        self
-    }
-
-    /// Store apps: the tenant to act for (its `tenant_key`); custom apps need not set it.
-    pub fn tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.options = self.options.tenant_key(tenant_key);
-        self
-    }
-
-    /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
-    /// Merged into what is set: a field these options set replaces the earlier value,
-    /// the others are kept, headers add up.
-    pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = self.options.merge(options);
-        self
-    }
-
-    /// The request as it will be sent.
-    pub fn request(&self) -> &PatchChatMenuItemRequest {
-        &self.request
-    }
-
-    /// Sends the request.
-    pub async fn send(
-        self,
-    ) -> Result<PatchChatMenuItemResponse, Error<PatchChatMenuItemError>> {
-        self.client.call(self.request, self.options).await
-    }
-}
-
-impl std::future::IntoFuture for PatchChatMenuItem {
-    type Output = Result<PatchChatMenuItemResponse, Error<PatchChatMenuItemError>>;
-    type IntoFuture = crate::operation::BoxFuture<Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-/// Service errors of `im.v1.chat_menu_item.patch`: one variant per documented code.
-///
-/// Codes the spec does not list (including platform-wide ones) arrive as `Unhandled`. Each variant keeps the full [`ApiError`](crate::ApiError): code, HTTP status, server message, log id, troubleshooter link and violations.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum PatchChatMenuItemError {
-    /// **232001** (HTTP 400): A request parameter is malformed or missing.
-    ///
-    /// What to do: Check the parameters against the API page.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    ChatInvalidRequestParam(crate::ApiError),
-    /// **232009** (HTTP 400): The chat has been dissolved.
-    ///
-    /// What to do: Drop the chat from your records or use another one.
-    ///
-    /// Server message: `Your request specifies a chat which has already been dissolved.`
-    ///
-    /// Retrying the same request does not help.
-    ChatDissolved(crate::ApiError),
-    /// **232011** (HTTP 400): The caller is not a member of the chat.
-    ///
-    /// What to do: Add the bot or user to the chat first.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    OperatorNotInChat(crate::ApiError),
-    /// **232014** (HTTP 400): The caller lacks the permission or scope this operation needs.
-    ///
-    /// What to do: Check the app's scopes and the caller's role in the chat.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    OperatorLacksPermission(crate::ApiError),
-    /// **232024** (HTTP 400): The bot cannot see the users involved, or the caller may not collaborate with them.
-    ///
-    /// What to do: Check the app's availability scope and the tenant's collaboration settings.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    UserNotVisible(crate::ApiError),
-    /// **232025** (HTTP 400): The app has no bot ability, or the version enabling it is not released.
-    ///
-    /// What to do: Enable the bot ability in the developer console and release a version.
-    ///
-    /// Server message: `Bot ability is not activated.`
-    ///
-    /// Retrying the same request does not help.
-    ChatBotAbilityDisabled(crate::ApiError),
-    /// **232033** (HTTP 400): The caller may not operate on external chats.
-    ///
-    /// What to do: Use an internal chat; this permission cannot be requested.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    ChatExternalForbidden(crate::ApiError),
-    /// **232034** (HTTP 400): The app is not installed or not enabled in this tenant.
-    ///
-    /// What to do: Have the tenant install and enable the app.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    AppNotInstalled(crate::ApiError),
-    /// **232055** (HTTP 400): The caller may not manage the chat's tabs, menus and widgets; the chat restricts this to owner and managers.
-    ///
-    /// What to do: Act as the owner or a manager, or change the chat setting.
-    ///
-    /// Server message: `The operator does not have chat tab, chat menu, chat widget manage permission`
-    ///
-    /// Retrying the same request does not help.
-    NoWidgetManagePermission(crate::ApiError),
-    /// **232073** (HTTP 400): The chat's menu is being changed by another request.
-    ///
-    /// What to do: Wait a moment and retry.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// A retry can help: the SDK retries it within the client's retry policy.
-    MenuBeingModified(crate::ApiError),
-    /// **232078** (HTTP 400): The request was refused: in chat settings, the tenant may not use hide_member_count_setting; in chat menus, the menu is not valid.
-    ///
-    /// What to do: Leave hide_member_count_setting out, or fix the menu item.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    MemberCountHidingOrMenuRejected(crate::ApiError),
-    /// A code the spec's error table does not list; see [`ApiError`](crate::ApiError).
-    Unhandled(crate::ApiError),
-}
-
-impl PatchChatMenuItemError {
-    /// The error as the platform sent it.
-    pub fn api_error(&self) -> &crate::ApiError {
-        match self {
-            Self::ChatInvalidRequestParam(e)
-            | Self::ChatDissolved(e)
-            | Self::OperatorNotInChat(e)
-            | Self::OperatorLacksPermission(e)
-            | Self::UserNotVisible(e)
-            | Self::ChatBotAbilityDisabled(e)
-            | Self::ChatExternalForbidden(e)
-            | Self::AppNotInstalled(e)
-            | Self::NoWidgetManagePermission(e)
-            | Self::MenuBeingModified(e)
-            | Self::MemberCountHidingOrMenuRejected(e)
-            | Self::Unhandled(e) => e,
-        }
-    }
-
-    /// The platform's error code.
-    pub fn code(&self) -> i64 {
-        self.api_error().code
-    }
-
-    /// The HTTP status of the response.
-    pub fn http_status(&self) -> u16 {
-        self.api_error().http_status
-    }
-
-    /// The server's message (`msg`).
-    pub fn message(&self) -> &str {
-        &self.api_error().message
-    }
-
-    /// The log id to quote when asking Lark support.
-    pub fn log_id(&self) -> Option<&str> {
-        self.api_error().log_id.as_deref()
-    }
-
-    /// What the code means, from the spec; `None` for `Unhandled`.
-    pub fn meaning(&self) -> Option<&'static str> {
-        match self {
-            Self::ChatInvalidRequestParam(_) => {
-                Some("A request parameter is malformed or missing.")
-            }
-            Self::ChatDissolved(_) => Some("The chat has been dissolved."),
-            Self::OperatorNotInChat(_) => Some("The caller is not a member of the chat."),
-            Self::OperatorLacksPermission(_) => {
-                Some("The caller lacks the permission or scope this operation needs.")
-            }
-            Self::UserNotVisible(_) => {
-                Some(
-                    "The bot cannot see the users involved, or the caller may not collaborate with them.",
-                )
-            }
-            Self::ChatBotAbilityDisabled(_) => {
-                Some(
-                    "The app has no bot ability, or the version enabling it is not released.",
-                )
-            }
-            Self::ChatExternalForbidden(_) => {
-                Some("The caller may not operate on external chats.")
-            }
-            Self::AppNotInstalled(_) => {
-                Some("The app is not installed or not enabled in this tenant.")
-            }
-            Self::NoWidgetManagePermission(_) => {
-                Some(
-                    "The caller may not manage the chat's tabs, menus and widgets; the chat restricts this to owner and managers.",
-                )
-            }
-            Self::MenuBeingModified(_) => {
-                Some("The chat's menu is being changed by another request.")
-            }
-            Self::MemberCountHidingOrMenuRejected(_) => {
-                Some(
-                    "The request was refused: in chat settings, the tenant may not use hide_member_count_setting; in chat menus, the menu is not valid.",
-                )
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// What to do about it, from the spec; `None` for `Unhandled`.
-    pub fn advice(&self) -> Option<&'static str> {
-        match self {
-            Self::ChatInvalidRequestParam(_) => {
-                Some("Check the parameters against the API page.")
-            }
-            Self::ChatDissolved(_) => {
-                Some("Drop the chat from your records or use another one.")
-            }
-            Self::OperatorNotInChat(_) => Some("Add the bot or user to the chat first."),
-            Self::OperatorLacksPermission(_) => {
-                Some("Check the app's scopes and the caller's role in the chat.")
-            }
-            Self::UserNotVisible(_) => {
-                Some(
-                    "Check the app's availability scope and the tenant's collaboration settings.",
-                )
-            }
-            Self::ChatBotAbilityDisabled(_) => {
-                Some(
-                    "Enable the bot ability in the developer console and release a version.",
-                )
-            }
-            Self::ChatExternalForbidden(_) => {
-                Some("Use an internal chat; this permission cannot be requested.")
-            }
-            Self::AppNotInstalled(_) => {
-                Some("Have the tenant install and enable the app.")
-            }
-            Self::NoWidgetManagePermission(_) => {
-                Some("Act as the owner or a manager, or change the chat setting.")
-            }
-            Self::MenuBeingModified(_) => Some("Wait a moment and retry."),
-            Self::MemberCountHidingOrMenuRejected(_) => {
-                Some("Leave hide_member_count_setting out, or fix the menu item.")
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// Whether sending the same request again can succeed, per the spec.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::MenuBeingModified(_))
-    }
-
-    /// Whether the code is one the spec does not list.
-    pub fn is_unhandled(&self) -> bool {
-        matches!(self, Self::Unhandled(_))
-    }
-
-    /// Whether this is code 232001: A request parameter is malformed or missing.
-    pub fn is_chat_invalid_request_param(&self) -> bool {
-        matches!(self, Self::ChatInvalidRequestParam(_))
-    }
-
-    /// Whether this is code 232009: The chat has been dissolved.
-    pub fn is_chat_dissolved(&self) -> bool {
-        matches!(self, Self::ChatDissolved(_))
-    }
-
-    /// Whether this is code 232011: The caller is not a member of the chat.
-    pub fn is_operator_not_in_chat(&self) -> bool {
-        matches!(self, Self::OperatorNotInChat(_))
-    }
-
-    /// Whether this is code 232014: The caller lacks the permission or scope this operation needs.
-    pub fn is_operator_lacks_permission(&self) -> bool {
-        matches!(self, Self::OperatorLacksPermission(_))
-    }
-
-    /// Whether this is code 232024: The bot cannot see the users involved, or the caller may not collaborate with them.
-    pub fn is_user_not_visible(&self) -> bool {
-        matches!(self, Self::UserNotVisible(_))
-    }
-
-    /// Whether this is code 232025: The app has no bot ability, or the version enabling it is not released.
-    pub fn is_chat_bot_ability_disabled(&self) -> bool {
-        matches!(self, Self::ChatBotAbilityDisabled(_))
-    }
-
-    /// Whether this is code 232033: The caller may not operate on external chats.
-    pub fn is_chat_external_forbidden(&self) -> bool {
-        matches!(self, Self::ChatExternalForbidden(_))
-    }
-
-    /// Whether this is code 232034: The app is not installed or not enabled in this tenant.
-    pub fn is_app_not_installed(&self) -> bool {
-        matches!(self, Self::AppNotInstalled(_))
-    }
-
-    /// Whether this is code 232055: The caller may not manage the chat's tabs, menus and widgets; the chat restricts this to owner and managers.
-    pub fn is_no_widget_manage_permission(&self) -> bool {
-        matches!(self, Self::NoWidgetManagePermission(_))
-    }
-
-    /// Whether this is code 232073: The chat's menu is being changed by another request.
-    pub fn is_menu_being_modified(&self) -> bool {
-        matches!(self, Self::MenuBeingModified(_))
-    }
-
-    /// Whether this is code 232078: The request was refused: in chat settings, the tenant may not use hide_member_count_setting; in chat menus, the menu is not valid.
-    pub fn is_member_count_hiding_or_menu_rejected(&self) -> bool {
-        matches!(self, Self::MemberCountHidingOrMenuRejected(_))
-    }
-}
-
-impl std::fmt::Display for PatchChatMenuItemError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::service_error::fmt_service_error(
-            f,
-            self.api_error(),
-            self.meaning(),
-            self.advice(),
+        crate::Call::new(
+            self.client,
+            PatchChatMenuItemRequest::new(chat_id, menu_item_id),
         )
     }
 }
 
-impl std::error::Error for PatchChatMenuItemError {}
-impl crate::service_error::FromApiError for PatchChatMenuItemError {
-    fn from_api_error(error: crate::ApiError) -> Self {
-        match error.code {
-            232001i64 => Self::ChatInvalidRequestParam(error),
-            232009i64 => Self::ChatDissolved(error),
-            232011i64 => Self::OperatorNotInChat(error),
-            232014i64 => Self::OperatorLacksPermission(error),
-            232024i64 => Self::UserNotVisible(error),
-            232025i64 => Self::ChatBotAbilityDisabled(error),
-            232033i64 => Self::ChatExternalForbidden(error),
-            232034i64 => Self::AppNotInstalled(error),
-            232055i64 => Self::NoWidgetManagePermission(error),
-            232073i64 => Self::MenuBeingModified(error),
-            232078i64 => Self::MemberCountHidingOrMenuRejected(error),
-            _ => Self::Unhandled(error),
-        }
-    }
-}
-
-impl crate::ServiceError for PatchChatMenuItemError {
-    fn endpoint(&self) -> &'static str {
-        "im.v1.chat_menu_item.patch"
-    }
-
-    fn api_error(&self) -> &crate::ApiError {
-        PatchChatMenuItemError::api_error(self)
-    }
-
-    fn meaning(&self) -> Option<&'static str> {
-        PatchChatMenuItemError::meaning(self)
-    }
-
-    fn advice(&self) -> Option<&'static str> {
-        PatchChatMenuItemError::advice(self)
-    }
-
-    fn is_retryable(&self) -> bool {
-        PatchChatMenuItemError::is_retryable(self)
+/// A prepared `im.v1.chat_menu_item.patch` call: set options, then `.await` it (see [`Call`](crate::Call)).
+pub type PatchChatMenuItem = crate::Call<PatchChatMenuItemRequest>;
+impl PatchChatMenuItem {
+    /// Sets [`body`](PatchChatMenuItemRequest::body).
+    pub fn body(mut self, body: PatchChatMenuItemBody) -> Self {
+        self.request.body = body;
+        self
     }
 }

@@ -4,70 +4,28 @@
 //! Add menus to a group.
 //!
 //! `POST /open-apis/im/v1/chats/:chat_id/menu_tree`
-//!
-//! Appends top-level menus, each optionally holding second-level items, to the group's menu;
-//! existing menus stay. A group has at most 3 top-level menus of at most 5 items each, and
-//! items cannot be added to an existing top-level menu. The bot must be in the group, whose
-//! `chat_mode` must be `group`. Returns the group's whole menu, with the IDs that later menu
-//! calls need.
-//!
-//! - Endpoint id: `im.v1.chat_menu_tree.create`
-//! - Access tokens: `tenant_access_token`
-//! - App types: custom (self-built), store (marketplace)
-//! - Scopes (any one of): `im:chat`, `im:chat.menu_tree:write_only`
-//! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat-menu_tree/create>
 
-use crate::{Client, Error, RequestOptions};
+use crate::operation as op;
 use super::super::models::{MenuTree, NewMenuTree};
 
-/// The parameters and body of `im.v1.chat_menu_tree.create`.
-///
-/// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
-///
-/// ```
-/// # use lark_openapi::im::v1::chat_menu_tree::*;
-/// let request = CreateChatMenuTreeRequest::new("oc_a0553eda9014c201e6969b478895c230");
-/// ```
-///
-/// Leaving out `chat_id` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::chat_menu_tree::*;
-/// let request = CreateChatMenuTreeRequest::new();
-/// ```
+/// The parameters and body of `im.v1.chat_menu_tree.create`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct CreateChatMenuTreeRequest {
-    /// Path parameter `chat_id`: ID of the group (`oc_…`); its `chat_mode` must be `group`.
-    chat_id: String,
-    /// The request body.
-    body: CreateChatMenuTreeBody,
+    /// Path `chat_id`: ID of the group (`oc_…`); its `chat_mode` must be `group`.
+    pub chat_id: String,
+    /// The body.
+    pub body: CreateChatMenuTreeBody,
 }
 
 impl CreateChatMenuTreeRequest {
-    /// Creates the request from its required parameters.
+    /// The request with its required parameters; the others unset.
     #[allow(clippy::new_without_default)]
     pub fn new(chat_id: impl Into<String>) -> Self {
         Self {
             chat_id: chat_id.into(),
             body: CreateChatMenuTreeBody::new(),
         }
-    }
-
-    /// Path parameter `chat_id`: ID of the group (`oc_…`); its `chat_mode` must be `group`.
-    pub fn chat_id(&self) -> &str {
-        &self.chat_id
-    }
-
-    /// The request body.
-    pub fn body(&self) -> &CreateChatMenuTreeBody {
-        &self.body
-    }
-
-    /// The request body.
-    pub fn set_body(mut self, body: CreateChatMenuTreeBody) -> Self {
-        self.body = body;
-        self
     }
 }
 
@@ -91,8 +49,8 @@ impl CreateChatMenuTreeBody {
         }
     }
 
-    /// Sets `menu_tree`.
-    pub fn with_menu_tree(mut self, menu_tree: NewMenuTree) -> Self {
+    /// Sets [`menu_tree`](Self::menu_tree).
+    pub fn menu_tree(mut self, menu_tree: NewMenuTree) -> Self {
         self.menu_tree = Some(menu_tree);
         self
     }
@@ -112,71 +70,56 @@ pub struct CreateChatMenuTreeResponse {
     lark_log_id: Option<String>,
 }
 
-impl CreateChatMenuTreeResponse {
-    /// An empty value: every field unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            menu_tree: Default::default(),
-            lark_log_id: None,
-        }
-    }
-
-    /// Sets `menu_tree`.
-    pub fn with_menu_tree(mut self, menu_tree: MenuTree) -> Self {
-        self.menu_tree = Some(menu_tree);
-        self
-    }
-
-    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
-    /// platform sent one: give it to the platform's support with a question.
-    pub fn log_id(&self) -> Option<&str> {
-        self.lark_log_id.as_deref()
-    }
-}
-
-impl crate::operation::Output for CreateChatMenuTreeResponse {
-    fn set_log_id(&mut self, log_id: Option<String>) {
-        self.lark_log_id = log_id;
-    }
-}
-
-impl crate::operation::Operation for CreateChatMenuTreeRequest {
-    type Error = CreateChatMenuTreeError;
-    const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
+crate::answer!(CreateChatMenuTreeResponse);
+impl op::Operation for CreateChatMenuTreeRequest {
+    type Code = super::super::ErrorCode;
+    type Answer = CreateChatMenuTreeResponse;
+    const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.chat_menu_tree.create",
-        method: crate::operation::HttpMethod::Post,
+        method: op::HttpMethod::Post,
         path: "/open-apis/im/v1/chats/:chat_id/menu_tree",
-        access_tokens: &[crate::operation::TokenType::Tenant],
+        access_tokens: &[op::TokenType::Tenant],
         idempotent: false,
-        response: crate::operation::ResponseKind::Json,
+        response: op::ResponseKind::Json,
         doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat-menu_tree/create",
-        rate_limit: Some(crate::operation::RateLimitMeta {
+        rate_limit: Some(op::RateLimitMeta {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
+        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        errors: &[
+            crate::ErrorRow::of(83),
+            crate::ErrorRow::of(89),
+            crate::ErrorRow::of(90),
+            crate::ErrorRow::of(92),
+            crate::ErrorRow::of(95),
+            crate::ErrorRow::of(105),
+            crate::ErrorRow::of(106),
+            crate::ErrorRow::of(131),
+            crate::ErrorRow::of(114),
+            crate::ErrorRow::of(115),
+            crate::ErrorRow::of(132),
+            crate::ErrorRow::of(143),
+            crate::ErrorRow::of(144),
+            crate::ErrorRow::of(146),
+            crate::ErrorRow::of(149),
+        ],
     };
 
-    fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
-        vec![self.chat_id.as_str().into()]
+    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+        parts.path("chat_id", &self.chat_id);
+        parts.json(&self.body)
     }
-
-    fn query_params(&self) -> Vec<(&'static str, String)> {
-        Vec::new()
-    }
-
-    fn payload(&self) -> Result<crate::operation::Payload, String> {
-        crate::operation::Payload::json(&self.body)
-    }
-}
-
-impl crate::operation::JsonOperation for CreateChatMenuTreeRequest {
-    type Output = CreateChatMenuTreeResponse;
 }
 
 impl super::ChatMenuTreeApi<'_> {
     /// Add menus to a group.
+    ///
+    /// Appends top-level menus, each optionally holding second-level items, to the group's menu;
+    /// existing menus stay. A group has at most 3 top-level menus of at most 5 items each, and
+    /// items cannot be added to an existing top-level menu. The bot must be in the group, whose
+    /// `chat_mode` must be `group`. Returns the group's whole menu, with the IDs that later menu
+    /// calls need.
     ///
     /// - Endpoint id: `im.v1.chat_menu_tree.create`
     /// - Access tokens: `tenant_access_token`
@@ -185,11 +128,29 @@ impl super::ChatMenuTreeApi<'_> {
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
     /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat-menu_tree/create>
     ///
+    /// # Errors
+    ///
+    /// Documented codes (match them with `Error::code()`):
+    /// [`ChatInvalidRequestParam`](super::super::ErrorCode::ChatInvalidRequestParam) (232001),
+    /// [`UnsupportedChatType`](super::super::ErrorCode::UnsupportedChatType) (232008),
+    /// [`ChatDissolved`](super::super::ErrorCode::ChatDissolved) (232009),
+    /// [`OperatorNotInChat`](super::super::ErrorCode::OperatorNotInChat) (232011),
+    /// [`OperatorLacksPermission`](super::super::ErrorCode::OperatorLacksPermission) (232014),
+    /// [`UserNotVisible`](super::super::ErrorCode::UserNotVisible) (232024),
+    /// [`ChatBotAbilityDisabled`](super::super::ErrorCode::ChatBotAbilityDisabled) (232025),
+    /// [`NoWidgetManagePermission`](super::super::ErrorCode::NoWidgetManagePermission) (232055),
+    /// [`ChatExternalForbidden`](super::super::ErrorCode::ChatExternalForbidden) (232033),
+    /// [`AppNotInstalled`](super::super::ErrorCode::AppNotInstalled) (232034),
+    /// [`NotImageOwner`](super::super::ErrorCode::NotImageOwner) (232056),
+    /// [`TopLevelMenuLimitReached`](super::super::ErrorCode::TopLevelMenuLimitReached) (232070),
+    /// [`SecondLevelMenuLimitReached`](super::super::ErrorCode::SecondLevelMenuLimitReached)
+    /// (232071), [`MenuBeingModified`](super::super::ErrorCode::MenuBeingModified) (232073),
+    /// [`MemberCountHidingOrMenuRejected`](super::super::ErrorCode::MemberCountHidingOrMenuRejected)
+    /// (232078).
+    ///
     /// # Example
     ///
-    /// ```no_run
-    /// # async fn example() -> Result<(), lark_openapi::Error> {
-    /// let client = lark_openapi::Client::builder("cli_your_app_id", "your_app_secret").build()?;
+    /// ```ignore
     /// let response = client
     ///     .im().v1().chat_menu_tree()
     ///     .create(
@@ -198,493 +159,18 @@ impl super::ChatMenuTreeApi<'_> {
     ///     .send()
     ///     .await?;
     /// println!("{response:?}");
-    /// # Ok(())
-    /// # }
     /// ```
     pub fn create(&self, chat_id: impl Into<String>) -> CreateChatMenuTree {
-        CreateChatMenuTree {
-            client: self.client.clone(),
-            request: CreateChatMenuTreeRequest::new(chat_id),
-            options: RequestOptions::default(),
-        }
+        crate::Call::new(self.client, CreateChatMenuTreeRequest::new(chat_id))
     }
 }
 
-/// A prepared `im.v1.chat_menu_tree.create` call: set options, then `.send().await` (or just `.await`).
-///
-/// Made by [`ChatMenuTreeApi::create`](super::ChatMenuTreeApi::create).
-#[derive(Debug, Clone)]
-#[must_use = "a request does nothing until it is sent"]
-pub struct CreateChatMenuTree {
-    client: Client,
-    request: CreateChatMenuTreeRequest,
-    options: RequestOptions,
-}
-
+/// A prepared `im.v1.chat_menu_tree.create` call: set options, then `.await` it (see [`Call`](crate::Call)).
+pub type CreateChatMenuTree = crate::Call<CreateChatMenuTreeRequest>;
 impl CreateChatMenuTree {
-    /// The request body.
+    /// Sets [`body`](CreateChatMenuTreeRequest::body).
     pub fn body(mut self, body: CreateChatMenuTreeBody) -> Self {
-        self.request = self.request.set_body(body);
+        self.request.body = body;
         self
-    }
-
-    /// Store apps: the tenant to act for (its `tenant_key`); custom apps need not set it.
-    pub fn tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.options = self.options.tenant_key(tenant_key);
-        self
-    }
-
-    /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
-    /// Merged into what is set: a field these options set replaces the earlier value,
-    /// the others are kept, headers add up.
-    pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = self.options.merge(options);
-        self
-    }
-
-    /// The request as it will be sent.
-    pub fn request(&self) -> &CreateChatMenuTreeRequest {
-        &self.request
-    }
-
-    /// Sends the request.
-    pub async fn send(
-        self,
-    ) -> Result<CreateChatMenuTreeResponse, Error<CreateChatMenuTreeError>> {
-        self.client.call(self.request, self.options).await
-    }
-}
-
-impl std::future::IntoFuture for CreateChatMenuTree {
-    type Output = Result<CreateChatMenuTreeResponse, Error<CreateChatMenuTreeError>>;
-    type IntoFuture = crate::operation::BoxFuture<Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-/// Service errors of `im.v1.chat_menu_tree.create`: one variant per documented code.
-///
-/// Codes the spec does not list (including platform-wide ones) arrive as `Unhandled`. Each variant keeps the full [`ApiError`](crate::ApiError): code, HTTP status, server message, log id, troubleshooter link and violations.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum CreateChatMenuTreeError {
-    /// **232001** (HTTP 400): A request parameter is malformed or missing.
-    ///
-    /// What to do: Check the parameters against the API page.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    ChatInvalidRequestParam(crate::ApiError),
-    /// **232008** (HTTP 400): The chat's mode or type is not supported by this operation.
-    ///
-    /// What to do: Get the chat's information and check that its chat_mode and chat_type fit this API.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    UnsupportedChatType(crate::ApiError),
-    /// **232009** (HTTP 400): The chat has been dissolved.
-    ///
-    /// What to do: Drop the chat from your records or use another one.
-    ///
-    /// Server message: `Your request specifies a chat which has already been dissolved.`
-    ///
-    /// Retrying the same request does not help.
-    ChatDissolved(crate::ApiError),
-    /// **232011** (HTTP 400): The caller is not a member of the chat.
-    ///
-    /// What to do: Add the bot or user to the chat first.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    OperatorNotInChat(crate::ApiError),
-    /// **232014** (HTTP 400): The caller lacks the permission or scope this operation needs.
-    ///
-    /// What to do: Check the app's scopes and the caller's role in the chat.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    OperatorLacksPermission(crate::ApiError),
-    /// **232024** (HTTP 400): The bot cannot see the users involved, or the caller may not collaborate with them.
-    ///
-    /// What to do: Check the app's availability scope and the tenant's collaboration settings.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    UserNotVisible(crate::ApiError),
-    /// **232025** (HTTP 400): The app has no bot ability, or the version enabling it is not released.
-    ///
-    /// What to do: Enable the bot ability in the developer console and release a version.
-    ///
-    /// Server message: `Bot ability is not activated.`
-    ///
-    /// Retrying the same request does not help.
-    ChatBotAbilityDisabled(crate::ApiError),
-    /// **232055** (HTTP 400): The caller may not manage the chat's tabs, menus and widgets; the chat restricts this to owner and managers.
-    ///
-    /// What to do: Act as the owner or a manager, or change the chat setting.
-    ///
-    /// Server message: `The operator does not have chat tab, chat menu, chat widget manage permission`
-    ///
-    /// Retrying the same request does not help.
-    NoWidgetManagePermission(crate::ApiError),
-    /// **232033** (HTTP 400): The caller may not operate on external chats.
-    ///
-    /// What to do: Use an internal chat; this permission cannot be requested.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    ChatExternalForbidden(crate::ApiError),
-    /// **232034** (HTTP 400): The app is not installed or not enabled in this tenant.
-    ///
-    /// What to do: Have the tenant install and enable the app.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    AppNotInstalled(crate::ApiError),
-    /// **232056** (HTTP 400): The image was not uploaded by the calling bot.
-    ///
-    /// What to do: Upload the image with this app and use the key it returns.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    NotImageOwner(crate::ApiError),
-    /// **232070** (HTTP 400): The chat would have more than 3 top-level menus.
-    ///
-    /// What to do: Delete a top-level menu first, or add fewer.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    TopLevelMenuLimitReached(crate::ApiError),
-    /// **232071** (HTTP 400): A top-level menu would have more than 5 second-level menus.
-    ///
-    /// What to do: Give each top-level menu at most 5 entries.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    SecondLevelMenuLimitReached(crate::ApiError),
-    /// **232073** (HTTP 400): The chat's menu is being changed by another request.
-    ///
-    /// What to do: Wait a moment and retry.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// A retry can help: the SDK retries it within the client's retry policy.
-    MenuBeingModified(crate::ApiError),
-    /// **232078** (HTTP 400): The request was refused: in chat settings, the tenant may not use hide_member_count_setting; in chat menus, the menu is not valid.
-    ///
-    /// What to do: Leave hide_member_count_setting out, or fix the menu item.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    MemberCountHidingOrMenuRejected(crate::ApiError),
-    /// A code the spec's error table does not list; see [`ApiError`](crate::ApiError).
-    Unhandled(crate::ApiError),
-}
-
-impl CreateChatMenuTreeError {
-    /// The error as the platform sent it.
-    pub fn api_error(&self) -> &crate::ApiError {
-        match self {
-            Self::ChatInvalidRequestParam(e)
-            | Self::UnsupportedChatType(e)
-            | Self::ChatDissolved(e)
-            | Self::OperatorNotInChat(e)
-            | Self::OperatorLacksPermission(e)
-            | Self::UserNotVisible(e)
-            | Self::ChatBotAbilityDisabled(e)
-            | Self::NoWidgetManagePermission(e)
-            | Self::ChatExternalForbidden(e)
-            | Self::AppNotInstalled(e)
-            | Self::NotImageOwner(e)
-            | Self::TopLevelMenuLimitReached(e)
-            | Self::SecondLevelMenuLimitReached(e)
-            | Self::MenuBeingModified(e)
-            | Self::MemberCountHidingOrMenuRejected(e)
-            | Self::Unhandled(e) => e,
-        }
-    }
-
-    /// The platform's error code.
-    pub fn code(&self) -> i64 {
-        self.api_error().code
-    }
-
-    /// The HTTP status of the response.
-    pub fn http_status(&self) -> u16 {
-        self.api_error().http_status
-    }
-
-    /// The server's message (`msg`).
-    pub fn message(&self) -> &str {
-        &self.api_error().message
-    }
-
-    /// The log id to quote when asking Lark support.
-    pub fn log_id(&self) -> Option<&str> {
-        self.api_error().log_id.as_deref()
-    }
-
-    /// What the code means, from the spec; `None` for `Unhandled`.
-    pub fn meaning(&self) -> Option<&'static str> {
-        match self {
-            Self::ChatInvalidRequestParam(_) => {
-                Some("A request parameter is malformed or missing.")
-            }
-            Self::UnsupportedChatType(_) => {
-                Some("The chat's mode or type is not supported by this operation.")
-            }
-            Self::ChatDissolved(_) => Some("The chat has been dissolved."),
-            Self::OperatorNotInChat(_) => Some("The caller is not a member of the chat."),
-            Self::OperatorLacksPermission(_) => {
-                Some("The caller lacks the permission or scope this operation needs.")
-            }
-            Self::UserNotVisible(_) => {
-                Some(
-                    "The bot cannot see the users involved, or the caller may not collaborate with them.",
-                )
-            }
-            Self::ChatBotAbilityDisabled(_) => {
-                Some(
-                    "The app has no bot ability, or the version enabling it is not released.",
-                )
-            }
-            Self::NoWidgetManagePermission(_) => {
-                Some(
-                    "The caller may not manage the chat's tabs, menus and widgets; the chat restricts this to owner and managers.",
-                )
-            }
-            Self::ChatExternalForbidden(_) => {
-                Some("The caller may not operate on external chats.")
-            }
-            Self::AppNotInstalled(_) => {
-                Some("The app is not installed or not enabled in this tenant.")
-            }
-            Self::NotImageOwner(_) => {
-                Some("The image was not uploaded by the calling bot.")
-            }
-            Self::TopLevelMenuLimitReached(_) => {
-                Some("The chat would have more than 3 top-level menus.")
-            }
-            Self::SecondLevelMenuLimitReached(_) => {
-                Some("A top-level menu would have more than 5 second-level menus.")
-            }
-            Self::MenuBeingModified(_) => {
-                Some("The chat's menu is being changed by another request.")
-            }
-            Self::MemberCountHidingOrMenuRejected(_) => {
-                Some(
-                    "The request was refused: in chat settings, the tenant may not use hide_member_count_setting; in chat menus, the menu is not valid.",
-                )
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// What to do about it, from the spec; `None` for `Unhandled`.
-    pub fn advice(&self) -> Option<&'static str> {
-        match self {
-            Self::ChatInvalidRequestParam(_) => {
-                Some("Check the parameters against the API page.")
-            }
-            Self::UnsupportedChatType(_) => {
-                Some(
-                    "Get the chat's information and check that its chat_mode and chat_type fit this API.",
-                )
-            }
-            Self::ChatDissolved(_) => {
-                Some("Drop the chat from your records or use another one.")
-            }
-            Self::OperatorNotInChat(_) => Some("Add the bot or user to the chat first."),
-            Self::OperatorLacksPermission(_) => {
-                Some("Check the app's scopes and the caller's role in the chat.")
-            }
-            Self::UserNotVisible(_) => {
-                Some(
-                    "Check the app's availability scope and the tenant's collaboration settings.",
-                )
-            }
-            Self::ChatBotAbilityDisabled(_) => {
-                Some(
-                    "Enable the bot ability in the developer console and release a version.",
-                )
-            }
-            Self::NoWidgetManagePermission(_) => {
-                Some("Act as the owner or a manager, or change the chat setting.")
-            }
-            Self::ChatExternalForbidden(_) => {
-                Some("Use an internal chat; this permission cannot be requested.")
-            }
-            Self::AppNotInstalled(_) => {
-                Some("Have the tenant install and enable the app.")
-            }
-            Self::NotImageOwner(_) => {
-                Some("Upload the image with this app and use the key it returns.")
-            }
-            Self::TopLevelMenuLimitReached(_) => {
-                Some("Delete a top-level menu first, or add fewer.")
-            }
-            Self::SecondLevelMenuLimitReached(_) => {
-                Some("Give each top-level menu at most 5 entries.")
-            }
-            Self::MenuBeingModified(_) => Some("Wait a moment and retry."),
-            Self::MemberCountHidingOrMenuRejected(_) => {
-                Some("Leave hide_member_count_setting out, or fix the menu item.")
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// Whether sending the same request again can succeed, per the spec.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::MenuBeingModified(_))
-    }
-
-    /// Whether the code is one the spec does not list.
-    pub fn is_unhandled(&self) -> bool {
-        matches!(self, Self::Unhandled(_))
-    }
-
-    /// Whether this is code 232001: A request parameter is malformed or missing.
-    pub fn is_chat_invalid_request_param(&self) -> bool {
-        matches!(self, Self::ChatInvalidRequestParam(_))
-    }
-
-    /// Whether this is code 232008: The chat's mode or type is not supported by this operation.
-    pub fn is_unsupported_chat_type(&self) -> bool {
-        matches!(self, Self::UnsupportedChatType(_))
-    }
-
-    /// Whether this is code 232009: The chat has been dissolved.
-    pub fn is_chat_dissolved(&self) -> bool {
-        matches!(self, Self::ChatDissolved(_))
-    }
-
-    /// Whether this is code 232011: The caller is not a member of the chat.
-    pub fn is_operator_not_in_chat(&self) -> bool {
-        matches!(self, Self::OperatorNotInChat(_))
-    }
-
-    /// Whether this is code 232014: The caller lacks the permission or scope this operation needs.
-    pub fn is_operator_lacks_permission(&self) -> bool {
-        matches!(self, Self::OperatorLacksPermission(_))
-    }
-
-    /// Whether this is code 232024: The bot cannot see the users involved, or the caller may not collaborate with them.
-    pub fn is_user_not_visible(&self) -> bool {
-        matches!(self, Self::UserNotVisible(_))
-    }
-
-    /// Whether this is code 232025: The app has no bot ability, or the version enabling it is not released.
-    pub fn is_chat_bot_ability_disabled(&self) -> bool {
-        matches!(self, Self::ChatBotAbilityDisabled(_))
-    }
-
-    /// Whether this is code 232055: The caller may not manage the chat's tabs, menus and widgets; the chat restricts this to owner and managers.
-    pub fn is_no_widget_manage_permission(&self) -> bool {
-        matches!(self, Self::NoWidgetManagePermission(_))
-    }
-
-    /// Whether this is code 232033: The caller may not operate on external chats.
-    pub fn is_chat_external_forbidden(&self) -> bool {
-        matches!(self, Self::ChatExternalForbidden(_))
-    }
-
-    /// Whether this is code 232034: The app is not installed or not enabled in this tenant.
-    pub fn is_app_not_installed(&self) -> bool {
-        matches!(self, Self::AppNotInstalled(_))
-    }
-
-    /// Whether this is code 232056: The image was not uploaded by the calling bot.
-    pub fn is_not_image_owner(&self) -> bool {
-        matches!(self, Self::NotImageOwner(_))
-    }
-
-    /// Whether this is code 232070: The chat would have more than 3 top-level menus.
-    pub fn is_top_level_menu_limit_reached(&self) -> bool {
-        matches!(self, Self::TopLevelMenuLimitReached(_))
-    }
-
-    /// Whether this is code 232071: A top-level menu would have more than 5 second-level menus.
-    pub fn is_second_level_menu_limit_reached(&self) -> bool {
-        matches!(self, Self::SecondLevelMenuLimitReached(_))
-    }
-
-    /// Whether this is code 232073: The chat's menu is being changed by another request.
-    pub fn is_menu_being_modified(&self) -> bool {
-        matches!(self, Self::MenuBeingModified(_))
-    }
-
-    /// Whether this is code 232078: The request was refused: in chat settings, the tenant may not use hide_member_count_setting; in chat menus, the menu is not valid.
-    pub fn is_member_count_hiding_or_menu_rejected(&self) -> bool {
-        matches!(self, Self::MemberCountHidingOrMenuRejected(_))
-    }
-}
-
-impl std::fmt::Display for CreateChatMenuTreeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::service_error::fmt_service_error(
-            f,
-            self.api_error(),
-            self.meaning(),
-            self.advice(),
-        )
-    }
-}
-
-impl std::error::Error for CreateChatMenuTreeError {}
-impl crate::service_error::FromApiError for CreateChatMenuTreeError {
-    fn from_api_error(error: crate::ApiError) -> Self {
-        match error.code {
-            232001i64 => Self::ChatInvalidRequestParam(error),
-            232008i64 => Self::UnsupportedChatType(error),
-            232009i64 => Self::ChatDissolved(error),
-            232011i64 => Self::OperatorNotInChat(error),
-            232014i64 => Self::OperatorLacksPermission(error),
-            232024i64 => Self::UserNotVisible(error),
-            232025i64 => Self::ChatBotAbilityDisabled(error),
-            232055i64 => Self::NoWidgetManagePermission(error),
-            232033i64 => Self::ChatExternalForbidden(error),
-            232034i64 => Self::AppNotInstalled(error),
-            232056i64 => Self::NotImageOwner(error),
-            232070i64 => Self::TopLevelMenuLimitReached(error),
-            232071i64 => Self::SecondLevelMenuLimitReached(error),
-            232073i64 => Self::MenuBeingModified(error),
-            232078i64 => Self::MemberCountHidingOrMenuRejected(error),
-            _ => Self::Unhandled(error),
-        }
-    }
-}
-
-impl crate::ServiceError for CreateChatMenuTreeError {
-    fn endpoint(&self) -> &'static str {
-        "im.v1.chat_menu_tree.create"
-    }
-
-    fn api_error(&self) -> &crate::ApiError {
-        CreateChatMenuTreeError::api_error(self)
-    }
-
-    fn meaning(&self) -> Option<&'static str> {
-        CreateChatMenuTreeError::meaning(self)
-    }
-
-    fn advice(&self) -> Option<&'static str> {
-        CreateChatMenuTreeError::advice(self)
-    }
-
-    fn is_retryable(&self) -> bool {
-        CreateChatMenuTreeError::is_retryable(self)
     }
 }

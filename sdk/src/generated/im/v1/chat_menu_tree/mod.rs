@@ -3,28 +3,24 @@
 
 //! The `chat_menu_tree` resource of `im` `v1`.
 
-pub mod create;
-pub mod delete;
-pub mod get;
-pub mod sort;
+mod create;
+mod delete;
+mod get;
+mod sort;
 pub use create::{
-    CreateChatMenuTree, CreateChatMenuTreeRequest, CreateChatMenuTreeError,
-    CreateChatMenuTreeBody, CreateChatMenuTreeResponse,
+    CreateChatMenuTree, CreateChatMenuTreeRequest, CreateChatMenuTreeBody,
+    CreateChatMenuTreeResponse,
 };
 
 pub use delete::{
-    DeleteChatMenuTree, DeleteChatMenuTreeRequest, DeleteChatMenuTreeError,
-    DeleteChatMenuTreeBody, DeleteChatMenuTreeResponse,
+    DeleteChatMenuTree, DeleteChatMenuTreeRequest, DeleteChatMenuTreeBody,
+    DeleteChatMenuTreeResponse,
 };
 
-pub use get::{
-    GetChatMenuTree, GetChatMenuTreeRequest, GetChatMenuTreeError,
-    GetChatMenuTreeResponse,
-};
-
+pub use get::{GetChatMenuTree, GetChatMenuTreeRequest, GetChatMenuTreeResponse};
 pub use sort::{
-    SortChatMenuTree, SortChatMenuTreeRequest, SortChatMenuTreeError,
-    SortChatMenuTreeBody, SortChatMenuTreeResponse,
+    SortChatMenuTree, SortChatMenuTreeRequest, SortChatMenuTreeBody,
+    SortChatMenuTreeResponse,
 };
 
 /// Accessor for the `chat_menu_tree` resource.

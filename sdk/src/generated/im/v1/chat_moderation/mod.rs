@@ -3,16 +3,12 @@
 
 //! The `chat_moderation` resource of `im` `v1`.
 
-pub mod get;
-pub mod update;
-pub use get::{
-    GetChatModeration, GetChatModerationRequest, GetChatModerationError,
-    GetChatModerationResponse,
-};
-
+mod get;
+mod update;
+pub use get::{GetChatModeration, GetChatModerationRequest, GetChatModerationResponse};
 pub use update::{
-    UpdateChatModeration, UpdateChatModerationRequest, UpdateChatModerationError,
-    UpdateChatModerationBody, UpdateChatModerationResponse,
+    UpdateChatModeration, UpdateChatModerationRequest, UpdateChatModerationBody,
+    UpdateChatModerationResponse,
 };
 
 /// Accessor for the `chat_moderation` resource.

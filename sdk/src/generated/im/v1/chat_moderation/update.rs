@@ -4,51 +4,24 @@
 //! Set who may send messages in a group.
 //!
 //! `PUT /open-apis/im/v1/chats/:chat_id/moderation`
-//!
-//! Sets the group's speaking mode: every member, only the owner and managers, or chosen
-//! members. With a user token the user must own the group; with a tenant token the bot must
-//! own it, or have created it, hold `im:chat:operate_as_owner` and still be in it. In
-//! `moderator_list` mode, `moderator_added_list` and `moderator_removed_list` change who is
-//! chosen. The app needs the bot ability.
-//!
-//! - Endpoint id: `im.v1.chat_moderation.update`
-//! - Access tokens: `tenant_access_token`, `user_access_token`
-//! - App types: custom (self-built), store (marketplace)
-//! - Sent as the app by default; `.user_access_token(…)` sends it as a user
-//! - Scopes (any one of): `im:chat`, `im:chat:moderation:write_only`
-//! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat-moderation/update>
 
-use crate::{Client, Error, RequestOptions};
+use crate::operation as op;
 use super::super::models::UserIdType;
 
-/// The parameters and body of `im.v1.chat_moderation.update`.
-///
-/// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
-///
-/// ```
-/// # use lark_openapi::im::v1::chat_moderation::*;
-/// let request = UpdateChatModerationRequest::new("oc_a0553eda9014c201e6969b478895c230");
-/// ```
-///
-/// Leaving out `chat_id` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::chat_moderation::*;
-/// let request = UpdateChatModerationRequest::new();
-/// ```
+/// The parameters and body of `im.v1.chat_moderation.update`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct UpdateChatModerationRequest {
-    /// Path parameter `chat_id`: ID of the group (`oc_…`).
-    chat_id: String,
-    /// Query parameter `user_id_type`: Kind of user ID used in the two lists (default `open_id`).
-    user_id_type: Option<UserIdType>,
-    /// The request body.
-    body: UpdateChatModerationBody,
+    /// Path `chat_id`: ID of the group (`oc_…`).
+    pub chat_id: String,
+    /// Query `user_id_type`: Kind of user ID used in the two lists (default `open_id`).
+    pub user_id_type: Option<UserIdType>,
+    /// The body.
+    pub body: UpdateChatModerationBody,
 }
 
 impl UpdateChatModerationRequest {
-    /// Creates the request from its required parameters.
+    /// The request with its required parameters; the others unset.
     #[allow(clippy::new_without_default)]
     pub fn new(chat_id: impl Into<String>) -> Self {
         Self {
@@ -56,33 +29,6 @@ impl UpdateChatModerationRequest {
             user_id_type: Default::default(),
             body: UpdateChatModerationBody::new(),
         }
-    }
-
-    /// Path parameter `chat_id`: ID of the group (`oc_…`).
-    pub fn chat_id(&self) -> &str {
-        &self.chat_id
-    }
-
-    /// Query parameter `user_id_type`: Kind of user ID used in the two lists (default `open_id`).
-    pub fn user_id_type(&self) -> &Option<UserIdType> {
-        &self.user_id_type
-    }
-
-    /// The request body.
-    pub fn body(&self) -> &UpdateChatModerationBody {
-        &self.body
-    }
-
-    /// Query parameter `user_id_type`: Kind of user ID used in the two lists (default `open_id`).
-    pub fn set_user_id_type(mut self, user_id_type: UserIdType) -> Self {
-        self.user_id_type = Some(user_id_type);
-        self
-    }
-
-    /// The request body.
-    pub fn set_body(mut self, body: UpdateChatModerationBody) -> Self {
-        self.body = body;
-        self
     }
 }
 
@@ -116,17 +62,14 @@ impl UpdateChatModerationBody {
         }
     }
 
-    /// Sets `moderation_setting`.
-    pub fn with_moderation_setting(
-        mut self,
-        moderation_setting: impl Into<String>,
-    ) -> Self {
+    /// Sets [`moderation_setting`](Self::moderation_setting).
+    pub fn moderation_setting(mut self, moderation_setting: impl Into<String>) -> Self {
         self.moderation_setting = Some(moderation_setting.into());
         self
     }
 
-    /// Sets `moderator_added_list`.
-    pub fn with_moderator_added_list(
+    /// Sets [`moderator_added_list`](Self::moderator_added_list).
+    pub fn moderator_added_list(
         mut self,
         moderator_added_list: impl IntoIterator<Item = impl Into<String>>,
     ) -> Self {
@@ -137,8 +80,8 @@ impl UpdateChatModerationBody {
         self
     }
 
-    /// Sets `moderator_removed_list`.
-    pub fn with_moderator_removed_list(
+    /// Sets [`moderator_removed_list`](Self::moderator_removed_list).
+    pub fn moderator_removed_list(
         mut self,
         moderator_removed_list: impl IntoIterator<Item = impl Into<String>>,
     ) -> Self {
@@ -161,69 +104,57 @@ pub struct UpdateChatModerationResponse {
     lark_log_id: Option<String>,
 }
 
-impl UpdateChatModerationResponse {
-    /// An empty value: every field unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self { lark_log_id: None }
-    }
-
-    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
-    /// platform sent one: give it to the platform's support with a question.
-    pub fn log_id(&self) -> Option<&str> {
-        self.lark_log_id.as_deref()
-    }
-}
-
-impl crate::operation::Output for UpdateChatModerationResponse {
-    fn set_log_id(&mut self, log_id: Option<String>) {
-        self.lark_log_id = log_id;
-    }
-}
-
-impl crate::operation::Operation for UpdateChatModerationRequest {
-    type Error = UpdateChatModerationError;
-    const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
+crate::answer!(UpdateChatModerationResponse);
+impl op::Operation for UpdateChatModerationRequest {
+    type Code = super::super::ErrorCode;
+    type Answer = UpdateChatModerationResponse;
+    const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.chat_moderation.update",
-        method: crate::operation::HttpMethod::Put,
+        method: op::HttpMethod::Put,
         path: "/open-apis/im/v1/chats/:chat_id/moderation",
-        access_tokens: &[
-            crate::operation::TokenType::Tenant,
-            crate::operation::TokenType::User,
-        ],
+        access_tokens: &[op::TokenType::Tenant, op::TokenType::User],
         idempotent: true,
-        response: crate::operation::ResponseKind::Empty,
+        response: op::ResponseKind::Empty,
         doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat-moderation/update",
-        rate_limit: Some(crate::operation::RateLimitMeta {
+        rate_limit: Some(op::RateLimitMeta {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
+        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        errors: &[
+            crate::ErrorRow::of(83),
+            crate::ErrorRow::of(86),
+            crate::ErrorRow::of(87),
+            crate::ErrorRow::of(90),
+            crate::ErrorRow::of(91),
+            crate::ErrorRow::of(92),
+            crate::ErrorRow::of(96),
+            crate::ErrorRow::of(98),
+            crate::ErrorRow::of(100),
+            crate::ErrorRow::of(105),
+            crate::ErrorRow::of(106),
+            crate::ErrorRow::of(114),
+            crate::ErrorRow::of(115),
+            crate::ErrorRow::of(134),
+            crate::ErrorRow::of(153),
+        ],
     };
 
-    fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
-        vec![self.chat_id.as_str().into()]
+    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+        parts.path("chat_id", &self.chat_id);
+        parts.query("user_id_type", &self.user_id_type);
+        parts.json(&self.body)
     }
-
-    fn query_params(&self) -> Vec<(&'static str, String)> {
-        let mut query = Vec::new();
-        if let Some(v) = &self.user_id_type {
-            query.push(("user_id_type", v.as_str().to_string()));
-        }
-        query
-    }
-
-    fn payload(&self) -> Result<crate::operation::Payload, String> {
-        crate::operation::Payload::json(&self.body)
-    }
-}
-
-impl crate::operation::JsonOperation for UpdateChatModerationRequest {
-    type Output = UpdateChatModerationResponse;
 }
 
 impl super::ChatModerationApi<'_> {
     /// Set who may send messages in a group.
+    ///
+    /// Sets the group's speaking mode: every member, only the owner and managers, or chosen
+    /// members. With a user token the user must own the group; with a tenant token the bot must
+    /// own it, or have created it, hold `im:chat:operate_as_owner` and still be in it. In
+    /// `moderator_list` mode, `moderator_added_list` and `moderator_removed_list` change who is
+    /// chosen. The app needs the bot ability.
     ///
     /// - Endpoint id: `im.v1.chat_moderation.update`
     /// - Access tokens: `tenant_access_token`, `user_access_token`
@@ -233,11 +164,29 @@ impl super::ChatModerationApi<'_> {
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
     /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat-moderation/update>
     ///
+    /// # Errors
+    ///
+    /// Documented codes (match them with `Error::code()`):
+    /// [`ChatInvalidRequestParam`](super::super::ErrorCode::ChatInvalidRequestParam) (232001),
+    /// [`AppNotFound`](super::super::ErrorCode::AppNotFound) (232004),
+    /// [`InvalidChatId`](super::super::ErrorCode::InvalidChatId) (232006),
+    /// [`ChatDissolved`](super::super::ErrorCode::ChatDissolved) (232009),
+    /// [`CrossTenantChat`](super::super::ErrorCode::CrossTenantChat) (232010),
+    /// [`OperatorNotInChat`](super::super::ErrorCode::OperatorNotInChat) (232011),
+    /// [`UnsupportedMemberIdType`](super::super::ErrorCode::UnsupportedMemberIdType) (232015),
+    /// [`NotOwnerOrCreator`](super::super::ErrorCode::NotOwnerOrCreator) (232017),
+    /// [`ChatRateLimited`](super::super::ErrorCode::ChatRateLimited) (232019),
+    /// [`UserNotVisible`](super::super::ErrorCode::UserNotVisible) (232024),
+    /// [`ChatBotAbilityDisabled`](super::super::ErrorCode::ChatBotAbilityDisabled) (232025),
+    /// [`ChatExternalForbidden`](super::super::ErrorCode::ChatExternalForbidden) (232033),
+    /// [`AppNotInstalled`](super::super::ErrorCode::AppNotInstalled) (232034),
+    /// [`ChatBanned`](super::super::ErrorCode::ChatBanned) (232060),
+    /// [`MeetingLocksPostingPermission`](super::super::ErrorCode::MeetingLocksPostingPermission)
+    /// (232092).
+    ///
     /// # Example
     ///
-    /// ```no_run
-    /// # async fn example() -> Result<(), lark_openapi::Error> {
-    /// let client = lark_openapi::Client::builder("cli_your_app_id", "your_app_secret").build()?;
+    /// ```ignore
     /// let response = client
     ///     .im().v1().chat_moderation()
     ///     .update(
@@ -246,504 +195,24 @@ impl super::ChatModerationApi<'_> {
     ///     .send()
     ///     .await?;
     /// println!("done; log id {:?}", response.log_id());
-    /// # Ok(())
-    /// # }
     /// ```
     pub fn update(&self, chat_id: impl Into<String>) -> UpdateChatModeration {
-        UpdateChatModeration {
-            client: self.client.clone(),
-            request: UpdateChatModerationRequest::new(chat_id),
-            options: RequestOptions::default(),
-        }
+        crate::Call::new(self.client, UpdateChatModerationRequest::new(chat_id))
     }
 }
 
-/// A prepared `im.v1.chat_moderation.update` call: set options, then `.send().await` (or just `.await`).
-///
-/// Made by [`ChatModerationApi::update`](super::ChatModerationApi::update).
-#[derive(Debug, Clone)]
-#[must_use = "a request does nothing until it is sent"]
-pub struct UpdateChatModeration {
-    client: Client,
-    request: UpdateChatModerationRequest,
-    options: RequestOptions,
-}
-
+/// A prepared `im.v1.chat_moderation.update` call: set options, then `.await` it (see [`Call`](crate::Call)).
+pub type UpdateChatModeration = crate::Call<UpdateChatModerationRequest>;
 impl UpdateChatModeration {
-    /// Query parameter `user_id_type`: Kind of user ID used in the two lists (default `open_id`).
+    /// Sets [`user_id_type`](UpdateChatModerationRequest::user_id_type).
     pub fn user_id_type(mut self, user_id_type: UserIdType) -> Self {
-        self.request = self.request.set_user_id_type(user_id_type);
+        self.request.user_id_type = Some(user_id_type);
         self
     }
 
-    /// The request body.
+    /// Sets [`body`](UpdateChatModerationRequest::body).
     pub fn body(mut self, body: UpdateChatModerationBody) -> Self {
-        self.request = self.request.set_body(body);
+        self.request.body = body;
         self
-    }
-
-    /// Store apps: the tenant to act for (its `tenant_key`); custom apps need not set it.
-    pub fn tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.options = self.options.tenant_key(tenant_key);
-        self
-    }
-
-    /// Sends the request as a user, with that user's `user_access_token`, instead of
-    /// as the app.
-    pub fn user_access_token(mut self, token: impl Into<String>) -> Self {
-        self.options = self.options.user_access_token(token);
-        self
-    }
-
-    /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
-    /// Merged into what is set: a field these options set replaces the earlier value,
-    /// the others are kept, headers add up.
-    pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = self.options.merge(options);
-        self
-    }
-
-    /// The request as it will be sent.
-    pub fn request(&self) -> &UpdateChatModerationRequest {
-        &self.request
-    }
-
-    /// Sends the request.
-    pub async fn send(
-        self,
-    ) -> Result<UpdateChatModerationResponse, Error<UpdateChatModerationError>> {
-        self.client.call(self.request, self.options).await
-    }
-}
-
-impl std::future::IntoFuture for UpdateChatModeration {
-    type Output = Result<UpdateChatModerationResponse, Error<UpdateChatModerationError>>;
-    type IntoFuture = crate::operation::BoxFuture<Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-/// Service errors of `im.v1.chat_moderation.update`: one variant per documented code.
-///
-/// Codes the spec does not list (including platform-wide ones) arrive as `Unhandled`. Each variant keeps the full [`ApiError`](crate::ApiError): code, HTTP status, server message, log id, troubleshooter link and violations.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum UpdateChatModerationError {
-    /// **232001** (HTTP 400): A request parameter is malformed or missing.
-    ///
-    /// What to do: Check the parameters against the API page.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    ChatInvalidRequestParam(crate::ApiError),
-    /// **232004** (HTTP 400): The calling app does not exist.
-    ///
-    /// What to do: Check the app credentials; if they are right, contact Lark support with the log id.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    AppNotFound(crate::ApiError),
-    /// **232006** (HTTP 400): The chat_id is not a valid chat.
-    ///
-    /// What to do: Take the chat_id from the create-chat, list-chats or search-chats answers.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    InvalidChatId(crate::ApiError),
-    /// **232009** (HTTP 400): The chat has been dissolved.
-    ///
-    /// What to do: Drop the chat from your records or use another one.
-    ///
-    /// Server message: `Your request specifies a chat which has already been dissolved.`
-    ///
-    /// Retrying the same request does not help.
-    ChatDissolved(crate::ApiError),
-    /// **232010** (HTTP 400): The caller and the chat belong to different tenants.
-    ///
-    /// What to do: Call from the tenant that owns the chat.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    CrossTenantChat(crate::ApiError),
-    /// **232011** (HTTP 400): The caller is not a member of the chat.
-    ///
-    /// What to do: Add the bot or user to the chat first.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    OperatorNotInChat(crate::ApiError),
-    /// **232015** (HTTP 400): The member or user ID type is not supported here.
-    ///
-    /// What to do: Pass open_id, union_id or user_id as the ID type.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    UnsupportedMemberIdType(crate::ApiError),
-    /// **232017** (HTTP 400): The caller is neither the chat's owner nor its creator holding the needed scope.
-    ///
-    /// What to do: Act as the owner, or as the app that created the chat with the owner-level scope.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    NotOwnerOrCreator(crate::ApiError),
-    /// **232019** (HTTP 400): Too many requests on chats, or concurrent requests on the same chat.
-    ///
-    /// What to do: Slow down, call one at a time per chat, and retry.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// A retry can help: the SDK retries it within the client's retry policy.
-    ChatRateLimited(crate::ApiError),
-    /// **232024** (HTTP 400): The bot cannot see the users involved, or the caller may not collaborate with them.
-    ///
-    /// What to do: Check the app's availability scope and the tenant's collaboration settings.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    UserNotVisible(crate::ApiError),
-    /// **232025** (HTTP 400): The app has no bot ability, or the version enabling it is not released.
-    ///
-    /// What to do: Enable the bot ability in the developer console and release a version.
-    ///
-    /// Server message: `Bot ability is not activated.`
-    ///
-    /// Retrying the same request does not help.
-    ChatBotAbilityDisabled(crate::ApiError),
-    /// **232033** (HTTP 400): The caller may not operate on external chats.
-    ///
-    /// What to do: Use an internal chat; this permission cannot be requested.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    ChatExternalForbidden(crate::ApiError),
-    /// **232034** (HTTP 400): The app is not installed or not enabled in this tenant.
-    ///
-    /// What to do: Have the tenant install and enable the app.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    AppNotInstalled(crate::ApiError),
-    /// **232060** (HTTP 400): The chat has been banned.
-    ///
-    /// What to do: Contact Lark support with the log id.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    ChatBanned(crate::ApiError),
-    /// **232092** (HTTP 400): A meeting is in progress in the chat, so who may post cannot be changed.
-    ///
-    /// What to do: Change the setting after the meeting ends.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    MeetingLocksPostingPermission(crate::ApiError),
-    /// A code the spec's error table does not list; see [`ApiError`](crate::ApiError).
-    Unhandled(crate::ApiError),
-}
-
-impl UpdateChatModerationError {
-    /// The error as the platform sent it.
-    pub fn api_error(&self) -> &crate::ApiError {
-        match self {
-            Self::ChatInvalidRequestParam(e)
-            | Self::AppNotFound(e)
-            | Self::InvalidChatId(e)
-            | Self::ChatDissolved(e)
-            | Self::CrossTenantChat(e)
-            | Self::OperatorNotInChat(e)
-            | Self::UnsupportedMemberIdType(e)
-            | Self::NotOwnerOrCreator(e)
-            | Self::ChatRateLimited(e)
-            | Self::UserNotVisible(e)
-            | Self::ChatBotAbilityDisabled(e)
-            | Self::ChatExternalForbidden(e)
-            | Self::AppNotInstalled(e)
-            | Self::ChatBanned(e)
-            | Self::MeetingLocksPostingPermission(e)
-            | Self::Unhandled(e) => e,
-        }
-    }
-
-    /// The platform's error code.
-    pub fn code(&self) -> i64 {
-        self.api_error().code
-    }
-
-    /// The HTTP status of the response.
-    pub fn http_status(&self) -> u16 {
-        self.api_error().http_status
-    }
-
-    /// The server's message (`msg`).
-    pub fn message(&self) -> &str {
-        &self.api_error().message
-    }
-
-    /// The log id to quote when asking Lark support.
-    pub fn log_id(&self) -> Option<&str> {
-        self.api_error().log_id.as_deref()
-    }
-
-    /// What the code means, from the spec; `None` for `Unhandled`.
-    pub fn meaning(&self) -> Option<&'static str> {
-        match self {
-            Self::ChatInvalidRequestParam(_) => {
-                Some("A request parameter is malformed or missing.")
-            }
-            Self::AppNotFound(_) => Some("The calling app does not exist."),
-            Self::InvalidChatId(_) => Some("The chat_id is not a valid chat."),
-            Self::ChatDissolved(_) => Some("The chat has been dissolved."),
-            Self::CrossTenantChat(_) => {
-                Some("The caller and the chat belong to different tenants.")
-            }
-            Self::OperatorNotInChat(_) => Some("The caller is not a member of the chat."),
-            Self::UnsupportedMemberIdType(_) => {
-                Some("The member or user ID type is not supported here.")
-            }
-            Self::NotOwnerOrCreator(_) => {
-                Some(
-                    "The caller is neither the chat's owner nor its creator holding the needed scope.",
-                )
-            }
-            Self::ChatRateLimited(_) => {
-                Some(
-                    "Too many requests on chats, or concurrent requests on the same chat.",
-                )
-            }
-            Self::UserNotVisible(_) => {
-                Some(
-                    "The bot cannot see the users involved, or the caller may not collaborate with them.",
-                )
-            }
-            Self::ChatBotAbilityDisabled(_) => {
-                Some(
-                    "The app has no bot ability, or the version enabling it is not released.",
-                )
-            }
-            Self::ChatExternalForbidden(_) => {
-                Some("The caller may not operate on external chats.")
-            }
-            Self::AppNotInstalled(_) => {
-                Some("The app is not installed or not enabled in this tenant.")
-            }
-            Self::ChatBanned(_) => Some("The chat has been banned."),
-            Self::MeetingLocksPostingPermission(_) => {
-                Some(
-                    "A meeting is in progress in the chat, so who may post cannot be changed.",
-                )
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// What to do about it, from the spec; `None` for `Unhandled`.
-    pub fn advice(&self) -> Option<&'static str> {
-        match self {
-            Self::ChatInvalidRequestParam(_) => {
-                Some("Check the parameters against the API page.")
-            }
-            Self::AppNotFound(_) => {
-                Some(
-                    "Check the app credentials; if they are right, contact Lark support with the log id.",
-                )
-            }
-            Self::InvalidChatId(_) => {
-                Some(
-                    "Take the chat_id from the create-chat, list-chats or search-chats answers.",
-                )
-            }
-            Self::ChatDissolved(_) => {
-                Some("Drop the chat from your records or use another one.")
-            }
-            Self::CrossTenantChat(_) => Some("Call from the tenant that owns the chat."),
-            Self::OperatorNotInChat(_) => Some("Add the bot or user to the chat first."),
-            Self::UnsupportedMemberIdType(_) => {
-                Some("Pass open_id, union_id or user_id as the ID type.")
-            }
-            Self::NotOwnerOrCreator(_) => {
-                Some(
-                    "Act as the owner, or as the app that created the chat with the owner-level scope.",
-                )
-            }
-            Self::ChatRateLimited(_) => {
-                Some("Slow down, call one at a time per chat, and retry.")
-            }
-            Self::UserNotVisible(_) => {
-                Some(
-                    "Check the app's availability scope and the tenant's collaboration settings.",
-                )
-            }
-            Self::ChatBotAbilityDisabled(_) => {
-                Some(
-                    "Enable the bot ability in the developer console and release a version.",
-                )
-            }
-            Self::ChatExternalForbidden(_) => {
-                Some("Use an internal chat; this permission cannot be requested.")
-            }
-            Self::AppNotInstalled(_) => {
-                Some("Have the tenant install and enable the app.")
-            }
-            Self::ChatBanned(_) => Some("Contact Lark support with the log id."),
-            Self::MeetingLocksPostingPermission(_) => {
-                Some("Change the setting after the meeting ends.")
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// Whether sending the same request again can succeed, per the spec.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::ChatRateLimited(_))
-    }
-
-    /// Whether the code is one the spec does not list.
-    pub fn is_unhandled(&self) -> bool {
-        matches!(self, Self::Unhandled(_))
-    }
-
-    /// Whether this is code 232001: A request parameter is malformed or missing.
-    pub fn is_chat_invalid_request_param(&self) -> bool {
-        matches!(self, Self::ChatInvalidRequestParam(_))
-    }
-
-    /// Whether this is code 232004: The calling app does not exist.
-    pub fn is_app_not_found(&self) -> bool {
-        matches!(self, Self::AppNotFound(_))
-    }
-
-    /// Whether this is code 232006: The chat_id is not a valid chat.
-    pub fn is_invalid_chat_id(&self) -> bool {
-        matches!(self, Self::InvalidChatId(_))
-    }
-
-    /// Whether this is code 232009: The chat has been dissolved.
-    pub fn is_chat_dissolved(&self) -> bool {
-        matches!(self, Self::ChatDissolved(_))
-    }
-
-    /// Whether this is code 232010: The caller and the chat belong to different tenants.
-    pub fn is_cross_tenant_chat(&self) -> bool {
-        matches!(self, Self::CrossTenantChat(_))
-    }
-
-    /// Whether this is code 232011: The caller is not a member of the chat.
-    pub fn is_operator_not_in_chat(&self) -> bool {
-        matches!(self, Self::OperatorNotInChat(_))
-    }
-
-    /// Whether this is code 232015: The member or user ID type is not supported here.
-    pub fn is_unsupported_member_id_type(&self) -> bool {
-        matches!(self, Self::UnsupportedMemberIdType(_))
-    }
-
-    /// Whether this is code 232017: The caller is neither the chat's owner nor its creator holding the needed scope.
-    pub fn is_not_owner_or_creator(&self) -> bool {
-        matches!(self, Self::NotOwnerOrCreator(_))
-    }
-
-    /// Whether this is code 232019: Too many requests on chats, or concurrent requests on the same chat.
-    pub fn is_chat_rate_limited(&self) -> bool {
-        matches!(self, Self::ChatRateLimited(_))
-    }
-
-    /// Whether this is code 232024: The bot cannot see the users involved, or the caller may not collaborate with them.
-    pub fn is_user_not_visible(&self) -> bool {
-        matches!(self, Self::UserNotVisible(_))
-    }
-
-    /// Whether this is code 232025: The app has no bot ability, or the version enabling it is not released.
-    pub fn is_chat_bot_ability_disabled(&self) -> bool {
-        matches!(self, Self::ChatBotAbilityDisabled(_))
-    }
-
-    /// Whether this is code 232033: The caller may not operate on external chats.
-    pub fn is_chat_external_forbidden(&self) -> bool {
-        matches!(self, Self::ChatExternalForbidden(_))
-    }
-
-    /// Whether this is code 232034: The app is not installed or not enabled in this tenant.
-    pub fn is_app_not_installed(&self) -> bool {
-        matches!(self, Self::AppNotInstalled(_))
-    }
-
-    /// Whether this is code 232060: The chat has been banned.
-    pub fn is_chat_banned(&self) -> bool {
-        matches!(self, Self::ChatBanned(_))
-    }
-
-    /// Whether this is code 232092: A meeting is in progress in the chat, so who may post cannot be changed.
-    pub fn is_meeting_locks_posting_permission(&self) -> bool {
-        matches!(self, Self::MeetingLocksPostingPermission(_))
-    }
-}
-
-impl std::fmt::Display for UpdateChatModerationError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::service_error::fmt_service_error(
-            f,
-            self.api_error(),
-            self.meaning(),
-            self.advice(),
-        )
-    }
-}
-
-impl std::error::Error for UpdateChatModerationError {}
-impl crate::service_error::FromApiError for UpdateChatModerationError {
-    fn from_api_error(error: crate::ApiError) -> Self {
-        match error.code {
-            232001i64 => Self::ChatInvalidRequestParam(error),
-            232004i64 => Self::AppNotFound(error),
-            232006i64 => Self::InvalidChatId(error),
-            232009i64 => Self::ChatDissolved(error),
-            232010i64 => Self::CrossTenantChat(error),
-            232011i64 => Self::OperatorNotInChat(error),
-            232015i64 => Self::UnsupportedMemberIdType(error),
-            232017i64 => Self::NotOwnerOrCreator(error),
-            232019i64 => Self::ChatRateLimited(error),
-            232024i64 => Self::UserNotVisible(error),
-            232025i64 => Self::ChatBotAbilityDisabled(error),
-            232033i64 => Self::ChatExternalForbidden(error),
-            232034i64 => Self::AppNotInstalled(error),
-            232060i64 => Self::ChatBanned(error),
-            232092i64 => Self::MeetingLocksPostingPermission(error),
-            _ => Self::Unhandled(error),
-        }
-    }
-}
-
-impl crate::ServiceError for UpdateChatModerationError {
-    fn endpoint(&self) -> &'static str {
-        "im.v1.chat_moderation.update"
-    }
-
-    fn api_error(&self) -> &crate::ApiError {
-        UpdateChatModerationError::api_error(self)
-    }
-
-    fn meaning(&self) -> Option<&'static str> {
-        UpdateChatModerationError::meaning(self)
-    }
-
-    fn advice(&self) -> Option<&'static str> {
-        UpdateChatModerationError::advice(self)
-    }
-
-    fn is_retryable(&self) -> bool {
-        UpdateChatModerationError::is_retryable(self)
     }
 }

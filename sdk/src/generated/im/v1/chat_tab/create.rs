@@ -4,70 +4,28 @@
 //! Add tabs to a chat.
 //!
 //! `POST /open-apis/im/v1/chats/:chat_id/chat_tabs`
-//!
-//! Adds custom tabs to a chat. Only `doc` and `url` tabs can be added this way; other kinds
-//! are added in the client. A chat holds at most 20 custom tabs. The bot or user must be in
-//! the chat (and in its tenant, for an internal group), and be the owner or a manager when
-//! only they may manage tabs. Returns all the chat's tabs, with the IDs later tab calls need.
-//!
-//! - Endpoint id: `im.v1.chat_tab.create`
-//! - Access tokens: `tenant_access_token`, `user_access_token`
-//! - App types: custom (self-built), store (marketplace)
-//! - Sent as the app by default; `.user_access_token(…)` sends it as a user
-//! - Scopes (any one of): `im:chat`, `im:chat.tabs:write_only`
-//! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat-tab/create>
 
-use crate::{Client, Error, RequestOptions};
+use crate::operation as op;
 use super::super::models::{ChatTab, NewChatTab};
 
-/// The parameters and body of `im.v1.chat_tab.create`.
-///
-/// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
-///
-/// ```
-/// # use lark_openapi::im::v1::chat_tab::*;
-/// let request = CreateChatTabRequest::new("oc_a0553eda9014c201e6969b478895c230");
-/// ```
-///
-/// Leaving out `chat_id` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::chat_tab::*;
-/// let request = CreateChatTabRequest::new();
-/// ```
+/// The parameters and body of `im.v1.chat_tab.create`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct CreateChatTabRequest {
-    /// Path parameter `chat_id`: ID of the chat (`oc_…`).
-    chat_id: String,
-    /// The request body.
-    body: CreateChatTabBody,
+    /// Path `chat_id`: ID of the chat (`oc_…`).
+    pub chat_id: String,
+    /// The body.
+    pub body: CreateChatTabBody,
 }
 
 impl CreateChatTabRequest {
-    /// Creates the request from its required parameters.
+    /// The request with its required parameters; the others unset.
     #[allow(clippy::new_without_default)]
     pub fn new(chat_id: impl Into<String>) -> Self {
         Self {
             chat_id: chat_id.into(),
             body: CreateChatTabBody::new(),
         }
-    }
-
-    /// Path parameter `chat_id`: ID of the chat (`oc_…`).
-    pub fn chat_id(&self) -> &str {
-        &self.chat_id
-    }
-
-    /// The request body.
-    pub fn body(&self) -> &CreateChatTabBody {
-        &self.body
-    }
-
-    /// The request body.
-    pub fn set_body(mut self, body: CreateChatTabBody) -> Self {
-        self.body = body;
-        self
     }
 }
 
@@ -91,11 +49,8 @@ impl CreateChatTabBody {
         }
     }
 
-    /// Sets `chat_tabs`.
-    pub fn with_chat_tabs(
-        mut self,
-        chat_tabs: impl IntoIterator<Item = NewChatTab>,
-    ) -> Self {
+    /// Sets [`chat_tabs`](Self::chat_tabs).
+    pub fn chat_tabs(mut self, chat_tabs: impl IntoIterator<Item = NewChatTab>) -> Self {
         self.chat_tabs = chat_tabs.into_iter().collect();
         self
     }
@@ -115,77 +70,56 @@ pub struct CreateChatTabResponse {
     lark_log_id: Option<String>,
 }
 
-impl CreateChatTabResponse {
-    /// An empty value: every field unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            chat_tabs: Default::default(),
-            lark_log_id: None,
-        }
-    }
-
-    /// Sets `chat_tabs`.
-    pub fn with_chat_tabs(
-        mut self,
-        chat_tabs: impl IntoIterator<Item = ChatTab>,
-    ) -> Self {
-        self.chat_tabs = chat_tabs.into_iter().collect();
-        self
-    }
-
-    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
-    /// platform sent one: give it to the platform's support with a question.
-    pub fn log_id(&self) -> Option<&str> {
-        self.lark_log_id.as_deref()
-    }
-}
-
-impl crate::operation::Output for CreateChatTabResponse {
-    fn set_log_id(&mut self, log_id: Option<String>) {
-        self.lark_log_id = log_id;
-    }
-}
-
-impl crate::operation::Operation for CreateChatTabRequest {
-    type Error = CreateChatTabError;
-    const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
+crate::answer!(CreateChatTabResponse);
+impl op::Operation for CreateChatTabRequest {
+    type Code = super::super::ErrorCode;
+    type Answer = CreateChatTabResponse;
+    const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.chat_tab.create",
-        method: crate::operation::HttpMethod::Post,
+        method: op::HttpMethod::Post,
         path: "/open-apis/im/v1/chats/:chat_id/chat_tabs",
-        access_tokens: &[
-            crate::operation::TokenType::Tenant,
-            crate::operation::TokenType::User,
-        ],
+        access_tokens: &[op::TokenType::Tenant, op::TokenType::User],
         idempotent: false,
-        response: crate::operation::ResponseKind::Json,
+        response: op::ResponseKind::Json,
         doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat-tab/create",
-        rate_limit: Some(crate::operation::RateLimitMeta {
+        rate_limit: Some(op::RateLimitMeta {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
+        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        errors: &[
+            crate::ErrorRow::of(83),
+            crate::ErrorRow::of(87),
+            crate::ErrorRow::of(90),
+            crate::ErrorRow::of(91),
+            crate::ErrorRow::of(92),
+            crate::ErrorRow::of(105),
+            crate::ErrorRow::of(106),
+            crate::ErrorRow::of(114),
+            crate::ErrorRow::of(115),
+            crate::ErrorRow::of(125),
+            crate::ErrorRow::of(126),
+            crate::ErrorRow::of(127),
+            crate::ErrorRow::of(129),
+            crate::ErrorRow::of(130),
+            crate::ErrorRow::of(131),
+            crate::ErrorRow::of(132),
+        ],
     };
 
-    fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
-        vec![self.chat_id.as_str().into()]
+    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+        parts.path("chat_id", &self.chat_id);
+        parts.json(&self.body)
     }
-
-    fn query_params(&self) -> Vec<(&'static str, String)> {
-        Vec::new()
-    }
-
-    fn payload(&self) -> Result<crate::operation::Payload, String> {
-        crate::operation::Payload::json(&self.body)
-    }
-}
-
-impl crate::operation::JsonOperation for CreateChatTabRequest {
-    type Output = CreateChatTabResponse;
 }
 
 impl super::ChatTabApi<'_> {
     /// Add tabs to a chat.
+    ///
+    /// Adds custom tabs to a chat. Only `doc` and `url` tabs can be added this way; other kinds
+    /// are added in the client. A chat holds at most 20 custom tabs. The bot or user must be in
+    /// the chat (and in its tenant, for an internal group), and be the owner or a manager when
+    /// only they may manage tabs. Returns all the chat's tabs, with the IDs later tab calls need.
     ///
     /// - Endpoint id: `im.v1.chat_tab.create`
     /// - Access tokens: `tenant_access_token`, `user_access_token`
@@ -195,11 +129,29 @@ impl super::ChatTabApi<'_> {
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
     /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat-tab/create>
     ///
+    /// # Errors
+    ///
+    /// Documented codes (match them with `Error::code()`):
+    /// [`ChatInvalidRequestParam`](super::super::ErrorCode::ChatInvalidRequestParam) (232001),
+    /// [`InvalidChatId`](super::super::ErrorCode::InvalidChatId) (232006),
+    /// [`ChatDissolved`](super::super::ErrorCode::ChatDissolved) (232009),
+    /// [`CrossTenantChat`](super::super::ErrorCode::CrossTenantChat) (232010),
+    /// [`OperatorNotInChat`](super::super::ErrorCode::OperatorNotInChat) (232011),
+    /// [`UserNotVisible`](super::super::ErrorCode::UserNotVisible) (232024),
+    /// [`ChatBotAbilityDisabled`](super::super::ErrorCode::ChatBotAbilityDisabled) (232025),
+    /// [`ChatExternalForbidden`](super::super::ErrorCode::ChatExternalForbidden) (232033),
+    /// [`AppNotInstalled`](super::super::ErrorCode::AppNotInstalled) (232034),
+    /// [`TabLimitReached`](super::super::ErrorCode::TabLimitReached) (232046),
+    /// [`TabNameTooLong`](super::super::ErrorCode::TabNameTooLong) (232047),
+    /// [`InvalidTabContent`](super::super::ErrorCode::InvalidTabContent) (232048),
+    /// [`ChatTypeWithoutTabs`](super::super::ErrorCode::ChatTypeWithoutTabs) (232050),
+    /// [`NoDocPermission`](super::super::ErrorCode::NoDocPermission) (232051),
+    /// [`NoWidgetManagePermission`](super::super::ErrorCode::NoWidgetManagePermission) (232055),
+    /// [`NotImageOwner`](super::super::ErrorCode::NotImageOwner) (232056).
+    ///
     /// # Example
     ///
-    /// ```no_run
-    /// # async fn example() -> Result<(), lark_openapi::Error> {
-    /// let client = lark_openapi::Client::builder("cli_your_app_id", "your_app_secret").build()?;
+    /// ```ignore
     /// let response = client
     ///     .im().v1().chat_tab()
     ///     .create(
@@ -208,507 +160,18 @@ impl super::ChatTabApi<'_> {
     ///     .send()
     ///     .await?;
     /// println!("{response:?}");
-    /// # Ok(())
-    /// # }
     /// ```
     pub fn create(&self, chat_id: impl Into<String>) -> CreateChatTab {
-        CreateChatTab {
-            client: self.client.clone(),
-            request: CreateChatTabRequest::new(chat_id),
-            options: RequestOptions::default(),
-        }
+        crate::Call::new(self.client, CreateChatTabRequest::new(chat_id))
     }
 }
 
-/// A prepared `im.v1.chat_tab.create` call: set options, then `.send().await` (or just `.await`).
-///
-/// Made by [`ChatTabApi::create`](super::ChatTabApi::create).
-#[derive(Debug, Clone)]
-#[must_use = "a request does nothing until it is sent"]
-pub struct CreateChatTab {
-    client: Client,
-    request: CreateChatTabRequest,
-    options: RequestOptions,
-}
-
+/// A prepared `im.v1.chat_tab.create` call: set options, then `.await` it (see [`Call`](crate::Call)).
+pub type CreateChatTab = crate::Call<CreateChatTabRequest>;
 impl CreateChatTab {
-    /// The request body.
+    /// Sets [`body`](CreateChatTabRequest::body).
     pub fn body(mut self, body: CreateChatTabBody) -> Self {
-        self.request = self.request.set_body(body);
+        self.request.body = body;
         self
-    }
-
-    /// Store apps: the tenant to act for (its `tenant_key`); custom apps need not set it.
-    pub fn tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.options = self.options.tenant_key(tenant_key);
-        self
-    }
-
-    /// Sends the request as a user, with that user's `user_access_token`, instead of
-    /// as the app.
-    pub fn user_access_token(mut self, token: impl Into<String>) -> Self {
-        self.options = self.options.user_access_token(token);
-        self
-    }
-
-    /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
-    /// Merged into what is set: a field these options set replaces the earlier value,
-    /// the others are kept, headers add up.
-    pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = self.options.merge(options);
-        self
-    }
-
-    /// The request as it will be sent.
-    pub fn request(&self) -> &CreateChatTabRequest {
-        &self.request
-    }
-
-    /// Sends the request.
-    pub async fn send(self) -> Result<CreateChatTabResponse, Error<CreateChatTabError>> {
-        self.client.call(self.request, self.options).await
-    }
-}
-
-impl std::future::IntoFuture for CreateChatTab {
-    type Output = Result<CreateChatTabResponse, Error<CreateChatTabError>>;
-    type IntoFuture = crate::operation::BoxFuture<Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-/// Service errors of `im.v1.chat_tab.create`: one variant per documented code.
-///
-/// Codes the spec does not list (including platform-wide ones) arrive as `Unhandled`. Each variant keeps the full [`ApiError`](crate::ApiError): code, HTTP status, server message, log id, troubleshooter link and violations.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum CreateChatTabError {
-    /// **232001** (HTTP 400): A request parameter is malformed or missing.
-    ///
-    /// What to do: Check the parameters against the API page.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    ChatInvalidRequestParam(crate::ApiError),
-    /// **232006** (HTTP 400): The chat_id is not a valid chat.
-    ///
-    /// What to do: Take the chat_id from the create-chat, list-chats or search-chats answers.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    InvalidChatId(crate::ApiError),
-    /// **232009** (HTTP 400): The chat has been dissolved.
-    ///
-    /// What to do: Drop the chat from your records or use another one.
-    ///
-    /// Server message: `Your request specifies a chat which has already been dissolved.`
-    ///
-    /// Retrying the same request does not help.
-    ChatDissolved(crate::ApiError),
-    /// **232010** (HTTP 400): The caller and the chat belong to different tenants.
-    ///
-    /// What to do: Call from the tenant that owns the chat.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    CrossTenantChat(crate::ApiError),
-    /// **232011** (HTTP 400): The caller is not a member of the chat.
-    ///
-    /// What to do: Add the bot or user to the chat first.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    OperatorNotInChat(crate::ApiError),
-    /// **232024** (HTTP 400): The bot cannot see the users involved, or the caller may not collaborate with them.
-    ///
-    /// What to do: Check the app's availability scope and the tenant's collaboration settings.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    UserNotVisible(crate::ApiError),
-    /// **232025** (HTTP 400): The app has no bot ability, or the version enabling it is not released.
-    ///
-    /// What to do: Enable the bot ability in the developer console and release a version.
-    ///
-    /// Server message: `Bot ability is not activated.`
-    ///
-    /// Retrying the same request does not help.
-    ChatBotAbilityDisabled(crate::ApiError),
-    /// **232033** (HTTP 400): The caller may not operate on external chats.
-    ///
-    /// What to do: Use an internal chat; this permission cannot be requested.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    ChatExternalForbidden(crate::ApiError),
-    /// **232034** (HTTP 400): The app is not installed or not enabled in this tenant.
-    ///
-    /// What to do: Have the tenant install and enable the app.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    AppNotInstalled(crate::ApiError),
-    /// **232046** (HTTP 400): The chat already has the maximum number of custom tabs (20).
-    ///
-    /// What to do: Delete a tab before adding another.
-    ///
-    /// Server message: `The number of chat tabs reaches the limit.`
-    ///
-    /// Retrying the same request does not help.
-    TabLimitReached(crate::ApiError),
-    /// **232047** (HTTP 400): A tab name is too long.
-    ///
-    /// What to do: Shorten the tab name.
-    ///
-    /// Server message: `The length of the tab name reaches the limit.`
-    ///
-    /// Retrying the same request does not help.
-    TabNameTooLong(crate::ApiError),
-    /// **232048** (HTTP 400): A tab's content is not valid.
-    ///
-    /// What to do: Check the tab content fits the tab type, such as a valid URL or document link.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    InvalidTabContent(crate::ApiError),
-    /// **232050** (HTTP 400): This kind of chat does not support chat tabs.
-    ///
-    /// What to do: Use a chat whose type supports tabs.
-    ///
-    /// Server message: `Operate chat tab unsupported chat type`
-    ///
-    /// Retrying the same request does not help.
-    ChatTypeWithoutTabs(crate::ApiError),
-    /// **232051** (HTTP 400): The caller has no permission on the document the tab links to.
-    ///
-    /// What to do: Grant the caller access to the document first.
-    ///
-    /// Server message: `The operator does not have doc permission`
-    ///
-    /// Retrying the same request does not help.
-    NoDocPermission(crate::ApiError),
-    /// **232055** (HTTP 400): The caller may not manage the chat's tabs, menus and widgets; the chat restricts this to owner and managers.
-    ///
-    /// What to do: Act as the owner or a manager, or change the chat setting.
-    ///
-    /// Server message: `The operator does not have chat tab, chat menu, chat widget manage permission`
-    ///
-    /// Retrying the same request does not help.
-    NoWidgetManagePermission(crate::ApiError),
-    /// **232056** (HTTP 400): The image was not uploaded by the calling bot.
-    ///
-    /// What to do: Upload the image with this app and use the key it returns.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    NotImageOwner(crate::ApiError),
-    /// A code the spec's error table does not list; see [`ApiError`](crate::ApiError).
-    Unhandled(crate::ApiError),
-}
-
-impl CreateChatTabError {
-    /// The error as the platform sent it.
-    pub fn api_error(&self) -> &crate::ApiError {
-        match self {
-            Self::ChatInvalidRequestParam(e)
-            | Self::InvalidChatId(e)
-            | Self::ChatDissolved(e)
-            | Self::CrossTenantChat(e)
-            | Self::OperatorNotInChat(e)
-            | Self::UserNotVisible(e)
-            | Self::ChatBotAbilityDisabled(e)
-            | Self::ChatExternalForbidden(e)
-            | Self::AppNotInstalled(e)
-            | Self::TabLimitReached(e)
-            | Self::TabNameTooLong(e)
-            | Self::InvalidTabContent(e)
-            | Self::ChatTypeWithoutTabs(e)
-            | Self::NoDocPermission(e)
-            | Self::NoWidgetManagePermission(e)
-            | Self::NotImageOwner(e)
-            | Self::Unhandled(e) => e,
-        }
-    }
-
-    /// The platform's error code.
-    pub fn code(&self) -> i64 {
-        self.api_error().code
-    }
-
-    /// The HTTP status of the response.
-    pub fn http_status(&self) -> u16 {
-        self.api_error().http_status
-    }
-
-    /// The server's message (`msg`).
-    pub fn message(&self) -> &str {
-        &self.api_error().message
-    }
-
-    /// The log id to quote when asking Lark support.
-    pub fn log_id(&self) -> Option<&str> {
-        self.api_error().log_id.as_deref()
-    }
-
-    /// What the code means, from the spec; `None` for `Unhandled`.
-    pub fn meaning(&self) -> Option<&'static str> {
-        match self {
-            Self::ChatInvalidRequestParam(_) => {
-                Some("A request parameter is malformed or missing.")
-            }
-            Self::InvalidChatId(_) => Some("The chat_id is not a valid chat."),
-            Self::ChatDissolved(_) => Some("The chat has been dissolved."),
-            Self::CrossTenantChat(_) => {
-                Some("The caller and the chat belong to different tenants.")
-            }
-            Self::OperatorNotInChat(_) => Some("The caller is not a member of the chat."),
-            Self::UserNotVisible(_) => {
-                Some(
-                    "The bot cannot see the users involved, or the caller may not collaborate with them.",
-                )
-            }
-            Self::ChatBotAbilityDisabled(_) => {
-                Some(
-                    "The app has no bot ability, or the version enabling it is not released.",
-                )
-            }
-            Self::ChatExternalForbidden(_) => {
-                Some("The caller may not operate on external chats.")
-            }
-            Self::AppNotInstalled(_) => {
-                Some("The app is not installed or not enabled in this tenant.")
-            }
-            Self::TabLimitReached(_) => {
-                Some("The chat already has the maximum number of custom tabs (20).")
-            }
-            Self::TabNameTooLong(_) => Some("A tab name is too long."),
-            Self::InvalidTabContent(_) => Some("A tab's content is not valid."),
-            Self::ChatTypeWithoutTabs(_) => {
-                Some("This kind of chat does not support chat tabs.")
-            }
-            Self::NoDocPermission(_) => {
-                Some("The caller has no permission on the document the tab links to.")
-            }
-            Self::NoWidgetManagePermission(_) => {
-                Some(
-                    "The caller may not manage the chat's tabs, menus and widgets; the chat restricts this to owner and managers.",
-                )
-            }
-            Self::NotImageOwner(_) => {
-                Some("The image was not uploaded by the calling bot.")
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// What to do about it, from the spec; `None` for `Unhandled`.
-    pub fn advice(&self) -> Option<&'static str> {
-        match self {
-            Self::ChatInvalidRequestParam(_) => {
-                Some("Check the parameters against the API page.")
-            }
-            Self::InvalidChatId(_) => {
-                Some(
-                    "Take the chat_id from the create-chat, list-chats or search-chats answers.",
-                )
-            }
-            Self::ChatDissolved(_) => {
-                Some("Drop the chat from your records or use another one.")
-            }
-            Self::CrossTenantChat(_) => Some("Call from the tenant that owns the chat."),
-            Self::OperatorNotInChat(_) => Some("Add the bot or user to the chat first."),
-            Self::UserNotVisible(_) => {
-                Some(
-                    "Check the app's availability scope and the tenant's collaboration settings.",
-                )
-            }
-            Self::ChatBotAbilityDisabled(_) => {
-                Some(
-                    "Enable the bot ability in the developer console and release a version.",
-                )
-            }
-            Self::ChatExternalForbidden(_) => {
-                Some("Use an internal chat; this permission cannot be requested.")
-            }
-            Self::AppNotInstalled(_) => {
-                Some("Have the tenant install and enable the app.")
-            }
-            Self::TabLimitReached(_) => Some("Delete a tab before adding another."),
-            Self::TabNameTooLong(_) => Some("Shorten the tab name."),
-            Self::InvalidTabContent(_) => {
-                Some(
-                    "Check the tab content fits the tab type, such as a valid URL or document link.",
-                )
-            }
-            Self::ChatTypeWithoutTabs(_) => Some("Use a chat whose type supports tabs."),
-            Self::NoDocPermission(_) => {
-                Some("Grant the caller access to the document first.")
-            }
-            Self::NoWidgetManagePermission(_) => {
-                Some("Act as the owner or a manager, or change the chat setting.")
-            }
-            Self::NotImageOwner(_) => {
-                Some("Upload the image with this app and use the key it returns.")
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// Whether sending the same request again can succeed, per the spec.
-    pub fn is_retryable(&self) -> bool {
-        false
-    }
-
-    /// Whether the code is one the spec does not list.
-    pub fn is_unhandled(&self) -> bool {
-        matches!(self, Self::Unhandled(_))
-    }
-
-    /// Whether this is code 232001: A request parameter is malformed or missing.
-    pub fn is_chat_invalid_request_param(&self) -> bool {
-        matches!(self, Self::ChatInvalidRequestParam(_))
-    }
-
-    /// Whether this is code 232006: The chat_id is not a valid chat.
-    pub fn is_invalid_chat_id(&self) -> bool {
-        matches!(self, Self::InvalidChatId(_))
-    }
-
-    /// Whether this is code 232009: The chat has been dissolved.
-    pub fn is_chat_dissolved(&self) -> bool {
-        matches!(self, Self::ChatDissolved(_))
-    }
-
-    /// Whether this is code 232010: The caller and the chat belong to different tenants.
-    pub fn is_cross_tenant_chat(&self) -> bool {
-        matches!(self, Self::CrossTenantChat(_))
-    }
-
-    /// Whether this is code 232011: The caller is not a member of the chat.
-    pub fn is_operator_not_in_chat(&self) -> bool {
-        matches!(self, Self::OperatorNotInChat(_))
-    }
-
-    /// Whether this is code 232024: The bot cannot see the users involved, or the caller may not collaborate with them.
-    pub fn is_user_not_visible(&self) -> bool {
-        matches!(self, Self::UserNotVisible(_))
-    }
-
-    /// Whether this is code 232025: The app has no bot ability, or the version enabling it is not released.
-    pub fn is_chat_bot_ability_disabled(&self) -> bool {
-        matches!(self, Self::ChatBotAbilityDisabled(_))
-    }
-
-    /// Whether this is code 232033: The caller may not operate on external chats.
-    pub fn is_chat_external_forbidden(&self) -> bool {
-        matches!(self, Self::ChatExternalForbidden(_))
-    }
-
-    /// Whether this is code 232034: The app is not installed or not enabled in this tenant.
-    pub fn is_app_not_installed(&self) -> bool {
-        matches!(self, Self::AppNotInstalled(_))
-    }
-
-    /// Whether this is code 232046: The chat already has the maximum number of custom tabs (20).
-    pub fn is_tab_limit_reached(&self) -> bool {
-        matches!(self, Self::TabLimitReached(_))
-    }
-
-    /// Whether this is code 232047: A tab name is too long.
-    pub fn is_tab_name_too_long(&self) -> bool {
-        matches!(self, Self::TabNameTooLong(_))
-    }
-
-    /// Whether this is code 232048: A tab's content is not valid.
-    pub fn is_invalid_tab_content(&self) -> bool {
-        matches!(self, Self::InvalidTabContent(_))
-    }
-
-    /// Whether this is code 232050: This kind of chat does not support chat tabs.
-    pub fn is_chat_type_without_tabs(&self) -> bool {
-        matches!(self, Self::ChatTypeWithoutTabs(_))
-    }
-
-    /// Whether this is code 232051: The caller has no permission on the document the tab links to.
-    pub fn is_no_doc_permission(&self) -> bool {
-        matches!(self, Self::NoDocPermission(_))
-    }
-
-    /// Whether this is code 232055: The caller may not manage the chat's tabs, menus and widgets; the chat restricts this to owner and managers.
-    pub fn is_no_widget_manage_permission(&self) -> bool {
-        matches!(self, Self::NoWidgetManagePermission(_))
-    }
-
-    /// Whether this is code 232056: The image was not uploaded by the calling bot.
-    pub fn is_not_image_owner(&self) -> bool {
-        matches!(self, Self::NotImageOwner(_))
-    }
-}
-
-impl std::fmt::Display for CreateChatTabError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::service_error::fmt_service_error(
-            f,
-            self.api_error(),
-            self.meaning(),
-            self.advice(),
-        )
-    }
-}
-
-impl std::error::Error for CreateChatTabError {}
-impl crate::service_error::FromApiError for CreateChatTabError {
-    fn from_api_error(error: crate::ApiError) -> Self {
-        match error.code {
-            232001i64 => Self::ChatInvalidRequestParam(error),
-            232006i64 => Self::InvalidChatId(error),
-            232009i64 => Self::ChatDissolved(error),
-            232010i64 => Self::CrossTenantChat(error),
-            232011i64 => Self::OperatorNotInChat(error),
-            232024i64 => Self::UserNotVisible(error),
-            232025i64 => Self::ChatBotAbilityDisabled(error),
-            232033i64 => Self::ChatExternalForbidden(error),
-            232034i64 => Self::AppNotInstalled(error),
-            232046i64 => Self::TabLimitReached(error),
-            232047i64 => Self::TabNameTooLong(error),
-            232048i64 => Self::InvalidTabContent(error),
-            232050i64 => Self::ChatTypeWithoutTabs(error),
-            232051i64 => Self::NoDocPermission(error),
-            232055i64 => Self::NoWidgetManagePermission(error),
-            232056i64 => Self::NotImageOwner(error),
-            _ => Self::Unhandled(error),
-        }
-    }
-}
-
-impl crate::ServiceError for CreateChatTabError {
-    fn endpoint(&self) -> &'static str {
-        "im.v1.chat_tab.create"
-    }
-
-    fn api_error(&self) -> &crate::ApiError {
-        CreateChatTabError::api_error(self)
-    }
-
-    fn meaning(&self) -> Option<&'static str> {
-        CreateChatTabError::meaning(self)
-    }
-
-    fn advice(&self) -> Option<&'static str> {
-        CreateChatTabError::advice(self)
-    }
-
-    fn is_retryable(&self) -> bool {
-        CreateChatTabError::is_retryable(self)
     }
 }

@@ -3,34 +3,28 @@
 
 //! The `chat_tab` resource of `im` `v1`.
 
-pub mod create;
-pub mod delete_tabs;
-pub mod list_tabs;
-pub mod sort_tabs;
-pub mod update_tabs;
+mod create;
+mod delete_tabs;
+mod list_tabs;
+mod sort_tabs;
+mod update_tabs;
 pub use create::{
-    CreateChatTab, CreateChatTabRequest, CreateChatTabError, CreateChatTabBody,
-    CreateChatTabResponse,
+    CreateChatTab, CreateChatTabRequest, CreateChatTabBody, CreateChatTabResponse,
 };
 
 pub use delete_tabs::{
-    DeleteTabsChatTab, DeleteTabsChatTabRequest, DeleteTabsChatTabError,
-    DeleteTabsChatTabBody, DeleteTabsChatTabResponse,
+    DeleteTabsChatTab, DeleteTabsChatTabRequest, DeleteTabsChatTabBody,
+    DeleteTabsChatTabResponse,
 };
 
-pub use list_tabs::{
-    ListTabsChatTab, ListTabsChatTabRequest, ListTabsChatTabError,
-    ListTabsChatTabResponse,
-};
-
+pub use list_tabs::{ListTabsChatTab, ListTabsChatTabRequest, ListTabsChatTabResponse};
 pub use sort_tabs::{
-    SortTabsChatTab, SortTabsChatTabRequest, SortTabsChatTabError, SortTabsChatTabBody,
-    SortTabsChatTabResponse,
+    SortTabsChatTab, SortTabsChatTabRequest, SortTabsChatTabBody, SortTabsChatTabResponse,
 };
 
 pub use update_tabs::{
-    UpdateTabsChatTab, UpdateTabsChatTabRequest, UpdateTabsChatTabError,
-    UpdateTabsChatTabBody, UpdateTabsChatTabResponse,
+    UpdateTabsChatTab, UpdateTabsChatTabRequest, UpdateTabsChatTabBody,
+    UpdateTabsChatTabResponse,
 };
 
 /// Accessor for the `chat_tab` resource.

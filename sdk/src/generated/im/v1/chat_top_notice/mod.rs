@@ -3,17 +3,16 @@
 
 //! The `chat_top_notice` resource of `im` `v1`.
 
-pub mod delete_top_notice;
-pub mod put_top_notice;
+mod delete_top_notice;
+mod put_top_notice;
 pub use delete_top_notice::{
     DeleteTopNoticeChatTopNotice, DeleteTopNoticeChatTopNoticeRequest,
-    DeleteTopNoticeChatTopNoticeError, DeleteTopNoticeChatTopNoticeResponse,
+    DeleteTopNoticeChatTopNoticeResponse,
 };
 
 pub use put_top_notice::{
     PutTopNoticeChatTopNotice, PutTopNoticeChatTopNoticeRequest,
-    PutTopNoticeChatTopNoticeError, PutTopNoticeChatTopNoticeBody,
-    PutTopNoticeChatTopNoticeResponse,
+    PutTopNoticeChatTopNoticeBody, PutTopNoticeChatTopNoticeResponse,
 };
 
 /// Accessor for the `chat_top_notice` resource.

@@ -4,69 +4,28 @@
 //! Pin a message or the announcement to the top of a group.
 //!
 //! `POST /open-apis/im/v1/chats/:chat_id/top_notice/put_top_notice`
-//!
-//! Sets what the group shows pinned at its top: one of its messages, or the group
-//! announcement. The bot or user must be in the group and belong to its tenant. The app needs
-//! the bot ability.
-//!
-//! - Endpoint id: `im.v1.chat_top_notice.put_top_notice`
-//! - Access tokens: `tenant_access_token`, `user_access_token`
-//! - App types: custom (self-built), store (marketplace)
-//! - Sent as the app by default; `.user_access_token(…)` sends it as a user
-//! - Scopes (any one of): `im:chat`, `im:chat.top_notice:write_only`
-//! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat-top_notice/put_top_notice>
 
-use crate::{Client, Error, RequestOptions};
+use crate::operation as op;
 use super::super::models::TopNotice;
 
-/// The parameters and body of `im.v1.chat_top_notice.put_top_notice`.
-///
-/// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
-///
-/// ```
-/// # use lark_openapi::im::v1::chat_top_notice::*;
-/// let request = PutTopNoticeChatTopNoticeRequest::new("oc_a0553eda9014c201e6969b478895c230");
-/// ```
-///
-/// Leaving out `chat_id` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::chat_top_notice::*;
-/// let request = PutTopNoticeChatTopNoticeRequest::new();
-/// ```
+/// The parameters and body of `im.v1.chat_top_notice.put_top_notice`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct PutTopNoticeChatTopNoticeRequest {
-    /// Path parameter `chat_id`: ID of the group (`oc_…`).
-    chat_id: String,
-    /// The request body.
-    body: PutTopNoticeChatTopNoticeBody,
+    /// Path `chat_id`: ID of the group (`oc_…`).
+    pub chat_id: String,
+    /// The body.
+    pub body: PutTopNoticeChatTopNoticeBody,
 }
 
 impl PutTopNoticeChatTopNoticeRequest {
-    /// Creates the request from its required parameters.
+    /// The request with its required parameters; the others unset.
     #[allow(clippy::new_without_default)]
     pub fn new(chat_id: impl Into<String>) -> Self {
         Self {
             chat_id: chat_id.into(),
             body: PutTopNoticeChatTopNoticeBody::new(),
         }
-    }
-
-    /// Path parameter `chat_id`: ID of the group (`oc_…`).
-    pub fn chat_id(&self) -> &str {
-        &self.chat_id
-    }
-
-    /// The request body.
-    pub fn body(&self) -> &PutTopNoticeChatTopNoticeBody {
-        &self.body
-    }
-
-    /// The request body.
-    pub fn set_body(mut self, body: PutTopNoticeChatTopNoticeBody) -> Self {
-        self.body = body;
-        self
     }
 }
 
@@ -90,8 +49,8 @@ impl PutTopNoticeChatTopNoticeBody {
         }
     }
 
-    /// Sets `chat_top_notice`.
-    pub fn with_chat_top_notice(
+    /// Sets [`chat_top_notice`](Self::chat_top_notice).
+    pub fn chat_top_notice(
         mut self,
         chat_top_notice: impl IntoIterator<Item = TopNotice>,
     ) -> Self {
@@ -112,65 +71,49 @@ pub struct PutTopNoticeChatTopNoticeResponse {
     lark_log_id: Option<String>,
 }
 
-impl PutTopNoticeChatTopNoticeResponse {
-    /// An empty value: every field unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self { lark_log_id: None }
-    }
-
-    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
-    /// platform sent one: give it to the platform's support with a question.
-    pub fn log_id(&self) -> Option<&str> {
-        self.lark_log_id.as_deref()
-    }
-}
-
-impl crate::operation::Output for PutTopNoticeChatTopNoticeResponse {
-    fn set_log_id(&mut self, log_id: Option<String>) {
-        self.lark_log_id = log_id;
-    }
-}
-
-impl crate::operation::Operation for PutTopNoticeChatTopNoticeRequest {
-    type Error = PutTopNoticeChatTopNoticeError;
-    const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
+crate::answer!(PutTopNoticeChatTopNoticeResponse);
+impl op::Operation for PutTopNoticeChatTopNoticeRequest {
+    type Code = super::super::ErrorCode;
+    type Answer = PutTopNoticeChatTopNoticeResponse;
+    const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.chat_top_notice.put_top_notice",
-        method: crate::operation::HttpMethod::Post,
+        method: op::HttpMethod::Post,
         path: "/open-apis/im/v1/chats/:chat_id/top_notice/put_top_notice",
-        access_tokens: &[
-            crate::operation::TokenType::Tenant,
-            crate::operation::TokenType::User,
-        ],
+        access_tokens: &[op::TokenType::Tenant, op::TokenType::User],
         idempotent: false,
-        response: crate::operation::ResponseKind::Empty,
+        response: op::ResponseKind::Empty,
         doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat-top_notice/put_top_notice",
-        rate_limit: Some(crate::operation::RateLimitMeta {
+        rate_limit: Some(op::RateLimitMeta {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
+        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        errors: &[
+            crate::ErrorRow::of(59),
+            crate::ErrorRow::of(83),
+            crate::ErrorRow::of(90),
+            crate::ErrorRow::of(91),
+            crate::ErrorRow::of(92),
+            crate::ErrorRow::of(95),
+            crate::ErrorRow::of(105),
+            crate::ErrorRow::of(106),
+            crate::ErrorRow::of(114),
+            crate::ErrorRow::of(115),
+        ],
     };
 
-    fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
-        vec![self.chat_id.as_str().into()]
+    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+        parts.path("chat_id", &self.chat_id);
+        parts.json(&self.body)
     }
-
-    fn query_params(&self) -> Vec<(&'static str, String)> {
-        Vec::new()
-    }
-
-    fn payload(&self) -> Result<crate::operation::Payload, String> {
-        crate::operation::Payload::json(&self.body)
-    }
-}
-
-impl crate::operation::JsonOperation for PutTopNoticeChatTopNoticeRequest {
-    type Output = PutTopNoticeChatTopNoticeResponse;
 }
 
 impl super::ChatTopNoticeApi<'_> {
     /// Pin a message or the announcement to the top of a group.
+    ///
+    /// Sets what the group shows pinned at its top: one of its messages, or the group
+    /// announcement. The bot or user must be in the group and belong to its tenant. The app needs
+    /// the bot ability.
     ///
     /// - Endpoint id: `im.v1.chat_top_notice.put_top_notice`
     /// - Access tokens: `tenant_access_token`, `user_access_token`
@@ -180,11 +123,23 @@ impl super::ChatTopNoticeApi<'_> {
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
     /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat-top_notice/put_top_notice>
     ///
+    /// # Errors
+    ///
+    /// Documented codes (match them with `Error::code()`):
+    /// [`MessageSelfDestructing`](super::super::ErrorCode::MessageSelfDestructing) (230111),
+    /// [`ChatInvalidRequestParam`](super::super::ErrorCode::ChatInvalidRequestParam) (232001),
+    /// [`ChatDissolved`](super::super::ErrorCode::ChatDissolved) (232009),
+    /// [`CrossTenantChat`](super::super::ErrorCode::CrossTenantChat) (232010),
+    /// [`OperatorNotInChat`](super::super::ErrorCode::OperatorNotInChat) (232011),
+    /// [`OperatorLacksPermission`](super::super::ErrorCode::OperatorLacksPermission) (232014),
+    /// [`UserNotVisible`](super::super::ErrorCode::UserNotVisible) (232024),
+    /// [`ChatBotAbilityDisabled`](super::super::ErrorCode::ChatBotAbilityDisabled) (232025),
+    /// [`ChatExternalForbidden`](super::super::ErrorCode::ChatExternalForbidden) (232033),
+    /// [`AppNotInstalled`](super::super::ErrorCode::AppNotInstalled) (232034).
+    ///
     /// # Example
     ///
-    /// ```no_run
-    /// # async fn example() -> Result<(), lark_openapi::Error> {
-    /// let client = lark_openapi::Client::builder("cli_your_app_id", "your_app_secret").build()?;
+    /// ```ignore
     /// let response = client
     ///     .im().v1().chat_top_notice()
     ///     .put_top_notice(
@@ -193,396 +148,21 @@ impl super::ChatTopNoticeApi<'_> {
     ///     .send()
     ///     .await?;
     /// println!("done; log id {:?}", response.log_id());
-    /// # Ok(())
-    /// # }
     /// ```
     pub fn put_top_notice(
         &self,
         chat_id: impl Into<String>,
     ) -> PutTopNoticeChatTopNotice {
-        PutTopNoticeChatTopNotice {
-            client: self.client.clone(),
-            request: PutTopNoticeChatTopNoticeRequest::new(chat_id),
-            options: RequestOptions::default(),
-        }
+        crate::Call::new(self.client, PutTopNoticeChatTopNoticeRequest::new(chat_id))
     }
 }
 
-/// A prepared `im.v1.chat_top_notice.put_top_notice` call: set options, then `.send().await` (or just `.await`).
-///
-/// Made by [`ChatTopNoticeApi::put_top_notice`](super::ChatTopNoticeApi::put_top_notice).
-#[derive(Debug, Clone)]
-#[must_use = "a request does nothing until it is sent"]
-pub struct PutTopNoticeChatTopNotice {
-    client: Client,
-    request: PutTopNoticeChatTopNoticeRequest,
-    options: RequestOptions,
-}
-
+/// A prepared `im.v1.chat_top_notice.put_top_notice` call: set options, then `.await` it (see [`Call`](crate::Call)).
+pub type PutTopNoticeChatTopNotice = crate::Call<PutTopNoticeChatTopNoticeRequest>;
 impl PutTopNoticeChatTopNotice {
-    /// The request body.
+    /// Sets [`body`](PutTopNoticeChatTopNoticeRequest::body).
     pub fn body(mut self, body: PutTopNoticeChatTopNoticeBody) -> Self {
-        self.request = self.request.set_body(body);
+        self.request.body = body;
         self
-    }
-
-    /// Store apps: the tenant to act for (its `tenant_key`); custom apps need not set it.
-    pub fn tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.options = self.options.tenant_key(tenant_key);
-        self
-    }
-
-    /// Sends the request as a user, with that user's `user_access_token`, instead of
-    /// as the app.
-    pub fn user_access_token(mut self, token: impl Into<String>) -> Self {
-        self.options = self.options.user_access_token(token);
-        self
-    }
-
-    /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
-    /// Merged into what is set: a field these options set replaces the earlier value,
-    /// the others are kept, headers add up.
-    pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = self.options.merge(options);
-        self
-    }
-
-    /// The request as it will be sent.
-    pub fn request(&self) -> &PutTopNoticeChatTopNoticeRequest {
-        &self.request
-    }
-
-    /// Sends the request.
-    pub async fn send(
-        self,
-    ) -> Result<
-        PutTopNoticeChatTopNoticeResponse,
-        Error<PutTopNoticeChatTopNoticeError>,
-    > {
-        self.client.call(self.request, self.options).await
-    }
-}
-
-impl std::future::IntoFuture for PutTopNoticeChatTopNotice {
-    type Output = Result<
-        PutTopNoticeChatTopNoticeResponse,
-        Error<PutTopNoticeChatTopNoticeError>,
-    >;
-    type IntoFuture = crate::operation::BoxFuture<Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-/// Service errors of `im.v1.chat_top_notice.put_top_notice`: one variant per documented code.
-///
-/// Codes the spec does not list (including platform-wide ones) arrive as `Unhandled`. Each variant keeps the full [`ApiError`](crate::ApiError): code, HTTP status, server message, log id, troubleshooter link and violations.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum PutTopNoticeChatTopNoticeError {
-    /// **230111** (HTTP 400): The message is set to be deleted automatically, or already was.
-    ///
-    /// What to do: Use another message.
-    ///
-    /// Server message: `Action unavailable as the message has been deleted.`
-    ///
-    /// Retrying the same request does not help.
-    MessageSelfDestructing(crate::ApiError),
-    /// **232001** (HTTP 400): A request parameter is malformed or missing.
-    ///
-    /// What to do: Check the parameters against the API page.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    ChatInvalidRequestParam(crate::ApiError),
-    /// **232009** (HTTP 400): The chat has been dissolved.
-    ///
-    /// What to do: Drop the chat from your records or use another one.
-    ///
-    /// Server message: `Your request specifies a chat which has already been dissolved.`
-    ///
-    /// Retrying the same request does not help.
-    ChatDissolved(crate::ApiError),
-    /// **232010** (HTTP 400): The caller and the chat belong to different tenants.
-    ///
-    /// What to do: Call from the tenant that owns the chat.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    CrossTenantChat(crate::ApiError),
-    /// **232011** (HTTP 400): The caller is not a member of the chat.
-    ///
-    /// What to do: Add the bot or user to the chat first.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    OperatorNotInChat(crate::ApiError),
-    /// **232014** (HTTP 400): The caller lacks the permission or scope this operation needs.
-    ///
-    /// What to do: Check the app's scopes and the caller's role in the chat.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    OperatorLacksPermission(crate::ApiError),
-    /// **232024** (HTTP 400): The bot cannot see the users involved, or the caller may not collaborate with them.
-    ///
-    /// What to do: Check the app's availability scope and the tenant's collaboration settings.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    UserNotVisible(crate::ApiError),
-    /// **232025** (HTTP 400): The app has no bot ability, or the version enabling it is not released.
-    ///
-    /// What to do: Enable the bot ability in the developer console and release a version.
-    ///
-    /// Server message: `Bot ability is not activated.`
-    ///
-    /// Retrying the same request does not help.
-    ChatBotAbilityDisabled(crate::ApiError),
-    /// **232033** (HTTP 400): The caller may not operate on external chats.
-    ///
-    /// What to do: Use an internal chat; this permission cannot be requested.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    ChatExternalForbidden(crate::ApiError),
-    /// **232034** (HTTP 400): The app is not installed or not enabled in this tenant.
-    ///
-    /// What to do: Have the tenant install and enable the app.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    AppNotInstalled(crate::ApiError),
-    /// A code the spec's error table does not list; see [`ApiError`](crate::ApiError).
-    Unhandled(crate::ApiError),
-}
-
-impl PutTopNoticeChatTopNoticeError {
-    /// The error as the platform sent it.
-    pub fn api_error(&self) -> &crate::ApiError {
-        match self {
-            Self::MessageSelfDestructing(e)
-            | Self::ChatInvalidRequestParam(e)
-            | Self::ChatDissolved(e)
-            | Self::CrossTenantChat(e)
-            | Self::OperatorNotInChat(e)
-            | Self::OperatorLacksPermission(e)
-            | Self::UserNotVisible(e)
-            | Self::ChatBotAbilityDisabled(e)
-            | Self::ChatExternalForbidden(e)
-            | Self::AppNotInstalled(e)
-            | Self::Unhandled(e) => e,
-        }
-    }
-
-    /// The platform's error code.
-    pub fn code(&self) -> i64 {
-        self.api_error().code
-    }
-
-    /// The HTTP status of the response.
-    pub fn http_status(&self) -> u16 {
-        self.api_error().http_status
-    }
-
-    /// The server's message (`msg`).
-    pub fn message(&self) -> &str {
-        &self.api_error().message
-    }
-
-    /// The log id to quote when asking Lark support.
-    pub fn log_id(&self) -> Option<&str> {
-        self.api_error().log_id.as_deref()
-    }
-
-    /// What the code means, from the spec; `None` for `Unhandled`.
-    pub fn meaning(&self) -> Option<&'static str> {
-        match self {
-            Self::MessageSelfDestructing(_) => {
-                Some("The message is set to be deleted automatically, or already was.")
-            }
-            Self::ChatInvalidRequestParam(_) => {
-                Some("A request parameter is malformed or missing.")
-            }
-            Self::ChatDissolved(_) => Some("The chat has been dissolved."),
-            Self::CrossTenantChat(_) => {
-                Some("The caller and the chat belong to different tenants.")
-            }
-            Self::OperatorNotInChat(_) => Some("The caller is not a member of the chat."),
-            Self::OperatorLacksPermission(_) => {
-                Some("The caller lacks the permission or scope this operation needs.")
-            }
-            Self::UserNotVisible(_) => {
-                Some(
-                    "The bot cannot see the users involved, or the caller may not collaborate with them.",
-                )
-            }
-            Self::ChatBotAbilityDisabled(_) => {
-                Some(
-                    "The app has no bot ability, or the version enabling it is not released.",
-                )
-            }
-            Self::ChatExternalForbidden(_) => {
-                Some("The caller may not operate on external chats.")
-            }
-            Self::AppNotInstalled(_) => {
-                Some("The app is not installed or not enabled in this tenant.")
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// What to do about it, from the spec; `None` for `Unhandled`.
-    pub fn advice(&self) -> Option<&'static str> {
-        match self {
-            Self::MessageSelfDestructing(_) => Some("Use another message."),
-            Self::ChatInvalidRequestParam(_) => {
-                Some("Check the parameters against the API page.")
-            }
-            Self::ChatDissolved(_) => {
-                Some("Drop the chat from your records or use another one.")
-            }
-            Self::CrossTenantChat(_) => Some("Call from the tenant that owns the chat."),
-            Self::OperatorNotInChat(_) => Some("Add the bot or user to the chat first."),
-            Self::OperatorLacksPermission(_) => {
-                Some("Check the app's scopes and the caller's role in the chat.")
-            }
-            Self::UserNotVisible(_) => {
-                Some(
-                    "Check the app's availability scope and the tenant's collaboration settings.",
-                )
-            }
-            Self::ChatBotAbilityDisabled(_) => {
-                Some(
-                    "Enable the bot ability in the developer console and release a version.",
-                )
-            }
-            Self::ChatExternalForbidden(_) => {
-                Some("Use an internal chat; this permission cannot be requested.")
-            }
-            Self::AppNotInstalled(_) => {
-                Some("Have the tenant install and enable the app.")
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// Whether sending the same request again can succeed, per the spec.
-    pub fn is_retryable(&self) -> bool {
-        false
-    }
-
-    /// Whether the code is one the spec does not list.
-    pub fn is_unhandled(&self) -> bool {
-        matches!(self, Self::Unhandled(_))
-    }
-
-    /// Whether this is code 230111: The message is set to be deleted automatically, or already was.
-    pub fn is_message_self_destructing(&self) -> bool {
-        matches!(self, Self::MessageSelfDestructing(_))
-    }
-
-    /// Whether this is code 232001: A request parameter is malformed or missing.
-    pub fn is_chat_invalid_request_param(&self) -> bool {
-        matches!(self, Self::ChatInvalidRequestParam(_))
-    }
-
-    /// Whether this is code 232009: The chat has been dissolved.
-    pub fn is_chat_dissolved(&self) -> bool {
-        matches!(self, Self::ChatDissolved(_))
-    }
-
-    /// Whether this is code 232010: The caller and the chat belong to different tenants.
-    pub fn is_cross_tenant_chat(&self) -> bool {
-        matches!(self, Self::CrossTenantChat(_))
-    }
-
-    /// Whether this is code 232011: The caller is not a member of the chat.
-    pub fn is_operator_not_in_chat(&self) -> bool {
-        matches!(self, Self::OperatorNotInChat(_))
-    }
-
-    /// Whether this is code 232014: The caller lacks the permission or scope this operation needs.
-    pub fn is_operator_lacks_permission(&self) -> bool {
-        matches!(self, Self::OperatorLacksPermission(_))
-    }
-
-    /// Whether this is code 232024: The bot cannot see the users involved, or the caller may not collaborate with them.
-    pub fn is_user_not_visible(&self) -> bool {
-        matches!(self, Self::UserNotVisible(_))
-    }
-
-    /// Whether this is code 232025: The app has no bot ability, or the version enabling it is not released.
-    pub fn is_chat_bot_ability_disabled(&self) -> bool {
-        matches!(self, Self::ChatBotAbilityDisabled(_))
-    }
-
-    /// Whether this is code 232033: The caller may not operate on external chats.
-    pub fn is_chat_external_forbidden(&self) -> bool {
-        matches!(self, Self::ChatExternalForbidden(_))
-    }
-
-    /// Whether this is code 232034: The app is not installed or not enabled in this tenant.
-    pub fn is_app_not_installed(&self) -> bool {
-        matches!(self, Self::AppNotInstalled(_))
-    }
-}
-
-impl std::fmt::Display for PutTopNoticeChatTopNoticeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::service_error::fmt_service_error(
-            f,
-            self.api_error(),
-            self.meaning(),
-            self.advice(),
-        )
-    }
-}
-
-impl std::error::Error for PutTopNoticeChatTopNoticeError {}
-impl crate::service_error::FromApiError for PutTopNoticeChatTopNoticeError {
-    fn from_api_error(error: crate::ApiError) -> Self {
-        match error.code {
-            230111i64 => Self::MessageSelfDestructing(error),
-            232001i64 => Self::ChatInvalidRequestParam(error),
-            232009i64 => Self::ChatDissolved(error),
-            232010i64 => Self::CrossTenantChat(error),
-            232011i64 => Self::OperatorNotInChat(error),
-            232014i64 => Self::OperatorLacksPermission(error),
-            232024i64 => Self::UserNotVisible(error),
-            232025i64 => Self::ChatBotAbilityDisabled(error),
-            232033i64 => Self::ChatExternalForbidden(error),
-            232034i64 => Self::AppNotInstalled(error),
-            _ => Self::Unhandled(error),
-        }
-    }
-}
-
-impl crate::ServiceError for PutTopNoticeChatTopNoticeError {
-    fn endpoint(&self) -> &'static str {
-        "im.v1.chat_top_notice.put_top_notice"
-    }
-
-    fn api_error(&self) -> &crate::ApiError {
-        PutTopNoticeChatTopNoticeError::api_error(self)
-    }
-
-    fn meaning(&self) -> Option<&'static str> {
-        PutTopNoticeChatTopNoticeError::meaning(self)
-    }
-
-    fn advice(&self) -> Option<&'static str> {
-        PutTopNoticeChatTopNoticeError::advice(self)
-    }
-
-    fn is_retryable(&self) -> bool {
-        PutTopNoticeChatTopNoticeError::is_retryable(self)
     }
 }

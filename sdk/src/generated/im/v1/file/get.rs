@@ -4,88 +4,70 @@
 //! Download a file that this app uploaded.
 //!
 //! `GET /open-apis/im/v1/files/:file_key`
-//!
-//! Returns the raw bytes of a file uploaded by this app, up to 100 MB. For files in messages
-//! sent by others, use `im.v1.message_resource.get`. The platform sends a
-//! `Content-Disposition` header only when the request carries `Content-Type:
-//! application/json`.
-//!
-//! - Endpoint id: `im.v1.file.get`
-//! - Access tokens: `tenant_access_token`
-//! - App types: custom (self-built), store (marketplace)
-//! - Response: a binary stream of at most 100 MB (104857600 bytes), enforced while streaming
-//! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/file/get>
 
-use crate::{Client, Error, RequestOptions};
+use crate::operation as op;
 
-/// The parameters and body of `im.v1.file.get`.
-///
-/// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
-///
-/// ```
-/// # use lark_openapi::im::v1::file::*;
-/// let request = GetFileRequest::new("file_456a92d6-c6ea-4de4-ac3f-7afcf44ac78g");
-/// ```
-///
-/// Leaving out `file_key` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::file::*;
-/// let request = GetFileRequest::new();
-/// ```
+/// The parameters and body of `im.v1.file.get`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct GetFileRequest {
-    /// Path parameter `file_key`: Key of the file, as returned by `im.v1.file.create`.
-    ///
-    /// Platform ids use `[A-Za-z0-9_-]`; any value is percent-encoded as one path segment, and an empty one is refused before sending.
-    file_key: String,
+    /// Path `file_key`: Key of the file, as returned by `im.v1.file.create`.
+    pub file_key: String,
 }
 
 impl GetFileRequest {
-    /// Creates the request from its required parameters.
+    /// The request with its required parameters; the others unset.
     #[allow(clippy::new_without_default)]
     pub fn new(file_key: impl Into<String>) -> Self {
         Self { file_key: file_key.into() }
     }
-
-    /// Path parameter `file_key`: Key of the file, as returned by `im.v1.file.create`.
-    ///
-    /// Platform ids use `[A-Za-z0-9_-]`; any value is percent-encoded as one path segment, and an empty one is refused before sending.
-    pub fn file_key(&self) -> &str {
-        &self.file_key
-    }
 }
 
-impl crate::operation::Operation for GetFileRequest {
-    type Error = GetFileError;
-    const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
+impl op::Operation for GetFileRequest {
+    type Code = super::super::ErrorCode;
+    type Answer = crate::Download;
+    const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.file.get",
-        method: crate::operation::HttpMethod::Get,
+        method: op::HttpMethod::Get,
         path: "/open-apis/im/v1/files/:file_key",
-        access_tokens: &[crate::operation::TokenType::Tenant],
+        access_tokens: &[op::TokenType::Tenant],
         idempotent: true,
-        response: crate::operation::ResponseKind::Binary {
+        response: op::ResponseKind::Binary {
             max_bytes: 104857600u64,
         },
         doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/file/get",
-        rate_limit: Some(crate::operation::RateLimitMeta {
+        rate_limit: Some(op::RateLimitMeta {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
+        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        errors: &[
+            crate::ErrorRow::of(158),
+            crate::ErrorRow::of(159),
+            crate::ErrorRow::of(165),
+            crate::ErrorRow::of(183),
+            crate::ErrorRow::of(170),
+            crate::ErrorRow::of(174),
+            crate::ErrorRow::of(175),
+            crate::ErrorRow::of(177),
+            crate::ErrorRow::of(178),
+            crate::ErrorRow::of(179),
+        ],
     };
 
-    fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
-        vec![self.file_key.as_str().into()]
-    }
-
-    fn query_params(&self) -> Vec<(&'static str, String)> {
-        Vec::new()
+    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+        parts.path("file_key", &self.file_key);
+        Ok(())
     }
 }
 
 impl super::FileApi<'_> {
     /// Download a file that this app uploaded.
+    ///
+    /// Returns the raw bytes of a file uploaded by this app, up to 100 MB. For files in messages
+    /// sent by others, use `im.v1.message_resource.get`. The platform sends a
+    /// `Content-Disposition` header only when the request carries `Content-Type:
+    /// application/json`.
     ///
     /// - Endpoint id: `im.v1.file.get`
     /// - Access tokens: `tenant_access_token`
@@ -94,11 +76,23 @@ impl super::FileApi<'_> {
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
     /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/file/get>
     ///
+    /// # Errors
+    ///
+    /// Documented codes (match them with `Error::code()`):
+    /// [`ResourceInvalidRequestParam`](super::super::ErrorCode::ResourceInvalidRequestParam)
+    /// (234001), [`Unauthorized`](super::super::ErrorCode::Unauthorized) (234002),
+    /// [`NotResourceUploader`](super::super::ErrorCode::NotResourceUploader) (234008),
+    /// [`FileDeleted`](super::super::ErrorCode::FileDeleted) (234005),
+    /// [`DownloadTooLarge`](super::super::ErrorCode::DownloadTooLarge) (234037),
+    /// [`TenantMasterKeyDeleted`](super::super::ErrorCode::TenantMasterKeyDeleted) (234041),
+    /// [`TenantStorageError`](super::super::ErrorCode::TenantStorageError) (234042),
+    /// [`TenantStorageTimeout`](super::super::ErrorCode::TenantStorageTimeout) (234044),
+    /// [`InvalidRangeHeader`](super::super::ErrorCode::InvalidRangeHeader) (234045),
+    /// [`RangeNotSatisfiable`](super::super::ErrorCode::RangeNotSatisfiable) (234046).
+    ///
     /// # Example
     ///
-    /// ```no_run
-    /// # async fn example() -> Result<(), lark_openapi::Error> {
-    /// let client = lark_openapi::Client::builder("cli_your_app_id", "your_app_secret").build()?;
+    /// ```ignore
     /// let response = client
     ///     .im().v1().file()
     ///     .get(
@@ -108,378 +102,11 @@ impl super::FileApi<'_> {
     ///     .await?;
     /// let saved = response.save_to("downloads/").await?;
     /// println!("saved to {}", saved.display());
-    /// # Ok(())
-    /// # }
     /// ```
     pub fn get(&self, file_key: impl Into<String>) -> GetFile {
-        GetFile {
-            client: self.client.clone(),
-            request: GetFileRequest::new(file_key),
-            options: RequestOptions::default(),
-        }
+        crate::Call::new(self.client, GetFileRequest::new(file_key))
     }
 }
 
-/// A prepared `im.v1.file.get` call: set options, then `.send().await` (or just `.await`).
-///
-/// Made by [`FileApi::get`](super::FileApi::get).
-#[derive(Debug, Clone)]
-#[must_use = "a request does nothing until it is sent"]
-pub struct GetFile {
-    client: Client,
-    request: GetFileRequest,
-    options: RequestOptions,
-}
-
-impl GetFile {
-    /// Store apps: the tenant to act for (its `tenant_key`); custom apps need not set it.
-    pub fn tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.options = self.options.tenant_key(tenant_key);
-        self
-    }
-
-    /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
-    /// Merged into what is set: a field these options set replaces the earlier value,
-    /// the others are kept, headers add up.
-    pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = self.options.merge(options);
-        self
-    }
-
-    /// The request as it will be sent.
-    pub fn request(&self) -> &GetFileRequest {
-        &self.request
-    }
-
-    /// Sends the request.
-    pub async fn send(
-        self,
-    ) -> Result<crate::Download<GetFileError>, Error<GetFileError>> {
-        self.client.download(self.request, self.options).await
-    }
-}
-
-impl std::future::IntoFuture for GetFile {
-    type Output = Result<crate::Download<GetFileError>, Error<GetFileError>>;
-    type IntoFuture = crate::operation::BoxFuture<Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-/// Service errors of `im.v1.file.get`: one variant per documented code.
-///
-/// Codes the spec does not list (including platform-wide ones) arrive as `Unhandled`. Each variant keeps the full [`ApiError`](crate::ApiError): code, HTTP status, server message, log id, troubleshooter link and violations.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum GetFileError {
-    /// **234001** (HTTP 400): A request parameter is malformed or missing.
-    ///
-    /// What to do: Check the parameters against the API page.
-    ///
-    /// Server message: `Invalid request param.`
-    ///
-    /// Retrying the same request does not help.
-    InvalidRequestParam(crate::ApiError),
-    /// **234002** (HTTP 401): The platform refused to authenticate the request.
-    ///
-    /// What to do: Check the app credentials and token type; if they are right, contact Lark support with the log id.
-    ///
-    /// Server message: `Unauthorized.`
-    ///
-    /// Retrying the same request does not help.
-    Unauthorized(crate::ApiError),
-    /// **234008** (HTTP 400): Only resources uploaded by this app can be downloaded here.
-    ///
-    /// What to do: For resources in messages sent by others, use im.v1.message_resource.get.
-    ///
-    /// Server message: `The app is not the resource sender.`
-    ///
-    /// Retrying the same request does not help.
-    NotResourceUploader(crate::ApiError),
-    /// **234005** (HTTP 400): The file does not exist or has been deleted.
-    ///
-    /// What to do: Check the file_key.
-    ///
-    /// Server message: `File has been deleted.`
-    ///
-    /// Retrying the same request does not help.
-    FileDeleted(crate::ApiError),
-    /// **234037** (HTTP 400): The file is larger than the 100 MB download limit.
-    ///
-    /// What to do: Files over 100 MB cannot be downloaded through this API.
-    ///
-    /// Server message: `Downloaded file size exceeds limit.`
-    ///
-    /// Retrying the same request does not help.
-    FileTooLarge(crate::ApiError),
-    /// **234041** (HTTP 400): The tenant's encryption key was deleted, so encrypted data cannot be used.
-    ///
-    /// What to do: Contact the tenant administrator.
-    ///
-    /// Server message: `Tenant master key has been deleted, please contact the tenant administrator.`
-    ///
-    /// Retrying the same request does not help.
-    TenantMasterKeyDeleted(crate::ApiError),
-    /// **234042** (HTTP 400): The tenant's hybrid-deployment storage failed, for example because it is full.
-    ///
-    /// What to do: Contact the tenant administrator or Lark support.
-    ///
-    /// Server message: `Hybrid deployment tenant storage error, such as full storage space, please contact tenant administrator.`
-    ///
-    /// Retrying the same request does not help.
-    TenantStorageError(crate::ApiError),
-    /// **234044** (HTTP 400): The tenant's hybrid-deployment object storage timed out.
-    ///
-    /// What to do: Retry later; if it keeps happening, contact the tenant administrator.
-    ///
-    /// Server message: `Hybrid tenant oss time out, please contact tenant administrator.`
-    ///
-    /// A retry can help: the SDK retries it within the client's retry policy.
-    TenantStorageTimeout(crate::ApiError),
-    /// **234045** (HTTP 400): The `Range` header is malformed.
-    ///
-    /// What to do: Send a valid `bytes=start-end` range, or none.
-    ///
-    /// Server message: `Invalid Range header format`
-    ///
-    /// Retrying the same request does not help.
-    InvalidRangeHeader(crate::ApiError),
-    /// **234046** (HTTP 400): The requested range lies outside the file.
-    ///
-    /// What to do: Request a range within the file's size, or download it whole.
-    ///
-    /// Server message: `Range Not Satisfiable`
-    ///
-    /// Retrying the same request does not help.
-    RangeNotSatisfiable(crate::ApiError),
-    /// A code the spec's error table does not list; see [`ApiError`](crate::ApiError).
-    Unhandled(crate::ApiError),
-}
-
-impl GetFileError {
-    /// The error as the platform sent it.
-    pub fn api_error(&self) -> &crate::ApiError {
-        match self {
-            Self::InvalidRequestParam(e)
-            | Self::Unauthorized(e)
-            | Self::NotResourceUploader(e)
-            | Self::FileDeleted(e)
-            | Self::FileTooLarge(e)
-            | Self::TenantMasterKeyDeleted(e)
-            | Self::TenantStorageError(e)
-            | Self::TenantStorageTimeout(e)
-            | Self::InvalidRangeHeader(e)
-            | Self::RangeNotSatisfiable(e)
-            | Self::Unhandled(e) => e,
-        }
-    }
-
-    /// The platform's error code.
-    pub fn code(&self) -> i64 {
-        self.api_error().code
-    }
-
-    /// The HTTP status of the response.
-    pub fn http_status(&self) -> u16 {
-        self.api_error().http_status
-    }
-
-    /// The server's message (`msg`).
-    pub fn message(&self) -> &str {
-        &self.api_error().message
-    }
-
-    /// The log id to quote when asking Lark support.
-    pub fn log_id(&self) -> Option<&str> {
-        self.api_error().log_id.as_deref()
-    }
-
-    /// What the code means, from the spec; `None` for `Unhandled`.
-    pub fn meaning(&self) -> Option<&'static str> {
-        match self {
-            Self::InvalidRequestParam(_) => {
-                Some("A request parameter is malformed or missing.")
-            }
-            Self::Unauthorized(_) => {
-                Some("The platform refused to authenticate the request.")
-            }
-            Self::NotResourceUploader(_) => {
-                Some("Only resources uploaded by this app can be downloaded here.")
-            }
-            Self::FileDeleted(_) => Some("The file does not exist or has been deleted."),
-            Self::FileTooLarge(_) => {
-                Some("The file is larger than the 100 MB download limit.")
-            }
-            Self::TenantMasterKeyDeleted(_) => {
-                Some(
-                    "The tenant's encryption key was deleted, so encrypted data cannot be used.",
-                )
-            }
-            Self::TenantStorageError(_) => {
-                Some(
-                    "The tenant's hybrid-deployment storage failed, for example because it is full.",
-                )
-            }
-            Self::TenantStorageTimeout(_) => {
-                Some("The tenant's hybrid-deployment object storage timed out.")
-            }
-            Self::InvalidRangeHeader(_) => Some("The `Range` header is malformed."),
-            Self::RangeNotSatisfiable(_) => {
-                Some("The requested range lies outside the file.")
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// What to do about it, from the spec; `None` for `Unhandled`.
-    pub fn advice(&self) -> Option<&'static str> {
-        match self {
-            Self::InvalidRequestParam(_) => {
-                Some("Check the parameters against the API page.")
-            }
-            Self::Unauthorized(_) => {
-                Some(
-                    "Check the app credentials and token type; if they are right, contact Lark support with the log id.",
-                )
-            }
-            Self::NotResourceUploader(_) => {
-                Some(
-                    "For resources in messages sent by others, use im.v1.message_resource.get.",
-                )
-            }
-            Self::FileDeleted(_) => Some("Check the file_key."),
-            Self::FileTooLarge(_) => {
-                Some("Files over 100 MB cannot be downloaded through this API.")
-            }
-            Self::TenantMasterKeyDeleted(_) => Some("Contact the tenant administrator."),
-            Self::TenantStorageError(_) => {
-                Some("Contact the tenant administrator or Lark support.")
-            }
-            Self::TenantStorageTimeout(_) => {
-                Some(
-                    "Retry later; if it keeps happening, contact the tenant administrator.",
-                )
-            }
-            Self::InvalidRangeHeader(_) => {
-                Some("Send a valid `bytes=start-end` range, or none.")
-            }
-            Self::RangeNotSatisfiable(_) => {
-                Some("Request a range within the file's size, or download it whole.")
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// Whether sending the same request again can succeed, per the spec.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::TenantStorageTimeout(_))
-    }
-
-    /// Whether the code is one the spec does not list.
-    pub fn is_unhandled(&self) -> bool {
-        matches!(self, Self::Unhandled(_))
-    }
-
-    /// Whether this is code 234001: A request parameter is malformed or missing.
-    pub fn is_invalid_request_param(&self) -> bool {
-        matches!(self, Self::InvalidRequestParam(_))
-    }
-
-    /// Whether this is code 234002: The platform refused to authenticate the request.
-    pub fn is_unauthorized(&self) -> bool {
-        matches!(self, Self::Unauthorized(_))
-    }
-
-    /// Whether this is code 234008: Only resources uploaded by this app can be downloaded here.
-    pub fn is_not_resource_uploader(&self) -> bool {
-        matches!(self, Self::NotResourceUploader(_))
-    }
-
-    /// Whether this is code 234005: The file does not exist or has been deleted.
-    pub fn is_file_deleted(&self) -> bool {
-        matches!(self, Self::FileDeleted(_))
-    }
-
-    /// Whether this is code 234037: The file is larger than the 100 MB download limit.
-    pub fn is_file_too_large(&self) -> bool {
-        matches!(self, Self::FileTooLarge(_))
-    }
-
-    /// Whether this is code 234041: The tenant's encryption key was deleted, so encrypted data cannot be used.
-    pub fn is_tenant_master_key_deleted(&self) -> bool {
-        matches!(self, Self::TenantMasterKeyDeleted(_))
-    }
-
-    /// Whether this is code 234042: The tenant's hybrid-deployment storage failed, for example because it is full.
-    pub fn is_tenant_storage_error(&self) -> bool {
-        matches!(self, Self::TenantStorageError(_))
-    }
-
-    /// Whether this is code 234044: The tenant's hybrid-deployment object storage timed out.
-    pub fn is_tenant_storage_timeout(&self) -> bool {
-        matches!(self, Self::TenantStorageTimeout(_))
-    }
-
-    /// Whether this is code 234045: The `Range` header is malformed.
-    pub fn is_invalid_range_header(&self) -> bool {
-        matches!(self, Self::InvalidRangeHeader(_))
-    }
-
-    /// Whether this is code 234046: The requested range lies outside the file.
-    pub fn is_range_not_satisfiable(&self) -> bool {
-        matches!(self, Self::RangeNotSatisfiable(_))
-    }
-}
-
-impl std::fmt::Display for GetFileError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::service_error::fmt_service_error(
-            f,
-            self.api_error(),
-            self.meaning(),
-            self.advice(),
-        )
-    }
-}
-
-impl std::error::Error for GetFileError {}
-impl crate::service_error::FromApiError for GetFileError {
-    fn from_api_error(error: crate::ApiError) -> Self {
-        match error.code {
-            234001i64 => Self::InvalidRequestParam(error),
-            234002i64 => Self::Unauthorized(error),
-            234008i64 => Self::NotResourceUploader(error),
-            234005i64 => Self::FileDeleted(error),
-            234037i64 => Self::FileTooLarge(error),
-            234041i64 => Self::TenantMasterKeyDeleted(error),
-            234042i64 => Self::TenantStorageError(error),
-            234044i64 => Self::TenantStorageTimeout(error),
-            234045i64 => Self::InvalidRangeHeader(error),
-            234046i64 => Self::RangeNotSatisfiable(error),
-            _ => Self::Unhandled(error),
-        }
-    }
-}
-
-impl crate::ServiceError for GetFileError {
-    fn endpoint(&self) -> &'static str {
-        "im.v1.file.get"
-    }
-
-    fn api_error(&self) -> &crate::ApiError {
-        GetFileError::api_error(self)
-    }
-
-    fn meaning(&self) -> Option<&'static str> {
-        GetFileError::meaning(self)
-    }
-
-    fn advice(&self) -> Option<&'static str> {
-        GetFileError::advice(self)
-    }
-
-    fn is_retryable(&self) -> bool {
-        GetFileError::is_retryable(self)
-    }
-}
+/// A prepared `im.v1.file.get` call: set options, then `.await` it (see [`Call`](crate::Call)).
+pub type GetFile = crate::Call<GetFileRequest>;

@@ -3,13 +3,10 @@
 
 //! The `file` resource of `im` `v1`.
 
-pub mod create;
-pub mod get;
-pub use create::{
-    CreateFile, CreateFileRequest, CreateFileError, CreateFileBody, CreateFileResponse,
-};
-
-pub use get::{GetFile, GetFileRequest, GetFileError};
+mod create;
+mod get;
+pub use create::{CreateFile, CreateFileRequest, CreateFileBody, CreateFileResponse};
+pub use get::{GetFile, GetFileRequest};
 /// Accessor for the `file` resource.
 #[derive(Debug, Clone, Copy)]
 pub struct FileApi<'a> {

@@ -4,65 +4,30 @@
 //! Upload an image, to send in messages or to use as an avatar.
 //!
 //! `POST /open-apis/im/v1/images`
-//!
-//! Uploads one image as a multipart form and returns its `image_key`, which messages
-//! (`image_type=message`) or avatars (`image_type=avatar`) then refer to. JPG, JPEG, PNG,
-//! WEBP, GIF, BMP, ICO, TIFF and HEIC are accepted (TIFF and HEIC are stored as JPG). The
-//! image must not be empty or larger than 10 MB; GIFs may be at most 2000×2000 pixels, other
-//! images 12000×12000, avatars 4096×4096. Upload larger images with `im.v1.file.create`.
-//!
-//! - Endpoint id: `im.v1.image.create`
-//! - Access tokens: `tenant_access_token`, `user_access_token`
-//! - App types: custom (self-built), store (marketplace)
-//! - Sent as the app by default; `.user_access_token(…)` sends it as a user
-//! - Scopes (any one of): `im:resource:upload`, `im:resource`
-//! - Upload: `image` of at most 10 MB (10485760 bytes) and not empty, checked before sending
-//! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/image/create>
 
-use crate::{Client, Error, RequestOptions};
+use crate::operation as op;
 use crate::codec;
 use super::super::models::ImageType;
 
-/// The parameters and body of `im.v1.image.create`.
-///
-/// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
-///
-/// ```
-/// # use lark_openapi::im::v1::image::*;
-/// let request = CreateImageRequest::new(lark_openapi::im::v1::image::CreateImageBody::new(lark_openapi::im::v1::ImageType::Message, lark_openapi::UploadFile::from_bytes("example.png", vec![0x89, b'P', b'N', b'G'])));
-/// ```
-///
-/// Leaving out `body` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::image::*;
-/// let request = CreateImageRequest::new();
-/// ```
+/// The parameters and body of `im.v1.image.create`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct CreateImageRequest {
-    /// The request body.
-    body: CreateImageBody,
+    /// The body.
+    pub body: CreateImageBody,
 }
 
 impl CreateImageRequest {
-    /// Creates the request from its required parameters.
+    /// The request with its required parameters; the others unset.
     #[allow(clippy::new_without_default)]
     pub fn new(body: CreateImageBody) -> Self {
         Self { body }
-    }
-
-    /// The request body.
-    pub fn body(&self) -> &CreateImageBody {
-        &self.body
     }
 }
 
 /// The body of `im.v1.image.create`.
 ///
-/// Build one with [`new`](CreateImageBody::new), which takes the required fields (identifiers
-/// such as `*_id` first, then kinds such as `*_type`, then the rest; alphabetically in each
-/// group), and the `with_*` setters.
+/// Build one with [`new`](CreateImageBody::new) (the required fields) and the setters.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct CreateImageBody {
@@ -85,8 +50,6 @@ impl CreateImageBody {
 
 /// The answer of `im.v1.image.create`.
 ///
-/// Build one with [`new`](CreateImageResponse::new), which takes the required field, and the `with_*` setters.
-///
 /// [`log_id`](CreateImageResponse::log_id) gives the log id (`x-tt-logid`) of the answer,
 /// which the platform's support asks for.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -99,71 +62,57 @@ pub struct CreateImageResponse {
     lark_log_id: Option<String>,
 }
 
-impl CreateImageResponse {
-    /// A value with the required fields; the others unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new(image_key: impl Into<String>) -> Self {
-        Self {
-            image_key: image_key.into(),
-            lark_log_id: None,
-        }
-    }
-
-    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
-    /// platform sent one: give it to the platform's support with a question.
-    pub fn log_id(&self) -> Option<&str> {
-        self.lark_log_id.as_deref()
-    }
-}
-
-impl crate::operation::Output for CreateImageResponse {
-    fn set_log_id(&mut self, log_id: Option<String>) {
-        self.lark_log_id = log_id;
-    }
-}
-
-impl crate::operation::Operation for CreateImageRequest {
-    type Error = CreateImageError;
-    const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
+crate::answer!(CreateImageResponse);
+impl op::Operation for CreateImageRequest {
+    type Code = super::super::ErrorCode;
+    type Answer = CreateImageResponse;
+    const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.image.create",
-        method: crate::operation::HttpMethod::Post,
+        method: op::HttpMethod::Post,
         path: "/open-apis/im/v1/images",
-        access_tokens: &[
-            crate::operation::TokenType::Tenant,
-            crate::operation::TokenType::User,
-        ],
+        access_tokens: &[op::TokenType::Tenant, op::TokenType::User],
         idempotent: false,
-        response: crate::operation::ResponseKind::Json,
+        response: op::ResponseKind::Json,
         doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/image/create",
-        rate_limit: Some(crate::operation::RateLimitMeta {
+        rate_limit: Some(op::RateLimitMeta {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
+        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        errors: &[
+            crate::ErrorRow::of(156),
+            crate::ErrorRow::of(158),
+            crate::ErrorRow::of(159),
+            crate::ErrorRow::of(163),
+            crate::ErrorRow::of(164),
+            crate::ErrorRow::of(167),
+            crate::ErrorRow::of(168),
+            crate::ErrorRow::of(172),
+            crate::ErrorRow::of(174),
+            crate::ErrorRow::of(175),
+            crate::ErrorRow::of(177),
+        ],
     };
 
-    fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
-        vec![]
+    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+        parts
+            .multipart(
+                op::Multipart::new()
+                    .text("image_type", &self.body.image_type)
+                    .file("image", &self.body.image, Some(10485760u64)),
+            );
+        Ok(())
     }
-
-    fn query_params(&self) -> Vec<(&'static str, String)> {
-        Vec::new()
-    }
-
-    fn payload(&self) -> Result<crate::operation::Payload, String> {
-        let mut form = crate::operation::Multipart::new();
-        form = form.text("image_type", self.body.image_type.as_str().to_string());
-        form = form.file("image", self.body.image.clone(), Some(10485760u64));
-        Ok(crate::operation::Payload::Multipart(form))
-    }
-}
-
-impl crate::operation::JsonOperation for CreateImageRequest {
-    type Output = CreateImageResponse;
 }
 
 impl super::ImageApi<'_> {
     /// Upload an image, to send in messages or to use as an avatar.
+    ///
+    /// Uploads one image as a multipart form and returns its `image_key`, which messages
+    /// (`image_type=message`) or avatars (`image_type=avatar`) then refer to. JPG, JPEG, PNG,
+    /// WEBP, GIF, BMP, ICO, TIFF and HEIC are accepted (TIFF and HEIC are stored as JPG). The
+    /// image must not be empty or larger than 10 MB; GIFs may be at most 2000×2000 pixels, other
+    /// images 12000×12000, avatars 4096×4096. Upload larger images with `im.v1.file.create`.
     ///
     /// - Endpoint id: `im.v1.image.create`
     /// - Access tokens: `tenant_access_token`, `user_access_token`
@@ -174,11 +123,24 @@ impl super::ImageApi<'_> {
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
     /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/image/create>
     ///
+    /// # Errors
+    ///
+    /// Documented codes (match them with `Error::code()`):
+    /// [`MetadataWritesPaused`](super::super::ErrorCode::MetadataWritesPaused) (232096),
+    /// [`ResourceInvalidRequestParam`](super::super::ErrorCode::ResourceInvalidRequestParam)
+    /// (234001), [`Unauthorized`](super::super::ErrorCode::Unauthorized) (234002),
+    /// [`FileTooLarge`](super::super::ErrorCode::FileTooLarge) (234006),
+    /// [`ResourceBotAbilityDisabled`](super::super::ErrorCode::ResourceBotAbilityDisabled)
+    /// (234007), [`EmptyFile`](super::super::ErrorCode::EmptyFile) (234010),
+    /// [`UnrecognizedImageFormat`](super::super::ErrorCode::UnrecognizedImageFormat) (234011),
+    /// [`ResolutionTooHigh`](super::super::ErrorCode::ResolutionTooHigh) (234039),
+    /// [`TenantMasterKeyDeleted`](super::super::ErrorCode::TenantMasterKeyDeleted) (234041),
+    /// [`TenantStorageError`](super::super::ErrorCode::TenantStorageError) (234042),
+    /// [`TenantStorageTimeout`](super::super::ErrorCode::TenantStorageTimeout) (234044).
+    ///
     /// # Example
     ///
-    /// ```no_run
-    /// # async fn example() -> Result<(), lark_openapi::Error> {
-    /// let client = lark_openapi::Client::builder("cli_your_app_id", "your_app_secret").build()?;
+    /// ```ignore
     /// let response = client
     ///     .im().v1().image()
     ///     .create(
@@ -187,410 +149,11 @@ impl super::ImageApi<'_> {
     ///     .send()
     ///     .await?;
     /// println!("{response:?}");
-    /// # Ok(())
-    /// # }
     /// ```
     pub fn create(&self, body: CreateImageBody) -> CreateImage {
-        CreateImage {
-            client: self.client.clone(),
-            request: CreateImageRequest::new(body),
-            options: RequestOptions::default(),
-        }
+        crate::Call::new(self.client, CreateImageRequest::new(body))
     }
 }
 
-/// A prepared `im.v1.image.create` call: set options, then `.send().await` (or just `.await`).
-///
-/// Made by [`ImageApi::create`](super::ImageApi::create).
-#[derive(Debug, Clone)]
-#[must_use = "a request does nothing until it is sent"]
-pub struct CreateImage {
-    client: Client,
-    request: CreateImageRequest,
-    options: RequestOptions,
-}
-
-impl CreateImage {
-    /// Store apps: the tenant to act for (its `tenant_key`); custom apps need not set it.
-    pub fn tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.options = self.options.tenant_key(tenant_key);
-        self
-    }
-
-    /// Sends the request as a user, with that user's `user_access_token`, instead of
-    /// as the app.
-    pub fn user_access_token(mut self, token: impl Into<String>) -> Self {
-        self.options = self.options.user_access_token(token);
-        self
-    }
-
-    /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
-    /// Merged into what is set: a field these options set replaces the earlier value,
-    /// the others are kept, headers add up.
-    pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = self.options.merge(options);
-        self
-    }
-
-    /// The request as it will be sent.
-    pub fn request(&self) -> &CreateImageRequest {
-        &self.request
-    }
-
-    /// Sends the request.
-    pub async fn send(self) -> Result<CreateImageResponse, Error<CreateImageError>> {
-        self.client.call(self.request, self.options).await
-    }
-}
-
-impl std::future::IntoFuture for CreateImage {
-    type Output = Result<CreateImageResponse, Error<CreateImageError>>;
-    type IntoFuture = crate::operation::BoxFuture<Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-/// Service errors of `im.v1.image.create`: one variant per documented code.
-///
-/// Codes the spec does not list (including platform-wide ones) arrive as `Unhandled`. Each variant keeps the full [`ApiError`](crate::ApiError): code, HTTP status, server message, log id, troubleshooter link and violations.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum CreateImageError {
-    /// **232096** (HTTP 400): The platform has paused writes for maintenance.
-    ///
-    /// What to do: Retry after a while.
-    ///
-    /// Server message: `Meta writing has stopped, please try again later.`
-    ///
-    /// A retry can help: the SDK retries it within the client's retry policy.
-    MetadataWritesPaused(crate::ApiError),
-    /// **234001** (HTTP 400): A request parameter is malformed or missing.
-    ///
-    /// What to do: Check the parameters against the API page.
-    ///
-    /// Server message: `Invalid request param.`
-    ///
-    /// Retrying the same request does not help.
-    InvalidRequestParam(crate::ApiError),
-    /// **234002** (HTTP 401): The platform refused to authenticate the request.
-    ///
-    /// What to do: Check the app credentials and token type; if they are right, contact Lark support with the log id.
-    ///
-    /// Server message: `Unauthorized.`
-    ///
-    /// Retrying the same request does not help.
-    Unauthorized(crate::ApiError),
-    /// **234006** (HTTP 400): The upload is over the size limit: 10 MB for images, 30 MB for files.
-    ///
-    /// What to do: Upload a smaller file.
-    ///
-    /// Server message: `The file size exceed the max value.`
-    ///
-    /// Retrying the same request does not help.
-    FileTooLarge(crate::ApiError),
-    /// **234007** (HTTP 400): The app has no bot ability, or the version enabling it is not released.
-    ///
-    /// What to do: Enable the bot ability in the developer console and release a version.
-    ///
-    /// Server message: `App does not enable bot feature. Refer to the documentation to fix the error: https://open.feishu.cn/document/uAjLw4CM/ugTN1YjL4UTN24CO1UjN/trouble-shooting/how-to-enable-bot-ability`
-    ///
-    /// Retrying the same request does not help.
-    BotAbilityDisabled(crate::ApiError),
-    /// **234010** (HTTP 400): The uploaded file is empty.
-    ///
-    /// What to do: Upload a file with content.
-    ///
-    /// Server message: `File's size can't be 0.`
-    ///
-    /// Retrying the same request does not help.
-    EmptyFile(crate::ApiError),
-    /// **234011** (HTTP 400): The image format is not supported or the data is not an image.
-    ///
-    /// What to do: Upload JPG, JPEG, PNG, WEBP, GIF, BMP, ICO, TIFF or HEIC.
-    ///
-    /// Server message: `Can't recognize image format.`
-    ///
-    /// Retrying the same request does not help.
-    UnrecognizedImageFormat(crate::ApiError),
-    /// **234039** (HTTP 400): The image has too many pixels: GIFs up to 2000×2000, others up to 12000×12000, avatars up to 4096×4096.
-    ///
-    /// What to do: Scale the image down, or upload it as a file with im.v1.file.create.
-    ///
-    /// Server message: `Image resolution exceeds limit.`
-    ///
-    /// Retrying the same request does not help.
-    ResolutionTooHigh(crate::ApiError),
-    /// **234041** (HTTP 400): The tenant's encryption key was deleted, so encrypted data cannot be used.
-    ///
-    /// What to do: Contact the tenant administrator.
-    ///
-    /// Server message: `Tenant master key has been deleted, please contact the tenant administrator.`
-    ///
-    /// Retrying the same request does not help.
-    TenantMasterKeyDeleted(crate::ApiError),
-    /// **234042** (HTTP 400): The tenant's hybrid-deployment storage failed, for example because it is full.
-    ///
-    /// What to do: Contact the tenant administrator or Lark support.
-    ///
-    /// Server message: `Hybrid deployment tenant storage error, such as full storage space, please contact tenant administrator.`
-    ///
-    /// Retrying the same request does not help.
-    TenantStorageError(crate::ApiError),
-    /// **234044** (HTTP 400): The tenant's hybrid-deployment object storage timed out.
-    ///
-    /// What to do: Retry later; if it keeps happening, contact the tenant administrator.
-    ///
-    /// Server message: `Hybrid tenant oss time out, please contact tenant administrator.`
-    ///
-    /// A retry can help: the SDK retries it within the client's retry policy.
-    TenantStorageTimeout(crate::ApiError),
-    /// A code the spec's error table does not list; see [`ApiError`](crate::ApiError).
-    Unhandled(crate::ApiError),
-}
-
-impl CreateImageError {
-    /// The error as the platform sent it.
-    pub fn api_error(&self) -> &crate::ApiError {
-        match self {
-            Self::MetadataWritesPaused(e)
-            | Self::InvalidRequestParam(e)
-            | Self::Unauthorized(e)
-            | Self::FileTooLarge(e)
-            | Self::BotAbilityDisabled(e)
-            | Self::EmptyFile(e)
-            | Self::UnrecognizedImageFormat(e)
-            | Self::ResolutionTooHigh(e)
-            | Self::TenantMasterKeyDeleted(e)
-            | Self::TenantStorageError(e)
-            | Self::TenantStorageTimeout(e)
-            | Self::Unhandled(e) => e,
-        }
-    }
-
-    /// The platform's error code.
-    pub fn code(&self) -> i64 {
-        self.api_error().code
-    }
-
-    /// The HTTP status of the response.
-    pub fn http_status(&self) -> u16 {
-        self.api_error().http_status
-    }
-
-    /// The server's message (`msg`).
-    pub fn message(&self) -> &str {
-        &self.api_error().message
-    }
-
-    /// The log id to quote when asking Lark support.
-    pub fn log_id(&self) -> Option<&str> {
-        self.api_error().log_id.as_deref()
-    }
-
-    /// What the code means, from the spec; `None` for `Unhandled`.
-    pub fn meaning(&self) -> Option<&'static str> {
-        match self {
-            Self::MetadataWritesPaused(_) => {
-                Some("The platform has paused writes for maintenance.")
-            }
-            Self::InvalidRequestParam(_) => {
-                Some("A request parameter is malformed or missing.")
-            }
-            Self::Unauthorized(_) => {
-                Some("The platform refused to authenticate the request.")
-            }
-            Self::FileTooLarge(_) => {
-                Some(
-                    "The upload is over the size limit: 10 MB for images, 30 MB for files.",
-                )
-            }
-            Self::BotAbilityDisabled(_) => {
-                Some(
-                    "The app has no bot ability, or the version enabling it is not released.",
-                )
-            }
-            Self::EmptyFile(_) => Some("The uploaded file is empty."),
-            Self::UnrecognizedImageFormat(_) => {
-                Some("The image format is not supported or the data is not an image.")
-            }
-            Self::ResolutionTooHigh(_) => {
-                Some(
-                    "The image has too many pixels: GIFs up to 2000×2000, others up to 12000×12000, avatars up to 4096×4096.",
-                )
-            }
-            Self::TenantMasterKeyDeleted(_) => {
-                Some(
-                    "The tenant's encryption key was deleted, so encrypted data cannot be used.",
-                )
-            }
-            Self::TenantStorageError(_) => {
-                Some(
-                    "The tenant's hybrid-deployment storage failed, for example because it is full.",
-                )
-            }
-            Self::TenantStorageTimeout(_) => {
-                Some("The tenant's hybrid-deployment object storage timed out.")
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// What to do about it, from the spec; `None` for `Unhandled`.
-    pub fn advice(&self) -> Option<&'static str> {
-        match self {
-            Self::MetadataWritesPaused(_) => Some("Retry after a while."),
-            Self::InvalidRequestParam(_) => {
-                Some("Check the parameters against the API page.")
-            }
-            Self::Unauthorized(_) => {
-                Some(
-                    "Check the app credentials and token type; if they are right, contact Lark support with the log id.",
-                )
-            }
-            Self::FileTooLarge(_) => Some("Upload a smaller file."),
-            Self::BotAbilityDisabled(_) => {
-                Some(
-                    "Enable the bot ability in the developer console and release a version.",
-                )
-            }
-            Self::EmptyFile(_) => Some("Upload a file with content."),
-            Self::UnrecognizedImageFormat(_) => {
-                Some("Upload JPG, JPEG, PNG, WEBP, GIF, BMP, ICO, TIFF or HEIC.")
-            }
-            Self::ResolutionTooHigh(_) => {
-                Some(
-                    "Scale the image down, or upload it as a file with im.v1.file.create.",
-                )
-            }
-            Self::TenantMasterKeyDeleted(_) => Some("Contact the tenant administrator."),
-            Self::TenantStorageError(_) => {
-                Some("Contact the tenant administrator or Lark support.")
-            }
-            Self::TenantStorageTimeout(_) => {
-                Some(
-                    "Retry later; if it keeps happening, contact the tenant administrator.",
-                )
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// Whether sending the same request again can succeed, per the spec.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::MetadataWritesPaused(_) | Self::TenantStorageTimeout(_))
-    }
-
-    /// Whether the code is one the spec does not list.
-    pub fn is_unhandled(&self) -> bool {
-        matches!(self, Self::Unhandled(_))
-    }
-
-    /// Whether this is code 232096: The platform has paused writes for maintenance.
-    pub fn is_metadata_writes_paused(&self) -> bool {
-        matches!(self, Self::MetadataWritesPaused(_))
-    }
-
-    /// Whether this is code 234001: A request parameter is malformed or missing.
-    pub fn is_invalid_request_param(&self) -> bool {
-        matches!(self, Self::InvalidRequestParam(_))
-    }
-
-    /// Whether this is code 234002: The platform refused to authenticate the request.
-    pub fn is_unauthorized(&self) -> bool {
-        matches!(self, Self::Unauthorized(_))
-    }
-
-    /// Whether this is code 234006: The upload is over the size limit: 10 MB for images, 30 MB for files.
-    pub fn is_file_too_large(&self) -> bool {
-        matches!(self, Self::FileTooLarge(_))
-    }
-
-    /// Whether this is code 234007: The app has no bot ability, or the version enabling it is not released.
-    pub fn is_bot_ability_disabled(&self) -> bool {
-        matches!(self, Self::BotAbilityDisabled(_))
-    }
-
-    /// Whether this is code 234010: The uploaded file is empty.
-    pub fn is_empty_file(&self) -> bool {
-        matches!(self, Self::EmptyFile(_))
-    }
-
-    /// Whether this is code 234011: The image format is not supported or the data is not an image.
-    pub fn is_unrecognized_image_format(&self) -> bool {
-        matches!(self, Self::UnrecognizedImageFormat(_))
-    }
-
-    /// Whether this is code 234039: The image has too many pixels: GIFs up to 2000×2000, others up to 12000×12000, avatars up to 4096×4096.
-    pub fn is_resolution_too_high(&self) -> bool {
-        matches!(self, Self::ResolutionTooHigh(_))
-    }
-
-    /// Whether this is code 234041: The tenant's encryption key was deleted, so encrypted data cannot be used.
-    pub fn is_tenant_master_key_deleted(&self) -> bool {
-        matches!(self, Self::TenantMasterKeyDeleted(_))
-    }
-
-    /// Whether this is code 234042: The tenant's hybrid-deployment storage failed, for example because it is full.
-    pub fn is_tenant_storage_error(&self) -> bool {
-        matches!(self, Self::TenantStorageError(_))
-    }
-
-    /// Whether this is code 234044: The tenant's hybrid-deployment object storage timed out.
-    pub fn is_tenant_storage_timeout(&self) -> bool {
-        matches!(self, Self::TenantStorageTimeout(_))
-    }
-}
-
-impl std::fmt::Display for CreateImageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::service_error::fmt_service_error(
-            f,
-            self.api_error(),
-            self.meaning(),
-            self.advice(),
-        )
-    }
-}
-
-impl std::error::Error for CreateImageError {}
-impl crate::service_error::FromApiError for CreateImageError {
-    fn from_api_error(error: crate::ApiError) -> Self {
-        match error.code {
-            232096i64 => Self::MetadataWritesPaused(error),
-            234001i64 => Self::InvalidRequestParam(error),
-            234002i64 => Self::Unauthorized(error),
-            234006i64 => Self::FileTooLarge(error),
-            234007i64 => Self::BotAbilityDisabled(error),
-            234010i64 => Self::EmptyFile(error),
-            234011i64 => Self::UnrecognizedImageFormat(error),
-            234039i64 => Self::ResolutionTooHigh(error),
-            234041i64 => Self::TenantMasterKeyDeleted(error),
-            234042i64 => Self::TenantStorageError(error),
-            234044i64 => Self::TenantStorageTimeout(error),
-            _ => Self::Unhandled(error),
-        }
-    }
-}
-
-impl crate::ServiceError for CreateImageError {
-    fn endpoint(&self) -> &'static str {
-        "im.v1.image.create"
-    }
-
-    fn api_error(&self) -> &crate::ApiError {
-        CreateImageError::api_error(self)
-    }
-
-    fn meaning(&self) -> Option<&'static str> {
-        CreateImageError::meaning(self)
-    }
-
-    fn advice(&self) -> Option<&'static str> {
-        CreateImageError::advice(self)
-    }
-
-    fn is_retryable(&self) -> bool {
-        CreateImageError::is_retryable(self)
-    }
-}
+/// A prepared `im.v1.image.create` call: set options, then `.await` it (see [`Call`](crate::Call)).
+pub type CreateImage = crate::Call<CreateImageRequest>;

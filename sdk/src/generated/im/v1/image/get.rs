@@ -4,89 +4,69 @@
 //! Download an image that this app uploaded.
 //!
 //! `GET /open-apis/im/v1/images/:image_key`
-//!
-//! Returns the raw bytes of an image uploaded by this app with `image_type=message`; avatar
-//! images cannot be downloaded. For images in messages sent by others, use
-//! `im.v1.message_resource.get`.
-//!
-//! - Endpoint id: `im.v1.image.get`
-//! - Access tokens: `tenant_access_token`
-//! - App types: custom (self-built), store (marketplace)
-//! - Response: a binary stream of at most 10 MB (10485760 bytes), enforced while streaming
-//! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/image/get>
 
-use crate::{Client, Error, RequestOptions};
+use crate::operation as op;
 
-/// The parameters and body of `im.v1.image.get`.
-///
-/// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
-///
-/// ```
-/// # use lark_openapi::im::v1::image::*;
-/// let request = GetImageRequest::new("img_8d5181ca-0aed-40f0-b0d1-b1452132afbg");
-/// ```
-///
-/// Leaving out `image_key` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::image::*;
-/// let request = GetImageRequest::new();
-/// ```
+/// The parameters and body of `im.v1.image.get`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct GetImageRequest {
-    /// Path parameter `image_key`: Key of the image, as returned by `im.v1.image.create`.
-    ///
-    /// Platform ids use `[A-Za-z0-9_-]`; any value is percent-encoded as one path segment, and an empty one is refused before sending.
-    image_key: String,
+    /// Path `image_key`: Key of the image, as returned by `im.v1.image.create`.
+    pub image_key: String,
 }
 
 impl GetImageRequest {
-    /// Creates the request from its required parameters.
+    /// The request with its required parameters; the others unset.
     #[allow(clippy::new_without_default)]
     pub fn new(image_key: impl Into<String>) -> Self {
         Self {
             image_key: image_key.into(),
         }
     }
-
-    /// Path parameter `image_key`: Key of the image, as returned by `im.v1.image.create`.
-    ///
-    /// Platform ids use `[A-Za-z0-9_-]`; any value is percent-encoded as one path segment, and an empty one is refused before sending.
-    pub fn image_key(&self) -> &str {
-        &self.image_key
-    }
 }
 
-impl crate::operation::Operation for GetImageRequest {
-    type Error = GetImageError;
-    const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
+impl op::Operation for GetImageRequest {
+    type Code = super::super::ErrorCode;
+    type Answer = crate::Download;
+    const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.image.get",
-        method: crate::operation::HttpMethod::Get,
+        method: op::HttpMethod::Get,
         path: "/open-apis/im/v1/images/:image_key",
-        access_tokens: &[crate::operation::TokenType::Tenant],
+        access_tokens: &[op::TokenType::Tenant],
         idempotent: true,
-        response: crate::operation::ResponseKind::Binary {
+        response: op::ResponseKind::Binary {
             max_bytes: 10485760u64,
         },
         doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/image/get",
-        rate_limit: Some(crate::operation::RateLimitMeta {
+        rate_limit: Some(op::RateLimitMeta {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
+        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        errors: &[
+            crate::ErrorRow::of(158),
+            crate::ErrorRow::of(159),
+            crate::ErrorRow::of(184),
+            crate::ErrorRow::of(164),
+            crate::ErrorRow::of(165),
+            crate::ErrorRow::of(174),
+            crate::ErrorRow::of(175),
+            crate::ErrorRow::of(177),
+        ],
     };
 
-    fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
-        vec![self.image_key.as_str().into()]
-    }
-
-    fn query_params(&self) -> Vec<(&'static str, String)> {
-        Vec::new()
+    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+        parts.path("image_key", &self.image_key);
+        Ok(())
     }
 }
 
 impl super::ImageApi<'_> {
     /// Download an image that this app uploaded.
+    ///
+    /// Returns the raw bytes of an image uploaded by this app with `image_type=message`; avatar
+    /// images cannot be downloaded. For images in messages sent by others, use
+    /// `im.v1.message_resource.get`.
     ///
     /// - Endpoint id: `im.v1.image.get`
     /// - Access tokens: `tenant_access_token`
@@ -95,11 +75,21 @@ impl super::ImageApi<'_> {
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
     /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/image/get>
     ///
+    /// # Errors
+    ///
+    /// Documented codes (match them with `Error::code()`):
+    /// [`ResourceInvalidRequestParam`](super::super::ErrorCode::ResourceInvalidRequestParam)
+    /// (234001), [`Unauthorized`](super::super::ErrorCode::Unauthorized) (234002),
+    /// [`ImageDeleted`](super::super::ErrorCode::ImageDeleted) (234005),
+    /// [`ResourceBotAbilityDisabled`](super::super::ErrorCode::ResourceBotAbilityDisabled)
+    /// (234007), [`NotResourceUploader`](super::super::ErrorCode::NotResourceUploader) (234008),
+    /// [`TenantMasterKeyDeleted`](super::super::ErrorCode::TenantMasterKeyDeleted) (234041),
+    /// [`TenantStorageError`](super::super::ErrorCode::TenantStorageError) (234042),
+    /// [`TenantStorageTimeout`](super::super::ErrorCode::TenantStorageTimeout) (234044).
+    ///
     /// # Example
     ///
-    /// ```no_run
-    /// # async fn example() -> Result<(), lark_openapi::Error> {
-    /// let client = lark_openapi::Client::builder("cli_your_app_id", "your_app_secret").build()?;
+    /// ```ignore
     /// let response = client
     ///     .im().v1().image()
     ///     .get(
@@ -109,344 +99,11 @@ impl super::ImageApi<'_> {
     ///     .await?;
     /// let saved = response.save_to("downloads/").await?;
     /// println!("saved to {}", saved.display());
-    /// # Ok(())
-    /// # }
     /// ```
     pub fn get(&self, image_key: impl Into<String>) -> GetImage {
-        GetImage {
-            client: self.client.clone(),
-            request: GetImageRequest::new(image_key),
-            options: RequestOptions::default(),
-        }
+        crate::Call::new(self.client, GetImageRequest::new(image_key))
     }
 }
 
-/// A prepared `im.v1.image.get` call: set options, then `.send().await` (or just `.await`).
-///
-/// Made by [`ImageApi::get`](super::ImageApi::get).
-#[derive(Debug, Clone)]
-#[must_use = "a request does nothing until it is sent"]
-pub struct GetImage {
-    client: Client,
-    request: GetImageRequest,
-    options: RequestOptions,
-}
-
-impl GetImage {
-    /// Store apps: the tenant to act for (its `tenant_key`); custom apps need not set it.
-    pub fn tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.options = self.options.tenant_key(tenant_key);
-        self
-    }
-
-    /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
-    /// Merged into what is set: a field these options set replaces the earlier value,
-    /// the others are kept, headers add up.
-    pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = self.options.merge(options);
-        self
-    }
-
-    /// The request as it will be sent.
-    pub fn request(&self) -> &GetImageRequest {
-        &self.request
-    }
-
-    /// Sends the request.
-    pub async fn send(
-        self,
-    ) -> Result<crate::Download<GetImageError>, Error<GetImageError>> {
-        self.client.download(self.request, self.options).await
-    }
-}
-
-impl std::future::IntoFuture for GetImage {
-    type Output = Result<crate::Download<GetImageError>, Error<GetImageError>>;
-    type IntoFuture = crate::operation::BoxFuture<Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-/// Service errors of `im.v1.image.get`: one variant per documented code.
-///
-/// Codes the spec does not list (including platform-wide ones) arrive as `Unhandled`. Each variant keeps the full [`ApiError`](crate::ApiError): code, HTTP status, server message, log id, troubleshooter link and violations.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum GetImageError {
-    /// **234001** (HTTP 400): A request parameter is malformed or missing.
-    ///
-    /// What to do: Check the parameters against the API page.
-    ///
-    /// Server message: `Invalid request param.`
-    ///
-    /// Retrying the same request does not help.
-    InvalidRequestParam(crate::ApiError),
-    /// **234002** (HTTP 401): The platform refused to authenticate the request.
-    ///
-    /// What to do: Check the app credentials and token type; if they are right, contact Lark support with the log id.
-    ///
-    /// Server message: `Unauthorized.`
-    ///
-    /// Retrying the same request does not help.
-    Unauthorized(crate::ApiError),
-    /// **234005** (HTTP 400): The image does not exist or has been deleted.
-    ///
-    /// What to do: Check the image_key.
-    ///
-    /// Server message: `Image has been deleted.`
-    ///
-    /// Retrying the same request does not help.
-    ImageDeleted(crate::ApiError),
-    /// **234007** (HTTP 400): The app has no bot ability, or the version enabling it is not released.
-    ///
-    /// What to do: Enable the bot ability in the developer console and release a version.
-    ///
-    /// Server message: `App does not enable bot feature. Refer to the documentation to fix the error: https://open.feishu.cn/document/uAjLw4CM/ugTN1YjL4UTN24CO1UjN/trouble-shooting/how-to-enable-bot-ability`
-    ///
-    /// Retrying the same request does not help.
-    BotAbilityDisabled(crate::ApiError),
-    /// **234008** (HTTP 400): Only resources uploaded by this app can be downloaded here.
-    ///
-    /// What to do: For resources in messages sent by others, use im.v1.message_resource.get.
-    ///
-    /// Server message: `The app is not the resource sender.`
-    ///
-    /// Retrying the same request does not help.
-    NotResourceUploader(crate::ApiError),
-    /// **234041** (HTTP 400): The tenant's encryption key was deleted, so encrypted data cannot be used.
-    ///
-    /// What to do: Contact the tenant administrator.
-    ///
-    /// Server message: `Tenant master key has been deleted, please contact the tenant administrator.`
-    ///
-    /// Retrying the same request does not help.
-    TenantMasterKeyDeleted(crate::ApiError),
-    /// **234042** (HTTP 400): The tenant's hybrid-deployment storage failed, for example because it is full.
-    ///
-    /// What to do: Contact the tenant administrator or Lark support.
-    ///
-    /// Server message: `Hybrid deployment tenant storage error, such as full storage space, please contact tenant administrator.`
-    ///
-    /// Retrying the same request does not help.
-    TenantStorageError(crate::ApiError),
-    /// **234044** (HTTP 400): The tenant's hybrid-deployment object storage timed out.
-    ///
-    /// What to do: Retry later; if it keeps happening, contact the tenant administrator.
-    ///
-    /// Server message: `Hybrid tenant oss time out, please contact tenant administrator.`
-    ///
-    /// A retry can help: the SDK retries it within the client's retry policy.
-    TenantStorageTimeout(crate::ApiError),
-    /// A code the spec's error table does not list; see [`ApiError`](crate::ApiError).
-    Unhandled(crate::ApiError),
-}
-
-impl GetImageError {
-    /// The error as the platform sent it.
-    pub fn api_error(&self) -> &crate::ApiError {
-        match self {
-            Self::InvalidRequestParam(e)
-            | Self::Unauthorized(e)
-            | Self::ImageDeleted(e)
-            | Self::BotAbilityDisabled(e)
-            | Self::NotResourceUploader(e)
-            | Self::TenantMasterKeyDeleted(e)
-            | Self::TenantStorageError(e)
-            | Self::TenantStorageTimeout(e)
-            | Self::Unhandled(e) => e,
-        }
-    }
-
-    /// The platform's error code.
-    pub fn code(&self) -> i64 {
-        self.api_error().code
-    }
-
-    /// The HTTP status of the response.
-    pub fn http_status(&self) -> u16 {
-        self.api_error().http_status
-    }
-
-    /// The server's message (`msg`).
-    pub fn message(&self) -> &str {
-        &self.api_error().message
-    }
-
-    /// The log id to quote when asking Lark support.
-    pub fn log_id(&self) -> Option<&str> {
-        self.api_error().log_id.as_deref()
-    }
-
-    /// What the code means, from the spec; `None` for `Unhandled`.
-    pub fn meaning(&self) -> Option<&'static str> {
-        match self {
-            Self::InvalidRequestParam(_) => {
-                Some("A request parameter is malformed or missing.")
-            }
-            Self::Unauthorized(_) => {
-                Some("The platform refused to authenticate the request.")
-            }
-            Self::ImageDeleted(_) => {
-                Some("The image does not exist or has been deleted.")
-            }
-            Self::BotAbilityDisabled(_) => {
-                Some(
-                    "The app has no bot ability, or the version enabling it is not released.",
-                )
-            }
-            Self::NotResourceUploader(_) => {
-                Some("Only resources uploaded by this app can be downloaded here.")
-            }
-            Self::TenantMasterKeyDeleted(_) => {
-                Some(
-                    "The tenant's encryption key was deleted, so encrypted data cannot be used.",
-                )
-            }
-            Self::TenantStorageError(_) => {
-                Some(
-                    "The tenant's hybrid-deployment storage failed, for example because it is full.",
-                )
-            }
-            Self::TenantStorageTimeout(_) => {
-                Some("The tenant's hybrid-deployment object storage timed out.")
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// What to do about it, from the spec; `None` for `Unhandled`.
-    pub fn advice(&self) -> Option<&'static str> {
-        match self {
-            Self::InvalidRequestParam(_) => {
-                Some("Check the parameters against the API page.")
-            }
-            Self::Unauthorized(_) => {
-                Some(
-                    "Check the app credentials and token type; if they are right, contact Lark support with the log id.",
-                )
-            }
-            Self::ImageDeleted(_) => Some("Check the image_key."),
-            Self::BotAbilityDisabled(_) => {
-                Some(
-                    "Enable the bot ability in the developer console and release a version.",
-                )
-            }
-            Self::NotResourceUploader(_) => {
-                Some(
-                    "For resources in messages sent by others, use im.v1.message_resource.get.",
-                )
-            }
-            Self::TenantMasterKeyDeleted(_) => Some("Contact the tenant administrator."),
-            Self::TenantStorageError(_) => {
-                Some("Contact the tenant administrator or Lark support.")
-            }
-            Self::TenantStorageTimeout(_) => {
-                Some(
-                    "Retry later; if it keeps happening, contact the tenant administrator.",
-                )
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// Whether sending the same request again can succeed, per the spec.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::TenantStorageTimeout(_))
-    }
-
-    /// Whether the code is one the spec does not list.
-    pub fn is_unhandled(&self) -> bool {
-        matches!(self, Self::Unhandled(_))
-    }
-
-    /// Whether this is code 234001: A request parameter is malformed or missing.
-    pub fn is_invalid_request_param(&self) -> bool {
-        matches!(self, Self::InvalidRequestParam(_))
-    }
-
-    /// Whether this is code 234002: The platform refused to authenticate the request.
-    pub fn is_unauthorized(&self) -> bool {
-        matches!(self, Self::Unauthorized(_))
-    }
-
-    /// Whether this is code 234005: The image does not exist or has been deleted.
-    pub fn is_image_deleted(&self) -> bool {
-        matches!(self, Self::ImageDeleted(_))
-    }
-
-    /// Whether this is code 234007: The app has no bot ability, or the version enabling it is not released.
-    pub fn is_bot_ability_disabled(&self) -> bool {
-        matches!(self, Self::BotAbilityDisabled(_))
-    }
-
-    /// Whether this is code 234008: Only resources uploaded by this app can be downloaded here.
-    pub fn is_not_resource_uploader(&self) -> bool {
-        matches!(self, Self::NotResourceUploader(_))
-    }
-
-    /// Whether this is code 234041: The tenant's encryption key was deleted, so encrypted data cannot be used.
-    pub fn is_tenant_master_key_deleted(&self) -> bool {
-        matches!(self, Self::TenantMasterKeyDeleted(_))
-    }
-
-    /// Whether this is code 234042: The tenant's hybrid-deployment storage failed, for example because it is full.
-    pub fn is_tenant_storage_error(&self) -> bool {
-        matches!(self, Self::TenantStorageError(_))
-    }
-
-    /// Whether this is code 234044: The tenant's hybrid-deployment object storage timed out.
-    pub fn is_tenant_storage_timeout(&self) -> bool {
-        matches!(self, Self::TenantStorageTimeout(_))
-    }
-}
-
-impl std::fmt::Display for GetImageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::service_error::fmt_service_error(
-            f,
-            self.api_error(),
-            self.meaning(),
-            self.advice(),
-        )
-    }
-}
-
-impl std::error::Error for GetImageError {}
-impl crate::service_error::FromApiError for GetImageError {
-    fn from_api_error(error: crate::ApiError) -> Self {
-        match error.code {
-            234001i64 => Self::InvalidRequestParam(error),
-            234002i64 => Self::Unauthorized(error),
-            234005i64 => Self::ImageDeleted(error),
-            234007i64 => Self::BotAbilityDisabled(error),
-            234008i64 => Self::NotResourceUploader(error),
-            234041i64 => Self::TenantMasterKeyDeleted(error),
-            234042i64 => Self::TenantStorageError(error),
-            234044i64 => Self::TenantStorageTimeout(error),
-            _ => Self::Unhandled(error),
-        }
-    }
-}
-
-impl crate::ServiceError for GetImageError {
-    fn endpoint(&self) -> &'static str {
-        "im.v1.image.get"
-    }
-
-    fn api_error(&self) -> &crate::ApiError {
-        GetImageError::api_error(self)
-    }
-
-    fn meaning(&self) -> Option<&'static str> {
-        GetImageError::meaning(self)
-    }
-
-    fn advice(&self) -> Option<&'static str> {
-        GetImageError::advice(self)
-    }
-
-    fn is_retryable(&self) -> bool {
-        GetImageError::is_retryable(self)
-    }
-}
+/// A prepared `im.v1.image.get` call: set options, then `.await` it (see [`Call`](crate::Call)).
+pub type GetImage = crate::Call<GetImageRequest>;

@@ -3,14 +3,10 @@
 
 //! The `image` resource of `im` `v1`.
 
-pub mod create;
-pub mod get;
-pub use create::{
-    CreateImage, CreateImageRequest, CreateImageError, CreateImageBody,
-    CreateImageResponse,
-};
-
-pub use get::{GetImage, GetImageRequest, GetImageError};
+mod create;
+mod get;
+pub use create::{CreateImage, CreateImageRequest, CreateImageBody, CreateImageResponse};
+pub use get::{GetImage, GetImageRequest};
 /// Accessor for the `image` resource.
 #[derive(Debug, Clone, Copy)]
 pub struct ImageApi<'a> {

@@ -4,89 +4,34 @@
 //! Send a message to a user or a chat.
 //!
 //! `POST /open-apis/im/v1/messages`
-//!
-//! Sends one message to the user or chat named by `receive_id`, as the app's bot (tenant
-//! token) or as a user (user token). `content` is a JSON object serialized to a string whose
-//! shape depends on `msg_type` (for `text`: `{"text":"hello"}`). Text bodies may be up to 150
-//! KB, cards and rich text up to 30 KB. At most 5 messages per second go to one user, and 5
-//! per second to one group, shared by all bots in it. Requests with the same `uuid` send at
-//! most one message within an hour; the SDK fills `uuid` with a random key when you leave it
-//! empty, so its retries cannot send twice.
-//!
-//! - Endpoint id: `im.v1.message.create`
-//! - Access tokens: `tenant_access_token`, `user_access_token`
-//! - App types: custom (self-built), store (marketplace)
-//! - Sent as the app by default; `.user_access_token(…)` sends it as a user
-//! - Scopes (any one of): `im:message:send`, `im:message`, `im:message:send_as_bot`
-//! - Sent once: `uuid` is filled with a fresh key when not given, and every retry of the call carries the same one
-//! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/create>
 
-use crate::{Client, Error, RequestOptions};
+use crate::operation as op;
 use crate::codec;
 use super::super::models::{Mention, MessageBody, MsgType, ReceiveIdType, Sender};
 
-/// The parameters and body of `im.v1.message.create`.
-///
-/// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
-///
-/// Arguments come in one order for every endpoint: path parameters as in the path, then
-/// required query parameters (identifiers such as `*_id` first, then kinds such as `*_type`,
-/// then the rest; alphabetically in each group), then the body.
-///
-/// ```
-/// # use lark_openapi::im::v1::message::*;
-/// let request = CreateMessageRequest::new(lark_openapi::im::v1::ReceiveIdType::OpenId, lark_openapi::im::v1::message::CreateMessageBody::new("ou_7d8a6e6df7621556ce0d21922b676706ccs", lark_openapi::im::v1::MsgType::Text, "{\"text\":\"test content\"}"));
-/// ```
-///
-/// Leaving out `receive_id_type` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::message::*;
-/// let request = CreateMessageRequest::new(lark_openapi::im::v1::message::CreateMessageBody::new("ou_7d8a6e6df7621556ce0d21922b676706ccs", lark_openapi::im::v1::MsgType::Text, "{\"text\":\"test content\"}"));
-/// ```
-///
-/// Leaving out `body` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::message::*;
-/// let request = CreateMessageRequest::new(lark_openapi::im::v1::ReceiveIdType::OpenId);
-/// ```
+/// The parameters and body of `im.v1.message.create`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct CreateMessageRequest {
-    /// Query parameter `receive_id_type`: Kind of ID given in the body's `receive_id`.
+    /// Query `receive_id_type`: Kind of ID given in the body's `receive_id`.
     ///
     /// Only `open_id`, `union_id`, `user_id`, `email`, `chat_id` are accepted here (the enum also has the values other endpoints use).
-    receive_id_type: ReceiveIdType,
-    /// The request body.
-    body: CreateMessageBody,
+    pub receive_id_type: ReceiveIdType,
+    /// The body.
+    pub body: CreateMessageBody,
 }
 
 impl CreateMessageRequest {
-    /// Creates the request from its required parameters.
+    /// The request with its required parameters; the others unset.
     #[allow(clippy::new_without_default)]
     pub fn new(receive_id_type: ReceiveIdType, body: CreateMessageBody) -> Self {
         Self { receive_id_type, body }
-    }
-
-    /// Query parameter `receive_id_type`: Kind of ID given in the body's `receive_id`.
-    ///
-    /// Only `open_id`, `union_id`, `user_id`, `email`, `chat_id` are accepted here (the enum also has the values other endpoints use).
-    pub fn receive_id_type(&self) -> &ReceiveIdType {
-        &self.receive_id_type
-    }
-
-    /// The request body.
-    pub fn body(&self) -> &CreateMessageBody {
-        &self.body
     }
 }
 
 /// The body of `im.v1.message.create`.
 ///
-/// Build one with [`new`](CreateMessageBody::new), which takes the required fields
-/// (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest;
-/// alphabetically in each group), and the `with_*` setters.
+/// Build one with [`new`](CreateMessageBody::new) (the required fields) and the setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateMessageBody {
@@ -119,16 +64,14 @@ impl CreateMessageBody {
         }
     }
 
-    /// Sets `uuid`.
-    pub fn with_uuid(mut self, uuid: impl Into<String>) -> Self {
+    /// Sets [`uuid`](Self::uuid).
+    pub fn uuid(mut self, uuid: impl Into<String>) -> Self {
         self.uuid = Some(uuid.into());
         self
     }
 }
 
 /// The answer of `im.v1.message.create`.
-///
-/// Build one with [`new`](CreateMessageResponse::new), which takes the required field, and the `with_*` setters.
 ///
 /// [`log_id`](CreateMessageResponse::log_id) gives the log id (`x-tt-logid`) of the answer,
 /// which the platform's support asks for.
@@ -187,180 +130,83 @@ pub struct CreateMessageResponse {
     lark_log_id: Option<String>,
 }
 
-impl CreateMessageResponse {
-    /// A value with the required fields; the others unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new(message_id: impl Into<String>) -> Self {
-        Self {
-            message_id: message_id.into(),
-            root_id: Default::default(),
-            parent_id: Default::default(),
-            thread_id: Default::default(),
-            msg_type: Default::default(),
-            create_time: Default::default(),
-            update_time: Default::default(),
-            deleted: Default::default(),
-            updated: Default::default(),
-            chat_id: Default::default(),
-            sender: Default::default(),
-            body: Default::default(),
-            mentions: Default::default(),
-            upper_message_id: Default::default(),
-            message_position: Default::default(),
-            thread_message_position: Default::default(),
-            lark_log_id: None,
-        }
-    }
-
-    /// Sets `root_id`.
-    pub fn with_root_id(mut self, root_id: impl Into<String>) -> Self {
-        self.root_id = Some(root_id.into());
-        self
-    }
-
-    /// Sets `parent_id`.
-    pub fn with_parent_id(mut self, parent_id: impl Into<String>) -> Self {
-        self.parent_id = Some(parent_id.into());
-        self
-    }
-
-    /// Sets `thread_id`.
-    pub fn with_thread_id(mut self, thread_id: impl Into<String>) -> Self {
-        self.thread_id = Some(thread_id.into());
-        self
-    }
-
-    /// Sets `msg_type`.
-    pub fn with_msg_type(mut self, msg_type: MsgType) -> Self {
-        self.msg_type = Some(msg_type);
-        self
-    }
-
-    /// Sets `create_time`.
-    pub fn with_create_time(mut self, create_time: impl Into<String>) -> Self {
-        self.create_time = Some(create_time.into());
-        self
-    }
-
-    /// Sets `update_time`.
-    pub fn with_update_time(mut self, update_time: impl Into<String>) -> Self {
-        self.update_time = Some(update_time.into());
-        self
-    }
-
-    /// Sets `deleted`.
-    pub fn with_deleted(mut self, deleted: bool) -> Self {
-        self.deleted = Some(deleted);
-        self
-    }
-
-    /// Sets `updated`.
-    pub fn with_updated(mut self, updated: bool) -> Self {
-        self.updated = Some(updated);
-        self
-    }
-
-    /// Sets `chat_id`.
-    pub fn with_chat_id(mut self, chat_id: impl Into<String>) -> Self {
-        self.chat_id = Some(chat_id.into());
-        self
-    }
-
-    /// Sets `sender`.
-    pub fn with_sender(mut self, sender: Sender) -> Self {
-        self.sender = Some(sender);
-        self
-    }
-
-    /// Sets `body`.
-    pub fn with_body(mut self, body: MessageBody) -> Self {
-        self.body = Some(body);
-        self
-    }
-
-    /// Sets `mentions`.
-    pub fn with_mentions(mut self, mentions: impl IntoIterator<Item = Mention>) -> Self {
-        self.mentions = mentions.into_iter().collect();
-        self
-    }
-
-    /// Sets `upper_message_id`.
-    pub fn with_upper_message_id(mut self, upper_message_id: impl Into<String>) -> Self {
-        self.upper_message_id = Some(upper_message_id.into());
-        self
-    }
-
-    /// Sets `message_position`.
-    pub fn with_message_position(mut self, message_position: impl Into<String>) -> Self {
-        self.message_position = Some(message_position.into());
-        self
-    }
-
-    /// Sets `thread_message_position`.
-    pub fn with_thread_message_position(
-        mut self,
-        thread_message_position: impl Into<String>,
-    ) -> Self {
-        self.thread_message_position = Some(thread_message_position.into());
-        self
-    }
-
-    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
-    /// platform sent one: give it to the platform's support with a question.
-    pub fn log_id(&self) -> Option<&str> {
-        self.lark_log_id.as_deref()
-    }
-}
-
-impl crate::operation::Output for CreateMessageResponse {
-    fn set_log_id(&mut self, log_id: Option<String>) {
-        self.lark_log_id = log_id;
-    }
-}
-
-impl crate::operation::Operation for CreateMessageRequest {
-    type Error = CreateMessageError;
-    const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
+crate::answer!(CreateMessageResponse);
+impl op::Operation for CreateMessageRequest {
+    type Code = super::super::ErrorCode;
+    type Answer = CreateMessageResponse;
+    const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.message.create",
-        method: crate::operation::HttpMethod::Post,
+        method: op::HttpMethod::Post,
         path: "/open-apis/im/v1/messages",
-        access_tokens: &[
-            crate::operation::TokenType::Tenant,
-            crate::operation::TokenType::User,
-        ],
+        access_tokens: &[op::TokenType::Tenant, op::TokenType::User],
         idempotent: true,
-        response: crate::operation::ResponseKind::Json,
+        response: op::ResponseKind::Json,
         doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/create",
-        rate_limit: Some(crate::operation::RateLimitMeta {
+        rate_limit: Some(op::RateLimitMeta {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
+        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        errors: &[
+            crate::ErrorRow::of(0),
+            crate::ErrorRow::of(1),
+            crate::ErrorRow::of(5),
+            crate::ErrorRow::of(11),
+            crate::ErrorRow::of(12),
+            crate::ErrorRow::of(13),
+            crate::ErrorRow::of(14),
+            crate::ErrorRow::of(15),
+            crate::ErrorRow::of(16),
+            crate::ErrorRow::of(17),
+            crate::ErrorRow::of(20),
+            crate::ErrorRow::of(22),
+            crate::ErrorRow::of(57),
+            crate::ErrorRow::of(23),
+            crate::ErrorRow::worded(
+                24,
+                Some("The recipient has left the company."),
+                Some("Send to another user."),
+            ),
+            crate::ErrorRow::of(28),
+            crate::ErrorRow::of(29),
+            crate::ErrorRow::of(30),
+            crate::ErrorRow::worded(
+                31,
+                Some(
+                    "One-to-one chats across tenants cannot be sent to through this API.",
+                ),
+                Some("Send within the tenant, or through a group chat."),
+            ),
+            crate::ErrorRow::of(36),
+            crate::ErrorRow::of(39),
+            crate::ErrorRow::of(185),
+            crate::ErrorRow::of(41),
+            crate::ErrorRow::worded(
+                55,
+                Some("Messages cannot be sent to secret or encrypted chats."),
+                Some("Send to an ordinary chat."),
+            ),
+            crate::ErrorRow::of(90),
+            crate::ErrorRow::of(82),
+        ],
     };
 
-    fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
-        vec![]
+    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+        parts.query("receive_id_type", &self.receive_id_type);
+        parts.json_with_key(&self.body, "uuid")
     }
-
-    fn query_params(&self) -> Vec<(&'static str, String)> {
-        vec![("receive_id_type", self.receive_id_type.as_str().to_string())]
-    }
-
-    fn payload(&self) -> Result<crate::operation::Payload, String> {
-        let mut body = self.body.clone();
-        if body.uuid.is_none() {
-            body.uuid = Some(crate::operation::idempotency_key());
-        }
-        crate::operation::Payload::json(&body)
-    }
-}
-
-impl crate::operation::JsonOperation for CreateMessageRequest {
-    type Output = CreateMessageResponse;
 }
 
 impl super::MessageApi<'_> {
     /// Send a message to a user or a chat.
+    ///
+    /// Sends one message to the user or chat named by `receive_id`, as the app's bot (tenant
+    /// token) or as a user (user token). `content` is a JSON object serialized to a string whose
+    /// shape depends on `msg_type` (for `text`: `{"text":"hello"}`). Text bodies may be up to 150
+    /// KB, cards and rich text up to 30 KB. At most 5 messages per second go to one user, and 5
+    /// per second to one group, shared by all bots in it. Requests with the same `uuid` send at
+    /// most one message within an hour; the SDK fills `uuid` with a random key when you leave it
+    /// empty, so its retries cannot send twice.
     ///
     /// - Endpoint id: `im.v1.message.create`
     /// - Access tokens: `tenant_access_token`, `user_access_token`
@@ -371,11 +217,39 @@ impl super::MessageApi<'_> {
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
     /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/create>
     ///
+    /// # Errors
+    ///
+    /// Documented codes (match them with `Error::code()`):
+    /// [`InvalidRequestParam`](super::super::ErrorCode::InvalidRequestParam) (230001),
+    /// [`BotNotInChat`](super::super::ErrorCode::BotNotInChat) (230002),
+    /// [`BotAbilityDisabled`](super::super::ErrorCode::BotAbilityDisabled) (230006),
+    /// [`UserUnavailable`](super::super::ErrorCode::UserUnavailable) (230013),
+    /// [`P2pChatNotShareable`](super::super::ErrorCode::P2pChatNotShareable) (230015),
+    /// [`NotResourceOwner`](super::super::ErrorCode::NotResourceOwner) (230017),
+    /// [`BlockedByChatSettings`](super::super::ErrorCode::BlockedByChatSettings) (230018),
+    /// [`ThreadNotFound`](super::super::ErrorCode::ThreadNotFound) (230019),
+    /// [`FrequencyLimited`](super::super::ErrorCode::FrequencyLimited) (230020),
+    /// [`SensitiveContent`](super::super::ErrorCode::SensitiveContent) (230022),
+    /// [`ContentTooLong`](super::super::ErrorCode::ContentTooLong) (230025),
+    /// [`NoPermission`](super::super::ErrorCode::NoPermission) (230027),
+    /// [`CardContentFailed`](super::super::ErrorCode::CardContentFailed) (230099),
+    /// [`DlpCheckFailed`](super::super::ErrorCode::DlpCheckFailed) (230028),
+    /// [`UserResigned`](super::super::ErrorCode::UserResigned) (230029),
+    /// [`InvalidReceiveId`](super::super::ErrorCode::InvalidReceiveId) (230034),
+    /// [`SendPermissionDenied`](super::super::ErrorCode::SendPermissionDenied) (230035),
+    /// [`TenantCryptKeyDeleted`](super::super::ErrorCode::TenantCryptKeyDeleted) (230036),
+    /// [`CrossTenantP2pForbidden`](super::super::ErrorCode::CrossTenantP2pForbidden) (230038),
+    /// [`MessageBeingSent`](super::super::ErrorCode::MessageBeingSent) (230049),
+    /// [`UserBlockedBot`](super::super::ErrorCode::UserBlockedBot) (230053),
+    /// [`MessageTypeNotAllowedInChat`](super::super::ErrorCode::MessageTypeNotAllowedInChat)
+    /// (230054), [`FileTypeMismatch`](super::super::ErrorCode::FileTypeMismatch) (230055),
+    /// [`EncryptedChatUnsupported`](super::super::ErrorCode::EncryptedChatUnsupported) (230075),
+    /// [`ChatDissolved`](super::super::ErrorCode::ChatDissolved) (232009),
+    /// [`ResourceOwnerMismatch`](super::super::ErrorCode::ResourceOwnerMismatch) (231205).
+    ///
     /// # Example
     ///
-    /// ```no_run
-    /// # async fn example() -> Result<(), lark_openapi::Error> {
-    /// let client = lark_openapi::Client::builder("cli_your_app_id", "your_app_secret").build()?;
+    /// ```ignore
     /// let response = client
     ///     .im().v1().message()
     ///     .create(
@@ -385,741 +259,15 @@ impl super::MessageApi<'_> {
     ///     .send()
     ///     .await?;
     /// println!("{response:?}");
-    /// # Ok(())
-    /// # }
     /// ```
     pub fn create(
         &self,
         receive_id_type: ReceiveIdType,
         body: CreateMessageBody,
     ) -> CreateMessage {
-        CreateMessage {
-            client: self.client.clone(),
-            request: CreateMessageRequest::new(receive_id_type, body),
-            options: RequestOptions::default(),
-        }
+        crate::Call::new(self.client, CreateMessageRequest::new(receive_id_type, body))
     }
 }
 
-/// A prepared `im.v1.message.create` call: set options, then `.send().await` (or just `.await`).
-///
-/// Made by [`MessageApi::create`](super::MessageApi::create).
-#[derive(Debug, Clone)]
-#[must_use = "a request does nothing until it is sent"]
-pub struct CreateMessage {
-    client: Client,
-    request: CreateMessageRequest,
-    options: RequestOptions,
-}
-
-impl CreateMessage {
-    /// Store apps: the tenant to act for (its `tenant_key`); custom apps need not set it.
-    pub fn tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.options = self.options.tenant_key(tenant_key);
-        self
-    }
-
-    /// Sends the request as a user, with that user's `user_access_token`, instead of
-    /// as the app.
-    pub fn user_access_token(mut self, token: impl Into<String>) -> Self {
-        self.options = self.options.user_access_token(token);
-        self
-    }
-
-    /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
-    /// Merged into what is set: a field these options set replaces the earlier value,
-    /// the others are kept, headers add up.
-    pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = self.options.merge(options);
-        self
-    }
-
-    /// The request as it will be sent.
-    pub fn request(&self) -> &CreateMessageRequest {
-        &self.request
-    }
-
-    /// Sends the request.
-    pub async fn send(self) -> Result<CreateMessageResponse, Error<CreateMessageError>> {
-        self.client.call(self.request, self.options).await
-    }
-}
-
-impl std::future::IntoFuture for CreateMessage {
-    type Output = Result<CreateMessageResponse, Error<CreateMessageError>>;
-    type IntoFuture = crate::operation::BoxFuture<Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-/// Service errors of `im.v1.message.create`: one variant per documented code.
-///
-/// Codes the spec does not list (including platform-wide ones) arrive as `Unhandled`. Each variant keeps the full [`ApiError`](crate::ApiError): code, HTTP status, server message, log id, troubleshooter link and violations.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum CreateMessageError {
-    /// **230001** (HTTP 400): A request parameter is malformed or missing; the message usually names it after `ext=`.
-    ///
-    /// What to do: Fix the parameter named in the message.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    InvalidRequestParam(crate::ApiError),
-    /// **230002** (HTTP 400): The app's bot is not a member of the chat.
-    ///
-    /// What to do: Add the bot to the chat first.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    BotNotInChat(crate::ApiError),
-    /// **230006** (HTTP 400): The app has no bot ability, or the version enabling it is not released.
-    ///
-    /// What to do: Enable the bot ability in the developer console and release a version.
-    ///
-    /// Server message: `Bot ability is not activated.`
-    ///
-    /// Retrying the same request does not help.
-    BotAbilityDisabled(crate::ApiError),
-    /// **230013** (HTTP 400): The user is outside the app's availability scope, in its disabled scope, or has left the company.
-    ///
-    /// What to do: Add the user to the app's availability scope and release a version.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    UserUnavailable(crate::ApiError),
-    /// **230015** (HTTP 400): A one-to-one chat cannot be shared as a group card.
-    ///
-    /// What to do: Share a group chat, or send a user card instead.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    P2pChatNotShareable(crate::ApiError),
-    /// **230017** (HTTP 400): The bot is sending an image or file that it did not upload.
-    ///
-    /// What to do: Upload the resource with this app first and send the key it returns.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    NotResourceOwner(crate::ApiError),
-    /// **230018** (HTTP 400): The chat's settings forbid this, for example only some members may post.
-    ///
-    /// What to do: Ask a chat owner or manager to change the settings.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    BlockedByChatSettings(crate::ApiError),
-    /// **230019** (HTTP 400): The thread does not exist.
-    ///
-    /// What to do: Check the thread ID.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    ThreadNotFound(crate::ApiError),
-    /// **230020** (HTTP 400): Too many operations on the same user, chat or message in a short time.
-    ///
-    /// What to do: Slow down and retry; sends are limited to 5 per second per user and per chat.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// A retry can help: the SDK retries it within the client's retry policy.
-    FrequencyLimited(crate::ApiError),
-    /// **230022** (HTTP 400): The content was flagged as sensitive.
-    ///
-    /// What to do: Change the content and send again.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    SensitiveContent(crate::ApiError),
-    /// **230025** (HTTP 400): The body is over the limit: 150 KB for text, 30 KB for cards and rich text.
-    ///
-    /// What to do: Shorten the content or split it into several messages.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    ContentTooLong(crate::ApiError),
-    /// **230027** (HTTP 400): The caller lacks a scope or permission this operation needs, or the user's authorization is missing.
-    ///
-    /// What to do: Check the app's scopes and the caller's rights in the chat; external chats need the bot's external sharing enabled.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    NoPermission(crate::ApiError),
-    /// **230099** (HTTP 400): The card could not be built; the message carries a sub-code after `ErrCode:`.
-    ///
-    /// What to do: Fix the card JSON or template as the sub-code says.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    CardContentFailed(crate::ApiError),
-    /// **230028** (HTTP 400): The content failed the data-loss-prevention check, for example plain phone numbers or email addresses.
-    ///
-    /// What to do: Change the content as the message describes.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    DlpCheckFailed(crate::ApiError),
-    /// **230029** (HTTP 400): The recipient has left the company.
-    ///
-    /// What to do: Send to another user.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    UserResigned(crate::ApiError),
-    /// **230034** (HTTP 400): `receive_id` is not a valid ID of the kind given by `receive_id_type`.
-    ///
-    /// What to do: Pass an ID that matches receive_id_type.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    InvalidReceiveId(crate::ApiError),
-    /// **230035** (HTTP 400): Sending is not allowed: the chat is muted, the recipient blocked the bot, or a tenant policy forbids it.
-    ///
-    /// What to do: Check the chat's mute setting and the tenant's communication policy.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    SendPermissionDenied(crate::ApiError),
-    /// **230036** (HTTP 400): The tenant's encryption key was deleted, so data encrypted with it is unusable.
-    ///
-    /// What to do: Contact the tenant administrator.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    TenantCryptKeyDeleted(crate::ApiError),
-    /// **230038** (HTTP 400): One-to-one chats across tenants cannot be sent to through this API.
-    ///
-    /// What to do: Send within the tenant, or through a group chat.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    CrossTenantP2pForbidden(crate::ApiError),
-    /// **230049** (HTTP 400): A message for this request is still being sent.
-    ///
-    /// What to do: Wait a moment and retry with the same uuid.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// A retry can help: the SDK retries it within the client's retry policy.
-    MessageBeingSent(crate::ApiError),
-    /// **230053** (HTTP 400): The user turned off messages from this bot.
-    ///
-    /// What to do: Do not message this user from the bot.
-    ///
-    /// Server message: `The user has stopped the bot from sending messages.`
-    ///
-    /// Retrying the same request does not help.
-    UserBlockedBot(crate::ApiError),
-    /// **230054** (HTTP 400): This message type, such as a card, cannot be sent to a connection (cross-organization) group.
-    ///
-    /// What to do: Send another message type to this chat.
-    ///
-    /// Server message: `This type of message is unavailable in the connection group.`
-    ///
-    /// Retrying the same request does not help.
-    MessageTypeNotAllowedInChat(crate::ApiError),
-    /// **230055** (HTTP 400): The file's upload type does not fit `msg_type`, for example an mp4 upload sent as `file` instead of `media`.
-    ///
-    /// What to do: Use the msg_type that matches the upload's file_type.
-    ///
-    /// Server message: `The type of file upload does not match the type of message being sent.`
-    ///
-    /// Retrying the same request does not help.
-    FileTypeMismatch(crate::ApiError),
-    /// **230075** (HTTP 400): Messages cannot be sent to secret or encrypted chats.
-    ///
-    /// What to do: Send to an ordinary chat.
-    ///
-    /// Server message: `Sending encrypted messages is not supported.`
-    ///
-    /// Retrying the same request does not help.
-    EncryptedChatUnsupported(crate::ApiError),
-    /// **232009** (HTTP 400): The chat has been dissolved.
-    ///
-    /// What to do: Drop the chat from your records or use another one.
-    ///
-    /// Server message: `Your request specifies a chat which has already been dissolved.`
-    ///
-    /// Retrying the same request does not help.
-    ChatDissolved(crate::ApiError),
-    /// **231205** (HTTP 400): A resource the request refers to belongs to another identity than the caller (bot versus user token).
-    ///
-    /// What to do: Use images and files uploaded with the same identity that makes this call.
-    ///
-    /// Server message: `Bot or User is NOT the owner of the uat resource.`
-    ///
-    /// Retrying the same request does not help.
-    ResourceOwnerMismatch(crate::ApiError),
-    /// A code the spec's error table does not list; see [`ApiError`](crate::ApiError).
-    Unhandled(crate::ApiError),
-}
-
-impl CreateMessageError {
-    /// The error as the platform sent it.
-    pub fn api_error(&self) -> &crate::ApiError {
-        match self {
-            Self::InvalidRequestParam(e)
-            | Self::BotNotInChat(e)
-            | Self::BotAbilityDisabled(e)
-            | Self::UserUnavailable(e)
-            | Self::P2pChatNotShareable(e)
-            | Self::NotResourceOwner(e)
-            | Self::BlockedByChatSettings(e)
-            | Self::ThreadNotFound(e)
-            | Self::FrequencyLimited(e)
-            | Self::SensitiveContent(e)
-            | Self::ContentTooLong(e)
-            | Self::NoPermission(e)
-            | Self::CardContentFailed(e)
-            | Self::DlpCheckFailed(e)
-            | Self::UserResigned(e)
-            | Self::InvalidReceiveId(e)
-            | Self::SendPermissionDenied(e)
-            | Self::TenantCryptKeyDeleted(e)
-            | Self::CrossTenantP2pForbidden(e)
-            | Self::MessageBeingSent(e)
-            | Self::UserBlockedBot(e)
-            | Self::MessageTypeNotAllowedInChat(e)
-            | Self::FileTypeMismatch(e)
-            | Self::EncryptedChatUnsupported(e)
-            | Self::ChatDissolved(e)
-            | Self::ResourceOwnerMismatch(e)
-            | Self::Unhandled(e) => e,
-        }
-    }
-
-    /// The platform's error code.
-    pub fn code(&self) -> i64 {
-        self.api_error().code
-    }
-
-    /// The HTTP status of the response.
-    pub fn http_status(&self) -> u16 {
-        self.api_error().http_status
-    }
-
-    /// The server's message (`msg`).
-    pub fn message(&self) -> &str {
-        &self.api_error().message
-    }
-
-    /// The log id to quote when asking Lark support.
-    pub fn log_id(&self) -> Option<&str> {
-        self.api_error().log_id.as_deref()
-    }
-
-    /// What the code means, from the spec; `None` for `Unhandled`.
-    pub fn meaning(&self) -> Option<&'static str> {
-        match self {
-            Self::InvalidRequestParam(_) => {
-                Some(
-                    "A request parameter is malformed or missing; the message usually names it after `ext=`.",
-                )
-            }
-            Self::BotNotInChat(_) => Some("The app's bot is not a member of the chat."),
-            Self::BotAbilityDisabled(_) => {
-                Some(
-                    "The app has no bot ability, or the version enabling it is not released.",
-                )
-            }
-            Self::UserUnavailable(_) => {
-                Some(
-                    "The user is outside the app's availability scope, in its disabled scope, or has left the company.",
-                )
-            }
-            Self::P2pChatNotShareable(_) => {
-                Some("A one-to-one chat cannot be shared as a group card.")
-            }
-            Self::NotResourceOwner(_) => {
-                Some("The bot is sending an image or file that it did not upload.")
-            }
-            Self::BlockedByChatSettings(_) => {
-                Some(
-                    "The chat's settings forbid this, for example only some members may post.",
-                )
-            }
-            Self::ThreadNotFound(_) => Some("The thread does not exist."),
-            Self::FrequencyLimited(_) => {
-                Some(
-                    "Too many operations on the same user, chat or message in a short time.",
-                )
-            }
-            Self::SensitiveContent(_) => Some("The content was flagged as sensitive."),
-            Self::ContentTooLong(_) => {
-                Some(
-                    "The body is over the limit: 150 KB for text, 30 KB for cards and rich text.",
-                )
-            }
-            Self::NoPermission(_) => {
-                Some(
-                    "The caller lacks a scope or permission this operation needs, or the user's authorization is missing.",
-                )
-            }
-            Self::CardContentFailed(_) => {
-                Some(
-                    "The card could not be built; the message carries a sub-code after `ErrCode:`.",
-                )
-            }
-            Self::DlpCheckFailed(_) => {
-                Some(
-                    "The content failed the data-loss-prevention check, for example plain phone numbers or email addresses.",
-                )
-            }
-            Self::UserResigned(_) => Some("The recipient has left the company."),
-            Self::InvalidReceiveId(_) => {
-                Some(
-                    "`receive_id` is not a valid ID of the kind given by `receive_id_type`.",
-                )
-            }
-            Self::SendPermissionDenied(_) => {
-                Some(
-                    "Sending is not allowed: the chat is muted, the recipient blocked the bot, or a tenant policy forbids it.",
-                )
-            }
-            Self::TenantCryptKeyDeleted(_) => {
-                Some(
-                    "The tenant's encryption key was deleted, so data encrypted with it is unusable.",
-                )
-            }
-            Self::CrossTenantP2pForbidden(_) => {
-                Some(
-                    "One-to-one chats across tenants cannot be sent to through this API.",
-                )
-            }
-            Self::MessageBeingSent(_) => {
-                Some("A message for this request is still being sent.")
-            }
-            Self::UserBlockedBot(_) => {
-                Some("The user turned off messages from this bot.")
-            }
-            Self::MessageTypeNotAllowedInChat(_) => {
-                Some(
-                    "This message type, such as a card, cannot be sent to a connection (cross-organization) group.",
-                )
-            }
-            Self::FileTypeMismatch(_) => {
-                Some(
-                    "The file's upload type does not fit `msg_type`, for example an mp4 upload sent as `file` instead of `media`.",
-                )
-            }
-            Self::EncryptedChatUnsupported(_) => {
-                Some("Messages cannot be sent to secret or encrypted chats.")
-            }
-            Self::ChatDissolved(_) => Some("The chat has been dissolved."),
-            Self::ResourceOwnerMismatch(_) => {
-                Some(
-                    "A resource the request refers to belongs to another identity than the caller (bot versus user token).",
-                )
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// What to do about it, from the spec; `None` for `Unhandled`.
-    pub fn advice(&self) -> Option<&'static str> {
-        match self {
-            Self::InvalidRequestParam(_) => {
-                Some("Fix the parameter named in the message.")
-            }
-            Self::BotNotInChat(_) => Some("Add the bot to the chat first."),
-            Self::BotAbilityDisabled(_) => {
-                Some(
-                    "Enable the bot ability in the developer console and release a version.",
-                )
-            }
-            Self::UserUnavailable(_) => {
-                Some(
-                    "Add the user to the app's availability scope and release a version.",
-                )
-            }
-            Self::P2pChatNotShareable(_) => {
-                Some("Share a group chat, or send a user card instead.")
-            }
-            Self::NotResourceOwner(_) => {
-                Some(
-                    "Upload the resource with this app first and send the key it returns.",
-                )
-            }
-            Self::BlockedByChatSettings(_) => {
-                Some("Ask a chat owner or manager to change the settings.")
-            }
-            Self::ThreadNotFound(_) => Some("Check the thread ID."),
-            Self::FrequencyLimited(_) => {
-                Some(
-                    "Slow down and retry; sends are limited to 5 per second per user and per chat.",
-                )
-            }
-            Self::SensitiveContent(_) => Some("Change the content and send again."),
-            Self::ContentTooLong(_) => {
-                Some("Shorten the content or split it into several messages.")
-            }
-            Self::NoPermission(_) => {
-                Some(
-                    "Check the app's scopes and the caller's rights in the chat; external chats need the bot's external sharing enabled.",
-                )
-            }
-            Self::CardContentFailed(_) => {
-                Some("Fix the card JSON or template as the sub-code says.")
-            }
-            Self::DlpCheckFailed(_) => {
-                Some("Change the content as the message describes.")
-            }
-            Self::UserResigned(_) => Some("Send to another user."),
-            Self::InvalidReceiveId(_) => Some("Pass an ID that matches receive_id_type."),
-            Self::SendPermissionDenied(_) => {
-                Some(
-                    "Check the chat's mute setting and the tenant's communication policy.",
-                )
-            }
-            Self::TenantCryptKeyDeleted(_) => Some("Contact the tenant administrator."),
-            Self::CrossTenantP2pForbidden(_) => {
-                Some("Send within the tenant, or through a group chat.")
-            }
-            Self::MessageBeingSent(_) => {
-                Some("Wait a moment and retry with the same uuid.")
-            }
-            Self::UserBlockedBot(_) => Some("Do not message this user from the bot."),
-            Self::MessageTypeNotAllowedInChat(_) => {
-                Some("Send another message type to this chat.")
-            }
-            Self::FileTypeMismatch(_) => {
-                Some("Use the msg_type that matches the upload's file_type.")
-            }
-            Self::EncryptedChatUnsupported(_) => Some("Send to an ordinary chat."),
-            Self::ChatDissolved(_) => {
-                Some("Drop the chat from your records or use another one.")
-            }
-            Self::ResourceOwnerMismatch(_) => {
-                Some(
-                    "Use images and files uploaded with the same identity that makes this call.",
-                )
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// Whether sending the same request again can succeed, per the spec.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::FrequencyLimited(_) | Self::MessageBeingSent(_))
-    }
-
-    /// Whether the code is one the spec does not list.
-    pub fn is_unhandled(&self) -> bool {
-        matches!(self, Self::Unhandled(_))
-    }
-
-    /// Whether this is code 230001: A request parameter is malformed or missing; the message usually names it after `ext=`.
-    pub fn is_invalid_request_param(&self) -> bool {
-        matches!(self, Self::InvalidRequestParam(_))
-    }
-
-    /// Whether this is code 230002: The app's bot is not a member of the chat.
-    pub fn is_bot_not_in_chat(&self) -> bool {
-        matches!(self, Self::BotNotInChat(_))
-    }
-
-    /// Whether this is code 230006: The app has no bot ability, or the version enabling it is not released.
-    pub fn is_bot_ability_disabled(&self) -> bool {
-        matches!(self, Self::BotAbilityDisabled(_))
-    }
-
-    /// Whether this is code 230013: The user is outside the app's availability scope, in its disabled scope, or has left the company.
-    pub fn is_user_unavailable(&self) -> bool {
-        matches!(self, Self::UserUnavailable(_))
-    }
-
-    /// Whether this is code 230015: A one-to-one chat cannot be shared as a group card.
-    pub fn is_p2p_chat_not_shareable(&self) -> bool {
-        matches!(self, Self::P2pChatNotShareable(_))
-    }
-
-    /// Whether this is code 230017: The bot is sending an image or file that it did not upload.
-    pub fn is_not_resource_owner(&self) -> bool {
-        matches!(self, Self::NotResourceOwner(_))
-    }
-
-    /// Whether this is code 230018: The chat's settings forbid this, for example only some members may post.
-    pub fn is_blocked_by_chat_settings(&self) -> bool {
-        matches!(self, Self::BlockedByChatSettings(_))
-    }
-
-    /// Whether this is code 230019: The thread does not exist.
-    pub fn is_thread_not_found(&self) -> bool {
-        matches!(self, Self::ThreadNotFound(_))
-    }
-
-    /// Whether this is code 230020: Too many operations on the same user, chat or message in a short time.
-    pub fn is_frequency_limited(&self) -> bool {
-        matches!(self, Self::FrequencyLimited(_))
-    }
-
-    /// Whether this is code 230022: The content was flagged as sensitive.
-    pub fn is_sensitive_content(&self) -> bool {
-        matches!(self, Self::SensitiveContent(_))
-    }
-
-    /// Whether this is code 230025: The body is over the limit: 150 KB for text, 30 KB for cards and rich text.
-    pub fn is_content_too_long(&self) -> bool {
-        matches!(self, Self::ContentTooLong(_))
-    }
-
-    /// Whether this is code 230027: The caller lacks a scope or permission this operation needs, or the user's authorization is missing.
-    pub fn is_no_permission(&self) -> bool {
-        matches!(self, Self::NoPermission(_))
-    }
-
-    /// Whether this is code 230099: The card could not be built; the message carries a sub-code after `ErrCode:`.
-    pub fn is_card_content_failed(&self) -> bool {
-        matches!(self, Self::CardContentFailed(_))
-    }
-
-    /// Whether this is code 230028: The content failed the data-loss-prevention check, for example plain phone numbers or email addresses.
-    pub fn is_dlp_check_failed(&self) -> bool {
-        matches!(self, Self::DlpCheckFailed(_))
-    }
-
-    /// Whether this is code 230029: The recipient has left the company.
-    pub fn is_user_resigned(&self) -> bool {
-        matches!(self, Self::UserResigned(_))
-    }
-
-    /// Whether this is code 230034: `receive_id` is not a valid ID of the kind given by `receive_id_type`.
-    pub fn is_invalid_receive_id(&self) -> bool {
-        matches!(self, Self::InvalidReceiveId(_))
-    }
-
-    /// Whether this is code 230035: Sending is not allowed: the chat is muted, the recipient blocked the bot, or a tenant policy forbids it.
-    pub fn is_send_permission_denied(&self) -> bool {
-        matches!(self, Self::SendPermissionDenied(_))
-    }
-
-    /// Whether this is code 230036: The tenant's encryption key was deleted, so data encrypted with it is unusable.
-    pub fn is_tenant_crypt_key_deleted(&self) -> bool {
-        matches!(self, Self::TenantCryptKeyDeleted(_))
-    }
-
-    /// Whether this is code 230038: One-to-one chats across tenants cannot be sent to through this API.
-    pub fn is_cross_tenant_p2p_forbidden(&self) -> bool {
-        matches!(self, Self::CrossTenantP2pForbidden(_))
-    }
-
-    /// Whether this is code 230049: A message for this request is still being sent.
-    pub fn is_message_being_sent(&self) -> bool {
-        matches!(self, Self::MessageBeingSent(_))
-    }
-
-    /// Whether this is code 230053: The user turned off messages from this bot.
-    pub fn is_user_blocked_bot(&self) -> bool {
-        matches!(self, Self::UserBlockedBot(_))
-    }
-
-    /// Whether this is code 230054: This message type, such as a card, cannot be sent to a connection (cross-organization) group.
-    pub fn is_message_type_not_allowed_in_chat(&self) -> bool {
-        matches!(self, Self::MessageTypeNotAllowedInChat(_))
-    }
-
-    /// Whether this is code 230055: The file's upload type does not fit `msg_type`, for example an mp4 upload sent as `file` instead of `media`.
-    pub fn is_file_type_mismatch(&self) -> bool {
-        matches!(self, Self::FileTypeMismatch(_))
-    }
-
-    /// Whether this is code 230075: Messages cannot be sent to secret or encrypted chats.
-    pub fn is_encrypted_chat_unsupported(&self) -> bool {
-        matches!(self, Self::EncryptedChatUnsupported(_))
-    }
-
-    /// Whether this is code 232009: The chat has been dissolved.
-    pub fn is_chat_dissolved(&self) -> bool {
-        matches!(self, Self::ChatDissolved(_))
-    }
-
-    /// Whether this is code 231205: A resource the request refers to belongs to another identity than the caller (bot versus user token).
-    pub fn is_resource_owner_mismatch(&self) -> bool {
-        matches!(self, Self::ResourceOwnerMismatch(_))
-    }
-}
-
-impl std::fmt::Display for CreateMessageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::service_error::fmt_service_error(
-            f,
-            self.api_error(),
-            self.meaning(),
-            self.advice(),
-        )
-    }
-}
-
-impl std::error::Error for CreateMessageError {}
-impl crate::service_error::FromApiError for CreateMessageError {
-    fn from_api_error(error: crate::ApiError) -> Self {
-        match error.code {
-            230001i64 => Self::InvalidRequestParam(error),
-            230002i64 => Self::BotNotInChat(error),
-            230006i64 => Self::BotAbilityDisabled(error),
-            230013i64 => Self::UserUnavailable(error),
-            230015i64 => Self::P2pChatNotShareable(error),
-            230017i64 => Self::NotResourceOwner(error),
-            230018i64 => Self::BlockedByChatSettings(error),
-            230019i64 => Self::ThreadNotFound(error),
-            230020i64 => Self::FrequencyLimited(error),
-            230022i64 => Self::SensitiveContent(error),
-            230025i64 => Self::ContentTooLong(error),
-            230027i64 => Self::NoPermission(error),
-            230099i64 => Self::CardContentFailed(error),
-            230028i64 => Self::DlpCheckFailed(error),
-            230029i64 => Self::UserResigned(error),
-            230034i64 => Self::InvalidReceiveId(error),
-            230035i64 => Self::SendPermissionDenied(error),
-            230036i64 => Self::TenantCryptKeyDeleted(error),
-            230038i64 => Self::CrossTenantP2pForbidden(error),
-            230049i64 => Self::MessageBeingSent(error),
-            230053i64 => Self::UserBlockedBot(error),
-            230054i64 => Self::MessageTypeNotAllowedInChat(error),
-            230055i64 => Self::FileTypeMismatch(error),
-            230075i64 => Self::EncryptedChatUnsupported(error),
-            232009i64 => Self::ChatDissolved(error),
-            231205i64 => Self::ResourceOwnerMismatch(error),
-            _ => Self::Unhandled(error),
-        }
-    }
-}
-
-impl crate::ServiceError for CreateMessageError {
-    fn endpoint(&self) -> &'static str {
-        "im.v1.message.create"
-    }
-
-    fn api_error(&self) -> &crate::ApiError {
-        CreateMessageError::api_error(self)
-    }
-
-    fn meaning(&self) -> Option<&'static str> {
-        CreateMessageError::meaning(self)
-    }
-
-    fn advice(&self) -> Option<&'static str> {
-        CreateMessageError::advice(self)
-    }
-
-    fn is_retryable(&self) -> bool {
-        CreateMessageError::is_retryable(self)
-    }
-}
+/// A prepared `im.v1.message.create` call: set options, then `.await` it (see [`Call`](crate::Call)).
+pub type CreateMessage = crate::Call<CreateMessageRequest>;

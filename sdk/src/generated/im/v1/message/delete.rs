@@ -4,59 +4,24 @@
 //! Recall a message.
 //!
 //! `DELETE /open-apis/im/v1/messages/:message_id`
-//!
-//! Recalls (withdraws) a message. A bot can recall the messages it sent; the owner, a manager
-//! or the creator of a group can recall others' messages in it, up to one year old. The
-//! tenant's recall time limit applies. Messages sent with the batch-send API are recalled
-//! with the batch API instead. The answer carries no data.
-//!
-//! - Endpoint id: `im.v1.message.delete`
-//! - Access tokens: `tenant_access_token`, `user_access_token`
-//! - App types: custom (self-built), store (marketplace)
-//! - Sent as the app by default; `.user_access_token(…)` sends it as a user
-//! - Scopes (any one of): `im:message:recall`, `im:message`, `im:message:send_as_bot`
-//! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/delete>
 
-use crate::{Client, Error, RequestOptions};
+use crate::operation as op;
 
-/// The parameters and body of `im.v1.message.delete`.
-///
-/// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
-///
-/// ```
-/// # use lark_openapi::im::v1::message::*;
-/// let request = DeleteMessageRequest::new("om_dc13264520392913993dd051dba21dcf");
-/// ```
-///
-/// Leaving out `message_id` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::message::*;
-/// let request = DeleteMessageRequest::new();
-/// ```
+/// The parameters and body of `im.v1.message.delete`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct DeleteMessageRequest {
-    /// Path parameter `message_id`: ID of the message to recall (`om_…`).
-    ///
-    /// Platform ids use `[A-Za-z0-9_-]`; any value is percent-encoded as one path segment, and an empty one is refused before sending.
-    message_id: String,
+    /// Path `message_id`: ID of the message to recall (`om_…`).
+    pub message_id: String,
 }
 
 impl DeleteMessageRequest {
-    /// Creates the request from its required parameters.
+    /// The request with its required parameters; the others unset.
     #[allow(clippy::new_without_default)]
     pub fn new(message_id: impl Into<String>) -> Self {
         Self {
             message_id: message_id.into(),
         }
-    }
-
-    /// Path parameter `message_id`: ID of the message to recall (`om_…`).
-    ///
-    /// Platform ids use `[A-Za-z0-9_-]`; any value is percent-encoded as one path segment, and an empty one is refused before sending.
-    pub fn message_id(&self) -> &str {
-        &self.message_id
     }
 }
 
@@ -71,61 +36,55 @@ pub struct DeleteMessageResponse {
     lark_log_id: Option<String>,
 }
 
-impl DeleteMessageResponse {
-    /// An empty value: every field unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self { lark_log_id: None }
-    }
-
-    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
-    /// platform sent one: give it to the platform's support with a question.
-    pub fn log_id(&self) -> Option<&str> {
-        self.lark_log_id.as_deref()
-    }
-}
-
-impl crate::operation::Output for DeleteMessageResponse {
-    fn set_log_id(&mut self, log_id: Option<String>) {
-        self.lark_log_id = log_id;
-    }
-}
-
-impl crate::operation::Operation for DeleteMessageRequest {
-    type Error = DeleteMessageError;
-    const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
+crate::answer!(DeleteMessageResponse);
+impl op::Operation for DeleteMessageRequest {
+    type Code = super::super::ErrorCode;
+    type Answer = DeleteMessageResponse;
+    const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.message.delete",
-        method: crate::operation::HttpMethod::Delete,
+        method: op::HttpMethod::Delete,
         path: "/open-apis/im/v1/messages/:message_id",
-        access_tokens: &[
-            crate::operation::TokenType::Tenant,
-            crate::operation::TokenType::User,
-        ],
+        access_tokens: &[op::TokenType::Tenant, op::TokenType::User],
         idempotent: true,
-        response: crate::operation::ResponseKind::Empty,
+        response: op::ResponseKind::Empty,
         doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/delete",
-        rate_limit: Some(crate::operation::RateLimitMeta {
+        rate_limit: Some(op::RateLimitMeta {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
+        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        errors: &[
+            crate::ErrorRow::of(0),
+            crate::ErrorRow::of(1),
+            crate::ErrorRow::of(5),
+            crate::ErrorRow::of(8),
+            crate::ErrorRow::of(11),
+            crate::ErrorRow::of(21),
+            crate::ErrorRow::of(22),
+            crate::ErrorRow::of(37),
+            crate::ErrorRow::worded(
+                40,
+                Some("Messages of this type cannot be recalled."),
+                Some("Leave the message in place."),
+            ),
+            crate::ErrorRow::of(58),
+            crate::ErrorRow::of(90),
+        ],
     };
 
-    fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
-        vec![self.message_id.as_str().into()]
+    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+        parts.path("message_id", &self.message_id);
+        Ok(())
     }
-
-    fn query_params(&self) -> Vec<(&'static str, String)> {
-        Vec::new()
-    }
-}
-
-impl crate::operation::JsonOperation for DeleteMessageRequest {
-    type Output = DeleteMessageResponse;
 }
 
 impl super::MessageApi<'_> {
     /// Recall a message.
+    ///
+    /// Recalls (withdraws) a message. A bot can recall the messages it sent; the owner, a manager
+    /// or the creator of a group can recall others' messages in it, up to one year old. The
+    /// tenant's recall time limit applies. Messages sent with the batch-send API are recalled
+    /// with the batch API instead. The answer carries no data.
     ///
     /// - Endpoint id: `im.v1.message.delete`
     /// - Access tokens: `tenant_access_token`, `user_access_token`
@@ -135,11 +94,24 @@ impl super::MessageApi<'_> {
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
     /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/delete>
     ///
+    /// # Errors
+    ///
+    /// Documented codes (match them with `Error::code()`):
+    /// [`InvalidRequestParam`](super::super::ErrorCode::InvalidRequestParam) (230001),
+    /// [`BotNotInChat`](super::super::ErrorCode::BotNotInChat) (230002),
+    /// [`BotAbilityDisabled`](super::super::ErrorCode::BotAbilityDisabled) (230006),
+    /// [`RecallWindowExpired`](super::super::ErrorCode::RecallWindowExpired) (230009),
+    /// [`UserUnavailable`](super::super::ErrorCode::UserUnavailable) (230013),
+    /// [`NoRecallPermission`](super::super::ErrorCode::NoRecallPermission) (230026),
+    /// [`NoPermission`](super::super::ErrorCode::NoPermission) (230027),
+    /// [`MessageInvisible`](super::super::ErrorCode::MessageInvisible) (230050),
+    /// [`UnsupportedMessageType`](super::super::ErrorCode::UnsupportedMessageType) (230054),
+    /// [`MessageDeleted`](super::super::ErrorCode::MessageDeleted) (230110),
+    /// [`ChatDissolved`](super::super::ErrorCode::ChatDissolved) (232009).
+    ///
     /// # Example
     ///
-    /// ```no_run
-    /// # async fn example() -> Result<(), lark_openapi::Error> {
-    /// let client = lark_openapi::Client::builder("cli_your_app_id", "your_app_secret").build()?;
+    /// ```ignore
     /// let response = client
     ///     .im().v1().message()
     ///     .delete(
@@ -148,412 +120,11 @@ impl super::MessageApi<'_> {
     ///     .send()
     ///     .await?;
     /// println!("done; log id {:?}", response.log_id());
-    /// # Ok(())
-    /// # }
     /// ```
     pub fn delete(&self, message_id: impl Into<String>) -> DeleteMessage {
-        DeleteMessage {
-            client: self.client.clone(),
-            request: DeleteMessageRequest::new(message_id),
-            options: RequestOptions::default(),
-        }
+        crate::Call::new(self.client, DeleteMessageRequest::new(message_id))
     }
 }
 
-/// A prepared `im.v1.message.delete` call: set options, then `.send().await` (or just `.await`).
-///
-/// Made by [`MessageApi::delete`](super::MessageApi::delete).
-#[derive(Debug, Clone)]
-#[must_use = "a request does nothing until it is sent"]
-pub struct DeleteMessage {
-    client: Client,
-    request: DeleteMessageRequest,
-    options: RequestOptions,
-}
-
-impl DeleteMessage {
-    /// Store apps: the tenant to act for (its `tenant_key`); custom apps need not set it.
-    pub fn tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.options = self.options.tenant_key(tenant_key);
-        self
-    }
-
-    /// Sends the request as a user, with that user's `user_access_token`, instead of
-    /// as the app.
-    pub fn user_access_token(mut self, token: impl Into<String>) -> Self {
-        self.options = self.options.user_access_token(token);
-        self
-    }
-
-    /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
-    /// Merged into what is set: a field these options set replaces the earlier value,
-    /// the others are kept, headers add up.
-    pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = self.options.merge(options);
-        self
-    }
-
-    /// The request as it will be sent.
-    pub fn request(&self) -> &DeleteMessageRequest {
-        &self.request
-    }
-
-    /// Sends the request.
-    pub async fn send(self) -> Result<DeleteMessageResponse, Error<DeleteMessageError>> {
-        self.client.call(self.request, self.options).await
-    }
-}
-
-impl std::future::IntoFuture for DeleteMessage {
-    type Output = Result<DeleteMessageResponse, Error<DeleteMessageError>>;
-    type IntoFuture = crate::operation::BoxFuture<Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-/// Service errors of `im.v1.message.delete`: one variant per documented code.
-///
-/// Codes the spec does not list (including platform-wide ones) arrive as `Unhandled`. Each variant keeps the full [`ApiError`](crate::ApiError): code, HTTP status, server message, log id, troubleshooter link and violations.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum DeleteMessageError {
-    /// **230001** (HTTP 400): A request parameter is malformed or missing; the message usually names it after `ext=`.
-    ///
-    /// What to do: Fix the parameter named in the message.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    InvalidRequestParam(crate::ApiError),
-    /// **230002** (HTTP 400): The app's bot is not a member of the chat.
-    ///
-    /// What to do: Add the bot to the chat first.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    BotNotInChat(crate::ApiError),
-    /// **230006** (HTTP 400): The app has no bot ability, or the version enabling it is not released.
-    ///
-    /// What to do: Enable the bot ability in the developer console and release a version.
-    ///
-    /// Server message: `Bot ability is not activated.`
-    ///
-    /// Retrying the same request does not help.
-    BotAbilityDisabled(crate::ApiError),
-    /// **230009** (HTTP 400): The message is older than the recall time limit.
-    ///
-    /// What to do: The message can no longer be recalled; the tenant administrator sets the limit.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    RecallWindowExpired(crate::ApiError),
-    /// **230013** (HTTP 400): The user is outside the app's availability scope, in its disabled scope, or has left the company.
-    ///
-    /// What to do: Add the user to the app's availability scope and release a version.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    UserUnavailable(crate::ApiError),
-    /// **230026** (HTTP 400): The caller may not recall this message: a bot can only recall its own messages unless it owns or manages the group.
-    ///
-    /// What to do: Recall only the bot's own messages, or make the bot a group manager.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    NoRecallPermission(crate::ApiError),
-    /// **230027** (HTTP 400): The caller lacks a scope or permission this operation needs, or the user's authorization is missing.
-    ///
-    /// What to do: Check the app's scopes and the caller's rights in the chat; external chats need the bot's external sharing enabled.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    NoPermission(crate::ApiError),
-    /// **230050** (HTTP 400): The message cannot be seen by the caller, typically history from before it joined the chat.
-    ///
-    /// What to do: Use a newer message, or let new members see chat history.
-    ///
-    /// Server message: `The message is invisible to the operator.`
-    ///
-    /// Retrying the same request does not help.
-    MessageInvisible(crate::ApiError),
-    /// **230054** (HTTP 400): Messages of this type cannot be recalled.
-    ///
-    /// What to do: Leave the message in place.
-    ///
-    /// Server message: `This operation is not supported for this message type.`
-    ///
-    /// Retrying the same request does not help.
-    UnsupportedMessageType(crate::ApiError),
-    /// **230110** (HTTP 400): The message has been deleted.
-    ///
-    /// What to do: Drop the message from your work queue.
-    ///
-    /// Server message: `Action unavailable as the message has been deleted.`
-    ///
-    /// Retrying the same request does not help.
-    MessageDeleted(crate::ApiError),
-    /// **232009** (HTTP 400): The chat has been dissolved.
-    ///
-    /// What to do: Drop the chat from your records or use another one.
-    ///
-    /// Server message: `Your request specifies a chat which has already been dissolved.`
-    ///
-    /// Retrying the same request does not help.
-    ChatDissolved(crate::ApiError),
-    /// A code the spec's error table does not list; see [`ApiError`](crate::ApiError).
-    Unhandled(crate::ApiError),
-}
-
-impl DeleteMessageError {
-    /// The error as the platform sent it.
-    pub fn api_error(&self) -> &crate::ApiError {
-        match self {
-            Self::InvalidRequestParam(e)
-            | Self::BotNotInChat(e)
-            | Self::BotAbilityDisabled(e)
-            | Self::RecallWindowExpired(e)
-            | Self::UserUnavailable(e)
-            | Self::NoRecallPermission(e)
-            | Self::NoPermission(e)
-            | Self::MessageInvisible(e)
-            | Self::UnsupportedMessageType(e)
-            | Self::MessageDeleted(e)
-            | Self::ChatDissolved(e)
-            | Self::Unhandled(e) => e,
-        }
-    }
-
-    /// The platform's error code.
-    pub fn code(&self) -> i64 {
-        self.api_error().code
-    }
-
-    /// The HTTP status of the response.
-    pub fn http_status(&self) -> u16 {
-        self.api_error().http_status
-    }
-
-    /// The server's message (`msg`).
-    pub fn message(&self) -> &str {
-        &self.api_error().message
-    }
-
-    /// The log id to quote when asking Lark support.
-    pub fn log_id(&self) -> Option<&str> {
-        self.api_error().log_id.as_deref()
-    }
-
-    /// What the code means, from the spec; `None` for `Unhandled`.
-    pub fn meaning(&self) -> Option<&'static str> {
-        match self {
-            Self::InvalidRequestParam(_) => {
-                Some(
-                    "A request parameter is malformed or missing; the message usually names it after `ext=`.",
-                )
-            }
-            Self::BotNotInChat(_) => Some("The app's bot is not a member of the chat."),
-            Self::BotAbilityDisabled(_) => {
-                Some(
-                    "The app has no bot ability, or the version enabling it is not released.",
-                )
-            }
-            Self::RecallWindowExpired(_) => {
-                Some("The message is older than the recall time limit.")
-            }
-            Self::UserUnavailable(_) => {
-                Some(
-                    "The user is outside the app's availability scope, in its disabled scope, or has left the company.",
-                )
-            }
-            Self::NoRecallPermission(_) => {
-                Some(
-                    "The caller may not recall this message: a bot can only recall its own messages unless it owns or manages the group.",
-                )
-            }
-            Self::NoPermission(_) => {
-                Some(
-                    "The caller lacks a scope or permission this operation needs, or the user's authorization is missing.",
-                )
-            }
-            Self::MessageInvisible(_) => {
-                Some(
-                    "The message cannot be seen by the caller, typically history from before it joined the chat.",
-                )
-            }
-            Self::UnsupportedMessageType(_) => {
-                Some("Messages of this type cannot be recalled.")
-            }
-            Self::MessageDeleted(_) => Some("The message has been deleted."),
-            Self::ChatDissolved(_) => Some("The chat has been dissolved."),
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// What to do about it, from the spec; `None` for `Unhandled`.
-    pub fn advice(&self) -> Option<&'static str> {
-        match self {
-            Self::InvalidRequestParam(_) => {
-                Some("Fix the parameter named in the message.")
-            }
-            Self::BotNotInChat(_) => Some("Add the bot to the chat first."),
-            Self::BotAbilityDisabled(_) => {
-                Some(
-                    "Enable the bot ability in the developer console and release a version.",
-                )
-            }
-            Self::RecallWindowExpired(_) => {
-                Some(
-                    "The message can no longer be recalled; the tenant administrator sets the limit.",
-                )
-            }
-            Self::UserUnavailable(_) => {
-                Some(
-                    "Add the user to the app's availability scope and release a version.",
-                )
-            }
-            Self::NoRecallPermission(_) => {
-                Some(
-                    "Recall only the bot's own messages, or make the bot a group manager.",
-                )
-            }
-            Self::NoPermission(_) => {
-                Some(
-                    "Check the app's scopes and the caller's rights in the chat; external chats need the bot's external sharing enabled.",
-                )
-            }
-            Self::MessageInvisible(_) => {
-                Some("Use a newer message, or let new members see chat history.")
-            }
-            Self::UnsupportedMessageType(_) => Some("Leave the message in place."),
-            Self::MessageDeleted(_) => Some("Drop the message from your work queue."),
-            Self::ChatDissolved(_) => {
-                Some("Drop the chat from your records or use another one.")
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// Whether sending the same request again can succeed, per the spec.
-    pub fn is_retryable(&self) -> bool {
-        false
-    }
-
-    /// Whether the code is one the spec does not list.
-    pub fn is_unhandled(&self) -> bool {
-        matches!(self, Self::Unhandled(_))
-    }
-
-    /// Whether this is code 230001: A request parameter is malformed or missing; the message usually names it after `ext=`.
-    pub fn is_invalid_request_param(&self) -> bool {
-        matches!(self, Self::InvalidRequestParam(_))
-    }
-
-    /// Whether this is code 230002: The app's bot is not a member of the chat.
-    pub fn is_bot_not_in_chat(&self) -> bool {
-        matches!(self, Self::BotNotInChat(_))
-    }
-
-    /// Whether this is code 230006: The app has no bot ability, or the version enabling it is not released.
-    pub fn is_bot_ability_disabled(&self) -> bool {
-        matches!(self, Self::BotAbilityDisabled(_))
-    }
-
-    /// Whether this is code 230009: The message is older than the recall time limit.
-    pub fn is_recall_window_expired(&self) -> bool {
-        matches!(self, Self::RecallWindowExpired(_))
-    }
-
-    /// Whether this is code 230013: The user is outside the app's availability scope, in its disabled scope, or has left the company.
-    pub fn is_user_unavailable(&self) -> bool {
-        matches!(self, Self::UserUnavailable(_))
-    }
-
-    /// Whether this is code 230026: The caller may not recall this message: a bot can only recall its own messages unless it owns or manages the group.
-    pub fn is_no_recall_permission(&self) -> bool {
-        matches!(self, Self::NoRecallPermission(_))
-    }
-
-    /// Whether this is code 230027: The caller lacks a scope or permission this operation needs, or the user's authorization is missing.
-    pub fn is_no_permission(&self) -> bool {
-        matches!(self, Self::NoPermission(_))
-    }
-
-    /// Whether this is code 230050: The message cannot be seen by the caller, typically history from before it joined the chat.
-    pub fn is_message_invisible(&self) -> bool {
-        matches!(self, Self::MessageInvisible(_))
-    }
-
-    /// Whether this is code 230054: Messages of this type cannot be recalled.
-    pub fn is_unsupported_message_type(&self) -> bool {
-        matches!(self, Self::UnsupportedMessageType(_))
-    }
-
-    /// Whether this is code 230110: The message has been deleted.
-    pub fn is_message_deleted(&self) -> bool {
-        matches!(self, Self::MessageDeleted(_))
-    }
-
-    /// Whether this is code 232009: The chat has been dissolved.
-    pub fn is_chat_dissolved(&self) -> bool {
-        matches!(self, Self::ChatDissolved(_))
-    }
-}
-
-impl std::fmt::Display for DeleteMessageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::service_error::fmt_service_error(
-            f,
-            self.api_error(),
-            self.meaning(),
-            self.advice(),
-        )
-    }
-}
-
-impl std::error::Error for DeleteMessageError {}
-impl crate::service_error::FromApiError for DeleteMessageError {
-    fn from_api_error(error: crate::ApiError) -> Self {
-        match error.code {
-            230001i64 => Self::InvalidRequestParam(error),
-            230002i64 => Self::BotNotInChat(error),
-            230006i64 => Self::BotAbilityDisabled(error),
-            230009i64 => Self::RecallWindowExpired(error),
-            230013i64 => Self::UserUnavailable(error),
-            230026i64 => Self::NoRecallPermission(error),
-            230027i64 => Self::NoPermission(error),
-            230050i64 => Self::MessageInvisible(error),
-            230054i64 => Self::UnsupportedMessageType(error),
-            230110i64 => Self::MessageDeleted(error),
-            232009i64 => Self::ChatDissolved(error),
-            _ => Self::Unhandled(error),
-        }
-    }
-}
-
-impl crate::ServiceError for DeleteMessageError {
-    fn endpoint(&self) -> &'static str {
-        "im.v1.message.delete"
-    }
-
-    fn api_error(&self) -> &crate::ApiError {
-        DeleteMessageError::api_error(self)
-    }
-
-    fn meaning(&self) -> Option<&'static str> {
-        DeleteMessageError::meaning(self)
-    }
-
-    fn advice(&self) -> Option<&'static str> {
-        DeleteMessageError::advice(self)
-    }
-
-    fn is_retryable(&self) -> bool {
-        DeleteMessageError::is_retryable(self)
-    }
-}
+/// A prepared `im.v1.message.delete` call: set options, then `.await` it (see [`Call`](crate::Call)).
+pub type DeleteMessage = crate::Call<DeleteMessageRequest>;

@@ -4,54 +4,26 @@
 //! Get one message by its ID.
 //!
 //! `GET /open-apis/im/v1/messages/:message_id`
-//!
-//! Returns the message with its sender, type and content. For a merge-forward message,
-//! `items` also holds the messages it contains. The app's bot must be able to see the
-//! message: a member of its chat, with the message sent after it joined or history visible to
-//! new members.
-//!
-//! - Endpoint id: `im.v1.message.get`
-//! - Access tokens: `tenant_access_token`, `user_access_token`
-//! - App types: custom (self-built), store (marketplace)
-//! - Sent as the app by default; `.user_access_token(…)` sends it as a user
-//! - Scopes (any one of): `im:message:readonly`, `im:message`
-//! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/get>
 
-use crate::{Client, Error, RequestOptions};
+use crate::operation as op;
 use super::super::models::{CardMsgContentType, Message, UserIdType};
 
-/// The parameters and body of `im.v1.message.get`.
-///
-/// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
-///
-/// ```
-/// # use lark_openapi::im::v1::message::*;
-/// let request = GetMessageRequest::new("om_dc13264520392913993dd051dba21dcf");
-/// ```
-///
-/// Leaving out `message_id` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::message::*;
-/// let request = GetMessageRequest::new();
-/// ```
+/// The parameters and body of `im.v1.message.get`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct GetMessageRequest {
-    /// Path parameter `message_id`: ID of the message (`om_…`).
-    ///
-    /// Platform ids use `[A-Za-z0-9_-]`; any value is percent-encoded as one path segment, and an empty one is refused before sending.
-    message_id: String,
-    /// Query parameter `user_id_type`: Kind of user ID used in the answer.
-    user_id_type: Option<UserIdType>,
-    /// Query parameter `card_msg_content_type`: For cards: `raw_card_content` returns the card's original JSON, `user_card_content` the card as the user sees it.
-    card_msg_content_type: Option<CardMsgContentType>,
-    /// Query parameter `with_sender_name`: Whether to include the sender's name.
-    with_sender_name: Option<bool>,
+    /// Path `message_id`: ID of the message (`om_…`).
+    pub message_id: String,
+    /// Query `user_id_type`: Kind of user ID used in the answer.
+    pub user_id_type: Option<UserIdType>,
+    /// Query `card_msg_content_type`: For cards: `raw_card_content` returns the card's original JSON, `user_card_content` the card as the user sees it.
+    pub card_msg_content_type: Option<CardMsgContentType>,
+    /// Query `with_sender_name`: Whether to include the sender's name.
+    pub with_sender_name: Option<bool>,
 }
 
 impl GetMessageRequest {
-    /// Creates the request from its required parameters.
+    /// The request with its required parameters; the others unset.
     #[allow(clippy::new_without_default)]
     pub fn new(message_id: impl Into<String>) -> Self {
         Self {
@@ -60,49 +32,6 @@ impl GetMessageRequest {
             card_msg_content_type: Default::default(),
             with_sender_name: Default::default(),
         }
-    }
-
-    /// Path parameter `message_id`: ID of the message (`om_…`).
-    ///
-    /// Platform ids use `[A-Za-z0-9_-]`; any value is percent-encoded as one path segment, and an empty one is refused before sending.
-    pub fn message_id(&self) -> &str {
-        &self.message_id
-    }
-
-    /// Query parameter `user_id_type`: Kind of user ID used in the answer.
-    pub fn user_id_type(&self) -> &Option<UserIdType> {
-        &self.user_id_type
-    }
-
-    /// Query parameter `card_msg_content_type`: For cards: `raw_card_content` returns the card's original JSON, `user_card_content` the card as the user sees it.
-    pub fn card_msg_content_type(&self) -> &Option<CardMsgContentType> {
-        &self.card_msg_content_type
-    }
-
-    /// Query parameter `with_sender_name`: Whether to include the sender's name.
-    pub fn with_sender_name(&self) -> &Option<bool> {
-        &self.with_sender_name
-    }
-
-    /// Query parameter `user_id_type`: Kind of user ID used in the answer.
-    pub fn set_user_id_type(mut self, user_id_type: UserIdType) -> Self {
-        self.user_id_type = Some(user_id_type);
-        self
-    }
-
-    /// Query parameter `card_msg_content_type`: For cards: `raw_card_content` returns the card's original JSON, `user_card_content` the card as the user sees it.
-    pub fn set_card_msg_content_type(
-        mut self,
-        card_msg_content_type: CardMsgContentType,
-    ) -> Self {
-        self.card_msg_content_type = Some(card_msg_content_type);
-        self
-    }
-
-    /// Query parameter `with_sender_name`: Whether to include the sender's name.
-    pub fn set_with_sender_name(mut self, with_sender_name: bool) -> Self {
-        self.with_sender_name = Some(with_sender_name);
-        self
     }
 }
 
@@ -120,80 +49,74 @@ pub struct GetMessageResponse {
     lark_log_id: Option<String>,
 }
 
-impl GetMessageResponse {
-    /// An empty value: every field unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            items: Default::default(),
-            lark_log_id: None,
-        }
-    }
-
-    /// Sets `items`.
-    pub fn with_items(mut self, items: impl IntoIterator<Item = Message>) -> Self {
-        self.items = items.into_iter().collect();
-        self
-    }
-
-    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
-    /// platform sent one: give it to the platform's support with a question.
-    pub fn log_id(&self) -> Option<&str> {
-        self.lark_log_id.as_deref()
-    }
-}
-
-impl crate::operation::Output for GetMessageResponse {
-    fn set_log_id(&mut self, log_id: Option<String>) {
-        self.lark_log_id = log_id;
-    }
-}
-
-impl crate::operation::Operation for GetMessageRequest {
-    type Error = GetMessageError;
-    const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
+crate::answer!(GetMessageResponse);
+impl op::Operation for GetMessageRequest {
+    type Code = super::super::ErrorCode;
+    type Answer = GetMessageResponse;
+    const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.message.get",
-        method: crate::operation::HttpMethod::Get,
+        method: op::HttpMethod::Get,
         path: "/open-apis/im/v1/messages/:message_id",
-        access_tokens: &[
-            crate::operation::TokenType::Tenant,
-            crate::operation::TokenType::User,
-        ],
+        access_tokens: &[op::TokenType::Tenant, op::TokenType::User],
         idempotent: true,
-        response: crate::operation::ResponseKind::Json,
+        response: op::ResponseKind::Json,
         doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/get",
-        rate_limit: Some(crate::operation::RateLimitMeta {
+        rate_limit: Some(op::RateLimitMeta {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
+        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        errors: &[
+            crate::ErrorRow::worded(
+                0,
+                Some(
+                    "A request parameter is malformed; the message usually names it after `ext=`.",
+                ),
+                None,
+            ),
+            crate::ErrorRow::worded(
+                1,
+                Some("The app's bot is not a member of the chat the message is in."),
+                None,
+            ),
+            crate::ErrorRow::of(5),
+            crate::ErrorRow::worded(
+                11,
+                Some("The user is outside the app's availability scope."),
+                None,
+            ),
+            crate::ErrorRow::worded(
+                22,
+                Some("The caller lacks the permission this operation needs."),
+                Some("Check the app's scopes and the user's permissions in the chat."),
+            ),
+            crate::ErrorRow::worded(
+                37,
+                Some(
+                    "The message cannot be seen by the caller, typically history from before the bot joined.",
+                ),
+                None,
+            ),
+            crate::ErrorRow::of(58),
+        ],
     };
 
-    fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
-        vec![self.message_id.as_str().into()]
+    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+        parts.path("message_id", &self.message_id);
+        parts.query("user_id_type", &self.user_id_type);
+        parts.query("card_msg_content_type", &self.card_msg_content_type);
+        parts.query("with_sender_name", &self.with_sender_name);
+        Ok(())
     }
-
-    fn query_params(&self) -> Vec<(&'static str, String)> {
-        let mut query = Vec::new();
-        if let Some(v) = &self.user_id_type {
-            query.push(("user_id_type", v.as_str().to_string()));
-        }
-        if let Some(v) = &self.card_msg_content_type {
-            query.push(("card_msg_content_type", v.as_str().to_string()));
-        }
-        if let Some(v) = &self.with_sender_name {
-            query.push(("with_sender_name", v.to_string()));
-        }
-        query
-    }
-}
-
-impl crate::operation::JsonOperation for GetMessageRequest {
-    type Output = GetMessageResponse;
 }
 
 impl super::MessageApi<'_> {
     /// Get one message by its ID.
+    ///
+    /// Returns the message with its sender, type and content. For a merge-forward message,
+    /// `items` also holds the messages it contains. The app's bot must be able to see the
+    /// message: a member of its chat, with the message sent after it joined or history visible to
+    /// new members.
     ///
     /// - Endpoint id: `im.v1.message.get`
     /// - Access tokens: `tenant_access_token`, `user_access_token`
@@ -203,11 +126,20 @@ impl super::MessageApi<'_> {
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
     /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/get>
     ///
+    /// # Errors
+    ///
+    /// Documented codes (match them with `Error::code()`):
+    /// [`InvalidRequestParam`](super::super::ErrorCode::InvalidRequestParam) (230001),
+    /// [`BotNotInChat`](super::super::ErrorCode::BotNotInChat) (230002),
+    /// [`BotAbilityDisabled`](super::super::ErrorCode::BotAbilityDisabled) (230006),
+    /// [`UserUnavailable`](super::super::ErrorCode::UserUnavailable) (230013),
+    /// [`NoPermission`](super::super::ErrorCode::NoPermission) (230027),
+    /// [`MessageInvisible`](super::super::ErrorCode::MessageInvisible) (230050),
+    /// [`MessageDeleted`](super::super::ErrorCode::MessageDeleted) (230110).
+    ///
     /// # Example
     ///
-    /// ```no_run
-    /// # async fn example() -> Result<(), lark_openapi::Error> {
-    /// let client = lark_openapi::Client::builder("cli_your_app_id", "your_app_secret").build()?;
+    /// ```ignore
     /// let response = client
     ///     .im().v1().message()
     ///     .get(
@@ -216,343 +148,33 @@ impl super::MessageApi<'_> {
     ///     .send()
     ///     .await?;
     /// println!("{response:?}");
-    /// # Ok(())
-    /// # }
     /// ```
     pub fn get(&self, message_id: impl Into<String>) -> GetMessage {
-        GetMessage {
-            client: self.client.clone(),
-            request: GetMessageRequest::new(message_id),
-            options: RequestOptions::default(),
-        }
+        crate::Call::new(self.client, GetMessageRequest::new(message_id))
     }
 }
 
-/// A prepared `im.v1.message.get` call: set options, then `.send().await` (or just `.await`).
-///
-/// Made by [`MessageApi::get`](super::MessageApi::get).
-#[derive(Debug, Clone)]
-#[must_use = "a request does nothing until it is sent"]
-pub struct GetMessage {
-    client: Client,
-    request: GetMessageRequest,
-    options: RequestOptions,
-}
-
+/// A prepared `im.v1.message.get` call: set options, then `.await` it (see [`Call`](crate::Call)).
+pub type GetMessage = crate::Call<GetMessageRequest>;
 impl GetMessage {
-    /// Query parameter `user_id_type`: Kind of user ID used in the answer.
+    /// Sets [`user_id_type`](GetMessageRequest::user_id_type).
     pub fn user_id_type(mut self, user_id_type: UserIdType) -> Self {
-        self.request = self.request.set_user_id_type(user_id_type);
+        self.request.user_id_type = Some(user_id_type);
         self
     }
 
-    /// Query parameter `card_msg_content_type`: For cards: `raw_card_content` returns the card's original JSON, `user_card_content` the card as the user sees it.
+    /// Sets [`card_msg_content_type`](GetMessageRequest::card_msg_content_type).
     pub fn card_msg_content_type(
         mut self,
         card_msg_content_type: CardMsgContentType,
     ) -> Self {
-        self.request = self.request.set_card_msg_content_type(card_msg_content_type);
+        self.request.card_msg_content_type = Some(card_msg_content_type);
         self
     }
 
-    /// Query parameter `with_sender_name`: Whether to include the sender's name.
+    /// Sets [`with_sender_name`](GetMessageRequest::with_sender_name).
     pub fn with_sender_name(mut self, with_sender_name: bool) -> Self {
-        self.request = self.request.set_with_sender_name(with_sender_name);
+        self.request.with_sender_name = Some(with_sender_name);
         self
-    }
-
-    /// Store apps: the tenant to act for (its `tenant_key`); custom apps need not set it.
-    pub fn tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.options = self.options.tenant_key(tenant_key);
-        self
-    }
-
-    /// Sends the request as a user, with that user's `user_access_token`, instead of
-    /// as the app.
-    pub fn user_access_token(mut self, token: impl Into<String>) -> Self {
-        self.options = self.options.user_access_token(token);
-        self
-    }
-
-    /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
-    /// Merged into what is set: a field these options set replaces the earlier value,
-    /// the others are kept, headers add up.
-    pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = self.options.merge(options);
-        self
-    }
-
-    /// The request as it will be sent.
-    pub fn request(&self) -> &GetMessageRequest {
-        &self.request
-    }
-
-    /// Sends the request.
-    pub async fn send(self) -> Result<GetMessageResponse, Error<GetMessageError>> {
-        self.client.call(self.request, self.options).await
-    }
-}
-
-impl std::future::IntoFuture for GetMessage {
-    type Output = Result<GetMessageResponse, Error<GetMessageError>>;
-    type IntoFuture = crate::operation::BoxFuture<Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-/// Service errors of `im.v1.message.get`: one variant per documented code.
-///
-/// Codes the spec does not list (including platform-wide ones) arrive as `Unhandled`. Each variant keeps the full [`ApiError`](crate::ApiError): code, HTTP status, server message, log id, troubleshooter link and violations.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum GetMessageError {
-    /// **230001** (HTTP 400): A request parameter is malformed; the message usually names it after `ext=`.
-    ///
-    /// What to do: Fix the parameter named in the message.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    InvalidRequestParam(crate::ApiError),
-    /// **230002** (HTTP 400): The app's bot is not a member of the chat the message is in.
-    ///
-    /// What to do: Add the bot to the chat first.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    BotNotInChat(crate::ApiError),
-    /// **230006** (HTTP 400): The app has no bot ability, or the version enabling it is not released.
-    ///
-    /// What to do: Enable the bot ability in the developer console and release a version.
-    ///
-    /// Server message: `Bot ability is not activated.`
-    ///
-    /// Retrying the same request does not help.
-    BotAbilityDisabled(crate::ApiError),
-    /// **230013** (HTTP 400): The user is outside the app's availability scope.
-    ///
-    /// What to do: Add the user to the app's availability scope and release a version.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    UserUnavailable(crate::ApiError),
-    /// **230027** (HTTP 400): The caller lacks the permission this operation needs.
-    ///
-    /// What to do: Check the app's scopes and the user's permissions in the chat.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    NoPermission(crate::ApiError),
-    /// **230050** (HTTP 400): The message cannot be seen by the caller, typically history from before the bot joined.
-    ///
-    /// What to do: Use a newer message, or let new members see chat history.
-    ///
-    /// Server message: `The message is invisible to the operator.`
-    ///
-    /// Retrying the same request does not help.
-    MessageInvisible(crate::ApiError),
-    /// **230110** (HTTP 400): The message has been deleted.
-    ///
-    /// What to do: Drop the message from your work queue.
-    ///
-    /// Server message: `Action unavailable as the message has been deleted.`
-    ///
-    /// Retrying the same request does not help.
-    MessageDeleted(crate::ApiError),
-    /// A code the spec's error table does not list; see [`ApiError`](crate::ApiError).
-    Unhandled(crate::ApiError),
-}
-
-impl GetMessageError {
-    /// The error as the platform sent it.
-    pub fn api_error(&self) -> &crate::ApiError {
-        match self {
-            Self::InvalidRequestParam(e)
-            | Self::BotNotInChat(e)
-            | Self::BotAbilityDisabled(e)
-            | Self::UserUnavailable(e)
-            | Self::NoPermission(e)
-            | Self::MessageInvisible(e)
-            | Self::MessageDeleted(e)
-            | Self::Unhandled(e) => e,
-        }
-    }
-
-    /// The platform's error code.
-    pub fn code(&self) -> i64 {
-        self.api_error().code
-    }
-
-    /// The HTTP status of the response.
-    pub fn http_status(&self) -> u16 {
-        self.api_error().http_status
-    }
-
-    /// The server's message (`msg`).
-    pub fn message(&self) -> &str {
-        &self.api_error().message
-    }
-
-    /// The log id to quote when asking Lark support.
-    pub fn log_id(&self) -> Option<&str> {
-        self.api_error().log_id.as_deref()
-    }
-
-    /// What the code means, from the spec; `None` for `Unhandled`.
-    pub fn meaning(&self) -> Option<&'static str> {
-        match self {
-            Self::InvalidRequestParam(_) => {
-                Some(
-                    "A request parameter is malformed; the message usually names it after `ext=`.",
-                )
-            }
-            Self::BotNotInChat(_) => {
-                Some("The app's bot is not a member of the chat the message is in.")
-            }
-            Self::BotAbilityDisabled(_) => {
-                Some(
-                    "The app has no bot ability, or the version enabling it is not released.",
-                )
-            }
-            Self::UserUnavailable(_) => {
-                Some("The user is outside the app's availability scope.")
-            }
-            Self::NoPermission(_) => {
-                Some("The caller lacks the permission this operation needs.")
-            }
-            Self::MessageInvisible(_) => {
-                Some(
-                    "The message cannot be seen by the caller, typically history from before the bot joined.",
-                )
-            }
-            Self::MessageDeleted(_) => Some("The message has been deleted."),
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// What to do about it, from the spec; `None` for `Unhandled`.
-    pub fn advice(&self) -> Option<&'static str> {
-        match self {
-            Self::InvalidRequestParam(_) => {
-                Some("Fix the parameter named in the message.")
-            }
-            Self::BotNotInChat(_) => Some("Add the bot to the chat first."),
-            Self::BotAbilityDisabled(_) => {
-                Some(
-                    "Enable the bot ability in the developer console and release a version.",
-                )
-            }
-            Self::UserUnavailable(_) => {
-                Some(
-                    "Add the user to the app's availability scope and release a version.",
-                )
-            }
-            Self::NoPermission(_) => {
-                Some("Check the app's scopes and the user's permissions in the chat.")
-            }
-            Self::MessageInvisible(_) => {
-                Some("Use a newer message, or let new members see chat history.")
-            }
-            Self::MessageDeleted(_) => Some("Drop the message from your work queue."),
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// Whether sending the same request again can succeed, per the spec.
-    pub fn is_retryable(&self) -> bool {
-        false
-    }
-
-    /// Whether the code is one the spec does not list.
-    pub fn is_unhandled(&self) -> bool {
-        matches!(self, Self::Unhandled(_))
-    }
-
-    /// Whether this is code 230001: A request parameter is malformed; the message usually names it after `ext=`.
-    pub fn is_invalid_request_param(&self) -> bool {
-        matches!(self, Self::InvalidRequestParam(_))
-    }
-
-    /// Whether this is code 230002: The app's bot is not a member of the chat the message is in.
-    pub fn is_bot_not_in_chat(&self) -> bool {
-        matches!(self, Self::BotNotInChat(_))
-    }
-
-    /// Whether this is code 230006: The app has no bot ability, or the version enabling it is not released.
-    pub fn is_bot_ability_disabled(&self) -> bool {
-        matches!(self, Self::BotAbilityDisabled(_))
-    }
-
-    /// Whether this is code 230013: The user is outside the app's availability scope.
-    pub fn is_user_unavailable(&self) -> bool {
-        matches!(self, Self::UserUnavailable(_))
-    }
-
-    /// Whether this is code 230027: The caller lacks the permission this operation needs.
-    pub fn is_no_permission(&self) -> bool {
-        matches!(self, Self::NoPermission(_))
-    }
-
-    /// Whether this is code 230050: The message cannot be seen by the caller, typically history from before the bot joined.
-    pub fn is_message_invisible(&self) -> bool {
-        matches!(self, Self::MessageInvisible(_))
-    }
-
-    /// Whether this is code 230110: The message has been deleted.
-    pub fn is_message_deleted(&self) -> bool {
-        matches!(self, Self::MessageDeleted(_))
-    }
-}
-
-impl std::fmt::Display for GetMessageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::service_error::fmt_service_error(
-            f,
-            self.api_error(),
-            self.meaning(),
-            self.advice(),
-        )
-    }
-}
-
-impl std::error::Error for GetMessageError {}
-impl crate::service_error::FromApiError for GetMessageError {
-    fn from_api_error(error: crate::ApiError) -> Self {
-        match error.code {
-            230001i64 => Self::InvalidRequestParam(error),
-            230002i64 => Self::BotNotInChat(error),
-            230006i64 => Self::BotAbilityDisabled(error),
-            230013i64 => Self::UserUnavailable(error),
-            230027i64 => Self::NoPermission(error),
-            230050i64 => Self::MessageInvisible(error),
-            230110i64 => Self::MessageDeleted(error),
-            _ => Self::Unhandled(error),
-        }
-    }
-}
-
-impl crate::ServiceError for GetMessageError {
-    fn endpoint(&self) -> &'static str {
-        "im.v1.message.get"
-    }
-
-    fn api_error(&self) -> &crate::ApiError {
-        GetMessageError::api_error(self)
-    }
-
-    fn meaning(&self) -> Option<&'static str> {
-        GetMessageError::meaning(self)
-    }
-
-    fn advice(&self) -> Option<&'static str> {
-        GetMessageError::advice(self)
-    }
-
-    fn is_retryable(&self) -> bool {
-        GetMessageError::is_retryable(self)
     }
 }

@@ -4,76 +4,39 @@
 //! List the messages of a chat, page by page.
 //!
 //! `GET /open-apis/im/v1/messages`
-//!
-//! Returns a chat's message history in the order asked for, optionally between two times. The
-//! app's bot must be in the chat; messages from before it joined are visible only when the
-//! chat shows history to new members.
-//!
-//! - Endpoint id: `im.v1.message.list`
-//! - Access tokens: `tenant_access_token`, `user_access_token`
-//! - App types: custom (self-built), store (marketplace)
-//! - Sent as the app by default; `.user_access_token(…)` sends it as a user
-//! - Scopes (any one of): `im:message.history:readonly`, `im:message:readonly`, `im:message`
-//! - Paginated: `.items()` and `.pages()` stream every page
-//! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/list>
 
-use crate::{Client, Error, RequestOptions};
+use crate::operation as op;
 use crate::codec;
 use super::super::models::{CardMsgContentType, ContainerIdType, Message, SortType};
 
-/// The parameters and body of `im.v1.message.list`.
-///
-/// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
-///
-/// Arguments come in one order for every endpoint: path parameters as in the path, then
-/// required query parameters (identifiers such as `*_id` first, then kinds such as `*_type`,
-/// then the rest; alphabetically in each group), then the body.
-///
-/// ```
-/// # use lark_openapi::im::v1::message::*;
-/// let request = ListMessageRequest::new("oc_234jsi43d3ssi993d43545f", lark_openapi::im::v1::ContainerIdType::Chat);
-/// ```
-///
-/// Leaving out `container_id` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::message::*;
-/// let request = ListMessageRequest::new(lark_openapi::im::v1::ContainerIdType::Chat);
-/// ```
-///
-/// Leaving out `container_id_type` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::message::*;
-/// let request = ListMessageRequest::new("oc_234jsi43d3ssi993d43545f");
-/// ```
+/// The parameters and body of `im.v1.message.list`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ListMessageRequest {
-    /// Query parameter `container_id_type`: Kind of container: `chat` (a p2p or group chat) or `thread`.
-    container_id_type: ContainerIdType,
-    /// Query parameter `container_id`: ID of the chat (`oc_…`) or thread (`omt_…`).
-    container_id: String,
-    /// Query parameter `start_time`: Earliest creation time, Unix seconds, as a decimal string.
-    start_time: Option<String>,
-    /// Query parameter `end_time`: Latest creation time, Unix seconds, as a decimal string.
-    end_time: Option<String>,
-    /// Query parameter `sort_type`: Order of the messages.
-    sort_type: Option<SortType>,
-    /// Query parameter `page_size`: Messages per page, 1 to 50 (default 20).
-    page_size: Option<i64>,
-    /// Query parameter `page_token`: Token of the page to fetch, from the previous page; leave out for the first page.
-    page_token: Option<String>,
-    /// Query parameter `card_msg_content_type`: For cards: `raw_card_content` returns the card's original JSON, `user_card_content` the card as the user sees it.
-    card_msg_content_type: Option<CardMsgContentType>,
-    /// Query parameter `only_thread_root_messages`: In a topic chat, whether to return only the root message of each thread.
-    only_thread_root_messages: Option<bool>,
-    /// Query parameter `with_sender_name`: Whether to include the senders' names.
-    with_sender_name: Option<bool>,
+    /// Query `container_id_type`: Kind of container: `chat` (a p2p or group chat) or `thread`.
+    pub container_id_type: ContainerIdType,
+    /// Query `container_id`: ID of the chat (`oc_…`) or thread (`omt_…`).
+    pub container_id: String,
+    /// Query `start_time`: Earliest creation time, Unix seconds, as a decimal string.
+    pub start_time: Option<String>,
+    /// Query `end_time`: Latest creation time, Unix seconds, as a decimal string.
+    pub end_time: Option<String>,
+    /// Query `sort_type`: Order of the messages.
+    pub sort_type: Option<SortType>,
+    /// Query `page_size`: Messages per page, 1 to 50 (default 20).
+    pub page_size: Option<i64>,
+    /// Query `page_token`: Token of the page to fetch, from the previous page; leave out for the first page.
+    pub page_token: Option<String>,
+    /// Query `card_msg_content_type`: For cards: `raw_card_content` returns the card's original JSON, `user_card_content` the card as the user sees it.
+    pub card_msg_content_type: Option<CardMsgContentType>,
+    /// Query `only_thread_root_messages`: In a topic chat, whether to return only the root message of each thread.
+    pub only_thread_root_messages: Option<bool>,
+    /// Query `with_sender_name`: Whether to include the senders' names.
+    pub with_sender_name: Option<bool>,
 }
 
 impl ListMessageRequest {
-    /// Creates the request from its required parameters.
+    /// The request with its required parameters; the others unset.
     #[allow(clippy::new_without_default)]
     pub fn new(
         container_id: impl Into<String>,
@@ -91,110 +54,6 @@ impl ListMessageRequest {
             only_thread_root_messages: Default::default(),
             with_sender_name: Default::default(),
         }
-    }
-
-    /// Query parameter `container_id_type`: Kind of container: `chat` (a p2p or group chat) or `thread`.
-    pub fn container_id_type(&self) -> &ContainerIdType {
-        &self.container_id_type
-    }
-
-    /// Query parameter `container_id`: ID of the chat (`oc_…`) or thread (`omt_…`).
-    pub fn container_id(&self) -> &str {
-        &self.container_id
-    }
-
-    /// Query parameter `start_time`: Earliest creation time, Unix seconds, as a decimal string.
-    pub fn start_time(&self) -> Option<&str> {
-        self.start_time.as_deref()
-    }
-
-    /// Query parameter `end_time`: Latest creation time, Unix seconds, as a decimal string.
-    pub fn end_time(&self) -> Option<&str> {
-        self.end_time.as_deref()
-    }
-
-    /// Query parameter `sort_type`: Order of the messages.
-    pub fn sort_type(&self) -> &Option<SortType> {
-        &self.sort_type
-    }
-
-    /// Query parameter `page_size`: Messages per page, 1 to 50 (default 20).
-    pub fn page_size(&self) -> &Option<i64> {
-        &self.page_size
-    }
-
-    /// Query parameter `page_token`: Token of the page to fetch, from the previous page; leave out for the first page.
-    pub fn page_token(&self) -> Option<&str> {
-        self.page_token.as_deref()
-    }
-
-    /// Query parameter `card_msg_content_type`: For cards: `raw_card_content` returns the card's original JSON, `user_card_content` the card as the user sees it.
-    pub fn card_msg_content_type(&self) -> &Option<CardMsgContentType> {
-        &self.card_msg_content_type
-    }
-
-    /// Query parameter `only_thread_root_messages`: In a topic chat, whether to return only the root message of each thread.
-    pub fn only_thread_root_messages(&self) -> &Option<bool> {
-        &self.only_thread_root_messages
-    }
-
-    /// Query parameter `with_sender_name`: Whether to include the senders' names.
-    pub fn with_sender_name(&self) -> &Option<bool> {
-        &self.with_sender_name
-    }
-
-    /// Query parameter `start_time`: Earliest creation time, Unix seconds, as a decimal string.
-    pub fn set_start_time(mut self, start_time: impl Into<String>) -> Self {
-        self.start_time = Some(start_time.into());
-        self
-    }
-
-    /// Query parameter `end_time`: Latest creation time, Unix seconds, as a decimal string.
-    pub fn set_end_time(mut self, end_time: impl Into<String>) -> Self {
-        self.end_time = Some(end_time.into());
-        self
-    }
-
-    /// Query parameter `sort_type`: Order of the messages.
-    pub fn set_sort_type(mut self, sort_type: SortType) -> Self {
-        self.sort_type = Some(sort_type);
-        self
-    }
-
-    /// Query parameter `page_size`: Messages per page, 1 to 50 (default 20).
-    pub fn set_page_size(mut self, page_size: i64) -> Self {
-        self.page_size = Some(page_size);
-        self
-    }
-
-    /// Query parameter `page_token`: Token of the page to fetch, from the previous page; leave out for the first page.
-    pub fn set_page_token(mut self, page_token: impl Into<String>) -> Self {
-        self.page_token = Some(page_token.into());
-        self
-    }
-
-    /// Query parameter `card_msg_content_type`: For cards: `raw_card_content` returns the card's original JSON, `user_card_content` the card as the user sees it.
-    pub fn set_card_msg_content_type(
-        mut self,
-        card_msg_content_type: CardMsgContentType,
-    ) -> Self {
-        self.card_msg_content_type = Some(card_msg_content_type);
-        self
-    }
-
-    /// Query parameter `only_thread_root_messages`: In a topic chat, whether to return only the root message of each thread.
-    pub fn set_only_thread_root_messages(
-        mut self,
-        only_thread_root_messages: bool,
-    ) -> Self {
-        self.only_thread_root_messages = Some(only_thread_root_messages);
-        self
-    }
-
-    /// Query parameter `with_sender_name`: Whether to include the senders' names.
-    pub fn set_with_sender_name(mut self, with_sender_name: bool) -> Self {
-        self.with_sender_name = Some(with_sender_name);
-        self
     }
 }
 
@@ -218,111 +77,70 @@ pub struct ListMessageResponse {
     lark_log_id: Option<String>,
 }
 
-impl ListMessageResponse {
-    /// An empty value: every field unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            has_more: Default::default(),
-            page_token: Default::default(),
-            items: Default::default(),
-            lark_log_id: None,
-        }
-    }
-
-    /// Sets `has_more`.
-    pub fn with_has_more(mut self, has_more: bool) -> Self {
-        self.has_more = Some(has_more);
-        self
-    }
-
-    /// Sets `page_token`.
-    pub fn with_page_token(mut self, page_token: impl Into<String>) -> Self {
-        self.page_token = Some(page_token.into());
-        self
-    }
-
-    /// Sets `items`.
-    pub fn with_items(mut self, items: impl IntoIterator<Item = Message>) -> Self {
-        self.items = items.into_iter().collect();
-        self
-    }
-
-    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
-    /// platform sent one: give it to the platform's support with a question.
-    pub fn log_id(&self) -> Option<&str> {
-        self.lark_log_id.as_deref()
-    }
-}
-
-impl crate::operation::Output for ListMessageResponse {
-    fn set_log_id(&mut self, log_id: Option<String>) {
-        self.lark_log_id = log_id;
-    }
-}
-
-impl crate::operation::Operation for ListMessageRequest {
-    type Error = ListMessageError;
-    const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
+crate::answer!(ListMessageResponse);
+impl op::Operation for ListMessageRequest {
+    type Code = super::super::ErrorCode;
+    type Answer = ListMessageResponse;
+    const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.message.list",
-        method: crate::operation::HttpMethod::Get,
+        method: op::HttpMethod::Get,
         path: "/open-apis/im/v1/messages",
-        access_tokens: &[
-            crate::operation::TokenType::Tenant,
-            crate::operation::TokenType::User,
-        ],
+        access_tokens: &[op::TokenType::Tenant, op::TokenType::User],
         idempotent: true,
-        response: crate::operation::ResponseKind::Json,
+        response: op::ResponseKind::Json,
         doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/list",
-        rate_limit: Some(crate::operation::RateLimitMeta {
+        rate_limit: Some(op::RateLimitMeta {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
+        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        errors: &[
+            crate::ErrorRow::worded(
+                0,
+                Some(
+                    "A request parameter is malformed; the message usually names it after `ext=`.",
+                ),
+                None,
+            ),
+            crate::ErrorRow::of(1),
+            crate::ErrorRow::of(5),
+            crate::ErrorRow::worded(
+                11,
+                Some("The user is outside the app's availability scope."),
+                None,
+            ),
+            crate::ErrorRow::worded(
+                22,
+                Some("The caller lacks the permission this operation needs."),
+                Some("Check the app's scopes and the user's permissions in the chat."),
+            ),
+            crate::ErrorRow::of(53),
+            crate::ErrorRow::worded(
+                58,
+                Some("The thread's root message has been deleted."),
+                Some("Drop the thread from your work queue."),
+            ),
+            crate::ErrorRow::of(80),
+            crate::ErrorRow::of(81),
+        ],
     };
 
-    fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
-        vec![]
-    }
-
-    fn query_params(&self) -> Vec<(&'static str, String)> {
-        let mut query = vec![
-            ("container_id_type", self.container_id_type.as_str().to_string()),
-            ("container_id", self.container_id.clone())
-        ];
-        if let Some(v) = &self.start_time {
-            query.push(("start_time", v.clone()));
-        }
-        if let Some(v) = &self.end_time {
-            query.push(("end_time", v.clone()));
-        }
-        if let Some(v) = &self.sort_type {
-            query.push(("sort_type", v.as_str().to_string()));
-        }
-        if let Some(v) = &self.page_size {
-            query.push(("page_size", v.to_string()));
-        }
-        if let Some(v) = &self.page_token {
-            query.push(("page_token", v.clone()));
-        }
-        if let Some(v) = &self.card_msg_content_type {
-            query.push(("card_msg_content_type", v.as_str().to_string()));
-        }
-        if let Some(v) = &self.only_thread_root_messages {
-            query.push(("only_thread_root_messages", v.to_string()));
-        }
-        if let Some(v) = &self.with_sender_name {
-            query.push(("with_sender_name", v.to_string()));
-        }
-        query
+    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+        parts.query("container_id_type", &self.container_id_type);
+        parts.query("container_id", &self.container_id);
+        parts.query("start_time", &self.start_time);
+        parts.query("end_time", &self.end_time);
+        parts.query("sort_type", &self.sort_type);
+        parts.query("page_size", &self.page_size);
+        parts.query("page_token", &self.page_token);
+        parts.query("card_msg_content_type", &self.card_msg_content_type);
+        parts.query("only_thread_root_messages", &self.only_thread_root_messages);
+        parts.query("with_sender_name", &self.with_sender_name);
+        Ok(())
     }
 }
 
-impl crate::operation::JsonOperation for ListMessageRequest {
-    type Output = ListMessageResponse;
-}
-
-impl crate::operation::Paginated for ListMessageRequest {
+impl op::Paginated for ListMessageRequest {
     type Item = Message;
     fn set_page_token(&mut self, token: String) {
         self.page_token = Some(token);
@@ -340,6 +158,10 @@ impl crate::operation::Paginated for ListMessageRequest {
 impl super::MessageApi<'_> {
     /// List the messages of a chat, page by page.
     ///
+    /// Returns a chat's message history in the order asked for, optionally between two times. The
+    /// app's bot must be in the chat; messages from before it joined are visible only when the
+    /// chat shows history to new members.
+    ///
     /// - Endpoint id: `im.v1.message.list`
     /// - Access tokens: `tenant_access_token`, `user_access_token`
     /// - App types: custom (self-built), store (marketplace)
@@ -349,11 +171,22 @@ impl super::MessageApi<'_> {
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
     /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/list>
     ///
+    /// # Errors
+    ///
+    /// Documented codes (match them with `Error::code()`):
+    /// [`InvalidRequestParam`](super::super::ErrorCode::InvalidRequestParam) (230001),
+    /// [`BotNotInChat`](super::super::ErrorCode::BotNotInChat) (230002),
+    /// [`BotAbilityDisabled`](super::super::ErrorCode::BotAbilityDisabled) (230006),
+    /// [`UserUnavailable`](super::super::ErrorCode::UserUnavailable) (230013),
+    /// [`NoPermission`](super::super::ErrorCode::NoPermission) (230027),
+    /// [`ThreadInvisible`](super::super::ErrorCode::ThreadInvisible) (230073),
+    /// [`MessageDeleted`](super::super::ErrorCode::MessageDeleted) (230110),
+    /// [`ContainerIdInvalid`](super::super::ErrorCode::ContainerIdInvalid) (231203),
+    /// [`ContainerNotFound`](super::super::ErrorCode::ContainerNotFound) (231204).
+    ///
     /// # Example
     ///
-    /// ```no_run
-    /// # async fn example() -> Result<(), lark_openapi::Error> {
-    /// let client = lark_openapi::Client::builder("cli_your_app_id", "your_app_secret").build()?;
+    /// ```ignore
     /// use futures_util::TryStreamExt;
     /// let mut items = client
     ///     .im().v1().message()
@@ -365,444 +198,70 @@ impl super::MessageApi<'_> {
     /// while let Some(item) = items.try_next().await? {
     ///     println!("{item:?}");
     /// }
-    /// # Ok(())
-    /// # }
     /// ```
     pub fn list(
         &self,
         container_id: impl Into<String>,
         container_id_type: ContainerIdType,
     ) -> ListMessage {
-        ListMessage {
-            client: self.client.clone(),
-            request: ListMessageRequest::new(container_id, container_id_type),
-            options: RequestOptions::default(),
-        }
-    }
-}
-
-/// A prepared `im.v1.message.list` call: set options, then `.send().await` (or just `.await`).
-///
-/// Made by [`MessageApi::list`](super::MessageApi::list).
-#[derive(Debug, Clone)]
-#[must_use = "a request does nothing until it is sent"]
-pub struct ListMessage {
-    client: Client,
-    request: ListMessageRequest,
-    options: RequestOptions,
-}
-
-impl ListMessage {
-    /// Query parameter `start_time`: Earliest creation time, Unix seconds, as a decimal string.
-    pub fn start_time(mut self, start_time: impl Into<String>) -> Self {
-        self.request = self.request.set_start_time(start_time);
-        self
-    }
-
-    /// Query parameter `end_time`: Latest creation time, Unix seconds, as a decimal string.
-    pub fn end_time(mut self, end_time: impl Into<String>) -> Self {
-        self.request = self.request.set_end_time(end_time);
-        self
-    }
-
-    /// Query parameter `sort_type`: Order of the messages.
-    pub fn sort_type(mut self, sort_type: SortType) -> Self {
-        self.request = self.request.set_sort_type(sort_type);
-        self
-    }
-
-    /// Query parameter `page_size`: Messages per page, 1 to 50 (default 20).
-    pub fn page_size(mut self, page_size: i64) -> Self {
-        self.request = self.request.set_page_size(page_size);
-        self
-    }
-
-    /// Query parameter `page_token`: Token of the page to fetch, from the previous page; leave out for the first page.
-    pub fn page_token(mut self, page_token: impl Into<String>) -> Self {
-        self.request = self.request.set_page_token(page_token);
-        self
-    }
-
-    /// Query parameter `card_msg_content_type`: For cards: `raw_card_content` returns the card's original JSON, `user_card_content` the card as the user sees it.
-    pub fn card_msg_content_type(
-        mut self,
-        card_msg_content_type: CardMsgContentType,
-    ) -> Self {
-        self.request = self.request.set_card_msg_content_type(card_msg_content_type);
-        self
-    }
-
-    /// Query parameter `only_thread_root_messages`: In a topic chat, whether to return only the root message of each thread.
-    pub fn only_thread_root_messages(mut self, only_thread_root_messages: bool) -> Self {
-        self.request = self
-            .request
-            .set_only_thread_root_messages(only_thread_root_messages);
-        self
-    }
-
-    /// Query parameter `with_sender_name`: Whether to include the senders' names.
-    pub fn with_sender_name(mut self, with_sender_name: bool) -> Self {
-        self.request = self.request.set_with_sender_name(with_sender_name);
-        self
-    }
-
-    /// Store apps: the tenant to act for (its `tenant_key`); custom apps need not set it.
-    pub fn tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.options = self.options.tenant_key(tenant_key);
-        self
-    }
-
-    /// Sends the request as a user, with that user's `user_access_token`, instead of
-    /// as the app.
-    pub fn user_access_token(mut self, token: impl Into<String>) -> Self {
-        self.options = self.options.user_access_token(token);
-        self
-    }
-
-    /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
-    /// Merged into what is set: a field these options set replaces the earlier value,
-    /// the others are kept, headers add up.
-    pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = self.options.merge(options);
-        self
-    }
-
-    /// The request as it will be sent.
-    pub fn request(&self) -> &ListMessageRequest {
-        &self.request
-    }
-
-    /// Sends the request.
-    pub async fn send(self) -> Result<ListMessageResponse, Error<ListMessageError>> {
-        self.client.call(self.request, self.options).await
-    }
-
-    /// Every page, fetched lazily one after the other as the stream is read: the
-    /// first with this call's parameters, each next one with the previous page's
-    /// `page_token`, until `has_more` is false. A page token seen before ends the
-    /// stream with an error instead of looping; an error is the stream's last item,
-    /// after every page before it.
-    ///
-    /// Each page is a response: its `log_id()` is the log id of that page's answer.
-    pub fn pages(
-        self,
-    ) -> futures_util::stream::BoxStream<
-        'static,
-        Result<ListMessageResponse, Error<ListMessageError>>,
-    > {
-        crate::paginate::pages(self.client, self.request, self.options)
-    }
-
-    /// Every item of every page, one at a time; one page is held in memory at a
-    /// time, however many items are read. Errors as for [`pages`](Self::pages).
-    pub fn items(
-        self,
-    ) -> futures_util::stream::BoxStream<
-        'static,
-        Result<Message, Error<ListMessageError>>,
-    > {
-        crate::paginate::items(self.client, self.request, self.options)
-    }
-}
-
-impl std::future::IntoFuture for ListMessage {
-    type Output = Result<ListMessageResponse, Error<ListMessageError>>;
-    type IntoFuture = crate::operation::BoxFuture<Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-/// Service errors of `im.v1.message.list`: one variant per documented code.
-///
-/// Codes the spec does not list (including platform-wide ones) arrive as `Unhandled`. Each variant keeps the full [`ApiError`](crate::ApiError): code, HTTP status, server message, log id, troubleshooter link and violations.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum ListMessageError {
-    /// **230001** (HTTP 400): A request parameter is malformed; the message usually names it after `ext=`.
-    ///
-    /// What to do: Fix the parameter named in the message.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    InvalidRequestParam(crate::ApiError),
-    /// **230002** (HTTP 400): The app's bot is not a member of the chat.
-    ///
-    /// What to do: Add the bot to the chat first.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    BotNotInChat(crate::ApiError),
-    /// **230006** (HTTP 400): The app has no bot ability, or the version enabling it is not released.
-    ///
-    /// What to do: Enable the bot ability in the developer console and release a version.
-    ///
-    /// Server message: `Bot ability is not activated.`
-    ///
-    /// Retrying the same request does not help.
-    BotAbilityDisabled(crate::ApiError),
-    /// **230013** (HTTP 400): The user is outside the app's availability scope.
-    ///
-    /// What to do: Add the user to the app's availability scope and release a version.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    UserUnavailable(crate::ApiError),
-    /// **230027** (HTTP 400): The caller lacks the permission this operation needs.
-    ///
-    /// What to do: Check the app's scopes and the user's permissions in the chat.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    NoPermission(crate::ApiError),
-    /// **230073** (HTTP 400): The thread cannot be seen by the caller.
-    ///
-    /// What to do: List a thread the caller can see.
-    ///
-    /// Server message: `The thread is invisible to the operator.`
-    ///
-    /// Retrying the same request does not help.
-    ThreadInvisible(crate::ApiError),
-    /// **230110** (HTTP 400): The thread's root message has been deleted.
-    ///
-    /// What to do: Drop the thread from your work queue.
-    ///
-    /// Server message: `Action unavailable as the message has been deleted.`
-    ///
-    /// Retrying the same request does not help.
-    MessageDeleted(crate::ApiError),
-    /// **231203** (HTTP 400): `container_id` is not a valid ID of the kind `container_id_type` names.
-    ///
-    /// What to do: Pass a chat ID with `chat`, a thread ID with `thread`.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    ContainerIdInvalid(crate::ApiError),
-    /// **231204** (HTTP 400): The chat or thread does not exist or the caller cannot see it.
-    ///
-    /// What to do: Check the ID and that the bot is in the chat.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    ContainerNotFound(crate::ApiError),
-    /// A code the spec's error table does not list; see [`ApiError`](crate::ApiError).
-    Unhandled(crate::ApiError),
-}
-
-impl ListMessageError {
-    /// The error as the platform sent it.
-    pub fn api_error(&self) -> &crate::ApiError {
-        match self {
-            Self::InvalidRequestParam(e)
-            | Self::BotNotInChat(e)
-            | Self::BotAbilityDisabled(e)
-            | Self::UserUnavailable(e)
-            | Self::NoPermission(e)
-            | Self::ThreadInvisible(e)
-            | Self::MessageDeleted(e)
-            | Self::ContainerIdInvalid(e)
-            | Self::ContainerNotFound(e)
-            | Self::Unhandled(e) => e,
-        }
-    }
-
-    /// The platform's error code.
-    pub fn code(&self) -> i64 {
-        self.api_error().code
-    }
-
-    /// The HTTP status of the response.
-    pub fn http_status(&self) -> u16 {
-        self.api_error().http_status
-    }
-
-    /// The server's message (`msg`).
-    pub fn message(&self) -> &str {
-        &self.api_error().message
-    }
-
-    /// The log id to quote when asking Lark support.
-    pub fn log_id(&self) -> Option<&str> {
-        self.api_error().log_id.as_deref()
-    }
-
-    /// What the code means, from the spec; `None` for `Unhandled`.
-    pub fn meaning(&self) -> Option<&'static str> {
-        match self {
-            Self::InvalidRequestParam(_) => {
-                Some(
-                    "A request parameter is malformed; the message usually names it after `ext=`.",
-                )
-            }
-            Self::BotNotInChat(_) => Some("The app's bot is not a member of the chat."),
-            Self::BotAbilityDisabled(_) => {
-                Some(
-                    "The app has no bot ability, or the version enabling it is not released.",
-                )
-            }
-            Self::UserUnavailable(_) => {
-                Some("The user is outside the app's availability scope.")
-            }
-            Self::NoPermission(_) => {
-                Some("The caller lacks the permission this operation needs.")
-            }
-            Self::ThreadInvisible(_) => Some("The thread cannot be seen by the caller."),
-            Self::MessageDeleted(_) => {
-                Some("The thread's root message has been deleted.")
-            }
-            Self::ContainerIdInvalid(_) => {
-                Some(
-                    "`container_id` is not a valid ID of the kind `container_id_type` names.",
-                )
-            }
-            Self::ContainerNotFound(_) => {
-                Some("The chat or thread does not exist or the caller cannot see it.")
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// What to do about it, from the spec; `None` for `Unhandled`.
-    pub fn advice(&self) -> Option<&'static str> {
-        match self {
-            Self::InvalidRequestParam(_) => {
-                Some("Fix the parameter named in the message.")
-            }
-            Self::BotNotInChat(_) => Some("Add the bot to the chat first."),
-            Self::BotAbilityDisabled(_) => {
-                Some(
-                    "Enable the bot ability in the developer console and release a version.",
-                )
-            }
-            Self::UserUnavailable(_) => {
-                Some(
-                    "Add the user to the app's availability scope and release a version.",
-                )
-            }
-            Self::NoPermission(_) => {
-                Some("Check the app's scopes and the user's permissions in the chat.")
-            }
-            Self::ThreadInvisible(_) => Some("List a thread the caller can see."),
-            Self::MessageDeleted(_) => Some("Drop the thread from your work queue."),
-            Self::ContainerIdInvalid(_) => {
-                Some("Pass a chat ID with `chat`, a thread ID with `thread`.")
-            }
-            Self::ContainerNotFound(_) => {
-                Some("Check the ID and that the bot is in the chat.")
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// Whether sending the same request again can succeed, per the spec.
-    pub fn is_retryable(&self) -> bool {
-        false
-    }
-
-    /// Whether the code is one the spec does not list.
-    pub fn is_unhandled(&self) -> bool {
-        matches!(self, Self::Unhandled(_))
-    }
-
-    /// Whether this is code 230001: A request parameter is malformed; the message usually names it after `ext=`.
-    pub fn is_invalid_request_param(&self) -> bool {
-        matches!(self, Self::InvalidRequestParam(_))
-    }
-
-    /// Whether this is code 230002: The app's bot is not a member of the chat.
-    pub fn is_bot_not_in_chat(&self) -> bool {
-        matches!(self, Self::BotNotInChat(_))
-    }
-
-    /// Whether this is code 230006: The app has no bot ability, or the version enabling it is not released.
-    pub fn is_bot_ability_disabled(&self) -> bool {
-        matches!(self, Self::BotAbilityDisabled(_))
-    }
-
-    /// Whether this is code 230013: The user is outside the app's availability scope.
-    pub fn is_user_unavailable(&self) -> bool {
-        matches!(self, Self::UserUnavailable(_))
-    }
-
-    /// Whether this is code 230027: The caller lacks the permission this operation needs.
-    pub fn is_no_permission(&self) -> bool {
-        matches!(self, Self::NoPermission(_))
-    }
-
-    /// Whether this is code 230073: The thread cannot be seen by the caller.
-    pub fn is_thread_invisible(&self) -> bool {
-        matches!(self, Self::ThreadInvisible(_))
-    }
-
-    /// Whether this is code 230110: The thread's root message has been deleted.
-    pub fn is_message_deleted(&self) -> bool {
-        matches!(self, Self::MessageDeleted(_))
-    }
-
-    /// Whether this is code 231203: `container_id` is not a valid ID of the kind `container_id_type` names.
-    pub fn is_container_id_invalid(&self) -> bool {
-        matches!(self, Self::ContainerIdInvalid(_))
-    }
-
-    /// Whether this is code 231204: The chat or thread does not exist or the caller cannot see it.
-    pub fn is_container_not_found(&self) -> bool {
-        matches!(self, Self::ContainerNotFound(_))
-    }
-}
-
-impl std::fmt::Display for ListMessageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::service_error::fmt_service_error(
-            f,
-            self.api_error(),
-            self.meaning(),
-            self.advice(),
+        crate::Call::new(
+            self.client,
+            ListMessageRequest::new(container_id, container_id_type),
         )
     }
 }
 
-impl std::error::Error for ListMessageError {}
-impl crate::service_error::FromApiError for ListMessageError {
-    fn from_api_error(error: crate::ApiError) -> Self {
-        match error.code {
-            230001i64 => Self::InvalidRequestParam(error),
-            230002i64 => Self::BotNotInChat(error),
-            230006i64 => Self::BotAbilityDisabled(error),
-            230013i64 => Self::UserUnavailable(error),
-            230027i64 => Self::NoPermission(error),
-            230073i64 => Self::ThreadInvisible(error),
-            230110i64 => Self::MessageDeleted(error),
-            231203i64 => Self::ContainerIdInvalid(error),
-            231204i64 => Self::ContainerNotFound(error),
-            _ => Self::Unhandled(error),
-        }
-    }
-}
-
-impl crate::ServiceError for ListMessageError {
-    fn endpoint(&self) -> &'static str {
-        "im.v1.message.list"
+/// A prepared `im.v1.message.list` call: set options, then `.await` it (see [`Call`](crate::Call)).
+pub type ListMessage = crate::Call<ListMessageRequest>;
+impl ListMessage {
+    /// Sets [`start_time`](ListMessageRequest::start_time).
+    pub fn start_time(mut self, start_time: impl Into<String>) -> Self {
+        self.request.start_time = Some(start_time.into());
+        self
     }
 
-    fn api_error(&self) -> &crate::ApiError {
-        ListMessageError::api_error(self)
+    /// Sets [`end_time`](ListMessageRequest::end_time).
+    pub fn end_time(mut self, end_time: impl Into<String>) -> Self {
+        self.request.end_time = Some(end_time.into());
+        self
     }
 
-    fn meaning(&self) -> Option<&'static str> {
-        ListMessageError::meaning(self)
+    /// Sets [`sort_type`](ListMessageRequest::sort_type).
+    pub fn sort_type(mut self, sort_type: SortType) -> Self {
+        self.request.sort_type = Some(sort_type);
+        self
     }
 
-    fn advice(&self) -> Option<&'static str> {
-        ListMessageError::advice(self)
+    /// Sets [`page_size`](ListMessageRequest::page_size).
+    pub fn page_size(mut self, page_size: i64) -> Self {
+        self.request.page_size = Some(page_size);
+        self
     }
 
-    fn is_retryable(&self) -> bool {
-        ListMessageError::is_retryable(self)
+    /// Sets [`page_token`](ListMessageRequest::page_token).
+    pub fn page_token(mut self, page_token: impl Into<String>) -> Self {
+        self.request.page_token = Some(page_token.into());
+        self
+    }
+
+    /// Sets [`card_msg_content_type`](ListMessageRequest::card_msg_content_type).
+    pub fn card_msg_content_type(
+        mut self,
+        card_msg_content_type: CardMsgContentType,
+    ) -> Self {
+        self.request.card_msg_content_type = Some(card_msg_content_type);
+        self
+    }
+
+    /// Sets [`only_thread_root_messages`](ListMessageRequest::only_thread_root_messages).
+    pub fn only_thread_root_messages(mut self, only_thread_root_messages: bool) -> Self {
+        self.request.only_thread_root_messages = Some(only_thread_root_messages);
+        self
+    }
+
+    /// Sets [`with_sender_name`](ListMessageRequest::with_sender_name).
+    pub fn with_sender_name(mut self, with_sender_name: bool) -> Self {
+        self.request.with_sender_name = Some(with_sender_name);
+        self
     }
 }

@@ -3,85 +3,75 @@
 
 //! The `message` resource of `im` `v1`.
 
-pub mod create;
-pub mod delete;
-pub mod forward;
-pub mod get;
-pub mod list;
-pub mod merge_forward;
-pub mod patch;
-pub mod push_follow_up;
-pub mod read_users;
-pub mod reply;
-pub mod search;
-pub mod update;
-pub mod urgent_app;
-pub mod urgent_phone;
-pub mod urgent_sms;
+mod create;
+mod delete;
+mod forward;
+mod get;
+mod list;
+mod merge_forward;
+mod patch;
+mod push_follow_up;
+mod read_users;
+mod reply;
+mod search;
+mod update;
+mod urgent_app;
+mod urgent_phone;
+mod urgent_sms;
 pub use create::{
-    CreateMessage, CreateMessageRequest, CreateMessageError, CreateMessageBody,
-    CreateMessageResponse,
+    CreateMessage, CreateMessageRequest, CreateMessageBody, CreateMessageResponse,
 };
 
-pub use delete::{
-    DeleteMessage, DeleteMessageRequest, DeleteMessageError, DeleteMessageResponse,
-};
-
+pub use delete::{DeleteMessage, DeleteMessageRequest, DeleteMessageResponse};
 pub use forward::{
-    ForwardMessage, ForwardMessageRequest, ForwardMessageError, ForwardMessageBody,
-    ForwardMessageResponse,
+    ForwardMessage, ForwardMessageRequest, ForwardMessageBody, ForwardMessageResponse,
 };
 
-pub use get::{GetMessage, GetMessageRequest, GetMessageError, GetMessageResponse};
-pub use list::{ListMessage, ListMessageRequest, ListMessageError, ListMessageResponse};
+pub use get::{GetMessage, GetMessageRequest, GetMessageResponse};
+pub use list::{ListMessage, ListMessageRequest, ListMessageResponse};
 pub use merge_forward::{
-    MergeForwardMessage, MergeForwardMessageRequest, MergeForwardMessageError,
-    MergeForwardMessageBody, MergeForwardMessageResponse,
+    MergeForwardMessage, MergeForwardMessageRequest, MergeForwardMessageBody,
+    MergeForwardMessageResponse,
 };
 
 pub use patch::{
-    PatchMessage, PatchMessageRequest, PatchMessageError, PatchMessageBody,
-    PatchMessageResponse,
+    PatchMessage, PatchMessageRequest, PatchMessageBody, PatchMessageResponse,
 };
 
 pub use push_follow_up::{
-    PushFollowUpMessage, PushFollowUpMessageRequest, PushFollowUpMessageError,
-    PushFollowUpMessageBody, PushFollowUpMessageResponse,
+    PushFollowUpMessage, PushFollowUpMessageRequest, PushFollowUpMessageBody,
+    PushFollowUpMessageResponse,
 };
 
 pub use read_users::{
-    ReadUsersMessage, ReadUsersMessageRequest, ReadUsersMessageError,
-    ReadUsersMessageResponse,
+    ReadUsersMessage, ReadUsersMessageRequest, ReadUsersMessageResponse,
 };
 
 pub use reply::{
-    ReplyMessage, ReplyMessageRequest, ReplyMessageError, ReplyMessageBody,
-    ReplyMessageResponse,
+    ReplyMessage, ReplyMessageRequest, ReplyMessageBody, ReplyMessageResponse,
 };
 
 pub use search::{
-    SearchMessage, SearchMessageRequest, SearchMessageError, SearchMessageBody,
-    SearchMessageResponse,
+    SearchMessage, SearchMessageRequest, SearchMessageBody, SearchMessageResponse,
 };
 
 pub use update::{
-    UpdateMessage, UpdateMessageRequest, UpdateMessageError, UpdateMessageBody,
-    UpdateMessageResponse,
+    UpdateMessage, UpdateMessageRequest, UpdateMessageBody, UpdateMessageResponse,
 };
 
 pub use urgent_app::{
-    UrgentAppMessage, UrgentAppMessageRequest, UrgentAppMessageError,
-    UrgentAppMessageBody, UrgentAppMessageResponse,
+    UrgentAppMessage, UrgentAppMessageRequest, UrgentAppMessageBody,
+    UrgentAppMessageResponse,
 };
 
 pub use urgent_phone::{
-    UrgentPhoneMessage, UrgentPhoneMessageRequest, UrgentPhoneMessageError,
-    UrgentPhoneMessageBody, UrgentPhoneMessageResponse,
+    UrgentPhoneMessage, UrgentPhoneMessageRequest, UrgentPhoneMessageBody,
+    UrgentPhoneMessageResponse,
 };
 
 pub use urgent_sms::{
-    UrgentSmsMessage, UrgentSmsMessageRequest, UrgentSmsMessageError,
-    UrgentSmsMessageBody, UrgentSmsMessageResponse,
+    UrgentSmsMessage, UrgentSmsMessageRequest, UrgentSmsMessageBody,
+    UrgentSmsMessageResponse,
 };
 
 /// Accessor for the `message` resource.

@@ -4,61 +4,21 @@
 //! Update the content of a card message that was sent.
 //!
 //! `PATCH /open-apis/im/v1/messages/:message_id`
-//!
-//! Replaces the content of a card (`interactive`) message for everyone who received it. Call
-//! with the same identity that sent the card; the card must declare `"update_multi": true` in
-//! its `config` both before and after the update. Only cards sent within the last 14 days and
-//! not recalled can be updated; batch-sent cards and cards visible to only some users cannot.
-//! One message takes at most 5 updates per second.
-//!
-//! - Endpoint id: `im.v1.message.patch`
-//! - Access tokens: `tenant_access_token`, `user_access_token`
-//! - App types: custom (self-built), store (marketplace)
-//! - Sent as the app by default; `.user_access_token(…)` sends it as a user
-//! - Scopes (any one of): `im:message:update`, `im:message`, `im:message:send_as_bot`
-//! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/patch>
 
-use crate::{Client, Error, RequestOptions};
+use crate::operation as op;
 
-/// The parameters and body of `im.v1.message.patch`.
-///
-/// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
-///
-/// Arguments come in one order for every endpoint: path parameters as in the path, then
-/// required query parameters (identifiers such as `*_id` first, then kinds such as `*_type`,
-/// then the rest; alphabetically in each group), then the body.
-///
-/// ```
-/// # use lark_openapi::im::v1::message::*;
-/// let request = PatchMessageRequest::new("om_dc13264520392913993dd051dba21dcf", lark_openapi::im::v1::message::PatchMessageBody::new("{\"config\":{\"update_multi\":true},\"elements\":[{\"tag\":\"div\",\"text\":{\"tag\":\"plain_text\",\"content\":\"updated\"}}]}"));
-/// ```
-///
-/// Leaving out `message_id` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::message::*;
-/// let request = PatchMessageRequest::new(lark_openapi::im::v1::message::PatchMessageBody::new("{\"config\":{\"update_multi\":true},\"elements\":[{\"tag\":\"div\",\"text\":{\"tag\":\"plain_text\",\"content\":\"updated\"}}]}"));
-/// ```
-///
-/// Leaving out `body` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::message::*;
-/// let request = PatchMessageRequest::new("om_dc13264520392913993dd051dba21dcf");
-/// ```
+/// The parameters and body of `im.v1.message.patch`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct PatchMessageRequest {
-    /// Path parameter `message_id`: ID of the card message to update (`om_…`).
-    ///
-    /// Platform ids use `[A-Za-z0-9_-]`; any value is percent-encoded as one path segment, and an empty one is refused before sending.
-    message_id: String,
-    /// The request body.
-    body: PatchMessageBody,
+    /// Path `message_id`: ID of the card message to update (`om_…`).
+    pub message_id: String,
+    /// The body.
+    pub body: PatchMessageBody,
 }
 
 impl PatchMessageRequest {
-    /// Creates the request from its required parameters.
+    /// The request with its required parameters; the others unset.
     #[allow(clippy::new_without_default)]
     pub fn new(message_id: impl Into<String>, body: PatchMessageBody) -> Self {
         Self {
@@ -66,23 +26,11 @@ impl PatchMessageRequest {
             body,
         }
     }
-
-    /// Path parameter `message_id`: ID of the card message to update (`om_…`).
-    ///
-    /// Platform ids use `[A-Za-z0-9_-]`; any value is percent-encoded as one path segment, and an empty one is refused before sending.
-    pub fn message_id(&self) -> &str {
-        &self.message_id
-    }
-
-    /// The request body.
-    pub fn body(&self) -> &PatchMessageBody {
-        &self.body
-    }
 }
 
 /// The body of `im.v1.message.patch`.
 ///
-/// Build one with [`new`](PatchMessageBody::new), which takes the required field, and the `with_*` setters.
+/// Build one with [`new`](PatchMessageBody::new) (the required fields) and the setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PatchMessageBody {
@@ -111,65 +59,65 @@ pub struct PatchMessageResponse {
     lark_log_id: Option<String>,
 }
 
-impl PatchMessageResponse {
-    /// An empty value: every field unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self { lark_log_id: None }
-    }
-
-    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
-    /// platform sent one: give it to the platform's support with a question.
-    pub fn log_id(&self) -> Option<&str> {
-        self.lark_log_id.as_deref()
-    }
-}
-
-impl crate::operation::Output for PatchMessageResponse {
-    fn set_log_id(&mut self, log_id: Option<String>) {
-        self.lark_log_id = log_id;
-    }
-}
-
-impl crate::operation::Operation for PatchMessageRequest {
-    type Error = PatchMessageError;
-    const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
+crate::answer!(PatchMessageResponse);
+impl op::Operation for PatchMessageRequest {
+    type Code = super::super::ErrorCode;
+    type Answer = PatchMessageResponse;
+    const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.message.patch",
-        method: crate::operation::HttpMethod::Patch,
+        method: op::HttpMethod::Patch,
         path: "/open-apis/im/v1/messages/:message_id",
-        access_tokens: &[
-            crate::operation::TokenType::Tenant,
-            crate::operation::TokenType::User,
-        ],
+        access_tokens: &[op::TokenType::Tenant, op::TokenType::User],
         idempotent: false,
-        response: crate::operation::ResponseKind::Empty,
+        response: op::ResponseKind::Empty,
         doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/patch",
-        rate_limit: Some(crate::operation::RateLimitMeta {
+        rate_limit: Some(op::RateLimitMeta {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
+        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        errors: &[
+            crate::ErrorRow::of(0),
+            crate::ErrorRow::of(5),
+            crate::ErrorRow::of(9),
+            crate::ErrorRow::of(11),
+            crate::ErrorRow::worded(
+                16,
+                Some("Too many updates to this message in a short time."),
+                Some(
+                    "Slow down and retry; one message takes at most 5 updates per second.",
+                ),
+            ),
+            crate::ErrorRow::worded(
+                20,
+                Some("The card is over the 30 KB limit."),
+                Some("Make the card smaller."),
+            ),
+            crate::ErrorRow::of(22),
+            crate::ErrorRow::of(23),
+            crate::ErrorRow::of(26),
+            crate::ErrorRow::of(37),
+            crate::ErrorRow::of(57),
+            crate::ErrorRow::of(58),
+            crate::ErrorRow::of(90),
+            crate::ErrorRow::of(82),
+        ],
     };
 
-    fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
-        vec![self.message_id.as_str().into()]
+    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+        parts.path("message_id", &self.message_id);
+        parts.json(&self.body)
     }
-
-    fn query_params(&self) -> Vec<(&'static str, String)> {
-        Vec::new()
-    }
-
-    fn payload(&self) -> Result<crate::operation::Payload, String> {
-        crate::operation::Payload::json(&self.body)
-    }
-}
-
-impl crate::operation::JsonOperation for PatchMessageRequest {
-    type Output = PatchMessageResponse;
 }
 
 impl super::MessageApi<'_> {
     /// Update the content of a card message that was sent.
+    ///
+    /// Replaces the content of a card (`interactive`) message for everyone who received it. Call
+    /// with the same identity that sent the card; the card must declare `"update_multi": true` in
+    /// its `config` both before and after the update. Only cards sent within the last 14 days and
+    /// not recalled can be updated; batch-sent cards and cards visible to only some users cannot.
+    /// One message takes at most 5 updates per second.
     ///
     /// - Endpoint id: `im.v1.message.patch`
     /// - Access tokens: `tenant_access_token`, `user_access_token`
@@ -179,11 +127,27 @@ impl super::MessageApi<'_> {
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
     /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/patch>
     ///
+    /// # Errors
+    ///
+    /// Documented codes (match them with `Error::code()`):
+    /// [`InvalidRequestParam`](super::super::ErrorCode::InvalidRequestParam) (230001),
+    /// [`BotAbilityDisabled`](super::super::ErrorCode::BotAbilityDisabled) (230006),
+    /// [`MessageRecalled`](super::super::ErrorCode::MessageRecalled) (230011),
+    /// [`UserUnavailable`](super::super::ErrorCode::UserUnavailable) (230013),
+    /// [`FrequencyLimited`](super::super::ErrorCode::FrequencyLimited) (230020),
+    /// [`ContentTooLong`](super::super::ErrorCode::ContentTooLong) (230025),
+    /// [`NoPermission`](super::super::ErrorCode::NoPermission) (230027),
+    /// [`DlpCheckFailed`](super::super::ErrorCode::DlpCheckFailed) (230028),
+    /// [`UpdateWindowExpired`](super::super::ErrorCode::UpdateWindowExpired) (230031),
+    /// [`MessageInvisible`](super::super::ErrorCode::MessageInvisible) (230050),
+    /// [`CardContentFailed`](super::super::ErrorCode::CardContentFailed) (230099),
+    /// [`MessageDeleted`](super::super::ErrorCode::MessageDeleted) (230110),
+    /// [`ChatDissolved`](super::super::ErrorCode::ChatDissolved) (232009),
+    /// [`ResourceOwnerMismatch`](super::super::ErrorCode::ResourceOwnerMismatch) (231205).
+    ///
     /// # Example
     ///
-    /// ```no_run
-    /// # async fn example() -> Result<(), lark_openapi::Error> {
-    /// let client = lark_openapi::Client::builder("cli_your_app_id", "your_app_secret").build()?;
+    /// ```ignore
     /// let response = client
     ///     .im().v1().message()
     ///     .patch(
@@ -193,485 +157,15 @@ impl super::MessageApi<'_> {
     ///     .send()
     ///     .await?;
     /// println!("done; log id {:?}", response.log_id());
-    /// # Ok(())
-    /// # }
     /// ```
     pub fn patch(
         &self,
         message_id: impl Into<String>,
         body: PatchMessageBody,
     ) -> PatchMessage {
-        PatchMessage {
-            client: self.client.clone(),
-            request: PatchMessageRequest::new(message_id, body),
-            options: RequestOptions::default(),
-        }
+        crate::Call::new(self.client, PatchMessageRequest::new(message_id, body))
     }
 }
 
-/// A prepared `im.v1.message.patch` call: set options, then `.send().await` (or just `.await`).
-///
-/// Made by [`MessageApi::patch`](super::MessageApi::patch).
-#[derive(Debug, Clone)]
-#[must_use = "a request does nothing until it is sent"]
-pub struct PatchMessage {
-    client: Client,
-    request: PatchMessageRequest,
-    options: RequestOptions,
-}
-
-impl PatchMessage {
-    /// Store apps: the tenant to act for (its `tenant_key`); custom apps need not set it.
-    pub fn tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.options = self.options.tenant_key(tenant_key);
-        self
-    }
-
-    /// Sends the request as a user, with that user's `user_access_token`, instead of
-    /// as the app.
-    pub fn user_access_token(mut self, token: impl Into<String>) -> Self {
-        self.options = self.options.user_access_token(token);
-        self
-    }
-
-    /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
-    /// Merged into what is set: a field these options set replaces the earlier value,
-    /// the others are kept, headers add up.
-    pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = self.options.merge(options);
-        self
-    }
-
-    /// The request as it will be sent.
-    pub fn request(&self) -> &PatchMessageRequest {
-        &self.request
-    }
-
-    /// Sends the request.
-    pub async fn send(self) -> Result<PatchMessageResponse, Error<PatchMessageError>> {
-        self.client.call(self.request, self.options).await
-    }
-}
-
-impl std::future::IntoFuture for PatchMessage {
-    type Output = Result<PatchMessageResponse, Error<PatchMessageError>>;
-    type IntoFuture = crate::operation::BoxFuture<Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-/// Service errors of `im.v1.message.patch`: one variant per documented code.
-///
-/// Codes the spec does not list (including platform-wide ones) arrive as `Unhandled`. Each variant keeps the full [`ApiError`](crate::ApiError): code, HTTP status, server message, log id, troubleshooter link and violations.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum PatchMessageError {
-    /// **230001** (HTTP 400): A request parameter is malformed or missing; the message usually names it after `ext=`.
-    ///
-    /// What to do: Fix the parameter named in the message.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    InvalidRequestParam(crate::ApiError),
-    /// **230006** (HTTP 400): The app has no bot ability, or the version enabling it is not released.
-    ///
-    /// What to do: Enable the bot ability in the developer console and release a version.
-    ///
-    /// Server message: `Bot ability is not activated.`
-    ///
-    /// Retrying the same request does not help.
-    BotAbilityDisabled(crate::ApiError),
-    /// **230011** (HTTP 400): The message has been recalled.
-    ///
-    /// What to do: Nothing to do on a recalled message; drop it from your work queue.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    MessageRecalled(crate::ApiError),
-    /// **230013** (HTTP 400): The user is outside the app's availability scope, in its disabled scope, or has left the company.
-    ///
-    /// What to do: Add the user to the app's availability scope and release a version.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    UserUnavailable(crate::ApiError),
-    /// **230020** (HTTP 400): Too many updates to this message in a short time.
-    ///
-    /// What to do: Slow down and retry; one message takes at most 5 updates per second.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// A retry can help: the SDK retries it within the client's retry policy.
-    FrequencyLimited(crate::ApiError),
-    /// **230025** (HTTP 400): The card is over the 30 KB limit.
-    ///
-    /// What to do: Make the card smaller.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    ContentTooLong(crate::ApiError),
-    /// **230027** (HTTP 400): The caller lacks a scope or permission this operation needs, or the user's authorization is missing.
-    ///
-    /// What to do: Check the app's scopes and the caller's rights in the chat; external chats need the bot's external sharing enabled.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    NoPermission(crate::ApiError),
-    /// **230028** (HTTP 400): The content failed the data-loss-prevention check, for example plain phone numbers or email addresses.
-    ///
-    /// What to do: Change the content as the message describes.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    DlpCheckFailed(crate::ApiError),
-    /// **230031** (HTTP 400): The card was sent more than 14 days ago and can no longer be updated.
-    ///
-    /// What to do: Send a new card instead.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    UpdateWindowExpired(crate::ApiError),
-    /// **230050** (HTTP 400): The message cannot be seen by the caller, typically history from before it joined the chat.
-    ///
-    /// What to do: Use a newer message, or let new members see chat history.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    MessageInvisible(crate::ApiError),
-    /// **230099** (HTTP 400): The card could not be built; the message carries a sub-code after `ErrCode:`.
-    ///
-    /// What to do: Fix the card JSON or template as the sub-code says.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    CardContentFailed(crate::ApiError),
-    /// **230110** (HTTP 400): The message has been deleted.
-    ///
-    /// What to do: Drop the message from your work queue.
-    ///
-    /// Server message: `Action unavailable as the message has been deleted.`
-    ///
-    /// Retrying the same request does not help.
-    MessageDeleted(crate::ApiError),
-    /// **232009** (HTTP 400): The chat has been dissolved.
-    ///
-    /// What to do: Drop the chat from your records or use another one.
-    ///
-    /// Server message: `Your request specifies a chat which has already been dissolved.`
-    ///
-    /// Retrying the same request does not help.
-    ChatDissolved(crate::ApiError),
-    /// **231205** (HTTP 400): A resource the request refers to belongs to another identity than the caller (bot versus user token).
-    ///
-    /// What to do: Use images and files uploaded with the same identity that makes this call.
-    ///
-    /// Server message: `Bot or User is NOT the owner of the uat resource.`
-    ///
-    /// Retrying the same request does not help.
-    ResourceOwnerMismatch(crate::ApiError),
-    /// A code the spec's error table does not list; see [`ApiError`](crate::ApiError).
-    Unhandled(crate::ApiError),
-}
-
-impl PatchMessageError {
-    /// The error as the platform sent it.
-    pub fn api_error(&self) -> &crate::ApiError {
-        match self {
-            Self::InvalidRequestParam(e)
-            | Self::BotAbilityDisabled(e)
-            | Self::MessageRecalled(e)
-            | Self::UserUnavailable(e)
-            | Self::FrequencyLimited(e)
-            | Self::ContentTooLong(e)
-            | Self::NoPermission(e)
-            | Self::DlpCheckFailed(e)
-            | Self::UpdateWindowExpired(e)
-            | Self::MessageInvisible(e)
-            | Self::CardContentFailed(e)
-            | Self::MessageDeleted(e)
-            | Self::ChatDissolved(e)
-            | Self::ResourceOwnerMismatch(e)
-            | Self::Unhandled(e) => e,
-        }
-    }
-
-    /// The platform's error code.
-    pub fn code(&self) -> i64 {
-        self.api_error().code
-    }
-
-    /// The HTTP status of the response.
-    pub fn http_status(&self) -> u16 {
-        self.api_error().http_status
-    }
-
-    /// The server's message (`msg`).
-    pub fn message(&self) -> &str {
-        &self.api_error().message
-    }
-
-    /// The log id to quote when asking Lark support.
-    pub fn log_id(&self) -> Option<&str> {
-        self.api_error().log_id.as_deref()
-    }
-
-    /// What the code means, from the spec; `None` for `Unhandled`.
-    pub fn meaning(&self) -> Option<&'static str> {
-        match self {
-            Self::InvalidRequestParam(_) => {
-                Some(
-                    "A request parameter is malformed or missing; the message usually names it after `ext=`.",
-                )
-            }
-            Self::BotAbilityDisabled(_) => {
-                Some(
-                    "The app has no bot ability, or the version enabling it is not released.",
-                )
-            }
-            Self::MessageRecalled(_) => Some("The message has been recalled."),
-            Self::UserUnavailable(_) => {
-                Some(
-                    "The user is outside the app's availability scope, in its disabled scope, or has left the company.",
-                )
-            }
-            Self::FrequencyLimited(_) => {
-                Some("Too many updates to this message in a short time.")
-            }
-            Self::ContentTooLong(_) => Some("The card is over the 30 KB limit."),
-            Self::NoPermission(_) => {
-                Some(
-                    "The caller lacks a scope or permission this operation needs, or the user's authorization is missing.",
-                )
-            }
-            Self::DlpCheckFailed(_) => {
-                Some(
-                    "The content failed the data-loss-prevention check, for example plain phone numbers or email addresses.",
-                )
-            }
-            Self::UpdateWindowExpired(_) => {
-                Some(
-                    "The card was sent more than 14 days ago and can no longer be updated.",
-                )
-            }
-            Self::MessageInvisible(_) => {
-                Some(
-                    "The message cannot be seen by the caller, typically history from before it joined the chat.",
-                )
-            }
-            Self::CardContentFailed(_) => {
-                Some(
-                    "The card could not be built; the message carries a sub-code after `ErrCode:`.",
-                )
-            }
-            Self::MessageDeleted(_) => Some("The message has been deleted."),
-            Self::ChatDissolved(_) => Some("The chat has been dissolved."),
-            Self::ResourceOwnerMismatch(_) => {
-                Some(
-                    "A resource the request refers to belongs to another identity than the caller (bot versus user token).",
-                )
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// What to do about it, from the spec; `None` for `Unhandled`.
-    pub fn advice(&self) -> Option<&'static str> {
-        match self {
-            Self::InvalidRequestParam(_) => {
-                Some("Fix the parameter named in the message.")
-            }
-            Self::BotAbilityDisabled(_) => {
-                Some(
-                    "Enable the bot ability in the developer console and release a version.",
-                )
-            }
-            Self::MessageRecalled(_) => {
-                Some(
-                    "Nothing to do on a recalled message; drop it from your work queue.",
-                )
-            }
-            Self::UserUnavailable(_) => {
-                Some(
-                    "Add the user to the app's availability scope and release a version.",
-                )
-            }
-            Self::FrequencyLimited(_) => {
-                Some(
-                    "Slow down and retry; one message takes at most 5 updates per second.",
-                )
-            }
-            Self::ContentTooLong(_) => Some("Make the card smaller."),
-            Self::NoPermission(_) => {
-                Some(
-                    "Check the app's scopes and the caller's rights in the chat; external chats need the bot's external sharing enabled.",
-                )
-            }
-            Self::DlpCheckFailed(_) => {
-                Some("Change the content as the message describes.")
-            }
-            Self::UpdateWindowExpired(_) => Some("Send a new card instead."),
-            Self::MessageInvisible(_) => {
-                Some("Use a newer message, or let new members see chat history.")
-            }
-            Self::CardContentFailed(_) => {
-                Some("Fix the card JSON or template as the sub-code says.")
-            }
-            Self::MessageDeleted(_) => Some("Drop the message from your work queue."),
-            Self::ChatDissolved(_) => {
-                Some("Drop the chat from your records or use another one.")
-            }
-            Self::ResourceOwnerMismatch(_) => {
-                Some(
-                    "Use images and files uploaded with the same identity that makes this call.",
-                )
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// Whether sending the same request again can succeed, per the spec.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::FrequencyLimited(_))
-    }
-
-    /// Whether the code is one the spec does not list.
-    pub fn is_unhandled(&self) -> bool {
-        matches!(self, Self::Unhandled(_))
-    }
-
-    /// Whether this is code 230001: A request parameter is malformed or missing; the message usually names it after `ext=`.
-    pub fn is_invalid_request_param(&self) -> bool {
-        matches!(self, Self::InvalidRequestParam(_))
-    }
-
-    /// Whether this is code 230006: The app has no bot ability, or the version enabling it is not released.
-    pub fn is_bot_ability_disabled(&self) -> bool {
-        matches!(self, Self::BotAbilityDisabled(_))
-    }
-
-    /// Whether this is code 230011: The message has been recalled.
-    pub fn is_message_recalled(&self) -> bool {
-        matches!(self, Self::MessageRecalled(_))
-    }
-
-    /// Whether this is code 230013: The user is outside the app's availability scope, in its disabled scope, or has left the company.
-    pub fn is_user_unavailable(&self) -> bool {
-        matches!(self, Self::UserUnavailable(_))
-    }
-
-    /// Whether this is code 230020: Too many updates to this message in a short time.
-    pub fn is_frequency_limited(&self) -> bool {
-        matches!(self, Self::FrequencyLimited(_))
-    }
-
-    /// Whether this is code 230025: The card is over the 30 KB limit.
-    pub fn is_content_too_long(&self) -> bool {
-        matches!(self, Self::ContentTooLong(_))
-    }
-
-    /// Whether this is code 230027: The caller lacks a scope or permission this operation needs, or the user's authorization is missing.
-    pub fn is_no_permission(&self) -> bool {
-        matches!(self, Self::NoPermission(_))
-    }
-
-    /// Whether this is code 230028: The content failed the data-loss-prevention check, for example plain phone numbers or email addresses.
-    pub fn is_dlp_check_failed(&self) -> bool {
-        matches!(self, Self::DlpCheckFailed(_))
-    }
-
-    /// Whether this is code 230031: The card was sent more than 14 days ago and can no longer be updated.
-    pub fn is_update_window_expired(&self) -> bool {
-        matches!(self, Self::UpdateWindowExpired(_))
-    }
-
-    /// Whether this is code 230050: The message cannot be seen by the caller, typically history from before it joined the chat.
-    pub fn is_message_invisible(&self) -> bool {
-        matches!(self, Self::MessageInvisible(_))
-    }
-
-    /// Whether this is code 230099: The card could not be built; the message carries a sub-code after `ErrCode:`.
-    pub fn is_card_content_failed(&self) -> bool {
-        matches!(self, Self::CardContentFailed(_))
-    }
-
-    /// Whether this is code 230110: The message has been deleted.
-    pub fn is_message_deleted(&self) -> bool {
-        matches!(self, Self::MessageDeleted(_))
-    }
-
-    /// Whether this is code 232009: The chat has been dissolved.
-    pub fn is_chat_dissolved(&self) -> bool {
-        matches!(self, Self::ChatDissolved(_))
-    }
-
-    /// Whether this is code 231205: A resource the request refers to belongs to another identity than the caller (bot versus user token).
-    pub fn is_resource_owner_mismatch(&self) -> bool {
-        matches!(self, Self::ResourceOwnerMismatch(_))
-    }
-}
-
-impl std::fmt::Display for PatchMessageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::service_error::fmt_service_error(
-            f,
-            self.api_error(),
-            self.meaning(),
-            self.advice(),
-        )
-    }
-}
-
-impl std::error::Error for PatchMessageError {}
-impl crate::service_error::FromApiError for PatchMessageError {
-    fn from_api_error(error: crate::ApiError) -> Self {
-        match error.code {
-            230001i64 => Self::InvalidRequestParam(error),
-            230006i64 => Self::BotAbilityDisabled(error),
-            230011i64 => Self::MessageRecalled(error),
-            230013i64 => Self::UserUnavailable(error),
-            230020i64 => Self::FrequencyLimited(error),
-            230025i64 => Self::ContentTooLong(error),
-            230027i64 => Self::NoPermission(error),
-            230028i64 => Self::DlpCheckFailed(error),
-            230031i64 => Self::UpdateWindowExpired(error),
-            230050i64 => Self::MessageInvisible(error),
-            230099i64 => Self::CardContentFailed(error),
-            230110i64 => Self::MessageDeleted(error),
-            232009i64 => Self::ChatDissolved(error),
-            231205i64 => Self::ResourceOwnerMismatch(error),
-            _ => Self::Unhandled(error),
-        }
-    }
-}
-
-impl crate::ServiceError for PatchMessageError {
-    fn endpoint(&self) -> &'static str {
-        "im.v1.message.patch"
-    }
-
-    fn api_error(&self) -> &crate::ApiError {
-        PatchMessageError::api_error(self)
-    }
-
-    fn meaning(&self) -> Option<&'static str> {
-        PatchMessageError::meaning(self)
-    }
-
-    fn advice(&self) -> Option<&'static str> {
-        PatchMessageError::advice(self)
-    }
-
-    fn is_retryable(&self) -> bool {
-        PatchMessageError::is_retryable(self)
-    }
-}
+/// A prepared `im.v1.message.patch` call: set options, then `.await` it (see [`Call`](crate::Call)).
+pub type PatchMessage = crate::Call<PatchMessageRequest>;

@@ -4,60 +4,22 @@
 //! Add follow-up bubbles under the bot's latest message in a one-to-one chat.
 //!
 //! `POST /open-apis/im/v1/messages/:message_id/push_follow_up`
-//!
-//! Shows suggestion bubbles below the message named in the path; tapping one sends its text
-//! as a message from the user, and the bubbles go away once one is tapped or a new message
-//! arrives. The message must be the bot's own, the newest in the bot's one-to-one chat with
-//! the user, and at most 600 seconds old; group chats are not supported. Bubbles appear in
-//! Feishu clients 7.20 and later. To learn which bubble was chosen, subscribe to the
-//! receive-message event.
-//!
-//! - Endpoint id: `im.v1.message.push_follow_up`
-//! - Access tokens: `tenant_access_token`
-//! - App types: custom (self-built), store (marketplace)
-//! - Scopes (any one of): `im:message:send_as_bot`, `im:message`
-//! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/push_follow_up>
 
-use crate::{Client, Error, RequestOptions};
+use crate::operation as op;
 use super::super::models::FollowUp;
 
-/// The parameters and body of `im.v1.message.push_follow_up`.
-///
-/// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
-///
-/// Arguments come in one order for every endpoint: path parameters as in the path, then
-/// required query parameters (identifiers such as `*_id` first, then kinds such as `*_type`,
-/// then the rest; alphabetically in each group), then the body.
-///
-/// ```
-/// # use lark_openapi::im::v1::message::*;
-/// let request = PushFollowUpMessageRequest::new("om_3210a18894e206715a4359115f4cf2f5", lark_openapi::im::v1::message::PushFollowUpMessageBody::new(vec![lark_openapi::im::v1::FollowUp::new("你好")]));
-/// ```
-///
-/// Leaving out `message_id` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::message::*;
-/// let request = PushFollowUpMessageRequest::new(lark_openapi::im::v1::message::PushFollowUpMessageBody::new(vec![lark_openapi::im::v1::FollowUp::new("你好")]));
-/// ```
-///
-/// Leaving out `body` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::message::*;
-/// let request = PushFollowUpMessageRequest::new("om_3210a18894e206715a4359115f4cf2f5");
-/// ```
+/// The parameters and body of `im.v1.message.push_follow_up`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct PushFollowUpMessageRequest {
-    /// Path parameter `message_id`: ID of a message the bot sent (`om_…`), the newest in its one-to-one chat with the user.
-    message_id: String,
-    /// The request body.
-    body: PushFollowUpMessageBody,
+    /// Path `message_id`: ID of a message the bot sent (`om_…`), the newest in its one-to-one chat with the user.
+    pub message_id: String,
+    /// The body.
+    pub body: PushFollowUpMessageBody,
 }
 
 impl PushFollowUpMessageRequest {
-    /// Creates the request from its required parameters.
+    /// The request with its required parameters; the others unset.
     #[allow(clippy::new_without_default)]
     pub fn new(message_id: impl Into<String>, body: PushFollowUpMessageBody) -> Self {
         Self {
@@ -65,21 +27,11 @@ impl PushFollowUpMessageRequest {
             body,
         }
     }
-
-    /// Path parameter `message_id`: ID of a message the bot sent (`om_…`), the newest in its one-to-one chat with the user.
-    pub fn message_id(&self) -> &str {
-        &self.message_id
-    }
-
-    /// The request body.
-    pub fn body(&self) -> &PushFollowUpMessageBody {
-        &self.body
-    }
 }
 
 /// The body of `im.v1.message.push_follow_up`.
 ///
-/// Build one with [`new`](PushFollowUpMessageBody::new), which takes the required field, and the `with_*` setters.
+/// Build one with [`new`](PushFollowUpMessageBody::new) (the required fields) and the setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PushFollowUpMessageBody {
@@ -110,62 +62,50 @@ pub struct PushFollowUpMessageResponse {
     lark_log_id: Option<String>,
 }
 
-impl PushFollowUpMessageResponse {
-    /// An empty value: every field unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self { lark_log_id: None }
-    }
-
-    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
-    /// platform sent one: give it to the platform's support with a question.
-    pub fn log_id(&self) -> Option<&str> {
-        self.lark_log_id.as_deref()
-    }
-}
-
-impl crate::operation::Output for PushFollowUpMessageResponse {
-    fn set_log_id(&mut self, log_id: Option<String>) {
-        self.lark_log_id = log_id;
-    }
-}
-
-impl crate::operation::Operation for PushFollowUpMessageRequest {
-    type Error = PushFollowUpMessageError;
-    const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
+crate::answer!(PushFollowUpMessageResponse);
+impl op::Operation for PushFollowUpMessageRequest {
+    type Code = super::super::ErrorCode;
+    type Answer = PushFollowUpMessageResponse;
+    const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.message.push_follow_up",
-        method: crate::operation::HttpMethod::Post,
+        method: op::HttpMethod::Post,
         path: "/open-apis/im/v1/messages/:message_id/push_follow_up",
-        access_tokens: &[crate::operation::TokenType::Tenant],
+        access_tokens: &[op::TokenType::Tenant],
         idempotent: false,
-        response: crate::operation::ResponseKind::Empty,
+        response: op::ResponseKind::Empty,
         doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/push_follow_up",
-        rate_limit: Some(crate::operation::RateLimitMeta {
+        rate_limit: Some(op::RateLimitMeta {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
+        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        errors: &[
+            crate::ErrorRow::of(0),
+            crate::ErrorRow::of(186),
+            crate::ErrorRow::of(2),
+            crate::ErrorRow::of(3),
+            crate::ErrorRow::of(4),
+            crate::ErrorRow::of(187),
+            crate::ErrorRow::of(6),
+            crate::ErrorRow::of(7),
+        ],
     };
 
-    fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
-        vec![self.message_id.as_str().into()]
+    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+        parts.path("message_id", &self.message_id);
+        parts.json(&self.body)
     }
-
-    fn query_params(&self) -> Vec<(&'static str, String)> {
-        Vec::new()
-    }
-
-    fn payload(&self) -> Result<crate::operation::Payload, String> {
-        crate::operation::Payload::json(&self.body)
-    }
-}
-
-impl crate::operation::JsonOperation for PushFollowUpMessageRequest {
-    type Output = PushFollowUpMessageResponse;
 }
 
 impl super::MessageApi<'_> {
     /// Add follow-up bubbles under the bot's latest message in a one-to-one chat.
+    ///
+    /// Shows suggestion bubbles below the message named in the path; tapping one sends its text
+    /// as a message from the user, and the bubbles go away once one is tapped or a new message
+    /// arrives. The message must be the bot's own, the newest in the bot's one-to-one chat with
+    /// the user, and at most 600 seconds old; group chats are not supported. Bubbles appear in
+    /// Feishu clients 7.20 and later. To learn which bubble was chosen, subscribe to the
+    /// receive-message event.
     ///
     /// - Endpoint id: `im.v1.message.push_follow_up`
     /// - Access tokens: `tenant_access_token`
@@ -174,11 +114,21 @@ impl super::MessageApi<'_> {
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
     /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/push_follow_up>
     ///
+    /// # Errors
+    ///
+    /// Documented codes (match them with `Error::code()`):
+    /// [`InvalidRequestParam`](super::super::ErrorCode::InvalidRequestParam) (230001),
+    /// [`MessageExpired`](super::super::ErrorCode::MessageExpired) (230002),
+    /// [`FollowUpP2pOnly`](super::super::ErrorCode::FollowUpP2pOnly) (230003),
+    /// [`FollowUpMessageInvisible`](super::super::ErrorCode::FollowUpMessageInvisible) (230004),
+    /// [`UserInvisibleToBot`](super::super::ErrorCode::UserInvisibleToBot) (230005),
+    /// [`NotLatestMessage`](super::super::ErrorCode::NotLatestMessage) (230006),
+    /// [`InvalidFollowUp`](super::super::ErrorCode::InvalidFollowUp) (230007),
+    /// [`FollowUpExists`](super::super::ErrorCode::FollowUpExists) (230008).
+    ///
     /// # Example
     ///
-    /// ```no_run
-    /// # async fn example() -> Result<(), lark_openapi::Error> {
-    /// let client = lark_openapi::Client::builder("cli_your_app_id", "your_app_secret").build()?;
+    /// ```ignore
     /// let response = client
     ///     .im().v1().message()
     ///     .push_follow_up(
@@ -188,344 +138,15 @@ impl super::MessageApi<'_> {
     ///     .send()
     ///     .await?;
     /// println!("done; log id {:?}", response.log_id());
-    /// # Ok(())
-    /// # }
     /// ```
     pub fn push_follow_up(
         &self,
         message_id: impl Into<String>,
         body: PushFollowUpMessageBody,
     ) -> PushFollowUpMessage {
-        PushFollowUpMessage {
-            client: self.client.clone(),
-            request: PushFollowUpMessageRequest::new(message_id, body),
-            options: RequestOptions::default(),
-        }
+        crate::Call::new(self.client, PushFollowUpMessageRequest::new(message_id, body))
     }
 }
 
-/// A prepared `im.v1.message.push_follow_up` call: set options, then `.send().await` (or just `.await`).
-///
-/// Made by [`MessageApi::push_follow_up`](super::MessageApi::push_follow_up).
-#[derive(Debug, Clone)]
-#[must_use = "a request does nothing until it is sent"]
-pub struct PushFollowUpMessage {
-    client: Client,
-    request: PushFollowUpMessageRequest,
-    options: RequestOptions,
-}
-
-impl PushFollowUpMessage {
-    /// Store apps: the tenant to act for (its `tenant_key`); custom apps need not set it.
-    pub fn tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.options = self.options.tenant_key(tenant_key);
-        self
-    }
-
-    /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
-    /// Merged into what is set: a field these options set replaces the earlier value,
-    /// the others are kept, headers add up.
-    pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = self.options.merge(options);
-        self
-    }
-
-    /// The request as it will be sent.
-    pub fn request(&self) -> &PushFollowUpMessageRequest {
-        &self.request
-    }
-
-    /// Sends the request.
-    pub async fn send(
-        self,
-    ) -> Result<PushFollowUpMessageResponse, Error<PushFollowUpMessageError>> {
-        self.client.call(self.request, self.options).await
-    }
-}
-
-impl std::future::IntoFuture for PushFollowUpMessage {
-    type Output = Result<PushFollowUpMessageResponse, Error<PushFollowUpMessageError>>;
-    type IntoFuture = crate::operation::BoxFuture<Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-/// Service errors of `im.v1.message.push_follow_up`: one variant per documented code.
-///
-/// Codes the spec does not list (including platform-wide ones) arrive as `Unhandled`. Each variant keeps the full [`ApiError`](crate::ApiError): code, HTTP status, server message, log id, troubleshooter link and violations.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum PushFollowUpMessageError {
-    /// **230001** (HTTP 400): A request parameter is malformed or missing; the message usually names it after `ext=`.
-    ///
-    /// What to do: Fix the parameter named in the message.
-    ///
-    /// Server message: `Your request contains an invalid request parameter.`
-    ///
-    /// Retrying the same request does not help.
-    InvalidRequestParam(crate::ApiError),
-    /// **230002** (HTTP 400): The message was sent more than 600 seconds ago.
-    ///
-    /// What to do: Add follow-ups right after sending the message.
-    ///
-    /// Server message: `expired message.`
-    ///
-    /// Retrying the same request does not help.
-    MessageExpired(crate::ApiError),
-    /// **230003** (HTTP 400): Follow-up bubbles can only be added in a one-to-one chat between the bot and a user.
-    ///
-    /// What to do: Add follow-ups only to messages the bot sent in its one-to-one chats.
-    ///
-    /// Server message: `only support p2p chat.`
-    ///
-    /// Retrying the same request does not help.
-    FollowUpP2pOnly(crate::ApiError),
-    /// **230004** (HTTP 400): The message the follow-up is for cannot be seen by the caller.
-    ///
-    /// What to do: Use a message the bot sent and can still see.
-    ///
-    /// Server message: `invisible message.`
-    ///
-    /// Retrying the same request does not help.
-    FollowUpMessageInvisible(crate::ApiError),
-    /// **230005** (HTTP 400): The user of the chat is outside the bot's availability scope.
-    ///
-    /// What to do: Add the user to the app's availability scope and release a version.
-    ///
-    /// Server message: `user is not visible to bot.`
-    ///
-    /// Retrying the same request does not help.
-    UserInvisibleToBot(crate::ApiError),
-    /// **230006** (HTTP 400): The message is not the newest one in its chat.
-    ///
-    /// What to do: Add follow-ups only to the chat's newest message, before anything else is sent.
-    ///
-    /// Server message: `only support latest message.`
-    ///
-    /// Retrying the same request does not help.
-    NotLatestMessage(crate::ApiError),
-    /// **230007** (HTTP 400): The follow-up content is not valid.
-    ///
-    /// What to do: Check the follow-up texts and their language codes.
-    ///
-    /// Server message: `invalid follow up.`
-    ///
-    /// Retrying the same request does not help.
-    InvalidFollowUp(crate::ApiError),
-    /// **230008** (HTTP 400): The message already has follow-up bubbles.
-    ///
-    /// What to do: Do not add follow-ups to the same message twice.
-    ///
-    /// Server message: `follow up already exist.`
-    ///
-    /// Retrying the same request does not help.
-    FollowUpExists(crate::ApiError),
-    /// A code the spec's error table does not list; see [`ApiError`](crate::ApiError).
-    Unhandled(crate::ApiError),
-}
-
-impl PushFollowUpMessageError {
-    /// The error as the platform sent it.
-    pub fn api_error(&self) -> &crate::ApiError {
-        match self {
-            Self::InvalidRequestParam(e)
-            | Self::MessageExpired(e)
-            | Self::FollowUpP2pOnly(e)
-            | Self::FollowUpMessageInvisible(e)
-            | Self::UserInvisibleToBot(e)
-            | Self::NotLatestMessage(e)
-            | Self::InvalidFollowUp(e)
-            | Self::FollowUpExists(e)
-            | Self::Unhandled(e) => e,
-        }
-    }
-
-    /// The platform's error code.
-    pub fn code(&self) -> i64 {
-        self.api_error().code
-    }
-
-    /// The HTTP status of the response.
-    pub fn http_status(&self) -> u16 {
-        self.api_error().http_status
-    }
-
-    /// The server's message (`msg`).
-    pub fn message(&self) -> &str {
-        &self.api_error().message
-    }
-
-    /// The log id to quote when asking Lark support.
-    pub fn log_id(&self) -> Option<&str> {
-        self.api_error().log_id.as_deref()
-    }
-
-    /// What the code means, from the spec; `None` for `Unhandled`.
-    pub fn meaning(&self) -> Option<&'static str> {
-        match self {
-            Self::InvalidRequestParam(_) => {
-                Some(
-                    "A request parameter is malformed or missing; the message usually names it after `ext=`.",
-                )
-            }
-            Self::MessageExpired(_) => {
-                Some("The message was sent more than 600 seconds ago.")
-            }
-            Self::FollowUpP2pOnly(_) => {
-                Some(
-                    "Follow-up bubbles can only be added in a one-to-one chat between the bot and a user.",
-                )
-            }
-            Self::FollowUpMessageInvisible(_) => {
-                Some("The message the follow-up is for cannot be seen by the caller.")
-            }
-            Self::UserInvisibleToBot(_) => {
-                Some("The user of the chat is outside the bot's availability scope.")
-            }
-            Self::NotLatestMessage(_) => {
-                Some("The message is not the newest one in its chat.")
-            }
-            Self::InvalidFollowUp(_) => Some("The follow-up content is not valid."),
-            Self::FollowUpExists(_) => Some("The message already has follow-up bubbles."),
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// What to do about it, from the spec; `None` for `Unhandled`.
-    pub fn advice(&self) -> Option<&'static str> {
-        match self {
-            Self::InvalidRequestParam(_) => {
-                Some("Fix the parameter named in the message.")
-            }
-            Self::MessageExpired(_) => {
-                Some("Add follow-ups right after sending the message.")
-            }
-            Self::FollowUpP2pOnly(_) => {
-                Some(
-                    "Add follow-ups only to messages the bot sent in its one-to-one chats.",
-                )
-            }
-            Self::FollowUpMessageInvisible(_) => {
-                Some("Use a message the bot sent and can still see.")
-            }
-            Self::UserInvisibleToBot(_) => {
-                Some(
-                    "Add the user to the app's availability scope and release a version.",
-                )
-            }
-            Self::NotLatestMessage(_) => {
-                Some(
-                    "Add follow-ups only to the chat's newest message, before anything else is sent.",
-                )
-            }
-            Self::InvalidFollowUp(_) => {
-                Some("Check the follow-up texts and their language codes.")
-            }
-            Self::FollowUpExists(_) => {
-                Some("Do not add follow-ups to the same message twice.")
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// Whether sending the same request again can succeed, per the spec.
-    pub fn is_retryable(&self) -> bool {
-        false
-    }
-
-    /// Whether the code is one the spec does not list.
-    pub fn is_unhandled(&self) -> bool {
-        matches!(self, Self::Unhandled(_))
-    }
-
-    /// Whether this is code 230001: A request parameter is malformed or missing; the message usually names it after `ext=`.
-    pub fn is_invalid_request_param(&self) -> bool {
-        matches!(self, Self::InvalidRequestParam(_))
-    }
-
-    /// Whether this is code 230002: The message was sent more than 600 seconds ago.
-    pub fn is_message_expired(&self) -> bool {
-        matches!(self, Self::MessageExpired(_))
-    }
-
-    /// Whether this is code 230003: Follow-up bubbles can only be added in a one-to-one chat between the bot and a user.
-    pub fn is_follow_up_p2p_only(&self) -> bool {
-        matches!(self, Self::FollowUpP2pOnly(_))
-    }
-
-    /// Whether this is code 230004: The message the follow-up is for cannot be seen by the caller.
-    pub fn is_follow_up_message_invisible(&self) -> bool {
-        matches!(self, Self::FollowUpMessageInvisible(_))
-    }
-
-    /// Whether this is code 230005: The user of the chat is outside the bot's availability scope.
-    pub fn is_user_invisible_to_bot(&self) -> bool {
-        matches!(self, Self::UserInvisibleToBot(_))
-    }
-
-    /// Whether this is code 230006: The message is not the newest one in its chat.
-    pub fn is_not_latest_message(&self) -> bool {
-        matches!(self, Self::NotLatestMessage(_))
-    }
-
-    /// Whether this is code 230007: The follow-up content is not valid.
-    pub fn is_invalid_follow_up(&self) -> bool {
-        matches!(self, Self::InvalidFollowUp(_))
-    }
-
-    /// Whether this is code 230008: The message already has follow-up bubbles.
-    pub fn is_follow_up_exists(&self) -> bool {
-        matches!(self, Self::FollowUpExists(_))
-    }
-}
-
-impl std::fmt::Display for PushFollowUpMessageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::service_error::fmt_service_error(
-            f,
-            self.api_error(),
-            self.meaning(),
-            self.advice(),
-        )
-    }
-}
-
-impl std::error::Error for PushFollowUpMessageError {}
-impl crate::service_error::FromApiError for PushFollowUpMessageError {
-    fn from_api_error(error: crate::ApiError) -> Self {
-        match error.code {
-            230001i64 => Self::InvalidRequestParam(error),
-            230002i64 => Self::MessageExpired(error),
-            230003i64 => Self::FollowUpP2pOnly(error),
-            230004i64 => Self::FollowUpMessageInvisible(error),
-            230005i64 => Self::UserInvisibleToBot(error),
-            230006i64 => Self::NotLatestMessage(error),
-            230007i64 => Self::InvalidFollowUp(error),
-            230008i64 => Self::FollowUpExists(error),
-            _ => Self::Unhandled(error),
-        }
-    }
-}
-
-impl crate::ServiceError for PushFollowUpMessageError {
-    fn endpoint(&self) -> &'static str {
-        "im.v1.message.push_follow_up"
-    }
-
-    fn api_error(&self) -> &crate::ApiError {
-        PushFollowUpMessageError::api_error(self)
-    }
-
-    fn meaning(&self) -> Option<&'static str> {
-        PushFollowUpMessageError::meaning(self)
-    }
-
-    fn advice(&self) -> Option<&'static str> {
-        PushFollowUpMessageError::advice(self)
-    }
-
-    fn is_retryable(&self) -> bool {
-        PushFollowUpMessageError::is_retryable(self)
-    }
-}
+/// A prepared `im.v1.message.push_follow_up` call: set options, then `.await` it (see [`Call`](crate::Call)).
+pub type PushFollowUpMessage = crate::Call<PushFollowUpMessageRequest>;

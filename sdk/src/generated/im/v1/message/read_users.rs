@@ -4,66 +4,27 @@
 //! List the users who have read a message the caller sent.
 //!
 //! `GET /open-apis/im/v1/messages/:message_id/read_users`
-//!
-//! Returns, page by page, who has read one message and when; users who have not read it are
-//! not listed. Only messages the caller itself sent within the last 7 days can be queried: a
-//! bot must still be in the message's chat, and a user token needs the
-//! `im:message:get_as_user` scope. Messages of the legacy batch-send API (`bm_…`) are not
-//! supported; count their readers with `im.v1.batch_message.read_user`.
-//!
-//! - Endpoint id: `im.v1.message.read_users`
-//! - Access tokens: `tenant_access_token`, `user_access_token`
-//! - App types: custom (self-built), store (marketplace)
-//! - Sent as the app by default; `.user_access_token(…)` sends it as a user
-//! - Scopes (any one of): `im:message:basic`, `im:message:readonly`, `im:message`, `im:message:get_as_user`
-//! - Paginated: `.items()` and `.pages()` stream every page
-//! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/read_users>
 
-use crate::{Client, Error, RequestOptions};
+use crate::operation as op;
 use crate::codec;
 use super::super::models::{ReadUser, UserIdType};
 
-/// The parameters and body of `im.v1.message.read_users`.
-///
-/// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
-///
-/// Arguments come in one order for every endpoint: path parameters as in the path, then
-/// required query parameters (identifiers such as `*_id` first, then kinds such as `*_type`,
-/// then the rest; alphabetically in each group), then the body.
-///
-/// ```
-/// # use lark_openapi::im::v1::message::*;
-/// let request = ReadUsersMessageRequest::new("om_dc13264520392913993dd051dba21dcf", lark_openapi::im::v1::UserIdType::UserId);
-/// ```
-///
-/// Leaving out `message_id` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::message::*;
-/// let request = ReadUsersMessageRequest::new(lark_openapi::im::v1::UserIdType::UserId);
-/// ```
-///
-/// Leaving out `user_id_type` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::message::*;
-/// let request = ReadUsersMessageRequest::new("om_dc13264520392913993dd051dba21dcf");
-/// ```
+/// The parameters and body of `im.v1.message.read_users`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ReadUsersMessageRequest {
-    /// Path parameter `message_id`: ID of the message (`om_…`); batch-send IDs (`bm_…`) are not accepted.
-    message_id: String,
-    /// Query parameter `user_id_type`: Kind of user ID used in the answer.
-    user_id_type: UserIdType,
-    /// Query parameter `page_size`: Readers per page.
-    page_size: Option<i64>,
-    /// Query parameter `page_token`: Token of the page to fetch, from the previous page's `page_token`; leave out for the first page.
-    page_token: Option<String>,
+    /// Path `message_id`: ID of the message (`om_…`); batch-send IDs (`bm_…`) are not accepted.
+    pub message_id: String,
+    /// Query `user_id_type`: Kind of user ID used in the answer.
+    pub user_id_type: UserIdType,
+    /// Query `page_size`: Readers per page.
+    pub page_size: Option<i64>,
+    /// Query `page_token`: Token of the page to fetch, from the previous page's `page_token`; leave out for the first page.
+    pub page_token: Option<String>,
 }
 
 impl ReadUsersMessageRequest {
-    /// Creates the request from its required parameters.
+    /// The request with its required parameters; the others unset.
     #[allow(clippy::new_without_default)]
     pub fn new(message_id: impl Into<String>, user_id_type: UserIdType) -> Self {
         Self {
@@ -73,43 +34,9 @@ impl ReadUsersMessageRequest {
             page_token: Default::default(),
         }
     }
-
-    /// Path parameter `message_id`: ID of the message (`om_…`); batch-send IDs (`bm_…`) are not accepted.
-    pub fn message_id(&self) -> &str {
-        &self.message_id
-    }
-
-    /// Query parameter `user_id_type`: Kind of user ID used in the answer.
-    pub fn user_id_type(&self) -> &UserIdType {
-        &self.user_id_type
-    }
-
-    /// Query parameter `page_size`: Readers per page.
-    pub fn page_size(&self) -> &Option<i64> {
-        &self.page_size
-    }
-
-    /// Query parameter `page_token`: Token of the page to fetch, from the previous page's `page_token`; leave out for the first page.
-    pub fn page_token(&self) -> Option<&str> {
-        self.page_token.as_deref()
-    }
-
-    /// Query parameter `page_size`: Readers per page.
-    pub fn set_page_size(mut self, page_size: i64) -> Self {
-        self.page_size = Some(page_size);
-        self
-    }
-
-    /// Query parameter `page_token`: Token of the page to fetch, from the previous page's `page_token`; leave out for the first page.
-    pub fn set_page_token(mut self, page_token: impl Into<String>) -> Self {
-        self.page_token = Some(page_token.into());
-        self
-    }
 }
 
 /// The answer of `im.v1.message.read_users`.
-///
-/// Build one with [`new`](ReadUsersMessageResponse::new), which takes the required field, and the `with_*` setters.
 ///
 /// [`log_id`](ReadUsersMessageResponse::log_id) gives the log id (`x-tt-logid`) of the
 /// answer, which the platform's support asks for.
@@ -128,84 +55,46 @@ pub struct ReadUsersMessageResponse {
     lark_log_id: Option<String>,
 }
 
-impl ReadUsersMessageResponse {
-    /// A value with the required fields; the others unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new(has_more: bool) -> Self {
-        Self {
-            items: Default::default(),
-            has_more,
-            page_token: Default::default(),
-            lark_log_id: None,
-        }
-    }
-
-    /// Sets `items`.
-    pub fn with_items(mut self, items: impl IntoIterator<Item = ReadUser>) -> Self {
-        self.items = items.into_iter().collect();
-        self
-    }
-
-    /// Sets `page_token`.
-    pub fn with_page_token(mut self, page_token: impl Into<String>) -> Self {
-        self.page_token = Some(page_token.into());
-        self
-    }
-
-    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
-    /// platform sent one: give it to the platform's support with a question.
-    pub fn log_id(&self) -> Option<&str> {
-        self.lark_log_id.as_deref()
-    }
-}
-
-impl crate::operation::Output for ReadUsersMessageResponse {
-    fn set_log_id(&mut self, log_id: Option<String>) {
-        self.lark_log_id = log_id;
-    }
-}
-
-impl crate::operation::Operation for ReadUsersMessageRequest {
-    type Error = ReadUsersMessageError;
-    const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
+crate::answer!(ReadUsersMessageResponse);
+impl op::Operation for ReadUsersMessageRequest {
+    type Code = super::super::ErrorCode;
+    type Answer = ReadUsersMessageResponse;
+    const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.message.read_users",
-        method: crate::operation::HttpMethod::Get,
+        method: op::HttpMethod::Get,
         path: "/open-apis/im/v1/messages/:message_id/read_users",
-        access_tokens: &[
-            crate::operation::TokenType::Tenant,
-            crate::operation::TokenType::User,
-        ],
+        access_tokens: &[op::TokenType::Tenant, op::TokenType::User],
         idempotent: true,
-        response: crate::operation::ResponseKind::Json,
+        response: op::ResponseKind::Json,
         doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/read_users",
-        rate_limit: Some(crate::operation::RateLimitMeta {
+        rate_limit: Some(op::RateLimitMeta {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
+        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        errors: &[
+            crate::ErrorRow::of(0),
+            crate::ErrorRow::of(1),
+            crate::ErrorRow::of(5),
+            crate::ErrorRow::of(10),
+            crate::ErrorRow::of(11),
+            crate::ErrorRow::of(22),
+            crate::ErrorRow::of(27),
+            crate::ErrorRow::of(37),
+            crate::ErrorRow::of(58),
+        ],
     };
 
-    fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
-        vec![self.message_id.as_str().into()]
-    }
-
-    fn query_params(&self) -> Vec<(&'static str, String)> {
-        let mut query = vec![("user_id_type", self.user_id_type.as_str().to_string())];
-        if let Some(v) = &self.page_size {
-            query.push(("page_size", v.to_string()));
-        }
-        if let Some(v) = &self.page_token {
-            query.push(("page_token", v.clone()));
-        }
-        query
+    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+        parts.path("message_id", &self.message_id);
+        parts.query("user_id_type", &self.user_id_type);
+        parts.query("page_size", &self.page_size);
+        parts.query("page_token", &self.page_token);
+        Ok(())
     }
 }
 
-impl crate::operation::JsonOperation for ReadUsersMessageRequest {
-    type Output = ReadUsersMessageResponse;
-}
-
-impl crate::operation::Paginated for ReadUsersMessageRequest {
+impl op::Paginated for ReadUsersMessageRequest {
     type Item = ReadUser;
     fn set_page_token(&mut self, token: String) {
         self.page_token = Some(token);
@@ -223,6 +112,12 @@ impl crate::operation::Paginated for ReadUsersMessageRequest {
 impl super::MessageApi<'_> {
     /// List the users who have read a message the caller sent.
     ///
+    /// Returns, page by page, who has read one message and when; users who have not read it are
+    /// not listed. Only messages the caller itself sent within the last 7 days can be queried: a
+    /// bot must still be in the message's chat, and a user token needs the
+    /// `im:message:get_as_user` scope. Messages of the legacy batch-send API (`bm_…`) are not
+    /// supported; count their readers with `im.v1.batch_message.read_user`.
+    ///
     /// - Endpoint id: `im.v1.message.read_users`
     /// - Access tokens: `tenant_access_token`, `user_access_token`
     /// - App types: custom (self-built), store (marketplace)
@@ -232,11 +127,22 @@ impl super::MessageApi<'_> {
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
     /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/read_users>
     ///
+    /// # Errors
+    ///
+    /// Documented codes (match them with `Error::code()`):
+    /// [`InvalidRequestParam`](super::super::ErrorCode::InvalidRequestParam) (230001),
+    /// [`BotNotInChat`](super::super::ErrorCode::BotNotInChat) (230002),
+    /// [`BotAbilityDisabled`](super::super::ErrorCode::BotAbilityDisabled) (230006),
+    /// [`BotNotMessageSender`](super::super::ErrorCode::BotNotMessageSender) (230012),
+    /// [`UserUnavailable`](super::super::ErrorCode::UserUnavailable) (230013),
+    /// [`NoPermission`](super::super::ErrorCode::NoPermission) (230027),
+    /// [`ReadInfoWindowExpired`](super::super::ErrorCode::ReadInfoWindowExpired) (230033),
+    /// [`MessageInvisible`](super::super::ErrorCode::MessageInvisible) (230050),
+    /// [`MessageDeleted`](super::super::ErrorCode::MessageDeleted) (230110).
+    ///
     /// # Example
     ///
-    /// ```no_run
-    /// # async fn example() -> Result<(), lark_openapi::Error> {
-    /// let client = lark_openapi::Client::builder("cli_your_app_id", "your_app_secret").build()?;
+    /// ```ignore
     /// use futures_util::TryStreamExt;
     /// let mut items = client
     ///     .im().v1().message()
@@ -248,415 +154,31 @@ impl super::MessageApi<'_> {
     /// while let Some(item) = items.try_next().await? {
     ///     println!("{item:?}");
     /// }
-    /// # Ok(())
-    /// # }
     /// ```
     pub fn read_users(
         &self,
         message_id: impl Into<String>,
         user_id_type: UserIdType,
     ) -> ReadUsersMessage {
-        ReadUsersMessage {
-            client: self.client.clone(),
-            request: ReadUsersMessageRequest::new(message_id, user_id_type),
-            options: RequestOptions::default(),
-        }
-    }
-}
-
-/// A prepared `im.v1.message.read_users` call: set options, then `.send().await` (or just `.await`).
-///
-/// Made by [`MessageApi::read_users`](super::MessageApi::read_users).
-#[derive(Debug, Clone)]
-#[must_use = "a request does nothing until it is sent"]
-pub struct ReadUsersMessage {
-    client: Client,
-    request: ReadUsersMessageRequest,
-    options: RequestOptions,
-}
-
-impl ReadUsersMessage {
-    /// Query parameter `page_size`: Readers per page.
-    pub fn page_size(mut self, page_size: i64) -> Self {
-        self.request = self.request.set_page_size(page_size);
-        self
-    }
-
-    /// Query parameter `page_token`: Token of the page to fetch, from the previous page's `page_token`; leave out for the first page.
-    pub fn page_token(mut self, page_token: impl Into<String>) -> Self {
-        self.request = self.request.set_page_token(page_token);
-        self
-    }
-
-    /// Store apps: the tenant to act for (its `tenant_key`); custom apps need not set it.
-    pub fn tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.options = self.options.tenant_key(tenant_key);
-        self
-    }
-
-    /// Sends the request as a user, with that user's `user_access_token`, instead of
-    /// as the app.
-    pub fn user_access_token(mut self, token: impl Into<String>) -> Self {
-        self.options = self.options.user_access_token(token);
-        self
-    }
-
-    /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
-    /// Merged into what is set: a field these options set replaces the earlier value,
-    /// the others are kept, headers add up.
-    pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = self.options.merge(options);
-        self
-    }
-
-    /// The request as it will be sent.
-    pub fn request(&self) -> &ReadUsersMessageRequest {
-        &self.request
-    }
-
-    /// Sends the request.
-    pub async fn send(
-        self,
-    ) -> Result<ReadUsersMessageResponse, Error<ReadUsersMessageError>> {
-        self.client.call(self.request, self.options).await
-    }
-
-    /// Every page, fetched lazily one after the other as the stream is read: the
-    /// first with this call's parameters, each next one with the previous page's
-    /// `page_token`, until `has_more` is false. A page token seen before ends the
-    /// stream with an error instead of looping; an error is the stream's last item,
-    /// after every page before it.
-    ///
-    /// Each page is a response: its `log_id()` is the log id of that page's answer.
-    pub fn pages(
-        self,
-    ) -> futures_util::stream::BoxStream<
-        'static,
-        Result<ReadUsersMessageResponse, Error<ReadUsersMessageError>>,
-    > {
-        crate::paginate::pages(self.client, self.request, self.options)
-    }
-
-    /// Every item of every page, one at a time; one page is held in memory at a
-    /// time, however many items are read. Errors as for [`pages`](Self::pages).
-    pub fn items(
-        self,
-    ) -> futures_util::stream::BoxStream<
-        'static,
-        Result<ReadUser, Error<ReadUsersMessageError>>,
-    > {
-        crate::paginate::items(self.client, self.request, self.options)
-    }
-}
-
-impl std::future::IntoFuture for ReadUsersMessage {
-    type Output = Result<ReadUsersMessageResponse, Error<ReadUsersMessageError>>;
-    type IntoFuture = crate::operation::BoxFuture<Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-/// Service errors of `im.v1.message.read_users`: one variant per documented code.
-///
-/// Codes the spec does not list (including platform-wide ones) arrive as `Unhandled`. Each variant keeps the full [`ApiError`](crate::ApiError): code, HTTP status, server message, log id, troubleshooter link and violations.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum ReadUsersMessageError {
-    /// **230001** (HTTP 400): A request parameter is malformed or missing; the message usually names it after `ext=`.
-    ///
-    /// What to do: Fix the parameter named in the message.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    InvalidRequestParam(crate::ApiError),
-    /// **230002** (HTTP 400): The app's bot is not a member of the chat.
-    ///
-    /// What to do: Add the bot to the chat first.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    BotNotInChat(crate::ApiError),
-    /// **230006** (HTTP 400): The app has no bot ability, or the version enabling it is not released.
-    ///
-    /// What to do: Enable the bot ability in the developer console and release a version.
-    ///
-    /// Server message: `Bot ability is not activated.`
-    ///
-    /// Retrying the same request does not help.
-    BotAbilityDisabled(crate::ApiError),
-    /// **230012** (HTTP 400): The bot did not send this message; bots may act only on their own messages here.
-    ///
-    /// What to do: Use a message the bot itself sent.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    BotNotMessageSender(crate::ApiError),
-    /// **230013** (HTTP 400): The user is outside the app's availability scope, in its disabled scope, or has left the company.
-    ///
-    /// What to do: Add the user to the app's availability scope and release a version.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    UserUnavailable(crate::ApiError),
-    /// **230027** (HTTP 400): The caller lacks a scope or permission this operation needs, or the user's authorization is missing.
-    ///
-    /// What to do: Check the app's scopes and the caller's rights in the chat; external chats need the bot's external sharing enabled.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    NoPermission(crate::ApiError),
-    /// **230033** (HTTP 400): Read receipts can only be queried within 7 days of sending the message.
-    ///
-    /// What to do: Query read status of recent messages only.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    ReadInfoWindowExpired(crate::ApiError),
-    /// **230050** (HTTP 400): The message cannot be seen by the caller, typically history from before it joined the chat.
-    ///
-    /// What to do: Use a newer message, or let new members see chat history.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    MessageInvisible(crate::ApiError),
-    /// **230110** (HTTP 400): The message has been deleted.
-    ///
-    /// What to do: Drop the message from your work queue.
-    ///
-    /// Server message: `Action unavailable as the message has been deleted.`
-    ///
-    /// Retrying the same request does not help.
-    MessageDeleted(crate::ApiError),
-    /// A code the spec's error table does not list; see [`ApiError`](crate::ApiError).
-    Unhandled(crate::ApiError),
-}
-
-impl ReadUsersMessageError {
-    /// The error as the platform sent it.
-    pub fn api_error(&self) -> &crate::ApiError {
-        match self {
-            Self::InvalidRequestParam(e)
-            | Self::BotNotInChat(e)
-            | Self::BotAbilityDisabled(e)
-            | Self::BotNotMessageSender(e)
-            | Self::UserUnavailable(e)
-            | Self::NoPermission(e)
-            | Self::ReadInfoWindowExpired(e)
-            | Self::MessageInvisible(e)
-            | Self::MessageDeleted(e)
-            | Self::Unhandled(e) => e,
-        }
-    }
-
-    /// The platform's error code.
-    pub fn code(&self) -> i64 {
-        self.api_error().code
-    }
-
-    /// The HTTP status of the response.
-    pub fn http_status(&self) -> u16 {
-        self.api_error().http_status
-    }
-
-    /// The server's message (`msg`).
-    pub fn message(&self) -> &str {
-        &self.api_error().message
-    }
-
-    /// The log id to quote when asking Lark support.
-    pub fn log_id(&self) -> Option<&str> {
-        self.api_error().log_id.as_deref()
-    }
-
-    /// What the code means, from the spec; `None` for `Unhandled`.
-    pub fn meaning(&self) -> Option<&'static str> {
-        match self {
-            Self::InvalidRequestParam(_) => {
-                Some(
-                    "A request parameter is malformed or missing; the message usually names it after `ext=`.",
-                )
-            }
-            Self::BotNotInChat(_) => Some("The app's bot is not a member of the chat."),
-            Self::BotAbilityDisabled(_) => {
-                Some(
-                    "The app has no bot ability, or the version enabling it is not released.",
-                )
-            }
-            Self::BotNotMessageSender(_) => {
-                Some(
-                    "The bot did not send this message; bots may act only on their own messages here.",
-                )
-            }
-            Self::UserUnavailable(_) => {
-                Some(
-                    "The user is outside the app's availability scope, in its disabled scope, or has left the company.",
-                )
-            }
-            Self::NoPermission(_) => {
-                Some(
-                    "The caller lacks a scope or permission this operation needs, or the user's authorization is missing.",
-                )
-            }
-            Self::ReadInfoWindowExpired(_) => {
-                Some(
-                    "Read receipts can only be queried within 7 days of sending the message.",
-                )
-            }
-            Self::MessageInvisible(_) => {
-                Some(
-                    "The message cannot be seen by the caller, typically history from before it joined the chat.",
-                )
-            }
-            Self::MessageDeleted(_) => Some("The message has been deleted."),
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// What to do about it, from the spec; `None` for `Unhandled`.
-    pub fn advice(&self) -> Option<&'static str> {
-        match self {
-            Self::InvalidRequestParam(_) => {
-                Some("Fix the parameter named in the message.")
-            }
-            Self::BotNotInChat(_) => Some("Add the bot to the chat first."),
-            Self::BotAbilityDisabled(_) => {
-                Some(
-                    "Enable the bot ability in the developer console and release a version.",
-                )
-            }
-            Self::BotNotMessageSender(_) => Some("Use a message the bot itself sent."),
-            Self::UserUnavailable(_) => {
-                Some(
-                    "Add the user to the app's availability scope and release a version.",
-                )
-            }
-            Self::NoPermission(_) => {
-                Some(
-                    "Check the app's scopes and the caller's rights in the chat; external chats need the bot's external sharing enabled.",
-                )
-            }
-            Self::ReadInfoWindowExpired(_) => {
-                Some("Query read status of recent messages only.")
-            }
-            Self::MessageInvisible(_) => {
-                Some("Use a newer message, or let new members see chat history.")
-            }
-            Self::MessageDeleted(_) => Some("Drop the message from your work queue."),
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// Whether sending the same request again can succeed, per the spec.
-    pub fn is_retryable(&self) -> bool {
-        false
-    }
-
-    /// Whether the code is one the spec does not list.
-    pub fn is_unhandled(&self) -> bool {
-        matches!(self, Self::Unhandled(_))
-    }
-
-    /// Whether this is code 230001: A request parameter is malformed or missing; the message usually names it after `ext=`.
-    pub fn is_invalid_request_param(&self) -> bool {
-        matches!(self, Self::InvalidRequestParam(_))
-    }
-
-    /// Whether this is code 230002: The app's bot is not a member of the chat.
-    pub fn is_bot_not_in_chat(&self) -> bool {
-        matches!(self, Self::BotNotInChat(_))
-    }
-
-    /// Whether this is code 230006: The app has no bot ability, or the version enabling it is not released.
-    pub fn is_bot_ability_disabled(&self) -> bool {
-        matches!(self, Self::BotAbilityDisabled(_))
-    }
-
-    /// Whether this is code 230012: The bot did not send this message; bots may act only on their own messages here.
-    pub fn is_bot_not_message_sender(&self) -> bool {
-        matches!(self, Self::BotNotMessageSender(_))
-    }
-
-    /// Whether this is code 230013: The user is outside the app's availability scope, in its disabled scope, or has left the company.
-    pub fn is_user_unavailable(&self) -> bool {
-        matches!(self, Self::UserUnavailable(_))
-    }
-
-    /// Whether this is code 230027: The caller lacks a scope or permission this operation needs, or the user's authorization is missing.
-    pub fn is_no_permission(&self) -> bool {
-        matches!(self, Self::NoPermission(_))
-    }
-
-    /// Whether this is code 230033: Read receipts can only be queried within 7 days of sending the message.
-    pub fn is_read_info_window_expired(&self) -> bool {
-        matches!(self, Self::ReadInfoWindowExpired(_))
-    }
-
-    /// Whether this is code 230050: The message cannot be seen by the caller, typically history from before it joined the chat.
-    pub fn is_message_invisible(&self) -> bool {
-        matches!(self, Self::MessageInvisible(_))
-    }
-
-    /// Whether this is code 230110: The message has been deleted.
-    pub fn is_message_deleted(&self) -> bool {
-        matches!(self, Self::MessageDeleted(_))
-    }
-}
-
-impl std::fmt::Display for ReadUsersMessageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::service_error::fmt_service_error(
-            f,
-            self.api_error(),
-            self.meaning(),
-            self.advice(),
+        crate::Call::new(
+            self.client,
+            ReadUsersMessageRequest::new(message_id, user_id_type),
         )
     }
 }
 
-impl std::error::Error for ReadUsersMessageError {}
-impl crate::service_error::FromApiError for ReadUsersMessageError {
-    fn from_api_error(error: crate::ApiError) -> Self {
-        match error.code {
-            230001i64 => Self::InvalidRequestParam(error),
-            230002i64 => Self::BotNotInChat(error),
-            230006i64 => Self::BotAbilityDisabled(error),
-            230012i64 => Self::BotNotMessageSender(error),
-            230013i64 => Self::UserUnavailable(error),
-            230027i64 => Self::NoPermission(error),
-            230033i64 => Self::ReadInfoWindowExpired(error),
-            230050i64 => Self::MessageInvisible(error),
-            230110i64 => Self::MessageDeleted(error),
-            _ => Self::Unhandled(error),
-        }
-    }
-}
-
-impl crate::ServiceError for ReadUsersMessageError {
-    fn endpoint(&self) -> &'static str {
-        "im.v1.message.read_users"
+/// A prepared `im.v1.message.read_users` call: set options, then `.await` it (see [`Call`](crate::Call)).
+pub type ReadUsersMessage = crate::Call<ReadUsersMessageRequest>;
+impl ReadUsersMessage {
+    /// Sets [`page_size`](ReadUsersMessageRequest::page_size).
+    pub fn page_size(mut self, page_size: i64) -> Self {
+        self.request.page_size = Some(page_size);
+        self
     }
 
-    fn api_error(&self) -> &crate::ApiError {
-        ReadUsersMessageError::api_error(self)
-    }
-
-    fn meaning(&self) -> Option<&'static str> {
-        ReadUsersMessageError::meaning(self)
-    }
-
-    fn advice(&self) -> Option<&'static str> {
-        ReadUsersMessageError::advice(self)
-    }
-
-    fn is_retryable(&self) -> bool {
-        ReadUsersMessageError::is_retryable(self)
+    /// Sets [`page_token`](ReadUsersMessageRequest::page_token).
+    pub fn page_token(mut self, page_token: impl Into<String>) -> Self {
+        self.request.page_token = Some(page_token.into());
+        self
     }
 }

@@ -4,49 +4,27 @@
 //! Search the messages a user can see, by keyword and filters.
 //!
 //! `POST /open-apis/im/v1/messages/search`
-//!
-//! Searches the messages visible to the user whose token is sent, as the search box of the
-//! Feishu client does. The API page accepts only a user_access_token, although the metadata
-//! also lists the tenant token: call it with `.user_access_token(…)`. Hits carry message IDs
-//! and metadata, not the content: fetch the messages with `im.v1.message.get`. `query` holds
-//! at most 50 characters (a longer one is cut, which `notice` reports), and the endpoint
-//! allows 100 calls per minute.
-//!
-//! - Endpoint id: `im.v1.message.search`
-//! - Access tokens: `user_access_token`
-//! - App types: custom (self-built), store (marketplace)
-//! - Acts as a user only: the `user_access_token` is the accessor's first argument
-//! - Scopes (any one of): `search:message`
-//! - Paginated: `.items()` and `.pages()` stream every page
-//! - Rate limit: 100 per minute (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/search>
 
-use crate::{Client, Error, RequestOptions};
+use crate::operation as op;
 use crate::codec;
 use super::super::models::{MessageSearchFilter, MessageSearchHit, UserIdType};
 
-/// The parameters and body of `im.v1.message.search`.
-///
-/// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
-///
-/// ```
-/// # use lark_openapi::im::v1::message::*;
-/// let request = SearchMessageRequest::new();
-/// ```
+/// The parameters and body of `im.v1.message.search`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct SearchMessageRequest {
-    /// Query parameter `page_size`: Hits per page: 15 by default, at most 30.
-    page_size: Option<i64>,
-    /// Query parameter `page_token`: Token of the page to fetch, from the previous page's `page_token`; leave out for the first page.
-    page_token: Option<String>,
-    /// Query parameter `user_id_type`: Kind of user ID used in the filter and in the answer.
-    user_id_type: Option<UserIdType>,
-    /// The request body.
-    body: SearchMessageBody,
+    /// Query `page_size`: Hits per page: 15 by default, at most 30.
+    pub page_size: Option<i64>,
+    /// Query `page_token`: Token of the page to fetch, from the previous page's `page_token`; leave out for the first page.
+    pub page_token: Option<String>,
+    /// Query `user_id_type`: Kind of user ID used in the filter and in the answer.
+    pub user_id_type: Option<UserIdType>,
+    /// The body.
+    pub body: SearchMessageBody,
 }
 
 impl SearchMessageRequest {
-    /// Creates the request from its required parameters.
+    /// The request with its required parameters; the others unset.
     #[allow(clippy::new_without_default)]
     pub fn new() -> Self {
         Self {
@@ -55,50 +33,6 @@ impl SearchMessageRequest {
             user_id_type: Default::default(),
             body: SearchMessageBody::new(),
         }
-    }
-
-    /// Query parameter `page_size`: Hits per page: 15 by default, at most 30.
-    pub fn page_size(&self) -> &Option<i64> {
-        &self.page_size
-    }
-
-    /// Query parameter `page_token`: Token of the page to fetch, from the previous page's `page_token`; leave out for the first page.
-    pub fn page_token(&self) -> Option<&str> {
-        self.page_token.as_deref()
-    }
-
-    /// Query parameter `user_id_type`: Kind of user ID used in the filter and in the answer.
-    pub fn user_id_type(&self) -> &Option<UserIdType> {
-        &self.user_id_type
-    }
-
-    /// The request body.
-    pub fn body(&self) -> &SearchMessageBody {
-        &self.body
-    }
-
-    /// Query parameter `page_size`: Hits per page: 15 by default, at most 30.
-    pub fn set_page_size(mut self, page_size: i64) -> Self {
-        self.page_size = Some(page_size);
-        self
-    }
-
-    /// Query parameter `page_token`: Token of the page to fetch, from the previous page's `page_token`; leave out for the first page.
-    pub fn set_page_token(mut self, page_token: impl Into<String>) -> Self {
-        self.page_token = Some(page_token.into());
-        self
-    }
-
-    /// Query parameter `user_id_type`: Kind of user ID used in the filter and in the answer.
-    pub fn set_user_id_type(mut self, user_id_type: UserIdType) -> Self {
-        self.user_id_type = Some(user_id_type);
-        self
-    }
-
-    /// The request body.
-    pub fn set_body(mut self, body: SearchMessageBody) -> Self {
-        self.body = body;
-        self
     }
 }
 
@@ -125,24 +59,20 @@ impl SearchMessageBody {
         }
     }
 
-    /// Sets `query`.
-    pub fn with_query(mut self, query: impl Into<String>) -> Self {
+    /// Sets [`query`](Self::query).
+    pub fn query(mut self, query: impl Into<String>) -> Self {
         self.query = Some(query.into());
         self
     }
 
-    /// Sets `filter`.
-    pub fn with_filter(mut self, filter: MessageSearchFilter) -> Self {
+    /// Sets [`filter`](Self::filter).
+    pub fn filter(mut self, filter: MessageSearchFilter) -> Self {
         self.filter = Some(filter);
         self
     }
 }
 
 /// The answer of `im.v1.message.search`.
-///
-/// Build one with [`new`](SearchMessageResponse::new), which takes the required fields
-/// (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest;
-/// alphabetically in each group), and the `with_*` setters.
 ///
 /// [`log_id`](SearchMessageResponse::log_id) gives the log id (`x-tt-logid`) of the answer,
 /// which the platform's support asks for.
@@ -168,99 +98,35 @@ pub struct SearchMessageResponse {
     lark_log_id: Option<String>,
 }
 
-impl SearchMessageResponse {
-    /// A value with the required fields; the others unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new(
-        has_more: bool,
-        items: impl IntoIterator<Item = MessageSearchHit>,
-    ) -> Self {
-        Self {
-            items: items.into_iter().collect(),
-            total: Default::default(),
-            has_more,
-            page_token: Default::default(),
-            notice: Default::default(),
-            lark_log_id: None,
-        }
-    }
-
-    /// Sets `total`.
-    pub fn with_total(mut self, total: i64) -> Self {
-        self.total = Some(total);
-        self
-    }
-
-    /// Sets `page_token`.
-    pub fn with_page_token(mut self, page_token: impl Into<String>) -> Self {
-        self.page_token = Some(page_token.into());
-        self
-    }
-
-    /// Sets `notice`.
-    pub fn with_notice(mut self, notice: impl Into<String>) -> Self {
-        self.notice = Some(notice.into());
-        self
-    }
-
-    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
-    /// platform sent one: give it to the platform's support with a question.
-    pub fn log_id(&self) -> Option<&str> {
-        self.lark_log_id.as_deref()
-    }
-}
-
-impl crate::operation::Output for SearchMessageResponse {
-    fn set_log_id(&mut self, log_id: Option<String>) {
-        self.lark_log_id = log_id;
-    }
-}
-
-impl crate::operation::Operation for SearchMessageRequest {
-    type Error = SearchMessageError;
-    const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
+crate::answer!(SearchMessageResponse);
+impl op::Operation for SearchMessageRequest {
+    type Code = super::super::ErrorCode;
+    type Answer = SearchMessageResponse;
+    const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.message.search",
-        method: crate::operation::HttpMethod::Post,
+        method: op::HttpMethod::Post,
         path: "/open-apis/im/v1/messages/search",
-        access_tokens: &[crate::operation::TokenType::User],
+        access_tokens: &[op::TokenType::User],
         idempotent: false,
-        response: crate::operation::ResponseKind::Json,
+        response: op::ResponseKind::Json,
         doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/search",
-        rate_limit: Some(crate::operation::RateLimitMeta {
+        rate_limit: Some(op::RateLimitMeta {
             per_second: None,
             per_minute: Some(100),
         }),
+        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        errors: &[crate::ErrorRow::of(0)],
     };
 
-    fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
-        vec![]
-    }
-
-    fn query_params(&self) -> Vec<(&'static str, String)> {
-        let mut query = Vec::new();
-        if let Some(v) = &self.page_size {
-            query.push(("page_size", v.to_string()));
-        }
-        if let Some(v) = &self.page_token {
-            query.push(("page_token", v.clone()));
-        }
-        if let Some(v) = &self.user_id_type {
-            query.push(("user_id_type", v.as_str().to_string()));
-        }
-        query
-    }
-
-    fn payload(&self) -> Result<crate::operation::Payload, String> {
-        crate::operation::Payload::json(&self.body)
+    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+        parts.query("page_size", &self.page_size);
+        parts.query("page_token", &self.page_token);
+        parts.query("user_id_type", &self.user_id_type);
+        parts.json(&self.body)
     }
 }
 
-impl crate::operation::JsonOperation for SearchMessageRequest {
-    type Output = SearchMessageResponse;
-}
-
-impl crate::operation::Paginated for SearchMessageRequest {
+impl op::Paginated for SearchMessageRequest {
     type Item = MessageSearchHit;
     fn set_page_token(&mut self, token: String) {
         self.page_token = Some(token);
@@ -278,6 +144,13 @@ impl crate::operation::Paginated for SearchMessageRequest {
 impl super::MessageApi<'_> {
     /// Search the messages a user can see, by keyword and filters.
     ///
+    /// Searches the messages visible to the user whose token is sent, as the search box of the
+    /// Feishu client does. The API page accepts only a user_access_token, although the metadata
+    /// also lists the tenant token: call it with `.user_access_token(…)`. Hits carry message IDs
+    /// and metadata, not the content: fetch the messages with `im.v1.message.get`. `query` holds
+    /// at most 50 characters (a longer one is cut, which `notice` reports), and the endpoint
+    /// allows 100 calls per minute.
+    ///
     /// - Endpoint id: `im.v1.message.search`
     /// - Access tokens: `user_access_token`
     /// - App types: custom (self-built), store (marketplace)
@@ -287,11 +160,14 @@ impl super::MessageApi<'_> {
     /// - Rate limit: 100 per minute (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
     /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/search>
     ///
+    /// # Errors
+    ///
+    /// Documented codes (match them with `Error::code()`):
+    /// [`InvalidRequestParam`](super::super::ErrorCode::InvalidRequestParam) (230001).
+    ///
     /// # Example
     ///
-    /// ```no_run
-    /// # async fn example() -> Result<(), lark_openapi::Error> {
-    /// let client = lark_openapi::Client::builder("cli_your_app_id", "your_app_secret").build()?;
+    /// ```ignore
     /// use futures_util::TryStreamExt;
     /// let mut items = client
     ///     .im().v1().message()
@@ -302,231 +178,40 @@ impl super::MessageApi<'_> {
     /// while let Some(item) = items.try_next().await? {
     ///     println!("{item:?}");
     /// }
-    /// # Ok(())
-    /// # }
     /// ```
     pub fn search(&self, user_access_token: impl Into<String>) -> SearchMessage {
-        SearchMessage {
-            client: self.client.clone(),
-            request: SearchMessageRequest::new(),
-            options: RequestOptions::default().user_access_token(user_access_token),
-        }
-    }
-}
-
-/// A prepared `im.v1.message.search` call: set options, then `.send().await` (or just `.await`).
-///
-/// Made by [`MessageApi::search`](super::MessageApi::search).
-#[derive(Debug, Clone)]
-#[must_use = "a request does nothing until it is sent"]
-pub struct SearchMessage {
-    client: Client,
-    request: SearchMessageRequest,
-    options: RequestOptions,
-}
-
-impl SearchMessage {
-    /// Query parameter `page_size`: Hits per page: 15 by default, at most 30.
-    pub fn page_size(mut self, page_size: i64) -> Self {
-        self.request = self.request.set_page_size(page_size);
-        self
-    }
-
-    /// Query parameter `page_token`: Token of the page to fetch, from the previous page's `page_token`; leave out for the first page.
-    pub fn page_token(mut self, page_token: impl Into<String>) -> Self {
-        self.request = self.request.set_page_token(page_token);
-        self
-    }
-
-    /// Query parameter `user_id_type`: Kind of user ID used in the filter and in the answer.
-    pub fn user_id_type(mut self, user_id_type: UserIdType) -> Self {
-        self.request = self.request.set_user_id_type(user_id_type);
-        self
-    }
-
-    /// The request body.
-    pub fn body(mut self, body: SearchMessageBody) -> Self {
-        self.request = self.request.set_body(body);
-        self
-    }
-
-    /// Per-request options: extra headers, a deadline. Merged into what is set: a field
-    /// these options set replaces the earlier value, the others are kept (the user
-    /// token given to the accessor too, unless these carry another), headers add up.
-    pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = self.options.merge(options);
-        self
-    }
-
-    /// The request as it will be sent.
-    pub fn request(&self) -> &SearchMessageRequest {
-        &self.request
-    }
-
-    /// Sends the request.
-    pub async fn send(self) -> Result<SearchMessageResponse, Error<SearchMessageError>> {
-        self.client.call(self.request, self.options).await
-    }
-
-    /// Every page, fetched lazily one after the other as the stream is read: the
-    /// first with this call's parameters, each next one with the previous page's
-    /// `page_token`, until `has_more` is false. A page token seen before ends the
-    /// stream with an error instead of looping; an error is the stream's last item,
-    /// after every page before it.
-    ///
-    /// Each page is a response: its `log_id()` is the log id of that page's answer.
-    pub fn pages(
-        self,
-    ) -> futures_util::stream::BoxStream<
-        'static,
-        Result<SearchMessageResponse, Error<SearchMessageError>>,
-    > {
-        crate::paginate::pages(self.client, self.request, self.options)
-    }
-
-    /// Every item of every page, one at a time; one page is held in memory at a
-    /// time, however many items are read. Errors as for [`pages`](Self::pages).
-    pub fn items(
-        self,
-    ) -> futures_util::stream::BoxStream<
-        'static,
-        Result<MessageSearchHit, Error<SearchMessageError>>,
-    > {
-        crate::paginate::items(self.client, self.request, self.options)
-    }
-}
-
-impl std::future::IntoFuture for SearchMessage {
-    type Output = Result<SearchMessageResponse, Error<SearchMessageError>>;
-    type IntoFuture = crate::operation::BoxFuture<Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-/// Service errors of `im.v1.message.search`: one variant per documented code.
-///
-/// Codes the spec does not list (including platform-wide ones) arrive as `Unhandled`. Each variant keeps the full [`ApiError`](crate::ApiError): code, HTTP status, server message, log id, troubleshooter link and violations.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum SearchMessageError {
-    /// **230001** (HTTP 400): A request parameter is malformed or missing; the message usually names it after `ext=`.
-    ///
-    /// What to do: Fix the parameter named in the message.
-    ///
-    /// Server message: `param is invalid`
-    ///
-    /// Retrying the same request does not help.
-    InvalidRequestParam(crate::ApiError),
-    /// A code the spec's error table does not list; see [`ApiError`](crate::ApiError).
-    Unhandled(crate::ApiError),
-}
-
-impl SearchMessageError {
-    /// The error as the platform sent it.
-    pub fn api_error(&self) -> &crate::ApiError {
-        match self {
-            Self::InvalidRequestParam(e) | Self::Unhandled(e) => e,
-        }
-    }
-
-    /// The platform's error code.
-    pub fn code(&self) -> i64 {
-        self.api_error().code
-    }
-
-    /// The HTTP status of the response.
-    pub fn http_status(&self) -> u16 {
-        self.api_error().http_status
-    }
-
-    /// The server's message (`msg`).
-    pub fn message(&self) -> &str {
-        &self.api_error().message
-    }
-
-    /// The log id to quote when asking Lark support.
-    pub fn log_id(&self) -> Option<&str> {
-        self.api_error().log_id.as_deref()
-    }
-
-    /// What the code means, from the spec; `None` for `Unhandled`.
-    pub fn meaning(&self) -> Option<&'static str> {
-        match self {
-            Self::InvalidRequestParam(_) => {
-                Some(
-                    "A request parameter is malformed or missing; the message usually names it after `ext=`.",
-                )
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// What to do about it, from the spec; `None` for `Unhandled`.
-    pub fn advice(&self) -> Option<&'static str> {
-        match self {
-            Self::InvalidRequestParam(_) => {
-                Some("Fix the parameter named in the message.")
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// Whether sending the same request again can succeed, per the spec.
-    pub fn is_retryable(&self) -> bool {
-        false
-    }
-
-    /// Whether the code is one the spec does not list.
-    pub fn is_unhandled(&self) -> bool {
-        matches!(self, Self::Unhandled(_))
-    }
-
-    /// Whether this is code 230001: A request parameter is malformed or missing; the message usually names it after `ext=`.
-    pub fn is_invalid_request_param(&self) -> bool {
-        matches!(self, Self::InvalidRequestParam(_))
-    }
-}
-
-impl std::fmt::Display for SearchMessageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::service_error::fmt_service_error(
-            f,
-            self.api_error(),
-            self.meaning(),
-            self.advice(),
+        crate::Call::with_options(
+            self.client,
+            SearchMessageRequest::new(),
+            crate::RequestOptions::new().user_access_token(user_access_token),
         )
     }
 }
 
-impl std::error::Error for SearchMessageError {}
-impl crate::service_error::FromApiError for SearchMessageError {
-    fn from_api_error(error: crate::ApiError) -> Self {
-        match error.code {
-            230001i64 => Self::InvalidRequestParam(error),
-            _ => Self::Unhandled(error),
-        }
-    }
-}
-
-impl crate::ServiceError for SearchMessageError {
-    fn endpoint(&self) -> &'static str {
-        "im.v1.message.search"
+/// A prepared `im.v1.message.search` call: set options, then `.await` it (see [`Call`](crate::Call)).
+pub type SearchMessage = crate::Call<SearchMessageRequest>;
+impl SearchMessage {
+    /// Sets [`page_size`](SearchMessageRequest::page_size).
+    pub fn page_size(mut self, page_size: i64) -> Self {
+        self.request.page_size = Some(page_size);
+        self
     }
 
-    fn api_error(&self) -> &crate::ApiError {
-        SearchMessageError::api_error(self)
+    /// Sets [`page_token`](SearchMessageRequest::page_token).
+    pub fn page_token(mut self, page_token: impl Into<String>) -> Self {
+        self.request.page_token = Some(page_token.into());
+        self
     }
 
-    fn meaning(&self) -> Option<&'static str> {
-        SearchMessageError::meaning(self)
+    /// Sets [`user_id_type`](SearchMessageRequest::user_id_type).
+    pub fn user_id_type(mut self, user_id_type: UserIdType) -> Self {
+        self.request.user_id_type = Some(user_id_type);
+        self
     }
 
-    fn advice(&self) -> Option<&'static str> {
-        SearchMessageError::advice(self)
-    }
-
-    fn is_retryable(&self) -> bool {
-        SearchMessageError::is_retryable(self)
+    /// Sets [`body`](SearchMessageRequest::body).
+    pub fn body(mut self, body: SearchMessageBody) -> Self {
+        self.request.body = body;
+        self
     }
 }

@@ -4,61 +4,23 @@
 //! Edit a text or rich-text message that was sent.
 //!
 //! `PUT /open-apis/im/v1/messages/:message_id`
-//!
-//! Replaces the content of a `text` or `post` message sent by the caller; cards are updated
-//! with `im.v1.message.patch`. A message can be edited at most 20 times, and only within the
-//! editing window set by the tenant administrator; recalled and deleted messages cannot be
-//! edited. The bot must be in the chat and allowed to post there.
-//!
-//! - Endpoint id: `im.v1.message.update`
-//! - Access tokens: `tenant_access_token`
-//! - App types: custom (self-built), store (marketplace)
-//! - Scopes (any one of): `im:message:send_as_bot`, `im:message`, `im:message:update`
-//! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/update>
 
-use crate::{Client, Error, RequestOptions};
+use crate::operation as op;
 use crate::codec;
 use super::super::models::{Mention, MessageBody, MsgType, Sender};
 
-/// The parameters and body of `im.v1.message.update`.
-///
-/// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
-///
-/// Arguments come in one order for every endpoint: path parameters as in the path, then
-/// required query parameters (identifiers such as `*_id` first, then kinds such as `*_type`,
-/// then the rest; alphabetically in each group), then the body.
-///
-/// ```
-/// # use lark_openapi::im::v1::message::*;
-/// let request = UpdateMessageRequest::new("om_dc13264520392913993dd051dba21dcf", lark_openapi::im::v1::message::UpdateMessageBody::new(lark_openapi::im::v1::MsgType::Text, "{\"text\":\"test content\"}"));
-/// ```
-///
-/// Leaving out `message_id` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::message::*;
-/// let request = UpdateMessageRequest::new(lark_openapi::im::v1::message::UpdateMessageBody::new(lark_openapi::im::v1::MsgType::Text, "{\"text\":\"test content\"}"));
-/// ```
-///
-/// Leaving out `body` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::message::*;
-/// let request = UpdateMessageRequest::new("om_dc13264520392913993dd051dba21dcf");
-/// ```
+/// The parameters and body of `im.v1.message.update`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct UpdateMessageRequest {
-    /// Path parameter `message_id`: ID of the message to edit (`om_…`).
-    ///
-    /// Platform ids use `[A-Za-z0-9_-]`; any value is percent-encoded as one path segment, and an empty one is refused before sending.
-    message_id: String,
-    /// The request body.
-    body: UpdateMessageBody,
+    /// Path `message_id`: ID of the message to edit (`om_…`).
+    pub message_id: String,
+    /// The body.
+    pub body: UpdateMessageBody,
 }
 
 impl UpdateMessageRequest {
-    /// Creates the request from its required parameters.
+    /// The request with its required parameters; the others unset.
     #[allow(clippy::new_without_default)]
     pub fn new(message_id: impl Into<String>, body: UpdateMessageBody) -> Self {
         Self {
@@ -66,25 +28,11 @@ impl UpdateMessageRequest {
             body,
         }
     }
-
-    /// Path parameter `message_id`: ID of the message to edit (`om_…`).
-    ///
-    /// Platform ids use `[A-Za-z0-9_-]`; any value is percent-encoded as one path segment, and an empty one is refused before sending.
-    pub fn message_id(&self) -> &str {
-        &self.message_id
-    }
-
-    /// The request body.
-    pub fn body(&self) -> &UpdateMessageBody {
-        &self.body
-    }
 }
 
 /// The body of `im.v1.message.update`.
 ///
-/// Build one with [`new`](UpdateMessageBody::new), which takes the required fields
-/// (identifiers such as `*_id` first, then kinds such as `*_type`, then the rest;
-/// alphabetically in each group), and the `with_*` setters.
+/// Build one with [`new`](UpdateMessageBody::new) (the required fields) and the setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdateMessageBody {
@@ -108,8 +56,6 @@ impl UpdateMessageBody {
 }
 
 /// The answer of `im.v1.message.update`.
-///
-/// Build one with [`new`](UpdateMessageResponse::new), which takes the required field, and the `with_*` setters.
 ///
 /// [`log_id`](UpdateMessageResponse::log_id) gives the log id (`x-tt-logid`) of the answer,
 /// which the platform's support asks for.
@@ -168,173 +114,80 @@ pub struct UpdateMessageResponse {
     lark_log_id: Option<String>,
 }
 
-impl UpdateMessageResponse {
-    /// A value with the required fields; the others unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new(message_id: impl Into<String>) -> Self {
-        Self {
-            message_id: message_id.into(),
-            root_id: Default::default(),
-            parent_id: Default::default(),
-            thread_id: Default::default(),
-            msg_type: Default::default(),
-            create_time: Default::default(),
-            update_time: Default::default(),
-            deleted: Default::default(),
-            updated: Default::default(),
-            chat_id: Default::default(),
-            sender: Default::default(),
-            body: Default::default(),
-            mentions: Default::default(),
-            upper_message_id: Default::default(),
-            message_position: Default::default(),
-            thread_message_position: Default::default(),
-            lark_log_id: None,
-        }
-    }
-
-    /// Sets `root_id`.
-    pub fn with_root_id(mut self, root_id: impl Into<String>) -> Self {
-        self.root_id = Some(root_id.into());
-        self
-    }
-
-    /// Sets `parent_id`.
-    pub fn with_parent_id(mut self, parent_id: impl Into<String>) -> Self {
-        self.parent_id = Some(parent_id.into());
-        self
-    }
-
-    /// Sets `thread_id`.
-    pub fn with_thread_id(mut self, thread_id: impl Into<String>) -> Self {
-        self.thread_id = Some(thread_id.into());
-        self
-    }
-
-    /// Sets `msg_type`.
-    pub fn with_msg_type(mut self, msg_type: MsgType) -> Self {
-        self.msg_type = Some(msg_type);
-        self
-    }
-
-    /// Sets `create_time`.
-    pub fn with_create_time(mut self, create_time: impl Into<String>) -> Self {
-        self.create_time = Some(create_time.into());
-        self
-    }
-
-    /// Sets `update_time`.
-    pub fn with_update_time(mut self, update_time: impl Into<String>) -> Self {
-        self.update_time = Some(update_time.into());
-        self
-    }
-
-    /// Sets `deleted`.
-    pub fn with_deleted(mut self, deleted: bool) -> Self {
-        self.deleted = Some(deleted);
-        self
-    }
-
-    /// Sets `updated`.
-    pub fn with_updated(mut self, updated: bool) -> Self {
-        self.updated = Some(updated);
-        self
-    }
-
-    /// Sets `chat_id`.
-    pub fn with_chat_id(mut self, chat_id: impl Into<String>) -> Self {
-        self.chat_id = Some(chat_id.into());
-        self
-    }
-
-    /// Sets `sender`.
-    pub fn with_sender(mut self, sender: Sender) -> Self {
-        self.sender = Some(sender);
-        self
-    }
-
-    /// Sets `body`.
-    pub fn with_body(mut self, body: MessageBody) -> Self {
-        self.body = Some(body);
-        self
-    }
-
-    /// Sets `mentions`.
-    pub fn with_mentions(mut self, mentions: impl IntoIterator<Item = Mention>) -> Self {
-        self.mentions = mentions.into_iter().collect();
-        self
-    }
-
-    /// Sets `upper_message_id`.
-    pub fn with_upper_message_id(mut self, upper_message_id: impl Into<String>) -> Self {
-        self.upper_message_id = Some(upper_message_id.into());
-        self
-    }
-
-    /// Sets `message_position`.
-    pub fn with_message_position(mut self, message_position: impl Into<String>) -> Self {
-        self.message_position = Some(message_position.into());
-        self
-    }
-
-    /// Sets `thread_message_position`.
-    pub fn with_thread_message_position(
-        mut self,
-        thread_message_position: impl Into<String>,
-    ) -> Self {
-        self.thread_message_position = Some(thread_message_position.into());
-        self
-    }
-
-    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
-    /// platform sent one: give it to the platform's support with a question.
-    pub fn log_id(&self) -> Option<&str> {
-        self.lark_log_id.as_deref()
-    }
-}
-
-impl crate::operation::Output for UpdateMessageResponse {
-    fn set_log_id(&mut self, log_id: Option<String>) {
-        self.lark_log_id = log_id;
-    }
-}
-
-impl crate::operation::Operation for UpdateMessageRequest {
-    type Error = UpdateMessageError;
-    const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
+crate::answer!(UpdateMessageResponse);
+impl op::Operation for UpdateMessageRequest {
+    type Code = super::super::ErrorCode;
+    type Answer = UpdateMessageResponse;
+    const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.message.update",
-        method: crate::operation::HttpMethod::Put,
+        method: op::HttpMethod::Put,
         path: "/open-apis/im/v1/messages/:message_id",
-        access_tokens: &[crate::operation::TokenType::Tenant],
+        access_tokens: &[op::TokenType::Tenant],
         idempotent: true,
-        response: crate::operation::ResponseKind::Json,
+        response: op::ResponseKind::Json,
         doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/update",
-        rate_limit: Some(crate::operation::RateLimitMeta {
+        rate_limit: Some(op::RateLimitMeta {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
+        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        errors: &[
+            crate::ErrorRow::of(0),
+            crate::ErrorRow::of(1),
+            crate::ErrorRow::of(5),
+            crate::ErrorRow::of(9),
+            crate::ErrorRow::of(11),
+            crate::ErrorRow::of(14),
+            crate::ErrorRow::of(16),
+            crate::ErrorRow::of(17),
+            crate::ErrorRow::of(20),
+            crate::ErrorRow::of(22),
+            crate::ErrorRow::of(23),
+            crate::ErrorRow::worded(
+                29,
+                Some(
+                    "Posting is not allowed: the chat is muted, the recipient blocked the bot, or a tenant policy forbids it.",
+                ),
+                None,
+            ),
+            crate::ErrorRow::worded(
+                31,
+                Some(
+                    "Messages in one-to-one chats across tenants cannot be edited through this API.",
+                ),
+                Some("Leave such messages unchanged."),
+            ),
+            crate::ErrorRow::of(37),
+            crate::ErrorRow::worded(
+                40,
+                Some("Only text and rich-text messages can be edited."),
+                Some("Use im.v1.message.patch for cards; other types cannot be edited."),
+            ),
+            crate::ErrorRow::of(41),
+            crate::ErrorRow::of(188),
+            crate::ErrorRow::of(189),
+            crate::ErrorRow::of(190),
+            crate::ErrorRow::of(191),
+            crate::ErrorRow::of(192),
+            crate::ErrorRow::of(58),
+            crate::ErrorRow::of(90),
+            crate::ErrorRow::of(82),
+        ],
     };
 
-    fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
-        vec![self.message_id.as_str().into()]
+    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+        parts.path("message_id", &self.message_id);
+        parts.json(&self.body)
     }
-
-    fn query_params(&self) -> Vec<(&'static str, String)> {
-        Vec::new()
-    }
-
-    fn payload(&self) -> Result<crate::operation::Payload, String> {
-        crate::operation::Payload::json(&self.body)
-    }
-}
-
-impl crate::operation::JsonOperation for UpdateMessageRequest {
-    type Output = UpdateMessageResponse;
 }
 
 impl super::MessageApi<'_> {
     /// Edit a text or rich-text message that was sent.
+    ///
+    /// Replaces the content of a `text` or `post` message sent by the caller; cards are updated
+    /// with `im.v1.message.patch`. A message can be edited at most 20 times, and only within the
+    /// editing window set by the tenant administrator; recalled and deleted messages cannot be
+    /// edited. The bot must be in the chat and allowed to post there.
     ///
     /// - Endpoint id: `im.v1.message.update`
     /// - Access tokens: `tenant_access_token`
@@ -343,11 +196,37 @@ impl super::MessageApi<'_> {
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
     /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/update>
     ///
+    /// # Errors
+    ///
+    /// Documented codes (match them with `Error::code()`):
+    /// [`InvalidRequestParam`](super::super::ErrorCode::InvalidRequestParam) (230001),
+    /// [`BotNotInChat`](super::super::ErrorCode::BotNotInChat) (230002),
+    /// [`BotAbilityDisabled`](super::super::ErrorCode::BotAbilityDisabled) (230006),
+    /// [`MessageRecalled`](super::super::ErrorCode::MessageRecalled) (230011),
+    /// [`UserUnavailable`](super::super::ErrorCode::UserUnavailable) (230013),
+    /// [`BlockedByChatSettings`](super::super::ErrorCode::BlockedByChatSettings) (230018),
+    /// [`FrequencyLimited`](super::super::ErrorCode::FrequencyLimited) (230020),
+    /// [`SensitiveContent`](super::super::ErrorCode::SensitiveContent) (230022),
+    /// [`ContentTooLong`](super::super::ErrorCode::ContentTooLong) (230025),
+    /// [`NoPermission`](super::super::ErrorCode::NoPermission) (230027),
+    /// [`DlpCheckFailed`](super::super::ErrorCode::DlpCheckFailed) (230028),
+    /// [`SendPermissionDenied`](super::super::ErrorCode::SendPermissionDenied) (230035),
+    /// [`CrossTenantP2pForbidden`](super::super::ErrorCode::CrossTenantP2pForbidden) (230038),
+    /// [`MessageInvisible`](super::super::ErrorCode::MessageInvisible) (230050),
+    /// [`UnsupportedMessageType`](super::super::ErrorCode::UnsupportedMessageType) (230054),
+    /// [`FileTypeMismatch`](super::super::ErrorCode::FileTypeMismatch) (230055),
+    /// [`NotMessageSender`](super::super::ErrorCode::NotMessageSender) (230071),
+    /// [`EditLimitReached`](super::super::ErrorCode::EditLimitReached) (230072),
+    /// [`SecretChatEditForbidden`](super::super::ErrorCode::SecretChatEditForbidden) (230073),
+    /// [`EncryptedChatEditForbidden`](super::super::ErrorCode::EncryptedChatEditForbidden)
+    /// (230074), [`EditWindowExpired`](super::super::ErrorCode::EditWindowExpired) (230075),
+    /// [`MessageDeleted`](super::super::ErrorCode::MessageDeleted) (230110),
+    /// [`ChatDissolved`](super::super::ErrorCode::ChatDissolved) (232009),
+    /// [`ResourceOwnerMismatch`](super::super::ErrorCode::ResourceOwnerMismatch) (231205).
+    ///
     /// # Example
     ///
-    /// ```no_run
-    /// # async fn example() -> Result<(), lark_openapi::Error> {
-    /// let client = lark_openapi::Client::builder("cli_your_app_id", "your_app_secret").build()?;
+    /// ```ignore
     /// let response = client
     ///     .im().v1().message()
     ///     .update(
@@ -357,684 +236,15 @@ impl super::MessageApi<'_> {
     ///     .send()
     ///     .await?;
     /// println!("{response:?}");
-    /// # Ok(())
-    /// # }
     /// ```
     pub fn update(
         &self,
         message_id: impl Into<String>,
         body: UpdateMessageBody,
     ) -> UpdateMessage {
-        UpdateMessage {
-            client: self.client.clone(),
-            request: UpdateMessageRequest::new(message_id, body),
-            options: RequestOptions::default(),
-        }
+        crate::Call::new(self.client, UpdateMessageRequest::new(message_id, body))
     }
 }
 
-/// A prepared `im.v1.message.update` call: set options, then `.send().await` (or just `.await`).
-///
-/// Made by [`MessageApi::update`](super::MessageApi::update).
-#[derive(Debug, Clone)]
-#[must_use = "a request does nothing until it is sent"]
-pub struct UpdateMessage {
-    client: Client,
-    request: UpdateMessageRequest,
-    options: RequestOptions,
-}
-
-impl UpdateMessage {
-    /// Store apps: the tenant to act for (its `tenant_key`); custom apps need not set it.
-    pub fn tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.options = self.options.tenant_key(tenant_key);
-        self
-    }
-
-    /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
-    /// Merged into what is set: a field these options set replaces the earlier value,
-    /// the others are kept, headers add up.
-    pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = self.options.merge(options);
-        self
-    }
-
-    /// The request as it will be sent.
-    pub fn request(&self) -> &UpdateMessageRequest {
-        &self.request
-    }
-
-    /// Sends the request.
-    pub async fn send(self) -> Result<UpdateMessageResponse, Error<UpdateMessageError>> {
-        self.client.call(self.request, self.options).await
-    }
-}
-
-impl std::future::IntoFuture for UpdateMessage {
-    type Output = Result<UpdateMessageResponse, Error<UpdateMessageError>>;
-    type IntoFuture = crate::operation::BoxFuture<Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-/// Service errors of `im.v1.message.update`: one variant per documented code.
-///
-/// Codes the spec does not list (including platform-wide ones) arrive as `Unhandled`. Each variant keeps the full [`ApiError`](crate::ApiError): code, HTTP status, server message, log id, troubleshooter link and violations.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum UpdateMessageError {
-    /// **230001** (HTTP 400): A request parameter is malformed or missing; the message usually names it after `ext=`.
-    ///
-    /// What to do: Fix the parameter named in the message.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    InvalidRequestParam(crate::ApiError),
-    /// **230002** (HTTP 400): The app's bot is not a member of the chat.
-    ///
-    /// What to do: Add the bot to the chat first.
-    ///
-    /// Server message: `The bot can not be outside the group.`
-    ///
-    /// Retrying the same request does not help.
-    BotNotInChat(crate::ApiError),
-    /// **230006** (HTTP 400): The app has no bot ability, or the version enabling it is not released.
-    ///
-    /// What to do: Enable the bot ability in the developer console and release a version.
-    ///
-    /// Server message: `Bot ability is not activated.`
-    ///
-    /// Retrying the same request does not help.
-    BotAbilityDisabled(crate::ApiError),
-    /// **230011** (HTTP 400): The message has been recalled.
-    ///
-    /// What to do: Nothing to do on a recalled message; drop it from your work queue.
-    ///
-    /// Server message: `The message is recalled.`
-    ///
-    /// Retrying the same request does not help.
-    MessageRecalled(crate::ApiError),
-    /// **230013** (HTTP 400): The user is outside the app's availability scope, in its disabled scope, or has left the company.
-    ///
-    /// What to do: Add the user to the app's availability scope and release a version.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    UserUnavailable(crate::ApiError),
-    /// **230018** (HTTP 400): The chat's settings forbid this, for example only some members may post.
-    ///
-    /// What to do: Ask a chat owner or manager to change the settings.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    BlockedByChatSettings(crate::ApiError),
-    /// **230020** (HTTP 400): Too many operations on the same user, chat or message in a short time.
-    ///
-    /// What to do: Slow down and retry; sends are limited to 5 per second per user and per chat.
-    ///
-    /// Server message: `This operation triggers the frequency limit.`
-    ///
-    /// A retry can help: the SDK retries it within the client's retry policy.
-    FrequencyLimited(crate::ApiError),
-    /// **230022** (HTTP 400): The content was flagged as sensitive.
-    ///
-    /// What to do: Change the content and send again.
-    ///
-    /// Server message: `The content of the message contains sensitive information.`
-    ///
-    /// Retrying the same request does not help.
-    SensitiveContent(crate::ApiError),
-    /// **230025** (HTTP 400): The body is over the limit: 150 KB for text, 30 KB for cards and rich text.
-    ///
-    /// What to do: Shorten the content or split it into several messages.
-    ///
-    /// Server message: `The length of the message content reaches its limit.`
-    ///
-    /// Retrying the same request does not help.
-    ContentTooLong(crate::ApiError),
-    /// **230027** (HTTP 400): The caller lacks a scope or permission this operation needs, or the user's authorization is missing.
-    ///
-    /// What to do: Check the app's scopes and the caller's rights in the chat; external chats need the bot's external sharing enabled.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    NoPermission(crate::ApiError),
-    /// **230028** (HTTP 400): The content failed the data-loss-prevention check, for example plain phone numbers or email addresses.
-    ///
-    /// What to do: Change the content as the message describes.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    DlpCheckFailed(crate::ApiError),
-    /// **230035** (HTTP 400): Posting is not allowed: the chat is muted, the recipient blocked the bot, or a tenant policy forbids it.
-    ///
-    /// What to do: Check the chat's mute setting and the tenant's communication policy.
-    ///
-    /// Server message: `Send message permission deny.`
-    ///
-    /// Retrying the same request does not help.
-    SendPermissionDenied(crate::ApiError),
-    /// **230038** (HTTP 400): Messages in one-to-one chats across tenants cannot be edited through this API.
-    ///
-    /// What to do: Leave such messages unchanged.
-    ///
-    /// Server message: `Cross tenant p2p chat operate forbid.`
-    ///
-    /// Retrying the same request does not help.
-    CrossTenantP2pForbidden(crate::ApiError),
-    /// **230050** (HTTP 400): The message cannot be seen by the caller, typically history from before it joined the chat.
-    ///
-    /// What to do: Use a newer message, or let new members see chat history.
-    ///
-    /// Server message: `The message is invisible to the operator.`
-    ///
-    /// Retrying the same request does not help.
-    MessageInvisible(crate::ApiError),
-    /// **230054** (HTTP 400): Only text and rich-text messages can be edited.
-    ///
-    /// What to do: Use im.v1.message.patch for cards; other types cannot be edited.
-    ///
-    /// Server message: `This operation is not supported for this message type.`
-    ///
-    /// Retrying the same request does not help.
-    UnsupportedMessageType(crate::ApiError),
-    /// **230055** (HTTP 400): The file's upload type does not fit `msg_type`, for example an mp4 upload sent as `file` instead of `media`.
-    ///
-    /// What to do: Use the msg_type that matches the upload's file_type.
-    ///
-    /// Server message: `The type of file upload does not match the type of message being sent.`
-    ///
-    /// Retrying the same request does not help.
-    FileTypeMismatch(crate::ApiError),
-    /// **230071** (HTTP 400): Only the sender of a message may edit it.
-    ///
-    /// What to do: Edit messages the caller sent.
-    ///
-    /// Server message: `The operator is not the sender of the message.`
-    ///
-    /// Retrying the same request does not help.
-    NotMessageSender(crate::ApiError),
-    /// **230072** (HTTP 400): The message has already been edited 20 times.
-    ///
-    /// What to do: Send a new message instead.
-    ///
-    /// Server message: `The message has reached the number of times it can be edited.`
-    ///
-    /// Retrying the same request does not help.
-    EditLimitReached(crate::ApiError),
-    /// **230073** (HTTP 400): Messages in secret chats cannot be edited.
-    ///
-    /// What to do: Send a new message instead.
-    ///
-    /// Server message: `The message in the secret group is not allowed to be edited.`
-    ///
-    /// Retrying the same request does not help.
-    SecretChatEditForbidden(crate::ApiError),
-    /// **230074** (HTTP 400): Messages in third-party encrypted chats cannot be edited.
-    ///
-    /// What to do: Send a new message instead.
-    ///
-    /// Server message: `The message in the third-party encryption group is not allowed to be edited.`
-    ///
-    /// Retrying the same request does not help.
-    EncryptedChatEditForbidden(crate::ApiError),
-    /// **230075** (HTTP 400): The editing window set by the tenant administrator has passed.
-    ///
-    /// What to do: Send a new message instead.
-    ///
-    /// Server message: `The message has exceeded the time that can be edited.`
-    ///
-    /// Retrying the same request does not help.
-    EditWindowExpired(crate::ApiError),
-    /// **230110** (HTTP 400): The message has been deleted.
-    ///
-    /// What to do: Drop the message from your work queue.
-    ///
-    /// Server message: `Action unavailable as the message has been deleted.`
-    ///
-    /// Retrying the same request does not help.
-    MessageDeleted(crate::ApiError),
-    /// **232009** (HTTP 400): The chat has been dissolved.
-    ///
-    /// What to do: Drop the chat from your records or use another one.
-    ///
-    /// Server message: `Your request specifies a chat which has already been dissolved.`
-    ///
-    /// Retrying the same request does not help.
-    ChatDissolved(crate::ApiError),
-    /// **231205** (HTTP 400): A resource the request refers to belongs to another identity than the caller (bot versus user token).
-    ///
-    /// What to do: Use images and files uploaded with the same identity that makes this call.
-    ///
-    /// Server message: `Bot or User is NOT the owner of the uat resource.`
-    ///
-    /// Retrying the same request does not help.
-    ResourceOwnerMismatch(crate::ApiError),
-    /// A code the spec's error table does not list; see [`ApiError`](crate::ApiError).
-    Unhandled(crate::ApiError),
-}
-
-impl UpdateMessageError {
-    /// The error as the platform sent it.
-    pub fn api_error(&self) -> &crate::ApiError {
-        match self {
-            Self::InvalidRequestParam(e)
-            | Self::BotNotInChat(e)
-            | Self::BotAbilityDisabled(e)
-            | Self::MessageRecalled(e)
-            | Self::UserUnavailable(e)
-            | Self::BlockedByChatSettings(e)
-            | Self::FrequencyLimited(e)
-            | Self::SensitiveContent(e)
-            | Self::ContentTooLong(e)
-            | Self::NoPermission(e)
-            | Self::DlpCheckFailed(e)
-            | Self::SendPermissionDenied(e)
-            | Self::CrossTenantP2pForbidden(e)
-            | Self::MessageInvisible(e)
-            | Self::UnsupportedMessageType(e)
-            | Self::FileTypeMismatch(e)
-            | Self::NotMessageSender(e)
-            | Self::EditLimitReached(e)
-            | Self::SecretChatEditForbidden(e)
-            | Self::EncryptedChatEditForbidden(e)
-            | Self::EditWindowExpired(e)
-            | Self::MessageDeleted(e)
-            | Self::ChatDissolved(e)
-            | Self::ResourceOwnerMismatch(e)
-            | Self::Unhandled(e) => e,
-        }
-    }
-
-    /// The platform's error code.
-    pub fn code(&self) -> i64 {
-        self.api_error().code
-    }
-
-    /// The HTTP status of the response.
-    pub fn http_status(&self) -> u16 {
-        self.api_error().http_status
-    }
-
-    /// The server's message (`msg`).
-    pub fn message(&self) -> &str {
-        &self.api_error().message
-    }
-
-    /// The log id to quote when asking Lark support.
-    pub fn log_id(&self) -> Option<&str> {
-        self.api_error().log_id.as_deref()
-    }
-
-    /// What the code means, from the spec; `None` for `Unhandled`.
-    pub fn meaning(&self) -> Option<&'static str> {
-        match self {
-            Self::InvalidRequestParam(_) => {
-                Some(
-                    "A request parameter is malformed or missing; the message usually names it after `ext=`.",
-                )
-            }
-            Self::BotNotInChat(_) => Some("The app's bot is not a member of the chat."),
-            Self::BotAbilityDisabled(_) => {
-                Some(
-                    "The app has no bot ability, or the version enabling it is not released.",
-                )
-            }
-            Self::MessageRecalled(_) => Some("The message has been recalled."),
-            Self::UserUnavailable(_) => {
-                Some(
-                    "The user is outside the app's availability scope, in its disabled scope, or has left the company.",
-                )
-            }
-            Self::BlockedByChatSettings(_) => {
-                Some(
-                    "The chat's settings forbid this, for example only some members may post.",
-                )
-            }
-            Self::FrequencyLimited(_) => {
-                Some(
-                    "Too many operations on the same user, chat or message in a short time.",
-                )
-            }
-            Self::SensitiveContent(_) => Some("The content was flagged as sensitive."),
-            Self::ContentTooLong(_) => {
-                Some(
-                    "The body is over the limit: 150 KB for text, 30 KB for cards and rich text.",
-                )
-            }
-            Self::NoPermission(_) => {
-                Some(
-                    "The caller lacks a scope or permission this operation needs, or the user's authorization is missing.",
-                )
-            }
-            Self::DlpCheckFailed(_) => {
-                Some(
-                    "The content failed the data-loss-prevention check, for example plain phone numbers or email addresses.",
-                )
-            }
-            Self::SendPermissionDenied(_) => {
-                Some(
-                    "Posting is not allowed: the chat is muted, the recipient blocked the bot, or a tenant policy forbids it.",
-                )
-            }
-            Self::CrossTenantP2pForbidden(_) => {
-                Some(
-                    "Messages in one-to-one chats across tenants cannot be edited through this API.",
-                )
-            }
-            Self::MessageInvisible(_) => {
-                Some(
-                    "The message cannot be seen by the caller, typically history from before it joined the chat.",
-                )
-            }
-            Self::UnsupportedMessageType(_) => {
-                Some("Only text and rich-text messages can be edited.")
-            }
-            Self::FileTypeMismatch(_) => {
-                Some(
-                    "The file's upload type does not fit `msg_type`, for example an mp4 upload sent as `file` instead of `media`.",
-                )
-            }
-            Self::NotMessageSender(_) => {
-                Some("Only the sender of a message may edit it.")
-            }
-            Self::EditLimitReached(_) => {
-                Some("The message has already been edited 20 times.")
-            }
-            Self::SecretChatEditForbidden(_) => {
-                Some("Messages in secret chats cannot be edited.")
-            }
-            Self::EncryptedChatEditForbidden(_) => {
-                Some("Messages in third-party encrypted chats cannot be edited.")
-            }
-            Self::EditWindowExpired(_) => {
-                Some("The editing window set by the tenant administrator has passed.")
-            }
-            Self::MessageDeleted(_) => Some("The message has been deleted."),
-            Self::ChatDissolved(_) => Some("The chat has been dissolved."),
-            Self::ResourceOwnerMismatch(_) => {
-                Some(
-                    "A resource the request refers to belongs to another identity than the caller (bot versus user token).",
-                )
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// What to do about it, from the spec; `None` for `Unhandled`.
-    pub fn advice(&self) -> Option<&'static str> {
-        match self {
-            Self::InvalidRequestParam(_) => {
-                Some("Fix the parameter named in the message.")
-            }
-            Self::BotNotInChat(_) => Some("Add the bot to the chat first."),
-            Self::BotAbilityDisabled(_) => {
-                Some(
-                    "Enable the bot ability in the developer console and release a version.",
-                )
-            }
-            Self::MessageRecalled(_) => {
-                Some(
-                    "Nothing to do on a recalled message; drop it from your work queue.",
-                )
-            }
-            Self::UserUnavailable(_) => {
-                Some(
-                    "Add the user to the app's availability scope and release a version.",
-                )
-            }
-            Self::BlockedByChatSettings(_) => {
-                Some("Ask a chat owner or manager to change the settings.")
-            }
-            Self::FrequencyLimited(_) => {
-                Some(
-                    "Slow down and retry; sends are limited to 5 per second per user and per chat.",
-                )
-            }
-            Self::SensitiveContent(_) => Some("Change the content and send again."),
-            Self::ContentTooLong(_) => {
-                Some("Shorten the content or split it into several messages.")
-            }
-            Self::NoPermission(_) => {
-                Some(
-                    "Check the app's scopes and the caller's rights in the chat; external chats need the bot's external sharing enabled.",
-                )
-            }
-            Self::DlpCheckFailed(_) => {
-                Some("Change the content as the message describes.")
-            }
-            Self::SendPermissionDenied(_) => {
-                Some(
-                    "Check the chat's mute setting and the tenant's communication policy.",
-                )
-            }
-            Self::CrossTenantP2pForbidden(_) => Some("Leave such messages unchanged."),
-            Self::MessageInvisible(_) => {
-                Some("Use a newer message, or let new members see chat history.")
-            }
-            Self::UnsupportedMessageType(_) => {
-                Some("Use im.v1.message.patch for cards; other types cannot be edited.")
-            }
-            Self::FileTypeMismatch(_) => {
-                Some("Use the msg_type that matches the upload's file_type.")
-            }
-            Self::NotMessageSender(_) => Some("Edit messages the caller sent."),
-            Self::EditLimitReached(_) => Some("Send a new message instead."),
-            Self::SecretChatEditForbidden(_) => Some("Send a new message instead."),
-            Self::EncryptedChatEditForbidden(_) => Some("Send a new message instead."),
-            Self::EditWindowExpired(_) => Some("Send a new message instead."),
-            Self::MessageDeleted(_) => Some("Drop the message from your work queue."),
-            Self::ChatDissolved(_) => {
-                Some("Drop the chat from your records or use another one.")
-            }
-            Self::ResourceOwnerMismatch(_) => {
-                Some(
-                    "Use images and files uploaded with the same identity that makes this call.",
-                )
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// Whether sending the same request again can succeed, per the spec.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::FrequencyLimited(_))
-    }
-
-    /// Whether the code is one the spec does not list.
-    pub fn is_unhandled(&self) -> bool {
-        matches!(self, Self::Unhandled(_))
-    }
-
-    /// Whether this is code 230001: A request parameter is malformed or missing; the message usually names it after `ext=`.
-    pub fn is_invalid_request_param(&self) -> bool {
-        matches!(self, Self::InvalidRequestParam(_))
-    }
-
-    /// Whether this is code 230002: The app's bot is not a member of the chat.
-    pub fn is_bot_not_in_chat(&self) -> bool {
-        matches!(self, Self::BotNotInChat(_))
-    }
-
-    /// Whether this is code 230006: The app has no bot ability, or the version enabling it is not released.
-    pub fn is_bot_ability_disabled(&self) -> bool {
-        matches!(self, Self::BotAbilityDisabled(_))
-    }
-
-    /// Whether this is code 230011: The message has been recalled.
-    pub fn is_message_recalled(&self) -> bool {
-        matches!(self, Self::MessageRecalled(_))
-    }
-
-    /// Whether this is code 230013: The user is outside the app's availability scope, in its disabled scope, or has left the company.
-    pub fn is_user_unavailable(&self) -> bool {
-        matches!(self, Self::UserUnavailable(_))
-    }
-
-    /// Whether this is code 230018: The chat's settings forbid this, for example only some members may post.
-    pub fn is_blocked_by_chat_settings(&self) -> bool {
-        matches!(self, Self::BlockedByChatSettings(_))
-    }
-
-    /// Whether this is code 230020: Too many operations on the same user, chat or message in a short time.
-    pub fn is_frequency_limited(&self) -> bool {
-        matches!(self, Self::FrequencyLimited(_))
-    }
-
-    /// Whether this is code 230022: The content was flagged as sensitive.
-    pub fn is_sensitive_content(&self) -> bool {
-        matches!(self, Self::SensitiveContent(_))
-    }
-
-    /// Whether this is code 230025: The body is over the limit: 150 KB for text, 30 KB for cards and rich text.
-    pub fn is_content_too_long(&self) -> bool {
-        matches!(self, Self::ContentTooLong(_))
-    }
-
-    /// Whether this is code 230027: The caller lacks a scope or permission this operation needs, or the user's authorization is missing.
-    pub fn is_no_permission(&self) -> bool {
-        matches!(self, Self::NoPermission(_))
-    }
-
-    /// Whether this is code 230028: The content failed the data-loss-prevention check, for example plain phone numbers or email addresses.
-    pub fn is_dlp_check_failed(&self) -> bool {
-        matches!(self, Self::DlpCheckFailed(_))
-    }
-
-    /// Whether this is code 230035: Posting is not allowed: the chat is muted, the recipient blocked the bot, or a tenant policy forbids it.
-    pub fn is_send_permission_denied(&self) -> bool {
-        matches!(self, Self::SendPermissionDenied(_))
-    }
-
-    /// Whether this is code 230038: Messages in one-to-one chats across tenants cannot be edited through this API.
-    pub fn is_cross_tenant_p2p_forbidden(&self) -> bool {
-        matches!(self, Self::CrossTenantP2pForbidden(_))
-    }
-
-    /// Whether this is code 230050: The message cannot be seen by the caller, typically history from before it joined the chat.
-    pub fn is_message_invisible(&self) -> bool {
-        matches!(self, Self::MessageInvisible(_))
-    }
-
-    /// Whether this is code 230054: Only text and rich-text messages can be edited.
-    pub fn is_unsupported_message_type(&self) -> bool {
-        matches!(self, Self::UnsupportedMessageType(_))
-    }
-
-    /// Whether this is code 230055: The file's upload type does not fit `msg_type`, for example an mp4 upload sent as `file` instead of `media`.
-    pub fn is_file_type_mismatch(&self) -> bool {
-        matches!(self, Self::FileTypeMismatch(_))
-    }
-
-    /// Whether this is code 230071: Only the sender of a message may edit it.
-    pub fn is_not_message_sender(&self) -> bool {
-        matches!(self, Self::NotMessageSender(_))
-    }
-
-    /// Whether this is code 230072: The message has already been edited 20 times.
-    pub fn is_edit_limit_reached(&self) -> bool {
-        matches!(self, Self::EditLimitReached(_))
-    }
-
-    /// Whether this is code 230073: Messages in secret chats cannot be edited.
-    pub fn is_secret_chat_edit_forbidden(&self) -> bool {
-        matches!(self, Self::SecretChatEditForbidden(_))
-    }
-
-    /// Whether this is code 230074: Messages in third-party encrypted chats cannot be edited.
-    pub fn is_encrypted_chat_edit_forbidden(&self) -> bool {
-        matches!(self, Self::EncryptedChatEditForbidden(_))
-    }
-
-    /// Whether this is code 230075: The editing window set by the tenant administrator has passed.
-    pub fn is_edit_window_expired(&self) -> bool {
-        matches!(self, Self::EditWindowExpired(_))
-    }
-
-    /// Whether this is code 230110: The message has been deleted.
-    pub fn is_message_deleted(&self) -> bool {
-        matches!(self, Self::MessageDeleted(_))
-    }
-
-    /// Whether this is code 232009: The chat has been dissolved.
-    pub fn is_chat_dissolved(&self) -> bool {
-        matches!(self, Self::ChatDissolved(_))
-    }
-
-    /// Whether this is code 231205: A resource the request refers to belongs to another identity than the caller (bot versus user token).
-    pub fn is_resource_owner_mismatch(&self) -> bool {
-        matches!(self, Self::ResourceOwnerMismatch(_))
-    }
-}
-
-impl std::fmt::Display for UpdateMessageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::service_error::fmt_service_error(
-            f,
-            self.api_error(),
-            self.meaning(),
-            self.advice(),
-        )
-    }
-}
-
-impl std::error::Error for UpdateMessageError {}
-impl crate::service_error::FromApiError for UpdateMessageError {
-    fn from_api_error(error: crate::ApiError) -> Self {
-        match error.code {
-            230001i64 => Self::InvalidRequestParam(error),
-            230002i64 => Self::BotNotInChat(error),
-            230006i64 => Self::BotAbilityDisabled(error),
-            230011i64 => Self::MessageRecalled(error),
-            230013i64 => Self::UserUnavailable(error),
-            230018i64 => Self::BlockedByChatSettings(error),
-            230020i64 => Self::FrequencyLimited(error),
-            230022i64 => Self::SensitiveContent(error),
-            230025i64 => Self::ContentTooLong(error),
-            230027i64 => Self::NoPermission(error),
-            230028i64 => Self::DlpCheckFailed(error),
-            230035i64 => Self::SendPermissionDenied(error),
-            230038i64 => Self::CrossTenantP2pForbidden(error),
-            230050i64 => Self::MessageInvisible(error),
-            230054i64 => Self::UnsupportedMessageType(error),
-            230055i64 => Self::FileTypeMismatch(error),
-            230071i64 => Self::NotMessageSender(error),
-            230072i64 => Self::EditLimitReached(error),
-            230073i64 => Self::SecretChatEditForbidden(error),
-            230074i64 => Self::EncryptedChatEditForbidden(error),
-            230075i64 => Self::EditWindowExpired(error),
-            230110i64 => Self::MessageDeleted(error),
-            232009i64 => Self::ChatDissolved(error),
-            231205i64 => Self::ResourceOwnerMismatch(error),
-            _ => Self::Unhandled(error),
-        }
-    }
-}
-
-impl crate::ServiceError for UpdateMessageError {
-    fn endpoint(&self) -> &'static str {
-        "im.v1.message.update"
-    }
-
-    fn api_error(&self) -> &crate::ApiError {
-        UpdateMessageError::api_error(self)
-    }
-
-    fn meaning(&self) -> Option<&'static str> {
-        UpdateMessageError::meaning(self)
-    }
-
-    fn advice(&self) -> Option<&'static str> {
-        UpdateMessageError::advice(self)
-    }
-
-    fn is_retryable(&self) -> bool {
-        UpdateMessageError::is_retryable(self)
-    }
-}
+/// A prepared `im.v1.message.update` call: set options, then `.await` it (see [`Call`](crate::Call)).
+pub type UpdateMessage = crate::Call<UpdateMessageRequest>;

@@ -4,70 +4,24 @@
 //! Buzz users by phone call about a message the bot sent.
 //!
 //! `PATCH /open-apis/im/v1/messages/:message_id/urgent_phone`
-//!
-//! Calls the users of `user_id_list` by phone, besides notifying them in Feishu, about the
-//! message named in the path. Only the bot's own messages can be buzzed, not those of the
-//! legacy batch-send API, and the bot must be in the message's chat; in a group, the settings
-//! must let all members buzz, or let managers buzz with the bot a manager. Each recipient
-//! must be a member of that chat and may have at most 200 unread buzzes. Phone buzzes use up
-//! the tenant's paid buzz quota, shown in the admin console; users that could not be buzzed
-//! come back in `invalid_user_id_list`.
-//!
-//! - Endpoint id: `im.v1.message.urgent_phone`
-//! - Access tokens: `tenant_access_token`
-//! - App types: custom (self-built), store (marketplace)
-//! - Scopes (any one of): `im:message.urgent:phone`, `im:message.urgent:phone_send`
-//! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/urgent_phone>
 
-use crate::{Client, Error, RequestOptions};
+use crate::operation as op;
 use super::super::models::UserIdType;
 
-/// The parameters and body of `im.v1.message.urgent_phone`.
-///
-/// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
-///
-/// Arguments come in one order for every endpoint: path parameters as in the path, then
-/// required query parameters (identifiers such as `*_id` first, then kinds such as `*_type`,
-/// then the rest; alphabetically in each group), then the body.
-///
-/// ```
-/// # use lark_openapi::im::v1::message::*;
-/// let request = UrgentPhoneMessageRequest::new("6921304923074478100", lark_openapi::im::v1::UserIdType::OpenId, lark_openapi::im::v1::message::UrgentPhoneMessageBody::new(vec!["example_user_id_list"]));
-/// ```
-///
-/// Leaving out `message_id` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::message::*;
-/// let request = UrgentPhoneMessageRequest::new(lark_openapi::im::v1::UserIdType::OpenId, lark_openapi::im::v1::message::UrgentPhoneMessageBody::new(vec!["example_user_id_list"]));
-/// ```
-///
-/// Leaving out `user_id_type` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::message::*;
-/// let request = UrgentPhoneMessageRequest::new("6921304923074478100", lark_openapi::im::v1::message::UrgentPhoneMessageBody::new(vec!["example_user_id_list"]));
-/// ```
-///
-/// Leaving out `body` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::message::*;
-/// let request = UrgentPhoneMessageRequest::new("6921304923074478100", lark_openapi::im::v1::UserIdType::OpenId);
-/// ```
+/// The parameters and body of `im.v1.message.urgent_phone`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct UrgentPhoneMessageRequest {
-    /// Path parameter `message_id`: ID of the message to buzz (`om_…`), sent by the bot; batch-send IDs (`bm_…`) are not accepted.
-    message_id: String,
-    /// Query parameter `user_id_type`: Kind of user ID in `user_id_list` and `invalid_user_id_list`.
-    user_id_type: UserIdType,
-    /// The request body.
-    body: UrgentPhoneMessageBody,
+    /// Path `message_id`: ID of the message to buzz (`om_…`), sent by the bot; batch-send IDs (`bm_…`) are not accepted.
+    pub message_id: String,
+    /// Query `user_id_type`: Kind of user ID in `user_id_list` and `invalid_user_id_list`.
+    pub user_id_type: UserIdType,
+    /// The body.
+    pub body: UrgentPhoneMessageBody,
 }
 
 impl UrgentPhoneMessageRequest {
-    /// Creates the request from its required parameters.
+    /// The request with its required parameters; the others unset.
     #[allow(clippy::new_without_default)]
     pub fn new(
         message_id: impl Into<String>,
@@ -80,26 +34,11 @@ impl UrgentPhoneMessageRequest {
             body,
         }
     }
-
-    /// Path parameter `message_id`: ID of the message to buzz (`om_…`), sent by the bot; batch-send IDs (`bm_…`) are not accepted.
-    pub fn message_id(&self) -> &str {
-        &self.message_id
-    }
-
-    /// Query parameter `user_id_type`: Kind of user ID in `user_id_list` and `invalid_user_id_list`.
-    pub fn user_id_type(&self) -> &UserIdType {
-        &self.user_id_type
-    }
-
-    /// The request body.
-    pub fn body(&self) -> &UrgentPhoneMessageBody {
-        &self.body
-    }
 }
 
 /// The body of `im.v1.message.urgent_phone`.
 ///
-/// Build one with [`new`](UrgentPhoneMessageBody::new), which takes the required field, and the `with_*` setters.
+/// Build one with [`new`](UrgentPhoneMessageBody::new) (the required fields) and the setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UrgentPhoneMessageBody {
@@ -122,8 +61,6 @@ impl UrgentPhoneMessageBody {
 
 /// The answer of `im.v1.message.urgent_phone`.
 ///
-/// Build one with [`new`](UrgentPhoneMessageResponse::new), which takes the required field, and the `with_*` setters.
-///
 /// [`log_id`](UrgentPhoneMessageResponse::log_id) gives the log id (`x-tt-logid`) of the
 /// answer, which the platform's support asks for.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -136,70 +73,57 @@ pub struct UrgentPhoneMessageResponse {
     lark_log_id: Option<String>,
 }
 
-impl UrgentPhoneMessageResponse {
-    /// A value with the required fields; the others unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new(
-        invalid_user_id_list: impl IntoIterator<Item = impl Into<String>>,
-    ) -> Self {
-        Self {
-            invalid_user_id_list: invalid_user_id_list
-                .into_iter()
-                .map(Into::into)
-                .collect(),
-            lark_log_id: None,
-        }
-    }
-
-    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
-    /// platform sent one: give it to the platform's support with a question.
-    pub fn log_id(&self) -> Option<&str> {
-        self.lark_log_id.as_deref()
-    }
-}
-
-impl crate::operation::Output for UrgentPhoneMessageResponse {
-    fn set_log_id(&mut self, log_id: Option<String>) {
-        self.lark_log_id = log_id;
-    }
-}
-
-impl crate::operation::Operation for UrgentPhoneMessageRequest {
-    type Error = UrgentPhoneMessageError;
-    const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
+crate::answer!(UrgentPhoneMessageResponse);
+impl op::Operation for UrgentPhoneMessageRequest {
+    type Code = super::super::ErrorCode;
+    type Answer = UrgentPhoneMessageResponse;
+    const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.message.urgent_phone",
-        method: crate::operation::HttpMethod::Patch,
+        method: op::HttpMethod::Patch,
         path: "/open-apis/im/v1/messages/:message_id/urgent_phone",
-        access_tokens: &[crate::operation::TokenType::Tenant],
+        access_tokens: &[op::TokenType::Tenant],
         idempotent: false,
-        response: crate::operation::ResponseKind::Json,
+        response: op::ResponseKind::Json,
         doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/urgent_phone",
-        rate_limit: Some(crate::operation::RateLimitMeta {
+        rate_limit: Some(op::RateLimitMeta {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
+        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        errors: &[
+            crate::ErrorRow::of(0),
+            crate::ErrorRow::of(1),
+            crate::ErrorRow::of(5),
+            crate::ErrorRow::of(10),
+            crate::ErrorRow::of(11),
+            crate::ErrorRow::of(18),
+            crate::ErrorRow::of(19),
+            crate::ErrorRow::of(22),
+            crate::ErrorRow::of(37),
+            crate::ErrorRow::of(38),
+            crate::ErrorRow::of(56),
+            crate::ErrorRow::of(58),
+            crate::ErrorRow::of(90),
+        ],
     };
 
-    fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
-        vec![self.message_id.as_str().into()]
+    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+        parts.path("message_id", &self.message_id);
+        parts.query("user_id_type", &self.user_id_type);
+        parts.json(&self.body)
     }
-
-    fn query_params(&self) -> Vec<(&'static str, String)> {
-        vec![("user_id_type", self.user_id_type.as_str().to_string())]
-    }
-
-    fn payload(&self) -> Result<crate::operation::Payload, String> {
-        crate::operation::Payload::json(&self.body)
-    }
-}
-
-impl crate::operation::JsonOperation for UrgentPhoneMessageRequest {
-    type Output = UrgentPhoneMessageResponse;
 }
 
 impl super::MessageApi<'_> {
     /// Buzz users by phone call about a message the bot sent.
+    ///
+    /// Calls the users of `user_id_list` by phone, besides notifying them in Feishu, about the
+    /// message named in the path. Only the bot's own messages can be buzzed, not those of the
+    /// legacy batch-send API, and the bot must be in the message's chat; in a group, the settings
+    /// must let all members buzz, or let managers buzz with the bot a manager. Each recipient
+    /// must be a member of that chat and may have at most 200 unread buzzes. Phone buzzes use up
+    /// the tenant's paid buzz quota, shown in the admin console; users that could not be buzzed
+    /// come back in `invalid_user_id_list`.
     ///
     /// - Endpoint id: `im.v1.message.urgent_phone`
     /// - Access tokens: `tenant_access_token`
@@ -208,11 +132,26 @@ impl super::MessageApi<'_> {
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
     /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/urgent_phone>
     ///
+    /// # Errors
+    ///
+    /// Documented codes (match them with `Error::code()`):
+    /// [`InvalidRequestParam`](super::super::ErrorCode::InvalidRequestParam) (230001),
+    /// [`BotNotInChat`](super::super::ErrorCode::BotNotInChat) (230002),
+    /// [`BotAbilityDisabled`](super::super::ErrorCode::BotAbilityDisabled) (230006),
+    /// [`BotNotMessageSender`](super::super::ErrorCode::BotNotMessageSender) (230012),
+    /// [`UserUnavailable`](super::super::ErrorCode::UserUnavailable) (230013),
+    /// [`TooManyUnreadBuzzes`](super::super::ErrorCode::TooManyUnreadBuzzes) (230023),
+    /// [`BuzzQuotaExceeded`](super::super::ErrorCode::BuzzQuotaExceeded) (230024),
+    /// [`NoPermission`](super::super::ErrorCode::NoPermission) (230027),
+    /// [`MessageInvisible`](super::super::ErrorCode::MessageInvisible) (230050),
+    /// [`BuzzNotAllowed`](super::super::ErrorCode::BuzzNotAllowed) (230052),
+    /// [`FoldedMessageNotBuzzable`](super::super::ErrorCode::FoldedMessageNotBuzzable) (230098),
+    /// [`MessageDeleted`](super::super::ErrorCode::MessageDeleted) (230110),
+    /// [`ChatDissolved`](super::super::ErrorCode::ChatDissolved) (232009).
+    ///
     /// # Example
     ///
-    /// ```no_run
-    /// # async fn example() -> Result<(), lark_openapi::Error> {
-    /// let client = lark_openapi::Client::builder("cli_your_app_id", "your_app_secret").build()?;
+    /// ```ignore
     /// let response = client
     ///     .im().v1().message()
     ///     .urgent_phone(
@@ -223,8 +162,6 @@ impl super::MessageApi<'_> {
     ///     .send()
     ///     .await?;
     /// println!("{response:?}");
-    /// # Ok(())
-    /// # }
     /// ```
     pub fn urgent_phone(
         &self,
@@ -232,445 +169,12 @@ impl super::MessageApi<'_> {
         user_id_type: UserIdType,
         body: UrgentPhoneMessageBody,
     ) -> UrgentPhoneMessage {
-        UrgentPhoneMessage {
-            client: self.client.clone(),
-            request: UrgentPhoneMessageRequest::new(message_id, user_id_type, body),
-            options: RequestOptions::default(),
-        }
-    }
-}
-
-/// A prepared `im.v1.message.urgent_phone` call: set options, then `.send().await` (or just `.await`).
-///
-/// Made by [`MessageApi::urgent_phone`](super::MessageApi::urgent_phone).
-#[derive(Debug, Clone)]
-#[must_use = "a request does nothing until it is sent"]
-pub struct UrgentPhoneMessage {
-    client: Client,
-    request: UrgentPhoneMessageRequest,
-    options: RequestOptions,
-}
-
-impl UrgentPhoneMessage {
-    /// Store apps: the tenant to act for (its `tenant_key`); custom apps need not set it.
-    pub fn tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.options = self.options.tenant_key(tenant_key);
-        self
-    }
-
-    /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
-    /// Merged into what is set: a field these options set replaces the earlier value,
-    /// the others are kept, headers add up.
-    pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = self.options.merge(options);
-        self
-    }
-
-    /// The request as it will be sent.
-    pub fn request(&self) -> &UrgentPhoneMessageRequest {
-        &self.request
-    }
-
-    /// Sends the request.
-    pub async fn send(
-        self,
-    ) -> Result<UrgentPhoneMessageResponse, Error<UrgentPhoneMessageError>> {
-        self.client.call(self.request, self.options).await
-    }
-}
-
-impl std::future::IntoFuture for UrgentPhoneMessage {
-    type Output = Result<UrgentPhoneMessageResponse, Error<UrgentPhoneMessageError>>;
-    type IntoFuture = crate::operation::BoxFuture<Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-/// Service errors of `im.v1.message.urgent_phone`: one variant per documented code.
-///
-/// Codes the spec does not list (including platform-wide ones) arrive as `Unhandled`. Each variant keeps the full [`ApiError`](crate::ApiError): code, HTTP status, server message, log id, troubleshooter link and violations.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum UrgentPhoneMessageError {
-    /// **230001** (HTTP 400): A request parameter is malformed or missing; the message usually names it after `ext=`.
-    ///
-    /// What to do: Fix the parameter named in the message.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    InvalidRequestParam(crate::ApiError),
-    /// **230002** (HTTP 400): The app's bot is not a member of the chat.
-    ///
-    /// What to do: Add the bot to the chat first.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    BotNotInChat(crate::ApiError),
-    /// **230006** (HTTP 400): The app has no bot ability, or the version enabling it is not released.
-    ///
-    /// What to do: Enable the bot ability in the developer console and release a version.
-    ///
-    /// Server message: `Bot ability is not activated.`
-    ///
-    /// Retrying the same request does not help.
-    BotAbilityDisabled(crate::ApiError),
-    /// **230012** (HTTP 400): The bot did not send this message; bots may act only on their own messages here.
-    ///
-    /// What to do: Use a message the bot itself sent.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    BotNotMessageSender(crate::ApiError),
-    /// **230013** (HTTP 400): The user is outside the app's availability scope, in its disabled scope, or has left the company.
-    ///
-    /// What to do: Add the user to the app's availability scope and release a version.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    UserUnavailable(crate::ApiError),
-    /// **230023** (HTTP 400): The user has too many unread buzz (urgent) messages; the limit is 200.
-    ///
-    /// What to do: Wait until the user has read some buzzed messages before buzzing again.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    TooManyUnreadBuzzes(crate::ApiError),
-    /// **230024** (HTTP 400): The tenant's quota for buzz (urgent) messages is used up.
-    ///
-    /// What to do: Ask the tenant administrator about the buzz quota.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    BuzzQuotaExceeded(crate::ApiError),
-    /// **230027** (HTTP 400): The caller lacks a scope or permission this operation needs, or the user's authorization is missing.
-    ///
-    /// What to do: Check the app's scopes and the caller's rights in the chat; external chats need the bot's external sharing enabled.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    NoPermission(crate::ApiError),
-    /// **230050** (HTTP 400): The message cannot be seen by the caller, typically history from before it joined the chat.
-    ///
-    /// What to do: Use a newer message, or let new members see chat history.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    MessageInvisible(crate::ApiError),
-    /// **230052** (HTTP 400): The caller may not buzz this message: the chat lets only its owner and managers buzz, or the request was flagged as risky.
-    ///
-    /// What to do: Check the chat's buzz setting, or ask the tenant administrator.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    BuzzNotAllowed(crate::ApiError),
-    /// **230098** (HTTP 400): The message is folded into an aggregate and cannot be buzzed.
-    ///
-    /// What to do: Buzz another message.
-    ///
-    /// Server message: `The message is fold, not support urgent.`
-    ///
-    /// Retrying the same request does not help.
-    FoldedMessageNotBuzzable(crate::ApiError),
-    /// **230110** (HTTP 400): The message has been deleted.
-    ///
-    /// What to do: Drop the message from your work queue.
-    ///
-    /// Server message: `Action unavailable as the message has been deleted.`
-    ///
-    /// Retrying the same request does not help.
-    MessageDeleted(crate::ApiError),
-    /// **232009** (HTTP 400): The chat has been dissolved.
-    ///
-    /// What to do: Drop the chat from your records or use another one.
-    ///
-    /// Server message: `Your request specifies a chat which has already been dissolved.`
-    ///
-    /// Retrying the same request does not help.
-    ChatDissolved(crate::ApiError),
-    /// A code the spec's error table does not list; see [`ApiError`](crate::ApiError).
-    Unhandled(crate::ApiError),
-}
-
-impl UrgentPhoneMessageError {
-    /// The error as the platform sent it.
-    pub fn api_error(&self) -> &crate::ApiError {
-        match self {
-            Self::InvalidRequestParam(e)
-            | Self::BotNotInChat(e)
-            | Self::BotAbilityDisabled(e)
-            | Self::BotNotMessageSender(e)
-            | Self::UserUnavailable(e)
-            | Self::TooManyUnreadBuzzes(e)
-            | Self::BuzzQuotaExceeded(e)
-            | Self::NoPermission(e)
-            | Self::MessageInvisible(e)
-            | Self::BuzzNotAllowed(e)
-            | Self::FoldedMessageNotBuzzable(e)
-            | Self::MessageDeleted(e)
-            | Self::ChatDissolved(e)
-            | Self::Unhandled(e) => e,
-        }
-    }
-
-    /// The platform's error code.
-    pub fn code(&self) -> i64 {
-        self.api_error().code
-    }
-
-    /// The HTTP status of the response.
-    pub fn http_status(&self) -> u16 {
-        self.api_error().http_status
-    }
-
-    /// The server's message (`msg`).
-    pub fn message(&self) -> &str {
-        &self.api_error().message
-    }
-
-    /// The log id to quote when asking Lark support.
-    pub fn log_id(&self) -> Option<&str> {
-        self.api_error().log_id.as_deref()
-    }
-
-    /// What the code means, from the spec; `None` for `Unhandled`.
-    pub fn meaning(&self) -> Option<&'static str> {
-        match self {
-            Self::InvalidRequestParam(_) => {
-                Some(
-                    "A request parameter is malformed or missing; the message usually names it after `ext=`.",
-                )
-            }
-            Self::BotNotInChat(_) => Some("The app's bot is not a member of the chat."),
-            Self::BotAbilityDisabled(_) => {
-                Some(
-                    "The app has no bot ability, or the version enabling it is not released.",
-                )
-            }
-            Self::BotNotMessageSender(_) => {
-                Some(
-                    "The bot did not send this message; bots may act only on their own messages here.",
-                )
-            }
-            Self::UserUnavailable(_) => {
-                Some(
-                    "The user is outside the app's availability scope, in its disabled scope, or has left the company.",
-                )
-            }
-            Self::TooManyUnreadBuzzes(_) => {
-                Some(
-                    "The user has too many unread buzz (urgent) messages; the limit is 200.",
-                )
-            }
-            Self::BuzzQuotaExceeded(_) => {
-                Some("The tenant's quota for buzz (urgent) messages is used up.")
-            }
-            Self::NoPermission(_) => {
-                Some(
-                    "The caller lacks a scope or permission this operation needs, or the user's authorization is missing.",
-                )
-            }
-            Self::MessageInvisible(_) => {
-                Some(
-                    "The message cannot be seen by the caller, typically history from before it joined the chat.",
-                )
-            }
-            Self::BuzzNotAllowed(_) => {
-                Some(
-                    "The caller may not buzz this message: the chat lets only its owner and managers buzz, or the request was flagged as risky.",
-                )
-            }
-            Self::FoldedMessageNotBuzzable(_) => {
-                Some("The message is folded into an aggregate and cannot be buzzed.")
-            }
-            Self::MessageDeleted(_) => Some("The message has been deleted."),
-            Self::ChatDissolved(_) => Some("The chat has been dissolved."),
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// What to do about it, from the spec; `None` for `Unhandled`.
-    pub fn advice(&self) -> Option<&'static str> {
-        match self {
-            Self::InvalidRequestParam(_) => {
-                Some("Fix the parameter named in the message.")
-            }
-            Self::BotNotInChat(_) => Some("Add the bot to the chat first."),
-            Self::BotAbilityDisabled(_) => {
-                Some(
-                    "Enable the bot ability in the developer console and release a version.",
-                )
-            }
-            Self::BotNotMessageSender(_) => Some("Use a message the bot itself sent."),
-            Self::UserUnavailable(_) => {
-                Some(
-                    "Add the user to the app's availability scope and release a version.",
-                )
-            }
-            Self::TooManyUnreadBuzzes(_) => {
-                Some(
-                    "Wait until the user has read some buzzed messages before buzzing again.",
-                )
-            }
-            Self::BuzzQuotaExceeded(_) => {
-                Some("Ask the tenant administrator about the buzz quota.")
-            }
-            Self::NoPermission(_) => {
-                Some(
-                    "Check the app's scopes and the caller's rights in the chat; external chats need the bot's external sharing enabled.",
-                )
-            }
-            Self::MessageInvisible(_) => {
-                Some("Use a newer message, or let new members see chat history.")
-            }
-            Self::BuzzNotAllowed(_) => {
-                Some("Check the chat's buzz setting, or ask the tenant administrator.")
-            }
-            Self::FoldedMessageNotBuzzable(_) => Some("Buzz another message."),
-            Self::MessageDeleted(_) => Some("Drop the message from your work queue."),
-            Self::ChatDissolved(_) => {
-                Some("Drop the chat from your records or use another one.")
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// Whether sending the same request again can succeed, per the spec.
-    pub fn is_retryable(&self) -> bool {
-        false
-    }
-
-    /// Whether the code is one the spec does not list.
-    pub fn is_unhandled(&self) -> bool {
-        matches!(self, Self::Unhandled(_))
-    }
-
-    /// Whether this is code 230001: A request parameter is malformed or missing; the message usually names it after `ext=`.
-    pub fn is_invalid_request_param(&self) -> bool {
-        matches!(self, Self::InvalidRequestParam(_))
-    }
-
-    /// Whether this is code 230002: The app's bot is not a member of the chat.
-    pub fn is_bot_not_in_chat(&self) -> bool {
-        matches!(self, Self::BotNotInChat(_))
-    }
-
-    /// Whether this is code 230006: The app has no bot ability, or the version enabling it is not released.
-    pub fn is_bot_ability_disabled(&self) -> bool {
-        matches!(self, Self::BotAbilityDisabled(_))
-    }
-
-    /// Whether this is code 230012: The bot did not send this message; bots may act only on their own messages here.
-    pub fn is_bot_not_message_sender(&self) -> bool {
-        matches!(self, Self::BotNotMessageSender(_))
-    }
-
-    /// Whether this is code 230013: The user is outside the app's availability scope, in its disabled scope, or has left the company.
-    pub fn is_user_unavailable(&self) -> bool {
-        matches!(self, Self::UserUnavailable(_))
-    }
-
-    /// Whether this is code 230023: The user has too many unread buzz (urgent) messages; the limit is 200.
-    pub fn is_too_many_unread_buzzes(&self) -> bool {
-        matches!(self, Self::TooManyUnreadBuzzes(_))
-    }
-
-    /// Whether this is code 230024: The tenant's quota for buzz (urgent) messages is used up.
-    pub fn is_buzz_quota_exceeded(&self) -> bool {
-        matches!(self, Self::BuzzQuotaExceeded(_))
-    }
-
-    /// Whether this is code 230027: The caller lacks a scope or permission this operation needs, or the user's authorization is missing.
-    pub fn is_no_permission(&self) -> bool {
-        matches!(self, Self::NoPermission(_))
-    }
-
-    /// Whether this is code 230050: The message cannot be seen by the caller, typically history from before it joined the chat.
-    pub fn is_message_invisible(&self) -> bool {
-        matches!(self, Self::MessageInvisible(_))
-    }
-
-    /// Whether this is code 230052: The caller may not buzz this message: the chat lets only its owner and managers buzz, or the request was flagged as risky.
-    pub fn is_buzz_not_allowed(&self) -> bool {
-        matches!(self, Self::BuzzNotAllowed(_))
-    }
-
-    /// Whether this is code 230098: The message is folded into an aggregate and cannot be buzzed.
-    pub fn is_folded_message_not_buzzable(&self) -> bool {
-        matches!(self, Self::FoldedMessageNotBuzzable(_))
-    }
-
-    /// Whether this is code 230110: The message has been deleted.
-    pub fn is_message_deleted(&self) -> bool {
-        matches!(self, Self::MessageDeleted(_))
-    }
-
-    /// Whether this is code 232009: The chat has been dissolved.
-    pub fn is_chat_dissolved(&self) -> bool {
-        matches!(self, Self::ChatDissolved(_))
-    }
-}
-
-impl std::fmt::Display for UrgentPhoneMessageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::service_error::fmt_service_error(
-            f,
-            self.api_error(),
-            self.meaning(),
-            self.advice(),
+        crate::Call::new(
+            self.client,
+            UrgentPhoneMessageRequest::new(message_id, user_id_type, body),
         )
     }
 }
 
-impl std::error::Error for UrgentPhoneMessageError {}
-impl crate::service_error::FromApiError for UrgentPhoneMessageError {
-    fn from_api_error(error: crate::ApiError) -> Self {
-        match error.code {
-            230001i64 => Self::InvalidRequestParam(error),
-            230002i64 => Self::BotNotInChat(error),
-            230006i64 => Self::BotAbilityDisabled(error),
-            230012i64 => Self::BotNotMessageSender(error),
-            230013i64 => Self::UserUnavailable(error),
-            230023i64 => Self::TooManyUnreadBuzzes(error),
-            230024i64 => Self::BuzzQuotaExceeded(error),
-            230027i64 => Self::NoPermission(error),
-            230050i64 => Self::MessageInvisible(error),
-            230052i64 => Self::BuzzNotAllowed(error),
-            230098i64 => Self::FoldedMessageNotBuzzable(error),
-            230110i64 => Self::MessageDeleted(error),
-            232009i64 => Self::ChatDissolved(error),
-            _ => Self::Unhandled(error),
-        }
-    }
-}
-
-impl crate::ServiceError for UrgentPhoneMessageError {
-    fn endpoint(&self) -> &'static str {
-        "im.v1.message.urgent_phone"
-    }
-
-    fn api_error(&self) -> &crate::ApiError {
-        UrgentPhoneMessageError::api_error(self)
-    }
-
-    fn meaning(&self) -> Option<&'static str> {
-        UrgentPhoneMessageError::meaning(self)
-    }
-
-    fn advice(&self) -> Option<&'static str> {
-        UrgentPhoneMessageError::advice(self)
-    }
-
-    fn is_retryable(&self) -> bool {
-        UrgentPhoneMessageError::is_retryable(self)
-    }
-}
+/// A prepared `im.v1.message.urgent_phone` call: set options, then `.await` it (see [`Call`](crate::Call)).
+pub type UrgentPhoneMessage = crate::Call<UrgentPhoneMessageRequest>;

@@ -4,54 +4,26 @@
 //! Get the reactions of several messages in one call.
 //!
 //! `POST /open-apis/im/v1/messages/reactions/batch_query`
-//!
-//! Returns, for each message of `queries`, a page of its reactions (who added which emoji,
-//! and when) and a count per emoji type, optionally of one `reaction_type` only. Unlike the
-//! other reaction endpoints, it does not require the caller to be a member of the messages'
-//! chats. Paging is per message: put the `page_token` a message returned into that message's
-//! entry of `queries`; a call takes at most 20 messages. Messages whose reactions could not
-//! be read are listed in `fail_msg_reaction_details`, and the call still succeeds.
-//!
-//! - Endpoint id: `im.v1.message_reaction.batch_query`
-//! - Access tokens: `tenant_access_token`, `user_access_token`
-//! - App types: custom (self-built), store (marketplace)
-//! - Sent as the app by default; `.user_access_token(…)` sends it as a user
-//! - Scopes (any one of): `im:message:readonly`, `im:message.reactions:read`
-//! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message-reaction/batch_query>
 
-use crate::{Client, Error, RequestOptions};
+use crate::operation as op;
 use crate::codec;
 use super::super::models::{
     MessageReactionCounts, MessageReactionDetails, ReactionQuery, ReactionQueryFailure,
     UserIdType,
 };
 
-/// The parameters and body of `im.v1.message_reaction.batch_query`.
-///
-/// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
-///
-/// ```
-/// # use lark_openapi::im::v1::message_reaction::*;
-/// let request = BatchQueryMessageReactionRequest::new(lark_openapi::im::v1::message_reaction::BatchQueryMessageReactionBody::new(vec![lark_openapi::im::v1::ReactionQuery::new()]));
-/// ```
-///
-/// Leaving out `body` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::message_reaction::*;
-/// let request = BatchQueryMessageReactionRequest::new();
-/// ```
+/// The parameters and body of `im.v1.message_reaction.batch_query`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct BatchQueryMessageReactionRequest {
-    /// Query parameter `user_id_type`: Kind of user ID given for the users who added reactions (default `open_id`).
-    user_id_type: Option<UserIdType>,
-    /// The request body.
-    body: BatchQueryMessageReactionBody,
+    /// Query `user_id_type`: Kind of user ID given for the users who added reactions (default `open_id`).
+    pub user_id_type: Option<UserIdType>,
+    /// The body.
+    pub body: BatchQueryMessageReactionBody,
 }
 
 impl BatchQueryMessageReactionRequest {
-    /// Creates the request from its required parameters.
+    /// The request with its required parameters; the others unset.
     #[allow(clippy::new_without_default)]
     pub fn new(body: BatchQueryMessageReactionBody) -> Self {
         Self {
@@ -59,27 +31,11 @@ impl BatchQueryMessageReactionRequest {
             body,
         }
     }
-
-    /// Query parameter `user_id_type`: Kind of user ID given for the users who added reactions (default `open_id`).
-    pub fn user_id_type(&self) -> &Option<UserIdType> {
-        &self.user_id_type
-    }
-
-    /// The request body.
-    pub fn body(&self) -> &BatchQueryMessageReactionBody {
-        &self.body
-    }
-
-    /// Query parameter `user_id_type`: Kind of user ID given for the users who added reactions (default `open_id`).
-    pub fn set_user_id_type(mut self, user_id_type: UserIdType) -> Self {
-        self.user_id_type = Some(user_id_type);
-        self
-    }
 }
 
 /// The body of `im.v1.message_reaction.batch_query`.
 ///
-/// Build one with [`new`](BatchQueryMessageReactionBody::new), which takes the required field, and the `with_*` setters.
+/// Build one with [`new`](BatchQueryMessageReactionBody::new) (the required fields) and the setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BatchQueryMessageReactionBody {
@@ -106,14 +62,14 @@ impl BatchQueryMessageReactionBody {
         }
     }
 
-    /// Sets `page_size_per_message`.
-    pub fn with_page_size_per_message(mut self, page_size_per_message: i64) -> Self {
+    /// Sets [`page_size_per_message`](Self::page_size_per_message).
+    pub fn page_size_per_message(mut self, page_size_per_message: i64) -> Self {
         self.page_size_per_message = Some(page_size_per_message);
         self
     }
 
-    /// Sets `reaction_type`.
-    pub fn with_reaction_type(mut self, reaction_type: impl Into<String>) -> Self {
+    /// Sets [`reaction_type`](Self::reaction_type).
+    pub fn reaction_type(mut self, reaction_type: impl Into<String>) -> Self {
         self.reaction_type = Some(reaction_type.into());
         self
     }
@@ -139,105 +95,41 @@ pub struct BatchQueryMessageReactionResponse {
     lark_log_id: Option<String>,
 }
 
-impl BatchQueryMessageReactionResponse {
-    /// An empty value: every field unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            success_msg_reaction_details: Default::default(),
-            success_msg_reaction_counts: Default::default(),
-            fail_msg_reaction_details: Default::default(),
-            lark_log_id: None,
-        }
-    }
-
-    /// Sets `success_msg_reaction_details`.
-    pub fn with_success_msg_reaction_details(
-        mut self,
-        success_msg_reaction_details: impl IntoIterator<Item = MessageReactionDetails>,
-    ) -> Self {
-        self.success_msg_reaction_details = success_msg_reaction_details
-            .into_iter()
-            .collect();
-        self
-    }
-
-    /// Sets `success_msg_reaction_counts`.
-    pub fn with_success_msg_reaction_counts(
-        mut self,
-        success_msg_reaction_counts: impl IntoIterator<Item = MessageReactionCounts>,
-    ) -> Self {
-        self.success_msg_reaction_counts = success_msg_reaction_counts
-            .into_iter()
-            .collect();
-        self
-    }
-
-    /// Sets `fail_msg_reaction_details`.
-    pub fn with_fail_msg_reaction_details(
-        mut self,
-        fail_msg_reaction_details: impl IntoIterator<Item = ReactionQueryFailure>,
-    ) -> Self {
-        self.fail_msg_reaction_details = fail_msg_reaction_details.into_iter().collect();
-        self
-    }
-
-    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
-    /// platform sent one: give it to the platform's support with a question.
-    pub fn log_id(&self) -> Option<&str> {
-        self.lark_log_id.as_deref()
-    }
-}
-
-impl crate::operation::Output for BatchQueryMessageReactionResponse {
-    fn set_log_id(&mut self, log_id: Option<String>) {
-        self.lark_log_id = log_id;
-    }
-}
-
-impl crate::operation::Operation for BatchQueryMessageReactionRequest {
-    type Error = BatchQueryMessageReactionError;
-    const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
+crate::answer!(BatchQueryMessageReactionResponse);
+impl op::Operation for BatchQueryMessageReactionRequest {
+    type Code = super::super::ErrorCode;
+    type Answer = BatchQueryMessageReactionResponse;
+    const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.message_reaction.batch_query",
-        method: crate::operation::HttpMethod::Post,
+        method: op::HttpMethod::Post,
         path: "/open-apis/im/v1/messages/reactions/batch_query",
-        access_tokens: &[
-            crate::operation::TokenType::Tenant,
-            crate::operation::TokenType::User,
-        ],
+        access_tokens: &[op::TokenType::Tenant, op::TokenType::User],
         idempotent: false,
-        response: crate::operation::ResponseKind::Json,
+        response: op::ResponseKind::Json,
         doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message-reaction/batch_query",
-        rate_limit: Some(crate::operation::RateLimitMeta {
+        rate_limit: Some(op::RateLimitMeta {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
+        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        errors: &[crate::ErrorRow::of(0), crate::ErrorRow::of(5)],
     };
 
-    fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
-        vec![]
+    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+        parts.query("user_id_type", &self.user_id_type);
+        parts.json(&self.body)
     }
-
-    fn query_params(&self) -> Vec<(&'static str, String)> {
-        let mut query = Vec::new();
-        if let Some(v) = &self.user_id_type {
-            query.push(("user_id_type", v.as_str().to_string()));
-        }
-        query
-    }
-
-    fn payload(&self) -> Result<crate::operation::Payload, String> {
-        crate::operation::Payload::json(&self.body)
-    }
-}
-
-impl crate::operation::JsonOperation for BatchQueryMessageReactionRequest {
-    type Output = BatchQueryMessageReactionResponse;
 }
 
 impl super::MessageReactionApi<'_> {
     /// Get the reactions of several messages in one call.
+    ///
+    /// Returns, for each message of `queries`, a page of its reactions (who added which emoji,
+    /// and when) and a count per emoji type, optionally of one `reaction_type` only. Unlike the
+    /// other reaction endpoints, it does not require the caller to be a member of the messages'
+    /// chats. Paging is per message: put the `page_token` a message returned into that message's
+    /// entry of `queries`; a call takes at most 20 messages. Messages whose reactions could not
+    /// be read are listed in `fail_msg_reaction_details`, and the call still succeeds.
     ///
     /// - Endpoint id: `im.v1.message_reaction.batch_query`
     /// - Access tokens: `tenant_access_token`, `user_access_token`
@@ -247,11 +139,15 @@ impl super::MessageReactionApi<'_> {
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
     /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message-reaction/batch_query>
     ///
+    /// # Errors
+    ///
+    /// Documented codes (match them with `Error::code()`):
+    /// [`InvalidRequestParam`](super::super::ErrorCode::InvalidRequestParam) (230001),
+    /// [`BotAbilityDisabled`](super::super::ErrorCode::BotAbilityDisabled) (230006).
+    ///
     /// # Example
     ///
-    /// ```no_run
-    /// # async fn example() -> Result<(), lark_openapi::Error> {
-    /// let client = lark_openapi::Client::builder("cli_your_app_id", "your_app_secret").build()?;
+    /// ```ignore
     /// let response = client
     ///     .im().v1().message_reaction()
     ///     .batch_query(
@@ -260,236 +156,21 @@ impl super::MessageReactionApi<'_> {
     ///     .send()
     ///     .await?;
     /// println!("{response:?}");
-    /// # Ok(())
-    /// # }
     /// ```
     pub fn batch_query(
         &self,
         body: BatchQueryMessageReactionBody,
     ) -> BatchQueryMessageReaction {
-        BatchQueryMessageReaction {
-            client: self.client.clone(),
-            request: BatchQueryMessageReactionRequest::new(body),
-            options: RequestOptions::default(),
-        }
+        crate::Call::new(self.client, BatchQueryMessageReactionRequest::new(body))
     }
 }
 
-/// A prepared `im.v1.message_reaction.batch_query` call: set options, then `.send().await` (or just `.await`).
-///
-/// Made by [`MessageReactionApi::batch_query`](super::MessageReactionApi::batch_query).
-#[derive(Debug, Clone)]
-#[must_use = "a request does nothing until it is sent"]
-pub struct BatchQueryMessageReaction {
-    client: Client,
-    request: BatchQueryMessageReactionRequest,
-    options: RequestOptions,
-}
-
+/// A prepared `im.v1.message_reaction.batch_query` call: set options, then `.await` it (see [`Call`](crate::Call)).
+pub type BatchQueryMessageReaction = crate::Call<BatchQueryMessageReactionRequest>;
 impl BatchQueryMessageReaction {
-    /// Query parameter `user_id_type`: Kind of user ID given for the users who added reactions (default `open_id`).
+    /// Sets [`user_id_type`](BatchQueryMessageReactionRequest::user_id_type).
     pub fn user_id_type(mut self, user_id_type: UserIdType) -> Self {
-        self.request = self.request.set_user_id_type(user_id_type);
+        self.request.user_id_type = Some(user_id_type);
         self
-    }
-
-    /// Store apps: the tenant to act for (its `tenant_key`); custom apps need not set it.
-    pub fn tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.options = self.options.tenant_key(tenant_key);
-        self
-    }
-
-    /// Sends the request as a user, with that user's `user_access_token`, instead of
-    /// as the app.
-    pub fn user_access_token(mut self, token: impl Into<String>) -> Self {
-        self.options = self.options.user_access_token(token);
-        self
-    }
-
-    /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
-    /// Merged into what is set: a field these options set replaces the earlier value,
-    /// the others are kept, headers add up.
-    pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = self.options.merge(options);
-        self
-    }
-
-    /// The request as it will be sent.
-    pub fn request(&self) -> &BatchQueryMessageReactionRequest {
-        &self.request
-    }
-
-    /// Sends the request.
-    pub async fn send(
-        self,
-    ) -> Result<
-        BatchQueryMessageReactionResponse,
-        Error<BatchQueryMessageReactionError>,
-    > {
-        self.client.call(self.request, self.options).await
-    }
-}
-
-impl std::future::IntoFuture for BatchQueryMessageReaction {
-    type Output = Result<
-        BatchQueryMessageReactionResponse,
-        Error<BatchQueryMessageReactionError>,
-    >;
-    type IntoFuture = crate::operation::BoxFuture<Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-/// Service errors of `im.v1.message_reaction.batch_query`: one variant per documented code.
-///
-/// Codes the spec does not list (including platform-wide ones) arrive as `Unhandled`. Each variant keeps the full [`ApiError`](crate::ApiError): code, HTTP status, server message, log id, troubleshooter link and violations.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum BatchQueryMessageReactionError {
-    /// **230001** (HTTP 400): A request parameter is malformed or missing; the message usually names it after `ext=`.
-    ///
-    /// What to do: Fix the parameter named in the message.
-    ///
-    /// Server message: `Your request contains an invalid request parameter.`
-    ///
-    /// Retrying the same request does not help.
-    InvalidRequestParam(crate::ApiError),
-    /// **230006** (HTTP 400): The app has no bot ability, or the version enabling it is not released.
-    ///
-    /// What to do: Enable the bot ability in the developer console and release a version.
-    ///
-    /// Server message: `Bot ability is not activated.`
-    ///
-    /// Retrying the same request does not help.
-    BotAbilityDisabled(crate::ApiError),
-    /// A code the spec's error table does not list; see [`ApiError`](crate::ApiError).
-    Unhandled(crate::ApiError),
-}
-
-impl BatchQueryMessageReactionError {
-    /// The error as the platform sent it.
-    pub fn api_error(&self) -> &crate::ApiError {
-        match self {
-            Self::InvalidRequestParam(e)
-            | Self::BotAbilityDisabled(e)
-            | Self::Unhandled(e) => e,
-        }
-    }
-
-    /// The platform's error code.
-    pub fn code(&self) -> i64 {
-        self.api_error().code
-    }
-
-    /// The HTTP status of the response.
-    pub fn http_status(&self) -> u16 {
-        self.api_error().http_status
-    }
-
-    /// The server's message (`msg`).
-    pub fn message(&self) -> &str {
-        &self.api_error().message
-    }
-
-    /// The log id to quote when asking Lark support.
-    pub fn log_id(&self) -> Option<&str> {
-        self.api_error().log_id.as_deref()
-    }
-
-    /// What the code means, from the spec; `None` for `Unhandled`.
-    pub fn meaning(&self) -> Option<&'static str> {
-        match self {
-            Self::InvalidRequestParam(_) => {
-                Some(
-                    "A request parameter is malformed or missing; the message usually names it after `ext=`.",
-                )
-            }
-            Self::BotAbilityDisabled(_) => {
-                Some(
-                    "The app has no bot ability, or the version enabling it is not released.",
-                )
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// What to do about it, from the spec; `None` for `Unhandled`.
-    pub fn advice(&self) -> Option<&'static str> {
-        match self {
-            Self::InvalidRequestParam(_) => {
-                Some("Fix the parameter named in the message.")
-            }
-            Self::BotAbilityDisabled(_) => {
-                Some(
-                    "Enable the bot ability in the developer console and release a version.",
-                )
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// Whether sending the same request again can succeed, per the spec.
-    pub fn is_retryable(&self) -> bool {
-        false
-    }
-
-    /// Whether the code is one the spec does not list.
-    pub fn is_unhandled(&self) -> bool {
-        matches!(self, Self::Unhandled(_))
-    }
-
-    /// Whether this is code 230001: A request parameter is malformed or missing; the message usually names it after `ext=`.
-    pub fn is_invalid_request_param(&self) -> bool {
-        matches!(self, Self::InvalidRequestParam(_))
-    }
-
-    /// Whether this is code 230006: The app has no bot ability, or the version enabling it is not released.
-    pub fn is_bot_ability_disabled(&self) -> bool {
-        matches!(self, Self::BotAbilityDisabled(_))
-    }
-}
-
-impl std::fmt::Display for BatchQueryMessageReactionError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::service_error::fmt_service_error(
-            f,
-            self.api_error(),
-            self.meaning(),
-            self.advice(),
-        )
-    }
-}
-
-impl std::error::Error for BatchQueryMessageReactionError {}
-impl crate::service_error::FromApiError for BatchQueryMessageReactionError {
-    fn from_api_error(error: crate::ApiError) -> Self {
-        match error.code {
-            230001i64 => Self::InvalidRequestParam(error),
-            230006i64 => Self::BotAbilityDisabled(error),
-            _ => Self::Unhandled(error),
-        }
-    }
-}
-
-impl crate::ServiceError for BatchQueryMessageReactionError {
-    fn endpoint(&self) -> &'static str {
-        "im.v1.message_reaction.batch_query"
-    }
-
-    fn api_error(&self) -> &crate::ApiError {
-        BatchQueryMessageReactionError::api_error(self)
-    }
-
-    fn meaning(&self) -> Option<&'static str> {
-        BatchQueryMessageReactionError::meaning(self)
-    }
-
-    fn advice(&self) -> Option<&'static str> {
-        BatchQueryMessageReactionError::advice(self)
-    }
-
-    fn is_retryable(&self) -> bool {
-        BatchQueryMessageReactionError::is_retryable(self)
     }
 }

@@ -4,60 +4,23 @@
 //! Add an emoji reaction to a message.
 //!
 //! `POST /open-apis/im/v1/messages/:message_id/reactions`
-//!
-//! Adds a reaction of the given emoji type to a message, as the bot or the user. The caller
-//! must be in the message's chat; recalled and system messages take no reactions.
-//!
-//! - Endpoint id: `im.v1.message_reaction.create`
-//! - Access tokens: `tenant_access_token`, `user_access_token`
-//! - App types: custom (self-built), store (marketplace)
-//! - Sent as the app by default; `.user_access_token(…)` sends it as a user
-//! - Scopes (any one of): `im:message`, `im:message.reactions:write_only`
-//! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message-reaction/create>
 
-use crate::{Client, Error, RequestOptions};
+use crate::operation as op;
 use crate::codec;
 use super::super::models::{Emoji, Operator};
 
-/// The parameters and body of `im.v1.message_reaction.create`.
-///
-/// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
-///
-/// Arguments come in one order for every endpoint: path parameters as in the path, then
-/// required query parameters (identifiers such as `*_id` first, then kinds such as `*_type`,
-/// then the rest; alphabetically in each group), then the body.
-///
-/// ```
-/// # use lark_openapi::im::v1::message_reaction::*;
-/// let request = CreateMessageReactionRequest::new("om_3210a18894e206715a4359115f4cf2f5", lark_openapi::im::v1::message_reaction::CreateMessageReactionBody::new(lark_openapi::im::v1::Emoji::new("SMILE")));
-/// ```
-///
-/// Leaving out `message_id` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::message_reaction::*;
-/// let request = CreateMessageReactionRequest::new(lark_openapi::im::v1::message_reaction::CreateMessageReactionBody::new(lark_openapi::im::v1::Emoji::new("SMILE")));
-/// ```
-///
-/// Leaving out `body` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::message_reaction::*;
-/// let request = CreateMessageReactionRequest::new("om_3210a18894e206715a4359115f4cf2f5");
-/// ```
+/// The parameters and body of `im.v1.message_reaction.create`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct CreateMessageReactionRequest {
-    /// Path parameter `message_id`: ID of the message to react to (`om_…`).
-    ///
-    /// Platform ids use `[A-Za-z0-9_-]`; any value is percent-encoded as one path segment, and an empty one is refused before sending.
-    message_id: String,
-    /// The request body.
-    body: CreateMessageReactionBody,
+    /// Path `message_id`: ID of the message to react to (`om_…`).
+    pub message_id: String,
+    /// The body.
+    pub body: CreateMessageReactionBody,
 }
 
 impl CreateMessageReactionRequest {
-    /// Creates the request from its required parameters.
+    /// The request with its required parameters; the others unset.
     #[allow(clippy::new_without_default)]
     pub fn new(message_id: impl Into<String>, body: CreateMessageReactionBody) -> Self {
         Self {
@@ -65,23 +28,11 @@ impl CreateMessageReactionRequest {
             body,
         }
     }
-
-    /// Path parameter `message_id`: ID of the message to react to (`om_…`).
-    ///
-    /// Platform ids use `[A-Za-z0-9_-]`; any value is percent-encoded as one path segment, and an empty one is refused before sending.
-    pub fn message_id(&self) -> &str {
-        &self.message_id
-    }
-
-    /// The request body.
-    pub fn body(&self) -> &CreateMessageReactionBody {
-        &self.body
-    }
 }
 
 /// The body of `im.v1.message_reaction.create`.
 ///
-/// Build one with [`new`](CreateMessageReactionBody::new), which takes the required field, and the `with_*` setters.
+/// Build one with [`new`](CreateMessageReactionBody::new) (the required fields) and the setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateMessageReactionBody {
@@ -99,8 +50,6 @@ impl CreateMessageReactionBody {
 }
 
 /// The answer of `im.v1.message_reaction.create`.
-///
-/// Build one with [`new`](CreateMessageReactionResponse::new), which takes the required field, and the `with_*` setters.
 ///
 /// [`log_id`](CreateMessageReactionResponse::log_id) gives the log id (`x-tt-logid`) of the
 /// answer, which the platform's support asks for.
@@ -123,89 +72,57 @@ pub struct CreateMessageReactionResponse {
     lark_log_id: Option<String>,
 }
 
-impl CreateMessageReactionResponse {
-    /// A value with the required fields; the others unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new(reaction_id: impl Into<String>) -> Self {
-        Self {
-            reaction_id: reaction_id.into(),
-            operator: Default::default(),
-            action_time: Default::default(),
-            reaction_type: Default::default(),
-            lark_log_id: None,
-        }
-    }
-
-    /// Sets `operator`.
-    pub fn with_operator(mut self, operator: Operator) -> Self {
-        self.operator = Some(operator);
-        self
-    }
-
-    /// Sets `action_time`.
-    pub fn with_action_time(mut self, action_time: impl Into<String>) -> Self {
-        self.action_time = Some(action_time.into());
-        self
-    }
-
-    /// Sets `reaction_type`.
-    pub fn with_reaction_type(mut self, reaction_type: Emoji) -> Self {
-        self.reaction_type = Some(reaction_type);
-        self
-    }
-
-    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
-    /// platform sent one: give it to the platform's support with a question.
-    pub fn log_id(&self) -> Option<&str> {
-        self.lark_log_id.as_deref()
-    }
-}
-
-impl crate::operation::Output for CreateMessageReactionResponse {
-    fn set_log_id(&mut self, log_id: Option<String>) {
-        self.lark_log_id = log_id;
-    }
-}
-
-impl crate::operation::Operation for CreateMessageReactionRequest {
-    type Error = CreateMessageReactionError;
-    const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
+crate::answer!(CreateMessageReactionResponse);
+impl op::Operation for CreateMessageReactionRequest {
+    type Code = super::super::ErrorCode;
+    type Answer = CreateMessageReactionResponse;
+    const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.message_reaction.create",
-        method: crate::operation::HttpMethod::Post,
+        method: op::HttpMethod::Post,
         path: "/open-apis/im/v1/messages/:message_id/reactions",
-        access_tokens: &[
-            crate::operation::TokenType::Tenant,
-            crate::operation::TokenType::User,
-        ],
+        access_tokens: &[op::TokenType::Tenant, op::TokenType::User],
         idempotent: false,
-        response: crate::operation::ResponseKind::Json,
+        response: op::ResponseKind::Json,
         doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message-reaction/create",
-        rate_limit: Some(crate::operation::RateLimitMeta {
+        rate_limit: Some(op::RateLimitMeta {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
+        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        errors: &[
+            crate::ErrorRow::of(58),
+            crate::ErrorRow::of(60),
+            crate::ErrorRow::of(61),
+            crate::ErrorRow::of(62),
+            crate::ErrorRow::of(63),
+            crate::ErrorRow::of(64),
+            crate::ErrorRow::of(65),
+            crate::ErrorRow::of(67),
+            crate::ErrorRow::of(70),
+            crate::ErrorRow::of(71),
+            crate::ErrorRow::of(72),
+            crate::ErrorRow::of(73),
+            crate::ErrorRow::of(74),
+            crate::ErrorRow::of(75),
+            crate::ErrorRow::of(76),
+            crate::ErrorRow::of(77),
+            crate::ErrorRow::of(78),
+            crate::ErrorRow::of(79),
+            crate::ErrorRow::of(90),
+        ],
     };
 
-    fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
-        vec![self.message_id.as_str().into()]
+    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+        parts.path("message_id", &self.message_id);
+        parts.json(&self.body)
     }
-
-    fn query_params(&self) -> Vec<(&'static str, String)> {
-        Vec::new()
-    }
-
-    fn payload(&self) -> Result<crate::operation::Payload, String> {
-        crate::operation::Payload::json(&self.body)
-    }
-}
-
-impl crate::operation::JsonOperation for CreateMessageReactionRequest {
-    type Output = CreateMessageReactionResponse;
 }
 
 impl super::MessageReactionApi<'_> {
     /// Add an emoji reaction to a message.
+    ///
+    /// Adds a reaction of the given emoji type to a message, as the bot or the user. The caller
+    /// must be in the message's chat; recalled and system messages take no reactions.
     ///
     /// - Endpoint id: `im.v1.message_reaction.create`
     /// - Access tokens: `tenant_access_token`, `user_access_token`
@@ -215,11 +132,32 @@ impl super::MessageReactionApi<'_> {
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
     /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message-reaction/create>
     ///
+    /// # Errors
+    ///
+    /// Documented codes (match them with `Error::code()`):
+    /// [`MessageDeleted`](super::super::ErrorCode::MessageDeleted) (230110),
+    /// [`InvalidReactionType`](super::super::ErrorCode::InvalidReactionType) (231001),
+    /// [`NoReactionPermission`](super::super::ErrorCode::NoReactionPermission) (231002),
+    /// [`MessageNotFound`](super::super::ErrorCode::MessageNotFound) (231003),
+    /// [`MessageChatGone`](super::super::ErrorCode::MessageChatGone) (231004),
+    /// [`ThreadRemoved`](super::super::ErrorCode::ThreadRemoved) (231005),
+    /// [`InvalidOperator`](super::super::ErrorCode::InvalidOperator) (231006),
+    /// [`NoMessageAccess`](super::super::ErrorCode::NoMessageAccess) (231008),
+    /// [`InvalidPageToken`](super::super::ErrorCode::InvalidPageToken) (231012),
+    /// [`InvalidAuthType`](super::super::ErrorCode::InvalidAuthType) (231013),
+    /// [`InvalidUserIdType`](super::super::ErrorCode::InvalidUserIdType) (231014),
+    /// [`DuplicateRequestInProgress`](super::super::ErrorCode::DuplicateRequestInProgress)
+    /// (231015), [`MessageTypeNotReactable`](super::super::ErrorCode::MessageTypeNotReactable)
+    /// (231017), [`ReactionMessageInvisible`](super::super::ErrorCode::ReactionMessageInvisible)
+    /// (231018), [`BlockedByUserSettings`](super::super::ErrorCode::BlockedByUserSettings)
+    /// (231019), [`BlockedByTenantAdmin`](super::super::ErrorCode::BlockedByTenantAdmin)
+    /// (231020), [`ExternalChatForbidden`](super::super::ErrorCode::ExternalChatForbidden)
+    /// (231021), [`P2pUserUnavailable`](super::super::ErrorCode::P2pUserUnavailable) (231022),
+    /// [`ChatDissolved`](super::super::ErrorCode::ChatDissolved) (232009).
+    ///
     /// # Example
     ///
-    /// ```no_run
-    /// # async fn example() -> Result<(), lark_openapi::Error> {
-    /// let client = lark_openapi::Client::builder("cli_your_app_id", "your_app_secret").build()?;
+    /// ```ignore
     /// let response = client
     ///     .im().v1().message_reaction()
     ///     .create(
@@ -229,571 +167,18 @@ impl super::MessageReactionApi<'_> {
     ///     .send()
     ///     .await?;
     /// println!("{response:?}");
-    /// # Ok(())
-    /// # }
     /// ```
     pub fn create(
         &self,
         message_id: impl Into<String>,
         body: CreateMessageReactionBody,
     ) -> CreateMessageReaction {
-        CreateMessageReaction {
-            client: self.client.clone(),
-            request: CreateMessageReactionRequest::new(message_id, body),
-            options: RequestOptions::default(),
-        }
-    }
-}
-
-/// A prepared `im.v1.message_reaction.create` call: set options, then `.send().await` (or just `.await`).
-///
-/// Made by [`MessageReactionApi::create`](super::MessageReactionApi::create).
-#[derive(Debug, Clone)]
-#[must_use = "a request does nothing until it is sent"]
-pub struct CreateMessageReaction {
-    client: Client,
-    request: CreateMessageReactionRequest,
-    options: RequestOptions,
-}
-
-impl CreateMessageReaction {
-    /// Store apps: the tenant to act for (its `tenant_key`); custom apps need not set it.
-    pub fn tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.options = self.options.tenant_key(tenant_key);
-        self
-    }
-
-    /// Sends the request as a user, with that user's `user_access_token`, instead of
-    /// as the app.
-    pub fn user_access_token(mut self, token: impl Into<String>) -> Self {
-        self.options = self.options.user_access_token(token);
-        self
-    }
-
-    /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
-    /// Merged into what is set: a field these options set replaces the earlier value,
-    /// the others are kept, headers add up.
-    pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = self.options.merge(options);
-        self
-    }
-
-    /// The request as it will be sent.
-    pub fn request(&self) -> &CreateMessageReactionRequest {
-        &self.request
-    }
-
-    /// Sends the request.
-    pub async fn send(
-        self,
-    ) -> Result<CreateMessageReactionResponse, Error<CreateMessageReactionError>> {
-        self.client.call(self.request, self.options).await
-    }
-}
-
-impl std::future::IntoFuture for CreateMessageReaction {
-    type Output = Result<
-        CreateMessageReactionResponse,
-        Error<CreateMessageReactionError>,
-    >;
-    type IntoFuture = crate::operation::BoxFuture<Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-/// Service errors of `im.v1.message_reaction.create`: one variant per documented code.
-///
-/// Codes the spec does not list (including platform-wide ones) arrive as `Unhandled`. Each variant keeps the full [`ApiError`](crate::ApiError): code, HTTP status, server message, log id, troubleshooter link and violations.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum CreateMessageReactionError {
-    /// **230110** (HTTP 400): The message has been deleted.
-    ///
-    /// What to do: Drop the message from your work queue.
-    ///
-    /// Server message: `Action unavailable as the message has been deleted.`
-    ///
-    /// Retrying the same request does not help.
-    MessageDeleted(crate::ApiError),
-    /// **231001** (HTTP 400): The emoji type is not a valid reaction.
-    ///
-    /// What to do: Use an emoji_type from the platform's emoji list.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    InvalidReactionType(crate::ApiError),
-    /// **231002** (HTTP 400): The caller may not add or remove reactions on this message, usually because it is not in the message's chat.
-    ///
-    /// What to do: Add the bot or user to the chat first.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    NoReactionPermission(crate::ApiError),
-    /// **231003** (HTTP 400): The message does not exist or has been recalled.
-    ///
-    /// What to do: Check the message_id.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    MessageNotFound(crate::ApiError),
-    /// **231004** (HTTP 400): The message's chat does not exist, was dissolved or archived.
-    ///
-    /// What to do: Drop the message from your work queue.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    ChatNotFound(crate::ApiError),
-    /// **231005** (HTTP 400): The message is in a thread that was removed without trace.
-    ///
-    /// What to do: Drop the message from your work queue.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    ThreadRemoved(crate::ApiError),
-    /// **231006** (HTTP 400): The platform could not resolve the caller as a bot or user.
-    ///
-    /// What to do: Retry; if it keeps failing, contact Lark support with the log id.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// A retry can help: the SDK retries it within the client's retry policy.
-    InvalidOperator(crate::ApiError),
-    /// **231008** (HTTP 400): The caller cannot access the message, usually because it is not in the message's chat.
-    ///
-    /// What to do: Add the bot or user to the chat first.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    NoMessageAccess(crate::ApiError),
-    /// **231012** (HTTP 400): The page_token is not valid.
-    ///
-    /// What to do: Pass the page_token of the previous page unchanged, or none for the first page.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    InvalidPageToken(crate::ApiError),
-    /// **231013** (HTTP 400): The request was not authorized with a tenant or user access token.
-    ///
-    /// What to do: Send a tenant_access_token or user_access_token.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    InvalidAuthType(crate::ApiError),
-    /// **231014** (HTTP 400): user_id_type is not open_id, union_id or user_id.
-    ///
-    /// What to do: Pass one of open_id, union_id, user_id.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    InvalidUserIdType(crate::ApiError),
-    /// **231015** (HTTP 400): An identical reaction request is still being processed.
-    ///
-    /// What to do: Wait a moment and retry.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// A retry can help: the SDK retries it within the client's retry policy.
-    DuplicateRequestInProgress(crate::ApiError),
-    /// **231017** (HTTP 400): Messages of this type, such as system messages, take no reactions.
-    ///
-    /// What to do: React to another message.
-    ///
-    /// Server message: `This operation is not supported for this message type.`
-    ///
-    /// Retrying the same request does not help.
-    UnsupportedMessageType(crate::ApiError),
-    /// **231018** (HTTP 400): The message cannot be seen by the caller.
-    ///
-    /// What to do: Use a message the caller can see.
-    ///
-    /// Server message: `The message is invisible to the operator.`
-    ///
-    /// Retrying the same request does not help.
-    MessageInvisible(crate::ApiError),
-    /// **231019** (HTTP 400): The message's sender has settings, such as blocking, that prevent this.
-    ///
-    /// What to do: Leave this message alone.
-    ///
-    /// Server message: `Due to the settings of this user, you are temporarily unable to perform this operation.`
-    ///
-    /// Retrying the same request does not help.
-    BlockedByUserSettings(crate::ApiError),
-    /// **231020** (HTTP 400): The tenant administrator's configuration prevents acting on the message's sender.
-    ///
-    /// What to do: Contact the tenant administrator.
-    ///
-    /// Server message: `Due to the configuration of the tenant administrator, you cannot perform this operation on the target user temporarily.`
-    ///
-    /// Retrying the same request does not help.
-    BlockedByTenantAdmin(crate::ApiError),
-    /// **231021** (HTTP 400): The caller may not operate on external chats.
-    ///
-    /// What to do: Use the reaction APIs in internal chats only, or enable the bot for external chats.
-    ///
-    /// Server message: `No permission to operate external chats.`
-    ///
-    /// Retrying the same request does not help.
-    ExternalChatForbidden(crate::ApiError),
-    /// **231022** (HTTP 400): The one-to-one chat's user is outside the app's availability scope or in its disabled scope.
-    ///
-    /// What to do: Add the user to the app's availability scope and release a version.
-    ///
-    /// Server message: `Bot has NO availability to this user.`
-    ///
-    /// Retrying the same request does not help.
-    UserUnavailable(crate::ApiError),
-    /// **232009** (HTTP 400): The chat has been dissolved.
-    ///
-    /// What to do: Drop the chat from your records or use another one.
-    ///
-    /// Server message: `Your request specifies a chat which has already been dissolved.`
-    ///
-    /// Retrying the same request does not help.
-    ChatDissolved(crate::ApiError),
-    /// A code the spec's error table does not list; see [`ApiError`](crate::ApiError).
-    Unhandled(crate::ApiError),
-}
-
-impl CreateMessageReactionError {
-    /// The error as the platform sent it.
-    pub fn api_error(&self) -> &crate::ApiError {
-        match self {
-            Self::MessageDeleted(e)
-            | Self::InvalidReactionType(e)
-            | Self::NoReactionPermission(e)
-            | Self::MessageNotFound(e)
-            | Self::ChatNotFound(e)
-            | Self::ThreadRemoved(e)
-            | Self::InvalidOperator(e)
-            | Self::NoMessageAccess(e)
-            | Self::InvalidPageToken(e)
-            | Self::InvalidAuthType(e)
-            | Self::InvalidUserIdType(e)
-            | Self::DuplicateRequestInProgress(e)
-            | Self::UnsupportedMessageType(e)
-            | Self::MessageInvisible(e)
-            | Self::BlockedByUserSettings(e)
-            | Self::BlockedByTenantAdmin(e)
-            | Self::ExternalChatForbidden(e)
-            | Self::UserUnavailable(e)
-            | Self::ChatDissolved(e)
-            | Self::Unhandled(e) => e,
-        }
-    }
-
-    /// The platform's error code.
-    pub fn code(&self) -> i64 {
-        self.api_error().code
-    }
-
-    /// The HTTP status of the response.
-    pub fn http_status(&self) -> u16 {
-        self.api_error().http_status
-    }
-
-    /// The server's message (`msg`).
-    pub fn message(&self) -> &str {
-        &self.api_error().message
-    }
-
-    /// The log id to quote when asking Lark support.
-    pub fn log_id(&self) -> Option<&str> {
-        self.api_error().log_id.as_deref()
-    }
-
-    /// What the code means, from the spec; `None` for `Unhandled`.
-    pub fn meaning(&self) -> Option<&'static str> {
-        match self {
-            Self::MessageDeleted(_) => Some("The message has been deleted."),
-            Self::InvalidReactionType(_) => {
-                Some("The emoji type is not a valid reaction.")
-            }
-            Self::NoReactionPermission(_) => {
-                Some(
-                    "The caller may not add or remove reactions on this message, usually because it is not in the message's chat.",
-                )
-            }
-            Self::MessageNotFound(_) => {
-                Some("The message does not exist or has been recalled.")
-            }
-            Self::ChatNotFound(_) => {
-                Some("The message's chat does not exist, was dissolved or archived.")
-            }
-            Self::ThreadRemoved(_) => {
-                Some("The message is in a thread that was removed without trace.")
-            }
-            Self::InvalidOperator(_) => {
-                Some("The platform could not resolve the caller as a bot or user.")
-            }
-            Self::NoMessageAccess(_) => {
-                Some(
-                    "The caller cannot access the message, usually because it is not in the message's chat.",
-                )
-            }
-            Self::InvalidPageToken(_) => Some("The page_token is not valid."),
-            Self::InvalidAuthType(_) => {
-                Some(
-                    "The request was not authorized with a tenant or user access token.",
-                )
-            }
-            Self::InvalidUserIdType(_) => {
-                Some("user_id_type is not open_id, union_id or user_id.")
-            }
-            Self::DuplicateRequestInProgress(_) => {
-                Some("An identical reaction request is still being processed.")
-            }
-            Self::UnsupportedMessageType(_) => {
-                Some(
-                    "Messages of this type, such as system messages, take no reactions.",
-                )
-            }
-            Self::MessageInvisible(_) => {
-                Some("The message cannot be seen by the caller.")
-            }
-            Self::BlockedByUserSettings(_) => {
-                Some(
-                    "The message's sender has settings, such as blocking, that prevent this.",
-                )
-            }
-            Self::BlockedByTenantAdmin(_) => {
-                Some(
-                    "The tenant administrator's configuration prevents acting on the message's sender.",
-                )
-            }
-            Self::ExternalChatForbidden(_) => {
-                Some("The caller may not operate on external chats.")
-            }
-            Self::UserUnavailable(_) => {
-                Some(
-                    "The one-to-one chat's user is outside the app's availability scope or in its disabled scope.",
-                )
-            }
-            Self::ChatDissolved(_) => Some("The chat has been dissolved."),
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// What to do about it, from the spec; `None` for `Unhandled`.
-    pub fn advice(&self) -> Option<&'static str> {
-        match self {
-            Self::MessageDeleted(_) => Some("Drop the message from your work queue."),
-            Self::InvalidReactionType(_) => {
-                Some("Use an emoji_type from the platform's emoji list.")
-            }
-            Self::NoReactionPermission(_) => {
-                Some("Add the bot or user to the chat first.")
-            }
-            Self::MessageNotFound(_) => Some("Check the message_id."),
-            Self::ChatNotFound(_) => Some("Drop the message from your work queue."),
-            Self::ThreadRemoved(_) => Some("Drop the message from your work queue."),
-            Self::InvalidOperator(_) => {
-                Some("Retry; if it keeps failing, contact Lark support with the log id.")
-            }
-            Self::NoMessageAccess(_) => Some("Add the bot or user to the chat first."),
-            Self::InvalidPageToken(_) => {
-                Some(
-                    "Pass the page_token of the previous page unchanged, or none for the first page.",
-                )
-            }
-            Self::InvalidAuthType(_) => {
-                Some("Send a tenant_access_token or user_access_token.")
-            }
-            Self::InvalidUserIdType(_) => Some("Pass one of open_id, union_id, user_id."),
-            Self::DuplicateRequestInProgress(_) => Some("Wait a moment and retry."),
-            Self::UnsupportedMessageType(_) => Some("React to another message."),
-            Self::MessageInvisible(_) => Some("Use a message the caller can see."),
-            Self::BlockedByUserSettings(_) => Some("Leave this message alone."),
-            Self::BlockedByTenantAdmin(_) => Some("Contact the tenant administrator."),
-            Self::ExternalChatForbidden(_) => {
-                Some(
-                    "Use the reaction APIs in internal chats only, or enable the bot for external chats.",
-                )
-            }
-            Self::UserUnavailable(_) => {
-                Some(
-                    "Add the user to the app's availability scope and release a version.",
-                )
-            }
-            Self::ChatDissolved(_) => {
-                Some("Drop the chat from your records or use another one.")
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// Whether sending the same request again can succeed, per the spec.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::InvalidOperator(_) | Self::DuplicateRequestInProgress(_))
-    }
-
-    /// Whether the code is one the spec does not list.
-    pub fn is_unhandled(&self) -> bool {
-        matches!(self, Self::Unhandled(_))
-    }
-
-    /// Whether this is code 230110: The message has been deleted.
-    pub fn is_message_deleted(&self) -> bool {
-        matches!(self, Self::MessageDeleted(_))
-    }
-
-    /// Whether this is code 231001: The emoji type is not a valid reaction.
-    pub fn is_invalid_reaction_type(&self) -> bool {
-        matches!(self, Self::InvalidReactionType(_))
-    }
-
-    /// Whether this is code 231002: The caller may not add or remove reactions on this message, usually because it is not in the message's chat.
-    pub fn is_no_reaction_permission(&self) -> bool {
-        matches!(self, Self::NoReactionPermission(_))
-    }
-
-    /// Whether this is code 231003: The message does not exist or has been recalled.
-    pub fn is_message_not_found(&self) -> bool {
-        matches!(self, Self::MessageNotFound(_))
-    }
-
-    /// Whether this is code 231004: The message's chat does not exist, was dissolved or archived.
-    pub fn is_chat_not_found(&self) -> bool {
-        matches!(self, Self::ChatNotFound(_))
-    }
-
-    /// Whether this is code 231005: The message is in a thread that was removed without trace.
-    pub fn is_thread_removed(&self) -> bool {
-        matches!(self, Self::ThreadRemoved(_))
-    }
-
-    /// Whether this is code 231006: The platform could not resolve the caller as a bot or user.
-    pub fn is_invalid_operator(&self) -> bool {
-        matches!(self, Self::InvalidOperator(_))
-    }
-
-    /// Whether this is code 231008: The caller cannot access the message, usually because it is not in the message's chat.
-    pub fn is_no_message_access(&self) -> bool {
-        matches!(self, Self::NoMessageAccess(_))
-    }
-
-    /// Whether this is code 231012: The page_token is not valid.
-    pub fn is_invalid_page_token(&self) -> bool {
-        matches!(self, Self::InvalidPageToken(_))
-    }
-
-    /// Whether this is code 231013: The request was not authorized with a tenant or user access token.
-    pub fn is_invalid_auth_type(&self) -> bool {
-        matches!(self, Self::InvalidAuthType(_))
-    }
-
-    /// Whether this is code 231014: user_id_type is not open_id, union_id or user_id.
-    pub fn is_invalid_user_id_type(&self) -> bool {
-        matches!(self, Self::InvalidUserIdType(_))
-    }
-
-    /// Whether this is code 231015: An identical reaction request is still being processed.
-    pub fn is_duplicate_request_in_progress(&self) -> bool {
-        matches!(self, Self::DuplicateRequestInProgress(_))
-    }
-
-    /// Whether this is code 231017: Messages of this type, such as system messages, take no reactions.
-    pub fn is_unsupported_message_type(&self) -> bool {
-        matches!(self, Self::UnsupportedMessageType(_))
-    }
-
-    /// Whether this is code 231018: The message cannot be seen by the caller.
-    pub fn is_message_invisible(&self) -> bool {
-        matches!(self, Self::MessageInvisible(_))
-    }
-
-    /// Whether this is code 231019: The message's sender has settings, such as blocking, that prevent this.
-    pub fn is_blocked_by_user_settings(&self) -> bool {
-        matches!(self, Self::BlockedByUserSettings(_))
-    }
-
-    /// Whether this is code 231020: The tenant administrator's configuration prevents acting on the message's sender.
-    pub fn is_blocked_by_tenant_admin(&self) -> bool {
-        matches!(self, Self::BlockedByTenantAdmin(_))
-    }
-
-    /// Whether this is code 231021: The caller may not operate on external chats.
-    pub fn is_external_chat_forbidden(&self) -> bool {
-        matches!(self, Self::ExternalChatForbidden(_))
-    }
-
-    /// Whether this is code 231022: The one-to-one chat's user is outside the app's availability scope or in its disabled scope.
-    pub fn is_user_unavailable(&self) -> bool {
-        matches!(self, Self::UserUnavailable(_))
-    }
-
-    /// Whether this is code 232009: The chat has been dissolved.
-    pub fn is_chat_dissolved(&self) -> bool {
-        matches!(self, Self::ChatDissolved(_))
-    }
-}
-
-impl std::fmt::Display for CreateMessageReactionError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::service_error::fmt_service_error(
-            f,
-            self.api_error(),
-            self.meaning(),
-            self.advice(),
+        crate::Call::new(
+            self.client,
+            CreateMessageReactionRequest::new(message_id, body),
         )
     }
 }
 
-impl std::error::Error for CreateMessageReactionError {}
-impl crate::service_error::FromApiError for CreateMessageReactionError {
-    fn from_api_error(error: crate::ApiError) -> Self {
-        match error.code {
-            230110i64 => Self::MessageDeleted(error),
-            231001i64 => Self::InvalidReactionType(error),
-            231002i64 => Self::NoReactionPermission(error),
-            231003i64 => Self::MessageNotFound(error),
-            231004i64 => Self::ChatNotFound(error),
-            231005i64 => Self::ThreadRemoved(error),
-            231006i64 => Self::InvalidOperator(error),
-            231008i64 => Self::NoMessageAccess(error),
-            231012i64 => Self::InvalidPageToken(error),
-            231013i64 => Self::InvalidAuthType(error),
-            231014i64 => Self::InvalidUserIdType(error),
-            231015i64 => Self::DuplicateRequestInProgress(error),
-            231017i64 => Self::UnsupportedMessageType(error),
-            231018i64 => Self::MessageInvisible(error),
-            231019i64 => Self::BlockedByUserSettings(error),
-            231020i64 => Self::BlockedByTenantAdmin(error),
-            231021i64 => Self::ExternalChatForbidden(error),
-            231022i64 => Self::UserUnavailable(error),
-            232009i64 => Self::ChatDissolved(error),
-            _ => Self::Unhandled(error),
-        }
-    }
-}
-
-impl crate::ServiceError for CreateMessageReactionError {
-    fn endpoint(&self) -> &'static str {
-        "im.v1.message_reaction.create"
-    }
-
-    fn api_error(&self) -> &crate::ApiError {
-        CreateMessageReactionError::api_error(self)
-    }
-
-    fn meaning(&self) -> Option<&'static str> {
-        CreateMessageReactionError::meaning(self)
-    }
-
-    fn advice(&self) -> Option<&'static str> {
-        CreateMessageReactionError::advice(self)
-    }
-
-    fn is_retryable(&self) -> bool {
-        CreateMessageReactionError::is_retryable(self)
-    }
-}
+/// A prepared `im.v1.message_reaction.create` call: set options, then `.await` it (see [`Call`](crate::Call)).
+pub type CreateMessageReaction = crate::Call<CreateMessageReactionRequest>;

@@ -4,56 +4,29 @@
 //! List the emoji reactions on a message.
 //!
 //! `GET /open-apis/im/v1/messages/:message_id/reactions`
-//!
-//! Returns one page of the reactions on a message, optionally only those of one emoji type.
-//! Pass the response's `page_token` to get the next page while `has_more` is true.
-//!
-//! - Endpoint id: `im.v1.message_reaction.list`
-//! - Access tokens: `tenant_access_token`, `user_access_token`
-//! - App types: custom (self-built), store (marketplace)
-//! - Sent as the app by default; `.user_access_token(…)` sends it as a user
-//! - Scopes (any one of): `im:message:readonly`, `im:message.reactions:read`
-//! - Paginated: `.items()` and `.pages()` stream every page
-//! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message-reaction/list>
 
-use crate::{Client, Error, RequestOptions};
+use crate::operation as op;
 use crate::codec;
 use super::super::models::{MessageReaction, UserIdType};
 
-/// The parameters and body of `im.v1.message_reaction.list`.
-///
-/// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
-///
-/// ```
-/// # use lark_openapi::im::v1::message_reaction::*;
-/// let request = ListMessageReactionRequest::new("om_3210a18894e206715a4359115f4cf2f5");
-/// ```
-///
-/// Leaving out `message_id` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::message_reaction::*;
-/// let request = ListMessageReactionRequest::new();
-/// ```
+/// The parameters and body of `im.v1.message_reaction.list`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ListMessageReactionRequest {
-    /// Path parameter `message_id`: ID of the message (`om_…`).
-    ///
-    /// Platform ids use `[A-Za-z0-9_-]`; any value is percent-encoded as one path segment, and an empty one is refused before sending.
-    message_id: String,
-    /// Query parameter `reaction_type`: Only reactions of this emoji type (such as `LAUGH`); leave out for all.
-    reaction_type: Option<String>,
-    /// Query parameter `page_token`: Token of the page to fetch, from the previous page; leave out for the first page.
-    page_token: Option<String>,
-    /// Query parameter `page_size`: Reactions per page.
-    page_size: Option<i64>,
-    /// Query parameter `user_id_type`: Kind of user ID used for `operator_id` when the operator is a user (default `open_id`).
-    user_id_type: Option<UserIdType>,
+    /// Path `message_id`: ID of the message (`om_…`).
+    pub message_id: String,
+    /// Query `reaction_type`: Only reactions of this emoji type (such as `LAUGH`); leave out for all.
+    pub reaction_type: Option<String>,
+    /// Query `page_token`: Token of the page to fetch, from the previous page; leave out for the first page.
+    pub page_token: Option<String>,
+    /// Query `page_size`: Reactions per page.
+    pub page_size: Option<i64>,
+    /// Query `user_id_type`: Kind of user ID used for `operator_id` when the operator is a user (default `open_id`).
+    pub user_id_type: Option<UserIdType>,
 }
 
 impl ListMessageReactionRequest {
-    /// Creates the request from its required parameters.
+    /// The request with its required parameters; the others unset.
     #[allow(clippy::new_without_default)]
     pub fn new(message_id: impl Into<String>) -> Self {
         Self {
@@ -63,57 +36,6 @@ impl ListMessageReactionRequest {
             page_size: Default::default(),
             user_id_type: Default::default(),
         }
-    }
-
-    /// Path parameter `message_id`: ID of the message (`om_…`).
-    ///
-    /// Platform ids use `[A-Za-z0-9_-]`; any value is percent-encoded as one path segment, and an empty one is refused before sending.
-    pub fn message_id(&self) -> &str {
-        &self.message_id
-    }
-
-    /// Query parameter `reaction_type`: Only reactions of this emoji type (such as `LAUGH`); leave out for all.
-    pub fn reaction_type(&self) -> Option<&str> {
-        self.reaction_type.as_deref()
-    }
-
-    /// Query parameter `page_token`: Token of the page to fetch, from the previous page; leave out for the first page.
-    pub fn page_token(&self) -> Option<&str> {
-        self.page_token.as_deref()
-    }
-
-    /// Query parameter `page_size`: Reactions per page.
-    pub fn page_size(&self) -> &Option<i64> {
-        &self.page_size
-    }
-
-    /// Query parameter `user_id_type`: Kind of user ID used for `operator_id` when the operator is a user (default `open_id`).
-    pub fn user_id_type(&self) -> &Option<UserIdType> {
-        &self.user_id_type
-    }
-
-    /// Query parameter `reaction_type`: Only reactions of this emoji type (such as `LAUGH`); leave out for all.
-    pub fn set_reaction_type(mut self, reaction_type: impl Into<String>) -> Self {
-        self.reaction_type = Some(reaction_type.into());
-        self
-    }
-
-    /// Query parameter `page_token`: Token of the page to fetch, from the previous page; leave out for the first page.
-    pub fn set_page_token(mut self, page_token: impl Into<String>) -> Self {
-        self.page_token = Some(page_token.into());
-        self
-    }
-
-    /// Query parameter `page_size`: Reactions per page.
-    pub fn set_page_size(mut self, page_size: i64) -> Self {
-        self.page_size = Some(page_size);
-        self
-    }
-
-    /// Query parameter `user_id_type`: Kind of user ID used for `operator_id` when the operator is a user (default `open_id`).
-    pub fn set_user_id_type(mut self, user_id_type: UserIdType) -> Self {
-        self.user_id_type = Some(user_id_type);
-        self
     }
 }
 
@@ -137,99 +59,48 @@ pub struct ListMessageReactionResponse {
     lark_log_id: Option<String>,
 }
 
-impl ListMessageReactionResponse {
-    /// An empty value: every field unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            items: Default::default(),
-            has_more: Default::default(),
-            page_token: Default::default(),
-            lark_log_id: None,
-        }
-    }
-
-    /// Sets `items`.
-    pub fn with_items(
-        mut self,
-        items: impl IntoIterator<Item = MessageReaction>,
-    ) -> Self {
-        self.items = items.into_iter().collect();
-        self
-    }
-
-    /// Sets `has_more`.
-    pub fn with_has_more(mut self, has_more: bool) -> Self {
-        self.has_more = Some(has_more);
-        self
-    }
-
-    /// Sets `page_token`.
-    pub fn with_page_token(mut self, page_token: impl Into<String>) -> Self {
-        self.page_token = Some(page_token.into());
-        self
-    }
-
-    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
-    /// platform sent one: give it to the platform's support with a question.
-    pub fn log_id(&self) -> Option<&str> {
-        self.lark_log_id.as_deref()
-    }
-}
-
-impl crate::operation::Output for ListMessageReactionResponse {
-    fn set_log_id(&mut self, log_id: Option<String>) {
-        self.lark_log_id = log_id;
-    }
-}
-
-impl crate::operation::Operation for ListMessageReactionRequest {
-    type Error = ListMessageReactionError;
-    const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
+crate::answer!(ListMessageReactionResponse);
+impl op::Operation for ListMessageReactionRequest {
+    type Code = super::super::ErrorCode;
+    type Answer = ListMessageReactionResponse;
+    const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.message_reaction.list",
-        method: crate::operation::HttpMethod::Get,
+        method: op::HttpMethod::Get,
         path: "/open-apis/im/v1/messages/:message_id/reactions",
-        access_tokens: &[
-            crate::operation::TokenType::Tenant,
-            crate::operation::TokenType::User,
-        ],
+        access_tokens: &[op::TokenType::Tenant, op::TokenType::User],
         idempotent: true,
-        response: crate::operation::ResponseKind::Json,
+        response: op::ResponseKind::Json,
         doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message-reaction/list",
-        rate_limit: Some(crate::operation::RateLimitMeta {
+        rate_limit: Some(op::RateLimitMeta {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
+        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        errors: &[
+            crate::ErrorRow::of(58),
+            crate::ErrorRow::of(60),
+            crate::ErrorRow::of(62),
+            crate::ErrorRow::of(67),
+            crate::ErrorRow::of(70),
+            crate::ErrorRow::of(71),
+            crate::ErrorRow::of(72),
+            crate::ErrorRow::of(75),
+            crate::ErrorRow::of(78),
+            crate::ErrorRow::of(79),
+        ],
     };
 
-    fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
-        vec![self.message_id.as_str().into()]
-    }
-
-    fn query_params(&self) -> Vec<(&'static str, String)> {
-        let mut query = Vec::new();
-        if let Some(v) = &self.reaction_type {
-            query.push(("reaction_type", v.clone()));
-        }
-        if let Some(v) = &self.page_token {
-            query.push(("page_token", v.clone()));
-        }
-        if let Some(v) = &self.page_size {
-            query.push(("page_size", v.to_string()));
-        }
-        if let Some(v) = &self.user_id_type {
-            query.push(("user_id_type", v.as_str().to_string()));
-        }
-        query
+    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+        parts.path("message_id", &self.message_id);
+        parts.query("reaction_type", &self.reaction_type);
+        parts.query("page_token", &self.page_token);
+        parts.query("page_size", &self.page_size);
+        parts.query("user_id_type", &self.user_id_type);
+        Ok(())
     }
 }
 
-impl crate::operation::JsonOperation for ListMessageReactionRequest {
-    type Output = ListMessageReactionResponse;
-}
-
-impl crate::operation::Paginated for ListMessageReactionRequest {
+impl op::Paginated for ListMessageReactionRequest {
     type Item = MessageReaction;
     fn set_page_token(&mut self, token: String) {
         self.page_token = Some(token);
@@ -247,6 +118,9 @@ impl crate::operation::Paginated for ListMessageReactionRequest {
 impl super::MessageReactionApi<'_> {
     /// List the emoji reactions on a message.
     ///
+    /// Returns one page of the reactions on a message, optionally only those of one emoji type.
+    /// Pass the response's `page_token` to get the next page while `has_more` is true.
+    ///
     /// - Endpoint id: `im.v1.message_reaction.list`
     /// - Access tokens: `tenant_access_token`, `user_access_token`
     /// - App types: custom (self-built), store (marketplace)
@@ -256,11 +130,23 @@ impl super::MessageReactionApi<'_> {
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
     /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message-reaction/list>
     ///
+    /// # Errors
+    ///
+    /// Documented codes (match them with `Error::code()`):
+    /// [`MessageDeleted`](super::super::ErrorCode::MessageDeleted) (230110),
+    /// [`InvalidReactionType`](super::super::ErrorCode::InvalidReactionType) (231001),
+    /// [`MessageNotFound`](super::super::ErrorCode::MessageNotFound) (231003),
+    /// [`NoMessageAccess`](super::super::ErrorCode::NoMessageAccess) (231008),
+    /// [`InvalidPageToken`](super::super::ErrorCode::InvalidPageToken) (231012),
+    /// [`InvalidAuthType`](super::super::ErrorCode::InvalidAuthType) (231013),
+    /// [`InvalidUserIdType`](super::super::ErrorCode::InvalidUserIdType) (231014),
+    /// [`ReactionMessageInvisible`](super::super::ErrorCode::ReactionMessageInvisible) (231018),
+    /// [`ExternalChatForbidden`](super::super::ErrorCode::ExternalChatForbidden) (231021),
+    /// [`P2pUserUnavailable`](super::super::ErrorCode::P2pUserUnavailable) (231022).
+    ///
     /// # Example
     ///
-    /// ```no_run
-    /// # async fn example() -> Result<(), lark_openapi::Error> {
-    /// let client = lark_openapi::Client::builder("cli_your_app_id", "your_app_secret").build()?;
+    /// ```ignore
     /// use futures_util::TryStreamExt;
     /// let mut items = client
     ///     .im().v1().message_reaction()
@@ -271,432 +157,36 @@ impl super::MessageReactionApi<'_> {
     /// while let Some(item) = items.try_next().await? {
     ///     println!("{item:?}");
     /// }
-    /// # Ok(())
-    /// # }
     /// ```
     pub fn list(&self, message_id: impl Into<String>) -> ListMessageReaction {
-        ListMessageReaction {
-            client: self.client.clone(),
-            request: ListMessageReactionRequest::new(message_id),
-            options: RequestOptions::default(),
-        }
+        crate::Call::new(self.client, ListMessageReactionRequest::new(message_id))
     }
 }
 
-/// A prepared `im.v1.message_reaction.list` call: set options, then `.send().await` (or just `.await`).
-///
-/// Made by [`MessageReactionApi::list`](super::MessageReactionApi::list).
-#[derive(Debug, Clone)]
-#[must_use = "a request does nothing until it is sent"]
-pub struct ListMessageReaction {
-    client: Client,
-    request: ListMessageReactionRequest,
-    options: RequestOptions,
-}
-
+/// A prepared `im.v1.message_reaction.list` call: set options, then `.await` it (see [`Call`](crate::Call)).
+pub type ListMessageReaction = crate::Call<ListMessageReactionRequest>;
 impl ListMessageReaction {
-    /// Query parameter `reaction_type`: Only reactions of this emoji type (such as `LAUGH`); leave out for all.
+    /// Sets [`reaction_type`](ListMessageReactionRequest::reaction_type).
     pub fn reaction_type(mut self, reaction_type: impl Into<String>) -> Self {
-        self.request = self.request.set_reaction_type(reaction_type);
+        self.request.reaction_type = Some(reaction_type.into());
         self
     }
 
-    /// Query parameter `page_token`: Token of the page to fetch, from the previous page; leave out for the first page.
+    /// Sets [`page_token`](ListMessageReactionRequest::page_token).
     pub fn page_token(mut self, page_token: impl Into<String>) -> Self {
-        self.request = self.request.set_page_token(page_token);
+        self.request.page_token = Some(page_token.into());
         self
     }
 
-    /// Query parameter `page_size`: Reactions per page.
+    /// Sets [`page_size`](ListMessageReactionRequest::page_size).
     pub fn page_size(mut self, page_size: i64) -> Self {
-        self.request = self.request.set_page_size(page_size);
+        self.request.page_size = Some(page_size);
         self
     }
 
-    /// Query parameter `user_id_type`: Kind of user ID used for `operator_id` when the operator is a user (default `open_id`).
+    /// Sets [`user_id_type`](ListMessageReactionRequest::user_id_type).
     pub fn user_id_type(mut self, user_id_type: UserIdType) -> Self {
-        self.request = self.request.set_user_id_type(user_id_type);
+        self.request.user_id_type = Some(user_id_type);
         self
-    }
-
-    /// Store apps: the tenant to act for (its `tenant_key`); custom apps need not set it.
-    pub fn tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.options = self.options.tenant_key(tenant_key);
-        self
-    }
-
-    /// Sends the request as a user, with that user's `user_access_token`, instead of
-    /// as the app.
-    pub fn user_access_token(mut self, token: impl Into<String>) -> Self {
-        self.options = self.options.user_access_token(token);
-        self
-    }
-
-    /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
-    /// Merged into what is set: a field these options set replaces the earlier value,
-    /// the others are kept, headers add up.
-    pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = self.options.merge(options);
-        self
-    }
-
-    /// The request as it will be sent.
-    pub fn request(&self) -> &ListMessageReactionRequest {
-        &self.request
-    }
-
-    /// Sends the request.
-    pub async fn send(
-        self,
-    ) -> Result<ListMessageReactionResponse, Error<ListMessageReactionError>> {
-        self.client.call(self.request, self.options).await
-    }
-
-    /// Every page, fetched lazily one after the other as the stream is read: the
-    /// first with this call's parameters, each next one with the previous page's
-    /// `page_token`, until `has_more` is false. A page token seen before ends the
-    /// stream with an error instead of looping; an error is the stream's last item,
-    /// after every page before it.
-    ///
-    /// Each page is a response: its `log_id()` is the log id of that page's answer.
-    pub fn pages(
-        self,
-    ) -> futures_util::stream::BoxStream<
-        'static,
-        Result<ListMessageReactionResponse, Error<ListMessageReactionError>>,
-    > {
-        crate::paginate::pages(self.client, self.request, self.options)
-    }
-
-    /// Every item of every page, one at a time; one page is held in memory at a
-    /// time, however many items are read. Errors as for [`pages`](Self::pages).
-    pub fn items(
-        self,
-    ) -> futures_util::stream::BoxStream<
-        'static,
-        Result<MessageReaction, Error<ListMessageReactionError>>,
-    > {
-        crate::paginate::items(self.client, self.request, self.options)
-    }
-}
-
-impl std::future::IntoFuture for ListMessageReaction {
-    type Output = Result<ListMessageReactionResponse, Error<ListMessageReactionError>>;
-    type IntoFuture = crate::operation::BoxFuture<Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-/// Service errors of `im.v1.message_reaction.list`: one variant per documented code.
-///
-/// Codes the spec does not list (including platform-wide ones) arrive as `Unhandled`. Each variant keeps the full [`ApiError`](crate::ApiError): code, HTTP status, server message, log id, troubleshooter link and violations.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum ListMessageReactionError {
-    /// **230110** (HTTP 400): The message has been deleted.
-    ///
-    /// What to do: Drop the message from your work queue.
-    ///
-    /// Server message: `Action unavailable as the message has been deleted.`
-    ///
-    /// Retrying the same request does not help.
-    MessageDeleted(crate::ApiError),
-    /// **231001** (HTTP 400): The emoji type is not a valid reaction.
-    ///
-    /// What to do: Use an emoji_type from the platform's emoji list.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    InvalidReactionType(crate::ApiError),
-    /// **231003** (HTTP 400): The message does not exist or has been recalled.
-    ///
-    /// What to do: Check the message_id.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    MessageNotFound(crate::ApiError),
-    /// **231008** (HTTP 400): The caller cannot access the message, usually because it is not in the message's chat.
-    ///
-    /// What to do: Add the bot or user to the chat first.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    NoMessageAccess(crate::ApiError),
-    /// **231012** (HTTP 400): The page_token is not valid.
-    ///
-    /// What to do: Pass the page_token of the previous page unchanged, or none for the first page.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    InvalidPageToken(crate::ApiError),
-    /// **231013** (HTTP 400): The request was not authorized with a tenant or user access token.
-    ///
-    /// What to do: Send a tenant_access_token or user_access_token.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    InvalidAuthType(crate::ApiError),
-    /// **231014** (HTTP 400): user_id_type is not open_id, union_id or user_id.
-    ///
-    /// What to do: Pass one of open_id, union_id, user_id.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    InvalidUserIdType(crate::ApiError),
-    /// **231018** (HTTP 400): The message cannot be seen by the caller.
-    ///
-    /// What to do: Use a message the caller can see.
-    ///
-    /// Server message: `The message is invisible to the operator.`
-    ///
-    /// Retrying the same request does not help.
-    MessageInvisible(crate::ApiError),
-    /// **231021** (HTTP 400): The caller may not operate on external chats.
-    ///
-    /// What to do: Use the reaction APIs in internal chats only, or enable the bot for external chats.
-    ///
-    /// Server message: `No permission to operate external chats.`
-    ///
-    /// Retrying the same request does not help.
-    ExternalChatForbidden(crate::ApiError),
-    /// **231022** (HTTP 400): The one-to-one chat's user is outside the app's availability scope or in its disabled scope.
-    ///
-    /// What to do: Add the user to the app's availability scope and release a version.
-    ///
-    /// Server message: `Bot has NO availability to this user.`
-    ///
-    /// Retrying the same request does not help.
-    UserUnavailable(crate::ApiError),
-    /// A code the spec's error table does not list; see [`ApiError`](crate::ApiError).
-    Unhandled(crate::ApiError),
-}
-
-impl ListMessageReactionError {
-    /// The error as the platform sent it.
-    pub fn api_error(&self) -> &crate::ApiError {
-        match self {
-            Self::MessageDeleted(e)
-            | Self::InvalidReactionType(e)
-            | Self::MessageNotFound(e)
-            | Self::NoMessageAccess(e)
-            | Self::InvalidPageToken(e)
-            | Self::InvalidAuthType(e)
-            | Self::InvalidUserIdType(e)
-            | Self::MessageInvisible(e)
-            | Self::ExternalChatForbidden(e)
-            | Self::UserUnavailable(e)
-            | Self::Unhandled(e) => e,
-        }
-    }
-
-    /// The platform's error code.
-    pub fn code(&self) -> i64 {
-        self.api_error().code
-    }
-
-    /// The HTTP status of the response.
-    pub fn http_status(&self) -> u16 {
-        self.api_error().http_status
-    }
-
-    /// The server's message (`msg`).
-    pub fn message(&self) -> &str {
-        &self.api_error().message
-    }
-
-    /// The log id to quote when asking Lark support.
-    pub fn log_id(&self) -> Option<&str> {
-        self.api_error().log_id.as_deref()
-    }
-
-    /// What the code means, from the spec; `None` for `Unhandled`.
-    pub fn meaning(&self) -> Option<&'static str> {
-        match self {
-            Self::MessageDeleted(_) => Some("The message has been deleted."),
-            Self::InvalidReactionType(_) => {
-                Some("The emoji type is not a valid reaction.")
-            }
-            Self::MessageNotFound(_) => {
-                Some("The message does not exist or has been recalled.")
-            }
-            Self::NoMessageAccess(_) => {
-                Some(
-                    "The caller cannot access the message, usually because it is not in the message's chat.",
-                )
-            }
-            Self::InvalidPageToken(_) => Some("The page_token is not valid."),
-            Self::InvalidAuthType(_) => {
-                Some(
-                    "The request was not authorized with a tenant or user access token.",
-                )
-            }
-            Self::InvalidUserIdType(_) => {
-                Some("user_id_type is not open_id, union_id or user_id.")
-            }
-            Self::MessageInvisible(_) => {
-                Some("The message cannot be seen by the caller.")
-            }
-            Self::ExternalChatForbidden(_) => {
-                Some("The caller may not operate on external chats.")
-            }
-            Self::UserUnavailable(_) => {
-                Some(
-                    "The one-to-one chat's user is outside the app's availability scope or in its disabled scope.",
-                )
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// What to do about it, from the spec; `None` for `Unhandled`.
-    pub fn advice(&self) -> Option<&'static str> {
-        match self {
-            Self::MessageDeleted(_) => Some("Drop the message from your work queue."),
-            Self::InvalidReactionType(_) => {
-                Some("Use an emoji_type from the platform's emoji list.")
-            }
-            Self::MessageNotFound(_) => Some("Check the message_id."),
-            Self::NoMessageAccess(_) => Some("Add the bot or user to the chat first."),
-            Self::InvalidPageToken(_) => {
-                Some(
-                    "Pass the page_token of the previous page unchanged, or none for the first page.",
-                )
-            }
-            Self::InvalidAuthType(_) => {
-                Some("Send a tenant_access_token or user_access_token.")
-            }
-            Self::InvalidUserIdType(_) => Some("Pass one of open_id, union_id, user_id."),
-            Self::MessageInvisible(_) => Some("Use a message the caller can see."),
-            Self::ExternalChatForbidden(_) => {
-                Some(
-                    "Use the reaction APIs in internal chats only, or enable the bot for external chats.",
-                )
-            }
-            Self::UserUnavailable(_) => {
-                Some(
-                    "Add the user to the app's availability scope and release a version.",
-                )
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// Whether sending the same request again can succeed, per the spec.
-    pub fn is_retryable(&self) -> bool {
-        false
-    }
-
-    /// Whether the code is one the spec does not list.
-    pub fn is_unhandled(&self) -> bool {
-        matches!(self, Self::Unhandled(_))
-    }
-
-    /// Whether this is code 230110: The message has been deleted.
-    pub fn is_message_deleted(&self) -> bool {
-        matches!(self, Self::MessageDeleted(_))
-    }
-
-    /// Whether this is code 231001: The emoji type is not a valid reaction.
-    pub fn is_invalid_reaction_type(&self) -> bool {
-        matches!(self, Self::InvalidReactionType(_))
-    }
-
-    /// Whether this is code 231003: The message does not exist or has been recalled.
-    pub fn is_message_not_found(&self) -> bool {
-        matches!(self, Self::MessageNotFound(_))
-    }
-
-    /// Whether this is code 231008: The caller cannot access the message, usually because it is not in the message's chat.
-    pub fn is_no_message_access(&self) -> bool {
-        matches!(self, Self::NoMessageAccess(_))
-    }
-
-    /// Whether this is code 231012: The page_token is not valid.
-    pub fn is_invalid_page_token(&self) -> bool {
-        matches!(self, Self::InvalidPageToken(_))
-    }
-
-    /// Whether this is code 231013: The request was not authorized with a tenant or user access token.
-    pub fn is_invalid_auth_type(&self) -> bool {
-        matches!(self, Self::InvalidAuthType(_))
-    }
-
-    /// Whether this is code 231014: user_id_type is not open_id, union_id or user_id.
-    pub fn is_invalid_user_id_type(&self) -> bool {
-        matches!(self, Self::InvalidUserIdType(_))
-    }
-
-    /// Whether this is code 231018: The message cannot be seen by the caller.
-    pub fn is_message_invisible(&self) -> bool {
-        matches!(self, Self::MessageInvisible(_))
-    }
-
-    /// Whether this is code 231021: The caller may not operate on external chats.
-    pub fn is_external_chat_forbidden(&self) -> bool {
-        matches!(self, Self::ExternalChatForbidden(_))
-    }
-
-    /// Whether this is code 231022: The one-to-one chat's user is outside the app's availability scope or in its disabled scope.
-    pub fn is_user_unavailable(&self) -> bool {
-        matches!(self, Self::UserUnavailable(_))
-    }
-}
-
-impl std::fmt::Display for ListMessageReactionError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::service_error::fmt_service_error(
-            f,
-            self.api_error(),
-            self.meaning(),
-            self.advice(),
-        )
-    }
-}
-
-impl std::error::Error for ListMessageReactionError {}
-impl crate::service_error::FromApiError for ListMessageReactionError {
-    fn from_api_error(error: crate::ApiError) -> Self {
-        match error.code {
-            230110i64 => Self::MessageDeleted(error),
-            231001i64 => Self::InvalidReactionType(error),
-            231003i64 => Self::MessageNotFound(error),
-            231008i64 => Self::NoMessageAccess(error),
-            231012i64 => Self::InvalidPageToken(error),
-            231013i64 => Self::InvalidAuthType(error),
-            231014i64 => Self::InvalidUserIdType(error),
-            231018i64 => Self::MessageInvisible(error),
-            231021i64 => Self::ExternalChatForbidden(error),
-            231022i64 => Self::UserUnavailable(error),
-            _ => Self::Unhandled(error),
-        }
-    }
-}
-
-impl crate::ServiceError for ListMessageReactionError {
-    fn endpoint(&self) -> &'static str {
-        "im.v1.message_reaction.list"
-    }
-
-    fn api_error(&self) -> &crate::ApiError {
-        ListMessageReactionError::api_error(self)
-    }
-
-    fn meaning(&self) -> Option<&'static str> {
-        ListMessageReactionError::meaning(self)
-    }
-
-    fn advice(&self) -> Option<&'static str> {
-        ListMessageReactionError::advice(self)
-    }
-
-    fn is_retryable(&self) -> bool {
-        ListMessageReactionError::is_retryable(self)
     }
 }

@@ -3,29 +3,26 @@
 
 //! The `message_reaction` resource of `im` `v1`.
 
-pub mod batch_query;
-pub mod create;
-pub mod delete;
-pub mod list;
+mod batch_query;
+mod create;
+mod delete;
+mod list;
 pub use batch_query::{
     BatchQueryMessageReaction, BatchQueryMessageReactionRequest,
-    BatchQueryMessageReactionError, BatchQueryMessageReactionBody,
-    BatchQueryMessageReactionResponse,
+    BatchQueryMessageReactionBody, BatchQueryMessageReactionResponse,
 };
 
 pub use create::{
-    CreateMessageReaction, CreateMessageReactionRequest, CreateMessageReactionError,
-    CreateMessageReactionBody, CreateMessageReactionResponse,
+    CreateMessageReaction, CreateMessageReactionRequest, CreateMessageReactionBody,
+    CreateMessageReactionResponse,
 };
 
 pub use delete::{
-    DeleteMessageReaction, DeleteMessageReactionRequest, DeleteMessageReactionError,
-    DeleteMessageReactionResponse,
+    DeleteMessageReaction, DeleteMessageReactionRequest, DeleteMessageReactionResponse,
 };
 
 pub use list::{
-    ListMessageReaction, ListMessageReactionRequest, ListMessageReactionError,
-    ListMessageReactionResponse,
+    ListMessageReaction, ListMessageReactionRequest, ListMessageReactionResponse,
 };
 
 /// Accessor for the `message_reaction` resource.

@@ -4,74 +4,24 @@
 //! Download a resource (image, file, audio or video) contained in a message.
 //!
 //! `GET /open-apis/im/v1/messages/:message_id/resources/:file_key`
-//!
-//! Returns the raw bytes of one resource of a message as a binary stream. Use `type=image`
-//! for images (including images inside rich-text posts) and `type=file` for files, audio and
-//! video; stickers, sub-messages of merge-forwarded messages and card messages are not
-//! supported. The file type is given by the response `Content-Type`; the file name, when
-//! present, by `Content-Disposition`.
-//!
-//! - Endpoint id: `im.v1.message_resource.get`
-//! - Access tokens: `tenant_access_token`, `user_access_token`
-//! - App types: custom (self-built), store (marketplace)
-//! - Sent as the app by default; `.user_access_token(…)` sends it as a user
-//! - Scopes (any one of): `im:message.history:readonly`, `im:message:readonly`, `im:message`
-//! - Response: a binary stream of at most 100 MB (104857600 bytes), enforced while streaming
-//! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message-resource/get>
 
-use crate::{Client, Error, RequestOptions};
+use crate::operation as op;
 use super::super::models::ResourceType;
 
-/// The parameters and body of `im.v1.message_resource.get`.
-///
-/// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
-///
-/// Arguments come in one order for every endpoint: path parameters as in the path, then
-/// required query parameters (identifiers such as `*_id` first, then kinds such as `*_type`,
-/// then the rest; alphabetically in each group), then the body.
-///
-/// ```
-/// # use lark_openapi::im::v1::message_resource::*;
-/// let request = GetMessageResourceRequest::new("om_dc13264520392913993dd051dba21dcf", "file_456a92d6-c6ea-4de4-ac3f-7afcf44ac78g", lark_openapi::im::v1::ResourceType::Image);
-/// ```
-///
-/// Leaving out `message_id` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::message_resource::*;
-/// let request = GetMessageResourceRequest::new("file_456a92d6-c6ea-4de4-ac3f-7afcf44ac78g", lark_openapi::im::v1::ResourceType::Image);
-/// ```
-///
-/// Leaving out `file_key` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::message_resource::*;
-/// let request = GetMessageResourceRequest::new("om_dc13264520392913993dd051dba21dcf", lark_openapi::im::v1::ResourceType::Image);
-/// ```
-///
-/// Leaving out `resource_type` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::message_resource::*;
-/// let request = GetMessageResourceRequest::new("om_dc13264520392913993dd051dba21dcf", "file_456a92d6-c6ea-4de4-ac3f-7afcf44ac78g");
-/// ```
+/// The parameters and body of `im.v1.message_resource.get`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct GetMessageResourceRequest {
-    /// Path parameter `message_id`: ID of the message that holds the resource (`om_…`), from the send-message response, the receive-message event or the message history.
-    ///
-    /// Platform ids use `[A-Za-z0-9_-]`; any value is percent-encoded as one path segment, and an empty one is refused before sending.
-    message_id: String,
-    /// Path parameter `file_key`: Key of the resource, read from the message content; it must belong to `message_id`.
-    ///
-    /// Platform ids use `[A-Za-z0-9_-]`; any value is percent-encoded as one path segment, and an empty one is refused before sending.
-    file_key: String,
-    /// Query parameter `type`: Kind of resource to download.
-    resource_type: ResourceType,
+    /// Path `message_id`: ID of the message that holds the resource (`om_…`), from the send-message response, the receive-message event or the message history.
+    pub message_id: String,
+    /// Path `file_key`: Key of the resource, read from the message content; it must belong to `message_id`.
+    pub file_key: String,
+    /// Query `type`: Kind of resource to download.
+    pub resource_type: ResourceType,
 }
 
 impl GetMessageResourceRequest {
-    /// Creates the request from its required parameters.
+    /// The request with its required parameters; the others unset.
     #[allow(clippy::new_without_default)]
     pub fn new(
         message_id: impl Into<String>,
@@ -84,59 +34,85 @@ impl GetMessageResourceRequest {
             resource_type,
         }
     }
-
-    /// Path parameter `message_id`: ID of the message that holds the resource (`om_…`), from the send-message response, the receive-message event or the message history.
-    ///
-    /// Platform ids use `[A-Za-z0-9_-]`; any value is percent-encoded as one path segment, and an empty one is refused before sending.
-    pub fn message_id(&self) -> &str {
-        &self.message_id
-    }
-
-    /// Path parameter `file_key`: Key of the resource, read from the message content; it must belong to `message_id`.
-    ///
-    /// Platform ids use `[A-Za-z0-9_-]`; any value is percent-encoded as one path segment, and an empty one is refused before sending.
-    pub fn file_key(&self) -> &str {
-        &self.file_key
-    }
-
-    /// Query parameter `type`: Kind of resource to download.
-    pub fn resource_type(&self) -> &ResourceType {
-        &self.resource_type
-    }
 }
 
-impl crate::operation::Operation for GetMessageResourceRequest {
-    type Error = GetMessageResourceError;
-    const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
+impl op::Operation for GetMessageResourceRequest {
+    type Code = super::super::ErrorCode;
+    type Answer = crate::Download;
+    const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.message_resource.get",
-        method: crate::operation::HttpMethod::Get,
+        method: op::HttpMethod::Get,
         path: "/open-apis/im/v1/messages/:message_id/resources/:file_key",
-        access_tokens: &[
-            crate::operation::TokenType::Tenant,
-            crate::operation::TokenType::User,
-        ],
+        access_tokens: &[op::TokenType::Tenant, op::TokenType::User],
         idempotent: true,
-        response: crate::operation::ResponseKind::Binary {
+        response: op::ResponseKind::Binary {
             max_bytes: 104857600u64,
         },
         doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message-resource/get",
-        rate_limit: Some(crate::operation::RateLimitMeta {
+        rate_limit: Some(op::RateLimitMeta {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
+        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        errors: &[
+            crate::ErrorRow::worded(
+                58,
+                Some(
+                    "The message has been deleted, so its resources can no longer be read.",
+                ),
+                Some("Nothing to download; drop the message from your work queue."),
+            ),
+            crate::ErrorRow::worded(
+                158,
+                None,
+                Some("Check message_id, file_key and type against the API page."),
+            ),
+            crate::ErrorRow::of(159),
+            crate::ErrorRow::of(160),
+            crate::ErrorRow::of(161),
+            crate::ErrorRow::of(166),
+            crate::ErrorRow::of(169),
+            crate::ErrorRow::worded(
+                170,
+                Some("The resource is larger than the 100 MB download limit."),
+                Some("Resources over 100 MB cannot be downloaded through this API."),
+            ),
+            crate::ErrorRow::of(171),
+            crate::ErrorRow::of(173),
+            crate::ErrorRow::worded(
+                174,
+                Some(
+                    "The tenant's encryption key was deleted, so encrypted data cannot be read.",
+                ),
+                None,
+            ),
+            crate::ErrorRow::of(175),
+            crate::ErrorRow::of(176),
+            crate::ErrorRow::of(194),
+            crate::ErrorRow::worded(
+                179,
+                Some("The requested range starts beyond the end of the resource."),
+                Some("Download the resource from the start."),
+            ),
+        ],
     };
 
-    fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
-        vec![self.message_id.as_str().into(), self.file_key.as_str().into()]
-    }
-
-    fn query_params(&self) -> Vec<(&'static str, String)> {
-        vec![("type", self.resource_type.as_str().to_string())]
+    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+        parts.path("message_id", &self.message_id);
+        parts.path("file_key", &self.file_key);
+        parts.query("type", &self.resource_type);
+        Ok(())
     }
 }
 
 impl super::MessageResourceApi<'_> {
     /// Download a resource (image, file, audio or video) contained in a message.
+    ///
+    /// Returns the raw bytes of one resource of a message as a binary stream. Use `type=image`
+    /// for images (including images inside rich-text posts) and `type=file` for files, audio and
+    /// video; stickers, sub-messages of merge-forwarded messages and card messages are not
+    /// supported. The file type is given by the response `Content-Type`; the file name, when
+    /// present, by `Content-Disposition`.
     ///
     /// - Endpoint id: `im.v1.message_resource.get`
     /// - Access tokens: `tenant_access_token`, `user_access_token`
@@ -147,11 +123,28 @@ impl super::MessageResourceApi<'_> {
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
     /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message-resource/get>
     ///
+    /// # Errors
+    ///
+    /// Documented codes (match them with `Error::code()`):
+    /// [`MessageDeleted`](super::super::ErrorCode::MessageDeleted) (230110),
+    /// [`ResourceInvalidRequestParam`](super::super::ErrorCode::ResourceInvalidRequestParam)
+    /// (234001), [`Unauthorized`](super::super::ErrorCode::Unauthorized) (234002),
+    /// [`FileNotInMessage`](super::super::ErrorCode::FileNotInMessage) (234003),
+    /// [`AppNotInChat`](super::super::ErrorCode::AppNotInChat) (234004),
+    /// [`ExternalChatNotSupported`](super::super::ErrorCode::ExternalChatNotSupported) (234009),
+    /// [`ScopeCheckFailed`](super::super::ErrorCode::ScopeCheckFailed) (234019),
+    /// [`DownloadTooLarge`](super::super::ErrorCode::DownloadTooLarge) (234037),
+    /// [`ResourceRestrictedMode`](super::super::ErrorCode::ResourceRestrictedMode) (234038),
+    /// [`ResourceMessageInvisible`](super::super::ErrorCode::ResourceMessageInvisible) (234040),
+    /// [`TenantMasterKeyDeleted`](super::super::ErrorCode::TenantMasterKeyDeleted) (234041),
+    /// [`TenantStorageError`](super::super::ErrorCode::TenantStorageError) (234042),
+    /// [`MessageTypeWithoutResources`](super::super::ErrorCode::MessageTypeWithoutResources)
+    /// (234043), [`InvalidRange`](super::super::ErrorCode::InvalidRange) (234045),
+    /// [`RangeNotSatisfiable`](super::super::ErrorCode::RangeNotSatisfiable) (234046).
+    ///
     /// # Example
     ///
-    /// ```no_run
-    /// # async fn example() -> Result<(), lark_openapi::Error> {
-    /// let client = lark_openapi::Client::builder("cli_your_app_id", "your_app_secret").build()?;
+    /// ```ignore
     /// let response = client
     ///     .im().v1().message_resource()
     ///     .get(
@@ -163,8 +156,6 @@ impl super::MessageResourceApi<'_> {
     ///     .await?;
     /// let saved = response.save_to("downloads/").await?;
     /// println!("saved to {}", saved.display());
-    /// # Ok(())
-    /// # }
     /// ```
     pub fn get(
         &self,
@@ -172,514 +163,12 @@ impl super::MessageResourceApi<'_> {
         file_key: impl Into<String>,
         resource_type: ResourceType,
     ) -> GetMessageResource {
-        GetMessageResource {
-            client: self.client.clone(),
-            request: GetMessageResourceRequest::new(message_id, file_key, resource_type),
-            options: RequestOptions::default(),
-        }
-    }
-}
-
-/// A prepared `im.v1.message_resource.get` call: set options, then `.send().await` (or just `.await`).
-///
-/// Made by [`MessageResourceApi::get`](super::MessageResourceApi::get).
-#[derive(Debug, Clone)]
-#[must_use = "a request does nothing until it is sent"]
-pub struct GetMessageResource {
-    client: Client,
-    request: GetMessageResourceRequest,
-    options: RequestOptions,
-}
-
-impl GetMessageResource {
-    /// Store apps: the tenant to act for (its `tenant_key`); custom apps need not set it.
-    pub fn tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.options = self.options.tenant_key(tenant_key);
-        self
-    }
-
-    /// Sends the request as a user, with that user's `user_access_token`, instead of
-    /// as the app.
-    pub fn user_access_token(mut self, token: impl Into<String>) -> Self {
-        self.options = self.options.user_access_token(token);
-        self
-    }
-
-    /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
-    /// Merged into what is set: a field these options set replaces the earlier value,
-    /// the others are kept, headers add up.
-    pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = self.options.merge(options);
-        self
-    }
-
-    /// The request as it will be sent.
-    pub fn request(&self) -> &GetMessageResourceRequest {
-        &self.request
-    }
-
-    /// Sends the request.
-    pub async fn send(
-        self,
-    ) -> Result<
-        crate::Download<GetMessageResourceError>,
-        Error<GetMessageResourceError>,
-    > {
-        self.client.download(self.request, self.options).await
-    }
-}
-
-impl std::future::IntoFuture for GetMessageResource {
-    type Output = Result<
-        crate::Download<GetMessageResourceError>,
-        Error<GetMessageResourceError>,
-    >;
-    type IntoFuture = crate::operation::BoxFuture<Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-/// Service errors of `im.v1.message_resource.get`: one variant per documented code.
-///
-/// Codes the spec does not list (including platform-wide ones) arrive as `Unhandled`. Each variant keeps the full [`ApiError`](crate::ApiError): code, HTTP status, server message, log id, troubleshooter link and violations.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum GetMessageResourceError {
-    /// **230110** (HTTP 400): The message has been deleted, so its resources can no longer be read.
-    ///
-    /// What to do: Nothing to download; drop the message from your work queue.
-    ///
-    /// Server message: `Action unavailable as the message has been deleted.`
-    ///
-    /// Retrying the same request does not help.
-    MessageDeleted(crate::ApiError),
-    /// **234001** (HTTP 400): A request parameter is malformed or missing.
-    ///
-    /// What to do: Check message_id, file_key and type against the API page.
-    ///
-    /// Server message: `Invalid request param.`
-    ///
-    /// Retrying the same request does not help.
-    InvalidRequestParam(crate::ApiError),
-    /// **234002** (HTTP 401): The platform refused to authenticate the request.
-    ///
-    /// What to do: Check the app credentials and token type; if they are right, contact Lark support with the log id.
-    ///
-    /// Server message: `Unauthorized.`
-    ///
-    /// Retrying the same request does not help.
-    Unauthorized(crate::ApiError),
-    /// **234003** (HTTP 400): The file_key does not belong to the given message.
-    ///
-    /// What to do: Take message_id and file_key from the same message; they must match.
-    ///
-    /// Server message: `File not in msg.`
-    ///
-    /// Retrying the same request does not help.
-    FileNotInMessage(crate::ApiError),
-    /// **234004** (HTTP 400): The app's bot is not a member of the chat the message is in.
-    ///
-    /// What to do: Add the bot to the chat, or use a message from a chat the bot is in.
-    ///
-    /// Server message: `App not in chat.`
-    ///
-    /// Retrying the same request does not help.
-    AppNotInChat(crate::ApiError),
-    /// **234009** (HTTP 400): This operation is not supported in external (cross-tenant) chats.
-    ///
-    /// What to do: Resources of messages in external chats cannot be downloaded by the app.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    ExternalChatNotSupported(crate::ApiError),
-    /// **234019** (HTTP 400): The platform could not read the app's permission information for this tenant.
-    ///
-    /// What to do: A transient check failure: retry the request.
-    ///
-    /// Server message: `Scope CheckAppTenant fail.`
-    ///
-    /// A retry can help: the SDK retries it within the client's retry policy.
-    ScopeCheckFailed(crate::ApiError),
-    /// **234037** (HTTP 400): The resource is larger than the 100 MB download limit.
-    ///
-    /// What to do: Resources over 100 MB cannot be downloaded through this API.
-    ///
-    /// Server message: `Downloaded file size exceeds limit.`
-    ///
-    /// Retrying the same request does not help.
-    FileTooLarge(crate::ApiError),
-    /// **234038** (HTTP 400): The message is confidential or the chat has leak prevention turned on.
-    ///
-    /// What to do: Ask the chat owner to lift restricted mode, or skip this message.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    RestrictedMode(crate::ApiError),
-    /// **234040** (HTTP 400): The message is not visible to the app, typically history from before it joined the chat.
-    ///
-    /// What to do: Ask the chat owner to let new members see chat history, or use a newer message.
-    ///
-    /// Server message: `The message is invisible to the operator.`
-    ///
-    /// Retrying the same request does not help.
-    MessageInvisible(crate::ApiError),
-    /// **234041** (HTTP 400): The tenant's encryption key was deleted, so encrypted data cannot be read.
-    ///
-    /// What to do: Contact the tenant administrator.
-    ///
-    /// Server message: `Tenant master key has been deleted, please contact the tenant administrator.`
-    ///
-    /// Retrying the same request does not help.
-    TenantMasterKeyDeleted(crate::ApiError),
-    /// **234042** (HTTP 400): The tenant's hybrid-deployment storage failed, for example because it is full.
-    ///
-    /// What to do: Contact the tenant administrator or Lark support.
-    ///
-    /// Server message: `Hybrid deployment tenant storage error, such as full storage space, please contact tenant administrator.`
-    ///
-    /// Retrying the same request does not help.
-    TenantStorageError(crate::ApiError),
-    /// **234043** (HTTP 400): The message type has no downloadable resources, such as a merge-forwarded message or a card.
-    ///
-    /// What to do: Download from the original messages instead of the forward or card.
-    ///
-    /// Server message: `Unsupported message type.`
-    ///
-    /// Retrying the same request does not help.
-    UnsupportedMessageType(crate::ApiError),
-    /// **234045** (HTTP 400): The `Range` header of the request is malformed.
-    ///
-    /// What to do: The SDK sends well-formed ranges when it resumes; report this with the log id.
-    ///
-    /// Server message: `Invalid Range header format`
-    ///
-    /// Retrying the same request does not help.
-    InvalidRange(crate::ApiError),
-    /// **234046** (HTTP 400): The requested range starts beyond the end of the resource.
-    ///
-    /// What to do: Download the resource from the start.
-    ///
-    /// Server message: `Range Not Satisfiable`
-    ///
-    /// Retrying the same request does not help.
-    RangeNotSatisfiable(crate::ApiError),
-    /// A code the spec's error table does not list; see [`ApiError`](crate::ApiError).
-    Unhandled(crate::ApiError),
-}
-
-impl GetMessageResourceError {
-    /// The error as the platform sent it.
-    pub fn api_error(&self) -> &crate::ApiError {
-        match self {
-            Self::MessageDeleted(e)
-            | Self::InvalidRequestParam(e)
-            | Self::Unauthorized(e)
-            | Self::FileNotInMessage(e)
-            | Self::AppNotInChat(e)
-            | Self::ExternalChatNotSupported(e)
-            | Self::ScopeCheckFailed(e)
-            | Self::FileTooLarge(e)
-            | Self::RestrictedMode(e)
-            | Self::MessageInvisible(e)
-            | Self::TenantMasterKeyDeleted(e)
-            | Self::TenantStorageError(e)
-            | Self::UnsupportedMessageType(e)
-            | Self::InvalidRange(e)
-            | Self::RangeNotSatisfiable(e)
-            | Self::Unhandled(e) => e,
-        }
-    }
-
-    /// The platform's error code.
-    pub fn code(&self) -> i64 {
-        self.api_error().code
-    }
-
-    /// The HTTP status of the response.
-    pub fn http_status(&self) -> u16 {
-        self.api_error().http_status
-    }
-
-    /// The server's message (`msg`).
-    pub fn message(&self) -> &str {
-        &self.api_error().message
-    }
-
-    /// The log id to quote when asking Lark support.
-    pub fn log_id(&self) -> Option<&str> {
-        self.api_error().log_id.as_deref()
-    }
-
-    /// What the code means, from the spec; `None` for `Unhandled`.
-    pub fn meaning(&self) -> Option<&'static str> {
-        match self {
-            Self::MessageDeleted(_) => {
-                Some(
-                    "The message has been deleted, so its resources can no longer be read.",
-                )
-            }
-            Self::InvalidRequestParam(_) => {
-                Some("A request parameter is malformed or missing.")
-            }
-            Self::Unauthorized(_) => {
-                Some("The platform refused to authenticate the request.")
-            }
-            Self::FileNotInMessage(_) => {
-                Some("The file_key does not belong to the given message.")
-            }
-            Self::AppNotInChat(_) => {
-                Some("The app's bot is not a member of the chat the message is in.")
-            }
-            Self::ExternalChatNotSupported(_) => {
-                Some("This operation is not supported in external (cross-tenant) chats.")
-            }
-            Self::ScopeCheckFailed(_) => {
-                Some(
-                    "The platform could not read the app's permission information for this tenant.",
-                )
-            }
-            Self::FileTooLarge(_) => {
-                Some("The resource is larger than the 100 MB download limit.")
-            }
-            Self::RestrictedMode(_) => {
-                Some(
-                    "The message is confidential or the chat has leak prevention turned on.",
-                )
-            }
-            Self::MessageInvisible(_) => {
-                Some(
-                    "The message is not visible to the app, typically history from before it joined the chat.",
-                )
-            }
-            Self::TenantMasterKeyDeleted(_) => {
-                Some(
-                    "The tenant's encryption key was deleted, so encrypted data cannot be read.",
-                )
-            }
-            Self::TenantStorageError(_) => {
-                Some(
-                    "The tenant's hybrid-deployment storage failed, for example because it is full.",
-                )
-            }
-            Self::UnsupportedMessageType(_) => {
-                Some(
-                    "The message type has no downloadable resources, such as a merge-forwarded message or a card.",
-                )
-            }
-            Self::InvalidRange(_) => {
-                Some("The `Range` header of the request is malformed.")
-            }
-            Self::RangeNotSatisfiable(_) => {
-                Some("The requested range starts beyond the end of the resource.")
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// What to do about it, from the spec; `None` for `Unhandled`.
-    pub fn advice(&self) -> Option<&'static str> {
-        match self {
-            Self::MessageDeleted(_) => {
-                Some("Nothing to download; drop the message from your work queue.")
-            }
-            Self::InvalidRequestParam(_) => {
-                Some("Check message_id, file_key and type against the API page.")
-            }
-            Self::Unauthorized(_) => {
-                Some(
-                    "Check the app credentials and token type; if they are right, contact Lark support with the log id.",
-                )
-            }
-            Self::FileNotInMessage(_) => {
-                Some(
-                    "Take message_id and file_key from the same message; they must match.",
-                )
-            }
-            Self::AppNotInChat(_) => {
-                Some(
-                    "Add the bot to the chat, or use a message from a chat the bot is in.",
-                )
-            }
-            Self::ExternalChatNotSupported(_) => {
-                Some(
-                    "Resources of messages in external chats cannot be downloaded by the app.",
-                )
-            }
-            Self::ScopeCheckFailed(_) => {
-                Some("A transient check failure: retry the request.")
-            }
-            Self::FileTooLarge(_) => {
-                Some("Resources over 100 MB cannot be downloaded through this API.")
-            }
-            Self::RestrictedMode(_) => {
-                Some("Ask the chat owner to lift restricted mode, or skip this message.")
-            }
-            Self::MessageInvisible(_) => {
-                Some(
-                    "Ask the chat owner to let new members see chat history, or use a newer message.",
-                )
-            }
-            Self::TenantMasterKeyDeleted(_) => Some("Contact the tenant administrator."),
-            Self::TenantStorageError(_) => {
-                Some("Contact the tenant administrator or Lark support.")
-            }
-            Self::UnsupportedMessageType(_) => {
-                Some(
-                    "Download from the original messages instead of the forward or card.",
-                )
-            }
-            Self::InvalidRange(_) => {
-                Some(
-                    "The SDK sends well-formed ranges when it resumes; report this with the log id.",
-                )
-            }
-            Self::RangeNotSatisfiable(_) => Some("Download the resource from the start."),
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// Whether sending the same request again can succeed, per the spec.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::ScopeCheckFailed(_))
-    }
-
-    /// Whether the code is one the spec does not list.
-    pub fn is_unhandled(&self) -> bool {
-        matches!(self, Self::Unhandled(_))
-    }
-
-    /// Whether this is code 230110: The message has been deleted, so its resources can no longer be read.
-    pub fn is_message_deleted(&self) -> bool {
-        matches!(self, Self::MessageDeleted(_))
-    }
-
-    /// Whether this is code 234001: A request parameter is malformed or missing.
-    pub fn is_invalid_request_param(&self) -> bool {
-        matches!(self, Self::InvalidRequestParam(_))
-    }
-
-    /// Whether this is code 234002: The platform refused to authenticate the request.
-    pub fn is_unauthorized(&self) -> bool {
-        matches!(self, Self::Unauthorized(_))
-    }
-
-    /// Whether this is code 234003: The file_key does not belong to the given message.
-    pub fn is_file_not_in_message(&self) -> bool {
-        matches!(self, Self::FileNotInMessage(_))
-    }
-
-    /// Whether this is code 234004: The app's bot is not a member of the chat the message is in.
-    pub fn is_app_not_in_chat(&self) -> bool {
-        matches!(self, Self::AppNotInChat(_))
-    }
-
-    /// Whether this is code 234009: This operation is not supported in external (cross-tenant) chats.
-    pub fn is_external_chat_not_supported(&self) -> bool {
-        matches!(self, Self::ExternalChatNotSupported(_))
-    }
-
-    /// Whether this is code 234019: The platform could not read the app's permission information for this tenant.
-    pub fn is_scope_check_failed(&self) -> bool {
-        matches!(self, Self::ScopeCheckFailed(_))
-    }
-
-    /// Whether this is code 234037: The resource is larger than the 100 MB download limit.
-    pub fn is_file_too_large(&self) -> bool {
-        matches!(self, Self::FileTooLarge(_))
-    }
-
-    /// Whether this is code 234038: The message is confidential or the chat has leak prevention turned on.
-    pub fn is_restricted_mode(&self) -> bool {
-        matches!(self, Self::RestrictedMode(_))
-    }
-
-    /// Whether this is code 234040: The message is not visible to the app, typically history from before it joined the chat.
-    pub fn is_message_invisible(&self) -> bool {
-        matches!(self, Self::MessageInvisible(_))
-    }
-
-    /// Whether this is code 234041: The tenant's encryption key was deleted, so encrypted data cannot be read.
-    pub fn is_tenant_master_key_deleted(&self) -> bool {
-        matches!(self, Self::TenantMasterKeyDeleted(_))
-    }
-
-    /// Whether this is code 234042: The tenant's hybrid-deployment storage failed, for example because it is full.
-    pub fn is_tenant_storage_error(&self) -> bool {
-        matches!(self, Self::TenantStorageError(_))
-    }
-
-    /// Whether this is code 234043: The message type has no downloadable resources, such as a merge-forwarded message or a card.
-    pub fn is_unsupported_message_type(&self) -> bool {
-        matches!(self, Self::UnsupportedMessageType(_))
-    }
-
-    /// Whether this is code 234045: The `Range` header of the request is malformed.
-    pub fn is_invalid_range(&self) -> bool {
-        matches!(self, Self::InvalidRange(_))
-    }
-
-    /// Whether this is code 234046: The requested range starts beyond the end of the resource.
-    pub fn is_range_not_satisfiable(&self) -> bool {
-        matches!(self, Self::RangeNotSatisfiable(_))
-    }
-}
-
-impl std::fmt::Display for GetMessageResourceError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::service_error::fmt_service_error(
-            f,
-            self.api_error(),
-            self.meaning(),
-            self.advice(),
+        crate::Call::new(
+            self.client,
+            GetMessageResourceRequest::new(message_id, file_key, resource_type),
         )
     }
 }
 
-impl std::error::Error for GetMessageResourceError {}
-impl crate::service_error::FromApiError for GetMessageResourceError {
-    fn from_api_error(error: crate::ApiError) -> Self {
-        match error.code {
-            230110i64 => Self::MessageDeleted(error),
-            234001i64 => Self::InvalidRequestParam(error),
-            234002i64 => Self::Unauthorized(error),
-            234003i64 => Self::FileNotInMessage(error),
-            234004i64 => Self::AppNotInChat(error),
-            234009i64 => Self::ExternalChatNotSupported(error),
-            234019i64 => Self::ScopeCheckFailed(error),
-            234037i64 => Self::FileTooLarge(error),
-            234038i64 => Self::RestrictedMode(error),
-            234040i64 => Self::MessageInvisible(error),
-            234041i64 => Self::TenantMasterKeyDeleted(error),
-            234042i64 => Self::TenantStorageError(error),
-            234043i64 => Self::UnsupportedMessageType(error),
-            234045i64 => Self::InvalidRange(error),
-            234046i64 => Self::RangeNotSatisfiable(error),
-            _ => Self::Unhandled(error),
-        }
-    }
-}
-
-impl crate::ServiceError for GetMessageResourceError {
-    fn endpoint(&self) -> &'static str {
-        "im.v1.message_resource.get"
-    }
-
-    fn api_error(&self) -> &crate::ApiError {
-        GetMessageResourceError::api_error(self)
-    }
-
-    fn meaning(&self) -> Option<&'static str> {
-        GetMessageResourceError::meaning(self)
-    }
-
-    fn advice(&self) -> Option<&'static str> {
-        GetMessageResourceError::advice(self)
-    }
-
-    fn is_retryable(&self) -> bool {
-        GetMessageResourceError::is_retryable(self)
-    }
-}
+/// A prepared `im.v1.message_resource.get` call: set options, then `.await` it (see [`Call`](crate::Call)).
+pub type GetMessageResource = crate::Call<GetMessageResourceRequest>;

@@ -3,8 +3,8 @@
 
 //! The `message_resource` resource of `im` `v1`.
 
-pub mod get;
-pub use get::{GetMessageResource, GetMessageResourceRequest, GetMessageResourceError};
+mod get;
+pub use get::{GetMessageResource, GetMessageResourceRequest};
 /// Accessor for the `message_resource` resource.
 #[derive(Debug, Clone, Copy)]
 pub struct MessageResourceApi<'a> {

@@ -4,59 +4,29 @@
 //! Pin a message in its chat.
 //!
 //! `POST /open-apis/im/v1/pins`
-//!
-//! Pins one message in the chat it belongs to and returns the pin. The bot must be in the
-//! chat; where the chat allows only its owner and managers to pin, the caller must be one of
-//! them.
-//!
-//! - Endpoint id: `im.v1.pin.create`
-//! - Access tokens: `tenant_access_token`, `user_access_token`
-//! - App types: custom (self-built), store (marketplace)
-//! - Sent as the app by default; `.user_access_token(…)` sends it as a user
-//! - Scopes (any one of): `im:message:send_as_bot`, `im:message`, `im:message.pins:write_only`
-//! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/pin/create>
 
-use crate::{Client, Error, RequestOptions};
+use crate::operation as op;
 use super::super::models::Pin;
 
-/// The parameters and body of `im.v1.pin.create`.
-///
-/// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
-///
-/// ```
-/// # use lark_openapi::im::v1::pin::*;
-/// let request = CreatePinRequest::new(lark_openapi::im::v1::pin::CreatePinBody::new("om_dc13264520392913993dd051dba21dcf"));
-/// ```
-///
-/// Leaving out `body` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::pin::*;
-/// let request = CreatePinRequest::new();
-/// ```
+/// The parameters and body of `im.v1.pin.create`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct CreatePinRequest {
-    /// The request body.
-    body: CreatePinBody,
+    /// The body.
+    pub body: CreatePinBody,
 }
 
 impl CreatePinRequest {
-    /// Creates the request from its required parameters.
+    /// The request with its required parameters; the others unset.
     #[allow(clippy::new_without_default)]
     pub fn new(body: CreatePinBody) -> Self {
         Self { body }
-    }
-
-    /// The request body.
-    pub fn body(&self) -> &CreatePinBody {
-        &self.body
     }
 }
 
 /// The body of `im.v1.pin.create`.
 ///
-/// Build one with [`new`](CreatePinBody::new), which takes the required field, and the `with_*` setters.
+/// Build one with [`new`](CreatePinBody::new) (the required fields) and the setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreatePinBody {
@@ -89,74 +59,65 @@ pub struct CreatePinResponse {
     lark_log_id: Option<String>,
 }
 
-impl CreatePinResponse {
-    /// An empty value: every field unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            pin: Default::default(),
-            lark_log_id: None,
-        }
-    }
-
-    /// Sets `pin`.
-    pub fn with_pin(mut self, pin: Pin) -> Self {
-        self.pin = Some(pin);
-        self
-    }
-
-    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
-    /// platform sent one: give it to the platform's support with a question.
-    pub fn log_id(&self) -> Option<&str> {
-        self.lark_log_id.as_deref()
-    }
-}
-
-impl crate::operation::Output for CreatePinResponse {
-    fn set_log_id(&mut self, log_id: Option<String>) {
-        self.lark_log_id = log_id;
-    }
-}
-
-impl crate::operation::Operation for CreatePinRequest {
-    type Error = CreatePinError;
-    const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
+crate::answer!(CreatePinResponse);
+impl op::Operation for CreatePinRequest {
+    type Code = super::super::ErrorCode;
+    type Answer = CreatePinResponse;
+    const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.pin.create",
-        method: crate::operation::HttpMethod::Post,
+        method: op::HttpMethod::Post,
         path: "/open-apis/im/v1/pins",
-        access_tokens: &[
-            crate::operation::TokenType::Tenant,
-            crate::operation::TokenType::User,
-        ],
+        access_tokens: &[op::TokenType::Tenant, op::TokenType::User],
         idempotent: false,
-        response: crate::operation::ResponseKind::Json,
+        response: op::ResponseKind::Json,
         doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/pin/create",
-        rate_limit: Some(crate::operation::RateLimitMeta {
+        rate_limit: Some(op::RateLimitMeta {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
+        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        errors: &[
+            crate::ErrorRow::of(0),
+            crate::ErrorRow::of(1),
+            crate::ErrorRow::of(5),
+            crate::ErrorRow::worded(
+                59,
+                Some(
+                    "The message is set to be deleted automatically, or already was, and cannot be pinned.",
+                ),
+                Some("Pin another message."),
+            ),
+            crate::ErrorRow::of(90),
+            crate::ErrorRow::of(9),
+            crate::ErrorRow::of(11),
+            crate::ErrorRow::of(22),
+            crate::ErrorRow::of(32),
+            crate::ErrorRow::worded(
+                33,
+                Some("The chat lets only its owner and managers pin messages."),
+                Some("Pin as the owner or a manager, or change the chat setting."),
+            ),
+            crate::ErrorRow::of(34),
+            crate::ErrorRow::of(37),
+            crate::ErrorRow::worded(
+                40,
+                Some("Messages of this type cannot be pinned."),
+                Some("Pin another message."),
+            ),
+        ],
     };
 
-    fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
-        vec![]
+    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+        parts.json(&self.body)
     }
-
-    fn query_params(&self) -> Vec<(&'static str, String)> {
-        Vec::new()
-    }
-
-    fn payload(&self) -> Result<crate::operation::Payload, String> {
-        crate::operation::Payload::json(&self.body)
-    }
-}
-
-impl crate::operation::JsonOperation for CreatePinRequest {
-    type Output = CreatePinResponse;
 }
 
 impl super::PinApi<'_> {
     /// Pin a message in its chat.
+    ///
+    /// Pins one message in the chat it belongs to and returns the pin. The bot must be in the
+    /// chat; where the chat allows only its owner and managers to pin, the caller must be one of
+    /// them.
     ///
     /// - Endpoint id: `im.v1.pin.create`
     /// - Access tokens: `tenant_access_token`, `user_access_token`
@@ -166,11 +127,26 @@ impl super::PinApi<'_> {
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
     /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/pin/create>
     ///
+    /// # Errors
+    ///
+    /// Documented codes (match them with `Error::code()`):
+    /// [`InvalidRequestParam`](super::super::ErrorCode::InvalidRequestParam) (230001),
+    /// [`BotNotInChat`](super::super::ErrorCode::BotNotInChat) (230002),
+    /// [`BotAbilityDisabled`](super::super::ErrorCode::BotAbilityDisabled) (230006),
+    /// [`MessageSelfDestructing`](super::super::ErrorCode::MessageSelfDestructing) (230111),
+    /// [`ChatDissolved`](super::super::ErrorCode::ChatDissolved) (232009),
+    /// [`MessageRecalled`](super::super::ErrorCode::MessageRecalled) (230011),
+    /// [`UserUnavailable`](super::super::ErrorCode::UserUnavailable) (230013),
+    /// [`NoPermission`](super::super::ErrorCode::NoPermission) (230027),
+    /// [`ChatNotFound`](super::super::ErrorCode::ChatNotFound) (230045),
+    /// [`PinNotAllowed`](super::super::ErrorCode::PinNotAllowed) (230046),
+    /// [`PinRateLimited`](super::super::ErrorCode::PinRateLimited) (230047),
+    /// [`MessageInvisible`](super::super::ErrorCode::MessageInvisible) (230050),
+    /// [`UnsupportedMessageType`](super::super::ErrorCode::UnsupportedMessageType) (230054).
+    ///
     /// # Example
     ///
-    /// ```no_run
-    /// # async fn example() -> Result<(), lark_openapi::Error> {
-    /// let client = lark_openapi::Client::builder("cli_your_app_id", "your_app_secret").build()?;
+    /// ```ignore
     /// let response = client
     ///     .im().v1().pin()
     ///     .create(
@@ -179,446 +155,11 @@ impl super::PinApi<'_> {
     ///     .send()
     ///     .await?;
     /// println!("{response:?}");
-    /// # Ok(())
-    /// # }
     /// ```
     pub fn create(&self, body: CreatePinBody) -> CreatePin {
-        CreatePin {
-            client: self.client.clone(),
-            request: CreatePinRequest::new(body),
-            options: RequestOptions::default(),
-        }
+        crate::Call::new(self.client, CreatePinRequest::new(body))
     }
 }
 
-/// A prepared `im.v1.pin.create` call: set options, then `.send().await` (or just `.await`).
-///
-/// Made by [`PinApi::create`](super::PinApi::create).
-#[derive(Debug, Clone)]
-#[must_use = "a request does nothing until it is sent"]
-pub struct CreatePin {
-    client: Client,
-    request: CreatePinRequest,
-    options: RequestOptions,
-}
-
-impl CreatePin {
-    /// Store apps: the tenant to act for (its `tenant_key`); custom apps need not set it.
-    pub fn tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.options = self.options.tenant_key(tenant_key);
-        self
-    }
-
-    /// Sends the request as a user, with that user's `user_access_token`, instead of
-    /// as the app.
-    pub fn user_access_token(mut self, token: impl Into<String>) -> Self {
-        self.options = self.options.user_access_token(token);
-        self
-    }
-
-    /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
-    /// Merged into what is set: a field these options set replaces the earlier value,
-    /// the others are kept, headers add up.
-    pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = self.options.merge(options);
-        self
-    }
-
-    /// The request as it will be sent.
-    pub fn request(&self) -> &CreatePinRequest {
-        &self.request
-    }
-
-    /// Sends the request.
-    pub async fn send(self) -> Result<CreatePinResponse, Error<CreatePinError>> {
-        self.client.call(self.request, self.options).await
-    }
-}
-
-impl std::future::IntoFuture for CreatePin {
-    type Output = Result<CreatePinResponse, Error<CreatePinError>>;
-    type IntoFuture = crate::operation::BoxFuture<Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-/// Service errors of `im.v1.pin.create`: one variant per documented code.
-///
-/// Codes the spec does not list (including platform-wide ones) arrive as `Unhandled`. Each variant keeps the full [`ApiError`](crate::ApiError): code, HTTP status, server message, log id, troubleshooter link and violations.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum CreatePinError {
-    /// **230001** (HTTP 400): A request parameter is malformed or missing; the message usually names it after `ext=`.
-    ///
-    /// What to do: Fix the parameter named in the message.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    InvalidRequestParam(crate::ApiError),
-    /// **230002** (HTTP 400): The app's bot is not a member of the chat.
-    ///
-    /// What to do: Add the bot to the chat first.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    BotNotInChat(crate::ApiError),
-    /// **230006** (HTTP 400): The app has no bot ability, or the version enabling it is not released.
-    ///
-    /// What to do: Enable the bot ability in the developer console and release a version.
-    ///
-    /// Server message: `Bot ability is not activated.`
-    ///
-    /// Retrying the same request does not help.
-    BotAbilityDisabled(crate::ApiError),
-    /// **230111** (HTTP 400): The message is set to be deleted automatically, or already was, and cannot be pinned.
-    ///
-    /// What to do: Pin another message.
-    ///
-    /// Server message: `Action unavailable as the message has been deleted.`
-    ///
-    /// Retrying the same request does not help.
-    MessageSelfDestructing(crate::ApiError),
-    /// **232009** (HTTP 400): The chat has been dissolved.
-    ///
-    /// What to do: Drop the chat from your records or use another one.
-    ///
-    /// Server message: `Your request specifies a chat which has already been dissolved.`
-    ///
-    /// Retrying the same request does not help.
-    ChatDissolved(crate::ApiError),
-    /// **230011** (HTTP 400): The message has been recalled.
-    ///
-    /// What to do: Nothing to do on a recalled message; drop it from your work queue.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    MessageRecalled(crate::ApiError),
-    /// **230013** (HTTP 400): The user is outside the app's availability scope, in its disabled scope, or has left the company.
-    ///
-    /// What to do: Add the user to the app's availability scope and release a version.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    UserUnavailable(crate::ApiError),
-    /// **230027** (HTTP 400): The caller lacks a scope or permission this operation needs, or the user's authorization is missing.
-    ///
-    /// What to do: Check the app's scopes and the caller's rights in the chat; external chats need the bot's external sharing enabled.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    NoPermission(crate::ApiError),
-    /// **230045** (HTTP 400): The message's chat does not exist.
-    ///
-    /// What to do: Check whether the chat has been dissolved.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    ChatNotFound(crate::ApiError),
-    /// **230046** (HTTP 400): The chat lets only its owner and managers pin messages.
-    ///
-    /// What to do: Pin as the owner or a manager, or change the chat setting.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    PinNotAllowed(crate::ApiError),
-    /// **230047** (HTTP 400): Too many pin and unpin calls on the same message.
-    ///
-    /// What to do: Slow down and retry later.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// A retry can help: the SDK retries it within the client's retry policy.
-    PinRateLimited(crate::ApiError),
-    /// **230050** (HTTP 400): The message cannot be seen by the caller, typically history from before it joined the chat.
-    ///
-    /// What to do: Use a newer message, or let new members see chat history.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    MessageInvisible(crate::ApiError),
-    /// **230054** (HTTP 400): Messages of this type cannot be pinned.
-    ///
-    /// What to do: Pin another message.
-    ///
-    /// Server message: `This operation is not supported for this message type.`
-    ///
-    /// Retrying the same request does not help.
-    UnsupportedMessageType(crate::ApiError),
-    /// A code the spec's error table does not list; see [`ApiError`](crate::ApiError).
-    Unhandled(crate::ApiError),
-}
-
-impl CreatePinError {
-    /// The error as the platform sent it.
-    pub fn api_error(&self) -> &crate::ApiError {
-        match self {
-            Self::InvalidRequestParam(e)
-            | Self::BotNotInChat(e)
-            | Self::BotAbilityDisabled(e)
-            | Self::MessageSelfDestructing(e)
-            | Self::ChatDissolved(e)
-            | Self::MessageRecalled(e)
-            | Self::UserUnavailable(e)
-            | Self::NoPermission(e)
-            | Self::ChatNotFound(e)
-            | Self::PinNotAllowed(e)
-            | Self::PinRateLimited(e)
-            | Self::MessageInvisible(e)
-            | Self::UnsupportedMessageType(e)
-            | Self::Unhandled(e) => e,
-        }
-    }
-
-    /// The platform's error code.
-    pub fn code(&self) -> i64 {
-        self.api_error().code
-    }
-
-    /// The HTTP status of the response.
-    pub fn http_status(&self) -> u16 {
-        self.api_error().http_status
-    }
-
-    /// The server's message (`msg`).
-    pub fn message(&self) -> &str {
-        &self.api_error().message
-    }
-
-    /// The log id to quote when asking Lark support.
-    pub fn log_id(&self) -> Option<&str> {
-        self.api_error().log_id.as_deref()
-    }
-
-    /// What the code means, from the spec; `None` for `Unhandled`.
-    pub fn meaning(&self) -> Option<&'static str> {
-        match self {
-            Self::InvalidRequestParam(_) => {
-                Some(
-                    "A request parameter is malformed or missing; the message usually names it after `ext=`.",
-                )
-            }
-            Self::BotNotInChat(_) => Some("The app's bot is not a member of the chat."),
-            Self::BotAbilityDisabled(_) => {
-                Some(
-                    "The app has no bot ability, or the version enabling it is not released.",
-                )
-            }
-            Self::MessageSelfDestructing(_) => {
-                Some(
-                    "The message is set to be deleted automatically, or already was, and cannot be pinned.",
-                )
-            }
-            Self::ChatDissolved(_) => Some("The chat has been dissolved."),
-            Self::MessageRecalled(_) => Some("The message has been recalled."),
-            Self::UserUnavailable(_) => {
-                Some(
-                    "The user is outside the app's availability scope, in its disabled scope, or has left the company.",
-                )
-            }
-            Self::NoPermission(_) => {
-                Some(
-                    "The caller lacks a scope or permission this operation needs, or the user's authorization is missing.",
-                )
-            }
-            Self::ChatNotFound(_) => Some("The message's chat does not exist."),
-            Self::PinNotAllowed(_) => {
-                Some("The chat lets only its owner and managers pin messages.")
-            }
-            Self::PinRateLimited(_) => {
-                Some("Too many pin and unpin calls on the same message.")
-            }
-            Self::MessageInvisible(_) => {
-                Some(
-                    "The message cannot be seen by the caller, typically history from before it joined the chat.",
-                )
-            }
-            Self::UnsupportedMessageType(_) => {
-                Some("Messages of this type cannot be pinned.")
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// What to do about it, from the spec; `None` for `Unhandled`.
-    pub fn advice(&self) -> Option<&'static str> {
-        match self {
-            Self::InvalidRequestParam(_) => {
-                Some("Fix the parameter named in the message.")
-            }
-            Self::BotNotInChat(_) => Some("Add the bot to the chat first."),
-            Self::BotAbilityDisabled(_) => {
-                Some(
-                    "Enable the bot ability in the developer console and release a version.",
-                )
-            }
-            Self::MessageSelfDestructing(_) => Some("Pin another message."),
-            Self::ChatDissolved(_) => {
-                Some("Drop the chat from your records or use another one.")
-            }
-            Self::MessageRecalled(_) => {
-                Some(
-                    "Nothing to do on a recalled message; drop it from your work queue.",
-                )
-            }
-            Self::UserUnavailable(_) => {
-                Some(
-                    "Add the user to the app's availability scope and release a version.",
-                )
-            }
-            Self::NoPermission(_) => {
-                Some(
-                    "Check the app's scopes and the caller's rights in the chat; external chats need the bot's external sharing enabled.",
-                )
-            }
-            Self::ChatNotFound(_) => Some("Check whether the chat has been dissolved."),
-            Self::PinNotAllowed(_) => {
-                Some("Pin as the owner or a manager, or change the chat setting.")
-            }
-            Self::PinRateLimited(_) => Some("Slow down and retry later."),
-            Self::MessageInvisible(_) => {
-                Some("Use a newer message, or let new members see chat history.")
-            }
-            Self::UnsupportedMessageType(_) => Some("Pin another message."),
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// Whether sending the same request again can succeed, per the spec.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::PinRateLimited(_))
-    }
-
-    /// Whether the code is one the spec does not list.
-    pub fn is_unhandled(&self) -> bool {
-        matches!(self, Self::Unhandled(_))
-    }
-
-    /// Whether this is code 230001: A request parameter is malformed or missing; the message usually names it after `ext=`.
-    pub fn is_invalid_request_param(&self) -> bool {
-        matches!(self, Self::InvalidRequestParam(_))
-    }
-
-    /// Whether this is code 230002: The app's bot is not a member of the chat.
-    pub fn is_bot_not_in_chat(&self) -> bool {
-        matches!(self, Self::BotNotInChat(_))
-    }
-
-    /// Whether this is code 230006: The app has no bot ability, or the version enabling it is not released.
-    pub fn is_bot_ability_disabled(&self) -> bool {
-        matches!(self, Self::BotAbilityDisabled(_))
-    }
-
-    /// Whether this is code 230111: The message is set to be deleted automatically, or already was, and cannot be pinned.
-    pub fn is_message_self_destructing(&self) -> bool {
-        matches!(self, Self::MessageSelfDestructing(_))
-    }
-
-    /// Whether this is code 232009: The chat has been dissolved.
-    pub fn is_chat_dissolved(&self) -> bool {
-        matches!(self, Self::ChatDissolved(_))
-    }
-
-    /// Whether this is code 230011: The message has been recalled.
-    pub fn is_message_recalled(&self) -> bool {
-        matches!(self, Self::MessageRecalled(_))
-    }
-
-    /// Whether this is code 230013: The user is outside the app's availability scope, in its disabled scope, or has left the company.
-    pub fn is_user_unavailable(&self) -> bool {
-        matches!(self, Self::UserUnavailable(_))
-    }
-
-    /// Whether this is code 230027: The caller lacks a scope or permission this operation needs, or the user's authorization is missing.
-    pub fn is_no_permission(&self) -> bool {
-        matches!(self, Self::NoPermission(_))
-    }
-
-    /// Whether this is code 230045: The message's chat does not exist.
-    pub fn is_chat_not_found(&self) -> bool {
-        matches!(self, Self::ChatNotFound(_))
-    }
-
-    /// Whether this is code 230046: The chat lets only its owner and managers pin messages.
-    pub fn is_pin_not_allowed(&self) -> bool {
-        matches!(self, Self::PinNotAllowed(_))
-    }
-
-    /// Whether this is code 230047: Too many pin and unpin calls on the same message.
-    pub fn is_pin_rate_limited(&self) -> bool {
-        matches!(self, Self::PinRateLimited(_))
-    }
-
-    /// Whether this is code 230050: The message cannot be seen by the caller, typically history from before it joined the chat.
-    pub fn is_message_invisible(&self) -> bool {
-        matches!(self, Self::MessageInvisible(_))
-    }
-
-    /// Whether this is code 230054: Messages of this type cannot be pinned.
-    pub fn is_unsupported_message_type(&self) -> bool {
-        matches!(self, Self::UnsupportedMessageType(_))
-    }
-}
-
-impl std::fmt::Display for CreatePinError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::service_error::fmt_service_error(
-            f,
-            self.api_error(),
-            self.meaning(),
-            self.advice(),
-        )
-    }
-}
-
-impl std::error::Error for CreatePinError {}
-impl crate::service_error::FromApiError for CreatePinError {
-    fn from_api_error(error: crate::ApiError) -> Self {
-        match error.code {
-            230001i64 => Self::InvalidRequestParam(error),
-            230002i64 => Self::BotNotInChat(error),
-            230006i64 => Self::BotAbilityDisabled(error),
-            230111i64 => Self::MessageSelfDestructing(error),
-            232009i64 => Self::ChatDissolved(error),
-            230011i64 => Self::MessageRecalled(error),
-            230013i64 => Self::UserUnavailable(error),
-            230027i64 => Self::NoPermission(error),
-            230045i64 => Self::ChatNotFound(error),
-            230046i64 => Self::PinNotAllowed(error),
-            230047i64 => Self::PinRateLimited(error),
-            230050i64 => Self::MessageInvisible(error),
-            230054i64 => Self::UnsupportedMessageType(error),
-            _ => Self::Unhandled(error),
-        }
-    }
-}
-
-impl crate::ServiceError for CreatePinError {
-    fn endpoint(&self) -> &'static str {
-        "im.v1.pin.create"
-    }
-
-    fn api_error(&self) -> &crate::ApiError {
-        CreatePinError::api_error(self)
-    }
-
-    fn meaning(&self) -> Option<&'static str> {
-        CreatePinError::meaning(self)
-    }
-
-    fn advice(&self) -> Option<&'static str> {
-        CreatePinError::advice(self)
-    }
-
-    fn is_retryable(&self) -> bool {
-        CreatePinError::is_retryable(self)
-    }
-}
+/// A prepared `im.v1.pin.create` call: set options, then `.await` it (see [`Call`](crate::Call)).
+pub type CreatePin = crate::Call<CreatePinRequest>;

@@ -4,56 +4,24 @@
 //! Unpin a message.
 //!
 //! `DELETE /open-apis/im/v1/pins/:message_id`
-//!
-//! Removes the pin of a message in its chat. The caller must be able to see the message.
-//!
-//! - Endpoint id: `im.v1.pin.delete`
-//! - Access tokens: `tenant_access_token`, `user_access_token`
-//! - App types: custom (self-built), store (marketplace)
-//! - Sent as the app by default; `.user_access_token(…)` sends it as a user
-//! - Scopes (any one of): `im:message:send_as_bot`, `im:message`, `im:message.pins:write_only`
-//! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/pin/delete>
 
-use crate::{Client, Error, RequestOptions};
+use crate::operation as op;
 
-/// The parameters and body of `im.v1.pin.delete`.
-///
-/// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
-///
-/// ```
-/// # use lark_openapi::im::v1::pin::*;
-/// let request = DeletePinRequest::new("om_dc13264520392913993dd051dba21dcf");
-/// ```
-///
-/// Leaving out `message_id` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::pin::*;
-/// let request = DeletePinRequest::new();
-/// ```
+/// The parameters and body of `im.v1.pin.delete`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct DeletePinRequest {
-    /// Path parameter `message_id`: ID of the pinned message (`om_…`).
-    ///
-    /// Platform ids use `[A-Za-z0-9_-]`; any value is percent-encoded as one path segment, and an empty one is refused before sending.
-    message_id: String,
+    /// Path `message_id`: ID of the pinned message (`om_…`).
+    pub message_id: String,
 }
 
 impl DeletePinRequest {
-    /// Creates the request from its required parameters.
+    /// The request with its required parameters; the others unset.
     #[allow(clippy::new_without_default)]
     pub fn new(message_id: impl Into<String>) -> Self {
         Self {
             message_id: message_id.into(),
         }
-    }
-
-    /// Path parameter `message_id`: ID of the pinned message (`om_…`).
-    ///
-    /// Platform ids use `[A-Za-z0-9_-]`; any value is percent-encoded as one path segment, and an empty one is refused before sending.
-    pub fn message_id(&self) -> &str {
-        &self.message_id
     }
 }
 
@@ -68,61 +36,77 @@ pub struct DeletePinResponse {
     lark_log_id: Option<String>,
 }
 
-impl DeletePinResponse {
-    /// An empty value: every field unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self { lark_log_id: None }
-    }
-
-    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
-    /// platform sent one: give it to the platform's support with a question.
-    pub fn log_id(&self) -> Option<&str> {
-        self.lark_log_id.as_deref()
-    }
-}
-
-impl crate::operation::Output for DeletePinResponse {
-    fn set_log_id(&mut self, log_id: Option<String>) {
-        self.lark_log_id = log_id;
-    }
-}
-
-impl crate::operation::Operation for DeletePinRequest {
-    type Error = DeletePinError;
-    const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
+crate::answer!(DeletePinResponse);
+impl op::Operation for DeletePinRequest {
+    type Code = super::super::ErrorCode;
+    type Answer = DeletePinResponse;
+    const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.pin.delete",
-        method: crate::operation::HttpMethod::Delete,
+        method: op::HttpMethod::Delete,
         path: "/open-apis/im/v1/pins/:message_id",
-        access_tokens: &[
-            crate::operation::TokenType::Tenant,
-            crate::operation::TokenType::User,
-        ],
+        access_tokens: &[op::TokenType::Tenant, op::TokenType::User],
         idempotent: true,
-        response: crate::operation::ResponseKind::Empty,
+        response: op::ResponseKind::Empty,
         doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/pin/delete",
-        rate_limit: Some(crate::operation::RateLimitMeta {
+        rate_limit: Some(op::RateLimitMeta {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
+        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        errors: &[
+            crate::ErrorRow::worded(
+                0,
+                Some(
+                    "A request parameter is malformed; the message usually names it after `ext=`.",
+                ),
+                None,
+            ),
+            crate::ErrorRow::worded(
+                1,
+                Some("The app's bot is not a member of the chat the message is in."),
+                None,
+            ),
+            crate::ErrorRow::of(5),
+            crate::ErrorRow::worded(
+                11,
+                Some("The user is outside the app's availability scope."),
+                None,
+            ),
+            crate::ErrorRow::worded(
+                22,
+                Some("The caller lacks the permission this operation needs."),
+                Some("Check the app's scopes and the caller's permissions in the chat."),
+            ),
+            crate::ErrorRow::of(32),
+            crate::ErrorRow::worded(
+                33,
+                None,
+                Some("Unpin as the owner or a manager, or change the chat setting."),
+            ),
+            crate::ErrorRow::of(34),
+            crate::ErrorRow::worded(
+                37,
+                Some("The message cannot be seen by the caller."),
+                Some("Use a message the caller can see."),
+            ),
+            crate::ErrorRow::worded(
+                90,
+                None,
+                Some("Drop the chat from your work queue."),
+            ),
+        ],
     };
 
-    fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
-        vec![self.message_id.as_str().into()]
+    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+        parts.path("message_id", &self.message_id);
+        Ok(())
     }
-
-    fn query_params(&self) -> Vec<(&'static str, String)> {
-        Vec::new()
-    }
-}
-
-impl crate::operation::JsonOperation for DeletePinRequest {
-    type Output = DeletePinResponse;
 }
 
 impl super::PinApi<'_> {
     /// Unpin a message.
+    ///
+    /// Removes the pin of a message in its chat. The caller must be able to see the message.
     ///
     /// - Endpoint id: `im.v1.pin.delete`
     /// - Access tokens: `tenant_access_token`, `user_access_token`
@@ -132,11 +116,23 @@ impl super::PinApi<'_> {
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
     /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/pin/delete>
     ///
+    /// # Errors
+    ///
+    /// Documented codes (match them with `Error::code()`):
+    /// [`InvalidRequestParam`](super::super::ErrorCode::InvalidRequestParam) (230001),
+    /// [`BotNotInChat`](super::super::ErrorCode::BotNotInChat) (230002),
+    /// [`BotAbilityDisabled`](super::super::ErrorCode::BotAbilityDisabled) (230006),
+    /// [`UserUnavailable`](super::super::ErrorCode::UserUnavailable) (230013),
+    /// [`NoPermission`](super::super::ErrorCode::NoPermission) (230027),
+    /// [`ChatNotFound`](super::super::ErrorCode::ChatNotFound) (230045),
+    /// [`PinNotAllowed`](super::super::ErrorCode::PinNotAllowed) (230046),
+    /// [`PinRateLimited`](super::super::ErrorCode::PinRateLimited) (230047),
+    /// [`MessageInvisible`](super::super::ErrorCode::MessageInvisible) (230050),
+    /// [`ChatDissolved`](super::super::ErrorCode::ChatDissolved) (232009).
+    ///
     /// # Example
     ///
-    /// ```no_run
-    /// # async fn example() -> Result<(), lark_openapi::Error> {
-    /// let client = lark_openapi::Client::builder("cli_your_app_id", "your_app_secret").build()?;
+    /// ```ignore
     /// let response = client
     ///     .im().v1().pin()
     ///     .delete(
@@ -145,375 +141,11 @@ impl super::PinApi<'_> {
     ///     .send()
     ///     .await?;
     /// println!("done; log id {:?}", response.log_id());
-    /// # Ok(())
-    /// # }
     /// ```
     pub fn delete(&self, message_id: impl Into<String>) -> DeletePin {
-        DeletePin {
-            client: self.client.clone(),
-            request: DeletePinRequest::new(message_id),
-            options: RequestOptions::default(),
-        }
+        crate::Call::new(self.client, DeletePinRequest::new(message_id))
     }
 }
 
-/// A prepared `im.v1.pin.delete` call: set options, then `.send().await` (or just `.await`).
-///
-/// Made by [`PinApi::delete`](super::PinApi::delete).
-#[derive(Debug, Clone)]
-#[must_use = "a request does nothing until it is sent"]
-pub struct DeletePin {
-    client: Client,
-    request: DeletePinRequest,
-    options: RequestOptions,
-}
-
-impl DeletePin {
-    /// Store apps: the tenant to act for (its `tenant_key`); custom apps need not set it.
-    pub fn tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.options = self.options.tenant_key(tenant_key);
-        self
-    }
-
-    /// Sends the request as a user, with that user's `user_access_token`, instead of
-    /// as the app.
-    pub fn user_access_token(mut self, token: impl Into<String>) -> Self {
-        self.options = self.options.user_access_token(token);
-        self
-    }
-
-    /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
-    /// Merged into what is set: a field these options set replaces the earlier value,
-    /// the others are kept, headers add up.
-    pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = self.options.merge(options);
-        self
-    }
-
-    /// The request as it will be sent.
-    pub fn request(&self) -> &DeletePinRequest {
-        &self.request
-    }
-
-    /// Sends the request.
-    pub async fn send(self) -> Result<DeletePinResponse, Error<DeletePinError>> {
-        self.client.call(self.request, self.options).await
-    }
-}
-
-impl std::future::IntoFuture for DeletePin {
-    type Output = Result<DeletePinResponse, Error<DeletePinError>>;
-    type IntoFuture = crate::operation::BoxFuture<Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-/// Service errors of `im.v1.pin.delete`: one variant per documented code.
-///
-/// Codes the spec does not list (including platform-wide ones) arrive as `Unhandled`. Each variant keeps the full [`ApiError`](crate::ApiError): code, HTTP status, server message, log id, troubleshooter link and violations.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum DeletePinError {
-    /// **230001** (HTTP 400): A request parameter is malformed; the message usually names it after `ext=`.
-    ///
-    /// What to do: Fix the parameter named in the message.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    InvalidRequestParam(crate::ApiError),
-    /// **230002** (HTTP 400): The app's bot is not a member of the chat the message is in.
-    ///
-    /// What to do: Add the bot to the chat first.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    BotNotInChat(crate::ApiError),
-    /// **230006** (HTTP 400): The app has no bot ability, or the version enabling it is not released.
-    ///
-    /// What to do: Enable the bot ability in the developer console and release a version.
-    ///
-    /// Server message: `Bot ability is not activated.`
-    ///
-    /// Retrying the same request does not help.
-    BotAbilityDisabled(crate::ApiError),
-    /// **230013** (HTTP 400): The user is outside the app's availability scope.
-    ///
-    /// What to do: Add the user to the app's availability scope and release a version.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    UserUnavailable(crate::ApiError),
-    /// **230027** (HTTP 400): The caller lacks the permission this operation needs.
-    ///
-    /// What to do: Check the app's scopes and the caller's permissions in the chat.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    NoPermission(crate::ApiError),
-    /// **230045** (HTTP 400): The message's chat does not exist.
-    ///
-    /// What to do: Check whether the chat has been dissolved.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    ChatNotFound(crate::ApiError),
-    /// **230046** (HTTP 400): The chat lets only its owner and managers pin and unpin messages.
-    ///
-    /// What to do: Unpin as the owner or a manager, or change the chat setting.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    PinNotAllowed(crate::ApiError),
-    /// **230047** (HTTP 400): Too many pin and unpin calls on the same message.
-    ///
-    /// What to do: Slow down and retry later.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// A retry can help: the SDK retries it within the client's retry policy.
-    PinRateLimited(crate::ApiError),
-    /// **230050** (HTTP 400): The message cannot be seen by the caller.
-    ///
-    /// What to do: Use a message the caller can see.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    MessageInvisible(crate::ApiError),
-    /// **232009** (HTTP 400): The chat has been dissolved.
-    ///
-    /// What to do: Drop the chat from your work queue.
-    ///
-    /// Server message: `Your request specifies a chat which has already been dissolved.`
-    ///
-    /// Retrying the same request does not help.
-    ChatDissolved(crate::ApiError),
-    /// A code the spec's error table does not list; see [`ApiError`](crate::ApiError).
-    Unhandled(crate::ApiError),
-}
-
-impl DeletePinError {
-    /// The error as the platform sent it.
-    pub fn api_error(&self) -> &crate::ApiError {
-        match self {
-            Self::InvalidRequestParam(e)
-            | Self::BotNotInChat(e)
-            | Self::BotAbilityDisabled(e)
-            | Self::UserUnavailable(e)
-            | Self::NoPermission(e)
-            | Self::ChatNotFound(e)
-            | Self::PinNotAllowed(e)
-            | Self::PinRateLimited(e)
-            | Self::MessageInvisible(e)
-            | Self::ChatDissolved(e)
-            | Self::Unhandled(e) => e,
-        }
-    }
-
-    /// The platform's error code.
-    pub fn code(&self) -> i64 {
-        self.api_error().code
-    }
-
-    /// The HTTP status of the response.
-    pub fn http_status(&self) -> u16 {
-        self.api_error().http_status
-    }
-
-    /// The server's message (`msg`).
-    pub fn message(&self) -> &str {
-        &self.api_error().message
-    }
-
-    /// The log id to quote when asking Lark support.
-    pub fn log_id(&self) -> Option<&str> {
-        self.api_error().log_id.as_deref()
-    }
-
-    /// What the code means, from the spec; `None` for `Unhandled`.
-    pub fn meaning(&self) -> Option<&'static str> {
-        match self {
-            Self::InvalidRequestParam(_) => {
-                Some(
-                    "A request parameter is malformed; the message usually names it after `ext=`.",
-                )
-            }
-            Self::BotNotInChat(_) => {
-                Some("The app's bot is not a member of the chat the message is in.")
-            }
-            Self::BotAbilityDisabled(_) => {
-                Some(
-                    "The app has no bot ability, or the version enabling it is not released.",
-                )
-            }
-            Self::UserUnavailable(_) => {
-                Some("The user is outside the app's availability scope.")
-            }
-            Self::NoPermission(_) => {
-                Some("The caller lacks the permission this operation needs.")
-            }
-            Self::ChatNotFound(_) => Some("The message's chat does not exist."),
-            Self::PinNotAllowed(_) => {
-                Some("The chat lets only its owner and managers pin and unpin messages.")
-            }
-            Self::PinRateLimited(_) => {
-                Some("Too many pin and unpin calls on the same message.")
-            }
-            Self::MessageInvisible(_) => {
-                Some("The message cannot be seen by the caller.")
-            }
-            Self::ChatDissolved(_) => Some("The chat has been dissolved."),
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// What to do about it, from the spec; `None` for `Unhandled`.
-    pub fn advice(&self) -> Option<&'static str> {
-        match self {
-            Self::InvalidRequestParam(_) => {
-                Some("Fix the parameter named in the message.")
-            }
-            Self::BotNotInChat(_) => Some("Add the bot to the chat first."),
-            Self::BotAbilityDisabled(_) => {
-                Some(
-                    "Enable the bot ability in the developer console and release a version.",
-                )
-            }
-            Self::UserUnavailable(_) => {
-                Some(
-                    "Add the user to the app's availability scope and release a version.",
-                )
-            }
-            Self::NoPermission(_) => {
-                Some("Check the app's scopes and the caller's permissions in the chat.")
-            }
-            Self::ChatNotFound(_) => Some("Check whether the chat has been dissolved."),
-            Self::PinNotAllowed(_) => {
-                Some("Unpin as the owner or a manager, or change the chat setting.")
-            }
-            Self::PinRateLimited(_) => Some("Slow down and retry later."),
-            Self::MessageInvisible(_) => Some("Use a message the caller can see."),
-            Self::ChatDissolved(_) => Some("Drop the chat from your work queue."),
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// Whether sending the same request again can succeed, per the spec.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::PinRateLimited(_))
-    }
-
-    /// Whether the code is one the spec does not list.
-    pub fn is_unhandled(&self) -> bool {
-        matches!(self, Self::Unhandled(_))
-    }
-
-    /// Whether this is code 230001: A request parameter is malformed; the message usually names it after `ext=`.
-    pub fn is_invalid_request_param(&self) -> bool {
-        matches!(self, Self::InvalidRequestParam(_))
-    }
-
-    /// Whether this is code 230002: The app's bot is not a member of the chat the message is in.
-    pub fn is_bot_not_in_chat(&self) -> bool {
-        matches!(self, Self::BotNotInChat(_))
-    }
-
-    /// Whether this is code 230006: The app has no bot ability, or the version enabling it is not released.
-    pub fn is_bot_ability_disabled(&self) -> bool {
-        matches!(self, Self::BotAbilityDisabled(_))
-    }
-
-    /// Whether this is code 230013: The user is outside the app's availability scope.
-    pub fn is_user_unavailable(&self) -> bool {
-        matches!(self, Self::UserUnavailable(_))
-    }
-
-    /// Whether this is code 230027: The caller lacks the permission this operation needs.
-    pub fn is_no_permission(&self) -> bool {
-        matches!(self, Self::NoPermission(_))
-    }
-
-    /// Whether this is code 230045: The message's chat does not exist.
-    pub fn is_chat_not_found(&self) -> bool {
-        matches!(self, Self::ChatNotFound(_))
-    }
-
-    /// Whether this is code 230046: The chat lets only its owner and managers pin and unpin messages.
-    pub fn is_pin_not_allowed(&self) -> bool {
-        matches!(self, Self::PinNotAllowed(_))
-    }
-
-    /// Whether this is code 230047: Too many pin and unpin calls on the same message.
-    pub fn is_pin_rate_limited(&self) -> bool {
-        matches!(self, Self::PinRateLimited(_))
-    }
-
-    /// Whether this is code 230050: The message cannot be seen by the caller.
-    pub fn is_message_invisible(&self) -> bool {
-        matches!(self, Self::MessageInvisible(_))
-    }
-
-    /// Whether this is code 232009: The chat has been dissolved.
-    pub fn is_chat_dissolved(&self) -> bool {
-        matches!(self, Self::ChatDissolved(_))
-    }
-}
-
-impl std::fmt::Display for DeletePinError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::service_error::fmt_service_error(
-            f,
-            self.api_error(),
-            self.meaning(),
-            self.advice(),
-        )
-    }
-}
-
-impl std::error::Error for DeletePinError {}
-impl crate::service_error::FromApiError for DeletePinError {
-    fn from_api_error(error: crate::ApiError) -> Self {
-        match error.code {
-            230001i64 => Self::InvalidRequestParam(error),
-            230002i64 => Self::BotNotInChat(error),
-            230006i64 => Self::BotAbilityDisabled(error),
-            230013i64 => Self::UserUnavailable(error),
-            230027i64 => Self::NoPermission(error),
-            230045i64 => Self::ChatNotFound(error),
-            230046i64 => Self::PinNotAllowed(error),
-            230047i64 => Self::PinRateLimited(error),
-            230050i64 => Self::MessageInvisible(error),
-            232009i64 => Self::ChatDissolved(error),
-            _ => Self::Unhandled(error),
-        }
-    }
-}
-
-impl crate::ServiceError for DeletePinError {
-    fn endpoint(&self) -> &'static str {
-        "im.v1.pin.delete"
-    }
-
-    fn api_error(&self) -> &crate::ApiError {
-        DeletePinError::api_error(self)
-    }
-
-    fn meaning(&self) -> Option<&'static str> {
-        DeletePinError::meaning(self)
-    }
-
-    fn advice(&self) -> Option<&'static str> {
-        DeletePinError::advice(self)
-    }
-
-    fn is_retryable(&self) -> bool {
-        DeletePinError::is_retryable(self)
-    }
-}
+/// A prepared `im.v1.pin.delete` call: set options, then `.await` it (see [`Call`](crate::Call)).
+pub type DeletePin = crate::Call<DeletePinRequest>;

@@ -4,55 +4,29 @@
 //! List the pinned messages of a chat, page by page.
 //!
 //! `GET /open-apis/im/v1/pins`
-//!
-//! Returns the pins of one chat, newest pin first, optionally between two times. The caller
-//! (the app's bot, or the user of a user token) must be a member of the chat. Times are Unix
-//! milliseconds as decimal strings.
-//!
-//! - Endpoint id: `im.v1.pin.list`
-//! - Access tokens: `tenant_access_token`, `user_access_token`
-//! - App types: custom (self-built), store (marketplace)
-//! - Sent as the app by default; `.user_access_token(…)` sends it as a user
-//! - Scopes (any one of): `im:message:readonly`, `im:message`, `im:message.pins:read`
-//! - Paginated: `.items()` and `.pages()` stream every page
-//! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/pin/list>
 
-use crate::{Client, Error, RequestOptions};
+use crate::operation as op;
 use crate::codec;
 use super::super::models::Pin;
 
-/// The parameters and body of `im.v1.pin.list`.
-///
-/// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
-///
-/// ```
-/// # use lark_openapi::im::v1::pin::*;
-/// let request = ListPinRequest::new("oc_234jsi43d3ssi993d43545f");
-/// ```
-///
-/// Leaving out `chat_id` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::pin::*;
-/// let request = ListPinRequest::new();
-/// ```
+/// The parameters and body of `im.v1.pin.list`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ListPinRequest {
-    /// Query parameter `chat_id`: ID of the chat (`oc_…`).
-    chat_id: String,
-    /// Query parameter `start_time`: Earliest pin time, Unix milliseconds as a decimal string, before `end_time`; leave out to start from the chat's first pin.
-    start_time: Option<String>,
-    /// Query parameter `end_time`: Latest pin time, Unix milliseconds as a decimal string, after `start_time`; leave out to start from the chat's newest pin.
-    end_time: Option<String>,
-    /// Query parameter `page_size`: Pins per page (default 20).
-    page_size: Option<i64>,
-    /// Query parameter `page_token`: Token of the page to fetch, from the previous page's `page_token`; leave out for the first page.
-    page_token: Option<String>,
+    /// Query `chat_id`: ID of the chat (`oc_…`).
+    pub chat_id: String,
+    /// Query `start_time`: Earliest pin time, Unix milliseconds as a decimal string, before `end_time`; leave out to start from the chat's first pin.
+    pub start_time: Option<String>,
+    /// Query `end_time`: Latest pin time, Unix milliseconds as a decimal string, after `start_time`; leave out to start from the chat's newest pin.
+    pub end_time: Option<String>,
+    /// Query `page_size`: Pins per page (default 20).
+    pub page_size: Option<i64>,
+    /// Query `page_token`: Token of the page to fetch, from the previous page's `page_token`; leave out for the first page.
+    pub page_token: Option<String>,
 }
 
 impl ListPinRequest {
-    /// Creates the request from its required parameters.
+    /// The request with its required parameters; the others unset.
     #[allow(clippy::new_without_default)]
     pub fn new(chat_id: impl Into<String>) -> Self {
         Self {
@@ -62,55 +36,6 @@ impl ListPinRequest {
             page_size: Default::default(),
             page_token: Default::default(),
         }
-    }
-
-    /// Query parameter `chat_id`: ID of the chat (`oc_…`).
-    pub fn chat_id(&self) -> &str {
-        &self.chat_id
-    }
-
-    /// Query parameter `start_time`: Earliest pin time, Unix milliseconds as a decimal string, before `end_time`; leave out to start from the chat's first pin.
-    pub fn start_time(&self) -> Option<&str> {
-        self.start_time.as_deref()
-    }
-
-    /// Query parameter `end_time`: Latest pin time, Unix milliseconds as a decimal string, after `start_time`; leave out to start from the chat's newest pin.
-    pub fn end_time(&self) -> Option<&str> {
-        self.end_time.as_deref()
-    }
-
-    /// Query parameter `page_size`: Pins per page (default 20).
-    pub fn page_size(&self) -> &Option<i64> {
-        &self.page_size
-    }
-
-    /// Query parameter `page_token`: Token of the page to fetch, from the previous page's `page_token`; leave out for the first page.
-    pub fn page_token(&self) -> Option<&str> {
-        self.page_token.as_deref()
-    }
-
-    /// Query parameter `start_time`: Earliest pin time, Unix milliseconds as a decimal string, before `end_time`; leave out to start from the chat's first pin.
-    pub fn set_start_time(mut self, start_time: impl Into<String>) -> Self {
-        self.start_time = Some(start_time.into());
-        self
-    }
-
-    /// Query parameter `end_time`: Latest pin time, Unix milliseconds as a decimal string, after `start_time`; leave out to start from the chat's newest pin.
-    pub fn set_end_time(mut self, end_time: impl Into<String>) -> Self {
-        self.end_time = Some(end_time.into());
-        self
-    }
-
-    /// Query parameter `page_size`: Pins per page (default 20).
-    pub fn set_page_size(mut self, page_size: i64) -> Self {
-        self.page_size = Some(page_size);
-        self
-    }
-
-    /// Query parameter `page_token`: Token of the page to fetch, from the previous page's `page_token`; leave out for the first page.
-    pub fn set_page_token(mut self, page_token: impl Into<String>) -> Self {
-        self.page_token = Some(page_token.into());
-        self
     }
 }
 
@@ -134,96 +59,44 @@ pub struct ListPinResponse {
     lark_log_id: Option<String>,
 }
 
-impl ListPinResponse {
-    /// An empty value: every field unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            items: Default::default(),
-            has_more: Default::default(),
-            page_token: Default::default(),
-            lark_log_id: None,
-        }
-    }
-
-    /// Sets `items`.
-    pub fn with_items(mut self, items: impl IntoIterator<Item = Pin>) -> Self {
-        self.items = items.into_iter().collect();
-        self
-    }
-
-    /// Sets `has_more`.
-    pub fn with_has_more(mut self, has_more: bool) -> Self {
-        self.has_more = Some(has_more);
-        self
-    }
-
-    /// Sets `page_token`.
-    pub fn with_page_token(mut self, page_token: impl Into<String>) -> Self {
-        self.page_token = Some(page_token.into());
-        self
-    }
-
-    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
-    /// platform sent one: give it to the platform's support with a question.
-    pub fn log_id(&self) -> Option<&str> {
-        self.lark_log_id.as_deref()
-    }
-}
-
-impl crate::operation::Output for ListPinResponse {
-    fn set_log_id(&mut self, log_id: Option<String>) {
-        self.lark_log_id = log_id;
-    }
-}
-
-impl crate::operation::Operation for ListPinRequest {
-    type Error = ListPinError;
-    const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
+crate::answer!(ListPinResponse);
+impl op::Operation for ListPinRequest {
+    type Code = super::super::ErrorCode;
+    type Answer = ListPinResponse;
+    const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.pin.list",
-        method: crate::operation::HttpMethod::Get,
+        method: op::HttpMethod::Get,
         path: "/open-apis/im/v1/pins",
-        access_tokens: &[
-            crate::operation::TokenType::Tenant,
-            crate::operation::TokenType::User,
-        ],
+        access_tokens: &[op::TokenType::Tenant, op::TokenType::User],
         idempotent: true,
-        response: crate::operation::ResponseKind::Json,
+        response: op::ResponseKind::Json,
         doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/pin/list",
-        rate_limit: Some(crate::operation::RateLimitMeta {
+        rate_limit: Some(op::RateLimitMeta {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
+        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        errors: &[
+            crate::ErrorRow::of(0),
+            crate::ErrorRow::of(1),
+            crate::ErrorRow::of(5),
+            crate::ErrorRow::of(11),
+            crate::ErrorRow::of(22),
+            crate::ErrorRow::of(35),
+        ],
     };
 
-    fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
-        vec![]
-    }
-
-    fn query_params(&self) -> Vec<(&'static str, String)> {
-        let mut query = vec![("chat_id", self.chat_id.clone())];
-        if let Some(v) = &self.start_time {
-            query.push(("start_time", v.clone()));
-        }
-        if let Some(v) = &self.end_time {
-            query.push(("end_time", v.clone()));
-        }
-        if let Some(v) = &self.page_size {
-            query.push(("page_size", v.to_string()));
-        }
-        if let Some(v) = &self.page_token {
-            query.push(("page_token", v.clone()));
-        }
-        query
+    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+        parts.query("chat_id", &self.chat_id);
+        parts.query("start_time", &self.start_time);
+        parts.query("end_time", &self.end_time);
+        parts.query("page_size", &self.page_size);
+        parts.query("page_token", &self.page_token);
+        Ok(())
     }
 }
 
-impl crate::operation::JsonOperation for ListPinRequest {
-    type Output = ListPinResponse;
-}
-
-impl crate::operation::Paginated for ListPinRequest {
+impl op::Paginated for ListPinRequest {
     type Item = Pin;
     fn set_page_token(&mut self, token: String) {
         self.page_token = Some(token);
@@ -241,6 +114,10 @@ impl crate::operation::Paginated for ListPinRequest {
 impl super::PinApi<'_> {
     /// List the pinned messages of a chat, page by page.
     ///
+    /// Returns the pins of one chat, newest pin first, optionally between two times. The caller
+    /// (the app's bot, or the user of a user token) must be a member of the chat. Times are Unix
+    /// milliseconds as decimal strings.
+    ///
     /// - Endpoint id: `im.v1.pin.list`
     /// - Access tokens: `tenant_access_token`, `user_access_token`
     /// - App types: custom (self-built), store (marketplace)
@@ -250,11 +127,19 @@ impl super::PinApi<'_> {
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
     /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/pin/list>
     ///
+    /// # Errors
+    ///
+    /// Documented codes (match them with `Error::code()`):
+    /// [`InvalidRequestParam`](super::super::ErrorCode::InvalidRequestParam) (230001),
+    /// [`BotNotInChat`](super::super::ErrorCode::BotNotInChat) (230002),
+    /// [`BotAbilityDisabled`](super::super::ErrorCode::BotAbilityDisabled) (230006),
+    /// [`UserUnavailable`](super::super::ErrorCode::UserUnavailable) (230013),
+    /// [`NoPermission`](super::super::ErrorCode::NoPermission) (230027),
+    /// [`PinListRateLimited`](super::super::ErrorCode::PinListRateLimited) (230048).
+    ///
     /// # Example
     ///
-    /// ```no_run
-    /// # async fn example() -> Result<(), lark_openapi::Error> {
-    /// let client = lark_openapi::Client::builder("cli_your_app_id", "your_app_secret").build()?;
+    /// ```ignore
     /// use futures_util::TryStreamExt;
     /// let mut items = client
     ///     .im().v1().pin()
@@ -265,351 +150,36 @@ impl super::PinApi<'_> {
     /// while let Some(item) = items.try_next().await? {
     ///     println!("{item:?}");
     /// }
-    /// # Ok(())
-    /// # }
     /// ```
     pub fn list(&self, chat_id: impl Into<String>) -> ListPin {
-        ListPin {
-            client: self.client.clone(),
-            request: ListPinRequest::new(chat_id),
-            options: RequestOptions::default(),
-        }
+        crate::Call::new(self.client, ListPinRequest::new(chat_id))
     }
 }
 
-/// A prepared `im.v1.pin.list` call: set options, then `.send().await` (or just `.await`).
-///
-/// Made by [`PinApi::list`](super::PinApi::list).
-#[derive(Debug, Clone)]
-#[must_use = "a request does nothing until it is sent"]
-pub struct ListPin {
-    client: Client,
-    request: ListPinRequest,
-    options: RequestOptions,
-}
-
+/// A prepared `im.v1.pin.list` call: set options, then `.await` it (see [`Call`](crate::Call)).
+pub type ListPin = crate::Call<ListPinRequest>;
 impl ListPin {
-    /// Query parameter `start_time`: Earliest pin time, Unix milliseconds as a decimal string, before `end_time`; leave out to start from the chat's first pin.
+    /// Sets [`start_time`](ListPinRequest::start_time).
     pub fn start_time(mut self, start_time: impl Into<String>) -> Self {
-        self.request = self.request.set_start_time(start_time);
+        self.request.start_time = Some(start_time.into());
         self
     }
 
-    /// Query parameter `end_time`: Latest pin time, Unix milliseconds as a decimal string, after `start_time`; leave out to start from the chat's newest pin.
+    /// Sets [`end_time`](ListPinRequest::end_time).
     pub fn end_time(mut self, end_time: impl Into<String>) -> Self {
-        self.request = self.request.set_end_time(end_time);
+        self.request.end_time = Some(end_time.into());
         self
     }
 
-    /// Query parameter `page_size`: Pins per page (default 20).
+    /// Sets [`page_size`](ListPinRequest::page_size).
     pub fn page_size(mut self, page_size: i64) -> Self {
-        self.request = self.request.set_page_size(page_size);
+        self.request.page_size = Some(page_size);
         self
     }
 
-    /// Query parameter `page_token`: Token of the page to fetch, from the previous page's `page_token`; leave out for the first page.
+    /// Sets [`page_token`](ListPinRequest::page_token).
     pub fn page_token(mut self, page_token: impl Into<String>) -> Self {
-        self.request = self.request.set_page_token(page_token);
+        self.request.page_token = Some(page_token.into());
         self
-    }
-
-    /// Store apps: the tenant to act for (its `tenant_key`); custom apps need not set it.
-    pub fn tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.options = self.options.tenant_key(tenant_key);
-        self
-    }
-
-    /// Sends the request as a user, with that user's `user_access_token`, instead of
-    /// as the app.
-    pub fn user_access_token(mut self, token: impl Into<String>) -> Self {
-        self.options = self.options.user_access_token(token);
-        self
-    }
-
-    /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
-    /// Merged into what is set: a field these options set replaces the earlier value,
-    /// the others are kept, headers add up.
-    pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = self.options.merge(options);
-        self
-    }
-
-    /// The request as it will be sent.
-    pub fn request(&self) -> &ListPinRequest {
-        &self.request
-    }
-
-    /// Sends the request.
-    pub async fn send(self) -> Result<ListPinResponse, Error<ListPinError>> {
-        self.client.call(self.request, self.options).await
-    }
-
-    /// Every page, fetched lazily one after the other as the stream is read: the
-    /// first with this call's parameters, each next one with the previous page's
-    /// `page_token`, until `has_more` is false. A page token seen before ends the
-    /// stream with an error instead of looping; an error is the stream's last item,
-    /// after every page before it.
-    ///
-    /// Each page is a response: its `log_id()` is the log id of that page's answer.
-    pub fn pages(
-        self,
-    ) -> futures_util::stream::BoxStream<
-        'static,
-        Result<ListPinResponse, Error<ListPinError>>,
-    > {
-        crate::paginate::pages(self.client, self.request, self.options)
-    }
-
-    /// Every item of every page, one at a time; one page is held in memory at a
-    /// time, however many items are read. Errors as for [`pages`](Self::pages).
-    pub fn items(
-        self,
-    ) -> futures_util::stream::BoxStream<'static, Result<Pin, Error<ListPinError>>> {
-        crate::paginate::items(self.client, self.request, self.options)
-    }
-}
-
-impl std::future::IntoFuture for ListPin {
-    type Output = Result<ListPinResponse, Error<ListPinError>>;
-    type IntoFuture = crate::operation::BoxFuture<Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-/// Service errors of `im.v1.pin.list`: one variant per documented code.
-///
-/// Codes the spec does not list (including platform-wide ones) arrive as `Unhandled`. Each variant keeps the full [`ApiError`](crate::ApiError): code, HTTP status, server message, log id, troubleshooter link and violations.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum ListPinError {
-    /// **230001** (HTTP 400): A request parameter is malformed or missing; the message usually names it after `ext=`.
-    ///
-    /// What to do: Fix the parameter named in the message.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    InvalidRequestParam(crate::ApiError),
-    /// **230002** (HTTP 400): The app's bot is not a member of the chat.
-    ///
-    /// What to do: Add the bot to the chat first.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    BotNotInChat(crate::ApiError),
-    /// **230006** (HTTP 400): The app has no bot ability, or the version enabling it is not released.
-    ///
-    /// What to do: Enable the bot ability in the developer console and release a version.
-    ///
-    /// Server message: `Bot ability is not activated.`
-    ///
-    /// Retrying the same request does not help.
-    BotAbilityDisabled(crate::ApiError),
-    /// **230013** (HTTP 400): The user is outside the app's availability scope, in its disabled scope, or has left the company.
-    ///
-    /// What to do: Add the user to the app's availability scope and release a version.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    UserUnavailable(crate::ApiError),
-    /// **230027** (HTTP 400): The caller lacks a scope or permission this operation needs, or the user's authorization is missing.
-    ///
-    /// What to do: Check the app's scopes and the caller's rights in the chat; external chats need the bot's external sharing enabled.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    NoPermission(crate::ApiError),
-    /// **230048** (HTTP 400): The app has listed pins too often.
-    ///
-    /// What to do: Slow down and retry later.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// A retry can help: the SDK retries it within the client's retry policy.
-    PinListRateLimited(crate::ApiError),
-    /// A code the spec's error table does not list; see [`ApiError`](crate::ApiError).
-    Unhandled(crate::ApiError),
-}
-
-impl ListPinError {
-    /// The error as the platform sent it.
-    pub fn api_error(&self) -> &crate::ApiError {
-        match self {
-            Self::InvalidRequestParam(e)
-            | Self::BotNotInChat(e)
-            | Self::BotAbilityDisabled(e)
-            | Self::UserUnavailable(e)
-            | Self::NoPermission(e)
-            | Self::PinListRateLimited(e)
-            | Self::Unhandled(e) => e,
-        }
-    }
-
-    /// The platform's error code.
-    pub fn code(&self) -> i64 {
-        self.api_error().code
-    }
-
-    /// The HTTP status of the response.
-    pub fn http_status(&self) -> u16 {
-        self.api_error().http_status
-    }
-
-    /// The server's message (`msg`).
-    pub fn message(&self) -> &str {
-        &self.api_error().message
-    }
-
-    /// The log id to quote when asking Lark support.
-    pub fn log_id(&self) -> Option<&str> {
-        self.api_error().log_id.as_deref()
-    }
-
-    /// What the code means, from the spec; `None` for `Unhandled`.
-    pub fn meaning(&self) -> Option<&'static str> {
-        match self {
-            Self::InvalidRequestParam(_) => {
-                Some(
-                    "A request parameter is malformed or missing; the message usually names it after `ext=`.",
-                )
-            }
-            Self::BotNotInChat(_) => Some("The app's bot is not a member of the chat."),
-            Self::BotAbilityDisabled(_) => {
-                Some(
-                    "The app has no bot ability, or the version enabling it is not released.",
-                )
-            }
-            Self::UserUnavailable(_) => {
-                Some(
-                    "The user is outside the app's availability scope, in its disabled scope, or has left the company.",
-                )
-            }
-            Self::NoPermission(_) => {
-                Some(
-                    "The caller lacks a scope or permission this operation needs, or the user's authorization is missing.",
-                )
-            }
-            Self::PinListRateLimited(_) => Some("The app has listed pins too often."),
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// What to do about it, from the spec; `None` for `Unhandled`.
-    pub fn advice(&self) -> Option<&'static str> {
-        match self {
-            Self::InvalidRequestParam(_) => {
-                Some("Fix the parameter named in the message.")
-            }
-            Self::BotNotInChat(_) => Some("Add the bot to the chat first."),
-            Self::BotAbilityDisabled(_) => {
-                Some(
-                    "Enable the bot ability in the developer console and release a version.",
-                )
-            }
-            Self::UserUnavailable(_) => {
-                Some(
-                    "Add the user to the app's availability scope and release a version.",
-                )
-            }
-            Self::NoPermission(_) => {
-                Some(
-                    "Check the app's scopes and the caller's rights in the chat; external chats need the bot's external sharing enabled.",
-                )
-            }
-            Self::PinListRateLimited(_) => Some("Slow down and retry later."),
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// Whether sending the same request again can succeed, per the spec.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::PinListRateLimited(_))
-    }
-
-    /// Whether the code is one the spec does not list.
-    pub fn is_unhandled(&self) -> bool {
-        matches!(self, Self::Unhandled(_))
-    }
-
-    /// Whether this is code 230001: A request parameter is malformed or missing; the message usually names it after `ext=`.
-    pub fn is_invalid_request_param(&self) -> bool {
-        matches!(self, Self::InvalidRequestParam(_))
-    }
-
-    /// Whether this is code 230002: The app's bot is not a member of the chat.
-    pub fn is_bot_not_in_chat(&self) -> bool {
-        matches!(self, Self::BotNotInChat(_))
-    }
-
-    /// Whether this is code 230006: The app has no bot ability, or the version enabling it is not released.
-    pub fn is_bot_ability_disabled(&self) -> bool {
-        matches!(self, Self::BotAbilityDisabled(_))
-    }
-
-    /// Whether this is code 230013: The user is outside the app's availability scope, in its disabled scope, or has left the company.
-    pub fn is_user_unavailable(&self) -> bool {
-        matches!(self, Self::UserUnavailable(_))
-    }
-
-    /// Whether this is code 230027: The caller lacks a scope or permission this operation needs, or the user's authorization is missing.
-    pub fn is_no_permission(&self) -> bool {
-        matches!(self, Self::NoPermission(_))
-    }
-
-    /// Whether this is code 230048: The app has listed pins too often.
-    pub fn is_pin_list_rate_limited(&self) -> bool {
-        matches!(self, Self::PinListRateLimited(_))
-    }
-}
-
-impl std::fmt::Display for ListPinError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::service_error::fmt_service_error(
-            f,
-            self.api_error(),
-            self.meaning(),
-            self.advice(),
-        )
-    }
-}
-
-impl std::error::Error for ListPinError {}
-impl crate::service_error::FromApiError for ListPinError {
-    fn from_api_error(error: crate::ApiError) -> Self {
-        match error.code {
-            230001i64 => Self::InvalidRequestParam(error),
-            230002i64 => Self::BotNotInChat(error),
-            230006i64 => Self::BotAbilityDisabled(error),
-            230013i64 => Self::UserUnavailable(error),
-            230027i64 => Self::NoPermission(error),
-            230048i64 => Self::PinListRateLimited(error),
-            _ => Self::Unhandled(error),
-        }
-    }
-}
-
-impl crate::ServiceError for ListPinError {
-    fn endpoint(&self) -> &'static str {
-        "im.v1.pin.list"
-    }
-
-    fn api_error(&self) -> &crate::ApiError {
-        ListPinError::api_error(self)
-    }
-
-    fn meaning(&self) -> Option<&'static str> {
-        ListPinError::meaning(self)
-    }
-
-    fn advice(&self) -> Option<&'static str> {
-        ListPinError::advice(self)
-    }
-
-    fn is_retryable(&self) -> bool {
-        ListPinError::is_retryable(self)
     }
 }

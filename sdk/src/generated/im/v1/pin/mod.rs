@@ -3,15 +3,12 @@
 
 //! The `pin` resource of `im` `v1`.
 
-pub mod create;
-pub mod delete;
-pub mod list;
-pub use create::{
-    CreatePin, CreatePinRequest, CreatePinError, CreatePinBody, CreatePinResponse,
-};
-
-pub use delete::{DeletePin, DeletePinRequest, DeletePinError, DeletePinResponse};
-pub use list::{ListPin, ListPinRequest, ListPinError, ListPinResponse};
+mod create;
+mod delete;
+mod list;
+pub use create::{CreatePin, CreatePinRequest, CreatePinBody, CreatePinResponse};
+pub use delete::{DeletePin, DeletePinRequest, DeletePinResponse};
+pub use list::{ListPin, ListPinRequest, ListPinResponse};
 /// Accessor for the `pin` resource.
 #[derive(Debug, Clone, Copy)]
 pub struct PinApi<'a> {

@@ -4,76 +4,27 @@
 //! Forward a thread to a user, a chat or another thread.
 //!
 //! `POST /open-apis/im/v1/threads/:thread_id/forward`
-//!
-//! Sends the whole thread named in the path, as one merge-forward message, to the target
-//! named by `receive_id`. The bot must be in the thread's chat and able to see the thread; a
-//! user target must be in the app's availability scope, and a group target must have the bot
-//! as a member allowed to post. The new message's content is the fixed text `Merged and
-//! Forwarded Message`; read the forwarded messages with `im.v1.message.get`. At most 5
-//! messages per second go to one user, and 5 per second to one group, shared by all bots in
-//! it. Requests with the same `uuid` forward at most once to one target within an hour; here
-//! it is a query parameter, which the SDK does not fill for you.
-//!
-//! - Endpoint id: `im.v1.thread.forward`
-//! - Access tokens: `tenant_access_token`, `user_access_token`
-//! - App types: custom (self-built), store (marketplace)
-//! - Sent as the app by default; `.user_access_token(…)` sends it as a user
-//! - Scopes (any one of): `im:message:send_as_bot`, `im:message`
-//! - Sent once: `uuid` is filled with a fresh key when not given, and every retry of the call carries the same one
-//! - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
-//! - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/thread/forward>
 
-use crate::{Client, Error, RequestOptions};
+use crate::operation as op;
 use crate::codec;
 use super::super::models::{Mention, MessageBody, MsgType, ReceiveIdType, Sender};
 
-/// The parameters and body of `im.v1.thread.forward`.
-///
-/// Required parameters are arguments of [`new`](Self::new), so a missing one does not compile.
-///
-/// Arguments come in one order for every endpoint: path parameters as in the path, then
-/// required query parameters (identifiers such as `*_id` first, then kinds such as `*_type`,
-/// then the rest; alphabetically in each group), then the body.
-///
-/// ```
-/// # use lark_openapi::im::v1::thread::*;
-/// let request = ForwardThreadRequest::new("ot_dc13264520392913993dd051dba21dcf", lark_openapi::im::v1::ReceiveIdType::OpenId, lark_openapi::im::v1::thread::ForwardThreadBody::new("oc_a0553eda9014c201e6969b478895c230"));
-/// ```
-///
-/// Leaving out `thread_id` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::thread::*;
-/// let request = ForwardThreadRequest::new(lark_openapi::im::v1::ReceiveIdType::OpenId, lark_openapi::im::v1::thread::ForwardThreadBody::new("oc_a0553eda9014c201e6969b478895c230"));
-/// ```
-///
-/// Leaving out `receive_id_type` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::thread::*;
-/// let request = ForwardThreadRequest::new("ot_dc13264520392913993dd051dba21dcf", lark_openapi::im::v1::thread::ForwardThreadBody::new("oc_a0553eda9014c201e6969b478895c230"));
-/// ```
-///
-/// Leaving out `body` does not compile:
-///
-/// ```compile_fail
-/// # use lark_openapi::im::v1::thread::*;
-/// let request = ForwardThreadRequest::new("ot_dc13264520392913993dd051dba21dcf", lark_openapi::im::v1::ReceiveIdType::OpenId);
-/// ```
+/// The parameters and body of `im.v1.thread.forward`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ForwardThreadRequest {
-    /// Path parameter `thread_id`: ID of the thread to forward (`omt_…`).
-    thread_id: String,
-    /// Query parameter `receive_id_type`: Kind of ID given in the body's `receive_id`.
-    receive_id_type: ReceiveIdType,
-    /// Query parameter `uuid`: De-duplication key: requests with the same uuid forward at most once to one target within one hour.
-    uuid: Option<String>,
-    /// The request body.
-    body: ForwardThreadBody,
+    /// Path `thread_id`: ID of the thread to forward (`omt_…`).
+    pub thread_id: String,
+    /// Query `receive_id_type`: Kind of ID given in the body's `receive_id`.
+    pub receive_id_type: ReceiveIdType,
+    /// Query `uuid`: De-duplication key: requests with the same uuid forward at most once to one target within one hour.
+    pub uuid: Option<String>,
+    /// The body.
+    pub body: ForwardThreadBody,
 }
 
 impl ForwardThreadRequest {
-    /// Creates the request from its required parameters.
+    /// The request with its required parameters; the others unset.
     #[allow(clippy::new_without_default)]
     pub fn new(
         thread_id: impl Into<String>,
@@ -87,37 +38,11 @@ impl ForwardThreadRequest {
             body,
         }
     }
-
-    /// Path parameter `thread_id`: ID of the thread to forward (`omt_…`).
-    pub fn thread_id(&self) -> &str {
-        &self.thread_id
-    }
-
-    /// Query parameter `receive_id_type`: Kind of ID given in the body's `receive_id`.
-    pub fn receive_id_type(&self) -> &ReceiveIdType {
-        &self.receive_id_type
-    }
-
-    /// Query parameter `uuid`: De-duplication key: requests with the same uuid forward at most once to one target within one hour.
-    pub fn uuid(&self) -> Option<&str> {
-        self.uuid.as_deref()
-    }
-
-    /// The request body.
-    pub fn body(&self) -> &ForwardThreadBody {
-        &self.body
-    }
-
-    /// Query parameter `uuid`: De-duplication key: requests with the same uuid forward at most once to one target within one hour.
-    pub fn set_uuid(mut self, uuid: impl Into<String>) -> Self {
-        self.uuid = Some(uuid.into());
-        self
-    }
 }
 
 /// The body of `im.v1.thread.forward`.
 ///
-/// Build one with [`new`](ForwardThreadBody::new), which takes the required field, and the `with_*` setters.
+/// Build one with [`new`](ForwardThreadBody::new) (the required fields) and the setters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ForwardThreadBody {
@@ -195,189 +120,81 @@ pub struct ForwardThreadResponse {
     lark_log_id: Option<String>,
 }
 
-impl ForwardThreadResponse {
-    /// An empty value: every field unset.
-    #[must_use]
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            message_id: Default::default(),
-            root_id: Default::default(),
-            parent_id: Default::default(),
-            thread_id: Default::default(),
-            msg_type: Default::default(),
-            create_time: Default::default(),
-            update_time: Default::default(),
-            deleted: Default::default(),
-            updated: Default::default(),
-            chat_id: Default::default(),
-            sender: Default::default(),
-            body: Default::default(),
-            mentions: Default::default(),
-            upper_message_id: Default::default(),
-            message_position: Default::default(),
-            thread_message_position: Default::default(),
-            lark_log_id: None,
-        }
-    }
-
-    /// Sets `message_id`.
-    pub fn with_message_id(mut self, message_id: impl Into<String>) -> Self {
-        self.message_id = Some(message_id.into());
-        self
-    }
-
-    /// Sets `root_id`.
-    pub fn with_root_id(mut self, root_id: impl Into<String>) -> Self {
-        self.root_id = Some(root_id.into());
-        self
-    }
-
-    /// Sets `parent_id`.
-    pub fn with_parent_id(mut self, parent_id: impl Into<String>) -> Self {
-        self.parent_id = Some(parent_id.into());
-        self
-    }
-
-    /// Sets `thread_id`.
-    pub fn with_thread_id(mut self, thread_id: impl Into<String>) -> Self {
-        self.thread_id = Some(thread_id.into());
-        self
-    }
-
-    /// Sets `msg_type`.
-    pub fn with_msg_type(mut self, msg_type: MsgType) -> Self {
-        self.msg_type = Some(msg_type);
-        self
-    }
-
-    /// Sets `create_time`.
-    pub fn with_create_time(mut self, create_time: impl Into<String>) -> Self {
-        self.create_time = Some(create_time.into());
-        self
-    }
-
-    /// Sets `update_time`.
-    pub fn with_update_time(mut self, update_time: impl Into<String>) -> Self {
-        self.update_time = Some(update_time.into());
-        self
-    }
-
-    /// Sets `deleted`.
-    pub fn with_deleted(mut self, deleted: bool) -> Self {
-        self.deleted = Some(deleted);
-        self
-    }
-
-    /// Sets `updated`.
-    pub fn with_updated(mut self, updated: bool) -> Self {
-        self.updated = Some(updated);
-        self
-    }
-
-    /// Sets `chat_id`.
-    pub fn with_chat_id(mut self, chat_id: impl Into<String>) -> Self {
-        self.chat_id = Some(chat_id.into());
-        self
-    }
-
-    /// Sets `sender`.
-    pub fn with_sender(mut self, sender: Sender) -> Self {
-        self.sender = Some(sender);
-        self
-    }
-
-    /// Sets `body`.
-    pub fn with_body(mut self, body: MessageBody) -> Self {
-        self.body = Some(body);
-        self
-    }
-
-    /// Sets `mentions`.
-    pub fn with_mentions(mut self, mentions: impl IntoIterator<Item = Mention>) -> Self {
-        self.mentions = mentions.into_iter().collect();
-        self
-    }
-
-    /// Sets `upper_message_id`.
-    pub fn with_upper_message_id(mut self, upper_message_id: impl Into<String>) -> Self {
-        self.upper_message_id = Some(upper_message_id.into());
-        self
-    }
-
-    /// Sets `message_position`.
-    pub fn with_message_position(mut self, message_position: impl Into<String>) -> Self {
-        self.message_position = Some(message_position.into());
-        self
-    }
-
-    /// Sets `thread_message_position`.
-    pub fn with_thread_message_position(
-        mut self,
-        thread_message_position: impl Into<String>,
-    ) -> Self {
-        self.thread_message_position = Some(thread_message_position.into());
-        self
-    }
-
-    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the
-    /// platform sent one: give it to the platform's support with a question.
-    pub fn log_id(&self) -> Option<&str> {
-        self.lark_log_id.as_deref()
-    }
-}
-
-impl crate::operation::Output for ForwardThreadResponse {
-    fn set_log_id(&mut self, log_id: Option<String>) {
-        self.lark_log_id = log_id;
-    }
-}
-
-impl crate::operation::Operation for ForwardThreadRequest {
-    type Error = ForwardThreadError;
-    const META: crate::operation::OperationMeta = crate::operation::OperationMeta {
+crate::answer!(ForwardThreadResponse);
+impl op::Operation for ForwardThreadRequest {
+    type Code = super::super::ErrorCode;
+    type Answer = ForwardThreadResponse;
+    const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.thread.forward",
-        method: crate::operation::HttpMethod::Post,
+        method: op::HttpMethod::Post,
         path: "/open-apis/im/v1/threads/:thread_id/forward",
-        access_tokens: &[
-            crate::operation::TokenType::Tenant,
-            crate::operation::TokenType::User,
-        ],
+        access_tokens: &[op::TokenType::Tenant, op::TokenType::User],
         idempotent: true,
-        response: crate::operation::ResponseKind::Json,
+        response: op::ResponseKind::Json,
         doc_url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/thread/forward",
-        rate_limit: Some(crate::operation::RateLimitMeta {
+        rate_limit: Some(op::RateLimitMeta {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
+        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        errors: &[
+            crate::ErrorRow::of(0),
+            crate::ErrorRow::of(1),
+            crate::ErrorRow::of(5),
+            crate::ErrorRow::of(11),
+            crate::ErrorRow::of(15),
+            crate::ErrorRow::of(16),
+            crate::ErrorRow::of(22),
+            crate::ErrorRow::of(28),
+            crate::ErrorRow::of(29),
+            crate::ErrorRow::of(30),
+            crate::ErrorRow::of(31),
+            crate::ErrorRow::of(36),
+            crate::ErrorRow::of(37),
+            crate::ErrorRow::of(39),
+            crate::ErrorRow::of(43),
+            crate::ErrorRow::of(44),
+            crate::ErrorRow::worded(
+                45,
+                Some("The thread to forward does not exist or cannot be used."),
+                Some("Check the thread_id."),
+            ),
+            crate::ErrorRow::worded(
+                47,
+                Some("Threads in secret chats cannot be forwarded."),
+                Some("Forward another thread."),
+            ),
+            crate::ErrorRow::of(50),
+            crate::ErrorRow::worded(
+                53,
+                None,
+                Some("Forward a thread the caller can see."),
+            ),
+            crate::ErrorRow::of(54),
+            crate::ErrorRow::of(58),
+            crate::ErrorRow::of(90),
+        ],
     };
 
-    fn path_params(&self) -> Vec<std::borrow::Cow<'_, str>> {
-        vec![self.thread_id.as_str().into()]
+    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+        parts.path("thread_id", &self.thread_id);
+        parts.query("receive_id_type", &self.receive_id_type);
+        parts.query_key("uuid", &self.uuid);
+        parts.json(&self.body)
     }
-
-    fn query_params(&self) -> Vec<(&'static str, String)> {
-        let mut query = vec![
-            ("receive_id_type", self.receive_id_type.as_str().to_string())
-        ];
-        match &self.uuid {
-            Some(v) => query.push(("uuid", v.clone())),
-            None => query.push(("uuid", crate::operation::idempotency_key())),
-        }
-        query
-    }
-
-    fn payload(&self) -> Result<crate::operation::Payload, String> {
-        crate::operation::Payload::json(&self.body)
-    }
-}
-
-impl crate::operation::JsonOperation for ForwardThreadRequest {
-    type Output = ForwardThreadResponse;
 }
 
 impl super::ThreadApi<'_> {
     /// Forward a thread to a user, a chat or another thread.
+    ///
+    /// Sends the whole thread named in the path, as one merge-forward message, to the target
+    /// named by `receive_id`. The bot must be in the thread's chat and able to see the thread; a
+    /// user target must be in the app's availability scope, and a group target must have the bot
+    /// as a member allowed to post. The new message's content is the fixed text `Merged and
+    /// Forwarded Message`; read the forwarded messages with `im.v1.message.get`. At most 5
+    /// messages per second go to one user, and 5 per second to one group, shared by all bots in
+    /// it. Requests with the same `uuid` forward at most once to one target within an hour; here
+    /// it is a query parameter, which the SDK does not fill for you.
     ///
     /// - Endpoint id: `im.v1.thread.forward`
     /// - Access tokens: `tenant_access_token`, `user_access_token`
@@ -388,11 +205,36 @@ impl super::ThreadApi<'_> {
     /// - Rate limit: 1000 per minute, 50 per second (HTTP 429 is retried after `x-ogw-ratelimit-reset`)
     /// - API page: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/thread/forward>
     ///
+    /// # Errors
+    ///
+    /// Documented codes (match them with `Error::code()`):
+    /// [`InvalidRequestParam`](super::super::ErrorCode::InvalidRequestParam) (230001),
+    /// [`BotNotInChat`](super::super::ErrorCode::BotNotInChat) (230002),
+    /// [`BotAbilityDisabled`](super::super::ErrorCode::BotAbilityDisabled) (230006),
+    /// [`UserUnavailable`](super::super::ErrorCode::UserUnavailable) (230013),
+    /// [`ThreadNotFound`](super::super::ErrorCode::ThreadNotFound) (230019),
+    /// [`FrequencyLimited`](super::super::ErrorCode::FrequencyLimited) (230020),
+    /// [`NoPermission`](super::super::ErrorCode::NoPermission) (230027),
+    /// [`InvalidReceiveId`](super::super::ErrorCode::InvalidReceiveId) (230034),
+    /// [`SendPermissionDenied`](super::super::ErrorCode::SendPermissionDenied) (230035),
+    /// [`TenantCryptKeyDeleted`](super::super::ErrorCode::TenantCryptKeyDeleted) (230036),
+    /// [`CrossTenantP2pForbidden`](super::super::ErrorCode::CrossTenantP2pForbidden) (230038),
+    /// [`MessageBeingSent`](super::super::ErrorCode::MessageBeingSent) (230049),
+    /// [`MessageInvisible`](super::super::ErrorCode::MessageInvisible) (230050),
+    /// [`UserBlockedBot`](super::super::ErrorCode::UserBlockedBot) (230053),
+    /// [`EncryptedChatForbidden`](super::super::ErrorCode::EncryptedChatForbidden) (230062),
+    /// [`InvalidTargetChat`](super::super::ErrorCode::InvalidTargetChat) (230063),
+    /// [`InvalidSourceMessage`](super::super::ErrorCode::InvalidSourceMessage) (230064),
+    /// [`SecretChatMessage`](super::super::ErrorCode::SecretChatMessage) (230066),
+    /// [`RestrictedMode`](super::super::ErrorCode::RestrictedMode) (230070),
+    /// [`ThreadInvisible`](super::super::ErrorCode::ThreadInvisible) (230073),
+    /// [`TargetThreadInvisible`](super::super::ErrorCode::TargetThreadInvisible) (230074),
+    /// [`MessageDeleted`](super::super::ErrorCode::MessageDeleted) (230110),
+    /// [`ChatDissolved`](super::super::ErrorCode::ChatDissolved) (232009).
+    ///
     /// # Example
     ///
-    /// ```no_run
-    /// # async fn example() -> Result<(), lark_openapi::Error> {
-    /// let client = lark_openapi::Client::builder("cli_your_app_id", "your_app_secret").build()?;
+    /// ```ignore
     /// let response = client
     ///     .im().v1().thread()
     ///     .forward(
@@ -403,8 +245,6 @@ impl super::ThreadApi<'_> {
     ///     .send()
     ///     .await?;
     /// println!("{response:?}");
-    /// # Ok(())
-    /// # }
     /// ```
     pub fn forward(
         &self,
@@ -412,654 +252,19 @@ impl super::ThreadApi<'_> {
         receive_id_type: ReceiveIdType,
         body: ForwardThreadBody,
     ) -> ForwardThread {
-        ForwardThread {
-            client: self.client.clone(),
-            request: ForwardThreadRequest::new(thread_id, receive_id_type, body),
-            options: RequestOptions::default(),
-        }
-    }
-}
-
-/// A prepared `im.v1.thread.forward` call: set options, then `.send().await` (or just `.await`).
-///
-/// Made by [`ThreadApi::forward`](super::ThreadApi::forward).
-#[derive(Debug, Clone)]
-#[must_use = "a request does nothing until it is sent"]
-pub struct ForwardThread {
-    client: Client,
-    request: ForwardThreadRequest,
-    options: RequestOptions,
-}
-
-impl ForwardThread {
-    /// Query parameter `uuid`: De-duplication key: requests with the same uuid forward at most once to one target within one hour.
-    pub fn uuid(mut self, uuid: impl Into<String>) -> Self {
-        self.request = self.request.set_uuid(uuid);
-        self
-    }
-
-    /// Store apps: the tenant to act for (its `tenant_key`); custom apps need not set it.
-    pub fn tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.options = self.options.tenant_key(tenant_key);
-        self
-    }
-
-    /// Sends the request as a user, with that user's `user_access_token`, instead of
-    /// as the app.
-    pub fn user_access_token(mut self, token: impl Into<String>) -> Self {
-        self.options = self.options.user_access_token(token);
-        self
-    }
-
-    /// Per-request options: an explicit token, a tenant key, extra headers, a deadline.
-    /// Merged into what is set: a field these options set replaces the earlier value,
-    /// the others are kept, headers add up.
-    pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = self.options.merge(options);
-        self
-    }
-
-    /// The request as it will be sent.
-    pub fn request(&self) -> &ForwardThreadRequest {
-        &self.request
-    }
-
-    /// Sends the request.
-    pub async fn send(self) -> Result<ForwardThreadResponse, Error<ForwardThreadError>> {
-        self.client.call(self.request, self.options).await
-    }
-}
-
-impl std::future::IntoFuture for ForwardThread {
-    type Output = Result<ForwardThreadResponse, Error<ForwardThreadError>>;
-    type IntoFuture = crate::operation::BoxFuture<Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-/// Service errors of `im.v1.thread.forward`: one variant per documented code.
-///
-/// Codes the spec does not list (including platform-wide ones) arrive as `Unhandled`. Each variant keeps the full [`ApiError`](crate::ApiError): code, HTTP status, server message, log id, troubleshooter link and violations.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum ForwardThreadError {
-    /// **230001** (HTTP 400): A request parameter is malformed or missing; the message usually names it after `ext=`.
-    ///
-    /// What to do: Fix the parameter named in the message.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    InvalidRequestParam(crate::ApiError),
-    /// **230002** (HTTP 400): The app's bot is not a member of the chat.
-    ///
-    /// What to do: Add the bot to the chat first.
-    ///
-    /// Server message: `The bot/user can not be outside the group.`
-    ///
-    /// Retrying the same request does not help.
-    BotNotInChat(crate::ApiError),
-    /// **230006** (HTTP 400): The app has no bot ability, or the version enabling it is not released.
-    ///
-    /// What to do: Enable the bot ability in the developer console and release a version.
-    ///
-    /// Server message: `Bot ability is not activated.`
-    ///
-    /// Retrying the same request does not help.
-    BotAbilityDisabled(crate::ApiError),
-    /// **230013** (HTTP 400): The user is outside the app's availability scope, in its disabled scope, or has left the company.
-    ///
-    /// What to do: Add the user to the app's availability scope and release a version.
-    ///
-    /// Server message: `Bot has NO availability to this user.`
-    ///
-    /// Retrying the same request does not help.
-    UserUnavailable(crate::ApiError),
-    /// **230019** (HTTP 400): The thread does not exist.
-    ///
-    /// What to do: Check the thread ID.
-    ///
-    /// Server message: `The thread does NOT exist.`
-    ///
-    /// Retrying the same request does not help.
-    ThreadNotFound(crate::ApiError),
-    /// **230020** (HTTP 400): Too many operations on the same user, chat or message in a short time.
-    ///
-    /// What to do: Slow down and retry; sends are limited to 5 per second per user and per chat.
-    ///
-    /// Server message: `This operation triggers the frequency limit.`
-    ///
-    /// A retry can help: the SDK retries it within the client's retry policy.
-    FrequencyLimited(crate::ApiError),
-    /// **230027** (HTTP 400): The caller lacks a scope or permission this operation needs, or the user's authorization is missing.
-    ///
-    /// What to do: Check the app's scopes and the caller's rights in the chat; external chats need the bot's external sharing enabled.
-    ///
-    /// The platform's metadata gives no server message for this code.
-    ///
-    /// Retrying the same request does not help.
-    NoPermission(crate::ApiError),
-    /// **230034** (HTTP 400): `receive_id` is not a valid ID of the kind given by `receive_id_type`.
-    ///
-    /// What to do: Pass an ID that matches receive_id_type.
-    ///
-    /// Server message: `The receive_id is invalid.`
-    ///
-    /// Retrying the same request does not help.
-    InvalidReceiveId(crate::ApiError),
-    /// **230035** (HTTP 400): Sending is not allowed: the chat is muted, the recipient blocked the bot, or a tenant policy forbids it.
-    ///
-    /// What to do: Check the chat's mute setting and the tenant's communication policy.
-    ///
-    /// Server message: `Send message permission deny.`
-    ///
-    /// Retrying the same request does not help.
-    SendPermissionDenied(crate::ApiError),
-    /// **230036** (HTTP 400): The tenant's encryption key was deleted, so data encrypted with it is unusable.
-    ///
-    /// What to do: Contact the tenant administrator.
-    ///
-    /// Server message: `Tenant crypt key has been deleted.`
-    ///
-    /// Retrying the same request does not help.
-    TenantCryptKeyDeleted(crate::ApiError),
-    /// **230038** (HTTP 400): One-to-one chats across tenants are not supported by this API.
-    ///
-    /// What to do: Use a chat within the tenant, or a group chat.
-    ///
-    /// Server message: `Cross tenant p2p chat operate forbid.`
-    ///
-    /// Retrying the same request does not help.
-    CrossTenantP2pForbidden(crate::ApiError),
-    /// **230049** (HTTP 400): A message for this request is still being sent.
-    ///
-    /// What to do: Wait a moment and retry with the same uuid.
-    ///
-    /// Server message: `The message is being sent.`
-    ///
-    /// A retry can help: the SDK retries it within the client's retry policy.
-    MessageBeingSent(crate::ApiError),
-    /// **230050** (HTTP 400): The message cannot be seen by the caller, typically history from before it joined the chat.
-    ///
-    /// What to do: Use a newer message, or let new members see chat history.
-    ///
-    /// Server message: `The message is invisible to the operator.`
-    ///
-    /// Retrying the same request does not help.
-    MessageInvisible(crate::ApiError),
-    /// **230053** (HTTP 400): The user turned off messages from this bot.
-    ///
-    /// What to do: Do not message this user from the bot.
-    ///
-    /// Server message: `The user has stopped the bot from sending messages.`
-    ///
-    /// Retrying the same request does not help.
-    UserBlockedBot(crate::ApiError),
-    /// **230062** (HTTP 400): The caller may not forward into a third-party encrypted chat.
-    ///
-    /// What to do: Forward to another chat.
-    ///
-    /// Server message: `No permission to forward to third-party encryption group.`
-    ///
-    /// Retrying the same request does not help.
-    EncryptedChatForbidden(crate::ApiError),
-    /// **230063** (HTTP 400): The target chat does not exist.
-    ///
-    /// What to do: Check the chat_id given as receive_id.
-    ///
-    /// Server message: `The chat_id of group to forward is invalid.`
-    ///
-    /// Retrying the same request does not help.
-    InvalidTargetChat(crate::ApiError),
-    /// **230064** (HTTP 400): The thread to forward does not exist or cannot be used.
-    ///
-    /// What to do: Check the thread_id.
-    ///
-    /// Server message: `The thread to be forwarded is invalid.`
-    ///
-    /// Retrying the same request does not help.
-    InvalidSourceMessage(crate::ApiError),
-    /// **230066** (HTTP 400): Threads in secret chats cannot be forwarded.
-    ///
-    /// What to do: Forward another thread.
-    ///
-    /// Server message: `The thread to be forwarded is in a secret group, forwarding is not supported.`
-    ///
-    /// Retrying the same request does not help.
-    SecretChatMessage(crate::ApiError),
-    /// **230070** (HTTP 400): The message is confidential or its chat has leak prevention turned on.
-    ///
-    /// What to do: Ask the chat owner to lift restricted mode, or skip this message.
-    ///
-    /// Server message: `Forwarding of messages in restricted mode is not allowed.`
-    ///
-    /// Retrying the same request does not help.
-    RestrictedMode(crate::ApiError),
-    /// **230073** (HTTP 400): The thread cannot be seen by the caller.
-    ///
-    /// What to do: Forward a thread the caller can see.
-    ///
-    /// Server message: `The thread is invisible to the operator.`
-    ///
-    /// Retrying the same request does not help.
-    ThreadInvisible(crate::ApiError),
-    /// **230074** (HTTP 400): The caller cannot see the target thread, typically one created before it joined the chat.
-    ///
-    /// What to do: Forward to a thread the caller can see.
-    ///
-    /// Server message: `The target thread is invisible to the operator.`
-    ///
-    /// Retrying the same request does not help.
-    TargetThreadInvisible(crate::ApiError),
-    /// **230110** (HTTP 400): The message has been deleted.
-    ///
-    /// What to do: Drop the message from your work queue.
-    ///
-    /// Server message: `Action unavailable as the message has been deleted.`
-    ///
-    /// Retrying the same request does not help.
-    MessageDeleted(crate::ApiError),
-    /// **232009** (HTTP 400): The chat has been dissolved.
-    ///
-    /// What to do: Drop the chat from your records or use another one.
-    ///
-    /// Server message: `Your request specifies a chat which has already been dissolved.`
-    ///
-    /// Retrying the same request does not help.
-    ChatDissolved(crate::ApiError),
-    /// A code the spec's error table does not list; see [`ApiError`](crate::ApiError).
-    Unhandled(crate::ApiError),
-}
-
-impl ForwardThreadError {
-    /// The error as the platform sent it.
-    pub fn api_error(&self) -> &crate::ApiError {
-        match self {
-            Self::InvalidRequestParam(e)
-            | Self::BotNotInChat(e)
-            | Self::BotAbilityDisabled(e)
-            | Self::UserUnavailable(e)
-            | Self::ThreadNotFound(e)
-            | Self::FrequencyLimited(e)
-            | Self::NoPermission(e)
-            | Self::InvalidReceiveId(e)
-            | Self::SendPermissionDenied(e)
-            | Self::TenantCryptKeyDeleted(e)
-            | Self::CrossTenantP2pForbidden(e)
-            | Self::MessageBeingSent(e)
-            | Self::MessageInvisible(e)
-            | Self::UserBlockedBot(e)
-            | Self::EncryptedChatForbidden(e)
-            | Self::InvalidTargetChat(e)
-            | Self::InvalidSourceMessage(e)
-            | Self::SecretChatMessage(e)
-            | Self::RestrictedMode(e)
-            | Self::ThreadInvisible(e)
-            | Self::TargetThreadInvisible(e)
-            | Self::MessageDeleted(e)
-            | Self::ChatDissolved(e)
-            | Self::Unhandled(e) => e,
-        }
-    }
-
-    /// The platform's error code.
-    pub fn code(&self) -> i64 {
-        self.api_error().code
-    }
-
-    /// The HTTP status of the response.
-    pub fn http_status(&self) -> u16 {
-        self.api_error().http_status
-    }
-
-    /// The server's message (`msg`).
-    pub fn message(&self) -> &str {
-        &self.api_error().message
-    }
-
-    /// The log id to quote when asking Lark support.
-    pub fn log_id(&self) -> Option<&str> {
-        self.api_error().log_id.as_deref()
-    }
-
-    /// What the code means, from the spec; `None` for `Unhandled`.
-    pub fn meaning(&self) -> Option<&'static str> {
-        match self {
-            Self::InvalidRequestParam(_) => {
-                Some(
-                    "A request parameter is malformed or missing; the message usually names it after `ext=`.",
-                )
-            }
-            Self::BotNotInChat(_) => Some("The app's bot is not a member of the chat."),
-            Self::BotAbilityDisabled(_) => {
-                Some(
-                    "The app has no bot ability, or the version enabling it is not released.",
-                )
-            }
-            Self::UserUnavailable(_) => {
-                Some(
-                    "The user is outside the app's availability scope, in its disabled scope, or has left the company.",
-                )
-            }
-            Self::ThreadNotFound(_) => Some("The thread does not exist."),
-            Self::FrequencyLimited(_) => {
-                Some(
-                    "Too many operations on the same user, chat or message in a short time.",
-                )
-            }
-            Self::NoPermission(_) => {
-                Some(
-                    "The caller lacks a scope or permission this operation needs, or the user's authorization is missing.",
-                )
-            }
-            Self::InvalidReceiveId(_) => {
-                Some(
-                    "`receive_id` is not a valid ID of the kind given by `receive_id_type`.",
-                )
-            }
-            Self::SendPermissionDenied(_) => {
-                Some(
-                    "Sending is not allowed: the chat is muted, the recipient blocked the bot, or a tenant policy forbids it.",
-                )
-            }
-            Self::TenantCryptKeyDeleted(_) => {
-                Some(
-                    "The tenant's encryption key was deleted, so data encrypted with it is unusable.",
-                )
-            }
-            Self::CrossTenantP2pForbidden(_) => {
-                Some("One-to-one chats across tenants are not supported by this API.")
-            }
-            Self::MessageBeingSent(_) => {
-                Some("A message for this request is still being sent.")
-            }
-            Self::MessageInvisible(_) => {
-                Some(
-                    "The message cannot be seen by the caller, typically history from before it joined the chat.",
-                )
-            }
-            Self::UserBlockedBot(_) => {
-                Some("The user turned off messages from this bot.")
-            }
-            Self::EncryptedChatForbidden(_) => {
-                Some("The caller may not forward into a third-party encrypted chat.")
-            }
-            Self::InvalidTargetChat(_) => Some("The target chat does not exist."),
-            Self::InvalidSourceMessage(_) => {
-                Some("The thread to forward does not exist or cannot be used.")
-            }
-            Self::SecretChatMessage(_) => {
-                Some("Threads in secret chats cannot be forwarded.")
-            }
-            Self::RestrictedMode(_) => {
-                Some(
-                    "The message is confidential or its chat has leak prevention turned on.",
-                )
-            }
-            Self::ThreadInvisible(_) => Some("The thread cannot be seen by the caller."),
-            Self::TargetThreadInvisible(_) => {
-                Some(
-                    "The caller cannot see the target thread, typically one created before it joined the chat.",
-                )
-            }
-            Self::MessageDeleted(_) => Some("The message has been deleted."),
-            Self::ChatDissolved(_) => Some("The chat has been dissolved."),
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// What to do about it, from the spec; `None` for `Unhandled`.
-    pub fn advice(&self) -> Option<&'static str> {
-        match self {
-            Self::InvalidRequestParam(_) => {
-                Some("Fix the parameter named in the message.")
-            }
-            Self::BotNotInChat(_) => Some("Add the bot to the chat first."),
-            Self::BotAbilityDisabled(_) => {
-                Some(
-                    "Enable the bot ability in the developer console and release a version.",
-                )
-            }
-            Self::UserUnavailable(_) => {
-                Some(
-                    "Add the user to the app's availability scope and release a version.",
-                )
-            }
-            Self::ThreadNotFound(_) => Some("Check the thread ID."),
-            Self::FrequencyLimited(_) => {
-                Some(
-                    "Slow down and retry; sends are limited to 5 per second per user and per chat.",
-                )
-            }
-            Self::NoPermission(_) => {
-                Some(
-                    "Check the app's scopes and the caller's rights in the chat; external chats need the bot's external sharing enabled.",
-                )
-            }
-            Self::InvalidReceiveId(_) => Some("Pass an ID that matches receive_id_type."),
-            Self::SendPermissionDenied(_) => {
-                Some(
-                    "Check the chat's mute setting and the tenant's communication policy.",
-                )
-            }
-            Self::TenantCryptKeyDeleted(_) => Some("Contact the tenant administrator."),
-            Self::CrossTenantP2pForbidden(_) => {
-                Some("Use a chat within the tenant, or a group chat.")
-            }
-            Self::MessageBeingSent(_) => {
-                Some("Wait a moment and retry with the same uuid.")
-            }
-            Self::MessageInvisible(_) => {
-                Some("Use a newer message, or let new members see chat history.")
-            }
-            Self::UserBlockedBot(_) => Some("Do not message this user from the bot."),
-            Self::EncryptedChatForbidden(_) => Some("Forward to another chat."),
-            Self::InvalidTargetChat(_) => Some("Check the chat_id given as receive_id."),
-            Self::InvalidSourceMessage(_) => Some("Check the thread_id."),
-            Self::SecretChatMessage(_) => Some("Forward another thread."),
-            Self::RestrictedMode(_) => {
-                Some("Ask the chat owner to lift restricted mode, or skip this message.")
-            }
-            Self::ThreadInvisible(_) => Some("Forward a thread the caller can see."),
-            Self::TargetThreadInvisible(_) => {
-                Some("Forward to a thread the caller can see.")
-            }
-            Self::MessageDeleted(_) => Some("Drop the message from your work queue."),
-            Self::ChatDissolved(_) => {
-                Some("Drop the chat from your records or use another one.")
-            }
-            Self::Unhandled(_) => None,
-        }
-    }
-
-    /// Whether sending the same request again can succeed, per the spec.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::FrequencyLimited(_) | Self::MessageBeingSent(_))
-    }
-
-    /// Whether the code is one the spec does not list.
-    pub fn is_unhandled(&self) -> bool {
-        matches!(self, Self::Unhandled(_))
-    }
-
-    /// Whether this is code 230001: A request parameter is malformed or missing; the message usually names it after `ext=`.
-    pub fn is_invalid_request_param(&self) -> bool {
-        matches!(self, Self::InvalidRequestParam(_))
-    }
-
-    /// Whether this is code 230002: The app's bot is not a member of the chat.
-    pub fn is_bot_not_in_chat(&self) -> bool {
-        matches!(self, Self::BotNotInChat(_))
-    }
-
-    /// Whether this is code 230006: The app has no bot ability, or the version enabling it is not released.
-    pub fn is_bot_ability_disabled(&self) -> bool {
-        matches!(self, Self::BotAbilityDisabled(_))
-    }
-
-    /// Whether this is code 230013: The user is outside the app's availability scope, in its disabled scope, or has left the company.
-    pub fn is_user_unavailable(&self) -> bool {
-        matches!(self, Self::UserUnavailable(_))
-    }
-
-    /// Whether this is code 230019: The thread does not exist.
-    pub fn is_thread_not_found(&self) -> bool {
-        matches!(self, Self::ThreadNotFound(_))
-    }
-
-    /// Whether this is code 230020: Too many operations on the same user, chat or message in a short time.
-    pub fn is_frequency_limited(&self) -> bool {
-        matches!(self, Self::FrequencyLimited(_))
-    }
-
-    /// Whether this is code 230027: The caller lacks a scope or permission this operation needs, or the user's authorization is missing.
-    pub fn is_no_permission(&self) -> bool {
-        matches!(self, Self::NoPermission(_))
-    }
-
-    /// Whether this is code 230034: `receive_id` is not a valid ID of the kind given by `receive_id_type`.
-    pub fn is_invalid_receive_id(&self) -> bool {
-        matches!(self, Self::InvalidReceiveId(_))
-    }
-
-    /// Whether this is code 230035: Sending is not allowed: the chat is muted, the recipient blocked the bot, or a tenant policy forbids it.
-    pub fn is_send_permission_denied(&self) -> bool {
-        matches!(self, Self::SendPermissionDenied(_))
-    }
-
-    /// Whether this is code 230036: The tenant's encryption key was deleted, so data encrypted with it is unusable.
-    pub fn is_tenant_crypt_key_deleted(&self) -> bool {
-        matches!(self, Self::TenantCryptKeyDeleted(_))
-    }
-
-    /// Whether this is code 230038: One-to-one chats across tenants are not supported by this API.
-    pub fn is_cross_tenant_p2p_forbidden(&self) -> bool {
-        matches!(self, Self::CrossTenantP2pForbidden(_))
-    }
-
-    /// Whether this is code 230049: A message for this request is still being sent.
-    pub fn is_message_being_sent(&self) -> bool {
-        matches!(self, Self::MessageBeingSent(_))
-    }
-
-    /// Whether this is code 230050: The message cannot be seen by the caller, typically history from before it joined the chat.
-    pub fn is_message_invisible(&self) -> bool {
-        matches!(self, Self::MessageInvisible(_))
-    }
-
-    /// Whether this is code 230053: The user turned off messages from this bot.
-    pub fn is_user_blocked_bot(&self) -> bool {
-        matches!(self, Self::UserBlockedBot(_))
-    }
-
-    /// Whether this is code 230062: The caller may not forward into a third-party encrypted chat.
-    pub fn is_encrypted_chat_forbidden(&self) -> bool {
-        matches!(self, Self::EncryptedChatForbidden(_))
-    }
-
-    /// Whether this is code 230063: The target chat does not exist.
-    pub fn is_invalid_target_chat(&self) -> bool {
-        matches!(self, Self::InvalidTargetChat(_))
-    }
-
-    /// Whether this is code 230064: The thread to forward does not exist or cannot be used.
-    pub fn is_invalid_source_message(&self) -> bool {
-        matches!(self, Self::InvalidSourceMessage(_))
-    }
-
-    /// Whether this is code 230066: Threads in secret chats cannot be forwarded.
-    pub fn is_secret_chat_message(&self) -> bool {
-        matches!(self, Self::SecretChatMessage(_))
-    }
-
-    /// Whether this is code 230070: The message is confidential or its chat has leak prevention turned on.
-    pub fn is_restricted_mode(&self) -> bool {
-        matches!(self, Self::RestrictedMode(_))
-    }
-
-    /// Whether this is code 230073: The thread cannot be seen by the caller.
-    pub fn is_thread_invisible(&self) -> bool {
-        matches!(self, Self::ThreadInvisible(_))
-    }
-
-    /// Whether this is code 230074: The caller cannot see the target thread, typically one created before it joined the chat.
-    pub fn is_target_thread_invisible(&self) -> bool {
-        matches!(self, Self::TargetThreadInvisible(_))
-    }
-
-    /// Whether this is code 230110: The message has been deleted.
-    pub fn is_message_deleted(&self) -> bool {
-        matches!(self, Self::MessageDeleted(_))
-    }
-
-    /// Whether this is code 232009: The chat has been dissolved.
-    pub fn is_chat_dissolved(&self) -> bool {
-        matches!(self, Self::ChatDissolved(_))
-    }
-}
-
-impl std::fmt::Display for ForwardThreadError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::service_error::fmt_service_error(
-            f,
-            self.api_error(),
-            self.meaning(),
-            self.advice(),
+        crate::Call::new(
+            self.client,
+            ForwardThreadRequest::new(thread_id, receive_id_type, body),
         )
     }
 }
 
-impl std::error::Error for ForwardThreadError {}
-impl crate::service_error::FromApiError for ForwardThreadError {
-    fn from_api_error(error: crate::ApiError) -> Self {
-        match error.code {
-            230001i64 => Self::InvalidRequestParam(error),
-            230002i64 => Self::BotNotInChat(error),
-            230006i64 => Self::BotAbilityDisabled(error),
-            230013i64 => Self::UserUnavailable(error),
-            230019i64 => Self::ThreadNotFound(error),
-            230020i64 => Self::FrequencyLimited(error),
-            230027i64 => Self::NoPermission(error),
-            230034i64 => Self::InvalidReceiveId(error),
-            230035i64 => Self::SendPermissionDenied(error),
-            230036i64 => Self::TenantCryptKeyDeleted(error),
-            230038i64 => Self::CrossTenantP2pForbidden(error),
-            230049i64 => Self::MessageBeingSent(error),
-            230050i64 => Self::MessageInvisible(error),
-            230053i64 => Self::UserBlockedBot(error),
-            230062i64 => Self::EncryptedChatForbidden(error),
-            230063i64 => Self::InvalidTargetChat(error),
-            230064i64 => Self::InvalidSourceMessage(error),
-            230066i64 => Self::SecretChatMessage(error),
-            230070i64 => Self::RestrictedMode(error),
-            230073i64 => Self::ThreadInvisible(error),
-            230074i64 => Self::TargetThreadInvisible(error),
-            230110i64 => Self::MessageDeleted(error),
-            232009i64 => Self::ChatDissolved(error),
-            _ => Self::Unhandled(error),
-        }
-    }
-}
-
-impl crate::ServiceError for ForwardThreadError {
-    fn endpoint(&self) -> &'static str {
-        "im.v1.thread.forward"
-    }
-
-    fn api_error(&self) -> &crate::ApiError {
-        ForwardThreadError::api_error(self)
-    }
-
-    fn meaning(&self) -> Option<&'static str> {
-        ForwardThreadError::meaning(self)
-    }
-
-    fn advice(&self) -> Option<&'static str> {
-        ForwardThreadError::advice(self)
-    }
-
-    fn is_retryable(&self) -> bool {
-        ForwardThreadError::is_retryable(self)
+/// A prepared `im.v1.thread.forward` call: set options, then `.await` it (see [`Call`](crate::Call)).
+pub type ForwardThread = crate::Call<ForwardThreadRequest>;
+impl ForwardThread {
+    /// Sets [`uuid`](ForwardThreadRequest::uuid).
+    pub fn uuid(mut self, uuid: impl Into<String>) -> Self {
+        self.request.uuid = Some(uuid.into());
+        self
     }
 }

@@ -3,10 +3,9 @@
 
 //! The `thread` resource of `im` `v1`.
 
-pub mod forward;
+mod forward;
 pub use forward::{
-    ForwardThread, ForwardThreadRequest, ForwardThreadError, ForwardThreadBody,
-    ForwardThreadResponse,
+    ForwardThread, ForwardThreadRequest, ForwardThreadBody, ForwardThreadResponse,
 };
 
 /// Accessor for the `thread` resource.

@@ -1,41 +1,41 @@
-//! Calling a JSON endpoint: prepare, check uploads, send (the shared loop), decode.
+//! Calling a JSON endpoint: prepare, check uploads, send (the shared loop), decode. Only
+//! the decoding is compiled per output type; everything else once.
 
 use serde_json::value::RawValue;
 
-use crate::error::DecodeError;
-use crate::operation::{JsonOperation, Output, Payload, ResponseKind};
-use crate::transport::error_body::{excerpt, EXCERPT_CHARS};
+use crate::errors::{excerpt, DecodeError, EXCERPT_CHARS};
+use crate::operation::{OperationMeta, Output, Payload, ResponseKind};
 use crate::transport::prepared::Prepared;
 use crate::transport::send::Success;
-use crate::{Client, Error, RequestOptions};
+use crate::{Client, Error};
 
-impl Client {
-    /// Sends a JSON operation and decodes its answer.
-    pub(crate) async fn call<O: JsonOperation>(
-        &self,
-        op: O,
-        options: RequestOptions,
-    ) -> Result<O::Output, Error<O::Error>> {
-        let prepared = Prepared::new(self, &op, options)?;
-        check_uploads(&prepared).await?;
-        match self.send_prepared(&prepared, None).await? {
-            Success::Envelope { body, log_id } => decode::<O>(&body, log_id),
-            Success::Stream(_) => Err(Error::InvalidRequest(format!(
-                "{} does not answer JSON",
-                O::META.id
-            ))),
-        }
+/// Sends a prepared call and decodes its JSON answer into `T`.
+pub(crate) async fn receive<T: Output>(client: &Client, prepared: Prepared) -> Result<T, Error> {
+    let meta = prepared.meta;
+    let (body, log_id) = exchange(client, prepared).await?;
+    decode::<T>(&body, log_id, &meta)
+}
+
+/// Checks the uploads, sends, and gives the JSON answer's body and log id.
+async fn exchange(client: &Client, prepared: Prepared) -> Result<(Vec<u8>, Option<String>), Error> {
+    check_uploads(&prepared).await?;
+    match crate::transport::send::send(client, &prepared, None).await? {
+        Success::Envelope { body, log_id } => Ok((body, log_id)),
+        Success::Stream(_) => Err(Error::InvalidRequest(format!(
+            "{} does not answer JSON",
+            prepared.meta.id
+        ))),
     }
 }
 
 /// Refuses, before anything is sent, a file part that is empty or over the endpoint's
 /// limit, or a path that cannot be read.
-async fn check_uploads<E>(p: &Prepared<E>) -> Result<(), Error<E>> {
+async fn check_uploads(p: &Prepared) -> Result<(), Error> {
     let Payload::Multipart(form) = &p.payload else {
         return Ok(());
     };
     for (name, file, max_bytes) in &form.files {
-        let size = file.size().await.map_err(|source| Error::Io {
+        let size = file.size().await.map_err(|source| Error::<crate::AnyCode>::Io {
             path: file.path().map(|p| p.to_path_buf()).unwrap_or_default(),
             source,
         })?;
@@ -76,36 +76,34 @@ struct TypedEnvelope<T> {
 /// Decodes `data` (or, for flat answers, the whole object) into the operation's output in
 /// one pass; only when that fails, decodes again tracking the JSON path, to name it. The
 /// output carries the answer's log id.
-fn decode<O: JsonOperation>(
-    body: &[u8],
-    log_id: Option<String>,
-) -> Result<O::Output, Error<O::Error>> {
+fn decode<T: Output>(body: &[u8], log_id: Option<String>, meta: &OperationMeta) -> Result<T, Error> {
     let body_text = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
-    let fast = match O::META.response {
-        ResponseKind::Flat => serde_json::from_slice::<O::Output>(body_text).ok(),
+    let fast = match meta.response {
+        ResponseKind::Flat => serde_json::from_slice::<T>(body_text).ok(),
         // An envelope-only answer has no `data` to read (absent, `null` or `{}`): its output
         // is the struct holding the log id, decoded from `{}`.
-        ResponseKind::Empty => serde_json::from_str::<O::Output>("{}").ok(),
-        _ => serde_json::from_slice::<TypedEnvelope<O::Output>>(body_text)
+        ResponseKind::Empty => serde_json::from_str::<T>("{}").ok(),
+        _ => serde_json::from_slice::<TypedEnvelope<T>>(body_text)
             .ok()
             .and_then(|e| e.data),
     };
     let mut output = match fast {
         Some(output) => output,
-        None => decode_slowly::<O>(body, log_id.clone())?,
+        None => decode_slowly::<T>(body, log_id.clone(), meta)?,
     };
     output.set_log_id(log_id);
     Ok(output)
 }
 
 /// The decode with the JSON path of the mismatch (and `null`/absent `data` as `{}`).
-fn decode_slowly<O: JsonOperation>(
+fn decode_slowly<T: Output>(
     body: &[u8],
     log_id: Option<String>,
-) -> Result<O::Output, Error<O::Error>> {
+    meta: &OperationMeta,
+) -> Result<T, Error> {
     let fail = |path: String, message: String, flat: bool| {
         Error::Decode(Box::new(DecodeError {
-            endpoint: O::META.id,
+            endpoint: meta.id,
             path,
             message,
             log_id: log_id.clone(),
@@ -121,7 +119,7 @@ fn decode_slowly<O: JsonOperation>(
     let text = std::str::from_utf8(body)
         .map_err(|e| fail(".".into(), format!("not UTF-8: {e}"), false))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let (input, prefix, flat) = match O::META.response {
+    let (input, prefix, flat) = match meta.response {
         ResponseKind::Flat => (text, "", true),
         ResponseKind::Empty => ("{}", "", false),
         _ => {
@@ -136,7 +134,7 @@ fn decode_slowly<O: JsonOperation>(
         }
     };
     let de = &mut serde_json::Deserializer::from_str(input);
-    serde_path_to_error::deserialize::<_, O::Output>(de).map_err(|e| {
+    serde_path_to_error::deserialize::<_, T>(de).map_err(|e| {
         let inner = e.path().to_string();
         let path = match (prefix, inner.as_str()) {
             ("", p) => p.to_string(),

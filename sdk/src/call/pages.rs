@@ -20,7 +20,7 @@ struct State<O: Paginated> {
     /// The next page's request; `None` once the listing is over.
     next: Option<O>,
     /// An error to yield after the page that revealed it.
-    pending: Option<Error<O::Error>>,
+    pending: Option<Error<O::Code>>,
     /// A keyed 64-bit hash of every page token seen: a server cycling through any number
     /// of tokens is caught, at 8 bytes a page (at most [`DEFAULT_MAX_PAGES`] of them
     /// unless the call says otherwise).
@@ -36,9 +36,7 @@ pub(crate) fn pages<O: Paginated>(
     client: Client,
     op: O,
     options: RequestOptions,
-) -> BoxStream<'static, Result<O::Output, Error<O::Error>>>
-where
-    O::Error: Send,
+) -> BoxStream<'static, Result<O::Answer, Error<O::Code>>>
 {
     let max_pages = options.max_pages.unwrap_or(DEFAULT_MAX_PAGES);
     let state = State {
@@ -59,8 +57,8 @@ where
         let op = st.next.take()?;
         let template = op.clone();
         st.fetched += 1;
-        match st.client.call(op, st.options.clone()).await {
-            Err(error) => Some((Err(error), st)),
+        match super::send::<O>(st.client.clone(), op, st.options.clone()).await {
+            Err(error) => Some((Err(error.retype()), st)),
             Ok(page) => {
                 let (has_more, token) = O::page_state(&page);
                 if has_more {
@@ -85,7 +83,7 @@ where
                                 endpoint: O::META.id,
                                 reason: format!(
                                     "the page_token `{}` came back a second time; stopping instead of looping",
-                                    crate::transport::error_body::excerpt(token.as_bytes(), 64)
+                                    crate::errors::excerpt(token.as_bytes(), 64)
                                 ),
                             })
                         }
@@ -108,9 +106,7 @@ pub(crate) fn items<O: Paginated>(
     client: Client,
     op: O,
     options: RequestOptions,
-) -> BoxStream<'static, Result<O::Item, Error<O::Error>>>
-where
-    O::Error: Send,
+) -> BoxStream<'static, Result<O::Item, Error<O::Code>>>
 {
     pages(client, op, options)
         .map_ok(|page| futures_util::stream::iter(O::into_items(page).into_iter().map(Ok)))

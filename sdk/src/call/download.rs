@@ -1,0 +1,31 @@
+//! Reading a download's answer: its headers, with the body unread ([`Download`]).
+
+use crate::download::Download;
+use crate::operation::{Answer, BoxFuture, ResponseKind};
+use crate::transport::prepared::Prepared;
+use crate::transport::send::Success;
+use crate::{Client, Error};
+
+impl Answer for Download {
+    #[allow(private_interfaces)]
+    fn receive(client: Client, prepared: Prepared) -> BoxFuture<Result<Self, Error>> {
+        Box::pin(start(client, prepared))
+    }
+}
+
+/// Sends a prepared download and returns its answer with the body unread.
+async fn start(client: Client, prepared: Prepared) -> Result<Download, Error> {
+    let ResponseKind::Binary { max_bytes } = prepared.meta.response else {
+        return Err(Error::InvalidRequest(format!(
+            "{} does not return a binary body",
+            prepared.meta.id
+        )));
+    };
+    match crate::transport::send::send(&client, &prepared, None).await? {
+        Success::Stream(response) => Download::new(client, prepared, response, max_bytes),
+        Success::Envelope { .. } => Err(Error::InvalidRequest(format!(
+            "{} answered JSON where a binary body was expected",
+            prepared.meta.id
+        ))),
+    }
+}
