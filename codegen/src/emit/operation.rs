@@ -25,7 +25,7 @@ pub fn operation_impls(ep: &EndpointModel) -> TokenStream {
     let (response, answer) = match &ep.response {
         ResponseModel::Binary(max_bytes) => (
             quote!(Binary { max_bytes: #max_bytes }),
-            quote!(crate::Download),
+            quote!(crate::Download<super::super::ErrorCode>),
         ),
         ResponseModel::Json(_) => (quote!(Json), response_type(ep)),
         ResponseModel::Flat(_) => (quote!(Flat), response_type(ep)),

@@ -6,7 +6,7 @@ use crate::transport::prepared::Prepared;
 use crate::transport::send::Success;
 use crate::{Client, Error};
 
-impl Answer for Download {
+impl<C: crate::Catalogue> Answer for Download<C> {
     #[allow(private_interfaces)]
     fn receive(client: Client, prepared: Prepared) -> BoxFuture<Result<Self, Error>> {
         Box::pin(start(client, prepared))
@@ -14,7 +14,7 @@ impl Answer for Download {
 }
 
 /// Sends a prepared download and returns its answer with the body unread.
-async fn start(client: Client, prepared: Prepared) -> Result<Download, Error> {
+async fn start<C>(client: Client, prepared: Prepared) -> Result<Download<C>, Error> {
     let ResponseKind::Binary { max_bytes } = prepared.meta.response else {
         return Err(Error::InvalidRequest(format!(
             "{} does not return a binary body",

@@ -28,7 +28,10 @@ pub use body::Progress;
 /// except for `collect`. The size limit of the endpoint's spec is enforced while streaming,
 /// a stalled body times out, and a body that breaks off is resumed with `Range` when the
 /// client's retry policy allows another attempt.
-pub struct Download {
+///
+/// `C` is the service version's `ErrorCode` (the call's errors and the body's share one
+/// type); [`AnyCode`](crate::AnyCode) after [`untyped`](Self::untyped).
+pub struct Download<C = crate::AnyCode> {
     body: Body,
     content_type: Option<String>,
     /// The raw Content-Disposition; the names are made from it when first asked for.
@@ -40,9 +43,10 @@ pub struct Download {
     log_id: Option<String>,
     durable: bool,
     existing: save::Existing,
+    _code: std::marker::PhantomData<fn() -> C>,
 }
 
-impl std::fmt::Debug for Download {
+impl<C> std::fmt::Debug for Download<C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Download")
             .field("content_type", &self.content_type)
@@ -72,7 +76,7 @@ impl Client {
     }
 }
 
-impl Download {
+impl<C> Download<C> {
     pub(crate) fn new(
         client: Client,
         prepared: Prepared,
@@ -107,6 +111,7 @@ impl Download {
             log_id,
             durable: false,
             existing: save::Existing::Replace,
+            _code: std::marker::PhantomData,
         })
     }
 
@@ -203,7 +208,7 @@ impl Download {
     /// error nothing is left and an existing file is untouched. If the process is killed,
     /// on Linux nothing was ever visible; elsewhere the next `save_to` into that directory
     /// removes the dead process's temporary file.
-    pub async fn save_to(self, path: impl AsRef<Path>) -> Result<PathBuf, Error> {
+    pub async fn save_to(self, path: impl AsRef<Path>) -> Result<PathBuf, Error<C>> {
         let file_name = self.file_name().to_string();
         save::save_to(
             self.body,
@@ -213,11 +218,50 @@ impl Download {
             self.existing,
         )
         .await
+        .map_err(Error::retype)
+    }
+
+    /// The same download with its errors untyped (the service-wide [`Error`]).
+    pub fn untyped(self) -> Download {
+        Download {
+            body: self.body,
+            content_type: self.content_type,
+            disposition: self.disposition,
+            name_hint: self.name_hint,
+            file_name: self.file_name,
+            server_file_name: self.server_file_name,
+            log_id: self.log_id,
+            durable: self.durable,
+            existing: self.existing,
+            _code: std::marker::PhantomData,
+        }
     }
 
     /// Reads the whole body into memory, failing with `SizeLimitExceeded` past `cap` bytes
     /// (or the endpoint's limit, if lower).
-    pub async fn collect(mut self, cap: u64) -> Result<Bytes, Error> {
+    pub async fn collect(self, cap: u64) -> Result<Bytes, Error<C>> {
+        self.untyped().collect_untyped(cap).await.map_err(Error::retype)
+    }
+
+    /// The body as a stream of chunks. If a resume is answered with the whole body, the
+    /// bytes already yielded are skipped, so the stream stays continuous.
+    pub fn into_stream(self) -> impl Stream<Item = Result<Bytes, Error<C>>> + Send + Unpin + 'static
+    where
+        C: 'static,
+    {
+        use futures_util::TryStreamExt;
+        self.untyped().stream_untyped().map_err(Error::retype)
+    }
+
+    /// The body as an [`AsyncRead`]; errors arrive as `std::io::Error` wrapping [`Error`].
+    pub fn into_async_read(self) -> impl AsyncRead + Send + Unpin + 'static {
+        use futures_util::TryStreamExt;
+        tokio_util::io::StreamReader::new(self.untyped().stream_untyped().map_err(std::io::Error::other))
+    }
+}
+
+impl Download {
+    async fn collect_untyped(mut self, cap: u64) -> Result<Bytes, Error> {
         let limit = cap.min(self.body.limit());
         self.body.set_limit(limit);
         self.body.check_announced_size()?;
@@ -232,11 +276,7 @@ impl Download {
         Ok(buf.freeze())
     }
 
-    /// The body as a stream of chunks. If a resume is answered with the whole body, the
-    /// bytes already yielded are skipped, so the stream stays continuous.
-    pub fn into_stream(
-        self,
-    ) -> impl Stream<Item = Result<Bytes, Error>> + Send + Unpin + 'static {
+    fn stream_untyped(self) -> impl Stream<Item = Result<Bytes, Error>> + Send + Unpin + 'static {
         let state = (self.body, 0u64, 0u64); // (engine, yielded, to skip after a restart)
         Box::pin(futures_util::stream::try_unfold(
             state,
@@ -263,9 +303,4 @@ impl Download {
         ))
     }
 
-    /// The body as an [`AsyncRead`]; errors arrive as `std::io::Error` wrapping [`Error`].
-    pub fn into_async_read(self) -> impl AsyncRead + Send + Unpin + 'static {
-        use futures_util::TryStreamExt;
-        tokio_util::io::StreamReader::new(self.into_stream().map_err(std::io::Error::other))
-    }
 }

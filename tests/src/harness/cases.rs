@@ -4,7 +4,7 @@ use std::fmt::Debug;
 use std::future::Future;
 
 use lark_codegen::model::ResponseModel;
-use lark_openapi::{Error, ServiceError};
+use lark_openapi::{Catalogue, Error};
 
 use super::run::{
     attempts_for, expect_attempts, expect_ok, expect_service, expect_token_type, run_case,
@@ -34,7 +34,7 @@ where
     F: Fn() -> Fut,
     Fut: Future<Output = Result<T, Error<E>>>,
     T: Debug,
-    E: ServiceError,
+    E: Catalogue,
 {
     let ep = h.endpoint(id);
     assert!(
@@ -63,7 +63,7 @@ pub(crate) async fn common_cases<F, Fut, T, E>(
     F: Fn() -> Fut,
     Fut: Future<Output = Result<T, Error<E>>>,
     T: Debug,
-    E: ServiceError,
+    E: Catalogue,
 {
     let ep = h.endpoint(id);
     let idempotent = ep.idempotent;
@@ -115,9 +115,10 @@ pub(crate) async fn common_cases<F, Fut, T, E>(
             "{id}: case `{name}`: expected HTTP {}, got {status}",
             row.http_status
         );
+        let expected = h.code_name(id, row.code);
         assert!(
-            e.meaning().is_some(),
-            "{id}: case `{name}`: the error is `Unhandled`, not the row's variant: {e:?}"
+            e.is_documented() && e.meaning().is_some() && e.code_name() == expected.as_deref() && e.code().is_some(),
+            "{id}: case `{name}`: expected the documented code {expected:?}, got {e:?}"
         );
         expect_attempts(id, &name, attempts, n);
         case(name);
@@ -160,8 +161,8 @@ pub(crate) async fn common_cases<F, Fut, T, E>(
     let (result, attempts) = run_case(h, id, &name, vec![fault], call).await;
     let e = expect_service(id, &name, result, UNLISTED_CODE);
     assert!(
-        e.meaning().is_none(),
-        "{id}: case `{name}`: expected `Unhandled`, got {e:?}"
+        !e.is_documented() && e.meaning().is_none() && e.code().is_none(),
+        "{id}: case `{name}`: expected a code no catalogue knows, got {e:?}"
     );
     expect_attempts(id, &name, attempts, 1);
     case(name);

@@ -4,7 +4,7 @@ use std::future::Future;
 
 use bytes::Bytes;
 use lark_codegen::model::ResponseModel;
-use lark_openapi::{Download, Error, ServiceError};
+use lark_openapi::{Catalogue, Download, Error};
 
 use super::cases::{common_cases, Shape};
 use super::run::{expect_attempts, expect_ok, expect_token_type, run_case};
@@ -22,8 +22,8 @@ const COLLECT_CAP: u64 = 64 << 20;
 pub async fn exercise_download<F, Fut, E>(h: &Harness, id: &str, call: F) -> Report
 where
     F: Fn() -> Fut,
-    Fut: Future<Output = Result<Download<E>, Error<E>>>,
-    E: ServiceError,
+    Fut: Future<Output = Result<Download, Error<E>>>,
+    E: Catalogue,
 {
     let ep = h.endpoint(id);
     assert!(

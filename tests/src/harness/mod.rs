@@ -169,6 +169,15 @@ impl Harness {
         self.fake.model()
     }
 
+    /// The catalogue name of the code `code` as endpoint `id` documents it (the variant of
+    /// its version's `ErrorCode` a call's error gives).
+    pub(crate) fn code_name(&self, id: &str, code: i64) -> Option<String> {
+        let ep = self.endpoint(id);
+        let row = ep.errors.iter().find(|r| r.code == code)?;
+        let v = self.model().version_of(ep);
+        v.codes.get(row.entry).map(|c| c.name.clone())
+    }
+
     /// The endpoint `id`, or a panic naming it, or one saying the harness's app may not
     /// call it.
     pub(crate) fn endpoint(&self, id: &str) -> &EndpointModel {

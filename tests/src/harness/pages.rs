@@ -4,7 +4,7 @@ use std::fmt::Debug;
 
 use futures_util::{Stream, StreamExt};
 use lark_codegen::model::{Ty, VersionModel};
-use lark_openapi::{Error, ServiceError};
+use lark_openapi::{Catalogue, Error};
 use serde_json::Value;
 
 use super::{Harness, Report};
@@ -26,7 +26,7 @@ where
     F: Fn() -> S,
     S: Stream<Item = Result<T, Error<E>>>,
     T: Debug,
-    E: ServiceError,
+    E: Catalogue,
 {
     let ep = h.endpoint(id);
     let Some(p) = &ep.pagination else {

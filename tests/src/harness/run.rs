@@ -4,7 +4,7 @@ use std::fmt::Debug;
 use std::future::Future;
 use std::time::Duration;
 
-use lark_openapi::{Error, ServiceError};
+use lark_openapi::{Catalogue, Error};
 
 use super::{Harness, MAX_ATTEMPTS};
 use crate::fake::{AcceptedToken, Fault};
@@ -86,7 +86,7 @@ pub(crate) fn expect_attempts(id: &str, case: &str, got: usize, want: usize) {
 }
 
 /// The value, or a panic showing the error.
-pub(crate) fn expect_ok<T: Debug, E: ServiceError>(
+pub(crate) fn expect_ok<T: Debug, E: Catalogue>(
     id: &str,
     case: &str,
     result: Result<T, Error<E>>,
@@ -95,12 +95,12 @@ pub(crate) fn expect_ok<T: Debug, E: ServiceError>(
 }
 
 /// The endpoint's error with `code`, or a panic showing what came instead.
-pub(crate) fn expect_service<T: Debug, E: ServiceError>(
+pub(crate) fn expect_service<T: Debug, E: Catalogue>(
     id: &str,
     case: &str,
     result: Result<T, Error<E>>,
     code: i64,
-) -> E {
+) -> lark_openapi::ServiceError<E> {
     match result {
         Err(Error::Service(e)) if e.api_error().code == code => e,
         other => {

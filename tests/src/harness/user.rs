@@ -3,7 +3,7 @@
 use std::fmt::Debug;
 use std::future::Future;
 
-use lark_openapi::{Error, ServiceError};
+use lark_openapi::{Catalogue, Error};
 
 use super::run::{expect_attempts, expect_ok, run_case};
 use super::{Harness, Report};
@@ -19,7 +19,7 @@ where
     F: Fn() -> Fut,
     Fut: Future<Output = Result<T, Error<E>>>,
     T: Debug,
-    E: ServiceError,
+    E: Catalogue,
 {
     let ep = h.endpoint(id);
     assert!(

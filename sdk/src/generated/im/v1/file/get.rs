@@ -25,7 +25,7 @@ impl GetFileRequest {
 
 impl op::Operation for GetFileRequest {
     type Code = super::super::ErrorCode;
-    type Answer = crate::Download;
+    type Answer = crate::Download<super::super::ErrorCode>;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.file.get",
         method: op::HttpMethod::Get,

@@ -27,7 +27,7 @@ impl GetImageRequest {
 
 impl op::Operation for GetImageRequest {
     type Code = super::super::ErrorCode;
-    type Answer = crate::Download;
+    type Answer = crate::Download<super::super::ErrorCode>;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.image.get",
         method: op::HttpMethod::Get,

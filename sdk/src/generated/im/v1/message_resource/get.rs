@@ -38,7 +38,7 @@ impl GetMessageResourceRequest {
 
 impl op::Operation for GetMessageResourceRequest {
     type Code = super::super::ErrorCode;
-    type Answer = crate::Download;
+    type Answer = crate::Download<super::super::ErrorCode>;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.message_resource.get",
         method: op::HttpMethod::Get,
