@@ -18,7 +18,7 @@ use std::time::Instant;
 
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
-use lark_openapi::im::v1::message_resource::GetMessageResourceError;
+use lark_openapi::im::v1::ErrorCode;
 use lark_openapi::im::v1::ResourceType;
 use lark_openapi::{Client, Error};
 use lark_tests::{FakeConfig, FakeLark, SAMPLE_FILE_KEY, SAMPLE_MESSAGE_ID};
@@ -123,7 +123,7 @@ async fn run(
     file_key: &str,
     kind: ResourceType,
     out: &std::path::Path,
-) -> Result<(), Error<GetMessageResourceError>> {
+) -> Result<(), Error<ErrorCode>> {
     let started = Instant::now();
     let download = client
         .im()
@@ -157,16 +157,16 @@ async fn run(
     Ok(())
 }
 
-fn report(e: &Error<GetMessageResourceError>) {
+fn report(e: &Error<ErrorCode>) {
     eprintln!("error: {e}");
     if let Some(service) = e.service_error() {
-        eprintln!("  code:    {}", service.code());
+        eprintln!("  code:    {}", service.code_number());
         eprintln!("  message: {}", service.message());
         eprintln!("  log id:  {}", service.log_id().unwrap_or("-"));
         if let Some(advice) = service.advice() {
             eprintln!("  advice:  {advice}");
         }
-    } else if let (Some(code), log_id) = (e.code(), e.log_id()) {
+    } else if let (Some(code), log_id) = (e.code_number(), e.log_id()) {
         eprintln!("  code:    {code}");
         eprintln!("  log id:  {}", log_id.unwrap_or("-"));
     }

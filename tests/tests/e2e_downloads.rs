@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use lark_openapi::im::v1::ResourceType;
+use lark_openapi::im::v1::{ErrorCode, ResourceType};
 use lark_openapi::{Error, RetryPolicy};
 use lark_tests::{content_sha256, Disposition, Fault, Resource, ResourceKind};
 use support::*;
@@ -317,7 +317,7 @@ async fn metadata_stream_and_async_read() {
         .get(MESSAGE, "img_1", ResourceType::File)
         .await
         .unwrap_err();
-    assert!(err.service_error().unwrap().is_invalid_request_param());
+    assert_eq!(err.code(), Some(ErrorCode::InvalidRequestParam));
     // Without a usable name the file key and Content-Type make one.
     fake.add_resource(
         Resource::new(MESSAGE, "file_noname", ResourceKind::File, 5)

@@ -5,6 +5,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use lark_openapi::im::v1::ErrorCode;
 use lark_openapi::{Error, RetryPolicy};
 use lark_tests::Fault;
 use support::*;
@@ -65,7 +66,7 @@ async fn client_errors_are_not_retried() {
     file(&fake, "file_4xx", 10);
     fake.push_faults(MESSAGE, "file_4xx", [Fault::ErrorCode(234004)]);
     let err = get(&client, "file_4xx").await.unwrap_err();
-    assert!(err.service_error().unwrap().is_app_not_in_chat());
+    assert_eq!(err.code(), Some(ErrorCode::AppNotInChat));
     assert_eq!(fake.resource_requests(), 1);
 }
 

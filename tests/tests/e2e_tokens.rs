@@ -75,7 +75,7 @@ async fn a_token_rejected_again_after_the_replay_is_reported_not_looped() {
         [Fault::TokenRejected, Fault::TokenRejected],
     );
     let err = get(&client, "file_r").await.unwrap_err();
-    assert_eq!(err.code(), Some(99991663));
+    assert_eq!(err.code_number(), Some(99991663));
     assert_eq!(
         fake.resource_requests(),
         2,
@@ -93,7 +93,7 @@ async fn explicit_token_is_sent_as_is_and_not_replaced() {
         .options(RequestOptions::new().access_token("t-not-issued"))
         .await
         .unwrap_err();
-    assert_eq!(err.code(), Some(99991663));
+    assert_eq!(err.code_number(), Some(99991663));
     assert_eq!(fake.token_requests(TokenRequestKind::TenantInternal), 0);
     assert_eq!(
         fake.requests_log()[0].bearer.as_deref(),

@@ -31,26 +31,31 @@ use lark_openapi::im::v1::{
 /// One function for the member ID kind of every chat members and managers endpoint.
 fn member_kinds(kind: MemberIdType) -> [Option<MemberIdType>; 5] {
     [
-        GetChatMembersRequest::new("oc_1")
-            .set_member_id_type(kind.clone())
-            .member_id_type()
-            .clone(),
-        CreateChatMembersRequest::new("oc_1")
-            .set_member_id_type(kind.clone())
-            .member_id_type()
-            .clone(),
-        DeleteChatMembersRequest::new("oc_1")
-            .set_member_id_type(kind.clone())
-            .member_id_type()
-            .clone(),
-        AddManagersChatManagersRequest::new("oc_1")
-            .set_member_id_type(kind.clone())
-            .member_id_type()
-            .clone(),
-        DeleteManagersChatManagersRequest::new("oc_1")
-            .set_member_id_type(kind)
-            .member_id_type()
-            .clone(),
+        {
+            let mut r = GetChatMembersRequest::new("oc_1");
+            r.member_id_type = Some(kind.clone());
+            r.member_id_type
+        },
+        {
+            let mut r = CreateChatMembersRequest::new("oc_1");
+            r.member_id_type = Some(kind.clone());
+            r.member_id_type
+        },
+        {
+            let mut r = DeleteChatMembersRequest::new("oc_1");
+            r.member_id_type = Some(kind.clone());
+            r.member_id_type
+        },
+        {
+            let mut r = AddManagersChatManagersRequest::new("oc_1");
+            r.member_id_type = Some(kind.clone());
+            r.member_id_type
+        },
+        {
+            let mut r = DeleteManagersChatManagersRequest::new("oc_1");
+            r.member_id_type = Some(kind);
+            r.member_id_type
+        },
     ]
 }
 
@@ -81,20 +86,16 @@ fn send_requests(kind: ReceiveIdType) -> [ReceiveIdType; 4] {
             kind.clone(),
             CreateMessageBody::new("oc_1", MsgType::Text, r#"{"text":"hi"}"#),
         )
-        .receive_id_type()
-        .clone(),
+        .receive_id_type,
         ForwardMessageRequest::new("om_1", kind.clone(), ForwardMessageBody::new("oc_1"))
-            .receive_id_type()
-            .clone(),
+            .receive_id_type,
         MergeForwardMessageRequest::new(
             kind.clone(),
             MergeForwardMessageBody::new("oc_1", ["om_1", "om_2"]),
         )
-        .receive_id_type()
-        .clone(),
+        .receive_id_type,
         ForwardThreadRequest::new("omt_1", kind, ForwardThreadBody::new("oc_1"))
-            .receive_id_type()
-            .clone(),
+            .receive_id_type,
     ]
 }
 
@@ -128,14 +129,14 @@ fn chat_mode_is_the_enum_in_every_answer() {
 
 #[test]
 fn documented_free_strings_are_enums() {
-    let list = ListMessageRequest::new("omt_1", ContainerIdType::Thread)
-        .set_card_msg_content_type(CardMsgContentType::RawCardContent);
-    assert_eq!(list.container_id_type(), &ContainerIdType::Thread);
+    let mut list = ListMessageRequest::new("omt_1", ContainerIdType::Thread);
+    list.card_msg_content_type = Some(CardMsgContentType::RawCardContent);
+    assert_eq!(list.container_id_type, ContainerIdType::Thread);
     // The same enum on message.get.
-    let get = GetMessageRequest::new("om_1")
-        .set_card_msg_content_type(list.card_msg_content_type().clone().unwrap());
+    let mut get = GetMessageRequest::new("om_1");
+    get.card_msg_content_type = list.card_msg_content_type.clone();
     assert_eq!(
-        get.card_msg_content_type().as_ref().map(|c| c.as_str()),
+        get.card_msg_content_type.as_ref().map(|c| c.as_str()),
         Some("raw_card_content")
     );
 }
@@ -155,5 +156,5 @@ fn body_constructors_take_common_arguments_in_one_order() {
     );
     // Path parameters first, then identifiers, then kinds.
     let list = ListMessageRequest::new("oc_1", ContainerIdType::Chat);
-    assert_eq!(list.container_id(), "oc_1");
+    assert_eq!(list.container_id, "oc_1");
 }

@@ -56,6 +56,7 @@ pub fn endpoint_module(ep: &EndpointModel, v: &VersionModel) -> TokenStream {
     quote! {
         #module_doc
         use crate::operation as op;
+        use super::super::ErrorCode;
         #codec
         #imports
         #request

@@ -51,7 +51,7 @@ pub fn error_lines(ep: &EndpointModel, v: &VersionModel) -> Vec<String> {
         .filter_map(|r| v.codes.get(r.entry))
         .map(|c| {
             let variant = c.name.to_upper_camel_case();
-            format!("[`{variant}`](super::super::ErrorCode::{variant}) ({})", c.code)
+            format!("[`{variant}`](ErrorCode::{variant}) ({})", c.code)
         })
         .collect();
     let mut lines = vec![

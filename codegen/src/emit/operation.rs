@@ -25,7 +25,7 @@ pub fn operation_impls(ep: &EndpointModel) -> TokenStream {
     let (response, answer) = match &ep.response {
         ResponseModel::Binary(max_bytes) => (
             quote!(Binary { max_bytes: #max_bytes }),
-            quote!(crate::Download<super::super::ErrorCode>),
+            quote!(crate::Download<ErrorCode>),
         ),
         ResponseModel::Json(_) => (quote!(Json), response_type(ep)),
         ResponseModel::Flat(_) => (quote!(Flat), response_type(ep)),
@@ -47,7 +47,8 @@ pub fn operation_impls(ep: &EndpointModel) -> TokenStream {
         None => quote!(None),
     };
     let rows = ep.errors.iter().map(|r| {
-        let entry = proc_macro2::Literal::u16_unsuffixed(u16::try_from(r.entry).unwrap_or(u16::MAX));
+        let variant = ident(&r.variant);
+        let entry = quote!(ErrorCode::#variant as u16);
         match (&r.own_meaning, &r.own_advice) {
             (None, None) => quote!(crate::ErrorRow::of(#entry)),
             (meaning, advice) => {
@@ -61,7 +62,7 @@ pub fn operation_impls(ep: &EndpointModel) -> TokenStream {
     let paginated = paginated(ep);
     quote! {
         impl op::Operation for #name {
-            type Code = super::super::ErrorCode;
+            type Code = ErrorCode;
             type Answer = #answer;
             const META: op::OperationMeta = op::OperationMeta {
                 id: #id,
@@ -72,7 +73,7 @@ pub fn operation_impls(ep: &EndpointModel) -> TokenStream {
                 response: op::ResponseKind::#response,
                 doc_url: #doc_url,
                 rate_limit: #rate_limit,
-                catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+                catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
                 errors: &[#(#rows),*],
             };
 

@@ -591,6 +591,7 @@ impl Builder {
                 advice,
                 retryable: retryable.unwrap_or(false),
                 entry: 0,
+                variant: String::new(),
                 own_meaning: None,
                 own_advice: None,
             });
@@ -656,6 +657,7 @@ impl Builder {
                 };
                 let def = &v.codes[entry];
                 row.entry = entry;
+                row.variant = def.name.to_upper_camel_case();
                 row.own_meaning = (row.meaning != def.meaning).then(|| row.meaning.clone());
                 row.own_advice = (row.advice != def.advice).then(|| row.advice.clone());
             }

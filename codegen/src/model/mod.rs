@@ -297,6 +297,9 @@ pub struct ErrorDef {
     pub retryable: bool,
     /// Its variant: the index in the version's [`VersionModel::codes`].
     pub entry: usize,
+    /// Its variant's name (`FileNotInMessage`): what the endpoint's rows refer to, so that
+    /// an endpoint's file does not change when another endpoint adds a code.
+    pub variant: String,
     /// The row's meaning, where it says more than its variant's.
     pub own_meaning: Option<String>,
     /// The row's advice, where it says more than its variant's.

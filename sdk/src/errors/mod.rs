@@ -144,6 +144,18 @@ impl<C> Error<C> {
         }
     }
 
+    /// The typed code of the service version `D` (`lark_openapi::im::v1::ErrorCode`), when
+    /// the endpoint's error is of that version and its catalogue has the code: how the
+    /// service-wide [`Error`] gives a typed code back.
+    pub fn code_as<D: Catalogue>(&self) -> Option<D> {
+        self.service_error().and_then(ServiceError::code_as)
+    }
+
+    /// The code's name in its catalogue (`bot_not_in_chat`).
+    pub fn code_name(&self) -> Option<&'static str> {
+        self.service_error().and_then(ServiceError::code_name)
+    }
+
     /// What the endpoint's code means, from the catalogue (or the endpoint's spec).
     pub fn meaning(&self) -> Option<&'static str> {
         self.service_error().and_then(ServiceError::meaning)

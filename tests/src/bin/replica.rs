@@ -200,7 +200,7 @@ async fn calls(client: &Client, total: usize, concurrency: usize) -> serde_json:
                             ok.fetch_add(1, Ordering::Relaxed);
                         }
                         Err(e) => {
-                            if e.code() == Some(RATE_LIMIT_CODE) {
+                            if e.code_number() == Some(RATE_LIMIT_CODE) {
                                 rate_limited.fetch_add(1, Ordering::Relaxed);
                             }
                             if matches!(e, lark_openapi::Error::Token(_)) {

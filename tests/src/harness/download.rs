@@ -22,8 +22,8 @@ const COLLECT_CAP: u64 = 64 << 20;
 pub async fn exercise_download<F, Fut, E>(h: &Harness, id: &str, call: F) -> Report
 where
     F: Fn() -> Fut,
-    Fut: Future<Output = Result<Download, Error<E>>>,
-    E: Catalogue,
+    Fut: Future<Output = Result<Download<E>, Error<E>>>,
+    E: Catalogue + 'static,
 {
     let ep = h.endpoint(id);
     assert!(

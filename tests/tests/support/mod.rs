@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use lark_openapi::im::v1::message_resource::{GetMessageResource, GetMessageResourceError};
-use lark_openapi::im::v1::ResourceType;
+use lark_openapi::im::v1::message_resource::GetMessageResource;
+use lark_openapi::im::v1::{ErrorCode, ResourceType};
 use lark_openapi::{Client, ClientBuilder, Download, Error, RetryPolicy};
 use lark_tests::{FakeConfig, FakeLark, Resource, ResourceKind};
 use sha2::{Digest, Sha256};
@@ -59,7 +59,7 @@ pub fn request(client: &Client, key: &str) -> GetMessageResource {
 pub async fn get(
     client: &Client,
     key: &str,
-) -> Result<Download<GetMessageResourceError>, Error<GetMessageResourceError>> {
+) -> Result<Download<ErrorCode>, Error<ErrorCode>> {
     request(client, key).await
 }
 
@@ -68,7 +68,7 @@ pub async fn save(
     client: &Client,
     key: &str,
     to: &Path,
-) -> Result<PathBuf, Error<GetMessageResourceError>> {
+) -> Result<PathBuf, Error<ErrorCode>> {
     get(client, key).await?.save_to(to).await
 }
 
@@ -77,7 +77,7 @@ pub async fn get_for_tenant(
     client: &Client,
     key: &str,
     tenant_key: &str,
-) -> Result<Download<GetMessageResourceError>, Error<GetMessageResourceError>> {
+) -> Result<Download<ErrorCode>, Error<ErrorCode>> {
     request(client, key).tenant_key(tenant_key).await
 }
 

@@ -6,6 +6,7 @@
 //! `POST /open-apis/auth/v3/app_access_token`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 use crate::codec;
 
 /// The parameters and body of `auth.v3.app_access_token.create`: made by the accessor, changed by the call's setters.
@@ -74,7 +75,7 @@ pub struct CreateAppAccessTokenResponse {
 
 crate::answer!(CreateAppAccessTokenResponse);
 impl op::Operation for CreateAppAccessTokenRequest {
-    type Code = super::super::ErrorCode;
+    type Code = ErrorCode;
     type Answer = CreateAppAccessTokenResponse;
     const META: op::OperationMeta = op::OperationMeta {
         id: "auth.v3.app_access_token.create",
@@ -85,17 +86,17 @@ impl op::Operation for CreateAppAccessTokenRequest {
         response: op::ResponseKind::Flat,
         doc_url: "https://open.feishu.cn/document/ukTMukTMukTM/ukDNz4SO0MjL5QzM/auth-v3/auth/app_access_token",
         rate_limit: None,
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
         errors: &[
             crate::ErrorRow::worded(
-                0,
+                ErrorCode::InvalidAppId as u16,
                 Some("The app_id is not the id of a store app."),
                 Some("Check the app id and whether the app is a store app."),
             ),
-            crate::ErrorRow::of(1),
-            crate::ErrorRow::of(3),
+            crate::ErrorRow::of(ErrorCode::InvalidAppTicket as u16),
+            crate::ErrorRow::of(ErrorCode::AppUnavailable as u16),
             crate::ErrorRow::worded(
-                4,
+                ErrorCode::InvalidAppSecret as u16,
                 None,
                 Some("Copy the app secret again from the developer console."),
             ),
@@ -122,10 +123,10 @@ impl super::AppAccessTokenApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`InvalidAppId`](super::super::ErrorCode::InvalidAppId) (10003),
-    /// [`InvalidAppTicket`](super::super::ErrorCode::InvalidAppTicket) (10012),
-    /// [`AppUnavailable`](super::super::ErrorCode::AppUnavailable) (10014),
-    /// [`InvalidAppSecret`](super::super::ErrorCode::InvalidAppSecret) (10015).
+    /// [`InvalidAppId`](ErrorCode::InvalidAppId) (10003),
+    /// [`InvalidAppTicket`](ErrorCode::InvalidAppTicket) (10012),
+    /// [`AppUnavailable`](ErrorCode::AppUnavailable) (10014),
+    /// [`InvalidAppSecret`](ErrorCode::InvalidAppSecret) (10015).
     ///
     /// # Example
     ///

@@ -6,6 +6,7 @@
 //! `POST /open-apis/auth/v3/app_access_token/internal`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 use crate::codec;
 
 /// The parameters and body of `auth.v3.app_access_token.internal`: made by the accessor, changed by the call's setters.
@@ -67,7 +68,7 @@ pub struct InternalAppAccessTokenResponse {
 
 crate::answer!(InternalAppAccessTokenResponse);
 impl op::Operation for InternalAppAccessTokenRequest {
-    type Code = super::super::ErrorCode;
+    type Code = ErrorCode;
     type Answer = InternalAppAccessTokenResponse;
     const META: op::OperationMeta = op::OperationMeta {
         id: "auth.v3.app_access_token.internal",
@@ -78,8 +79,12 @@ impl op::Operation for InternalAppAccessTokenRequest {
         response: op::ResponseKind::Flat,
         doc_url: "https://open.feishu.cn/document/ukTMukTMukTM/ukDNz4SO0MjL5QzM/auth-v3/auth/app_access_token_internal",
         rate_limit: None,
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
-        errors: &[crate::ErrorRow::of(0), crate::ErrorRow::of(3), crate::ErrorRow::of(4)],
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
+        errors: &[
+            crate::ErrorRow::of(ErrorCode::InvalidAppId as u16),
+            crate::ErrorRow::of(ErrorCode::AppUnavailable as u16),
+            crate::ErrorRow::of(ErrorCode::InvalidAppSecret as u16),
+        ],
     };
 
     fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
@@ -101,9 +106,9 @@ impl super::AppAccessTokenApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`InvalidAppId`](super::super::ErrorCode::InvalidAppId) (10003),
-    /// [`AppUnavailable`](super::super::ErrorCode::AppUnavailable) (10014),
-    /// [`InvalidAppSecret`](super::super::ErrorCode::InvalidAppSecret) (10015).
+    /// [`InvalidAppId`](ErrorCode::InvalidAppId) (10003),
+    /// [`AppUnavailable`](ErrorCode::AppUnavailable) (10014),
+    /// [`InvalidAppSecret`](ErrorCode::InvalidAppSecret) (10015).
     ///
     /// # Example
     ///

@@ -6,6 +6,7 @@
 //! `POST /open-apis/auth/v3/app_ticket/resend`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 
 /// The parameters and body of `auth.v3.app_ticket.resend`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,7 +61,7 @@ pub struct ResendAppTicketResponse {
 
 crate::answer!(ResendAppTicketResponse);
 impl op::Operation for ResendAppTicketRequest {
-    type Code = super::super::ErrorCode;
+    type Code = ErrorCode;
     type Answer = ResendAppTicketResponse;
     const META: op::OperationMeta = op::OperationMeta {
         id: "auth.v3.app_ticket.resend",
@@ -71,8 +72,8 @@ impl op::Operation for ResendAppTicketRequest {
         response: op::ResponseKind::Empty,
         doc_url: "https://open.feishu.cn/document/ukTMukTMukTM/ukDNz4SO0MjL5QzM/auth-v3/auth/app_ticket_resend",
         rate_limit: None,
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
-        errors: &[crate::ErrorRow::of(5)],
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
+        errors: &[crate::ErrorRow::of(ErrorCode::ResendFailed as u16)],
     };
 
     fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
@@ -94,7 +95,7 @@ impl super::AppTicketApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`ResendFailed`](super::super::ErrorCode::ResendFailed) (10016).
+    /// [`ResendFailed`](ErrorCode::ResendFailed) (10016).
     ///
     /// # Example
     ///

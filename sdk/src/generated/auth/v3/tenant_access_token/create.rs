@@ -6,6 +6,7 @@
 //! `POST /open-apis/auth/v3/tenant_access_token`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 use crate::codec;
 
 /// The parameters and body of `auth.v3.tenant_access_token.create`: made by the accessor, changed by the call's setters.
@@ -70,7 +71,7 @@ pub struct CreateTenantAccessTokenResponse {
 
 crate::answer!(CreateTenantAccessTokenResponse);
 impl op::Operation for CreateTenantAccessTokenRequest {
-    type Code = super::super::ErrorCode;
+    type Code = ErrorCode;
     type Answer = CreateTenantAccessTokenResponse;
     const META: op::OperationMeta = op::OperationMeta {
         id: "auth.v3.tenant_access_token.create",
@@ -81,8 +82,11 @@ impl op::Operation for CreateTenantAccessTokenRequest {
         response: op::ResponseKind::Flat,
         doc_url: "https://open.feishu.cn/document/ukTMukTMukTM/ukDNz4SO0MjL5QzM/auth-v3/auth/tenant_access_token",
         rate_limit: None,
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
-        errors: &[crate::ErrorRow::of(2), crate::ErrorRow::of(6)],
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
+        errors: &[
+            crate::ErrorRow::of(ErrorCode::TenantTokenFailed as u16),
+            crate::ErrorRow::of(ErrorCode::InvalidAppAccessToken as u16),
+        ],
     };
 
     fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
@@ -104,8 +108,8 @@ impl super::TenantAccessTokenApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`TenantTokenFailed`](super::super::ErrorCode::TenantTokenFailed) (10013),
-    /// [`InvalidAppAccessToken`](super::super::ErrorCode::InvalidAppAccessToken) (20014).
+    /// [`TenantTokenFailed`](ErrorCode::TenantTokenFailed) (10013),
+    /// [`InvalidAppAccessToken`](ErrorCode::InvalidAppAccessToken) (20014).
     ///
     /// # Example
     ///

@@ -6,6 +6,7 @@
 //! `DELETE /open-apis/im/v1/batch_messages/:batch_message_id`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 
 /// The parameters and body of `im.v1.batch_message.delete`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,7 +39,7 @@ pub struct DeleteBatchMessageResponse {
 
 crate::answer!(DeleteBatchMessageResponse);
 impl op::Operation for DeleteBatchMessageRequest {
-    type Code = super::super::ErrorCode;
+    type Code = ErrorCode;
     type Answer = DeleteBatchMessageResponse;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.batch_message.delete",
@@ -52,15 +53,15 @@ impl op::Operation for DeleteBatchMessageRequest {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
         errors: &[
-            crate::ErrorRow::of(0),
-            crate::ErrorRow::of(5),
-            crate::ErrorRow::of(8),
-            crate::ErrorRow::of(21),
-            crate::ErrorRow::of(22),
-            crate::ErrorRow::of(25),
-            crate::ErrorRow::of(156),
+            crate::ErrorRow::of(ErrorCode::InvalidRequestParam as u16),
+            crate::ErrorRow::of(ErrorCode::BotAbilityDisabled as u16),
+            crate::ErrorRow::of(ErrorCode::RecallWindowExpired as u16),
+            crate::ErrorRow::of(ErrorCode::NoRecallPermission as u16),
+            crate::ErrorRow::of(ErrorCode::NoPermission as u16),
+            crate::ErrorRow::of(ErrorCode::BatchMessageNotFound as u16),
+            crate::ErrorRow::of(ErrorCode::MetadataWritesPaused as u16),
         ],
     };
 
@@ -89,13 +90,13 @@ impl super::BatchMessageApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`InvalidRequestParam`](super::super::ErrorCode::InvalidRequestParam) (230001),
-    /// [`BotAbilityDisabled`](super::super::ErrorCode::BotAbilityDisabled) (230006),
-    /// [`RecallWindowExpired`](super::super::ErrorCode::RecallWindowExpired) (230009),
-    /// [`NoRecallPermission`](super::super::ErrorCode::NoRecallPermission) (230026),
-    /// [`NoPermission`](super::super::ErrorCode::NoPermission) (230027),
-    /// [`BatchMessageNotFound`](super::super::ErrorCode::BatchMessageNotFound) (230030),
-    /// [`MetadataWritesPaused`](super::super::ErrorCode::MetadataWritesPaused) (232096).
+    /// [`InvalidRequestParam`](ErrorCode::InvalidRequestParam) (230001),
+    /// [`BotAbilityDisabled`](ErrorCode::BotAbilityDisabled) (230006),
+    /// [`RecallWindowExpired`](ErrorCode::RecallWindowExpired) (230009),
+    /// [`NoRecallPermission`](ErrorCode::NoRecallPermission) (230026),
+    /// [`NoPermission`](ErrorCode::NoPermission) (230027),
+    /// [`BatchMessageNotFound`](ErrorCode::BatchMessageNotFound) (230030),
+    /// [`MetadataWritesPaused`](ErrorCode::MetadataWritesPaused) (232096).
     ///
     /// # Example
     ///

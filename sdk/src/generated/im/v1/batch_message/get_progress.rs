@@ -6,6 +6,7 @@
 //! `GET /open-apis/im/v1/batch_messages/:batch_message_id/get_progress`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 use super::super::models::{BatchMessageRecallProgress, BatchMessageSendProgress};
 
 /// The parameters and body of `im.v1.batch_message.get_progress`: made by the accessor, changed by the call's setters.
@@ -45,7 +46,7 @@ pub struct GetProgressBatchMessageResponse {
 
 crate::answer!(GetProgressBatchMessageResponse);
 impl op::Operation for GetProgressBatchMessageRequest {
-    type Code = super::super::ErrorCode;
+    type Code = ErrorCode;
     type Answer = GetProgressBatchMessageResponse;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.batch_message.get_progress",
@@ -59,14 +60,14 @@ impl op::Operation for GetProgressBatchMessageRequest {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
         errors: &[
-            crate::ErrorRow::of(0),
-            crate::ErrorRow::of(5),
-            crate::ErrorRow::of(10),
-            crate::ErrorRow::of(22),
-            crate::ErrorRow::of(25),
-            crate::ErrorRow::of(156),
+            crate::ErrorRow::of(ErrorCode::InvalidRequestParam as u16),
+            crate::ErrorRow::of(ErrorCode::BotAbilityDisabled as u16),
+            crate::ErrorRow::of(ErrorCode::BotNotMessageSender as u16),
+            crate::ErrorRow::of(ErrorCode::NoPermission as u16),
+            crate::ErrorRow::of(ErrorCode::BatchMessageNotFound as u16),
+            crate::ErrorRow::of(ErrorCode::MetadataWritesPaused as u16),
         ],
     };
 
@@ -95,12 +96,12 @@ impl super::BatchMessageApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`InvalidRequestParam`](super::super::ErrorCode::InvalidRequestParam) (230001),
-    /// [`BotAbilityDisabled`](super::super::ErrorCode::BotAbilityDisabled) (230006),
-    /// [`BotNotMessageSender`](super::super::ErrorCode::BotNotMessageSender) (230012),
-    /// [`NoPermission`](super::super::ErrorCode::NoPermission) (230027),
-    /// [`BatchMessageNotFound`](super::super::ErrorCode::BatchMessageNotFound) (230030),
-    /// [`MetadataWritesPaused`](super::super::ErrorCode::MetadataWritesPaused) (232096).
+    /// [`InvalidRequestParam`](ErrorCode::InvalidRequestParam) (230001),
+    /// [`BotAbilityDisabled`](ErrorCode::BotAbilityDisabled) (230006),
+    /// [`BotNotMessageSender`](ErrorCode::BotNotMessageSender) (230012),
+    /// [`NoPermission`](ErrorCode::NoPermission) (230027),
+    /// [`BatchMessageNotFound`](ErrorCode::BatchMessageNotFound) (230030),
+    /// [`MetadataWritesPaused`](ErrorCode::MetadataWritesPaused) (232096).
     ///
     /// # Example
     ///

@@ -6,6 +6,7 @@
 //! `GET /open-apis/im/v1/batch_messages/:batch_message_id/read_user`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 use super::super::models::BatchMessageReadUser;
 
 /// The parameters and body of `im.v1.batch_message.read_user`: made by the accessor, changed by the call's setters.
@@ -42,7 +43,7 @@ pub struct ReadUserBatchMessageResponse {
 
 crate::answer!(ReadUserBatchMessageResponse);
 impl op::Operation for ReadUserBatchMessageRequest {
-    type Code = super::super::ErrorCode;
+    type Code = ErrorCode;
     type Answer = ReadUserBatchMessageResponse;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.batch_message.read_user",
@@ -56,13 +57,13 @@ impl op::Operation for ReadUserBatchMessageRequest {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
         errors: &[
-            crate::ErrorRow::of(0),
-            crate::ErrorRow::of(10),
-            crate::ErrorRow::of(22),
-            crate::ErrorRow::of(25),
-            crate::ErrorRow::of(156),
+            crate::ErrorRow::of(ErrorCode::InvalidRequestParam as u16),
+            crate::ErrorRow::of(ErrorCode::BotNotMessageSender as u16),
+            crate::ErrorRow::of(ErrorCode::NoPermission as u16),
+            crate::ErrorRow::of(ErrorCode::BatchMessageNotFound as u16),
+            crate::ErrorRow::of(ErrorCode::MetadataWritesPaused as u16),
         ],
     };
 
@@ -90,11 +91,11 @@ impl super::BatchMessageApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`InvalidRequestParam`](super::super::ErrorCode::InvalidRequestParam) (230001),
-    /// [`BotNotMessageSender`](super::super::ErrorCode::BotNotMessageSender) (230012),
-    /// [`NoPermission`](super::super::ErrorCode::NoPermission) (230027),
-    /// [`BatchMessageNotFound`](super::super::ErrorCode::BatchMessageNotFound) (230030),
-    /// [`MetadataWritesPaused`](super::super::ErrorCode::MetadataWritesPaused) (232096).
+    /// [`InvalidRequestParam`](ErrorCode::InvalidRequestParam) (230001),
+    /// [`BotNotMessageSender`](ErrorCode::BotNotMessageSender) (230012),
+    /// [`NoPermission`](ErrorCode::NoPermission) (230027),
+    /// [`BatchMessageNotFound`](ErrorCode::BatchMessageNotFound) (230030),
+    /// [`MetadataWritesPaused`](ErrorCode::MetadataWritesPaused) (232096).
     ///
     /// # Example
     ///

@@ -6,6 +6,7 @@
 //! `POST /open-apis/im/v1/chats`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 use crate::codec;
 use super::super::models::{
     ChatMode, ChatVisibility, EditPermission, GroupMessageType, HideMemberCountSetting,
@@ -359,7 +360,7 @@ pub struct CreateChatResponse {
 
 crate::answer!(CreateChatResponse);
 impl op::Operation for CreateChatRequest {
-    type Code = super::super::ErrorCode;
+    type Code = ErrorCode;
     type Answer = CreateChatResponse;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.chat.create",
@@ -373,30 +374,30 @@ impl op::Operation for CreateChatRequest {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
         errors: &[
-            crate::ErrorRow::of(83),
-            crate::ErrorRow::of(86),
-            crate::ErrorRow::of(100),
-            crate::ErrorRow::of(101),
-            crate::ErrorRow::of(102),
-            crate::ErrorRow::of(103),
-            crate::ErrorRow::of(104),
-            crate::ErrorRow::of(106),
-            crate::ErrorRow::of(111),
-            crate::ErrorRow::of(113),
-            crate::ErrorRow::of(114),
-            crate::ErrorRow::of(115),
-            crate::ErrorRow::of(117),
-            crate::ErrorRow::of(122),
-            crate::ErrorRow::of(123),
-            crate::ErrorRow::of(133),
-            crate::ErrorRow::of(141),
-            crate::ErrorRow::of(142),
-            crate::ErrorRow::of(152),
-            crate::ErrorRow::of(155),
-            crate::ErrorRow::of(149),
-            crate::ErrorRow::of(150),
+            crate::ErrorRow::of(ErrorCode::ChatInvalidRequestParam as u16),
+            crate::ErrorRow::of(ErrorCode::AppNotFound as u16),
+            crate::ErrorRow::of(ErrorCode::ChatRateLimited as u16),
+            crate::ErrorRow::of(ErrorCode::PublicChatNameTooShort as u16),
+            crate::ErrorRow::of(ErrorCode::BotNotFound as u16),
+            crate::ErrorRow::of(ErrorCode::InvitedUserResigned as u16),
+            crate::ErrorRow::of(ErrorCode::ChatInfoReviewFailed as u16),
+            crate::ErrorRow::of(ErrorCode::ChatBotAbilityDisabled as u16),
+            crate::ErrorRow::of(ErrorCode::InvalidUserId as u16),
+            crate::ErrorRow::of(ErrorCode::OwnerInOtherTenant as u16),
+            crate::ErrorRow::of(ErrorCode::ChatExternalForbidden as u16),
+            crate::ErrorRow::of(ErrorCode::AppNotInstalled as u16),
+            crate::ErrorRow::of(ErrorCode::NoLabelPermission as u16),
+            crate::ErrorRow::of(ErrorCode::PublicChatNameRequired as u16),
+            crate::ErrorRow::of(ErrorCode::UnavailableIds as u16),
+            crate::ErrorRow::of(ErrorCode::RestrictedModeUnavailable as u16),
+            crate::ErrorRow::of(ErrorCode::ChatBeingCreated as u16),
+            crate::ErrorRow::of(ErrorCode::ExternalChatCannotBePublic as u16),
+            crate::ErrorRow::of(ErrorCode::PublicChatsDisabled as u16),
+            crate::ErrorRow::of(ErrorCode::NoOcicTagPermission as u16),
+            crate::ErrorRow::of(ErrorCode::MemberCountHidingOrMenuRejected as u16),
+            crate::ErrorRow::of(ErrorCode::MemberCountHidingUnsupported as u16),
         ],
     };
 
@@ -430,30 +431,28 @@ impl super::ChatApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`ChatInvalidRequestParam`](super::super::ErrorCode::ChatInvalidRequestParam) (232001),
-    /// [`AppNotFound`](super::super::ErrorCode::AppNotFound) (232004),
-    /// [`ChatRateLimited`](super::super::ErrorCode::ChatRateLimited) (232019),
-    /// [`PublicChatNameTooShort`](super::super::ErrorCode::PublicChatNameTooShort) (232020),
-    /// [`BotNotFound`](super::super::ErrorCode::BotNotFound) (232021),
-    /// [`InvitedUserResigned`](super::super::ErrorCode::InvitedUserResigned) (232022),
-    /// [`ChatInfoReviewFailed`](super::super::ErrorCode::ChatInfoReviewFailed) (232023),
-    /// [`ChatBotAbilityDisabled`](super::super::ErrorCode::ChatBotAbilityDisabled) (232025),
-    /// [`InvalidUserId`](super::super::ErrorCode::InvalidUserId) (232030),
-    /// [`OwnerInOtherTenant`](super::super::ErrorCode::OwnerInOtherTenant) (232032),
-    /// [`ChatExternalForbidden`](super::super::ErrorCode::ChatExternalForbidden) (232033),
-    /// [`AppNotInstalled`](super::super::ErrorCode::AppNotInstalled) (232034),
-    /// [`NoLabelPermission`](super::super::ErrorCode::NoLabelPermission) (232037),
-    /// [`PublicChatNameRequired`](super::super::ErrorCode::PublicChatNameRequired) (232042),
-    /// [`UnavailableIds`](super::super::ErrorCode::UnavailableIds) (232043),
-    /// [`RestrictedModeUnavailable`](super::super::ErrorCode::RestrictedModeUnavailable)
-    /// (232057), [`ChatBeingCreated`](super::super::ErrorCode::ChatBeingCreated) (232068),
-    /// [`ExternalChatCannotBePublic`](super::super::ErrorCode::ExternalChatCannotBePublic)
-    /// (232069), [`PublicChatsDisabled`](super::super::ErrorCode::PublicChatsDisabled) (232091),
-    /// [`NoOcicTagPermission`](super::super::ErrorCode::NoOcicTagPermission) (232095),
-    /// [`MemberCountHidingOrMenuRejected`](super::super::ErrorCode::MemberCountHidingOrMenuRejected)
-    /// (232078),
-    /// [`MemberCountHidingUnsupported`](super::super::ErrorCode::MemberCountHidingUnsupported)
-    /// (232079).
+    /// [`ChatInvalidRequestParam`](ErrorCode::ChatInvalidRequestParam) (232001),
+    /// [`AppNotFound`](ErrorCode::AppNotFound) (232004),
+    /// [`ChatRateLimited`](ErrorCode::ChatRateLimited) (232019),
+    /// [`PublicChatNameTooShort`](ErrorCode::PublicChatNameTooShort) (232020),
+    /// [`BotNotFound`](ErrorCode::BotNotFound) (232021),
+    /// [`InvitedUserResigned`](ErrorCode::InvitedUserResigned) (232022),
+    /// [`ChatInfoReviewFailed`](ErrorCode::ChatInfoReviewFailed) (232023),
+    /// [`ChatBotAbilityDisabled`](ErrorCode::ChatBotAbilityDisabled) (232025),
+    /// [`InvalidUserId`](ErrorCode::InvalidUserId) (232030),
+    /// [`OwnerInOtherTenant`](ErrorCode::OwnerInOtherTenant) (232032),
+    /// [`ChatExternalForbidden`](ErrorCode::ChatExternalForbidden) (232033),
+    /// [`AppNotInstalled`](ErrorCode::AppNotInstalled) (232034),
+    /// [`NoLabelPermission`](ErrorCode::NoLabelPermission) (232037),
+    /// [`PublicChatNameRequired`](ErrorCode::PublicChatNameRequired) (232042),
+    /// [`UnavailableIds`](ErrorCode::UnavailableIds) (232043),
+    /// [`RestrictedModeUnavailable`](ErrorCode::RestrictedModeUnavailable) (232057),
+    /// [`ChatBeingCreated`](ErrorCode::ChatBeingCreated) (232068),
+    /// [`ExternalChatCannotBePublic`](ErrorCode::ExternalChatCannotBePublic) (232069),
+    /// [`PublicChatsDisabled`](ErrorCode::PublicChatsDisabled) (232091),
+    /// [`NoOcicTagPermission`](ErrorCode::NoOcicTagPermission) (232095),
+    /// [`MemberCountHidingOrMenuRejected`](ErrorCode::MemberCountHidingOrMenuRejected) (232078),
+    /// [`MemberCountHidingUnsupported`](ErrorCode::MemberCountHidingUnsupported) (232079).
     ///
     /// # Example
     ///

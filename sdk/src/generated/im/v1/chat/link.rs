@@ -6,6 +6,7 @@
 //! `POST /open-apis/im/v1/chats/:chat_id/link`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 use crate::codec;
 use super::super::models::ValidityPeriod;
 
@@ -78,7 +79,7 @@ pub struct LinkChatResponse {
 
 crate::answer!(LinkChatResponse);
 impl op::Operation for LinkChatRequest {
-    type Code = super::super::ErrorCode;
+    type Code = ErrorCode;
     type Answer = LinkChatResponse;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.chat.link",
@@ -92,23 +93,23 @@ impl op::Operation for LinkChatRequest {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
         errors: &[
-            crate::ErrorRow::of(83),
-            crate::ErrorRow::of(87),
-            crate::ErrorRow::of(90),
-            crate::ErrorRow::of(91),
-            crate::ErrorRow::of(92),
-            crate::ErrorRow::of(100),
-            crate::ErrorRow::of(105),
-            crate::ErrorRow::of(106),
-            crate::ErrorRow::of(114),
-            crate::ErrorRow::of(115),
-            crate::ErrorRow::of(135),
-            crate::ErrorRow::of(136),
-            crate::ErrorRow::of(137),
-            crate::ErrorRow::of(138),
-            crate::ErrorRow::of(139),
+            crate::ErrorRow::of(ErrorCode::ChatInvalidRequestParam as u16),
+            crate::ErrorRow::of(ErrorCode::InvalidChatId as u16),
+            crate::ErrorRow::of(ErrorCode::ChatDissolved as u16),
+            crate::ErrorRow::of(ErrorCode::CrossTenantChat as u16),
+            crate::ErrorRow::of(ErrorCode::OperatorNotInChat as u16),
+            crate::ErrorRow::of(ErrorCode::ChatRateLimited as u16),
+            crate::ErrorRow::of(ErrorCode::UserNotVisible as u16),
+            crate::ErrorRow::of(ErrorCode::ChatBotAbilityDisabled as u16),
+            crate::ErrorRow::of(ErrorCode::ChatExternalForbidden as u16),
+            crate::ErrorRow::of(ErrorCode::AppNotInstalled as u16),
+            crate::ErrorRow::of(ErrorCode::SecretChatLinkUnsupported as u16),
+            crate::ErrorRow::of(ErrorCode::P2pChatLinkUnsupported as u16),
+            crate::ErrorRow::of(ErrorCode::TeamChatLinkUnsupported as u16),
+            crate::ErrorRow::of(ErrorCode::ShareRestrictedToManagers as u16),
+            crate::ErrorRow::of(ErrorCode::OperatorNotFound as u16),
         ],
     };
 
@@ -138,22 +139,21 @@ impl super::ChatApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`ChatInvalidRequestParam`](super::super::ErrorCode::ChatInvalidRequestParam) (232001),
-    /// [`InvalidChatId`](super::super::ErrorCode::InvalidChatId) (232006),
-    /// [`ChatDissolved`](super::super::ErrorCode::ChatDissolved) (232009),
-    /// [`CrossTenantChat`](super::super::ErrorCode::CrossTenantChat) (232010),
-    /// [`OperatorNotInChat`](super::super::ErrorCode::OperatorNotInChat) (232011),
-    /// [`ChatRateLimited`](super::super::ErrorCode::ChatRateLimited) (232019),
-    /// [`UserNotVisible`](super::super::ErrorCode::UserNotVisible) (232024),
-    /// [`ChatBotAbilityDisabled`](super::super::ErrorCode::ChatBotAbilityDisabled) (232025),
-    /// [`ChatExternalForbidden`](super::super::ErrorCode::ChatExternalForbidden) (232033),
-    /// [`AppNotInstalled`](super::super::ErrorCode::AppNotInstalled) (232034),
-    /// [`SecretChatLinkUnsupported`](super::super::ErrorCode::SecretChatLinkUnsupported)
-    /// (232061), [`P2pChatLinkUnsupported`](super::super::ErrorCode::P2pChatLinkUnsupported)
-    /// (232062), [`TeamChatLinkUnsupported`](super::super::ErrorCode::TeamChatLinkUnsupported)
-    /// (232063),
-    /// [`ShareRestrictedToManagers`](super::super::ErrorCode::ShareRestrictedToManagers)
-    /// (232064), [`OperatorNotFound`](super::super::ErrorCode::OperatorNotFound) (232065).
+    /// [`ChatInvalidRequestParam`](ErrorCode::ChatInvalidRequestParam) (232001),
+    /// [`InvalidChatId`](ErrorCode::InvalidChatId) (232006),
+    /// [`ChatDissolved`](ErrorCode::ChatDissolved) (232009),
+    /// [`CrossTenantChat`](ErrorCode::CrossTenantChat) (232010),
+    /// [`OperatorNotInChat`](ErrorCode::OperatorNotInChat) (232011),
+    /// [`ChatRateLimited`](ErrorCode::ChatRateLimited) (232019),
+    /// [`UserNotVisible`](ErrorCode::UserNotVisible) (232024),
+    /// [`ChatBotAbilityDisabled`](ErrorCode::ChatBotAbilityDisabled) (232025),
+    /// [`ChatExternalForbidden`](ErrorCode::ChatExternalForbidden) (232033),
+    /// [`AppNotInstalled`](ErrorCode::AppNotInstalled) (232034),
+    /// [`SecretChatLinkUnsupported`](ErrorCode::SecretChatLinkUnsupported) (232061),
+    /// [`P2pChatLinkUnsupported`](ErrorCode::P2pChatLinkUnsupported) (232062),
+    /// [`TeamChatLinkUnsupported`](ErrorCode::TeamChatLinkUnsupported) (232063),
+    /// [`ShareRestrictedToManagers`](ErrorCode::ShareRestrictedToManagers) (232064),
+    /// [`OperatorNotFound`](ErrorCode::OperatorNotFound) (232065).
     ///
     /// # Example
     ///

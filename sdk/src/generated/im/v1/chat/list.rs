@@ -6,6 +6,7 @@
 //! `GET /open-apis/im/v1/chats`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 use crate::codec;
 use super::super::models::{ChatSortType, ChatSummary, UserIdType};
 
@@ -61,7 +62,7 @@ pub struct ListChatResponse {
 
 crate::answer!(ListChatResponse);
 impl op::Operation for ListChatRequest {
-    type Code = super::super::ErrorCode;
+    type Code = ErrorCode;
     type Answer = ListChatResponse;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.chat.list",
@@ -75,12 +76,12 @@ impl op::Operation for ListChatRequest {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
         errors: &[
-            crate::ErrorRow::of(83),
-            crate::ErrorRow::of(86),
-            crate::ErrorRow::of(106),
-            crate::ErrorRow::of(115),
+            crate::ErrorRow::of(ErrorCode::ChatInvalidRequestParam as u16),
+            crate::ErrorRow::of(ErrorCode::AppNotFound as u16),
+            crate::ErrorRow::of(ErrorCode::ChatBotAbilityDisabled as u16),
+            crate::ErrorRow::of(ErrorCode::AppNotInstalled as u16),
         ],
     };
 
@@ -129,10 +130,10 @@ impl super::ChatApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`ChatInvalidRequestParam`](super::super::ErrorCode::ChatInvalidRequestParam) (232001),
-    /// [`AppNotFound`](super::super::ErrorCode::AppNotFound) (232004),
-    /// [`ChatBotAbilityDisabled`](super::super::ErrorCode::ChatBotAbilityDisabled) (232025),
-    /// [`AppNotInstalled`](super::super::ErrorCode::AppNotInstalled) (232034).
+    /// [`ChatInvalidRequestParam`](ErrorCode::ChatInvalidRequestParam) (232001),
+    /// [`AppNotFound`](ErrorCode::AppNotFound) (232004),
+    /// [`ChatBotAbilityDisabled`](ErrorCode::ChatBotAbilityDisabled) (232025),
+    /// [`AppNotInstalled`](ErrorCode::AppNotInstalled) (232034).
     ///
     /// # Example
     ///

@@ -6,6 +6,7 @@
 //! `PUT /open-apis/im/v1/chats/:chat_id`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 use super::super::models::{
     ChatVisibility, EditPermission, GroupMessageType, HideMemberCountSetting, I18nNames,
     RestrictedModeSetting, UrgentSetting, UserIdType, VideoConferenceSetting,
@@ -273,7 +274,7 @@ pub struct UpdateChatResponse {
 
 crate::answer!(UpdateChatResponse);
 impl op::Operation for UpdateChatRequest {
-    type Code = super::super::ErrorCode;
+    type Code = ErrorCode;
     type Answer = UpdateChatResponse;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.chat.update",
@@ -287,36 +288,36 @@ impl op::Operation for UpdateChatRequest {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
         errors: &[
-            crate::ErrorRow::of(83),
-            crate::ErrorRow::of(84),
-            crate::ErrorRow::of(86),
-            crate::ErrorRow::of(87),
-            crate::ErrorRow::of(89),
-            crate::ErrorRow::of(90),
-            crate::ErrorRow::of(91),
-            crate::ErrorRow::of(92),
-            crate::ErrorRow::of(93),
-            crate::ErrorRow::of(97),
-            crate::ErrorRow::of(100),
-            crate::ErrorRow::of(104),
-            crate::ErrorRow::of(105),
-            crate::ErrorRow::of(106),
-            crate::ErrorRow::of(107),
-            crate::ErrorRow::of(111),
-            crate::ErrorRow::of(112),
-            crate::ErrorRow::of(114),
-            crate::ErrorRow::of(115),
-            crate::ErrorRow::of(116),
-            crate::ErrorRow::of(117),
-            crate::ErrorRow::of(121),
-            crate::ErrorRow::of(126),
-            crate::ErrorRow::of(133),
-            crate::ErrorRow::of(142),
-            crate::ErrorRow::of(152),
-            crate::ErrorRow::of(154),
-            crate::ErrorRow::of(149),
+            crate::ErrorRow::of(ErrorCode::ChatInvalidRequestParam as u16),
+            crate::ErrorRow::of(ErrorCode::OwnerOrManagerOnly as u16),
+            crate::ErrorRow::of(ErrorCode::AppNotFound as u16),
+            crate::ErrorRow::of(ErrorCode::InvalidChatId as u16),
+            crate::ErrorRow::of(ErrorCode::UnsupportedChatType as u16),
+            crate::ErrorRow::of(ErrorCode::ChatDissolved as u16),
+            crate::ErrorRow::of(ErrorCode::CrossTenantChat as u16),
+            crate::ErrorRow::of(ErrorCode::OperatorNotInChat as u16),
+            crate::ErrorRow::of(ErrorCode::NewOwnerNotInChat as u16),
+            crate::ErrorRow::of(ErrorCode::MemberEditLimited as u16),
+            crate::ErrorRow::of(ErrorCode::ChatRateLimited as u16),
+            crate::ErrorRow::of(ErrorCode::ChatInfoReviewFailed as u16),
+            crate::ErrorRow::of(ErrorCode::UserNotVisible as u16),
+            crate::ErrorRow::of(ErrorCode::ChatBotAbilityDisabled as u16),
+            crate::ErrorRow::of(ErrorCode::PublicChatNameTaken as u16),
+            crate::ErrorRow::of(ErrorCode::InvalidUserId as u16),
+            crate::ErrorRow::of(ErrorCode::CrossTenantOwnerTransfer as u16),
+            crate::ErrorRow::of(ErrorCode::ChatExternalForbidden as u16),
+            crate::ErrorRow::of(ErrorCode::AppNotInstalled as u16),
+            crate::ErrorRow::of(ErrorCode::InvalidOwnerId as u16),
+            crate::ErrorRow::of(ErrorCode::NoLabelPermission as u16),
+            crate::ErrorRow::of(ErrorCode::InvalidAvatarKey as u16),
+            crate::ErrorRow::of(ErrorCode::TabNameTooLong as u16),
+            crate::ErrorRow::of(ErrorCode::RestrictedModeUnavailable as u16),
+            crate::ErrorRow::of(ErrorCode::ExternalChatCannotBePublic as u16),
+            crate::ErrorRow::of(ErrorCode::PublicChatsDisabled as u16),
+            crate::ErrorRow::of(ErrorCode::MeetingLocksMembershipApproval as u16),
+            crate::ErrorRow::of(ErrorCode::MemberCountHidingOrMenuRejected as u16),
         ],
     };
 
@@ -347,37 +348,34 @@ impl super::ChatApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`ChatInvalidRequestParam`](super::super::ErrorCode::ChatInvalidRequestParam) (232001),
-    /// [`OwnerOrManagerOnly`](super::super::ErrorCode::OwnerOrManagerOnly) (232002),
-    /// [`AppNotFound`](super::super::ErrorCode::AppNotFound) (232004),
-    /// [`InvalidChatId`](super::super::ErrorCode::InvalidChatId) (232006),
-    /// [`UnsupportedChatType`](super::super::ErrorCode::UnsupportedChatType) (232008),
-    /// [`ChatDissolved`](super::super::ErrorCode::ChatDissolved) (232009),
-    /// [`CrossTenantChat`](super::super::ErrorCode::CrossTenantChat) (232010),
-    /// [`OperatorNotInChat`](super::super::ErrorCode::OperatorNotInChat) (232011),
-    /// [`NewOwnerNotInChat`](super::super::ErrorCode::NewOwnerNotInChat) (232012),
-    /// [`MemberEditLimited`](super::super::ErrorCode::MemberEditLimited) (232016),
-    /// [`ChatRateLimited`](super::super::ErrorCode::ChatRateLimited) (232019),
-    /// [`ChatInfoReviewFailed`](super::super::ErrorCode::ChatInfoReviewFailed) (232023),
-    /// [`UserNotVisible`](super::super::ErrorCode::UserNotVisible) (232024),
-    /// [`ChatBotAbilityDisabled`](super::super::ErrorCode::ChatBotAbilityDisabled) (232025),
-    /// [`PublicChatNameTaken`](super::super::ErrorCode::PublicChatNameTaken) (232026),
-    /// [`InvalidUserId`](super::super::ErrorCode::InvalidUserId) (232030),
-    /// [`CrossTenantOwnerTransfer`](super::super::ErrorCode::CrossTenantOwnerTransfer) (232031),
-    /// [`ChatExternalForbidden`](super::super::ErrorCode::ChatExternalForbidden) (232033),
-    /// [`AppNotInstalled`](super::super::ErrorCode::AppNotInstalled) (232034),
-    /// [`InvalidOwnerId`](super::super::ErrorCode::InvalidOwnerId) (232035),
-    /// [`NoLabelPermission`](super::super::ErrorCode::NoLabelPermission) (232037),
-    /// [`InvalidAvatarKey`](super::super::ErrorCode::InvalidAvatarKey) (232041),
-    /// [`TabNameTooLong`](super::super::ErrorCode::TabNameTooLong) (232047),
-    /// [`RestrictedModeUnavailable`](super::super::ErrorCode::RestrictedModeUnavailable)
-    /// (232057),
-    /// [`ExternalChatCannotBePublic`](super::super::ErrorCode::ExternalChatCannotBePublic)
-    /// (232069), [`PublicChatsDisabled`](super::super::ErrorCode::PublicChatsDisabled) (232091),
-    /// [`MeetingLocksMembershipApproval`](super::super::ErrorCode::MeetingLocksMembershipApproval)
-    /// (232093),
-    /// [`MemberCountHidingOrMenuRejected`](super::super::ErrorCode::MemberCountHidingOrMenuRejected)
-    /// (232078).
+    /// [`ChatInvalidRequestParam`](ErrorCode::ChatInvalidRequestParam) (232001),
+    /// [`OwnerOrManagerOnly`](ErrorCode::OwnerOrManagerOnly) (232002),
+    /// [`AppNotFound`](ErrorCode::AppNotFound) (232004),
+    /// [`InvalidChatId`](ErrorCode::InvalidChatId) (232006),
+    /// [`UnsupportedChatType`](ErrorCode::UnsupportedChatType) (232008),
+    /// [`ChatDissolved`](ErrorCode::ChatDissolved) (232009),
+    /// [`CrossTenantChat`](ErrorCode::CrossTenantChat) (232010),
+    /// [`OperatorNotInChat`](ErrorCode::OperatorNotInChat) (232011),
+    /// [`NewOwnerNotInChat`](ErrorCode::NewOwnerNotInChat) (232012),
+    /// [`MemberEditLimited`](ErrorCode::MemberEditLimited) (232016),
+    /// [`ChatRateLimited`](ErrorCode::ChatRateLimited) (232019),
+    /// [`ChatInfoReviewFailed`](ErrorCode::ChatInfoReviewFailed) (232023),
+    /// [`UserNotVisible`](ErrorCode::UserNotVisible) (232024),
+    /// [`ChatBotAbilityDisabled`](ErrorCode::ChatBotAbilityDisabled) (232025),
+    /// [`PublicChatNameTaken`](ErrorCode::PublicChatNameTaken) (232026),
+    /// [`InvalidUserId`](ErrorCode::InvalidUserId) (232030),
+    /// [`CrossTenantOwnerTransfer`](ErrorCode::CrossTenantOwnerTransfer) (232031),
+    /// [`ChatExternalForbidden`](ErrorCode::ChatExternalForbidden) (232033),
+    /// [`AppNotInstalled`](ErrorCode::AppNotInstalled) (232034),
+    /// [`InvalidOwnerId`](ErrorCode::InvalidOwnerId) (232035),
+    /// [`NoLabelPermission`](ErrorCode::NoLabelPermission) (232037),
+    /// [`InvalidAvatarKey`](ErrorCode::InvalidAvatarKey) (232041),
+    /// [`TabNameTooLong`](ErrorCode::TabNameTooLong) (232047),
+    /// [`RestrictedModeUnavailable`](ErrorCode::RestrictedModeUnavailable) (232057),
+    /// [`ExternalChatCannotBePublic`](ErrorCode::ExternalChatCannotBePublic) (232069),
+    /// [`PublicChatsDisabled`](ErrorCode::PublicChatsDisabled) (232091),
+    /// [`MeetingLocksMembershipApproval`](ErrorCode::MeetingLocksMembershipApproval) (232093),
+    /// [`MemberCountHidingOrMenuRejected`](ErrorCode::MemberCountHidingOrMenuRejected) (232078).
     ///
     /// # Example
     ///

@@ -6,6 +6,7 @@
 //! `GET /open-apis/im/v1/chats/:chat_id/announcement`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 use crate::codec;
 use super::super::models::{MemberIdType, UserIdType};
 
@@ -68,7 +69,7 @@ pub struct GetChatAnnouncementResponse {
 
 crate::answer!(GetChatAnnouncementResponse);
 impl op::Operation for GetChatAnnouncementRequest {
-    type Code = super::super::ErrorCode;
+    type Code = ErrorCode;
     type Answer = GetChatAnnouncementResponse;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.chat_announcement.get",
@@ -82,19 +83,19 @@ impl op::Operation for GetChatAnnouncementRequest {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
         errors: &[
-            crate::ErrorRow::of(83),
-            crate::ErrorRow::of(85),
-            crate::ErrorRow::of(91),
-            crate::ErrorRow::of(92),
-            crate::ErrorRow::of(100),
-            crate::ErrorRow::of(105),
-            crate::ErrorRow::of(106),
-            crate::ErrorRow::of(114),
-            crate::ErrorRow::of(115),
-            crate::ErrorRow::of(140),
-            crate::ErrorRow::of(157),
+            crate::ErrorRow::of(ErrorCode::ChatInvalidRequestParam as u16),
+            crate::ErrorRow::of(ErrorCode::AnnouncementNotFound as u16),
+            crate::ErrorRow::of(ErrorCode::CrossTenantChat as u16),
+            crate::ErrorRow::of(ErrorCode::OperatorNotInChat as u16),
+            crate::ErrorRow::of(ErrorCode::ChatRateLimited as u16),
+            crate::ErrorRow::of(ErrorCode::UserNotVisible as u16),
+            crate::ErrorRow::of(ErrorCode::ChatBotAbilityDisabled as u16),
+            crate::ErrorRow::of(ErrorCode::ChatExternalForbidden as u16),
+            crate::ErrorRow::of(ErrorCode::AppNotInstalled as u16),
+            crate::ErrorRow::of(ErrorCode::NoAnnouncementDocPermission as u16),
+            crate::ErrorRow::of(ErrorCode::DocxAnnouncementUnsupported as u16),
         ],
     };
 
@@ -124,19 +125,17 @@ impl super::ChatAnnouncementApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`ChatInvalidRequestParam`](super::super::ErrorCode::ChatInvalidRequestParam) (232001),
-    /// [`AnnouncementNotFound`](super::super::ErrorCode::AnnouncementNotFound) (232003),
-    /// [`CrossTenantChat`](super::super::ErrorCode::CrossTenantChat) (232010),
-    /// [`OperatorNotInChat`](super::super::ErrorCode::OperatorNotInChat) (232011),
-    /// [`ChatRateLimited`](super::super::ErrorCode::ChatRateLimited) (232019),
-    /// [`UserNotVisible`](super::super::ErrorCode::UserNotVisible) (232024),
-    /// [`ChatBotAbilityDisabled`](super::super::ErrorCode::ChatBotAbilityDisabled) (232025),
-    /// [`ChatExternalForbidden`](super::super::ErrorCode::ChatExternalForbidden) (232033),
-    /// [`AppNotInstalled`](super::super::ErrorCode::AppNotInstalled) (232034),
-    /// [`NoAnnouncementDocPermission`](super::super::ErrorCode::NoAnnouncementDocPermission)
-    /// (232066),
-    /// [`DocxAnnouncementUnsupported`](super::super::ErrorCode::DocxAnnouncementUnsupported)
-    /// (232097).
+    /// [`ChatInvalidRequestParam`](ErrorCode::ChatInvalidRequestParam) (232001),
+    /// [`AnnouncementNotFound`](ErrorCode::AnnouncementNotFound) (232003),
+    /// [`CrossTenantChat`](ErrorCode::CrossTenantChat) (232010),
+    /// [`OperatorNotInChat`](ErrorCode::OperatorNotInChat) (232011),
+    /// [`ChatRateLimited`](ErrorCode::ChatRateLimited) (232019),
+    /// [`UserNotVisible`](ErrorCode::UserNotVisible) (232024),
+    /// [`ChatBotAbilityDisabled`](ErrorCode::ChatBotAbilityDisabled) (232025),
+    /// [`ChatExternalForbidden`](ErrorCode::ChatExternalForbidden) (232033),
+    /// [`AppNotInstalled`](ErrorCode::AppNotInstalled) (232034),
+    /// [`NoAnnouncementDocPermission`](ErrorCode::NoAnnouncementDocPermission) (232066),
+    /// [`DocxAnnouncementUnsupported`](ErrorCode::DocxAnnouncementUnsupported) (232097).
     ///
     /// # Example
     ///

@@ -6,6 +6,7 @@
 //! `PATCH /open-apis/im/v1/chats/:chat_id/announcement`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 
 /// The parameters and body of `im.v1.chat_announcement.patch`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,7 +77,7 @@ pub struct PatchChatAnnouncementResponse {
 
 crate::answer!(PatchChatAnnouncementResponse);
 impl op::Operation for PatchChatAnnouncementRequest {
-    type Code = super::super::ErrorCode;
+    type Code = ErrorCode;
     type Answer = PatchChatAnnouncementResponse;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.chat_announcement.patch",
@@ -90,22 +91,22 @@ impl op::Operation for PatchChatAnnouncementRequest {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
         errors: &[
-            crate::ErrorRow::of(83),
-            crate::ErrorRow::of(84),
-            crate::ErrorRow::of(85),
-            crate::ErrorRow::of(90),
-            crate::ErrorRow::of(91),
-            crate::ErrorRow::of(92),
-            crate::ErrorRow::of(99),
-            crate::ErrorRow::of(100),
-            crate::ErrorRow::of(105),
-            crate::ErrorRow::of(106),
-            crate::ErrorRow::of(114),
-            crate::ErrorRow::of(115),
-            crate::ErrorRow::of(140),
-            crate::ErrorRow::of(157),
+            crate::ErrorRow::of(ErrorCode::ChatInvalidRequestParam as u16),
+            crate::ErrorRow::of(ErrorCode::OwnerOrManagerOnly as u16),
+            crate::ErrorRow::of(ErrorCode::AnnouncementNotFound as u16),
+            crate::ErrorRow::of(ErrorCode::ChatDissolved as u16),
+            crate::ErrorRow::of(ErrorCode::CrossTenantChat as u16),
+            crate::ErrorRow::of(ErrorCode::OperatorNotInChat as u16),
+            crate::ErrorRow::of(ErrorCode::AnnouncementUpdateFailed as u16),
+            crate::ErrorRow::of(ErrorCode::ChatRateLimited as u16),
+            crate::ErrorRow::of(ErrorCode::UserNotVisible as u16),
+            crate::ErrorRow::of(ErrorCode::ChatBotAbilityDisabled as u16),
+            crate::ErrorRow::of(ErrorCode::ChatExternalForbidden as u16),
+            crate::ErrorRow::of(ErrorCode::AppNotInstalled as u16),
+            crate::ErrorRow::of(ErrorCode::NoAnnouncementDocPermission as u16),
+            crate::ErrorRow::of(ErrorCode::DocxAnnouncementUnsupported as u16),
         ],
     };
 
@@ -136,22 +137,20 @@ impl super::ChatAnnouncementApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`ChatInvalidRequestParam`](super::super::ErrorCode::ChatInvalidRequestParam) (232001),
-    /// [`OwnerOrManagerOnly`](super::super::ErrorCode::OwnerOrManagerOnly) (232002),
-    /// [`AnnouncementNotFound`](super::super::ErrorCode::AnnouncementNotFound) (232003),
-    /// [`ChatDissolved`](super::super::ErrorCode::ChatDissolved) (232009),
-    /// [`CrossTenantChat`](super::super::ErrorCode::CrossTenantChat) (232010),
-    /// [`OperatorNotInChat`](super::super::ErrorCode::OperatorNotInChat) (232011),
-    /// [`AnnouncementUpdateFailed`](super::super::ErrorCode::AnnouncementUpdateFailed) (232018),
-    /// [`ChatRateLimited`](super::super::ErrorCode::ChatRateLimited) (232019),
-    /// [`UserNotVisible`](super::super::ErrorCode::UserNotVisible) (232024),
-    /// [`ChatBotAbilityDisabled`](super::super::ErrorCode::ChatBotAbilityDisabled) (232025),
-    /// [`ChatExternalForbidden`](super::super::ErrorCode::ChatExternalForbidden) (232033),
-    /// [`AppNotInstalled`](super::super::ErrorCode::AppNotInstalled) (232034),
-    /// [`NoAnnouncementDocPermission`](super::super::ErrorCode::NoAnnouncementDocPermission)
-    /// (232066),
-    /// [`DocxAnnouncementUnsupported`](super::super::ErrorCode::DocxAnnouncementUnsupported)
-    /// (232097).
+    /// [`ChatInvalidRequestParam`](ErrorCode::ChatInvalidRequestParam) (232001),
+    /// [`OwnerOrManagerOnly`](ErrorCode::OwnerOrManagerOnly) (232002),
+    /// [`AnnouncementNotFound`](ErrorCode::AnnouncementNotFound) (232003),
+    /// [`ChatDissolved`](ErrorCode::ChatDissolved) (232009),
+    /// [`CrossTenantChat`](ErrorCode::CrossTenantChat) (232010),
+    /// [`OperatorNotInChat`](ErrorCode::OperatorNotInChat) (232011),
+    /// [`AnnouncementUpdateFailed`](ErrorCode::AnnouncementUpdateFailed) (232018),
+    /// [`ChatRateLimited`](ErrorCode::ChatRateLimited) (232019),
+    /// [`UserNotVisible`](ErrorCode::UserNotVisible) (232024),
+    /// [`ChatBotAbilityDisabled`](ErrorCode::ChatBotAbilityDisabled) (232025),
+    /// [`ChatExternalForbidden`](ErrorCode::ChatExternalForbidden) (232033),
+    /// [`AppNotInstalled`](ErrorCode::AppNotInstalled) (232034),
+    /// [`NoAnnouncementDocPermission`](ErrorCode::NoAnnouncementDocPermission) (232066),
+    /// [`DocxAnnouncementUnsupported`](ErrorCode::DocxAnnouncementUnsupported) (232097).
     ///
     /// # Example
     ///

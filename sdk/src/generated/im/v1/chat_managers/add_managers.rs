@@ -6,6 +6,7 @@
 //! `POST /open-apis/im/v1/chats/:chat_id/managers/add_managers`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 use super::super::models::MemberIdType;
 
 /// The parameters and body of `im.v1.chat_managers.add_managers`: made by the accessor, changed by the call's setters.
@@ -81,7 +82,7 @@ pub struct AddManagersChatManagersResponse {
 
 crate::answer!(AddManagersChatManagersResponse);
 impl op::Operation for AddManagersChatManagersRequest {
-    type Code = super::super::ErrorCode;
+    type Code = ErrorCode;
     type Answer = AddManagersChatManagersResponse;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.chat_managers.add_managers",
@@ -95,20 +96,20 @@ impl op::Operation for AddManagersChatManagersRequest {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
         errors: &[
-            crate::ErrorRow::of(83),
-            crate::ErrorRow::of(90),
-            crate::ErrorRow::of(92),
-            crate::ErrorRow::of(100),
-            crate::ErrorRow::of(105),
-            crate::ErrorRow::of(106),
-            crate::ErrorRow::of(108),
-            crate::ErrorRow::of(114),
-            crate::ErrorRow::of(115),
-            crate::ErrorRow::of(118),
-            crate::ErrorRow::of(119),
-            crate::ErrorRow::of(120),
+            crate::ErrorRow::of(ErrorCode::ChatInvalidRequestParam as u16),
+            crate::ErrorRow::of(ErrorCode::ChatDissolved as u16),
+            crate::ErrorRow::of(ErrorCode::OperatorNotInChat as u16),
+            crate::ErrorRow::of(ErrorCode::ChatRateLimited as u16),
+            crate::ErrorRow::of(ErrorCode::UserNotVisible as u16),
+            crate::ErrorRow::of(ErrorCode::ChatBotAbilityDisabled as u16),
+            crate::ErrorRow::of(ErrorCode::NoValidMembers as u16),
+            crate::ErrorRow::of(ErrorCode::ChatExternalForbidden as u16),
+            crate::ErrorRow::of(ErrorCode::AppNotInstalled as u16),
+            crate::ErrorRow::of(ErrorCode::NotChatOwner as u16),
+            crate::ErrorRow::of(ErrorCode::ManagerListUnavailable as u16),
+            crate::ErrorRow::of(ErrorCode::ManagerLimitReached as u16),
         ],
     };
 
@@ -138,18 +139,18 @@ impl super::ChatManagersApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`ChatInvalidRequestParam`](super::super::ErrorCode::ChatInvalidRequestParam) (232001),
-    /// [`ChatDissolved`](super::super::ErrorCode::ChatDissolved) (232009),
-    /// [`OperatorNotInChat`](super::super::ErrorCode::OperatorNotInChat) (232011),
-    /// [`ChatRateLimited`](super::super::ErrorCode::ChatRateLimited) (232019),
-    /// [`UserNotVisible`](super::super::ErrorCode::UserNotVisible) (232024),
-    /// [`ChatBotAbilityDisabled`](super::super::ErrorCode::ChatBotAbilityDisabled) (232025),
-    /// [`NoValidMembers`](super::super::ErrorCode::NoValidMembers) (232027),
-    /// [`ChatExternalForbidden`](super::super::ErrorCode::ChatExternalForbidden) (232033),
-    /// [`AppNotInstalled`](super::super::ErrorCode::AppNotInstalled) (232034),
-    /// [`NotChatOwner`](super::super::ErrorCode::NotChatOwner) (232038),
-    /// [`ManagerListUnavailable`](super::super::ErrorCode::ManagerListUnavailable) (232039),
-    /// [`ManagerLimitReached`](super::super::ErrorCode::ManagerLimitReached) (232040).
+    /// [`ChatInvalidRequestParam`](ErrorCode::ChatInvalidRequestParam) (232001),
+    /// [`ChatDissolved`](ErrorCode::ChatDissolved) (232009),
+    /// [`OperatorNotInChat`](ErrorCode::OperatorNotInChat) (232011),
+    /// [`ChatRateLimited`](ErrorCode::ChatRateLimited) (232019),
+    /// [`UserNotVisible`](ErrorCode::UserNotVisible) (232024),
+    /// [`ChatBotAbilityDisabled`](ErrorCode::ChatBotAbilityDisabled) (232025),
+    /// [`NoValidMembers`](ErrorCode::NoValidMembers) (232027),
+    /// [`ChatExternalForbidden`](ErrorCode::ChatExternalForbidden) (232033),
+    /// [`AppNotInstalled`](ErrorCode::AppNotInstalled) (232034),
+    /// [`NotChatOwner`](ErrorCode::NotChatOwner) (232038),
+    /// [`ManagerListUnavailable`](ErrorCode::ManagerListUnavailable) (232039),
+    /// [`ManagerLimitReached`](ErrorCode::ManagerLimitReached) (232040).
     ///
     /// # Example
     ///

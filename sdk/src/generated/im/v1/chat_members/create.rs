@@ -6,6 +6,7 @@
 //! `POST /open-apis/im/v1/chats/:chat_id/members`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 use super::super::models::MemberIdType;
 
 /// The parameters and body of `im.v1.chat_members.create`: made by the accessor, changed by the call's setters.
@@ -88,7 +89,7 @@ pub struct CreateChatMembersResponse {
 
 crate::answer!(CreateChatMembersResponse);
 impl op::Operation for CreateChatMembersRequest {
-    type Code = super::super::ErrorCode;
+    type Code = ErrorCode;
     type Answer = CreateChatMembersResponse;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.chat_members.create",
@@ -102,29 +103,29 @@ impl op::Operation for CreateChatMembersRequest {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
         errors: &[
-            crate::ErrorRow::of(83),
-            crate::ErrorRow::of(86),
-            crate::ErrorRow::of(87),
-            crate::ErrorRow::of(90),
-            crate::ErrorRow::of(91),
-            crate::ErrorRow::of(92),
-            crate::ErrorRow::of(94),
-            crate::ErrorRow::of(98),
-            crate::ErrorRow::of(100),
-            crate::ErrorRow::of(105),
-            crate::ErrorRow::of(106),
-            crate::ErrorRow::of(108),
-            crate::ErrorRow::of(109),
-            crate::ErrorRow::of(114),
-            crate::ErrorRow::of(115),
-            crate::ErrorRow::of(123),
-            crate::ErrorRow::of(124),
-            crate::ErrorRow::of(151),
-            crate::ErrorRow::of(180),
-            crate::ErrorRow::of(181),
-            crate::ErrorRow::of(182),
+            crate::ErrorRow::of(ErrorCode::ChatInvalidRequestParam as u16),
+            crate::ErrorRow::of(ErrorCode::AppNotFound as u16),
+            crate::ErrorRow::of(ErrorCode::InvalidChatId as u16),
+            crate::ErrorRow::of(ErrorCode::ChatDissolved as u16),
+            crate::ErrorRow::of(ErrorCode::CrossTenantChat as u16),
+            crate::ErrorRow::of(ErrorCode::OperatorNotInChat as u16),
+            crate::ErrorRow::of(ErrorCode::ChatMemberLimitReached as u16),
+            crate::ErrorRow::of(ErrorCode::NotOwnerOrCreator as u16),
+            crate::ErrorRow::of(ErrorCode::ChatRateLimited as u16),
+            crate::ErrorRow::of(ErrorCode::UserNotVisible as u16),
+            crate::ErrorRow::of(ErrorCode::ChatBotAbilityDisabled as u16),
+            crate::ErrorRow::of(ErrorCode::NoValidMembers as u16),
+            crate::ErrorRow::of(ErrorCode::ExternalMemberInInternalChat as u16),
+            crate::ErrorRow::of(ErrorCode::ChatExternalForbidden as u16),
+            crate::ErrorRow::of(ErrorCode::AppNotInstalled as u16),
+            crate::ErrorRow::of(ErrorCode::UnavailableIds as u16),
+            crate::ErrorRow::of(ErrorCode::AdminMemberLimitReached as u16),
+            crate::ErrorRow::of(ErrorCode::OperationUnsupportedForChat as u16),
+            crate::ErrorRow::of(ErrorCode::OpenIdNotFound as u16),
+            crate::ErrorRow::of(ErrorCode::UserIdNotFound as u16),
+            crate::ErrorRow::of(ErrorCode::UnionIdNotFound as u16),
         ],
     };
 
@@ -158,27 +159,27 @@ impl super::ChatMembersApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`ChatInvalidRequestParam`](super::super::ErrorCode::ChatInvalidRequestParam) (232001),
-    /// [`AppNotFound`](super::super::ErrorCode::AppNotFound) (232004),
-    /// [`InvalidChatId`](super::super::ErrorCode::InvalidChatId) (232006),
-    /// [`ChatDissolved`](super::super::ErrorCode::ChatDissolved) (232009),
-    /// [`CrossTenantChat`](super::super::ErrorCode::CrossTenantChat) (232010),
-    /// [`OperatorNotInChat`](super::super::ErrorCode::OperatorNotInChat) (232011),
-    /// [`ChatMemberLimitReached`](super::super::ErrorCode::ChatMemberLimitReached) (232013),
-    /// [`NotOwnerOrCreator`](super::super::ErrorCode::NotOwnerOrCreator) (232017),
-    /// [`ChatRateLimited`](super::super::ErrorCode::ChatRateLimited) (232019),
-    /// [`UserNotVisible`](super::super::ErrorCode::UserNotVisible) (232024),
-    /// [`ChatBotAbilityDisabled`](super::super::ErrorCode::ChatBotAbilityDisabled) (232025),
-    /// [`NoValidMembers`](super::super::ErrorCode::NoValidMembers) (232027),
-    /// [`ExternalMemberInInternalChat`](super::super::ErrorCode::ExternalMemberInInternalChat)
-    /// (232028), [`ChatExternalForbidden`](super::super::ErrorCode::ChatExternalForbidden)
-    /// (232033), [`AppNotInstalled`](super::super::ErrorCode::AppNotInstalled) (232034),
-    /// [`UnavailableIds`](super::super::ErrorCode::UnavailableIds) (232043),
-    /// [`AdminMemberLimitReached`](super::super::ErrorCode::AdminMemberLimitReached) (232044),
-    /// [`OperationUnsupportedForChat`](super::super::ErrorCode::OperationUnsupportedForChat)
-    /// (232090), [`OpenIdNotFound`](super::super::ErrorCode::OpenIdNotFound) (99992351),
-    /// [`UserIdNotFound`](super::super::ErrorCode::UserIdNotFound) (99992360),
-    /// [`UnionIdNotFound`](super::super::ErrorCode::UnionIdNotFound) (99992364).
+    /// [`ChatInvalidRequestParam`](ErrorCode::ChatInvalidRequestParam) (232001),
+    /// [`AppNotFound`](ErrorCode::AppNotFound) (232004),
+    /// [`InvalidChatId`](ErrorCode::InvalidChatId) (232006),
+    /// [`ChatDissolved`](ErrorCode::ChatDissolved) (232009),
+    /// [`CrossTenantChat`](ErrorCode::CrossTenantChat) (232010),
+    /// [`OperatorNotInChat`](ErrorCode::OperatorNotInChat) (232011),
+    /// [`ChatMemberLimitReached`](ErrorCode::ChatMemberLimitReached) (232013),
+    /// [`NotOwnerOrCreator`](ErrorCode::NotOwnerOrCreator) (232017),
+    /// [`ChatRateLimited`](ErrorCode::ChatRateLimited) (232019),
+    /// [`UserNotVisible`](ErrorCode::UserNotVisible) (232024),
+    /// [`ChatBotAbilityDisabled`](ErrorCode::ChatBotAbilityDisabled) (232025),
+    /// [`NoValidMembers`](ErrorCode::NoValidMembers) (232027),
+    /// [`ExternalMemberInInternalChat`](ErrorCode::ExternalMemberInInternalChat) (232028),
+    /// [`ChatExternalForbidden`](ErrorCode::ChatExternalForbidden) (232033),
+    /// [`AppNotInstalled`](ErrorCode::AppNotInstalled) (232034),
+    /// [`UnavailableIds`](ErrorCode::UnavailableIds) (232043),
+    /// [`AdminMemberLimitReached`](ErrorCode::AdminMemberLimitReached) (232044),
+    /// [`OperationUnsupportedForChat`](ErrorCode::OperationUnsupportedForChat) (232090),
+    /// [`OpenIdNotFound`](ErrorCode::OpenIdNotFound) (99992351),
+    /// [`UserIdNotFound`](ErrorCode::UserIdNotFound) (99992360),
+    /// [`UnionIdNotFound`](ErrorCode::UnionIdNotFound) (99992364).
     ///
     /// # Example
     ///

@@ -6,6 +6,7 @@
 //! `DELETE /open-apis/im/v1/chats/:chat_id/members`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 use super::super::models::MemberIdType;
 
 /// The parameters and body of `im.v1.chat_members.delete`: made by the accessor, changed by the call's setters.
@@ -78,7 +79,7 @@ pub struct DeleteChatMembersResponse {
 
 crate::answer!(DeleteChatMembersResponse);
 impl op::Operation for DeleteChatMembersRequest {
-    type Code = super::super::ErrorCode;
+    type Code = ErrorCode;
     type Answer = DeleteChatMembersResponse;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.chat_members.delete",
@@ -92,24 +93,24 @@ impl op::Operation for DeleteChatMembersRequest {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
         errors: &[
-            crate::ErrorRow::of(83),
-            crate::ErrorRow::of(86),
-            crate::ErrorRow::of(87),
-            crate::ErrorRow::of(88),
-            crate::ErrorRow::of(90),
-            crate::ErrorRow::of(91),
-            crate::ErrorRow::of(92),
-            crate::ErrorRow::of(95),
-            crate::ErrorRow::of(100),
-            crate::ErrorRow::of(105),
-            crate::ErrorRow::of(106),
-            crate::ErrorRow::of(108),
-            crate::ErrorRow::of(110),
-            crate::ErrorRow::of(114),
-            crate::ErrorRow::of(115),
-            crate::ErrorRow::of(148),
+            crate::ErrorRow::of(ErrorCode::ChatInvalidRequestParam as u16),
+            crate::ErrorRow::of(ErrorCode::AppNotFound as u16),
+            crate::ErrorRow::of(ErrorCode::InvalidChatId as u16),
+            crate::ErrorRow::of(ErrorCode::InvalidChatOrUserId as u16),
+            crate::ErrorRow::of(ErrorCode::ChatDissolved as u16),
+            crate::ErrorRow::of(ErrorCode::CrossTenantChat as u16),
+            crate::ErrorRow::of(ErrorCode::OperatorNotInChat as u16),
+            crate::ErrorRow::of(ErrorCode::OperatorLacksPermission as u16),
+            crate::ErrorRow::of(ErrorCode::ChatRateLimited as u16),
+            crate::ErrorRow::of(ErrorCode::UserNotVisible as u16),
+            crate::ErrorRow::of(ErrorCode::ChatBotAbilityDisabled as u16),
+            crate::ErrorRow::of(ErrorCode::NoValidMembers as u16),
+            crate::ErrorRow::of(ErrorCode::NoOwnerCandidate as u16),
+            crate::ErrorRow::of(ErrorCode::ChatExternalForbidden as u16),
+            crate::ErrorRow::of(ErrorCode::AppNotInstalled as u16),
+            crate::ErrorRow::of(ErrorCode::CannotRemoveOwner as u16),
         ],
     };
 
@@ -140,22 +141,22 @@ impl super::ChatMembersApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`ChatInvalidRequestParam`](super::super::ErrorCode::ChatInvalidRequestParam) (232001),
-    /// [`AppNotFound`](super::super::ErrorCode::AppNotFound) (232004),
-    /// [`InvalidChatId`](super::super::ErrorCode::InvalidChatId) (232006),
-    /// [`InvalidChatOrUserId`](super::super::ErrorCode::InvalidChatOrUserId) (232007),
-    /// [`ChatDissolved`](super::super::ErrorCode::ChatDissolved) (232009),
-    /// [`CrossTenantChat`](super::super::ErrorCode::CrossTenantChat) (232010),
-    /// [`OperatorNotInChat`](super::super::ErrorCode::OperatorNotInChat) (232011),
-    /// [`OperatorLacksPermission`](super::super::ErrorCode::OperatorLacksPermission) (232014),
-    /// [`ChatRateLimited`](super::super::ErrorCode::ChatRateLimited) (232019),
-    /// [`UserNotVisible`](super::super::ErrorCode::UserNotVisible) (232024),
-    /// [`ChatBotAbilityDisabled`](super::super::ErrorCode::ChatBotAbilityDisabled) (232025),
-    /// [`NoValidMembers`](super::super::ErrorCode::NoValidMembers) (232027),
-    /// [`NoOwnerCandidate`](super::super::ErrorCode::NoOwnerCandidate) (232029),
-    /// [`ChatExternalForbidden`](super::super::ErrorCode::ChatExternalForbidden) (232033),
-    /// [`AppNotInstalled`](super::super::ErrorCode::AppNotInstalled) (232034),
-    /// [`CannotRemoveOwner`](super::super::ErrorCode::CannotRemoveOwner) (232076).
+    /// [`ChatInvalidRequestParam`](ErrorCode::ChatInvalidRequestParam) (232001),
+    /// [`AppNotFound`](ErrorCode::AppNotFound) (232004),
+    /// [`InvalidChatId`](ErrorCode::InvalidChatId) (232006),
+    /// [`InvalidChatOrUserId`](ErrorCode::InvalidChatOrUserId) (232007),
+    /// [`ChatDissolved`](ErrorCode::ChatDissolved) (232009),
+    /// [`CrossTenantChat`](ErrorCode::CrossTenantChat) (232010),
+    /// [`OperatorNotInChat`](ErrorCode::OperatorNotInChat) (232011),
+    /// [`OperatorLacksPermission`](ErrorCode::OperatorLacksPermission) (232014),
+    /// [`ChatRateLimited`](ErrorCode::ChatRateLimited) (232019),
+    /// [`UserNotVisible`](ErrorCode::UserNotVisible) (232024),
+    /// [`ChatBotAbilityDisabled`](ErrorCode::ChatBotAbilityDisabled) (232025),
+    /// [`NoValidMembers`](ErrorCode::NoValidMembers) (232027),
+    /// [`NoOwnerCandidate`](ErrorCode::NoOwnerCandidate) (232029),
+    /// [`ChatExternalForbidden`](ErrorCode::ChatExternalForbidden) (232033),
+    /// [`AppNotInstalled`](ErrorCode::AppNotInstalled) (232034),
+    /// [`CannotRemoveOwner`](ErrorCode::CannotRemoveOwner) (232076).
     ///
     /// # Example
     ///

@@ -6,6 +6,7 @@
 //! `GET /open-apis/im/v1/chats/:chat_id/members`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 use crate::codec;
 use super::super::models::{ChatMember, MemberIdType};
 
@@ -63,7 +64,7 @@ pub struct GetChatMembersResponse {
 
 crate::answer!(GetChatMembersResponse);
 impl op::Operation for GetChatMembersRequest {
-    type Code = super::super::ErrorCode;
+    type Code = ErrorCode;
     type Answer = GetChatMembersResponse;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.chat_members.get",
@@ -77,18 +78,18 @@ impl op::Operation for GetChatMembersRequest {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
         errors: &[
-            crate::ErrorRow::of(83),
-            crate::ErrorRow::of(86),
-            crate::ErrorRow::of(87),
-            crate::ErrorRow::of(90),
-            crate::ErrorRow::of(91),
-            crate::ErrorRow::of(92),
-            crate::ErrorRow::of(105),
-            crate::ErrorRow::of(106),
-            crate::ErrorRow::of(114),
-            crate::ErrorRow::of(115),
+            crate::ErrorRow::of(ErrorCode::ChatInvalidRequestParam as u16),
+            crate::ErrorRow::of(ErrorCode::AppNotFound as u16),
+            crate::ErrorRow::of(ErrorCode::InvalidChatId as u16),
+            crate::ErrorRow::of(ErrorCode::ChatDissolved as u16),
+            crate::ErrorRow::of(ErrorCode::CrossTenantChat as u16),
+            crate::ErrorRow::of(ErrorCode::OperatorNotInChat as u16),
+            crate::ErrorRow::of(ErrorCode::UserNotVisible as u16),
+            crate::ErrorRow::of(ErrorCode::ChatBotAbilityDisabled as u16),
+            crate::ErrorRow::of(ErrorCode::ChatExternalForbidden as u16),
+            crate::ErrorRow::of(ErrorCode::AppNotInstalled as u16),
         ],
     };
 
@@ -137,16 +138,16 @@ impl super::ChatMembersApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`ChatInvalidRequestParam`](super::super::ErrorCode::ChatInvalidRequestParam) (232001),
-    /// [`AppNotFound`](super::super::ErrorCode::AppNotFound) (232004),
-    /// [`InvalidChatId`](super::super::ErrorCode::InvalidChatId) (232006),
-    /// [`ChatDissolved`](super::super::ErrorCode::ChatDissolved) (232009),
-    /// [`CrossTenantChat`](super::super::ErrorCode::CrossTenantChat) (232010),
-    /// [`OperatorNotInChat`](super::super::ErrorCode::OperatorNotInChat) (232011),
-    /// [`UserNotVisible`](super::super::ErrorCode::UserNotVisible) (232024),
-    /// [`ChatBotAbilityDisabled`](super::super::ErrorCode::ChatBotAbilityDisabled) (232025),
-    /// [`ChatExternalForbidden`](super::super::ErrorCode::ChatExternalForbidden) (232033),
-    /// [`AppNotInstalled`](super::super::ErrorCode::AppNotInstalled) (232034).
+    /// [`ChatInvalidRequestParam`](ErrorCode::ChatInvalidRequestParam) (232001),
+    /// [`AppNotFound`](ErrorCode::AppNotFound) (232004),
+    /// [`InvalidChatId`](ErrorCode::InvalidChatId) (232006),
+    /// [`ChatDissolved`](ErrorCode::ChatDissolved) (232009),
+    /// [`CrossTenantChat`](ErrorCode::CrossTenantChat) (232010),
+    /// [`OperatorNotInChat`](ErrorCode::OperatorNotInChat) (232011),
+    /// [`UserNotVisible`](ErrorCode::UserNotVisible) (232024),
+    /// [`ChatBotAbilityDisabled`](ErrorCode::ChatBotAbilityDisabled) (232025),
+    /// [`ChatExternalForbidden`](ErrorCode::ChatExternalForbidden) (232033),
+    /// [`AppNotInstalled`](ErrorCode::AppNotInstalled) (232034).
     ///
     /// # Example
     ///

@@ -6,6 +6,7 @@
 //! `GET /open-apis/im/v1/chats/:chat_id/members/is_in_chat`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 
 /// The parameters and body of `im.v1.chat_members.is_in_chat`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,7 +40,7 @@ pub struct IsInChatChatMembersResponse {
 
 crate::answer!(IsInChatChatMembersResponse);
 impl op::Operation for IsInChatChatMembersRequest {
-    type Code = super::super::ErrorCode;
+    type Code = ErrorCode;
     type Answer = IsInChatChatMembersResponse;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.chat_members.is_in_chat",
@@ -53,15 +54,15 @@ impl op::Operation for IsInChatChatMembersRequest {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
         errors: &[
-            crate::ErrorRow::of(86),
-            crate::ErrorRow::of(87),
-            crate::ErrorRow::of(91),
-            crate::ErrorRow::of(105),
-            crate::ErrorRow::of(106),
-            crate::ErrorRow::of(114),
-            crate::ErrorRow::of(115),
+            crate::ErrorRow::of(ErrorCode::AppNotFound as u16),
+            crate::ErrorRow::of(ErrorCode::InvalidChatId as u16),
+            crate::ErrorRow::of(ErrorCode::CrossTenantChat as u16),
+            crate::ErrorRow::of(ErrorCode::UserNotVisible as u16),
+            crate::ErrorRow::of(ErrorCode::ChatBotAbilityDisabled as u16),
+            crate::ErrorRow::of(ErrorCode::ChatExternalForbidden as u16),
+            crate::ErrorRow::of(ErrorCode::AppNotInstalled as u16),
         ],
     };
 
@@ -89,13 +90,13 @@ impl super::ChatMembersApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`AppNotFound`](super::super::ErrorCode::AppNotFound) (232004),
-    /// [`InvalidChatId`](super::super::ErrorCode::InvalidChatId) (232006),
-    /// [`CrossTenantChat`](super::super::ErrorCode::CrossTenantChat) (232010),
-    /// [`UserNotVisible`](super::super::ErrorCode::UserNotVisible) (232024),
-    /// [`ChatBotAbilityDisabled`](super::super::ErrorCode::ChatBotAbilityDisabled) (232025),
-    /// [`ChatExternalForbidden`](super::super::ErrorCode::ChatExternalForbidden) (232033),
-    /// [`AppNotInstalled`](super::super::ErrorCode::AppNotInstalled) (232034).
+    /// [`AppNotFound`](ErrorCode::AppNotFound) (232004),
+    /// [`InvalidChatId`](ErrorCode::InvalidChatId) (232006),
+    /// [`CrossTenantChat`](ErrorCode::CrossTenantChat) (232010),
+    /// [`UserNotVisible`](ErrorCode::UserNotVisible) (232024),
+    /// [`ChatBotAbilityDisabled`](ErrorCode::ChatBotAbilityDisabled) (232025),
+    /// [`ChatExternalForbidden`](ErrorCode::ChatExternalForbidden) (232033),
+    /// [`AppNotInstalled`](ErrorCode::AppNotInstalled) (232034).
     ///
     /// # Example
     ///

@@ -6,6 +6,7 @@
 //! `PATCH /open-apis/im/v1/chats/:chat_id/members/me_join`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 
 /// The parameters and body of `im.v1.chat_members.me_join`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,7 +37,7 @@ pub struct MeJoinChatMembersResponse {
 
 crate::answer!(MeJoinChatMembersResponse);
 impl op::Operation for MeJoinChatMembersRequest {
-    type Code = super::super::ErrorCode;
+    type Code = ErrorCode;
     type Answer = MeJoinChatMembersResponse;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.chat_members.me_join",
@@ -50,20 +51,20 @@ impl op::Operation for MeJoinChatMembersRequest {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
         errors: &[
-            crate::ErrorRow::of(86),
-            crate::ErrorRow::of(87),
-            crate::ErrorRow::of(89),
-            crate::ErrorRow::of(90),
-            crate::ErrorRow::of(91),
-            crate::ErrorRow::of(94),
-            crate::ErrorRow::of(100),
-            crate::ErrorRow::of(105),
-            crate::ErrorRow::of(106),
-            crate::ErrorRow::of(108),
-            crate::ErrorRow::of(115),
-            crate::ErrorRow::of(147),
+            crate::ErrorRow::of(ErrorCode::AppNotFound as u16),
+            crate::ErrorRow::of(ErrorCode::InvalidChatId as u16),
+            crate::ErrorRow::of(ErrorCode::UnsupportedChatType as u16),
+            crate::ErrorRow::of(ErrorCode::ChatDissolved as u16),
+            crate::ErrorRow::of(ErrorCode::CrossTenantChat as u16),
+            crate::ErrorRow::of(ErrorCode::ChatMemberLimitReached as u16),
+            crate::ErrorRow::of(ErrorCode::ChatRateLimited as u16),
+            crate::ErrorRow::of(ErrorCode::UserNotVisible as u16),
+            crate::ErrorRow::of(ErrorCode::ChatBotAbilityDisabled as u16),
+            crate::ErrorRow::of(ErrorCode::NoValidMembers as u16),
+            crate::ErrorRow::of(ErrorCode::AppNotInstalled as u16),
+            crate::ErrorRow::of(ErrorCode::JoinRequiresApproval as u16),
         ],
     };
 
@@ -93,18 +94,18 @@ impl super::ChatMembersApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`AppNotFound`](super::super::ErrorCode::AppNotFound) (232004),
-    /// [`InvalidChatId`](super::super::ErrorCode::InvalidChatId) (232006),
-    /// [`UnsupportedChatType`](super::super::ErrorCode::UnsupportedChatType) (232008),
-    /// [`ChatDissolved`](super::super::ErrorCode::ChatDissolved) (232009),
-    /// [`CrossTenantChat`](super::super::ErrorCode::CrossTenantChat) (232010),
-    /// [`ChatMemberLimitReached`](super::super::ErrorCode::ChatMemberLimitReached) (232013),
-    /// [`ChatRateLimited`](super::super::ErrorCode::ChatRateLimited) (232019),
-    /// [`UserNotVisible`](super::super::ErrorCode::UserNotVisible) (232024),
-    /// [`ChatBotAbilityDisabled`](super::super::ErrorCode::ChatBotAbilityDisabled) (232025),
-    /// [`NoValidMembers`](super::super::ErrorCode::NoValidMembers) (232027),
-    /// [`AppNotInstalled`](super::super::ErrorCode::AppNotInstalled) (232034),
-    /// [`JoinRequiresApproval`](super::super::ErrorCode::JoinRequiresApproval) (232075).
+    /// [`AppNotFound`](ErrorCode::AppNotFound) (232004),
+    /// [`InvalidChatId`](ErrorCode::InvalidChatId) (232006),
+    /// [`UnsupportedChatType`](ErrorCode::UnsupportedChatType) (232008),
+    /// [`ChatDissolved`](ErrorCode::ChatDissolved) (232009),
+    /// [`CrossTenantChat`](ErrorCode::CrossTenantChat) (232010),
+    /// [`ChatMemberLimitReached`](ErrorCode::ChatMemberLimitReached) (232013),
+    /// [`ChatRateLimited`](ErrorCode::ChatRateLimited) (232019),
+    /// [`UserNotVisible`](ErrorCode::UserNotVisible) (232024),
+    /// [`ChatBotAbilityDisabled`](ErrorCode::ChatBotAbilityDisabled) (232025),
+    /// [`NoValidMembers`](ErrorCode::NoValidMembers) (232027),
+    /// [`AppNotInstalled`](ErrorCode::AppNotInstalled) (232034),
+    /// [`JoinRequiresApproval`](ErrorCode::JoinRequiresApproval) (232075).
     ///
     /// # Example
     ///

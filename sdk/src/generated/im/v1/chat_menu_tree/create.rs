@@ -6,6 +6,7 @@
 //! `POST /open-apis/im/v1/chats/:chat_id/menu_tree`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 use super::super::models::{MenuTree, NewMenuTree};
 
 /// The parameters and body of `im.v1.chat_menu_tree.create`: made by the accessor, changed by the call's setters.
@@ -72,7 +73,7 @@ pub struct CreateChatMenuTreeResponse {
 
 crate::answer!(CreateChatMenuTreeResponse);
 impl op::Operation for CreateChatMenuTreeRequest {
-    type Code = super::super::ErrorCode;
+    type Code = ErrorCode;
     type Answer = CreateChatMenuTreeResponse;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.chat_menu_tree.create",
@@ -86,23 +87,23 @@ impl op::Operation for CreateChatMenuTreeRequest {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
         errors: &[
-            crate::ErrorRow::of(83),
-            crate::ErrorRow::of(89),
-            crate::ErrorRow::of(90),
-            crate::ErrorRow::of(92),
-            crate::ErrorRow::of(95),
-            crate::ErrorRow::of(105),
-            crate::ErrorRow::of(106),
-            crate::ErrorRow::of(131),
-            crate::ErrorRow::of(114),
-            crate::ErrorRow::of(115),
-            crate::ErrorRow::of(132),
-            crate::ErrorRow::of(143),
-            crate::ErrorRow::of(144),
-            crate::ErrorRow::of(146),
-            crate::ErrorRow::of(149),
+            crate::ErrorRow::of(ErrorCode::ChatInvalidRequestParam as u16),
+            crate::ErrorRow::of(ErrorCode::UnsupportedChatType as u16),
+            crate::ErrorRow::of(ErrorCode::ChatDissolved as u16),
+            crate::ErrorRow::of(ErrorCode::OperatorNotInChat as u16),
+            crate::ErrorRow::of(ErrorCode::OperatorLacksPermission as u16),
+            crate::ErrorRow::of(ErrorCode::UserNotVisible as u16),
+            crate::ErrorRow::of(ErrorCode::ChatBotAbilityDisabled as u16),
+            crate::ErrorRow::of(ErrorCode::NoWidgetManagePermission as u16),
+            crate::ErrorRow::of(ErrorCode::ChatExternalForbidden as u16),
+            crate::ErrorRow::of(ErrorCode::AppNotInstalled as u16),
+            crate::ErrorRow::of(ErrorCode::NotImageOwner as u16),
+            crate::ErrorRow::of(ErrorCode::TopLevelMenuLimitReached as u16),
+            crate::ErrorRow::of(ErrorCode::SecondLevelMenuLimitReached as u16),
+            crate::ErrorRow::of(ErrorCode::MenuBeingModified as u16),
+            crate::ErrorRow::of(ErrorCode::MemberCountHidingOrMenuRejected as u16),
         ],
     };
 
@@ -131,22 +132,21 @@ impl super::ChatMenuTreeApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`ChatInvalidRequestParam`](super::super::ErrorCode::ChatInvalidRequestParam) (232001),
-    /// [`UnsupportedChatType`](super::super::ErrorCode::UnsupportedChatType) (232008),
-    /// [`ChatDissolved`](super::super::ErrorCode::ChatDissolved) (232009),
-    /// [`OperatorNotInChat`](super::super::ErrorCode::OperatorNotInChat) (232011),
-    /// [`OperatorLacksPermission`](super::super::ErrorCode::OperatorLacksPermission) (232014),
-    /// [`UserNotVisible`](super::super::ErrorCode::UserNotVisible) (232024),
-    /// [`ChatBotAbilityDisabled`](super::super::ErrorCode::ChatBotAbilityDisabled) (232025),
-    /// [`NoWidgetManagePermission`](super::super::ErrorCode::NoWidgetManagePermission) (232055),
-    /// [`ChatExternalForbidden`](super::super::ErrorCode::ChatExternalForbidden) (232033),
-    /// [`AppNotInstalled`](super::super::ErrorCode::AppNotInstalled) (232034),
-    /// [`NotImageOwner`](super::super::ErrorCode::NotImageOwner) (232056),
-    /// [`TopLevelMenuLimitReached`](super::super::ErrorCode::TopLevelMenuLimitReached) (232070),
-    /// [`SecondLevelMenuLimitReached`](super::super::ErrorCode::SecondLevelMenuLimitReached)
-    /// (232071), [`MenuBeingModified`](super::super::ErrorCode::MenuBeingModified) (232073),
-    /// [`MemberCountHidingOrMenuRejected`](super::super::ErrorCode::MemberCountHidingOrMenuRejected)
-    /// (232078).
+    /// [`ChatInvalidRequestParam`](ErrorCode::ChatInvalidRequestParam) (232001),
+    /// [`UnsupportedChatType`](ErrorCode::UnsupportedChatType) (232008),
+    /// [`ChatDissolved`](ErrorCode::ChatDissolved) (232009),
+    /// [`OperatorNotInChat`](ErrorCode::OperatorNotInChat) (232011),
+    /// [`OperatorLacksPermission`](ErrorCode::OperatorLacksPermission) (232014),
+    /// [`UserNotVisible`](ErrorCode::UserNotVisible) (232024),
+    /// [`ChatBotAbilityDisabled`](ErrorCode::ChatBotAbilityDisabled) (232025),
+    /// [`NoWidgetManagePermission`](ErrorCode::NoWidgetManagePermission) (232055),
+    /// [`ChatExternalForbidden`](ErrorCode::ChatExternalForbidden) (232033),
+    /// [`AppNotInstalled`](ErrorCode::AppNotInstalled) (232034),
+    /// [`NotImageOwner`](ErrorCode::NotImageOwner) (232056),
+    /// [`TopLevelMenuLimitReached`](ErrorCode::TopLevelMenuLimitReached) (232070),
+    /// [`SecondLevelMenuLimitReached`](ErrorCode::SecondLevelMenuLimitReached) (232071),
+    /// [`MenuBeingModified`](ErrorCode::MenuBeingModified) (232073),
+    /// [`MemberCountHidingOrMenuRejected`](ErrorCode::MemberCountHidingOrMenuRejected) (232078).
     ///
     /// # Example
     ///

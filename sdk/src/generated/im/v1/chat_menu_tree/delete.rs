@@ -6,6 +6,7 @@
 //! `DELETE /open-apis/im/v1/chats/:chat_id/menu_tree`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 use super::super::models::MenuTree;
 
 /// The parameters and body of `im.v1.chat_menu_tree.delete`: made by the accessor, changed by the call's setters.
@@ -77,7 +78,7 @@ pub struct DeleteChatMenuTreeResponse {
 
 crate::answer!(DeleteChatMenuTreeResponse);
 impl op::Operation for DeleteChatMenuTreeRequest {
-    type Code = super::super::ErrorCode;
+    type Code = ErrorCode;
     type Answer = DeleteChatMenuTreeResponse;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.chat_menu_tree.delete",
@@ -91,19 +92,19 @@ impl op::Operation for DeleteChatMenuTreeRequest {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
         errors: &[
-            crate::ErrorRow::of(83),
-            crate::ErrorRow::of(90),
-            crate::ErrorRow::of(92),
-            crate::ErrorRow::of(89),
-            crate::ErrorRow::of(95),
-            crate::ErrorRow::of(105),
-            crate::ErrorRow::of(106),
-            crate::ErrorRow::of(114),
-            crate::ErrorRow::of(131),
-            crate::ErrorRow::of(146),
-            crate::ErrorRow::of(115),
+            crate::ErrorRow::of(ErrorCode::ChatInvalidRequestParam as u16),
+            crate::ErrorRow::of(ErrorCode::ChatDissolved as u16),
+            crate::ErrorRow::of(ErrorCode::OperatorNotInChat as u16),
+            crate::ErrorRow::of(ErrorCode::UnsupportedChatType as u16),
+            crate::ErrorRow::of(ErrorCode::OperatorLacksPermission as u16),
+            crate::ErrorRow::of(ErrorCode::UserNotVisible as u16),
+            crate::ErrorRow::of(ErrorCode::ChatBotAbilityDisabled as u16),
+            crate::ErrorRow::of(ErrorCode::ChatExternalForbidden as u16),
+            crate::ErrorRow::of(ErrorCode::NoWidgetManagePermission as u16),
+            crate::ErrorRow::of(ErrorCode::MenuBeingModified as u16),
+            crate::ErrorRow::of(ErrorCode::AppNotInstalled as u16),
         ],
     };
 
@@ -130,17 +131,17 @@ impl super::ChatMenuTreeApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`ChatInvalidRequestParam`](super::super::ErrorCode::ChatInvalidRequestParam) (232001),
-    /// [`ChatDissolved`](super::super::ErrorCode::ChatDissolved) (232009),
-    /// [`OperatorNotInChat`](super::super::ErrorCode::OperatorNotInChat) (232011),
-    /// [`UnsupportedChatType`](super::super::ErrorCode::UnsupportedChatType) (232008),
-    /// [`OperatorLacksPermission`](super::super::ErrorCode::OperatorLacksPermission) (232014),
-    /// [`UserNotVisible`](super::super::ErrorCode::UserNotVisible) (232024),
-    /// [`ChatBotAbilityDisabled`](super::super::ErrorCode::ChatBotAbilityDisabled) (232025),
-    /// [`ChatExternalForbidden`](super::super::ErrorCode::ChatExternalForbidden) (232033),
-    /// [`NoWidgetManagePermission`](super::super::ErrorCode::NoWidgetManagePermission) (232055),
-    /// [`MenuBeingModified`](super::super::ErrorCode::MenuBeingModified) (232073),
-    /// [`AppNotInstalled`](super::super::ErrorCode::AppNotInstalled) (232034).
+    /// [`ChatInvalidRequestParam`](ErrorCode::ChatInvalidRequestParam) (232001),
+    /// [`ChatDissolved`](ErrorCode::ChatDissolved) (232009),
+    /// [`OperatorNotInChat`](ErrorCode::OperatorNotInChat) (232011),
+    /// [`UnsupportedChatType`](ErrorCode::UnsupportedChatType) (232008),
+    /// [`OperatorLacksPermission`](ErrorCode::OperatorLacksPermission) (232014),
+    /// [`UserNotVisible`](ErrorCode::UserNotVisible) (232024),
+    /// [`ChatBotAbilityDisabled`](ErrorCode::ChatBotAbilityDisabled) (232025),
+    /// [`ChatExternalForbidden`](ErrorCode::ChatExternalForbidden) (232033),
+    /// [`NoWidgetManagePermission`](ErrorCode::NoWidgetManagePermission) (232055),
+    /// [`MenuBeingModified`](ErrorCode::MenuBeingModified) (232073),
+    /// [`AppNotInstalled`](ErrorCode::AppNotInstalled) (232034).
     ///
     /// # Example
     ///

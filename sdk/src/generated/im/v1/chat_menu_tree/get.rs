@@ -6,6 +6,7 @@
 //! `GET /open-apis/im/v1/chats/:chat_id/menu_tree`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 use super::super::models::MenuTree;
 
 /// The parameters and body of `im.v1.chat_menu_tree.get`: made by the accessor, changed by the call's setters.
@@ -40,7 +41,7 @@ pub struct GetChatMenuTreeResponse {
 
 crate::answer!(GetChatMenuTreeResponse);
 impl op::Operation for GetChatMenuTreeRequest {
-    type Code = super::super::ErrorCode;
+    type Code = ErrorCode;
     type Answer = GetChatMenuTreeResponse;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.chat_menu_tree.get",
@@ -54,15 +55,15 @@ impl op::Operation for GetChatMenuTreeRequest {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
         errors: &[
-            crate::ErrorRow::of(83),
-            crate::ErrorRow::of(92),
-            crate::ErrorRow::of(95),
-            crate::ErrorRow::of(105),
-            crate::ErrorRow::of(106),
-            crate::ErrorRow::of(114),
-            crate::ErrorRow::of(115),
+            crate::ErrorRow::of(ErrorCode::ChatInvalidRequestParam as u16),
+            crate::ErrorRow::of(ErrorCode::OperatorNotInChat as u16),
+            crate::ErrorRow::of(ErrorCode::OperatorLacksPermission as u16),
+            crate::ErrorRow::of(ErrorCode::UserNotVisible as u16),
+            crate::ErrorRow::of(ErrorCode::ChatBotAbilityDisabled as u16),
+            crate::ErrorRow::of(ErrorCode::ChatExternalForbidden as u16),
+            crate::ErrorRow::of(ErrorCode::AppNotInstalled as u16),
         ],
     };
 
@@ -88,13 +89,13 @@ impl super::ChatMenuTreeApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`ChatInvalidRequestParam`](super::super::ErrorCode::ChatInvalidRequestParam) (232001),
-    /// [`OperatorNotInChat`](super::super::ErrorCode::OperatorNotInChat) (232011),
-    /// [`OperatorLacksPermission`](super::super::ErrorCode::OperatorLacksPermission) (232014),
-    /// [`UserNotVisible`](super::super::ErrorCode::UserNotVisible) (232024),
-    /// [`ChatBotAbilityDisabled`](super::super::ErrorCode::ChatBotAbilityDisabled) (232025),
-    /// [`ChatExternalForbidden`](super::super::ErrorCode::ChatExternalForbidden) (232033),
-    /// [`AppNotInstalled`](super::super::ErrorCode::AppNotInstalled) (232034).
+    /// [`ChatInvalidRequestParam`](ErrorCode::ChatInvalidRequestParam) (232001),
+    /// [`OperatorNotInChat`](ErrorCode::OperatorNotInChat) (232011),
+    /// [`OperatorLacksPermission`](ErrorCode::OperatorLacksPermission) (232014),
+    /// [`UserNotVisible`](ErrorCode::UserNotVisible) (232024),
+    /// [`ChatBotAbilityDisabled`](ErrorCode::ChatBotAbilityDisabled) (232025),
+    /// [`ChatExternalForbidden`](ErrorCode::ChatExternalForbidden) (232033),
+    /// [`AppNotInstalled`](ErrorCode::AppNotInstalled) (232034).
     ///
     /// # Example
     ///

@@ -6,6 +6,7 @@
 //! `POST /open-apis/im/v1/chats/:chat_id/chat_tabs`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 use super::super::models::{ChatTab, NewChatTab};
 
 /// The parameters and body of `im.v1.chat_tab.create`: made by the accessor, changed by the call's setters.
@@ -72,7 +73,7 @@ pub struct CreateChatTabResponse {
 
 crate::answer!(CreateChatTabResponse);
 impl op::Operation for CreateChatTabRequest {
-    type Code = super::super::ErrorCode;
+    type Code = ErrorCode;
     type Answer = CreateChatTabResponse;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.chat_tab.create",
@@ -86,24 +87,24 @@ impl op::Operation for CreateChatTabRequest {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
         errors: &[
-            crate::ErrorRow::of(83),
-            crate::ErrorRow::of(87),
-            crate::ErrorRow::of(90),
-            crate::ErrorRow::of(91),
-            crate::ErrorRow::of(92),
-            crate::ErrorRow::of(105),
-            crate::ErrorRow::of(106),
-            crate::ErrorRow::of(114),
-            crate::ErrorRow::of(115),
-            crate::ErrorRow::of(125),
-            crate::ErrorRow::of(126),
-            crate::ErrorRow::of(127),
-            crate::ErrorRow::of(129),
-            crate::ErrorRow::of(130),
-            crate::ErrorRow::of(131),
-            crate::ErrorRow::of(132),
+            crate::ErrorRow::of(ErrorCode::ChatInvalidRequestParam as u16),
+            crate::ErrorRow::of(ErrorCode::InvalidChatId as u16),
+            crate::ErrorRow::of(ErrorCode::ChatDissolved as u16),
+            crate::ErrorRow::of(ErrorCode::CrossTenantChat as u16),
+            crate::ErrorRow::of(ErrorCode::OperatorNotInChat as u16),
+            crate::ErrorRow::of(ErrorCode::UserNotVisible as u16),
+            crate::ErrorRow::of(ErrorCode::ChatBotAbilityDisabled as u16),
+            crate::ErrorRow::of(ErrorCode::ChatExternalForbidden as u16),
+            crate::ErrorRow::of(ErrorCode::AppNotInstalled as u16),
+            crate::ErrorRow::of(ErrorCode::TabLimitReached as u16),
+            crate::ErrorRow::of(ErrorCode::TabNameTooLong as u16),
+            crate::ErrorRow::of(ErrorCode::InvalidTabContent as u16),
+            crate::ErrorRow::of(ErrorCode::ChatTypeWithoutTabs as u16),
+            crate::ErrorRow::of(ErrorCode::NoDocPermission as u16),
+            crate::ErrorRow::of(ErrorCode::NoWidgetManagePermission as u16),
+            crate::ErrorRow::of(ErrorCode::NotImageOwner as u16),
         ],
     };
 
@@ -132,22 +133,22 @@ impl super::ChatTabApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`ChatInvalidRequestParam`](super::super::ErrorCode::ChatInvalidRequestParam) (232001),
-    /// [`InvalidChatId`](super::super::ErrorCode::InvalidChatId) (232006),
-    /// [`ChatDissolved`](super::super::ErrorCode::ChatDissolved) (232009),
-    /// [`CrossTenantChat`](super::super::ErrorCode::CrossTenantChat) (232010),
-    /// [`OperatorNotInChat`](super::super::ErrorCode::OperatorNotInChat) (232011),
-    /// [`UserNotVisible`](super::super::ErrorCode::UserNotVisible) (232024),
-    /// [`ChatBotAbilityDisabled`](super::super::ErrorCode::ChatBotAbilityDisabled) (232025),
-    /// [`ChatExternalForbidden`](super::super::ErrorCode::ChatExternalForbidden) (232033),
-    /// [`AppNotInstalled`](super::super::ErrorCode::AppNotInstalled) (232034),
-    /// [`TabLimitReached`](super::super::ErrorCode::TabLimitReached) (232046),
-    /// [`TabNameTooLong`](super::super::ErrorCode::TabNameTooLong) (232047),
-    /// [`InvalidTabContent`](super::super::ErrorCode::InvalidTabContent) (232048),
-    /// [`ChatTypeWithoutTabs`](super::super::ErrorCode::ChatTypeWithoutTabs) (232050),
-    /// [`NoDocPermission`](super::super::ErrorCode::NoDocPermission) (232051),
-    /// [`NoWidgetManagePermission`](super::super::ErrorCode::NoWidgetManagePermission) (232055),
-    /// [`NotImageOwner`](super::super::ErrorCode::NotImageOwner) (232056).
+    /// [`ChatInvalidRequestParam`](ErrorCode::ChatInvalidRequestParam) (232001),
+    /// [`InvalidChatId`](ErrorCode::InvalidChatId) (232006),
+    /// [`ChatDissolved`](ErrorCode::ChatDissolved) (232009),
+    /// [`CrossTenantChat`](ErrorCode::CrossTenantChat) (232010),
+    /// [`OperatorNotInChat`](ErrorCode::OperatorNotInChat) (232011),
+    /// [`UserNotVisible`](ErrorCode::UserNotVisible) (232024),
+    /// [`ChatBotAbilityDisabled`](ErrorCode::ChatBotAbilityDisabled) (232025),
+    /// [`ChatExternalForbidden`](ErrorCode::ChatExternalForbidden) (232033),
+    /// [`AppNotInstalled`](ErrorCode::AppNotInstalled) (232034),
+    /// [`TabLimitReached`](ErrorCode::TabLimitReached) (232046),
+    /// [`TabNameTooLong`](ErrorCode::TabNameTooLong) (232047),
+    /// [`InvalidTabContent`](ErrorCode::InvalidTabContent) (232048),
+    /// [`ChatTypeWithoutTabs`](ErrorCode::ChatTypeWithoutTabs) (232050),
+    /// [`NoDocPermission`](ErrorCode::NoDocPermission) (232051),
+    /// [`NoWidgetManagePermission`](ErrorCode::NoWidgetManagePermission) (232055),
+    /// [`NotImageOwner`](ErrorCode::NotImageOwner) (232056).
     ///
     /// # Example
     ///

@@ -6,6 +6,7 @@
 //! `DELETE /open-apis/im/v1/chats/:chat_id/chat_tabs/delete_tabs`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 use super::super::models::ChatTab;
 
 /// The parameters and body of `im.v1.chat_tab.delete_tabs`: made by the accessor, changed by the call's setters.
@@ -74,7 +75,7 @@ pub struct DeleteTabsChatTabResponse {
 
 crate::answer!(DeleteTabsChatTabResponse);
 impl op::Operation for DeleteTabsChatTabRequest {
-    type Code = super::super::ErrorCode;
+    type Code = ErrorCode;
     type Answer = DeleteTabsChatTabResponse;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.chat_tab.delete_tabs",
@@ -88,20 +89,20 @@ impl op::Operation for DeleteTabsChatTabRequest {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
         errors: &[
-            crate::ErrorRow::of(83),
-            crate::ErrorRow::of(87),
-            crate::ErrorRow::of(90),
-            crate::ErrorRow::of(91),
-            crate::ErrorRow::of(92),
-            crate::ErrorRow::of(105),
-            crate::ErrorRow::of(106),
-            crate::ErrorRow::of(114),
-            crate::ErrorRow::of(115),
-            crate::ErrorRow::of(128),
-            crate::ErrorRow::of(129),
-            crate::ErrorRow::of(131),
+            crate::ErrorRow::of(ErrorCode::ChatInvalidRequestParam as u16),
+            crate::ErrorRow::of(ErrorCode::InvalidChatId as u16),
+            crate::ErrorRow::of(ErrorCode::ChatDissolved as u16),
+            crate::ErrorRow::of(ErrorCode::CrossTenantChat as u16),
+            crate::ErrorRow::of(ErrorCode::OperatorNotInChat as u16),
+            crate::ErrorRow::of(ErrorCode::UserNotVisible as u16),
+            crate::ErrorRow::of(ErrorCode::ChatBotAbilityDisabled as u16),
+            crate::ErrorRow::of(ErrorCode::ChatExternalForbidden as u16),
+            crate::ErrorRow::of(ErrorCode::AppNotInstalled as u16),
+            crate::ErrorRow::of(ErrorCode::TabTypeNotEditable as u16),
+            crate::ErrorRow::of(ErrorCode::ChatTypeWithoutTabs as u16),
+            crate::ErrorRow::of(ErrorCode::NoWidgetManagePermission as u16),
         ],
     };
 
@@ -129,18 +130,18 @@ impl super::ChatTabApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`ChatInvalidRequestParam`](super::super::ErrorCode::ChatInvalidRequestParam) (232001),
-    /// [`InvalidChatId`](super::super::ErrorCode::InvalidChatId) (232006),
-    /// [`ChatDissolved`](super::super::ErrorCode::ChatDissolved) (232009),
-    /// [`CrossTenantChat`](super::super::ErrorCode::CrossTenantChat) (232010),
-    /// [`OperatorNotInChat`](super::super::ErrorCode::OperatorNotInChat) (232011),
-    /// [`UserNotVisible`](super::super::ErrorCode::UserNotVisible) (232024),
-    /// [`ChatBotAbilityDisabled`](super::super::ErrorCode::ChatBotAbilityDisabled) (232025),
-    /// [`ChatExternalForbidden`](super::super::ErrorCode::ChatExternalForbidden) (232033),
-    /// [`AppNotInstalled`](super::super::ErrorCode::AppNotInstalled) (232034),
-    /// [`TabTypeNotEditable`](super::super::ErrorCode::TabTypeNotEditable) (232049),
-    /// [`ChatTypeWithoutTabs`](super::super::ErrorCode::ChatTypeWithoutTabs) (232050),
-    /// [`NoWidgetManagePermission`](super::super::ErrorCode::NoWidgetManagePermission) (232055).
+    /// [`ChatInvalidRequestParam`](ErrorCode::ChatInvalidRequestParam) (232001),
+    /// [`InvalidChatId`](ErrorCode::InvalidChatId) (232006),
+    /// [`ChatDissolved`](ErrorCode::ChatDissolved) (232009),
+    /// [`CrossTenantChat`](ErrorCode::CrossTenantChat) (232010),
+    /// [`OperatorNotInChat`](ErrorCode::OperatorNotInChat) (232011),
+    /// [`UserNotVisible`](ErrorCode::UserNotVisible) (232024),
+    /// [`ChatBotAbilityDisabled`](ErrorCode::ChatBotAbilityDisabled) (232025),
+    /// [`ChatExternalForbidden`](ErrorCode::ChatExternalForbidden) (232033),
+    /// [`AppNotInstalled`](ErrorCode::AppNotInstalled) (232034),
+    /// [`TabTypeNotEditable`](ErrorCode::TabTypeNotEditable) (232049),
+    /// [`ChatTypeWithoutTabs`](ErrorCode::ChatTypeWithoutTabs) (232050),
+    /// [`NoWidgetManagePermission`](ErrorCode::NoWidgetManagePermission) (232055).
     ///
     /// # Example
     ///

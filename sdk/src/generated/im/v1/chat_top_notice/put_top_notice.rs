@@ -6,6 +6,7 @@
 //! `POST /open-apis/im/v1/chats/:chat_id/top_notice/put_top_notice`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 use super::super::models::TopNotice;
 
 /// The parameters and body of `im.v1.chat_top_notice.put_top_notice`: made by the accessor, changed by the call's setters.
@@ -73,7 +74,7 @@ pub struct PutTopNoticeChatTopNoticeResponse {
 
 crate::answer!(PutTopNoticeChatTopNoticeResponse);
 impl op::Operation for PutTopNoticeChatTopNoticeRequest {
-    type Code = super::super::ErrorCode;
+    type Code = ErrorCode;
     type Answer = PutTopNoticeChatTopNoticeResponse;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.chat_top_notice.put_top_notice",
@@ -87,18 +88,18 @@ impl op::Operation for PutTopNoticeChatTopNoticeRequest {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
         errors: &[
-            crate::ErrorRow::of(59),
-            crate::ErrorRow::of(83),
-            crate::ErrorRow::of(90),
-            crate::ErrorRow::of(91),
-            crate::ErrorRow::of(92),
-            crate::ErrorRow::of(95),
-            crate::ErrorRow::of(105),
-            crate::ErrorRow::of(106),
-            crate::ErrorRow::of(114),
-            crate::ErrorRow::of(115),
+            crate::ErrorRow::of(ErrorCode::MessageSelfDestructing as u16),
+            crate::ErrorRow::of(ErrorCode::ChatInvalidRequestParam as u16),
+            crate::ErrorRow::of(ErrorCode::ChatDissolved as u16),
+            crate::ErrorRow::of(ErrorCode::CrossTenantChat as u16),
+            crate::ErrorRow::of(ErrorCode::OperatorNotInChat as u16),
+            crate::ErrorRow::of(ErrorCode::OperatorLacksPermission as u16),
+            crate::ErrorRow::of(ErrorCode::UserNotVisible as u16),
+            crate::ErrorRow::of(ErrorCode::ChatBotAbilityDisabled as u16),
+            crate::ErrorRow::of(ErrorCode::ChatExternalForbidden as u16),
+            crate::ErrorRow::of(ErrorCode::AppNotInstalled as u16),
         ],
     };
 
@@ -126,16 +127,16 @@ impl super::ChatTopNoticeApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`MessageSelfDestructing`](super::super::ErrorCode::MessageSelfDestructing) (230111),
-    /// [`ChatInvalidRequestParam`](super::super::ErrorCode::ChatInvalidRequestParam) (232001),
-    /// [`ChatDissolved`](super::super::ErrorCode::ChatDissolved) (232009),
-    /// [`CrossTenantChat`](super::super::ErrorCode::CrossTenantChat) (232010),
-    /// [`OperatorNotInChat`](super::super::ErrorCode::OperatorNotInChat) (232011),
-    /// [`OperatorLacksPermission`](super::super::ErrorCode::OperatorLacksPermission) (232014),
-    /// [`UserNotVisible`](super::super::ErrorCode::UserNotVisible) (232024),
-    /// [`ChatBotAbilityDisabled`](super::super::ErrorCode::ChatBotAbilityDisabled) (232025),
-    /// [`ChatExternalForbidden`](super::super::ErrorCode::ChatExternalForbidden) (232033),
-    /// [`AppNotInstalled`](super::super::ErrorCode::AppNotInstalled) (232034).
+    /// [`MessageSelfDestructing`](ErrorCode::MessageSelfDestructing) (230111),
+    /// [`ChatInvalidRequestParam`](ErrorCode::ChatInvalidRequestParam) (232001),
+    /// [`ChatDissolved`](ErrorCode::ChatDissolved) (232009),
+    /// [`CrossTenantChat`](ErrorCode::CrossTenantChat) (232010),
+    /// [`OperatorNotInChat`](ErrorCode::OperatorNotInChat) (232011),
+    /// [`OperatorLacksPermission`](ErrorCode::OperatorLacksPermission) (232014),
+    /// [`UserNotVisible`](ErrorCode::UserNotVisible) (232024),
+    /// [`ChatBotAbilityDisabled`](ErrorCode::ChatBotAbilityDisabled) (232025),
+    /// [`ChatExternalForbidden`](ErrorCode::ChatExternalForbidden) (232033),
+    /// [`AppNotInstalled`](ErrorCode::AppNotInstalled) (232034).
     ///
     /// # Example
     ///

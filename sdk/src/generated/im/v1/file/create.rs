@@ -6,6 +6,7 @@
 //! `POST /open-apis/im/v1/files`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 use crate::codec;
 use super::super::models::FileType;
 
@@ -83,7 +84,7 @@ pub struct CreateFileResponse {
 
 crate::answer!(CreateFileResponse);
 impl op::Operation for CreateFileRequest {
-    type Code = super::super::ErrorCode;
+    type Code = ErrorCode;
     type Answer = CreateFileResponse;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.file.create",
@@ -97,17 +98,17 @@ impl op::Operation for CreateFileRequest {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
         errors: &[
-            crate::ErrorRow::of(156),
-            crate::ErrorRow::of(158),
-            crate::ErrorRow::of(159),
-            crate::ErrorRow::of(163),
-            crate::ErrorRow::of(164),
-            crate::ErrorRow::of(167),
-            crate::ErrorRow::of(174),
-            crate::ErrorRow::of(175),
-            crate::ErrorRow::of(177),
+            crate::ErrorRow::of(ErrorCode::MetadataWritesPaused as u16),
+            crate::ErrorRow::of(ErrorCode::ResourceInvalidRequestParam as u16),
+            crate::ErrorRow::of(ErrorCode::Unauthorized as u16),
+            crate::ErrorRow::of(ErrorCode::FileTooLarge as u16),
+            crate::ErrorRow::of(ErrorCode::ResourceBotAbilityDisabled as u16),
+            crate::ErrorRow::of(ErrorCode::EmptyFile as u16),
+            crate::ErrorRow::of(ErrorCode::TenantMasterKeyDeleted as u16),
+            crate::ErrorRow::of(ErrorCode::TenantStorageError as u16),
+            crate::ErrorRow::of(ErrorCode::TenantStorageTimeout as u16),
         ],
     };
 
@@ -144,15 +145,15 @@ impl super::FileApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`MetadataWritesPaused`](super::super::ErrorCode::MetadataWritesPaused) (232096),
-    /// [`ResourceInvalidRequestParam`](super::super::ErrorCode::ResourceInvalidRequestParam)
-    /// (234001), [`Unauthorized`](super::super::ErrorCode::Unauthorized) (234002),
-    /// [`FileTooLarge`](super::super::ErrorCode::FileTooLarge) (234006),
-    /// [`ResourceBotAbilityDisabled`](super::super::ErrorCode::ResourceBotAbilityDisabled)
-    /// (234007), [`EmptyFile`](super::super::ErrorCode::EmptyFile) (234010),
-    /// [`TenantMasterKeyDeleted`](super::super::ErrorCode::TenantMasterKeyDeleted) (234041),
-    /// [`TenantStorageError`](super::super::ErrorCode::TenantStorageError) (234042),
-    /// [`TenantStorageTimeout`](super::super::ErrorCode::TenantStorageTimeout) (234044).
+    /// [`MetadataWritesPaused`](ErrorCode::MetadataWritesPaused) (232096),
+    /// [`ResourceInvalidRequestParam`](ErrorCode::ResourceInvalidRequestParam) (234001),
+    /// [`Unauthorized`](ErrorCode::Unauthorized) (234002),
+    /// [`FileTooLarge`](ErrorCode::FileTooLarge) (234006),
+    /// [`ResourceBotAbilityDisabled`](ErrorCode::ResourceBotAbilityDisabled) (234007),
+    /// [`EmptyFile`](ErrorCode::EmptyFile) (234010),
+    /// [`TenantMasterKeyDeleted`](ErrorCode::TenantMasterKeyDeleted) (234041),
+    /// [`TenantStorageError`](ErrorCode::TenantStorageError) (234042),
+    /// [`TenantStorageTimeout`](ErrorCode::TenantStorageTimeout) (234044).
     ///
     /// # Example
     ///

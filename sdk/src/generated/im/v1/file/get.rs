@@ -6,6 +6,7 @@
 //! `GET /open-apis/im/v1/files/:file_key`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 
 /// The parameters and body of `im.v1.file.get`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,8 +25,8 @@ impl GetFileRequest {
 }
 
 impl op::Operation for GetFileRequest {
-    type Code = super::super::ErrorCode;
-    type Answer = crate::Download<super::super::ErrorCode>;
+    type Code = ErrorCode;
+    type Answer = crate::Download<ErrorCode>;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.file.get",
         method: op::HttpMethod::Get,
@@ -40,18 +41,18 @@ impl op::Operation for GetFileRequest {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
         errors: &[
-            crate::ErrorRow::of(158),
-            crate::ErrorRow::of(159),
-            crate::ErrorRow::of(165),
-            crate::ErrorRow::of(183),
-            crate::ErrorRow::of(170),
-            crate::ErrorRow::of(174),
-            crate::ErrorRow::of(175),
-            crate::ErrorRow::of(177),
-            crate::ErrorRow::of(178),
-            crate::ErrorRow::of(179),
+            crate::ErrorRow::of(ErrorCode::ResourceInvalidRequestParam as u16),
+            crate::ErrorRow::of(ErrorCode::Unauthorized as u16),
+            crate::ErrorRow::of(ErrorCode::NotResourceUploader as u16),
+            crate::ErrorRow::of(ErrorCode::FileDeleted as u16),
+            crate::ErrorRow::of(ErrorCode::DownloadTooLarge as u16),
+            crate::ErrorRow::of(ErrorCode::TenantMasterKeyDeleted as u16),
+            crate::ErrorRow::of(ErrorCode::TenantStorageError as u16),
+            crate::ErrorRow::of(ErrorCode::TenantStorageTimeout as u16),
+            crate::ErrorRow::of(ErrorCode::InvalidRangeHeader as u16),
+            crate::ErrorRow::of(ErrorCode::RangeNotSatisfiable as u16),
         ],
     };
 
@@ -79,16 +80,16 @@ impl super::FileApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`ResourceInvalidRequestParam`](super::super::ErrorCode::ResourceInvalidRequestParam)
-    /// (234001), [`Unauthorized`](super::super::ErrorCode::Unauthorized) (234002),
-    /// [`NotResourceUploader`](super::super::ErrorCode::NotResourceUploader) (234008),
-    /// [`FileDeleted`](super::super::ErrorCode::FileDeleted) (234005),
-    /// [`DownloadTooLarge`](super::super::ErrorCode::DownloadTooLarge) (234037),
-    /// [`TenantMasterKeyDeleted`](super::super::ErrorCode::TenantMasterKeyDeleted) (234041),
-    /// [`TenantStorageError`](super::super::ErrorCode::TenantStorageError) (234042),
-    /// [`TenantStorageTimeout`](super::super::ErrorCode::TenantStorageTimeout) (234044),
-    /// [`InvalidRangeHeader`](super::super::ErrorCode::InvalidRangeHeader) (234045),
-    /// [`RangeNotSatisfiable`](super::super::ErrorCode::RangeNotSatisfiable) (234046).
+    /// [`ResourceInvalidRequestParam`](ErrorCode::ResourceInvalidRequestParam) (234001),
+    /// [`Unauthorized`](ErrorCode::Unauthorized) (234002),
+    /// [`NotResourceUploader`](ErrorCode::NotResourceUploader) (234008),
+    /// [`FileDeleted`](ErrorCode::FileDeleted) (234005),
+    /// [`DownloadTooLarge`](ErrorCode::DownloadTooLarge) (234037),
+    /// [`TenantMasterKeyDeleted`](ErrorCode::TenantMasterKeyDeleted) (234041),
+    /// [`TenantStorageError`](ErrorCode::TenantStorageError) (234042),
+    /// [`TenantStorageTimeout`](ErrorCode::TenantStorageTimeout) (234044),
+    /// [`InvalidRangeHeader`](ErrorCode::InvalidRangeHeader) (234045),
+    /// [`RangeNotSatisfiable`](ErrorCode::RangeNotSatisfiable) (234046).
     ///
     /// # Example
     ///

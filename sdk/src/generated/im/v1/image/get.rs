@@ -6,6 +6,7 @@
 //! `GET /open-apis/im/v1/images/:image_key`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 
 /// The parameters and body of `im.v1.image.get`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,8 +27,8 @@ impl GetImageRequest {
 }
 
 impl op::Operation for GetImageRequest {
-    type Code = super::super::ErrorCode;
-    type Answer = crate::Download<super::super::ErrorCode>;
+    type Code = ErrorCode;
+    type Answer = crate::Download<ErrorCode>;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.image.get",
         method: op::HttpMethod::Get,
@@ -42,16 +43,16 @@ impl op::Operation for GetImageRequest {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
         errors: &[
-            crate::ErrorRow::of(158),
-            crate::ErrorRow::of(159),
-            crate::ErrorRow::of(184),
-            crate::ErrorRow::of(164),
-            crate::ErrorRow::of(165),
-            crate::ErrorRow::of(174),
-            crate::ErrorRow::of(175),
-            crate::ErrorRow::of(177),
+            crate::ErrorRow::of(ErrorCode::ResourceInvalidRequestParam as u16),
+            crate::ErrorRow::of(ErrorCode::Unauthorized as u16),
+            crate::ErrorRow::of(ErrorCode::ImageDeleted as u16),
+            crate::ErrorRow::of(ErrorCode::ResourceBotAbilityDisabled as u16),
+            crate::ErrorRow::of(ErrorCode::NotResourceUploader as u16),
+            crate::ErrorRow::of(ErrorCode::TenantMasterKeyDeleted as u16),
+            crate::ErrorRow::of(ErrorCode::TenantStorageError as u16),
+            crate::ErrorRow::of(ErrorCode::TenantStorageTimeout as u16),
         ],
     };
 
@@ -78,14 +79,14 @@ impl super::ImageApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`ResourceInvalidRequestParam`](super::super::ErrorCode::ResourceInvalidRequestParam)
-    /// (234001), [`Unauthorized`](super::super::ErrorCode::Unauthorized) (234002),
-    /// [`ImageDeleted`](super::super::ErrorCode::ImageDeleted) (234005),
-    /// [`ResourceBotAbilityDisabled`](super::super::ErrorCode::ResourceBotAbilityDisabled)
-    /// (234007), [`NotResourceUploader`](super::super::ErrorCode::NotResourceUploader) (234008),
-    /// [`TenantMasterKeyDeleted`](super::super::ErrorCode::TenantMasterKeyDeleted) (234041),
-    /// [`TenantStorageError`](super::super::ErrorCode::TenantStorageError) (234042),
-    /// [`TenantStorageTimeout`](super::super::ErrorCode::TenantStorageTimeout) (234044).
+    /// [`ResourceInvalidRequestParam`](ErrorCode::ResourceInvalidRequestParam) (234001),
+    /// [`Unauthorized`](ErrorCode::Unauthorized) (234002),
+    /// [`ImageDeleted`](ErrorCode::ImageDeleted) (234005),
+    /// [`ResourceBotAbilityDisabled`](ErrorCode::ResourceBotAbilityDisabled) (234007),
+    /// [`NotResourceUploader`](ErrorCode::NotResourceUploader) (234008),
+    /// [`TenantMasterKeyDeleted`](ErrorCode::TenantMasterKeyDeleted) (234041),
+    /// [`TenantStorageError`](ErrorCode::TenantStorageError) (234042),
+    /// [`TenantStorageTimeout`](ErrorCode::TenantStorageTimeout) (234044).
     ///
     /// # Example
     ///

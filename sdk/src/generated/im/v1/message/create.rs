@@ -6,6 +6,7 @@
 //! `POST /open-apis/im/v1/messages`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 use crate::codec;
 use super::super::models::{Mention, MessageBody, MsgType, ReceiveIdType, Sender};
 
@@ -132,7 +133,7 @@ pub struct CreateMessageResponse {
 
 crate::answer!(CreateMessageResponse);
 impl op::Operation for CreateMessageRequest {
-    type Code = super::super::ErrorCode;
+    type Code = ErrorCode;
     type Answer = CreateMessageResponse;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.message.create",
@@ -146,48 +147,48 @@ impl op::Operation for CreateMessageRequest {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
         errors: &[
-            crate::ErrorRow::of(0),
-            crate::ErrorRow::of(1),
-            crate::ErrorRow::of(5),
-            crate::ErrorRow::of(11),
-            crate::ErrorRow::of(12),
-            crate::ErrorRow::of(13),
-            crate::ErrorRow::of(14),
-            crate::ErrorRow::of(15),
-            crate::ErrorRow::of(16),
-            crate::ErrorRow::of(17),
-            crate::ErrorRow::of(20),
-            crate::ErrorRow::of(22),
-            crate::ErrorRow::of(57),
-            crate::ErrorRow::of(23),
+            crate::ErrorRow::of(ErrorCode::InvalidRequestParam as u16),
+            crate::ErrorRow::of(ErrorCode::BotNotInChat as u16),
+            crate::ErrorRow::of(ErrorCode::BotAbilityDisabled as u16),
+            crate::ErrorRow::of(ErrorCode::UserUnavailable as u16),
+            crate::ErrorRow::of(ErrorCode::P2pChatNotShareable as u16),
+            crate::ErrorRow::of(ErrorCode::NotResourceOwner as u16),
+            crate::ErrorRow::of(ErrorCode::BlockedByChatSettings as u16),
+            crate::ErrorRow::of(ErrorCode::ThreadNotFound as u16),
+            crate::ErrorRow::of(ErrorCode::FrequencyLimited as u16),
+            crate::ErrorRow::of(ErrorCode::SensitiveContent as u16),
+            crate::ErrorRow::of(ErrorCode::ContentTooLong as u16),
+            crate::ErrorRow::of(ErrorCode::NoPermission as u16),
+            crate::ErrorRow::of(ErrorCode::CardContentFailed as u16),
+            crate::ErrorRow::of(ErrorCode::DlpCheckFailed as u16),
             crate::ErrorRow::worded(
-                24,
+                ErrorCode::UserResigned as u16,
                 Some("The recipient has left the company."),
                 Some("Send to another user."),
             ),
-            crate::ErrorRow::of(28),
-            crate::ErrorRow::of(29),
-            crate::ErrorRow::of(30),
+            crate::ErrorRow::of(ErrorCode::InvalidReceiveId as u16),
+            crate::ErrorRow::of(ErrorCode::SendPermissionDenied as u16),
+            crate::ErrorRow::of(ErrorCode::TenantCryptKeyDeleted as u16),
             crate::ErrorRow::worded(
-                31,
+                ErrorCode::CrossTenantP2pForbidden as u16,
                 Some(
                     "One-to-one chats across tenants cannot be sent to through this API.",
                 ),
                 Some("Send within the tenant, or through a group chat."),
             ),
-            crate::ErrorRow::of(36),
-            crate::ErrorRow::of(39),
-            crate::ErrorRow::of(185),
-            crate::ErrorRow::of(41),
+            crate::ErrorRow::of(ErrorCode::MessageBeingSent as u16),
+            crate::ErrorRow::of(ErrorCode::UserBlockedBot as u16),
+            crate::ErrorRow::of(ErrorCode::MessageTypeNotAllowedInChat as u16),
+            crate::ErrorRow::of(ErrorCode::FileTypeMismatch as u16),
             crate::ErrorRow::worded(
-                55,
+                ErrorCode::EncryptedChatUnsupported as u16,
                 Some("Messages cannot be sent to secret or encrypted chats."),
                 Some("Send to an ordinary chat."),
             ),
-            crate::ErrorRow::of(90),
-            crate::ErrorRow::of(82),
+            crate::ErrorRow::of(ErrorCode::ChatDissolved as u16),
+            crate::ErrorRow::of(ErrorCode::ResourceOwnerMismatch as u16),
         ],
     };
 
@@ -220,32 +221,32 @@ impl super::MessageApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`InvalidRequestParam`](super::super::ErrorCode::InvalidRequestParam) (230001),
-    /// [`BotNotInChat`](super::super::ErrorCode::BotNotInChat) (230002),
-    /// [`BotAbilityDisabled`](super::super::ErrorCode::BotAbilityDisabled) (230006),
-    /// [`UserUnavailable`](super::super::ErrorCode::UserUnavailable) (230013),
-    /// [`P2pChatNotShareable`](super::super::ErrorCode::P2pChatNotShareable) (230015),
-    /// [`NotResourceOwner`](super::super::ErrorCode::NotResourceOwner) (230017),
-    /// [`BlockedByChatSettings`](super::super::ErrorCode::BlockedByChatSettings) (230018),
-    /// [`ThreadNotFound`](super::super::ErrorCode::ThreadNotFound) (230019),
-    /// [`FrequencyLimited`](super::super::ErrorCode::FrequencyLimited) (230020),
-    /// [`SensitiveContent`](super::super::ErrorCode::SensitiveContent) (230022),
-    /// [`ContentTooLong`](super::super::ErrorCode::ContentTooLong) (230025),
-    /// [`NoPermission`](super::super::ErrorCode::NoPermission) (230027),
-    /// [`CardContentFailed`](super::super::ErrorCode::CardContentFailed) (230099),
-    /// [`DlpCheckFailed`](super::super::ErrorCode::DlpCheckFailed) (230028),
-    /// [`UserResigned`](super::super::ErrorCode::UserResigned) (230029),
-    /// [`InvalidReceiveId`](super::super::ErrorCode::InvalidReceiveId) (230034),
-    /// [`SendPermissionDenied`](super::super::ErrorCode::SendPermissionDenied) (230035),
-    /// [`TenantCryptKeyDeleted`](super::super::ErrorCode::TenantCryptKeyDeleted) (230036),
-    /// [`CrossTenantP2pForbidden`](super::super::ErrorCode::CrossTenantP2pForbidden) (230038),
-    /// [`MessageBeingSent`](super::super::ErrorCode::MessageBeingSent) (230049),
-    /// [`UserBlockedBot`](super::super::ErrorCode::UserBlockedBot) (230053),
-    /// [`MessageTypeNotAllowedInChat`](super::super::ErrorCode::MessageTypeNotAllowedInChat)
-    /// (230054), [`FileTypeMismatch`](super::super::ErrorCode::FileTypeMismatch) (230055),
-    /// [`EncryptedChatUnsupported`](super::super::ErrorCode::EncryptedChatUnsupported) (230075),
-    /// [`ChatDissolved`](super::super::ErrorCode::ChatDissolved) (232009),
-    /// [`ResourceOwnerMismatch`](super::super::ErrorCode::ResourceOwnerMismatch) (231205).
+    /// [`InvalidRequestParam`](ErrorCode::InvalidRequestParam) (230001),
+    /// [`BotNotInChat`](ErrorCode::BotNotInChat) (230002),
+    /// [`BotAbilityDisabled`](ErrorCode::BotAbilityDisabled) (230006),
+    /// [`UserUnavailable`](ErrorCode::UserUnavailable) (230013),
+    /// [`P2pChatNotShareable`](ErrorCode::P2pChatNotShareable) (230015),
+    /// [`NotResourceOwner`](ErrorCode::NotResourceOwner) (230017),
+    /// [`BlockedByChatSettings`](ErrorCode::BlockedByChatSettings) (230018),
+    /// [`ThreadNotFound`](ErrorCode::ThreadNotFound) (230019),
+    /// [`FrequencyLimited`](ErrorCode::FrequencyLimited) (230020),
+    /// [`SensitiveContent`](ErrorCode::SensitiveContent) (230022),
+    /// [`ContentTooLong`](ErrorCode::ContentTooLong) (230025),
+    /// [`NoPermission`](ErrorCode::NoPermission) (230027),
+    /// [`CardContentFailed`](ErrorCode::CardContentFailed) (230099),
+    /// [`DlpCheckFailed`](ErrorCode::DlpCheckFailed) (230028),
+    /// [`UserResigned`](ErrorCode::UserResigned) (230029),
+    /// [`InvalidReceiveId`](ErrorCode::InvalidReceiveId) (230034),
+    /// [`SendPermissionDenied`](ErrorCode::SendPermissionDenied) (230035),
+    /// [`TenantCryptKeyDeleted`](ErrorCode::TenantCryptKeyDeleted) (230036),
+    /// [`CrossTenantP2pForbidden`](ErrorCode::CrossTenantP2pForbidden) (230038),
+    /// [`MessageBeingSent`](ErrorCode::MessageBeingSent) (230049),
+    /// [`UserBlockedBot`](ErrorCode::UserBlockedBot) (230053),
+    /// [`MessageTypeNotAllowedInChat`](ErrorCode::MessageTypeNotAllowedInChat) (230054),
+    /// [`FileTypeMismatch`](ErrorCode::FileTypeMismatch) (230055),
+    /// [`EncryptedChatUnsupported`](ErrorCode::EncryptedChatUnsupported) (230075),
+    /// [`ChatDissolved`](ErrorCode::ChatDissolved) (232009),
+    /// [`ResourceOwnerMismatch`](ErrorCode::ResourceOwnerMismatch) (231205).
     ///
     /// # Example
     ///

@@ -6,6 +6,7 @@
 //! `DELETE /open-apis/im/v1/messages/:message_id`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 
 /// The parameters and body of `im.v1.message.delete`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,7 +39,7 @@ pub struct DeleteMessageResponse {
 
 crate::answer!(DeleteMessageResponse);
 impl op::Operation for DeleteMessageRequest {
-    type Code = super::super::ErrorCode;
+    type Code = ErrorCode;
     type Answer = DeleteMessageResponse;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.message.delete",
@@ -52,23 +53,23 @@ impl op::Operation for DeleteMessageRequest {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
         errors: &[
-            crate::ErrorRow::of(0),
-            crate::ErrorRow::of(1),
-            crate::ErrorRow::of(5),
-            crate::ErrorRow::of(8),
-            crate::ErrorRow::of(11),
-            crate::ErrorRow::of(21),
-            crate::ErrorRow::of(22),
-            crate::ErrorRow::of(37),
+            crate::ErrorRow::of(ErrorCode::InvalidRequestParam as u16),
+            crate::ErrorRow::of(ErrorCode::BotNotInChat as u16),
+            crate::ErrorRow::of(ErrorCode::BotAbilityDisabled as u16),
+            crate::ErrorRow::of(ErrorCode::RecallWindowExpired as u16),
+            crate::ErrorRow::of(ErrorCode::UserUnavailable as u16),
+            crate::ErrorRow::of(ErrorCode::NoRecallPermission as u16),
+            crate::ErrorRow::of(ErrorCode::NoPermission as u16),
+            crate::ErrorRow::of(ErrorCode::MessageInvisible as u16),
             crate::ErrorRow::worded(
-                40,
+                ErrorCode::UnsupportedMessageType as u16,
                 Some("Messages of this type cannot be recalled."),
                 Some("Leave the message in place."),
             ),
-            crate::ErrorRow::of(58),
-            crate::ErrorRow::of(90),
+            crate::ErrorRow::of(ErrorCode::MessageDeleted as u16),
+            crate::ErrorRow::of(ErrorCode::ChatDissolved as u16),
         ],
     };
 
@@ -97,17 +98,17 @@ impl super::MessageApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`InvalidRequestParam`](super::super::ErrorCode::InvalidRequestParam) (230001),
-    /// [`BotNotInChat`](super::super::ErrorCode::BotNotInChat) (230002),
-    /// [`BotAbilityDisabled`](super::super::ErrorCode::BotAbilityDisabled) (230006),
-    /// [`RecallWindowExpired`](super::super::ErrorCode::RecallWindowExpired) (230009),
-    /// [`UserUnavailable`](super::super::ErrorCode::UserUnavailable) (230013),
-    /// [`NoRecallPermission`](super::super::ErrorCode::NoRecallPermission) (230026),
-    /// [`NoPermission`](super::super::ErrorCode::NoPermission) (230027),
-    /// [`MessageInvisible`](super::super::ErrorCode::MessageInvisible) (230050),
-    /// [`UnsupportedMessageType`](super::super::ErrorCode::UnsupportedMessageType) (230054),
-    /// [`MessageDeleted`](super::super::ErrorCode::MessageDeleted) (230110),
-    /// [`ChatDissolved`](super::super::ErrorCode::ChatDissolved) (232009).
+    /// [`InvalidRequestParam`](ErrorCode::InvalidRequestParam) (230001),
+    /// [`BotNotInChat`](ErrorCode::BotNotInChat) (230002),
+    /// [`BotAbilityDisabled`](ErrorCode::BotAbilityDisabled) (230006),
+    /// [`RecallWindowExpired`](ErrorCode::RecallWindowExpired) (230009),
+    /// [`UserUnavailable`](ErrorCode::UserUnavailable) (230013),
+    /// [`NoRecallPermission`](ErrorCode::NoRecallPermission) (230026),
+    /// [`NoPermission`](ErrorCode::NoPermission) (230027),
+    /// [`MessageInvisible`](ErrorCode::MessageInvisible) (230050),
+    /// [`UnsupportedMessageType`](ErrorCode::UnsupportedMessageType) (230054),
+    /// [`MessageDeleted`](ErrorCode::MessageDeleted) (230110),
+    /// [`ChatDissolved`](ErrorCode::ChatDissolved) (232009).
     ///
     /// # Example
     ///

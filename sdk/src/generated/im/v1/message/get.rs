@@ -6,6 +6,7 @@
 //! `GET /open-apis/im/v1/messages/:message_id`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 use super::super::models::{CardMsgContentType, Message, UserIdType};
 
 /// The parameters and body of `im.v1.message.get`: made by the accessor, changed by the call's setters.
@@ -51,7 +52,7 @@ pub struct GetMessageResponse {
 
 crate::answer!(GetMessageResponse);
 impl op::Operation for GetMessageRequest {
-    type Code = super::super::ErrorCode;
+    type Code = ErrorCode;
     type Answer = GetMessageResponse;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.message.get",
@@ -65,39 +66,39 @@ impl op::Operation for GetMessageRequest {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
         errors: &[
             crate::ErrorRow::worded(
-                0,
+                ErrorCode::InvalidRequestParam as u16,
                 Some(
                     "A request parameter is malformed; the message usually names it after `ext=`.",
                 ),
                 None,
             ),
             crate::ErrorRow::worded(
-                1,
+                ErrorCode::BotNotInChat as u16,
                 Some("The app's bot is not a member of the chat the message is in."),
                 None,
             ),
-            crate::ErrorRow::of(5),
+            crate::ErrorRow::of(ErrorCode::BotAbilityDisabled as u16),
             crate::ErrorRow::worded(
-                11,
+                ErrorCode::UserUnavailable as u16,
                 Some("The user is outside the app's availability scope."),
                 None,
             ),
             crate::ErrorRow::worded(
-                22,
+                ErrorCode::NoPermission as u16,
                 Some("The caller lacks the permission this operation needs."),
                 Some("Check the app's scopes and the user's permissions in the chat."),
             ),
             crate::ErrorRow::worded(
-                37,
+                ErrorCode::MessageInvisible as u16,
                 Some(
                     "The message cannot be seen by the caller, typically history from before the bot joined.",
                 ),
                 None,
             ),
-            crate::ErrorRow::of(58),
+            crate::ErrorRow::of(ErrorCode::MessageDeleted as u16),
         ],
     };
 
@@ -129,13 +130,13 @@ impl super::MessageApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`InvalidRequestParam`](super::super::ErrorCode::InvalidRequestParam) (230001),
-    /// [`BotNotInChat`](super::super::ErrorCode::BotNotInChat) (230002),
-    /// [`BotAbilityDisabled`](super::super::ErrorCode::BotAbilityDisabled) (230006),
-    /// [`UserUnavailable`](super::super::ErrorCode::UserUnavailable) (230013),
-    /// [`NoPermission`](super::super::ErrorCode::NoPermission) (230027),
-    /// [`MessageInvisible`](super::super::ErrorCode::MessageInvisible) (230050),
-    /// [`MessageDeleted`](super::super::ErrorCode::MessageDeleted) (230110).
+    /// [`InvalidRequestParam`](ErrorCode::InvalidRequestParam) (230001),
+    /// [`BotNotInChat`](ErrorCode::BotNotInChat) (230002),
+    /// [`BotAbilityDisabled`](ErrorCode::BotAbilityDisabled) (230006),
+    /// [`UserUnavailable`](ErrorCode::UserUnavailable) (230013),
+    /// [`NoPermission`](ErrorCode::NoPermission) (230027),
+    /// [`MessageInvisible`](ErrorCode::MessageInvisible) (230050),
+    /// [`MessageDeleted`](ErrorCode::MessageDeleted) (230110).
     ///
     /// # Example
     ///

@@ -6,6 +6,7 @@
 //! `GET /open-apis/im/v1/messages`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 use crate::codec;
 use super::super::models::{CardMsgContentType, ContainerIdType, Message, SortType};
 
@@ -79,7 +80,7 @@ pub struct ListMessageResponse {
 
 crate::answer!(ListMessageResponse);
 impl op::Operation for ListMessageRequest {
-    type Code = super::super::ErrorCode;
+    type Code = ErrorCode;
     type Answer = ListMessageResponse;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.message.list",
@@ -93,35 +94,35 @@ impl op::Operation for ListMessageRequest {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
         errors: &[
             crate::ErrorRow::worded(
-                0,
+                ErrorCode::InvalidRequestParam as u16,
                 Some(
                     "A request parameter is malformed; the message usually names it after `ext=`.",
                 ),
                 None,
             ),
-            crate::ErrorRow::of(1),
-            crate::ErrorRow::of(5),
+            crate::ErrorRow::of(ErrorCode::BotNotInChat as u16),
+            crate::ErrorRow::of(ErrorCode::BotAbilityDisabled as u16),
             crate::ErrorRow::worded(
-                11,
+                ErrorCode::UserUnavailable as u16,
                 Some("The user is outside the app's availability scope."),
                 None,
             ),
             crate::ErrorRow::worded(
-                22,
+                ErrorCode::NoPermission as u16,
                 Some("The caller lacks the permission this operation needs."),
                 Some("Check the app's scopes and the user's permissions in the chat."),
             ),
-            crate::ErrorRow::of(53),
+            crate::ErrorRow::of(ErrorCode::ThreadInvisible as u16),
             crate::ErrorRow::worded(
-                58,
+                ErrorCode::MessageDeleted as u16,
                 Some("The thread's root message has been deleted."),
                 Some("Drop the thread from your work queue."),
             ),
-            crate::ErrorRow::of(80),
-            crate::ErrorRow::of(81),
+            crate::ErrorRow::of(ErrorCode::ContainerIdInvalid as u16),
+            crate::ErrorRow::of(ErrorCode::ContainerNotFound as u16),
         ],
     };
 
@@ -174,15 +175,15 @@ impl super::MessageApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`InvalidRequestParam`](super::super::ErrorCode::InvalidRequestParam) (230001),
-    /// [`BotNotInChat`](super::super::ErrorCode::BotNotInChat) (230002),
-    /// [`BotAbilityDisabled`](super::super::ErrorCode::BotAbilityDisabled) (230006),
-    /// [`UserUnavailable`](super::super::ErrorCode::UserUnavailable) (230013),
-    /// [`NoPermission`](super::super::ErrorCode::NoPermission) (230027),
-    /// [`ThreadInvisible`](super::super::ErrorCode::ThreadInvisible) (230073),
-    /// [`MessageDeleted`](super::super::ErrorCode::MessageDeleted) (230110),
-    /// [`ContainerIdInvalid`](super::super::ErrorCode::ContainerIdInvalid) (231203),
-    /// [`ContainerNotFound`](super::super::ErrorCode::ContainerNotFound) (231204).
+    /// [`InvalidRequestParam`](ErrorCode::InvalidRequestParam) (230001),
+    /// [`BotNotInChat`](ErrorCode::BotNotInChat) (230002),
+    /// [`BotAbilityDisabled`](ErrorCode::BotAbilityDisabled) (230006),
+    /// [`UserUnavailable`](ErrorCode::UserUnavailable) (230013),
+    /// [`NoPermission`](ErrorCode::NoPermission) (230027),
+    /// [`ThreadInvisible`](ErrorCode::ThreadInvisible) (230073),
+    /// [`MessageDeleted`](ErrorCode::MessageDeleted) (230110),
+    /// [`ContainerIdInvalid`](ErrorCode::ContainerIdInvalid) (231203),
+    /// [`ContainerNotFound`](ErrorCode::ContainerNotFound) (231204).
     ///
     /// # Example
     ///

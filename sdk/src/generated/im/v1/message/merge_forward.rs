@@ -6,6 +6,7 @@
 //! `POST /open-apis/im/v1/messages/merge_forward`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 use super::super::models::{Message, ReceiveIdType};
 
 /// The parameters and body of `im.v1.message.merge_forward`: made by the accessor, changed by the call's setters.
@@ -79,7 +80,7 @@ pub struct MergeForwardMessageResponse {
 
 crate::answer!(MergeForwardMessageResponse);
 impl op::Operation for MergeForwardMessageRequest {
-    type Code = super::super::ErrorCode;
+    type Code = ErrorCode;
     type Answer = MergeForwardMessageResponse;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.message.merge_forward",
@@ -93,43 +94,43 @@ impl op::Operation for MergeForwardMessageRequest {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
         errors: &[
-            crate::ErrorRow::of(0),
-            crate::ErrorRow::of(1),
-            crate::ErrorRow::of(5),
-            crate::ErrorRow::of(11),
-            crate::ErrorRow::of(14),
-            crate::ErrorRow::of(15),
-            crate::ErrorRow::of(16),
-            crate::ErrorRow::of(22),
-            crate::ErrorRow::of(24),
-            crate::ErrorRow::of(28),
-            crate::ErrorRow::of(29),
-            crate::ErrorRow::of(30),
-            crate::ErrorRow::of(31),
-            crate::ErrorRow::of(36),
-            crate::ErrorRow::of(39),
-            crate::ErrorRow::of(43),
-            crate::ErrorRow::of(44),
+            crate::ErrorRow::of(ErrorCode::InvalidRequestParam as u16),
+            crate::ErrorRow::of(ErrorCode::BotNotInChat as u16),
+            crate::ErrorRow::of(ErrorCode::BotAbilityDisabled as u16),
+            crate::ErrorRow::of(ErrorCode::UserUnavailable as u16),
+            crate::ErrorRow::of(ErrorCode::BlockedByChatSettings as u16),
+            crate::ErrorRow::of(ErrorCode::ThreadNotFound as u16),
+            crate::ErrorRow::of(ErrorCode::FrequencyLimited as u16),
+            crate::ErrorRow::of(ErrorCode::NoPermission as u16),
+            crate::ErrorRow::of(ErrorCode::UserResigned as u16),
+            crate::ErrorRow::of(ErrorCode::InvalidReceiveId as u16),
+            crate::ErrorRow::of(ErrorCode::SendPermissionDenied as u16),
+            crate::ErrorRow::of(ErrorCode::TenantCryptKeyDeleted as u16),
+            crate::ErrorRow::of(ErrorCode::CrossTenantP2pForbidden as u16),
+            crate::ErrorRow::of(ErrorCode::MessageBeingSent as u16),
+            crate::ErrorRow::of(ErrorCode::UserBlockedBot as u16),
+            crate::ErrorRow::of(ErrorCode::EncryptedChatForbidden as u16),
+            crate::ErrorRow::of(ErrorCode::InvalidTargetChat as u16),
             crate::ErrorRow::worded(
-                45,
+                ErrorCode::InvalidSourceMessage as u16,
                 Some(
                     "None of the messages of `message_id_list` exists or can be seen by the caller.",
                 ),
                 Some("Check the IDs in message_id_list."),
             ),
             crate::ErrorRow::worded(
-                46,
+                ErrorCode::SourceMessageRecalled as u16,
                 Some("Every message of `message_id_list` has been recalled."),
                 Some("Forward messages that still exist."),
             ),
-            crate::ErrorRow::of(47),
-            crate::ErrorRow::of(48),
-            crate::ErrorRow::of(49),
-            crate::ErrorRow::of(50),
-            crate::ErrorRow::of(54),
-            crate::ErrorRow::of(90),
+            crate::ErrorRow::of(ErrorCode::SecretChatMessage as u16),
+            crate::ErrorRow::of(ErrorCode::MergeForwardMixedSources as u16),
+            crate::ErrorRow::of(ErrorCode::MergeForwardAcrossChats as u16),
+            crate::ErrorRow::of(ErrorCode::RestrictedMode as u16),
+            crate::ErrorRow::of(ErrorCode::TargetThreadInvisible as u16),
+            crate::ErrorRow::of(ErrorCode::ChatDissolved as u16),
         ],
     };
 
@@ -165,31 +166,31 @@ impl super::MessageApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`InvalidRequestParam`](super::super::ErrorCode::InvalidRequestParam) (230001),
-    /// [`BotNotInChat`](super::super::ErrorCode::BotNotInChat) (230002),
-    /// [`BotAbilityDisabled`](super::super::ErrorCode::BotAbilityDisabled) (230006),
-    /// [`UserUnavailable`](super::super::ErrorCode::UserUnavailable) (230013),
-    /// [`BlockedByChatSettings`](super::super::ErrorCode::BlockedByChatSettings) (230018),
-    /// [`ThreadNotFound`](super::super::ErrorCode::ThreadNotFound) (230019),
-    /// [`FrequencyLimited`](super::super::ErrorCode::FrequencyLimited) (230020),
-    /// [`NoPermission`](super::super::ErrorCode::NoPermission) (230027),
-    /// [`UserResigned`](super::super::ErrorCode::UserResigned) (230029),
-    /// [`InvalidReceiveId`](super::super::ErrorCode::InvalidReceiveId) (230034),
-    /// [`SendPermissionDenied`](super::super::ErrorCode::SendPermissionDenied) (230035),
-    /// [`TenantCryptKeyDeleted`](super::super::ErrorCode::TenantCryptKeyDeleted) (230036),
-    /// [`CrossTenantP2pForbidden`](super::super::ErrorCode::CrossTenantP2pForbidden) (230038),
-    /// [`MessageBeingSent`](super::super::ErrorCode::MessageBeingSent) (230049),
-    /// [`UserBlockedBot`](super::super::ErrorCode::UserBlockedBot) (230053),
-    /// [`EncryptedChatForbidden`](super::super::ErrorCode::EncryptedChatForbidden) (230062),
-    /// [`InvalidTargetChat`](super::super::ErrorCode::InvalidTargetChat) (230063),
-    /// [`InvalidSourceMessage`](super::super::ErrorCode::InvalidSourceMessage) (230064),
-    /// [`SourceMessageRecalled`](super::super::ErrorCode::SourceMessageRecalled) (230065),
-    /// [`SecretChatMessage`](super::super::ErrorCode::SecretChatMessage) (230066),
-    /// [`MergeForwardMixedSources`](super::super::ErrorCode::MergeForwardMixedSources) (230067),
-    /// [`MergeForwardAcrossChats`](super::super::ErrorCode::MergeForwardAcrossChats) (230069),
-    /// [`RestrictedMode`](super::super::ErrorCode::RestrictedMode) (230070),
-    /// [`TargetThreadInvisible`](super::super::ErrorCode::TargetThreadInvisible) (230074),
-    /// [`ChatDissolved`](super::super::ErrorCode::ChatDissolved) (232009).
+    /// [`InvalidRequestParam`](ErrorCode::InvalidRequestParam) (230001),
+    /// [`BotNotInChat`](ErrorCode::BotNotInChat) (230002),
+    /// [`BotAbilityDisabled`](ErrorCode::BotAbilityDisabled) (230006),
+    /// [`UserUnavailable`](ErrorCode::UserUnavailable) (230013),
+    /// [`BlockedByChatSettings`](ErrorCode::BlockedByChatSettings) (230018),
+    /// [`ThreadNotFound`](ErrorCode::ThreadNotFound) (230019),
+    /// [`FrequencyLimited`](ErrorCode::FrequencyLimited) (230020),
+    /// [`NoPermission`](ErrorCode::NoPermission) (230027),
+    /// [`UserResigned`](ErrorCode::UserResigned) (230029),
+    /// [`InvalidReceiveId`](ErrorCode::InvalidReceiveId) (230034),
+    /// [`SendPermissionDenied`](ErrorCode::SendPermissionDenied) (230035),
+    /// [`TenantCryptKeyDeleted`](ErrorCode::TenantCryptKeyDeleted) (230036),
+    /// [`CrossTenantP2pForbidden`](ErrorCode::CrossTenantP2pForbidden) (230038),
+    /// [`MessageBeingSent`](ErrorCode::MessageBeingSent) (230049),
+    /// [`UserBlockedBot`](ErrorCode::UserBlockedBot) (230053),
+    /// [`EncryptedChatForbidden`](ErrorCode::EncryptedChatForbidden) (230062),
+    /// [`InvalidTargetChat`](ErrorCode::InvalidTargetChat) (230063),
+    /// [`InvalidSourceMessage`](ErrorCode::InvalidSourceMessage) (230064),
+    /// [`SourceMessageRecalled`](ErrorCode::SourceMessageRecalled) (230065),
+    /// [`SecretChatMessage`](ErrorCode::SecretChatMessage) (230066),
+    /// [`MergeForwardMixedSources`](ErrorCode::MergeForwardMixedSources) (230067),
+    /// [`MergeForwardAcrossChats`](ErrorCode::MergeForwardAcrossChats) (230069),
+    /// [`RestrictedMode`](ErrorCode::RestrictedMode) (230070),
+    /// [`TargetThreadInvisible`](ErrorCode::TargetThreadInvisible) (230074),
+    /// [`ChatDissolved`](ErrorCode::ChatDissolved) (232009).
     ///
     /// # Example
     ///

@@ -6,6 +6,7 @@
 //! `PATCH /open-apis/im/v1/messages/:message_id`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 
 /// The parameters and body of `im.v1.message.patch`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,7 +62,7 @@ pub struct PatchMessageResponse {
 
 crate::answer!(PatchMessageResponse);
 impl op::Operation for PatchMessageRequest {
-    type Code = super::super::ErrorCode;
+    type Code = ErrorCode;
     type Answer = PatchMessageResponse;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.message.patch",
@@ -75,32 +76,32 @@ impl op::Operation for PatchMessageRequest {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
         errors: &[
-            crate::ErrorRow::of(0),
-            crate::ErrorRow::of(5),
-            crate::ErrorRow::of(9),
-            crate::ErrorRow::of(11),
+            crate::ErrorRow::of(ErrorCode::InvalidRequestParam as u16),
+            crate::ErrorRow::of(ErrorCode::BotAbilityDisabled as u16),
+            crate::ErrorRow::of(ErrorCode::MessageRecalled as u16),
+            crate::ErrorRow::of(ErrorCode::UserUnavailable as u16),
             crate::ErrorRow::worded(
-                16,
+                ErrorCode::FrequencyLimited as u16,
                 Some("Too many updates to this message in a short time."),
                 Some(
                     "Slow down and retry; one message takes at most 5 updates per second.",
                 ),
             ),
             crate::ErrorRow::worded(
-                20,
+                ErrorCode::ContentTooLong as u16,
                 Some("The card is over the 30 KB limit."),
                 Some("Make the card smaller."),
             ),
-            crate::ErrorRow::of(22),
-            crate::ErrorRow::of(23),
-            crate::ErrorRow::of(26),
-            crate::ErrorRow::of(37),
-            crate::ErrorRow::of(57),
-            crate::ErrorRow::of(58),
-            crate::ErrorRow::of(90),
-            crate::ErrorRow::of(82),
+            crate::ErrorRow::of(ErrorCode::NoPermission as u16),
+            crate::ErrorRow::of(ErrorCode::DlpCheckFailed as u16),
+            crate::ErrorRow::of(ErrorCode::UpdateWindowExpired as u16),
+            crate::ErrorRow::of(ErrorCode::MessageInvisible as u16),
+            crate::ErrorRow::of(ErrorCode::CardContentFailed as u16),
+            crate::ErrorRow::of(ErrorCode::MessageDeleted as u16),
+            crate::ErrorRow::of(ErrorCode::ChatDissolved as u16),
+            crate::ErrorRow::of(ErrorCode::ResourceOwnerMismatch as u16),
         ],
     };
 
@@ -130,20 +131,20 @@ impl super::MessageApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`InvalidRequestParam`](super::super::ErrorCode::InvalidRequestParam) (230001),
-    /// [`BotAbilityDisabled`](super::super::ErrorCode::BotAbilityDisabled) (230006),
-    /// [`MessageRecalled`](super::super::ErrorCode::MessageRecalled) (230011),
-    /// [`UserUnavailable`](super::super::ErrorCode::UserUnavailable) (230013),
-    /// [`FrequencyLimited`](super::super::ErrorCode::FrequencyLimited) (230020),
-    /// [`ContentTooLong`](super::super::ErrorCode::ContentTooLong) (230025),
-    /// [`NoPermission`](super::super::ErrorCode::NoPermission) (230027),
-    /// [`DlpCheckFailed`](super::super::ErrorCode::DlpCheckFailed) (230028),
-    /// [`UpdateWindowExpired`](super::super::ErrorCode::UpdateWindowExpired) (230031),
-    /// [`MessageInvisible`](super::super::ErrorCode::MessageInvisible) (230050),
-    /// [`CardContentFailed`](super::super::ErrorCode::CardContentFailed) (230099),
-    /// [`MessageDeleted`](super::super::ErrorCode::MessageDeleted) (230110),
-    /// [`ChatDissolved`](super::super::ErrorCode::ChatDissolved) (232009),
-    /// [`ResourceOwnerMismatch`](super::super::ErrorCode::ResourceOwnerMismatch) (231205).
+    /// [`InvalidRequestParam`](ErrorCode::InvalidRequestParam) (230001),
+    /// [`BotAbilityDisabled`](ErrorCode::BotAbilityDisabled) (230006),
+    /// [`MessageRecalled`](ErrorCode::MessageRecalled) (230011),
+    /// [`UserUnavailable`](ErrorCode::UserUnavailable) (230013),
+    /// [`FrequencyLimited`](ErrorCode::FrequencyLimited) (230020),
+    /// [`ContentTooLong`](ErrorCode::ContentTooLong) (230025),
+    /// [`NoPermission`](ErrorCode::NoPermission) (230027),
+    /// [`DlpCheckFailed`](ErrorCode::DlpCheckFailed) (230028),
+    /// [`UpdateWindowExpired`](ErrorCode::UpdateWindowExpired) (230031),
+    /// [`MessageInvisible`](ErrorCode::MessageInvisible) (230050),
+    /// [`CardContentFailed`](ErrorCode::CardContentFailed) (230099),
+    /// [`MessageDeleted`](ErrorCode::MessageDeleted) (230110),
+    /// [`ChatDissolved`](ErrorCode::ChatDissolved) (232009),
+    /// [`ResourceOwnerMismatch`](ErrorCode::ResourceOwnerMismatch) (231205).
     ///
     /// # Example
     ///

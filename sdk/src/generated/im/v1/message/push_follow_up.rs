@@ -6,6 +6,7 @@
 //! `POST /open-apis/im/v1/messages/:message_id/push_follow_up`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 use super::super::models::FollowUp;
 
 /// The parameters and body of `im.v1.message.push_follow_up`: made by the accessor, changed by the call's setters.
@@ -64,7 +65,7 @@ pub struct PushFollowUpMessageResponse {
 
 crate::answer!(PushFollowUpMessageResponse);
 impl op::Operation for PushFollowUpMessageRequest {
-    type Code = super::super::ErrorCode;
+    type Code = ErrorCode;
     type Answer = PushFollowUpMessageResponse;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.message.push_follow_up",
@@ -78,16 +79,16 @@ impl op::Operation for PushFollowUpMessageRequest {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
         errors: &[
-            crate::ErrorRow::of(0),
-            crate::ErrorRow::of(186),
-            crate::ErrorRow::of(2),
-            crate::ErrorRow::of(3),
-            crate::ErrorRow::of(4),
-            crate::ErrorRow::of(187),
-            crate::ErrorRow::of(6),
-            crate::ErrorRow::of(7),
+            crate::ErrorRow::of(ErrorCode::InvalidRequestParam as u16),
+            crate::ErrorRow::of(ErrorCode::MessageExpired as u16),
+            crate::ErrorRow::of(ErrorCode::FollowUpP2pOnly as u16),
+            crate::ErrorRow::of(ErrorCode::FollowUpMessageInvisible as u16),
+            crate::ErrorRow::of(ErrorCode::UserInvisibleToBot as u16),
+            crate::ErrorRow::of(ErrorCode::NotLatestMessage as u16),
+            crate::ErrorRow::of(ErrorCode::InvalidFollowUp as u16),
+            crate::ErrorRow::of(ErrorCode::FollowUpExists as u16),
         ],
     };
 
@@ -117,14 +118,14 @@ impl super::MessageApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`InvalidRequestParam`](super::super::ErrorCode::InvalidRequestParam) (230001),
-    /// [`MessageExpired`](super::super::ErrorCode::MessageExpired) (230002),
-    /// [`FollowUpP2pOnly`](super::super::ErrorCode::FollowUpP2pOnly) (230003),
-    /// [`FollowUpMessageInvisible`](super::super::ErrorCode::FollowUpMessageInvisible) (230004),
-    /// [`UserInvisibleToBot`](super::super::ErrorCode::UserInvisibleToBot) (230005),
-    /// [`NotLatestMessage`](super::super::ErrorCode::NotLatestMessage) (230006),
-    /// [`InvalidFollowUp`](super::super::ErrorCode::InvalidFollowUp) (230007),
-    /// [`FollowUpExists`](super::super::ErrorCode::FollowUpExists) (230008).
+    /// [`InvalidRequestParam`](ErrorCode::InvalidRequestParam) (230001),
+    /// [`MessageExpired`](ErrorCode::MessageExpired) (230002),
+    /// [`FollowUpP2pOnly`](ErrorCode::FollowUpP2pOnly) (230003),
+    /// [`FollowUpMessageInvisible`](ErrorCode::FollowUpMessageInvisible) (230004),
+    /// [`UserInvisibleToBot`](ErrorCode::UserInvisibleToBot) (230005),
+    /// [`NotLatestMessage`](ErrorCode::NotLatestMessage) (230006),
+    /// [`InvalidFollowUp`](ErrorCode::InvalidFollowUp) (230007),
+    /// [`FollowUpExists`](ErrorCode::FollowUpExists) (230008).
     ///
     /// # Example
     ///

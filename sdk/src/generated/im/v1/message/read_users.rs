@@ -6,6 +6,7 @@
 //! `GET /open-apis/im/v1/messages/:message_id/read_users`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 use crate::codec;
 use super::super::models::{ReadUser, UserIdType};
 
@@ -57,7 +58,7 @@ pub struct ReadUsersMessageResponse {
 
 crate::answer!(ReadUsersMessageResponse);
 impl op::Operation for ReadUsersMessageRequest {
-    type Code = super::super::ErrorCode;
+    type Code = ErrorCode;
     type Answer = ReadUsersMessageResponse;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.message.read_users",
@@ -71,17 +72,17 @@ impl op::Operation for ReadUsersMessageRequest {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
         errors: &[
-            crate::ErrorRow::of(0),
-            crate::ErrorRow::of(1),
-            crate::ErrorRow::of(5),
-            crate::ErrorRow::of(10),
-            crate::ErrorRow::of(11),
-            crate::ErrorRow::of(22),
-            crate::ErrorRow::of(27),
-            crate::ErrorRow::of(37),
-            crate::ErrorRow::of(58),
+            crate::ErrorRow::of(ErrorCode::InvalidRequestParam as u16),
+            crate::ErrorRow::of(ErrorCode::BotNotInChat as u16),
+            crate::ErrorRow::of(ErrorCode::BotAbilityDisabled as u16),
+            crate::ErrorRow::of(ErrorCode::BotNotMessageSender as u16),
+            crate::ErrorRow::of(ErrorCode::UserUnavailable as u16),
+            crate::ErrorRow::of(ErrorCode::NoPermission as u16),
+            crate::ErrorRow::of(ErrorCode::ReadInfoWindowExpired as u16),
+            crate::ErrorRow::of(ErrorCode::MessageInvisible as u16),
+            crate::ErrorRow::of(ErrorCode::MessageDeleted as u16),
         ],
     };
 
@@ -130,15 +131,15 @@ impl super::MessageApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`InvalidRequestParam`](super::super::ErrorCode::InvalidRequestParam) (230001),
-    /// [`BotNotInChat`](super::super::ErrorCode::BotNotInChat) (230002),
-    /// [`BotAbilityDisabled`](super::super::ErrorCode::BotAbilityDisabled) (230006),
-    /// [`BotNotMessageSender`](super::super::ErrorCode::BotNotMessageSender) (230012),
-    /// [`UserUnavailable`](super::super::ErrorCode::UserUnavailable) (230013),
-    /// [`NoPermission`](super::super::ErrorCode::NoPermission) (230027),
-    /// [`ReadInfoWindowExpired`](super::super::ErrorCode::ReadInfoWindowExpired) (230033),
-    /// [`MessageInvisible`](super::super::ErrorCode::MessageInvisible) (230050),
-    /// [`MessageDeleted`](super::super::ErrorCode::MessageDeleted) (230110).
+    /// [`InvalidRequestParam`](ErrorCode::InvalidRequestParam) (230001),
+    /// [`BotNotInChat`](ErrorCode::BotNotInChat) (230002),
+    /// [`BotAbilityDisabled`](ErrorCode::BotAbilityDisabled) (230006),
+    /// [`BotNotMessageSender`](ErrorCode::BotNotMessageSender) (230012),
+    /// [`UserUnavailable`](ErrorCode::UserUnavailable) (230013),
+    /// [`NoPermission`](ErrorCode::NoPermission) (230027),
+    /// [`ReadInfoWindowExpired`](ErrorCode::ReadInfoWindowExpired) (230033),
+    /// [`MessageInvisible`](ErrorCode::MessageInvisible) (230050),
+    /// [`MessageDeleted`](ErrorCode::MessageDeleted) (230110).
     ///
     /// # Example
     ///

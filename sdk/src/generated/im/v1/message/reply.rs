@@ -6,6 +6,7 @@
 //! `POST /open-apis/im/v1/messages/:message_id/reply`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 use crate::codec;
 use super::super::models::{Mention, MessageBody, MsgType, Sender};
 
@@ -136,7 +137,7 @@ pub struct ReplyMessageResponse {
 
 crate::answer!(ReplyMessageResponse);
 impl op::Operation for ReplyMessageRequest {
-    type Code = super::super::ErrorCode;
+    type Code = ErrorCode;
     type Answer = ReplyMessageResponse;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.message.reply",
@@ -150,59 +151,59 @@ impl op::Operation for ReplyMessageRequest {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
         errors: &[
-            crate::ErrorRow::of(0),
-            crate::ErrorRow::of(1),
-            crate::ErrorRow::of(5),
-            crate::ErrorRow::of(9),
-            crate::ErrorRow::of(11),
-            crate::ErrorRow::of(12),
-            crate::ErrorRow::of(13),
-            crate::ErrorRow::of(14),
+            crate::ErrorRow::of(ErrorCode::InvalidRequestParam as u16),
+            crate::ErrorRow::of(ErrorCode::BotNotInChat as u16),
+            crate::ErrorRow::of(ErrorCode::BotAbilityDisabled as u16),
+            crate::ErrorRow::of(ErrorCode::MessageRecalled as u16),
+            crate::ErrorRow::of(ErrorCode::UserUnavailable as u16),
+            crate::ErrorRow::of(ErrorCode::P2pChatNotShareable as u16),
+            crate::ErrorRow::of(ErrorCode::NotResourceOwner as u16),
+            crate::ErrorRow::of(ErrorCode::BlockedByChatSettings as u16),
             crate::ErrorRow::worded(
-                15,
+                ErrorCode::ThreadNotFound as u16,
                 None,
                 Some("Reply to a message whose thread still exists."),
             ),
-            crate::ErrorRow::of(16),
-            crate::ErrorRow::of(17),
-            crate::ErrorRow::of(20),
-            crate::ErrorRow::of(22),
-            crate::ErrorRow::of(23),
-            crate::ErrorRow::of(29),
+            crate::ErrorRow::of(ErrorCode::FrequencyLimited as u16),
+            crate::ErrorRow::of(ErrorCode::SensitiveContent as u16),
+            crate::ErrorRow::of(ErrorCode::ContentTooLong as u16),
+            crate::ErrorRow::of(ErrorCode::NoPermission as u16),
+            crate::ErrorRow::of(ErrorCode::DlpCheckFailed as u16),
+            crate::ErrorRow::of(ErrorCode::SendPermissionDenied as u16),
             crate::ErrorRow::worded(
-                31,
+                ErrorCode::CrossTenantP2pForbidden as u16,
                 Some(
                     "One-to-one chats across tenants cannot be replied to through this API.",
                 ),
                 Some("Reply within the tenant, or through a group chat."),
             ),
-            crate::ErrorRow::of(36),
-            crate::ErrorRow::of(37),
+            crate::ErrorRow::of(ErrorCode::MessageBeingSent as u16),
+            crate::ErrorRow::of(ErrorCode::MessageInvisible as u16),
             crate::ErrorRow::worded(
-                40,
+                ErrorCode::UnsupportedMessageType as u16,
                 Some("Replies are not supported for this type of message."),
                 Some("Reply to another message, or send a new message to the chat."),
             ),
-            crate::ErrorRow::of(41),
-            crate::ErrorRow::of(51),
-            crate::ErrorRow::of(52),
+            crate::ErrorRow::of(ErrorCode::FileTypeMismatch as u16),
+            crate::ErrorRow::of(ErrorCode::ThreadReplyUnsupportedInChat as u16),
+            crate::ErrorRow::of(ErrorCode::ThreadReplyUnsupportedForAggregated as u16),
             crate::ErrorRow::worded(
-                55,
+                ErrorCode::EncryptedChatUnsupported as u16,
                 Some("Messages cannot be sent to secret or encrypted chats."),
                 Some("Reply in an ordinary chat."),
             ),
-            crate::ErrorRow::of(57),
+            crate::ErrorRow::of(ErrorCode::CardContentFailed as u16),
             crate::ErrorRow::worded(
-                59,
+                ErrorCode::MessageSelfDestructing as u16,
                 Some(
                     "The message is set to be deleted automatically and cannot be replied to.",
                 ),
                 Some("Reply to another message, or send a new message to the chat."),
             ),
-            crate::ErrorRow::of(90),
-            crate::ErrorRow::of(82),
+            crate::ErrorRow::of(ErrorCode::ChatDissolved as u16),
+            crate::ErrorRow::of(ErrorCode::ResourceOwnerMismatch as u16),
         ],
     };
 
@@ -233,34 +234,33 @@ impl super::MessageApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`InvalidRequestParam`](super::super::ErrorCode::InvalidRequestParam) (230001),
-    /// [`BotNotInChat`](super::super::ErrorCode::BotNotInChat) (230002),
-    /// [`BotAbilityDisabled`](super::super::ErrorCode::BotAbilityDisabled) (230006),
-    /// [`MessageRecalled`](super::super::ErrorCode::MessageRecalled) (230011),
-    /// [`UserUnavailable`](super::super::ErrorCode::UserUnavailable) (230013),
-    /// [`P2pChatNotShareable`](super::super::ErrorCode::P2pChatNotShareable) (230015),
-    /// [`NotResourceOwner`](super::super::ErrorCode::NotResourceOwner) (230017),
-    /// [`BlockedByChatSettings`](super::super::ErrorCode::BlockedByChatSettings) (230018),
-    /// [`ThreadNotFound`](super::super::ErrorCode::ThreadNotFound) (230019),
-    /// [`FrequencyLimited`](super::super::ErrorCode::FrequencyLimited) (230020),
-    /// [`SensitiveContent`](super::super::ErrorCode::SensitiveContent) (230022),
-    /// [`ContentTooLong`](super::super::ErrorCode::ContentTooLong) (230025),
-    /// [`NoPermission`](super::super::ErrorCode::NoPermission) (230027),
-    /// [`DlpCheckFailed`](super::super::ErrorCode::DlpCheckFailed) (230028),
-    /// [`SendPermissionDenied`](super::super::ErrorCode::SendPermissionDenied) (230035),
-    /// [`CrossTenantP2pForbidden`](super::super::ErrorCode::CrossTenantP2pForbidden) (230038),
-    /// [`MessageBeingSent`](super::super::ErrorCode::MessageBeingSent) (230049),
-    /// [`MessageInvisible`](super::super::ErrorCode::MessageInvisible) (230050),
-    /// [`UnsupportedMessageType`](super::super::ErrorCode::UnsupportedMessageType) (230054),
-    /// [`FileTypeMismatch`](super::super::ErrorCode::FileTypeMismatch) (230055),
-    /// [`ThreadReplyUnsupportedInChat`](super::super::ErrorCode::ThreadReplyUnsupportedInChat)
-    /// (230071),
-    /// [`ThreadReplyUnsupportedForAggregated`](super::super::ErrorCode::ThreadReplyUnsupportedForAggregated)
-    /// (230072), [`EncryptedChatUnsupported`](super::super::ErrorCode::EncryptedChatUnsupported)
-    /// (230075), [`CardContentFailed`](super::super::ErrorCode::CardContentFailed) (230099),
-    /// [`MessageSelfDestructing`](super::super::ErrorCode::MessageSelfDestructing) (230111),
-    /// [`ChatDissolved`](super::super::ErrorCode::ChatDissolved) (232009),
-    /// [`ResourceOwnerMismatch`](super::super::ErrorCode::ResourceOwnerMismatch) (231205).
+    /// [`InvalidRequestParam`](ErrorCode::InvalidRequestParam) (230001),
+    /// [`BotNotInChat`](ErrorCode::BotNotInChat) (230002),
+    /// [`BotAbilityDisabled`](ErrorCode::BotAbilityDisabled) (230006),
+    /// [`MessageRecalled`](ErrorCode::MessageRecalled) (230011),
+    /// [`UserUnavailable`](ErrorCode::UserUnavailable) (230013),
+    /// [`P2pChatNotShareable`](ErrorCode::P2pChatNotShareable) (230015),
+    /// [`NotResourceOwner`](ErrorCode::NotResourceOwner) (230017),
+    /// [`BlockedByChatSettings`](ErrorCode::BlockedByChatSettings) (230018),
+    /// [`ThreadNotFound`](ErrorCode::ThreadNotFound) (230019),
+    /// [`FrequencyLimited`](ErrorCode::FrequencyLimited) (230020),
+    /// [`SensitiveContent`](ErrorCode::SensitiveContent) (230022),
+    /// [`ContentTooLong`](ErrorCode::ContentTooLong) (230025),
+    /// [`NoPermission`](ErrorCode::NoPermission) (230027),
+    /// [`DlpCheckFailed`](ErrorCode::DlpCheckFailed) (230028),
+    /// [`SendPermissionDenied`](ErrorCode::SendPermissionDenied) (230035),
+    /// [`CrossTenantP2pForbidden`](ErrorCode::CrossTenantP2pForbidden) (230038),
+    /// [`MessageBeingSent`](ErrorCode::MessageBeingSent) (230049),
+    /// [`MessageInvisible`](ErrorCode::MessageInvisible) (230050),
+    /// [`UnsupportedMessageType`](ErrorCode::UnsupportedMessageType) (230054),
+    /// [`FileTypeMismatch`](ErrorCode::FileTypeMismatch) (230055),
+    /// [`ThreadReplyUnsupportedInChat`](ErrorCode::ThreadReplyUnsupportedInChat) (230071),
+    /// [`ThreadReplyUnsupportedForAggregated`](ErrorCode::ThreadReplyUnsupportedForAggregated)
+    /// (230072), [`EncryptedChatUnsupported`](ErrorCode::EncryptedChatUnsupported) (230075),
+    /// [`CardContentFailed`](ErrorCode::CardContentFailed) (230099),
+    /// [`MessageSelfDestructing`](ErrorCode::MessageSelfDestructing) (230111),
+    /// [`ChatDissolved`](ErrorCode::ChatDissolved) (232009),
+    /// [`ResourceOwnerMismatch`](ErrorCode::ResourceOwnerMismatch) (231205).
     ///
     /// # Example
     ///

@@ -6,6 +6,7 @@
 //! `POST /open-apis/im/v1/messages/search`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 use crate::codec;
 use super::super::models::{MessageSearchFilter, MessageSearchHit, UserIdType};
 
@@ -100,7 +101,7 @@ pub struct SearchMessageResponse {
 
 crate::answer!(SearchMessageResponse);
 impl op::Operation for SearchMessageRequest {
-    type Code = super::super::ErrorCode;
+    type Code = ErrorCode;
     type Answer = SearchMessageResponse;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.message.search",
@@ -114,8 +115,8 @@ impl op::Operation for SearchMessageRequest {
             per_second: None,
             per_minute: Some(100),
         }),
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
-        errors: &[crate::ErrorRow::of(0)],
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
+        errors: &[crate::ErrorRow::of(ErrorCode::InvalidRequestParam as u16)],
     };
 
     fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
@@ -163,7 +164,7 @@ impl super::MessageApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`InvalidRequestParam`](super::super::ErrorCode::InvalidRequestParam) (230001).
+    /// [`InvalidRequestParam`](ErrorCode::InvalidRequestParam) (230001).
     ///
     /// # Example
     ///

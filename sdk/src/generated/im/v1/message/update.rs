@@ -6,6 +6,7 @@
 //! `PUT /open-apis/im/v1/messages/:message_id`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 use crate::codec;
 use super::super::models::{Mention, MessageBody, MsgType, Sender};
 
@@ -116,7 +117,7 @@ pub struct UpdateMessageResponse {
 
 crate::answer!(UpdateMessageResponse);
 impl op::Operation for UpdateMessageRequest {
-    type Code = super::super::ErrorCode;
+    type Code = ErrorCode;
     type Answer = UpdateMessageResponse;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.message.update",
@@ -130,48 +131,48 @@ impl op::Operation for UpdateMessageRequest {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
         errors: &[
-            crate::ErrorRow::of(0),
-            crate::ErrorRow::of(1),
-            crate::ErrorRow::of(5),
-            crate::ErrorRow::of(9),
-            crate::ErrorRow::of(11),
-            crate::ErrorRow::of(14),
-            crate::ErrorRow::of(16),
-            crate::ErrorRow::of(17),
-            crate::ErrorRow::of(20),
-            crate::ErrorRow::of(22),
-            crate::ErrorRow::of(23),
+            crate::ErrorRow::of(ErrorCode::InvalidRequestParam as u16),
+            crate::ErrorRow::of(ErrorCode::BotNotInChat as u16),
+            crate::ErrorRow::of(ErrorCode::BotAbilityDisabled as u16),
+            crate::ErrorRow::of(ErrorCode::MessageRecalled as u16),
+            crate::ErrorRow::of(ErrorCode::UserUnavailable as u16),
+            crate::ErrorRow::of(ErrorCode::BlockedByChatSettings as u16),
+            crate::ErrorRow::of(ErrorCode::FrequencyLimited as u16),
+            crate::ErrorRow::of(ErrorCode::SensitiveContent as u16),
+            crate::ErrorRow::of(ErrorCode::ContentTooLong as u16),
+            crate::ErrorRow::of(ErrorCode::NoPermission as u16),
+            crate::ErrorRow::of(ErrorCode::DlpCheckFailed as u16),
             crate::ErrorRow::worded(
-                29,
+                ErrorCode::SendPermissionDenied as u16,
                 Some(
                     "Posting is not allowed: the chat is muted, the recipient blocked the bot, or a tenant policy forbids it.",
                 ),
                 None,
             ),
             crate::ErrorRow::worded(
-                31,
+                ErrorCode::CrossTenantP2pForbidden as u16,
                 Some(
                     "Messages in one-to-one chats across tenants cannot be edited through this API.",
                 ),
                 Some("Leave such messages unchanged."),
             ),
-            crate::ErrorRow::of(37),
+            crate::ErrorRow::of(ErrorCode::MessageInvisible as u16),
             crate::ErrorRow::worded(
-                40,
+                ErrorCode::UnsupportedMessageType as u16,
                 Some("Only text and rich-text messages can be edited."),
                 Some("Use im.v1.message.patch for cards; other types cannot be edited."),
             ),
-            crate::ErrorRow::of(41),
-            crate::ErrorRow::of(188),
-            crate::ErrorRow::of(189),
-            crate::ErrorRow::of(190),
-            crate::ErrorRow::of(191),
-            crate::ErrorRow::of(192),
-            crate::ErrorRow::of(58),
-            crate::ErrorRow::of(90),
-            crate::ErrorRow::of(82),
+            crate::ErrorRow::of(ErrorCode::FileTypeMismatch as u16),
+            crate::ErrorRow::of(ErrorCode::NotMessageSender as u16),
+            crate::ErrorRow::of(ErrorCode::EditLimitReached as u16),
+            crate::ErrorRow::of(ErrorCode::SecretChatEditForbidden as u16),
+            crate::ErrorRow::of(ErrorCode::EncryptedChatEditForbidden as u16),
+            crate::ErrorRow::of(ErrorCode::EditWindowExpired as u16),
+            crate::ErrorRow::of(ErrorCode::MessageDeleted as u16),
+            crate::ErrorRow::of(ErrorCode::ChatDissolved as u16),
+            crate::ErrorRow::of(ErrorCode::ResourceOwnerMismatch as u16),
         ],
     };
 
@@ -199,30 +200,30 @@ impl super::MessageApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`InvalidRequestParam`](super::super::ErrorCode::InvalidRequestParam) (230001),
-    /// [`BotNotInChat`](super::super::ErrorCode::BotNotInChat) (230002),
-    /// [`BotAbilityDisabled`](super::super::ErrorCode::BotAbilityDisabled) (230006),
-    /// [`MessageRecalled`](super::super::ErrorCode::MessageRecalled) (230011),
-    /// [`UserUnavailable`](super::super::ErrorCode::UserUnavailable) (230013),
-    /// [`BlockedByChatSettings`](super::super::ErrorCode::BlockedByChatSettings) (230018),
-    /// [`FrequencyLimited`](super::super::ErrorCode::FrequencyLimited) (230020),
-    /// [`SensitiveContent`](super::super::ErrorCode::SensitiveContent) (230022),
-    /// [`ContentTooLong`](super::super::ErrorCode::ContentTooLong) (230025),
-    /// [`NoPermission`](super::super::ErrorCode::NoPermission) (230027),
-    /// [`DlpCheckFailed`](super::super::ErrorCode::DlpCheckFailed) (230028),
-    /// [`SendPermissionDenied`](super::super::ErrorCode::SendPermissionDenied) (230035),
-    /// [`CrossTenantP2pForbidden`](super::super::ErrorCode::CrossTenantP2pForbidden) (230038),
-    /// [`MessageInvisible`](super::super::ErrorCode::MessageInvisible) (230050),
-    /// [`UnsupportedMessageType`](super::super::ErrorCode::UnsupportedMessageType) (230054),
-    /// [`FileTypeMismatch`](super::super::ErrorCode::FileTypeMismatch) (230055),
-    /// [`NotMessageSender`](super::super::ErrorCode::NotMessageSender) (230071),
-    /// [`EditLimitReached`](super::super::ErrorCode::EditLimitReached) (230072),
-    /// [`SecretChatEditForbidden`](super::super::ErrorCode::SecretChatEditForbidden) (230073),
-    /// [`EncryptedChatEditForbidden`](super::super::ErrorCode::EncryptedChatEditForbidden)
-    /// (230074), [`EditWindowExpired`](super::super::ErrorCode::EditWindowExpired) (230075),
-    /// [`MessageDeleted`](super::super::ErrorCode::MessageDeleted) (230110),
-    /// [`ChatDissolved`](super::super::ErrorCode::ChatDissolved) (232009),
-    /// [`ResourceOwnerMismatch`](super::super::ErrorCode::ResourceOwnerMismatch) (231205).
+    /// [`InvalidRequestParam`](ErrorCode::InvalidRequestParam) (230001),
+    /// [`BotNotInChat`](ErrorCode::BotNotInChat) (230002),
+    /// [`BotAbilityDisabled`](ErrorCode::BotAbilityDisabled) (230006),
+    /// [`MessageRecalled`](ErrorCode::MessageRecalled) (230011),
+    /// [`UserUnavailable`](ErrorCode::UserUnavailable) (230013),
+    /// [`BlockedByChatSettings`](ErrorCode::BlockedByChatSettings) (230018),
+    /// [`FrequencyLimited`](ErrorCode::FrequencyLimited) (230020),
+    /// [`SensitiveContent`](ErrorCode::SensitiveContent) (230022),
+    /// [`ContentTooLong`](ErrorCode::ContentTooLong) (230025),
+    /// [`NoPermission`](ErrorCode::NoPermission) (230027),
+    /// [`DlpCheckFailed`](ErrorCode::DlpCheckFailed) (230028),
+    /// [`SendPermissionDenied`](ErrorCode::SendPermissionDenied) (230035),
+    /// [`CrossTenantP2pForbidden`](ErrorCode::CrossTenantP2pForbidden) (230038),
+    /// [`MessageInvisible`](ErrorCode::MessageInvisible) (230050),
+    /// [`UnsupportedMessageType`](ErrorCode::UnsupportedMessageType) (230054),
+    /// [`FileTypeMismatch`](ErrorCode::FileTypeMismatch) (230055),
+    /// [`NotMessageSender`](ErrorCode::NotMessageSender) (230071),
+    /// [`EditLimitReached`](ErrorCode::EditLimitReached) (230072),
+    /// [`SecretChatEditForbidden`](ErrorCode::SecretChatEditForbidden) (230073),
+    /// [`EncryptedChatEditForbidden`](ErrorCode::EncryptedChatEditForbidden) (230074),
+    /// [`EditWindowExpired`](ErrorCode::EditWindowExpired) (230075),
+    /// [`MessageDeleted`](ErrorCode::MessageDeleted) (230110),
+    /// [`ChatDissolved`](ErrorCode::ChatDissolved) (232009),
+    /// [`ResourceOwnerMismatch`](ErrorCode::ResourceOwnerMismatch) (231205).
     ///
     /// # Example
     ///

@@ -6,6 +6,7 @@
 //! `PATCH /open-apis/im/v1/messages/:message_id/urgent_sms`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 use super::super::models::UserIdType;
 
 /// The parameters and body of `im.v1.message.urgent_sms`: made by the accessor, changed by the call's setters.
@@ -75,7 +76,7 @@ pub struct UrgentSmsMessageResponse {
 
 crate::answer!(UrgentSmsMessageResponse);
 impl op::Operation for UrgentSmsMessageRequest {
-    type Code = super::super::ErrorCode;
+    type Code = ErrorCode;
     type Answer = UrgentSmsMessageResponse;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.message.urgent_sms",
@@ -89,21 +90,21 @@ impl op::Operation for UrgentSmsMessageRequest {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
         errors: &[
-            crate::ErrorRow::of(0),
-            crate::ErrorRow::of(1),
-            crate::ErrorRow::of(5),
-            crate::ErrorRow::of(10),
-            crate::ErrorRow::of(11),
-            crate::ErrorRow::of(18),
-            crate::ErrorRow::of(19),
-            crate::ErrorRow::of(22),
-            crate::ErrorRow::of(37),
-            crate::ErrorRow::of(38),
-            crate::ErrorRow::of(56),
-            crate::ErrorRow::of(58),
-            crate::ErrorRow::of(90),
+            crate::ErrorRow::of(ErrorCode::InvalidRequestParam as u16),
+            crate::ErrorRow::of(ErrorCode::BotNotInChat as u16),
+            crate::ErrorRow::of(ErrorCode::BotAbilityDisabled as u16),
+            crate::ErrorRow::of(ErrorCode::BotNotMessageSender as u16),
+            crate::ErrorRow::of(ErrorCode::UserUnavailable as u16),
+            crate::ErrorRow::of(ErrorCode::TooManyUnreadBuzzes as u16),
+            crate::ErrorRow::of(ErrorCode::BuzzQuotaExceeded as u16),
+            crate::ErrorRow::of(ErrorCode::NoPermission as u16),
+            crate::ErrorRow::of(ErrorCode::MessageInvisible as u16),
+            crate::ErrorRow::of(ErrorCode::BuzzNotAllowed as u16),
+            crate::ErrorRow::of(ErrorCode::FoldedMessageNotBuzzable as u16),
+            crate::ErrorRow::of(ErrorCode::MessageDeleted as u16),
+            crate::ErrorRow::of(ErrorCode::ChatDissolved as u16),
         ],
     };
 
@@ -135,19 +136,19 @@ impl super::MessageApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`InvalidRequestParam`](super::super::ErrorCode::InvalidRequestParam) (230001),
-    /// [`BotNotInChat`](super::super::ErrorCode::BotNotInChat) (230002),
-    /// [`BotAbilityDisabled`](super::super::ErrorCode::BotAbilityDisabled) (230006),
-    /// [`BotNotMessageSender`](super::super::ErrorCode::BotNotMessageSender) (230012),
-    /// [`UserUnavailable`](super::super::ErrorCode::UserUnavailable) (230013),
-    /// [`TooManyUnreadBuzzes`](super::super::ErrorCode::TooManyUnreadBuzzes) (230023),
-    /// [`BuzzQuotaExceeded`](super::super::ErrorCode::BuzzQuotaExceeded) (230024),
-    /// [`NoPermission`](super::super::ErrorCode::NoPermission) (230027),
-    /// [`MessageInvisible`](super::super::ErrorCode::MessageInvisible) (230050),
-    /// [`BuzzNotAllowed`](super::super::ErrorCode::BuzzNotAllowed) (230052),
-    /// [`FoldedMessageNotBuzzable`](super::super::ErrorCode::FoldedMessageNotBuzzable) (230098),
-    /// [`MessageDeleted`](super::super::ErrorCode::MessageDeleted) (230110),
-    /// [`ChatDissolved`](super::super::ErrorCode::ChatDissolved) (232009).
+    /// [`InvalidRequestParam`](ErrorCode::InvalidRequestParam) (230001),
+    /// [`BotNotInChat`](ErrorCode::BotNotInChat) (230002),
+    /// [`BotAbilityDisabled`](ErrorCode::BotAbilityDisabled) (230006),
+    /// [`BotNotMessageSender`](ErrorCode::BotNotMessageSender) (230012),
+    /// [`UserUnavailable`](ErrorCode::UserUnavailable) (230013),
+    /// [`TooManyUnreadBuzzes`](ErrorCode::TooManyUnreadBuzzes) (230023),
+    /// [`BuzzQuotaExceeded`](ErrorCode::BuzzQuotaExceeded) (230024),
+    /// [`NoPermission`](ErrorCode::NoPermission) (230027),
+    /// [`MessageInvisible`](ErrorCode::MessageInvisible) (230050),
+    /// [`BuzzNotAllowed`](ErrorCode::BuzzNotAllowed) (230052),
+    /// [`FoldedMessageNotBuzzable`](ErrorCode::FoldedMessageNotBuzzable) (230098),
+    /// [`MessageDeleted`](ErrorCode::MessageDeleted) (230110),
+    /// [`ChatDissolved`](ErrorCode::ChatDissolved) (232009).
     ///
     /// # Example
     ///

@@ -6,6 +6,7 @@
 //! `POST /open-apis/im/v1/messages/reactions/batch_query`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 use crate::codec;
 use super::super::models::{
     MessageReactionCounts, MessageReactionDetails, ReactionQuery, ReactionQueryFailure,
@@ -97,7 +98,7 @@ pub struct BatchQueryMessageReactionResponse {
 
 crate::answer!(BatchQueryMessageReactionResponse);
 impl op::Operation for BatchQueryMessageReactionRequest {
-    type Code = super::super::ErrorCode;
+    type Code = ErrorCode;
     type Answer = BatchQueryMessageReactionResponse;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.message_reaction.batch_query",
@@ -111,8 +112,11 @@ impl op::Operation for BatchQueryMessageReactionRequest {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
-        errors: &[crate::ErrorRow::of(0), crate::ErrorRow::of(5)],
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
+        errors: &[
+            crate::ErrorRow::of(ErrorCode::InvalidRequestParam as u16),
+            crate::ErrorRow::of(ErrorCode::BotAbilityDisabled as u16),
+        ],
     };
 
     fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
@@ -142,8 +146,8 @@ impl super::MessageReactionApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`InvalidRequestParam`](super::super::ErrorCode::InvalidRequestParam) (230001),
-    /// [`BotAbilityDisabled`](super::super::ErrorCode::BotAbilityDisabled) (230006).
+    /// [`InvalidRequestParam`](ErrorCode::InvalidRequestParam) (230001),
+    /// [`BotAbilityDisabled`](ErrorCode::BotAbilityDisabled) (230006).
     ///
     /// # Example
     ///

@@ -6,6 +6,7 @@
 //! `POST /open-apis/im/v1/messages/:message_id/reactions`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 use crate::codec;
 use super::super::models::{Emoji, Operator};
 
@@ -74,7 +75,7 @@ pub struct CreateMessageReactionResponse {
 
 crate::answer!(CreateMessageReactionResponse);
 impl op::Operation for CreateMessageReactionRequest {
-    type Code = super::super::ErrorCode;
+    type Code = ErrorCode;
     type Answer = CreateMessageReactionResponse;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.message_reaction.create",
@@ -88,27 +89,27 @@ impl op::Operation for CreateMessageReactionRequest {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
         errors: &[
-            crate::ErrorRow::of(58),
-            crate::ErrorRow::of(60),
-            crate::ErrorRow::of(61),
-            crate::ErrorRow::of(62),
-            crate::ErrorRow::of(63),
-            crate::ErrorRow::of(64),
-            crate::ErrorRow::of(65),
-            crate::ErrorRow::of(67),
-            crate::ErrorRow::of(70),
-            crate::ErrorRow::of(71),
-            crate::ErrorRow::of(72),
-            crate::ErrorRow::of(73),
-            crate::ErrorRow::of(74),
-            crate::ErrorRow::of(75),
-            crate::ErrorRow::of(76),
-            crate::ErrorRow::of(77),
-            crate::ErrorRow::of(78),
-            crate::ErrorRow::of(79),
-            crate::ErrorRow::of(90),
+            crate::ErrorRow::of(ErrorCode::MessageDeleted as u16),
+            crate::ErrorRow::of(ErrorCode::InvalidReactionType as u16),
+            crate::ErrorRow::of(ErrorCode::NoReactionPermission as u16),
+            crate::ErrorRow::of(ErrorCode::MessageNotFound as u16),
+            crate::ErrorRow::of(ErrorCode::MessageChatGone as u16),
+            crate::ErrorRow::of(ErrorCode::ThreadRemoved as u16),
+            crate::ErrorRow::of(ErrorCode::InvalidOperator as u16),
+            crate::ErrorRow::of(ErrorCode::NoMessageAccess as u16),
+            crate::ErrorRow::of(ErrorCode::InvalidPageToken as u16),
+            crate::ErrorRow::of(ErrorCode::InvalidAuthType as u16),
+            crate::ErrorRow::of(ErrorCode::InvalidUserIdType as u16),
+            crate::ErrorRow::of(ErrorCode::DuplicateRequestInProgress as u16),
+            crate::ErrorRow::of(ErrorCode::MessageTypeNotReactable as u16),
+            crate::ErrorRow::of(ErrorCode::ReactionMessageInvisible as u16),
+            crate::ErrorRow::of(ErrorCode::BlockedByUserSettings as u16),
+            crate::ErrorRow::of(ErrorCode::BlockedByTenantAdmin as u16),
+            crate::ErrorRow::of(ErrorCode::ExternalChatForbidden as u16),
+            crate::ErrorRow::of(ErrorCode::P2pUserUnavailable as u16),
+            crate::ErrorRow::of(ErrorCode::ChatDissolved as u16),
         ],
     };
 
@@ -135,25 +136,25 @@ impl super::MessageReactionApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`MessageDeleted`](super::super::ErrorCode::MessageDeleted) (230110),
-    /// [`InvalidReactionType`](super::super::ErrorCode::InvalidReactionType) (231001),
-    /// [`NoReactionPermission`](super::super::ErrorCode::NoReactionPermission) (231002),
-    /// [`MessageNotFound`](super::super::ErrorCode::MessageNotFound) (231003),
-    /// [`MessageChatGone`](super::super::ErrorCode::MessageChatGone) (231004),
-    /// [`ThreadRemoved`](super::super::ErrorCode::ThreadRemoved) (231005),
-    /// [`InvalidOperator`](super::super::ErrorCode::InvalidOperator) (231006),
-    /// [`NoMessageAccess`](super::super::ErrorCode::NoMessageAccess) (231008),
-    /// [`InvalidPageToken`](super::super::ErrorCode::InvalidPageToken) (231012),
-    /// [`InvalidAuthType`](super::super::ErrorCode::InvalidAuthType) (231013),
-    /// [`InvalidUserIdType`](super::super::ErrorCode::InvalidUserIdType) (231014),
-    /// [`DuplicateRequestInProgress`](super::super::ErrorCode::DuplicateRequestInProgress)
-    /// (231015), [`MessageTypeNotReactable`](super::super::ErrorCode::MessageTypeNotReactable)
-    /// (231017), [`ReactionMessageInvisible`](super::super::ErrorCode::ReactionMessageInvisible)
-    /// (231018), [`BlockedByUserSettings`](super::super::ErrorCode::BlockedByUserSettings)
-    /// (231019), [`BlockedByTenantAdmin`](super::super::ErrorCode::BlockedByTenantAdmin)
-    /// (231020), [`ExternalChatForbidden`](super::super::ErrorCode::ExternalChatForbidden)
-    /// (231021), [`P2pUserUnavailable`](super::super::ErrorCode::P2pUserUnavailable) (231022),
-    /// [`ChatDissolved`](super::super::ErrorCode::ChatDissolved) (232009).
+    /// [`MessageDeleted`](ErrorCode::MessageDeleted) (230110),
+    /// [`InvalidReactionType`](ErrorCode::InvalidReactionType) (231001),
+    /// [`NoReactionPermission`](ErrorCode::NoReactionPermission) (231002),
+    /// [`MessageNotFound`](ErrorCode::MessageNotFound) (231003),
+    /// [`MessageChatGone`](ErrorCode::MessageChatGone) (231004),
+    /// [`ThreadRemoved`](ErrorCode::ThreadRemoved) (231005),
+    /// [`InvalidOperator`](ErrorCode::InvalidOperator) (231006),
+    /// [`NoMessageAccess`](ErrorCode::NoMessageAccess) (231008),
+    /// [`InvalidPageToken`](ErrorCode::InvalidPageToken) (231012),
+    /// [`InvalidAuthType`](ErrorCode::InvalidAuthType) (231013),
+    /// [`InvalidUserIdType`](ErrorCode::InvalidUserIdType) (231014),
+    /// [`DuplicateRequestInProgress`](ErrorCode::DuplicateRequestInProgress) (231015),
+    /// [`MessageTypeNotReactable`](ErrorCode::MessageTypeNotReactable) (231017),
+    /// [`ReactionMessageInvisible`](ErrorCode::ReactionMessageInvisible) (231018),
+    /// [`BlockedByUserSettings`](ErrorCode::BlockedByUserSettings) (231019),
+    /// [`BlockedByTenantAdmin`](ErrorCode::BlockedByTenantAdmin) (231020),
+    /// [`ExternalChatForbidden`](ErrorCode::ExternalChatForbidden) (231021),
+    /// [`P2pUserUnavailable`](ErrorCode::P2pUserUnavailable) (231022),
+    /// [`ChatDissolved`](ErrorCode::ChatDissolved) (232009).
     ///
     /// # Example
     ///

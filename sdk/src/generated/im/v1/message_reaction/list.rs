@@ -6,6 +6,7 @@
 //! `GET /open-apis/im/v1/messages/:message_id/reactions`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 use crate::codec;
 use super::super::models::{MessageReaction, UserIdType};
 
@@ -61,7 +62,7 @@ pub struct ListMessageReactionResponse {
 
 crate::answer!(ListMessageReactionResponse);
 impl op::Operation for ListMessageReactionRequest {
-    type Code = super::super::ErrorCode;
+    type Code = ErrorCode;
     type Answer = ListMessageReactionResponse;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.message_reaction.list",
@@ -75,18 +76,18 @@ impl op::Operation for ListMessageReactionRequest {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
         errors: &[
-            crate::ErrorRow::of(58),
-            crate::ErrorRow::of(60),
-            crate::ErrorRow::of(62),
-            crate::ErrorRow::of(67),
-            crate::ErrorRow::of(70),
-            crate::ErrorRow::of(71),
-            crate::ErrorRow::of(72),
-            crate::ErrorRow::of(75),
-            crate::ErrorRow::of(78),
-            crate::ErrorRow::of(79),
+            crate::ErrorRow::of(ErrorCode::MessageDeleted as u16),
+            crate::ErrorRow::of(ErrorCode::InvalidReactionType as u16),
+            crate::ErrorRow::of(ErrorCode::MessageNotFound as u16),
+            crate::ErrorRow::of(ErrorCode::NoMessageAccess as u16),
+            crate::ErrorRow::of(ErrorCode::InvalidPageToken as u16),
+            crate::ErrorRow::of(ErrorCode::InvalidAuthType as u16),
+            crate::ErrorRow::of(ErrorCode::InvalidUserIdType as u16),
+            crate::ErrorRow::of(ErrorCode::ReactionMessageInvisible as u16),
+            crate::ErrorRow::of(ErrorCode::ExternalChatForbidden as u16),
+            crate::ErrorRow::of(ErrorCode::P2pUserUnavailable as u16),
         ],
     };
 
@@ -133,16 +134,16 @@ impl super::MessageReactionApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`MessageDeleted`](super::super::ErrorCode::MessageDeleted) (230110),
-    /// [`InvalidReactionType`](super::super::ErrorCode::InvalidReactionType) (231001),
-    /// [`MessageNotFound`](super::super::ErrorCode::MessageNotFound) (231003),
-    /// [`NoMessageAccess`](super::super::ErrorCode::NoMessageAccess) (231008),
-    /// [`InvalidPageToken`](super::super::ErrorCode::InvalidPageToken) (231012),
-    /// [`InvalidAuthType`](super::super::ErrorCode::InvalidAuthType) (231013),
-    /// [`InvalidUserIdType`](super::super::ErrorCode::InvalidUserIdType) (231014),
-    /// [`ReactionMessageInvisible`](super::super::ErrorCode::ReactionMessageInvisible) (231018),
-    /// [`ExternalChatForbidden`](super::super::ErrorCode::ExternalChatForbidden) (231021),
-    /// [`P2pUserUnavailable`](super::super::ErrorCode::P2pUserUnavailable) (231022).
+    /// [`MessageDeleted`](ErrorCode::MessageDeleted) (230110),
+    /// [`InvalidReactionType`](ErrorCode::InvalidReactionType) (231001),
+    /// [`MessageNotFound`](ErrorCode::MessageNotFound) (231003),
+    /// [`NoMessageAccess`](ErrorCode::NoMessageAccess) (231008),
+    /// [`InvalidPageToken`](ErrorCode::InvalidPageToken) (231012),
+    /// [`InvalidAuthType`](ErrorCode::InvalidAuthType) (231013),
+    /// [`InvalidUserIdType`](ErrorCode::InvalidUserIdType) (231014),
+    /// [`ReactionMessageInvisible`](ErrorCode::ReactionMessageInvisible) (231018),
+    /// [`ExternalChatForbidden`](ErrorCode::ExternalChatForbidden) (231021),
+    /// [`P2pUserUnavailable`](ErrorCode::P2pUserUnavailable) (231022).
     ///
     /// # Example
     ///

@@ -6,6 +6,7 @@
 //! `GET /open-apis/im/v1/messages/:message_id/resources/:file_key`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 use super::super::models::ResourceType;
 
 /// The parameters and body of `im.v1.message_resource.get`: made by the accessor, changed by the call's setters.
@@ -37,8 +38,8 @@ impl GetMessageResourceRequest {
 }
 
 impl op::Operation for GetMessageResourceRequest {
-    type Code = super::super::ErrorCode;
-    type Answer = crate::Download<super::super::ErrorCode>;
+    type Code = ErrorCode;
+    type Answer = crate::Download<ErrorCode>;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.message_resource.get",
         method: op::HttpMethod::Get,
@@ -53,44 +54,44 @@ impl op::Operation for GetMessageResourceRequest {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
         errors: &[
             crate::ErrorRow::worded(
-                58,
+                ErrorCode::MessageDeleted as u16,
                 Some(
                     "The message has been deleted, so its resources can no longer be read.",
                 ),
                 Some("Nothing to download; drop the message from your work queue."),
             ),
             crate::ErrorRow::worded(
-                158,
+                ErrorCode::ResourceInvalidRequestParam as u16,
                 None,
                 Some("Check message_id, file_key and type against the API page."),
             ),
-            crate::ErrorRow::of(159),
-            crate::ErrorRow::of(160),
-            crate::ErrorRow::of(161),
-            crate::ErrorRow::of(166),
-            crate::ErrorRow::of(169),
+            crate::ErrorRow::of(ErrorCode::Unauthorized as u16),
+            crate::ErrorRow::of(ErrorCode::FileNotInMessage as u16),
+            crate::ErrorRow::of(ErrorCode::AppNotInChat as u16),
+            crate::ErrorRow::of(ErrorCode::ExternalChatNotSupported as u16),
+            crate::ErrorRow::of(ErrorCode::ScopeCheckFailed as u16),
             crate::ErrorRow::worded(
-                170,
+                ErrorCode::DownloadTooLarge as u16,
                 Some("The resource is larger than the 100 MB download limit."),
                 Some("Resources over 100 MB cannot be downloaded through this API."),
             ),
-            crate::ErrorRow::of(171),
-            crate::ErrorRow::of(173),
+            crate::ErrorRow::of(ErrorCode::ResourceRestrictedMode as u16),
+            crate::ErrorRow::of(ErrorCode::ResourceMessageInvisible as u16),
             crate::ErrorRow::worded(
-                174,
+                ErrorCode::TenantMasterKeyDeleted as u16,
                 Some(
                     "The tenant's encryption key was deleted, so encrypted data cannot be read.",
                 ),
                 None,
             ),
-            crate::ErrorRow::of(175),
-            crate::ErrorRow::of(176),
-            crate::ErrorRow::of(194),
+            crate::ErrorRow::of(ErrorCode::TenantStorageError as u16),
+            crate::ErrorRow::of(ErrorCode::MessageTypeWithoutResources as u16),
+            crate::ErrorRow::of(ErrorCode::InvalidRange as u16),
             crate::ErrorRow::worded(
-                179,
+                ErrorCode::RangeNotSatisfiable as u16,
                 Some("The requested range starts beyond the end of the resource."),
                 Some("Download the resource from the start."),
             ),
@@ -126,21 +127,21 @@ impl super::MessageResourceApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`MessageDeleted`](super::super::ErrorCode::MessageDeleted) (230110),
-    /// [`ResourceInvalidRequestParam`](super::super::ErrorCode::ResourceInvalidRequestParam)
-    /// (234001), [`Unauthorized`](super::super::ErrorCode::Unauthorized) (234002),
-    /// [`FileNotInMessage`](super::super::ErrorCode::FileNotInMessage) (234003),
-    /// [`AppNotInChat`](super::super::ErrorCode::AppNotInChat) (234004),
-    /// [`ExternalChatNotSupported`](super::super::ErrorCode::ExternalChatNotSupported) (234009),
-    /// [`ScopeCheckFailed`](super::super::ErrorCode::ScopeCheckFailed) (234019),
-    /// [`DownloadTooLarge`](super::super::ErrorCode::DownloadTooLarge) (234037),
-    /// [`ResourceRestrictedMode`](super::super::ErrorCode::ResourceRestrictedMode) (234038),
-    /// [`ResourceMessageInvisible`](super::super::ErrorCode::ResourceMessageInvisible) (234040),
-    /// [`TenantMasterKeyDeleted`](super::super::ErrorCode::TenantMasterKeyDeleted) (234041),
-    /// [`TenantStorageError`](super::super::ErrorCode::TenantStorageError) (234042),
-    /// [`MessageTypeWithoutResources`](super::super::ErrorCode::MessageTypeWithoutResources)
-    /// (234043), [`InvalidRange`](super::super::ErrorCode::InvalidRange) (234045),
-    /// [`RangeNotSatisfiable`](super::super::ErrorCode::RangeNotSatisfiable) (234046).
+    /// [`MessageDeleted`](ErrorCode::MessageDeleted) (230110),
+    /// [`ResourceInvalidRequestParam`](ErrorCode::ResourceInvalidRequestParam) (234001),
+    /// [`Unauthorized`](ErrorCode::Unauthorized) (234002),
+    /// [`FileNotInMessage`](ErrorCode::FileNotInMessage) (234003),
+    /// [`AppNotInChat`](ErrorCode::AppNotInChat) (234004),
+    /// [`ExternalChatNotSupported`](ErrorCode::ExternalChatNotSupported) (234009),
+    /// [`ScopeCheckFailed`](ErrorCode::ScopeCheckFailed) (234019),
+    /// [`DownloadTooLarge`](ErrorCode::DownloadTooLarge) (234037),
+    /// [`ResourceRestrictedMode`](ErrorCode::ResourceRestrictedMode) (234038),
+    /// [`ResourceMessageInvisible`](ErrorCode::ResourceMessageInvisible) (234040),
+    /// [`TenantMasterKeyDeleted`](ErrorCode::TenantMasterKeyDeleted) (234041),
+    /// [`TenantStorageError`](ErrorCode::TenantStorageError) (234042),
+    /// [`MessageTypeWithoutResources`](ErrorCode::MessageTypeWithoutResources) (234043),
+    /// [`InvalidRange`](ErrorCode::InvalidRange) (234045),
+    /// [`RangeNotSatisfiable`](ErrorCode::RangeNotSatisfiable) (234046).
     ///
     /// # Example
     ///

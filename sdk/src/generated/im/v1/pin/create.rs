@@ -6,6 +6,7 @@
 //! `POST /open-apis/im/v1/pins`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 use super::super::models::Pin;
 
 /// The parameters and body of `im.v1.pin.create`: made by the accessor, changed by the call's setters.
@@ -61,7 +62,7 @@ pub struct CreatePinResponse {
 
 crate::answer!(CreatePinResponse);
 impl op::Operation for CreatePinRequest {
-    type Code = super::super::ErrorCode;
+    type Code = ErrorCode;
     type Answer = CreatePinResponse;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.pin.create",
@@ -75,32 +76,32 @@ impl op::Operation for CreatePinRequest {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
         errors: &[
-            crate::ErrorRow::of(0),
-            crate::ErrorRow::of(1),
-            crate::ErrorRow::of(5),
+            crate::ErrorRow::of(ErrorCode::InvalidRequestParam as u16),
+            crate::ErrorRow::of(ErrorCode::BotNotInChat as u16),
+            crate::ErrorRow::of(ErrorCode::BotAbilityDisabled as u16),
             crate::ErrorRow::worded(
-                59,
+                ErrorCode::MessageSelfDestructing as u16,
                 Some(
                     "The message is set to be deleted automatically, or already was, and cannot be pinned.",
                 ),
                 Some("Pin another message."),
             ),
-            crate::ErrorRow::of(90),
-            crate::ErrorRow::of(9),
-            crate::ErrorRow::of(11),
-            crate::ErrorRow::of(22),
-            crate::ErrorRow::of(32),
+            crate::ErrorRow::of(ErrorCode::ChatDissolved as u16),
+            crate::ErrorRow::of(ErrorCode::MessageRecalled as u16),
+            crate::ErrorRow::of(ErrorCode::UserUnavailable as u16),
+            crate::ErrorRow::of(ErrorCode::NoPermission as u16),
+            crate::ErrorRow::of(ErrorCode::ChatNotFound as u16),
             crate::ErrorRow::worded(
-                33,
+                ErrorCode::PinNotAllowed as u16,
                 Some("The chat lets only its owner and managers pin messages."),
                 Some("Pin as the owner or a manager, or change the chat setting."),
             ),
-            crate::ErrorRow::of(34),
-            crate::ErrorRow::of(37),
+            crate::ErrorRow::of(ErrorCode::PinRateLimited as u16),
+            crate::ErrorRow::of(ErrorCode::MessageInvisible as u16),
             crate::ErrorRow::worded(
-                40,
+                ErrorCode::UnsupportedMessageType as u16,
                 Some("Messages of this type cannot be pinned."),
                 Some("Pin another message."),
             ),
@@ -130,19 +131,19 @@ impl super::PinApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`InvalidRequestParam`](super::super::ErrorCode::InvalidRequestParam) (230001),
-    /// [`BotNotInChat`](super::super::ErrorCode::BotNotInChat) (230002),
-    /// [`BotAbilityDisabled`](super::super::ErrorCode::BotAbilityDisabled) (230006),
-    /// [`MessageSelfDestructing`](super::super::ErrorCode::MessageSelfDestructing) (230111),
-    /// [`ChatDissolved`](super::super::ErrorCode::ChatDissolved) (232009),
-    /// [`MessageRecalled`](super::super::ErrorCode::MessageRecalled) (230011),
-    /// [`UserUnavailable`](super::super::ErrorCode::UserUnavailable) (230013),
-    /// [`NoPermission`](super::super::ErrorCode::NoPermission) (230027),
-    /// [`ChatNotFound`](super::super::ErrorCode::ChatNotFound) (230045),
-    /// [`PinNotAllowed`](super::super::ErrorCode::PinNotAllowed) (230046),
-    /// [`PinRateLimited`](super::super::ErrorCode::PinRateLimited) (230047),
-    /// [`MessageInvisible`](super::super::ErrorCode::MessageInvisible) (230050),
-    /// [`UnsupportedMessageType`](super::super::ErrorCode::UnsupportedMessageType) (230054).
+    /// [`InvalidRequestParam`](ErrorCode::InvalidRequestParam) (230001),
+    /// [`BotNotInChat`](ErrorCode::BotNotInChat) (230002),
+    /// [`BotAbilityDisabled`](ErrorCode::BotAbilityDisabled) (230006),
+    /// [`MessageSelfDestructing`](ErrorCode::MessageSelfDestructing) (230111),
+    /// [`ChatDissolved`](ErrorCode::ChatDissolved) (232009),
+    /// [`MessageRecalled`](ErrorCode::MessageRecalled) (230011),
+    /// [`UserUnavailable`](ErrorCode::UserUnavailable) (230013),
+    /// [`NoPermission`](ErrorCode::NoPermission) (230027),
+    /// [`ChatNotFound`](ErrorCode::ChatNotFound) (230045),
+    /// [`PinNotAllowed`](ErrorCode::PinNotAllowed) (230046),
+    /// [`PinRateLimited`](ErrorCode::PinRateLimited) (230047),
+    /// [`MessageInvisible`](ErrorCode::MessageInvisible) (230050),
+    /// [`UnsupportedMessageType`](ErrorCode::UnsupportedMessageType) (230054).
     ///
     /// # Example
     ///

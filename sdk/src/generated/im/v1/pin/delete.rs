@@ -6,6 +6,7 @@
 //! `DELETE /open-apis/im/v1/pins/:message_id`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 
 /// The parameters and body of `im.v1.pin.delete`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,7 +39,7 @@ pub struct DeletePinResponse {
 
 crate::answer!(DeletePinResponse);
 impl op::Operation for DeletePinRequest {
-    type Code = super::super::ErrorCode;
+    type Code = ErrorCode;
     type Answer = DeletePinResponse;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.pin.delete",
@@ -52,45 +53,45 @@ impl op::Operation for DeletePinRequest {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
         errors: &[
             crate::ErrorRow::worded(
-                0,
+                ErrorCode::InvalidRequestParam as u16,
                 Some(
                     "A request parameter is malformed; the message usually names it after `ext=`.",
                 ),
                 None,
             ),
             crate::ErrorRow::worded(
-                1,
+                ErrorCode::BotNotInChat as u16,
                 Some("The app's bot is not a member of the chat the message is in."),
                 None,
             ),
-            crate::ErrorRow::of(5),
+            crate::ErrorRow::of(ErrorCode::BotAbilityDisabled as u16),
             crate::ErrorRow::worded(
-                11,
+                ErrorCode::UserUnavailable as u16,
                 Some("The user is outside the app's availability scope."),
                 None,
             ),
             crate::ErrorRow::worded(
-                22,
+                ErrorCode::NoPermission as u16,
                 Some("The caller lacks the permission this operation needs."),
                 Some("Check the app's scopes and the caller's permissions in the chat."),
             ),
-            crate::ErrorRow::of(32),
+            crate::ErrorRow::of(ErrorCode::ChatNotFound as u16),
             crate::ErrorRow::worded(
-                33,
+                ErrorCode::PinNotAllowed as u16,
                 None,
                 Some("Unpin as the owner or a manager, or change the chat setting."),
             ),
-            crate::ErrorRow::of(34),
+            crate::ErrorRow::of(ErrorCode::PinRateLimited as u16),
             crate::ErrorRow::worded(
-                37,
+                ErrorCode::MessageInvisible as u16,
                 Some("The message cannot be seen by the caller."),
                 Some("Use a message the caller can see."),
             ),
             crate::ErrorRow::worded(
-                90,
+                ErrorCode::ChatDissolved as u16,
                 None,
                 Some("Drop the chat from your work queue."),
             ),
@@ -119,16 +120,16 @@ impl super::PinApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`InvalidRequestParam`](super::super::ErrorCode::InvalidRequestParam) (230001),
-    /// [`BotNotInChat`](super::super::ErrorCode::BotNotInChat) (230002),
-    /// [`BotAbilityDisabled`](super::super::ErrorCode::BotAbilityDisabled) (230006),
-    /// [`UserUnavailable`](super::super::ErrorCode::UserUnavailable) (230013),
-    /// [`NoPermission`](super::super::ErrorCode::NoPermission) (230027),
-    /// [`ChatNotFound`](super::super::ErrorCode::ChatNotFound) (230045),
-    /// [`PinNotAllowed`](super::super::ErrorCode::PinNotAllowed) (230046),
-    /// [`PinRateLimited`](super::super::ErrorCode::PinRateLimited) (230047),
-    /// [`MessageInvisible`](super::super::ErrorCode::MessageInvisible) (230050),
-    /// [`ChatDissolved`](super::super::ErrorCode::ChatDissolved) (232009).
+    /// [`InvalidRequestParam`](ErrorCode::InvalidRequestParam) (230001),
+    /// [`BotNotInChat`](ErrorCode::BotNotInChat) (230002),
+    /// [`BotAbilityDisabled`](ErrorCode::BotAbilityDisabled) (230006),
+    /// [`UserUnavailable`](ErrorCode::UserUnavailable) (230013),
+    /// [`NoPermission`](ErrorCode::NoPermission) (230027),
+    /// [`ChatNotFound`](ErrorCode::ChatNotFound) (230045),
+    /// [`PinNotAllowed`](ErrorCode::PinNotAllowed) (230046),
+    /// [`PinRateLimited`](ErrorCode::PinRateLimited) (230047),
+    /// [`MessageInvisible`](ErrorCode::MessageInvisible) (230050),
+    /// [`ChatDissolved`](ErrorCode::ChatDissolved) (232009).
     ///
     /// # Example
     ///

@@ -6,6 +6,7 @@
 //! `GET /open-apis/im/v1/pins`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 use crate::codec;
 use super::super::models::Pin;
 
@@ -61,7 +62,7 @@ pub struct ListPinResponse {
 
 crate::answer!(ListPinResponse);
 impl op::Operation for ListPinRequest {
-    type Code = super::super::ErrorCode;
+    type Code = ErrorCode;
     type Answer = ListPinResponse;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.pin.list",
@@ -75,14 +76,14 @@ impl op::Operation for ListPinRequest {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
         errors: &[
-            crate::ErrorRow::of(0),
-            crate::ErrorRow::of(1),
-            crate::ErrorRow::of(5),
-            crate::ErrorRow::of(11),
-            crate::ErrorRow::of(22),
-            crate::ErrorRow::of(35),
+            crate::ErrorRow::of(ErrorCode::InvalidRequestParam as u16),
+            crate::ErrorRow::of(ErrorCode::BotNotInChat as u16),
+            crate::ErrorRow::of(ErrorCode::BotAbilityDisabled as u16),
+            crate::ErrorRow::of(ErrorCode::UserUnavailable as u16),
+            crate::ErrorRow::of(ErrorCode::NoPermission as u16),
+            crate::ErrorRow::of(ErrorCode::PinListRateLimited as u16),
         ],
     };
 
@@ -130,12 +131,12 @@ impl super::PinApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`InvalidRequestParam`](super::super::ErrorCode::InvalidRequestParam) (230001),
-    /// [`BotNotInChat`](super::super::ErrorCode::BotNotInChat) (230002),
-    /// [`BotAbilityDisabled`](super::super::ErrorCode::BotAbilityDisabled) (230006),
-    /// [`UserUnavailable`](super::super::ErrorCode::UserUnavailable) (230013),
-    /// [`NoPermission`](super::super::ErrorCode::NoPermission) (230027),
-    /// [`PinListRateLimited`](super::super::ErrorCode::PinListRateLimited) (230048).
+    /// [`InvalidRequestParam`](ErrorCode::InvalidRequestParam) (230001),
+    /// [`BotNotInChat`](ErrorCode::BotNotInChat) (230002),
+    /// [`BotAbilityDisabled`](ErrorCode::BotAbilityDisabled) (230006),
+    /// [`UserUnavailable`](ErrorCode::UserUnavailable) (230013),
+    /// [`NoPermission`](ErrorCode::NoPermission) (230027),
+    /// [`PinListRateLimited`](ErrorCode::PinListRateLimited) (230048).
     ///
     /// # Example
     ///

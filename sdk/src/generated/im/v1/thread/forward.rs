@@ -6,6 +6,7 @@
 //! `POST /open-apis/im/v1/threads/:thread_id/forward`
 
 use crate::operation as op;
+use super::super::ErrorCode;
 use crate::codec;
 use super::super::models::{Mention, MessageBody, MsgType, ReceiveIdType, Sender};
 
@@ -122,7 +123,7 @@ pub struct ForwardThreadResponse {
 
 crate::answer!(ForwardThreadResponse);
 impl op::Operation for ForwardThreadRequest {
-    type Code = super::super::ErrorCode;
+    type Code = ErrorCode;
     type Answer = ForwardThreadResponse;
     const META: op::OperationMeta = op::OperationMeta {
         id: "im.v1.thread.forward",
@@ -136,43 +137,43 @@ impl op::Operation for ForwardThreadRequest {
             per_second: Some(50),
             per_minute: Some(1000),
         }),
-        catalogue: <super::super::ErrorCode as crate::Catalogue>::ENTRIES,
+        catalogue: <ErrorCode as crate::Catalogue>::ENTRIES,
         errors: &[
-            crate::ErrorRow::of(0),
-            crate::ErrorRow::of(1),
-            crate::ErrorRow::of(5),
-            crate::ErrorRow::of(11),
-            crate::ErrorRow::of(15),
-            crate::ErrorRow::of(16),
-            crate::ErrorRow::of(22),
-            crate::ErrorRow::of(28),
-            crate::ErrorRow::of(29),
-            crate::ErrorRow::of(30),
-            crate::ErrorRow::of(31),
-            crate::ErrorRow::of(36),
-            crate::ErrorRow::of(37),
-            crate::ErrorRow::of(39),
-            crate::ErrorRow::of(43),
-            crate::ErrorRow::of(44),
+            crate::ErrorRow::of(ErrorCode::InvalidRequestParam as u16),
+            crate::ErrorRow::of(ErrorCode::BotNotInChat as u16),
+            crate::ErrorRow::of(ErrorCode::BotAbilityDisabled as u16),
+            crate::ErrorRow::of(ErrorCode::UserUnavailable as u16),
+            crate::ErrorRow::of(ErrorCode::ThreadNotFound as u16),
+            crate::ErrorRow::of(ErrorCode::FrequencyLimited as u16),
+            crate::ErrorRow::of(ErrorCode::NoPermission as u16),
+            crate::ErrorRow::of(ErrorCode::InvalidReceiveId as u16),
+            crate::ErrorRow::of(ErrorCode::SendPermissionDenied as u16),
+            crate::ErrorRow::of(ErrorCode::TenantCryptKeyDeleted as u16),
+            crate::ErrorRow::of(ErrorCode::CrossTenantP2pForbidden as u16),
+            crate::ErrorRow::of(ErrorCode::MessageBeingSent as u16),
+            crate::ErrorRow::of(ErrorCode::MessageInvisible as u16),
+            crate::ErrorRow::of(ErrorCode::UserBlockedBot as u16),
+            crate::ErrorRow::of(ErrorCode::EncryptedChatForbidden as u16),
+            crate::ErrorRow::of(ErrorCode::InvalidTargetChat as u16),
             crate::ErrorRow::worded(
-                45,
+                ErrorCode::InvalidSourceMessage as u16,
                 Some("The thread to forward does not exist or cannot be used."),
                 Some("Check the thread_id."),
             ),
             crate::ErrorRow::worded(
-                47,
+                ErrorCode::SecretChatMessage as u16,
                 Some("Threads in secret chats cannot be forwarded."),
                 Some("Forward another thread."),
             ),
-            crate::ErrorRow::of(50),
+            crate::ErrorRow::of(ErrorCode::RestrictedMode as u16),
             crate::ErrorRow::worded(
-                53,
+                ErrorCode::ThreadInvisible as u16,
                 None,
                 Some("Forward a thread the caller can see."),
             ),
-            crate::ErrorRow::of(54),
-            crate::ErrorRow::of(58),
-            crate::ErrorRow::of(90),
+            crate::ErrorRow::of(ErrorCode::TargetThreadInvisible as u16),
+            crate::ErrorRow::of(ErrorCode::MessageDeleted as u16),
+            crate::ErrorRow::of(ErrorCode::ChatDissolved as u16),
         ],
     };
 
@@ -208,29 +209,29 @@ impl super::ThreadApi<'_> {
     /// # Errors
     ///
     /// Documented codes (match them with `Error::code()`):
-    /// [`InvalidRequestParam`](super::super::ErrorCode::InvalidRequestParam) (230001),
-    /// [`BotNotInChat`](super::super::ErrorCode::BotNotInChat) (230002),
-    /// [`BotAbilityDisabled`](super::super::ErrorCode::BotAbilityDisabled) (230006),
-    /// [`UserUnavailable`](super::super::ErrorCode::UserUnavailable) (230013),
-    /// [`ThreadNotFound`](super::super::ErrorCode::ThreadNotFound) (230019),
-    /// [`FrequencyLimited`](super::super::ErrorCode::FrequencyLimited) (230020),
-    /// [`NoPermission`](super::super::ErrorCode::NoPermission) (230027),
-    /// [`InvalidReceiveId`](super::super::ErrorCode::InvalidReceiveId) (230034),
-    /// [`SendPermissionDenied`](super::super::ErrorCode::SendPermissionDenied) (230035),
-    /// [`TenantCryptKeyDeleted`](super::super::ErrorCode::TenantCryptKeyDeleted) (230036),
-    /// [`CrossTenantP2pForbidden`](super::super::ErrorCode::CrossTenantP2pForbidden) (230038),
-    /// [`MessageBeingSent`](super::super::ErrorCode::MessageBeingSent) (230049),
-    /// [`MessageInvisible`](super::super::ErrorCode::MessageInvisible) (230050),
-    /// [`UserBlockedBot`](super::super::ErrorCode::UserBlockedBot) (230053),
-    /// [`EncryptedChatForbidden`](super::super::ErrorCode::EncryptedChatForbidden) (230062),
-    /// [`InvalidTargetChat`](super::super::ErrorCode::InvalidTargetChat) (230063),
-    /// [`InvalidSourceMessage`](super::super::ErrorCode::InvalidSourceMessage) (230064),
-    /// [`SecretChatMessage`](super::super::ErrorCode::SecretChatMessage) (230066),
-    /// [`RestrictedMode`](super::super::ErrorCode::RestrictedMode) (230070),
-    /// [`ThreadInvisible`](super::super::ErrorCode::ThreadInvisible) (230073),
-    /// [`TargetThreadInvisible`](super::super::ErrorCode::TargetThreadInvisible) (230074),
-    /// [`MessageDeleted`](super::super::ErrorCode::MessageDeleted) (230110),
-    /// [`ChatDissolved`](super::super::ErrorCode::ChatDissolved) (232009).
+    /// [`InvalidRequestParam`](ErrorCode::InvalidRequestParam) (230001),
+    /// [`BotNotInChat`](ErrorCode::BotNotInChat) (230002),
+    /// [`BotAbilityDisabled`](ErrorCode::BotAbilityDisabled) (230006),
+    /// [`UserUnavailable`](ErrorCode::UserUnavailable) (230013),
+    /// [`ThreadNotFound`](ErrorCode::ThreadNotFound) (230019),
+    /// [`FrequencyLimited`](ErrorCode::FrequencyLimited) (230020),
+    /// [`NoPermission`](ErrorCode::NoPermission) (230027),
+    /// [`InvalidReceiveId`](ErrorCode::InvalidReceiveId) (230034),
+    /// [`SendPermissionDenied`](ErrorCode::SendPermissionDenied) (230035),
+    /// [`TenantCryptKeyDeleted`](ErrorCode::TenantCryptKeyDeleted) (230036),
+    /// [`CrossTenantP2pForbidden`](ErrorCode::CrossTenantP2pForbidden) (230038),
+    /// [`MessageBeingSent`](ErrorCode::MessageBeingSent) (230049),
+    /// [`MessageInvisible`](ErrorCode::MessageInvisible) (230050),
+    /// [`UserBlockedBot`](ErrorCode::UserBlockedBot) (230053),
+    /// [`EncryptedChatForbidden`](ErrorCode::EncryptedChatForbidden) (230062),
+    /// [`InvalidTargetChat`](ErrorCode::InvalidTargetChat) (230063),
+    /// [`InvalidSourceMessage`](ErrorCode::InvalidSourceMessage) (230064),
+    /// [`SecretChatMessage`](ErrorCode::SecretChatMessage) (230066),
+    /// [`RestrictedMode`](ErrorCode::RestrictedMode) (230070),
+    /// [`ThreadInvisible`](ErrorCode::ThreadInvisible) (230073),
+    /// [`TargetThreadInvisible`](ErrorCode::TargetThreadInvisible) (230074),
+    /// [`MessageDeleted`](ErrorCode::MessageDeleted) (230110),
+    /// [`ChatDissolved`](ErrorCode::ChatDissolved) (232009).
     ///
     /// # Example
     ///
