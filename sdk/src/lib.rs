@@ -61,12 +61,12 @@ pub use client::{Client, ClientBuilder, Domain};
 ///   a retry policy makes at most [`MAX_ATTEMPTS`](limits::MAX_ATTEMPTS) attempts.
 pub mod limits {
     pub use crate::auth::MAX_TOKEN_LIFETIME;
-    pub use crate::client::{MAX_ATTEMPTS, MAX_DURATION_SETTING};
     pub use crate::call::DEFAULT_MAX_PAGES;
+    pub use crate::client::{MAX_ATTEMPTS, MAX_DURATION_SETTING};
     pub use crate::transport::read::{MAX_AUTH_BODY, MAX_ERROR_BODY, MAX_JSON_BODY};
 }
-pub use download::{Download, Progress};
 pub use call::Call;
+pub use download::{Download, Progress};
 pub use errors::{
     AnyCode, ApiError, Catalogue, CodeEntry, ConfigError, DecodeError, Error, ErrorRow,
     FieldViolation, Help, PermissionViolation, ServiceError, TransportError, TransportKind,

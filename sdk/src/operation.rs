@@ -177,7 +177,7 @@ impl Parts {
         let mut value = serde_json::to_value(body)
             .map_err(|e| format!("the body cannot be encoded as JSON: {e}"))?;
         if let serde_json::Value::Object(map) = &mut value {
-            if !map.get(key).is_some_and(|v| !v.is_null()) {
+            if map.get(key).is_none_or(|v| v.is_null()) {
                 map.insert(key.to_owned(), serde_json::Value::String(idempotency_key()));
             }
         }

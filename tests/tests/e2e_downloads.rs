@@ -317,7 +317,7 @@ async fn metadata_stream_and_async_read() {
         .get(MESSAGE, "img_1", ResourceType::File)
         .await
         .unwrap_err();
-    assert_eq!(err.code(), Some(ErrorCode::InvalidRequestParam));
+    assert_eq!(err.code(), Some(ErrorCode::ResourceInvalidRequestParam));
     // Without a usable name the file key and Content-Type make one.
     fake.add_resource(
         Resource::new(MESSAGE, "file_noname", ResourceKind::File, 5)

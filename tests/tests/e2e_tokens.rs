@@ -116,7 +116,7 @@ async fn wrong_app_secret_is_a_token_error_with_the_auth_code() {
         matches!(token.kind(), TokenErrorKind::Rejected { .. }),
         "{token:?}"
     );
-    assert!(err.code().is_some());
+    assert!(err.code_number().is_some());
     assert!(
         !format!("{err} {err:?}").contains("wrong secret"),
         "secret leaked"

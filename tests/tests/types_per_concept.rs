@@ -94,8 +94,7 @@ fn send_requests(kind: ReceiveIdType) -> [ReceiveIdType; 4] {
             MergeForwardMessageBody::new("oc_1", ["om_1", "om_2"]),
         )
         .receive_id_type,
-        ForwardThreadRequest::new("omt_1", kind, ForwardThreadBody::new("oc_1"))
-            .receive_id_type,
+        ForwardThreadRequest::new("omt_1", kind, ForwardThreadBody::new("oc_1")).receive_id_type,
     ]
 }
 

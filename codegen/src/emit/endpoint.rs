@@ -8,11 +8,11 @@ use quote::quote;
 
 use super::docs;
 use super::endpoint_docs::module_doc_lines;
+use super::ident;
 use super::models::{struct_item, StructKind};
 use super::operation::operation_impls;
 use super::request::{call, request_struct};
 use super::rust_types::{codec_import, uses_type};
-use super::ident;
 use crate::model::{BodyModel, EndpointModel, ResponseModel, VersionModel};
 
 /// The module of one endpoint.

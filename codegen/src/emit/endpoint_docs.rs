@@ -116,7 +116,11 @@ fn prefix(ep: &EndpointModel) -> String {
 
 /// A usage example (`ignore`d by rustdoc: the generated examples test compiles it).
 pub fn example_lines(ep: &EndpointModel, v: &VersionModel) -> Vec<String> {
-    let mut lines = vec!["# Example".to_string(), String::new(), "```ignore".to_string()];
+    let mut lines = vec![
+        "# Example".to_string(),
+        String::new(),
+        "```ignore".to_string(),
+    ];
     lines.extend(example_body(ep, v));
     lines.push("```".into());
     lines

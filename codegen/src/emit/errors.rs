@@ -54,11 +54,7 @@ pub fn error_lines(ep: &EndpointModel, v: &VersionModel) -> Vec<String> {
             format!("[`{variant}`](ErrorCode::{variant}) ({})", c.code)
         })
         .collect();
-    let mut lines = vec![
-        String::new(),
-        "# Errors".to_string(),
-        String::new(),
-    ];
+    let mut lines = vec![String::new(), "# Errors".to_string(), String::new()];
     lines.extend(wrap(
         &format!(
             "Documented codes (match them with `Error::code()`): {}.",

@@ -32,9 +32,9 @@ use crate::model::{EndpointModel, EventModel, Model, ResponseModel};
 pub const GENERATED_DIR: &str = "sdk/src/generated";
 
 pub use e2e::E2E_FILE;
-pub use examples_file::EXAMPLES_FILE;
 pub use e2e_events::E2E_EVENTS_FILE;
 pub use endpoint_list::ENDPOINT_LIST;
+pub use examples_file::EXAMPLES_FILE;
 
 /// One generated file: its path relative to the workspace root and its exact contents.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -264,14 +264,16 @@ fn sent_types<'a>(
     endpoints: impl Iterator<Item = &'a EndpointModel>,
 ) -> std::collections::BTreeSet<String> {
     use crate::model::Ty;
-    fn visit(ty: &Ty, v: &crate::model::VersionModel, out: &mut std::collections::BTreeSet<String>) {
+    fn visit(
+        ty: &Ty,
+        v: &crate::model::VersionModel,
+        out: &mut std::collections::BTreeSet<String>,
+    ) {
         match ty {
-            Ty::Object(name) => {
-                if out.insert(name.clone()) {
-                    if let Some(s) = v.structs.get(name) {
-                        for f in &s.fields {
-                            visit(&f.ty, v, out);
-                        }
+            Ty::Object(name) if out.insert(name.clone()) => {
+                if let Some(s) = v.structs.get(name) {
+                    for f in &s.fields {
+                        visit(&f.ty, v, out);
                     }
                 }
             }

@@ -180,23 +180,26 @@ pub fn struct_item_doc(
     if kind.answer {
         inits.push(quote!(#log_id: None));
     }
-    let setters = fields.iter().filter(|f| !f.required && kind.builder).map(|f| {
-        let n = ident(&f.rust);
-        let (arg, convert) = argument(&f.ty, &quote!(#n), Some(name));
-        let value = if f.ty.is_collection() {
-            convert
-        } else {
-            quote!(Some(#convert))
-        };
-        let d = format!(" Sets [`{}`](Self::{}).", f.rust, f.rust);
-        quote! {
-            #[doc = #d]
-            pub fn #n(mut self, #n: #arg) -> Self {
-                self.#n = #value;
-                self
+    let setters = fields
+        .iter()
+        .filter(|f| !f.required && kind.builder)
+        .map(|f| {
+            let n = ident(&f.rust);
+            let (arg, convert) = argument(&f.ty, &quote!(#n), Some(name));
+            let value = if f.ty.is_collection() {
+                convert
+            } else {
+                quote!(Some(#convert))
+            };
+            let d = format!(" Sets [`{}`](Self::{}).", f.rust, f.rust);
+            quote! {
+                #[doc = #d]
+                pub fn #n(mut self, #n: #arg) -> Self {
+                    self.#n = #value;
+                    self
+                }
             }
-        }
-    });
+        });
     let new_doc = if required.is_empty() {
         outer(&["An empty value: every field unset.".to_string()])
     } else {

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use heck::{ToSnakeCase, ToUpperCamelCase};
 
 use super::{
-    BodyModel, EndpointModel, CodeDef, EnumDef, EnumValueDef, ErrorDef, EventModel, FieldDef, Model, Names,
-    PaginationDef, ParamDef, ResponseModel, StructDef, Ty, VersionModel,
+    BodyModel, CodeDef, EndpointModel, EnumDef, EnumValueDef, ErrorDef, EventModel, FieldDef,
+    Model, Names, PaginationDef, ParamDef, ResponseModel, StructDef, Ty, VersionModel,
 };
 use crate::load::{LoadedErrors, LoadedEvent, LoadedSpec, LoadedTypes, Problem};
 use crate::spec::{CatalogueEntry, EnumValue, Field, ObjectType, RequestBody, Response};

@@ -64,6 +64,11 @@ pub(crate) async fn credential(client: &Client, p: &Prepared) -> Result<Credenti
             p.meta.id
         )));
     };
-    let token = client.inner.tokens.get(&key).await.map_err(Error::<crate::AnyCode>::Token)?;
+    let token = client
+        .inner
+        .tokens
+        .get(&key)
+        .await
+        .map_err(Error::<crate::AnyCode>::Token)?;
     Ok(Credential::Cached(key, token))
 }

@@ -21,11 +21,11 @@ mod secret;
 
 pub use crate::generated::auth::*;
 pub use cache::{TokenCache, DEFAULT_REFRESH_AHEAD, MAX_TOKEN_LIFETIME};
+pub(crate) use credential::{credential, Credential};
 pub use credentials::{AppCredentials, AppType};
 pub use error::{TokenError, TokenErrorKind};
 pub use fetcher::{FetchFuture, TokenFetcher, TokenSource};
 pub use http::endpoints;
-pub(crate) use credential::{credential, Credential};
 pub(crate) use http::HttpTokenFetcher;
 pub use key::{Fetched, TokenKey};
 pub(crate) use secret::{bearer_header, redact};

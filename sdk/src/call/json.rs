@@ -35,10 +35,13 @@ async fn check_uploads(p: &Prepared) -> Result<(), Error> {
         return Ok(());
     };
     for (name, file, max_bytes) in &form.files {
-        let size = file.size().await.map_err(|source| Error::<crate::AnyCode>::Io {
-            path: file.path().map(|p| p.to_path_buf()).unwrap_or_default(),
-            source,
-        })?;
+        let size = file
+            .size()
+            .await
+            .map_err(|source| Error::<crate::AnyCode>::Io {
+                path: file.path().map(|p| p.to_path_buf()).unwrap_or_default(),
+                source,
+            })?;
         match (size, max_bytes) {
             (Some(0), _) => {
                 return Err(Error::InvalidRequest(format!(
@@ -76,7 +79,11 @@ struct TypedEnvelope<T> {
 /// Decodes `data` (or, for flat answers, the whole object) into the operation's output in
 /// one pass; only when that fails, decodes again tracking the JSON path, to name it. The
 /// output carries the answer's log id.
-fn decode<T: Output>(body: &[u8], log_id: Option<String>, meta: &OperationMeta) -> Result<T, Error> {
+fn decode<T: Output>(
+    body: &[u8],
+    log_id: Option<String>,
+    meta: &OperationMeta,
+) -> Result<T, Error> {
     let body_text = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     let fast = match meta.response {
         ResponseKind::Flat => serde_json::from_slice::<T>(body_text).ok(),

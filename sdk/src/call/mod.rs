@@ -116,7 +116,6 @@ impl<R: std::fmt::Debug> std::fmt::Debug for Call<R> {
     }
 }
 
-
 impl<R: Operation> Call<R> {
     /// Sends the call and reads the answer: the decoded response (whose `log_id()` is the
     /// platform's log id), or for a download its headers with the body unread.
@@ -138,7 +137,6 @@ pub(crate) async fn send<R: Operation>(
     R::Answer::receive(client, prepared).await
 }
 
-
 impl<R: Operation> IntoFuture for Call<R> {
     type Output = Result<R::Answer, Error<R::Code>>;
     type IntoFuture = BoxFuture<Self::Output>;
@@ -147,7 +145,6 @@ impl<R: Operation> IntoFuture for Call<R> {
         Box::pin(self.send())
     }
 }
-
 
 impl<R: Paginated> Call<R> {
     /// Every page, fetched lazily one after the other as the stream is read: the first

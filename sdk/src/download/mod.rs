@@ -240,7 +240,10 @@ impl<C> Download<C> {
     /// Reads the whole body into memory, failing with `SizeLimitExceeded` past `cap` bytes
     /// (or the endpoint's limit, if lower).
     pub async fn collect(self, cap: u64) -> Result<Bytes, Error<C>> {
-        self.untyped().collect_untyped(cap).await.map_err(Error::retype)
+        self.untyped()
+            .collect_untyped(cap)
+            .await
+            .map_err(Error::retype)
     }
 
     /// The body as a stream of chunks. If a resume is answered with the whole body, the
@@ -256,7 +259,11 @@ impl<C> Download<C> {
     /// The body as an [`AsyncRead`]; errors arrive as `std::io::Error` wrapping [`Error`].
     pub fn into_async_read(self) -> impl AsyncRead + Send + Unpin + 'static {
         use futures_util::TryStreamExt;
-        tokio_util::io::StreamReader::new(self.untyped().stream_untyped().map_err(std::io::Error::other))
+        tokio_util::io::StreamReader::new(
+            self.untyped()
+                .stream_untyped()
+                .map_err(std::io::Error::other),
+        )
     }
 }
 
@@ -302,5 +309,4 @@ impl Download {
             },
         ))
     }
-
 }

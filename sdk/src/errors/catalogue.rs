@@ -71,7 +71,11 @@ impl ErrorRow {
 
     /// A documented code with the endpoint's own wording.
     #[doc(hidden)]
-    pub const fn worded(entry: u16, meaning: Option<&'static str>, advice: Option<&'static str>) -> Self {
+    pub const fn worded(
+        entry: u16,
+        meaning: Option<&'static str>,
+        advice: Option<&'static str>,
+    ) -> Self {
         ErrorRow {
             entry,
             meaning,
@@ -139,10 +143,16 @@ pub trait Catalogue: Copy + Eq + fmt::Debug + Send + Sync + 'static {
 
 /// The index of `code`'s entry among `rows` (an endpoint's documented codes), else its
 /// first entry in the catalogue.
-pub(crate) fn find(catalogue: &'static [CodeEntry], rows: &'static [ErrorRow], code: i64) -> Lookup {
-    let row = rows
-        .iter()
-        .find(|r| catalogue.get(usize::from(r.entry)).is_some_and(|e| e.code == code));
+pub(crate) fn find(
+    catalogue: &'static [CodeEntry],
+    rows: &'static [ErrorRow],
+    code: i64,
+) -> Lookup {
+    let row = rows.iter().find(|r| {
+        catalogue
+            .get(usize::from(r.entry))
+            .is_some_and(|e| e.code == code)
+    });
     match row {
         Some(row) => Lookup {
             index: Some(usize::from(row.entry)),

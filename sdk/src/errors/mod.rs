@@ -16,10 +16,12 @@ mod decode;
 mod service;
 mod transport;
 
+pub(crate) use body::{
+    excerpt, log_id_from_headers, parse_api_error, parse_error_body, ErrorBody, EXCERPT_CHARS,
+};
 pub use body::{ApiError, FieldViolation, Help, PermissionViolation, UnexpectedBody};
-pub(crate) use body::{excerpt, log_id_from_headers, parse_api_error, parse_error_body, ErrorBody, EXCERPT_CHARS};
-pub use catalogue::{Catalogue, CodeEntry, ErrorRow};
 pub(crate) use catalogue::find_entry;
+pub use catalogue::{Catalogue, CodeEntry, ErrorRow};
 pub use config::ConfigError;
 pub use decode::DecodeError;
 pub use service::{AnyCode, ServiceError};
@@ -290,4 +292,3 @@ impl From<ConfigError> for Error {
         Error::Config(error)
     }
 }
-

@@ -32,7 +32,8 @@ pub enum AnyCode {}
 /// # Ok(()) }
 /// ```
 pub struct ServiceError<C = AnyCode> {
-    api: ApiError,
+    /// Boxed: it is most of the size, and `Error` stays small on the `Ok` path.
+    api: Box<ApiError>,
     endpoint: &'static str,
     catalogue: &'static [CodeEntry],
     /// The code's entry in the catalogue, when the catalogue has it.
@@ -51,7 +52,7 @@ impl<C> ServiceError<C> {
     ) -> Self {
         let found = super::catalogue::find(catalogue, rows, api.code);
         ServiceError {
-            api,
+            api: Box::new(api),
             endpoint,
             catalogue,
             index: found.index,

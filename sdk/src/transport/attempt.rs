@@ -3,14 +3,14 @@
 use reqwest::header::{HeaderMap, AUTHORIZATION, CONTENT_TYPE};
 
 use super::deadline::wait_limit;
+use super::prepared::Prepared;
+use super::read::{read_capped, ReadError, MAX_AUTH_BODY, MAX_ERROR_BODY, MAX_JSON_BODY};
+use crate::auth::Credential;
+use crate::errors::TransportError;
 use crate::errors::{
     excerpt, log_id_from_headers, parse_api_error, parse_error_body, ErrorBody, UnexpectedBody,
     EXCERPT_CHARS,
 };
-use super::prepared::Prepared;
-use crate::auth::Credential;
-use super::read::{read_capped, ReadError, MAX_AUTH_BODY, MAX_ERROR_BODY, MAX_JSON_BODY};
-use crate::errors::TransportError;
 use crate::operation::{Payload, ResponseKind};
 use crate::ratelimit::RateSignal;
 use crate::upload::PartError;
@@ -90,15 +90,11 @@ pub(crate) async fn attempt(
             }
             for (name, file, _) in &form.files {
                 let part = file.part().await.map_err(|e| match e {
-                    PartError::Io(path, source) => {
-                        AttemptError::Fatal(Error::Io { path, source })
-                    }
-                    PartError::StreamSpent => {
-                        AttemptError::Fatal(Error::InvalidRequest(format!(
+                    PartError::Io(path, source) => AttemptError::Fatal(Error::Io { path, source }),
+                    PartError::StreamSpent => AttemptError::Fatal(Error::InvalidRequest(format!(
                         "{}: the upload stream was already sent once and cannot be sent again",
                         p.meta.id
-                    )))
-                    }
+                    ))),
                     PartError::BadMime(mime) => AttemptError::Fatal(Error::InvalidRequest(
                         format!("`{mime}` is not a valid Content-Type"),
                     )),
@@ -158,9 +154,7 @@ async fn classify(
         } else {
             MAX_JSON_BODY
         };
-        let capped = read_body(
-            client,p, &mut response, cap, "reading the answer")
-            .await?;
+        let capped = read_body(client, p, &mut response, cap, "reading the answer").await?;
         // The common case needs only the log id; the headers are copied for errors.
         let code = envelope_code(&capped.bytes);
         if code == Some(0) && !capped.over_cap {
@@ -212,8 +206,14 @@ async fn classify(
             cut_at: capped.over_cap.then_some(cap),
         });
     }
-    let capped = read_body(client, p, &mut response, MAX_ERROR_BODY, "reading an error body")
-        .await?;
+    let capped = read_body(
+        client,
+        p,
+        &mut response,
+        MAX_ERROR_BODY,
+        "reading an error body",
+    )
+    .await?;
     let headers = response.headers().clone();
     let mut body = parse_error_body(status.as_u16(), &headers, &capped.bytes);
     if capped.over_cap {
@@ -247,7 +247,6 @@ async fn read_body(
         ReadError::Idle => TransportError::idle_timeout(context),
     })
 }
-
 
 /// Where and why a 2xx body is not a JSON envelope with an integer `code`: the JSON path at
 /// which a syntax error stops the parse (`.` for the top), or `code` when it is missing or

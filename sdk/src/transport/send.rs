@@ -6,10 +6,10 @@ use tracing::Instrument;
 
 use super::attempt::{Answer, AttemptError};
 use super::deadline::within_deadline;
-use crate::errors::{log_id_from_headers, ErrorBody};
 use super::prepared::Prepared;
-use crate::auth::Credential;
 use super::retry::{decide, rate_limit_reset, Failure, RetryDecision};
+use crate::auth::Credential;
+use crate::errors::{log_id_from_headers, ErrorBody};
 use crate::errors::{ServiceError, TransportError};
 use crate::ratelimit::{RateKey, RateLimiter, RateSignal};
 use crate::{Client, Error};
@@ -55,8 +55,12 @@ pub(crate) async fn send(
             status = tracing::field::Empty,
             log_id = tracing::field::Empty,
         );
-        let credential =
-            within_deadline(p.deadline, "getting an access token", crate::auth::credential(client, p)).await?;
+        let credential = within_deadline(
+            p.deadline,
+            "getting an access token",
+            crate::auth::credential(client, p),
+        )
+        .await?;
         if let (Some(limiter), Some(key)) = (limiter, &rate_key) {
             wait_for_turn(limiter, key, p)
                 .instrument(span.clone())
@@ -69,8 +73,7 @@ pub(crate) async fn send(
             Ok(Answer::Stream(response)) => {
                 if let (Some(limiter), Some(key)) = (limiter, &rate_key) {
                     let status = response.status().as_u16();
-                    if let Some(signal) =
-                        RateSignal::from_answer(status, None, response.headers())
+                    if let Some(signal) = RateSignal::from_answer(status, None, response.headers())
                     {
                         limiter.observe(key, &signal).await;
                     }
@@ -145,12 +148,8 @@ pub(crate) async fn send(
                             }
                         }
                         let code = api.code;
-                        let service = ServiceError::new(
-                            api,
-                            p.meta.id,
-                            p.meta.catalogue,
-                            p.meta.errors,
-                        );
+                        let service =
+                            ServiceError::new(api, p.meta.id, p.meta.catalogue, p.meta.errors);
                         let failure = Failure::Http {
                             status,
                             code: Some(code),
@@ -176,9 +175,7 @@ pub(crate) async fn send(
             Err(AttemptError::Fatal(error)) => return Err(error),
         };
         match decide(policy, attempt, retryable, &failure) {
-            RetryDecision::RetryAfter(wait)
-                if p.deadline.is_some_and(|d| d.passed_after(wait)) =>
-            {
+            RetryDecision::RetryAfter(wait) if p.deadline.is_some_and(|d| d.passed_after(wait)) => {
                 tracing::debug!(parent: &span, wait_ms = wait.as_millis() as u64, "not retrying: the wait would pass the call's deadline");
                 return Err(error);
             }
@@ -195,7 +192,11 @@ pub(crate) async fn send(
 /// Scrubs the app secret, the app ticket and the request's token from every text of an
 /// error body, in case the server echoed one.
 fn redact_error_body(
-    client: &Client, body: ErrorBody, credential: &Credential, p: &Prepared) -> ErrorBody {
+    client: &Client,
+    body: ErrorBody,
+    credential: &Credential,
+    p: &Prepared,
+) -> ErrorBody {
     let secrets = secrets_of(client, credential, p);
     body.redacted(&secrets.iter().map(|s| s.expose()).collect::<Vec<_>>())
 }
@@ -203,7 +204,10 @@ fn redact_error_body(
 /// Every secret a text from the server must not carry into an error: the app secret,
 /// the app ticket, the request's token and the credentials of its body.
 pub(crate) fn secrets_of(
-    client: &Client, credential: &Credential, p: &Prepared) -> Vec<crate::auth::Secret> {
+    client: &Client,
+    credential: &Credential,
+    p: &Prepared,
+) -> Vec<crate::auth::Secret> {
     let mut secrets = vec![client.inner.app_secret.clone()];
     secrets.extend(p.options.secrets.iter().cloned());
     if let Some(token) = credential.expose() {
@@ -212,7 +216,6 @@ pub(crate) fn secrets_of(
     secrets.extend(client.inner.tokens.app_ticket());
     secrets
 }
-
 
 /// Waits for the call's turn under the client's rate limiter, bounded by its deadline.
 async fn wait_for_turn(

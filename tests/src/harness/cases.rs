@@ -117,7 +117,10 @@ pub(crate) async fn common_cases<F, Fut, T, E>(
         );
         let expected = h.code_name(id, row.code);
         assert!(
-            e.is_documented() && e.meaning().is_some() && e.code_name() == expected.as_deref() && e.code().is_some(),
+            e.is_documented()
+                && e.meaning().is_some()
+                && e.code_name() == expected.as_deref()
+                && e.code().is_some(),
             "{id}: case `{name}`: expected the documented code {expected:?}, got {e:?}"
         );
         expect_attempts(id, &name, attempts, n);

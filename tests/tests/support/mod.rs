@@ -56,19 +56,12 @@ pub fn request(client: &Client, key: &str) -> GetMessageResource {
         .get(MESSAGE, key, ResourceType::File)
 }
 
-pub async fn get(
-    client: &Client,
-    key: &str,
-) -> Result<Download<ErrorCode>, Error<ErrorCode>> {
+pub async fn get(client: &Client, key: &str) -> Result<Download<ErrorCode>, Error<ErrorCode>> {
     request(client, key).await
 }
 
 /// Downloads `key` and saves it to `to` (a directory or a file path).
-pub async fn save(
-    client: &Client,
-    key: &str,
-    to: &Path,
-) -> Result<PathBuf, Error<ErrorCode>> {
+pub async fn save(client: &Client, key: &str, to: &Path) -> Result<PathBuf, Error<ErrorCode>> {
     get(client, key).await?.save_to(to).await
 }
 
