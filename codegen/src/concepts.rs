@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use heck::{ToSnakeCase, ToUpperCamelCase};
 
-use crate::import::config::{EnumDecision, ImportConfig};
+use crate::import_config::{EnumDecision, ImportConfig};
 use crate::load::{LoadedEvent, LoadedSpec, LoadedTypes, Problem};
 use crate::names::{is_snake_case, upper_camel};
 use crate::spec::{EnumValue, Field, ObjectType, RequestBody, Response};

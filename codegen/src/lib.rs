@@ -8,10 +8,10 @@
 pub mod concepts;
 pub mod emit;
 pub mod files;
-pub mod import;
+pub mod import_config;
 pub mod load;
 pub mod model;
-mod names;
+pub mod names;
 pub mod spec;
 pub mod validate;
 
@@ -42,22 +42,15 @@ pub fn parse_and_validate(sources: &[SpecSource]) -> Result<SpecSet, Vec<Problem
     for source in sources {
         // `spec/<service>/<version>/import.json` configures `cargo xtask import`; `gen` reads
         // only its enum decisions, which every spec of the version must follow.
-        let parsed = if let Some((service, version)) = import::config::config_file_of(&source.path)
-        {
-            import::config::parse(source)
-                .map(|config| {
-                    set.configs.push(concepts::LoadedConfig {
-                        path: source.path.clone(),
-                        service,
-                        version,
-                        config,
-                    })
+        let parsed = if let Some((service, version)) = import_config::config_file_of(&source.path) {
+            import_config::parse(source).map(|config| {
+                set.configs.push(concepts::LoadedConfig {
+                    path: source.path.clone(),
+                    service,
+                    version,
+                    config,
                 })
-                .map_err(|p| Problem {
-                    file: p.document,
-                    field: p.field,
-                    message: p.message,
-                })
+            })
         } else if let Some((service, version)) = load::types_file_of(&source.path) {
             load::parse_types(source, service, version).map(|t| set.types.push(t))
         } else if let Some((service, version)) = load::errors_file_of(&source.path) {

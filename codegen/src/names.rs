@@ -1,4 +1,5 @@
-//! Turning spec names into Rust identifiers.
+//! Turning spec names into Rust identifiers (public: the importer, crate `lark-import`, uses
+//! the same rules).
 
 use heck::{ToSnakeCase, ToUpperCamelCase};
 

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use lark_codegen::import::{self, DocumentSource, Selection};
+use lark_import::{self as import, DocumentSource, Selection};
 
 /// The arguments of `cargo xtask import`.
 #[derive(Debug, Default, clap::Args)]

@@ -489,11 +489,11 @@ fn with_placeholder_prose(report: &ImportReport) -> Vec<SpecSource> {
     let mut sources = Vec::new();
     for f in &report.files {
         let mut text = f.contents.clone();
-        if let Ok(mut loaded) = crate::load::parse(&source(&f.path, text.clone())) {
+        if let Ok(mut loaded) = lark_codegen::load::parse(&source(&f.path, text.clone())) {
             survey::fill_spec(&mut loaded.spec);
             text = canonical::endpoint(&loaded.spec);
         } else {
-            let mut types: TypesFile = crate::load::parse_types(
+            let mut types: TypesFile = lark_codegen::load::parse_types(
                 &source(&f.path, text.clone()),
                 "demo".into(),
                 "v1".into(),
@@ -516,7 +516,7 @@ fn imported_specs_generate_once_prose_is_written() {
     let (tree, report) = widgets();
     let mut sources = with_placeholder_prose(&report);
     sources.extend(tree);
-    if let Err(problems) = crate::generate(&sources) {
+    if let Err(problems) = lark_codegen::generate(&sources) {
         panic!(
             "{}",
             problems
@@ -739,7 +739,7 @@ fn places_of_one_name_share_one_enum_and_import_json_decides_the_rest() {
     // Generated: one UserIdType with the values of both places.
     let mut sources = with_placeholder_prose(&report);
     sources.extend(tree);
-    let model = crate::build_model(&sources).unwrap_or_else(|p| {
+    let model = lark_codegen::build_model(&sources).unwrap_or_else(|p| {
         panic!(
             "{}",
             p.iter()
@@ -767,7 +767,7 @@ fn places_of_one_name_share_one_enum_and_import_json_decides_the_rest() {
     );
     assert_eq!(
         create.body.fields()[0].ty,
-        crate::model::Ty::Enum("Name".into())
+        lark_codegen::model::Ty::Enum("Name".into())
     );
 }
 
@@ -855,21 +855,21 @@ fn the_checked_in_specs_are_canonical() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .unwrap();
-    let sources = crate::read_spec_dir(root).unwrap();
+    let sources = lark_codegen::read_spec_dir(root).unwrap();
     let mut checked = 0;
     for s in &sources {
         // Event specs are written by hand; the importer never writes them.
-        if crate::load::event_file_of(&s.path).is_some() {
+        if lark_codegen::load::event_file_of(&s.path).is_some() {
             continue;
         }
-        if let Some((service, version)) = crate::load::types_file_of(&s.path) {
-            let t = crate::load::parse_types(s, service, version).unwrap();
+        if let Some((service, version)) = lark_codegen::load::types_file_of(&s.path) {
+            let t = lark_codegen::load::parse_types(s, service, version).unwrap();
             assert_eq!(canonical::types_file(&t.types), s.text, "{}", s.path);
-        } else if let Some((service, version)) = crate::load::errors_file_of(&s.path) {
-            let e = crate::load::parse_errors(s, service, version).unwrap();
+        } else if let Some((service, version)) = lark_codegen::load::errors_file_of(&s.path) {
+            let e = lark_codegen::load::parse_errors(s, service, version).unwrap();
             assert_eq!(canonical::catalogue(&e.catalogue), s.text, "{}", s.path);
         } else if config::config_file_of(&s.path).is_none() {
-            let l = crate::load::parse(s).unwrap();
+            let l = lark_codegen::load::parse(s).unwrap();
             assert_eq!(canonical::endpoint(&l.spec), s.text, "{}", s.path);
         } else {
             continue;

@@ -1,4 +1,4 @@
-//! Enums across a service version: one type per concept ([`crate::concepts`]).
+//! Enums across a service version: one type per concept ([`lark_codegen::concepts`]).
 //!
 //! A string parameter or field is the enum named after its Rust name (`member_id_type` →
 //! `MemberIdType`) unless `import.json` `enums` names another (for its name, or for that
@@ -11,12 +11,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::config::ImportConfig;
-use super::problem::ImportProblem;
-use crate::concepts::{
+use lark_codegen::concepts::{
     default_enum_name, field_rust_name, query_key, request_key, response_key, type_key, Decided,
 };
-use crate::spec::{EndpointSpec, EnumValue, Field, ObjectType, QueryParam, RequestBody, Response};
+use lark_codegen::import_config::ImportConfig;
+use lark_codegen::spec::{
+    EndpointSpec, EnumValue, Field, ObjectType, QueryParam, RequestBody, Response,
+};
+
+use super::problem::ImportProblem;
 
 /// An endpoint spec of the version, as the import leaves it.
 pub struct VersionSpec {

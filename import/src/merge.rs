@@ -8,16 +8,17 @@ use std::collections::BTreeMap;
 
 use heck::ToSnakeCase;
 
-use super::config::ImportConfig;
+use lark_codegen::concepts::{query_key, request_key, response_key, type_key, Decided};
+use lark_codegen::import_config::ImportConfig;
+use lark_codegen::spec::{
+    EndpointSpec, EnumValue, ErrorRow, Field, ObjectType, Pagination, PathParam, QueryParam,
+    RequestBody, Response,
+};
+
 use super::facts::{
     UpBody, UpError, UpField, UpObject, UpOperation, UpPathParam, UpQueryParam, UpResponse,
 };
 use super::operation::items_field;
-use crate::concepts::{query_key, request_key, response_key, type_key, Decided};
-use crate::spec::{
-    EndpointSpec, EnumValue, ErrorRow, Field, ObjectType, Pagination, PathParam, QueryParam,
-    RequestBody, Response,
-};
 
 /// App types of a new spec: the metadata does not say which apps may call an endpoint.
 pub const DEFAULT_APP_TYPES: &[&str] = &["custom", "store"];

@@ -7,9 +7,10 @@ use std::collections::BTreeMap;
 use heck::ToSnakeCase;
 use yaml_serde::Value;
 
+use lark_codegen::names::is_snake_case;
+
 use super::document::{Document, Operation};
 use super::facts::SpecId;
-use crate::names::is_snake_case;
 
 /// The service and version of an operation, from its path.
 pub fn service_version(
@@ -95,7 +96,7 @@ pub fn spec_id(
         method: method.to_snake_case(),
     };
     for (what, part) in [("resource", &id.resource), ("method", &id.method)] {
-        if crate::names::is_keyword(part) {
+        if lark_codegen::names::is_keyword(part) {
             return Err((
                 "operationId".into(),
                 format!(

@@ -1,12 +1,13 @@
 //! `spec/<service>/<version>/import.json`: what the metadata cannot say, decided once by a
-//! maintainer and applied by every import of the version.
+//! maintainer and applied by every import of the version (`cargo xtask import`, crate
+//! `lark-import`). It lives here because `gen` reads it too: every spec of the version must
+//! follow its enum decisions ([`crate::concepts`]).
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::problem::ImportProblem;
-use crate::load::SpecSource;
+use crate::load::{Problem, SpecSource};
 
 /// The import settings of one service version.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -72,15 +73,15 @@ pub fn config_file_of(path: &str) -> Option<(String, String)> {
         .then(|| (parts[n - 3].to_string(), parts[n - 2].to_string()))
 }
 
-/// Parses an import.json.
-pub fn parse(source: &SpecSource) -> Result<ImportConfig, ImportProblem> {
+/// Parses an import.json. A problem names the file and the field (`.` for the whole file).
+pub fn parse(source: &SpecSource) -> Result<ImportConfig, Problem> {
     let de = &mut serde_json::Deserializer::from_str(&source.text);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
-        ImportProblem::document(
-            &source.path,
-            if path.is_empty() { ".".into() } else { path },
-            e.into_inner().to_string(),
-        )
+        Problem {
+            file: source.path.clone(),
+            field: if path.is_empty() { ".".into() } else { path },
+            message: e.into_inner().to_string(),
+        }
     })
 }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::spec::RateLimit;
+use lark_codegen::spec::RateLimit;
 
 /// The id of a spec: `service.version.resource.method`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

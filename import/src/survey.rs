@@ -1,23 +1,24 @@
 //! `cargo xtask import --survey DIR`: how much of the platform imports and generates today.
 //! Every operation of every document is imported in memory (nothing is read from or
 //! written to `spec/`), with placeholder prose and names where a maintainer would write
-//! them, then generated with [`crate::generate`], one operation at a time with the named
+//! them, then generated with [`lark_codegen::generate`], one operation at a time with the named
 //! types it uses.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use yaml_serde::Value;
 
-use super::config::ImportConfig;
+use lark_codegen::import_config::ImportConfig;
+use lark_codegen::load::SpecSource;
+use lark_codegen::names::{is_keyword, upper_camel};
+use lark_codegen::spec::{
+    EndpointSpec, EnumValue, Field, ObjectType, QueryParam, RequestBody, Response, TypesFile,
+};
+
 use super::document::{map_of, Document, Operation};
 use super::enums::{self, VersionSpec};
 use super::facts::{UpObject, UpOperation};
 use super::{canonical, ids, merge, operation, reachable, schema, DocumentSource};
-use crate::load::SpecSource;
-use crate::names::{is_keyword, upper_camel};
-use crate::spec::{
-    EndpointSpec, EnumValue, Field, ObjectType, QueryParam, RequestBody, Response, TypesFile,
-};
 
 /// The shapes the table is split by, in order.
 pub const SHAPES: &[&str] = &[
@@ -200,7 +201,7 @@ pub(super) fn fill_fields(fields: &mut [Field]) -> bool {
     for f in fields {
         f.description = Some(PLACEHOLDER.into());
         let snake = heck::ToSnakeCase::to_snake_case(f.name.as_str());
-        if is_keyword(&f.name) || !crate::names::is_plain_ident(&snake) {
+        if is_keyword(&f.name) || !lark_codegen::names::is_plain_ident(&snake) {
             f.rust_name = Some(format!("field_{}", sanitize(&snake)));
             named = true;
         }
@@ -415,7 +416,7 @@ pub fn run(documents: &[DocumentSource]) -> Survey {
                     text: serde_json::json!({ "distinct_enums": distinct }).to_string(),
                 });
             }
-            match crate::generate(&sources) {
+            match lark_codegen::generate(&sources) {
                 Ok(_) => {
                     survey.rows.get_mut(shape).expect("row").generated += 1;
                     if named {

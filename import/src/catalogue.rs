@@ -1,7 +1,7 @@
 //! Error rows against the version's catalogue (`errors.json`): a row keeps only the prose
 //! that differs from its code's entry, and a code with neither is missing prose.
 
-use crate::spec::{CatalogueEntry, ErrorRow};
+use lark_codegen::spec::{CatalogueEntry, ErrorRow};
 
 /// Leaves out of each row what the catalogue entry of its code already says.
 pub fn strip(rows: &mut [ErrorRow], catalogue: &[CatalogueEntry]) {

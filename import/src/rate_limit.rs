@@ -1,7 +1,7 @@
 //! `x-lark-rate-limit.tier` to a documented limit, by the platform's frequency-control
 //! tiers (platform-facts.md §4).
 
-use crate::spec::RateLimit;
+use lark_codegen::spec::RateLimit;
 
 /// The limit of a tier; `None` for tier 0 and tiers not in the table.
 pub fn of_tier(tier: i64) -> Option<RateLimit> {

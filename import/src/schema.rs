@@ -269,7 +269,7 @@ impl Schemas<'_> {
             .get(&loc.key)
             .cloned()
             .unwrap_or_else(|| default.to_string());
-        if crate::names::upper_camel(&name).as_deref() != Some(name.as_str()) {
+        if lark_codegen::names::upper_camel(&name).as_deref() != Some(name.as_str()) {
             self.problem(
                 loc,
                 format!("type name `{name}` is not an UpperCamelCase identifier: name it in import.json `type_names` (key `{}`)", loc.key),

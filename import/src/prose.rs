@@ -4,11 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use super::catalogue;
-use crate::names::{is_keyword, upper_camel};
-use crate::spec::{
+use lark_codegen::names::{is_keyword, upper_camel};
+use lark_codegen::spec::{
     CatalogueEntry, EndpointSpec, EnumValue, Field, ObjectType, QueryParam, RequestBody, Response,
 };
+
+use super::catalogue;
 
 /// One line per missing item of an endpoint spec: `<file>: <field>: missing prose`.
 pub fn endpoint(

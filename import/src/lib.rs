@@ -2,13 +2,17 @@
 //!
 //! The metadata gives the FACTS (ids, methods, paths, parameters, bodies, answers, named
 //! types, tokens, scopes, rate limits, pagination, error tables, API pages); the specs keep
-//! our PROSE and decisions, which an import never overwrites ([`merge`]). [`import`] is pure
-//! like [`crate::generate`]: documents and the spec tree in, canonical file contents out
+//! our PROSE and decisions, which an import never overwrites (`merge.rs`). [`import`] is pure
+//! like [`lark_codegen::generate`]: documents and the spec tree in, canonical file contents out
 //! ([`canonical`]), or every problem and nothing.
+//!
+//! A crate of its own (used only by `cargo xtask import`) so that the YAML parser and the
+//! importer are not built with the generator for every test: it depends on `lark-codegen`
+//! for the spec types, the loader, the concepts' decision keys and `import.json`
+//! ([`lark_codegen::import_config`], which `gen` reads too).
 
 pub mod canonical;
 mod catalogue;
-pub mod config;
 mod document;
 mod enums;
 mod facts;
@@ -25,15 +29,17 @@ mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-pub use config::ImportConfig;
+pub use lark_codegen::import_config::ImportConfig;
 pub use problem::ImportProblem;
+
+use lark_codegen::import_config as config;
 
 use document::Document;
 use enums::VersionSpec;
 use facts::{SpecId, UpObject, UpOperation};
 
-use crate::load::{self, SpecSource};
-use crate::spec::{
+use lark_codegen::load::{self, SpecSource};
+use lark_codegen::spec::{
     CatalogueEntry, EndpointSpec, Field, ObjectType, RequestBody, Response, TypesFile,
 };
 
@@ -136,7 +142,7 @@ fn read_tree(tree: &[SpecSource]) -> Result<Tree, Vec<ImportProblem>> {
                 Ok(c) => {
                     out.configs.insert(key, c);
                 }
-                Err(p) => problems.push(p),
+                Err(p) => problems.push(broken(p)),
             }
         } else if let Some((s, v)) = load::types_file_of(&source.path) {
             match load::parse_types(source, s.clone(), v.clone()) {
@@ -169,7 +175,7 @@ fn read_tree(tree: &[SpecSource]) -> Result<Tree, Vec<ImportProblem>> {
 }
 
 /// Imports the operations `selection` asks for from `documents` into the spec tree `tree`
-/// (every `*.json` below `spec/`, as [`crate::read_spec_dir`] gives it). Pure: returns the
+/// (every `*.json` below `spec/`, as [`lark_codegen::read_spec_dir`] gives it). Pure: returns the
 /// files to write, or every problem found and nothing.
 pub fn import(
     documents: &[DocumentSource],

@@ -4,7 +4,8 @@
 use heck::ToUpperCamelCase;
 use yaml_serde::Value;
 
-use super::config::ImportConfig;
+use lark_codegen::import_config::ImportConfig;
+
 use super::document::{map_of, scalar_text, str_of, Document, Operation};
 use super::facts::{
     SpecId, UpBody, UpError, UpField, UpOperation, UpPathParam, UpQueryParam, UpResponse,

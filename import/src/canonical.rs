@@ -5,7 +5,7 @@
 use serde::ser::{SerializeMap, SerializeStruct};
 use serde::{Serialize, Serializer};
 
-use crate::spec::{
+use lark_codegen::spec::{
     CatalogueEntry, EndpointSpec, EnumValue, ErrorCatalogue, ErrorRow, Field, ObjectType,
     Pagination, PathParam, QueryParam, RateLimit, RequestBody, Response, TypesFile,
 };
