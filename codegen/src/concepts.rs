@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use heck::{ToSnakeCase, ToUpperCamelCase};
 
-use crate::import_config::{EnumDecision, ImportConfig};
+use crate::import_config::{EnumDecision, ImportConfig, LoadedConfig};
 use crate::load::{LoadedEvent, LoadedSpec, LoadedTypes, Problem};
 use crate::names::{is_snake_case, upper_camel};
 use crate::spec::{EnumValue, Field, ObjectType, RequestBody, Response};
@@ -140,19 +140,6 @@ impl Place<'_> {
     fn location(&self) -> String {
         format!("{} ({})", self.file, self.at)
     }
-}
-
-/// The import settings of one service version, as read from its `import.json`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LoadedConfig {
-    /// `spec/im/v1/import.json`.
-    pub path: String,
-    /// `im`.
-    pub service: String,
-    /// `v1`.
-    pub version: String,
-    /// The settings.
-    pub config: ImportConfig,
 }
 
 type Version = (String, String);

@@ -85,3 +85,16 @@ pub fn parse(source: &SpecSource) -> Result<ImportConfig, Problem> {
         }
     })
 }
+
+/// The import settings of one service version, as read from its `import.json`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadedConfig {
+    /// `spec/im/v1/import.json`.
+    pub path: String,
+    /// `im`.
+    pub service: String,
+    /// `v1`.
+    pub version: String,
+    /// The settings.
+    pub config: ImportConfig,
+}

@@ -17,7 +17,7 @@ pub mod validate;
 
 pub use emit::{GeneratedFile, GENERATED_DIR};
 pub use load::{
-    read_spec_dir, LoadedErrors, LoadedEvent, LoadedSpec, LoadedTypes, Problem, SpecSet, SpecSource,
+    read_spec_dir, LoadedErrors, LoadedEvent, LoadedSpec, LoadedTypes, Problem, SpecSource,
 };
 pub use model::Model;
 
@@ -35,6 +35,21 @@ pub fn build_model(sources: &[SpecSource]) -> Result<Model, Vec<Problem>> {
     model::build(&set.endpoints, &set.types, &set.errors, &set.events)
 }
 
+/// Every parsed spec file of a tree.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SpecSet {
+    /// Endpoint specs.
+    pub endpoints: Vec<LoadedSpec>,
+    /// Shared types files.
+    pub types: Vec<LoadedTypes>,
+    /// Error catalogues.
+    pub errors: Vec<LoadedErrors>,
+    /// Event specs.
+    pub events: Vec<LoadedEvent>,
+    /// The versions' `import.json` (whose enum decisions the specs must follow).
+    pub configs: Vec<import_config::LoadedConfig>,
+}
+
 /// Parses and validates every source; every problem of every file is reported.
 pub fn parse_and_validate(sources: &[SpecSource]) -> Result<SpecSet, Vec<Problem>> {
     let mut set = SpecSet::default();
@@ -44,7 +59,7 @@ pub fn parse_and_validate(sources: &[SpecSource]) -> Result<SpecSet, Vec<Problem
         // only its enum decisions, which every spec of the version must follow.
         let parsed = if let Some((service, version)) = import_config::config_file_of(&source.path) {
             import_config::parse(source).map(|config| {
-                set.configs.push(concepts::LoadedConfig {
+                set.configs.push(import_config::LoadedConfig {
                     path: source.path.clone(),
                     service,
                     version,

@@ -82,21 +82,6 @@ pub struct LoadedEvent {
     pub spec: EventSpec,
 }
 
-/// Every parsed spec file of a tree.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct SpecSet {
-    /// Endpoint specs.
-    pub endpoints: Vec<LoadedSpec>,
-    /// Shared types files.
-    pub types: Vec<LoadedTypes>,
-    /// Error catalogues.
-    pub errors: Vec<LoadedErrors>,
-    /// Event specs.
-    pub events: Vec<LoadedEvent>,
-    /// The versions' `import.json` (whose enum decisions the specs must follow).
-    pub configs: Vec<crate::concepts::LoadedConfig>,
-}
-
 /// What a spec file is, from its path: `spec/<service>/<version>/types.json` holds shared
 /// types; anything else is an endpoint.
 pub fn types_file_of(path: &str) -> Option<(String, String)> {

@@ -42,6 +42,7 @@ pub mod message_content;
 mod operation;
 mod options;
 pub mod ratelimit;
+mod settings;
 pub mod shared;
 mod transport;
 mod upload;
@@ -62,7 +63,7 @@ pub use client::{Client, ClientBuilder, Domain};
 pub mod limits {
     pub use crate::auth::MAX_TOKEN_LIFETIME;
     pub use crate::call::DEFAULT_MAX_PAGES;
-    pub use crate::client::{MAX_ATTEMPTS, MAX_DURATION_SETTING};
+    pub use crate::settings::{MAX_ATTEMPTS, MAX_DURATION_SETTING};
     pub use crate::transport::read::{MAX_AUTH_BODY, MAX_ERROR_BODY, MAX_JSON_BODY};
 }
 pub use call::Call;

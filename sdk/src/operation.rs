@@ -4,20 +4,13 @@
 //! ([`OperationMeta`]: method, path, tokens, the error codes it documents, …), the
 //! service version's error catalogue it types its errors with, and what it writes into a
 //! request ([`Parts`]: path parameters by name, query parameters, the payload).
-//! `JsonOperation` adds the decoded output type, `Paginated` how it pages. The runtime does
+//! `Paginated` adds how a list pages; what a call gives back (`Answer`) is read by `call`. The runtime does
 //! the rest, the same way for every endpoint and compiled once: tokens, encoding, retries,
 //! replay, error classification, decoding, streaming.
 
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 
 use crate::errors::{Catalogue, CodeEntry, ErrorRow};
-use crate::transport::prepared::Prepared;
-use crate::{Client, Error};
-
-/// A boxed, sendable future: what generated builders return from `into_future`.
-pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
 /// HTTP methods used by the platform.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -125,8 +118,9 @@ pub struct RateLimitMeta {
 pub trait Operation: Send + Sync + 'static {
     /// The service version's error codes, which the call's errors are typed with.
     type Code: Catalogue;
-    /// What a successful call gives: the decoded JSON answer, or a [`Download`](crate::Download).
-    type Answer: Answer;
+    /// What a successful call gives: the decoded JSON answer, or a [`Download`](crate::Download)
+    /// (how the runtime reads it: `call::Answer`).
+    type Answer;
     /// The endpoint's static facts.
     const META: OperationMeta;
     /// Writes the path parameters (by name), the query and the body. Called once per call:
@@ -240,55 +234,6 @@ impl<T: WireEnum> QueryValue for T {
     fn write(&self, name: &'static str, out: &mut Vec<(&'static str, String)>) {
         out.push((name, self.as_str().to_owned()));
     }
-}
-
-/// What a successful call gives, read from the answer by the runtime: every generated
-/// `<Op>Response` (decoded from the JSON answer; see [`Output`]) and
-/// [`Download`](crate::Download).
-pub trait Answer: Sized + Send + 'static {
-    /// Sends the prepared call and reads its answer.
-    #[doc(hidden)]
-    #[allow(private_interfaces)]
-    fn receive(client: Client, prepared: Prepared) -> BoxFuture<Result<Self, Error>>;
-}
-
-/// What every generated `<Op>Response` is: decoded from the JSON answer (`data`, the whole
-/// object for flat answers, `{}` for envelope-only ones), carrying the log id (`x-tt-logid`)
-/// of the answer it was decoded from, which the platform's support asks for. The runtime
-/// sets it after decoding; users read it with the response's `log_id()`.
-pub trait Output: serde::de::DeserializeOwned + Send + 'static {
-    /// Records the answer's log id.
-    fn set_log_id(&mut self, log_id: Option<String>);
-}
-
-impl<T: Output> Answer for T {
-    #[allow(private_interfaces)]
-    fn receive(client: Client, prepared: Prepared) -> BoxFuture<Result<Self, Error>> {
-        Box::pin(async move { crate::call::receive_json::<T>(&client, prepared).await })
-    }
-}
-
-/// Writes what every generated answer struct has beyond its fields: `log_id()` and its
-/// [`Output`] impl (the struct has a private `lark_log_id: Option<String>` field). Used by
-/// generated code.
-#[doc(hidden)]
-#[macro_export]
-macro_rules! answer {
-    ($ty:ident) => {
-        impl $ty {
-            /// The log id (`x-tt-logid`) of the answer this was decoded from, if the platform
-            /// sent one: give it to the platform's support with a question.
-            pub fn log_id(&self) -> Option<&str> {
-                self.lark_log_id.as_deref()
-            }
-        }
-
-        impl $crate::operation::Output for $ty {
-            fn set_log_id(&mut self, log_id: Option<String>) {
-                self.lark_log_id = log_id;
-            }
-        }
-    };
 }
 
 /// A list operation that pages with a token.

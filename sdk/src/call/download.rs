@@ -1,14 +1,17 @@
 //! Reading a download's answer: its headers, with the body unread ([`Download`]).
 
 use crate::download::Download;
-use crate::operation::{Answer, BoxFuture, ResponseKind};
+use futures_util::future::BoxFuture;
+
+use super::Answer;
+use crate::operation::ResponseKind;
 use crate::transport::prepared::Prepared;
 use crate::transport::send::Success;
 use crate::{Client, Error};
 
 impl<C: crate::Catalogue> Answer for Download<C> {
     #[allow(private_interfaces)]
-    fn receive(client: Client, prepared: Prepared) -> BoxFuture<Result<Self, Error>> {
+    fn receive(client: Client, prepared: Prepared) -> BoxFuture<'static, Result<Self, Error>> {
         Box::pin(start(client, prepared))
     }
 }

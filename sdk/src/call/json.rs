@@ -3,8 +3,9 @@
 
 use serde_json::value::RawValue;
 
+use super::Output;
 use crate::errors::{excerpt, DecodeError, EXCERPT_CHARS};
-use crate::operation::{OperationMeta, Output, Payload, ResponseKind};
+use crate::operation::{OperationMeta, Payload, ResponseKind};
 use crate::transport::prepared::Prepared;
 use crate::transport::send::Success;
 use crate::{Client, Error};

@@ -5,19 +5,21 @@
 //! options, `send`, `.await` ([`IntoFuture`]), and for lists `.pages()` and `.items()`, are
 //! defined here once, for every endpoint.
 
+mod answer;
 mod download;
 mod json;
 mod pages;
 
 use std::future::IntoFuture;
 
+use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
 
-use crate::operation::{Answer, BoxFuture, Operation, Paginated};
+use crate::operation::{Operation, Paginated};
 use crate::transport::prepared::Prepared;
 use crate::{Client, Error, RequestOptions};
+pub(crate) use answer::{Answer, Output};
 
-pub(crate) use json::receive as receive_json;
 pub use pages::DEFAULT_MAX_PAGES;
 
 /// A prepared call of the endpoint whose request is `R`: set options, then `.await` it (or
@@ -116,7 +118,10 @@ impl<R: std::fmt::Debug> std::fmt::Debug for Call<R> {
     }
 }
 
-impl<R: Operation> Call<R> {
+impl<R: Operation> Call<R>
+where
+    R::Answer: Answer,
+{
     /// Sends the call and reads the answer: the decoded response (whose `log_id()` is the
     /// platform's log id), or for a download its headers with the body unread.
     pub async fn send(self) -> Result<R::Answer, Error<R::Code>> {
@@ -131,22 +136,31 @@ pub(crate) async fn send<R: Operation>(
     client: Client,
     request: R,
     options: RequestOptions,
-) -> Result<R::Answer, Error> {
+) -> Result<R::Answer, Error>
+where
+    R::Answer: Answer,
+{
     let prepared = Prepared::new(&client, &request, options)?;
     drop(request);
     R::Answer::receive(client, prepared).await
 }
 
-impl<R: Operation> IntoFuture for Call<R> {
+impl<R: Operation> IntoFuture for Call<R>
+where
+    R::Answer: Answer,
+{
     type Output = Result<R::Answer, Error<R::Code>>;
-    type IntoFuture = BoxFuture<Self::Output>;
+    type IntoFuture = BoxFuture<'static, Self::Output>;
 
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
 }
 
-impl<R: Paginated> Call<R> {
+impl<R: Paginated> Call<R>
+where
+    R::Answer: Answer,
+{
     /// Every page, fetched lazily one after the other as the stream is read: the first
     /// with this call's parameters, each next one with the previous page's `page_token`,
     /// until `has_more` is false. A page token seen before (however long ago) ends the

@@ -36,7 +36,10 @@ pub(crate) fn pages<O: Paginated>(
     client: Client,
     op: O,
     options: RequestOptions,
-) -> BoxStream<'static, Result<O::Answer, Error<O::Code>>> {
+) -> BoxStream<'static, Result<O::Answer, Error<O::Code>>>
+where
+    O::Answer: super::Answer,
+{
     let max_pages = options.max_pages.unwrap_or(DEFAULT_MAX_PAGES);
     let state = State {
         client,
@@ -105,7 +108,10 @@ pub(crate) fn items<O: Paginated>(
     client: Client,
     op: O,
     options: RequestOptions,
-) -> BoxStream<'static, Result<O::Item, Error<O::Code>>> {
+) -> BoxStream<'static, Result<O::Item, Error<O::Code>>>
+where
+    O::Answer: super::Answer,
+{
     pages(client, op, options)
         .map_ok(|page| futures_util::stream::iter(O::into_items(page).into_iter().map(Ok)))
         .try_flatten()

@@ -10,6 +10,7 @@ use crate::auth::{
     AppCredentials, AppType, HttpTokenFetcher, TokenCache, DEFAULT_REFRESH_AHEAD,
     MAX_TOKEN_LIFETIME,
 };
+use crate::settings::{MAX_ATTEMPTS, MAX_DURATION_SETTING};
 use crate::transport::retry::RetryPolicy;
 use crate::ConfigError;
 
@@ -42,13 +43,6 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default longest silence while waiting for response headers or the next body bytes.
 /// It stops a stalled download without capping a long, healthy one.
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The longest value any duration setting accepts (timeouts, backoffs, waits): 24 hours.
-/// Larger values are refused by [`ClientBuilder::build`] rather than overflowing later.
-pub const MAX_DURATION_SETTING: Duration = Duration::from_secs(24 * 60 * 60);
-
-/// The most attempts a [`RetryPolicy`] may make.
-pub const MAX_ATTEMPTS: u32 = 100;
 
 /// Configures a [`Client`]. Timeouts and retries are on by default.
 ///

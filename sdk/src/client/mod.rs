@@ -12,7 +12,6 @@ use crate::transport::retry::RetryPolicy;
 
 pub(crate) use builder::check_duration;
 pub use builder::{ClientBuilder, Domain};
-pub use builder::{MAX_ATTEMPTS, MAX_DURATION_SETTING};
 
 /// A Lark / Feishu Open Platform client.
 ///

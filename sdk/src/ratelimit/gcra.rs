@@ -35,7 +35,7 @@ pub const DEFAULT_BLOCK: Duration = Duration::from_secs(1);
 
 /// The longest wait any limiter asks for (a larger one, say from a hostile Redis, is cut
 /// to this): 24 hours, the longest duration setting.
-pub const MAX_WAIT: Duration = crate::client::MAX_DURATION_SETTING;
+pub const MAX_WAIT: Duration = crate::settings::MAX_DURATION_SETTING;
 
 /// The pacing of one key, resolved from the documented limit, the per-endpoint overrides
 /// and the headroom.

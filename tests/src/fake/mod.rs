@@ -138,6 +138,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use axum::serve::ListenerExt;
 use axum::Router;
 use tokio::sync::watch;
 
@@ -344,6 +345,11 @@ async fn serve(
     let stop = async move {
         let _ = shutdown.wait_for(|v| *v).await;
     };
+    // Answers go out as soon as they are written: with Nagle's algorithm a response
+    // written in pieces (headers, then body chunks) can wait for the client's delayed ACK.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     if let Err(e) = axum::serve(listener, router)
         .with_graceful_shutdown(stop)
         .await

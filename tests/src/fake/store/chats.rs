@@ -1,6 +1,6 @@
 //! `im.v1.chat.list` and `im.v1.chat_members.get`.
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::{paging, Ctx, Sender, Store};
 use crate::fake::outcome::Outcome;
@@ -25,9 +25,8 @@ pub(super) fn list(s: &mut Store, ctx: &Ctx<'_>) -> Outcome {
     } else {
         chats.sort_by_key(|c| c.create_time);
     }
-    let items: Vec<Value> = chats.iter().map(|c| s.chat_json(c)).collect();
     let listing = format!("chat.list|{me:?}|{sort}");
-    match paging::page(ctx, &listing, items, 100) {
+    match paging::page(ctx, &listing, &chats, 100, |c| s.chat_json(c)) {
         Ok(out) => Outcome::Json(out),
         Err(outcome) => outcome,
     }
@@ -43,10 +42,9 @@ pub(super) fn members(s: &mut Store, ctx: &Ctx<'_>) -> Outcome {
             format!("no chat {chat_id}"),
         );
     };
-    let items: Vec<Value> = chat.members.iter().map(|m| s.member_json(m)).collect();
-    let total = items.len();
+    let total = chat.members.len();
     let listing = format!("chat_members.get|{chat_id}");
-    match paging::page(ctx, &listing, items, 100) {
+    match paging::page(ctx, &listing, &chat.members, 100, |m| s.member_json(m)) {
         Ok(mut out) => {
             out.insert("member_total".to_owned(), json!(total));
             Outcome::Json(out)

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{paging, Ctx, Store};
+use super::{paging, Ctx, Message, Store};
 use crate::fake::outcome::Outcome;
 
 pub(super) use super::send::{create, forward, reply};
@@ -29,11 +29,7 @@ pub(super) fn list(s: &mut Store, ctx: &Ctx<'_>) -> Outcome {
     let kind = call.query("container_id_type").unwrap_or_default();
     let container = call.query("container_id").unwrap_or_default();
     let in_container: Vec<_> = match kind {
-        "chat" if s.chat(container).is_some() => s
-            .messages
-            .iter()
-            .filter(|m| m.chat_id == container)
-            .collect(),
+        "chat" if s.chat(container).is_some() => s.messages.in_chat(container).collect(),
         "thread" => s
             .messages
             .iter()
@@ -71,12 +67,9 @@ pub(super) fn list(s: &mut Store, ctx: &Ctx<'_>) -> Outcome {
     if sort == "ByCreateTimeDesc" {
         selected.reverse();
     }
-    let items: Vec<Value> = selected
-        .iter()
-        .map(|m| Value::Object(s.message_json(m)))
-        .collect();
     let listing = format!("message.list|{kind}|{container}|{sort}|{start:?}|{end:?}");
-    match paging::page(ctx, &listing, items, 50) {
+    let render = |m: &&Message| Value::Object(s.message_json(m));
+    match paging::page(ctx, &listing, &selected, 50, render) {
         Ok(out) => Outcome::Json(out),
         Err(outcome) => outcome,
     }

@@ -9,6 +9,7 @@
 mod chats;
 mod data;
 mod deliver;
+mod message_table;
 mod messages;
 mod paging;
 mod reactions;
@@ -23,6 +24,7 @@ use lark_codegen::model::EndpointModel;
 use lark_codegen::Model;
 
 pub(crate) use data::{Chat, Message, Reaction, Sender, Upload};
+use message_table::MessageTable;
 
 use super::binary::Served;
 use super::call::Call;
@@ -50,7 +52,7 @@ pub(crate) struct Store {
     /// (open_id, name), in creation order.
     pub users: Vec<(String, String)>,
     pub chats: Vec<Chat>,
-    pub messages: Vec<Message>,
+    pub messages: MessageTable,
     pub uploads: Vec<Upload>,
     pub reactions: Vec<Reaction>,
     /// Pinned message ids, with who pinned them and when.
@@ -173,11 +175,11 @@ impl Store {
     }
 
     fn message(&self, id: &str) -> Option<&Message> {
-        self.messages.iter().find(|m| m.message_id == id)
+        self.messages.get(id)
     }
 
     fn message_mut(&mut self, id: &str) -> Option<&mut Message> {
-        self.messages.iter_mut().find(|m| m.message_id == id)
+        self.messages.get_mut(id)
     }
 
     fn chat(&self, id: &str) -> Option<&Chat> {

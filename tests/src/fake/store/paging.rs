@@ -1,5 +1,6 @@
 //! Pages of a listing: `page_size` (default 20, 1 to the listing's maximum, lowered by a
-//! page-size cap), opaque page tokens bound to the listing they came from.
+//! page-size cap), opaque page tokens bound to the listing they came from. Only the
+//! page's records are rendered, so a page costs the same at any depth of a long listing.
 
 use serde_json::{Map, Value};
 
@@ -12,17 +13,19 @@ use crate::fake::validate::Invalid;
 const DEFAULT_PAGE_SIZE: usize = 20;
 
 /// Serves the page of `all` the request asks for as `{items, has_more, page_token}`
-/// (the names the spec's pagination gives). `listing` identifies the listing and its
-/// filters: a token from another listing is refused.
-pub(super) fn page(
+/// (the names the spec's pagination gives), each record of the page made JSON by
+/// `render`. `listing` identifies the listing and its filters: a token from another
+/// listing is refused.
+pub(super) fn page<T>(
     ctx: &Ctx<'_>,
     listing: &str,
-    all: Vec<Value>,
+    all: &[T],
     max_size: usize,
+    render: impl Fn(&T) -> Value,
 ) -> Result<Map<String, Value>, Outcome> {
     let mut out = Map::new();
     let Some(p) = &ctx.ep.pagination else {
-        out.insert("items".to_owned(), Value::Array(all));
+        out.insert("items".to_owned(), all.iter().map(render).collect());
         return Ok(out);
     };
     let size = match p
@@ -65,8 +68,10 @@ pub(super) fn page(
     } else {
         String::new()
     };
-    let items: Vec<Value> = all.into_iter().skip(offset).take(end - offset).collect();
-    out.insert(p.items.clone(), Value::Array(items));
+    out.insert(
+        p.items.clone(),
+        all[offset..end].iter().map(render).collect(),
+    );
     out.insert(p.has_more.clone(), Value::Bool(more));
     out.insert(p.response_token.clone(), Value::String(token));
     Ok(out)

@@ -53,15 +53,15 @@ pub(super) fn list(s: &mut Store, ctx: &Ctx<'_>) -> Outcome {
         return outcome;
     }
     let only = ctx.call.query("reaction_type").filter(|t| !t.is_empty());
-    let items: Vec<Value> = s
+    let selected: Vec<&Reaction> = s
         .reactions
         .iter()
         .filter(|r| r.message_id == message_id)
         .filter(|r| only.is_none_or(|t| r.emoji == t))
-        .map(|r| Value::Object(s.reaction_json(r)))
         .collect();
     let listing = format!("message_reaction.list|{message_id}|{only:?}");
-    match paging::page(ctx, &listing, items, 50) {
+    let render = |r: &&Reaction| Value::Object(s.reaction_json(r));
+    match paging::page(ctx, &listing, &selected, 50, render) {
         Ok(out) => Outcome::Json(out),
         Err(outcome) => outcome,
     }

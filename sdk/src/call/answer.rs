@@ -1,0 +1,56 @@
+//! What a successful call gives back, and how the runtime reads it: [`Answer`] (a decoded
+//! JSON answer through [`Output`], or a [`Download`](crate::Download)).
+
+use futures_util::future::BoxFuture;
+
+use crate::transport::prepared::Prepared;
+use crate::{Client, Error};
+
+/// What a successful call gives, read from the answer by the runtime: every generated
+/// `<Op>Response` (decoded from the JSON answer; see [`Output`]) and
+/// [`Download`](crate::Download).
+pub trait Answer: Sized + Send + 'static {
+    /// Sends the prepared call and reads its answer.
+    #[doc(hidden)]
+    #[allow(private_interfaces)]
+    fn receive(client: Client, prepared: Prepared) -> BoxFuture<'static, Result<Self, Error>>;
+}
+
+/// What every generated `<Op>Response` is: decoded from the JSON answer (`data`, the whole
+/// object for flat answers, `{}` for envelope-only ones), carrying the log id (`x-tt-logid`)
+/// of the answer it was decoded from, which the platform's support asks for. The runtime
+/// sets it after decoding; users read it with the response's `log_id()`.
+pub trait Output: serde::de::DeserializeOwned + Send + 'static {
+    /// Records the answer's log id.
+    fn set_log_id(&mut self, log_id: Option<String>);
+}
+
+impl<T: Output> Answer for T {
+    #[allow(private_interfaces)]
+    fn receive(client: Client, prepared: Prepared) -> BoxFuture<'static, Result<Self, Error>> {
+        Box::pin(async move { super::json::receive::<T>(&client, prepared).await })
+    }
+}
+
+/// Writes what every generated answer struct has beyond its fields: `log_id()` and its
+/// [`Output`] impl (the struct has a private `lark_log_id: Option<String>` field). Used by
+/// generated code.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! answer {
+    ($ty:ident) => {
+        impl $ty {
+            /// The log id (`x-tt-logid`) of the answer this was decoded from, if the platform
+            /// sent one: give it to the platform's support with a question.
+            pub fn log_id(&self) -> Option<&str> {
+                self.lark_log_id.as_deref()
+            }
+        }
+
+        impl $crate::call::Output for $ty {
+            fn set_log_id(&mut self, log_id: Option<String>) {
+                self.lark_log_id = log_id;
+            }
+        }
+    };
+}
