@@ -7,10 +7,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 
-use super::binary::{self, Served};
+use super::binary;
 use super::errors;
 use super::faults::{self, Fault, FaultAction};
 use super::resources::ResourceKind;
+use super::served::Served;
 use super::state::{AcceptedTag, Shared, TenantTag};
 use super::stream::BodyFault;
 use super::tokens;

@@ -62,9 +62,13 @@ async fn run(arc: Arc<Shared>, id: &str, req: Request) -> Response {
             return token_error(shared, id, &rejection);
         }
     };
-    if let Some(refused) = super::ratelimit::check(shared, id, caller.tenant_key()) {
+    let over = shared
+        .lock()
+        .rate
+        .over_limit(id, caller.tenant_key(), || shared.spec.rate_limit(id));
+    if let Some((per_second, reset)) = over {
         drain(body).await;
-        return refused;
+        return super::ratelimit::refusal(id, per_second, reset);
     }
     let request_token = ep.pagination.as_ref().and_then(|p| {
         call::query_pairs(&parts.uri)?

@@ -104,6 +104,7 @@
 mod auth;
 mod binary;
 mod call;
+mod caller;
 mod content;
 mod control;
 mod download;
@@ -121,6 +122,7 @@ pub use ratelimit::FakeRateLimit;
 mod resources;
 mod router;
 mod samples;
+mod served;
 mod specs;
 pub(crate) use specs::load_model;
 mod state;
@@ -142,6 +144,7 @@ use axum::serve::ListenerExt;
 use axum::Router;
 use tokio::sync::watch;
 
+pub use caller::AcceptedToken;
 pub use content::{content_bytes, content_range_sha256, content_sha256, fill_content, CHUNK_SIZE};
 pub use download::MESSAGE_RESOURCE_ENDPOINT;
 pub use errors::{codes, spec_error_rows, SpecErrorRow, JSON_CONTENT_TYPE, LOGID_HEADER};
@@ -153,7 +156,7 @@ pub use faults::Fault;
 pub use range::{decide as decide_range, RangeDecision};
 pub use resources::{Disposition, Resource, ResourceKind};
 pub use samples::*;
-pub use state::{AcceptedToken, LoggedRequest, TokenRequestKind};
+pub use state::{LoggedRequest, TokenRequestKind};
 pub use store::{EPOCH_MS, FAKE_USER};
 pub use validate::MAX_REQUEST_BODY;
 

@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use super::binary::Served;
+use super::served::Served;
 use super::validate::Invalid;
 
 /// An answer to a valid request.

@@ -5,12 +5,12 @@ use std::collections::HashMap;
 use axum::http::Uri;
 use lark_codegen::model::ResponseModel;
 
-use super::binary::Served;
 use super::call::{self, Call};
 use super::content::content_bytes;
 use super::download::MESSAGE_RESOURCE_ENDPOINT;
 use super::outcome::Outcome;
 use super::resources::ResourceKind;
+use super::served::Served;
 use super::state::Shared;
 use super::store::Ctx;
 use super::stream::Source;

@@ -21,7 +21,6 @@ use axum::response::Response;
 
 use super::errors::{self, codes};
 use super::ids;
-use super::state::Shared;
 
 /// The enforced rate limit of a [`FakeLark`](super::FakeLark) (see
 /// [`FakeConfig::rate_limit`](super::FakeConfig::rate_limit)).
@@ -108,24 +107,33 @@ impl RateState {
     }
 }
 
-/// The 429 answer when the request to `endpoint_id` for `tenant` is over the limit in
-/// force, else `None` (and the request is counted).
-pub(crate) fn check(shared: &Shared, endpoint_id: &str, tenant: Option<&str>) -> Option<Response> {
-    let mut inner = shared.lock();
-    let limit = inner.rate.limit?;
-    let per_second = limit
-        .per_second
-        .map_or_else(|| shared.spec.rate_limit(endpoint_id), u64::from);
-    let reset = inner
-        .rate
-        .take(
-            tenant.unwrap_or("-"),
-            endpoint_id,
-            per_second,
-            Instant::now(),
-        )
-        .err()?;
-    drop(inner);
+impl RateState {
+    /// Counts a request to `endpoint_id` for `tenant` against the limit in force (with
+    /// `spec_per_second` when the limit does not say): `Some((per_second, reset_seconds))`
+    /// when it is over the limit (and is not counted), else `None`.
+    pub fn over_limit(
+        &mut self,
+        endpoint_id: &str,
+        tenant: Option<&str>,
+        spec_per_second: impl FnOnce() -> u64,
+    ) -> Option<(u64, u64)> {
+        let limit = self.limit?;
+        let per_second = limit.per_second.map_or_else(spec_per_second, u64::from);
+        let reset = self
+            .take(
+                tenant.unwrap_or("-"),
+                endpoint_id,
+                per_second,
+                Instant::now(),
+            )
+            .err()?;
+        Some((per_second, reset))
+    }
+}
+
+/// The platform's answer to a request over the limit: HTTP 429, code 99991400 and the
+/// `x-ogw-ratelimit-*` headers.
+pub(crate) fn refusal(endpoint_id: &str, per_second: u64, reset: u64) -> Response {
     let log_id = ids::log_id();
     let body = errors::error_body(
         endpoint_id,
@@ -137,7 +145,7 @@ pub(crate) fn check(shared: &Shared, endpoint_id: &str, tenant: Option<&str>) ->
     let headers = resp.headers_mut();
     headers.insert("x-ogw-ratelimit-limit", HeaderValue::from(per_second));
     headers.insert("x-ogw-ratelimit-reset", HeaderValue::from(reset));
-    Some(resp)
+    resp
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use lark_codegen::model::EndpointModel;
 use lark_codegen::Model;
 use serde_json::Value;
 
+use super::caller::AcceptedToken;
 use super::errors::{SpecIndex, LOGID_HEADER};
 use super::events::EventsState;
 use super::faults::Fault;
@@ -168,31 +169,6 @@ pub(crate) struct EndpointTag(pub String);
 /// The items of a page answer, passed from handler to the log.
 #[derive(Debug, Clone)]
 pub(crate) struct PageItems(pub Vec<Value>);
-
-/// The kind of token a request was accepted with (see [`LoggedRequest::accepted_as`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AcceptedToken {
-    /// A tenant_access_token the fake issued.
-    Tenant,
-    /// An app_access_token the fake issued.
-    App,
-    /// A user_access_token (`u-…`).
-    User,
-    /// The endpoint takes no token.
-    None,
-}
-
-impl AcceptedToken {
-    /// The name the specs use in `access_tokens` (`tenant`, `app`, `user`), or `None`.
-    pub fn spec_name(self) -> Option<&'static str> {
-        match self {
-            AcceptedToken::Tenant => Some("tenant"),
-            AcceptedToken::App => Some("app"),
-            AcceptedToken::User => Some("user"),
-            AcceptedToken::None => None,
-        }
-    }
-}
 
 /// The token kind a request was accepted with, passed from handler to the log.
 #[derive(Debug, Clone, Copy)]

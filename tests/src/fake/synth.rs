@@ -11,12 +11,12 @@ use lark_codegen::model::{
 };
 use serde_json::{json, Map, Value};
 
-use super::binary::Served;
 use super::call::Call;
 use super::content::content_bytes;
 use super::ids;
 use super::outcome::Outcome;
 use super::resources::Disposition;
+use super::served::Served;
 use super::validate::{check_value, Invalid};
 
 /// Objects down to this depth (counted in nested objects) get every field; deeper ones

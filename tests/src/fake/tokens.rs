@@ -14,41 +14,9 @@ use std::time::Instant;
 
 use axum::http::HeaderMap;
 
+pub(crate) use super::caller::Caller;
 use super::errors::codes;
-use super::state::{bearer_token, AcceptedToken, Shared, TokenType};
-
-/// Who a request acts as.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Caller {
-    /// The app in a tenant (store apps: the tenant the token was issued for).
-    Tenant { tenant_key: Option<String> },
-    /// The app itself (an app token).
-    App,
-    /// A user, with this user token.
-    User { token: String },
-    /// The endpoint takes no token.
-    Anonymous,
-}
-
-impl Caller {
-    /// The kind of token the caller was accepted with.
-    pub fn accepted(&self) -> AcceptedToken {
-        match self {
-            Caller::Tenant { .. } => AcceptedToken::Tenant,
-            Caller::App => AcceptedToken::App,
-            Caller::User { .. } => AcceptedToken::User,
-            Caller::Anonymous => AcceptedToken::None,
-        }
-    }
-
-    /// The tenant of a store app's tenant token.
-    pub fn tenant_key(&self) -> Option<&str> {
-        match self {
-            Caller::Tenant { tenant_key } => tenant_key.as_deref(),
-            _ => None,
-        }
-    }
-}
+use super::state::{bearer_token, Shared, TokenType};
 
 /// Why a token was refused: the code, and a message when the platform's usual one for
 /// the code would mislead.

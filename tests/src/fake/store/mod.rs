@@ -26,12 +26,12 @@ use lark_codegen::Model;
 pub(crate) use data::{Chat, Message, Reaction, Sender, Upload};
 use message_table::MessageTable;
 
-use super::binary::Served;
 use super::call::Call;
+use super::caller::Caller;
 use super::errors::SpecIndex;
 use super::outcome::Outcome;
 use super::resources::ResourceKind;
-use super::tokens::Caller;
+use super::served::Served;
 use super::validate::Invalid;
 
 /// Creation time of the first seeded event (2023-11-14T22:13:20Z), in Unix milliseconds.

@@ -5,9 +5,9 @@ use bytes::Bytes;
 use serde_json::{json, Map};
 
 use super::{Ctx, Store, Upload};
-use crate::fake::binary::Served;
 use crate::fake::outcome::Outcome;
 use crate::fake::resources::{Disposition, ResourceKind};
+use crate::fake::served::Served;
 
 /// The image format of some bytes, as a Content-Type, from their magic number.
 pub(super) fn sniff_image(bytes: &[u8]) -> Option<&'static str> {
