@@ -77,7 +77,6 @@ pub use generated::*;
 pub use operation::ParseEnumError;
 pub use options::RequestOptions;
 pub use transport::retry::RetryPolicy;
-pub use transport::send::TOKEN_ERROR_CODES;
 pub use upload::UploadFile;
 
 /// The README's examples, compiled as doctests.

@@ -96,7 +96,7 @@ impl Slot {
 impl TokenCache {
     /// A cache that gets its tokens from `fetcher` and replaces them
     /// `refresh_ahead` before they expire (see [`DEFAULT_REFRESH_AHEAD`]).
-    pub fn new(fetcher: Arc<dyn TokenFetcher>, refresh_ahead: Duration) -> Self {
+    pub(crate) fn new(fetcher: Arc<dyn TokenFetcher>, refresh_ahead: Duration) -> Self {
         TokenCache {
             inner: Arc::new(Inner {
                 fetcher,
@@ -194,7 +194,7 @@ impl TokenCache {
     /// refused it, e.g. code 99991663). A token that has replaced it in the
     /// meantime is kept, so a late report about an old token costs no fetch.
     /// When it drops the token it tells the fetcher
-    /// ([`TokenFetcher::rejected`]), so that a shared store evicts it too.
+    /// (its `rejected` hook), so that a shared store evicts it too.
     pub fn invalidate(&self, key: &TokenKey, rejected: &AccessToken) {
         let slot = {
             let slots = self
@@ -244,7 +244,7 @@ impl TokenCache {
     }
 
     /// Asks the platform to push a new `app_ticket` event now (store apps;
-    /// see [`TokenFetcher::resend_app_ticket`]).
+    /// the fetcher's `resend_app_ticket`).
     pub async fn request_app_ticket_resend(&self) -> Result<(), TokenError> {
         self.inner.fetcher.resend_app_ticket().await
     }

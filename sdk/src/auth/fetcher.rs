@@ -8,11 +8,12 @@ use super::key::{Fetched, TokenKey};
 use super::secret::{AccessToken, Secret};
 
 /// The boxed future a [`TokenFetcher`] returns.
-pub type FetchFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, TokenError>> + Send + 'a>>;
+pub(crate) type FetchFuture<'a, T> =
+    Pin<Box<dyn Future<Output = Result<T, TokenError>> + Send + 'a>>;
 
 /// What a fetcher may ask of the cache that called it: the store-app ticket, and other
 /// tokens (a store app's tenant token needs the app token).
-pub trait TokenSource: Send + Sync {
+pub(crate) trait TokenSource: Send + Sync {
     /// The current `app_ticket`, if one was received.
     fn app_ticket(&self) -> Option<Secret>;
     /// The token for `key`, from the cache. Asking for the key being fetched deadlocks.
@@ -26,7 +27,7 @@ pub trait TokenSource: Send + Sync {
 /// The SDK's own fetcher sends the auth v3 endpoints through the client's pipeline; tests
 /// plug in fakes. The cache serialises fetches per key (single flight), so a fetcher does
 /// not need to deduplicate.
-pub trait TokenFetcher: Send + Sync + 'static {
+pub(crate) trait TokenFetcher: Send + Sync + 'static {
     /// Fetches a new token for `key`.
     fn fetch<'a>(
         &'a self,

@@ -5,8 +5,8 @@
 //! * [`AppCredentials`] / [`AppType`]: who the app is.
 //! * [`TokenCache`]: one per client; single-flight fetching, early refresh, invalidation of
 //!   rejected tokens, and the store-app `app_ticket`.
-//! * [`TokenFetcher`] / [`TokenSource`]: the narrow interface between the cache and what
-//!   obtains tokens. The SDK's own fetcher sends the generated [`v3`] endpoints through the
+//! * `TokenFetcher` / `TokenSource` (crate-private): the narrow interface between the cache
+//!   and what obtains tokens. The SDK's own fetcher sends the generated [`v3`] endpoints through the
 //!   client's pipeline, like every other endpoint.
 //! * [`TokenError`]: why a token could not be obtained.
 
@@ -24,8 +24,7 @@ pub use cache::{TokenCache, DEFAULT_REFRESH_AHEAD, MAX_TOKEN_LIFETIME};
 pub(crate) use credential::{credential, Credential};
 pub use credentials::{AppCredentials, AppType};
 pub use error::{TokenError, TokenErrorKind};
-pub use fetcher::{FetchFuture, TokenFetcher, TokenSource};
-pub use http::endpoints;
+pub(crate) use fetcher::{FetchFuture, TokenFetcher, TokenSource};
 pub(crate) use http::HttpTokenFetcher;
 pub use key::{Fetched, TokenKey};
 pub(crate) use secret::{bearer_header, redact};

@@ -1,7 +1,7 @@
 //! Binary responses: streaming, file names, saving without ever leaving a partial file.
 
 mod body;
-pub mod filename;
+mod filename;
 mod save;
 mod staging;
 

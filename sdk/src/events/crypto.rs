@@ -20,7 +20,7 @@
 use aes::Aes256;
 use base64::Engine as _;
 use cbc::cipher::block_padding::Pkcs7;
-use cbc::cipher::{BlockDecryptMut, BlockEncryptMut, KeyIvInit};
+use cbc::cipher::{BlockDecryptMut, KeyIvInit};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -76,9 +76,11 @@ pub fn decrypt(encrypt_key: &str, encrypted_b64: &str) -> Result<Vec<u8>, Decryp
 
 /// Seals `plaintext` as the platform does: AES-256-CBC under `SHA-256(encrypt_key)` with
 /// PKCS#7 padding, the IV prepended, the whole base64-encoded. The inverse of [`decrypt`];
-/// for tests and fakes.
-pub fn encrypt(encrypt_key: &str, plaintext: &[u8], iv: [u8; 16]) -> String {
+/// for the tests (the fake has its own).
+#[cfg(test)]
+pub(crate) fn encrypt(encrypt_key: &str, plaintext: &[u8], iv: [u8; 16]) -> String {
     let key = key_of(encrypt_key);
+    use cbc::cipher::BlockEncryptMut;
     let cipher = cbc::Encryptor::<Aes256>::new(&key.into(), &iv.into());
     let ciphertext = cipher.encrypt_padded_vec_mut::<Pkcs7>(plaintext);
     let mut out = Vec::with_capacity(BLOCK + ciphertext.len());
@@ -158,4 +160,21 @@ fn hex(bytes: &[u8]) -> String {
         out.push(DIGITS[usize::from(b & 0x0f)] as char);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The known answer the end-to-end tests check the fake's sealing against (produced
+    /// with openssl, a third implementation).
+    #[test]
+    fn sealing_and_opening_match_a_known_answer() {
+        let key = "kat-encrypt-key";
+        let plain = br#"{"schema":"2.0","header":{"event_id":"ev_kat"}}"#;
+        let iv: [u8; 16] = std::array::from_fn(|i| i as u8);
+        let known = "AAECAwQFBgcICQoLDA0OD8ICtAn6+oEfAuQ3dUIsN4J3mhpME/UNYy4G45GZv02FZEuSLiT8qmi1yHn6RCYlHg==";
+        assert_eq!(encrypt(key, plain, iv), known);
+        assert_eq!(decrypt(key, known).unwrap(), plain);
+    }
 }

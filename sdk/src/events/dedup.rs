@@ -1,10 +1,9 @@
 //! Deduplication of re-pushed events by id.
 
+use futures_util::future::BoxFuture;
 use std::borrow::Cow;
 use std::collections::{HashSet, VecDeque};
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -46,9 +45,6 @@ pub(crate) fn check_ttl(what: &str, ttl: Duration) -> Result<Duration, ConfigErr
     }
     Ok(ttl)
 }
-
-/// A boxed, `Send` future (the same type as `futures_util::future::BoxFuture`).
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Remembers which event ids were already handled, so that an event the platform pushes again
 /// (same `event_id` / `uuid`) is acknowledged without running its handler twice.

@@ -15,12 +15,13 @@ use serde_json::Value;
 
 use super::answer::CallbackAnswer;
 use super::budget::{Admission, Budget};
-use super::dedup::{BoxFuture, DedupStore, MemoryDedup};
+use super::dedup::{DedupStore, MemoryDedup};
 use super::envelope::{self, Envelope};
 use super::event::{Callback, Channel, Event, EventContext, EventHeader, HandlerError, RawEvent};
 use crate::auth::v3::events::AppTicket;
 use crate::auth::Secret;
 use crate::Client;
+use futures_util::future::BoxFuture;
 
 /// A handler's outcome, boxed.
 type HandlerFuture<T> = BoxFuture<'static, Result<T, HandlerError>>;

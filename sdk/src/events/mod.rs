@@ -78,7 +78,7 @@ mod webhook;
 pub use answer::{CallbackAnswer, Toast, ToastKind};
 pub use crypto::DecryptError;
 pub(crate) use dedup::{check_ttl as check_dedup_ttl, dedup_key};
-pub use dedup::{BoxFuture, DedupStore, MemoryDedup, MAX_DEDUP_TTL, MAX_ID_BYTES};
+pub use dedup::{DedupStore, MemoryDedup, MAX_DEDUP_TTL, MAX_ID_BYTES};
 pub use dispatcher::{Dispatched, Dispatcher, DispatcherBuilder};
 pub use envelope::LEGACY_CARD_ACTION;
 pub use event::{

@@ -777,7 +777,10 @@ fn handles_names_the_registered_types_and_everything_with_a_catch_all() {
 async fn custom_dedup_store_is_used() {
     struct Never;
     impl DedupStore for Never {
-        fn first_seen<'a>(&'a self, _event_id: &'a str) -> BoxFuture<'a, bool> {
+        fn first_seen<'a>(
+            &'a self,
+            _event_id: &'a str,
+        ) -> futures_util::future::BoxFuture<'a, bool> {
             Box::pin(async { false })
         }
     }

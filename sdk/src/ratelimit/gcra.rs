@@ -15,13 +15,12 @@
 //! Times are whole microseconds since an epoch (the limiter's creation here, the Unix
 //! epoch in Redis).
 
+use futures_util::future::BoxFuture;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::{
-    BoxFuture, RateKey, RateLimitError, RateLimitMeta, RateLimiter, RateLimits, RateSignal,
-};
+use super::{RateKey, RateLimitError, RateLimitMeta, RateLimiter, RateLimits, RateSignal};
 
 /// Microseconds in a second.
 pub(crate) const SECOND_US: u64 = 1_000_000;

@@ -36,23 +36,22 @@ mod redis;
 #[cfg(test)]
 mod tests;
 
+use futures_util::future::BoxFuture;
 use std::collections::HashMap;
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use crate::operation::RateLimitMeta;
-pub use gcra::{InProcessLimiter, ANNOUNCED_LIMIT_HOLD, DEFAULT_BLOCK, MAX_WAIT};
-pub use headers::{announced_limit, RateSignal, RATE_LIMIT_LIMIT_HEADER};
+pub(crate) use gcra::ANNOUNCED_LIMIT_HOLD;
+pub use gcra::{InProcessLimiter, DEFAULT_BLOCK, MAX_WAIT};
+#[cfg(test)]
+use headers::announced_limit;
+pub use headers::RateSignal;
 #[cfg(feature = "redis")]
 pub use redis::RedisRateLimiter;
 
 pub(crate) use gcra::Quota;
-
-/// A boxed, sendable future borrowing from the limiter and its arguments.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Whose budget a call spends: the platform counts per app × tenant × endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

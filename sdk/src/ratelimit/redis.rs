@@ -19,6 +19,7 @@
 //! of the Redis clock counts as unset. The limits themselves are not stored: every replica sends its own
 //! (the documented ones, its overrides and headroom), so replicas of one version agree.
 
+use futures_util::future::BoxFuture;
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
@@ -27,8 +28,8 @@ use ::redis::{Script, Value};
 
 use super::gcra::{duration_us, us_duration, Quota};
 use super::{
-    BoxFuture, InProcessLimiter, RateKey, RateLimitError, RateLimitMeta, RateLimiter, RateLimits,
-    RateSignal, ANNOUNCED_LIMIT_HOLD, DEFAULT_BLOCK,
+    InProcessLimiter, RateKey, RateLimitError, RateLimitMeta, RateLimiter, RateLimits, RateSignal,
+    ANNOUNCED_LIMIT_HOLD, DEFAULT_BLOCK,
 };
 use crate::shared::redis::{key_part, Connection, DEFAULT_PREFIX, DEFAULT_TIMEOUT};
 use crate::shared::{Outage, RedisTokenStore, StoreError};

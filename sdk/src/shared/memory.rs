@@ -5,7 +5,9 @@ use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use super::token_store::{LockId, StoreFuture, StoredToken, TokenStore, TokenStoreKey};
+use futures_util::future::BoxFuture;
+
+use super::token_store::{LockId, StoreError, StoredToken, TokenStore, TokenStoreKey};
 use crate::auth::Secret;
 use crate::clock;
 
@@ -69,7 +71,10 @@ impl MemoryTokenStore {
 }
 
 impl TokenStore for MemoryTokenStore {
-    fn get<'a>(&'a self, key: &'a TokenStoreKey) -> StoreFuture<'a, Option<StoredToken>> {
+    fn get<'a>(
+        &'a self,
+        key: &'a TokenStoreKey,
+    ) -> BoxFuture<'a, Result<Option<StoredToken>, StoreError>> {
         let found = self.get_now(key);
         Box::pin(async move { Ok(found) })
     }
@@ -79,7 +84,7 @@ impl TokenStore for MemoryTokenStore {
         key: &'a TokenStoreKey,
         token: &'a Secret,
         ttl: Duration,
-    ) -> StoreFuture<'a, ()> {
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
         let entry = Entry {
             token: token.clone(),
             expires_at: clock::after(clock::now(), ttl),
@@ -93,7 +98,7 @@ impl TokenStore for MemoryTokenStore {
         &'a self,
         key: &'a TokenStoreKey,
         token: &'a Secret,
-    ) -> StoreFuture<'a, bool> {
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
         let mut state = self.lock_state();
         let matches = state.tokens.get(key).is_some_and(|e| &e.token == token);
         if matches {
@@ -106,7 +111,7 @@ impl TokenStore for MemoryTokenStore {
         &'a self,
         key: &'a TokenStoreKey,
         ttl: Duration,
-    ) -> StoreFuture<'a, Option<LockId>> {
+    ) -> BoxFuture<'a, Result<Option<LockId>, StoreError>> {
         let now = clock::now();
         let mut state = self.lock_state();
         let taken = state.locks.get(key).is_some_and(|(_, until)| *until > now);
@@ -120,7 +125,11 @@ impl TokenStore for MemoryTokenStore {
         Box::pin(async move { Ok(id) })
     }
 
-    fn unlock<'a>(&'a self, key: &'a TokenStoreKey, lock: &'a LockId) -> StoreFuture<'a, bool> {
+    fn unlock<'a>(
+        &'a self,
+        key: &'a TokenStoreKey,
+        lock: &'a LockId,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
         let now = clock::now();
         let mut state = self.lock_state();
         let held = state

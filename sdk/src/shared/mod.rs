@@ -99,9 +99,4 @@ pub use redis::RedisDedup;
 pub(crate) use redis::{check_retry_interval, check_timeout};
 #[cfg(feature = "redis")]
 pub use redis::{RedisTokenStore, DEFAULT_PREFIX, DEFAULT_TIMEOUT};
-pub use token_store::{LockId, StoreError, StoreFuture, StoredToken, TokenStore, TokenStoreKey};
-
-/// The `redis` crate's reconnecting connection, for
-/// [`RedisTokenStore::with_connection`] and `RedisDedup::with_connection`.
-#[cfg(feature = "redis")]
-pub use ::redis::aio::ConnectionManager;
+pub use token_store::{LockId, StoreError, StoredToken, TokenStore, TokenStoreKey};

@@ -1,6 +1,7 @@
 //! The shared fetch path against the in-memory store and failing stores (the Redis store
 //! itself is tested against a real redis-server in `tests/tests/e2e_shared_tokens.rs`).
 
+use futures_util::future::BoxFuture;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -137,30 +138,46 @@ struct DownStore {
 }
 
 impl DownStore {
-    fn fail<'a, T: Send + 'a>(&'a self) -> StoreFuture<'a, T> {
+    fn fail<'a, T: Send + 'a>(&'a self) -> BoxFuture<'a, Result<T, StoreError>> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         Box::pin(async { Err(StoreError::Unavailable("connection refused".into())) })
     }
 }
 
 impl TokenStore for DownStore {
-    fn get<'a>(&'a self, _: &'a TokenStoreKey) -> StoreFuture<'a, Option<StoredToken>> {
+    fn get<'a>(
+        &'a self,
+        _: &'a TokenStoreKey,
+    ) -> BoxFuture<'a, Result<Option<StoredToken>, StoreError>> {
         self.fail()
     }
-    fn put<'a>(&'a self, _: &'a TokenStoreKey, _: &'a Secret, _: Duration) -> StoreFuture<'a, ()> {
+    fn put<'a>(
+        &'a self,
+        _: &'a TokenStoreKey,
+        _: &'a Secret,
+        _: Duration,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
         self.fail()
     }
     fn compare_and_delete<'a>(
         &'a self,
         _: &'a TokenStoreKey,
         _: &'a Secret,
-    ) -> StoreFuture<'a, bool> {
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
         self.fail()
     }
-    fn lock<'a>(&'a self, _: &'a TokenStoreKey, _: Duration) -> StoreFuture<'a, Option<LockId>> {
+    fn lock<'a>(
+        &'a self,
+        _: &'a TokenStoreKey,
+        _: Duration,
+    ) -> BoxFuture<'a, Result<Option<LockId>, StoreError>> {
         self.fail()
     }
-    fn unlock<'a>(&'a self, _: &'a TokenStoreKey, _: &'a LockId) -> StoreFuture<'a, bool> {
+    fn unlock<'a>(
+        &'a self,
+        _: &'a TokenStoreKey,
+        _: &'a LockId,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
         self.fail()
     }
 }
@@ -262,24 +279,40 @@ async fn a_stored_token_no_header_can_carry_is_replaced() {
 struct NoEviction(MemoryTokenStore, AtomicBool);
 
 impl TokenStore for NoEviction {
-    fn get<'a>(&'a self, k: &'a TokenStoreKey) -> StoreFuture<'a, Option<StoredToken>> {
+    fn get<'a>(
+        &'a self,
+        k: &'a TokenStoreKey,
+    ) -> BoxFuture<'a, Result<Option<StoredToken>, StoreError>> {
         self.0.get(k)
     }
-    fn put<'a>(&'a self, k: &'a TokenStoreKey, t: &'a Secret, d: Duration) -> StoreFuture<'a, ()> {
+    fn put<'a>(
+        &'a self,
+        k: &'a TokenStoreKey,
+        t: &'a Secret,
+        d: Duration,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
         self.0.put(k, t, d)
     }
     fn compare_and_delete<'a>(
         &'a self,
         _: &'a TokenStoreKey,
         _: &'a Secret,
-    ) -> StoreFuture<'a, bool> {
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
         self.1.store(true, Ordering::SeqCst);
         Box::pin(async { Err(StoreError::Timeout(Duration::from_millis(500))) })
     }
-    fn lock<'a>(&'a self, k: &'a TokenStoreKey, d: Duration) -> StoreFuture<'a, Option<LockId>> {
+    fn lock<'a>(
+        &'a self,
+        k: &'a TokenStoreKey,
+        d: Duration,
+    ) -> BoxFuture<'a, Result<Option<LockId>, StoreError>> {
         self.0.lock(k, d)
     }
-    fn unlock<'a>(&'a self, k: &'a TokenStoreKey, l: &'a LockId) -> StoreFuture<'a, bool> {
+    fn unlock<'a>(
+        &'a self,
+        k: &'a TokenStoreKey,
+        l: &'a LockId,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
         self.0.unlock(k, l)
     }
 }
@@ -309,23 +342,39 @@ async fn a_rejected_token_is_not_taken_again_even_if_it_could_not_be_evicted() {
 struct LyingEviction(MemoryTokenStore);
 
 impl TokenStore for LyingEviction {
-    fn get<'a>(&'a self, k: &'a TokenStoreKey) -> StoreFuture<'a, Option<StoredToken>> {
+    fn get<'a>(
+        &'a self,
+        k: &'a TokenStoreKey,
+    ) -> BoxFuture<'a, Result<Option<StoredToken>, StoreError>> {
         self.0.get(k)
     }
-    fn put<'a>(&'a self, k: &'a TokenStoreKey, t: &'a Secret, d: Duration) -> StoreFuture<'a, ()> {
+    fn put<'a>(
+        &'a self,
+        k: &'a TokenStoreKey,
+        t: &'a Secret,
+        d: Duration,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
         self.0.put(k, t, d)
     }
     fn compare_and_delete<'a>(
         &'a self,
         _: &'a TokenStoreKey,
         _: &'a Secret,
-    ) -> StoreFuture<'a, bool> {
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async { Ok(false) })
     }
-    fn lock<'a>(&'a self, k: &'a TokenStoreKey, d: Duration) -> StoreFuture<'a, Option<LockId>> {
+    fn lock<'a>(
+        &'a self,
+        k: &'a TokenStoreKey,
+        d: Duration,
+    ) -> BoxFuture<'a, Result<Option<LockId>, StoreError>> {
         self.0.lock(k, d)
     }
-    fn unlock<'a>(&'a self, k: &'a TokenStoreKey, l: &'a LockId) -> StoreFuture<'a, bool> {
+    fn unlock<'a>(
+        &'a self,
+        k: &'a TokenStoreKey,
+        l: &'a LockId,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
         self.0.unlock(k, l)
     }
 }

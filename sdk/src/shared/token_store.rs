@@ -1,15 +1,12 @@
 //! The [`TokenStore`] interface: where the replicas of one app keep their access tokens.
 
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::auth::{Secret, TokenKey};
+use futures_util::future::BoxFuture;
 
-/// The boxed future a [`TokenStore`] returns.
-pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+use crate::auth::{Secret, TokenKey};
 
 /// Why a shared store could not answer. The SDK then falls back to the process's own state
 /// (see the [module docs](super)); the error is never returned to a caller of an API.
@@ -156,7 +153,10 @@ impl fmt::Debug for LockId {
 /// [`MemoryTokenStore`]: super::MemoryTokenStore
 pub trait TokenStore: Send + Sync + 'static {
     /// The stored token for `key`, if any and not expired.
-    fn get<'a>(&'a self, key: &'a TokenStoreKey) -> StoreFuture<'a, Option<StoredToken>>;
+    fn get<'a>(
+        &'a self,
+        key: &'a TokenStoreKey,
+    ) -> BoxFuture<'a, Result<Option<StoredToken>, StoreError>>;
 
     /// Stores `token` for `key`, replacing any other, for `ttl` (the token's lifetime; the
     /// entry is gone after it).
@@ -165,7 +165,7 @@ pub trait TokenStore: Send + Sync + 'static {
         key: &'a TokenStoreKey,
         token: &'a Secret,
         ttl: Duration,
-    ) -> StoreFuture<'a, ()>;
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
 
     /// Deletes the entry of `key` if it holds `token`, atomically; whether it did. A token
     /// another process stored meanwhile stays.
@@ -173,20 +173,30 @@ pub trait TokenStore: Send + Sync + 'static {
         &'a self,
         key: &'a TokenStoreKey,
         token: &'a Secret,
-    ) -> StoreFuture<'a, bool>;
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
 
     /// Takes the fetch lock of `key` for `ttl` if nobody holds it; `None` if somebody does.
     /// A lock not released expires after `ttl`.
-    fn lock<'a>(&'a self, key: &'a TokenStoreKey, ttl: Duration)
-        -> StoreFuture<'a, Option<LockId>>;
+    fn lock<'a>(
+        &'a self,
+        key: &'a TokenStoreKey,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<Option<LockId>, StoreError>>;
 
     /// Releases the lock of `key` if `lock` still holds it (compare and delete); whether it
     /// did.
-    fn unlock<'a>(&'a self, key: &'a TokenStoreKey, lock: &'a LockId) -> StoreFuture<'a, bool>;
+    fn unlock<'a>(
+        &'a self,
+        key: &'a TokenStoreKey,
+        lock: &'a LockId,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
 }
 
 impl<T: TokenStore + ?Sized> TokenStore for Arc<T> {
-    fn get<'a>(&'a self, key: &'a TokenStoreKey) -> StoreFuture<'a, Option<StoredToken>> {
+    fn get<'a>(
+        &'a self,
+        key: &'a TokenStoreKey,
+    ) -> BoxFuture<'a, Result<Option<StoredToken>, StoreError>> {
         (**self).get(key)
     }
 
@@ -195,7 +205,7 @@ impl<T: TokenStore + ?Sized> TokenStore for Arc<T> {
         key: &'a TokenStoreKey,
         token: &'a Secret,
         ttl: Duration,
-    ) -> StoreFuture<'a, ()> {
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
         (**self).put(key, token, ttl)
     }
 
@@ -203,7 +213,7 @@ impl<T: TokenStore + ?Sized> TokenStore for Arc<T> {
         &'a self,
         key: &'a TokenStoreKey,
         token: &'a Secret,
-    ) -> StoreFuture<'a, bool> {
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
         (**self).compare_and_delete(key, token)
     }
 
@@ -211,11 +221,15 @@ impl<T: TokenStore + ?Sized> TokenStore for Arc<T> {
         &'a self,
         key: &'a TokenStoreKey,
         ttl: Duration,
-    ) -> StoreFuture<'a, Option<LockId>> {
+    ) -> BoxFuture<'a, Result<Option<LockId>, StoreError>> {
         (**self).lock(key, ttl)
     }
 
-    fn unlock<'a>(&'a self, key: &'a TokenStoreKey, lock: &'a LockId) -> StoreFuture<'a, bool> {
+    fn unlock<'a>(
+        &'a self,
+        key: &'a TokenStoreKey,
+        lock: &'a LockId,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
         (**self).unlock(key, lock)
     }
 }

@@ -55,15 +55,15 @@ impl fmt::Display for Stage {
 }
 
 /// Platform code: system busy (retried).
-pub const CODE_SYSTEM_BUSY: i64 = 1;
+pub(crate) const CODE_SYSTEM_BUSY: i64 = 1;
 /// Platform code: the app is forbidden to connect.
-pub const CODE_FORBIDDEN: i64 = 403;
+pub(crate) const CODE_FORBIDDEN: i64 = 403;
 /// Platform code: authentication failed (wrong app id or secret, or a stale ticket).
-pub const CODE_AUTH_FAILED: i64 = 514;
+pub(crate) const CODE_AUTH_FAILED: i64 = 514;
 /// Platform code: the app has too many long connections (50 at most).
-pub const CODE_TOO_MANY_CONNECTIONS: i64 = 1_000_040_350;
+pub(crate) const CODE_TOO_MANY_CONNECTIONS: i64 = 1_000_040_350;
 /// Platform code: internal error (retried).
-pub const CODE_INTERNAL_ERROR: i64 = 1_000_040_343;
+pub(crate) const CODE_INTERNAL_ERROR: i64 = 1_000_040_343;
 
 /// Why the long connection stopped, or why one try to connect failed.
 ///

@@ -68,7 +68,4 @@ pub use client::{
     DEFAULT_MIN_RECONNECT_WAIT,
 };
 pub use config::ConnectionSettings;
-pub use error::{
-    BoxError, Stage, WsError, CODE_AUTH_FAILED, CODE_FORBIDDEN, CODE_INTERNAL_ERROR,
-    CODE_SYSTEM_BUSY, CODE_TOO_MANY_CONNECTIONS,
-};
+pub use error::{BoxError, Stage, WsError};

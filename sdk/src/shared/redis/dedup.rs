@@ -8,9 +8,10 @@ use ::redis::aio::ConnectionManager;
 
 use super::tokens::RedisTokenStore;
 use super::{check_timeout, key_part, set_nx_px, Connection, DEFAULT_PREFIX, DEFAULT_TIMEOUT};
-use crate::events::{BoxFuture, DedupStore, MemoryDedup};
+use crate::events::{DedupStore, MemoryDedup};
 use crate::shared::token_store::StoreError;
 use crate::ConfigError;
+use futures_util::future::BoxFuture;
 
 /// A [`DedupStore`] on Redis: an event the platform pushes again is handled once across
 /// every replica of the app, whichever replica receives it.

@@ -1,5 +1,6 @@
 //! [`RedisTokenStore`]: tokens shared by the replicas of an app, on Redis.
 
+use futures_util::future::BoxFuture;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,9 +14,7 @@ use super::scripts::{
 use super::{key_part, px, set_nx_px, Connection, DEFAULT_PREFIX, DEFAULT_TIMEOUT};
 use crate::auth::{Secret, TokenKey};
 use crate::shared::fallback::Outage;
-use crate::shared::token_store::{
-    LockId, StoreError, StoreFuture, StoredToken, TokenStore, TokenStoreKey,
-};
+use crate::shared::token_store::{LockId, StoreError, StoredToken, TokenStore, TokenStoreKey};
 use crate::ConfigError;
 
 /// A [`TokenStore`] on Redis: the replicas of an app (processes, hosts) that use one share
@@ -169,7 +168,10 @@ fn is_one(value: &Value) -> bool {
 }
 
 impl TokenStore for RedisTokenStore {
-    fn get<'a>(&'a self, key: &'a TokenStoreKey) -> StoreFuture<'a, Option<StoredToken>> {
+    fn get<'a>(
+        &'a self,
+        key: &'a TokenStoreKey,
+    ) -> BoxFuture<'a, Result<Option<StoredToken>, StoreError>> {
         let name = self.token_key_name(key);
         Box::pin(async move {
             let answer = self
@@ -190,7 +192,7 @@ impl TokenStore for RedisTokenStore {
         key: &'a TokenStoreKey,
         token: &'a Secret,
         ttl: Duration,
-    ) -> StoreFuture<'a, ()> {
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
         let name = self.token_key_name(key);
         Box::pin(async move {
             self.conn
@@ -211,7 +213,7 @@ impl TokenStore for RedisTokenStore {
         &'a self,
         key: &'a TokenStoreKey,
         token: &'a Secret,
-    ) -> StoreFuture<'a, bool> {
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
         let name = self.token_key_name(key);
         Box::pin(async move {
             let answer = self
@@ -232,7 +234,7 @@ impl TokenStore for RedisTokenStore {
         &'a self,
         key: &'a TokenStoreKey,
         ttl: Duration,
-    ) -> StoreFuture<'a, Option<LockId>> {
+    ) -> BoxFuture<'a, Result<Option<LockId>, StoreError>> {
         let name = self.lock_key_name(key);
         Box::pin(async move {
             let id = LockId::random();
@@ -241,7 +243,11 @@ impl TokenStore for RedisTokenStore {
         })
     }
 
-    fn unlock<'a>(&'a self, key: &'a TokenStoreKey, lock: &'a LockId) -> StoreFuture<'a, bool> {
+    fn unlock<'a>(
+        &'a self,
+        key: &'a TokenStoreKey,
+        lock: &'a LockId,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
         let name = self.lock_key_name(key);
         Box::pin(async move {
             let answer = self
