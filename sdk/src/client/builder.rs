@@ -304,7 +304,7 @@ impl ClientBuilder {
                 timeout: self.timeout,
                 default_headers,
                 app_secret,
-                saved_dirs: Default::default(),
+                swept: Default::default(),
                 rate_limiter: self.rate_limiter,
             }),
         })

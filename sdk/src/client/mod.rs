@@ -46,7 +46,7 @@ pub(crate) struct Inner {
     /// The client-side rate limiter, if one is set (`ClientBuilder::rate_limiter`).
     pub(crate) rate_limiter: Option<crate::ratelimit::SharedLimiter>,
     /// Directories `save_to` has swept for stale temporary files.
-    pub(crate) saved_dirs: std::sync::Mutex<std::collections::HashSet<std::path::PathBuf>>,
+    pub(crate) swept: crate::download::swept::SweptDirs,
 }
 
 impl Client {

@@ -2,6 +2,7 @@
 
 mod body;
 mod filename;
+pub(crate) mod swept;
 mod save;
 mod staging;
 
@@ -53,26 +54,6 @@ impl<C> std::fmt::Debug for Download<C> {
             .field("file_name", &self.file_name.get())
             .field("log_id", &self.log_id)
             .finish_non_exhaustive()
-    }
-}
-
-impl Client {
-    /// Whether this client has not saved into `dir` before (then `save_to` sweeps stale
-    /// temporary files there first). Remembers a bounded number of directories.
-    pub(crate) fn first_save_into(&self, dir: &Path) -> bool {
-        let mut seen = self
-            .inner
-            .saved_dirs
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if seen.contains(dir) {
-            return false;
-        }
-        if seen.len() >= 1024 {
-            seen.clear();
-        }
-        seen.insert(dir.to_path_buf());
-        true
     }
 }
 

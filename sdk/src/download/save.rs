@@ -110,7 +110,7 @@ async fn save_inline(
         // Fail before downloading; publishing checks again, atomically.
         return Err(io(path)(already_exists()));
     }
-    let sweep = body.client().first_save_into(&dir);
+    let sweep = body.client().inner.swept.first_save_into(&dir);
     let staged = {
         let dir_ = dir.clone();
         tokio::task::spawn_blocking(move || {
