@@ -2,9 +2,9 @@
 
 mod body;
 mod filename;
-pub(crate) mod swept;
 mod save;
 mod staging;
+pub(crate) mod swept;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -8,8 +8,9 @@
 //! ```
 //! use lark_openapi::events::crypto;
 //!
-//! let sealed = crypto::encrypt("my encrypt key", br#"{"hello":"world"}"#, [7; 16]);
-//! let plain = crypto::decrypt("my encrypt key", &sealed)?;
+//! // `{"hello":"world"}` sealed under "kat-encrypt-key" with the IV 00 01 … 0f (openssl).
+//! let sealed = "AAECAwQFBgcICQoLDA0OD/JV5WxUlTkLznTHlJNlLJ0rDGdtY9bA7r7C5OFpDLp0";
+//! let plain = crypto::decrypt("kat-encrypt-key", sealed)?;
 //! assert_eq!(plain, br#"{"hello":"world"}"#);
 //!
 //! let sig = crypto::signature("1700000000", "nonce", "my encrypt key", b"{}");
