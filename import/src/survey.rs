@@ -54,6 +54,13 @@ pub struct Survey {
     /// Operations that generated only with a placeholder `rust_name` (a keyword, or an
     /// enum value that is no identifier).
     pub needed_names: usize,
+    /// With [`run_emitting`]: the spec files of every service version, made of the operations
+    /// that generated on their own and generate together (placeholder prose), for a scratch
+    /// tree that measures what the whole platform costs to compile.
+    pub emitted: Vec<SpecSource>,
+    /// Operations that generated on their own but were left out of `emitted` because their
+    /// version did not generate with them.
+    pub emitted_dropped: usize,
 }
 
 /// The shape of an operation, from the document alone.
@@ -250,6 +257,16 @@ fn fill_values(values: &mut [EnumValue]) -> bool {
 
 /// Imports and generates every operation of `documents`.
 pub fn run(documents: &[DocumentSource]) -> Survey {
+    survey(documents, false)
+}
+
+/// [`run`], and also the spec files of every version's generating operations together
+/// ([`Survey::emitted`]).
+pub fn run_emitting(documents: &[DocumentSource]) -> Survey {
+    survey(documents, true)
+}
+
+fn survey(documents: &[DocumentSource], emit: bool) -> Survey {
     let mut survey = Survey::default();
     for s in SHAPES {
         survey.rows.insert(s, ShapeRow::default());
@@ -387,7 +404,8 @@ pub fn run(documents: &[DocumentSource]) -> Survey {
                 type_names_needed.insert(());
             }
         }
-        for (vs, shape) in specs.iter_mut().zip(shapes) {
+        let mut generating: Vec<usize> = Vec::new();
+        for (index, (vs, shape)) in specs.iter_mut().zip(shapes).enumerate() {
             survey.rows.get_mut(shape).expect("row").imported += 1;
             let mut named = fill_spec(&mut vs.spec);
             let used = reachable(std::iter::once(&vs.spec), &types);
@@ -418,6 +436,7 @@ pub fn run(documents: &[DocumentSource]) -> Survey {
             }
             match lark_codegen::generate(&sources) {
                 Ok(_) => {
+                    generating.push(index);
                     survey.rows.get_mut(shape).expect("row").generated += 1;
                     if named {
                         survey.needed_names += 1;
@@ -433,8 +452,70 @@ pub fn run(documents: &[DocumentSource]) -> Survey {
                 }
             }
         }
+        if emit {
+            let (sources, dropped) =
+                emit_version(&service, &version, &specs, &generating, &types, &distinct);
+            survey.emitted.extend(sources);
+            survey.emitted_dropped += dropped;
+        }
     }
     survey
+}
+
+/// The spec files of one version with every operation of `generating`, generated together;
+/// an operation named by a problem is left out and the rest tried again.
+fn emit_version(
+    service: &str,
+    version: &str,
+    specs: &[VersionSpec],
+    generating: &[usize],
+    types: &BTreeMap<String, ObjectType>,
+    distinct: &[Vec<String>],
+) -> (Vec<SpecSource>, usize) {
+    let mut kept: Vec<&VersionSpec> = generating.iter().map(|&i| &specs[i]).collect();
+    let mut dropped = 0;
+    loop {
+        let used = reachable(kept.iter().map(|vs| &vs.spec), types);
+        let mine: BTreeMap<String, ObjectType> = types
+            .iter()
+            .filter(|(n, _)| used.contains(*n))
+            .map(|(n, t)| (n.clone(), t.clone()))
+            .collect();
+        let mut sources: Vec<SpecSource> = kept
+            .iter()
+            .map(|vs| SpecSource {
+                path: vs.file.clone(),
+                text: canonical::endpoint(&vs.spec),
+            })
+            .collect();
+        if !mine.is_empty() {
+            sources.push(SpecSource {
+                path: format!("spec/{service}/{version}/types.json"),
+                text: canonical::types_file(&TypesFile { types: mine }),
+            });
+        }
+        if !distinct.is_empty() {
+            sources.push(SpecSource {
+                path: format!("spec/{service}/{version}/import.json"),
+                text: serde_json::json!({ "distinct_enums": distinct }).to_string(),
+            });
+        }
+        let problems = match lark_codegen::generate(&sources) {
+            Ok(_) => return (sources, dropped),
+            Err(problems) => problems,
+        };
+        let named: BTreeSet<&str> = problems.iter().map(|p| p.file.as_str()).collect();
+        let before = kept.len();
+        kept.retain(|vs| !named.contains(vs.file.as_str()));
+        if kept.len() == before {
+            // A problem in a shared file: keep the first half and try again.
+            kept.truncate(before / 2);
+        }
+        dropped += before - kept.len();
+        if kept.is_empty() {
+            return (Vec::new(), dropped);
+        }
+    }
 }
 
 impl Survey {

@@ -66,7 +66,7 @@ pub mod limits {
     pub use crate::settings::{MAX_ATTEMPTS, MAX_DURATION_SETTING};
     pub use crate::transport::read::{MAX_AUTH_BODY, MAX_ERROR_BODY, MAX_JSON_BODY};
 }
-pub use call::Call;
+pub use call::{Answered, Call};
 pub use download::{Download, Progress};
 pub use errors::{
     AnyCode, ApiError, Catalogue, CodeEntry, ConfigError, DecodeError, Error, ErrorRow,

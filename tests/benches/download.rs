@@ -29,6 +29,8 @@ mod fleet;
 mod gen;
 #[path = "download/json.rs"]
 mod json;
+#[path = "download/lean.rs"]
+mod lean;
 #[path = "download/machine.rs"]
 mod machine;
 #[path = "download/measure.rs"]
@@ -64,7 +66,10 @@ const USAGE: &str = "usage: cargo xtask bench [--quick] [--runs N] [--out FILE] 
   --only fleet  run only section 7 (many replicas on Redis, about 30 s) and replace that
                 section in the existing report
   --only events run only section 8 (events under load, memory, about 45 s) and replace
-                that section in the existing report";
+                that section in the existing report
+  --only lean   run only section 9 (lean generation: the baseline commit and this tree,
+                clean builds, IR lines, the projection to the whole platform; several
+                minutes) and replace that section in the existing report";
 
 /// Repetitions of every section.
 #[derive(Debug, Clone)]
@@ -95,6 +100,8 @@ pub struct Options {
     pub only_fleet: bool,
     /// `--only events`: run section 8 alone and splice it into the existing report.
     pub only_events: bool,
+    /// `--only lean`: run section 9 alone and splice it into the existing report.
+    pub only_lean: bool,
 }
 
 impl Options {
@@ -113,6 +120,7 @@ impl Options {
             compile: true,
             only_fleet: false,
             only_events: false,
+            only_lean: false,
         };
         let mut runs = None;
         let mut it = args.iter();
@@ -124,7 +132,8 @@ impl Options {
                 "--only" => match it.next().map(String::as_str) {
                     Some("fleet") => opts.only_fleet = true,
                     Some("events") => opts.only_events = true,
-                    _ => return Err("--only takes `fleet` or `events`".into()),
+                    Some("lean") => opts.only_lean = true,
+                    _ => return Err("--only takes `fleet`, `events` or `lean`".into()),
                 },
                 "--runs" => {
                     let n = it.next().and_then(|v| v.parse::<usize>().ok());
@@ -236,6 +245,9 @@ fn run(
     if opts.only_events {
         return run_events_only(opts);
     }
+    if opts.only_lean {
+        return run_lean_only(root, opts);
+    }
     let context = machine::context(root);
     eprintln!(
         "bench: {} ({} CPUs), commit {}",
@@ -318,6 +330,17 @@ fn run(
         events_mem::HEADING,
         &events_mem::render(&events, events_time),
     );
+    // Section 9 is measured by `--only lean` alone (several minutes of clean builds); a full
+    // run keeps the one the report has.
+    if let Ok(existing) = std::fs::read_to_string(&opts.out) {
+        if let Some(start) = existing.find(lean::HEADING) {
+            let rest = &existing[start..];
+            let end = rest[lean::HEADING.len()..]
+                .find("\n## ")
+                .map_or(rest.len(), |i| lean::HEADING.len() + i + 1);
+            text = fleet::splice(&text, lean::HEADING, &rest[..end]);
+        }
+    }
     std::fs::write(&opts.out, &text)?;
     println!("{}", report::summary(&text));
     eprintln!(
@@ -348,6 +371,22 @@ fn run_events_only(opts: &Options) -> Result<()> {
     println!("{}", section.trim());
     eprintln!(
         "bench: replaced section 8 of {} ({:.1} s)",
+        opts.out.display(),
+        t.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// `--only lean`: section 9 alone, spliced into the existing report (appended if absent).
+fn run_lean_only(root: &Path, opts: &Options) -> Result<()> {
+    let t = Instant::now();
+    let figures = lean::run(root)?;
+    let section = lean::render(&figures, t.elapsed());
+    let existing = std::fs::read_to_string(&opts.out).unwrap_or_else(|_| "# Benchmarks\n".into());
+    std::fs::write(&opts.out, fleet::splice(&existing, lean::HEADING, &section))?;
+    println!("{}", section.trim());
+    eprintln!(
+        "bench: replaced section 9 of {} ({:.1} s)",
         opts.out.display(),
         t.elapsed().as_secs_f64()
     );

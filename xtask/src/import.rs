@@ -30,6 +30,11 @@ pub struct Args {
     /// survey table of spec/README.md (writes nothing).
     #[arg(long, value_name = "DIR", conflicts_with_all = ["from", "project", "version", "resource", "id", "check"])]
     pub survey: Option<PathBuf>,
+    /// With --survey: also write the spec files of every service version's generating
+    /// operations (placeholder prose) under OUT (`OUT/spec/<service>/<version>/…`), for a
+    /// scratch tree that measures the whole platform; versions already in `spec/` are skipped.
+    #[arg(long, value_name = "OUT", requires = "survey")]
+    pub emit: Option<PathBuf>,
 }
 
 impl Args {
@@ -46,7 +51,7 @@ impl Args {
 /// Runs `import` (or `import --check`, `import --survey DIR`) against the tree at `root`.
 pub fn run(root: &Path, args: Args) -> ExitCode {
     if let Some(dir) = &args.survey {
-        return survey(dir);
+        return survey(root, dir, args.emit.as_deref());
     }
     let from = if args.from.is_empty() {
         match upstream_documents(root) {
@@ -188,7 +193,7 @@ fn display_name(root: &Path, path: &Path) -> String {
         .join("/")
 }
 
-fn survey(dir: &Path) -> ExitCode {
+fn survey(root: &Path, dir: &Path, emit: Option<&Path>) -> ExitCode {
     let mut paths: Vec<PathBuf> = match std::fs::read_dir(dir) {
         Ok(entries) => entries
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -216,6 +221,39 @@ fn survey(dir: &Path) -> ExitCode {
             }
         }
     }
-    print!("{}", import::survey::run(&documents).markdown());
+    let Some(out) = emit else {
+        print!("{}", import::survey::run(&documents).markdown());
+        return ExitCode::SUCCESS;
+    };
+    let survey = import::survey::run_emitting(&documents);
+    print!("{}", survey.markdown());
+    let mut written = 0usize;
+    let mut operations = 0usize;
+    for source in &survey.emitted {
+        // A version the project already has keeps its reviewed specs.
+        let version_dir = source.path.split('/').take(3).collect::<Vec<_>>().join("/");
+        if root.join(&version_dir).is_dir() {
+            continue;
+        }
+        let path = out.join(&source.path);
+        let written_ok = path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::write(&path, &source.text));
+        if let Err(e) = written_ok {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+        written += 1;
+        let name = source.path.rsplit('/').next().unwrap_or("");
+        if !matches!(name, "types.json" | "import.json" | "errors.json") {
+            operations += 1;
+        }
+    }
+    eprintln!(
+        "wrote {written} spec file(s) ({operations} operation(s)) under {}; {} operation(s) that generate alone were left out because their version does not generate with them",
+        out.display(),
+        survey.emitted_dropped
+    );
     ExitCode::SUCCESS
 }

@@ -18,7 +18,8 @@ use crate::model::{BodyModel, EndpointModel, ResponseModel, VersionModel};
 /// The module of one endpoint.
 pub fn endpoint_module(ep: &EndpointModel, v: &VersionModel) -> TokenStream {
     let module_doc = docs::inner(&module_doc_lines(ep));
-    let imports = imports(ep);
+    let shared = shared_answer(ep, v);
+    let imports = imports(ep, shared);
     let body = if ep.body.fields().is_empty() {
         quote!()
     } else {
@@ -31,6 +32,19 @@ pub fn endpoint_module(ep: &EndpointModel, v: &VersionModel) -> TokenStream {
         struct_item(&ep.names.body, &description, ep.body.fields(), kind)
     };
     let response = match &ep.response {
+        ResponseModel::Json(_) if shared.is_some() => {
+            let model = ident(shared.unwrap_or_default());
+            let name = ident(&ep.names.response);
+            let doc = format!(
+                " The answer of `{}`: a [`{}`], with the answer's log id ([`Answered`](crate::Answered)).",
+                ep.spec.id,
+                shared.unwrap_or_default()
+            );
+            quote! {
+                #[doc = #doc]
+                pub type #name = crate::Answered<#model>;
+            }
+        }
         ResponseModel::Json(fields) | ResponseModel::Flat(fields) => {
             let description = format!("The answer of `{}`.", ep.spec.id);
             struct_item(&ep.names.response, &description, fields, StructKind::ANSWER)
@@ -45,7 +59,12 @@ pub fn endpoint_module(ep: &EndpointModel, v: &VersionModel) -> TokenStream {
         ResponseModel::Binary(_) => quote!(),
     };
     // A multipart form is not serialized by serde: only a JSON body and the answer name codecs.
-    let mut serde_structs = vec![(ep.response.fields(), StructKind::ANSWER.lenient)];
+    let answer_fields: &[_] = if shared.is_some() {
+        &[]
+    } else {
+        ep.response.fields()
+    };
+    let mut serde_structs = vec![(answer_fields, StructKind::ANSWER.lenient)];
     if matches!(ep.body, BodyModel::Json(_)) {
         serde_structs.push((ep.body.fields(), StructKind::JSON_BODY.lenient));
     }
@@ -67,14 +86,49 @@ pub fn endpoint_module(ep: &EndpointModel, v: &VersionModel) -> TokenStream {
     }
 }
 
+/// The shared model a JSON answer is exactly (the same fields, names, types and
+/// presence, in the same order; at least four of them): the answer is then that model with
+/// its log id, not a copy of it.
+fn shared_answer<'v>(ep: &EndpointModel, v: &'v VersionModel) -> Option<&'v str> {
+    const MIN_FIELDS: usize = 4;
+    let ResponseModel::Json(fields) = &ep.response else {
+        return None;
+    };
+    if fields.len() < MIN_FIELDS {
+        return None;
+    }
+    let same = |a: &crate::model::FieldDef, b: &crate::model::FieldDef| {
+        a.wire == b.wire
+            && a.rust == b.rust
+            && a.ty == b.ty
+            && a.required == b.required
+            && a.message_content == b.message_content
+            && a.secret == b.secret
+    };
+    v.structs
+        .values()
+        .find(|s| {
+            s.fields.len() == fields.len() && s.fields.iter().zip(fields).all(|(a, b)| same(a, b))
+        })
+        .map(|s| s.name.as_str())
+}
+
 /// `use super::super::{…}` of the shared types the module names.
-fn imports(ep: &EndpointModel) -> TokenStream {
+fn imports<'a>(ep: &'a EndpointModel, shared: Option<&'a str>) -> TokenStream {
     let mut names = Vec::new();
     for p in ep.path_params.iter().chain(&ep.query_params) {
         uses_type(&p.ty, &mut names);
     }
-    for f in ep.body.fields().iter().chain(ep.response.fields()) {
+    let answer: &[_] = if shared.is_some() {
+        &[]
+    } else {
+        ep.response.fields()
+    };
+    for f in ep.body.fields().iter().chain(answer) {
         uses_type(&f.ty, &mut names);
+    }
+    if let Some(model) = shared {
+        names.push(model);
     }
     let names: BTreeSet<&str> = names.into_iter().collect();
     if names.is_empty() {

@@ -54,3 +54,47 @@ macro_rules! answer {
         }
     };
 }
+
+/// The answer of an endpoint whose data is exactly one of its version's models (a message
+/// sent, forwarded or replied to is a `Message`): the model, with the log id (`x-tt-logid`)
+/// of the answer. Reads as the model (`Deref`); [`into_inner`](Self::into_inner) keeps it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Answered<T> {
+    value: T,
+    #[serde(skip)]
+    log_id: Option<String>,
+}
+
+impl<T> Answered<T> {
+    /// The model.
+    pub fn into_inner(self) -> T {
+        self.value
+    }
+
+    /// The log id (`x-tt-logid`) of the answer this was decoded from, if the platform sent
+    /// one: give it to the platform's support with a question.
+    pub fn log_id(&self) -> Option<&str> {
+        self.log_id.as_deref()
+    }
+}
+
+impl<T> std::ops::Deref for Answered<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<T> std::ops::DerefMut for Answered<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.value
+    }
+}
+
+impl<T: serde::de::DeserializeOwned + Send + 'static> Output for Answered<T> {
+    fn set_log_id(&mut self, log_id: Option<String>) {
+        self.log_id = log_id;
+    }
+}

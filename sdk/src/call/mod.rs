@@ -18,6 +18,7 @@ use futures_util::stream::BoxStream;
 use crate::operation::{Operation, Paginated};
 use crate::transport::prepared::Prepared;
 use crate::{Client, Error, RequestOptions};
+pub use answer::Answered;
 pub(crate) use answer::{Answer, Output};
 
 pub use pages::DEFAULT_MAX_PAGES;
@@ -41,6 +42,48 @@ pub use pages::DEFAULT_MAX_PAGES;
 /// Setters compose in any order: [`options`](Self::options) merges what it sets into what
 /// was set before (a field it leaves unset is kept), so no setter drops another's identity
 /// or opt-in.
+///
+/// Every shape of endpoint is a `Call` (this one example stands for all of them; each
+/// endpoint's own example is compiled by the test suite):
+///
+/// ```no_run
+/// use futures_util::TryStreamExt;
+/// use lark_openapi::im::v1::image::CreateImageBody;
+/// use lark_openapi::im::v1::message::CreateMessageBody;
+/// use lark_openapi::im::v1::{ContainerIdType, ImageType, MsgType, ReceiveIdType, ResourceType};
+/// use lark_openapi::{RequestOptions, UploadFile};
+///
+/// # async fn f(client: lark_openapi::Client) -> Result<(), lark_openapi::Error> {
+/// let im = client.im().v1();
+/// // A JSON body, with an optional query parameter and per-call options.
+/// let body = CreateMessageBody::new("oc_1", MsgType::Text, r#"{"text":"hi"}"#).uuid("key-1");
+/// let sent = im
+///     .message()
+///     .create(ReceiveIdType::ChatId, body)
+///     .options(RequestOptions::new().tenant_key("t-1"))
+///     .await?;
+/// // Query and path parameters only.
+/// let message = im.message().get(&sent.message_id).await?;
+/// // A list: every item of every page, one page in memory at a time.
+/// let mut items = im.message().list("oc_1", ContainerIdType::Chat).page_size(50).items();
+/// while let Some(item) = items.try_next().await? {
+///     println!("{:?}", item.message_id);
+/// }
+/// // A multipart upload, streamed from disk.
+/// let image = im
+///     .image()
+///     .create(CreateImageBody::new(ImageType::Message, UploadFile::from_path("a.png")))
+///     .await?;
+/// // A binary download, streamed to disk.
+/// let saved = im
+///     .message_resource()
+///     .get(&sent.message_id, "file_1", ResourceType::File)
+///     .await?
+///     .save_to("downloads/")
+///     .await?;
+/// println!("{message:?} {image:?} {}", saved.display());
+/// # Ok(()) }
+/// ```
 #[must_use = "a call does nothing until it is sent (`.await` or `.send().await`)"]
 pub struct Call<R> {
     pub(crate) client: Client,

@@ -36,7 +36,7 @@ pub struct CompileFigures {
 }
 
 /// Lines, bytes and files of `*.rs` under `dir` (recursively), skipping `skip`.
-fn count(dir: &Path, skip: Option<&Path>) -> (usize, u64, usize) {
+pub fn count(dir: &Path, skip: Option<&Path>) -> (usize, u64, usize) {
     let mut totals = (0, 0, 0);
     let Ok(entries) = std::fs::read_dir(dir) else {
         return totals;
@@ -63,12 +63,13 @@ fn count(dir: &Path, skip: Option<&Path>) -> (usize, u64, usize) {
 }
 
 /// Copies the workspace's sources (not `target/` or `.git/`) into `to`.
-fn copy_workspace(from: &Path, to: &Path) -> Result<()> {
+pub fn copy_workspace(from: &Path, to: &Path) -> Result<()> {
     for name in [
         "Cargo.toml",
         "Cargo.lock",
         ".cargo",
         "codegen",
+        "import",
         "xtask",
         "sdk",
         "tests",
@@ -87,7 +88,7 @@ fn copy_workspace(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
-fn cargo(dir: &Path, target: &Path, args: &[&str]) -> Result<Duration> {
+pub fn cargo(dir: &Path, target: &Path, args: &[&str]) -> Result<Duration> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let started = Instant::now();
     let out = Command::new(cargo)

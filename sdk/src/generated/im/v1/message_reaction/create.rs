@@ -7,8 +7,7 @@
 
 use crate::operation as op;
 use super::super::ErrorCode;
-use crate::codec;
-use super::super::models::{Emoji, Operator};
+use super::super::models::{Emoji, MessageReaction};
 
 /// The parameters and body of `im.v1.message_reaction.create`: made by the accessor, changed by the call's setters.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,30 +49,8 @@ impl CreateMessageReactionBody {
     }
 }
 
-/// The answer of `im.v1.message_reaction.create`.
-///
-/// [`log_id`](CreateMessageReactionResponse::log_id) gives the log id (`x-tt-logid`) of the
-/// answer, which the platform's support asks for.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct CreateMessageReactionResponse {
-    /// ID of the reaction; use it to delete the reaction.
-    #[serde(with = "codec::text")]
-    pub reaction_id: String,
-    /// Who added the reaction.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub operator: Option<Operator>,
-    /// When the reaction was added: Unix milliseconds, as a decimal string.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "codec::opt_text")]
-    pub action_time: Option<String>,
-    /// The emoji of the reaction.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reaction_type: Option<Emoji>,
-    #[serde(skip)]
-    lark_log_id: Option<String>,
-}
-
-crate::answer!(CreateMessageReactionResponse);
+/// The answer of `im.v1.message_reaction.create`: a [`MessageReaction`], with the answer's log id ([`Answered`](crate::Answered)).
+pub type CreateMessageReactionResponse = crate::Answered<MessageReaction>;
 impl op::Operation for CreateMessageReactionRequest {
     type Code = ErrorCode;
     type Answer = CreateMessageReactionResponse;
