@@ -167,7 +167,7 @@ macro_rules! wire_enum {
         $vis enum $name {
             $( #[doc = $doc] $variant, )*
             /// A value this version of the SDK does not know, kept as it was sent.
-            Unknown(String),
+            Unknown(::std::string::String),
         }
 
         impl $name {
@@ -207,22 +207,22 @@ macro_rules! wire_enum {
 
             /// Parses a known wire value; anything else is an error listing the known ones
             /// (use `from_wire` to keep unknown values).
-            fn from_str(value: &str) -> Result<Self, Self::Err> {
+            fn from_str(value: &str) -> ::core::result::Result<Self, Self::Err> {
                 match Self::from_wire(value) {
-                    Self::Unknown(_) => Err($crate::ParseEnumError::new(stringify!($name), value, Self::VALUES)),
-                    known => Ok(known),
+                    Self::Unknown(_) => ::core::result::Result::Err($crate::ParseEnumError::new(stringify!($name), value, Self::VALUES)),
+                    known => ::core::result::Result::Ok(known),
                 }
             }
         }
 
         impl ::serde::Serialize for $name {
-            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
                 serializer.serialize_str(self.as_str())
             }
         }
 
         impl<'de> ::serde::Deserialize<'de> for $name {
-            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
                 $crate::codec::string_or_number(deserializer).map(|value| Self::from_wire(&value))
             }
         }

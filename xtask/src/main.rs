@@ -70,6 +70,9 @@ enum Section {
     Fleet,
     /// Section 8: events under load, memory.
     Events,
+    /// Section 9: lean generation, a baseline commit and this tree, and the projection to
+    /// the whole platform (several minutes of clean builds).
+    Lean,
 }
 
 impl BenchArgs {
@@ -94,6 +97,7 @@ impl BenchArgs {
         match self.only {
             Some(Section::Fleet) => out.extend(["--only".to_string(), "fleet".to_string()]),
             Some(Section::Events) => out.extend(["--only".to_string(), "events".to_string()]),
+            Some(Section::Lean) => out.extend(["--only".to_string(), "lean".to_string()]),
             None => {}
         }
         out

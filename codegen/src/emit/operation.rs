@@ -136,7 +136,7 @@ fn write_fn(ep: &EndpointModel) -> TokenStream {
         quote!(_parts)
     };
     quote! {
-        fn write(&self, #parts: &mut op::Parts) -> Result<(), String> {
+        fn write(&self, #parts: &mut op::Parts) -> ::core::result::Result<(), ::std::string::String> {
             #(#path)*
             #(#query)*
             #body

@@ -42,13 +42,13 @@ macro_rules! answer {
         impl $ty {
             /// The log id (`x-tt-logid`) of the answer this was decoded from, if the platform
             /// sent one: give it to the platform's support with a question.
-            pub fn log_id(&self) -> Option<&str> {
+            pub fn log_id(&self) -> ::core::option::Option<&str> {
                 self.lark_log_id.as_deref()
             }
         }
 
         impl $crate::call::Output for $ty {
-            fn set_log_id(&mut self, log_id: Option<String>) {
+            fn set_log_id(&mut self, log_id: ::core::option::Option<::std::string::String>) {
                 self.lark_log_id = log_id;
             }
         }

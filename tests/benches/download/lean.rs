@@ -30,7 +30,8 @@ const TARGET_EDIT_S: f64 = 5.0;
 pub struct Tree {
     /// Lines of `sdk/src/generated/**/*.rs`.
     pub generated_lines: usize,
-    /// Operations generated (`impl op::Operation` or the older `impl Operation`).
+    /// Operations generated (`impl op::Operation`, or the baseline's
+    /// `impl crate::operation::Operation`).
     pub operations: usize,
     /// Lines of LLVM IR of `lark-openapi` (default features; `--emit=llvm-ir`, as
     /// `cargo llvm-lines` counts them).
@@ -102,8 +103,10 @@ fn operations_in(dir: &Path) -> usize {
                 walk(&p, n);
             } else if p.extension().is_some_and(|x| x == "rs") {
                 let text = std::fs::read_to_string(&p).unwrap_or_default();
-                *n += text.matches("impl op::Operation for ").count()
-                    + text.matches("impl Operation for ").count();
+                *n += ["impl op::Operation for ", "impl crate::operation::Operation for "]
+                    .iter()
+                    .map(|p| text.matches(p).count())
+                    .sum::<usize>();
             }
         }
     }

@@ -103,7 +103,10 @@ impl op::Operation for CreateAppAccessTokenRequest {
         ],
     };
 
-    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+    fn write(
+        &self,
+        parts: &mut op::Parts,
+    ) -> ::core::result::Result<(), ::std::string::String> {
         parts.json(&self.body)
     }
 }

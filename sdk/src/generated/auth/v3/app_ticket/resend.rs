@@ -76,7 +76,10 @@ impl op::Operation for ResendAppTicketRequest {
         errors: &[crate::ErrorRow::of(ErrorCode::ResendFailed as u16)],
     };
 
-    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+    fn write(
+        &self,
+        parts: &mut op::Parts,
+    ) -> ::core::result::Result<(), ::std::string::String> {
         parts.json(&self.body)
     }
 }

@@ -65,7 +65,10 @@ impl op::Operation for DeleteBatchMessageRequest {
         ],
     };
 
-    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+    fn write(
+        &self,
+        parts: &mut op::Parts,
+    ) -> ::core::result::Result<(), ::std::string::String> {
         parts.path("batch_message_id", &self.batch_message_id);
         Ok(())
     }

@@ -67,7 +67,10 @@ impl op::Operation for ReadUserBatchMessageRequest {
         ],
     };
 
-    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+    fn write(
+        &self,
+        parts: &mut op::Parts,
+    ) -> ::core::result::Result<(), ::std::string::String> {
         parts.path("batch_message_id", &self.batch_message_id);
         Ok(())
     }

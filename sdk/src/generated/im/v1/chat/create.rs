@@ -401,7 +401,10 @@ impl op::Operation for CreateChatRequest {
         ],
     };
 
-    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+    fn write(
+        &self,
+        parts: &mut op::Parts,
+    ) -> ::core::result::Result<(), ::std::string::String> {
         parts.query("user_id_type", &self.user_id_type);
         parts.query("set_bot_manager", &self.set_bot_manager);
         parts.query_key("uuid", &self.uuid);

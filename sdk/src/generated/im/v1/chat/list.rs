@@ -85,7 +85,10 @@ impl op::Operation for ListChatRequest {
         ],
     };
 
-    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+    fn write(
+        &self,
+        parts: &mut op::Parts,
+    ) -> ::core::result::Result<(), ::std::string::String> {
         parts.query("user_id_type", &self.user_id_type);
         parts.query("sort_type", &self.sort_type);
         parts.query("page_token", &self.page_token);

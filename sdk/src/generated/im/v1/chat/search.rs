@@ -83,7 +83,10 @@ impl op::Operation for SearchChatRequest {
         ],
     };
 
-    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+    fn write(
+        &self,
+        parts: &mut op::Parts,
+    ) -> ::core::result::Result<(), ::std::string::String> {
         parts.query("user_id_type", &self.user_id_type);
         parts.query("query", &self.query);
         parts.query("page_token", &self.page_token);

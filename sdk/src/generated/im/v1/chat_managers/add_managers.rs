@@ -113,7 +113,10 @@ impl op::Operation for AddManagersChatManagersRequest {
         ],
     };
 
-    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+    fn write(
+        &self,
+        parts: &mut op::Parts,
+    ) -> ::core::result::Result<(), ::std::string::String> {
         parts.path("chat_id", &self.chat_id);
         parts.query("member_id_type", &self.member_id_type);
         parts.json(&self.body)

@@ -119,7 +119,10 @@ impl op::Operation for PatchChatMenuItemRequest {
         ],
     };
 
-    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+    fn write(
+        &self,
+        parts: &mut op::Parts,
+    ) -> ::core::result::Result<(), ::std::string::String> {
         parts.path("chat_id", &self.chat_id);
         parts.path("menu_item_id", &self.menu_item_id);
         parts.json(&self.body)

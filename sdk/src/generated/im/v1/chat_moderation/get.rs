@@ -92,7 +92,10 @@ impl op::Operation for GetChatModerationRequest {
         ],
     };
 
-    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+    fn write(
+        &self,
+        parts: &mut op::Parts,
+    ) -> ::core::result::Result<(), ::std::string::String> {
         parts.path("chat_id", &self.chat_id);
         parts.query("user_id_type", &self.user_id_type);
         parts.query("page_size", &self.page_size);

@@ -103,7 +103,10 @@ impl op::Operation for PutTopNoticeChatTopNoticeRequest {
         ],
     };
 
-    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+    fn write(
+        &self,
+        parts: &mut op::Parts,
+    ) -> ::core::result::Result<(), ::std::string::String> {
         parts.path("chat_id", &self.chat_id);
         parts.json(&self.body)
     }

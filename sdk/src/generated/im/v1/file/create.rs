@@ -112,7 +112,10 @@ impl op::Operation for CreateFileRequest {
         ],
     };
 
-    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+    fn write(
+        &self,
+        parts: &mut op::Parts,
+    ) -> ::core::result::Result<(), ::std::string::String> {
         parts
             .multipart(
                 op::Multipart::new()

@@ -56,7 +56,10 @@ impl op::Operation for GetFileRequest {
         ],
     };
 
-    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+    fn write(
+        &self,
+        parts: &mut op::Parts,
+    ) -> ::core::result::Result<(), ::std::string::String> {
         parts.path("file_key", &self.file_key);
         Ok(())
     }

@@ -56,7 +56,10 @@ impl op::Operation for GetImageRequest {
         ],
     };
 
-    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+    fn write(
+        &self,
+        parts: &mut op::Parts,
+    ) -> ::core::result::Result<(), ::std::string::String> {
         parts.path("image_key", &self.image_key);
         Ok(())
     }

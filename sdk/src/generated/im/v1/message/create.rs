@@ -192,7 +192,10 @@ impl op::Operation for CreateMessageRequest {
         ],
     };
 
-    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+    fn write(
+        &self,
+        parts: &mut op::Parts,
+    ) -> ::core::result::Result<(), ::std::string::String> {
         parts.query("receive_id_type", &self.receive_id_type);
         parts.json_with_key(&self.body, "uuid")
     }

@@ -73,7 +73,10 @@ impl op::Operation for DeleteMessageRequest {
         ],
     };
 
-    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+    fn write(
+        &self,
+        parts: &mut op::Parts,
+    ) -> ::core::result::Result<(), ::std::string::String> {
         parts.path("message_id", &self.message_id);
         Ok(())
     }

@@ -186,7 +186,10 @@ impl op::Operation for ForwardMessageRequest {
         ],
     };
 
-    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+    fn write(
+        &self,
+        parts: &mut op::Parts,
+    ) -> ::core::result::Result<(), ::std::string::String> {
         parts.path("message_id", &self.message_id);
         parts.query("receive_id_type", &self.receive_id_type);
         parts.query_key("uuid", &self.uuid);

@@ -102,7 +102,10 @@ impl op::Operation for GetMessageRequest {
         ],
     };
 
-    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+    fn write(
+        &self,
+        parts: &mut op::Parts,
+    ) -> ::core::result::Result<(), ::std::string::String> {
         parts.path("message_id", &self.message_id);
         parts.query("user_id_type", &self.user_id_type);
         parts.query("card_msg_content_type", &self.card_msg_content_type);

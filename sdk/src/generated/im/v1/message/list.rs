@@ -126,7 +126,10 @@ impl op::Operation for ListMessageRequest {
         ],
     };
 
-    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+    fn write(
+        &self,
+        parts: &mut op::Parts,
+    ) -> ::core::result::Result<(), ::std::string::String> {
         parts.query("container_id_type", &self.container_id_type);
         parts.query("container_id", &self.container_id);
         parts.query("start_time", &self.start_time);

@@ -134,7 +134,10 @@ impl op::Operation for MergeForwardMessageRequest {
         ],
     };
 
-    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+    fn write(
+        &self,
+        parts: &mut op::Parts,
+    ) -> ::core::result::Result<(), ::std::string::String> {
         parts.query("receive_id_type", &self.receive_id_type);
         parts.query_key("uuid", &self.uuid);
         parts.json(&self.body)

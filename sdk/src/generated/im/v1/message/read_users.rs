@@ -86,7 +86,10 @@ impl op::Operation for ReadUsersMessageRequest {
         ],
     };
 
-    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+    fn write(
+        &self,
+        parts: &mut op::Parts,
+    ) -> ::core::result::Result<(), ::std::string::String> {
         parts.path("message_id", &self.message_id);
         parts.query("user_id_type", &self.user_id_type);
         parts.query("page_size", &self.page_size);

@@ -207,7 +207,10 @@ impl op::Operation for ReplyMessageRequest {
         ],
     };
 
-    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+    fn write(
+        &self,
+        parts: &mut op::Parts,
+    ) -> ::core::result::Result<(), ::std::string::String> {
         parts.path("message_id", &self.message_id);
         parts.json_with_key(&self.body, "uuid")
     }

@@ -119,7 +119,10 @@ impl op::Operation for SearchMessageRequest {
         errors: &[crate::ErrorRow::of(ErrorCode::InvalidRequestParam as u16)],
     };
 
-    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+    fn write(
+        &self,
+        parts: &mut op::Parts,
+    ) -> ::core::result::Result<(), ::std::string::String> {
         parts.query("page_size", &self.page_size);
         parts.query("page_token", &self.page_token);
         parts.query("user_id_type", &self.user_id_type);

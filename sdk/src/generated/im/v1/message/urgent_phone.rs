@@ -108,7 +108,10 @@ impl op::Operation for UrgentPhoneMessageRequest {
         ],
     };
 
-    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+    fn write(
+        &self,
+        parts: &mut op::Parts,
+    ) -> ::core::result::Result<(), ::std::string::String> {
         parts.path("message_id", &self.message_id);
         parts.query("user_id_type", &self.user_id_type);
         parts.json(&self.body)

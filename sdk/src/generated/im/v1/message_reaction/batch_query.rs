@@ -119,7 +119,10 @@ impl op::Operation for BatchQueryMessageReactionRequest {
         ],
     };
 
-    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+    fn write(
+        &self,
+        parts: &mut op::Parts,
+    ) -> ::core::result::Result<(), ::std::string::String> {
         parts.query("user_id_type", &self.user_id_type);
         parts.json(&self.body)
     }

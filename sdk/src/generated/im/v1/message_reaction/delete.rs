@@ -71,7 +71,10 @@ impl op::Operation for DeleteMessageReactionRequest {
         ],
     };
 
-    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+    fn write(
+        &self,
+        parts: &mut op::Parts,
+    ) -> ::core::result::Result<(), ::std::string::String> {
         parts.path("message_id", &self.message_id);
         parts.path("reaction_id", &self.reaction_id);
         Ok(())

@@ -91,7 +91,10 @@ impl op::Operation for ListMessageReactionRequest {
         ],
     };
 
-    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+    fn write(
+        &self,
+        parts: &mut op::Parts,
+    ) -> ::core::result::Result<(), ::std::string::String> {
         parts.path("message_id", &self.message_id);
         parts.query("reaction_type", &self.reaction_type);
         parts.query("page_token", &self.page_token);

@@ -98,7 +98,10 @@ impl op::Operation for GetMessageResourceRequest {
         ],
     };
 
-    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+    fn write(
+        &self,
+        parts: &mut op::Parts,
+    ) -> ::core::result::Result<(), ::std::string::String> {
         parts.path("message_id", &self.message_id);
         parts.path("file_key", &self.file_key);
         parts.query("type", &self.resource_type);

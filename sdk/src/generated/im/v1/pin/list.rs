@@ -87,7 +87,10 @@ impl op::Operation for ListPinRequest {
         ],
     };
 
-    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+    fn write(
+        &self,
+        parts: &mut op::Parts,
+    ) -> ::core::result::Result<(), ::std::string::String> {
         parts.query("chat_id", &self.chat_id);
         parts.query("start_time", &self.start_time);
         parts.query("end_time", &self.end_time);

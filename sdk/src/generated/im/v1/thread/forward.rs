@@ -177,7 +177,10 @@ impl op::Operation for ForwardThreadRequest {
         ],
     };
 
-    fn write(&self, parts: &mut op::Parts) -> Result<(), String> {
+    fn write(
+        &self,
+        parts: &mut op::Parts,
+    ) -> ::core::result::Result<(), ::std::string::String> {
         parts.path("thread_id", &self.thread_id);
         parts.query("receive_id_type", &self.receive_id_type);
         parts.query_key("uuid", &self.uuid);
