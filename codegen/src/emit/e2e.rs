@@ -6,7 +6,7 @@ use crate::model::{EndpointModel, Model, ResponseModel};
 use super::examples;
 
 /// Where the generated test cases go, relative to the workspace root. The test target is
-/// `tests/tests/endpoints.rs`, which includes this file (rustfmt skips it).
+/// `tests/tests/it/main.rs`, which includes this file (rustfmt skips it).
 pub const E2E_FILE: &str = "tests/tests/generated/endpoints.rs";
 
 /// The endpoints that get a generated case: every one, the auth endpoints (which take the

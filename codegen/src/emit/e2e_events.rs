@@ -5,7 +5,7 @@
 use crate::model::{EventModel, Model};
 
 /// Where the generated event cases go, relative to the workspace root. The test target is
-/// `tests/tests/events.rs`, which includes this file (rustfmt skips it).
+/// `tests/tests/it/events.rs`, which includes this file (rustfmt skips it).
 pub const E2E_EVENTS_FILE: &str = "tests/tests/generated/events.rs";
 
 /// The test file's text (plain Rust, laid out here).

@@ -7,7 +7,7 @@ use crate::model::Model;
 use super::endpoint_docs::example_body;
 
 /// Where the generated examples go, relative to the workspace root; included by
-/// `tests/tests/examples.rs`.
+/// `tests/tests/it/main.rs`.
 pub const EXAMPLES_FILE: &str = "tests/tests/generated/examples.rs";
 
 /// The examples file's text (plain Rust, laid out here).

@@ -2,7 +2,7 @@
 //! a caller-supplied `reqwest::Client`, and the JSON Content-Type that makes the platform send
 //! Content-Disposition.
 
-mod support;
+use crate::support;
 
 use lark_openapi::{Client, RequestOptions};
 use support::*;

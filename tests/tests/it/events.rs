@@ -4,7 +4,7 @@
 
 #[rustfmt::skip]
 mod generated {
-    include!("generated/events.rs");
+    include!("../generated/events.rs");
 }
 
 use lark_tests::{default_spec_dir, EventCatalogue, EventKind};

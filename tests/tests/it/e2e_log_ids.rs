@@ -4,7 +4,7 @@
 //! Checked against the bundled fake, which sends a fresh log id with every answer and records
 //! it.
 
-mod support;
+use crate::support;
 
 use futures_util::TryStreamExt;
 use lark_openapi::im::v1::message::CreateMessageBody;

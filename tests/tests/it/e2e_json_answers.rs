@@ -4,7 +4,7 @@
 //! as its decimal text, an answer without data is a response carrying the log id, and the
 //! service-wide `Error` takes any endpoint's error with `?` and gives the typed enum back.
 
-mod support;
+use crate::support;
 
 use lark_openapi::im::v1::ErrorCode;
 use lark_openapi::{Client, Error, RetryPolicy};

@@ -7,7 +7,7 @@
 //! Each test names the review finding (issue 16) it covers. No test depends on a timing
 //! another process can stretch: bounds are asserted as "at most", waits are on events.
 
-mod support;
+use crate::support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

@@ -6,7 +6,7 @@
 //! learnt; a turn past the deadline fails at once; Redis down falls back to the
 //! in-process limiter and comes back.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

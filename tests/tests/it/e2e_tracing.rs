@@ -1,7 +1,7 @@
 //! Instrumentation: every request gets a `lark.request` span with the endpoint id, attempt,
 //! status and log id, and nothing the SDK logs carries a secret, a token or a header value.
 
-mod support;
+use crate::support;
 
 use lark_openapi::RequestOptions;
 use lark_tests::harness::logs::CapturedLogs;

@@ -4,7 +4,7 @@
 //! Every wait is on a channel or a notification; the timeouts ([`TIMEOUT`]) only guard
 //! against a hang.
 
-mod support;
+use crate::support;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! it is resumed, header floods, bodies that crawl, error bodies that never end, tokens
 //! echoed back.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

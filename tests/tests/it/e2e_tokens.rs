@@ -1,7 +1,7 @@
 //! Tokens over real HTTP: one fetch for many cold requests, replacement of a rejected token
 //! with exactly one replay, and the store-app chain per tenant_key.
 
-mod support;
+use crate::support;
 
 use lark_openapi::auth::{AppType, TokenErrorKind};
 use lark_openapi::{Error, RequestOptions};

@@ -1,7 +1,7 @@
 //! A hostile auth server: redirects that would carry the app secret elsewhere, absurd token
 //! lifetimes, gigabyte answers, secrets echoed back in messages.
 
-mod support;
+use crate::support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

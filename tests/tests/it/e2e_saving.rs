@@ -1,7 +1,7 @@
 //! What `save_to` does to a directory: a server-chosen name never clobbers, an explicit path
 //! is replaced (or kept, with `no_clobber`), and a killed process leaves nothing behind.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

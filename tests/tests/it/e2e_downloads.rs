@@ -1,6 +1,6 @@
 //! Downloads over real HTTP: what the user gets and what is on disk.
 
-mod support;
+use crate::support;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! Retries over real HTTP: 5xx, 429 with `x-ogw-ratelimit-reset`, 99991400 under HTTP 400 and
 //! connection errors are retried; other 4xx never are.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

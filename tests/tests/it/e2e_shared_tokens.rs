@@ -4,7 +4,7 @@
 //! frozen costs no call (fallback, logged once per outage) and is used again when it is
 //! back; the Redis keys hold no secret; hostile values under the keys are replaced.
 
-mod support;
+use crate::support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! Sending safely: a message send carries one deduplication key (`uuid`) per call, the same
 //! on every retry (5xx, 429, the per-chat limit 230020), so the platform delivers it once.
 
-mod support;
+use crate::support;
 
 use lark_openapi::im::v1::message::CreateMessageBody;
 use lark_openapi::im::v1::{ErrorCode, MsgType, ReceiveIdType};

@@ -2,7 +2,7 @@
 //! generated variant with code, HTTP status, log id, meaning and advice. The rows are read
 //! from the spec files, so a row added to a spec is tested with no new test code.
 
-mod support;
+use crate::support;
 
 use lark_openapi::im::v1::ErrorCode;
 use lark_openapi::Error;

@@ -2,7 +2,7 @@
 //! content, read it back typed, reply, react, list as a stream, recall; upload an image and a
 //! file (from disk, bytes and a stream), send them and download them again.
 
-mod support;
+use crate::support;
 
 use futures_util::TryStreamExt;
 use lark_openapi::im::v1::file::CreateFileBody;
