@@ -103,10 +103,13 @@ fn operations_in(dir: &Path) -> usize {
                 walk(&p, n);
             } else if p.extension().is_some_and(|x| x == "rs") {
                 let text = std::fs::read_to_string(&p).unwrap_or_default();
-                *n += ["impl op::Operation for ", "impl crate::operation::Operation for "]
-                    .iter()
-                    .map(|p| text.matches(p).count())
-                    .sum::<usize>();
+                *n += [
+                    "impl op::Operation for ",
+                    "impl crate::operation::Operation for ",
+                ]
+                .iter()
+                .map(|p| text.matches(p).count())
+                .sum::<usize>();
             }
         }
     }
@@ -356,7 +359,16 @@ pub fn run(root: &Path) -> Result<Figures> {
     let (platform, platform_note) = if metadata.is_dir() {
         match measure_platform(root, scratch.path(), &metadata) {
             Ok(p) => (Some(p), None),
-            Err(e) => (None, Some(e.to_string())),
+            // A failed build's output can be long: its first error line says what broke.
+            Err(e) => {
+                let text = e.to_string();
+                let first = text
+                    .lines()
+                    .find(|l| l.starts_with("error"))
+                    .unwrap_or_else(|| text.lines().next().unwrap_or(""))
+                    .to_string();
+                (None, Some(first))
+            }
         }
     } else {
         (None, Some(format!("{} is missing", metadata.display())))
