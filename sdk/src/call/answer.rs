@@ -98,3 +98,24 @@ impl<T: serde::de::DeserializeOwned + Send + 'static> Output for Answered<T> {
         self.log_id = log_id;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, PartialEq, serde::Deserialize, serde::Serialize)]
+    struct Model {
+        id: String,
+    }
+
+    #[test]
+    fn an_answered_model_decodes_as_the_model_and_keeps_its_log_id() {
+        let mut answer: Answered<Model> = serde_json::from_str(r#"{"id":"om_1"}"#).unwrap();
+        assert_eq!(answer.id, "om_1");
+        assert_eq!(answer.log_id(), None);
+        answer.set_log_id(Some("log-1".into()));
+        assert_eq!(answer.log_id(), Some("log-1"));
+        assert_eq!(serde_json::to_string(&answer).unwrap(), r#"{"id":"om_1"}"#);
+        assert_eq!(answer.into_inner(), Model { id: "om_1".into() });
+    }
+}

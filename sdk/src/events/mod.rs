@@ -77,6 +77,7 @@ mod webhook;
 
 pub use answer::{CallbackAnswer, Toast, ToastKind};
 pub use crypto::DecryptError;
+#[cfg(feature = "redis")]
 pub(crate) use dedup::{check_ttl as check_dedup_ttl, dedup_key};
 pub use dedup::{DedupStore, MemoryDedup, MAX_DEDUP_TTL, MAX_ID_BYTES};
 pub use dispatcher::{Dispatched, Dispatcher, DispatcherBuilder};

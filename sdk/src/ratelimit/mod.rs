@@ -43,6 +43,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use crate::operation::RateLimitMeta;
+#[cfg(feature = "redis")]
 pub(crate) use gcra::ANNOUNCED_LIMIT_HOLD;
 pub use gcra::{InProcessLimiter, DEFAULT_BLOCK, MAX_WAIT};
 #[cfg(test)]
