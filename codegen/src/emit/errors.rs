@@ -8,7 +8,7 @@ use quote::quote;
 
 use super::docs::wrap;
 use super::ident;
-use crate::model::{EndpointModel, VersionModel};
+use crate::model::{EndpointModel, VersionModel, Wording};
 
 /// The `errors.rs` of a service version.
 pub fn codes_module(v: &VersionModel) -> TokenStream {
@@ -29,6 +29,21 @@ pub fn codes_module(v: &VersionModel) -> TokenStream {
         let (name, meaning, advice, retryable) = (&c.name, &c.meaning, &c.advice, c.retryable);
         quote!(#code #variant #name #meaning #advice #retryable,)
     });
+    let wordings = v.wordings.iter().map(|(name, wording)| {
+        let name = ident(name);
+        let value = match wording {
+            Wording::Text(text) => quote!(#text),
+            Wording::Entry(i, meaning) => {
+                let i = Literal::usize_unsuffixed(*i);
+                let field = ident(if *meaning { "meaning" } else { "advice" });
+                quote!(<ErrorCode as crate::Catalogue>::ENTRIES[#i].#field)
+            }
+        };
+        quote! {
+            #[doc = " An endpoint's own wording of a code (its rows name this constant)."]
+            pub(super) const #name: &str = #value;
+        }
+    });
     quote! {
         #![doc = #doc]
         crate::error_codes! {
@@ -37,6 +52,7 @@ pub fn codes_module(v: &VersionModel) -> TokenStream {
                 #(#entries)*
             }
         }
+        #(#wordings)*
     }
 }
 

@@ -52,8 +52,8 @@ pub fn operation_impls(ep: &EndpointModel) -> TokenStream {
         match (&r.own_meaning, &r.own_advice) {
             (None, None) => quote!(crate::ErrorRow::of(#entry)),
             (meaning, advice) => {
-                let m = option_str(meaning.as_deref());
-                let a = option_str(advice.as_deref());
+                let m = wording(meaning.as_deref());
+                let a = wording(advice.as_deref());
                 quote!(crate::ErrorRow::worded(#entry, #m, #a))
             }
         }
@@ -89,9 +89,13 @@ fn response_type(ep: &EndpointModel) -> TokenStream {
     quote!(#out)
 }
 
-fn option_str(s: Option<&str>) -> TokenStream {
-    match s {
-        Some(s) => quote!(Some(#s)),
+/// A row's own wording: its constant in the version's `errors.rs`.
+fn wording(name: Option<&str>) -> TokenStream {
+    match name {
+        Some(name) => {
+            let name = ident(name);
+            quote!(Some(super::super::errors::#name))
+        }
         None => quote!(None),
     }
 }

@@ -7,7 +7,7 @@ use heck::{ToSnakeCase, ToUpperCamelCase};
 
 use super::{
     BodyModel, CodeDef, EndpointModel, EnumDef, EnumValueDef, ErrorDef, EventModel, FieldDef,
-    Model, Names, PaginationDef, ParamDef, ResponseModel, StructDef, Ty, VersionModel,
+    Model, Names, PaginationDef, ParamDef, ResponseModel, StructDef, Ty, VersionModel, Wording,
 };
 use crate::load::{LoadedErrors, LoadedEvent, LoadedSpec, LoadedTypes, Problem};
 use crate::spec::{CatalogueEntry, EnumValue, Field, ObjectType, RequestBody, Response};
@@ -624,6 +624,7 @@ impl Builder {
             else {
                 continue;
             };
+            let mut clashes = Vec::new();
             for row in &mut ep.errors {
                 let by_name = v.codes.iter().position(|c| c.name == row.name);
                 let entry = match by_name {
@@ -658,8 +659,19 @@ impl Builder {
                 let def = &v.codes[entry];
                 row.entry = entry;
                 row.variant = def.name.to_upper_camel_case();
-                row.own_meaning = (row.meaning != def.meaning).then(|| row.meaning.clone());
-                row.own_advice = (row.advice != def.advice).then(|| row.advice.clone());
+                let own_meaning = (row.meaning != def.meaning).then(|| row.meaning.clone());
+                let own_advice = (row.advice != def.advice).then(|| row.advice.clone());
+                row.own_meaning = own_meaning.map(|t| word(v, &mut clashes, "MEANING", t));
+                row.own_advice = own_advice.map(|t| word(v, &mut clashes, "ADVICE", t));
+            }
+            for name in clashes {
+                self.problems.push(Problem {
+                    file: ep.file.clone(),
+                    field: "errors".to_string(),
+                    message: format!(
+                        "two different wordings hash to the constant `{name}`: reword one"
+                    ),
+                });
             }
         }
     }
@@ -769,6 +781,26 @@ impl Builder {
 }
 
 /// Why two definitions of a type differ, if they do (docs aside).
+/// The constant of a wording in its version's `errors.rs`, added there once; a different
+/// text under the same name is a clash.
+fn word(v: &mut VersionModel, clashes: &mut Vec<String>, kind: &str, text: String) -> String {
+    let name = super::wording_name(kind, &text);
+    let in_catalogue = v.codes.iter().enumerate().find_map(|(i, c)| {
+        (c.meaning == text)
+            .then_some(Wording::Entry(i, true))
+            .or_else(|| (c.advice == text).then_some(Wording::Entry(i, false)))
+    });
+    let wording = in_catalogue.unwrap_or(Wording::Text(text));
+    match v.wordings.get(&name) {
+        Some(held) if *held != wording => clashes.push(name.clone()),
+        Some(_) => {}
+        None => {
+            v.wordings.insert(name.clone(), wording);
+        }
+    }
+    name
+}
+
 fn struct_difference(a: &StructDef, b: &StructDef) -> Option<String> {
     let shape = |s: &StructDef| -> BTreeMap<String, (String, bool)> {
         s.fields

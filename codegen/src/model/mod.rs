@@ -61,6 +61,29 @@ pub struct VersionModel {
     /// file order), then the codes an endpoint documents under a name of its own (in
     /// endpoint order). `ErrorCode`'s variants, in this order.
     pub codes: Vec<CodeDef>,
+    /// The wordings an endpoint gives a code where it says more than the catalogue, each
+    /// once, by the name of its constant in the version's `errors.rs` (see [`wording_name`]).
+    pub wordings: BTreeMap<String, Wording>,
+}
+
+/// An endpoint's own wording of a code.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Wording {
+    /// A text of its own.
+    Text(String),
+    /// The text of another variant's meaning (`true`) or advice (`false`), by its index in
+    /// [`VersionModel::codes`]: read from the catalogue instead of written again.
+    Entry(usize, bool),
+}
+
+/// The name of a wording's constant: its kind and a hash of its text, so that an endpoint's
+/// file names the same constant whatever other endpoints word (`MEANING_1F3A09C2`).
+pub fn wording_name(kind: &str, text: &str) -> String {
+    // FNV-1a, 32 bits: stable across platforms and releases, unlike `std`'s hasher.
+    let hash = text.bytes().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    format!("{kind}_{hash:08X}")
 }
 
 /// One variant of a version's `ErrorCode`.
@@ -300,9 +323,10 @@ pub struct ErrorDef {
     /// Its variant's name (`FileNotInMessage`): what the endpoint's rows refer to, so that
     /// an endpoint's file does not change when another endpoint adds a code.
     pub variant: String,
-    /// The row's meaning, where it says more than its variant's.
+    /// The constant of the row's meaning, where it says more than its variant's (a key of
+    /// [`VersionModel::wordings`]).
     pub own_meaning: Option<String>,
-    /// The row's advice, where it says more than its variant's.
+    /// The constant of the row's advice, where it says more than its variant's.
     pub own_advice: Option<String>,
 }
 

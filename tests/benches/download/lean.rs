@@ -46,6 +46,8 @@ pub struct Tree {
     pub clean_default: Duration,
     /// One spec's summary edited, `cargo xtask gen`, `cargo build -p lark-openapi`.
     pub prose_edit: Duration,
+    /// The `cargo xtask gen` part of `prose_edit`.
+    pub prose_gen: Duration,
 }
 
 impl Tree {
@@ -207,7 +209,7 @@ fn measure_tree(tree: &Path, scratch: &Path, name: &str) -> Result<Tree> {
     )?;
     edit_prose(tree)?;
     let started = Instant::now();
-    cargo(
+    t.prose_gen = cargo(
         tree,
         &target("default"),
         &["run", "-q", "-p", "xtask", "--", "gen"],
@@ -410,7 +412,8 @@ one after the other on the same machine (2 CPUs).
 | clean debug build, dependencies included, default features (IM, cards, events, long connection) | {:.1} s | {:.1} s | |
 | clean debug build, no service (`--no-default-features`) | {:.1} s | {:.1} s | |
 | the IM family's increment over no service | {:+.1} s | {:+.1} s | ≤ {TARGET_INCREMENT_S:.0} s: {} |
-| one spec's prose edited, `cargo xtask gen`, `cargo build -p lark-openapi` | {:.1} s | {:.1} s | ≤ {TARGET_EDIT_S:.0} s: {} |",
+| one spec's prose edited, `cargo xtask gen`, `cargo build -p lark-openapi` | {:.1} s | {:.1} s | ≤ {TARGET_EDIT_S:.0} s: {} |
+| of which `cargo xtask gen` | {:.1} s | {:.1} s | |",
         took.as_secs_f64(),
         b.lines_per_op(),
         b.generated_lines,
@@ -437,6 +440,8 @@ one after the other on the same machine (2 CPUs).
         b.prose_edit.as_secs_f64(),
         a.prose_edit.as_secs_f64(),
         pass(a.prose_edit.as_secs_f64() <= TARGET_EDIT_S),
+        b.prose_gen.as_secs_f64(),
+        a.prose_gen.as_secs_f64(),
     );
     let _ = writeln!(
         out,

@@ -26,3 +26,10 @@ crate::error_codes! {
     "The app_access_token is invalid or expired."
     "Get a new app_access_token; the SDK does this once by itself." false, }
 }
+
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const ADVICE_CF1AF4CD: &str = "Check the app id and whether the app is a store app.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const ADVICE_FE296CC6: &str = "Copy the app secret again from the developer console.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const MEANING_99392650: &str = "The app_id is not the id of a store app.";

@@ -498,3 +498,139 @@ crate::error_codes! {
     "The SDK sends well-formed ranges when it resumes; report this with the log id."
     false, }
 }
+
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const ADVICE_084C7BF3: &str = "Reply to another message, or send a new message to the chat.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const ADVICE_08D5D35B: &str = "Check the app's scopes and the user's permissions in the chat.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const ADVICE_128E44BF: &str = "Send within the tenant, or through a group chat.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const ADVICE_13B94D47: &str = "Send to an ordinary chat.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const ADVICE_167BEC8E: &str = "Do not forward to this user from the bot.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const ADVICE_197C6273: &str = "Pin as the owner or a manager, or change the chat setting.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const ADVICE_1F494BBB: &str = <ErrorCode as crate::Catalogue>::ENTRIES[75]
+    .advice;
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const ADVICE_27E5FEB4: &str = "Forward messages that still exist.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const ADVICE_2E21BB97: &str = "Check the app's scopes and the caller's permissions in the chat.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const ADVICE_2EFC5C17: &str = "Forward to another user.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const ADVICE_2F766E0C: &str = "Forward within the tenant, or to a group chat.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const ADVICE_344BCEEE: &str = "Pin another message.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const ADVICE_3461E917: &str = "Slow down and retry; one message takes at most 5 updates per second.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const ADVICE_3DDE040E: &str = "Leave such messages unchanged.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const ADVICE_4773F960: &str = "Resources over 100 MB cannot be downloaded through this API.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const ADVICE_4CC9962B: &str = "Use im.v1.message.patch for cards; other types cannot be edited.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const ADVICE_4D380D86: &str = "Check message_id, file_key and type against the API page.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const ADVICE_5596E268: &str = "Forward a thread the caller can see.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const ADVICE_5C15ED47: &str = "Forward another thread.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const ADVICE_74036F16: &str = "Drop the thread from your work queue.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const ADVICE_7AACD30C: &str = "Nothing to download; drop the message from your work queue.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const ADVICE_94A8B284: &str = "Check the thread_id given as receive_id.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const ADVICE_9D9B2AC0: &str = "Reply to a message whose thread still exists.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const ADVICE_A783A2DC: &str = "Send to another user.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const ADVICE_AA2FB58F: &str = "Check the IDs in message_id_list.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const ADVICE_B3B32D96: &str = "Leave the message in place.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const ADVICE_CD52F858: &str = "Make the card smaller.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const ADVICE_D160B2D8: &str = "Drop the chat from your work queue.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const ADVICE_D6217739: &str = "Download the resource from the start.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const ADVICE_DE49B5B4: &str = "Unpin as the owner or a manager, or change the chat setting.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const ADVICE_E8F05807: &str = "Reply within the tenant, or through a group chat.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const ADVICE_EBA3EF45: &str = "Reply in an ordinary chat.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const ADVICE_F5D3B126: &str = "Check the thread_id.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const MEANING_007A1D6A: &str = "The target user turned off messages from this bot.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const MEANING_04A56B90: &str = "Messages of this type cannot be recalled.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const MEANING_100BA52A: &str = "Messages in one-to-one chats across tenants cannot be edited through this API.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const MEANING_1F675BD6: &str = "Messages of this type cannot be pinned.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const MEANING_220EBD24: &str = "The target thread does not exist.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const MEANING_2B1F5313: &str = "One-to-one chats across tenants cannot be sent to through this API.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const MEANING_3F7C9DE2: &str = "The recipient has left the company.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const MEANING_400EEBC6: &str = "The message cannot be seen by the caller, typically history from before the bot joined.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const MEANING_453F0287: &str = "The caller lacks the permission this operation needs.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const MEANING_53D517C6: &str = "The message is set to be deleted automatically and cannot be replied to.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const MEANING_5B811E07: &str = "One-to-one chats across tenants cannot be forwarded to through this API.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const MEANING_60E8C710: &str = "A request parameter is malformed; the message usually names it after `ext=`.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const MEANING_61AD283D: &str = "Replies are not supported for this type of message.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const MEANING_701C1398: &str = "One-to-one chats across tenants cannot be replied to through this API.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const MEANING_717E13E6: &str = "The thread's root message has been deleted.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const MEANING_76AD494B: &str = "The chat lets only its owner and managers pin messages.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const MEANING_7B5E246D: &str = "The thread to forward does not exist or cannot be used.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const MEANING_97572FCD: &str = "Too many updates to this message in a short time.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const MEANING_9809D3A7: &str = <ErrorCode as crate::Catalogue>::ENTRIES[75]
+    .meaning;
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const MEANING_9847BE36: &str = "Every message of `message_id_list` has been recalled.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const MEANING_9A486272: &str = "Messages cannot be sent to secret or encrypted chats.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const MEANING_9BF3A42E: &str = "Posting is not allowed: the chat is muted, the recipient blocked the bot, or a tenant policy forbids it.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const MEANING_A918C291: &str = "The requested range starts beyond the end of the resource.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const MEANING_B9EB4766: &str = "Threads in secret chats cannot be forwarded.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const MEANING_C09ED353: &str = <ErrorCode as crate::Catalogue>::ENTRIES[161]
+    .meaning;
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const MEANING_C514267F: &str = "Only text and rich-text messages can be edited.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const MEANING_C677102F: &str = "The user is outside the app's availability scope.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const MEANING_D5CD5328: &str = "None of the messages of `message_id_list` exists or can be seen by the caller.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const MEANING_D6CC63EA: &str = "The card is over the 30 KB limit.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const MEANING_E1DC366E: &str = "The resource is larger than the 100 MB download limit.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const MEANING_FE4140CC: &str = "The message is set to be deleted automatically, or already was, and cannot be pinned.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const MEANING_FE860F78: &str = "The message has been deleted, so its resources can no longer be read.";
+/// An endpoint's own wording of a code (its rows name this constant).
+pub(super) const MEANING_FFC5562C: &str = "The tenant's encryption key was deleted, so encrypted data cannot be read.";

@@ -90,15 +90,15 @@ impl op::Operation for CreateAppAccessTokenRequest {
         errors: &[
             crate::ErrorRow::worded(
                 ErrorCode::InvalidAppId as u16,
-                Some("The app_id is not the id of a store app."),
-                Some("Check the app id and whether the app is a store app."),
+                Some(super::super::errors::MEANING_99392650),
+                Some(super::super::errors::ADVICE_CF1AF4CD),
             ),
             crate::ErrorRow::of(ErrorCode::InvalidAppTicket as u16),
             crate::ErrorRow::of(ErrorCode::AppUnavailable as u16),
             crate::ErrorRow::worded(
                 ErrorCode::InvalidAppSecret as u16,
                 None,
-                Some("Copy the app secret again from the developer console."),
+                Some(super::super::errors::ADVICE_FE296CC6),
             ),
         ],
     };

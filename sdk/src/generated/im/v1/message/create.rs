@@ -165,18 +165,16 @@ impl op::Operation for CreateMessageRequest {
             crate::ErrorRow::of(ErrorCode::DlpCheckFailed as u16),
             crate::ErrorRow::worded(
                 ErrorCode::UserResigned as u16,
-                Some("The recipient has left the company."),
-                Some("Send to another user."),
+                Some(super::super::errors::MEANING_3F7C9DE2),
+                Some(super::super::errors::ADVICE_A783A2DC),
             ),
             crate::ErrorRow::of(ErrorCode::InvalidReceiveId as u16),
             crate::ErrorRow::of(ErrorCode::SendPermissionDenied as u16),
             crate::ErrorRow::of(ErrorCode::TenantCryptKeyDeleted as u16),
             crate::ErrorRow::worded(
                 ErrorCode::CrossTenantP2pForbidden as u16,
-                Some(
-                    "One-to-one chats across tenants cannot be sent to through this API.",
-                ),
-                Some("Send within the tenant, or through a group chat."),
+                Some(super::super::errors::MEANING_2B1F5313),
+                Some(super::super::errors::ADVICE_128E44BF),
             ),
             crate::ErrorRow::of(ErrorCode::MessageBeingSent as u16),
             crate::ErrorRow::of(ErrorCode::UserBlockedBot as u16),
@@ -184,8 +182,8 @@ impl op::Operation for CreateMessageRequest {
             crate::ErrorRow::of(ErrorCode::FileTypeMismatch as u16),
             crate::ErrorRow::worded(
                 ErrorCode::EncryptedChatUnsupported as u16,
-                Some("Messages cannot be sent to secret or encrypted chats."),
-                Some("Send to an ordinary chat."),
+                Some(super::super::errors::MEANING_9A486272),
+                Some(super::super::errors::ADVICE_13B94D47),
             ),
             crate::ErrorRow::of(ErrorCode::ChatDissolved as u16),
             crate::ErrorRow::of(ErrorCode::ResourceOwnerMismatch as u16),

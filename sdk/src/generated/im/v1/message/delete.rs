@@ -65,8 +65,8 @@ impl op::Operation for DeleteMessageRequest {
             crate::ErrorRow::of(ErrorCode::MessageInvisible as u16),
             crate::ErrorRow::worded(
                 ErrorCode::UnsupportedMessageType as u16,
-                Some("Messages of this type cannot be recalled."),
-                Some("Leave the message in place."),
+                Some(super::super::errors::MEANING_04A56B90),
+                Some(super::super::errors::ADVICE_B3B32D96),
             ),
             crate::ErrorRow::of(ErrorCode::MessageDeleted as u16),
             crate::ErrorRow::of(ErrorCode::ChatDissolved as u16),

@@ -70,32 +70,28 @@ impl op::Operation for GetMessageRequest {
         errors: &[
             crate::ErrorRow::worded(
                 ErrorCode::InvalidRequestParam as u16,
-                Some(
-                    "A request parameter is malformed; the message usually names it after `ext=`.",
-                ),
+                Some(super::super::errors::MEANING_60E8C710),
                 None,
             ),
             crate::ErrorRow::worded(
                 ErrorCode::BotNotInChat as u16,
-                Some("The app's bot is not a member of the chat the message is in."),
+                Some(super::super::errors::MEANING_C09ED353),
                 None,
             ),
             crate::ErrorRow::of(ErrorCode::BotAbilityDisabled as u16),
             crate::ErrorRow::worded(
                 ErrorCode::UserUnavailable as u16,
-                Some("The user is outside the app's availability scope."),
+                Some(super::super::errors::MEANING_C677102F),
                 None,
             ),
             crate::ErrorRow::worded(
                 ErrorCode::NoPermission as u16,
-                Some("The caller lacks the permission this operation needs."),
-                Some("Check the app's scopes and the user's permissions in the chat."),
+                Some(super::super::errors::MEANING_453F0287),
+                Some(super::super::errors::ADVICE_08D5D35B),
             ),
             crate::ErrorRow::worded(
                 ErrorCode::MessageInvisible as u16,
-                Some(
-                    "The message cannot be seen by the caller, typically history from before the bot joined.",
-                ),
+                Some(super::super::errors::MEANING_400EEBC6),
                 None,
             ),
             crate::ErrorRow::of(ErrorCode::MessageDeleted as u16),

@@ -98,28 +98,26 @@ impl op::Operation for ListMessageRequest {
         errors: &[
             crate::ErrorRow::worded(
                 ErrorCode::InvalidRequestParam as u16,
-                Some(
-                    "A request parameter is malformed; the message usually names it after `ext=`.",
-                ),
+                Some(super::super::errors::MEANING_60E8C710),
                 None,
             ),
             crate::ErrorRow::of(ErrorCode::BotNotInChat as u16),
             crate::ErrorRow::of(ErrorCode::BotAbilityDisabled as u16),
             crate::ErrorRow::worded(
                 ErrorCode::UserUnavailable as u16,
-                Some("The user is outside the app's availability scope."),
+                Some(super::super::errors::MEANING_C677102F),
                 None,
             ),
             crate::ErrorRow::worded(
                 ErrorCode::NoPermission as u16,
-                Some("The caller lacks the permission this operation needs."),
-                Some("Check the app's scopes and the user's permissions in the chat."),
+                Some(super::super::errors::MEANING_453F0287),
+                Some(super::super::errors::ADVICE_08D5D35B),
             ),
             crate::ErrorRow::of(ErrorCode::ThreadInvisible as u16),
             crate::ErrorRow::worded(
                 ErrorCode::MessageDeleted as u16,
-                Some("The thread's root message has been deleted."),
-                Some("Drop the thread from your work queue."),
+                Some(super::super::errors::MEANING_717E13E6),
+                Some(super::super::errors::ADVICE_74036F16),
             ),
             crate::ErrorRow::of(ErrorCode::ContainerIdInvalid as u16),
             crate::ErrorRow::of(ErrorCode::ContainerNotFound as u16),

@@ -115,15 +115,13 @@ impl op::Operation for MergeForwardMessageRequest {
             crate::ErrorRow::of(ErrorCode::InvalidTargetChat as u16),
             crate::ErrorRow::worded(
                 ErrorCode::InvalidSourceMessage as u16,
-                Some(
-                    "None of the messages of `message_id_list` exists or can be seen by the caller.",
-                ),
-                Some("Check the IDs in message_id_list."),
+                Some(super::super::errors::MEANING_D5CD5328),
+                Some(super::super::errors::ADVICE_AA2FB58F),
             ),
             crate::ErrorRow::worded(
                 ErrorCode::SourceMessageRecalled as u16,
-                Some("Every message of `message_id_list` has been recalled."),
-                Some("Forward messages that still exist."),
+                Some(super::super::errors::MEANING_9847BE36),
+                Some(super::super::errors::ADVICE_27E5FEB4),
             ),
             crate::ErrorRow::of(ErrorCode::SecretChatMessage as u16),
             crate::ErrorRow::of(ErrorCode::MergeForwardMixedSources as u16),

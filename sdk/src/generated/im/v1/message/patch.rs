@@ -84,15 +84,13 @@ impl op::Operation for PatchMessageRequest {
             crate::ErrorRow::of(ErrorCode::UserUnavailable as u16),
             crate::ErrorRow::worded(
                 ErrorCode::FrequencyLimited as u16,
-                Some("Too many updates to this message in a short time."),
-                Some(
-                    "Slow down and retry; one message takes at most 5 updates per second.",
-                ),
+                Some(super::super::errors::MEANING_97572FCD),
+                Some(super::super::errors::ADVICE_3461E917),
             ),
             crate::ErrorRow::worded(
                 ErrorCode::ContentTooLong as u16,
-                Some("The card is over the 30 KB limit."),
-                Some("Make the card smaller."),
+                Some(super::super::errors::MEANING_D6CC63EA),
+                Some(super::super::errors::ADVICE_CD52F858),
             ),
             crate::ErrorRow::of(ErrorCode::NoPermission as u16),
             crate::ErrorRow::of(ErrorCode::DlpCheckFailed as u16),

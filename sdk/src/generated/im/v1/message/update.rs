@@ -146,23 +146,19 @@ impl op::Operation for UpdateMessageRequest {
             crate::ErrorRow::of(ErrorCode::DlpCheckFailed as u16),
             crate::ErrorRow::worded(
                 ErrorCode::SendPermissionDenied as u16,
-                Some(
-                    "Posting is not allowed: the chat is muted, the recipient blocked the bot, or a tenant policy forbids it.",
-                ),
+                Some(super::super::errors::MEANING_9BF3A42E),
                 None,
             ),
             crate::ErrorRow::worded(
                 ErrorCode::CrossTenantP2pForbidden as u16,
-                Some(
-                    "Messages in one-to-one chats across tenants cannot be edited through this API.",
-                ),
-                Some("Leave such messages unchanged."),
+                Some(super::super::errors::MEANING_100BA52A),
+                Some(super::super::errors::ADVICE_3DDE040E),
             ),
             crate::ErrorRow::of(ErrorCode::MessageInvisible as u16),
             crate::ErrorRow::worded(
                 ErrorCode::UnsupportedMessageType as u16,
-                Some("Only text and rich-text messages can be edited."),
-                Some("Use im.v1.message.patch for cards; other types cannot be edited."),
+                Some(super::super::errors::MEANING_C514267F),
+                Some(super::super::errors::ADVICE_4CC9962B),
             ),
             crate::ErrorRow::of(ErrorCode::FileTypeMismatch as u16),
             crate::ErrorRow::of(ErrorCode::NotMessageSender as u16),

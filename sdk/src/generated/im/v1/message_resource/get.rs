@@ -58,15 +58,13 @@ impl op::Operation for GetMessageResourceRequest {
         errors: &[
             crate::ErrorRow::worded(
                 ErrorCode::MessageDeleted as u16,
-                Some(
-                    "The message has been deleted, so its resources can no longer be read.",
-                ),
-                Some("Nothing to download; drop the message from your work queue."),
+                Some(super::super::errors::MEANING_FE860F78),
+                Some(super::super::errors::ADVICE_7AACD30C),
             ),
             crate::ErrorRow::worded(
                 ErrorCode::ResourceInvalidRequestParam as u16,
                 None,
-                Some("Check message_id, file_key and type against the API page."),
+                Some(super::super::errors::ADVICE_4D380D86),
             ),
             crate::ErrorRow::of(ErrorCode::Unauthorized as u16),
             crate::ErrorRow::of(ErrorCode::FileNotInMessage as u16),
@@ -75,16 +73,14 @@ impl op::Operation for GetMessageResourceRequest {
             crate::ErrorRow::of(ErrorCode::ScopeCheckFailed as u16),
             crate::ErrorRow::worded(
                 ErrorCode::DownloadTooLarge as u16,
-                Some("The resource is larger than the 100 MB download limit."),
-                Some("Resources over 100 MB cannot be downloaded through this API."),
+                Some(super::super::errors::MEANING_E1DC366E),
+                Some(super::super::errors::ADVICE_4773F960),
             ),
             crate::ErrorRow::of(ErrorCode::ResourceRestrictedMode as u16),
             crate::ErrorRow::of(ErrorCode::ResourceMessageInvisible as u16),
             crate::ErrorRow::worded(
                 ErrorCode::TenantMasterKeyDeleted as u16,
-                Some(
-                    "The tenant's encryption key was deleted, so encrypted data cannot be read.",
-                ),
+                Some(super::super::errors::MEANING_FFC5562C),
                 None,
             ),
             crate::ErrorRow::of(ErrorCode::TenantStorageError as u16),
@@ -92,8 +88,8 @@ impl op::Operation for GetMessageResourceRequest {
             crate::ErrorRow::of(ErrorCode::InvalidRange as u16),
             crate::ErrorRow::worded(
                 ErrorCode::RangeNotSatisfiable as u16,
-                Some("The requested range starts beyond the end of the resource."),
-                Some("Download the resource from the start."),
+                Some(super::super::errors::MEANING_A918C291),
+                Some(super::super::errors::ADVICE_D6217739),
             ),
         ],
     };

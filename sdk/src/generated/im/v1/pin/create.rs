@@ -83,10 +83,8 @@ impl op::Operation for CreatePinRequest {
             crate::ErrorRow::of(ErrorCode::BotAbilityDisabled as u16),
             crate::ErrorRow::worded(
                 ErrorCode::MessageSelfDestructing as u16,
-                Some(
-                    "The message is set to be deleted automatically, or already was, and cannot be pinned.",
-                ),
-                Some("Pin another message."),
+                Some(super::super::errors::MEANING_FE4140CC),
+                Some(super::super::errors::ADVICE_344BCEEE),
             ),
             crate::ErrorRow::of(ErrorCode::ChatDissolved as u16),
             crate::ErrorRow::of(ErrorCode::MessageRecalled as u16),
@@ -95,15 +93,15 @@ impl op::Operation for CreatePinRequest {
             crate::ErrorRow::of(ErrorCode::ChatNotFound as u16),
             crate::ErrorRow::worded(
                 ErrorCode::PinNotAllowed as u16,
-                Some("The chat lets only its owner and managers pin messages."),
-                Some("Pin as the owner or a manager, or change the chat setting."),
+                Some(super::super::errors::MEANING_76AD494B),
+                Some(super::super::errors::ADVICE_197C6273),
             ),
             crate::ErrorRow::of(ErrorCode::PinRateLimited as u16),
             crate::ErrorRow::of(ErrorCode::MessageInvisible as u16),
             crate::ErrorRow::worded(
                 ErrorCode::UnsupportedMessageType as u16,
-                Some("Messages of this type cannot be pinned."),
-                Some("Pin another message."),
+                Some(super::super::errors::MEANING_1F675BD6),
+                Some(super::super::errors::ADVICE_344BCEEE),
             ),
         ],
     };

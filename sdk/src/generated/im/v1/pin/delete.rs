@@ -57,43 +57,41 @@ impl op::Operation for DeletePinRequest {
         errors: &[
             crate::ErrorRow::worded(
                 ErrorCode::InvalidRequestParam as u16,
-                Some(
-                    "A request parameter is malformed; the message usually names it after `ext=`.",
-                ),
+                Some(super::super::errors::MEANING_60E8C710),
                 None,
             ),
             crate::ErrorRow::worded(
                 ErrorCode::BotNotInChat as u16,
-                Some("The app's bot is not a member of the chat the message is in."),
+                Some(super::super::errors::MEANING_C09ED353),
                 None,
             ),
             crate::ErrorRow::of(ErrorCode::BotAbilityDisabled as u16),
             crate::ErrorRow::worded(
                 ErrorCode::UserUnavailable as u16,
-                Some("The user is outside the app's availability scope."),
+                Some(super::super::errors::MEANING_C677102F),
                 None,
             ),
             crate::ErrorRow::worded(
                 ErrorCode::NoPermission as u16,
-                Some("The caller lacks the permission this operation needs."),
-                Some("Check the app's scopes and the caller's permissions in the chat."),
+                Some(super::super::errors::MEANING_453F0287),
+                Some(super::super::errors::ADVICE_2E21BB97),
             ),
             crate::ErrorRow::of(ErrorCode::ChatNotFound as u16),
             crate::ErrorRow::worded(
                 ErrorCode::PinNotAllowed as u16,
                 None,
-                Some("Unpin as the owner or a manager, or change the chat setting."),
+                Some(super::super::errors::ADVICE_DE49B5B4),
             ),
             crate::ErrorRow::of(ErrorCode::PinRateLimited as u16),
             crate::ErrorRow::worded(
                 ErrorCode::MessageInvisible as u16,
-                Some("The message cannot be seen by the caller."),
-                Some("Use a message the caller can see."),
+                Some(super::super::errors::MEANING_9809D3A7),
+                Some(super::super::errors::ADVICE_1F494BBB),
             ),
             crate::ErrorRow::worded(
                 ErrorCode::ChatDissolved as u16,
                 None,
-                Some("Drop the chat from your work queue."),
+                Some(super::super::errors::ADVICE_D160B2D8),
             ),
         ],
     };
