@@ -46,8 +46,9 @@ struct Args {
 // One download needs no worker pool: a current-thread runtime avoids cross-thread
 // wake-ups between the connection and the body (see BENCHMARKS.md); the SDK writes the
 // file from its own blocking thread either way.
+// `pub`: the `download-example` binary of this package runs this same `main`.
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> ExitCode {
+pub async fn main() -> ExitCode {
     let args = Args::parse();
     let credentials = (env("LARK_APP_ID"), env("LARK_APP_SECRET"));
     // Keeps the fake server alive for the whole run when it is used.

@@ -99,30 +99,10 @@ async fn an_explicit_path_is_replaced_unless_no_clobber() {
     assert_eq!(entries(dir.path()), ["fresh.bin", "mine.bin"]);
 }
 
-/// The download example's binary, built by cargo (a no-op when `cargo test` built it).
+/// The download example's binary: the package's `download-example` binary, which cargo
+/// builds with the test (the example's own source, `examples/download.rs`).
 fn example_binary() -> PathBuf {
-    let out = Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "-p",
-            "lark-tests",
-            "--example",
-            "download",
-            "--message-format=json",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("cargo runs");
-    assert!(out.status.success(), "building the download example failed");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .find_map(|msg| {
-            (msg["target"]["name"] == "download" && msg["executable"].is_string())
-                .then(|| PathBuf::from(msg["executable"].as_str().unwrap()))
-        })
-        .expect("cargo names the example's executable")
+    PathBuf::from(env!("CARGO_BIN_EXE_download-example"))
 }
 
 /// Starts the download example against `fake` for a 64 MiB resource whose body stalls for a
