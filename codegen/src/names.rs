@@ -12,6 +12,29 @@ const KEYWORDS: &[&str] = &[
     "override", "priv", "try", "typeof", "unsized", "virtual", "yield", "gen",
 ];
 
+/// The methods every prepared call (`lark_openapi::Call`) has: an optional query parameter
+/// becomes a setter of the call, so its Rust name cannot be one of these.
+const CALL_METHODS: &[&str] = &[
+    "new",
+    "with_options",
+    "options",
+    "tenant_key",
+    "user_access_token",
+    "request",
+    "request_mut",
+    "send",
+    "pages",
+    "items",
+    "clone",
+    "into_future",
+];
+
+/// Whether a setter of a prepared call cannot be named `s` (the call has a method of that
+/// name).
+pub fn is_call_method(s: &str) -> bool {
+    CALL_METHODS.contains(&s)
+}
+
 /// Whether `s` is a Rust keyword.
 pub fn is_keyword(s: &str) -> bool {
     KEYWORDS.contains(&s)

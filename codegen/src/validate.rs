@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::load::{LoadedEvent, LoadedSpec, LoadedTypes, Problem};
-use crate::names::{is_keyword, is_plain_ident, is_snake_case, upper_camel};
+use crate::names::{is_call_method, is_keyword, is_plain_ident, is_snake_case, upper_camel};
 use crate::spec::{EndpointSpec, EnumValue, Field, ObjectType, RequestBody, Response};
 
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
@@ -301,6 +301,20 @@ fn check_query(c: &mut Checker, spec: &EndpointSpec) {
             c.report(
                 format!("{field}.rust_name"),
                 format!("`{}` is a Rust keyword: give a rust_name", q.name),
+            );
+        } else if !q.required && is_call_method(rust_name) {
+            c.report(
+                format!(
+                    "{field}.{}",
+                    if q.rust_name.is_some() {
+                        "rust_name"
+                    } else {
+                        "name"
+                    }
+                ),
+                format!(
+                    "`{rust_name}` would be a setter of the call, which has a method of that name: give a rust_name"
+                ),
             );
         } else if !is_snake_case(rust_name) {
             c.report(

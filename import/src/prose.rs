@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use lark_codegen::names::{is_keyword, upper_camel};
+use lark_codegen::names::{is_call_method, is_keyword, upper_camel};
 use lark_codegen::spec::{
     CatalogueEntry, EndpointSpec, EnumValue, Field, ObjectType, QueryParam, RequestBody, Response,
 };
@@ -99,6 +99,12 @@ fn query(at: &str, q: &QueryParam, line: &mut impl FnMut(String, String)) {
         line(
             format!("{at}.rust_name"),
             format!("missing: `{}` is a Rust keyword", q.name),
+        );
+    }
+    if q.rust_name.is_none() && !q.required && is_call_method(&q.name) {
+        line(
+            format!("{at}.rust_name"),
+            format!("missing: `{}` is a method of every call", q.name),
         );
     }
     if let Some(values) = &q.enum_values {

@@ -10,7 +10,7 @@ use yaml_serde::Value;
 
 use lark_codegen::import_config::ImportConfig;
 use lark_codegen::load::SpecSource;
-use lark_codegen::names::{is_keyword, upper_camel};
+use lark_codegen::names::{is_call_method, is_keyword, upper_camel};
 use lark_codegen::spec::{
     EndpointSpec, EnumValue, Field, ObjectType, QueryParam, RequestBody, Response, TypesFile,
 };
@@ -193,7 +193,7 @@ pub(super) fn fill_spec(spec: &mut EndpointSpec) -> bool {
 fn fill_query(q: &mut QueryParam) -> bool {
     let mut named = false;
     q.description = PLACEHOLDER.into();
-    if is_keyword(&q.name) {
+    if is_keyword(&q.name) || (!q.required && is_call_method(&q.name)) {
         q.rust_name = Some(format!("{}_value", q.name));
         named = true;
     }
