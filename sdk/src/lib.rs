@@ -66,7 +66,7 @@ pub mod limits {
     pub use crate::settings::{MAX_ATTEMPTS, MAX_DURATION_SETTING};
     pub use crate::transport::read::{MAX_AUTH_BODY, MAX_ERROR_BODY, MAX_JSON_BODY};
 }
-pub use call::{Answered, Call};
+pub use call::{Answered, Call, RawCall};
 pub use download::{Download, Progress};
 pub use errors::{
     AnyCode, ApiError, Catalogue, CodeEntry, ConfigError, DecodeError, Error, ErrorRow,
@@ -74,7 +74,7 @@ pub use errors::{
     UnexpectedBody,
 };
 pub use generated::*;
-pub use operation::ParseEnumError;
+pub use operation::{HttpMethod, ParseEnumError};
 pub use options::RequestOptions;
 pub use transport::retry::RetryPolicy;
 pub use upload::UploadFile;

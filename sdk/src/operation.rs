@@ -8,6 +8,7 @@
 //! the rest, the same way for every endpoint and compiled once: tokens, encoding, retries,
 //! replay, error classification, decoding, streaming.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use crate::errors::{Catalogue, CodeEntry, ErrorRow};
@@ -26,6 +27,19 @@ pub enum HttpMethod {
     Patch,
     /// DELETE
     Delete,
+}
+
+/// `GET`, `POST`, …
+impl fmt::Display for HttpMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            HttpMethod::Get => "GET",
+            HttpMethod::Post => "POST",
+            HttpMethod::Put => "PUT",
+            HttpMethod::Patch => "PATCH",
+            HttpMethod::Delete => "DELETE",
+        })
+    }
 }
 
 impl HttpMethod {
@@ -272,8 +286,8 @@ impl Payload {
 /// The parts of a `multipart/form-data` body.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Multipart {
-    pub(crate) texts: Vec<(&'static str, String)>,
-    pub(crate) files: Vec<(&'static str, crate::UploadFile, Option<u64>)>,
+    pub(crate) texts: Vec<(Cow<'static, str>, String)>,
+    pub(crate) files: Vec<(Cow<'static, str>, crate::UploadFile, Option<u64>)>,
 }
 
 impl Multipart {
@@ -283,7 +297,10 @@ impl Multipart {
 
     /// A text part (none for an absent value, one per element of a list).
     pub(crate) fn text(mut self, name: &'static str, value: &impl QueryValue) -> Self {
-        value.write(name, &mut self.texts);
+        let mut texts = Vec::new();
+        value.write(name, &mut texts);
+        self.texts
+            .extend(texts.into_iter().map(|(n, v)| (Cow::Borrowed(n), v)));
         self
     }
 
@@ -294,7 +311,8 @@ impl Multipart {
         file: &crate::UploadFile,
         max_bytes: Option<u64>,
     ) -> Self {
-        self.files.push((name, file.clone(), max_bytes));
+        self.files
+            .push((Cow::Borrowed(name), file.clone(), max_bytes));
         self
     }
 

@@ -17,7 +17,7 @@ impl<C: crate::Catalogue> Answer for Download<C> {
 }
 
 /// Sends a prepared download and returns its answer with the body unread.
-async fn start<C>(client: Client, prepared: Prepared) -> Result<Download<C>, Error> {
+pub(super) async fn start<C>(client: Client, prepared: Prepared) -> Result<Download<C>, Error> {
     let ResponseKind::Binary { max_bytes } = prepared.meta.response else {
         return Err(Error::InvalidRequest(format!(
             "{} does not return a binary body",

@@ -9,6 +9,7 @@ mod answer;
 mod download;
 mod json;
 mod pages;
+mod raw;
 
 use std::future::IntoFuture;
 
@@ -22,6 +23,7 @@ pub use answer::Answered;
 pub(crate) use answer::{Answer, Output};
 
 pub use pages::DEFAULT_MAX_PAGES;
+pub use raw::RawCall;
 
 /// A prepared call of the endpoint whose request is `R`: set options, then `.await` it (or
 /// `.send().await`); list endpoints also stream with [`pages`](Self::pages) and

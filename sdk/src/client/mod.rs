@@ -50,6 +50,13 @@ pub(crate) struct Inner {
 }
 
 impl Client {
+    /// A call of any operation by method and path, through the same pipeline as the
+    /// generated ones (tokens, retries, rate limits, the envelope check, [`Error`](crate::Error)): for an
+    /// operation the SDK does not generate. See [`RawCall`](crate::RawCall).
+    pub fn raw(&self, method: crate::HttpMethod, path: impl Into<String>) -> crate::RawCall {
+        crate::RawCall::new(self, method, path.into())
+    }
+
     /// Starts configuring a client for the app with this id and secret.
     pub fn builder(app_id: impl Into<String>, app_secret: impl Into<String>) -> ClientBuilder {
         ClientBuilder::new(app_id, app_secret)

@@ -180,10 +180,24 @@ pub(crate) struct Lookup {
     pub(crate) row: Option<&'static ErrorRow>,
 }
 
-/// Writes a service version's catalogue: the `ErrorCode` enum (each variant documented with
-/// its code, meaning and advice), its [`CodeEntry`] table and its [`Catalogue`] impl. Used by
-/// generated code.
-#[doc(hidden)]
+/// Writes a catalogue of error codes: an enum (each variant documented with its code,
+/// meaning and advice), its [`CodeEntry`] table and its [`Catalogue`] impl. Every generated
+/// `ErrorCode` is written with it; write one for an operation the SDK does not generate, to
+/// type the errors of its [`RawCall`](crate::RawCall) with
+/// [`codes`](crate::RawCall::codes). Each entry: code, variant, snake_case name, meaning,
+/// advice, whether a retry can help.
+///
+/// ```
+/// lark_openapi::error_codes! {
+///     /// The codes of `search.v1` that this app handles.
+///     pub enum SearchCode("search.v1") {
+///         99992402 InvalidParameter "invalid_parameter"
+///             "A request parameter is missing or wrong." "Fix the parameter named in the message." false,
+///     }
+/// }
+/// use lark_openapi::Catalogue;
+/// assert_eq!(SearchCode::InvalidParameter.code(), 99992402);
+/// ```
 #[macro_export]
 macro_rules! error_codes {
     (

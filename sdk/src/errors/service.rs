@@ -144,7 +144,8 @@ impl<C> ServiceError<C> {
         let of_version = self
             .endpoint
             .strip_prefix(D::VERSION)
-            .is_some_and(|rest| rest.starts_with('.'));
+            // An endpoint of the version, or a raw call typed with its codes.
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'));
         if !of_version {
             return None;
         }

@@ -86,7 +86,7 @@ pub(crate) async fn attempt(
         Payload::Multipart(form) => {
             let mut multipart = reqwest::multipart::Form::new();
             for (name, value) in &form.texts {
-                multipart = multipart.text(*name, value.clone());
+                multipart = multipart.text(name.clone(), value.clone());
             }
             for (name, file, _) in &form.files {
                 let part = file.part().await.map_err(|e| match e {
@@ -99,7 +99,7 @@ pub(crate) async fn attempt(
                         format!("`{mime}` is not a valid Content-Type"),
                     )),
                 })?;
-                multipart = multipart.part(*name, part);
+                multipart = multipart.part(name.clone(), part);
             }
             request.multipart(multipart)
         }

@@ -14,11 +14,11 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 /// Fills each `:name` placeholder of `template` with the value of that name and appends the
 /// query. Refuses a placeholder without a value, empty values and the dot segments
 /// `.`/`..` (which URL parsers resolve, changing the path), naming the parameter.
-pub fn build_url(
+pub fn build_url<N: AsRef<str>>(
     base_url: &str,
     template: &str,
-    values: &[(&str, String)],
-    query: &[(&str, String)],
+    values: &[(N, String)],
+    query: &[(N, String)],
 ) -> Result<Url, String> {
     let mut path = String::with_capacity(template.len() + 64);
     for (i, segment) in template.split('/').enumerate() {
@@ -29,7 +29,7 @@ pub fn build_url(
             Some(name) => {
                 let value = values
                     .iter()
-                    .find(|(n, _)| *n == name)
+                    .find(|(n, _)| n.as_ref() == name)
                     .map(|(_, v)| v.as_str())
                     .ok_or_else(|| format!("no value for path parameter `{name}`"))?;
                 if value.is_empty() {
@@ -50,7 +50,7 @@ pub fn build_url(
     if !query.is_empty() {
         let mut pairs = url.query_pairs_mut();
         for (name, value) in query {
-            pairs.append_pair(name, value);
+            pairs.append_pair(name.as_ref(), value);
         }
     }
     Ok(url)

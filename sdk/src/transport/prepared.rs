@@ -14,6 +14,9 @@ use crate::{Client, Error, RequestOptions};
 #[derive(Debug, Clone)]
 pub(crate) struct Prepared {
     pub(crate) meta: OperationMeta,
+    /// What the rate limiter and the logs call the operation when its id is not enough: a
+    /// raw call's `METHOD path` (see [`RawCall`](crate::RawCall)).
+    pub(crate) label: Option<String>,
     pub(crate) url: Url,
     pub(crate) options: RequestOptions,
     pub(crate) headers: HeaderMap,
@@ -46,6 +49,17 @@ impl Prepared {
     ) -> Result<Self, Error> {
         let url = build_url(&client.inner.base_url, meta.path, &parts.path, &parts.query)
             .map_err(Error::<AnyCode>::InvalidRequest)?;
+        Prepared::assemble(client, meta, url, parts.payload, options)
+    }
+
+    /// The request to `url`: the client's defaults merged with the call's options.
+    pub(crate) fn assemble(
+        client: &Client,
+        meta: OperationMeta,
+        url: Url,
+        payload: Payload,
+        options: RequestOptions,
+    ) -> Result<Self, Error> {
         let timeout = options.timeout.or(client.inner.timeout);
         if let Some(timeout) = options.timeout {
             crate::client::check_duration("the request's timeout", timeout, false)
@@ -60,12 +74,18 @@ impl Prepared {
         );
         Ok(Prepared {
             meta,
+            label: None,
             url,
             options,
             headers,
-            payload: parts.payload,
+            payload,
             deadline: timeout.map(Deadline::starting_now),
         })
+    }
+
+    /// The operation's name for the rate limiter and the logs.
+    pub(crate) fn name(&self) -> &str {
+        self.label.as_deref().unwrap_or(self.meta.id)
     }
 
     /// Whether the body can be sent again (not a caller's stream, which is read once).

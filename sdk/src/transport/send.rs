@@ -45,12 +45,12 @@ pub(crate) async fn send(
     let rate_key = limiter.map(|_| RateKey {
         app_id: &client.inner.app_id,
         tenant_key: p.options.tenant_key.as_deref(),
-        endpoint_id: p.meta.id,
+        endpoint_id: p.name(),
     });
     loop {
         let span = tracing::debug_span!(
             "lark.request",
-            endpoint = p.meta.id,
+            endpoint = p.name(),
             attempt,
             status = tracing::field::Empty,
             log_id = tracing::field::Empty,

@@ -44,6 +44,10 @@ struct Args {
     /// Directory of spec JSON files the fake is built from (default: the workspace's spec/).
     #[arg(long)]
     spec_dir: Option<PathBuf>,
+    /// More spec directories, served beside --spec-dir: operations the SDK does not
+    /// generate, for an app's calls through `Client::raw` (repeat the flag for several).
+    #[arg(long, value_name = "DIR")]
+    extra_spec_dir: Vec<PathBuf>,
 }
 
 #[tokio::main]
@@ -71,6 +75,7 @@ async fn main() -> std::io::Result<()> {
     if let Some(dir) = args.spec_dir {
         config.spec_dir = dir;
     }
+    config.extra_spec_dirs = args.extra_spec_dir;
     let fake = FakeLark::start(config).await?;
     if args.store {
         fake.issue_app_ticket();

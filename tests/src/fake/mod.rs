@@ -191,6 +191,10 @@ pub struct FakeConfig {
     /// Directory whose `**/*.json` spec files (endpoints and `types.json`) the fake is
     /// built from: routes, validation, answers and error tables.
     pub spec_dir: PathBuf,
+    /// More spec directories served as if they were part of `spec_dir`: operations the SDK
+    /// does not generate, for calls through its escape hatch (`Client::raw`) or an app's
+    /// own. An id found twice is an error. Default: none.
+    pub extra_spec_dirs: Vec<PathBuf>,
     /// app_tickets valid from the start, as if the platform had pushed them before the
     /// fake started: `/open-apis/auth/v3/app_access_token` accepts them (with the tickets
     /// the fake issues) until [`FakeLark::revoke_app_tickets`]. Default: none.
@@ -229,6 +233,7 @@ impl Default for FakeConfig {
             token_lifetime: Duration::from_secs(7200),
             port: 0,
             spec_dir: default_spec_dir(),
+            extra_spec_dirs: Vec::new(),
             extra_app_tickets: Vec::new(),
             extra_app_tokens: Vec::new(),
             encrypt_key: None,
@@ -302,7 +307,10 @@ impl FakeLark {
         Router,
         watch::Receiver<bool>,
     )> {
-        let model = specs::load_model(&config.spec_dir)?;
+        let dirs: Vec<&Path> = std::iter::once(config.spec_dir.as_path())
+            .chain(config.extra_spec_dirs.iter().map(PathBuf::as_path))
+            .collect();
+        let model = specs::load_models(&dirs)?;
         let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, config.port))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;

@@ -13,6 +13,38 @@ use super::events::is_event_file;
 /// error naming every problem. Event specs (`**/events/*.json`) are left out: the fake
 /// reads them itself, as raw JSON (see `events::catalogue`).
 pub(crate) fn load_model(spec_dir: &Path) -> io::Result<Model> {
+    load_models(&[spec_dir])
+}
+
+/// [`load_model`] over several directories, as one tree: the SDK's specs and specs of
+/// operations it does not generate ([`FakeConfig::extra_spec_dirs`](super::FakeConfig::extra_spec_dirs)).
+/// An id in two of them is a problem, as in one.
+pub(crate) fn load_models(spec_dirs: &[&Path]) -> io::Result<Model> {
+    let mut sources = Vec::new();
+    for spec_dir in spec_dirs {
+        sources.extend(read_sources(spec_dir)?);
+    }
+    let spec_dir = spec_dirs
+        .iter()
+        .map(|d| d.display().to_string())
+        .collect::<Vec<_>>()
+        .join(" and ");
+    lark_codegen::build_model(&sources).map_err(|problems| {
+        let lines: Vec<String> = problems.iter().map(|p| format!("  {p}")).collect();
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "fake-lark: the specs in {} are broken ({} problems):\n{}",
+                spec_dir,
+                problems.len(),
+                lines.join("\n")
+            ),
+        )
+    })
+}
+
+/// The spec files below `spec_dir`, named `spec/<path below it>`, in path order.
+fn read_sources(spec_dir: &Path) -> io::Result<Vec<SpecSource>> {
     let mut files = Vec::new();
     collect(spec_dir, &mut files).map_err(|e| {
         io::Error::new(
@@ -37,18 +69,7 @@ pub(crate) fn load_model(spec_dir: &Path) -> io::Result<Model> {
             text,
         });
     }
-    lark_codegen::build_model(&sources).map_err(|problems| {
-        let lines: Vec<String> = problems.iter().map(|p| format!("  {p}")).collect();
-        io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!(
-                "fake-lark: the specs in {} are broken ({} problems):\n{}",
-                spec_dir.display(),
-                problems.len(),
-                lines.join("\n")
-            ),
-        )
-    })
+    Ok(sources)
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {

@@ -19,6 +19,7 @@ mod e2e_hostile_body;
 mod e2e_json_answers;
 mod e2e_log_ids;
 mod e2e_rate_limit;
+mod e2e_raw;
 mod e2e_retries;
 mod e2e_saving;
 mod e2e_sending;
