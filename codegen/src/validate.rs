@@ -297,6 +297,15 @@ fn check_query(c: &mut Checker, spec: &EndpointSpec) {
             );
         }
         let rust_name = q.rust_name.as_deref().unwrap_or(&q.name);
+        // Where a problem of the Rust name is: the rust_name if given, else the name.
+        let named_at = format!(
+            "{field}.{}",
+            if q.rust_name.is_some() {
+                "rust_name"
+            } else {
+                "name"
+            }
+        );
         if q.rust_name.is_none() && is_keyword(&q.name) {
             c.report(
                 format!("{field}.rust_name"),
@@ -304,28 +313,14 @@ fn check_query(c: &mut Checker, spec: &EndpointSpec) {
             );
         } else if !q.required && is_call_method(rust_name) {
             c.report(
-                format!(
-                    "{field}.{}",
-                    if q.rust_name.is_some() {
-                        "rust_name"
-                    } else {
-                        "name"
-                    }
-                ),
+                named_at,
                 format!(
                     "`{rust_name}` would be a setter of the call, which has a method of that name: give a rust_name"
                 ),
             );
         } else if !is_snake_case(rust_name) {
             c.report(
-                format!(
-                    "{field}.{}",
-                    if q.rust_name.is_some() {
-                        "rust_name"
-                    } else {
-                        "name"
-                    }
-                ),
+                named_at,
                 format!("`{rust_name}` is not a snake_case Rust identifier"),
             );
         }

@@ -88,7 +88,7 @@ pub fn render(r: &SeamReport<'_>) -> String {
 |---|---|---|
 | small JSON requests (`message.get`) ≥ {TARGET_JSON_RATIO:.2} × bare reqwest + serde_json | {json_ratio:.2} × ({:.0} vs {:.0} requests/s) | {} |
 | reading {BIG_CHAT} messages with `.items()`: peak RSS within {TARGET_LIST_RSS_DELTA_MIB:.0} MiB of reading {SMALL_CHAT} | {big_rss:.1} MiB vs {small_rss:.1} MiB ({:+.1} MiB) | {} |
-| reading {BIG_CHAT} messages with `.items()` (pages of 50) ≤ {TARGET_LIST_BIG_MS:.0} ms | {big_ms:.0} ms, {:.2} ms per page of {pages:.0} | {} |
+| reading {BIG_CHAT} messages with `.items()` (pages of 50) ≤ {TARGET_LIST_BIG_MS:.0} ms | {big_ms:.0} ms, {:.2} ms per page ({pages:.0} pages) | {} |
 | uploading 30 MB from a path: peak RSS ≤ {TARGET_UPLOAD_RSS_MIB:.0} MiB | {:.1} MiB (curl -F: {}) | {} |
 | uploading 30 MB from a path ≤ {TARGET_UPLOAD_RATIO:.2} × `curl -F` | {} | {} |
 | download 100 MiB on a multi-thread runtime ≤ {TARGET_MULTI_RATIO:.2} × curl | {} | {} |",

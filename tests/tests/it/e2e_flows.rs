@@ -25,13 +25,6 @@ fn body(content: &impl MessageContent) -> CreateMessageBody {
     CreateMessageBody::new(CHAT, content.message_type(), content.to_content_string())
 }
 
-/// A small PNG: the signature, then filler.
-fn png(len: usize) -> Vec<u8> {
-    let mut bytes = vec![0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a];
-    bytes.extend((0..len.saturating_sub(8)).map(|i| (i % 251) as u8));
-    bytes
-}
-
 #[tokio::test]
 async fn send_read_reply_react_list_and_recall() {
     let fake = fake().await;

@@ -205,13 +205,6 @@ async fn a_path_that_is_not_the_platforms_is_refused_before_anything_is_sent() {
     assert!(fake.requests_log().is_empty(), "{:?}", fake.requests_log());
 }
 
-/// A small PNG: the signature, then filler.
-fn png(len: usize) -> Vec<u8> {
-    let mut bytes = vec![0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a];
-    bytes.extend((0..len.saturating_sub(8)).map(|i| (i % 251) as u8));
-    bytes
-}
-
 #[tokio::test]
 async fn a_raw_call_uploads_a_multipart_form_and_saves_a_download() {
     let fake = fake_with_fixtures().await;
