@@ -25,6 +25,35 @@ pub(crate) use answer::{Answer, Output};
 pub use pages::DEFAULT_MAX_PAGES;
 pub use raw::RawCall;
 
+/// The option setters of a prepared call ([`Call`] and [`RawCall`]), written once: each
+/// changes the call's `options` field.
+macro_rules! option_setters {
+    () => {
+        /// Per-call options (an explicit token, a tenant key, extra headers, a deadline, a
+        /// retry opt-in), merged into those set so far: what `options` sets replaces, what it
+        /// leaves unset is kept, headers add up.
+        pub fn options(mut self, options: RequestOptions) -> Self {
+            self.options = self.options.merge(options);
+            self
+        }
+
+        /// Store apps: the tenant to act for (its `tenant_key`); custom apps need not set it.
+        pub fn tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
+            self.options = self.options.tenant_key(tenant_key);
+            self
+        }
+
+        /// Sends the call as a user, with that user's `user_access_token`, instead of as the
+        /// app (for operations that accept one; a generated call to one that does not refuses
+        /// it before sending).
+        pub fn user_access_token(mut self, token: impl Into<String>) -> Self {
+            self.options = self.options.user_access_token(token);
+            self
+        }
+    };
+}
+use option_setters;
+
 /// A prepared call of the endpoint whose request is `R`: set options, then `.await` it (or
 /// `.send().await`); list endpoints also stream with [`pages`](Self::pages) and
 /// [`items`](Self::items).
@@ -112,26 +141,7 @@ impl<R> Call<R> {
         }
     }
 
-    /// Per-call options (an explicit token, a tenant key, extra headers, a deadline, a
-    /// retry opt-in), merged into those set so far: what `options` sets replaces, what it
-    /// leaves unset is kept, headers add up.
-    pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = self.options.merge(options);
-        self
-    }
-
-    /// Store apps: the tenant to act for (its `tenant_key`); custom apps need not set it.
-    pub fn tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.options = self.options.tenant_key(tenant_key);
-        self
-    }
-
-    /// Sends the call as a user, with that user's `user_access_token`, instead of as the
-    /// app (for endpoints that accept one; others refuse it before sending).
-    pub fn user_access_token(mut self, token: impl Into<String>) -> Self {
-        self.options = self.options.user_access_token(token);
-        self
-    }
+    option_setters!();
 
     /// The request as it will be sent.
     pub fn request(&self) -> &R {

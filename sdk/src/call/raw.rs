@@ -148,23 +148,7 @@ impl<C> RawCall<C> {
         self
     }
 
-    /// Per-call options, merged into those set so far (as [`Call::options`](crate::Call::options)).
-    pub fn options(mut self, options: RequestOptions) -> Self {
-        self.options = self.options.merge(options);
-        self
-    }
-
-    /// Store apps: the tenant to act for (its `tenant_key`).
-    pub fn tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
-        self.options = self.options.tenant_key(tenant_key);
-        self
-    }
-
-    /// Sends the call as a user, with that user's `user_access_token`.
-    pub fn user_access_token(mut self, token: impl Into<String>) -> Self {
-        self.options = self.options.user_access_token(token);
-        self
-    }
+    super::option_setters!();
 
     /// Types the call's errors with a service version's codes (`contact::v3::ErrorCode`):
     /// `e.code()` is that enum, and `meaning()`/`advice()` read its catalogue.

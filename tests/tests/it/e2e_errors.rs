@@ -122,3 +122,49 @@ async fn html_error_page_is_a_clear_unexpected_response() {
     assert!(body.excerpt.chars().count() <= 201);
     assert!(err.to_string().contains("502"), "{err}");
 }
+
+/// An endpoint's own wording of a code (its spec row's `meaning`/`advice`), and otherwise its
+/// catalogue's, is what the error says: the wordings written once in the version's
+/// `errors.rs`, including one that reads another code's catalogue text.
+#[tokio::test]
+async fn an_error_says_the_endpoints_own_wording_else_the_catalogues() {
+    let fake = fake().await;
+    let client = client(&fake);
+    let text = |p: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(default_spec_dir().join(p)).unwrap()).unwrap()
+    };
+    let catalogue = text("im/v1/errors.json");
+    let of = |code: i64, key: &str| -> String {
+        let entry = catalogue["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["code"] == code)
+            .unwrap_or_else(|| panic!("{code} is in the catalogue"));
+        entry[key].as_str().unwrap().to_owned()
+    };
+    let spec = text("im/v1/pin/delete.json");
+    let rows = spec["errors"].as_array().unwrap();
+    let mut own = 0;
+    for row in rows {
+        let code = row["code"].as_i64().unwrap();
+        let expected = |key: &str| match row[key].as_str() {
+            Some(t) => t.to_owned(),
+            None => of(code, key),
+        };
+        own += usize::from(row["meaning"].is_string() || row["advice"].is_string());
+        fake.push_endpoint_faults("im.v1.pin.delete", vec![Fault::ErrorCode(code); 3]);
+        let e = client
+            .im()
+            .v1()
+            .pin()
+            .delete("om_dc13264520392913993dd051dba21dcf")
+            .await
+            .unwrap_err();
+        fake.clear_endpoint_faults("im.v1.pin.delete");
+        assert_eq!(e.code_number(), Some(code), "{e:?}");
+        assert_eq!(e.meaning(), Some(expected("meaning").as_str()), "{code}");
+        assert_eq!(e.advice(), Some(expected("advice").as_str()), "{code}");
+    }
+    assert!(own >= 3, "pin delete words {own} of its codes itself");
+}

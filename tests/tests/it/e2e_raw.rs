@@ -6,9 +6,14 @@
 use crate::support;
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
+use futures_util::future::BoxFuture;
+
+use lark_openapi::ratelimit::{RateKey, RateLimitError, RateLimitMeta, RateLimiter};
 use lark_openapi::{Error, HttpMethod};
-use lark_tests::{AcceptedToken, FakeConfig, FakeLark, Fault};
+use lark_tests::{AcceptedToken, FakeConfig, FakeLark, Fault, TokenRequestKind};
 use support::*;
 
 const BOT_INFO: &str = "bot.v3.info.get";
@@ -240,4 +245,71 @@ async fn a_raw_call_uploads_a_multipart_form_and_saves_a_download() {
         .await
         .unwrap();
     assert_eq!(std::fs::read(&saved).unwrap(), bytes);
+}
+
+/// A limiter that lets every call go and records the operation each one was keyed by.
+#[derive(Clone, Default)]
+struct KeysSeen(Arc<Mutex<Vec<String>>>);
+
+impl RateLimiter for KeysSeen {
+    fn acquire<'a>(
+        &'a self,
+        key: &'a RateKey<'a>,
+        _limit: RateLimitMeta,
+        _deadline: Option<Instant>,
+    ) -> BoxFuture<'a, Result<(), RateLimitError>> {
+        self.0.lock().unwrap().push(key.endpoint_id.to_owned());
+        Box::pin(async { Ok(()) })
+    }
+}
+
+#[tokio::test]
+async fn the_rate_limiter_counts_a_raw_call_by_its_method_and_path() {
+    let fake = fake_with_fixtures().await;
+    let seen = KeysSeen::default();
+    let client = builder(&fake).rate_limiter(seen.clone()).build().unwrap();
+    client
+        .raw(HttpMethod::Get, "/open-apis/bot/v3/info")
+        .send_flat::<BotInfo>()
+        .await
+        .unwrap();
+    // The token request is paced too, under its own id; the call under its method and path.
+    let seen = seen.0.lock().unwrap();
+    assert_eq!(
+        seen.last().map(String::as_str),
+        Some("GET /open-apis/bot/v3/info"),
+        "{seen:?}"
+    );
+    assert!(!seen.iter().any(|k| k == "raw"), "{seen:?}");
+}
+
+#[tokio::test]
+async fn as_app_sends_the_app_access_token() {
+    let fake = fake_with_fixtures().await;
+    let client = client(&fake);
+    // The bot's information takes a tenant token only: the app's token is refused, which
+    // shows which one was sent.
+    let e = client
+        .raw(HttpMethod::Get, "/open-apis/bot/v3/info")
+        .as_app()
+        .send_flat::<BotInfo>()
+        .await
+        .unwrap_err();
+    assert_eq!(e.code_number(), Some(99991663), "{e:?}");
+    assert!(fake.token_requests(TokenRequestKind::AppInternal) >= 1);
+    assert_eq!(fake.token_requests(TokenRequestKind::TenantInternal), 0);
+    let sent = fake.requests_for(BOT_INFO);
+    assert!(sent.iter().all(|r| r.accepted_as.is_none()), "{sent:?}");
+}
+
+#[tokio::test]
+async fn an_operation_served_twice_stops_the_fake_naming_it() {
+    let spec = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../spec");
+    let err = FakeLark::start(FakeConfig {
+        extra_spec_dirs: vec![spec],
+        ..FakeConfig::default()
+    })
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("im.v1.message.create"), "{err}");
 }
